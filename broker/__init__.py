@@ -1,0 +1,1 @@
+"""Loper: a federated single sign-on broker for schools."""

@@ -1,0 +1,74 @@
+"""Every error a user can meet, as exception classes; one handler (web/errors.py) renders them.
+
+An error carries the HTTP status, a stable code (shown and logged with the error id), a message
+for the person in front of the screen, and where known the supplier to go back to.
+"""
+
+from __future__ import annotations
+
+
+class BrokerError(Exception):
+    status = 400
+    code = "bad_request"
+    title = "This login cannot continue"
+
+    def __init__(self, message: str, *, back_url: str | None = None,
+                 supplier_name: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.back_url = back_url
+        self.supplier_name = supplier_name
+
+
+class BadRequest(BrokerError):
+    """The request itself is malformed: garbage encoding, oversize, forbidden XML."""
+
+
+class UnknownSupplier(BrokerError):
+    status = 404
+    code = "unknown_supplier"
+    title = "Unknown learning app"
+
+
+class UnknownSchool(BrokerError):
+    status = 404
+    code = "unknown_school"
+    title = "Unknown school"
+
+
+class LoginExpired(BrokerError):
+    status = 400
+    code = "login_expired"
+    title = "This login has expired"
+
+
+class UpstreamRejected(BrokerError):
+    """The school's answer failed validation; it is never forwarded to the supplier."""
+
+    status = 403
+    code = "school_response_rejected"
+    title = "Your school's answer could not be accepted"
+
+
+class RequestRejected(BrokerError):
+    """The supplier's request failed validation (signature, ACS URL, NameID policy...)."""
+
+    status = 403
+    code = "supplier_request_rejected"
+    title = "The learning app's request could not be accepted"
+
+
+class SupplierSuspended(BrokerError):
+    status = 403
+    code = "supplier_suspended"
+    title = "This learning app is suspended by your school"
+
+
+class ServiceUnavailable(BrokerError):
+    status = 503
+    code = "service_unavailable"
+    title = "Loper is temporarily unavailable"
+
+
+class ConfigError(Exception):
+    """A deployment or federation setting is wrong; the message says what to fix."""

@@ -1,0 +1,67 @@
+"""The protocol-free data model at the seam between upstreams and downstreams.
+
+Everything here is frozen and typed; none of it does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+Attributes = Mapping[str, tuple[str, ...]]
+"""Attribute values by internal name (see attributes.py); always a tuple of strings."""
+
+
+@dataclass(frozen=True)
+class AuthnContext:
+    """When and how the school authenticated the person."""
+
+    instant: datetime
+    class_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One person as the school vouched for them, in Loper's own vocabulary."""
+
+    school_id: str
+    subject: str
+    attributes: Attributes
+    authn: AuthnContext
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return self.attributes.get("role", ())
+
+
+@dataclass(frozen=True)
+class PendingLogin:
+    """A supplier's login request, waiting while the pupil logs in at school.
+
+    `request` is the downstream's opaque, JSON-serialisable data that it needs to answer
+    the supplier later; the flow keeps it and hands it back, it never looks inside.
+    """
+
+    id: str
+    supplier_id: str
+    protocol: str
+    request: Mapping[str, Any]
+    school_hint: str | None = None
+    force_authn: bool = False
+    passive: bool = False
+    max_age: int | None = None
+    upstream: Mapping[str, Any] = field(default_factory=dict)
+    school_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Released:
+    """What one supplier gets for one person: the only thing a downstream ever sees."""
+
+    school_id: str
+    supplier_id: str
+    subject: str
+    attributes: Attributes
+    authn: AuthnContext

@@ -1,0 +1,1 @@
+"""SAML plumbing shared by the two SAML adapters (upstream/saml.py, downstream/saml_idp.py)."""
