@@ -1,0 +1,154 @@
+"""The instance's key material: SAML signing keys, OIDC signing keys, the pseudonym keys and
+the cookie secret. Created once by `broker init`, never regenerated silently: a new pseudonym
+key would change every pupil's pseudonym at every supplier.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+from broker.errors import ConfigError
+
+PSEUDONYM_FILE = "pseudonym.json"
+SECRET_FILE = "cookie-secret"
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    key: Path
+    cert: Path
+
+
+@dataclass(frozen=True)
+class PseudonymKeys:
+    anchor: bytes
+    """Derives anchors; never rotated (an anchor is a person's identity inside Loper)."""
+    versions: dict[int, bytes]
+    current: int
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Create a file readable by the owner only; refuse to overwrite an existing one."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+
+
+def _self_signed(key: rsa.RSAPrivateKey, common_name: str, years: int = 10) -> bytes:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=365 * years))
+            .sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def _pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def saml_signing(keys_dir: Path, which: str = "current") -> KeyPair:
+    stem = "saml-signing" if which == "current" else "saml-signing-next"
+    return KeyPair(keys_dir / f"{stem}.key", keys_dir / f"{stem}.crt")
+
+
+def ensure_saml_keypair(keys_dir: Path, common_name: str, which: str = "current") -> bool:
+    pair = saml_signing(keys_dir, which)
+    if pair.key.exists():
+        return False
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    _write_private(pair.key, _pem(key))
+    pair.cert.write_bytes(_self_signed(key, common_name))
+    return True
+
+
+def oidc_key_paths(keys_dir: Path) -> dict[str, Path]:
+    return {"RS256": keys_dir / "oidc-rs256.key", "ES256": keys_dir / "oidc-es256.key"}
+
+
+def ensure_oidc_keys(keys_dir: Path) -> bool:
+    created = False
+    for alg, path in oidc_key_paths(keys_dir).items():
+        if path.exists():
+            continue
+        key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey = (
+            rsa.generate_private_key(public_exponent=65537, key_size=2048) if alg == "RS256"
+            else ec.generate_private_key(ec.SECP256R1()))
+        _write_private(path, _pem(key))
+        created = True
+    return created
+
+
+def ensure_pseudonym_keys(keys_dir: Path) -> bool:
+    path = keys_dir / PSEUDONYM_FILE
+    if path.exists():
+        load_pseudonym_keys(keys_dir)  # refuse to go on with a corrupt file
+        return False
+    doc = {"anchor": secrets.token_hex(32), "current": 1, "keys": {"1": secrets.token_hex(32)}}
+    _write_private(path, json.dumps(doc, indent=2).encode() + b"\n")
+    return True
+
+
+def ensure_cookie_secret(keys_dir: Path) -> bool:
+    path = keys_dir / SECRET_FILE
+    if path.exists():
+        return False
+    _write_private(path, secrets.token_hex(32).encode())
+    return True
+
+
+def cookie_secret(keys_dir: Path) -> str:
+    try:
+        return (keys_dir / SECRET_FILE).read_text().strip()
+    except OSError as exc:
+        raise ConfigError(f"{keys_dir / SECRET_FILE}: cannot be read ({exc.strerror}); "
+                          "run `broker init`") from exc
+
+
+def _hex_key(value: object, where: str) -> bytes:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected a hex string")
+    try:
+        key = bytes.fromhex(value)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: not valid hex") from exc
+    if len(key) < 32:
+        raise ConfigError(f"{where}: too short ({len(key)} bytes; at least 32 expected)")
+    return key
+
+
+def load_pseudonym_keys(keys_dir: Path) -> PseudonymKeys:
+    path = keys_dir / PSEUDONYM_FILE
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: the pseudonym key is missing; run `broker init` "
+                          "(or restore the file from backup if this instance had one)") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: the pseudonym key file is corrupt ({exc}); restore it "
+                          "from backup: a new key would change every pseudonym") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("keys"), dict):
+        raise ConfigError(f"{path}: expected {{\"anchor\", \"current\", \"keys\"}}; "
+                          "restore it from backup")
+    versions: dict[int, bytes] = {}
+    for version, value in doc["keys"].items():
+        if not str(version).isdigit():
+            raise ConfigError(f"{path}: key version {version!r} is not a whole number")
+        versions[int(version)] = _hex_key(value, f"{path}: keys.{version}")
+    current = doc.get("current")
+    if not isinstance(current, int) or current not in versions:
+        raise ConfigError(f"{path}: current={current!r} names no key in keys")
+    return PseudonymKeys(_hex_key(doc.get("anchor"), f"{path}: anchor"), versions, current)

@@ -1,0 +1,147 @@
+"""Deployment settings: defaults, then the instance's broker.toml, then BROKER_* environment
+variables, then explicit overrides (tests). Validated once, at start-up, with messages that
+say what to fix.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from broker.errors import ConfigError
+
+SETTINGS_FILE = "broker.toml"
+ENV_PREFIX = "BROKER_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance: Path
+    base_url: str = "http://127.0.0.1:5000"
+    state_url: str = ""
+    """sqlite:///... (embedded, default: state.sqlite in the instance) or redis://..."""
+    registry_url: str = ""
+    """SQLAlchemy URL (default: registry.sqlite in the instance)."""
+    sso_lifetime: int = 8 * 3600
+    pending_ttl: int = 15 * 60
+    clock_skew: int = 60
+    saml_encryption: str = "aes256-gcm"
+    relay_state_max: int = 80
+    log_level: str = "INFO"
+    trusted_proxies: int = 0
+    """How many reverse proxies in front of Loper set X-Forwarded-For/-Proto (0: none)."""
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.instance / "keys"
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).hostname or "localhost"
+
+    @property
+    def secure(self) -> bool:
+        """Cookies carry Secure unless Loper is served over plain http on loopback."""
+        return urlsplit(self.base_url).scheme == "https"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+_INT_FIELDS = {f.name for f in fields(Settings) if f.type in ("int", int)}
+_KNOWN = {f.name for f in fields(Settings)}
+
+
+def is_loopback(host: str | None) -> bool:
+    if host in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address((host or "").strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _from_file(instance: Path) -> dict[str, Any]:
+    path = instance / SETTINGS_FILE
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read as TOML: {exc}") from exc
+    unknown = sorted(set(data) - _KNOWN)
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; "
+                          f"known settings: {', '.join(sorted(_KNOWN - {'instance'}))}")
+    return data
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    return {name: environ[ENV_PREFIX + name.upper()] for name in _KNOWN - {"instance"}
+            if ENV_PREFIX + name.upper() in environ}
+
+
+def _coerce(raw: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name in _INT_FIELDS:
+            try:
+                value = int(value)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"setting {name}: expected a whole number, got {value!r}") from exc
+            if value < 0:
+                raise ConfigError(f"setting {name}: must not be negative, got {value}")
+        elif not isinstance(value, str):
+            raise ConfigError(f"setting {name}: expected a string, got {value!r}")
+        values[name] = value
+    return values
+
+
+def _validate(s: Settings) -> None:
+    parts = urlsplit(s.base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"setting base_url: expected an absolute http(s) URL, got {s.base_url!r}")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigError(
+            f"setting base_url: {s.base_url!r} uses plain http on a public host; use https "
+            "(plain http is accepted only on loopback addresses, for tests and the demo)")
+    if parts.path.rstrip("/") or parts.query or parts.fragment:
+        raise ConfigError(f"setting base_url: expected scheme://host[:port] without a path, "
+                          f"got {s.base_url!r}")
+    if not s.state_url.startswith(("sqlite:///", "redis://", "rediss://", "unix://")):
+        raise ConfigError(f"setting state_url: expected sqlite:///PATH or redis://HOST:PORT/DB, "
+                          f"got {s.state_url!r}")
+    if s.saml_encryption not in ("aes256-gcm", "aes128-gcm", "aes256-cbc", "aes128-cbc"):
+        raise ConfigError("setting saml_encryption: expected aes256-gcm, aes128-gcm, "
+                          f"aes256-cbc or aes128-cbc, got {s.saml_encryption!r}")
+    for name in ("sso_lifetime", "pending_ttl", "relay_state_max"):
+        if getattr(s, name) <= 0:
+            raise ConfigError(f"setting {name}: must be positive")
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings for one deployment; raise ConfigError saying what to fix."""
+    env = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    instance = Path(overrides.pop("instance", None) or env.get("BROKER_INSTANCE") or "instance")
+    instance = instance.resolve()
+    raw = {**_from_file(instance), **_from_env(env), **overrides}
+    unknown = sorted(set(raw) - _KNOWN)
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+    values = _coerce(raw)
+    if not values.get("state_url"):
+        values["state_url"] = f"sqlite:///{instance / 'state.sqlite'}"
+    if not values.get("registry_url"):
+        values["registry_url"] = f"sqlite:///{instance / 'registry.sqlite'}"
+    values["base_url"] = str(values.get("base_url", Settings.base_url)).rstrip("/")
+    settings = Settings(instance=instance, **values)
+    _validate(settings)
+    return settings
