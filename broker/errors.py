@@ -72,3 +72,11 @@ class ServiceUnavailable(BrokerError):
 
 class ConfigError(Exception):
     """A deployment or federation setting is wrong; the message says what to fix."""
+
+
+class ResponseFailed(BrokerError):
+    """Loper could not build its answer to the supplier (signing or encryption failed)."""
+
+    status = 500
+    code = "response_failed"
+    title = "Loper could not answer the learning app"

@@ -53,7 +53,24 @@ class PendingLogin:
     passive: bool = False
     max_age: int | None = None
     upstream: Mapping[str, Any] = field(default_factory=dict)
+    """The upstream's opaque state between login_redirect and handle_callback."""
     school_id: str | None = None
+    browser: str = ""
+    """The random id of the browser that started this login (bound by a cookie)."""
+
+
+@dataclass(frozen=True)
+class Person:
+    """An Identity after anchoring: what an SSO session keeps. The upstream subject is gone."""
+
+    school_id: str
+    anchor: str
+    attributes: Attributes
+    authn: AuthnContext
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return self.attributes.get("role", ())
 
 
 @dataclass(frozen=True)

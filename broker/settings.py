@@ -94,7 +94,8 @@ def _coerce(raw: dict[str, Any]) -> dict[str, Any]:
             try:
                 value = int(value)
             except (TypeError, ValueError) as exc:
-                raise ConfigError(f"setting {name}: expected a whole number, got {value!r}") from exc
+                raise ConfigError(
+                    f"setting {name}: expected a whole number, got {value!r}") from exc
             if value < 0:
                 raise ConfigError(f"setting {name}: must not be negative, got {value}")
         elif not isinstance(value, str):

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from broker.identity import Released
+from broker.outgoing import Outgoing
 from broker.records import Supplier
 
 
@@ -21,3 +23,17 @@ class DownstreamRequest:
     force_authn: bool = False
     passive: bool = False
     max_age: int | None = None
+
+
+NO_PASSIVE = "NoPassive"
+"""Second-level status: the supplier asked for no interaction and there is no session."""
+
+
+class Downstream(Protocol):
+    def respond(self, supplier: Supplier, request: Mapping[str, Any],
+                released: Released) -> Outgoing:
+        """The protocol answer that carries `released` to the supplier."""
+
+    def respond_error(self, supplier: Supplier, request: Mapping[str, Any],
+                      status: str) -> Outgoing:
+        """A protocol-level failure answer (e.g. NO_PASSIVE)."""

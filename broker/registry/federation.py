@@ -1,0 +1,200 @@
+"""The federation file (TOML): schools, suppliers and release policies, read and written.
+
+`load_federation` validates everything it can see in the file and reports every problem at
+once (FederationError). References to entries that may already be in the registry (a release
+naming a school not in the file) and clashes with the registry are checked by
+Registry.import_federation, with the same messages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from broker.records import Policy, School, Supplier
+from broker.registry import parse
+from broker.registry.checks import Entry, FederationError, Problems, toml_type
+
+__all__ = ["Federation", "FederationError", "load_federation", "dump_federation", "UNPINNED"]
+UNPINNED = parse.UNPINNED
+SECTIONS = ("schools", "suppliers", "releases")
+HEADER = "# Loper federation: schools, suppliers and their release policies.\n\n"
+
+
+@dataclass(frozen=True)
+class Federation:
+    schools: tuple[School, ...] = ()
+    suppliers: tuple[Supplier, ...] = ()
+    policies: tuple[Policy, ...] = ()
+    """In file order: policies[i] is the file's releases[i]."""
+    source: str = "federation"
+    """The file it was read from, named in error messages."""
+
+
+def school_label(i: int, school: School) -> str:
+    return f'schools[{i}] (id "{school.id}")'
+
+
+def supplier_label(i: int, supplier: Supplier) -> str:
+    return f'suppliers[{i}] (id "{supplier.id}")'
+
+
+def release_label(i: int, policy: Policy) -> str:
+    return f'releases[{i}] (school "{policy.school_id}", supplier "{policy.supplier_id}")'
+
+
+def _label(section: str, i: int, table: Mapping[str, Any]) -> str:
+    if section == "releases":
+        return f'releases[{i}] (school "{table.get("school")}", supplier "{table.get("supplier")}")'
+    ident = table.get("id")
+    return f'{section}[{i}] (id "{ident}")' if isinstance(ident, str) else f"{section}[{i}]"
+
+
+def clashes(problems: Problems, items: Iterable[tuple[str | None, str, str | None]],
+            field: str, what: str) -> None:
+    """Report each (where, owner, value) whose value an earlier item with another owner has.
+
+    `where` None marks an item already in the registry: it is never reported itself.
+    """
+    seen: dict[str, tuple[str | None, str]] = {}
+    for where, owner, value in items:
+        if value is None:
+            continue
+        first = seen.setdefault(value, (where, owner))
+        if first[1] != owner and where is not None:
+            holder = first[0] or f'"{first[1]}" in the registry'
+            problems.add(where, field, f'{what} "{value}" is already used by {holder}; '
+                         f"expected a unique {what}")
+
+
+def _file_clashes(problems: Problems, federation: Federation) -> None:
+    schools = [(school_label(i, s), str(i), s.id) for i, s in enumerate(federation.schools)]
+    suppliers = [(supplier_label(i, s), str(i), s.id)
+                 for i, s in enumerate(federation.suppliers)]
+    clashes(problems, schools, "id", "id")
+    clashes(problems, suppliers, "id", "id")
+    clashes(problems, [(school_label(i, s), s.id, s.saml.entity_id if s.saml else None)
+                       for i, s in enumerate(federation.schools)], "metadata", "entity id")
+    check_supplier_clashes(problems, federation, {})
+    pairs = [(release_label(i, p), str(i), f"{p.school_id}/{p.supplier_id}")
+             for i, p in enumerate(federation.policies)]
+    clashes(problems, pairs, "supplier", "school/supplier pair")
+
+
+def check_supplier_clashes(problems: Problems, federation: Federation,
+                           registered: Mapping[str, Supplier]) -> None:
+    """Entity ids and client ids must stay unique, counting suppliers already registered."""
+    others = [s for sid, s in registered.items()
+              if sid not in {f.id for f in federation.suppliers}]
+    items = [(None, s) for s in others] + [
+        (supplier_label(i, s), s) for i, s in enumerate(federation.suppliers)]
+    clashes(problems, [(w, s.id, s.saml.entity_id if s.saml else None) for w, s in items],
+            "metadata", "entity id")
+    clashes(problems, [(w, s.id, s.oidc.client_id if s.oidc else None) for w, s in items],
+            "client_id", "client id")
+
+
+def _read(path: Path, problems: Problems) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        problems.add("the file", None, f"cannot be read ({exc.strerror or exc}); expected a "
+                     "readable TOML file")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        problems.add("the file", None, f"is not valid TOML ({exc}); expected TOML as in "
+                     "the federation file format")
+    return {}
+
+
+def _tables(doc: Mapping[str, Any], section: str, problems: Problems) -> list[Entry]:
+    value = doc.get(section, [])
+    if not isinstance(value, list):
+        problems.add(section, None, f"got {toml_type(value)}; expected [[{section}]] tables")
+        return []
+    entries = []
+    for i, table in enumerate(value):
+        if isinstance(table, dict):
+            entries.append(Entry(table, _label(section, i, table), problems))
+        else:
+            problems.add(f"{section}[{i}]", None, f"got {toml_type(table)}; expected a table")
+    return entries
+
+
+def load_federation(path: Path) -> Federation:
+    """Read and validate a federation file; FederationError lists every problem in it."""
+    problems = Problems(str(path))
+    doc = _read(path, problems)
+    for key in doc:
+        if key not in SECTIONS:
+            problems.add(f'top-level key "{key}"', None, "unknown; allowed: "
+                         + ", ".join(f"[[{s}]]" for s in SECTIONS))
+    base_dir = path.parent
+    schools = [parse.school(e, base_dir) for e in _tables(doc, "schools", problems)]
+    suppliers = [parse.supplier(e, base_dir) for e in _tables(doc, "suppliers", problems)]
+    policies = [parse.release(e) for e in _tables(doc, "releases", problems)]
+    problems.raise_if_any()
+    federation = Federation(tuple(s for s in schools if s), tuple(s for s in suppliers if s),
+                            tuple(p for p in policies if p), source=str(path))
+    _file_clashes(problems, federation)
+    problems.raise_if_any()
+    return federation
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple | frozenset | set):
+        return sorted(value) if isinstance(value, frozenset | set) else list(value)
+    return value
+
+
+def _non_default(record: object, skip: Iterable[str] = ()) -> dict[str, Any]:
+    """The fields of a dataclass record that differ from their defaults, TOML-ready."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(record):  # type: ignore[arg-type]
+        value = getattr(record, f.name)
+        default = f.default if f.default is not dataclasses.MISSING else dataclasses.MISSING
+        if f.name in skip or value is None or value == default:
+            continue
+        out[f.name] = _plain(value)
+    return out
+
+
+def _school_doc(school: School) -> dict[str, Any]:
+    doc = _non_default(school, skip=("saml", "oidc"))
+    return doc | _non_default(school.saml or school.oidc, skip=("entity_id",))
+
+
+def _supplier_doc(supplier: Supplier) -> dict[str, Any]:
+    skip = ("saml", "oidc", "requests", "sector") + (
+        ("key_version",) if supplier.key_version == UNPINNED else ())
+    doc = _non_default(supplier, skip=skip)
+    if supplier.sector != supplier.id:
+        doc["sector"] = supplier.sector
+    if supplier.requests:
+        doc["requests"] = [{"attribute": r.attribute, "why": r.why} for r in supplier.requests]
+    return doc | _non_default(supplier.saml or supplier.oidc, skip=("entity_id",))
+
+
+def _release_doc(policy: Policy) -> dict[str, Any]:
+    doc: dict[str, Any] = {"school": policy.school_id, "supplier": policy.supplier_id,
+                           "attributes": sorted(policy.attributes)}
+    if policy.by_role:
+        doc["roles"] = {role: sorted(names) for role, names in sorted(policy.by_role.items())}
+    if policy.suspended_reason is not None:
+        doc["suspended"] = policy.suspended_reason
+    if policy.valid_until is not None:
+        doc["valid_until"] = policy.valid_until
+    return doc
+
+
+def dump_federation(federation: Federation) -> str:
+    """The federation as TOML (metadata inline as metadata_xml), readable by load_federation."""
+    doc = {"schools": [_school_doc(s) for s in federation.schools],
+           "suppliers": [_supplier_doc(s) for s in federation.suppliers],
+           "releases": [_release_doc(p) for p in federation.policies]}
+    return HEADER + tomli_w.dumps({k: v for k, v in doc.items() if v}, multiline_strings=True)

@@ -1,0 +1,154 @@
+"""The registry's tables (SQLAlchemy 2 declarative). Portable: SQLite and PostgreSQL alike.
+
+Rows never leave this package: registry.py turns them into the frozen records of
+broker/records.py. The schema itself is created by the Alembic migration in migrations/;
+a test checks that these models and the migration agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ID = 64
+"""Length of school and supplier ids (used in URLs)."""
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite stores it naive, as UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("a registry timestamp must be timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Seq = BigInteger().with_variant(Integer(), "sqlite")
+
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UtcDateTime}
+
+
+class SchoolRow(Base):
+    __tablename__ = "schools"
+
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    protocol: Mapped[str] = mapped_column(String(8))
+    place: Mapped[str | None] = mapped_column(String(200))
+    entity_id: Mapped[str | None] = mapped_column(String(1024), unique=True)
+    """SAML schools: the IdP's entity id (for Scoping/IDPList hints)."""
+    config: Mapped[dict[str, Any]]
+    """The protocol fields of SamlSchool / OidcSchool except entity_id."""
+    sso_lifetime: Mapped[int | None]
+
+
+class SupplierRow(Base):
+    __tablename__ = "suppliers"
+
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    protocol: Mapped[str] = mapped_column(String(8))
+    sector: Mapped[str] = mapped_column(String(255))
+    key_version: Mapped[int]
+    url: Mapped[str | None] = mapped_column(String(2048))
+    requests: Mapped[list[Any]]
+    """[{"attribute": ..., "why": ...}, ...]"""
+    entity_id: Mapped[str | None] = mapped_column(String(1024), unique=True)
+    client_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    config: Mapped[dict[str, Any]]
+    """The protocol fields of SamlSupplier / OidcSupplier except entity_id and client_id."""
+
+
+class ReleasePolicyRow(Base):
+    __tablename__ = "release_policies"
+
+    school_id: Mapped[str] = mapped_column(
+        String(ID), ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True)
+    supplier_id: Mapped[str] = mapped_column(
+        String(ID), ForeignKey("suppliers.id", ondelete="CASCADE"), primary_key=True,
+        index=True)
+    attributes: Mapped[list[Any]]
+    by_role: Mapped[dict[str, Any]]
+    suspended_reason: Mapped[str | None] = mapped_column(Text)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+
+
+class AliasRow(Base):
+    __tablename__ = "aliases"
+
+    anchor: Mapped[str] = mapped_column(String(128), primary_key=True)
+    target_anchor: Mapped[str] = mapped_column(String(128), index=True)
+
+
+class LedgerEntryRow(Base):
+    """One release: who got which attribute names (never values), hash-chained."""
+
+    __tablename__ = "ledger"
+    __table_args__ = (Index("ix_ledger_school_at", "school_id", "at"),)
+
+    seq: Mapped[int] = mapped_column(Seq, primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    school_id: Mapped[str] = mapped_column(String(ID))
+    supplier_id: Mapped[str] = mapped_column(String(ID))
+    pseudonym: Mapped[str] = mapped_column(String(255))
+    attributes: Mapped[list[Any]]
+    protocol: Mapped[str] = mapped_column(String(8))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class LedgerCheckpointRow(Base):
+    """The one row that anchors the chain: its head, and where purging cut it off.
+
+    Appends lock this row (BEGIN IMMEDIATE on SQLite, SELECT ... FOR UPDATE elsewhere), so
+    it is also what serialises concurrent writers.
+    """
+
+    __tablename__ = "ledger_checkpoint"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    head_seq: Mapped[int] = mapped_column(Seq)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    base_seq: Mapped[int] = mapped_column(Seq)
+    """The last purged row (0: nothing purged); the chain resumes after it."""
+    base_hash: Mapped[str] = mapped_column(String(64))
+    purged_at: Mapped[datetime | None]

@@ -1,0 +1,265 @@
+"""Queries on the registry: schools, suppliers, release policies, aliases, federation import.
+
+Every read is one simple query and returns the frozen records of broker/records.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from broker import attributes
+from broker.records import Policy, School, Supplier
+from broker.registry import convert
+from broker.registry.checks import Problems
+from broker.registry.db import Database, RegistryUnavailable
+from broker.registry.federation import (
+    UNPINNED,
+    Federation,
+    check_supplier_clashes,
+    clashes,
+    release_label,
+    school_label,
+    supplier_label,
+)
+from broker.registry.ledger import Ledger
+from broker.registry.models import AliasRow, ReleasePolicyRow, SchoolRow, SupplierRow
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    counts: Counter[str]
+    """By "<kind> <outcome>", e.g. "schools added", "policies updated", "suppliers unchanged"."""
+
+    def count(self, kind: str, outcome: str) -> int:
+        return self.counts[f"{kind} {outcome}"]
+
+    @property
+    def changed(self) -> int:
+        return sum(n for key, n in self.counts.items() if not key.endswith("unchanged"))
+
+    def __str__(self) -> str:
+        parts = []
+        for kind in ("schools", "suppliers", "policies"):
+            outcomes = ", ".join(f"{self.count(kind, o)} {o}"
+                                 for o in ("added", "updated", "unchanged"))
+            parts.append(f"{kind}: {outcomes}")
+        return "; ".join(parts)
+
+
+def _upsert(session: Session, row: Any, kind: type[Any], values: dict[str, Any]) -> str:
+    if row is None:
+        session.add(kind(**values))
+        return "added"
+    return "updated" if convert.assign(row, values) else "unchanged"
+
+
+def _import_problems(federation: Federation, schools: dict[str, SchoolRow],
+                     suppliers: dict[str, Supplier]) -> Problems:
+    problems = Problems(federation.source)
+    school_ids = schools.keys() | {s.id for s in federation.schools}
+    supplier_ids = suppliers.keys() | {s.id for s in federation.suppliers}
+    for i, policy in enumerate(federation.policies):
+        for field, value, known in (("school", policy.school_id, school_ids),
+                                    ("supplier", policy.supplier_id, supplier_ids)):
+            if value not in known:
+                problems.add(release_label(i, policy), field, f'unknown {field} "{value}"; '
+                             f"expected the id of a {field} in this file or in the registry")
+    in_file = {s.id for s in federation.schools}
+    registered = [(None, r.id, r.entity_id) for r in schools.values() if r.id not in in_file]
+    clashes(problems, registered + [(school_label(i, s), s.id, s.saml.entity_id if s.saml else None)
+                                    for i, s in enumerate(federation.schools)],
+            "metadata", "entity id")
+    check_supplier_clashes(problems, federation, suppliers)
+    for i, supplier in enumerate(federation.suppliers):
+        pinned = suppliers.get(supplier.id)
+        if pinned and supplier.key_version not in (UNPINNED, pinned.key_version):
+            problems.add(supplier_label(i, supplier), "key_version",
+                         f"is {supplier.key_version} but the registered supplier's pseudonyms use "
+                         f"key version {pinned.key_version}; expected {pinned.key_version} or no "
+                         "key_version (changing it would change every pseudonym)")
+    return problems
+
+
+class Registry:
+    def __init__(self, url: str) -> None:
+        self._db = Database(url)
+
+    def upgrade(self) -> None:
+        """Create the schema or bring it to the newest version; safe to repeat."""
+        self._db.upgrade()
+
+    def exists(self) -> bool:
+        return self._db.exists()
+
+    def check(self) -> dict[str, object]:
+        with self._db.read() as session:
+            schools = session.scalar(select(func.count()).select_from(SchoolRow))
+            suppliers = session.scalar(select(func.count()).select_from(SupplierRow))
+        return {"ok": True, "schools": schools, "suppliers": suppliers}
+
+    def close(self) -> None:
+        self._db.close()
+
+    def ledger(self) -> Ledger:
+        return Ledger(self._db)
+
+    # Schools and suppliers
+
+    def school(self, school_id: str) -> School | None:
+        with self._db.read() as session:
+            row = session.get(SchoolRow, school_id)
+            return convert.school_record(row) if row else None
+
+    def schools(self) -> list[School]:
+        """Sorted by name."""
+        with self._db.read() as session:
+            rows = session.scalars(select(SchoolRow).order_by(SchoolRow.name, SchoolRow.id))
+            return [convert.school_record(row) for row in rows]
+
+    def school_by_entity_id(self, entity_id: str) -> School | None:
+        with self._db.read() as session:
+            row = session.scalar(select(SchoolRow).where(SchoolRow.entity_id == entity_id))
+            return convert.school_record(row) if row else None
+
+    def supplier(self, supplier_id: str) -> Supplier | None:
+        with self._db.read() as session:
+            row = session.get(SupplierRow, supplier_id)
+            return convert.supplier_record(row) if row else None
+
+    def suppliers(self) -> list[Supplier]:
+        """Sorted by name."""
+        with self._db.read() as session:
+            rows = session.scalars(select(SupplierRow).order_by(SupplierRow.name, SupplierRow.id))
+            return [convert.supplier_record(row) for row in rows]
+
+    def supplier_by_entity_id(self, entity_id: str) -> Supplier | None:
+        return self._supplier_where(SupplierRow.entity_id == entity_id)
+
+    def supplier_by_client_id(self, client_id: str) -> Supplier | None:
+        return self._supplier_where(SupplierRow.client_id == client_id)
+
+    def _supplier_where(self, condition: Any) -> Supplier | None:
+        with self._db.read() as session:
+            row = session.scalar(select(SupplierRow).where(condition))
+            return convert.supplier_record(row) if row else None
+
+    # Release policies
+
+    def policy(self, school_id: str, supplier_id: str) -> Policy | None:
+        with self._db.read() as session:
+            row = session.get(ReleasePolicyRow, (school_id, supplier_id))
+            return convert.policy_record(row) if row else None
+
+    def policies(self, school_id: str | None = None) -> list[Policy]:
+        query = select(ReleasePolicyRow).order_by(ReleasePolicyRow.school_id,
+                                                  ReleasePolicyRow.supplier_id)
+        if school_id is not None:
+            query = query.where(ReleasePolicyRow.school_id == school_id)
+        with self._db.read() as session:
+            return [convert.policy_record(row) for row in session.scalars(query)]
+
+    def _policy_row(self, session: Session, school_id: str,
+                    supplier_id: str) -> ReleasePolicyRow:
+        """The policy row, created (releasing nothing) if missing; ValueError for unknown ids."""
+        row = session.get(ReleasePolicyRow, (school_id, supplier_id))
+        if row is not None:
+            return row
+        if session.get(SchoolRow, school_id) is None:
+            raise ValueError(f'unknown school "{school_id}"')
+        if session.get(SupplierRow, supplier_id) is None:
+            raise ValueError(f'unknown supplier "{supplier_id}"')
+        row = ReleasePolicyRow(school_id=school_id, supplier_id=supplier_id, attributes=[],
+                               by_role={})
+        session.add(row)
+        return row
+
+    def set_policy(self, policy: Policy) -> None:
+        unknown = (policy.attributes.union(*policy.by_role.values())) - attributes.NAMES
+        if unknown:
+            raise ValueError("unknown attributes: " + ", ".join(sorted(unknown)))
+        with self._db.write() as session:
+            row = self._policy_row(session, policy.school_id, policy.supplier_id)
+            convert.assign(row, convert.policy_values(policy))
+
+    def suspend(self, school_id: str, supplier_id: str, reason: str) -> None:
+        with self._db.write() as session:
+            self._policy_row(session, school_id, supplier_id).suspended_reason = reason
+
+    def resume(self, school_id: str, supplier_id: str) -> None:
+        with self._db.write() as session:
+            row = session.get(ReleasePolicyRow, (school_id, supplier_id))
+            if row is not None:
+                row.suspended_reason = None
+
+    # The federation file
+
+    def import_federation(self, federation: Federation, *, key_version: int) -> ImportSummary:
+        """Add or update (by id) in one transaction; on any problem nothing changes.
+
+        New suppliers are pinned to `key_version` (or the file's key_version); suppliers
+        already registered keep theirs.
+        """
+        counts: Counter[str] = Counter()
+        with self._db.write() as session:
+            schools = {row.id: row for row in session.scalars(select(SchoolRow))}
+            supplier_rows = {row.id: row for row in session.scalars(select(SupplierRow))}
+            suppliers = {k: convert.supplier_record(v) for k, v in supplier_rows.items()}
+            _import_problems(federation, schools, suppliers).raise_if_any()
+            for school in federation.schools:
+                outcome = _upsert(session, schools.get(school.id), SchoolRow,
+                                  convert.school_values(school))
+                counts[f"schools {outcome}"] += 1
+            for supplier in federation.suppliers:
+                registered = suppliers.get(supplier.id)
+                pinned = registered.key_version if registered else (
+                    supplier.key_version or key_version)
+                values = convert.supplier_values(dataclasses.replace(supplier, key_version=pinned))
+                outcome = _upsert(session, supplier_rows.get(supplier.id), SupplierRow, values)
+                counts[f"suppliers {outcome}"] += 1
+            session.flush()
+            for policy in federation.policies:
+                row = session.get(ReleasePolicyRow, (policy.school_id, policy.supplier_id))
+                outcome = _upsert(session, row, ReleasePolicyRow, convert.policy_values(policy))
+                counts[f"policies {outcome}"] += 1
+        return ImportSummary(counts)
+
+    def export_federation(self) -> Federation:
+        with self._db.read() as session:
+            schools = session.scalars(select(SchoolRow).order_by(SchoolRow.id))
+            suppliers = session.scalars(select(SupplierRow).order_by(SupplierRow.id))
+            policies = session.scalars(select(ReleasePolicyRow).order_by(
+                ReleasePolicyRow.school_id, ReleasePolicyRow.supplier_id))
+            return Federation(schools=tuple(convert.school_record(r) for r in schools),
+                              suppliers=tuple(convert.supplier_record(r) for r in suppliers),
+                              policies=tuple(convert.policy_record(r) for r in policies),
+                              source="the registry")
+
+    # Aliases: a pupil's new identity linked to their existing anchor
+
+    def resolve_anchor(self, anchor: str) -> str:
+        with self._db.read() as session:
+            target = session.scalar(select(AliasRow.target_anchor).where(AliasRow.anchor == anchor))
+            return target or anchor
+
+    def add_alias(self, anchor: str, target_anchor: str) -> None:
+        """Make `anchor` resolve to `target_anchor` (itself resolved first: one hop, always)."""
+        with self._db.write() as session:
+            target = session.scalar(
+                select(AliasRow.target_anchor).where(AliasRow.anchor == target_anchor))
+            target = target or target_anchor
+            if target == anchor:
+                raise ValueError(f'aliasing "{anchor}" to "{target_anchor}" would make a cycle'
+                                 if target_anchor != anchor else "an anchor cannot alias itself")
+            _upsert(session, session.get(AliasRow, anchor), AliasRow,
+                    {"anchor": anchor, "target_anchor": target})
+            session.execute(update(AliasRow).where(AliasRow.target_anchor == anchor)
+                            .values(target_anchor=target))
+
+
+__all__ = ["ImportSummary", "Registry", "RegistryUnavailable"]

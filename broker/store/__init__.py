@@ -1,0 +1,45 @@
+"""The short-lived state store (pending logins, one-time codes, SSO sessions, replay caches,
+rate limits): ``open_store(url)`` gives a ``StateStore``; see broker/store/base.py.
+
+- ``sqlite:///abs/path/state.sqlite``: the embedded default, one file per machine.
+- ``redis://host:port/db``, ``rediss://...`` (TLS), ``unix:///path/redis.sock?db=0``: Redis,
+  shared by every broker instance.
+"""
+
+from __future__ import annotations
+
+import re
+
+from broker.errors import ConfigError
+from broker.store.base import StateStore, StoreUnavailable
+from broker.store.sqlite_store import SqliteStore, sqlite_path_from_url
+
+__all__ = ["ACCEPTED_URLS", "StateStore", "StoreUnavailable", "SqliteStore", "open_store"]
+
+ACCEPTED_URLS = (
+    "sqlite:///absolute/path/state.sqlite, redis://host:port/db, rediss://host:port/db"
+    " or unix:///path/to/redis.sock?db=0"
+)
+
+
+def _redacted(url: str) -> str:
+    """The URL without a password, fit for an error message."""
+    return re.sub(r"(?<=://)[^/@]*@", "***@", url)
+
+
+def open_store(url: str) -> StateStore:
+    """Open the state store a URL names; a ConfigError says what is wrong with the URL."""
+    if not isinstance(url, str) or "://" not in url:
+        raise ConfigError(
+            f"unsupported state store URL {_redacted(str(url))!r}: use {ACCEPTED_URLS}"
+        )
+    scheme = url.split("://", 1)[0].lower()
+    if scheme == "sqlite":
+        return SqliteStore(sqlite_path_from_url(url))
+    if scheme in ("redis", "rediss", "unix"):
+        from broker.store.redis_store import RedisStore  # imported only when used
+
+        return RedisStore(url)
+    raise ConfigError(
+        f"unsupported state store URL {_redacted(url)!r} (scheme {scheme!r}): use {ACCEPTED_URLS}"
+    )

@@ -1,0 +1,120 @@
+"""The short-lived state store: one small interface with role-named operations.
+
+Every record has a time to live in whole seconds and is never returned after it. Keys and kinds
+are arbitrary strings; values are bytes (a few KB at most). Two implementations pass the same
+contract suite (tests/store/test_contract.py): ``SqliteStore`` (embedded default) and
+``RedisStore`` (every multi-instance deployment). Open one with ``broker.store.open_store(url)``.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+
+class StoreUnavailable(Exception):
+    """The backend cannot be reached or cannot serve the request right now (answer with a 503)."""
+
+
+@runtime_checkable
+class StateStore(Protocol):
+    """Short-lived state shared by every broker process. All methods are thread-safe."""
+
+    # Pending logins (the state of a login between the supplier's request and the school's answer).
+    def save_pending(self, login_id: str, data: bytes, ttl: int) -> None:
+        """Store (or overwrite) a pending login for ``ttl`` seconds."""
+        ...
+
+    def load_pending(self, login_id: str) -> bytes | None:
+        """Return the pending login, or None when unknown or expired."""
+        ...
+
+    def take_pending(self, login_id: str) -> bytes | None:
+        """Atomically read and delete: of concurrent takers exactly one gets the data."""
+        ...
+
+    # One-time codes (OIDC authorization codes, artifacts...).
+    def put_code(self, code: str, data: bytes, ttl: int) -> None:
+        """Store (or overwrite) a one-time code for ``ttl`` seconds."""
+        ...
+
+    def take_code(self, code: str) -> bytes | None:
+        """Atomically read and delete: of concurrent takers exactly one gets the data."""
+        ...
+
+    # Replay caches (assertion ids, JWT ids, nonces...).
+    def remember_once(self, kind: str, key: str, ttl: int) -> bool:
+        """True the first time ``(kind, key)`` is seen; False while it is remembered."""
+        ...
+
+    # SSO sessions.
+    def get_session(self, session_id: str) -> bytes | None:
+        """Return the session, or None when unknown or expired."""
+        ...
+
+    def put_session(self, session_id: str, data: bytes, ttl: int) -> None:
+        """Store (or overwrite, restarting its TTL) a session for ``ttl`` seconds."""
+        ...
+
+    def delete_session(self, session_id: str) -> None:
+        """Forget the session; no error when it does not exist."""
+        ...
+
+    # Generic keyed short-lived records (refresh tokens...), namespaced by kind.
+    def put_token(self, kind: str, key: str, data: bytes, ttl: int) -> None:
+        """Store (or overwrite) a record for ``ttl`` seconds."""
+        ...
+
+    def get_token(self, kind: str, key: str) -> bytes | None:
+        """Return the record, or None when unknown or expired."""
+        ...
+
+    def take_token(self, kind: str, key: str) -> bytes | None:
+        """Atomically read and delete: of concurrent takers exactly one gets the data."""
+        ...
+
+    def delete_token(self, kind: str, key: str) -> None:
+        """Forget the record; no error when it does not exist."""
+        ...
+
+    # Rate limits.
+    def count_hit(self, bucket: str, window: int) -> int:
+        """Count one hit; the counter expires ``window`` seconds after its first hit.
+
+        Returns the new count (1 for the first hit of a window).
+        """
+        ...
+
+    # Operations.
+    def check(self) -> dict[str, object]:
+        """Health: ``{"ok": True, "backend": "sqlite"|"redis", ...}``; raise StoreUnavailable.
+
+        The report names no path, host or secret: it may be shown by a public health endpoint.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release connections; the store must not be used afterwards."""
+        ...
+
+
+def check_ttl(ttl: int, name: str = "ttl") -> int:
+    """Validate a TTL (or window): a positive int number of seconds."""
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0:
+        raise ValueError(f"{name} must be a positive int number of seconds, not {ttl!r}")
+    return ttl
+
+
+def check_data(data: bytes) -> bytes:
+    """Validate a value: bytes (bytearray and memoryview are copied to bytes)."""
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, bytearray | memoryview):
+        return bytes(data)
+    raise TypeError(f"store values must be bytes, not {type(data).__name__}")
+
+
+def check_key(key: str, name: str = "key") -> str:
+    """Validate a key or kind: a str (may be empty, may contain ':' or any unicode)."""
+    if not isinstance(key, str):
+        raise TypeError(f"{name} must be a str, not {type(key).__name__}")
+    return key

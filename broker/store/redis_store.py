@@ -1,0 +1,176 @@
+"""The distributed state store: Redis, shared by every broker instance.
+
+Keys are ``<prefix><role>:...`` (prefix ``loper:`` by default): ``loper:pending:<id>``,
+``loper:code:<code>``, ``loper:session:<id>``, ``loper:once:<kind>:<key>``,
+``loper:token:<kind>:<key>``, ``loper:hits:<bucket>``; in a kind, ``%`` and ``:`` are written
+``%25`` and ``%3A`` so that a kind containing ``:`` cannot collide with another kind's key.
+Every operation is one atomic command: SET EX, GETDEL, SET NX EX, and a small Lua script for
+INCR + EXPIRE on the first hit. Needs Redis >= 6.2 (GETDEL).
+
+The client is created without connecting; sockets time out after 2 s, and a failed command is
+retried once (on a fresh connection) only when the connection itself failed, so an unreachable
+Redis raises StoreUnavailable within a few seconds instead of hanging.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from broker.errors import ConfigError
+from broker.store.base import StoreUnavailable, check_data, check_key, check_ttl
+
+_HIT_SCRIPT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 or redis.call('TTL', KEYS[1]) < 0 then
+    redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
+return n
+"""
+
+
+def _kind(kind: str) -> str:
+    return check_key(kind, "kind").replace("%", "%25").replace(":", "%3A")
+
+
+def _bytes(value: object) -> bytes | None:
+    if value is None or isinstance(value, bytes):
+        return value
+    raise TypeError(f"unexpected Redis reply {type(value).__name__}")  # decode_responses is off
+
+
+class RedisStore:
+    """The state store in Redis; safe for many threads, processes and machines."""
+
+    backend = "redis"
+
+    def __init__(self, url: str, *, prefix: str = "loper:", connect_timeout: float = 2.0,
+                 timeout: float = 2.0) -> None:
+        try:
+            self._client = redis.Redis.from_url(
+                url,
+                socket_connect_timeout=connect_timeout,
+                socket_timeout=timeout,
+                retry=Retry(NoBackoff(), 1, (redis.exceptions.ConnectionError,)),
+                health_check_interval=30,
+                decode_responses=False,
+            )
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"invalid Redis state store URL: {exc}") from exc
+        pool = self._client.connection_pool
+        kwargs = pool.connection_kwargs
+        if kwargs.get("decode_responses"):
+            raise ConfigError("the Redis state store URL must not set decode_responses")
+        try:  # a connection object is built without connecting: check the URL's options now
+            pool.connection_class(**kwargs).disconnect()
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"invalid option in the Redis state store URL: {exc}") from exc
+        if kwargs.get("path"):
+            self.target = f"unix:{kwargs['path']}?db={kwargs.get('db') or 0}"
+        else:
+            host, port = kwargs.get("host") or "localhost", kwargs.get("port") or 6379
+            self.target = f"{host}:{port}/{kwargs.get('db') or 0}"
+        self.prefix = prefix
+        self._hit = self._client.register_script(_HIT_SCRIPT)
+
+    # -- the interface -------------------------------------------------------------------------
+
+    def save_pending(self, login_id: str, data: bytes, ttl: int) -> None:
+        self._set(self._key("pending", check_key(login_id, "login_id")), data, ttl)
+
+    def load_pending(self, login_id: str) -> bytes | None:
+        return self._get(self._key("pending", check_key(login_id, "login_id")))
+
+    def take_pending(self, login_id: str) -> bytes | None:
+        return self._take(self._key("pending", check_key(login_id, "login_id")))
+
+    def put_code(self, code: str, data: bytes, ttl: int) -> None:
+        self._set(self._key("code", check_key(code, "code")), data, ttl)
+
+    def take_code(self, code: str) -> bytes | None:
+        return self._take(self._key("code", check_key(code, "code")))
+
+    def remember_once(self, kind: str, key: str, ttl: int) -> bool:
+        name = self._key("once", _kind(kind), check_key(key))
+        check_ttl(ttl)
+        with self._guard():
+            return bool(self._client.set(name, b"1", ex=ttl, nx=True))
+
+    def get_session(self, session_id: str) -> bytes | None:
+        return self._get(self._key("session", check_key(session_id, "session_id")))
+
+    def put_session(self, session_id: str, data: bytes, ttl: int) -> None:
+        self._set(self._key("session", check_key(session_id, "session_id")), data, ttl)
+
+    def delete_session(self, session_id: str) -> None:
+        self._delete(self._key("session", check_key(session_id, "session_id")))
+
+    def put_token(self, kind: str, key: str, data: bytes, ttl: int) -> None:
+        self._set(self._key("token", _kind(kind), check_key(key)), data, ttl)
+
+    def get_token(self, kind: str, key: str) -> bytes | None:
+        return self._get(self._key("token", _kind(kind), check_key(key)))
+
+    def take_token(self, kind: str, key: str) -> bytes | None:
+        return self._take(self._key("token", _kind(kind), check_key(key)))
+
+    def delete_token(self, kind: str, key: str) -> None:
+        self._delete(self._key("token", _kind(kind), check_key(key)))
+
+    def count_hit(self, bucket: str, window: int) -> int:
+        name = self._key("hits", check_key(bucket, "bucket"))
+        check_ttl(window, "window")
+        with self._guard():
+            return int(self._hit(keys=[name], args=[window]))
+
+    def check(self) -> dict[str, object]:
+        started = time.perf_counter()
+        with self._guard():
+            self._client.ping()
+            info = self._client.info("server")
+        return {
+            "ok": True,
+            "backend": self.backend,
+            "version": str(info.get("redis_version", "?")),
+            "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+        }
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __repr__(self) -> str:
+        return f"RedisStore({self.target!r})"
+
+    # -- the machinery -------------------------------------------------------------------------
+
+    def _key(self, role: str, *parts: str) -> str:
+        return self.prefix + role + ":" + ":".join(parts)
+
+    def _set(self, name: str, data: bytes, ttl: int) -> None:
+        value, ttl = check_data(data), check_ttl(ttl)
+        with self._guard():
+            self._client.set(name, value, ex=ttl)
+
+    def _get(self, name: str) -> bytes | None:
+        with self._guard():
+            return _bytes(self._client.get(name))
+
+    def _take(self, name: str) -> bytes | None:
+        with self._guard():
+            return _bytes(self._client.getdel(name))
+
+    def _delete(self, name: str) -> None:
+        with self._guard():
+            self._client.delete(name)
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except redis.exceptions.RedisError as exc:  # down, timed out, read-only, OOM, MISCONF
+            raise StoreUnavailable(f"Redis state store at {self.target} failed: {exc}") from exc

@@ -1,0 +1,280 @@
+"""The embedded state store: one SQLite file (in WAL mode) shared by every process on a machine.
+
+Every operation is one SQL statement in autocommit mode, so it is atomic across threads and
+processes (``DELETE ... RETURNING`` for the take_* operations, upserts for remember_once and
+count_hit). Connections come from a small per-process pool (a connection is used by one thread
+at a time); a busy timeout makes writers queue instead of failing. Expired rows are ignored on
+read and purged at most once a minute per process, after a write.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from broker.errors import ConfigError
+from broker.store.base import StoreUnavailable, check_data, check_key, check_ttl
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS state (
+    ns TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
+    value BLOB NOT NULL, expires REAL NOT NULL,
+    PRIMARY KEY (ns, kind, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS state_expires ON state (expires);
+CREATE TABLE IF NOT EXISTS hits (
+    bucket TEXT PRIMARY KEY, n INTEGER NOT NULL, expires REAL NOT NULL
+) WITHOUT ROWID;
+"""
+_PUT = "INSERT OR REPLACE INTO state (ns, kind, key, value, expires) VALUES (?, ?, ?, ?, ?)"
+_GET = "SELECT value FROM state WHERE ns = ? AND kind = ? AND key = ? AND expires > ?"
+_TAKE = "DELETE FROM state WHERE ns = ? AND kind = ? AND key = ? RETURNING value, expires"
+_DELETE = "DELETE FROM state WHERE ns = ? AND kind = ? AND key = ?"
+_ONCE = (
+    "INSERT INTO state (ns, kind, key, value, expires) VALUES ('once', ?, ?, x'', ?)"
+    " ON CONFLICT (ns, kind, key) DO UPDATE SET expires = excluded.expires"
+    " WHERE state.expires <= ?"
+)
+_HIT = (
+    "INSERT INTO hits (bucket, n, expires) VALUES (?1, 1, ?2 + ?3)"
+    " ON CONFLICT (bucket) DO UPDATE SET"
+    " n = CASE WHEN hits.expires <= ?2 THEN 1 ELSE hits.n + 1 END,"
+    " expires = CASE WHEN hits.expires <= ?2 THEN excluded.expires ELSE hits.expires END"
+    " RETURNING n"
+)
+PURGE_EVERY = 60.0  # seconds between purges of expired rows, per process
+MAX_IDLE = 16  # idle connections kept per process
+
+
+def sqlite_path_from_url(url: str) -> str:
+    """``sqlite:///abs/path.sqlite`` (or SQLAlchemy's ``sqlite:////abs/path``) -> the path."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "sqlite" or parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(
+            f"invalid SQLite state store URL {url!r}: write sqlite:///absolute/path/state.sqlite"
+        )
+    path = unquote(parts.path)
+    if not path.startswith("/") or path.endswith("/") or path.strip("/") == ":memory:":
+        raise ConfigError(
+            f"invalid SQLite state store URL {url!r}: it needs an absolute path to a file, as in"
+            " sqlite:///srv/loper/instance/state.sqlite (an in-memory database cannot be"
+            " shared between processes)"
+        )
+    return "/" + path.lstrip("/")
+
+
+class SqliteStore:
+    """The state store in one SQLite file; safe for many threads and processes."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: str, *, busy_timeout: float = 5.0) -> None:
+        self.path = os.path.abspath(path)
+        self._busy_timeout = busy_timeout
+        self._lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._pid = os.getpid()
+        self._closed = False
+        self._next_purge = 0.0
+        self.journal_mode = self._setup()
+
+    # -- the interface -------------------------------------------------------------------------
+
+    def save_pending(self, login_id: str, data: bytes, ttl: int) -> None:
+        self._put("pending", "", check_key(login_id, "login_id"), data, ttl)
+
+    def load_pending(self, login_id: str) -> bytes | None:
+        return self._get("pending", "", check_key(login_id, "login_id"))
+
+    def take_pending(self, login_id: str) -> bytes | None:
+        return self._take("pending", "", check_key(login_id, "login_id"))
+
+    def put_code(self, code: str, data: bytes, ttl: int) -> None:
+        self._put("code", "", check_key(code, "code"), data, ttl)
+
+    def take_code(self, code: str) -> bytes | None:
+        return self._take("code", "", check_key(code, "code"))
+
+    def remember_once(self, kind: str, key: str, ttl: int) -> bool:
+        check_key(kind, "kind")
+        check_key(key)
+        check_ttl(ttl)
+        now = time.time()
+        _, changed = self._execute(_ONCE, (kind, key, now + ttl, now), write=True)
+        return changed == 1
+
+    def get_session(self, session_id: str) -> bytes | None:
+        return self._get("session", "", check_key(session_id, "session_id"))
+
+    def put_session(self, session_id: str, data: bytes, ttl: int) -> None:
+        self._put("session", "", check_key(session_id, "session_id"), data, ttl)
+
+    def delete_session(self, session_id: str) -> None:
+        self._execute(_DELETE, ("session", "", check_key(session_id, "session_id")))
+
+    def put_token(self, kind: str, key: str, data: bytes, ttl: int) -> None:
+        self._put("token", check_key(kind, "kind"), check_key(key), data, ttl)
+
+    def get_token(self, kind: str, key: str) -> bytes | None:
+        return self._get("token", check_key(kind, "kind"), check_key(key))
+
+    def take_token(self, kind: str, key: str) -> bytes | None:
+        return self._take("token", check_key(kind, "kind"), check_key(key))
+
+    def delete_token(self, kind: str, key: str) -> None:
+        self._execute(_DELETE, ("token", check_key(kind, "kind"), check_key(key)))
+
+    def count_hit(self, bucket: str, window: int) -> int:
+        check_key(bucket, "bucket")
+        check_ttl(window, "window")
+        rows, _ = self._execute(_HIT, (bucket, time.time(), window), write=True)
+        return int(rows[0][0])
+
+    def check(self) -> dict[str, object]:
+        started = time.perf_counter()
+        purged = self._purge()
+        rows, _ = self._execute("SELECT count(*) FROM state WHERE expires > ?", (time.time(),))
+        return {
+            "ok": True,
+            "backend": self.backend,
+            "journal_mode": self.journal_mode,
+            "records": int(rows[0][0]),
+            "purged": purged,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+        }
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({self.path!r})"
+
+    # -- the machinery -------------------------------------------------------------------------
+
+    def _put(self, ns: str, kind: str, key: str, data: bytes, ttl: int) -> None:
+        value, ttl = check_data(data), check_ttl(ttl)
+        self._execute(_PUT, (ns, kind, key, value, time.time() + ttl), write=True)
+
+    def _get(self, ns: str, kind: str, key: str) -> bytes | None:
+        rows, _ = self._execute(_GET, (ns, kind, key, time.time()))
+        return bytes(rows[0][0]) if rows else None
+
+    def _take(self, ns: str, kind: str, key: str) -> bytes | None:
+        rows, _ = self._execute(_TAKE, (ns, kind, key))
+        if rows and rows[0][1] > time.time():
+            return bytes(rows[0][0])
+        return None
+
+    def _execute(
+        self, sql: str, params: Sequence[Any], *, write: bool = False
+    ) -> tuple[list[Any], int]:
+        with self._connection() as conn:
+            cursor = conn.execute(sql, params)
+            try:
+                rows = cursor.fetchall()  # step to the end: the statement (and its lock) is done
+                changed = cursor.rowcount
+            finally:
+                cursor.close()
+        if write and time.time() >= self._next_purge:
+            self._purge()
+        return rows, changed
+
+    def _purge(self) -> int:
+        """Delete expired rows; return how many."""
+        now = time.time()
+        self._next_purge = now + PURGE_EVERY
+        with self._connection() as conn:
+            deleted = conn.execute("DELETE FROM state WHERE expires <= ?", (now,)).rowcount
+            deleted += conn.execute("DELETE FROM hits WHERE expires <= ?", (now,)).rowcount
+        return int(deleted)
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        conn = self._acquire()
+        try:
+            yield conn
+        except sqlite3.DatabaseError as exc:  # I/O, locked, full, corrupt... (not our bugs)
+            conn.close()  # it may be in a bad state: do not pool it
+            if isinstance(exc, sqlite3.ProgrammingError | sqlite3.IntegrityError):
+                raise
+            raise StoreUnavailable(f"SQLite state store {self.path} failed: {exc}") from exc
+        except BaseException:
+            conn.close()
+            raise
+        self._release(conn)
+
+    def _acquire(self) -> sqlite3.Connection:
+        if os.getpid() != self._pid:  # forked: connections must not cross a fork
+            self._lock = threading.Lock()
+            self._idle = []
+            self._pid = os.getpid()
+        with self._lock:
+            if self._closed:
+                raise StoreUnavailable(f"SQLite state store {self.path} is closed")
+            if self._idle:
+                return self._idle.pop()
+        try:
+            return self._connect()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open SQLite state store {self.path}: {exc}") from exc
+
+    def _release(self, conn: sqlite3.Connection) -> None:
+        with self._lock:
+            if not self._closed and len(self._idle) < MAX_IDLE and os.getpid() == self._pid:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
+        )
+        try:
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _setup(self) -> str:
+        """Create the folder, the file and the schema; switch to WAL. Fail with a ConfigError."""
+        folder = os.path.dirname(self.path)
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create the folder {folder!r} for the SQLite state store: {exc}"
+            ) from exc
+        try:
+            conn = self._connect()
+        except sqlite3.Error as exc:
+            raise ConfigError(
+                f"cannot open the SQLite state store {self.path!r}: {exc} (the folder must exist"
+                " and be writable by the broker)"
+            ) from exc
+        try:
+            mode = str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version not in (0, SCHEMA_VERSION):  # short-lived state: start afresh
+                conn.executescript("DROP TABLE IF EXISTS state; DROP TABLE IF EXISTS hits;")
+            conn.executescript(_SCHEMA)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(
+                f"cannot use {self.path!r} as the SQLite state store: {exc} (it must be a"
+                " writable SQLite file, or not exist yet)"
+            ) from exc
+        finally:
+            conn.close()
+        return mode

@@ -1,0 +1,52 @@
+"""The attribute vocabulary: forgiving on input, strict on output."""
+
+from __future__ import annotations
+
+import pytest
+
+from broker import attributes
+
+
+@pytest.mark.parametrize("name", ["urn:oid:2.5.4.42", "givenName", "GIVENNAME",
+                                  "urn:mace:dir:attribute-def:givenName"])
+def test_saml_input_accepts_oid_mace_and_friendly_names(name: str) -> None:
+    assert attributes.from_saml({name: ["Sanne"]}) == {"given_name": ("Sanne",)}
+
+
+def test_unknown_upstream_attributes_are_dropped() -> None:
+    got = attributes.from_saml({"urn:oid:2.5.4.42": ["Sanne"], "bsn": ["123456782"],
+                                "urn:oid:1.2.3.4": ["x"]})
+    assert got == {"given_name": ("Sanne",)}
+    assert attributes.from_oidc({"given_name": "Sanne", "phone_number": "06"}) == {
+        "given_name": ("Sanne",)}
+
+
+def test_values_merge_across_name_forms_without_duplicates() -> None:
+    got = attributes.from_saml({"eduPersonAffiliation": ["student"],
+                                "urn:oid:1.3.6.1.4.1.5923.1.1.1.1": ["student", "member"]})
+    assert got == {"role": ("student", "member")}
+
+
+def test_non_string_and_empty_values_are_ignored() -> None:
+    assert attributes.from_oidc({"email": 42, "given_name": "", "groups": ["a", 3]}) == {
+        "groups": ("a",)}
+
+
+def test_saml_output_uses_oid_names() -> None:
+    assert attributes.to_saml({"given_name": ("Sanne",), "role": ("student",)}) == {
+        "urn:oid:2.5.4.42": ("Sanne",), "urn:oid:1.3.6.1.4.1.5923.1.1.1.1": ("student",)}
+
+
+def test_oidc_output_needs_the_standard_scope_for_standard_claims() -> None:
+    released = {"given_name": ("Sanne",), "email": ("s@x.example",), "role": ("student",),
+                "eck_id": ("e",)}
+    assert attributes.to_oidc(released, ["openid"]) == {"eduperson_affiliation": ["student"],
+                                                        "eckid": "e"}
+    assert attributes.to_oidc(released, ["openid", "profile", "email"]) == {
+        "given_name": "Sanne", "email": "s@x.example", "eduperson_affiliation": ["student"],
+        "eckid": "e"}
+
+
+def test_eck_id_is_sensitive() -> None:
+    assert attributes.is_sensitive("eck_id")
+    assert not attributes.is_sensitive("given_name")

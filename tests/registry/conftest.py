@@ -1,0 +1,91 @@
+"""Registry fixtures: a migrated SQLite registry in tmp_path and a valid federation file."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from broker.registry import Registry
+from tests.registry.metadata_xml import idp_metadata, sp_metadata
+
+FEDERATION = """\
+[[schools]]
+id = "regenboog"
+name = "OBS De Regenboog"
+protocol = "saml"
+place = "Utrecht"
+metadata = "regenboog-idp.xml"
+subject = "nameid"
+
+[[schools]]
+id = "lyceum"
+name = "Het Lyceum"
+protocol = "oidc"
+issuer = "https://login.lyceum.example"
+client_id = "loper"
+client_secret_env = "LYCEUM_SECRET"
+subject = "sub"
+sso_lifetime = 28800
+
+[[suppliers]]
+id = "rekenwonders"
+name = "Rekenwonders"
+protocol = "saml"
+metadata = "rekenwonders-sp.xml"
+requests = [ { attribute = "given_name", why = "greets the pupil by name" } ]
+
+[[suppliers]]
+id = "taalapp"
+name = "Taalapp"
+protocol = "oidc"
+url = "https://taalapp.example"
+client_id = "taalapp"
+client_secret = "s3cret"
+redirect_uris = ["https://taalapp.example/callback", "http://127.0.0.1:8080/cb"]
+
+[[releases]]
+school = "regenboog"
+supplier = "rekenwonders"
+attributes = ["role", "given_name"]
+roles = { employee = ["email"] }
+
+[[releases]]
+school = "lyceum"
+supplier = "taalapp"
+attributes = ["role"]
+suspended = "contract under review"
+valid_until = 2027-08-01
+"""
+
+REGENBOOG_IDP = "https://idp.regenboog.example"
+REKENWONDERS_SP = "https://rekenwonders.example/sp"
+
+
+def write_federation(directory: Path, text: str, name: str = "federation.toml") -> Path:
+    """Write a federation file plus the metadata files the standard one names."""
+    (directory / "regenboog-idp.xml").write_text(idp_metadata(REGENBOOG_IDP))
+    (directory / "rekenwonders-sp.xml").write_text(sp_metadata(REKENWONDERS_SP))
+    path = directory / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def registry_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'registry.sqlite'}"
+
+
+@pytest.fixture
+def registry(registry_url: str) -> Iterator[Registry]:
+    reg = Registry(registry_url)
+    reg.upgrade()
+    yield reg
+    reg.close()
+
+
+@pytest.fixture
+def federation_file(tmp_path: Path) -> Path:
+    return write_federation(tmp_path, FEDERATION)

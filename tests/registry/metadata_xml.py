@@ -1,0 +1,54 @@
+"""Minimal, valid SAML 2.0 metadata for tests: an IdP or an SP with a self-signed certificate."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+from functools import cache
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+MD = "urn:oasis:names:tc:SAML:2.0:metadata"
+DS = "http://www.w3.org/2000/09/xmldsig#"
+PROTOCOL = "urn:oasis:names:tc:SAML:2.0:protocol"
+POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+
+
+@cache
+def certificate_b64(common_name: str = "loper-test") -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=365))
+            .sign(key, hashes.SHA256()))
+    return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+
+
+def _key_descriptor() -> str:
+    return (f'<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>'
+            f"{certificate_b64()}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
+            "</md:KeyDescriptor>")
+
+
+def idp_metadata(entity_id: str) -> str:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<md:EntityDescriptor xmlns:md="{MD}" xmlns:ds="{DS}" entityID="{entity_id}">\n'
+            f'  <md:IDPSSODescriptor protocolSupportEnumeration="{PROTOCOL}">\n'
+            f"    {_key_descriptor()}\n"
+            f'    <md:SingleSignOnService Binding="{POST}" Location="{entity_id}/sso"/>\n'
+            "  </md:IDPSSODescriptor>\n</md:EntityDescriptor>\n")
+
+
+def sp_metadata(entity_id: str) -> str:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<md:EntityDescriptor xmlns:md="{MD}" xmlns:ds="{DS}" entityID="{entity_id}">\n'
+            f'  <md:SPSSODescriptor protocolSupportEnumeration="{PROTOCOL}">\n'
+            f"    {_key_descriptor()}\n"
+            f'    <md:AssertionConsumerService Binding="{POST}" Location="{entity_id}/acs" '
+            'index="0"/>\n'
+            "  </md:SPSSODescriptor>\n</md:EntityDescriptor>\n")

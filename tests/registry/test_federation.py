@@ -1,0 +1,162 @@
+"""Reading, writing and importing the federation file."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from broker.records import AttributeRequest, OidcSchool, OidcSupplier, Policy
+from broker.registry import (
+    UNPINNED,
+    Federation,
+    FederationError,
+    Registry,
+    dump_federation,
+    load_federation,
+)
+from tests.registry.conftest import (
+    FEDERATION,
+    REGENBOOG_IDP,
+    REKENWONDERS_SP,
+    write_federation,
+)
+from tests.registry.helpers import snapshot
+from tests.registry.metadata_xml import idp_metadata
+
+
+def test_load_reads_every_field(federation_file: Path) -> None:
+    federation = load_federation(federation_file)
+    regenboog, lyceum = federation.schools
+    assert (regenboog.id, regenboog.name, regenboog.protocol, regenboog.place) == (
+        "regenboog", "OBS De Regenboog", "saml", "Utrecht")
+    assert regenboog.saml is not None and regenboog.saml.entity_id == REGENBOOG_IDP
+    assert regenboog.saml.metadata_xml == idp_metadata(REGENBOOG_IDP)
+    assert lyceum.oidc == OidcSchool(issuer="https://login.lyceum.example", client_id="loper",
+                                     client_secret_env="LYCEUM_SECRET")
+    assert lyceum.sso_lifetime == 28800
+    rekenwonders, taalapp = federation.suppliers
+    assert rekenwonders.saml is not None and rekenwonders.saml.entity_id == REKENWONDERS_SP
+    assert rekenwonders.requests == (AttributeRequest("given_name", "greets the pupil by name"),)
+    assert (rekenwonders.sector, rekenwonders.key_version) == ("rekenwonders", UNPINNED)
+    assert taalapp.oidc == OidcSupplier(
+        client_id="taalapp", client_secret="s3cret",
+        redirect_uris=("https://taalapp.example/callback", "http://127.0.0.1:8080/cb"))
+    assert federation.policies == (
+        Policy("regenboog", "rekenwonders", frozenset({"role", "given_name"}),
+               {"employee": frozenset({"email"})}),
+        Policy("lyceum", "taalapp", frozenset({"role"}),
+               suspended_reason="contract under review", valid_until=date(2027, 8, 1)))
+    assert federation.source == str(federation_file)
+
+
+def test_optional_fields(tmp_path: Path) -> None:
+    text = FEDERATION.replace('subject = "nameid"', 'subject = "uid"\nlegacy_sha1 = true').replace(
+        'subject = "sub"', 'subject = "oid"\nalgorithms = ["ES256"]\nscopes = ["openid"]'
+    ).replace('client_secret = "s3cret"', 'sector = "taal-family"\npkce_required = false\n'
+              'offline_access = true\nid_token_alg = "PS256"\n'
+              'jwks = "https://taalapp.example/jwks"\n'
+              'post_logout_redirect_uris = ["https://taalapp.example/bye"]')
+    regenboog, lyceum = (f := load_federation(write_federation(tmp_path, text))).schools
+    assert regenboog.saml and regenboog.saml.subject == "uid" and regenboog.saml.legacy_sha1
+    assert lyceum.oidc and lyceum.oidc.algorithms == ("ES256",) and lyceum.oidc.scopes == (
+        "openid",) and lyceum.oidc.subject == "oid"
+    taalapp = f.suppliers[1]
+    assert taalapp.sector == "taal-family" and taalapp.oidc == OidcSupplier(
+        client_id="taalapp",
+        redirect_uris=("https://taalapp.example/callback", "http://127.0.0.1:8080/cb"),
+        post_logout_redirect_uris=("https://taalapp.example/bye",),
+        jwks="https://taalapp.example/jwks", pkce_required=False, offline_access=True,
+        id_token_alg="PS256")
+
+
+def test_inline_metadata_and_crlf(tmp_path: Path) -> None:
+    xml = idp_metadata(REGENBOOG_IDP).replace("\n", "\r\n")
+    (tmp_path / "crlf.xml").write_bytes(xml.encode())
+    path = write_federation(tmp_path, FEDERATION.replace("regenboog-idp.xml", "crlf.xml"))
+    school = load_federation(path).schools[0]
+    assert school.saml and school.saml.metadata_xml == idp_metadata(REGENBOOG_IDP)
+
+
+def test_export_import_export_is_byte_identical(registry: Registry, federation_file: Path,
+                                                tmp_path: Path) -> None:
+    registry.import_federation(load_federation(federation_file), key_version=3)
+    exported = dump_federation(registry.export_federation())
+    copy = tmp_path / "copy" / "exported.toml"
+    copy.parent.mkdir()
+    copy.write_text(exported, encoding="utf-8")
+    other = Registry(f"sqlite:///{tmp_path / 'other.sqlite'}")
+    try:
+        other.upgrade()
+        other.import_federation(load_federation(copy), key_version=7)
+        assert dump_federation(other.export_federation()) == exported
+        assert other.export_federation() == registry.export_federation()
+        assert [s.key_version for s in other.suppliers()] == [3, 3]
+    finally:
+        other.close()
+
+
+def test_reimport_is_idempotent(registry: Registry, federation_file: Path) -> None:
+    first = registry.import_federation(load_federation(federation_file), key_version=1)
+    assert (first.count("schools", "added"), first.count("suppliers", "added"),
+            first.count("policies", "added")) == (2, 2, 2)
+    before = snapshot(registry)
+    again = registry.import_federation(load_federation(federation_file), key_version=2)
+    assert again.changed == 0 and again.count("policies", "unchanged") == 2
+    assert str(again).startswith("schools: 0 added, 0 updated, 2 unchanged")
+    assert snapshot(registry) == before
+
+
+def test_import_updates_by_id(registry: Registry, federation_file: Path, tmp_path: Path) -> None:
+    registry.import_federation(load_federation(federation_file), key_version=1)
+    changed = FEDERATION.replace("Het Lyceum", "Het Nieuwe Lyceum").replace(
+        'attributes = ["role"]', 'attributes = ["role", "email"]')
+    (tmp_path / "v2").mkdir()
+    summary = registry.import_federation(
+        load_federation(write_federation(tmp_path / "v2", changed)), key_version=2)
+    assert summary.count("schools", "updated") == 1 and summary.count("policies", "updated") == 1
+    assert registry.school("lyceum") is not None
+    assert registry.school("lyceum").name == "Het Nieuwe Lyceum"  # type: ignore[union-attr]
+    policy = registry.policy("lyceum", "taalapp")
+    assert policy is not None and policy.attributes == {"role", "email"}
+
+
+def test_key_version_is_pinned(registry: Registry, federation_file: Path, tmp_path: Path) -> None:
+    registry.import_federation(load_federation(federation_file), key_version=1)
+    extra = FEDERATION + ('\n[[suppliers]]\nid = "new"\nname = "New"\nprotocol = "oidc"\n'
+                          'client_id = "new"\nredirect_uris = ["https://new.example/cb"]\n'
+                          '\n[[suppliers]]\nid = "old"\nname = "Old"\nprotocol = "oidc"\n'
+                          'client_id = "old"\nredirect_uris = ["https://old.example/cb"]\n'
+                          "key_version = 1\n")
+    (tmp_path / "v2").mkdir()
+    registry.import_federation(load_federation(write_federation(tmp_path / "v2", extra)),
+                               key_version=2)
+    versions = {s.id: s.key_version for s in registry.suppliers()}
+    assert versions == {"rekenwonders": 1, "taalapp": 1, "new": 2, "old": 1}
+
+
+def test_releases_may_name_registered_entries(registry: Registry, federation_file: Path,
+                                              tmp_path: Path) -> None:
+    registry.import_federation(load_federation(federation_file), key_version=1)
+    only = tmp_path / "only-releases.toml"
+    only.write_text('[[releases]]\nschool = "lyceum"\nsupplier = "rekenwonders"\n'
+                    'attributes = ["school_id"]\n')
+    registry.import_federation(load_federation(only), key_version=1)
+    assert registry.policy("lyceum", "rekenwonders") == Policy(
+        "lyceum", "rekenwonders", frozenset({"school_id"}))
+
+
+def test_empty_federation_dumps_and_loads(tmp_path: Path) -> None:
+    path = tmp_path / "empty.toml"
+    path.write_text(dump_federation(Federation()))
+    assert load_federation(path) == Federation(source=str(path))
+
+
+def test_oversized_metadata_file(tmp_path: Path) -> None:
+    padding = "<!--" + "x" * 5_300_000 + "-->"
+    big = idp_metadata(REGENBOOG_IDP).replace("</md:IDPSSO", padding + "</md:IDPSSO")
+    (tmp_path / "big.xml").write_text(big)
+    path = write_federation(tmp_path, FEDERATION.replace("regenboog-idp.xml", "big.xml"))
+    with pytest.raises(FederationError, match="larger than 5 MB"):
+        load_federation(path)

@@ -1,0 +1,228 @@
+"""Every kind of bad federation file: the error names file, entry and field; nothing changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from broker.registry import FederationError, Registry, load_federation
+from tests.registry.conftest import FEDERATION, REGENBOOG_IDP, write_federation
+from tests.registry.helpers import snapshot
+from tests.registry.metadata_xml import idp_metadata, sp_metadata
+
+REGENBOOG = 'schools[0] (id "regenboog")'
+LYCEUM = 'schools[1] (id "lyceum")'
+REKENWONDERS = 'suppliers[0] (id "rekenwonders")'
+TAALAPP = 'suppliers[1] (id "taalapp")'
+RELEASE_0 = 'releases[0] (school "regenboog", supplier "rekenwonders")'
+SCHOOL_ANCHOR = 'id = "regenboog"\n'
+REKEN_ANCHOR = 'id = "rekenwonders"\n'
+TAAL_ANCHOR = 'id = "taalapp"\n'
+RELEASE_ANCHOR = 'attributes = ["role", "given_name"]\n'
+EXTRA_SUPPLIER = """
+[[suppliers]]
+id = "extra"
+name = "Extra"
+protocol = "oidc"
+client_id = "extra"
+redirect_uris = ["https://extra.example/cb"]
+"""
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    old: str
+    new: str
+    entry: str
+    field: str | None
+    says: str
+
+
+def _insert(anchor: str, line: str) -> tuple[str, str]:
+    return anchor, anchor + line + "\n"
+
+
+def _inline(xml: str) -> str:
+    return 'metadata_xml = """' + xml.replace('"', '\\"') + '"""'
+
+
+CASES = [
+    Case("unknown top-level key", "", "\n[[owners]]\nid = 1\n", 'top-level key "owners"', None,
+         "allowed: [[schools]], [[suppliers]], [[releases]]"),
+    Case("not TOML", "", "\n[[schools]\n", "the file", None, "is not valid TOML"),
+    Case("unknown school field", *_insert(SCHOOL_ANCHOR, 'colour = "red"'), REGENBOOG,
+         "colour", "unknown field; allowed here: id, legacy_sha1, metadata"),
+    Case("oidc field on saml school", *_insert(SCHOOL_ANCHOR, 'issuer = "https://x"'),
+         REGENBOOG, "issuer", "unknown field"),
+    Case("unknown supplier field", *_insert(TAAL_ANCHOR, "colour = 1"), TAALAPP, "colour",
+         "allowed here: client_id, client_secret"),
+    Case("unknown release field", *_insert(RELEASE_ANCHOR, "expires = 1"), RELEASE_0,
+         "expires", "allowed here: attributes, roles"),
+    Case("wrong type integer", *_insert(SCHOOL_ANCHOR, 'sso_lifetime = "3600"'), REGENBOOG,
+         "sso_lifetime", "got a string; expected a whole number of seconds"),
+    Case("negative integer", *_insert(SCHOOL_ANCHOR, "sso_lifetime = -5"), REGENBOOG,
+         "sso_lifetime", "is -5; expected a whole number"),
+    Case("wrong type boolean", *_insert(SCHOOL_ANCHOR, 'legacy_sha1 = "yes"'), REGENBOOG,
+         "legacy_sha1", "got a string; expected true or false"),
+    Case("wrong type list", 'redirect_uris = ["https://taalapp.example/callback", '
+         '"http://127.0.0.1:8080/cb"]', 'redirect_uris = "https://taalapp.example/callback"',
+         TAALAPP, "redirect_uris", "got a string; expected an array of absolute https URLs"),
+    Case("unknown protocol", 'protocol = "oidc"\nissuer', 'protocol = "cas"\nissuer', LYCEUM,
+         "protocol", 'unknown protocol "cas"; expected "saml" or "oidc"'),
+    Case("missing name", 'name = "OBS De Regenboog"\n', "", REGENBOOG, "name",
+         "missing; expected a non-empty string"),
+    Case("bad id", SCHOOL_ANCHOR, 'id = "De Regenboog"\n', 'schools[0] (id "De Regenboog")',
+         "id", "is not a valid id; expected 1 to 64 lowercase letters"),
+    Case("missing metadata", 'metadata = "regenboog-idp.xml"\n', "", REGENBOOG, "metadata",
+         "missing; expected a path relative to the federation file or an https URL"),
+    Case("unreadable metadata", "regenboog-idp.xml", "nope.xml", REGENBOOG, "metadata",
+         "cannot read"),
+    Case("metadata url not https", '"regenboog-idp.xml"', '"http://idp.example/md"',
+         REGENBOOG, "metadata", "is not an absolute https URL"),
+    Case("invalid metadata xml", 'metadata = "regenboog-idp.xml"', 'metadata_xml = "<md:x"',
+         REGENBOOG, "metadata_xml", "the metadata is not well-formed XML"),
+    Case("metadata with doctype", 'metadata = "regenboog-idp.xml"',
+         _inline('<!DOCTYPE x [<!ENTITY e "x">]>' + idp_metadata("https://a")[38:]),
+         REGENBOOG, "metadata_xml", "contains a DOCTYPE"),
+    Case("metadata not an EntityDescriptor", 'metadata = "regenboog-idp.xml"',
+         'metadata_xml = "<a/>"', REGENBOOG, "metadata_xml",
+         "has the root element a, not an EntityDescriptor; expected SAML 2.0 metadata"),
+    Case("school metadata of an SP", '"regenboog-idp.xml"', '"rekenwonders-sp.xml"',
+         REGENBOOG, "metadata", "has no IDPSSODescriptor; expected SAML 2.0 metadata with an "
+         "IDPSSODescriptor"),
+    Case("supplier metadata of an IdP", 'metadata = "rekenwonders-sp.xml"',
+         _inline(idp_metadata("https://idp.example")), REKENWONDERS, "metadata_xml",
+         "has no SPSSODescriptor"),
+    Case("metadata and metadata_xml", 'metadata = "rekenwonders-sp.xml"\n',
+         'metadata = "rekenwonders-sp.xml"\n' + _inline(sp_metadata("https://sp")) + "\n",
+         REKENWONDERS, "metadata", 'both "metadata" and "metadata_xml" are set'),
+    Case("duplicate school id", 'id = "lyceum"', 'id = "regenboog"',
+         'schools[1] (id "regenboog")', "id", 'id "regenboog" is already used by ' + REGENBOOG),
+    Case("duplicate supplier id", TAAL_ANCHOR, 'id = "rekenwonders"\n',
+         'suppliers[1] (id "rekenwonders")', "id", "is already used by " + REKENWONDERS),
+    Case("duplicate entity id", "", EXTRA_SUPPLIER.replace(
+        'protocol = "oidc"\nclient_id = "extra"\nredirect_uris = ["https://extra.example/cb"]',
+        'protocol = "saml"\nmetadata = "rekenwonders-sp.xml"'), 'suppliers[2] (id "extra")',
+        "metadata", 'entity id "https://rekenwonders.example/sp" is already used by '
+        + REKENWONDERS),
+    Case("duplicate school entity id", "", '\n[[schools]]\nid = "twin"\nname = "Twin"\n'
+         'protocol = "saml"\nmetadata = "regenboog-idp.xml"\n', 'schools[2] (id "twin")',
+         "metadata", f'entity id "{REGENBOOG_IDP}" is already used by {REGENBOOG}'),
+    Case("entity id of a registered school", SCHOOL_ANCHOR, 'id = "regenboog2"\n',
+         'schools[0] (id "regenboog2")', "metadata",
+         f'entity id "{REGENBOOG_IDP}" is already used by "regenboog" in the registry'),
+    Case("jwks not a document", *_insert(TAAL_ANCHOR, 'jwks = "{\\"keys\\": 1}"'), TAALAPP,
+         "jwks", "is not a JWKS document"),
+    Case("jwks url not https", *_insert(TAAL_ANCHOR, 'jwks = "http://taalapp.example/jwks"'),
+         TAALAPP, "jwks", "is not an absolute https URL"),
+    Case("duplicate client id", "", EXTRA_SUPPLIER.replace('client_id = "extra"',
+                                                           'client_id = "taalapp"'),
+         'suppliers[2] (id "extra")', "client_id", 'client id "taalapp" is already used by '
+         + TAALAPP),
+    Case("duplicate release", "", '[[releases]]\nschool = "regenboog"\n'
+         'supplier = "rekenwonders"\n',
+         'releases[2] (school "regenboog", supplier "rekenwonders")', "supplier",
+         "is already used by " + RELEASE_0),
+    Case("unknown attribute", RELEASE_ANCHOR, 'attributes = ["role", "shoe_size"]\n', RELEASE_0,
+         "attributes", 'unknown attribute "shoe_size"; expected one of'),
+    Case("unknown role attribute", 'employee = ["email"]', 'employee = ["salary"]', RELEASE_0,
+         "roles.employee", 'unknown attribute "salary"'),
+    Case("unknown requested attribute", 'attribute = "given_name"', 'attribute = "iq"',
+         REKENWONDERS, "requests[0].attribute", 'unknown attribute "iq"'),
+    Case("request without why", ', why = "greets the pupil by name"', "", REKENWONDERS,
+         "requests[0].why", "missing; expected the reason"),
+    Case("valid_until not a date", "valid_until = 2027-08-01", 'valid_until = "next year"',
+         'releases[1] (school "lyceum", supplier "taalapp")', "valid_until",
+         "got a string; expected a date such as 2027-08-01"),
+    Case("valid_until a date-time", "valid_until = 2027-08-01",
+         "valid_until = 2027-08-01T10:00:00",
+         'releases[1] (school "lyceum", supplier "taalapp")', "valid_until",
+         "got a date-time; expected a date"),
+    Case("redirect uri http", "https://taalapp.example/callback", "http://taalapp.example/cb",
+         TAALAPP, "redirect_uris", '"http://taalapp.example/cb" is not an absolute https URL'),
+    Case("redirect uri relative", '"https://taalapp.example/callback"', '"/callback"', TAALAPP,
+         "redirect_uris", "is not an absolute https URL"),
+    Case("redirect uri fragment", "https://taalapp.example/callback",
+         "https://taalapp.example/callback#x", TAALAPP, "redirect_uris", "has a fragment"),
+    Case("redirect uris missing", 'redirect_uris = ["https://taalapp.example/callback", '
+         '"http://127.0.0.1:8080/cb"]\n', "", TAALAPP, "redirect_uris", "missing"),
+    Case("secret and secret env", *_insert(TAAL_ANCHOR, 'client_secret_env = "TAAL"'), TAALAPP,
+         "client_secret", 'is set together with "client_secret_env"; expected one of the two'),
+    Case("scopes without openid", *_insert('id = "lyceum"\n', 'scopes = ["profile"]'), LYCEUM,
+         "scopes", 'lacks "openid"'),
+    Case("algorithm none", *_insert('id = "lyceum"\n', 'algorithms = ["none"]'), LYCEUM,
+         "algorithms", 'unsupported algorithm "none"'),
+    Case("issuer not https", "https://login.lyceum.example", "http://login.lyceum.example",
+         LYCEUM, "issuer", "is not an absolute https URL"),
+    Case("release of unknown school", 'school = "regenboog"\nsupplier', 'school = "atlantis"\n'
+         "supplier", 'releases[0] (school "atlantis", supplier "rekenwonders")', "school",
+         'unknown school "atlantis"; expected the id of a school in this file or in the registry'),
+    Case("release of unknown supplier", 'supplier = "taalapp"\nattributes',
+         'supplier = "nobody"\nattributes', 'releases[1] (school "lyceum", supplier "nobody")',
+         "supplier", 'unknown supplier "nobody"'),
+    Case("key version changed", *_insert(REKEN_ANCHOR, "key_version = 2"), REKENWONDERS,
+         "key_version", "is 2 but the registered supplier's pseudonyms use key version 1"),
+    Case("entity id of a registered supplier", REKEN_ANCHOR, 'id = "rekenwonders2"\n',
+         'suppliers[0] (id "rekenwonders2")', "metadata",
+         'entity id "https://rekenwonders.example/sp" is already used by "rekenwonders" in the '
+         "registry"),
+]
+
+
+@pytest.fixture
+def populated(registry: Registry, federation_file: Path) -> Registry:
+    registry.import_federation(load_federation(federation_file), key_version=1)
+    return registry
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_file_is_reported_and_changes_nothing(case: Case, populated: Registry,
+                                                  tmp_path: Path) -> None:
+    assert case.old in FEDERATION, case.old
+    text = FEDERATION.replace(case.old, case.new, 1) if case.old else FEDERATION + case.new
+    (tmp_path / "bad").mkdir()
+    path = write_federation(tmp_path / "bad", text)
+    before = snapshot(populated)
+    with pytest.raises(FederationError) as raised:
+        populated.import_federation(load_federation(path), key_version=1)
+    message = str(raised.value)
+    assert str(path) in message
+    line = next((p for p in raised.value.problems if case.entry in p), None)
+    assert line is not None, message
+    assert line.startswith(f"{path}: {case.entry}")
+    if case.field:
+        assert f'field "{case.field}"' in line, message
+    assert case.says in line, message
+    assert snapshot(populated) == before
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    text = (FEDERATION.replace('name = "Het Lyceum"\n', "")
+            .replace('"given_name"]', '"nickname"]')
+            .replace("https://taalapp.example/callback", "ftp://taalapp.example"))
+    with pytest.raises(FederationError) as raised:
+        load_federation(write_federation(tmp_path, text))
+    problems = raised.value.problems
+    assert len(problems) == 3, problems
+    assert str(raised.value).startswith(f"{tmp_path / 'federation.toml'}: 3 problems:")
+    assert [p.split(": ")[1] for p in problems] == [
+        LYCEUM + ', field "name"', TAALAPP + ', field "redirect_uris"',
+        RELEASE_0 + ', field "attributes"']
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(FederationError, match="cannot be read"):
+        load_federation(tmp_path / "nothing.toml")
+
+
+def test_a_bad_release_rolls_back_the_whole_import(registry: Registry, tmp_path: Path) -> None:
+    """New schools and suppliers in the same file are not written either."""
+    path = write_federation(tmp_path, FEDERATION.replace('school = "lyceum"', 'school = "x"'))
+    before = snapshot(registry)
+    with pytest.raises(FederationError, match='unknown school "x"'):
+        registry.import_federation(load_federation(path), key_version=1)
+    assert snapshot(registry) == before
+    assert registry.schools() == [] and registry.suppliers() == []

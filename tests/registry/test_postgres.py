@@ -1,0 +1,103 @@
+"""The same registry, unchanged, on PostgreSQL: run when LOPER_TEST_POSTGRES_URL is set.
+
+The URL (e.g. postgresql+psycopg://user@127.0.0.1:5432/postgres) must allow CREATE DATABASE;
+each test gets a database of its own, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, make_url, text
+
+from broker.registry import FederationError, Registry, dump_federation, load_federation
+from broker.registry.models import Base
+from tests.registry.conftest import FEDERATION, write_federation
+
+ADMIN_URL = os.environ.get("LOPER_TEST_POSTGRES_URL", "")
+pytestmark = pytest.mark.skipif(not ADMIN_URL, reason="LOPER_TEST_POSTGRES_URL is not set")
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    name = f"loper_test_{secrets.token_hex(4)}"
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE DATABASE {name}"))
+        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_registry(pg_url: str) -> Iterator[Registry]:
+    registry = Registry(pg_url)
+    registry.upgrade()
+    registry.upgrade()
+    yield registry
+    registry.close()
+
+
+def test_models_match_the_migration(pg_registry: Registry, pg_url: str) -> None:
+    engine = create_engine(pg_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_federation(pg_registry: Registry, tmp_path: Path) -> None:
+    federation = load_federation(write_federation(tmp_path, FEDERATION))
+    pg_registry.import_federation(federation, key_version=1)
+    exported = dump_federation(pg_registry.export_federation())
+    assert pg_registry.import_federation(federation, key_version=2).changed == 0
+    bad = FEDERATION.replace('school = "lyceum"', 'school = "x"').replace("Het ", "Het Oude ")
+    (tmp_path / "bad").mkdir()
+    with pytest.raises(FederationError):
+        pg_registry.import_federation(load_federation(write_federation(tmp_path / "bad", bad)),
+                                      key_version=1)
+    assert dump_federation(pg_registry.export_federation()) == exported
+    assert pg_registry.supplier_by_client_id("taalapp") is not None
+
+
+def test_ledger(pg_registry: Registry, pg_url: str) -> None:
+    other = Registry(pg_url)
+
+    def write(target: Registry, worker: int) -> None:
+        for i in range(20):
+            target.ledger().append(datetime.now(UTC), "s", "p", f"v1-{worker}-{i}", ["role"],
+                                   "oidc")
+
+    threads = [threading.Thread(target=write, args=(pg_registry if n % 2 else other, n))
+               for n in range(4)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        other.close()
+    ledger = pg_registry.ledger()
+    assert (ledger.verify().ok, ledger.verify().rows) == (True, 80)
+    assert ledger.purge(ledger.entries("s", limit=100)[9].at) >= 1
+    assert ledger.verify().ok
+    engine = create_engine(pg_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE ledger SET pseudonym = 'x' WHERE seq = 75"))
+    finally:
+        engine.dispose()
+    assert ledger.verify().problem == "row 75 was altered after it was written"

@@ -1,0 +1,234 @@
+"""The state store contract: every test runs against both SqliteStore and RedisStore.
+
+Concurrency (threads and processes racing) is in test_concurrency.py, with the same fixtures.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from broker.store import StateStore, StoreUnavailable
+
+BLOB = bytes(range(256)) * 16  # every byte value, 4 KB
+ODD_KEYS = ["", "a:b", "a:b:c", "%3A", "naïve-ключ-🔑", "x" * 300, " spaces and\nnewline "]
+
+
+def test_it_is_a_state_store(store: StateStore) -> None:
+    assert isinstance(store, StateStore)
+    health = store.check()
+    assert health["ok"] is True
+    assert health["backend"] in ("sqlite", "redis")
+
+
+def test_pending_login_lifecycle(store: StateStore) -> None:
+    assert store.load_pending("login-1") is None
+    assert store.take_pending("login-1") is None
+    store.save_pending("login-1", b"state", 60)
+    assert store.load_pending("login-1") == b"state"
+    assert store.load_pending("login-1") == b"state"  # loading does not consume
+    store.save_pending("login-1", b"newer", 60)  # overwrite allowed
+    assert store.load_pending("login-1") == b"newer"
+    assert store.take_pending("login-1") == b"newer"
+    assert store.take_pending("login-1") is None
+    assert store.load_pending("login-1") is None
+
+
+def test_code_is_taken_exactly_once(store: StateStore) -> None:
+    assert store.take_code("code-1") is None
+    store.put_code("code-1", b"first", 60)
+    store.put_code("code-1", b"second", 60)  # overwrite allowed
+    store.put_code("code-2", b"other", 60)
+    assert store.take_code("code-1") == b"second"
+    assert store.take_code("code-1") is None
+    assert store.take_code("code-2") == b"other"
+    assert store.take_code("code-2") is None
+
+
+def test_session_lifecycle(store: StateStore) -> None:
+    assert store.get_session("sess") is None
+    store.delete_session("sess")  # deleting nothing is fine
+    store.put_session("sess", b"alice", 60)
+    assert store.get_session("sess") == b"alice"
+    assert store.get_session("sess") == b"alice"
+    store.put_session("sess", b"alice, refreshed", 120)
+    assert store.get_session("sess") == b"alice, refreshed"
+    store.delete_session("sess")
+    assert store.get_session("sess") is None
+
+
+def test_token_lifecycle(store: StateStore) -> None:
+    assert store.get_token("refresh", "t1") is None
+    assert store.take_token("refresh", "t1") is None
+    store.delete_token("refresh", "t1")
+    store.put_token("refresh", "t1", b"one", 60)
+    store.put_token("refresh", "t2", b"two", 60)
+    assert store.get_token("refresh", "t1") == b"one"
+    assert store.get_token("refresh", "t1") == b"one"
+    store.put_token("refresh", "t1", b"uno", 60)
+    assert store.take_token("refresh", "t1") == b"uno"
+    assert store.take_token("refresh", "t1") is None
+    assert store.get_token("refresh", "t1") is None
+    store.delete_token("refresh", "t2")
+    assert store.get_token("refresh", "t2") is None
+
+
+def test_token_kinds_are_separate_namespaces(store: StateStore) -> None:
+    store.put_token("a:b", "c", b"kind a:b, key c", 60)
+    store.put_token("a", "b:c", b"kind a, key b:c", 60)
+    store.put_token("refresh", "k", b"refresh", 60)
+    store.put_token("access", "k", b"access", 60)
+    assert store.get_token("a:b", "c") == b"kind a:b, key c"
+    assert store.get_token("a", "b:c") == b"kind a, key b:c"
+    assert store.take_token("refresh", "k") == b"refresh"
+    assert store.get_token("access", "k") == b"access"
+    store.delete_token("access", "k")
+    assert store.get_token("a:b", "c") == b"kind a:b, key c"
+
+
+def test_roles_do_not_share_keys(store: StateStore) -> None:
+    store.save_pending("x", b"pending", 60)
+    store.put_code("x", b"code", 60)
+    store.put_session("x", b"session", 60)
+    store.put_token("x", "x", b"token", 60)
+    assert store.remember_once("x", "x", 60) is True
+    assert store.count_hit("x", 60) == 1
+    assert store.take_code("x") == b"code"
+    assert store.load_pending("x") == b"pending"
+    assert store.get_session("x") == b"session"
+    assert store.take_pending("x") == b"pending"
+    assert store.get_session("x") == b"session"
+    store.delete_session("x")
+    assert store.get_token("x", "x") == b"token"
+
+
+@pytest.mark.parametrize("key", ODD_KEYS)
+def test_any_string_is_a_key(store: StateStore, key: str) -> None:
+    store.save_pending(key, b"p", 60)
+    store.put_code(key, b"c", 60)
+    store.put_session(key, b"s", 60)
+    store.put_token(key, key, b"t", 60)
+    assert store.load_pending(key) == b"p"
+    assert store.take_code(key) == b"c"
+    assert store.get_session(key) == b"s"
+    assert store.take_token(key, key) == b"t"
+    assert store.remember_once(key, key, 60) is True
+    assert store.remember_once(key, key, 60) is False
+    assert store.count_hit(key, 60) == 1
+
+
+@pytest.mark.parametrize("value", [b"", b"\x00", BLOB, bytearray(b"mutable"), memoryview(b"mv")])
+def test_values_come_back_as_the_same_bytes(store: StateStore, value: Any) -> None:
+    store.save_pending("p", value, 60)
+    store.put_code("c", value, 60)
+    store.put_session("s", value, 60)
+    store.put_token("k", "t", value, 60)
+    for got in (store.load_pending("p"), store.take_code("c"), store.get_session("s"),
+                store.take_token("k", "t")):
+        assert type(got) is bytes
+        assert got == bytes(value)
+
+
+def test_values_must_be_bytes(store: StateStore) -> None:
+    with pytest.raises(TypeError):
+        store.put_code("c", "text", 60)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        store.put_token("k", "t", None, 60)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        store.save_pending(123, b"x", 60)  # type: ignore[arg-type]
+
+
+def test_remember_once(store: StateStore) -> None:
+    assert store.remember_once("assertion", "id-1", 60) is True
+    assert store.remember_once("assertion", "id-1", 60) is False
+    assert store.remember_once("assertion", "id-1", 60) is False
+    assert store.remember_once("assertion", "id-2", 60) is True
+    assert store.remember_once("jti", "id-1", 60) is True
+    assert store.remember_once("a:b", "c", 60) is True
+    assert store.remember_once("a", "b:c", 60) is True
+    assert store.remember_once("a", "b:c", 60) is False
+
+
+def test_count_hit(store: StateStore) -> None:
+    assert [store.count_hit("login:10.0.0.1", 60) for _ in range(5)] == [1, 2, 3, 4, 5]
+    assert store.count_hit("login:10.0.0.2", 60) == 1
+    assert store.count_hit("login:10.0.0.1", 60) == 6
+    assert store.count_hit("login:10.0.0.1", 3600) == 7  # the window runs from the first hit
+
+
+TTL_CALLS: dict[str, Callable[[StateStore, Any], object]] = {
+    "save_pending": lambda s, ttl: s.save_pending("p", b"x", ttl),
+    "put_code": lambda s, ttl: s.put_code("c", b"x", ttl),
+    "remember_once": lambda s, ttl: s.remember_once("k", "x", ttl),
+    "put_session": lambda s, ttl: s.put_session("s", b"x", ttl),
+    "put_token": lambda s, ttl: s.put_token("k", "t", b"x", ttl),
+    "count_hit": lambda s, ttl: s.count_hit("b", ttl),
+}
+
+
+@pytest.mark.parametrize("call", TTL_CALLS.values(), ids=TTL_CALLS.keys())
+def test_ttl_must_be_a_positive_int(store: StateStore,
+                                    call: Callable[[StateStore, Any], object]) -> None:
+    for bad in (0, -1, 1.5, 60.0, True, "60", None):
+        with pytest.raises(ValueError):
+            call(store, bad)
+    call(store, 1)  # the smallest good one
+
+
+def test_nothing_outlives_its_ttl(store: StateStore) -> None:
+    """One sleep checks the expiry of every role (and that a rewrite restarts a TTL)."""
+    store.save_pending("short", b"x", 1)
+    store.save_pending("long", b"y", 60)
+    store.save_pending("to-take", b"z", 1)
+    store.put_code("short", b"x", 1)
+    store.put_code("long", b"y", 60)
+    store.put_session("short", b"x", 1)
+    store.put_session("renewed", b"old", 1)
+    store.put_session("renewed", b"new", 60)  # an overwrite restarts the TTL
+    store.put_token("refresh", "short", b"x", 1)
+    store.put_token("refresh", "to-take", b"x", 1)
+    store.put_token("refresh", "long", b"y", 60)
+    assert store.remember_once("jti", "short", 1) is True
+    assert store.remember_once("jti", "long", 60) is True
+    assert [store.count_hit("short", 1) for _ in range(3)] == [1, 2, 3]
+    assert store.count_hit("long", 60) == 1
+    time.sleep(1.1)
+    assert store.load_pending("short") is None
+    assert store.take_pending("to-take") is None
+    assert store.take_pending("short") is None
+    assert store.load_pending("long") == b"y"
+    assert store.take_code("short") is None
+    assert store.take_code("long") == b"y"
+    assert store.get_session("short") is None
+    assert store.get_session("renewed") == b"new"
+    assert store.get_token("refresh", "short") is None
+    assert store.take_token("refresh", "to-take") is None
+    assert store.get_token("refresh", "long") == b"y"
+    assert store.remember_once("jti", "short", 60) is True  # forgotten: a new first time
+    assert store.remember_once("jti", "short", 60) is False
+    assert store.remember_once("jti", "long", 60) is False
+    assert store.count_hit("short", 1) == 1  # a new window
+    assert store.count_hit("long", 60) == 2
+    # Expired records can be written again as new ones.
+    store.put_code("short", b"again", 60)
+    assert store.take_code("short") == b"again"
+
+
+def test_close_is_idempotent_and_final(store_url: str) -> None:
+    from broker.store import open_store
+
+    opened = open_store(store_url)
+    opened.put_code("c", b"x", 60)
+    opened.close()
+    opened.close()
+    reopened = open_store(store_url)
+    try:
+        assert reopened.take_code("c") == b"x"  # the data outlives the client
+    finally:
+        reopened.close()
+    if store_url.startswith("sqlite"):
+        with pytest.raises(StoreUnavailable):
+            opened.take_code("c")
