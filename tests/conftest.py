@@ -1,3 +1,3 @@
 """Fixtures shared by the whole suite; each area adds its own in its folder's conftest.py."""
 
-pytest_plugins = ["tests.fixtures.redis_server"]
+pytest_plugins = ["tests.fixtures.redis_server", "tests.fixtures.postgres_server"]

@@ -1,12 +1,11 @@
-"""The same registry, unchanged, on PostgreSQL: run when LOPER_TEST_POSTGRES_URL is set.
+"""The same registry, unchanged, on PostgreSQL: a real server the test session starts itself.
 
-The URL (e.g. postgresql+psycopg://user@127.0.0.1:5432/postgres) must allow CREATE DATABASE;
-each test gets a database of its own, dropped afterwards.
+The server comes from the ``postgres_url`` fixture (tests/fixtures/postgres_server.py); each
+test gets a database of its own, dropped (WITH FORCE) afterwards.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 from collections.abc import Iterator
@@ -22,18 +21,15 @@ from broker.registry import FederationError, Registry, dump_federation, load_fed
 from broker.registry.models import Base
 from tests.registry.conftest import FEDERATION, write_federation
 
-ADMIN_URL = os.environ.get("LOPER_TEST_POSTGRES_URL", "")
-pytestmark = pytest.mark.skipif(not ADMIN_URL, reason="LOPER_TEST_POSTGRES_URL is not set")
-
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
+def pg_url(postgres_url: str) -> Iterator[str]:
     name = f"loper_test_{secrets.token_hex(4)}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
             connection.execute(text(f"CREATE DATABASE {name}"))
-        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
         with admin.connect() as connection:
             connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
     finally:
