@@ -45,7 +45,16 @@ def login_log(name: str, login_id: str, **bound: object) -> LoginLog:
     return LoginLog(logging.getLogger(name), {"login": login_id, **bound})
 
 
+QUIET_LIBRARIES = ("saml2", "xmlschema")
+"""pysaml2 logs the school's subject at INFO and whole documents (attribute values included)
+at ERROR; Loper logs what matters itself, so these stay silent."""
+
+
 def setup_logging(level: str) -> None:
+    for name in QUIET_LIBRARIES:
+        noisy = logging.getLogger(name)
+        noisy.setLevel(logging.CRITICAL + 1)
+        noisy.propagate = False
     root = logging.getLogger("loper")
     if not any(isinstance(h.formatter, KeyValueFormatter) for h in root.handlers):
         handler = logging.StreamHandler(sys.stderr)

@@ -1,0 +1,93 @@
+"""The composition root: `create_app()` wires settings, storage, keys and adapters.
+
+    gunicorn 'app:create_app()'      flask --app app run
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from broker.context import Broker
+from broker.keys import cookie_secret, load_pseudonym_keys
+from broker.logs import setup_logging
+from broker.registry import Registry
+from broker.settings import Settings, load_settings
+from broker.store import open_store
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def _saml(broker: Broker) -> None:
+    from broker.downstream.saml_idp import SamlIdp, SamlIdpConfig
+    from broker.keys import saml_signing
+    from broker.upstream.saml import SamlSpConfig, SamlUpstream
+
+    s = broker.settings
+    current = saml_signing(s.keys_dir)
+    nxt = saml_signing(s.keys_dir, "next")
+    next_pair = nxt if nxt.key.exists() else None
+    sp = SamlUpstream(SamlSpConfig(entity_id=s.url("/saml/sp/metadata"),
+                                   acs_url=s.url("/saml/sp/acs"), signing=current,
+                                   next_signing=next_pair, clock_skew=s.clock_skew))
+    idp = SamlIdp(SamlIdpConfig(entity_id=s.url("/saml/idp/metadata"),
+                                sso_url=s.url("/saml/idp/sso"), signing=current,
+                                next_signing=next_pair, scope=s.host,
+                                encryption=s.saml_encryption,
+                                relay_state_max=s.relay_state_max, clock_skew=s.clock_skew))
+    broker.upstreams["saml"] = sp
+    broker.downstreams["saml"] = idp
+    broker.saml = idp
+    broker.metadata["saml-sp"] = sp.metadata_xml()
+    broker.metadata["saml-idp"] = idp.metadata_xml()
+
+
+def _oidc(broker: Broker) -> None:
+    from broker.downstream.oidc_op import OidcOp, OidcOpConfig
+    from broker.keys import oidc_key_paths
+    from broker.upstream.oidc import OidcRpConfig, OidcUpstream
+
+    s = broker.settings
+    op = OidcOp(OidcOpConfig(issuer=s.base_url, signing_keys=oidc_key_paths(s.keys_dir)),
+                broker.store, broker.registry.supplier_by_client_id)
+    broker.downstreams["oidc"] = op
+    broker.oidc = op
+    broker.upstreams["oidc"] = OidcUpstream(OidcRpConfig(
+        redirect_uri=s.url("/oidc/callback"), clock_skew=s.clock_skew))
+
+
+def build_broker(settings: Settings) -> Broker:
+    """Open storage and load keys; raise ConfigError with what to fix."""
+    registry = Registry(settings.registry_url)
+    broker = Broker(settings=settings, store=open_store(settings.state_url), registry=registry,
+                    pseudonym_keys=load_pseudonym_keys(settings.keys_dir))
+    _saml(broker)
+    _oidc(broker)
+    return broker
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    settings = load_settings(overrides)
+    setup_logging(settings.log_level)
+    app = Flask("loper", template_folder=str(TEMPLATES), instance_path=str(settings.instance))
+    app.config.update(SECRET_KEY=cookie_secret(settings.keys_dir),
+                      SESSION_COOKIE_SECURE=settings.secure, SESSION_COOKIE_HTTPONLY=True,
+                      SESSION_COOKIE_SAMESITE="Lax", MAX_CONTENT_LENGTH=1024 * 1024)
+    app.extensions["loper"] = build_broker(settings)
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    from broker.portal import discovery, logout
+    from broker.web import errors, headers, health, oidc, saml, school_oidc
+
+    errors.init_app(app)
+    headers.init_app(app)
+    for blueprint in (health.bp, saml.bp, oidc.bp, school_oidc.bp, discovery.bp, logout.bp):
+        app.register_blueprint(blueprint)
+    return app

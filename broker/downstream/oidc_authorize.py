@@ -1,0 +1,183 @@
+"""The authorization request (OIDC Core 3.1.2, RFC 6749 4.1.1, RFC 7636 4.3).
+
+The client and its redirect_uri are checked first; a problem with either ends on Loper's own
+error page and never in a redirect (RFC 6749 4.1.2.1: an unchecked redirect_uri makes Loper an
+open redirector). Every later problem goes back to the checked redirect_uri.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from broker.downstream import DownstreamRequest
+from broker.downstream.oidc_common import PKCE_VALUE, SCOPES, OAuthError
+from broker.errors import BadRequest, RequestRejected, UnknownSupplier
+from broker.outgoing import Outgoing
+from broker.records import Supplier
+
+MAX_STATE = 512
+MAX_NONCE = 255
+MAX_ID = 255
+UNSUPPORTED = {
+    "request": "request_not_supported",
+    "request_uri": "request_uri_not_supported",
+    "registration": "registration_not_supported",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A client and the redirect_uri it may be answered at: checked, so safe to redirect to."""
+
+    supplier: Supplier
+    redirect_uri: str
+    redirect_given: bool
+
+
+@dataclass(frozen=True)
+class Ask:
+    """The checked request, as the flow keeps it (opaque to the flow; well under 1 KB)."""
+
+    client_id: str
+    redirect_uri: str
+    redirect_given: bool
+    scope: tuple[str, ...]
+    state: str | None = None
+    nonce: str | None = None
+    code_challenge: str | None = None
+    max_age: int | None = None
+
+    def to_request(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_request(cls, request: Mapping[str, Any]) -> Ask:
+        try:
+            ask = cls(**{**request, "scope": tuple(request["scope"])})
+        except (TypeError, KeyError) as exc:
+            raise RequestRejected("This login's request data is damaged.") from exc
+        if not isinstance(ask.client_id, str) or not isinstance(ask.redirect_uri, str):
+            raise RequestRejected("This login's request data is damaged.")
+        return ask
+
+
+def find_target(params: Mapping[str, str], repeated: Collection[str],
+                find_client: Callable[[str], Supplier | None]) -> Target:
+    """The client and redirect_uri, or a BrokerError (an error page, never a redirect)."""
+    client_id = params.get("client_id", "")
+    if "client_id" in repeated or "redirect_uri" in repeated:
+        raise BadRequest("The learning app sent client_id or redirect_uri more than once.")
+    if not client_id or len(client_id) > MAX_ID:
+        raise BadRequest("The learning app's login request names no valid client_id.")
+    supplier = find_client(client_id)
+    if supplier is None or supplier.oidc is None or supplier.oidc.client_id != client_id:
+        raise UnknownSupplier("No learning app is registered with this client_id.")
+    registered = supplier.oidc.redirect_uris
+    given = params.get("redirect_uri")
+    if given is None and len(registered) == 1:
+        return Target(supplier, registered[0], redirect_given=False)
+    # RFC 6749 3.1.2.3 / RFC 9700 4.1.3: simple string comparison, nothing normalised.
+    if given is None or given not in registered:
+        raise RequestRejected(
+            "The learning app asked to return to an address that it has not registered.",
+            back_url=supplier.url, supplier_name=supplier.name)
+    return Target(supplier, given, redirect_given=True)
+
+
+def parse(params: Mapping[str, str], repeated: Collection[str], target: Target,
+          algorithms: Collection[str]) -> DownstreamRequest:
+    """Check everything after the target; raise OAuthError, which goes back as a redirect."""
+    _check_shape(params, repeated)
+    oidc = target.supplier.oidc
+    assert oidc is not None
+    if oidc.id_token_alg not in algorithms:
+        raise OAuthError("server_error", "The ID token algorithm of this client is not offered.")
+    ask = Ask(client_id=oidc.client_id, redirect_uri=target.redirect_uri,
+              redirect_given=target.redirect_given,
+              scope=_scopes(params.get("scope", ""), oidc.offline_access),
+              state=_capped(params, "state", MAX_STATE), nonce=_capped(params, "nonce", MAX_NONCE),
+              code_challenge=_challenge(params, oidc.pkce_required),
+              max_age=_max_age(params.get("max_age")))
+    prompts = set(params.get("prompt", "").split())
+    if "none" in prompts and len(prompts) > 1:
+        raise OAuthError("invalid_request", "prompt=none cannot be combined with other values.")
+    return DownstreamRequest(supplier=target.supplier, request=ask.to_request(),
+                             school_hints=_hints(params), force_authn="login" in prompts,
+                             passive="none" in prompts, max_age=ask.max_age)
+
+
+def _check_shape(params: Mapping[str, str], repeated: Collection[str]) -> None:
+    if repeated:
+        raise OAuthError("invalid_request", "A request parameter is repeated.")
+    for name, error in UNSUPPORTED.items():
+        if name in params:
+            raise OAuthError(error, f"The {name} parameter is not supported.")
+    response_type = params.get("response_type")
+    if not response_type:
+        raise OAuthError("invalid_request", "response_type is missing.")
+    if response_type != "code":
+        raise OAuthError("unsupported_response_type", "Only response_type=code is supported.")
+    if params.get("response_mode", "query") != "query":
+        raise OAuthError("invalid_request", "Only response_mode=query is supported.")
+
+
+def _scopes(value: str, offline_allowed: bool) -> tuple[str, ...]:
+    asked = value.split()
+    if "openid" not in asked:
+        raise OAuthError("invalid_scope", "The openid scope is required.")
+    granted = [s for s in SCOPES if s in asked]  # unknown scopes are ignored (RFC 6749 3.3)
+    if not offline_allowed and "offline_access" in granted:
+        granted.remove("offline_access")
+    return tuple(granted)
+
+
+def _capped(params: Mapping[str, str], name: str, limit: int) -> str | None:
+    value = params.get(name)
+    if value is not None and len(value) > limit:
+        raise OAuthError("invalid_request", f"The {name} parameter is too long.")
+    return value or None
+
+
+def _challenge(params: Mapping[str, str], required: bool) -> str | None:
+    """RFC 7636 4.3 with S256 only: `plain` (also the default method) is refused."""
+    challenge = params.get("code_challenge")
+    method = params.get("code_challenge_method")
+    if challenge is None:
+        if method is not None:
+            raise OAuthError("invalid_request", "code_challenge_method without code_challenge.")
+        if required:
+            raise OAuthError("invalid_request", "PKCE is required: send an S256 code_challenge.")
+        return None
+    if method != "S256":
+        raise OAuthError("invalid_request", "Only code_challenge_method=S256 is supported.")
+    if not PKCE_VALUE.fullmatch(challenge):
+        raise OAuthError("invalid_request", "The code_challenge is malformed.")
+    return challenge
+
+
+def _max_age(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isascii() or not value.isdigit() or len(value) > 9:
+        raise OAuthError("invalid_request", "max_age must be a number of seconds.")
+    return int(value)
+
+
+def _hints(params: Mapping[str, str]) -> tuple[str, ...]:
+    hints = (params.get("school"), params.get("idp_hint"))
+    return tuple(h for h in hints if h and len(h) <= MAX_ID)
+
+
+def safe_state(params: Mapping[str, str]) -> str | None:
+    """The state to echo in an error answer: verbatim, unless it is over the cap."""
+    state = params.get("state")
+    return state if state and len(state) <= MAX_STATE else None
+
+
+def answer(redirect_uri: str, issuer: str, fields: Mapping[str, str | None]) -> Outgoing:
+    """A redirect to a checked redirect_uri, with `iss` (RFC 9207); values are encoded here."""
+    query = urlencode({**{k: v for k, v in fields.items() if v is not None}, "iss": issuer})
+    return Outgoing(f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{query}")

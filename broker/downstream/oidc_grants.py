@@ -1,0 +1,202 @@
+"""What one login released to one supplier, frozen when its code is minted, and the tokens that
+serve it.
+
+The ID token, userinfo and every refreshed token serve exactly this snapshot; nothing re-reads
+the person later (a broker that does leaks one supplier's attributes to another).
+
+Every token belongs to a grant: one login at one supplier. A grant is revoked as a whole when
+its code is redeemed twice (RFC 6749 4.1.2) or a rotated refresh token comes back (RFC 9700
+4.14.2): a revocation marker that every token lookup checks. The link from a code or refresh
+token to its grant is written before the code or token is handed out, so a replay that races
+the first redemption still finds the grant to revoke.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from broker.downstream.oidc_common import digest
+from broker.store import StateStore
+
+Claims = Mapping[str, str | list[str]]
+log = logging.getLogger("loper.oidc")
+
+ACCESS, REFRESH, REVOKED = "oidc-access", "oidc-refresh", "oidc-revoked"
+CODE_LINK, REFRESH_LINK = "oidc-code-grant", "oidc-refresh-grant"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    grant: str
+    client_id: str
+    sub: str
+    """The supplier's pairwise pseudonym (OIDC Core 8.1)."""
+    claims: Claims
+    """The released claims, bounded by the scopes, computed at the moment of release."""
+    scope: tuple[str, ...]
+    auth_time: int
+    acr: str | None = None
+    nonce: str | None = None
+
+    def __post_init__(self) -> None:
+        texts = (self.grant, self.client_id, self.sub, *self.scope)
+        if not all(isinstance(v, str) for v in texts) or not isinstance(self.auth_time, int):
+            raise TypeError("malformed snapshot")
+        for value in self.claims.values():
+            if not isinstance(value, str) and not (
+                    isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise TypeError("malformed claim value")
+
+
+@dataclass(frozen=True)
+class CodeRecord:
+    snapshot: Snapshot
+    redirect_uri: str
+    redirect_given: bool
+    """Whether the authorization request named redirect_uri (RFC 6749 4.1.3)."""
+    code_challenge: str | None
+
+
+@dataclass(frozen=True)
+class Lifetimes:
+    code: int
+    access: int
+    refresh: int
+
+    def of(self, snapshot: Snapshot) -> int:
+        """Outlives every token of this grant issued before its revocation."""
+        offline = "offline_access" in snapshot.scope
+        return self.code + (max(self.access, self.refresh) if offline else self.access)
+
+
+def _dumps(doc: Mapping[str, Any]) -> bytes:
+    return json.dumps(doc, separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+
+def _load(data: bytes | None) -> dict[str, Any] | None:
+    if data is None:
+        return None
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def _snapshot(doc: Mapping[str, Any] | None) -> Snapshot | None:
+    """A record that does not decode is treated as absent, never half-trusted."""
+    if doc is None:
+        return None
+    try:
+        return Snapshot(**{**doc, "scope": tuple(doc["scope"]), "claims": dict(doc["claims"])})
+    except (TypeError, KeyError, ValueError):
+        return None
+
+
+def _code_record(doc: Mapping[str, Any] | None) -> CodeRecord | None:
+    snapshot = _snapshot(doc.get("snapshot") if doc else None)
+    if doc is None or snapshot is None:
+        return None
+    uri, given, challenge = doc.get("redirect_uri"), doc.get("redirect_given"), doc.get(
+        "code_challenge")
+    if not isinstance(uri, str) or not isinstance(given, bool) or not (
+            challenge is None or isinstance(challenge, str)):
+        return None
+    return CodeRecord(snapshot, uri, given, challenge)
+
+
+class Grants:
+    """Codes, access and refresh tokens, and grant revocation, on the state store.
+
+    Codes and tokens are opaque random values (256 bits); the store keeps only their SHA-256.
+    """
+
+    def __init__(self, store: StateStore, ttl: Lifetimes) -> None:
+        self.store = store
+        self.ttl = ttl
+
+    # -- codes ---------------------------------------------------------------------------------
+    def mint_code(self, record: CodeRecord) -> str:
+        code = secrets.token_urlsafe(32)
+        key = digest(code)
+        self._link(CODE_LINK, key, record.snapshot, self.ttl.of(record.snapshot))
+        self.store.put_code(key, _dumps(asdict(record)), self.ttl.code)
+        return code
+
+    def take_code(self, code: str, client_id: str) -> CodeRecord | None:
+        """Consume the code atomically; a second use revokes what the first one got."""
+        key = digest(code)
+        record = _code_record(_load(self.store.take_code(key)))
+        if record is None:
+            self._revoke_linked(CODE_LINK, key, client_id)
+        return record
+
+    # -- tokens --------------------------------------------------------------------------------
+    def issue_access(self, snapshot: Snapshot) -> str:
+        token = secrets.token_urlsafe(32)
+        self.store.put_token(ACCESS, digest(token), _dumps(asdict(snapshot)), self.ttl.access)
+        return token
+
+    def issue_refresh(self, snapshot: Snapshot) -> str:
+        token = secrets.token_urlsafe(32)
+        key = digest(token)
+        self._link(REFRESH_LINK, key, snapshot, self.ttl.refresh)
+        self.store.put_token(REFRESH, key, _dumps(asdict(snapshot)), self.ttl.refresh)
+        return token
+
+    def access(self, token: str) -> Snapshot | None:
+        snapshot = _snapshot(_load(self.store.get_token(ACCESS, digest(token))))
+        return None if snapshot is None or self.revoked(snapshot.grant) else snapshot
+
+    def take_refresh(self, token: str, client_id: str) -> Snapshot | None:
+        """Rotation: the refresh token is consumed atomically; reuse revokes its grant."""
+        key = digest(token)
+        snapshot = _snapshot(_load(self.store.take_token(REFRESH, key)))
+        if snapshot is None:
+            self._revoke_linked(REFRESH_LINK, key, client_id)
+            return None
+        if snapshot.client_id != client_id:  # a leaked token: nobody keeps using it
+            self.revoke(snapshot)
+            return None
+        return None if self.revoked(snapshot.grant) else snapshot
+
+    def revoke_token(self, token: str, client_id: str) -> None:
+        """RFC 7009: a refresh token takes its whole grant along; unknown tokens are no error."""
+        key = digest(token)
+        access = _snapshot(_load(self.store.get_token(ACCESS, key)))
+        if access is not None and access.client_id == client_id:
+            self.store.delete_token(ACCESS, key)
+        refresh = _snapshot(_load(self.store.get_token(REFRESH, key)))
+        if refresh is not None and refresh.client_id == client_id:
+            self.store.delete_token(REFRESH, key)
+            self.revoke(refresh)
+
+    # -- grants --------------------------------------------------------------------------------
+    def revoke(self, snapshot: Snapshot) -> None:
+        self._mark_revoked(snapshot.grant, self.ttl.of(snapshot))
+
+    def revoked(self, grant: str) -> bool:
+        return self.store.get_token(REVOKED, grant) is not None
+
+    def _mark_revoked(self, grant: str, ttl: int) -> None:
+        log.warning("oidc grant revoked", extra={"grant": grant})
+        self.store.put_token(REVOKED, grant, b"1", ttl)
+
+    def _link(self, kind: str, key: str, snapshot: Snapshot, ttl: int) -> None:
+        link = {"grant": snapshot.grant, "client_id": snapshot.client_id,
+                "ttl": self.ttl.of(snapshot)}
+        self.store.put_token(kind, key, _dumps(link), ttl)
+
+    def _revoke_linked(self, kind: str, key: str, client_id: str) -> None:
+        """A spent code or rotated refresh token came back: revoke its grant."""
+        link = _load(self.store.get_token(kind, key))
+        if link is None or link.get("client_id") != client_id:
+            return
+        grant, ttl = link.get("grant"), link.get("ttl")
+        if isinstance(grant, str) and isinstance(ttl, int) and ttl > 0:
+            self._mark_revoked(grant, ttl)

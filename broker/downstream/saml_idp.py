@@ -1,0 +1,92 @@
+"""Loper as a SAML IdP towards the suppliers' SPs (Web Browser SSO profile).
+
+parse_request() turns an AuthnRequest (HTTP-Redirect or HTTP-POST) into a DownstreamRequest
+whose opaque `request` dict the flow keeps with the pending login; respond() and
+respond_error() turn that dict plus a Released into the POST back to the SP's ACS.
+The parts: saml_peer (one supplier's SP, from its metadata), saml_request (validation),
+saml_response (building, signing, encrypting).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from saml2.metadata import entity_descriptor, metadata_tostring_fix
+
+from broker.downstream import DownstreamRequest
+from broker.downstream.saml_config import SamlIdpConfig, pysaml2_config
+from broker.downstream.saml_peer import Attach, PeerCache, SpPeer
+from broker.downstream.saml_request import DS, StoredRequest, parse_authn_request
+from broker.downstream.saml_response import ResponseBuilder
+from broker.errors import RequestRejected
+from broker.identity import Released
+from broker.outgoing import Outgoing
+from broker.records import Supplier
+from broker.saml.encrypt import CIPHERS
+
+__all__ = ["SamlIdp", "SamlIdpConfig"]
+
+MD = "urn:oasis:names:tc:SAML:2.0:metadata"
+
+
+def _metadata(config: SamlIdpConfig) -> str:
+    descriptor = entity_descriptor(pysaml2_config(config))
+    xml = metadata_tostring_fix(descriptor, {"md": MD, "ds": DS})
+    return xml.decode() if isinstance(xml, bytes) else str(xml)
+
+
+class SamlIdp:
+    def __init__(self, config: SamlIdpConfig, attach: Attach | None = None) -> None:
+        """`attach` is called with every pysaml2 object that signs or verifies (the signer's
+        SecurityContext, each supplier's Server): pass broker.saml.crypto.attach to do that
+        in-process instead of forking xmlsec1."""
+        if config.encryption not in CIPHERS:
+            raise ValueError(f"encryption={config.encryption!r}; expected one of "
+                             f"{sorted(CIPHERS)}")
+        self.config = config
+        self._peers = PeerCache(config, attach=attach)
+        self._answers = ResponseBuilder(config, attach)
+        self._metadata = _metadata(config)
+
+    def metadata_xml(self) -> str:
+        """IDPSSODescriptor: SSO over Redirect and POST, the current and the next signing key."""
+        return self._metadata
+
+    def parse_request(self, binding: str, params: Mapping[str, str], raw_query: str,
+                      find_supplier: Callable[[str], Supplier | None]) -> DownstreamRequest:
+        """`binding` is "redirect" (params from the query; `raw_query` as received, for the
+        signature) or "post" (params from the form). Raises BadRequest, UnknownSupplier or
+        RequestRejected; never a pysaml2 exception."""
+        return parse_authn_request(self.config, self._peers, binding, params, raw_query,
+                                   find_supplier)
+
+    def respond(self, supplier: Supplier, request: Mapping[str, Any],
+                released: Released) -> Outgoing:
+        if released.supplier_id != supplier.id:
+            raise ValueError("released for another supplier")
+        stored, peer = self._stored(supplier, request)
+        return _post(stored, self._answers.success(peer, stored, released))
+
+    def respond_error(self, supplier: Supplier, request: Mapping[str, Any],
+                      status: str) -> Outgoing:
+        """A signed Response without assertion; `status` is a second-level code: "NoPassive",
+        "AuthnFailed", "RequestDenied"... (or its full URN)."""
+        stored, _peer = self._stored(supplier, request)
+        return _post(stored, self._answers.failure(stored, status))
+
+    def _stored(self, supplier: Supplier,
+                request: Mapping[str, Any]) -> tuple[StoredRequest, SpPeer]:
+        stored = StoredRequest.from_dict(request)
+        peer = self._peers.get(supplier)
+        if not any(acs.url == stored.acs for acs in peer.acs):
+            raise RequestRejected(f"{stored.acs} is no longer an ACS of {supplier.name}.",
+                                  supplier_name=supplier.name)
+        return stored, peer
+
+
+def _post(stored: StoredRequest, message: str) -> Outgoing:
+    form = {"SAMLResponse": message}
+    if stored.relay_state is not None:
+        form["RelayState"] = stored.relay_state
+    return Outgoing(stored.acs, form)

@@ -1,0 +1,159 @@
+"""What Loper knows about one supplier's SAML SP, read from that supplier's metadata only.
+
+Each supplier gets its own pysaml2 `Server` that knows no other SP (so a request can only be
+verified against its own issuer's keys), cached per (supplier id, metadata hash) in a small
+LRU: a changed metadata document is picked up at the next request.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+import traceback
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from cryptography import x509
+from cryptography.utils import CryptographyDeprecationWarning
+from saml2 import BINDING_HTTP_POST
+
+from broker.downstream.saml_config import SamlIdpConfig, pysaml2_config
+from broker.errors import BrokerError, RequestRejected, UnknownSupplier
+from broker.records import Supplier
+from broker.saml.encrypt import EncryptionFailed, Recipient
+
+with warnings.catch_warnings():
+    # pysaml2 7.5 touches cryptography's deprecated CFB mode when saml2.server is imported.
+    warnings.filterwarnings("ignore", "CFB has been moved", CryptographyDeprecationWarning)
+    from saml2.server import Server
+
+
+def _release_frames(exc: BaseException | None) -> None:
+    """pysaml2 keeps the exceptions it raises in local variables (a reference cycle through the
+    traceback), so the temporary certificate files of a failed check would only be closed by
+    the garbage collector, with a ResourceWarning. Clearing the frames closes them now."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        traceback.clear_frames(exc.__traceback__)
+        exc = exc.__cause__ or exc.__context__
+
+
+Attach: TypeAlias = Callable[[Any], None]
+"""Given each pysaml2 Server / SecurityContext the IdP creates, e.g. to swap its crypto backend."""
+
+
+@contextmanager
+def pysaml2_errors(what: str, error: type[BrokerError] = RequestRejected) -> Iterator[None]:
+    """Turn whatever pysaml2 raises (it raises dozens of unrelated types) into `error`."""
+    try:
+        yield
+    except BrokerError:
+        raise
+    except Exception as exc:  # pysaml2's exceptions share no base class
+        detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        _release_frames(exc)
+        raise error(f"{what} ({detail})") from exc
+
+
+@dataclass(frozen=True)
+class Acs:
+    url: str
+    binding: str
+    index: str | None
+    is_default: bool | None
+
+
+@dataclass(frozen=True)
+class SpPeer:
+    entity_id: str
+    server: Any
+    """pysaml2 Server whose metadata holds this SP alone (verifies its signed requests)."""
+    sign_requests: bool
+    """AuthnRequestsSigned="true" in the metadata: unsigned requests are refused."""
+    signing_certs: tuple[x509.Certificate, ...]
+    encryption: Recipient | None
+    """The SP's encryption certificate (KeyDescriptor use="encryption" or without use);
+    None: assertions go unencrypted."""
+    acs: tuple[Acs, ...]
+
+    def default_acs(self) -> Acs:
+        """SAML metadata 2.2.3: isDefault="true", else the first not marked false, else first."""
+        post = [acs for acs in self.acs if acs.binding == BINDING_HTTP_POST]
+        if not post:
+            raise RequestRejected("The learning app's metadata has no HTTP-POST "
+                                  "AssertionConsumerService.")
+        ranked = sorted(post, key=lambda acs: {True: 0, None: 1, False: 2}[acs.is_default])
+        return ranked[0]
+
+
+def _acs(descriptors: list[dict[str, Any]]) -> tuple[Acs, ...]:
+    def flag(value: str | None) -> bool | None:
+        return None if value is None else value.lower() in ("true", "1")
+
+    return tuple(Acs(e["location"], e["binding"], e.get("index"), flag(e.get("is_default")))
+                 for d in descriptors for e in d.get("assertion_consumer_service", []))
+
+
+def _certs(metadata: Any, entity_id: str, use: str) -> list[str]:
+    return [cert for _name, cert in metadata.certs(entity_id, "spsso", use)]
+
+
+def _x509(cert_b64: str) -> x509.Certificate:
+    return x509.load_der_x509_certificate(base64.b64decode(cert_b64))
+
+
+def load_peer(config: SamlIdpConfig, supplier: Supplier) -> SpPeer:
+    if supplier.saml is None:
+        raise UnknownSupplier(f"{supplier.name} is not registered as a SAML service provider.")
+    entity_id = supplier.saml.entity_id
+    with pysaml2_errors(f"The metadata of {supplier.name} cannot be used"):
+        server = Server(config=pysaml2_config(config, supplier.saml.metadata_xml))
+        found = entity_id in server.metadata.keys()
+        descriptors = server.metadata[entity_id].get("spsso_descriptor") if found else None
+        if not descriptors:
+            raise RequestRejected(f"The metadata of {supplier.name} has no SPSSODescriptor "
+                                  f"for {entity_id}.")
+        signing = tuple(_x509(c) for c in _certs(server.metadata, entity_id, "signing"))
+        encryption = _certs(server.metadata, entity_id, "encryption")
+    try:
+        recipient = Recipient(encryption[0]) if encryption else None
+    except EncryptionFailed as exc:
+        raise RequestRejected(f"The encryption certificate of {supplier.name} cannot be "
+                              f"used ({exc}).") from exc
+    signed = any(d.get("authn_requests_signed", "false").lower() in ("true", "1")
+                 for d in descriptors)
+    return SpPeer(entity_id, server, signed, signing, recipient, _acs(descriptors))
+
+
+class PeerCache:
+    """A bounded LRU of SpPeer by (supplier id, metadata hash); safe across threads."""
+
+    def __init__(self, config: SamlIdpConfig, size: int = 256,
+                 attach: Attach | None = None) -> None:
+        self._config = config
+        self._size = size
+        self._attach = attach
+        self._peers: OrderedDict[tuple[str, str], SpPeer] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, supplier: Supplier) -> SpPeer:
+        metadata = supplier.saml.metadata_xml if supplier.saml else ""
+        key = (supplier.id, hashlib.sha256(metadata.encode()).hexdigest())
+        with self._lock:
+            if key in self._peers:
+                self._peers.move_to_end(key)
+                return self._peers[key]
+        peer = load_peer(self._config, supplier)
+        if self._attach is not None:
+            self._attach(peer.server)
+        with self._lock:
+            self._peers[key] = peer
+            while len(self._peers) > self._size:
+                self._peers.popitem(last=False)
+        return peer

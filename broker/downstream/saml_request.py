@@ -1,0 +1,226 @@
+"""A supplier's AuthnRequest, decoded, verified and validated (SAML core 3.4.1, bindings 3.4/3.5).
+
+The message is decoded by broker.saml.decode (size caps, no DTD) before any XML library sees
+it; the signature, if any, is verified against the issuer's own metadata; everything the answer
+needs later is kept in a small StoredRequest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from lxml import etree  # type: ignore[import-untyped]
+from saml2 import BINDING_HTTP_POST
+
+from broker.downstream import DownstreamRequest
+from broker.downstream.saml_config import PERSISTENT, TRANSIENT, UNSPECIFIED, SamlIdpConfig
+from broker.downstream.saml_peer import Acs, PeerCache, SpPeer, pysaml2_errors
+from broker.errors import BadRequest, BrokerError, RequestRejected, UnknownSupplier
+from broker.records import Supplier
+from broker.saml.decode import decode_post, decode_redirect
+from broker.saml.redirect import SignatureRejected, hash_for, verify_query
+
+SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
+SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
+DS = "http://www.w3.org/2000/09/xmldsig#"
+ACCEPTED_NAME_ID = (PERSISTENT, TRANSIENT, UNSPECIFIED)
+DIGESTS = ("http://www.w3.org/2001/04/xmlenc#sha256", "http://www.w3.org/2001/04/xmldsig-more#sha384",
+           "http://www.w3.org/2001/04/xmlenc#sha512")
+MAX_ID = 256
+MAX_HINT = 256
+
+
+@dataclass(frozen=True)
+class StoredRequest:
+    """What the answer needs: kept (as a dict) in the pending login until respond()."""
+
+    id: str
+    acs: str
+    binding: str
+    name_id_format: str
+    relay_state: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StoredRequest:
+        values: dict[str, Any] = {f.name: data.get(f.name) for f in fields(cls)}
+        stored = cls(**values)
+        texts = (stored.id, stored.acs, stored.binding, stored.name_id_format)
+        if not all(isinstance(text, str) for text in texts) or not isinstance(
+                stored.relay_state, str | None):
+            raise BadRequest("The stored SAML request is incomplete; start the login again.")
+        return stored
+
+
+def parse_xml(xml: bytes) -> Any:
+    """Parse checked XML (see broker.saml.decode) without entities or network access; one
+    parser per call, as lxml parsers must not be shared between threads."""
+    return etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True,
+                                                 load_dtd=False))
+
+
+def _decode(binding: str, params: Mapping[str, str]) -> bytes:
+    message = params.get("SAMLRequest")
+    if not message:
+        raise BadRequest("The request carries no SAMLRequest.")
+    if binding == "redirect":
+        return decode_redirect(message)
+    if binding == "post":
+        return decode_post(message)
+    raise BadRequest(f"Unsupported SAML binding {binding!r}.")
+
+
+def _check_relay_state(config: SamlIdpConfig, value: str | None) -> None:
+    if value and len(value.encode()) > config.relay_state_max:
+        raise BadRequest(f"The RelayState is longer than {config.relay_state_max} bytes "
+                         "(SAML bindings 3.4.3).")
+
+
+def _issuer(xml: bytes) -> tuple[etree._Element, str]:
+    try:
+        root = parse_xml(xml)
+    except etree.XMLSyntaxError as exc:
+        raise BadRequest("The SAML message is not well-formed XML.") from exc
+    if root.tag != f"{{{SAMLP}}}AuthnRequest":
+        raise BadRequest("The SAML message is not an AuthnRequest.")
+    issuer = (root.findtext(f"{{{SAML}}}Issuer") or "").strip()
+    if not issuer:
+        raise RequestRejected("The AuthnRequest names no Issuer.")
+    return root, issuer
+
+
+def _supplier(find_supplier: Callable[[str], Supplier | None], issuer: str) -> Supplier:
+    supplier = find_supplier(issuer)
+    if supplier is None or supplier.saml is None or supplier.saml.entity_id != issuer:
+        raise UnknownSupplier(f"No learning app is registered as {issuer[:200]!r}.")
+    return supplier
+
+
+def _check_xml_algorithms(signature: etree._Element) -> None:
+    method = signature.find(f"{{{DS}}}SignedInfo/{{{DS}}}SignatureMethod")
+    hash_for(method.get("Algorithm", "") if method is not None else "")
+    for digest in signature.iterfind(f".//{{{DS}}}DigestMethod"):
+        if digest.get("Algorithm") not in DIGESTS:
+            raise SignatureRejected(f"digest {digest.get('Algorithm')!r} is not accepted; "
+                                    "use SHA-256")
+
+
+def _check_signature(peer: SpPeer, binding: str, params: Mapping[str, str], raw_query: str,
+                     root: etree._Element) -> bool:
+    """Verify a query signature here (pysaml2 re-encodes the query, and checks only when
+    told it is required); refuse weak enveloped ones, which pysaml2 verifies afterwards."""
+    enveloped = root.find(f"{{{DS}}}Signature")
+    if enveloped is not None:
+        _check_xml_algorithms(enveloped)
+    if binding == "redirect" and ("Signature" in params or "SigAlg" in params):
+        signed = verify_query(raw_query, "SAMLRequest", peer.signing_certs)
+        if any(signed.get(name) != params.get(name) for name in ("SAMLRequest", "RelayState")):
+            raise SignatureRejected("the signed query differs from the request's parameters")
+        return True
+    if enveloped is None and peer.sign_requests:
+        raise SignatureRejected("its metadata says it signs its requests (AuthnRequestsSigned), "
+                                "but this one is unsigned")
+    return enveloped is not None
+
+
+def _validate(peer: SpPeer, xml: bytes) -> Any:
+    """pysaml2's checks: schema, enveloped signature (when present), Version, Destination."""
+    with pysaml2_errors("The login request was refused"):
+        return peer.server.parse_authn_request(xml.decode("utf-8"), binding=None).message
+
+
+def _check_header(config: SamlIdpConfig, message: Any, signed: bool) -> None:
+    if not message.id or len(message.id) > MAX_ID:
+        raise RequestRejected("The AuthnRequest has no usable ID.")
+    if signed and message.destination != config.sso_url:
+        raise RequestRejected("A signed AuthnRequest must name Loper's SSO URL as its "
+                              "Destination (SAML bindings 3.4.5.2).")
+    try:
+        issued = datetime.fromisoformat(message.issue_instant)
+    except (TypeError, ValueError) as exc:
+        raise RequestRejected("The AuthnRequest's IssueInstant is not a dateTime.") from exc
+    age = (datetime.now(UTC) - issued.replace(tzinfo=issued.tzinfo or UTC)).total_seconds()
+    if not -config.clock_skew <= age <= config.request_lifetime + config.clock_skew:
+        raise RequestRejected("The AuthnRequest was issued too long ago or in the future; "
+                              "check the learning app's clock.")
+
+
+def _acs(peer: SpPeer, message: Any) -> Acs:
+    """The ACS comes only from the metadata (SAML profiles 4.1.4.1); answers go by HTTP-POST."""
+    url, index = message.assertion_consumer_service_url, message.assertion_consumer_service_index
+    if message.protocol_binding not in (None, BINDING_HTTP_POST):
+        raise RequestRejected("Loper answers over HTTP-POST only; the requested "
+                              f"ProtocolBinding {message.protocol_binding} is not supported.")
+    if url is not None and index is not None:
+        raise RequestRejected("An AuthnRequest names either an ACS URL or an ACS index, not both.")
+    if url is None and index is None:
+        return peer.default_acs()
+    acs = next((a for a in peer.acs if a.binding == BINDING_HTTP_POST
+                and (url is None or a.url == url) and (index is None or a.index == index)), None)
+    if acs is None:
+        raise RequestRejected("The AssertionConsumerService asked for is not in the learning "
+                              "app's metadata (for HTTP-POST).")
+    return acs
+
+
+def _name_id_format(peer: SpPeer, policy: Any) -> str:
+    if policy is None:
+        return PERSISTENT
+    if policy.sp_name_qualifier not in (None, peer.entity_id):
+        raise RequestRejected("InvalidNameIDPolicy: a learning app can only ask for its own "
+                              "identifiers (SPNameQualifier).")
+    if policy.format not in (None, *ACCEPTED_NAME_ID):
+        raise RequestRejected(f"InvalidNameIDPolicy: the NameID format {policy.format} is not "
+                              "offered; ask for persistent or transient.")
+    return TRANSIENT if policy.format == TRANSIENT else PERSISTENT
+
+
+def _hints(params: Mapping[str, str], message: Any) -> tuple[str, ...]:
+    asked = [params.get("school") or params.get("idp_hint") or ""]
+    idp_list = message.scoping.idp_list if message.scoping is not None else None
+    entries = idp_list.idp_entry if idp_list is not None else []
+    asked.extend(entry.provider_id or "" for entry in entries)
+    hints = (hint.strip() for hint in asked)
+    return tuple(dict.fromkeys(h for h in hints if h and len(h) <= MAX_HINT))
+
+
+def _true(value: str | None) -> bool:
+    return value is not None and value.strip().lower() in ("true", "1")
+
+
+def _answerable(config: SamlIdpConfig, peer: SpPeer, binding: str, params: Mapping[str, str],
+                raw_query: str, root: Any, xml: bytes) -> tuple[StoredRequest, Any]:
+    """The checks that need the supplier's metadata; the request as respond() needs it."""
+    try:
+        signed = _check_signature(peer, binding, params, raw_query, root)
+    except SignatureRejected as exc:
+        raise RequestRejected(f"The login request was refused: {exc}.") from exc
+    message = _validate(peer, xml)
+    _check_header(config, message, signed)
+    acs = _acs(peer, message)
+    name_id_format = _name_id_format(peer, message.name_id_policy)
+    relay_state = params.get("RelayState") or None
+    return StoredRequest(message.id, acs.url, acs.binding, name_id_format, relay_state), message
+
+
+def parse_authn_request(config: SamlIdpConfig, peers: PeerCache, binding: str,
+                        params: Mapping[str, str], raw_query: str,
+                        find_supplier: Callable[[str], Supplier | None]) -> DownstreamRequest:
+    xml = _decode(binding, params)
+    _check_relay_state(config, params.get("RelayState"))
+    root, issuer = _issuer(xml)
+    supplier = _supplier(find_supplier, issuer)
+    try:
+        peer = peers.get(supplier)
+        stored, message = _answerable(config, peer, binding, params, raw_query, root, xml)
+    except BrokerError as exc:
+        exc.supplier_name = exc.supplier_name or supplier.name
+        raise
+    return DownstreamRequest(supplier, stored.to_dict(), school_hints=_hints(params, message),
+                             force_authn=_true(message.force_authn),
+                             passive=_true(message.is_passive))

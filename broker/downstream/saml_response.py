@@ -1,0 +1,189 @@
+"""Loper's answer to a supplier's SP: a signed Response carrying one signed Assertion, encrypted
+when the SP's metadata publishes an encryption key; or a signed error Response.
+
+Order (SAML core 6.2): the Assertion is built with every namespace it uses declared on itself,
+signed, then encrypted (so it decrypts into a document that parses on its own: pysaml2 and
+python3-saml both verify it after decryption), then put into the Response, which is signed last.
+Signatures are RSA-SHA256 with SHA-256 digests and exclusive c14n, through pysaml2.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from lxml import etree  # type: ignore[import-untyped]
+from saml2 import saml, samlp
+from saml2.config import Config
+from saml2.saml import NAMEID_FORMAT_ENTITY, SCM_BEARER
+from saml2.sigver import pre_signature_part, read_cert_from_file, security_context
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
+from broker.attributes import NAME_FORMAT_URI, PAIRWISE_ID, VOCABULARY, to_saml
+from broker.downstream.saml_config import TRANSIENT, SamlIdpConfig
+from broker.downstream.saml_peer import Attach, SpPeer, pysaml2_errors
+from broker.downstream.saml_request import DS, SAML, SAMLP, StoredRequest, parse_xml
+from broker.errors import ResponseFailed
+from broker.identity import Released
+from broker.keys import KeyPair
+from broker.saml.encrypt import EncryptionFailed, Recipient
+
+XS = "http://www.w3.org/2001/XMLSchema"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+ASSERTION_NS = {"saml": SAML, "ds": DS, "xs": XS, "xsi": XSI}
+RESPONSE_NS = {"samlp": SAMLP, "saml": SAML, "ds": DS}
+UNSPECIFIED_CONTEXT = "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified"
+STATUS = "urn:oasis:names:tc:SAML:2.0:status:"
+SECOND_LEVEL = frozenset({
+    "AuthnFailed", "InvalidAttrNameOrValue", "InvalidNameIDPolicy", "NoAuthnContext",
+    "NoAvailableIDP", "NoPassive", "NoSupportedIDP", "PartialLogout", "ProxyCountExceeded",
+    "RequestDenied", "RequestUnsupported", "RequestVersionDeprecated", "RequestVersionTooHigh",
+    "RequestVersionTooLow", "ResourceNotRecognized", "TooManyResponses", "UnknownAttrProfile",
+    "UnknownPrincipal", "UnsupportedBinding"})
+"""SAML core 3.2.2.2."""
+REQUESTER_FAULTS = frozenset({"InvalidAttrNameOrValue", "InvalidNameIDPolicy",
+                              "RequestUnsupported", "UnsupportedBinding"})
+_FRIENDLY = {a.saml_name: a.friendly_name for a in VOCABULARY}
+
+
+def _instant(moment: datetime) -> str:
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _new_id() -> str:
+    return "_" + secrets.token_hex(20)
+
+
+def status(code: str | None = None) -> samlp.Status:
+    """Success, or the top-level fault with a second-level code such as "NoPassive"."""
+    if code is None:
+        return samlp.Status(status_code=samlp.StatusCode(value=STATUS + "Success"))
+    name = code.removeprefix(STATUS)
+    if name not in SECOND_LEVEL:
+        raise ValueError(f"{code!r} is not a SAML second-level status code")
+    top = "Requester" if name in REQUESTER_FAULTS else "Responder"
+    return samlp.Status(status_code=samlp.StatusCode(
+        value=STATUS + top, status_code=samlp.StatusCode(value=STATUS + name)))
+
+
+class Signer:
+    """Loper's SAML signing key, loaded once per process (see signer())."""
+
+    def __init__(self, signing: KeyPair) -> None:
+        conf = Config().load({"key_file": str(signing.key), "cert_file": str(signing.cert)})
+        self.security = security_context(conf)
+        self._cert = read_cert_from_file(str(signing.cert))
+
+    def template(self, ident: str) -> object:
+        return pre_signature_part(ident, self._cert, digest_alg=DIGEST_SHA256,
+                                  sign_alg=SIG_RSA_SHA256)
+
+    def sign(self, element: etree._Element, ident: str) -> etree._Element:
+        xml = etree.tostring(element, encoding="unicode")
+        node_name = element.tag.replace("}", ":")[1:]  # pysaml2 names "{ns}Tag" "ns:Tag"
+        with pysaml2_errors("Loper could not sign its answer", ResponseFailed):
+            signed = self.security.sign_statement(xml, node_name=node_name, node_id=ident)
+        return parse_xml(signed.encode())
+
+
+@functools.cache
+def signer(signing: KeyPair) -> Signer:
+    return Signer(signing)
+
+
+def _element(message: saml.SamlBase, nsmap: dict[str, str]) -> etree._Element:
+    """pysaml2 object -> lxml element declaring all `nsmap` namespaces it uses on itself."""
+    root = parse_xml(message.to_string(nspair=nsmap))
+    etree.cleanup_namespaces(root, top_nsmap=nsmap, keep_ns_prefixes=["xs", "xsi"])
+    return root
+
+
+class ResponseBuilder:
+    def __init__(self, config: SamlIdpConfig, attach: Attach | None = None) -> None:
+        self._config = config
+        self._signer = signer(config.signing)
+        if attach is not None:
+            attach(self._signer.security)
+
+    def success(self, peer: SpPeer, request: StoredRequest, released: Released) -> str:
+        now = datetime.now(UTC)
+        assertion = self._assertion(peer.entity_id, request, released, now)
+        signed = self._signer.sign(_element(assertion, ASSERTION_NS), assertion.id)
+        if peer.encryption is not None:
+            signed = self._encrypted(signed, peer.encryption)
+        return self._response(request, status(), now, signed)
+
+    def failure(self, request: StoredRequest, code: str) -> str:
+        return self._response(request, status(code), datetime.now(UTC), None)
+
+    def _encrypted(self, assertion: etree._Element, recipient: Recipient) -> etree._Element:
+        wrapper = etree.Element(f"{{{SAML}}}EncryptedAssertion", nsmap={"saml": SAML})
+        try:
+            wrapper.append(recipient.encrypt(assertion, self._config.encryption))
+        except EncryptionFailed as exc:
+            raise ResponseFailed(f"Loper could not encrypt its answer ({exc}).") from exc
+        return wrapper
+
+    def _response(self, request: StoredRequest, outcome: samlp.Status, now: datetime,
+                  content: etree._Element | None) -> str:
+        ident = _new_id()
+        response = samlp.Response(
+            id=ident, version="2.0", issue_instant=_instant(now), destination=request.acs,
+            in_response_to=request.id, issuer=self._issuer(),
+            signature=self._signer.template(ident), status=outcome)
+        root = _element(response, RESPONSE_NS)
+        if content is not None:
+            root.append(content)
+        signed = self._signer.sign(root, ident)
+        return base64.b64encode(etree.tostring(signed)).decode("ascii")
+
+    def _issuer(self) -> saml.Issuer:
+        return saml.Issuer(text=self._config.entity_id, format=NAMEID_FORMAT_ENTITY)
+
+    def _assertion(self, sp: str, request: StoredRequest, released: Released,
+                   now: datetime) -> saml.Assertion:
+        ident = _new_id()
+        expires = _instant(now + timedelta(seconds=self._config.assertion_lifetime))
+        audience = saml.AudienceRestriction(audience=[saml.Audience(text=sp)])
+        return saml.Assertion(
+            id=ident, version="2.0", issue_instant=_instant(now), issuer=self._issuer(),
+            signature=self._signer.template(ident),
+            subject=self._subject(sp, request, released, expires),
+            conditions=saml.Conditions(
+                not_before=_instant(now - timedelta(seconds=self._config.clock_skew)),
+                not_on_or_after=expires, audience_restriction=[audience]),
+            authn_statement=[_authn_statement(released)],
+            attribute_statement=[self._attributes(released)])
+
+    def _subject(self, sp: str, request: StoredRequest, released: Released,
+                 expires: str) -> saml.Subject:
+        transient = request.name_id_format == TRANSIENT
+        name_id = saml.NameID(
+            format=request.name_id_format, name_qualifier=self._config.entity_id,
+            sp_name_qualifier=sp, text=_new_id() if transient else released.subject)
+        data = saml.SubjectConfirmationData(recipient=request.acs, in_response_to=request.id,
+                                            not_on_or_after=expires)
+        confirmation = saml.SubjectConfirmation(method=SCM_BEARER,
+                                                subject_confirmation_data=data)
+        return saml.Subject(name_id=name_id, subject_confirmation=[confirmation])
+
+    def _attributes(self, released: Released) -> saml.AttributeStatement:
+        """The pairwise-id, then exactly the released attributes: nothing else."""
+        pairwise = f"{released.subject}@{self._config.scope}"
+        named: dict[str, tuple[str, tuple[str, ...]]] = {PAIRWISE_ID: ("pairwise-id", (pairwise,))}
+        named.update((name, (_FRIENDLY[name], values))
+                     for name, values in to_saml(released.attributes).items() if values)
+        return saml.AttributeStatement(attribute=[
+            saml.Attribute(name=name, name_format=NAME_FORMAT_URI, friendly_name=friendly,
+                           attribute_value=[saml.AttributeValue(text=v) for v in values])
+            for name, (friendly, values) in named.items()])
+
+
+def _authn_statement(released: Released) -> saml.AuthnStatement:
+    context = saml.AuthnContext(authn_context_class_ref=saml.AuthnContextClassRef(
+        text=released.authn.class_ref or UNSPECIFIED_CONTEXT))
+    return saml.AuthnStatement(authn_instant=_instant(released.authn.instant),
+                               session_index=_new_id(), authn_context=context)

@@ -1,0 +1,198 @@
+"""The login journey; the only module that knows both sides.
+
+supplier request -> pending login -> (school picker) -> school login -> Identity -> Person
+(anchored) -> SSO session -> release decision -> the supplier's answer.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from broker import codec, release
+from broker.context import Broker
+from broker.downstream import NO_PASSIVE, Downstream, DownstreamRequest
+from broker.errors import (
+    BrokerError,
+    LoginExpired,
+    UnknownSchool,
+    UnknownSupplier,
+    UpstreamRejected,
+)
+from broker.identity import Identity, PendingLogin, Person
+from broker.logs import login_log
+from broker.outgoing import Outgoing
+from broker.pseudonym import anchor
+from broker.records import School, Supplier
+
+
+@dataclass(frozen=True)
+class SsoSession:
+    id: str
+    person: Person
+    ttl: int
+
+
+def new_id() -> str:
+    return secrets.token_urlsafe(18)
+
+
+class Flow:
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+        self.settings = broker.settings
+
+    # -- step 1: a supplier asks for a login ------------------------------------------------
+    def start(self, req: DownstreamRequest, protocol: str, browser: str,
+              session: SsoSession | None) -> Outgoing:
+        login = PendingLogin(id=new_id(), supplier_id=req.supplier.id, protocol=protocol,
+                             request=dict(req.request), force_authn=req.force_authn,
+                             passive=req.passive, max_age=req.max_age, browser=browser)
+        log = login_log("loper.flow", login.id, supplier=req.supplier.id)
+        school = self._hinted_school(req.school_hints)
+        if session is not None and self._session_serves(session.person, login, school):
+            log.info("login served from sso session", extra={"school": session.person.school_id})
+            return self._release(login, req.supplier, session.person)
+        if login.passive:
+            log.info("passive login without session")
+            return self._downstream(login).respond_error(req.supplier, login.request, NO_PASSIVE)
+        if school is None and session is not None:
+            school = self.broker.registry.school(session.person.school_id)  # re-authenticate
+        if school is not None:
+            return self._go_upstream(login, school)
+        self._save(login)
+        log.info("login waits for the school picker")
+        return Outgoing(self.settings.url(f"/discovery?login={login.id}"))
+
+    def _hinted_school(self, hints: tuple[str, ...]) -> School | None:
+        registry = self.broker.registry
+        for hint in hints:
+            school = registry.school(hint) or registry.school_by_entity_id(hint)
+            if school is not None:
+                return school
+        return None
+
+    def _session_serves(self, person: Person, login: PendingLogin, hinted: School | None) -> bool:
+        if login.force_authn or (hinted is not None and hinted.id != person.school_id):
+            return False
+        if login.max_age is not None:
+            age = (datetime.now(UTC) - person.authn.instant).total_seconds()
+            return age <= login.max_age
+        return True
+
+    # -- step 2: the pupil picked a school ----------------------------------------------------
+    def pending(self, login_id: str, browser: str) -> PendingLogin:
+        data = self.broker.store.load_pending(login_id) if login_id else None
+        login = codec.pending_from_bytes(data) if data else None
+        if login is None or not secrets.compare_digest(login.browser, browser):
+            raise LoginExpired("This login has expired or was started in another browser. "
+                               "Go back to the learning app and log in again.")
+        return login
+
+    def choose_school(self, login_id: str, school_id: str, browser: str) -> Outgoing:
+        login = self.pending(login_id, browser)
+        school = self.broker.registry.school(school_id)
+        if school is None:
+            raise UnknownSchool(f"There is no school with id {school_id!r}.",
+                                back_url=self.settings.url(f"/discovery?login={login.id}"))
+        return self._go_upstream(login, school)
+
+    def _go_upstream(self, login: PendingLogin, school: School) -> Outgoing:
+        upstream = self.broker.upstreams.get(school.protocol)
+        if upstream is None:
+            raise UnknownSchool(f"{school.name} cannot be reached: its protocol "
+                                f"{school.protocol!r} is not enabled here.")
+        outgoing, state = upstream.login_redirect(school, login, relay_state=login.id)
+        self._save(replace(login, school_id=school.id, upstream=state))
+        login_log("loper.flow", login.id).info("sent to school", extra={"school": school.id})
+        return outgoing
+
+    # -- step 3: the school answered ----------------------------------------------------------
+    def finish(self, login_id: str, params: dict[str, str],
+               browser: str) -> tuple[Outgoing, SsoSession]:
+        login = self._take(login_id, browser)
+        supplier = self._supplier(login.supplier_id)
+        try:
+            person = self._person_from_school(login, params)
+            session = SsoSession(new_id(), person, self._sso_lifetime(person.school_id))
+            self.broker.store.put_session(session.id, codec.person_to_bytes(person), session.ttl)
+            return self._release(login, supplier, person), session
+        except BrokerError as exc:
+            exc.back_url = exc.back_url or supplier.url
+            exc.supplier_name = exc.supplier_name or supplier.name
+            raise
+
+    def _person_from_school(self, login: PendingLogin, params: dict[str, str]) -> Person:
+        school = self.broker.registry.school(login.school_id or "")
+        if school is None or school.protocol not in self.broker.upstreams:
+            raise UnknownSchool("The school of this login is no longer registered.")
+        callback = self.broker.upstreams[school.protocol].handle_callback(
+            school, params, login.upstream)
+        if not self.broker.store.remember_once("replay", callback.replay_key, callback.replay_ttl):
+            raise UpstreamRejected("This answer from your school was already used once.")
+        return self._anchor(callback.identity)
+
+    def _anchor(self, identity: Identity) -> Person:
+        raw = anchor(self.broker.pseudonym_keys, identity.school_id, identity.subject)
+        return Person(school_id=identity.school_id,
+                      anchor=self.broker.registry.resolve_anchor(raw),
+                      attributes=identity.attributes, authn=identity.authn)
+
+    def _sso_lifetime(self, school_id: str) -> int:
+        school = self.broker.registry.school(school_id)
+        return (school.sso_lifetime if school and school.sso_lifetime
+                else self.settings.sso_lifetime)
+
+    # -- the release ---------------------------------------------------------------------------
+    def _release(self, login: PendingLogin, supplier: Supplier, person: Person) -> Outgoing:
+        registry = self.broker.registry
+        school = registry.school(person.school_id)
+        if school is None:
+            raise UnknownSchool("Your school is no longer registered.", back_url=supplier.url)
+        now = datetime.now(UTC)
+        released = release.decide(person, school, supplier,
+                                  registry.policy(school.id, supplier.id),
+                                  self.broker.pseudonym_keys, now.date())
+        names = sorted(released.attributes)
+        registry.ledger().append(now, school.id, supplier.id, released.subject, names,
+                                 login.protocol)
+        login_log("loper.flow", login.id, supplier=supplier.id).info(
+            "released", extra={"school": school.id, "attributes": ",".join(names) or "-"})
+        return self._downstream(login).respond(supplier, login.request, released)
+
+    # -- state -----------------------------------------------------------------------------
+    def _save(self, login: PendingLogin) -> None:
+        self.broker.store.save_pending(login.id, codec.pending_to_bytes(login),
+                                       self.settings.pending_ttl)
+
+    def _take(self, login_id: str, browser: str) -> PendingLogin:
+        """Take the pending login: its request id is burned, whatever the answer turns out.
+
+        Only this browser's login can be taken, so a stray answer burns nobody else's.
+        """
+        try:
+            login = self.pending(login_id, browser)
+        except LoginExpired as exc:
+            raise UpstreamRejected(
+                "This answer from your school does not belong to a login started in this "
+                "browser (it may have expired, been used already, or be unsolicited).") from exc
+        if self.broker.store.take_pending(login.id) is None:
+            raise UpstreamRejected("This answer from your school was already used once.")
+        return login
+
+    def _supplier(self, supplier_id: str) -> Supplier:
+        supplier = self.broker.registry.supplier(supplier_id)
+        if supplier is None:
+            raise UnknownSupplier("The learning app of this login is no longer registered.")
+        return supplier
+
+    def _downstream(self, login: PendingLogin) -> Downstream:
+        return self.broker.downstreams[login.protocol]
+
+    def session(self, session_id: str | None) -> SsoSession | None:
+        if not session_id:
+            return None
+        data = self.broker.store.get_session(session_id)
+        person = codec.person_from_bytes(data) if data else None
+        return SsoSession(session_id, person, 0) if person else None

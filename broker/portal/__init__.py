@@ -1,0 +1,1 @@
+"""Pages for pupils and parents: the school picker, logging out everywhere."""

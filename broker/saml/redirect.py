@@ -1,0 +1,89 @@
+"""HTTP-Redirect binding signatures (SAML bindings 3.4.4.1).
+
+The signature covers the query string exactly as the sender encoded it, so it is verified over
+the raw query, never over values re-encoded here (encoders differ in case and in which
+characters they escape). SHA-1 is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Mapping
+from urllib.parse import unquote_plus
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+_DSIG_MORE = "http://www.w3.org/2001/04/xmldsig-more#"
+SIGNATURE_ALGORITHMS: Mapping[str, type[hashes.HashAlgorithm]] = {
+    _DSIG_MORE + "rsa-sha256": hashes.SHA256,
+    _DSIG_MORE + "rsa-sha384": hashes.SHA384,
+    _DSIG_MORE + "rsa-sha512": hashes.SHA512,
+    _DSIG_MORE + "ecdsa-sha256": hashes.SHA256,
+    _DSIG_MORE + "ecdsa-sha384": hashes.SHA384,
+    _DSIG_MORE + "ecdsa-sha512": hashes.SHA512,
+}
+"""Accepted SigAlg values (and XML SignatureMethod algorithms) with their hash."""
+
+
+class SignatureRejected(Exception):
+    """A signature is missing, malformed, of a refused algorithm (SHA-1) or invalid."""
+
+
+def _raw_fields(raw_query: str) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for part in raw_query.split("&"):
+        name, _, value = part.partition("=")
+        if name in fields:
+            raise SignatureRejected(f"{name} appears twice in the query string")
+        fields[name] = value
+    return fields
+
+
+def hash_for(algorithm: str) -> hashes.HashAlgorithm:
+    """The hash of an accepted signature algorithm; SHA-1 and unknown ones are refused."""
+    if algorithm.lower().endswith("sha1"):
+        raise SignatureRejected("SHA-1 signatures are not accepted; sign with RSA-SHA256")
+    if algorithm not in SIGNATURE_ALGORITHMS:
+        raise SignatureRejected(f"unsupported signature algorithm {algorithm!r}")
+    return SIGNATURE_ALGORITHMS[algorithm]()
+
+
+def _verifies(cert: x509.Certificate, signature: bytes, data: bytes,
+              hash_alg: hashes.HashAlgorithm) -> bool:
+    key = cert.public_key()
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(signature, data, padding.PKCS1v15(), hash_alg)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(signature, data, ec.ECDSA(hash_alg))
+        else:
+            return False
+    except InvalidSignature:
+        return False
+    return True
+
+
+def verify_query(raw_query: str, message: str,
+                 certificates: Iterable[x509.Certificate]) -> dict[str, str]:
+    """Check the signature of a Redirect-binding query against the sender's certificates.
+
+    `message` is "SAMLRequest" or "SAMLResponse". Returns the signed fields (the message,
+    RelayState when present, SigAlg), URL-decoded: the only values to trust from this query.
+    """
+    raw = _raw_fields(raw_query)
+    if not all(raw.get(name) for name in (message, "SigAlg", "Signature")):
+        raise SignatureRejected(f"the query lacks {message}, SigAlg or Signature")
+    hash_alg = hash_for(unquote_plus(raw["SigAlg"]))
+    names = [name for name in (message, "RelayState", "SigAlg") if name in raw]
+    try:
+        signed = "&".join(f"{name}={raw[name]}" for name in names).encode("ascii")
+        signature = base64.b64decode(unquote_plus(raw["Signature"]), validate=True)
+    except (UnicodeEncodeError, binascii.Error, ValueError) as exc:
+        raise SignatureRejected("the query's signature is malformed") from exc
+    if not any(_verifies(cert, signature, signed, hash_alg) for cert in certificates):
+        raise SignatureRejected("the signature does not match the sender's certificates")
+    return {name: unquote_plus(raw[name]) for name in names}

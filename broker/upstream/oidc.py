@@ -1,0 +1,209 @@
+"""The OIDC upstream: Loper as a relying party of a school's OpenID Provider.
+
+Authorization code flow with PKCE S256 and a nonce (OIDC Core 3.1). The callback is checked
+for mix-up (RFC 9207 `iss`), the code is redeemed with the client secret and the verifier,
+the ID token is validated against keys and algorithms pinned for the school
+(oidc_idtoken.py), and the user info, when the school offers it, must be about the same
+`sub`. Every failure is an UpstreamRejected that an ICT coordinator can act on.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from broker.attributes import from_oidc
+from broker.errors import BrokerError, UpstreamRejected
+from broker.identity import AuthnContext, Identity, PendingLogin
+from broker.outgoing import Outgoing
+from broker.records import OidcSchool, School
+from broker.upstream import Callback
+from broker.upstream.oidc_http import Http
+from broker.upstream.oidc_idtoken import Expected, is_time, verify_id_token
+from broker.upstream.oidc_login import LoginState, check_response, new_login_state, safe_code
+from broker.upstream.oidc_provider import ProviderCache, ProviderInfo
+
+_log = logging.getLogger("loper.upstream.oidc")
+REPLAY_TTL_MAX = 24 * 3600
+"""Beyond a day the nonce, bound to one single-use pending login, guards against replay."""
+
+
+@dataclass(frozen=True)
+class OidcRpConfig:
+    redirect_uri: str
+    """f"{base_url}/oidc/callback": under Loper's base URL, registered at every OIDC school."""
+    clock_skew: int = 60
+    http_timeout: float = 10.0
+    cache_ttl: float = 3600.0
+    """Seconds a school's discovery document and JWKS are kept."""
+    jwks_min_refresh: float = 60.0
+    """An unknown key id makes Loper read the JWKS again, at most once in this many seconds."""
+    max_response_bytes: int = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class _Tokens:
+    id_token: str
+    access_token: str | None
+
+
+class OidcUpstream:
+    """One per process: it caches the schools' discovery documents and keys."""
+
+    def __init__(self, config: OidcRpConfig) -> None:
+        self.config = config
+        self.http = Http(config.http_timeout, config.max_response_bytes)
+        self.providers = ProviderCache(self.http, config.cache_ttl, config.jwks_min_refresh)
+
+    def login_redirect(self, school: School, pending: PendingLogin,
+                       relay_state: str) -> tuple[Outgoing, dict[str, Any]]:
+        oidc = _oidc(school)
+        info = self.providers.provider(oidc.issuer)
+        state = new_login_state(school.id, pending.force_authn)
+        scopes = oidc.scopes if "openid" in oidc.scopes else ("openid", *oidc.scopes)
+        params = {"response_type": "code", "client_id": oidc.client_id,
+                  "redirect_uri": self.config.redirect_uri, "scope": " ".join(scopes),
+                  "state": relay_state, "nonce": state.nonce,
+                  "code_challenge": state.challenge(), "code_challenge_method": "S256"}
+        if pending.passive:
+            params["prompt"] = "none"
+        elif pending.force_authn:
+            params["prompt"] = "login"
+        if pending.force_authn:
+            params["max_age"] = "0"
+        return Outgoing(_with_query(info.authorization_endpoint, params)), state.to_dict()
+
+    def handle_callback(self, school: School, params: Mapping[str, str],
+                        state: Mapping[str, Any]) -> Callback:
+        try:
+            return self._callback(school, params, LoginState.read(state, school.id))
+        except BrokerError:
+            raise
+        except Exception as exc:  # the contract: nothing else escapes (requests, joserfc...)
+            _log.exception("unexpected failure in the OIDC callback",
+                           extra={"school": school.id, "error": type(exc).__name__})
+            raise UpstreamRejected("Your school's answer could not be processed.") from exc
+
+    def _callback(self, school: School, params: Mapping[str, str],
+                  state: LoginState) -> Callback:
+        oidc = _oidc(school)
+        info = self.providers.provider(oidc.issuer)
+        code = check_response(params, info)
+        tokens = self._redeem(oidc, info, code, state.verifier)
+        now = time.time()
+        expected = Expected(oidc.issuer, oidc.client_id, state.nonce, oidc.algorithms,
+                            self.config.clock_skew,
+                            float(state.started) if state.force else None)
+        claims = verify_id_token(tokens.id_token,
+                                 lambda kid: self.providers.keys(oidc.issuer, kid),
+                                 expected, now)
+        if info.userinfo_endpoint is not None:
+            claims = {**self._userinfo(info.userinfo_endpoint, tokens, claims["sub"]),
+                      **claims}
+        return Callback(identity=_identity(school, oidc, claims, now),
+                        replay_key=_replay_key(oidc.issuer, claims, tokens.id_token),
+                        replay_ttl=self._replay_ttl(claims, now))
+
+    def _redeem(self, oidc: OidcSchool, info: ProviderInfo, code: str,
+                verifier: str) -> _Tokens:
+        """RFC 6749 4.1.3 with RFC 7636 4.5: the code and its verifier, for the tokens."""
+        data = {"grant_type": "authorization_code", "code": code,
+                "redirect_uri": self.config.redirect_uri, "code_verifier": verifier}
+        headers: dict[str, str] = {}
+        secret = _client_secret(oidc)
+        methods = info.token_auth_methods
+        if "client_secret_basic" not in methods and "client_secret_post" in methods:
+            data.update(client_id=oidc.client_id, client_secret=secret)
+        else:
+            headers["Authorization"] = _basic_auth(oidc.client_id, secret)
+        answer = self.http.post(info.token_endpoint, "token response", data, headers)
+        if answer.status != 200:
+            raise _token_refused(answer.status, answer.body.get("error"))
+        id_token, access = answer.body.get("id_token"), answer.body.get("access_token")
+        if not isinstance(id_token, str):
+            raise UpstreamRejected("Your school's login server sent no ID token; check that "
+                                   "the scope 'openid' is allowed for Loper.")
+        return _Tokens(id_token, access if isinstance(access, str) else None)
+
+    def _userinfo(self, url: str, tokens: _Tokens, sub: str) -> Mapping[str, Any]:
+        if tokens.access_token is None:
+            raise UpstreamRejected("Your school's login server sent no access token, so Loper "
+                                   "cannot read the user info.")
+        answer = self.http.get(url, "user info",
+                               {"Authorization": f"Bearer {tokens.access_token}"})
+        if answer.status != 200:
+            raise UpstreamRejected("Your school's login server refused to give the user info "
+                                   f"(HTTP status {answer.status}).")
+        if answer.body.get("sub") != sub:  # OIDC Core 5.3.2: token substitution
+            raise UpstreamRejected("The user info from your school's login server is about "
+                                   "another user than its ID token (sub differs).")
+        return answer.body
+
+    def _replay_ttl(self, claims: Mapping[str, Any], now: float) -> int:
+        left = int(claims["exp"] - now) + self.config.clock_skew
+        return max(1, min(left, REPLAY_TTL_MAX))
+
+
+def _oidc(school: School) -> OidcSchool:
+    if school.oidc is None:
+        raise UpstreamRejected(f"{school.name} is not registered as an OpenID Connect school.")
+    return school.oidc
+
+
+def _client_secret(oidc: OidcSchool) -> str:
+    secret = oidc.client_secret or (
+        os.environ.get(oidc.client_secret_env) if oidc.client_secret_env else None)
+    if not secret:
+        where = (f"environment variable {oidc.client_secret_env}" if oidc.client_secret_env
+                 else "client_secret in the federation file")
+        raise UpstreamRejected(f"Loper has no client secret for your school; the operator "
+                               f"must set {where}.")
+    return secret
+
+
+def _basic_auth(client_id: str, secret: str) -> str:
+    """RFC 6749 2.3.1: both parts form-urlencoded before base64."""
+    pair = f"{quote(client_id, safe='')}:{quote(secret, safe='')}"
+    return "Basic " + base64.b64encode(pair.encode()).decode("ascii")
+
+
+def _token_refused(status: int, error: object) -> UpstreamRejected:
+    code = safe_code(error)
+    hints = {"invalid_grant": " The login code was used before or has expired; please log "
+                              "in again.",
+             "invalid_client": " Loper's client id or secret for your school is wrong."}
+    return UpstreamRejected(f"Your school's login server refused to hand out tokens "
+                            f"(HTTP status {status}, error '{code}').{hints.get(code, '')}")
+
+
+def _identity(school: School, oidc: OidcSchool, claims: Mapping[str, Any],
+              now: float) -> Identity:
+    subject = claims.get(oidc.subject)
+    if not isinstance(subject, str) or not subject.strip() or len(subject) > 1024:
+        raise UpstreamRejected(f"Your school's login server sent no usable '{oidc.subject}' "
+                               "claim to identify the user (one text value is needed).")
+    auth_time = claims.get("auth_time")
+    acr = claims.get("acr")
+    instant = datetime.fromtimestamp(auth_time if is_time(auth_time) else now, UTC)
+    return Identity(school_id=school.id, subject=subject, attributes=from_oidc(claims),
+                    authn=AuthnContext(instant, acr if isinstance(acr, str) else None))
+
+
+def _replay_key(issuer: str, claims: Mapping[str, Any], raw: str) -> str:
+    jti = claims.get("jti")
+    unique = jti if isinstance(jti, str) and jti else raw
+    return "oidc-id-token:" + hashlib.sha256(f"{issuer}\n{unique}".encode()).hexdigest()
+
+
+def _with_query(url: str, params: Mapping[str, str]) -> str:
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True) + list(params.items())
+    return urlunsplit(parts._replace(query=urlencode(query)))

@@ -1,0 +1,137 @@
+"""Outbound HTTP for the OIDC upstream: JSON from a school's OpenID Provider, bounded.
+
+Every call has a timeout and a size cap, follows no redirects, verifies TLS against the
+standard CA variables (REQUESTS_CA_BUNDLE, then SSL_CERT_FILE, then certifi's bundle) and
+turns every network or format failure into UpstreamRejected.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from broker.errors import UpstreamRejected
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+_log = logging.getLogger("loper.upstream.oidc")
+
+
+def ca_bundle() -> str | bool:
+    """requests reads REQUESTS_CA_BUNDLE itself but not SSL_CERT_FILE: pass both on."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or True
+
+
+def is_secure_url(url: object) -> bool:
+    """An absolute https URL, or http on a loopback host (tests, the demo)."""
+    if not isinstance(url, str):
+        return False
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    return bool(host) and (parts.scheme == "https"
+                           or (parts.scheme == "http" and host in LOOPBACK))
+
+
+def host_of(url: str) -> str:
+    try:
+        return urlsplit(url).netloc or url
+    except ValueError:
+        return url
+
+
+@dataclass(frozen=True)
+class JsonAnswer:
+    status: int
+    body: Mapping[str, Any]
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Http:
+    timeout: float = 10.0
+    max_bytes: int = 1024 * 1024
+
+    def get(self, url: str, what: str, headers: Mapping[str, str] | None = None) -> JsonAnswer:
+        return self._send("GET", url, what, headers=headers)
+
+    def document(self, url: str, what: str) -> Mapping[str, Any]:
+        """A JSON document that must be there (HTTP 200): discovery, JWKS."""
+        answer = self.get(url, what)
+        if answer.status != 200:
+            raise UpstreamRejected(f"Your school's login server ({host_of(url)}) answered "
+                                   f"HTTP status {answer.status} when Loper asked for its "
+                                   f"{what}.")
+        return answer.body
+
+    def post(self, url: str, what: str, data: Mapping[str, str],
+             headers: Mapping[str, str] | None = None) -> JsonAnswer:
+        return self._send("POST", url, what, headers=headers, data=data)
+
+    def _send(self, method: str, url: str, what: str, *,
+              headers: Mapping[str, str] | None = None,
+              data: Mapping[str, str] | None = None) -> JsonAnswer:
+        sent = {"Accept": "application/json", **(headers or {})}
+        try:
+            with requests.request(method, url, headers=sent, data=data, timeout=self.timeout,
+                                  stream=True, allow_redirects=False,
+                                  verify=ca_bundle()) as response:
+                raw = self._read(response, url, what)
+                kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+                status = response.status_code
+        except requests.exceptions.SSLError as exc:
+            _log.warning("school's TLS refused", extra={"url": url, "what": what})
+            raise UpstreamRejected(f"Loper could not verify the TLS certificate of your "
+                                   f"school's login server ({host_of(url)}).") from exc
+        except requests.RequestException as exc:
+            _log.warning("school did not answer", extra={"url": url, "what": what,
+                                                         "error": type(exc).__name__})
+            raise UpstreamRejected(f"Your school's login server ({host_of(url)}) did not "
+                                   f"answer when Loper asked for its {what}. Please try "
+                                   "again later.") from exc
+        try:
+            body = _json_object(raw, url, what, kind)
+        except UpstreamRejected:
+            if status == 200:
+                raise
+            body = {}  # an error page: the status says enough
+        return JsonAnswer(status, body, kind)
+
+    def _read(self, response: requests.Response, url: str, what: str) -> bytes:
+        too_big = UpstreamRejected(f"The {what} from your school's login server "
+                                   f"({host_of(url)}) is larger than Loper accepts.")
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise too_big
+        deadline = time.monotonic() + 3 * self.timeout
+        body = bytearray()
+        for chunk in response.iter_content(64 * 1024):
+            body += chunk
+            if len(body) > self.max_bytes:
+                raise too_big
+            if time.monotonic() > deadline:
+                raise requests.Timeout("the answer arrives too slowly")
+        return bytes(body)
+
+
+def _json_object(raw: bytes, url: str, what: str, kind: str) -> Mapping[str, Any]:
+    """The body as a JSON object; {} for an empty body (e.g. a bare error status)."""
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        value = None
+    if not isinstance(value, dict):
+        raise UpstreamRejected(f"The {what} from your school's login server ({host_of(url)}) "
+                               f"is not a JSON object (content type {kind[:60] or 'none'!r}).")
+    return value

@@ -1,0 +1,85 @@
+"""One OIDC login between redirect and callback: what Loper keeps, and the first checks.
+
+The kept state is small (it travels with the pending login): the PKCE verifier, the nonce,
+when the login started and whether re-authentication was forced.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from broker.errors import BadRequest, UpstreamRejected
+from broker.upstream.oidc_provider import ProviderInfo
+
+MAX_CODE = 4096
+
+
+@dataclass(frozen=True)
+class LoginState:
+    school: str
+    verifier: str
+    """RFC 7636 code_verifier: 43 to 128 unreserved characters."""
+    nonce: str
+    started: int
+    force: bool
+
+    def challenge(self) -> str:
+        """RFC 7636 4.2, S256: BASE64URL(SHA256(verifier)) without padding."""
+        digest = hashlib.sha256(self.verifier.encode("ascii")).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def read(cls, state: Mapping[str, Any], school_id: str) -> LoginState:
+        try:
+            kept = cls(**{name: state[name] for name in cls.__dataclass_fields__})
+        except (KeyError, TypeError) as exc:
+            raise BadRequest("This login's saved state is incomplete; please start the login "
+                             "again.") from exc
+        typed = (isinstance(kept.verifier, str) and isinstance(kept.nonce, str)
+                 and isinstance(kept.started, int) and isinstance(kept.force, bool))
+        if not typed or kept.school != school_id:
+            raise BadRequest("This login's saved state does not match the school that "
+                             "answered; please start the login again.")
+        return kept
+
+
+def new_login_state(school_id: str, force: bool) -> LoginState:
+    return LoginState(school=school_id, verifier=secrets.token_urlsafe(48),
+                      nonce=secrets.token_urlsafe(24), started=int(time.time()), force=force)
+
+
+def check_response(params: Mapping[str, str], info: ProviderInfo) -> str:
+    """The code from an authorization response (RFC 6749 4.1.2), after the RFC 9207 checks."""
+    iss = params.get("iss")
+    if iss is None and info.iss_parameter_supported:
+        raise UpstreamRejected("The answer carries no issuer (iss), although your school's "
+                               "login server says it always sends one (RFC 9207). It may come "
+                               "from another server; please start the login again.")
+    if iss is not None and iss != info.issuer:
+        raise UpstreamRejected("The answer names another issuer (iss) than your school's login "
+                               "server: it comes from another server (mix-up, RFC 9207).")
+    error = params.get("error")
+    if error is not None:
+        raise UpstreamRejected(f"Your school's login server refused the login "
+                               f"(error code '{safe_code(error)}').")
+    code = params.get("code")
+    if not code or len(code) > MAX_CODE:
+        raise UpstreamRejected("The answer from your school's login server carries no "
+                               "usable login code.")
+    return code
+
+
+def safe_code(value: object) -> str:
+    """An error code from the school, reduced to harmless characters."""
+    text = re.sub(r"[^A-Za-z0-9_.\-]", "", value if isinstance(value, str) else "")
+    return text[:60] or "unknown"

@@ -1,0 +1,284 @@
+"""Loper as a SAML service provider towards the schools' identity providers.
+
+pysaml2 checks the signatures (against the one school's metadata) and decrypts; the checks
+it leaves to its caller are in saml_checks.py; the pysaml2 set-up is in saml_config.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import time
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.response import AuthnResponse, StatusError, UnsolicitedResponse, VerificationError
+from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT, NAMEID_FORMAT_UNSPECIFIED
+from saml2.samlp import response_from_string
+from saml2.sigver import DecryptError, MissingKey, SignatureError, SigverError
+from saml2.validate import ResponseLifetimeExceed, ToEarly
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
+from broker.attributes import BY_NAME, from_saml
+from broker.errors import BadRequest, ConfigError, UpstreamRejected
+from broker.identity import Attributes, AuthnContext, Identity, PendingLogin
+from broker.outgoing import Outgoing
+from broker.records import SamlSchool, School
+from broker.saml.decode import decode_post
+from broker.upstream import Callback
+from broker.upstream.saml_checks import (
+    Expected,
+    assertion_count,
+    check_assertion,
+    check_one_assertion,
+    check_response,
+    check_signatures,
+    check_unique_ids,
+    confirmation_expiry,
+    instant,
+    reject,
+)
+from broker.upstream.saml_config import Attach, SamlSpConfig, SchoolClients, sp_metadata_xml
+
+__all__ = ["SamlSpConfig", "SamlUpstream"]
+
+ACS_SERVICE = "assertion_consumer_service"
+# Most specific first: the first that matches explains a pysaml2 failure.
+_EXPLANATIONS: tuple[tuple[type[BaseException], str], ...] = (
+    (UnsolicitedResponse, "The response does not answer a login request that Loper sent from "
+                          "this browser; start the login again at the learning app."),
+    (DecryptError, "The encrypted assertion cannot be decrypted with Loper's keys; the school's "
+                   "identity provider may hold an outdated copy of Loper's SP metadata."),
+    (MissingKey, "The school's metadata holds no key for the issuer of this response."),
+    (SignatureError, "A signature on the response cannot be verified with the keys in the "
+                     "school's metadata."),
+    (SigverError, "The response is not signed with a key from the school's metadata."),
+    (ToEarly, "The response is not valid yet; check the clock of the school's identity "
+              "provider."),
+    (ResponseLifetimeExceed, "The response has expired; it came too late, or the clocks "
+                             "differ."),
+    (StatusError, "The school's identity provider answered with an error status."),
+    (VerificationError, "The SubjectConfirmation of the assertion does not match Loper "
+                        "(Recipient, InResponseTo or validity period)."),
+)
+
+
+def _explain(exc: BaseException) -> str:
+    for cls, message in _EXPLANATIONS:
+        if isinstance(exc, cls):
+            return message
+    return f"The school's SAML response is not valid ({type(exc).__name__})."
+
+
+def _release(exc: BaseException) -> None:
+    """Drop the locals of every frame in exc's chain of tracebacks.
+
+    A response that fails pysaml2's schema check leaves a reference cycle (xmlschema's error
+    and its own frame); the cycle holds pysaml2's open NamedTemporaryFiles (certificates,
+    keys), which the cyclic GC would close later, with a ResourceWarning.
+    """
+    pending, seen = [exc], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        traceback.clear_frames(current.__traceback__)
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+
+
+def _saml(school: School) -> SamlSchool:
+    if school.protocol != "saml" or school.saml is None:
+        raise ConfigError(f"School {school.id} is not configured for SAML.")
+    return school.saml
+
+
+def _sso_endpoint(client: Any, entity_id: str) -> tuple[str, str]:
+    """HTTP-Redirect when the school's IdP offers it, else HTTP-POST."""
+    # Asked per binding, pysaml2 raises UnsupportedBinding (and logs an error) when absent.
+    offered = client.metadata.service(entity_id, "idpsso_descriptor",
+                                      "single_sign_on_service") or {}
+    for binding in (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST):
+        if offered.get(binding):
+            return binding, str(offered[binding][0]["location"])
+    raise ConfigError(f"The metadata of {entity_id} offers no SingleSignOnService over "
+                      "HTTP-Redirect or HTTP-POST.")
+
+
+def _authn_request(client: Any, binding: str, destination: str, relay_state: str,
+                   pending: PendingLogin, subject: str) -> tuple[str, Outgoing]:
+    flags = {"force_authn": "true"} if pending.force_authn else {}
+    if pending.passive:
+        flags["is_passive"] = "true"
+    embedded = binding == BINDING_HTTP_POST  # Redirect: signed query string, not the XML
+    request_id, request = client.create_authn_request(
+        destination, binding=BINDING_HTTP_POST, sign=embedded, sign_alg=SIG_RSA_SHA256,
+        digest_alg=DIGEST_SHA256,
+        nameid_format=NAMEID_FORMAT_PERSISTENT if subject == "nameid" else None, **flags)
+    if embedded:
+        form = {"SAMLRequest": base64.b64encode(str(request).encode("utf-8")).decode("ascii")}
+        if relay_state:
+            form["RelayState"] = relay_state
+        return str(request_id), Outgoing(destination, form)
+    info = client.apply_binding(BINDING_HTTP_REDIRECT, str(request), destination, relay_state,
+                                sign=True, sigalg=SIG_RSA_SHA256)
+    return str(request_id), Outgoing(str(dict(info["headers"])["Location"]))
+
+
+def _envelope(xml: bytes) -> Any:
+    """The unverified Response, for the checks that need no signature."""
+    try:
+        response = response_from_string(xml)
+    except Exception as exc:  # pysaml2's parser raises several unrelated types
+        raise BadRequest("The SAML response cannot be parsed.") from exc
+    if response is None:
+        raise BadRequest("The SAML message is not a SAML Response.")
+    return response
+
+
+def _raw_attributes(assertion: Any) -> dict[str, list[str]]:
+    """Attribute values by SAML name, from the assertion's own AttributeStatements only:
+    whatever sits in its Advice is never read."""
+    raw: dict[str, list[str]] = {}
+    for statement in assertion.attribute_statement:
+        for attribute in statement.attribute:
+            values = raw.setdefault(str(attribute.name), [])
+            values.extend(value.text.strip() for value in attribute.attribute_value
+                          if isinstance(value.text, str) and value.text.strip())
+    return raw
+
+
+def _nameid_subject(assertion: Any, parsed: Any) -> str:
+    name_id = assertion.subject.name_id or parsed.name_id  # the latter: a decrypted EncryptedID
+    if name_id is None or not (name_id.text or "").strip():
+        reject("The assertion has no NameID, and this school identifies people by NameID.")
+    name_format = name_id.format or NAMEID_FORMAT_UNSPECIFIED
+    if name_format == NAMEID_FORMAT_TRANSIENT:
+        reject("The school sends a transient NameID, which changes at every login; configure "
+               "a persistent NameID for Loper (or identify people by an attribute).")
+    if name_format not in (NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_UNSPECIFIED):
+        reject(f"The school sends a NameID of format {name_format}; Loper needs a persistent "
+               "NameID (or identify people by an attribute).")
+    return str(name_id.text.strip())
+
+
+def _attribute_subject(name: str, raw: Mapping[str, list[str]], attributes: Attributes) -> str:
+    internal = name if name in BY_NAME else next(iter(from_saml({name: ["?"]})), None)
+    if internal is not None:
+        values = list(attributes.get(internal, ()))
+    else:  # an attribute outside Loper's vocabulary, named exactly
+        values = [v for key, vs in raw.items() if key.lower() == name.lower() for v in vs]
+    if len(values) != 1:
+        reject(f"The assertion carries {len(values)} values of {name}, the attribute this "
+               "school identifies people by; Loper needs exactly one.")
+    return values[0]
+
+
+def _identity(school: School, subject_name: str, parsed: Any, assertion: Any) -> Identity:
+    raw = _raw_attributes(assertion)
+    attributes = from_saml(raw)
+    subject = (_nameid_subject(assertion, parsed) if subject_name == "nameid"
+               else _attribute_subject(subject_name, raw, attributes))
+    statement = assertion.authn_statement[0]
+    context = statement.authn_context
+    ref = context.authn_context_class_ref if context is not None else None
+    class_ref = ref.text.strip() if ref is not None and ref.text else None
+    authn = AuthnContext(instant(statement.authn_instant, "The AuthnInstant"), class_ref)
+    return Identity(school.id, subject, attributes, authn)
+
+
+class SamlUpstream:
+    """The Upstream protocol for schools with a SAML identity provider."""
+
+    def __init__(self, config: SamlSpConfig, *, attach_crypto: Attach | None = None) -> None:
+        """attach_crypto: e.g. broker.saml.crypto.attach, to replace pysaml2's xmlsec1 backend
+        in each school's client (called with allow_sha1=school.saml.legacy_sha1)."""
+        self._config = config
+        self._clients = SchoolClients(config, attach_crypto)
+        self._metadata = sp_metadata_xml(config)
+
+    def metadata_xml(self) -> str:
+        return self._metadata
+
+    def _client(self, school: School, saml: SamlSchool) -> Any:
+        return self._clients.get(school.id, saml)
+
+    def login_redirect(self, school: School, pending: PendingLogin,
+                       relay_state: str) -> tuple[Outgoing, dict[str, Any]]:
+        saml = _saml(school)
+        client = self._client(school, saml)
+        binding, destination = _sso_endpoint(client, saml.entity_id)
+        issued_at = int(time.time())
+        try:
+            request_id, outgoing = _authn_request(client, binding, destination, relay_state,
+                                                  pending, saml.subject)
+        except Exception as exc:  # signing fails only on a broken key or xmlsec1 set-up
+            raise ConfigError(f"The AuthnRequest for {school.id} cannot be created "
+                              f"({type(exc).__name__}: {exc})") from exc
+        return outgoing, {"id": request_id, "at": issued_at, "force": pending.force_authn}
+
+    def _expected(self, saml: SamlSchool, state: Mapping[str, Any]) -> Expected:
+        request_id, issued_at, force = state.get("id"), state.get("at"), state.get("force")
+        if not (isinstance(request_id, str) and isinstance(issued_at, int | float)
+                and isinstance(force, bool)):
+            raise BadRequest("The state of this login is incomplete; start the login again.")
+        return Expected(self._config.entity_id, self._config.acs_url, saml.entity_id,
+                        request_id, float(issued_at), force, self._config.clock_skew,
+                        saml.legacy_sha1, time.time())
+
+    def _verify(self, client: Any, xml: bytes, exp: Expected) -> Any:
+        """pysaml2: signatures against the school's metadata, decryption, its own checks."""
+        kwargs = {
+            "outstanding_queries": {exp.request_id: exp.request_id},
+            "allow_unsolicited": False,
+            "want_assertions_signed": False,
+            "want_response_signed": False,
+            "want_assertions_or_response_signed": True,
+            "return_addrs": [exp.acs_url],
+            "entity_id": exp.sp_entity_id,
+            "attribute_converters": client.config.attribute_converters,
+            "allow_unknown_attributes": True,
+            "conv_info": {"acs_url": exp.acs_url},  # non-empty: pysaml2 checks Recipient
+        }
+        failure = None
+        try:
+            # Not parse_authn_request_response(): that also stores every person's
+            # attributes in the client's in-memory identity cache, which never forgets.
+            parsed = client._parse_response(xml, AuthnResponse, ACS_SERVICE, None, **kwargs)
+        except Exception as exc:  # pysaml2 raises bare Exception, ValueError, ... as well
+            failure = _explain(exc)
+            _release(exc)
+        if failure is not None:
+            # Raised outside the except block, so not chained: pysaml2's exceptions can carry
+            # the whole document, attribute values included.
+            raise UpstreamRejected(failure)
+        if parsed is None or not parsed.assertions:
+            reject("The school's SAML response failed validation.")
+        return parsed
+
+    def handle_callback(self, school: School, params: Mapping[str, str],
+                        state: Mapping[str, Any]) -> Callback:
+        saml = _saml(school)
+        exp = self._expected(saml, state)
+        encoded = params.get("SAMLResponse")
+        if not encoded:
+            raise BadRequest("The school's answer carries no SAMLResponse.")
+        xml = decode_post(encoded)
+        check_unique_ids(xml)
+        envelope = _envelope(xml)
+        check_response(envelope, exp)
+        check_one_assertion(assertion_count(envelope))
+        if envelope.assertion:  # plaintext: everything can be checked before any crypto
+            check_assertion(envelope.assertion[0], exp)
+            check_signatures(envelope, envelope.assertion[0], exp)
+        parsed = self._verify(self._client(school, saml), xml, exp)
+        check_one_assertion(len(parsed.assertions))
+        assertion = parsed.assertions[0]
+        check_response(parsed.response, exp)
+        check_assertion(assertion, exp)
+        check_signatures(parsed.response, assertion, exp)
+        identity = _identity(school, saml.subject, parsed, assertion)
+        ttl = math.ceil(confirmation_expiry(assertion) + exp.skew - time.time())
+        return Callback(identity, f"saml-assertion:{assertion.id}", max(1, ttl))

@@ -1,0 +1,247 @@
+"""The checks on a school's SAML Response that pysaml2 leaves to its caller, or does
+too leniently (see STYLE.md, "Library behaviour that the code must handle itself").
+
+They run on pysaml2's parsed objects: once on the unverified envelope (clear messages and
+no xmlsec1 fork for an obviously wrong answer) and again on what pysaml2 verified and
+decrypted. Every message says what was wrong for a school's ICT coordinator; none carries
+an attribute value or the subject.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+from broker.errors import BadRequest, UpstreamRejected
+
+SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
+BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
+ENTITY_FORMAT = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity"
+_DS = "http://www.w3.org/2000/09/xmldsig#"
+_MORE = "http://www.w3.org/2001/04/xmldsig-more#"
+_ENC = "http://www.w3.org/2001/04/xmlenc#"
+SIGNATURE_ALGORITHMS = frozenset({
+    _MORE + "rsa-sha256", _MORE + "rsa-sha384", _MORE + "rsa-sha512",
+    _MORE + "ecdsa-sha256", _MORE + "ecdsa-sha384", _MORE + "ecdsa-sha512",
+})
+DIGEST_ALGORITHMS = frozenset({_ENC + "sha256", _MORE + "sha384", _ENC + "sha512"})
+LEGACY_SIGNATURE_ALGORITHMS = frozenset({_DS + "rsa-sha1"})
+LEGACY_DIGEST_ALGORITHMS = frozenset({_DS + "sha1"})
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a response to one particular AuthnRequest must look like."""
+
+    sp_entity_id: str
+    acs_url: str
+    idp_entity_id: str
+    request_id: str
+    issued_at: float
+    force_authn: bool
+    skew: int
+    legacy_sha1: bool
+    now: float
+
+
+def reject(message: str) -> NoReturn:
+    raise UpstreamRejected(message)
+
+
+def _short(value: object, limit: int = 120) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def instant(value: str | None, what: str) -> datetime:
+    """An xs:dateTime from the response as an aware UTC datetime."""
+    if not value:
+        reject(f"{what} is missing.")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        reject(f"{what} is not a valid time ({_short(value, 40)!r}).")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _stamp(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
+
+
+def check_window(not_before: str | None, not_on_or_after: str | None, what: str,
+                 exp: Expected) -> None:
+    """NotBefore <= now < NotOnOrAfter, each with the clock skew allowed."""
+    if not_before and instant(not_before, f"{what} NotBefore").timestamp() > exp.now + exp.skew:
+        reject(f"{what} is not valid before {not_before} (Loper's clock: {_stamp(exp.now)}); "
+               "check the clock of the school's identity provider.")
+    if not_on_or_after:
+        end = instant(not_on_or_after, f"{what} NotOnOrAfter").timestamp()
+        if exp.now >= end + exp.skew:
+            reject(f"{what} expired at {not_on_or_after} (Loper's clock: {_stamp(exp.now)}); "
+                   "the answer came too late, or the clocks differ.")
+
+
+def check_unique_ids(xml: bytes) -> None:
+    """No two elements share an ID: a duplicate ID is how signature wrapping starts."""
+    try:
+        root = ET.fromstring(xml)  # decode_post has already refused any DTD
+    except ET.ParseError as exc:
+        raise BadRequest("The SAML response is not well-formed XML.") from exc
+    ids = Counter(el.get("ID") for el in root.iter() if el.get("ID") is not None)
+    if any(count > 1 for count in ids.values()):
+        reject("The SAML response contains two elements with the same ID.")
+
+
+def check_status(response: Any) -> None:
+    status = response.status
+    code = status.status_code if status is not None else None
+    if code is None or code.value == SUCCESS:
+        return
+    codes = [str(code.value)]
+    while code.status_code is not None:
+        code = code.status_code
+        codes.append(str(code.value))
+    message = status.status_message.text if status.status_message is not None else None
+    detail = f": {_short(message, 200)}" if message else ""
+    carried = " (and still carried an assertion)" if assertion_count(response) else ""
+    reject(f"The school's identity provider answered with status {' / '.join(codes)}"
+           f"{detail}{carried}.")
+
+
+def assertion_count(response: Any) -> int:
+    return len(response.assertion) + len(response.encrypted_assertion)
+
+
+def check_issuer(issuer: Any, what: str, exp: Expected, required: bool = True) -> None:
+    if issuer is None or not (issuer.text or "").strip():
+        if required:
+            reject(f"{what} has no Issuer.")
+        return
+    if issuer.format not in (None, ENTITY_FORMAT):
+        reject(f"{what} has an Issuer of format {issuer.format}; expected {ENTITY_FORMAT}.")
+    if issuer.text.strip() != exp.idp_entity_id:
+        reject(f"{what} was issued by {_short(issuer.text.strip())}, but this school's "
+               f"identity provider is {exp.idp_entity_id}.")
+
+
+def check_response(response: Any, exp: Expected) -> None:
+    """The Response element itself: status, destination, request, issuer."""
+    check_status(response)
+    if not response.destination:
+        reject(f"The response has no Destination; it must be {exp.acs_url}.")
+    if response.destination != exp.acs_url:
+        reject(f"The response is addressed to {_short(response.destination)}, "
+               f"not to Loper's {exp.acs_url}.")
+    if not response.in_response_to:
+        reject("The response is unsolicited (no InResponseTo); start the login at the "
+               "learning app, not at the school's portal.")
+    if response.in_response_to != exp.request_id:
+        reject("The response answers another login request than the one this browser "
+               "started (InResponseTo differs); start the login again.")
+    required = response.signature is not None or bool(response.encrypted_assertion)
+    check_issuer(response.issuer, "The response", exp, required)  # SAML profiles 4.1.4.2
+
+
+def check_one_assertion(count: int) -> None:
+    if count != 1:
+        reject(f"The response carries {count} assertions; Loper accepts exactly one.")
+
+
+def _check_audiences(conditions: Any, exp: Expected) -> None:
+    restrictions = conditions.audience_restriction if conditions is not None else []
+    if not restrictions:
+        reject(f"The assertion has no AudienceRestriction; it must name {exp.sp_entity_id}.")
+    for restriction in restrictions:
+        audiences = [(a.text or "").strip() for a in restriction.audience]
+        if exp.sp_entity_id not in audiences:
+            reject(f"An AudienceRestriction of the assertion names {_short(audiences)}, "
+                   f"not Loper ({exp.sp_entity_id}).")
+
+
+def _check_confirmation(confirmation: Any, exp: Expected) -> None:
+    if confirmation.method != BEARER:
+        reject(f"The SubjectConfirmation method is {_short(confirmation.method)}; "
+               "Loper accepts only bearer.")
+    data = confirmation.subject_confirmation_data
+    if data is None or not data.not_on_or_after:
+        reject("The bearer SubjectConfirmationData has no NotOnOrAfter.")
+    if data.recipient != exp.acs_url:
+        reject(f"The SubjectConfirmationData Recipient is {_short(data.recipient)}, "
+               f"not Loper's {exp.acs_url}.")
+    if data.in_response_to != exp.request_id:  # SAML profiles 4.1.4.2
+        reject("The SubjectConfirmationData does not answer the login request this browser "
+               "started (InResponseTo missing or different); start the login again.")
+    check_window(data.not_before, data.not_on_or_after, "The SubjectConfirmation", exp)
+
+
+def _check_authn_statement(assertion: Any, exp: Expected) -> None:
+    if len(assertion.authn_statement) != 1:
+        reject(f"The assertion has {len(assertion.authn_statement)} AuthnStatements; "
+               "Loper expects exactly one.")
+    statement = assertion.authn_statement[0]
+    at = instant(statement.authn_instant, "The AuthnInstant")
+    if exp.force_authn and at.timestamp() < exp.issued_at - exp.skew:
+        reject(f"The learning app asked for a fresh login, but the school's identity provider "
+               f"reused a login from {at.isoformat(timespec='seconds')} (ForceAuthn ignored).")
+    if statement.session_not_on_or_after:
+        check_window(None, statement.session_not_on_or_after, "The school's session", exp)
+
+
+def check_assertion(assertion: Any, exp: Expected) -> None:
+    check_issuer(assertion.issuer, "The assertion", exp)
+    if assertion.subject is None or not assertion.subject.subject_confirmation:
+        reject("The assertion has no Subject with a SubjectConfirmation.")
+    for confirmation in assertion.subject.subject_confirmation:
+        _check_confirmation(confirmation, exp)
+    conditions = assertion.conditions
+    if conditions is not None:
+        check_window(conditions.not_before, conditions.not_on_or_after, "The assertion", exp)
+    _check_audiences(conditions, exp)
+    _check_authn_statement(assertion, exp)
+
+
+def _algorithm(element: Any) -> str:
+    return str(getattr(element, "algorithm", None) or "no algorithm")
+
+
+def _check_algorithms(signature: Any, what: str, exp: Expected) -> None:
+    info = signature.signed_info
+    if info is None or not info.reference:
+        reject(f"{what} carries a malformed Signature.")
+    methods = [(_algorithm(info.signature_method), SIGNATURE_ALGORITHMS,
+                LEGACY_SIGNATURE_ALGORITHMS)]
+    methods += [(_algorithm(ref.digest_method), DIGEST_ALGORITHMS, LEGACY_DIGEST_ALGORITHMS)
+                for ref in info.reference]
+    for algorithm, allowed, legacy in methods:
+        if algorithm in allowed or (exp.legacy_sha1 and algorithm in legacy):
+            continue
+        hint = (" (SHA-1 is accepted only where the operator set legacy_sha1 for this school)"
+                if algorithm in legacy else "")
+        reject(f"{what} is signed with {_short(algorithm)}, which Loper does not accept"
+               f"{hint}; use RSA-SHA256.")
+
+
+def check_signatures(response: Any, assertion: Any, exp: Expected) -> None:
+    """The response or the assertion is signed (pysaml2 verified those signatures against
+    the school's metadata), each with an allowed algorithm."""
+    signed = [(sig, what) for sig, what in ((response.signature, "The response"),
+                                            (assertion.signature, "The assertion"))
+              if sig is not None]
+    if not signed:
+        reject("Neither the response nor the assertion is signed.")
+    for signature, what in signed:
+        _check_algorithms(signature, what, exp)
+
+
+def confirmation_expiry(assertion: Any) -> float:
+    """When the last bearer SubjectConfirmation of an (already checked) assertion ends."""
+    ends: Iterable[datetime] = (
+        instant(c.subject_confirmation_data.not_on_or_after, "NotOnOrAfter")
+        for c in assertion.subject.subject_confirmation)
+    return max(end.timestamp() for end in ends)

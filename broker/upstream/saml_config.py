@@ -1,0 +1,224 @@
+"""pysaml2 plumbing for Loper's SAML SP: its configuration, its metadata, and one pysaml2
+client per school, built from that school's metadata only and cached.
+
+Costs paid once, not per login: Loper's private key is parsed once per process (pysaml2
+would parse it twice per client), and `xmlsec1 --version` runs once per process (pysaml2's
+backend runs it before every signature operation).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import shutil
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from saml2 import BINDING_HTTP_POST, md, samlp
+from saml2.cert import read_cert_from_file
+from saml2.client import Saml2Client
+from saml2.config import SPConfig
+from saml2.saml import NAMEID_FORMAT_PERSISTENT
+from saml2.sigver import (
+    CryptoBackendXmlSec1,
+    RSACrypto,
+    SecurityContext,
+    import_rsa_key_from_file,
+)
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256, KeyInfo, X509Certificate, X509Data
+from saml2.xmldsig import NAMESPACE as DS_NAMESPACE
+
+from broker.errors import ConfigError
+from broker.keys import KeyPair
+from broker.records import SamlSchool
+
+IDP_DESCRIPTOR = "idpsso"
+# Advertised to schools' IdPs in the encryption KeyDescriptors (SAML metadata 2.4.1.1).
+ENCRYPTION_METHODS = (
+    "http://www.w3.org/2009/xmlenc11#aes256-gcm",
+    "http://www.w3.org/2009/xmlenc11#aes128-gcm",
+    "http://www.w3.org/2009/xmlenc11#rsa-oaep",
+    "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p",
+)
+
+
+@dataclass(frozen=True)
+class SamlSpConfig:
+    entity_id: str
+    """f"{base_url}/saml/sp/metadata"."""
+    acs_url: str
+    """f"{base_url}/saml/sp/acs" (HTTP-POST)."""
+    signing: KeyPair
+    """Signs AuthnRequests and decrypts encrypted assertions."""
+    next_signing: KeyPair | None = None
+    """Published in the metadata before it is used (key rollover)."""
+    clock_skew: int = 60
+    organization: str = "Loper"
+
+    @property
+    def key_pairs(self) -> tuple[KeyPair, ...]:
+        return tuple(pair for pair in (self.signing, self.next_signing) if pair is not None)
+
+
+class _XmlSec1(CryptoBackendXmlSec1):  # type: ignore[misc]
+    """pysaml2's xmlsec1 backend without `xmlsec1 --version` before every call."""
+
+    @functools.cached_property
+    def version(self) -> str:
+        return str(super().version)
+
+
+@functools.cache
+def xmlsec1_backend() -> Any:
+    """The process-wide crypto backend (forks xmlsec1 per signature or decryption)."""
+    binary = shutil.which("xmlsec1")
+    if binary is None:
+        raise ConfigError("xmlsec1 is not installed (Debian: apt-get install xmlsec1)")
+    return _XmlSec1(binary)
+
+
+@functools.cache
+def _redirect_signer(key_file: str) -> Any:
+    """Loper's private key for signing HTTP-Redirect query strings, parsed once."""
+    try:
+        return RSACrypto(import_rsa_key_from_file(key_file))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{key_file}: the SAML signing key cannot be read ({exc})") from exc
+
+
+def _cert_body(pair: KeyPair) -> str:
+    try:
+        return str(read_cert_from_file(str(pair.cert), "pem"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{pair.cert}: the SAML certificate cannot be read ({exc})") from exc
+
+
+def _key_descriptor(cert: str, use: str) -> Any:
+    methods = ([md.EncryptionMethod(algorithm=alg) for alg in ENCRYPTION_METHODS]
+               if use == "encryption" else [])
+    key_info = KeyInfo(x509_data=[X509Data(x509_certificate=X509Certificate(text=cert))])
+    return md.KeyDescriptor(key_info=key_info, use=use, encryption_method=methods)
+
+
+def _organization(config: SamlSpConfig) -> Any:
+    parts = urlsplit(config.entity_id)
+    return md.Organization(
+        organization_name=[md.OrganizationName(text=config.organization, lang="en")],
+        organization_display_name=[md.OrganizationDisplayName(text=config.organization,
+                                                              lang="en")],
+        organization_url=[md.OrganizationURL(text=f"{parts.scheme}://{parts.netloc}/",
+                                             lang="en")])
+
+
+def sp_metadata_xml(config: SamlSpConfig) -> str:
+    """Loper's SP metadata, for the schools' IdPs."""
+    certs = [_cert_body(pair) for pair in config.key_pairs]
+    spsso = md.SPSSODescriptor(
+        protocol_support_enumeration=samlp.NAMESPACE,
+        authn_requests_signed="true",
+        want_assertions_signed="true",
+        key_descriptor=[_key_descriptor(cert, use)
+                        for use in ("signing", "encryption") for cert in certs],
+        name_id_format=[md.NameIDFormat(text=NAMEID_FORMAT_PERSISTENT)],
+        assertion_consumer_service=[md.AssertionConsumerService(
+            binding=BINDING_HTTP_POST, location=config.acs_url, index="0", is_default="true")])
+    descriptor = md.EntityDescriptor(entity_id=config.entity_id, spsso_descriptor=[spsso],
+                                     organization=_organization(config))
+    return str(descriptor.to_string({"md": md.NAMESPACE, "ds": DS_NAMESPACE}).decode("utf-8"))
+
+
+def _pysaml2_config(config: SamlSpConfig, metadata_xml: str) -> dict[str, Any]:
+    # No key_file / cert_file here: pysaml2 would parse the private key twice per client.
+    # The keys go into the SecurityContext built in build_client().
+    return {
+        "entityid": config.entity_id,
+        "name": config.organization,
+        "xmlsec_binary": xmlsec1_backend().xmlsec,
+        "accepted_time_diff": config.clock_skew,
+        "only_use_keys_in_metadata": True,
+        "metadata": {"inline": [metadata_xml]},
+        "service": {"sp": {
+            "endpoints": {"assertion_consumer_service": [(config.acs_url, BINDING_HTTP_POST)]},
+            "authn_requests_signed": True,
+            "want_assertions_signed": False,
+            "want_response_signed": False,
+            "want_assertions_or_response_signed": True,
+            "allow_unsolicited": False,
+            "name_id_format_allow_create": True,
+            # Inside service.sp: at the top level pysaml2 ignores them and signs RSA-SHA1.
+            "signing_algorithm": SIG_RSA_SHA256,
+            "digest_algorithm": DIGEST_SHA256,
+        }},
+    }
+
+
+def _security_context(config: SamlSpConfig, metadata: Any) -> Any:
+    keys = [str(pair.key) for pair in config.key_pairs]
+    return SecurityContext(
+        xmlsec1_backend(), str(config.signing.key), cert_file=str(config.signing.cert),
+        metadata=metadata, only_use_keys_in_metadata=True, enc_key_files=keys,
+        encryption_keypairs=[{"key_file": str(p.key), "cert_file": str(p.cert)}
+                             for p in config.key_pairs],
+        sec_backend=_redirect_signer(str(config.signing.key)))
+
+
+def _load_client(config: SamlSpConfig, saml: SamlSchool) -> Any:
+    client = Saml2Client(config=SPConfig().load(_pysaml2_config(config, saml.metadata_xml)))
+    client.sec = _security_context(config, client.metadata)
+    try:
+        signing = client.metadata.certs(saml.entity_id, IDP_DESCRIPTOR, "signing")
+    except KeyError:  # no such entity
+        signing = []
+    if not signing:
+        raise ConfigError(f"The SAML metadata for {saml.entity_id} holds no IdP with that "
+                          "entity id and a signing certificate (or its validUntil has passed)")
+    return client
+
+
+def build_client(config: SamlSpConfig, saml: SamlSchool) -> Any:
+    """A pysaml2 SP client that knows exactly one school's IdP metadata."""
+    try:
+        return _load_client(config, saml)
+    except ConfigError:
+        raise
+    except Exception as exc:  # pysaml2 raises bare Exception subclasses of all kinds
+        raise ConfigError(f"The SAML metadata of {saml.entity_id} cannot be loaded "
+                          f"({type(exc).__name__})") from exc
+
+
+Attach = Callable[..., None]
+"""Swaps a client's crypto backend: called as attach(client, allow_sha1=...), like
+broker.saml.crypto.attach."""
+
+
+class SchoolClients:
+    """Clients by school and a hash of its SAML settings: a bounded, thread-safe LRU."""
+
+    def __init__(self, config: SamlSpConfig, attach: Attach | None = None,
+                 maxsize: int = 256) -> None:
+        self._config = config
+        self._attach = attach
+        self._maxsize = maxsize
+        self._clients: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, school_id: str, saml: SamlSchool) -> Any:
+        digest = hashlib.sha256(saml.metadata_xml.encode("utf-8")).hexdigest()
+        key = (school_id, f"{saml.entity_id}|{saml.legacy_sha1}|{digest}")
+        with self._lock:
+            client = self._clients.get(key)
+            if client is not None:
+                self._clients.move_to_end(key)
+                return client
+        client = build_client(self._config, saml)  # outside the lock: parsing takes a while
+        if self._attach is not None:
+            self._attach(client, allow_sha1=saml.legacy_sha1)
+        with self._lock:
+            self._clients[key] = client
+            while len(self._clients) > self._maxsize:
+                self._clients.popitem(last=False)
+        return client

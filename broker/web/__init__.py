@@ -1,0 +1,1 @@
+"""The web layer: Flask blueprints that turn HTTP into flow calls and Outgoing into HTTP."""

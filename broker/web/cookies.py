@@ -1,0 +1,48 @@
+"""Loper's cookies and their flags.
+
+Over https every cookie is Secure and HttpOnly; the ones that must survive a cross-site POST
+(a school's SAML answer, a supplier's POST-binding request) are SameSite=None. Over plain http,
+which is accepted on loopback only, Secure is impossible and browsers then refuse
+SameSite=None, so they fall back to Lax (loopback ports are one site, so the demo works).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Request, Response
+
+from broker.settings import Settings
+
+BROWSER = "loper_browser"
+SSO = "loper_sso"
+LAST_SCHOOL = "loper_school"
+
+
+def _same_site(settings: Settings, cross_site: bool) -> str:
+    if cross_site and settings.secure:
+        return "None"
+    return "Lax"
+
+
+def set_cookie(response: Response, settings: Settings, name: str, value: str, *,
+               max_age: int | None, cross_site: bool) -> None:
+    response.set_cookie(name, value, max_age=max_age, path="/", secure=settings.secure,
+                        httponly=True, samesite=_same_site(settings, cross_site))
+
+
+def clear_cookie(response: Response, settings: Settings, name: str) -> None:
+    response.delete_cookie(name, path="/", secure=settings.secure, httponly=True,
+                           samesite=_same_site(settings, True))
+
+
+def browser_id(request: Request) -> tuple[str, bool]:
+    """This browser's random id, and whether it is new (and must be set on the response)."""
+    value = request.cookies.get(BROWSER, "")
+    if 16 <= len(value) <= 64 and value.replace("-", "").replace("_", "").isalnum():
+        return value, False
+    return secrets.token_urlsafe(24), True
+
+
+def remember_browser(response: Response, settings: Settings, value: str) -> None:
+    set_cookie(response, settings, BROWSER, value, max_age=None, cross_site=True)

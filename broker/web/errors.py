@@ -1,0 +1,66 @@
+"""The one error handler: log an error id, show it on a friendly page with a way back."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import Flask, Response, render_template
+from werkzeug.exceptions import HTTPException
+
+from broker.errors import BrokerError, ConfigError, ServiceUnavailable
+from broker.registry import RegistryUnavailable
+from broker.store import StoreUnavailable
+
+log = logging.getLogger("loper.errors")
+
+
+def _page(status: int, code: str, title: str, message: str, back_url: str | None = None,
+          supplier_name: str | None = None) -> Response:
+    error_id = secrets.token_hex(6)
+    level = logging.ERROR if status >= 500 else logging.WARNING
+    log.log(level, "request failed", extra={"error_id": error_id, "code": code,
+                                            "status": status})
+    html = render_template("error.html", status=status, code=code, title=title,
+                           message=message, error_id=error_id, back_url=back_url,
+                           supplier_name=supplier_name)
+    response = Response(html, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(BrokerError)
+    def broker_error(exc: BrokerError) -> Response:
+        return _page(exc.status, exc.code, exc.title, exc.message, exc.back_url,
+                     exc.supplier_name)
+
+    @app.errorhandler(StoreUnavailable)
+    @app.errorhandler(RegistryUnavailable)
+    def unavailable(exc: Exception) -> Response:
+        err = ServiceUnavailable("Loper cannot reach its storage right now. "
+                                 "Please try again in a minute.")
+        return _page(err.status, err.code, err.title, err.message)
+
+    @app.errorhandler(ConfigError)
+    def misconfigured(exc: ConfigError) -> Response:
+        log.error("registration problem: %s", exc)
+        err = ServiceUnavailable("This login cannot be completed because a registration in "
+                                 "Loper is incomplete. The federation operator has been told.")
+        return _page(err.status, "registration_problem", err.title, err.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        return _page(status, f"http_{status}", exc.name, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        error_id = secrets.token_hex(6)
+        log.exception("unexpected error", extra={"error_id": error_id})
+        html = render_template("error.html", status=500, code="internal_error",
+                               title="Something went wrong on our side",
+                               message="Please try again; if it keeps happening, give the "
+                                       "error id to your school's ICT coordinator.",
+                               error_id=error_id, back_url=None, supplier_name=None)
+        return Response(html, status=500, mimetype="text/html")

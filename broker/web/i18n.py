@@ -1,0 +1,43 @@
+"""Dutch and English for the pages pupils see; Dutch first, English on request."""
+
+from __future__ import annotations
+
+from flask import request
+
+LANGUAGES = ("nl", "en")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "choose_school": {"nl": "Kies je school", "en": "Choose your school"},
+    "intro": {"nl": "Log in bij je eigen school. Loper onthoudt je keuze op dit apparaat.",
+              "en": "Log in at your own school. Loper remembers your choice on this device."},
+    "search": {"nl": "Zoek op naam of plaats", "en": "Search by name or place"},
+    "search_button": {"nl": "Zoeken", "en": "Search"},
+    "last_choice": {"nl": "Vorige keer gekozen", "en": "Chosen last time"},
+    "no_match": {"nl": "Geen school gevonden. Probeer een andere naam of plaats.",
+                 "en": "No school found. Try another name or place."},
+    "schools": {"nl": "Scholen", "en": "Schools"},
+    "other_language": {"nl": "English", "en": "Nederlands"},
+    "logged_out": {"nl": "Je bent overal uitgelogd.", "en": "You are logged out everywhere."},
+    "logout_title": {"nl": "Overal uitloggen", "en": "Log out everywhere"},
+    "logout_explain": {"nl": "Log uit bij Loper op dit apparaat, zodat de volgende leerling "
+                             "niet als jou inlogt.",
+                       "en": "Log out of Loper on this device, so the next pupil does not "
+                             "log in as you."},
+    "error_id": {"nl": "Foutcode", "en": "Error id"},
+    "back_to": {"nl": "Opnieuw beginnen bij", "en": "Start again at"},
+    "continue": {"nl": "Doorgaan", "en": "Continue"},
+    "noscript": {"nl": "JavaScript staat uit: klik op Doorgaan.",
+                 "en": "JavaScript is off: press Continue."},
+}
+
+
+def language() -> str:
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    best = request.accept_languages.best_match(LANGUAGES)
+    return best or "nl"
+
+
+def translator(lang: str) -> dict[str, str]:
+    return {key: texts.get(lang, texts["en"]) for key, texts in MESSAGES.items()}

@@ -1,0 +1,29 @@
+"""What every login entry point shares: browser binding, the SSO session, the last step."""
+
+from __future__ import annotations
+
+from flask import Response, request
+
+from broker.downstream import DownstreamRequest
+from broker.flow import SsoSession
+from broker.outgoing import Outgoing
+from broker.web import cookies
+from broker.web.current import broker, flow
+from broker.web.respond import to_response
+
+
+def start_login(req: DownstreamRequest, protocol: str) -> Response:
+    browser, new = cookies.browser_id(request)
+    the_flow = flow()
+    session = the_flow.session(request.cookies.get(cookies.SSO))
+    response = to_response(the_flow.start(req, protocol, browser, session))
+    if new:
+        cookies.remember_browser(response, broker().settings, browser)
+    return response
+
+
+def finish_login(outgoing: Outgoing, session: SsoSession) -> Response:
+    response = to_response(outgoing)
+    cookies.set_cookie(response, broker().settings, cookies.SSO, session.id,
+                       max_age=session.ttl, cross_site=True)
+    return response

@@ -1,0 +1,88 @@
+"""OIDC endpoints: Loper's OpenID Provider for the suppliers' relying parties.
+
+A thin adapter: the protocol core (broker/downstream/oidc_op.py) returns a DownstreamRequest, an
+Outgoing or (status, body, headers); this module turns them into responses.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from flask import Blueprint, Response, abort, request
+from werkzeug.datastructures import MultiDict
+
+from broker.downstream import DownstreamRequest
+from broker.downstream.oidc_common import JsonReply
+from broker.downstream.oidc_op import DISCOVERY_PATH, PATHS, OidcOp
+from broker.web.current import broker
+from broker.web.login import start_login
+from broker.web.respond import to_response
+
+bp = Blueprint("oidc", __name__)
+
+
+def _op() -> OidcOp:
+    op = getattr(broker(), "oidc", None)
+    if not isinstance(op, OidcOp):
+        abort(404)
+    return op
+
+
+def _json(reply: JsonReply) -> Response:
+    status, body, headers = reply
+    return Response(json.dumps(body), status=status, headers=headers,
+                    mimetype="application/json")
+
+
+def _published(document: Mapping[str, object]) -> Response:
+    response = _json((200, dict(document), {"Cache-Control": "public, max-age=3600"}))
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _headers() -> dict[str, str]:
+    return dict(request.headers.items())
+
+
+def _params(source: MultiDict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The parameters (first values) and the names that were sent more than once."""
+    repeated = [name for name, values in source.lists() if len(values) > 1]
+    return source.to_dict(flat=True), repeated
+
+
+@bp.get(DISCOVERY_PATH)
+def discovery() -> Response:
+    return _published(_op().discovery())
+
+
+@bp.get(PATHS["jwks"])
+def jwks() -> Response:
+    return _published(_op().jwks())
+
+
+@bp.route(PATHS["authorization"], methods=["GET", "POST"])
+def authorize() -> Response:
+    params, repeated = _params(request.args if request.method == "GET" else request.form)
+    outcome = _op().parse_authorization(params, repeated)
+    if isinstance(outcome, DownstreamRequest):
+        return start_login(outcome, "oidc")
+    return to_response(outcome)
+
+
+@bp.post(PATHS["token"])
+def token() -> Response:
+    form, repeated = _params(request.form)
+    return _json(_op().token(form, _headers(), repeated))
+
+
+@bp.route(PATHS["userinfo"], methods=["GET", "POST"])
+def userinfo() -> Response:
+    form = request.form.to_dict(flat=True) if request.method == "POST" else None
+    return _json(_op().userinfo(_headers(), form))
+
+
+@bp.post(PATHS["revocation"])
+def revoke() -> Response:
+    form, repeated = _params(request.form)
+    return _json(_op().revoke(form, _headers(), repeated))

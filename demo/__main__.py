@@ -1,0 +1,38 @@
+"""`make demo`: Loper with embedded storage, a demo school and two demo suppliers."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from demo.stack import running
+
+PORTS = {"broker": 8400, "school": 8401, "rekenwonders": 8402, "taalapp": 8403}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--folder", type=Path, default=Path("demo/instance"),
+                        help="where the demo keeps keys and databases (kept across restarts)")
+    args = parser.parse_args()
+    with running(args.folder.resolve(), ports=PORTS) as demo:
+        print(f"""
+Loper demo federation is running (Ctrl-C stops it).
+
+  Open {demo.suppliers['rekenwonders']}/  (Rekenwonders, a pysaml2 SP) and log in:
+  pick "OBS De Regenboog", choose a pupil, password "demo".
+  Then open {demo.suppliers['taalapp']}/  (Taalapp, a python3-saml SP): no school login
+  again, and a different pseudonym for the same pupil.
+
+  Loper:  {demo.broker}/healthz   school: {demo.school}/
+""", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("stopped")
+
+
+if __name__ == "__main__":
+    main()

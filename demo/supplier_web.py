@@ -1,0 +1,168 @@
+"""What both demo suppliers share: their pages, their session, their replay cache.
+
+A supplier's SAML library plugs in through `SamlSp` (start a login, check a response); the
+pages and routes are the same for both, so the two differ only where their libraries do.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+from urllib.parse import urlencode
+
+from flask import Flask, Response, jsonify, redirect, request, session
+from werkzeug.wrappers import Response as BaseResponse
+
+from demo.web import page
+
+PAIRWISE_ID = "urn:oasis:names:tc:SAML:attribute:pairwise-id"
+MAX_PENDING = 5
+
+
+class LoginFailed(Exception):
+    """The response did not pass the supplier's checks; never a login."""
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    status: str
+    """"ok", or the IdP's second-level status code's last part, e.g. "NoPassive"."""
+    name_id: str | None = None
+    name_id_format: str | None = None
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    """SAML attribute Name -> values, as received."""
+    issuer: str | None = None
+    authn_instant: str | None = None
+    in_response_to: str | None = None
+
+    @property
+    def pairwise_id(self) -> str | None:
+        values = self.attributes.get(PAIRWISE_ID)
+        return values[0] if values else None
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A started login: the AuthnRequest id to remember and the response taking the browser."""
+
+    request_id: str
+    response: BaseResponse | str
+
+
+class SamlSp(Protocol):
+    def metadata_xml(self) -> str: ...
+
+    def start_login(self, school: str | None, force: bool, passive: bool) -> Outgoing: ...
+
+    def finish_login(self, form: Mapping[str, str], pending: list[str]) -> LoginResult:
+        """Check a posted SAMLResponse answering one of the `pending` request ids."""
+        ...
+
+
+class ReplayCache:
+    """Assertion ids already used (in memory: the demo supplier runs as one process)."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def check(self, assertion_id: str | None) -> None:
+        if not assertion_id:
+            raise LoginFailed("the assertion has no ID")
+        with self._lock:
+            if assertion_id in self._seen:
+                raise LoginFailed("this assertion was used before (replay)")
+            self._seen.add(assertion_id)
+
+
+def with_hint(sso_url: str, school: str | None) -> str:
+    """Loper's SSO URL with the school hint (`school=<id>`) that skips its school picker."""
+    if not school:
+        return sso_url
+    return f"{sso_url}{'&' if '?' in sso_url else '?'}{urlencode({'school': school})}"
+
+
+def require(condition: bool, problem: str) -> None:
+    if not condition:
+        raise LoginFailed(problem)
+
+
+HOME = """
+{% if result and result.status == "ok" %}
+ <p>Logged in as <code class="name-id">{{ result.name_id }}</code></p>
+ <p>NameID format: <code>{{ result.name_id_format }}</code><br>
+    pairwise-id: <code class="pairwise-id">{{ pairwise_id or "(none)" }}</code><br>
+    from <code>{{ result.issuer }}</code> at {{ result.authn_instant }}</p>
+ <table class="attributes"><tr><th>attribute</th><th>values</th></tr>
+ {% for name, values in result.attributes.items() %}
+  <tr><td class="attribute-name">{{ name }}</td>
+      <td class="attribute-values">{{ values | join(", ") }}</td></tr>
+ {% else %}<tr><td colspan="2">(no attributes)</td></tr>{% endfor %}
+ </table>
+ <form method="post" action="/logout"><button>Log out here</button></form>
+{% elif result %}
+ <p class="status">You are not logged in ({{ result.status }}).</p>
+{% else %}
+ <p class="status">You are not logged in.</p>
+{% endif %}
+<form method="get" action="/login">
+ <label>school (optional): <input name="school" value=""></label>
+ <label><input type="checkbox" name="force" value="1"> ForceAuthn</label>
+ <label><input type="checkbox" name="passive" value="1"> IsPassive</label>
+ <button>log in</button>
+</form>
+"""
+
+FAILED = '<p class="error">Login failed: {{ problem }}</p><p><a href="/">back</a></p>'
+
+
+def register_supplier(app: Flask, name: str, sp: SamlSp) -> None:
+    """Routes: / (what was received), /login, /acs, /metadata, /whoami (JSON), /logout."""
+
+    @app.get("/")
+    def home() -> str:
+        result = _result()
+        return page(name, HOME, result=result, pairwise_id=result and result.pairwise_id)
+
+    @app.get("/metadata")
+    def metadata() -> Response:
+        return Response(sp.metadata_xml(), mimetype="application/samlmetadata+xml")
+
+    @app.get("/login")
+    def login() -> BaseResponse | str:
+        outgoing = sp.start_login(
+            school=request.args.get("school") or None,
+            force=request.args.get("force") == "1",
+            passive=request.args.get("passive") == "1",
+        )
+        pending = [outgoing.request_id, *session.get("pending", [])][:MAX_PENDING]
+        session["pending"] = pending
+        return outgoing.response
+
+    @app.post("/acs")
+    def acs() -> BaseResponse | tuple[str, int]:
+        pending = list(session.get("pending", []))
+        try:
+            result = sp.finish_login(request.form.to_dict(), pending)
+        except LoginFailed as exc:
+            return page(name, FAILED, problem=str(exc)), 400
+        session["pending"] = [p for p in pending if p != result.in_response_to]  # burnt
+        session["result"] = asdict(result)
+        return redirect("/", code=303)
+
+    @app.get("/whoami")
+    def whoami() -> Response:
+        result = _result()
+        return jsonify(asdict(result) | {"pairwise_id": result.pairwise_id} if result else None)
+
+    @app.post("/logout")
+    def logout() -> BaseResponse:
+        session.clear()
+        return redirect("/", code=303)
+
+
+def _result() -> LoginResult | None:
+    stored = session.get("result")
+    return LoginResult(**stored) if stored else None

@@ -1,0 +1,223 @@
+"""The authorization request: validation, error redirects and the answers to the flow.
+
+OpenID conformance (Basic OP): oidcc-response-type-missing, oidcc-ensure-registered-redirect-uri,
+oidcc-redirect-uri-query-OK / -mismatch / -added, oidcc-prompt-login,
+oidcc-prompt-none-not-logged-in, oidcc-max-age-1 / -10000,
+oidcc-ensure-request-with-unknown-parameter-succeeds, oidcc-ensure-other-scope-order-succeeds,
+oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from broker.downstream import NO_PASSIVE, DownstreamRequest
+from broker.downstream.oidc_op import OidcOp
+from broker.errors import BadRequest, BrokerError, RequestRejected, UnknownSupplier
+from broker.outgoing import Outgoing
+from broker.records import Supplier
+from tests.downstream.oidc.conftest import (
+    ISSUER,
+    REDIRECT,
+    REDIRECT_VARIANTS,
+    Rp,
+    make_supplier,
+    query_of,
+    released_for,
+)
+
+
+def _error(outcome: DownstreamRequest | Outgoing) -> dict[str, str]:
+    assert isinstance(outcome, Outgoing) and outcome.form is None
+    assert outcome.url.startswith(REDIRECT + "?")
+    query = query_of(outcome.url)
+    assert query["iss"] == ISSUER and "code" not in query  # RFC 9207
+    return query
+
+
+def test_a_valid_request_becomes_a_downstream_request(rp: Rp) -> None:
+    req = rp.authorize(nonce="n-0S6_WzA2Mj", school="regenboog", idp_hint="lyceum",
+                       scope="openid profile email offline_access phone")
+    assert req.supplier == rp.supplier and not req.passive and not req.force_authn
+    assert req.school_hints == ("regenboog", "lyceum")
+    assert req.request["client_id"] == "taalapp" and req.request["redirect_uri"] == REDIRECT
+    # offline_access is not allowed for this client; phone is not a scope Loper knows
+    assert list(req.request["scope"]) == ["openid", "profile", "email"]
+    assert req.request["nonce"] == "n-0S6_WzA2Mj"
+    assert req.request["code_challenge"] == rp.challenge
+    json.dumps(req.request)  # the flow keeps it as JSON
+
+
+def test_the_kept_request_stays_small_at_the_caps(rp: Rp) -> None:
+    req = rp.authorize(state="s" * 512, nonce="n" * 255, code_challenge="c" * 128)
+    assert len(json.dumps(req.request)) < 1100
+    assert len(json.dumps(rp.authorize(nonce="n" * 32).request)) < 400
+
+
+@pytest.mark.parametrize(("prompt", "passive", "force"), [
+    ("none", True, False), ("login", False, True), ("consent", False, False),
+    ("login consent", False, True)])
+def test_prompt(rp: Rp, prompt: str, passive: bool, force: bool) -> None:
+    req = rp.authorize(prompt=prompt)
+    assert (req.passive, req.force_authn) == (passive, force)
+
+
+@pytest.mark.parametrize("extra", [
+    {"scope": "email openid profile"}, {"display": "page"}, {"ui_locales": "nl en"},
+    {"claims_locales": "nl"}, {"login_hint": "anna"}, {"acr_values": "urn:x"},
+    {"id_token_hint": "eyJ.x.y"}, {"claims": '{"id_token":{"email":{"essential":true}}}'},
+    {"foo": "bar"}])
+def test_unknown_and_ignored_parameters_succeed(rp: Rp, extra: dict[str, str]) -> None:
+    assert rp.login(**extra)["code"]
+
+
+def test_a_registered_redirect_uri_with_a_query_keeps_it(
+        op: OidcOp, suppliers: dict[str, Supplier]) -> None:
+    registered = "https://querier.example/cb?tenant=1"
+    suppliers["querier"] = make_supplier("querier", redirect_uris=(registered,))
+    rp = Rp(op, suppliers["querier"])
+    req = rp.authorize(redirect_uri=registered)
+    answer = op.respond(rp.supplier, req.request, released_for(rp.supplier))
+    assert answer.url.startswith(registered + "&code=")
+    assert query_of(answer.url)["tenant"] == "1"
+    with pytest.raises(RequestRejected):
+        op.parse_authorization(rp.params(redirect_uri="https://querier.example/cb?tenant=2"))
+
+
+def test_max_age_is_passed_to_the_flow(rp: Rp) -> None:
+    assert rp.authorize(max_age="0").max_age == 0
+    assert rp.authorize(max_age="3600").max_age == 3600
+    assert rp.authorize().max_age is None
+
+
+@pytest.mark.parametrize(("extra", "error"), [
+    ({"response_type": None}, "invalid_request"),
+    ({"response_type": "token"}, "unsupported_response_type"),
+    ({"response_type": "code id_token"}, "unsupported_response_type"),
+    ({"response_mode": "fragment"}, "invalid_request"),
+    ({"scope": None}, "invalid_scope"),
+    ({"scope": "profile email"}, "invalid_scope"),
+    ({"scope": "OPENID"}, "invalid_scope"),
+    ({"code_challenge": None, "code_challenge_method": None}, "invalid_request"),
+    ({"code_challenge_method": "plain"}, "invalid_request"),
+    ({"code_challenge_method": None}, "invalid_request"),  # the default method is plain
+    ({"code_challenge": None}, "invalid_request"),
+    ({"code_challenge": "a" * 42}, "invalid_request"),
+    ({"code_challenge": "a" * 129}, "invalid_request"),
+    ({"code_challenge": "a" * 42 + "="}, "invalid_request"),
+    ({"code_challenge": "a" * 42 + "+"}, "invalid_request"),
+    ({"prompt": "none login"}, "invalid_request"),
+    ({"max_age": "-1"}, "invalid_request"),
+    ({"max_age": "soon"}, "invalid_request"),
+    ({"max_age": "１"}, "invalid_request"),  # a full-width digit
+    ({"nonce": "n" * 256}, "invalid_request"),
+    ({"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported"),
+    ({"request_uri": "https://evil.example/r"}, "request_uri_not_supported"),
+])
+def test_errors_go_back_to_the_checked_redirect_uri(rp: Rp, extra: dict[str, str | None],
+                                                    error: str) -> None:
+    params = rp.params(**extra)
+    query = _error(rp.op.parse_authorization(params))
+    assert query["error"] == error and query["error_description"]
+    assert query["state"] == params["state"]
+
+
+def test_pkce_may_be_waived_per_client(op: OidcOp, suppliers: dict[str, Supplier]) -> None:
+    legacy = Rp(op, suppliers["legacy"])
+    req = legacy.authorize(code_challenge=None, code_challenge_method=None)
+    assert "code_challenge" not in req.request
+    assert _error(op.parse_authorization(legacy.params(code_challenge_method="plain")))
+
+
+def test_an_id_token_alg_loper_does_not_offer_is_refused(
+        op: OidcOp, suppliers: dict[str, Supplier]) -> None:
+    suppliers["odd"] = make_supplier("odd", id_token_alg="PS256")
+    query = _error(op.parse_authorization(Rp(op, suppliers["odd"]).params()))
+    assert query["error"] == "server_error"
+
+
+@pytest.mark.parametrize(("change", "page"), [
+    ({"client_id": None}, BadRequest),
+    ({"client_id": ""}, BadRequest),
+    ({"client_id": "x" * 300}, BadRequest),
+    ({"client_id": "nobody"}, UnknownSupplier),
+    ({"client_id": "Taalapp"}, UnknownSupplier),
+    *(({"redirect_uri": uri}, RequestRejected) for uri in REDIRECT_VARIANTS.values()),
+])
+def test_client_and_redirect_uri_problems_end_on_an_error_page(
+        rp: Rp, change: dict[str, str | None], page: type[BrokerError]) -> None:
+    with pytest.raises(page) as caught:
+        rp.op.parse_authorization(rp.params(**change))
+    assert 400 <= caught.value.status < 500
+    assert caught.value.back_url in (None, "https://taalapp.example/")  # never the request's
+
+
+def test_redirect_uri_may_be_omitted_only_with_one_registered(
+        op: OidcOp, suppliers: dict[str, Supplier]) -> None:
+    single = Rp(op, suppliers["taalapp"]).authorize(redirect_uri=None)
+    assert single.request["redirect_uri"] == REDIRECT and not single.request["redirect_given"]
+    two = Rp(op, suppliers["twouris"])
+    with pytest.raises(RequestRejected):
+        op.parse_authorization(two.params(redirect_uri=None))
+    assert two.authorize(redirect_uri=REDIRECT + "2").request["redirect_uri"] == REDIRECT + "2"
+
+
+def test_a_supplier_without_oidc_is_unknown(op: OidcOp, suppliers: dict[str, Supplier]) -> None:
+    suppliers["saml"] = Supplier(id="saml", name="Saml", protocol="saml", sector="saml",
+                                 key_version=1)
+    with pytest.raises(UnknownSupplier):
+        op.parse_authorization({"client_id": "saml", "redirect_uri": REDIRECT})
+
+
+def test_repeated_parameters(rp: Rp) -> None:
+    with pytest.raises(BadRequest):
+        rp.op.parse_authorization(rp.params(), repeated=["redirect_uri"])
+    with pytest.raises(BadRequest):
+        rp.op.parse_authorization(rp.params(), repeated=["client_id"])
+    assert _error(rp.op.parse_authorization(rp.params(), repeated=["scope"]))[
+        "error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("state", [
+    "a&code=evil&iss=https://evil.example", "x#frag", "<script>alert(1)</script>",
+    "line\r\nSet-Cookie: a=b", "üñí©ødé ☃", "%41%00", "'\"`;--", "s" * 512])
+def test_state_goes_back_verbatim_and_cannot_inject(rp: Rp, state: str) -> None:
+    answer = rp.login(state=state)
+    assert answer["state"] == state and answer["iss"] == ISSUER
+    assert set(answer) == {"code", "state", "iss"}
+    error = _error(rp.op.parse_authorization(rp.params(state=state, response_type="token")))
+    assert error["state"] == state and error["iss"] == ISSUER
+
+
+def test_an_over_long_state_is_refused_and_not_echoed(rp: Rp) -> None:
+    query = _error(rp.op.parse_authorization(rp.params(state="s" * 513)))
+    assert query["error"] == "invalid_request" and "state" not in query
+
+
+def test_respond_gives_a_fresh_strong_code(rp: Rp) -> None:
+    codes = {rp.code() for _ in range(3)}
+    assert len(codes) == 3 and all(len(c) >= 43 for c in codes)  # >= 256 bits, urlsafe
+
+
+def test_prompt_none_without_a_session_answers_login_required(rp: Rp) -> None:
+    req = rp.authorize(prompt="none", state="keep me")
+    query = _error(rp.op.respond_error(rp.supplier, req.request, NO_PASSIVE))
+    assert query["error"] == "login_required" and query["state"] == "keep me"
+    other = _error(rp.op.respond_error(rp.supplier, req.request, "Failed"))
+    assert other["error"] == "access_denied"
+
+
+def test_respond_rechecks_the_registration(rp: Rp) -> None:
+    req = rp.authorize()
+    moved = make_supplier(redirect_uris=("https://taalapp.example/new",))
+    with pytest.raises(RequestRejected):
+        rp.op.respond(moved, req.request, released_for(moved))
+    with pytest.raises(RequestRejected):
+        rp.op.respond_error(moved, req.request, NO_PASSIVE)
+    other = make_supplier("rekenapp")
+    with pytest.raises(RequestRejected):
+        rp.op.respond(rp.supplier, req.request, released_for(other))
+    with pytest.raises(RequestRejected):
+        rp.op.respond(rp.supplier, {"client_id": "taalapp"}, released_for(rp.supplier))

@@ -1,0 +1,267 @@
+"""The blueprint over HTTP, with authlib's OAuth2Session as a real relying party library.
+
+The login journey is replaced by a stand-in for `start_login` that lets the pupil log in at
+once; everything else (blueprint, OidcOp, SQLite store, error handler) is the real thing.
+OpenID conformance (Basic OP): oidcc-server, oidcc-server-client-secret-post,
+oidcc-ensure-post-request-succeeds, oidcc-userinfo-get / -post-header,
+oidcc-ensure-registered-redirect-uri, oidcc-codereuse; discovery and JWKS documents.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from flask import Flask, Response
+from flask.testing import FlaskClient
+from joserfc.jwk import KeySet, RSAKey
+from requests.structures import CaseInsensitiveDict
+
+from broker.downstream import DownstreamRequest
+from broker.downstream.oidc_op import OidcOp
+from broker.records import Supplier
+from broker.web import errors
+from broker.web import oidc as oidc_web
+from broker.web.respond import to_response
+from tests.downstream.oidc.conftest import (
+    ISSUER,
+    REDIRECT,
+    REDIRECT_VARIANTS,
+    SECRET,
+    TOKEN_URL,
+    make_supplier,
+    pkce_pair,
+    query_of,
+    released_for,
+    verify_id_token,
+)
+
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
+
+
+@dataclass
+class FakeBroker:
+    """What the blueprint needs from the Broker: its `oidc` attribute."""
+
+    oidc: OidcOp | None
+
+
+@dataclass
+class Harness:
+    app: Flask
+    client: FlaskClient
+    started: list[DownstreamRequest] = field(default_factory=list)
+
+
+class FlaskAdapter(requests.adapters.BaseAdapter):
+    """Lets a requests-based client (OAuth2Session) talk to the Flask test client."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        super().__init__()
+        self.client = client
+
+    def send(self, request: requests.PreparedRequest, *args: Any,
+             **kwargs: Any) -> requests.Response:
+        url = urlsplit(request.url or "")
+        answer = self.client.open(url.path, base_url=f"{url.scheme}://{url.netloc}",
+                                  query_string=url.query, method=request.method or "GET",
+                                  headers=dict(request.headers), data=request.body)
+        response = requests.Response()
+        response.status_code, response.url, response.request = (
+            answer.status_code, request.url or "", request)
+        response._content = answer.get_data()
+        response.headers = CaseInsensitiveDict(dict(answer.headers))
+        response.encoding = "utf-8"
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def harness(op: OidcOp, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+    app = Flask("oidc-test", template_folder=str(TEMPLATES))
+    errors.init_app(app)
+    app.register_blueprint(oidc_web.bp)
+    app.extensions["loper"] = FakeBroker(op)
+    the = Harness(app, app.test_client())
+
+    def logged_in_at_once(req: DownstreamRequest, protocol: str) -> Response:
+        assert protocol == "oidc"
+        the.started.append(req)
+        kept = json.loads(json.dumps(req.request))
+        return to_response(op.respond(req.supplier, kept, released_for(req.supplier)))
+
+    monkeypatch.setattr(oidc_web, "start_login", logged_in_at_once)
+    with app.app_context():
+        yield the
+
+
+def session_for(harness: Harness, **kwargs: Any) -> OAuth2Session:
+    session = OAuth2Session(scope="openid profile email", redirect_uri=REDIRECT,
+                            code_challenge_method="S256", **kwargs)
+    session.mount(ISSUER, FlaskAdapter(harness.client))
+    return session
+
+
+def authorize(harness: Harness, session: OAuth2Session, verifier: str,
+              **extra: str) -> tuple[str, str]:
+    """Send the browser to Loper's authorization endpoint; return the RP callback URL."""
+    url, state = session.create_authorization_url(ISSUER + "/oidc/authorize",
+                                                  code_verifier=verifier, **extra)
+    answer = harness.client.get(url)
+    assert answer.status_code == 303, answer.get_data(as_text=True)
+    return answer.headers["Location"], state
+
+
+def test_discovery_and_jwks_over_http(harness: Harness) -> None:
+    doc = harness.client.get("/.well-known/openid-configuration")
+    assert doc.status_code == 200 and doc.mimetype == "application/json"
+    assert doc.json is not None and doc.json["issuer"] == ISSUER
+    jwks = harness.client.get("/oidc/jwks")
+    assert jwks.status_code == 200 and jwks.json is not None
+    assert all(key["kid"] for key in jwks.json["keys"])
+
+
+@pytest.mark.parametrize("auth_method", ["client_secret_basic", "client_secret_post"])
+def test_code_flow_with_authlib_oauth2session(harness: Harness, auth_method: str) -> None:
+    session = session_for(harness, client_id="taalapp", client_secret=SECRET,
+                          token_endpoint_auth_method=auth_method)
+    verifier, nonce = secrets.token_urlsafe(48), secrets.token_urlsafe(16)
+    callback, state = authorize(harness, session, verifier, nonce=nonce)
+    answer = query_of(callback)
+    assert answer["iss"] == ISSUER and answer["state"] == state  # RFC 9207: the RP checks iss
+    token = session.fetch_token(TOKEN_URL, authorization_response=callback,
+                                code_verifier=verifier)
+    claims = verify_id_token(harness.app.extensions["loper"].oidc, token["id_token"]).claims
+    assert claims["nonce"] == nonce and claims["aud"] == "taalapp"
+    assert claims["sub"] == released_for(make_supplier()).subject
+    info = session.get(ISSUER + "/oidc/userinfo")
+    assert info.status_code == 200 and info.headers["Cache-Control"] == "no-store"
+    assert info.json()["sub"] == claims["sub"] and info.json()["given_name"] == "Anna"
+    posted = session.post(ISSUER + "/oidc/userinfo")
+    assert posted.status_code == 200 and posted.json() == info.json()
+
+
+def test_code_flow_with_private_key_jwt(harness: Harness, suppliers: dict[str, Supplier]) -> None:
+    key = RSAKey.generate_key(2048)
+    suppliers["jwtapp"] = make_supplier(
+        "jwtapp", client_secret=None, jwks=json.dumps(KeySet([key]).as_dict(private=False)))
+    session = session_for(harness, client_id="jwtapp", client_secret=key,
+                          token_endpoint_auth_method=PrivateKeyJWT(TOKEN_URL))
+    verifier = secrets.token_urlsafe(48)
+    callback, _ = authorize(harness, session, verifier)
+    token = session.fetch_token(TOKEN_URL, authorization_response=callback,
+                                code_verifier=verifier)
+    assert token["token_type"] == "Bearer" and token["id_token"]
+
+
+def _authorize_query(**change: str | None) -> dict[str, str]:
+    verifier, challenge = pkce_pair()
+    query: dict[str, str | None] = {
+        "client_id": "taalapp", "redirect_uri": REDIRECT, "response_type": "code",
+        "scope": "openid", "state": "xyz", "code_challenge": challenge,
+        "code_challenge_method": "S256", **change}
+    return {k: v for k, v in query.items() if v is not None}
+
+
+def test_authorize_by_post_and_the_passive_request(harness: Harness) -> None:
+    answer = harness.client.post("/oidc/authorize", data=_authorize_query(prompt="none"))
+    assert answer.status_code == 303 and "code" in query_of(answer.headers["Location"])
+    assert harness.started[-1].passive
+
+
+@pytest.mark.parametrize("redirect_uri", list(REDIRECT_VARIANTS.values()),
+                         ids=list(REDIRECT_VARIANTS))
+def test_unregistered_redirect_uris_get_an_error_page(harness: Harness,
+                                                      redirect_uri: str) -> None:
+    answer = harness.client.get("/oidc/authorize?" + urlencode(
+        _authorize_query(redirect_uri=redirect_uri)))
+    assert 400 <= answer.status_code < 500 and "Location" not in answer.headers
+    assert answer.mimetype == "text/html" and not harness.started
+    assert "evil" not in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", [
+    [("redirect_uri", REDIRECT), ("redirect_uri", "https://evil.example/cb")],
+    [("redirect_uri", "https://evil.example/cb"), ("redirect_uri", REDIRECT)],
+    [("redirect_uri", REDIRECT), ("redirect_uri", REDIRECT)],
+    [("client_id", "taalapp"), ("redirect_uri", REDIRECT)],
+], ids=["valid first", "valid last", "same twice", "client_id twice"])
+def test_duplicate_client_or_redirect_parameters_get_an_error_page(
+        harness: Harness, query: list[tuple[str, str]]) -> None:
+    base = [(k, v) for k, v in _authorize_query(redirect_uri=None).items()]
+    answer = harness.client.get("/oidc/authorize?" + urlencode(base + query))
+    assert answer.status_code == 400 and "Location" not in answer.headers
+
+
+def test_unknown_client_gets_an_error_page(harness: Harness) -> None:
+    answer = harness.client.get("/oidc/authorize?" + urlencode(_authorize_query(
+        client_id="nobody")))
+    assert answer.status_code == 404 and "Location" not in answer.headers
+
+
+def test_other_errors_are_redirected_with_iss(harness: Harness) -> None:
+    answer = harness.client.get("/oidc/authorize?" + urlencode(_authorize_query(
+        code_challenge_method="plain")))
+    assert answer.status_code == 303
+    query = query_of(answer.headers["Location"])
+    assert (query["error"], query["state"], query["iss"]) == ("invalid_request", "xyz", ISSUER)
+
+
+def test_token_endpoint_errors_over_http(harness: Harness) -> None:
+    bad = harness.client.post("/oidc/token", data={"grant_type": "authorization_code",
+                                                   "code": "x"}, auth=("taalapp", "wrong"))
+    assert bad.status_code == 401 and bad.json is not None
+    assert bad.json["error"] == "invalid_client"
+    assert bad.headers["WWW-Authenticate"] == 'Basic realm="loper"'
+    assert bad.headers["Cache-Control"] == "no-store"
+    replay = harness.client.post("/oidc/token", data="grant_type=authorization_code&code=a&code=b",
+                                 content_type="application/x-www-form-urlencoded",
+                                 auth=("taalapp", SECRET))
+    assert replay.status_code == 400 and replay.json == {
+        "error": "invalid_request", "error_description": "A request parameter is repeated."}
+    assert harness.client.get("/oidc/token").status_code == 405
+
+
+def test_code_reuse_over_http(harness: Harness) -> None:
+    verifier, challenge = pkce_pair()
+    answer = harness.client.get("/oidc/authorize?" + urlencode(_authorize_query(
+        code_challenge=challenge)))
+    form = {"grant_type": "authorization_code", "code": query_of(answer.headers["Location"])[
+        "code"], "redirect_uri": REDIRECT, "code_verifier": verifier}
+    first = harness.client.post("/oidc/token", data=form, auth=("taalapp", SECRET))
+    assert first.status_code == 200 and first.json is not None
+    second = harness.client.post("/oidc/token", data=form, auth=("taalapp", SECRET))
+    assert second.status_code == 400 and second.json is not None
+    assert second.json["error"] == "invalid_grant"
+    bearer = {"Authorization": f"Bearer {first.json['access_token']}"}
+    info = harness.client.get("/oidc/userinfo", headers=bearer)
+    assert info.status_code == 401
+    assert info.headers["WWW-Authenticate"] == 'Bearer realm="loper", error="invalid_token"'
+
+
+def test_userinfo_and_revocation_over_http(harness: Harness) -> None:
+    missing = harness.client.get("/oidc/userinfo")
+    assert missing.status_code == 401 and missing.headers["WWW-Authenticate"] == (
+        'Bearer realm="loper"')
+    revoked = harness.client.post("/oidc/revoke", data={"token": "unknown"},
+                                  auth=("taalapp", SECRET))
+    assert revoked.status_code == 200 and revoked.headers["Cache-Control"] == "no-store"
+    unauthenticated = harness.client.post("/oidc/revoke", data={"token": "unknown"})
+    assert unauthenticated.status_code == 401
+
+
+def test_without_an_openid_provider_the_endpoints_are_absent(harness: Harness) -> None:
+    harness.app.extensions["loper"] = FakeBroker(None)
+    for path in ("/.well-known/openid-configuration", "/oidc/jwks", "/oidc/authorize"):
+        assert harness.client.get(path).status_code == 404

@@ -1,0 +1,137 @@
+"""Refresh tokens (rotation, reuse detection; RFC 6749 6, RFC 9700 4.14.2, OIDC Core 12) and
+revocation (RFC 7009).
+
+OpenID conformance: oidcc-refresh-token (Basic OP, offline_access); revocation: RFC 7009 2.1-2.2.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from broker.downstream.oidc_common import half_hash
+from broker.downstream.oidc_op import OidcOp
+from broker.records import Supplier
+from tests.downstream.oidc.conftest import Rp, basic, make_supplier, verify_id_token
+
+OFFLINE = "openid profile email offline_access"
+
+
+@pytest.fixture
+def offline(offline_rp: Rp) -> dict[str, Any]:
+    """Tokens for the rekenapp client, which may use refresh tokens."""
+    return offline_rp.tokens(scope=OFFLINE, nonce="first-nonce")
+
+
+def test_refresh_tokens_only_with_offline_access_asked_and_allowed(
+        rp: Rp, offline_rp: Rp) -> None:
+    assert "refresh_token" not in rp.tokens(scope=OFFLINE)  # not allowed for taalapp
+    assert "refresh_token" not in offline_rp.tokens(scope="openid profile")  # not asked
+    body = offline_rp.tokens(scope=OFFLINE)
+    assert body["refresh_token"] and body["scope"] == OFFLINE
+
+
+def test_refresh_rotates_and_keeps_the_login(offline_rp: Rp, offline: dict[str, Any]) -> None:
+    status, fresh, headers = offline_rp.refresh(offline["refresh_token"])
+    assert status == 200 and headers["Cache-Control"] == "no-store"
+    assert fresh["refresh_token"] != offline["refresh_token"]
+    assert fresh["access_token"] != offline["access_token"]
+    before = verify_id_token(offline_rp.op, offline["id_token"]).claims
+    after = verify_id_token(offline_rp.op, fresh["id_token"]).claims
+    for claim in ("iss", "sub", "aud", "auth_time", "acr", "given_name"):
+        assert after[claim] == before[claim]
+    assert "nonce" not in after and after["at_hash"] == half_hash(fresh["access_token"])
+    assert offline_rp.userinfo(fresh["access_token"])[1]["sub"] == before["sub"]
+    assert offline_rp.refresh(fresh["refresh_token"])[0] == 200  # the new one rotates again
+
+
+def test_reusing_a_rotated_refresh_token_revokes_the_family(offline_rp: Rp,
+                                                            offline: dict[str, Any]) -> None:
+    fresh = offline_rp.refresh(offline["refresh_token"])[1]
+    status, body, _ = offline_rp.refresh(offline["refresh_token"])
+    assert (status, body["error"]) == (400, "invalid_grant")
+    assert offline_rp.refresh(fresh["refresh_token"])[1]["error"] == "invalid_grant"
+    assert offline_rp.userinfo(fresh["access_token"])[0] == 401
+    assert offline_rp.userinfo(offline["access_token"])[0] == 401
+
+
+def test_concurrent_refreshes_exactly_one_wins(offline_rp: Rp, offline: dict[str, Any]) -> None:
+    barrier, results = threading.Barrier(3), []
+
+    def refresh() -> None:
+        barrier.wait()
+        results.append(offline_rp.refresh(offline["refresh_token"])[0])
+
+    threads = [threading.Thread(target=refresh) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [200, 400, 400]
+
+
+def test_a_refresh_token_is_bound_to_its_client(op: OidcOp, suppliers: dict[str, Supplier],
+                                                offline_rp: Rp, offline: dict[str, Any]) -> None:
+    suppliers["thief"] = make_supplier("thief", offline_access=True)
+    status, body, _ = Rp(op, suppliers["thief"]).refresh(offline["refresh_token"])
+    assert (status, body["error"]) == (400, "invalid_grant")
+    assert offline_rp.userinfo(offline["access_token"])[0] == 401  # a leaked token: revoked
+
+
+def test_refresh_may_narrow_the_scope_but_not_widen_it(offline_rp: Rp,
+                                                       offline: dict[str, Any]) -> None:
+    status, narrow, _ = offline_rp.refresh(offline["refresh_token"], scope="openid")
+    assert status == 200 and narrow["scope"] == "openid"
+    info = offline_rp.userinfo(narrow["access_token"])[1]
+    assert "given_name" not in info and "email" not in info and "eduperson_affiliation" in info
+    status, full, _ = offline_rp.refresh(narrow["refresh_token"])  # the grant is unchanged
+    assert status == 200 and full["scope"] == OFFLINE
+    wide = offline_rp.refresh(full["refresh_token"], scope="openid phone")
+    assert wide[1]["error"] == "invalid_scope"
+
+
+def test_refresh_needs_the_client_to_be_allowed_offline_access(
+        op: OidcOp, suppliers: dict[str, Supplier], offline: dict[str, Any]) -> None:
+    suppliers["rekenapp"] = make_supplier("rekenapp", offline_access=False,
+                                          id_token_alg="ES256")
+    status, body, _ = Rp(op, suppliers["rekenapp"]).refresh(offline["refresh_token"])
+    assert (status, body["error"]) == (400, "unauthorized_client")
+
+
+@pytest.mark.parametrize("form", [{}, {"refresh_token": ""}, {"refresh_token": "unknown"}])
+def test_refresh_request_errors(offline_rp: Rp, form: dict[str, str]) -> None:
+    status, body, _ = offline_rp.op.token({"grant_type": "refresh_token", **form},
+                                          basic("rekenapp"))
+    assert status == 400 and body["error"] in ("invalid_request", "invalid_grant")
+
+
+def test_revoking_an_access_token(offline_rp: Rp, offline: dict[str, Any]) -> None:
+    form = {"token": offline["access_token"], "token_type_hint": "refresh_token"}  # a wrong hint
+    assert offline_rp.op.revoke(form, basic("rekenapp")) == (
+        200, {}, {"Cache-Control": "no-store", "Pragma": "no-cache"})
+    assert offline_rp.userinfo(offline["access_token"])[0] == 401
+    assert offline_rp.refresh(offline["refresh_token"])[0] == 200
+
+
+def test_revoking_a_refresh_token_revokes_its_grant(offline_rp: Rp,
+                                                    offline: dict[str, Any]) -> None:
+    assert offline_rp.op.revoke({"token": offline["refresh_token"]}, basic("rekenapp"))[0] == 200
+    assert offline_rp.refresh(offline["refresh_token"])[1]["error"] == "invalid_grant"
+    assert offline_rp.userinfo(offline["access_token"])[0] == 401
+
+
+def test_revocation_of_unknown_or_foreign_tokens_is_a_quiet_200(
+        rp: Rp, offline_rp: Rp, offline: dict[str, Any]) -> None:
+    assert rp.op.revoke({"token": "never-issued"}, basic())[0] == 200
+    assert rp.op.revoke({"token": offline["access_token"]}, basic())[0] == 200
+    assert offline_rp.userinfo(offline["access_token"])[0] == 200  # not taalapp's to revoke
+
+
+def test_revocation_needs_a_token_and_an_authenticated_client(rp: Rp) -> None:
+    assert rp.op.revoke({}, basic())[1]["error"] == "invalid_request"
+    status, body, headers = rp.op.revoke({"token": "x"}, {})
+    assert (status, body["error"]) == (401, "invalid_client")
+    assert headers["WWW-Authenticate"] == 'Basic realm="loper"'
+    assert rp.op.revoke({"token": "x"}, basic(), repeated=["token"])[0] == 400
