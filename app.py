@@ -24,6 +24,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 def _saml(broker: Broker) -> None:
     from broker.downstream.saml_idp import SamlIdp, SamlIdpConfig
     from broker.keys import saml_signing
+    from broker.saml.crypto import attach
     from broker.upstream.saml import SamlSpConfig, SamlUpstream
 
     s = broker.settings
@@ -32,12 +33,14 @@ def _saml(broker: Broker) -> None:
     next_pair = nxt if nxt.key.exists() else None
     sp = SamlUpstream(SamlSpConfig(entity_id=s.url("/saml/sp/metadata"),
                                    acs_url=s.url("/saml/sp/acs"), signing=current,
-                                   next_signing=next_pair, clock_skew=s.clock_skew))
+                                   next_signing=next_pair, clock_skew=s.clock_skew),
+                      attach_crypto=attach)
     idp = SamlIdp(SamlIdpConfig(entity_id=s.url("/saml/idp/metadata"),
                                 sso_url=s.url("/saml/idp/sso"), signing=current,
                                 next_signing=next_pair, scope=s.host,
                                 encryption=s.saml_encryption,
-                                relay_state_max=s.relay_state_max, clock_skew=s.clock_skew))
+                                relay_state_max=s.relay_state_max, clock_skew=s.clock_skew),
+                  attach=attach)
     broker.upstreams["saml"] = sp
     broker.downstreams["saml"] = idp
     broker.saml = idp
@@ -83,6 +86,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
+    from broker import admin
     from broker.portal import discovery, logout
     from broker.web import errors, headers, health, oidc, saml, school_oidc
 
@@ -90,4 +94,5 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     for blueprint in (health.bp, saml.bp, oidc.bp, school_oidc.bp, discovery.bp, logout.bp):
         app.register_blueprint(blueprint)
+    admin.init_app(app)
     return app
