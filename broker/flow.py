@@ -59,6 +59,10 @@ class Flow:
             return self._downstream(login).respond_error(req.supplier, login.request, NO_PASSIVE)
         if school is None and session is not None:
             school = self.broker.registry.school(session.person.school_id)  # re-authenticate
+        if school is not None and session is not None and school.id == session.person.school_id:
+            # The session is too old for max_age: the school must log the pupil in again, not
+            # answer from its own session (OIDC Core 3.1.2.1).
+            login = replace(login, force_authn=True)
         if school is not None:
             return self._go_upstream(login, school)
         self._save(login)

@@ -1,4 +1,4 @@
-"""`make demo`: Loper with embedded storage, a demo school and two demo suppliers."""
+"""`make demo`: Loper with embedded storage, two demo schools and three demo suppliers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 from demo.stack import running
 
-PORTS = {"broker": 8400, "school": 8401, "rekenwonders": 8402, "taalapp": 8403}
+PORTS = {"broker": 8400, "school": 8401, "rekenwonders": 8402, "taalapp": 8403, "lyceum": 8404,
+         "leesplein": 8405}
 
 
 def main() -> None:
@@ -24,8 +25,14 @@ Loper demo federation is running (Ctrl-C stops it).
   pick "OBS De Regenboog", choose a pupil, password "demo".
   Then open {demo.suppliers['taalapp']}/  (Taalapp, a python3-saml SP): no school login
   again, and a different pseudonym for the same pupil.
+  Then open {demo.suppliers['leesplein']}/  (Leesplein, an OpenID Connect RP on authlib):
+  again no school login, a pairwise `sub` and the released claims.
 
-  Loper:  {demo.broker}/healthz   school: {demo.school}/
+  OpenID Connect school: log out everywhere at {demo.broker}/logout, open Leesplein
+  and pick "Het Lyceum" (Amersfoort), choose a pupil, password "demo".
+
+  Loper:  {demo.broker}/healthz   {demo.broker}/.well-known/openid-configuration
+  schools: {demo.schools['regenboog']}/ (SAML)   {demo.schools['lyceum']}/ (OpenID Connect)
 """, flush=True)
         try:
             while True:

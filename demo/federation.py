@@ -1,8 +1,14 @@
-"""The demo federation file: one school and two suppliers, in the format of DESIGN.md."""
+"""The demo federation file, in the format of DESIGN.md.
+
+Schools: "OBS De Regenboog" (SAML) and, when given, "Het Lyceum" (OIDC). Suppliers:
+"Rekenwonders" and "Taalapp" (SAML) and, when given, "Leesplein" (OIDC). The releases are
+those between the schools and suppliers that are present.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,38 +23,89 @@ SCHOOL = {
     "place": "Utrecht",
 }
 
+LYCEUM = {
+    "id": "lyceum",
+    "name": "Het Lyceum",
+    "protocol": "oidc",
+    "place": "Amersfoort",
+    "client_id": "loper",
+    "subject": "sub",
+}
+"""The OIDC school; its issuer and Loper's client secret there are added when written."""
+
+_GIVEN_NAME = {"attribute": "given_name", "why": "greets the pupil by name"}
+_ROLE = {"attribute": "role", "why": "shows pupils and teachers different screens"}
+
 SUPPLIERS: dict[str, dict[str, Any]] = {
     "rekenwonders": {
         "name": "Rekenwonders",
-        "requests": [{"attribute": "given_name", "why": "greets the pupil by name"}],
+        "requests": [_GIVEN_NAME],
     },
     "taalapp": {
         "name": "Taalapp",
         "requests": [
-            {"attribute": "given_name", "why": "greets the pupil by name"},
-            {"attribute": "role", "why": "shows pupils and teachers different screens"},
+            _GIVEN_NAME, _ROLE,
             {"attribute": "groups", "why": "groups pupils by class for their teacher"},
         ],
     },
 }
+"""The SAML suppliers."""
+
+OIDC_SUPPLIERS: dict[str, dict[str, Any]] = {
+    "leesplein": {
+        "name": "Leesplein",
+        "client_id": "leesplein",
+        "requests": [
+            _GIVEN_NAME, _ROLE,
+            {"attribute": "email", "why": "sends the pupil's reading list by e-mail"},
+        ],
+    },
+}
+"""The OIDC suppliers; their secrets and redirect URIs are added when written."""
 
 RELEASES = [
     {"school": "regenboog", "supplier": "rekenwonders", "attributes": ["role", "given_name"]},
     {"school": "regenboog", "supplier": "taalapp",
      "attributes": ["given_name", "role", "groups"]},
+    {"school": "regenboog", "supplier": "leesplein", "attributes": ["given_name", "role"]},
+    {"school": "lyceum", "supplier": "rekenwonders", "attributes": ["role", "given_name"]},
+    {"school": "lyceum", "supplier": "taalapp", "attributes": ["given_name", "role", "groups"]},
+    {"school": "lyceum", "supplier": "leesplein",
+     "attributes": ["given_name", "role", "email"]},
 ]
 
 
+@dataclass(frozen=True)
+class OidcSchoolEntry:
+    issuer: str
+    """The school OP's base URL (its discovery document lies under it)."""
+    client_secret: str
+    """Loper's secret as the OP's client "loper"."""
+
+
+@dataclass(frozen=True)
+class OidcClientEntry:
+    client_secret: str
+    redirect_uris: Sequence[str]
+    url: str | None = None
+
+
 def write_federation(folder: Path, school_metadata: str, suppliers: dict[str, str], *,
-                     urls: Mapping[str, str] | None = None) -> Path:
+                     urls: Mapping[str, str] | None = None,
+                     lyceum: OidcSchoolEntry | None = None,
+                     oidc_suppliers: Mapping[str, OidcClientEntry] | None = None) -> Path:
     """Write the metadata files and `federation.toml` into `folder`; returns the TOML's path.
 
-    `suppliers` maps a supplier id ("rekenwonders", "taalapp") to its SAML SP metadata;
-    `urls` optionally maps a supplier id to its home page (the supplier's `url`).
+    `suppliers` maps a SAML supplier id ("rekenwonders", "taalapp") to its SP metadata;
+    `urls` optionally maps a supplier id to its home page (the supplier's `url`); `lyceum` adds
+    the OIDC school, `oidc_suppliers` the OIDC suppliers ("leesplein").
     """
-    unknown = suppliers.keys() - SUPPLIERS.keys()
+    oidc_suppliers = oidc_suppliers or {}
+    unknown = (suppliers.keys() - SUPPLIERS.keys()) | (oidc_suppliers.keys()
+                                                        - OIDC_SUPPLIERS.keys())
     if unknown:
-        raise ValueError(f"no demo supplier {sorted(unknown)}; known: {sorted(SUPPLIERS)}")
+        known = sorted([*SUPPLIERS, *OIDC_SUPPLIERS])
+        raise ValueError(f"no demo supplier {sorted(unknown)}; known: {known}")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / str(SCHOOL["metadata"])).write_text(school_metadata, encoding="utf-8")
     entries = []
@@ -61,8 +118,21 @@ def write_federation(folder: Path, school_metadata: str, suppliers: dict[str, st
         if urls and supplier_id in urls:
             entry["url"] = urls[supplier_id]
         entries.append(entry)
-    releases = [r for r in RELEASES if r["supplier"] in suppliers]
-    document = {"schools": [SCHOOL], "suppliers": entries, "releases": releases}
+    for supplier_id, client in oidc_suppliers.items():
+        spec = OIDC_SUPPLIERS[supplier_id]
+        entry = {"id": supplier_id, "name": spec["name"], "protocol": "oidc",
+                 "client_id": spec["client_id"], "client_secret": client.client_secret,
+                 "redirect_uris": list(client.redirect_uris), "requests": spec["requests"]}
+        if client.url:
+            entry["url"] = client.url
+        entries.append(entry)
+    schools: list[dict[str, Any]] = [SCHOOL]
+    if lyceum is not None:
+        schools.append({**LYCEUM, "issuer": lyceum.issuer,
+                        "client_secret": lyceum.client_secret})
+    present = {s["id"] for s in schools}, {e["id"] for e in entries}
+    releases = [r for r in RELEASES if r["school"] in present[0] and r["supplier"] in present[1]]
+    document = {"schools": schools, "suppliers": entries, "releases": releases}
     path = folder / "federation.toml"
     path.write_text(tomli_w.dumps(document), encoding="utf-8")
     return path

@@ -17,7 +17,10 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 HOST = "127.0.0.1"
-PEERS = ("school", "rekenwonders", "taalapp")
+PEERS = ("school", "rekenwonders", "taalapp", "lyceum", "leesplein")
+"""Servers besides Loper: "school" is OBS De Regenboog (SAML IdP), "lyceum" Het Lyceum (OIDC
+OP); "rekenwonders" and "taalapp" are SAML suppliers, "leesplein" an OIDC supplier."""
+SUPPLIERS = ("rekenwonders", "taalapp", "leesplein")
 
 
 class Deferred:
@@ -35,9 +38,12 @@ class Deferred:
 class Running:
     broker: str
     school: str
+    """OBS De Regenboog's IdP (the SAML school)."""
     suppliers: dict[str, str]
     folder: Path
     apps: dict[str, Flask] = field(default_factory=dict)
+    schools: dict[str, str] = field(default_factory=dict)
+    """School id -> base URL: "regenboog" (SAML IdP), "lyceum" (OIDC OP, its issuer)."""
 
 
 @dataclass
@@ -67,10 +73,13 @@ def _build(folder: Path, urls: Mapping[str, str], settings: Mapping[str, Any]) -
     from broker.registry import Registry
     from broker.registry.federation import load_federation
     from broker.settings import load_settings
-    from demo.federation import write_federation
+    from demo.federation import OidcClientEntry, OidcSchoolEntry, write_federation
     from demo.school_idp import create_school_idp
+    from demo.school_op import OpClient, create_school_op
+    from demo.supplier_oidc import create_oidc_rp
     from demo.supplier_onelogin import create_onelogin_sp
     from demo.supplier_pysaml2 import create_pysaml2_sp
+    from demo.web import ensure_secret
 
     overrides = {"instance": folder / "loper", "base_url": urls["broker"], **settings}
     loaded = load_settings(overrides)
@@ -79,17 +88,26 @@ def _build(folder: Path, urls: Mapping[str, str], settings: Mapping[str, Any]) -
     broker = create_app(overrides)
     published = broker.extensions["loper"].metadata
     peers = folder / "peers"
+    lyceum_secret = ensure_secret(peers / "lyceum", "loper-client-secret")
+    leesplein_secret = ensure_secret(peers / "leesplein", "client-secret")
     apps = {
         "school": create_school_idp(urls["school"], peers / "school", published["saml-sp"]),
         "rekenwonders": create_pysaml2_sp(urls["rekenwonders"], peers / "rekenwonders",
                                           published["saml-idp"]),
         "taalapp": create_onelogin_sp(urls["taalapp"], peers / "taalapp",
                                       published["saml-idp"]),
+        "lyceum": create_school_op(urls["lyceum"], peers / "lyceum", [OpClient(
+            "loper", lyceum_secret, [f"{urls['broker']}/oidc/callback"])]),
+        "leesplein": create_oidc_rp(urls["leesplein"], peers / "leesplein", urls["broker"],
+                                    "leesplein", leesplein_secret),
     }
     federation = write_federation(
         folder / "federation", _peer_metadata(apps["school"]),
         {name: _peer_metadata(apps[name]) for name in ("rekenwonders", "taalapp")},
-        urls={name: urls[name] for name in ("rekenwonders", "taalapp")})
+        urls={name: urls[name] for name in ("rekenwonders", "taalapp")},
+        lyceum=OidcSchoolEntry(urls["lyceum"], lyceum_secret),
+        oidc_suppliers={"leesplein": OidcClientEntry(
+            leesplein_secret, [f"{urls['leesplein']}/callback"], urls["leesplein"])})
     registry = Registry(loaded.registry_url)
     try:
         registry.import_federation(load_federation(federation),
@@ -111,10 +129,12 @@ def running(folder: Path, *, ports: Mapping[str, int] | None = None,
         for name, server in servers.items():
             server.wsgi.app = apps[name]
             server.thread = threading.Thread(target=server.server.serve_forever,
+                                             kwargs={"poll_interval": 0.05},
                                              name=f"demo-{name}", daemon=True)
             server.thread.start()
         yield Running(urls["broker"], urls["school"],
-                      {name: urls[name] for name in ("rekenwonders", "taalapp")}, folder, apps)
+                      {name: urls[name] for name in SUPPLIERS}, folder, apps,
+                      {"regenboog": urls["school"], "lyceum": urls["lyceum"]})
     finally:
         for server in servers.values():
             if server.thread is not None:
