@@ -23,14 +23,13 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 def _saml(broker: Broker) -> None:
     from broker.downstream.saml_idp import SamlIdp, SamlIdpConfig
-    from broker.keys import saml_signing
+    from broker.keys import saml_signing, staged_saml_signing
     from broker.saml.crypto import attach
     from broker.upstream.saml import SamlSpConfig, SamlUpstream
 
     s = broker.settings
     current = saml_signing(s.keys_dir)
-    nxt = saml_signing(s.keys_dir, "next")
-    next_pair = nxt if nxt.key.exists() else None
+    next_pair = staged_saml_signing(s.keys_dir)
     sp = SamlUpstream(SamlSpConfig(entity_id=s.url("/saml/sp/metadata"),
                                    acs_url=s.url("/saml/sp/acs"), signing=current,
                                    next_signing=next_pair, clock_skew=s.clock_skew),
@@ -50,11 +49,12 @@ def _saml(broker: Broker) -> None:
 
 def _oidc(broker: Broker) -> None:
     from broker.downstream.oidc_op import OidcOp, OidcOpConfig
-    from broker.keys import oidc_key_paths
+    from broker.keys import oidc_key_paths, published_oidc_keys
     from broker.upstream.oidc import OidcRpConfig, OidcUpstream
 
     s = broker.settings
-    op = OidcOp(OidcOpConfig(issuer=s.base_url, signing_keys=oidc_key_paths(s.keys_dir)),
+    op = OidcOp(OidcOpConfig(issuer=s.base_url, signing_keys=oidc_key_paths(s.keys_dir),
+                             next_signing_keys=published_oidc_keys(s.keys_dir)),
                 broker.store, broker.registry.supplier_by_client_id)
     broker.downstreams["oidc"] = op
     broker.oidc = op

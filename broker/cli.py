@@ -13,6 +13,7 @@ import click
 from broker import instance
 from broker.errors import ConfigError
 from broker.keys import load_pseudonym_keys
+from broker.keys_cli import keys_group
 from broker.pseudonym import anchor
 from broker.registry import Registry
 from broker.registry.federation import dump_federation, load_federation
@@ -142,3 +143,6 @@ def ledger_verify(ctx: click.Context) -> None:
         return
     click.echo(f"ledger BROKEN: {result.problem}", err=True)
     sys.exit(1)
+
+
+main.add_command(keys_group)

@@ -21,6 +21,9 @@ from broker.errors import ConfigError
 
 PSEUDONYM_FILE = "pseudonym.json"
 SECRET_FILE = "cookie-secret"
+STAGES = {"current": "", "next": "-next", "previous": "-previous"}
+"""Signing keys roll over in stages: `next` is published before it signs; after `promote`,
+the old key stays published as `previous` until what it signed has expired."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ def _pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
 
 
 def saml_signing(keys_dir: Path, which: str = "current") -> KeyPair:
-    stem = "saml-signing" if which == "current" else "saml-signing-next"
+    stem = "saml-signing" + STAGES[which]
     return KeyPair(keys_dir / f"{stem}.key", keys_dir / f"{stem}.crt")
 
 
@@ -75,13 +78,49 @@ def ensure_saml_keypair(keys_dir: Path, common_name: str, which: str = "current"
     return True
 
 
-def oidc_key_paths(keys_dir: Path) -> dict[str, Path]:
-    return {"RS256": keys_dir / "oidc-rs256.key", "ES256": keys_dir / "oidc-es256.key"}
+def oidc_key_paths(keys_dir: Path, which: str = "current") -> dict[str, Path]:
+    suffix = STAGES[which]
+    return {"RS256": keys_dir / f"oidc-rs256{suffix}.key",
+            "ES256": keys_dir / f"oidc-es256{suffix}.key"}
 
 
-def ensure_oidc_keys(keys_dir: Path) -> bool:
+def published_oidc_keys(keys_dir: Path) -> dict[str, Path]:
+    """Keys published in the JWKS besides the current ones: the next, else the previous."""
+    for which in ("next", "previous"):
+        found = {alg: p for alg, p in oidc_key_paths(keys_dir, which).items() if p.exists()}
+        if found:
+            return found
+    return {}
+
+
+def staged_saml_signing(keys_dir: Path) -> KeyPair | None:
+    """The SAML key published beside the current one (the next), if there is one."""
+    pair = saml_signing(keys_dir, "next")
+    return pair if pair.key.exists() else None
+
+
+def _stage_files(keys_dir: Path, which: str) -> list[Path]:
+    pair = saml_signing(keys_dir, which)
+    return [pair.key, pair.cert, *oidc_key_paths(keys_dir, which).values()]
+
+
+def promote_next(keys_dir: Path) -> None:
+    """next -> current -> previous, file by file; refuses when no complete next set exists."""
+    staged = _stage_files(keys_dir, "next")
+    missing = [p.name for p in staged if not p.exists()]
+    if missing:
+        raise ConfigError(f"no complete next key set to promote (missing {', '.join(missing)}); "
+                          "run `broker keys next` first and publish it for a while")
+    for nxt, cur, prev in zip(staged, _stage_files(keys_dir, "current"),
+                              _stage_files(keys_dir, "previous"), strict=True):
+        if cur.exists():
+            os.replace(cur, prev)
+        os.replace(nxt, cur)
+
+
+def ensure_oidc_keys(keys_dir: Path, which: str = "current") -> bool:
     created = False
-    for alg, path in oidc_key_paths(keys_dir).items():
+    for alg, path in oidc_key_paths(keys_dir, which).items():
         if path.exists():
             continue
         key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey = (

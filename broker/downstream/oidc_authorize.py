@@ -2,7 +2,8 @@
 
 The client and its redirect_uri are checked first; a problem with either ends on Loper's own
 error page and never in a redirect (RFC 6749 4.1.2.1: an unchecked redirect_uri makes Loper an
-open redirector). Every later problem goes back to the checked redirect_uri.
+open redirector). redirect_uri is required in every request (OIDC Core 3.1.2.1), even when the
+client registered only one. Every later problem goes back to the checked redirect_uri.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ class Target:
 
     supplier: Supplier
     redirect_uri: str
-    redirect_given: bool
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,6 @@ class Ask:
 
     client_id: str
     redirect_uri: str
-    redirect_given: bool
     scope: tuple[str, ...]
     state: str | None = None
     nonce: str | None = None
@@ -75,16 +74,17 @@ def find_target(params: Mapping[str, str], repeated: Collection[str],
     supplier = find_client(client_id)
     if supplier is None or supplier.oidc is None or supplier.oidc.client_id != client_id:
         raise UnknownSupplier("No learning app is registered with this client_id.")
-    registered = supplier.oidc.redirect_uris
     given = params.get("redirect_uri")
-    if given is None and len(registered) == 1:
-        return Target(supplier, registered[0], redirect_given=False)
+    if not given:  # OIDC Core 3.1.2.1: REQUIRED, also with a single registered redirect_uri
+        raise RequestRejected(
+            "The learning app's login request must name its registered redirect_uri.",
+            back_url=supplier.url, supplier_name=supplier.name)
     # RFC 6749 3.1.2.3 / RFC 9700 4.1.3: simple string comparison, nothing normalised.
-    if given is None or given not in registered:
+    if given not in supplier.oidc.redirect_uris:
         raise RequestRejected(
             "The learning app asked to return to an address that it has not registered.",
             back_url=supplier.url, supplier_name=supplier.name)
-    return Target(supplier, given, redirect_given=True)
+    return Target(supplier, given)
 
 
 def parse(params: Mapping[str, str], repeated: Collection[str], target: Target,
@@ -96,7 +96,6 @@ def parse(params: Mapping[str, str], repeated: Collection[str], target: Target,
     if oidc.id_token_alg not in algorithms:
         raise OAuthError("server_error", "The ID token algorithm of this client is not offered.")
     ask = Ask(client_id=oidc.client_id, redirect_uri=target.redirect_uri,
-              redirect_given=target.redirect_given,
               scope=_scopes(params.get("scope", ""), oidc.offline_access),
               state=_capped(params, "state", MAX_STATE), nonce=_capped(params, "nonce", MAX_NONCE),
               code_challenge=_challenge(params, oidc.pkce_required),

@@ -57,8 +57,7 @@ class Snapshot:
 class CodeRecord:
     snapshot: Snapshot
     redirect_uri: str
-    redirect_given: bool
-    """Whether the authorization request named redirect_uri (RFC 6749 4.1.3)."""
+    """As the authorization request named it; the token request must repeat it (RFC 6749 4.1.3)."""
     code_challenge: str | None
 
 
@@ -102,12 +101,10 @@ def _code_record(doc: Mapping[str, Any] | None) -> CodeRecord | None:
     snapshot = _snapshot(doc.get("snapshot") if doc else None)
     if doc is None or snapshot is None:
         return None
-    uri, given, challenge = doc.get("redirect_uri"), doc.get("redirect_given"), doc.get(
-        "code_challenge")
-    if not isinstance(uri, str) or not isinstance(given, bool) or not (
-            challenge is None or isinstance(challenge, str)):
+    uri, challenge = doc.get("redirect_uri"), doc.get("code_challenge")
+    if not isinstance(uri, str) or not (challenge is None or isinstance(challenge, str)):
         return None
-    return CodeRecord(snapshot, uri, given, challenge)
+    return CodeRecord(snapshot, uri, challenge)
 
 
 class Grants:

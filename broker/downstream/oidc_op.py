@@ -144,8 +144,7 @@ class OidcOp:
             claims=to_oidc(released.attributes, ask.scope), scope=ask.scope,
             auth_time=int(released.authn.instant.timestamp()), acr=released.authn.class_ref,
             nonce=ask.nonce)
-        code = self._grants.mint_code(CodeRecord(snapshot, ask.redirect_uri, ask.redirect_given,
-                                                 ask.code_challenge))
+        code = self._grants.mint_code(CodeRecord(snapshot, ask.redirect_uri, ask.code_challenge))
         return answer(ask.redirect_uri, self.config.issuer, {"code": code, "state": ask.state})
 
     def respond_error(self, supplier: Supplier, request: Mapping[str, Any],

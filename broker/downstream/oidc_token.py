@@ -31,10 +31,11 @@ GRANT_TYPES = ("authorization_code", "refresh_token")
 
 
 def check_redirect(record: CodeRecord, given: str | None) -> None:
-    """RFC 6749 4.1.3: identical to the authorization request's, if that named one."""
-    if given is None and record.redirect_given:
-        raise OAuthError("invalid_request", "redirect_uri is missing.")
-    if given is not None and given != record.redirect_uri:
+    """OIDC Core 3.1.3.1, RFC 6749 4.1.3: always present and identical to the authorization
+    request's (which always names one, OIDC Core 3.1.2.1)."""
+    if given is None:
+        raise OAuthError("invalid_grant", "redirect_uri is missing.")
+    if given != record.redirect_uri:
         raise OAuthError("invalid_grant", "redirect_uri differs from the authorization request.")
 
 

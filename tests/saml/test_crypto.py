@@ -79,8 +79,8 @@ def test_signatures_identical_to_xmlsec1(make: MakePair, monkeypatch: pytest.Mon
     xmlsec1 = CryptoBackendXmlSec1(XMLSEC1)
     for call in calls:
         mine, theirs = InProcessCrypto().sign_statement(*call), xmlsec1.sign_statement(*call)
-        assert mine.startswith('<?xml version="1.0"?>\n<ns0:Response')
-        assert c14n(mine) == c14n(theirs)
+        assert mine.startswith('<?xml version="1.0"?>\n<')  # the prefix depends on pysaml2
+        assert c14n(mine) == c14n(theirs)                      # state left by earlier tests
 
 
 @pytest.mark.parametrize(("idp_backend", "sp_backend"),

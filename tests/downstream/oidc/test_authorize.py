@@ -154,14 +154,25 @@ def test_client_and_redirect_uri_problems_end_on_an_error_page(
     assert caught.value.back_url in (None, "https://taalapp.example/")  # never the request's
 
 
-def test_redirect_uri_may_be_omitted_only_with_one_registered(
+@pytest.mark.parametrize("client_id", ["taalapp", "twouris"])
+@pytest.mark.parametrize("missing", [None, ""])
+def test_redirect_uri_is_required_even_with_one_registered(
+        op: OidcOp, suppliers: dict[str, Supplier], client_id: str, missing: str | None) -> None:
+    """OIDC Core 3.1.2.1: no RFC 6749 3.1.2.3 fallback to the one registered redirect_uri."""
+    rp = Rp(op, suppliers[client_id])
+    with pytest.raises(RequestRejected) as caught:
+        op.parse_authorization(rp.params(redirect_uri=missing))
+    assert 400 <= caught.value.status < 500
+    assert caught.value.back_url == suppliers[client_id].url  # never the request's
+    assert "redirect_uri" in str(caught.value)
+
+
+def test_each_registered_redirect_uri_is_kept_as_named(
         op: OidcOp, suppliers: dict[str, Supplier]) -> None:
-    single = Rp(op, suppliers["taalapp"]).authorize(redirect_uri=None)
-    assert single.request["redirect_uri"] == REDIRECT and not single.request["redirect_given"]
     two = Rp(op, suppliers["twouris"])
-    with pytest.raises(RequestRejected):
-        op.parse_authorization(two.params(redirect_uri=None))
-    assert two.authorize(redirect_uri=REDIRECT + "2").request["redirect_uri"] == REDIRECT + "2"
+    for uri in (REDIRECT, REDIRECT + "2"):
+        request = two.authorize(redirect_uri=uri).request
+        assert request["redirect_uri"] == uri and "redirect_given" not in request
 
 
 def test_a_supplier_without_oidc_is_unknown(op: OidcOp, suppliers: dict[str, Supplier]) -> None:

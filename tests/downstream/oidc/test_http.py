@@ -199,9 +199,35 @@ def test_unregistered_redirect_uris_get_an_error_page(harness: Harness,
 ], ids=["valid first", "valid last", "same twice", "client_id twice"])
 def test_duplicate_client_or_redirect_parameters_get_an_error_page(
         harness: Harness, query: list[tuple[str, str]]) -> None:
+    # every case names redirect_uri itself, so the base leaves it out
     base = [(k, v) for k, v in _authorize_query(redirect_uri=None).items()]
     answer = harness.client.get("/oidc/authorize?" + urlencode(base + query))
+    # 400 (BadRequest: repeated), not the 403 of a missing or unregistered redirect_uri
     assert answer.status_code == 400 and "Location" not in answer.headers
+    assert not harness.started
+
+
+def test_a_missing_redirect_uri_gets_an_error_page(harness: Harness) -> None:
+    """OIDC Core 3.1.2.1: required, even though taalapp registered just one."""
+    for method in ("GET", "POST"):
+        query = _authorize_query(redirect_uri=None)
+        answer = (harness.client.get("/oidc/authorize?" + urlencode(query)) if method == "GET"
+                  else harness.client.post("/oidc/authorize", data=query))
+        assert 400 <= answer.status_code < 500 and "Location" not in answer.headers
+        assert answer.mimetype == "text/html" and not harness.started
+
+
+def test_a_token_request_without_redirect_uri_is_invalid_grant(harness: Harness) -> None:
+    verifier, challenge = pkce_pair()
+    answer = harness.client.get("/oidc/authorize?" + urlencode(
+        _authorize_query(code_challenge=challenge)))
+    assert answer.status_code == 303
+    code = query_of(answer.headers["Location"])["code"]
+    reply = harness.client.post("/oidc/token", data={
+        "grant_type": "authorization_code", "code": code, "code_verifier": verifier},
+        auth=("taalapp", SECRET))
+    assert reply.status_code == 400 and reply.json is not None
+    assert reply.json["error"] == "invalid_grant"
 
 
 def test_unknown_client_gets_an_error_page(harness: Harness) -> None:

@@ -147,7 +147,8 @@ def test_an_expired_code_is_refused(make_op: Callable[..., OidcOp],
     ({"grant_type": "password"}, "unsupported_grant_type"),
     ({"grant_type": "client_credentials"}, "unsupported_grant_type"),
     ({"redirect_uri": REDIRECT + "/"}, "invalid_grant"),
-    ({"redirect_uri": None}, "invalid_request"),
+    ({"redirect_uri": None}, "invalid_grant"),  # OIDC Core 3.1.3.1: always required
+    ({"redirect_uri": ""}, "invalid_grant"),
     ({"code_verifier": None}, "invalid_request"),
     ({"code_verifier": "a" * 42}, "invalid_request"),
     ({"code_verifier": "a" * 129}, "invalid_request"),
@@ -168,9 +169,15 @@ def test_the_verifier_must_match_the_plain_verifier_not_the_challenge(rp: Rp) ->
     assert rp.exchange(code, code_verifier=rp.challenge)[1]["error"] == "invalid_grant"
 
 
-def test_redirect_uri_may_be_left_out_when_the_request_left_it_out(rp: Rp) -> None:
-    assert rp.exchange(rp.code(redirect_uri=None), redirect_uri=None)[0] == 200
-    assert rp.exchange(rp.code(redirect_uri=None))[0] == 200  # the one registered: same
+def test_redirect_uri_must_repeat_the_authorization_requests(
+        rp: Rp, op: OidcOp, suppliers: dict[str, Supplier]) -> None:
+    """RFC 6749 4.1.3: identical, not merely registered; never left out, even by a client
+    with a single registered redirect_uri (OIDC Core 3.1.3.1)."""
+    assert rp.exchange(rp.code(), redirect_uri=None)[1]["error"] == "invalid_grant"
+    two = Rp(op, suppliers["twouris"])
+    assert two.exchange(two.code(), redirect_uri=REDIRECT + "2")[1]["error"] == "invalid_grant"
+    assert two.exchange(two.code(), redirect_uri=None)[1]["error"] == "invalid_grant"
+    assert two.exchange(two.code())[0] == 200
 
 
 def test_a_verifier_without_a_challenge_is_refused(op: OidcOp,

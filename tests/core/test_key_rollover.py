@@ -1,0 +1,62 @@
+"""Signing key rollover: a next key is published before it signs, the old one stays published."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from click.testing import CliRunner
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from app import create_app
+from broker.cli import main
+from broker.keys import saml_signing
+
+
+def broker(instance: Path, *args: str) -> str:
+    result = CliRunner().invoke(main, ["--instance", str(instance), *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def published(instance: Path) -> tuple[str, set[str]]:
+    app = create_app({"instance": instance})
+    with app.test_client() as client:
+        metadata = client.get("/saml/idp/metadata").get_data(as_text=True)
+        kids = {k["kid"] for k in client.get("/oidc/jwks").get_json()["keys"]}
+    return metadata, kids
+
+
+def cert_b64(path: Path) -> str:
+    der = x509.load_pem_x509_certificate(path.read_bytes()).public_bytes(Encoding.DER)
+    return base64.b64encode(der).decode()
+
+
+def test_next_is_published_then_promoted_and_the_old_key_stays_in_the_jwks(
+        tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    broker(instance, "init")
+    _, kids_before = published(instance)
+    current = cert_b64(saml_signing(instance / "keys").cert)
+
+    assert "created the next signing keys" in broker(instance, "keys", "next")
+    upcoming = cert_b64(saml_signing(instance / "keys", "next").cert)
+    metadata, kids_staged = published(instance)
+    assert current in metadata and upcoming in metadata
+    assert kids_before < kids_staged and len(kids_staged) == 4
+    assert "nothing changed" in broker(instance, "keys", "next")
+
+    broker(instance, "keys", "promote")
+    metadata, kids_after = published(instance)
+    assert upcoming in metadata and current not in metadata
+    assert kids_after == kids_staged, "the previous keys stay published until tokens expire"
+
+
+def test_promote_without_a_next_key_changes_nothing(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    broker(instance, "init")
+    before = saml_signing(instance / "keys").key.read_bytes()
+    result = CliRunner().invoke(main, ["--instance", str(instance), "keys", "promote"])
+    assert result.exit_code == 1 and "broker keys next" in result.output
+    assert saml_signing(instance / "keys").key.read_bytes() == before
