@@ -86,6 +86,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
+    from broker import admin
     from broker.portal import discovery, logout
     from broker.web import errors, headers, health, oidc, saml, school_oidc
 
@@ -93,4 +94,5 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     for blueprint in (health.bp, saml.bp, oidc.bp, school_oidc.bp, discovery.bp, logout.bp):
         app.register_blueprint(blueprint)
+    admin.init_app(app)
     return app

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,7 +17,8 @@ from broker.errors import ConfigError
 from broker.keys import load_pseudonym_keys
 from broker.keys_cli import keys_group
 from broker.pseudonym import anchor
-from broker.registry import Registry
+from broker.registry import Registry, RegistryUnavailable
+from broker.registry.admins import Admins
 from broker.registry.federation import dump_federation, load_federation
 from broker.settings import Settings, load_settings
 
@@ -143,6 +146,89 @@ def ledger_verify(ctx: click.Context) -> None:
         return
     click.echo(f"ledger BROKEN: {result.problem}", err=True)
     sys.exit(1)
+
+
+@ledger.command("purge")
+@click.option("--before", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Remove the releases before this date (YYYY-MM-DD, UTC).")
+@click.option("--older-than", type=click.IntRange(min=1), default=None, metavar="DAYS",
+              help="Remove the releases older than DAYS days.")
+@click.pass_context
+@friendly
+def ledger_purge(ctx: click.Context, before: datetime | None, older_than: int | None) -> None:
+    """Remove old releases (retention); the chain stays verifiable."""
+    if (before is None) == (older_than is None):
+        raise click.UsageError("give either --before DATE or --older-than DAYS")
+    cut = (before.replace(tzinfo=UTC) if before is not None
+           else datetime.now(UTC) - timedelta(days=older_than or 0))
+    registry = Registry(_settings(ctx).registry_url)
+    try:
+        removed = registry.ledger().purge(cut)
+        result = registry.ledger().verify()
+    finally:
+        registry.close()
+    click.echo(f"removed {removed} ledger rows before {cut.isoformat(timespec='seconds')}; "
+               f"{result.rows} rows remain, chain {'ok' if result.ok else 'BROKEN'}")
+    if not result.ok:
+        sys.exit(1)
+
+
+@main.group()
+def admin() -> None:
+    """Accounts of the admin portal (/admin/)."""
+
+
+def _admins(ctx: click.Context, action: Callable[[Admins], str]) -> None:
+    registry = Registry(_settings(ctx).registry_url)
+    try:
+        click.echo(action(Admins(registry)))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    except RegistryUnavailable as exc:
+        raise ConfigError(f"{exc}; run `broker init` first (it also upgrades the schema)") from exc
+    finally:
+        registry.close()
+
+
+def _password() -> str:
+    return os.environ.get("BROKER_ADMIN_PASSWORD") or str(
+        click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@admin.command("add")
+@click.argument("email")
+@click.option("--school", "schools", multiple=True, help="A school to manage (repeatable).")
+@click.option("--operator", is_flag=True, help="The federation operator: everything.")
+@click.option("--supplier", default=None, help="The supplier to manage.")
+@click.pass_context
+@friendly
+def admin_add(ctx: click.Context, email: str, schools: tuple[str, ...], operator: bool,
+              supplier: str | None) -> None:
+    """Create an admin; the password is read from BROKER_ADMIN_PASSWORD or asked twice."""
+    if [bool(schools), operator, supplier is not None].count(True) != 1:
+        raise click.UsageError("give --school ID (one or more), --operator or --supplier ID")
+    role = "school" if schools else "operator" if operator else "supplier"
+    password = _password()
+    _admins(ctx, lambda admins: "admin added: " + admins.add(
+        email, password, role, schools=schools, supplier_id=supplier).email + f" ({role})")
+
+
+@admin.command("password")
+@click.argument("email")
+@click.option("--clear-totp", is_flag=True, help="Also remove the second factor (lost phone).")
+@click.pass_context
+@friendly
+def admin_password(ctx: click.Context, email: str, clear_totp: bool) -> None:
+    """Set a new password (BROKER_ADMIN_PASSWORD or asked twice); ends the admin's sessions."""
+    password = _password()
+
+    def reset(admins: Admins) -> str:
+        account = admins.set_password(email, password)
+        if clear_totp:
+            admins.set_totp(account.id, None)
+        return f"password set for {account.email}; their sessions have ended"
+
+    _admins(ctx, reset)
 
 
 main.add_command(keys_group)

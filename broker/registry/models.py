@@ -152,3 +152,7 @@ class LedgerCheckpointRow(Base):
     """The last purged row (0: nothing purged); the chain resumes after it."""
     base_hash: Mapped[str] = mapped_column(String(64))
     purged_at: Mapped[datetime | None]
+
+
+# The admin portal's tables live in their own module; importing it registers them on Base.
+from broker.registry import models_admin as _models_admin  # noqa: E402, F401

@@ -1,0 +1,20 @@
+"""The admin portal: school admins release attributes per supplier (with a live preview),
+suspend suppliers and read the release ledger; supplier admins say what they ask for and why;
+the federation operator registers schools and suppliers and watches health and key expiry.
+
+    init_app(app)    called by app.create_app: flask-login and the `admin` blueprint
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from broker.admin import auth, ledger, operator, school, supplier  # noqa: F401  (routes)
+    from broker.admin.base import bp
+    from broker.registry.admins import Admins
+
+    app.extensions["loper_admins"] = Admins(app.extensions["loper"].registry)
+    auth.login_manager.init_app(app)
+    app.register_blueprint(bp)

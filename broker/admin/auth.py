@@ -1,0 +1,219 @@
+"""Signing in and out of the admin portal (flask-login), and the optional TOTP second factor.
+
+A flask-login session names a server-side admin session in the state store, not the admin
+itself: logging out ends it everywhere, a password reset (a new epoch) ends all of them, and
+it expires after SESSION_TTL whatever the cookie says.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, request, session, url_for
+from flask_login import LoginManager, UserMixin, login_user, logout_user
+from flask_login import current_user as _current_user
+from werkzeug.wrappers import Response
+
+from broker.admin import security
+from broker.admin.base import admins, bp, current_admin, login_required, page, signed_in, tr
+from broker.registry.admins import Admin, normalise_email
+from broker.web.current import broker
+
+log = logging.getLogger("loper.admin")
+SESSION_KIND, SESSION_TTL = "admin-session", 8 * 3600
+PENDING_TOTP_KIND, PENDING_TOTP_TTL = "admin-totp-pending", 10 * 60
+SECOND_FACTOR_TTL = 5 * 60
+login_manager = LoginManager()
+
+
+class AdminUser(UserMixin):  # type: ignore[misc]  # flask_login has no type hints
+    def __init__(self, admin: Admin, session_id: str) -> None:
+        self.admin = admin
+        self.session_id = session_id
+
+    def get_id(self) -> str:
+        return self.session_id
+
+
+def _load(session_id: str) -> AdminUser | None:
+    data = broker().store.get_token(SESSION_KIND, session_id)
+    if data is None:
+        return None
+    doc = json.loads(data)
+    admin = admins().get(int(doc["admin"]))
+    if admin is None or admin.epoch != doc["epoch"]:
+        return None
+    return AdminUser(admin, session_id)
+
+
+def _unauthorized() -> Response:
+    wanted = request.full_path if request.method == "GET" else None
+    return redirect(url_for("admin.login", next=wanted))
+
+
+login_manager.user_loader(_load)
+login_manager.unauthorized_handler(_unauthorized)
+
+
+@bp.before_request
+def _protect_posts() -> None:
+    if request.method == "POST":
+        security.check_post()
+
+
+@bp.context_processor
+def _globals() -> dict[str, Any]:
+    return {"csrf_token": security.csrf_token, "csrf_field": security.CSRF_FIELD,
+            "pretty_json": _pretty_json}
+
+
+def _pretty_json(value: object) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def _safe_next(value: str | None) -> str | None:
+    """Only a path inside the admin portal: never another site (no open redirect)."""
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/admin/") or "\\" in value:
+        return None
+    return value.rstrip("?")
+
+
+def home_url(admin: Admin) -> str:
+    if admin.is_operator:
+        return url_for("admin.operator")
+    if admin.role == "supplier" and admin.supplier_id:
+        return url_for("admin.supplier_requests", supplier_id=admin.supplier_id)
+    if len(admin.schools) == 1:
+        return url_for("admin.school", school_id=next(iter(admin.schools)))
+    return url_for("admin.schools")
+
+
+def _sign_in(admin: Admin, next_url: str | None) -> Response:
+    security.new_session()
+    session_id = secrets.token_urlsafe(32)
+    broker().store.put_token(SESSION_KIND, session_id,
+                             json.dumps({"admin": admin.id, "epoch": admin.epoch}).encode(),
+                             SESSION_TTL)
+    login_user(AdminUser(admin, session_id))
+    log.info("admin signed in", extra={"admin": admin.id, "role": admin.role})
+    return redirect(_safe_next(next_url) or home_url(admin))
+
+
+@bp.get("/")
+@login_required
+def index() -> Response:
+    return redirect(home_url(current_admin()))
+
+
+@bp.get("/login")
+def login() -> Response:
+    me = signed_in()
+    if me is not None:
+        return redirect(home_url(me))
+    return page("admin/login.html", next=_safe_next(request.args.get("next")))
+
+
+@bp.post("/login")
+def login_post() -> Response:
+    email = normalise_email(request.form.get("email", ""))[:254]
+    password = request.form.get("password", "")
+    next_url = _safe_next(request.form.get("next"))
+    security.refuse_if_throttled(email)
+    admin = admins().check_password(email, password) if email and password else None
+    if admin is None:
+        security.count_failure(email)
+        log.warning("admin sign-in failed", extra={"address": request.remote_addr})
+        t = tr()
+        return page("admin/login.html", 400, error=t["login_failed"], email=email,
+                    next=next_url)
+    if admin.totp_enabled:
+        security.new_session()
+        session["admin_2fa"] = {"id": admin.id, "epoch": admin.epoch, "at": int(time.time()),
+                                "email": email, "next": next_url}
+        return redirect(url_for("admin.login_code"))
+    return _sign_in(admin, next_url)
+
+
+def _pending_second_factor() -> dict[str, Any] | None:
+    pending = session.get("admin_2fa")
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > SECOND_FACTOR_TTL:
+        return None
+    return pending
+
+
+@bp.get("/login/code")
+def login_code() -> Response:
+    if _pending_second_factor() is None:
+        return redirect(url_for("admin.login"))
+    return page("admin/login_code.html")
+
+
+@bp.post("/login/code")
+def login_code_post() -> Response:
+    pending = _pending_second_factor()
+    if pending is None:
+        return redirect(url_for("admin.login"))
+    security.refuse_if_throttled(str(pending["email"]))
+    admin = admins().get(int(pending["id"]))
+    secret = admins().totp_secret(admin.id) if admin else None
+    if admin is None or secret is None or admin.epoch != pending["epoch"] or not (
+            security.totp_ok(admin.id, secret, request.form.get("code", ""))):
+        security.count_failure(str(pending["email"]))
+        return page("admin/login_code.html", 400, error=tr()["code_wrong"])
+    return _sign_in(admin, pending.get("next"))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    user = _current_user
+    if user is not None and user.is_authenticated:
+        broker().store.delete_token(SESSION_KIND, user.session_id)
+    logout_user()
+    security.new_session()
+    flash(tr()["logged_out"])
+    return redirect(url_for("admin.login"))
+
+
+# -- The admin's own account: the TOTP second factor ---------------------------------------------
+
+@bp.get("/account")
+@login_required
+def account() -> Response:
+    pending = broker().store.get_token(PENDING_TOTP_KIND, str(current_admin().id))
+    return page("admin/account.html", enrolling=pending is not None)
+
+
+@bp.post("/account/totp")
+@login_required
+def account_totp() -> Response:
+    admin, store, t = current_admin(), broker().store, tr()
+    action, code = request.form.get("action"), request.form.get("code", "")
+    key = str(admin.id)
+    if action == "start":
+        secret = security.new_totp_secret()
+        store.put_token(PENDING_TOTP_KIND, key, secret.encode(), PENDING_TOTP_TTL)
+        return page("admin/account.html", enrolling=True, secret=secret,
+                    uri=security.totp_uri(secret, admin.email))
+    if action == "confirm":
+        pending = store.get_token(PENDING_TOTP_KIND, key)
+        if pending is None or not security.totp_ok(admin.id, pending.decode(), code):
+            return page("admin/account.html", 400, enrolling=pending is not None,
+                        error=t["code_wrong"])
+        admins().set_totp(admin.id, pending.decode())
+        store.delete_token(PENDING_TOTP_KIND, key)
+        flash(t["totp_enabled"])
+    elif action == "disable":
+        current = admins().totp_secret(admin.id)
+        if current is None or not security.totp_ok(admin.id, current, code):
+            return page("admin/account.html", 400, enrolling=False, error=t["code_wrong"])
+        admins().set_totp(admin.id, None)
+        flash(t["totp_disabled"])
+    return redirect(url_for("admin.account"))

@@ -1,0 +1,101 @@
+"""Fetching a metadata URL typed into the admin portal, safe against SSRF.
+
+The host is resolved once; every address it resolves to must be public (no loopback,
+private, link-local, shared, multicast or reserved address) unless the operator allows it,
+and the connection goes to the address that was checked (no second lookup that DNS
+rebinding could answer differently). Redirects are not followed; the body is capped.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+import certifi  # requests' own CA bundle (requests depends on certifi and urllib3)
+import urllib3
+from urllib3.exceptions import HTTPError
+
+from broker.registry.checks import url_problem
+from broker.registry.metadata import MetadataError, ca_bundle
+
+MAX_BYTES = 1024 * 1024
+TIMEOUT = 10.0
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def blocked(ip: IPAddress) -> str | None:
+    """What kind of non-public address `ip` is; None for a public one."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    for test, kind in (("is_unspecified", "unspecified"), ("is_loopback", "loopback"),
+                       ("is_link_local", "link-local"),
+                       ("is_private", "private"), ("is_multicast", "multicast"),
+                       ("is_reserved", "reserved")):
+        if getattr(ip, test):
+            return kind
+    return None if ip.is_global else "non-public"
+
+
+def resolve(host: str, port: int, allow_private: bool) -> str:
+    """The address to connect to; MetadataError if any address of `host` is not allowed."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise MetadataError(f'the host "{host}" cannot be found') from exc
+    addresses = list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
+    if not addresses:
+        raise MetadataError(f'the host "{host}" has no address')
+    for address in addresses:
+        kind = blocked(ipaddress.ip_address(address))
+        if kind and not allow_private:
+            raise MetadataError(
+                f'"{host}" is a {kind} address ({address}); Loper fetches metadata only from '
+                "public addresses. Upload the file instead, or (operator) allow private "
+                "addresses for this registration")
+    return addresses[0]
+
+
+def _pool(scheme: str, address: str, port: int, host: str) -> urllib3.HTTPConnectionPool:
+    timeout = urllib3.Timeout(total=TIMEOUT)
+    if scheme == "http":
+        return urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False)
+    bundle = ca_bundle()
+    return urllib3.HTTPSConnectionPool(
+        address, port, timeout=timeout, retries=False, cert_reqs="CERT_REQUIRED",
+        ca_certs=bundle if isinstance(bundle, str) else certifi.where(),
+        server_hostname=host, assert_hostname=host)
+
+
+def fetch(url: str, *, allow_private: bool = False) -> bytes:
+    """GET `url` (https; http only on loopback, and only when private addresses are allowed)."""
+    wrong = url_problem(url)
+    if wrong:
+        raise MetadataError(wrong)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    address = resolve(host, port, allow_private)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    pool = _pool(parts.scheme, address, port, host)
+    try:
+        response = pool.urlopen("GET", target, redirect=False, preload_content=False,
+                                headers={"Host": parts.netloc.rsplit("@", 1)[-1],
+                                         "Accept": "application/samlmetadata+xml, "
+                                                   "application/xml, text/xml"})
+        try:
+            if response.status != 200:
+                raise MetadataError(f"{url} answered HTTP {response.status}; expected 200 "
+                                    "with the metadata (redirects are not followed)")
+            body = bytearray()
+            for chunk in response.stream(64 * 1024):
+                body += chunk
+                if len(body) > MAX_BYTES:
+                    raise MetadataError(f"{url} is larger than {MAX_BYTES // 1024} KB")
+            return bytes(body)
+        finally:
+            response.release_conn()
+    except HTTPError as exc:
+        raise MetadataError(f"cannot fetch {url}: {exc}") from exc
+    finally:
+        pool.close()

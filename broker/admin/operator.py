@@ -1,0 +1,133 @@
+"""The federation operator's pages: health, key expiry, and registering schools and suppliers."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography import x509
+from flask import flash, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from broker.admin import fetch, register
+from broker.admin.base import admins, bp, login_required, operator_only, page, tr
+from broker.keys import saml_signing
+from broker.registry import RegistryUnavailable
+from broker.store import StoreUnavailable
+from broker.web.current import broker
+
+log = logging.getLogger("loper.admin")
+WARN_DAYS = 60
+
+
+@dataclass(frozen=True)
+class KeyExpiry:
+    name: str
+    not_after: datetime | None
+    problem: str | None = None
+
+    @property
+    def days_left(self) -> int | None:
+        if self.not_after is None:
+            return None
+        return (self.not_after - datetime.now(UTC)).days
+
+    @property
+    def warn(self) -> bool:
+        return self.problem is not None or (self.days_left or 0) < WARN_DAYS
+
+
+def key_expiry() -> list[KeyExpiry]:
+    """The SAML signing certificates of this instance: current, and staged ones if present."""
+    found: list[KeyExpiry] = []
+    seen: set[Path] = set()
+    for which in ("current", "next", "previous"):
+        cert = saml_signing(broker().settings.keys_dir, which).cert
+        if cert in seen or (which != "current" and not cert.exists()):
+            continue
+        seen.add(cert)
+        try:
+            not_after = x509.load_pem_x509_certificate(cert.read_bytes()).not_valid_after_utc
+        except (OSError, ValueError) as exc:
+            found.append(KeyExpiry(cert.name, None, f"cannot be read: {exc}"))
+            continue
+        found.append(KeyExpiry(cert.name, not_after))
+    return found
+
+
+def health() -> dict[str, dict[str, object]]:
+    report: dict[str, dict[str, object]] = {}
+    for name, check, failure in (("store", broker().store.check, StoreUnavailable),
+                                 ("registry", broker().registry.check, RegistryUnavailable)):
+        try:
+            report[name] = check()
+        except failure as exc:
+            report[name] = {"ok": False, "error": type(exc).__name__}
+    return report
+
+
+@bp.get("/operator")
+@login_required
+def operator() -> Response:
+    operator_only()
+    registry = broker().registry
+    return page("admin/operator.html", health=health(), keys=key_expiry(),
+                schools=registry.schools(), suppliers=registry.suppliers(),
+                accounts=admins().all(), warn_days=WARN_DAYS)
+
+
+@bp.post("/operator/ledger/verify")
+@login_required
+def verify_ledger() -> Response:
+    operator_only()
+    result = broker().registry.ledger().verify()
+    flash(tr()["ledger_ok"].format(rows=result.rows) if result.ok
+          else tr()["ledger_broken"].format(problem=result.problem))
+    return redirect(url_for("admin.operator"))
+
+
+def _upload() -> bytes | None:
+    file = request.files.get("metadata_file")
+    if file is None or not file.filename:
+        return None
+    data: bytes = file.read(fetch.MAX_BYTES + 1)
+    return data
+
+
+@bp.route("/operator/suppliers/new", methods=["GET", "POST"])
+@login_required
+def new_supplier() -> Response:
+    admin = operator_only()
+    if request.method == "GET":
+        return page("admin/new_supplier.html", form={})
+    b = broker()
+    outcome = register.register_supplier(b.registry, request.form, _upload(),
+                                         b.pseudonym_keys.current)
+    if outcome.problems:
+        return page("admin/new_supplier.html", 400, form=request.form,
+                    problems=outcome.problems)
+    log.info("supplier registered", extra={"admin": admin.id,
+                                           "supplier": request.form.get("id")})
+    if outcome.secret is not None:
+        return page("admin/registered.html", supplier=outcome.record, secret=outcome.secret)
+    flash(tr()["registered"])
+    return redirect(url_for("admin.operator"))
+
+
+@bp.route("/operator/schools/new", methods=["GET", "POST"])
+@login_required
+def new_school() -> Response:
+    admin = operator_only()
+    if request.method == "GET":
+        return page("admin/new_school.html", form={})
+    b = broker()
+    outcome = register.register_school(b.registry, request.form, _upload(),
+                                       b.pseudonym_keys.current)
+    if outcome.problems:
+        return page("admin/new_school.html", 400, form=request.form,
+                    problems=outcome.problems)
+    log.info("school registered", extra={"admin": admin.id, "school": request.form.get("id")})
+    flash(tr()["registered"])
+    return redirect(url_for("admin.operator"))

@@ -1,0 +1,91 @@
+"""The school admin's release form: one choice per attribute, turned into a proposed Policy.
+
+No Flask here. Only the attributes shown on the form are read from it (what the supplier asks
+for, and what is released to it today); any other field is ignored, so posting `school_id`,
+`suspended_reason` or an attribute nobody asked for changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from broker import attributes
+from broker.records import Policy, Supplier
+
+ROLES = ("student", "employee")
+"""eduPersonAffiliation values the form offers: a pupil and a teacher."""
+BOTH = "student+employee"
+CHOICES = ("none", "all", *ROLES)
+FIELD_PREFIX = "release-"
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    why: str | None
+    """The supplier's reason; None when it does not (or no longer) ask for it."""
+    choice: str
+    sensitive: bool
+
+
+def released_to(policy: Policy | None, name: str) -> str:
+    """The form's choice that shows how `policy` releases attribute `name`."""
+    if policy is None:
+        return "none"
+    if name in policy.attributes:
+        return "all"
+    roles = {role for role in ROLES if name in policy.by_role.get(role, frozenset())}
+    if roles == set(ROLES):
+        return BOTH
+    return roles.pop() if roles else "none"
+
+
+def rows(supplier: Supplier, policy: Policy | None) -> list[Row]:
+    """What the form shows: the requested attributes in the supplier's order, then any
+    attribute released without being asked for (so the admin can withdraw it)."""
+    asked = {r.attribute: r.why for r in supplier.requests}
+    released = set(policy.attributes).union(*policy.by_role.values()) if policy else set()
+    names = list(asked) + [a.name for a in attributes.VOCABULARY
+                           if a.name in released and a.name not in asked]
+    return [Row(name, asked.get(name), released_to(policy, name),
+                attributes.is_sensitive(name)) for name in names if name in attributes.NAMES]
+
+
+def choices_from(form: Mapping[str, str], shown: list[Row]) -> dict[str, str]:
+    """The choice per shown attribute; a missing or unknown value keeps what is released now."""
+    picked: dict[str, str] = {}
+    for row in shown:
+        value = form.get(FIELD_PREFIX + row.name, row.choice)
+        allowed = CHOICES + ((BOTH,) if row.choice == BOTH else ())
+        picked[row.name] = value if value in allowed else row.choice
+    return picked
+
+
+def proposed_policy(school_id: str, supplier_id: str, current: Policy | None,
+                    choices: Mapping[str, str]) -> Policy:
+    """`current` with the choices applied; suspension, expiry and other roles kept as they are."""
+    names = set(current.attributes) if current else set()
+    by_role = {role: set(extra) for role, extra in (current.by_role.items() if current else ())}
+    for name, choice in choices.items():
+        names.discard(name)
+        for role in ROLES:
+            by_role.get(role, set()).discard(name)
+        if choice == "all":
+            names.add(name)
+        for role in ROLES:
+            if choice in (role, BOTH):
+                by_role.setdefault(role, set()).add(name)
+    return Policy(school_id=school_id, supplier_id=supplier_id, attributes=frozenset(names),
+                  by_role={role: frozenset(extra) for role, extra in sorted(by_role.items())
+                           if extra},
+                  suspended_reason=current.suspended_reason if current else None,
+                  valid_until=current.valid_until if current else None)
+
+
+def same_release(a: Policy | None, b: Policy) -> bool:
+    def shape(p: Policy | None) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+        if p is None:
+            return frozenset(), {}
+        return p.attributes, {r: v for r, v in p.by_role.items() if v}
+    return shape(a) == shape(b)

@@ -1,0 +1,194 @@
+"""Admin accounts of the admin portal, and the few registry writes only the portal makes.
+
+Roles: the federation operator (everything), a school admin (one or more schools and nothing
+else), a supplier admin (their own supplier's registration). Passwords are hashed with
+argon2id (argon2-cffi); a check against an unknown e-mail address costs the same as one
+against a known address, so timing does not tell which accounts exist.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broker import attributes
+from broker.records import AttributeRequest
+from broker.registry.db import Database
+from broker.registry.models import SchoolRow, SupplierRow
+from broker.registry.models_admin import AdminRow, AdminSchoolRow
+from broker.registry.registry import Registry
+
+ROLES = ("operator", "school", "supplier")
+MIN_PASSWORD = 12
+MAX_PASSWORD = 1024
+MAX_WHY = 300
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,63}$")
+
+hasher = PasswordHasher()
+"""argon2id with argon2-cffi's defaults (RFC 9106, low-memory profile); tests may swap it."""
+
+
+@dataclass(frozen=True)
+class Admin:
+    id: int
+    email: str
+    role: str
+    schools: frozenset[str]
+    """The schools a school admin manages (empty for other roles)."""
+    supplier_id: str | None
+    totp_enabled: bool
+    epoch: int
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == "operator"
+
+    def can_manage_school(self, school_id: str) -> bool:
+        return self.is_operator or (self.role == "school" and school_id in self.schools)
+
+    def can_manage_supplier(self, supplier_id: str) -> bool:
+        return self.is_operator or (self.role == "supplier" and supplier_id == self.supplier_id)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def password_problem(password: str) -> str | None:
+    if len(password) < MIN_PASSWORD:
+        return f"the password is shorter than {MIN_PASSWORD} characters"
+    if len(password) > MAX_PASSWORD:
+        return f"the password is longer than {MAX_PASSWORD} characters"
+    return None
+
+
+def _record(session: Session, row: AdminRow) -> Admin:
+    schools = session.scalars(select(AdminSchoolRow.school_id)
+                              .where(AdminSchoolRow.admin_id == row.id))
+    return Admin(id=row.id, email=row.email, role=row.role, schools=frozenset(schools),
+                 supplier_id=row.supplier_id, totp_enabled=row.totp_secret is not None,
+                 epoch=row.epoch)
+
+
+class Admins:
+    """Admin accounts on the registry's database."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._db: Database = registry._db  # one engine and pool for the whole registry
+        self._dummy: str | None = None
+
+    def add(self, email: str, password: str, role: str, *, schools: Iterable[str] = (),
+            supplier_id: str | None = None) -> Admin:
+        """Create an account; ValueError says what is wrong (unknown school, taken e-mail...)."""
+        email = normalise_email(email)
+        schools = sorted(set(schools))
+        if not _EMAIL.match(email):
+            raise ValueError(f'"{email}" is not an e-mail address')
+        if role not in ROLES:
+            raise ValueError(f'unknown role "{role}"; expected one of {", ".join(ROLES)}')
+        if (role == "school") != bool(schools) or (role == "supplier") != bool(supplier_id):
+            raise ValueError("a school admin needs one or more schools, a supplier admin one "
+                             "supplier, an operator neither")
+        wrong = password_problem(password)
+        if wrong:
+            raise ValueError(wrong)
+        with self._db.write() as session:
+            if session.scalar(select(AdminRow.id).where(AdminRow.email == email)) is not None:
+                raise ValueError(f'an admin with e-mail "{email}" already exists')
+            for school_id in schools:
+                if session.get(SchoolRow, school_id) is None:
+                    raise ValueError(f'unknown school "{school_id}"')
+            if supplier_id is not None and session.get(SupplierRow, supplier_id) is None:
+                raise ValueError(f'unknown supplier "{supplier_id}"')
+            row = AdminRow(email=email, password_hash=hasher.hash(password), role=role,
+                           supplier_id=supplier_id, totp_secret=None, epoch=1,
+                           created_at=datetime.now(UTC))
+            session.add(row)
+            session.flush()
+            session.add_all(AdminSchoolRow(admin_id=row.id, school_id=s) for s in schools)
+            session.flush()
+            return _record(session, row)
+
+    def get(self, admin_id: int) -> Admin | None:
+        with self._db.read() as session:
+            row = session.get(AdminRow, admin_id)
+            return _record(session, row) if row else None
+
+    def by_email(self, email: str) -> Admin | None:
+        with self._db.read() as session:
+            row = session.scalar(select(AdminRow).where(AdminRow.email == normalise_email(email)))
+            return _record(session, row) if row else None
+
+    def all(self) -> list[Admin]:
+        with self._db.read() as session:
+            rows = session.scalars(select(AdminRow).order_by(AdminRow.email))
+            return [_record(session, row) for row in rows]
+
+    def check_password(self, email: str, password: str) -> Admin | None:
+        """The account if the password is right; None otherwise (same cost either way)."""
+        with self._db.read() as session:
+            row = session.scalar(select(AdminRow).where(AdminRow.email == normalise_email(email)))
+            admin = _record(session, row) if row else None
+            stored = row.password_hash if row else None
+        try:
+            hasher.verify(stored or self._dummy_hash(), password[:MAX_PASSWORD])
+        except (VerificationError, InvalidHashError):
+            return None
+        if admin is None or stored is None:
+            return None
+        if hasher.check_needs_rehash(stored):
+            self._set(admin.id, password_hash=hasher.hash(password))
+        return admin
+
+    def _dummy_hash(self) -> str:
+        if self._dummy is None:
+            self._dummy = hasher.hash("no such admin, no such password")
+        return self._dummy
+
+    def set_password(self, email: str, password: str) -> Admin:
+        """A new password; every session of the account ends (its epoch goes up)."""
+        wrong = password_problem(password)
+        if wrong:
+            raise ValueError(wrong)
+        admin = self.by_email(email)
+        if admin is None:
+            raise ValueError(f'no admin with e-mail "{normalise_email(email)}"')
+        self._set(admin.id, password_hash=hasher.hash(password), epoch=admin.epoch + 1)
+        return admin
+
+    def totp_secret(self, admin_id: int) -> str | None:
+        with self._db.read() as session:
+            row = session.get(AdminRow, admin_id)
+            return row.totp_secret if row else None
+
+    def set_totp(self, admin_id: int, secret: str | None) -> None:
+        self._set(admin_id, totp_secret=secret)
+
+    def _set(self, admin_id: int, **values: object) -> None:
+        with self._db.write() as session:
+            row = session.get(AdminRow, admin_id)
+            if row is None:
+                raise ValueError(f"no admin with id {admin_id}")
+            for key, value in values.items():
+                setattr(row, key, value)
+
+    # The supplier admin's one write: what the supplier asks for, and why.
+
+    def set_requests(self, supplier_id: str, requests: Sequence[AttributeRequest]) -> None:
+        unknown = {r.attribute for r in requests} - attributes.NAMES
+        if unknown:
+            raise ValueError("unknown attributes: " + ", ".join(sorted(unknown)))
+        if any(not r.why.strip() or len(r.why) > MAX_WHY for r in requests):
+            raise ValueError(f"every request needs a reason of 1 to {MAX_WHY} characters")
+        with self._db.write() as session:
+            row = session.get(SupplierRow, supplier_id)
+            if row is None:
+                raise ValueError(f'unknown supplier "{supplier_id}"')
+            row.requests = [{"attribute": r.attribute, "why": r.why.strip()} for r in requests]

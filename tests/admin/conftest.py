@@ -1,0 +1,220 @@
+"""The admin portal on a temporary instance: two schools, two suppliers, four admins.
+
+School A (regenboog, SAML) and school B (lyceum, OIDC) each have their own admin; the supplier
+admin manages rekenwonders (SAML); the operator manages everything. `Portal` is a small helper
+around Flask's test client that logs in and posts forms with their CSRF token, as a browser
+would.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from app import create_app
+from broker.context import Broker
+from broker.instance import initialise
+from broker.registry import Registry, load_federation
+from broker.registry import admins as admin_accounts
+from broker.registry.admins import Admins
+from broker.settings import load_settings
+from tests.registry.conftest import write_federation
+
+PASSWORD = "correct horse battery staple"
+SCHOOL_A, SCHOOL_B = "regenboog", "lyceum"
+ADMIN_A, ADMIN_B = "ict@regenboog.example", "ict@lyceum.example"
+OPERATOR, SUPPLIER_ADMIN = "operator@loper.example", "dev@rekenwonders.example"
+SAML_SUPPLIER, OIDC_SUPPLIER = "rekenwonders", "taalapp"
+
+FEDERATION = """\
+[[schools]]
+id = "regenboog"
+name = "OBS De Regenboog"
+protocol = "saml"
+place = "Utrecht"
+metadata = "regenboog-idp.xml"
+
+[[schools]]
+id = "lyceum"
+name = "Het Lyceum"
+protocol = "oidc"
+issuer = "https://login.lyceum.example"
+client_id = "loper"
+client_secret = "s3cret"
+
+[[suppliers]]
+id = "rekenwonders"
+name = "Rekenwonders"
+protocol = "saml"
+url = "https://rekenwonders.example"
+metadata = "rekenwonders-sp.xml"
+requests = [
+  { attribute = "given_name", why = "greets the pupil by name" },
+  { attribute = "role", why = "shows pupils and teachers different screens" },
+  { attribute = "groups", why = "groups pupils by class for their teacher" },
+  { attribute = "email", why = "sends the teacher a weekly report" },
+]
+
+[[suppliers]]
+id = "taalapp"
+name = "Taalapp"
+protocol = "oidc"
+client_id = "taalapp"
+client_secret = "taal-secret"
+redirect_uris = ["https://taalapp.example/callback"]
+requests = [ { attribute = "given_name", why = "greets the pupil" } ]
+
+[[releases]]
+school = "regenboog"
+supplier = "rekenwonders"
+attributes = ["role"]
+
+[[releases]]
+school = "lyceum"
+supplier = "rekenwonders"
+attributes = ["given_name", "groups"]
+"""
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("BROKER_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id still, with small costs: the suite hashes and verifies hundreds of times."""
+    monkeypatch.setattr(admin_accounts, "hasher",
+                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture(scope="session")
+def template_instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An initialised instance with the federation imported, copied for each test."""
+    folder = tmp_path_factory.mktemp("admin-template")
+    settings = load_settings({"instance": folder / "instance"})
+    for _ in initialise(settings):
+        pass
+    registry = Registry(settings.registry_url)
+    try:
+        registry.import_federation(load_federation(write_federation(folder, FEDERATION)),
+                                   key_version=1)
+    finally:
+        registry.close()
+    return folder / "instance"
+
+
+def make_app(template: Path, folder: Path, **settings: object) -> Flask:
+    instance = folder / "instance"
+    shutil.copytree(template, instance)
+    app = create_app({"instance": instance, **settings})
+    app.config["TESTING"] = True
+    accounts: Admins = app.extensions["loper_admins"]
+    accounts.add(ADMIN_A, PASSWORD, "school", schools=[SCHOOL_A])
+    accounts.add(ADMIN_B, PASSWORD, "school", schools=[SCHOOL_B])
+    accounts.add(OPERATOR, PASSWORD, "operator")
+    accounts.add(SUPPLIER_ADMIN, PASSWORD, "supplier", supplier_id=SAML_SUPPLIER)
+    return app
+
+
+@pytest.fixture
+def app(template_instance: Path, tmp_path: Path) -> Iterator[Flask]:
+    application = make_app(template_instance, tmp_path)
+    yield application
+    application.extensions["loper"].registry.close()
+    application.extensions["loper"].store.close()
+
+
+@pytest.fixture
+def broker(app: Flask) -> Broker:
+    found: Broker = app.extensions["loper"]
+    return found
+
+
+@pytest.fixture
+def registry(broker: Broker) -> Registry:
+    return broker.registry
+
+
+@pytest.fixture
+def accounts(app: Flask) -> Admins:
+    found: Admins = app.extensions["loper_admins"]
+    return found
+
+
+class Portal:
+    """One browser on the admin portal: cookies, and the CSRF token of the last page."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+        self.token = ""
+
+    def get(self, url: str, **kwargs: object) -> TestResponse:
+        response = self.client.get(url, **kwargs)  # type: ignore[arg-type]
+        found = _CSRF.search(response.get_data(as_text=True))
+        if found:
+            self.token = found.group(1)
+        return response
+
+    def post(self, url: str, data: dict[str, object] | None = None, *, csrf: bool = True,
+             **kwargs: object) -> TestResponse:
+        if not self.token:
+            self.get("/admin/login")
+        form = {"csrf_token": self.token, **(data or {})} if csrf else dict(data or {})
+        response = self.client.post(url, data=form, **kwargs)  # type: ignore[arg-type]
+        found = _CSRF.search(response.get_data(as_text=True))
+        if found:
+            self.token = found.group(1)
+        return response
+
+    def login(self, email: str, password: str = PASSWORD, **kwargs: object) -> TestResponse:
+        self.get("/admin/login")
+        response = self.post("/admin/login", {"email": email, "password": password}, **kwargs)
+        if response.status_code == 302:
+            self.get(response.location)
+        return response
+
+
+@pytest.fixture
+def portal(app: Flask) -> Portal:
+    return Portal(app.test_client())
+
+
+def as_admin(app: Flask, email: str) -> Portal:
+    portal = Portal(app.test_client())
+    response = portal.login(email)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return portal
+
+
+@pytest.fixture
+def school_a(app: Flask) -> Portal:
+    return as_admin(app, ADMIN_A)
+
+
+@pytest.fixture
+def school_b(app: Flask) -> Portal:
+    return as_admin(app, ADMIN_B)
+
+
+@pytest.fixture
+def operator(app: Flask) -> Portal:
+    return as_admin(app, OPERATOR)
+
+
+@pytest.fixture
+def supplier_admin(app: Flask) -> Portal:
+    return as_admin(app, SUPPLIER_ADMIN)

@@ -1,0 +1,268 @@
+"""The operator registers schools and suppliers and watches health; a supplier admin edits
+what their supplier asks for. Bad metadata and SSRF-prone URLs are refused with a reason."""
+
+from __future__ import annotations
+
+import html
+import io
+import ipaddress
+from pathlib import Path
+
+import pytest
+
+from broker.admin import fetch
+from broker.context import Broker
+from broker.keys import ensure_saml_keypair
+from broker.registry import Registry
+from tests.admin.conftest import SAML_SUPPLIER, SCHOOL_A, Portal
+from tests.registry.helpers import snapshot
+from tests.registry.metadata_xml import idp_metadata, sp_metadata
+from tests.registry.test_metadata_url import BODIES, https_server  # noqa: F401  (a fixture)
+
+NEW_SUPPLIER = "/admin/operator/suppliers/new"
+NEW_SCHOOL = "/admin/operator/schools/new"
+SP = "https://woordjes.example/sp"
+
+
+def text(response: object) -> str:
+    return html.unescape(response.get_data(as_text=True))  # type: ignore[attr-defined]
+
+
+def upload(content: bytes, name: str = "metadata.xml") -> tuple[io.BytesIO, str]:
+    return io.BytesIO(content), name
+
+
+def saml_form(**extra: object) -> dict[str, object]:
+    return {"id": "woordjes", "name": "Woordjes", "protocol": "saml",
+            "url": "https://woordjes.example", **extra}
+
+
+def test_the_operator_page_shows_health_and_key_expiry(operator: Portal) -> None:
+    page = text(operator.get("/admin/operator"))
+    assert page.count(">OK<") == 2
+    assert "saml-signing.crt" in page
+    assert "nog 36" in page or "36" in page.split("saml-signing.crt", 1)[1][:400]
+    for name in ("OBS De Regenboog", "Het Lyceum", "Rekenwonders", "Taalapp"):
+        assert name in page
+
+
+def test_staged_and_unreadable_certificates_show(operator: Portal, broker: Broker) -> None:
+    keys_dir = broker.settings.keys_dir
+    ensure_saml_keypair(keys_dir, "127.0.0.1", "next")
+    (keys_dir / "saml-signing.crt").write_text("not a certificate")
+    page = text(operator.get("/admin/operator"))
+    assert "saml-signing-next.crt" in page
+    assert "cannot be read" in page
+
+
+def test_verify_the_ledger_from_the_page(operator: Portal) -> None:
+    response = operator.post("/admin/operator/ledger/verify")
+    assert response.status_code == 302
+    page = text(operator.get(response.location))
+    assert "Logboek in orde" in page or "Ledger OK" in page
+
+
+def test_register_a_saml_supplier_by_upload(operator: Portal, registry: Registry) -> None:
+    response = operator.post(NEW_SUPPLIER, saml_form(
+        metadata_file=upload(sp_metadata(SP).encode())), content_type="multipart/form-data")
+    assert response.status_code == 302, text(response)[:2000]
+    supplier = registry.supplier("woordjes")
+    assert supplier is not None and supplier.saml is not None
+    assert supplier.saml.entity_id == SP and supplier.key_version == 1
+    assert supplier.sector == "woordjes" and supplier.url == "https://woordjes.example"
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"this is not XML at all", "not well-formed XML"),
+    (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "boom">]><x>&e;</x>', "DOCTYPE"),
+    (idp_metadata("https://idp.example").encode(), "has no SPSSODescriptor"),
+    (b"<md:EntitiesDescriptor xmlns:md='urn:oasis:names:tc:SAML:2.0:metadata'/>",
+     "not an EntityDescriptor"),
+    (b"\xff\xfe\x00<not utf-8>", "not UTF-8"),
+    (b"", "missing"),
+])
+def test_bad_metadata_uploads_are_refused_clearly(operator: Portal, registry: Registry,
+                                                  content: bytes, message: str) -> None:
+    before = snapshot(registry)
+    response = operator.post(NEW_SUPPLIER, saml_form(metadata_file=upload(content)),
+                             content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert message in text(response)
+    assert 'value="Woordjes"' in text(response), "the form keeps what was typed"
+    assert snapshot(registry) == before
+
+
+def test_a_huge_upload_is_refused(operator: Portal, registry: Registry) -> None:
+    before = snapshot(registry)
+    huge = b"<x>" + b" " * (1024 * 1024) + b"</x>"
+    boundary = "loper-test-boundary"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+             for name, value in {**saml_form(), "csrf_token": operator.token}.items()]
+    body = ("".join(parts) + f'--{boundary}\r\nContent-Disposition: form-data; '
+            'name="metadata_file"; filename="big.xml"\r\nContent-Type: text/xml\r\n\r\n'
+            ).encode() + huge + f"\r\n--{boundary}--\r\n".encode()
+    response = operator.client.post(  # a body as bytes: the test client keeps no temp file
+        NEW_SUPPLIER, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 413
+    assert "larger than 1024 KB" in text(response)
+    assert snapshot(registry) == before
+
+
+@pytest.mark.parametrize(("url", "kind"), [
+    ("https://127.0.0.1/metadata", "loopback"),
+    ("https://localhost/metadata", "loopback"),
+    ("https://[::1]/metadata", "loopback"),
+    ("https://[::ffff:127.0.0.1]/metadata", "loopback"),
+    ("https://10.20.30.40/metadata", "private"),
+    ("https://192.168.1.1/metadata", "private"),
+    ("https://169.254.169.254/latest/meta-data", "link-local"),
+    ("https://100.64.0.1/metadata", "non-public"),
+    ("https://0.0.0.0/metadata", "unspecified"),
+    ("http://example.org/metadata", "not an absolute https URL"),
+    ("file:///etc/passwd", "not an absolute https URL"),
+])
+def test_metadata_urls_to_internal_addresses_are_refused(operator: Portal, registry: Registry,
+                                                         url: str, kind: str) -> None:
+    before = snapshot(registry)
+    response = operator.post(NEW_SUPPLIER, saml_form(metadata_url=url))
+    assert response.status_code == 400
+    assert kind in text(response)
+    assert snapshot(registry) == before
+
+
+def test_a_metadata_url_the_operator_allows(operator: Portal, registry: Registry,
+                                            https_server: tuple[str, Path],  # noqa: F811
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    base, cert = https_server
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    monkeypatch.setitem(BODIES, "/sp.xml", sp_metadata(SP).encode())
+    refused = operator.post(NEW_SUPPLIER, saml_form(metadata_url=f"{base}/sp.xml"))
+    assert refused.status_code == 400 and "loopback" in text(refused)
+    allowed = operator.post(NEW_SUPPLIER, saml_form(metadata_url=f"{base}/sp.xml",
+                                                    allow_private="yes"))
+    assert allowed.status_code == 302, text(allowed)[:2000]
+    supplier = registry.supplier("woordjes")
+    assert supplier is not None and supplier.saml is not None and supplier.saml.entity_id == SP
+
+
+def test_a_huge_or_missing_document_at_a_url_is_refused(operator: Portal,
+                                                       https_server: tuple[str, Path],  # noqa: F811
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    base, cert = https_server
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    for path, message in (("/huge.xml", "larger than 1024 KB"), ("/nothing", "HTTP 404")):
+        response = operator.post(NEW_SUPPLIER, saml_form(metadata_url=base + path,
+                                                         allow_private="yes"))
+        assert response.status_code == 400 and message in text(response)
+
+
+@pytest.mark.parametrize(("address", "kind"), [
+    ("8.8.8.8", None), ("2001:4860:4860::8888", None), ("127.0.0.2", "loopback"),
+    ("172.16.5.4", "private"), ("fd00::1", "private"), ("fe80::1", "link-local"),
+    ("224.0.0.1", "multicast"), ("::ffff:10.0.0.1", "private"), ("192.0.2.1", "private"),
+])
+def test_blocked_addresses(address: str, kind: str | None) -> None:
+    assert fetch.blocked(ipaddress.ip_address(address)) == kind
+
+
+def test_register_an_oidc_supplier_shows_its_secret_once(operator: Portal,
+                                                         registry: Registry) -> None:
+    response = operator.post(NEW_SUPPLIER, {
+        "id": "rekenrace", "name": "Rekenrace", "protocol": "oidc",
+        "redirect_uris": "https://rekenrace.example/cb\r\nhttps://rekenrace.example/cb2"})
+    assert response.status_code == 200
+    page = text(response)
+    secret = page.split('id="client-secret">', 1)[1].split("<", 1)[0]
+    assert len(secret) >= 40
+    assert response.headers["Cache-Control"] == "no-store"
+    supplier = registry.supplier_by_client_id("rekenrace")
+    assert supplier is not None and supplier.oidc is not None
+    assert supplier.oidc.client_secret == secret
+    assert supplier.oidc.redirect_uris == ("https://rekenrace.example/cb",
+                                           "https://rekenrace.example/cb2")
+    assert secret not in text(operator.get("/admin/operator"))
+
+
+@pytest.mark.parametrize(("form", "message"), [
+    ({"id": SAML_SUPPLIER, "name": "Again", "protocol": "oidc",
+      "redirect_uris": "https://x.example/cb"}, "already registered"),
+    ({"id": "Bad Id!", "name": "X", "protocol": "oidc", "redirect_uris": "https://x.example/cb"},
+     "not a valid id"),
+    ({"id": "x", "name": "X", "protocol": "oidc", "redirect_uris": "http://x.example/cb"},
+     "not an absolute https URL"),
+    ({"id": "x", "name": "X", "protocol": "oidc"}, "redirect_uris"),
+    ({"id": "x", "name": "X", "protocol": "ftp"}, 'unknown protocol "ftp"'),
+    ({"id": "x", "protocol": "oidc", "redirect_uris": "https://x.example/cb"}, "name"),
+    ({"id": "x", "name": "X", "protocol": "oidc", "client_id": "taalapp",
+      "redirect_uris": "https://x.example/cb"}, 'client id "taalapp" is already used'),
+])
+def test_bad_supplier_registrations_are_refused(operator: Portal, registry: Registry,
+                                                form: dict[str, object], message: str) -> None:
+    before = snapshot(registry)
+    response = operator.post(NEW_SUPPLIER, form)
+    assert response.status_code == 400
+    assert message in text(response)
+    assert snapshot(registry) == before
+
+
+def test_an_entity_id_already_registered_is_refused(operator: Portal,
+                                                    registry: Registry) -> None:
+    taken = registry.supplier(SAML_SUPPLIER)
+    assert taken is not None and taken.saml is not None
+    response = operator.post(NEW_SUPPLIER, saml_form(
+        metadata_file=upload(sp_metadata(taken.saml.entity_id).encode())),
+        content_type="multipart/form-data")
+    assert response.status_code == 400 and "is already used" in text(response)
+    assert registry.supplier("woordjes") is None
+
+
+def test_register_schools(operator: Portal, registry: Registry) -> None:
+    response = operator.post(NEW_SCHOOL, {
+        "id": "klimop", "name": "De Klimop", "place": "Zwolle", "protocol": "saml",
+        "metadata_file": upload(idp_metadata("https://idp.klimop.example").encode())},
+        content_type="multipart/form-data")
+    assert response.status_code == 302, text(response)[:2000]
+    school = registry.school("klimop")
+    assert school is not None and school.saml is not None
+    assert school.saml.entity_id == "https://idp.klimop.example" and school.place == "Zwolle"
+
+    wrong_role = operator.post(NEW_SCHOOL, {
+        "id": "eik", "name": "De Eik", "protocol": "saml",
+        "metadata_file": upload(sp_metadata("https://eik.example").encode())},
+        content_type="multipart/form-data")
+    assert wrong_role.status_code == 400 and "has no IDPSSODescriptor" in text(wrong_role)
+
+    oidc = {"id": "college", "name": "Het College", "protocol": "oidc",
+            "issuer": "https://10.0.0.5", "client_id": "loper", "client_secret": "x"}
+    private = operator.post(NEW_SCHOOL, oidc)
+    assert private.status_code == 400 and "private" in text(private)
+    assert 'value="x"' not in private.get_data(as_text=True), "a secret is not echoed"
+    assert operator.post(NEW_SCHOOL, {**oidc, "allow_private": "yes"}).status_code == 302
+    assert registry.school("college") is not None
+
+
+def test_the_supplier_admin_edits_requests_and_schools_see_them(
+        supplier_admin: Portal, school_a: Portal, registry: Registry) -> None:
+    url = f"/admin/suppliers/{SAML_SUPPLIER}"
+    page = text(supplier_admin.get(url))
+    assert "greets the pupil by name" in page
+    response = supplier_admin.post(url, {"ask-given_name": "yes",
+                                         "why-given_name": "greets the pupil by name",
+                                         "ask-school_id": "yes",
+                                         "why-school_id": "  links the school's licences  "})
+    assert response.status_code == 302
+    supplier = registry.supplier(SAML_SUPPLIER)
+    assert supplier is not None
+    assert [(r.attribute, r.why) for r in supplier.requests] == [
+        ("given_name", "greets the pupil by name"), ("school_id", "links the school's licences")]
+    release = text(school_a.get(f"/admin/schools/{SCHOOL_A}/suppliers/{SAML_SUPPLIER}"))
+    assert "links the school's licences" in release
+
+
+@pytest.mark.parametrize("why", ["", "   ", "x" * 301])
+def test_a_request_needs_a_reason(supplier_admin: Portal, registry: Registry, why: str) -> None:
+    before = snapshot(registry)
+    response = supplier_admin.post(f"/admin/suppliers/{SAML_SUPPLIER}",
+                                   {"ask-eck_id": "yes", "why-eck_id": why})
+    assert response.status_code == 400
+    assert snapshot(registry) == before
