@@ -6,10 +6,24 @@ import argparse
 import time
 from pathlib import Path
 
-from demo.stack import running
+from broker.registry.admins import Admins
+from demo.stack import Running, running
 
 PORTS = {"broker": 8400, "school": 8401, "rekenwonders": 8402, "taalapp": 8403, "lyceum": 8404,
          "leesplein": 8405}
+
+
+DEMO_ADMINS = {"ict@regenboog.demo": ("school", ["regenboog"]),
+               "operator@loper.demo": ("operator", [])}
+DEMO_ADMIN_PASSWORD = "demo-password"
+
+
+def ensure_demo_admins(demo: Running) -> None:
+    """The demo's admin accounts (never in a real deployment: `broker admin add` there)."""
+    admins: Admins = demo.apps["broker"].extensions["loper_admins"]
+    for email, (role, schools) in DEMO_ADMINS.items():
+        if admins.by_email(email) is None:
+            admins.add(email, DEMO_ADMIN_PASSWORD, role, schools=schools)
 
 
 def main() -> None:
@@ -18,6 +32,7 @@ def main() -> None:
                         help="where the demo keeps keys and databases (kept across restarts)")
     args = parser.parse_args()
     with running(args.folder.resolve(), ports=PORTS) as demo:
+        ensure_demo_admins(demo)
         print(f"""
 Loper demo federation is running (Ctrl-C stops it).
 
@@ -30,6 +45,10 @@ Loper demo federation is running (Ctrl-C stops it).
 
   OpenID Connect school: log out everywhere at {demo.broker}/logout, open Leesplein
   and pick "Het Lyceum" (Amersfoort), choose a pupil, password "demo".
+
+  School admin portal: {demo.broker}/admin/login  as ict@regenboog.demo (the school's
+  ICT coordinator) or operator@loper.demo, password "{DEMO_ADMIN_PASSWORD}": release an
+  attribute, preview what a supplier gets, suspend it, read the ledger.
 
   Loper:  {demo.broker}/healthz   {demo.broker}/.well-known/openid-configuration
   schools: {demo.schools['regenboog']}/ (SAML)   {demo.schools['lyceum']}/ (OpenID Connect)
