@@ -12,11 +12,12 @@ from typing import Any
 from flask import Flask
 
 from broker.context import Broker
+from broker.errors import ConfigError
 from broker.keys import cookie_secret, load_pseudonym_keys
 from broker.logs import setup_logging
 from broker.registry import Registry
 from broker.settings import Settings, load_settings
-from broker.store import open_store
+from broker.store import StoreUnavailable, open_store
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -64,9 +65,16 @@ def _oidc(broker: Broker) -> None:
 
 def build_broker(settings: Settings) -> Broker:
     """Open storage and load keys; raise ConfigError with what to fix."""
-    registry = Registry(settings.registry_url)
-    broker = Broker(settings=settings, store=open_store(settings.state_url), registry=registry,
-                    pseudonym_keys=load_pseudonym_keys(settings.keys_dir))
+    keys = load_pseudonym_keys(settings.keys_dir)
+    store = open_store(settings.state_url)
+    try:
+        store.check()
+    except StoreUnavailable as exc:
+        store.close()
+        raise ConfigError(f"the state store {settings.state_url} cannot be reached ({exc}); "
+                          "start it, or fix state_url / BROKER_STATE_URL") from exc
+    broker = Broker(settings=settings, store=store, registry=Registry(settings.registry_url),
+                    pseudonym_keys=keys)
     _saml(broker)
     _oidc(broker)
     return broker

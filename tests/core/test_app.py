@@ -1,0 +1,72 @@
+"""The broker process itself: start-up errors that say what to fix, and a 503 (never a 500)
+when storage goes away while it runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from app import create_app
+from broker.errors import ConfigError
+from broker.instance import initialise
+from broker.keys import PSEUDONYM_FILE
+from broker.settings import load_settings
+from tests.fixtures.redis_server import free_port, running_redis_server
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Path:
+    folder = tmp_path / "instance"
+    for _ in initialise(load_settings({"instance": folder}, environ={})):
+        pass
+    return folder
+
+
+def test_an_unreachable_redis_stops_the_start_with_what_to_fix(instance: Path) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    with pytest.raises(ConfigError) as caught:
+        create_app({"instance": instance, "state_url": url})
+    assert url in str(caught.value) and "state_url" in str(caught.value)
+
+
+def test_a_corrupt_pseudonym_key_stops_the_start(instance: Path) -> None:
+    (instance / "keys" / PSEUDONYM_FILE).write_text("{")
+    with pytest.raises(ConfigError, match="restore it from backup"):
+        create_app({"instance": instance})
+
+
+def test_a_missing_instance_says_run_broker_init(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="broker init"):
+        create_app({"instance": tmp_path / "nothing-here"})
+
+
+@pytest.fixture
+def app_on_private_redis(instance: Path) -> Iterator[tuple[Flask, object]]:
+    with running_redis_server() as server:
+        yield create_app({"instance": instance, "state_url": server.url}), server
+
+
+def test_redis_going_away_gives_a_503_page_and_an_unhealthy_healthz(
+        app_on_private_redis: tuple[Flask, object]) -> None:
+    app, server = app_on_private_redis
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    server.stop()  # type: ignore[attr-defined]
+    health = client.get("/healthz")
+    assert health.status_code == 503 and health.get_json()["store"]["ok"] is False
+    page = client.get("/discovery?login=abcdefghijklmnopqrstuvwx")
+    assert page.status_code == 503
+    assert "error-id" in page.get_data(as_text=True)
+    assert "Traceback" not in page.get_data(as_text=True)
+
+
+def test_every_page_carries_the_security_headers(instance: Path) -> None:
+    client = create_app({"instance": instance}).test_client()
+    for path in ("/healthz", "/logout", "/discovery?login=x", "/saml/idp/metadata", "/nope"):
+        headers = client.get(path).headers
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], path
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["X-Content-Type-Options"] == "nosniff"
