@@ -10,6 +10,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "choose_school": {"nl": "Kies je school", "en": "Choose your school"},
     "intro": {"nl": "Log in bij je eigen school. Loper onthoudt je keuze op dit apparaat.",
               "en": "Log in at your own school. Loper remembers your choice on this device."},
+    "for_supplier": {"nl": "Je gaat naar", "en": "You are going to"},
     "search": {"nl": "Zoek op naam of plaats", "en": "Search by name or place"},
     "search_button": {"nl": "Zoeken", "en": "Search"},
     "last_choice": {"nl": "Vorige keer gekozen", "en": "Chosen last time"},
