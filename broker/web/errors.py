@@ -16,11 +16,11 @@ log = logging.getLogger("loper.errors")
 
 
 def _page(status: int, code: str, title: str, message: str, back_url: str | None = None,
-          supplier_name: str | None = None) -> Response:
+          supplier_name: str | None = None, exc: BaseException | None = None) -> Response:
     error_id = secrets.token_hex(6)
     level = logging.ERROR if status >= 500 else logging.WARNING
-    log.log(level, "request failed", extra={"error_id": error_id, "code": code,
-                                            "status": status})
+    log.log(level, "request failed", exc_info=exc,
+            extra={"error_id": error_id, "code": code, "status": status})
     html = render_template("error.html", status=status, code=code, title=title,
                            message=message, error_id=error_id, back_url=back_url,
                            supplier_name=supplier_name)
@@ -56,11 +56,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
-        error_id = secrets.token_hex(6)
-        log.exception("unexpected error", extra={"error_id": error_id})
-        html = render_template("error.html", status=500, code="internal_error",
-                               title="Something went wrong on our side",
-                               message="Please try again; if it keeps happening, give the "
-                                       "error id to your school's ICT coordinator.",
-                               error_id=error_id, back_url=None, supplier_name=None)
-        return Response(html, status=500, mimetype="text/html")
+        return _page(500, "internal_error", "Something went wrong on our side",
+                     "Please try again; if it keeps happening, give the error id to your "
+                     "school's ICT coordinator.", exc=exc)
