@@ -1,0 +1,124 @@
+"""Requests to Loper: plain http.client against gunicorn, or Flask's test client in-process.
+
+Each request is timed from sending to the last byte of the answer. Cookies are kept per login
+in a plain dict (a fresh browser per login), sent back as one Cookie header.
+"""
+
+from __future__ import annotations
+
+import http.client
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from typing import Any, Protocol
+from urllib.parse import urlencode, urlsplit
+
+TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    url: str
+    """Absolute URL (Loper's base URL + path and query)."""
+    form: Mapping[str, str] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: dict[str, str]
+    """Lower-case names; Set-Cookie is not kept here (see the jar)."""
+    body: bytes
+    seconds: float
+
+    @property
+    def location(self) -> str:
+        return self.headers.get("location", "")
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+
+Jar = dict[str, str]
+
+
+class Transport(Protocol):
+    def send(self, request: Request, jar: Jar) -> Response: ...
+
+
+def _body(request: Request) -> tuple[bytes | None, dict[str, str]]:
+    headers = dict(request.headers)
+    if request.form is None:
+        return None, headers
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    return urlencode(request.form).encode("ascii"), headers
+
+
+def _cookie_header(jar: Jar) -> str:
+    return "; ".join(f"{k}={v}" for k, v in jar.items())
+
+
+def _remember(jar: Jar, set_cookies: list[str]) -> None:
+    for header in set_cookies:
+        parsed: SimpleCookie = SimpleCookie()
+        parsed.load(header)
+        for name, morsel in parsed.items():
+            expired = morsel["max-age"] == "0" or "1970" in morsel["expires"]
+            if expired or not morsel.value:
+                jar.pop(name, None)
+            else:
+                jar[name] = morsel.value
+
+
+class HttpTransport:
+    """One connection per request: gunicorn's sync workers close every connection anyway."""
+
+    def __init__(self, base_url: str) -> None:
+        parts = urlsplit(base_url)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 80
+
+    def send(self, request: Request, jar: Jar) -> Response:
+        parts = urlsplit(request.url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        body, headers = _body(request)
+        if jar:
+            headers["Cookie"] = _cookie_header(jar)
+        started = time.perf_counter()
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=TIMEOUT)
+        try:
+            conn.request(request.method, path, body=body, headers=headers)
+            answer = conn.getresponse()
+            data = answer.read()
+        finally:
+            conn.close()
+        seconds = time.perf_counter() - started
+        _remember(jar, answer.headers.get_all("Set-Cookie") or [])
+        names = {k.lower(): v for k, v in answer.getheaders() if k.lower() != "set-cookie"}
+        return Response(answer.status, names, data, seconds)
+
+
+class TestClientTransport:
+    """Loper in this process (for the profiler): Flask's test client, cookies kept by us."""
+
+    def __init__(self, app: Any) -> None:
+        self.client = app.test_client(use_cookies=False)
+
+    def send(self, request: Request, jar: Jar) -> Response:
+        parts = urlsplit(request.url)
+        body, headers = _body(request)
+        if jar:
+            headers["Cookie"] = _cookie_header(jar)
+        started = time.perf_counter()
+        answer = self.client.open(parts.path, method=request.method, query_string=parts.query,
+                                  data=body, headers=headers,
+                                  base_url=f"{parts.scheme}://{parts.netloc}")
+        data = answer.get_data()
+        seconds = time.perf_counter() - started
+        _remember(jar, answer.headers.getlist("Set-Cookie"))
+        names = {k.lower(): v for k, v in answer.headers.items() if k.lower() != "set-cookie"}
+        answer.close()
+        return Response(answer.status_code, names, data, seconds)
