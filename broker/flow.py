@@ -6,6 +6,7 @@ supplier request -> pending login -> (school picker) -> school login -> Identity
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -36,6 +37,11 @@ class SsoSession:
 
 def new_id() -> str:
     return secrets.token_urlsafe(18)
+
+
+def pending_key(login_id: str, browser: str) -> str:
+    """A pending login is stored under its id AND its browser: only that browser finds it."""
+    return f"{login_id}.{hashlib.sha256(browser.encode()).hexdigest()[:32]}"
 
 
 class Flow:
@@ -87,15 +93,15 @@ class Flow:
 
     # -- step 2: the pupil picked a school ----------------------------------------------------
     def pending(self, login_id: str, browser: str) -> PendingLogin:
-        data = self.broker.store.load_pending(login_id) if login_id else None
+        """This browser's pending login; another browser's is simply not found."""
+        data = self.broker.store.load_pending(pending_key(login_id, browser)) if login_id else None
         login = codec.pending_from_bytes(data) if data else None
-        if login is None or not secrets.compare_digest(login.browser, browser):
+        if login is None:
             raise LoginExpired("This login has expired or was started in another browser. "
                                "Go back to the learning app and log in again.")
         return login
 
-    def choose_school(self, login_id: str, school_id: str, browser: str) -> Outgoing:
-        login = self.pending(login_id, browser)
+    def choose_school(self, login: PendingLogin, school_id: str) -> Outgoing:
         school = self.broker.registry.school(school_id)
         if school is None:
             raise UnknownSchool(f"There is no school with id {school_id!r}.",
@@ -118,19 +124,21 @@ class Flow:
         login = self._take(login_id, browser)
         supplier = self._supplier(login.supplier_id)
         try:
-            person = self._person_from_school(login, params)
-            session = SsoSession(new_id(), person, self._sso_lifetime(person.school_id))
-            self.broker.store.put_session(session.id, codec.person_to_bytes(person), session.ttl)
-            return self._release(login, supplier, person), session
+            school = self.broker.registry.school(login.school_id or "")
+            if school is None or school.protocol not in self.broker.upstreams:
+                raise UnknownSchool("The school of this login is no longer registered.")
+            person = self._person_from_school(school, login, params)
+            ttl = school.sso_lifetime or self.settings.sso_lifetime
+            session = SsoSession(new_id(), person, ttl)
+            self.broker.store.put_session(session.id, codec.person_to_bytes(person), ttl)
+            return self._release(login, supplier, person, school), session
         except BrokerError as exc:
             exc.back_url = exc.back_url or supplier.url
             exc.supplier_name = exc.supplier_name or supplier.name
             raise
 
-    def _person_from_school(self, login: PendingLogin, params: dict[str, str]) -> Person:
-        school = self.broker.registry.school(login.school_id or "")
-        if school is None or school.protocol not in self.broker.upstreams:
-            raise UnknownSchool("The school of this login is no longer registered.")
+    def _person_from_school(self, school: School, login: PendingLogin,
+                            params: dict[str, str]) -> Person:
         callback = self.broker.upstreams[school.protocol].handle_callback(
             school, params, login.upstream)
         if not self.broker.store.remember_once("replay", callback.replay_key, callback.replay_ttl):
@@ -143,15 +151,11 @@ class Flow:
                       anchor=self.broker.registry.resolve_anchor(raw),
                       attributes=identity.attributes, authn=identity.authn)
 
-    def _sso_lifetime(self, school_id: str) -> int:
-        school = self.broker.registry.school(school_id)
-        return (school.sso_lifetime if school and school.sso_lifetime
-                else self.settings.sso_lifetime)
-
     # -- the release ---------------------------------------------------------------------------
-    def _release(self, login: PendingLogin, supplier: Supplier, person: Person) -> Outgoing:
+    def _release(self, login: PendingLogin, supplier: Supplier, person: Person,
+                 school: School | None = None) -> Outgoing:
         registry = self.broker.registry
-        school = registry.school(person.school_id)
+        school = school or registry.school(person.school_id)
         if school is None:
             raise UnknownSchool("Your school is no longer registered.", back_url=supplier.url)
         now = datetime.now(UTC)
@@ -167,22 +171,18 @@ class Flow:
 
     # -- state -----------------------------------------------------------------------------
     def _save(self, login: PendingLogin) -> None:
-        self.broker.store.save_pending(login.id, codec.pending_to_bytes(login),
-                                       self.settings.pending_ttl)
+        self.broker.store.save_pending(pending_key(login.id, login.browser),
+                                       codec.pending_to_bytes(login), self.settings.pending_ttl)
 
     def _take(self, login_id: str, browser: str) -> PendingLogin:
-        """Take the pending login: its request id is burned, whatever the answer turns out.
-
-        Only this browser's login can be taken, so a stray answer burns nobody else's.
-        """
-        try:
-            login = self.pending(login_id, browser)
-        except LoginExpired as exc:
+        """Take this browser's pending login, atomically: its request is burned, whatever the
+        answer turns out to be; a stray answer from another browser burns nobody's login."""
+        data = self.broker.store.take_pending(pending_key(login_id, browser)) if login_id else None
+        login = codec.pending_from_bytes(data) if data else None
+        if login is None:
             raise UpstreamRejected(
                 "This answer from your school does not belong to a login started in this "
-                "browser (it may have expired, been used already, or be unsolicited).") from exc
-        if self.broker.store.take_pending(login.id) is None:
-            raise UpstreamRejected("This answer from your school was already used once.")
+                "browser (it may have expired, been used already, or be unsolicited).")
         return login
 
     def _supplier(self, supplier_id: str) -> Supplier:
