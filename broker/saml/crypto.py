@@ -10,6 +10,9 @@ Verification is stricter than xmlsec1's: the key is pinned to the certificate py
 be unique, the signature must be its direct child with exactly one Reference to '#' + ID, and
 algorithms and transforms come from an allow-list (see crypto_policy). Encryption is not done
 here: encrypt/encrypt_assertion go to the backend that was replaced.
+
+`attach` also installs broker.saml.schema: pysaml2's XML Schema check of every signed message,
+done by libxml2 instead of the pure-Python xmlschema package (process-wide, once).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from broker.saml.crypto_policy import (
     enveloped_signature,
     parse_xml,
 )
+from broker.saml.schema import install as install_schema_check
 
 __all__ = ["InProcessCrypto", "attach"]
 
@@ -142,10 +146,14 @@ def attach(entity: object, *, allow_sha1: bool = False) -> None:
     IdP is explicitly marked legacy; MD5 and HMAC are never accepted. Calling attach again
     replaces the policy. Also forces `only_use_keys_in_metadata`: a signature is only ever
     checked against certificates from the peer's metadata.
+
+    The first call in a process also makes pysaml2's schema check run on libxml2
+    (broker.saml.schema.install: same verdicts or stricter, ~50 times cheaper).
     """
     sec = getattr(entity, "sec", entity)
     if not isinstance(sec, SecurityContext):
         raise TypeError(f"{type(entity).__name__} has no pysaml2 SecurityContext")
+    install_schema_check()
     current = sec.crypto
     fallback = current.fallback if isinstance(current, InProcessCrypto) else current
     sec.crypto = InProcessCrypto(allow_sha1=allow_sha1, fallback=fallback)
