@@ -187,6 +187,7 @@ class Admins:
             raise ValueError("unknown attributes: " + ", ".join(sorted(unknown)))
         if any(not r.why.strip() or len(r.why) > MAX_WHY for r in requests):
             raise ValueError(f"every request needs a reason of 1 to {MAX_WHY} characters")
+        # Changes a supplier record: the commit raises the registry version (cache.py)
         with self._db.write() as session:
             row = session.get(SupplierRow, supplier_id)
             if row is None:

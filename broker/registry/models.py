@@ -112,6 +112,16 @@ class ReleasePolicyRow(Base):
     valid_until: Mapped[date | None] = mapped_column(Date)
 
 
+class RegistryVersionRow(Base):
+    """One row (id 1): a number raised by every write that changes a school, a supplier or a
+    release policy; each broker process compares it with its cached records' (cache.py)."""
+
+    __tablename__ = "registry_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int]
+
+
 class AliasRow(Base):
     __tablename__ = "aliases"
 

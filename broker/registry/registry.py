@@ -1,21 +1,25 @@
 """Queries on the registry: schools, suppliers, release policies, aliases, federation import.
 
-Every read is one simple query and returns the frozen records of broker/records.py.
+Every read is one simple query and returns the frozen records of broker/records.py; schools,
+suppliers and policies are cached per process (cache.py) and usually need no query at all.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from broker import attributes
 from broker.records import Policy, School, Supplier
 from broker.registry import convert
+from broker.registry.cache import RecordCache
 from broker.registry.checks import Problems
 from broker.registry.db import Database, RegistryUnavailable
 from broker.registry.federation import (
@@ -29,6 +33,11 @@ from broker.registry.federation import (
 )
 from broker.registry.ledger import Ledger
 from broker.registry.models import AliasRow, ReleasePolicyRow, SchoolRow, SupplierRow
+
+T = TypeVar("T")
+Row = TypeVar("Row")
+_ALL_SCHOOLS = select(SchoolRow).order_by(SchoolRow.name, SchoolRow.id)
+_ALL_SUPPLIERS = select(SupplierRow).order_by(SupplierRow.name, SupplierRow.id)
 
 
 @dataclass(frozen=True)
@@ -87,12 +96,18 @@ def _import_problems(federation: Federation, schools: dict[str, SchoolRow],
 
 
 class Registry:
-    def __init__(self, url: str) -> None:
+    """Schools, suppliers and policies are read through a per-process cache (cache.py): each
+    read checks the registry version first (one tiny query), or with `check_interval` > 0 at
+    most once per that many seconds; this object's own writes are seen by it at once."""
+
+    def __init__(self, url: str, *, check_interval: float = 0.0) -> None:
         self._db = Database(url)
+        self._cache = RecordCache(self._db, check_interval)
 
     def upgrade(self) -> None:
         """Create the schema or bring it to the newest version; safe to repeat."""
         self._db.upgrade()
+        self._cache.invalidate()
 
     def exists(self) -> bool:
         return self._db.exists()
@@ -109,52 +124,73 @@ class Registry:
     def ledger(self) -> Ledger:
         return Ledger(self._db)
 
+    # The cache
+
+    def consistent(self) -> AbstractContextManager[None]:
+        """`with registry.consistent():` checks the registry version once, then serves every
+        cached read of this thread inside the block from the cache (e.g. one per request)."""
+        return self._cache.consistent()
+
+    def refresh(self) -> None:
+        """Forget every cached record now (the next read asks the database)."""
+        self._cache.invalidate()
+
+    def _cached(self, key: tuple[str, ...], find: Callable[[Session], Row | None],
+                record: Callable[[Row], T]) -> T | None:
+        def load() -> T | None:
+            with self._db.read() as session:
+                row = find(session)
+                return record(row) if row is not None else None
+        return self._cache.get(key, load)
+
+    def _cached_all(self, key: str, query: Select[Row],
+                    record: Callable[[Row], T]) -> list[T]:
+        def load() -> tuple[T, ...]:
+            with self._db.read() as session:
+                return tuple(record(row) for row in session.scalars(query))
+        return list(self._cache.get((key,), load))
+
     # Schools and suppliers
 
     def school(self, school_id: str) -> School | None:
-        with self._db.read() as session:
-            row = session.get(SchoolRow, school_id)
-            return convert.school_record(row) if row else None
+        return self._cached(("school", school_id), lambda s: s.get(SchoolRow, school_id),
+                            convert.school_record)
 
     def schools(self) -> list[School]:
         """Sorted by name."""
-        with self._db.read() as session:
-            rows = session.scalars(select(SchoolRow).order_by(SchoolRow.name, SchoolRow.id))
-            return [convert.school_record(row) for row in rows]
+        return self._cached_all("schools", _ALL_SCHOOLS, convert.school_record)
 
     def school_by_entity_id(self, entity_id: str) -> School | None:
-        with self._db.read() as session:
-            row = session.scalar(select(SchoolRow).where(SchoolRow.entity_id == entity_id))
-            return convert.school_record(row) if row else None
+        return self._cached(
+            ("school entity_id", entity_id),
+            lambda s: s.scalar(select(SchoolRow).where(SchoolRow.entity_id == entity_id)),
+            convert.school_record)
 
     def supplier(self, supplier_id: str) -> Supplier | None:
-        with self._db.read() as session:
-            row = session.get(SupplierRow, supplier_id)
-            return convert.supplier_record(row) if row else None
+        return self._cached(("supplier", supplier_id), lambda s: s.get(SupplierRow, supplier_id),
+                            convert.supplier_record)
 
     def suppliers(self) -> list[Supplier]:
         """Sorted by name."""
-        with self._db.read() as session:
-            rows = session.scalars(select(SupplierRow).order_by(SupplierRow.name, SupplierRow.id))
-            return [convert.supplier_record(row) for row in rows]
+        return self._cached_all("suppliers", _ALL_SUPPLIERS, convert.supplier_record)
 
     def supplier_by_entity_id(self, entity_id: str) -> Supplier | None:
-        return self._supplier_where(SupplierRow.entity_id == entity_id)
+        return self._supplier_where("entity_id", entity_id)
 
     def supplier_by_client_id(self, client_id: str) -> Supplier | None:
-        return self._supplier_where(SupplierRow.client_id == client_id)
+        return self._supplier_where("client_id", client_id)
 
-    def _supplier_where(self, condition: Any) -> Supplier | None:
-        with self._db.read() as session:
-            row = session.scalar(select(SupplierRow).where(condition))
-            return convert.supplier_record(row) if row else None
+    def _supplier_where(self, column: str, value: str) -> Supplier | None:
+        return self._cached((f"supplier {column}", value), lambda s: s.scalar(
+            select(SupplierRow).where(getattr(SupplierRow, column) == value)),
+            convert.supplier_record)
 
     # Release policies
 
     def policy(self, school_id: str, supplier_id: str) -> Policy | None:
-        with self._db.read() as session:
-            row = session.get(ReleasePolicyRow, (school_id, supplier_id))
-            return convert.policy_record(row) if row else None
+        return self._cached(("policy", school_id, supplier_id),
+                            lambda s: s.get(ReleasePolicyRow, (school_id, supplier_id)),
+                            convert.policy_record)
 
     def policies(self, school_id: str | None = None) -> list[Policy]:
         query = select(ReleasePolicyRow).order_by(ReleasePolicyRow.school_id,

@@ -97,3 +97,31 @@ def test_ledger(pg_registry: Registry, pg_url: str) -> None:
     finally:
         engine.dispose()
     assert ledger.verify().problem == "row 75 was altered after it was written"
+
+
+def test_record_cache_across_processes(pg_registry: Registry, pg_url: str,
+                                       tmp_path: Path) -> None:
+    """The registry version on PostgreSQL: a write by one Registry (process) is seen by the
+    next read of another; a read-only workload asks only for the version."""
+    pg_registry.import_federation(load_federation(write_federation(tmp_path, FEDERATION)),
+                                  key_version=1)
+    other = Registry(pg_url)
+    try:
+        policy = other.policy("regenboog", "rekenwonders")
+        assert policy is not None and policy.suspended_reason is None
+        assert other.school("atlantis") is None
+        assert other.policy("regenboog", "rekenwonders") is policy  # from the cache
+        pg_registry.suspend("regenboog", "rekenwonders", "data leak reported")
+        policy = other.policy("regenboog", "rekenwonders")
+        assert policy is not None and policy.suspended_reason == "data leak reported"
+        with other.consistent():
+            assert other.school("regenboog") is other.school("regenboog")
+    finally:
+        other.close()
+    engine = create_engine(pg_url)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT version FROM registry_version")).all() == [
+                (3,)]  # 1, the import, the suspension
+    finally:
+        engine.dispose()
