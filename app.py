@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g, request
 
 from broker.context import Broker
 from broker.errors import ConfigError
@@ -80,6 +80,23 @@ def build_broker(settings: Settings) -> Broker:
     return broker
 
 
+def _one_registry_view_per_request(app: Flask, broker: Broker) -> None:
+    """Check the registry version once per request instead of once per cached read."""
+
+    @app.before_request
+    def begin() -> None:
+        if request.endpoint != "health.healthz":
+            view = broker.registry.consistent()
+            view.__enter__()
+            g.registry_view = view
+
+    @app.teardown_request
+    def end(_exc: BaseException | None) -> None:
+        view = g.pop("registry_view", None)
+        if view is not None:
+            view.__exit__(None, None, None)
+
+
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings(overrides)
     setup_logging(settings.log_level)
@@ -87,7 +104,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(SECRET_KEY=cookie_secret(settings.keys_dir),
                       SESSION_COOKIE_SECURE=settings.secure, SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Lax", MAX_CONTENT_LENGTH=1024 * 1024)
-    app.extensions["loper"] = build_broker(settings)
+    app.extensions["loper"] = broker = build_broker(settings)
+    _one_registry_view_per_request(app, broker)
     if settings.trusted_proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
