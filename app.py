@@ -105,6 +105,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
                       SESSION_COOKIE_SECURE=settings.secure, SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Lax", MAX_CONTENT_LENGTH=1024 * 1024)
     app.extensions["loper"] = broker = build_broker(settings)
+    broker.registry.schools()  # warm the cache: the picker's first page need not load them
     _one_registry_view_per_request(app, broker)
     if settings.trusted_proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix

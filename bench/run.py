@@ -80,7 +80,10 @@ def phase_a(transport: Transport, scenario: Scenario, login: Login, mode: str,
         login.to_school = redirect_or_post(first, loper)
         return
     login_id = _login_id(first)
-    page = _hop(transport, login, "picker", Request("GET", first.location))
+    # A pupil types (part of) the school's name: a national federation lists no school
+    # before a search.
+    search = first.location + "&" + urlencode({"q": scenario.school.id})
+    page = _hop(transport, login, "picker", Request("GET", search))
     expect(page.status == 200 and scenario.school.id.encode() in page.body,
            "the picker does not list the school", page)
     query = urlencode({"login": login_id, "school": scenario.school.id})

@@ -108,7 +108,8 @@ def inflight_state(client: redis.Redis, scenario: Scenario, count: int, mode: st
     result = run(HttpTransport(loper), scenario, plan, loper, 500_000)
     grown = used_memory(client) - memory
     dataset = used_memory(client, "used_memory_dataset") - dataset
-    keys = [f"loper:pending:{login_id}" for login_id in result.login_ids]
+    keys = [key for login_id in result.login_ids  # stored as "<login id>.<browser hash>"
+            for key in client.scan_iter(match=f"loper:pending:{login_id}.*", count=1000)]
     sizes = key_sizes(client, keys)
     if keys:
         client.delete(*keys)
