@@ -87,11 +87,21 @@ def check_window(not_before: str | None, not_on_or_after: str | None, what: str,
                    "the answer came too late, or the clocks differ.")
 
 
+def check_issued(value: str | None, what: str, exp: Expected) -> None:
+    """An answer is issued after the request it answers and not in the future (both give or
+    take the clock skew); pysaml2 allows a day either way."""
+    at = instant(value, f"{what} IssueInstant").timestamp()
+    if at < exp.issued_at - exp.skew or at > exp.now + exp.skew:
+        reject(f"{what} says it was issued at {_short(value, 40)}, which is not between "
+               f"Loper's request ({_stamp(exp.issued_at)}) and now ({_stamp(exp.now)}); "
+               "check the clock of the school's identity provider.")
+
+
 def check_unique_ids(xml: bytes) -> None:
     """No two elements share an ID: a duplicate ID is how signature wrapping starts."""
     try:
         root = ET.fromstring(xml)  # decode_post has already refused any DTD
-    except ET.ParseError as exc:
+    except (ET.ParseError, ValueError) as exc:  # ValueError: an encoding expat cannot read
         raise BadRequest("The SAML response is not well-formed XML.") from exc
     ids = Counter(el.get("ID") for el in root.iter() if el.get("ID") is not None)
     if any(count > 1 for count in ids.values()):
@@ -101,7 +111,9 @@ def check_unique_ids(xml: bytes) -> None:
 def check_status(response: Any) -> None:
     status = response.status
     code = status.status_code if status is not None else None
-    if code is None or code.value == SUCCESS:
+    if code is None:  # SAML core 3.2.2: required; without it nothing says the login succeeded
+        reject("The response carries no Status, so it does not say that the login succeeded.")
+    if code.value == SUCCESS:
         return
     codes = [str(code.value)]
     while code.status_code is not None:
@@ -146,6 +158,7 @@ def check_response(response: Any, exp: Expected) -> None:
                "started (InResponseTo differs); start the login again.")
     required = response.signature is not None or bool(response.encrypted_assertion)
     check_issuer(response.issuer, "The response", exp, required)  # SAML profiles 4.1.4.2
+    check_issued(response.issue_instant, "The response", exp)
 
 
 def check_one_assertion(count: int) -> None:
@@ -186,6 +199,10 @@ def _check_authn_statement(assertion: Any, exp: Expected) -> None:
                "Loper expects exactly one.")
     statement = assertion.authn_statement[0]
     at = instant(statement.authn_instant, "The AuthnInstant")
+    if at.timestamp() > exp.now + exp.skew:
+        reject(f"The AuthnInstant {at.isoformat(timespec='seconds')} lies in the future "
+               f"(Loper's clock: {_stamp(exp.now)}); check the clock of the school's identity "
+               "provider.")
     if exp.force_authn and at.timestamp() < exp.issued_at - exp.skew:
         reject(f"The learning app asked for a fresh login, but the school's identity provider "
                f"reused a login from {at.isoformat(timespec='seconds')} (ForceAuthn ignored).")
@@ -195,6 +212,7 @@ def _check_authn_statement(assertion: Any, exp: Expected) -> None:
 
 def check_assertion(assertion: Any, exp: Expected) -> None:
     check_issuer(assertion.issuer, "The assertion", exp)
+    check_issued(assertion.issue_instant, "The assertion", exp)
     if assertion.subject is None or not assertion.subject.subject_confirmation:
         reject("The assertion has no Subject with a SubjectConfirmation.")
     for confirmation in assertion.subject.subject_confirmation:
