@@ -118,7 +118,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from broker.web import errors, headers, health, oidc, saml, school_oidc
 
     errors.init_app(app)
-    headers.init_app(app)
+    headers.init_app(app, settings.secure)
     for blueprint in (health.bp, saml.bp, oidc.bp, school_oidc.bp, discovery.bp, logout.bp):
         app.register_blueprint(blueprint)
     admin.init_app(app)

@@ -48,7 +48,7 @@ def listed(schools: list[School], query: str) -> tuple[list[School], bool]:
 @bp.get("/discovery")
 def discovery() -> Response:
     login_id = request.args.get("login", "")[:64]
-    browser, _ = cookies.browser_id(request)
+    browser, _ = cookies.browser_id(request, broker().settings)
     the_flow = flow()
     login = the_flow.pending(login_id, browser)
     school_id = request.args.get("school")
@@ -59,7 +59,8 @@ def discovery() -> Response:
         return response
     query = request.args.get("q", "")[:100]
     schools, more = listed(broker().registry.schools(), query)
-    last = broker().registry.school(request.cookies.get(cookies.LAST_SCHOOL, "")[:128])
+    last_choice = cookies.read(request, broker().settings, cookies.LAST_SCHOOL)[:128]
+    last = broker().registry.school(last_choice) if last_choice else None
     supplier = broker().registry.supplier(login.supplier_id)
     lang = language()
     html = render_template("discovery.html", t=translator(lang), lang=lang, login=login.id,

@@ -1,9 +1,17 @@
-"""Log out everywhere (/logout): end this browser's single sign-on session."""
+"""Log out everywhere (/logout): end this browser's single sign-on session.
+
+The button posts a token bound to this browser, so another site cannot log a pupil out
+behind their back (the SSO cookie is SameSite=None, so it would be sent along).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+import hashlib
+import hmac
 
+from flask import Blueprint, Response, current_app, render_template, request
+
+from broker.errors import BadRequest
 from broker.web import cookies
 from broker.web.current import broker
 from broker.web.i18n import language, translator
@@ -11,16 +19,28 @@ from broker.web.i18n import language, translator
 bp = Blueprint("logout", __name__)
 
 
+def logout_token(browser: str) -> str:
+    key = str(current_app.secret_key).encode()
+    return hmac.new(key, b"logout\x1f" + browser.encode(), hashlib.sha256).hexdigest()
+
+
 @bp.route("/logout", methods=["GET", "POST"])
 def logout() -> Response:
-    lang = language()
+    settings = broker().settings
+    browser, new = cookies.browser_id(request, settings)
     done = request.method == "POST"
     if done:
-        session_id = request.cookies.get(cookies.SSO)
+        if not hmac.compare_digest(request.form.get("token", ""), logout_token(browser)):
+            raise BadRequest("This logout button has expired. Open the logout page again.")
+        session_id = cookies.read(request, settings, cookies.SSO)
         if session_id:
             broker().store.delete_session(session_id)
-    html = render_template("logout.html", t=translator(lang), lang=lang, done=done)
+    lang = language()
+    html = render_template("logout.html", t=translator(lang), lang=lang, done=done,
+                           token=logout_token(browser))
     response = Response(html, mimetype="text/html")
+    if new:
+        cookies.remember_browser(response, settings, browser)
     if done:
-        cookies.clear_cookie(response, broker().settings, cookies.SSO)
+        cookies.clear_cookie(response, settings, cookies.SSO)
     return response

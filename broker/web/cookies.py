@@ -28,20 +28,30 @@ def _same_site(settings: Settings, cross_site: bool) -> str:
     return "Lax"
 
 
+def cookie_name(settings: Settings, name: str) -> str:
+    """Over https every cookie is a __Host- cookie: no sibling subdomain can plant it."""
+    return f"__Host-{name}" if settings.secure else name
+
+
+def read(request: Request, settings: Settings, name: str) -> str:
+    return request.cookies.get(cookie_name(settings, name), "")
+
+
 def set_cookie(response: Response, settings: Settings, name: str, value: str, *,
                max_age: int | None, cross_site: bool) -> None:
-    response.set_cookie(name, value, max_age=max_age, path="/", secure=settings.secure,
-                        httponly=True, samesite=_same_site(settings, cross_site))
+    response.set_cookie(cookie_name(settings, name), value, max_age=max_age, path="/",
+                        secure=settings.secure, httponly=True,
+                        samesite=_same_site(settings, cross_site))
 
 
 def clear_cookie(response: Response, settings: Settings, name: str) -> None:
-    response.delete_cookie(name, path="/", secure=settings.secure, httponly=True,
-                           samesite=_same_site(settings, True))
+    response.delete_cookie(cookie_name(settings, name), path="/", secure=settings.secure,
+                           httponly=True, samesite=_same_site(settings, True))
 
 
-def browser_id(request: Request) -> tuple[str, bool]:
+def browser_id(request: Request, settings: Settings) -> tuple[str, bool]:
     """This browser's random id, and whether it is new (and must be set on the response)."""
-    value = request.cookies.get(BROWSER, "")
+    value = read(request, settings, BROWSER)
     if _BROWSER_ID.fullmatch(value):
         return value, False
     return secrets.token_urlsafe(24), True

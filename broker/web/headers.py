@@ -16,7 +16,7 @@ def csp_nonce() -> str:
     return nonce
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, secure: bool) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
     @app.after_request
@@ -30,4 +30,7 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if secure:
+            response.headers.setdefault("Strict-Transport-Security",
+                                        "max-age=31536000; includeSubDomains")
         return response

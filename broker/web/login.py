@@ -13,12 +13,13 @@ from broker.web.respond import to_response
 
 
 def start_login(req: DownstreamRequest, protocol: str) -> Response:
-    browser, new = cookies.browser_id(request)
+    settings = broker().settings
+    browser, new = cookies.browser_id(request, settings)
     the_flow = flow()
-    session = the_flow.session(request.cookies.get(cookies.SSO))
+    session = the_flow.session(cookies.read(request, settings, cookies.SSO))
     response = to_response(the_flow.start(req, protocol, browser, session))
     if new:
-        cookies.remember_browser(response, broker().settings, browser)
+        cookies.remember_browser(response, settings, browser)
     return response
 
 

@@ -50,7 +50,7 @@ def idp_sso() -> Response:
 def sp_acs() -> Response:
     if "SAMLResponse" not in request.form:
         raise BadRequest("This address expects a SAML Response from a school.")
-    browser, _ = cookies.browser_id(request)
+    browser, _ = cookies.browser_id(request, broker().settings)
     login_id = request.form.get("RelayState", "")
     outgoing, session = flow().finish(login_id, dict(request.form), browser)
     return finish_login(outgoing, session)

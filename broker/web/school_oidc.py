@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request
 
 from broker.errors import BadRequest
 from broker.web import cookies
-from broker.web.current import flow
+from broker.web.current import broker, flow
 from broker.web.login import finish_login
 
 bp = Blueprint("school_oidc", __name__)
@@ -23,6 +23,6 @@ def callback() -> Response:
     params = {k: request.args[k] for k in CALLBACK_PARAMS if k in request.args}
     if any(len(value) > MAX_PARAM for value in params.values()):
         raise BadRequest("The answer from your school's login service is too large.")
-    browser, _ = cookies.browser_id(request)
+    browser, _ = cookies.browser_id(request, broker().settings)
     outgoing, session = flow().finish(params["state"][:64], params, browser)
     return finish_login(outgoing, session)

@@ -70,3 +70,11 @@ def test_every_page_carries_the_security_headers(instance: Path) -> None:
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], path
         assert headers["Referrer-Policy"] == "no-referrer"
         assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_hsts_only_over_https(instance: Path, tmp_path: Path) -> None:
+    plain = create_app({"instance": instance}).test_client().get("/healthz")
+    assert "Strict-Transport-Security" not in plain.headers
+    https = create_app({"instance": instance, "base_url": "https://loper.example.nl"})
+    headers = https.test_client().get("/healthz", base_url="https://loper.example.nl").headers
+    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")

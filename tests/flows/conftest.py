@@ -169,3 +169,9 @@ def last_authn_context(browser: Browser, supplier_url: str) -> str | None:
     refs = root.xpath("//saml:AuthnStatement/saml:AuthnContext/saml:AuthnContextClassRef/text()",
                       namespaces=SAML)
     return str(refs[0]) if refs else None
+
+
+def log_out(browser: Browser, loper: str) -> None:
+    """Press "log out everywhere" on Loper's logout page."""
+    browser.get(f"{loper}/logout")
+    browser.submit(browser.form("token"))

@@ -12,6 +12,7 @@ from tests.flows.conftest import (
     PERSISTENT,
     Federation,
     log_in_via_picker,
+    log_out,
 )
 from tests.peers.browser import Browser
 
@@ -72,7 +73,7 @@ def test_the_school_hint_skips_the_picker(federation: Federation, browser: Brows
 def test_the_picker_remembers_the_last_school(federation: Federation, browser: Browser) -> None:
     rekenwonders = federation.supplier("rekenwonders")
     log_in_via_picker(browser, rekenwonders, federation.pupil)
-    browser.post(f"{federation.running.broker}/logout", {})
+    log_out(browser, federation.running.broker)
     browser.get(f"{rekenwonders}/login")
     assert "Vorige keer gekozen" in browser.text or "Chosen last time" in browser.text
 
@@ -107,7 +108,7 @@ def test_log_out_everywhere_ends_single_sign_on(federation: Federation,
                                                 browser: Browser) -> None:
     rekenwonders, taalapp = federation.supplier("rekenwonders"), federation.supplier("taalapp")
     log_in_via_picker(browser, rekenwonders, federation.pupil)
-    browser.post(f"{federation.running.broker}/logout", {})
+    log_out(browser, federation.running.broker)
     assert "logged out everywhere" in browser.text or "overal uitgelogd" in browser.text
     browser.get(f"{taalapp}/login", {"passive": "1"})
     assert whoami(browser, taalapp)["status"] == "NoPassive"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -162,13 +163,22 @@ def test_over_https_every_cookie_is_secure_and_http_only(https_federation: Feder
     https_browser.login(https_federation.pupil.id)
     assert https_browser.url.startswith(rekenwonders), https_browser.url
     cookies = set_cookies(https_browser, HTTPS)
-    assert set(cookies) == {"loper_browser", "loper_school", "loper_sso"}, cookies
+    assert set(cookies) == {"__Host-loper_browser", "__Host-loper_school", "__Host-loper_sso"}
     for values in cookies.values():
         for value in values:
             assert flags(value) >= {"secure", "httponly", "path"}, value
-    assert all(flags(v) >= {"samesite=none"} for v in cookies["loper_browser"])
-    assert all(flags(v) >= {"samesite=none", "max-age"} for v in cookies["loper_sso"])
-    assert all(flags(v) >= {"samesite=lax"} for v in cookies["loper_school"])
+            assert "domain" not in flags(value), "a __Host- cookie has no Domain"
+    assert all(flags(v) >= {"samesite=none"} for v in cookies["__Host-loper_browser"])
+    assert all(flags(v) >= {"samesite=none", "max-age"} for v in cookies["__Host-loper_sso"])
+    assert all(flags(v) >= {"samesite=lax"} for v in cookies["__Host-loper_school"])
+
+
+def logout_token(browser: Browser, base: str) -> str:
+    """What the logout page puts in its form for this browser."""
+    page = send(browser, "GET", f"{base}/logout")
+    found = re.search(r'name="token" value="([0-9a-f]{64})"', page.text)
+    assert found, page.text[:300]
+    return found.group(1)
 
 
 def test_over_https_logout_clears_the_session_cookie_with_the_same_flags(
@@ -176,9 +186,10 @@ def test_over_https_logout_clears_the_session_cookie_with_the_same_flags(
     rekenwonders = https_federation.supplier("rekenwonders")
     https_browser.get(f"{rekenwonders}/login", {"school": "regenboog"})
     https_browser.login(https_federation.pupil.id)
-    response = send(https_browser, "POST", f"{HTTPS}/logout")
+    token = logout_token(https_browser, HTTPS)
+    response = send(https_browser, "POST", f"{HTTPS}/logout", data={"token": token})
     cleared = [c for c in response.raw.headers.getlist("Set-Cookie")
-               if c.startswith("loper_sso=")]
+               if c.startswith("__Host-loper_sso=")]
     assert len(cleared) == 1
     assert flags(cleared[0]) >= {"secure", "httponly", "samesite=none", "expires"}
 
@@ -525,9 +536,23 @@ def test_logout_redirects_nowhere(federation: Federation, browser: Browser,
                                   method: str) -> None:
     params = {"next": EVIL, "return_to": EVIL, "redirect_uri": EVIL,
               "post_logout_redirect_uri": EVIL}
-    response = send(browser, method, f"{federation.running.broker}/logout", params=params)
+    base = federation.running.broker
+    form = {"token": logout_token(browser, base)} if method == "POST" else None
+    response = send(browser, method, f"{base}/logout", params=params, data=form)
     assert response.status_code == 200 and "Location" not in response.headers
     assert EVIL not in response.text
+
+
+def test_another_site_cannot_log_a_pupil_out(federation: Federation,
+                                            browser: Browser) -> None:
+    """The SSO cookie is SameSite=None, so a cross-site POST carries it: the token decides."""
+    log_in(browser, federation)
+    for forged in ({}, {"token": "0" * 64}):
+        response = send(browser, "POST", f"{federation.running.broker}/logout", data=forged)
+        assert response.status_code == 400 and "Set-Cookie" not in response.headers
+    taalapp = federation.supplier("taalapp")
+    browser.get(f"{taalapp}/login", {"passive": "1"})
+    assert browser.get_json(f"{taalapp}/whoami")["status"] == "ok", "still logged in"
 
 
 def test_a_refused_request_links_back_to_the_registered_supplier_only(
