@@ -64,6 +64,12 @@ class SupplierSuspended(BrokerError):
     title = "This learning app is suspended by your school"
 
 
+class TooManyRequests(BrokerError):
+    status = 429
+    code = "too_many_logins"
+    title = "Too many logins at once"
+
+
 class ServiceUnavailable(BrokerError):
     status = 503
     code = "service_unavailable"

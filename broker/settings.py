@@ -34,6 +34,8 @@ class Settings:
     saml_encryption: str = "aes256-gcm"
     relay_state_max: int = 80
     log_level: str = "INFO"
+    login_starts_per_minute: int = 1200
+    """Logins one client address may start per minute (a whole school may share one)."""
     trusted_proxies: int = 0
     """How many reverse proxies in front of Loper set X-Forwarded-For/-Proto (0: none)."""
 
@@ -121,7 +123,7 @@ def _validate(s: Settings) -> None:
     if s.saml_encryption not in ("aes256-gcm", "aes128-gcm", "aes256-cbc", "aes128-cbc"):
         raise ConfigError("setting saml_encryption: expected aes256-gcm, aes128-gcm, "
                           f"aes256-cbc or aes128-cbc, got {s.saml_encryption!r}")
-    for name in ("sso_lifetime", "pending_ttl", "relay_state_max"):
+    for name in ("sso_lifetime", "pending_ttl", "relay_state_max", "login_starts_per_minute"):
         if getattr(s, name) <= 0:
             raise ConfigError(f"setting {name}: must be positive")
 

@@ -5,7 +5,6 @@ throttling on the state store, and TOTP codes (RFC 6238) that work once.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import secrets
 import time
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from flask import current_app, request, session
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from broker.admin.base import FormExpired, TooLarge, TooManyAttempts
+from broker.web.client import client_address
 from broker.web.current import broker
 
 CSRF_SESSION_KEY = "admin_csrf"
@@ -69,23 +69,10 @@ def limits() -> Limits:
     return found if isinstance(found, Limits) else Limits()
 
 
-def _address() -> str:
-    """The client address as the app sees it (ProxyFix only for trusted proxies); an IPv6
-    client is counted by its /64, which one household or school usually has whole."""
-    raw = request.remote_addr or "unknown"
-    try:
-        ip = ipaddress.ip_address(raw)
-    except ValueError:
-        return raw
-    if ip.version == 6:
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
-
-
 def _buckets(account: str) -> tuple[tuple[str, int], ...]:
     limit = limits()
     return ((f"account:{account[:254]}", limit.per_account),
-            (f"address:{_address()}", limit.per_address))
+            (f"address:{client_address()}", limit.per_address))
 
 
 def refuse_if_throttled(account: str) -> None:

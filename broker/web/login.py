@@ -5,14 +5,25 @@ from __future__ import annotations
 from flask import Response, request
 
 from broker.downstream import DownstreamRequest
+from broker.errors import TooManyRequests
 from broker.flow import SsoSession
 from broker.outgoing import Outgoing
 from broker.web import cookies
+from broker.web.client import client_address
 from broker.web.current import broker, flow
 from broker.web.respond import to_response
 
 
+def _throttle() -> None:
+    """Every started login may store a pending login: cap what one address can start."""
+    started = broker().store.count_hit(f"login-start:{client_address()}", 60)
+    if started > broker().settings.login_starts_per_minute:
+        raise TooManyRequests("Too many logins were started from your network in the last "
+                              "minute. Please wait a minute and try again.")
+
+
 def start_login(req: DownstreamRequest, protocol: str) -> Response:
+    _throttle()
     settings = broker().settings
     browser, new = cookies.browser_id(request, settings)
     the_flow = flow()
