@@ -5,14 +5,20 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from broker.errors import BrokerError, ConfigError, ServiceUnavailable
 from broker.registry import RegistryUnavailable
 from broker.store import StoreUnavailable
+from broker.web.error_texts import dutch
 
 log = logging.getLogger("loper.errors")
+
+
+def _wants_dutch() -> bool:
+    """Dutch when the browser prefers it (browsers say so); English for everything else."""
+    return request.accept_languages.best_match(("nl", "en")) == "nl"
 
 
 def _page(status: int, code: str, title: str, message: str, back_url: str | None = None,
@@ -21,9 +27,11 @@ def _page(status: int, code: str, title: str, message: str, back_url: str | None
     level = logging.ERROR if status >= 500 else logging.WARNING
     log.log(level, "request failed", exc_info=exc,
             extra={"error_id": error_id, "code": code, "status": status})
-    html = render_template("error.html", status=status, code=code, title=title,
-                           message=message, error_id=error_id, back_url=back_url,
-                           supplier_name=supplier_name)
+    nl = _wants_dutch() and dutch(code)
+    html = render_template("error.html", status=status, code=code, error_id=error_id,
+                           title=nl[0] if nl else title, lead=nl[1] if nl else None,
+                           message=message, back_url=back_url, supplier_name=supplier_name,
+                           lang="nl" if nl else "en")
     response = Response(html, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response

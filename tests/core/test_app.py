@@ -78,3 +78,13 @@ def test_hsts_only_over_https(instance: Path, tmp_path: Path) -> None:
     https = create_app({"instance": instance, "base_url": "https://loper.example.nl"})
     headers = https.test_client().get("/healthz", base_url="https://loper.example.nl").headers
     assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_error_pages_speak_dutch_to_a_dutch_browser(instance: Path) -> None:
+    client = create_app({"instance": instance}).test_client()
+    dutch = client.get("/discovery?login=gone", headers={"Accept-Language": "nl-NL,nl;q=0.9"})
+    text = dutch.get_data(as_text=True)
+    assert dutch.status_code == 400 and '<html lang="nl">' in text
+    assert "Deze inlog is verlopen" in text and "Foutcode" in text
+    english = client.get("/discovery?login=gone", headers={"Accept-Language": "en-GB"})
+    assert "This login has expired" in english.get_data(as_text=True)

@@ -1,0 +1,46 @@
+"""What an error page says, per error code, in Dutch (the language of most pupils).
+
+The specific message of the error (in English, as logged) follows as the detail; the Dutch
+title and lead say what happened and what to do, in words a ten-year-old can follow.
+"""
+
+from __future__ import annotations
+
+DUTCH: dict[str, tuple[str, str]] = {
+    "bad_request": ("Deze inlog kan niet verder",
+                    "Het inlogverzoek klopt niet. Ga terug naar de leerapp en probeer het "
+                    "opnieuw."),
+    "unknown_supplier": ("Onbekende leerapp",
+                         "Loper kent de leerapp niet die je wil openen. Vraag je leerkracht "
+                         "om hulp."),
+    "unknown_school": ("Onbekende school",
+                       "Loper kent deze school niet. Kies je school opnieuw."),
+    "login_expired": ("Deze inlog is verlopen",
+                      "Je inlog duurde te lang of is in een andere browser begonnen. Ga terug "
+                      "naar de leerapp en log opnieuw in."),
+    "school_response_rejected": ("Het antwoord van je school klopt niet",
+                                 "Loper kon het antwoord van je school niet vertrouwen en "
+                                 "heeft niets doorgestuurd. Begin opnieuw bij de leerapp."),
+    "supplier_request_rejected": ("Het verzoek van de leerapp klopt niet",
+                                  "Loper stuurt niets naar deze leerapp. Begin opnieuw bij "
+                                  "de leerapp of vraag je leerkracht om hulp."),
+    "supplier_suspended": ("Je school heeft deze leerapp stopgezet",
+                           "Zolang je school deze leerapp heeft stopgezet, kun je er niet "
+                           "inloggen. Hieronder staat waarom."),
+    "too_many_logins": ("Even te druk",
+                        "Er zijn net heel veel inlogs gestart vanaf jouw netwerk. Wacht een "
+                        "minuut en probeer het opnieuw."),
+    "service_unavailable": ("Loper is even niet bereikbaar",
+                            "Probeer het over een minuut opnieuw."),
+    "registration_problem": ("Loper is even niet bereikbaar",
+                             "De inschrijving van je school of leerapp is niet compleet. "
+                             "De beheerder is gewaarschuwd."),
+    "internal_error": ("Er ging bij ons iets mis",
+                       "Probeer het opnieuw. Blijft het misgaan, geef dan de foutcode aan "
+                       "de ICT-coördinator van je school."),
+    "http_404": ("Pagina niet gevonden", "Deze pagina bestaat niet."),
+}
+
+
+def dutch(code: str) -> tuple[str, str] | None:
+    return DUTCH.get(code)
