@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -50,13 +51,15 @@ def _saml(broker: Broker) -> None:
 
 def _oidc(broker: Broker) -> None:
     from broker.downstream.oidc_op import OidcOp, OidcOpConfig
+    from broker.flow import still_open
     from broker.keys import oidc_key_paths, published_oidc_keys
     from broker.upstream.oidc import OidcRpConfig, OidcUpstream
 
-    s = broker.settings
+    s, registry = broker.settings, broker.registry
     op = OidcOp(OidcOpConfig(issuer=s.base_url, signing_keys=oidc_key_paths(s.keys_dir),
-                             next_signing_keys=published_oidc_keys(s.keys_dir)),
-                broker.store, broker.registry.supplier_by_client_id)
+                             next_signing_keys=published_oidc_keys(s.keys_dir),
+                             still_open=functools.partial(still_open, broker)),
+                broker.store, registry.supplier_by_client_id)
     broker.downstreams["oidc"] = op
     broker.oidc = op
     broker.upstreams["oidc"] = OidcUpstream(OidcRpConfig(

@@ -17,6 +17,7 @@ from broker.downstream import NO_PASSIVE, Downstream, DownstreamRequest
 from broker.errors import (
     BrokerError,
     LoginExpired,
+    SupplierSuspended,
     UnknownSchool,
     UnknownSupplier,
     UpstreamRejected,
@@ -42,6 +43,21 @@ def new_id() -> str:
 def pending_key(login_id: str, browser: str) -> str:
     """A pending login is stored under its id AND its browser: only that browser finds it."""
     return f"{login_id}.{hashlib.sha256(browser.encode()).hexdigest()[:32]}"
+
+
+def still_open(broker: Broker, school_id: str, supplier_id: str) -> bool:
+    """Does the school still release to the supplier today, as a new login would find?
+    (Tokens issued earlier ask this before they are refreshed or used.)"""
+    registry = broker.registry
+    school, supplier = registry.school(school_id), registry.supplier(supplier_id)
+    if school is None or supplier is None:
+        return False
+    try:
+        release.check_open(school, supplier, registry.policy(school_id, supplier_id),
+                           datetime.now(UTC).date())
+    except SupplierSuspended:
+        return False
+    return True
 
 
 class Flow:

@@ -2,7 +2,10 @@
 serve it.
 
 The ID token, userinfo and every refreshed token serve exactly this snapshot; nothing re-reads
-the person later (a broker that does leaks one supplier's attributes to another).
+the person later (a broker that does leaks one supplier's attributes to another). What is
+asked again on every use is only whether the school still releases to the supplier at all
+(`OpenCheck`, answered by the release policy outside this package): a suspension or a lapsed
+agreement ends the snapshot's service at its next use.
 
 Every token belongs to a grant: one login at one supplier. A grant is revoked as a whole when
 its code is redeemed twice (RFC 6749 4.1.2) or a rotated refresh token comes back (RFC 9700
@@ -16,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -24,6 +27,8 @@ from broker.downstream.oidc_common import digest
 from broker.store import StateStore
 
 Claims = Mapping[str, str | list[str]]
+OpenCheck = Callable[[str, str], bool]
+"""(school id, supplier id) -> does the school still release to the supplier today?"""
 log = logging.getLogger("loper.oidc")
 
 ACCESS, REFRESH, REVOKED = "oidc-access", "oidc-refresh", "oidc-revoked"
@@ -42,15 +47,28 @@ class Snapshot:
     auth_time: int
     acr: str | None = None
     nonce: str | None = None
+    school_id: str | None = None
+    """The school that released; None in a snapshot written before it was recorded."""
+    supplier_id: str | None = None
+    """The supplier it was released to (the registry id, not the client_id)."""
 
     def __post_init__(self) -> None:
         texts = (self.grant, self.client_id, self.sub, *self.scope)
         if not all(isinstance(v, str) for v in texts) or not isinstance(self.auth_time, int):
             raise TypeError("malformed snapshot")
+        if not all(v is None or isinstance(v, str) for v in (self.school_id, self.supplier_id)):
+            raise TypeError("malformed snapshot")
         for value in self.claims.values():
             if not isinstance(value, str) and not (
                     isinstance(value, list) and all(isinstance(v, str) for v in value)):
                 raise TypeError("malformed claim value")
+
+    def still_open(self, check: OpenCheck) -> bool:
+        """Does the school still release to the supplier? A snapshot that does not say which
+        school released it is treated as closed (refused, never guessed)."""
+        if self.school_id is None or self.supplier_id is None:
+            return False
+        return check(self.school_id, self.supplier_id)
 
 
 @dataclass(frozen=True)
@@ -71,6 +89,11 @@ class Lifetimes:
         """Outlives every token of this grant issued before its revocation."""
         offline = "offline_access" in snapshot.scope
         return self.code + (max(self.access, self.refresh) if offline else self.access)
+
+    @property
+    def longest(self) -> int:
+        """Outlives every token of any grant (for a snapshot whose scope may be narrowed)."""
+        return self.code + max(self.access, self.refresh)
 
 
 def _dumps(doc: Mapping[str, Any]) -> bytes:
@@ -174,8 +197,12 @@ class Grants:
             self.revoke(refresh)
 
     # -- grants --------------------------------------------------------------------------------
-    def revoke(self, snapshot: Snapshot) -> None:
-        self._mark_revoked(snapshot.grant, self.ttl.of(snapshot))
+    def revoke(self, snapshot: Snapshot, *, narrowed: bool = False) -> None:
+        """Revoke the snapshot's grant. `narrowed`: the snapshot may be an access token's, whose
+        scope a refresh narrowed (offline_access dropped), so it cannot tell how long the
+        grant's refresh tokens live: the marker then outlives any token."""
+        ttl = self.ttl.longest if narrowed else self.ttl.of(snapshot)
+        self._mark_revoked(snapshot.grant, ttl)
 
     def revoked(self, grant: str) -> bool:
         return self.store.get_token(REVOKED, grant) is not None

@@ -23,9 +23,9 @@ from broker.downstream import NO_PASSIVE, DownstreamRequest
 from broker.downstream.oidc_authorize import Ask, answer, find_target, parse, safe_state
 from broker.downstream.oidc_clients import ASSERTION_ALGS, AUTH_METHODS, ClientAuth
 from broker.downstream.oidc_common import SCOPES, JsonReply, OAuthError, header, ok
-from broker.downstream.oidc_grants import CodeRecord, Grants, Lifetimes, Snapshot
+from broker.downstream.oidc_grants import CodeRecord, Grants, Lifetimes, OpenCheck, Snapshot
 from broker.downstream.oidc_keys import SigningKeys
-from broker.downstream.oidc_token import GRANT_TYPES, TokenGrants
+from broker.downstream.oidc_token import GRANT_TYPES, SUSPENDED, TokenGrants
 from broker.errors import ConfigError, RequestRejected
 from broker.identity import Released
 from broker.outgoing import Outgoing
@@ -45,6 +45,10 @@ DISCOVERY_PATH = "/.well-known/openid-configuration"
 _BEARER = 'Bearer realm="loper"'
 
 
+def _always_open(school_id: str, supplier_id: str) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class OidcOpConfig:
     issuer: str
@@ -57,6 +61,10 @@ class OidcOpConfig:
     access_token_ttl: int = 3600
     id_token_ttl: int = 300
     refresh_token_ttl: int = 30 * 86400
+    still_open: OpenCheck = _always_open
+    """(school id, supplier id) -> does the school still release to the supplier today? Asked
+    by the token grants and userinfo before they serve a snapshot; the composition root wires
+    it to the release policy (the OP knows neither the registry nor release.py)."""
 
     def __post_init__(self) -> None:
         if not self.issuer.startswith(("https://", "http://")) or self.issuer.endswith("/"):
@@ -106,7 +114,7 @@ class OidcOp:
         self._clients = ClientAuth(find_client, (config.issuer + PATHS["token"], config.issuer),
                                    store)
         self._tokens = TokenGrants(config.issuer, self._keys, self._grants, config.id_token_ttl,
-                                   config.access_token_ttl)
+                                   config.access_token_ttl, config.still_open)
         self._discovery = _discovery(config.issuer, self._keys.algorithms)
 
     # -- published documents ---------------------------------------------------------------------
@@ -143,7 +151,7 @@ class OidcOp:
             grant=secrets.token_urlsafe(18), client_id=ask.client_id, sub=released.subject,
             claims=to_oidc(released.attributes, ask.scope), scope=ask.scope,
             auth_time=int(released.authn.instant.timestamp()), acr=released.authn.class_ref,
-            nonce=ask.nonce)
+            nonce=ask.nonce, school_id=released.school_id, supplier_id=released.supplier_id)
         code = self._grants.mint_code(CodeRecord(snapshot, ask.redirect_uri, ask.code_challenge))
         return answer(ask.redirect_uri, self.config.issuer, {"code": code, "state": ask.state})
 
@@ -197,16 +205,25 @@ class OidcOp:
 
     def userinfo(self, headers: Mapping[str, str],
                  form: Mapping[str, str] | None = None) -> JsonReply:
-        """OIDC Core 5.3: exactly the snapshot released at login (RFC 6750 bearer token)."""
+        """OIDC Core 5.3: exactly the snapshot released at login (RFC 6750 bearer token), as
+        long as the school still releases to the supplier (else the grant ends)."""
         try:
             snapshot = self._grants.access(_bearer(headers, form or {}))
             if snapshot is None:
-                raise OAuthError("invalid_token", "The access token is invalid or expired.",
-                                 status=401, headers={"WWW-Authenticate":
-                                                      f'{_BEARER}, error="invalid_token"'})
+                raise _invalid_token("The access token is invalid or expired.")
+            if not snapshot.still_open(self.config.still_open):
+                log.info("userinfo refused: the release is closed",
+                         extra={"supplier": snapshot.supplier_id, "school": snapshot.school_id})
+                self._grants.revoke(snapshot, narrowed=True)
+                raise _invalid_token(SUSPENDED)
             return ok({**snapshot.claims, "sub": snapshot.sub})
         except OAuthError as exc:
             return exc.reply()
+
+
+def _invalid_token(description: str) -> OAuthError:
+    return OAuthError("invalid_token", description, status=401,
+                      headers={"WWW-Authenticate": f'{_BEARER}, error="invalid_token"'})
 
 
 def _bearer(headers: Mapping[str, str], form: Mapping[str, str]) -> str:

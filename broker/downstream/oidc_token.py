@@ -3,12 +3,15 @@
 authorization_code (RFC 6749 4.1.3, RFC 7636 4.6): the code is consumed atomically before
 anything else is checked or issued. refresh_token (RFC 6749 6): rotated on every use; the
 refresh token keeps the scope it was granted with, a narrower scope applies to the new access
-and ID tokens only.
+and ID tokens only. Before issuing, either grant asks whether the school still releases to the
+supplier (OpenCheck): when it has suspended the supplier, or their agreement lapsed, the grant
+is revoked as a whole and answered invalid_grant.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -22,12 +25,15 @@ from broker.downstream.oidc_common import (
     ok,
     s256,
 )
-from broker.downstream.oidc_grants import CodeRecord, Grants, Snapshot
+from broker.downstream.oidc_grants import CodeRecord, Grants, OpenCheck, Snapshot
 from broker.downstream.oidc_keys import SigningKeys
 from broker.records import OidcSupplier
 
 _CLAIM_SCOPE = {a.oidc_claim: a.oidc_scope for a in VOCABULARY}
 GRANT_TYPES = ("authorization_code", "refresh_token")
+SUSPENDED = ("The school has suspended access for this app, or its agreement with the school "
+             "ended.")
+log = logging.getLogger("loper.oidc")
 
 
 def check_redirect(record: CodeRecord, given: str | None) -> None:
@@ -68,10 +74,11 @@ def narrowed(snapshot: Snapshot, scope: str | None) -> Snapshot:
 
 class TokenGrants:
     def __init__(self, issuer: str, keys: SigningKeys, grants: Grants, id_token_ttl: int,
-                 access_token_ttl: int) -> None:
+                 access_token_ttl: int, still_open: OpenCheck) -> None:
         self._issuer = issuer
         self._keys = keys
         self._grants = grants
+        self._still_open = still_open
         self._id_token_ttl = id_token_ttl
         self._access_token_ttl = access_token_ttl
 
@@ -94,6 +101,7 @@ class TokenGrants:
             raise OAuthError("invalid_grant", "The code is invalid, expired or already used.")
         check_redirect(record, form.get("redirect_uri"))
         check_verifier(record.code_challenge, form.get("code_verifier"))
+        self._check_open(record.snapshot)
         return ok(self._issue(oidc, record.snapshot, record.snapshot))
 
     def _refresh(self, oidc: OidcSupplier, form: Mapping[str, str]) -> JsonReply:
@@ -105,9 +113,19 @@ class TokenGrants:
         snapshot = self._grants.take_refresh(token, oidc.client_id)
         if snapshot is None:
             raise OAuthError("invalid_grant", "The refresh token is invalid, expired or used.")
+        self._check_open(snapshot)
         # OIDC Core 12.2: same iss, sub, aud and auth_time; no nonce
         return ok(self._issue(oidc, replace(narrowed(snapshot, form.get("scope")), nonce=None),
                               snapshot))
+
+    def _check_open(self, granted: Snapshot) -> None:
+        """No token for a release the school has closed since the login: the grant ends."""
+        if granted.still_open(self._still_open):
+            return
+        log.info("oidc grant refused: the release is closed",
+                 extra={"supplier": granted.supplier_id, "school": granted.school_id})
+        self._grants.revoke(granted)
+        raise OAuthError("invalid_grant", SUSPENDED)
 
     def _issue(self, oidc: OidcSupplier, snapshot: Snapshot,
                granted: Snapshot) -> dict[str, object]:
