@@ -117,12 +117,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     from broker import admin
-    from broker.portal import discovery, logout
+    from broker.portal import discovery, logout, transparency
     from broker.web import errors, headers, health, oidc, saml, school_oidc
 
     errors.init_app(app)
     headers.init_app(app, settings.secure)
-    for blueprint in (health.bp, saml.bp, oidc.bp, school_oidc.bp, discovery.bp, logout.bp):
+    for blueprint in (health.bp, saml.bp, oidc.bp, school_oidc.bp, discovery.bp, logout.bp,
+                      transparency.bp):
         app.register_blueprint(blueprint)
     admin.init_app(app)
     return app

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -22,6 +22,8 @@ from broker.registry.db import Database
 from broker.registry.models import LedgerCheckpointRow, LedgerEntryRow
 
 CHECKPOINT = 1
+IN_CHUNK = 500
+"""Pseudonyms per IN list: well below every backend's limit on bound parameters."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,25 @@ class Ledger:
         query = query.order_by(LedgerEntryRow.at.desc(), LedgerEntryRow.seq.desc()).limit(limit)
         with self._db.read() as session:
             return [_entry(row) for row in session.scalars(query)]
+
+    def entries_for(self, school_id: str, pseudonyms: Collection[str],
+                    limit: int = 200) -> list[LedgerEntry]:
+        """One person's releases at one school, newest first: the rows of these pseudonyms
+        (the person's pseudonyms at the suppliers), found by ix_ledger_pseudonym_at. The
+        school is compared as an expression so that no planner (SQLite has no statistics) walks
+        the whole school's ledger backwards by ix_ledger_school_at instead, for its order."""
+        wanted = sorted(set(pseudonyms))
+        found: list[LedgerEntryRow] = []
+        with self._db.read() as session:
+            for start in range(0, len(wanted), IN_CHUNK):
+                query = (select(LedgerEntryRow)
+                         .where((LedgerEntryRow.school_id + "") == school_id,  # not by school
+                                LedgerEntryRow.pseudonym.in_(wanted[start:start + IN_CHUNK]))
+                         .order_by(LedgerEntryRow.at.desc(), LedgerEntryRow.seq.desc())
+                         .limit(limit))
+                found.extend(session.scalars(query))
+        found.sort(key=lambda row: (row.at, row.seq), reverse=True)
+        return [_entry(row) for row in found[:limit]]
 
     def purge(self, before: datetime) -> int:
         """Remove the oldest rows, up to the first one at or after `before`; returns how many.

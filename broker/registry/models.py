@@ -133,7 +133,8 @@ class LedgerEntryRow(Base):
     """One release: who got which attribute names (never values), hash-chained."""
 
     __tablename__ = "ledger"
-    __table_args__ = (Index("ix_ledger_school_at", "school_id", "at"),)
+    __table_args__ = (Index("ix_ledger_school_at", "school_id", "at"),
+                      Index("ix_ledger_pseudonym_at", "pseudonym", "at"))
 
     seq: Mapped[int] = mapped_column(Seq, primary_key=True, autoincrement=False)
     at: Mapped[datetime]

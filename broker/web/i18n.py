@@ -33,6 +33,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "continue": {"nl": "Doorgaan", "en": "Continue"},
     "noscript": {"nl": "JavaScript staat uit: klik op Doorgaan.",
                  "en": "JavaScript is off: press Continue."},
+    "transparency_link": {"nl": "Wat ging waarheen? Bekijk welke apps iets over je kregen.",
+                          "en": "What went where? See which apps received something about you."},
 }
 
 
