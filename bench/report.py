@@ -200,6 +200,9 @@ def _large_lines(large: dict[str, Any]) -> list[str]:
                  "/healthz 200",
              _rss_line("  RSS per worker", large)]
     for run in large.get("runs", []):
+        if "error" in run:
+            lines.append(f"  {_short(run['scenario'])[:28]:28} FAILED: {run['error'][:120]}")
+            continue
         hops = "  ".join(f"{hop} {_cell(run['hops_ms'].get(hop))}" for hop in HOPS
                          if hop in run["hops_ms"])
         lines.append(f"  {_short(run['scenario'])[:28]:28} {run['mode']:6} n={run['logins']:<3}"
