@@ -43,6 +43,8 @@ Loper demo federation is running (Ctrl-C stops it).
   Then open {demo.suppliers['leesplein']}/  (Leesplein, an OpenID Connect RP on authlib):
   again no school login, a pairwise `sub` and the released claims.
 
+  What went where: {demo.broker}/me shows the pupil which app received what.
+
   OpenID Connect school: log out everywhere at {demo.broker}/logout, open Leesplein
   and pick "Het Lyceum" (Amersfoort), choose a pupil, password "demo".
 
