@@ -36,6 +36,7 @@ from demo.supplier_oidc_check import (
     require,
     verify_id_token,
 )
+from demo.supplier_web import FAILED, home_template
 from demo.web import new_app, page
 
 SCOPE = "openid profile email"
@@ -155,8 +156,7 @@ class OidcRp:
         return handle
 
 
-HOME = """
-{% if result and result.status == "ok" %}
+HOME = home_template(logged_in="""\
  <p>Logged in as <code class="sub">{{ result.sub }}</code> (pairwise <code>sub</code>)<br>
     from <code>{{ result.issuer }}</code>, logged in at school at {{ auth_time }}
     {% if result.acr %}(<code>{{ result.acr }}</code>){% endif %}</p>
@@ -166,23 +166,10 @@ HOME = """
       <td class="claim-value">{{ result.claims.get(name, "") }}</td>
       <td class="userinfo-value">{{ result.userinfo.get(name, "") }}</td></tr>
  {% else %}<tr><td colspan="3">(no claims)</td></tr>{% endfor %}
- </table>
- <form method="post" action="/logout"><button>Log out here</button></form>
-{% elif result %}
- <p class="status">You are not logged in ({{ result.status }}).</p>
-{% else %}
- <p class="status">You are not logged in.</p>
-{% endif %}
-<form method="get" action="/login">
- <label>school (optional): <input name="school" value=""></label>
+ </table>""", login_options="""\
  <label>prompt: <select name="prompt"><option value="">(none)</option>
   <option>login</option><option>none</option></select></label>
- <label>max_age: <input name="max_age" value="" size="6"></label>
- <button>log in</button>
-</form>
-"""
-
-FAILED = '<p class="error">Login failed: {{ problem }}</p><p><a href="/">back</a></p>'
+ <label>max_age: <input name="max_age" value="" size="6"></label>""")
 
 
 def create_oidc_rp(base_url: str, state_dir: Path, issuer: str, client_id: str,

@@ -28,11 +28,11 @@ from demo.supplier_web import (
     LoginResult,
     Outgoing,
     ReplayCache,
-    register_supplier,
+    create_saml_supplier,
     require,
     with_hint,
 )
-from demo.web import new_app, post_form
+from demo.web import post_form
 
 REQUESTED = ("givenName", "eduPersonAffiliation", "isMemberOf")
 """Declared in its metadata; the reasons are in the federation file (demo/federation.py)."""
@@ -200,13 +200,6 @@ def _bytes(xml: str | bytes) -> bytes:
 
 def create_onelogin_sp(base_url: str, state_dir: Path, broker_idp_metadata: MetadataSource,
                        name: str = "Taalapp") -> Flask:
-    """The python3-saml demo supplier at `base_url`; keys and secrets live in `state_dir`.
-
-    Routes: / (what it received), /login?school=&force=1&passive=1, /acs, /metadata,
-    /whoami (JSON), /logout.
-    """
-    base = base_url.rstrip("/")
-    sp = OneloginSp(base, state_dir, broker_idp_metadata, name)
-    app = new_app(__name__, base, state_dir, cookie=f"{name.lower()}-sp")
-    register_supplier(app, name, sp)
-    return app
+    """The python3-saml demo supplier at `base_url` (see supplier_web.create_saml_supplier)."""
+    return create_saml_supplier(__name__, OneloginSp, base_url, state_dir, broker_idp_metadata,
+                                name)

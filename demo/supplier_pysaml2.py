@@ -28,11 +28,10 @@ from demo.supplier_web import (
     LoginResult,
     Outgoing,
     ReplayCache,
-    register_supplier,
+    create_saml_supplier,
     require,
     with_hint,
 )
-from demo.web import new_app
 
 SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
 
@@ -170,13 +169,5 @@ class Pysaml2Sp:
 
 def create_pysaml2_sp(base_url: str, state_dir: Path, broker_idp_metadata: MetadataSource,
                       name: str = "Rekenwonders") -> Flask:
-    """The pysaml2 demo supplier at `base_url`; keys and secrets live in `state_dir`.
-
-    Routes: / (what it received), /login?school=&force=1&passive=1, /acs, /metadata,
-    /whoami (JSON), /logout.
-    """
-    base = base_url.rstrip("/")
-    sp = Pysaml2Sp(base, state_dir, broker_idp_metadata, name)
-    app = new_app(__name__, base, state_dir, cookie=f"{name.lower()}-sp")
-    register_supplier(app, name, sp)
-    return app
+    """The pysaml2 demo supplier at `base_url` (see supplier_web.create_saml_supplier)."""
+    return create_saml_supplier(__name__, Pysaml2Sp, base_url, state_dir, broker_idp_metadata, name)

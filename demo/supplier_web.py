@@ -1,21 +1,25 @@
-"""What both demo suppliers share: their pages, their session, their replay cache.
+"""What both demo SAML suppliers share: their pages, their session, their replay cache.
 
 A supplier's SAML library plugs in through `SamlSp` (start a login, check a response); the
-pages and routes are the same for both, so the two differ only where their libraries do.
+pages and routes are the same for both, so the two differ only where their libraries do. The
+OpenID Connect supplier (supplier_oidc.py) shares the frame of its pages: `home_template`, FAILED.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from string import Template
 from typing import Protocol
 from urllib.parse import urlencode
 
 from flask import Flask, Response, jsonify, redirect, request, session
 from werkzeug.wrappers import Response as BaseResponse
 
-from demo.web import page
+from demo.metadata import MetadataSource
+from demo.web import new_app, page
 
 PAIRWISE_ID = "urn:oasis:names:tc:SAML:attribute:pairwise-id"
 MAX_PENDING = 5
@@ -61,6 +65,10 @@ class SamlSp(Protocol):
         ...
 
 
+NewSp = Callable[[str, Path, MetadataSource, str], SamlSp]
+"""A `SamlSp` class: (base URL, state folder, the IdP's metadata, supplier name) -> SamlSp."""
+
+
 class ReplayCache:
     """Assertion ids already used (in memory: the demo supplier runs as one process)."""
 
@@ -89,8 +97,33 @@ def require(condition: bool, problem: str) -> None:
         raise LoginFailed(problem)
 
 
-HOME = """
+_HOME = Template("""
 {% if result and result.status == "ok" %}
+$logged_in
+ <form method="post" action="/logout"><button>Log out here</button></form>
+{% elif result %}
+ <p class="status">You are not logged in ({{ result.status }}).</p>
+{% else %}
+ <p class="status">You are not logged in.</p>
+{% endif %}
+<form method="get" action="/login">
+ <label>school (optional): <input name="school" value=""></label>
+$login_options
+ <button>log in</button>
+</form>
+""")
+
+
+def home_template(logged_in: str, login_options: str) -> str:
+    """A demo supplier's home page, a Jinja template of `result` (the last login's, or None).
+
+    After a login `logged_in` shows what it brought, above a logout button; else the page says
+    why not. Then the login form: the school hint, the supplier's `login_options`, the button.
+    """
+    return _HOME.substitute(logged_in=logged_in, login_options=login_options)
+
+
+HOME = home_template(logged_in="""\
  <p>Logged in as <code class="name-id">{{ result.name_id }}</code></p>
  <p>NameID format: <code>{{ result.name_id_format }}</code><br>
     pairwise-id: <code class="pairwise-id">{{ pairwise_id or "(none)" }}</code><br>
@@ -100,22 +133,26 @@ HOME = """
   <tr><td class="attribute-name">{{ name }}</td>
       <td class="attribute-values">{{ values | join(", ") }}</td></tr>
  {% else %}<tr><td colspan="2">(no attributes)</td></tr>{% endfor %}
- </table>
- <form method="post" action="/logout"><button>Log out here</button></form>
-{% elif result %}
- <p class="status">You are not logged in ({{ result.status }}).</p>
-{% else %}
- <p class="status">You are not logged in.</p>
-{% endif %}
-<form method="get" action="/login">
- <label>school (optional): <input name="school" value=""></label>
+ </table>""", login_options="""\
  <label><input type="checkbox" name="force" value="1"> ForceAuthn</label>
- <label><input type="checkbox" name="passive" value="1"> IsPassive</label>
- <button>log in</button>
-</form>
-"""
+ <label><input type="checkbox" name="passive" value="1"> IsPassive</label>""")
 
 FAILED = '<p class="error">Login failed: {{ problem }}</p><p><a href="/">back</a></p>'
+
+
+def create_saml_supplier(import_name: str, make_sp: NewSp, base_url: str, state_dir: Path,
+                         idp_metadata: MetadataSource, name: str) -> Flask:
+    """A demo SAML supplier at `base_url`: `make_sp(base_url, state_dir, idp_metadata, name)`
+    behind the shared pages; keys and secrets live in `state_dir`.
+
+    Routes: / (what it received), /login?school=&force=1&passive=1, /acs, /metadata,
+    /whoami (JSON), /logout.
+    """
+    base = base_url.rstrip("/")
+    sp = make_sp(base, state_dir, idp_metadata, name)
+    app = new_app(import_name, base, state_dir, cookie=f"{name.lower()}-sp")
+    register_supplier(app, name, sp)
+    return app
 
 
 def register_supplier(app: Flask, name: str, sp: SamlSp) -> None:

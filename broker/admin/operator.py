@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from werkzeug.wrappers import Response
 from broker.admin import fetch, register
 from broker.admin.base import admins, bp, login_required, operator_only, page, tr
 from broker.keys import saml_signing
-from broker.registry import RegistryUnavailable
+from broker.registry import Registry, RegistryUnavailable
 from broker.store import StoreUnavailable
 from broker.web.current import broker
 
@@ -96,38 +97,34 @@ def _upload() -> bytes | None:
     return data
 
 
-@bp.route("/operator/suppliers/new", methods=["GET", "POST"])
-@login_required
-def new_supplier() -> Response:
+Registration = Callable[[Registry, Mapping[str, str], bytes | None, int], register.Outcome]
+"""register.register_school or register.register_supplier."""
+
+
+def _register(kind: str, add: Registration) -> Response:
+    """The form registering a `kind` ("school" or "supplier"), and what it posts to `add`."""
     admin = operator_only()
+    template = f"admin/new_{kind}.html"
     if request.method == "GET":
-        return page("admin/new_supplier.html", form={})
+        return page(template, form={})
     b = broker()
-    outcome = register.register_supplier(b.registry, request.form, _upload(),
-                                         b.pseudonym_keys.current)
+    outcome = add(b.registry, request.form, _upload(), b.pseudonym_keys.current)
     if outcome.problems:
-        return page("admin/new_supplier.html", 400, form=request.form,
-                    problems=outcome.problems)
-    log.info("supplier registered", extra={"admin": admin.id,
-                                           "supplier": request.form.get("id")})
-    if outcome.secret is not None:
+        return page(template, 400, form=request.form, problems=outcome.problems)
+    log.info(f"{kind} registered", extra={"admin": admin.id, kind: request.form.get("id")})
+    if outcome.secret is not None:  # an OIDC supplier's, shown once
         return page("admin/registered.html", supplier=outcome.record, secret=outcome.secret)
     flash(tr()["registered"])
     return redirect(url_for("admin.operator"))
 
 
+@bp.route("/operator/suppliers/new", methods=["GET", "POST"])
+@login_required
+def new_supplier() -> Response:
+    return _register("supplier", register.register_supplier)
+
+
 @bp.route("/operator/schools/new", methods=["GET", "POST"])
 @login_required
 def new_school() -> Response:
-    admin = operator_only()
-    if request.method == "GET":
-        return page("admin/new_school.html", form={})
-    b = broker()
-    outcome = register.register_school(b.registry, request.form, _upload(),
-                                       b.pseudonym_keys.current)
-    if outcome.problems:
-        return page("admin/new_school.html", 400, form=request.form,
-                    problems=outcome.problems)
-    log.info("school registered", extra={"admin": admin.id, "school": request.form.get("id")})
-    flash(tr()["registered"])
-    return redirect(url_for("admin.operator"))
+    return _register("school", register.register_school)

@@ -111,6 +111,12 @@ def _release_page(school: School, supplier: Supplier, form: Mapping[str, str],
                 changed=not release_form.same_release(current, proposed), **extra)
 
 
+def _back_to_release(school: School, supplier: Supplier, message: str) -> Response:
+    """After a change: flash the `message` text, and show the release page afresh."""
+    flash(tr()[message])
+    return redirect(url_for("admin.release", school_id=school.id, supplier_id=supplier.id))
+
+
 @bp.get("/schools/<school_id>/suppliers/<supplier_id>")
 @login_required
 def release(school_id: str, supplier_id: str) -> Response:
@@ -135,8 +141,7 @@ def release_post(school_id: str, supplier_id: str) -> Response:
                                        "attributes": ",".join(sorted(proposed.attributes)),
                                        "by_role": ";".join(f"{r}={','.join(sorted(v))}"
                                                            for r, v in proposed.by_role.items())})
-    flash(tr()["saved"])
-    return redirect(url_for("admin.release", school_id=school.id, supplier_id=supplier.id))
+    return _back_to_release(school, supplier, "saved")
 
 
 @bp.post("/schools/<school_id>/suppliers/<supplier_id>/suspend")
@@ -151,8 +156,7 @@ def suspend(school_id: str, supplier_id: str) -> Response:
     broker().registry.suspend(school.id, supplier.id, reason)
     log.warning("supplier suspended", extra={"admin": current_admin().id, "school": school.id,
                                              "supplier": supplier.id})
-    flash(tr()["suspended_now"])
-    return redirect(url_for("admin.release", school_id=school.id, supplier_id=supplier.id))
+    return _back_to_release(school, supplier, "suspended_now")
 
 
 @bp.post("/schools/<school_id>/suppliers/<supplier_id>/resume")
@@ -163,5 +167,4 @@ def resume(school_id: str, supplier_id: str) -> Response:
     broker().registry.resume(school.id, supplier.id)
     log.warning("supplier resumed", extra={"admin": current_admin().id, "school": school.id,
                                            "supplier": supplier.id})
-    flash(tr()["resumed_now"])
-    return redirect(url_for("admin.release", school_id=school.id, supplier_id=supplier.id))
+    return _back_to_release(school, supplier, "resumed_now")
