@@ -67,7 +67,7 @@ class OidcUpstream:
                        relay_state: str) -> tuple[Outgoing, dict[str, Any]]:
         oidc = _oidc(school)
         info = self.providers.provider(oidc.issuer)
-        state = new_login_state(school.id, pending.force_authn)
+        state = new_login_state(school.id, pending.force_authn, pending.max_age)
         scopes = oidc.scopes if "openid" in oidc.scopes else ("openid", *oidc.scopes)
         params = {"response_type": "code", "client_id": oidc.client_id,
                   "redirect_uri": self.config.redirect_uri, "scope": " ".join(scopes),
@@ -79,6 +79,8 @@ class OidcUpstream:
             params["prompt"] = "login"
         if pending.force_authn:
             params["max_age"] = "0"
+        elif pending.max_age is not None:
+            params["max_age"] = str(pending.max_age)
         return Outgoing(_with_query(info.authorization_endpoint, params)), state.to_dict()
 
     def handle_callback(self, school: School, params: Mapping[str, str],
@@ -100,8 +102,7 @@ class OidcUpstream:
         tokens = self._redeem(oidc, info, code, state.verifier)
         now = time.time()
         expected = Expected(oidc.issuer, oidc.client_id, state.nonce, oidc.algorithms,
-                            self.config.clock_skew,
-                            float(state.started) if state.force else None)
+                            self.config.clock_skew, state.authn_after())
         claims = verify_id_token(tokens.id_token,
                                  lambda kid: self.providers.keys(oidc.issuer, kid),
                                  expected, now)

@@ -128,8 +128,8 @@ def _check_auth_time(claims: Mapping[str, Any], expected: Expected) -> None:
     if not is_time(auth_time):
         raise _claim_problem("auth_time")
     if expected.authn_after is not None and auth_time < expected.authn_after - expected.skew:
-        raise UpstreamRejected("Loper asked your school to let the user log in again, but "
-                               "your school's login server reused an earlier login (auth_time).")
+        raise UpstreamRejected("Loper asked your school for a recent login, but your school's "
+                               "login server answered with an earlier one (auth_time).")
 
 
 def is_time(value: object) -> TypeGuard[int | float]:

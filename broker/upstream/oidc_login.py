@@ -29,6 +29,8 @@ class LoginState:
     nonce: str
     started: int
     force: bool
+    max_age: int | None
+    """The supplier's max_age, passed on to the school (OIDC Core 3.1.2.1)."""
 
     def challenge(self) -> str:
         """RFC 7636 4.2, S256: BASE64URL(SHA256(verifier)) without padding."""
@@ -46,16 +48,25 @@ class LoginState:
             raise BadRequest("This login's saved state is incomplete; please start the login "
                              "again.") from exc
         typed = (isinstance(kept.verifier, str) and isinstance(kept.nonce, str)
-                 and isinstance(kept.started, int) and isinstance(kept.force, bool))
+                 and isinstance(kept.started, int) and isinstance(kept.force, bool)
+                 and (kept.max_age is None or isinstance(kept.max_age, int)))
         if not typed or kept.school != school_id:
             raise BadRequest("This login's saved state does not match the school that "
                              "answered; please start the login again.")
         return kept
 
 
-def new_login_state(school_id: str, force: bool) -> LoginState:
+    def authn_after(self) -> float | None:
+        """The earliest authentication the school may answer with, if any is required."""
+        if self.force:
+            return float(self.started)
+        return float(self.started - self.max_age) if self.max_age is not None else None
+
+
+def new_login_state(school_id: str, force: bool, max_age: int | None = None) -> LoginState:
     return LoginState(school=school_id, verifier=secrets.token_urlsafe(48),
-                      nonce=secrets.token_urlsafe(24), started=int(time.time()), force=force)
+                      nonce=secrets.token_urlsafe(24), started=int(time.time()), force=force,
+                      max_age=max_age)
 
 
 def check_response(params: Mapping[str, str], info: ProviderInfo) -> str:

@@ -191,3 +191,20 @@ def test_a_token_endpoint_answering_an_error_page(op: ServedOp, make_rp: Callabl
     op.tweak(discovery={"token_endpoint": op.base_url + "/nowhere"})
     with pytest.raises(UpstreamRejected, match=r"HTTP status 404, error 'unknown'"):
         answer.finish(rp, lyceum)
+
+
+def test_max_age_is_passed_on_and_enforced(op: ServedOp, rp: OidcUpstream, lyceum: School,
+                                           browser: SchoolBrowser) -> None:
+    """A supplier's max_age reaches the school, and an older login at school is refused."""
+    answer = browser.log_in(rp, lyceum, max_age=120)
+    assert "max_age=120" in answer.authorize_url and "prompt=login" not in answer.authorize_url
+    op.tweak(claims={"auth_time": _ago(600)})
+    with pytest.raises(UpstreamRejected, match="auth_time"):
+        answer.finish(rp, lyceum)
+
+
+def test_a_login_within_max_age_is_accepted(op: ServedOp, rp: OidcUpstream, lyceum: School,
+                                            browser: SchoolBrowser) -> None:
+    answer = browser.log_in(rp, lyceum, max_age=3600)
+    op.tweak(claims={"auth_time": _ago(600)})
+    assert answer.finish(rp, lyceum).identity.subject == PUPIL.id
