@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from broker.keys import PSEUDONYM_FILE, load_pseudonym_keys
 from broker.pseudonym import anchor, pseudonym
 from broker.registry import Registry
 from tests.registry.conftest import FEDERATION, write_federation
+from tests.registry.helpers import sql
 
 
 @pytest.fixture
@@ -134,3 +136,27 @@ def test_ledger_verify(instance: Path) -> None:
     assert broker(instance, "init").exit_code == 0
     result = broker(instance, "ledger", "verify")
     assert result.exit_code == 0 and "ledger ok: 0 rows" in result.output
+
+
+@pytest.mark.parametrize(("tamper", "problem"), [
+    ("UPDATE ledger SET attributes = '[\"eck_id\"]' WHERE seq = 2", "row 2 was altered"),
+    ("DELETE FROM ledger WHERE seq = 2", "row 3 follows row 1"),
+    ("UPDATE ledger SET seq = -seq WHERE seq IN (1, 2); UPDATE ledger SET seq = 3 + seq "
+     "WHERE seq < 0", "row"),
+])
+def test_ledger_verify_detects_an_edited_deleted_or_reordered_row(
+        instance: Path, tamper: str, problem: str) -> None:
+    assert broker(instance, "init").exit_code == 0
+    url = f"sqlite:///{instance / 'registry.sqlite'}"
+    registry = Registry(url)
+    try:
+        for day in range(1, 4):
+            registry.ledger().append(datetime(2026, 11, day, tzinfo=UTC), "regenboog",
+                                     "rekenwonders", f"v1-{day}", ["role"], "saml")
+    finally:
+        registry.close()
+    assert "ledger ok: 3 rows verified" in broker(instance, "ledger", "verify").output
+    sql(url, tamper)
+    result = broker(instance, "ledger", "verify")
+    assert result.exit_code == 1 and "ledger BROKEN" in result.output
+    assert problem in result.output
