@@ -16,8 +16,9 @@ import certifi  # requests' own CA bundle (requests depends on certifi and urlli
 import urllib3
 from urllib3.exceptions import HTTPError
 
+from broker.outbound import ca_bundle
 from broker.registry.checks import url_problem
-from broker.registry.metadata import MetadataError, ca_bundle
+from broker.registry.metadata import MetadataError
 
 MAX_BYTES = 1024 * 1024
 TIMEOUT = 10.0

@@ -22,6 +22,7 @@ from broker.errors import BadRequest, BrokerError, RequestRejected, UnknownSuppl
 from broker.records import Supplier
 from broker.saml.decode import decode_post, decode_redirect
 from broker.saml.redirect import SignatureRejected, hash_for, verify_query
+from broker.xmlparse import hardened_parser
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
@@ -58,10 +59,8 @@ class StoredRequest:
 
 
 def parse_xml(xml: bytes) -> Any:
-    """Parse checked XML (see broker.saml.decode) without entities or network access; one
-    parser per call, as lxml parsers must not be shared between threads."""
-    return etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True,
-                                                 load_dtd=False))
+    """Parse checked XML (see broker.saml.decode) without entities or network access."""
+    return etree.fromstring(xml, hardened_parser())
 
 
 def _decode(binding: str, params: Mapping[str, str]) -> bytes:

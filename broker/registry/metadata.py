@@ -6,7 +6,6 @@ Only what the registry needs: the entity id and that the entity plays the expect
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Literal
@@ -14,7 +13,9 @@ from typing import Literal
 import requests
 from lxml import etree  # type: ignore[import-untyped]
 
+from broker.outbound import ca_bundle
 from broker.registry.checks import url_problem
+from broker.xmlparse import hardened_parser
 
 MAX_BYTES = 5 * 1024 * 1024
 TIMEOUT = 10
@@ -26,11 +27,6 @@ _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 class MetadataError(ValueError):
     """The metadata cannot be used; the message says why."""
-
-
-def ca_bundle() -> str | bool:
-    """The CA bundle to verify https with: REQUESTS_CA_BUNDLE, SSL_CERT_FILE or certifi's."""
-    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or True
 
 
 def fetch(url: str) -> bytes:
@@ -79,10 +75,8 @@ def entity_id(xml: bytes, role: Role) -> str:
         raise MetadataError(f"is larger than {MAX_BYTES // (1024 * 1024)} MB")
     if _DTD.search(xml):
         raise MetadataError("contains a DOCTYPE or entity declaration, which is not allowed")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                             huge_tree=False)
     try:
-        root = etree.fromstring(xml, parser)
+        root = etree.fromstring(xml, hardened_parser())
     except etree.XMLSyntaxError as exc:
         raise MetadataError(f"is not well-formed XML ({exc})") from exc
     if root.tag != f"{{{MD}}}EntityDescriptor":

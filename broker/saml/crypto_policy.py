@@ -6,10 +6,11 @@ exception pysaml2 expects (SignatureError or DecryptError).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 from lxml import etree  # type: ignore[import-untyped]
+
+from broker.xmlparse import hardened_parser
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 XENC = "http://www.w3.org/2001/04/xmlenc#"
@@ -56,24 +57,11 @@ class Policy:
         return DIGESTS | DIGESTS_SHA1 if self.allow_sha1 else DIGESTS
 
 
-_local = threading.local()
-
-
-def _parser() -> etree.XMLParser:
-    """One hardened parser per thread (lxml parsers must not be shared between threads)."""
-    parser: etree.XMLParser | None = getattr(_local, "parser", None)
-    if parser is None:
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
-                                 load_dtd=False, dtd_validation=False, remove_pis=False)
-        _local.parser = parser
-    return parser
-
-
 def parse_xml(data: str | bytes) -> etree._Element:
     """Parse a SAML document; no DTD (so no entities), no network, no huge trees."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     try:
-        root = etree.fromstring(raw, _parser())
+        root = etree.fromstring(raw, hardened_parser())
     except etree.XMLSyntaxError as exc:
         raise Rejected(f"not well-formed XML: {exc}") from exc
     docinfo = root.getroottree().docinfo

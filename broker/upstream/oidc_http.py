@@ -27,14 +27,10 @@ from urllib.parse import urlsplit
 import requests
 
 from broker.errors import UpstreamRejected
+from broker.outbound import ca_bundle
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _log = logging.getLogger("loper.upstream.oidc")
-
-
-def ca_bundle() -> str | bool:
-    """requests reads REQUESTS_CA_BUNDLE itself but not SSL_CERT_FILE: pass both on."""
-    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or True
 
 
 def is_secure_url(url: object) -> bool:
