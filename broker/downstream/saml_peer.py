@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
-import traceback
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -26,22 +25,12 @@ from broker.downstream.saml_config import SamlIdpConfig, pysaml2_config
 from broker.errors import BrokerError, RequestRejected, UnknownSupplier
 from broker.records import Supplier
 from broker.saml.encrypt import EncryptionFailed, Recipient
+from broker.saml.frames import release_frames
 
 with warnings.catch_warnings():
     # pysaml2 7.5 touches cryptography's deprecated CFB mode when saml2.server is imported.
     warnings.filterwarnings("ignore", "CFB has been moved", CryptographyDeprecationWarning)
     from saml2.server import Server
-
-
-def _release_frames(exc: BaseException | None) -> None:
-    """pysaml2 keeps the exceptions it raises in local variables (a reference cycle through the
-    traceback), so the temporary certificate files of a failed check would only be closed by
-    the garbage collector, with a ResourceWarning. Clearing the frames closes them now."""
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        traceback.clear_frames(exc.__traceback__)
-        exc = exc.__cause__ or exc.__context__
 
 
 Attach: TypeAlias = Callable[[Any], None]
@@ -57,7 +46,7 @@ def pysaml2_errors(what: str, error: type[BrokerError] = RequestRejected) -> Ite
         raise
     except Exception as exc:  # pysaml2's exceptions share no base class
         detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        _release_frames(exc)
+        release_frames(exc)
         raise error(f"{what} ({detail})") from exc
 
 

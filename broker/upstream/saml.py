@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import math
 import time
-import traceback
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,6 +26,7 @@ from broker.identity import Attributes, AuthnContext, Identity, PendingLogin
 from broker.outgoing import Outgoing
 from broker.records import SamlSchool, School
 from broker.saml.decode import decode_post
+from broker.saml.frames import release_frames
 from broker.upstream import Callback
 from broker.upstream.saml_checks import (
     Expected,
@@ -70,23 +70,6 @@ def _explain(exc: BaseException) -> str:
         if isinstance(exc, cls):
             return message
     return f"The school's SAML response is not valid ({type(exc).__name__})."
-
-
-def _release(exc: BaseException) -> None:
-    """Drop the locals of every frame in exc's chain of tracebacks.
-
-    A response that fails pysaml2's schema check leaves a reference cycle (xmlschema's error
-    and its own frame); the cycle holds pysaml2's open NamedTemporaryFiles (certificates,
-    keys), which the cyclic GC would close later, with a ResourceWarning.
-    """
-    pending, seen = [exc], set()
-    while pending:
-        current = pending.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        traceback.clear_frames(current.__traceback__)
-        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
 
 
 def _saml(school: School) -> SamlSchool:
@@ -249,7 +232,7 @@ class SamlUpstream:
             parsed = client._parse_response(xml, AuthnResponse, ACS_SERVICE, None, **kwargs)
         except Exception as exc:  # pysaml2 raises bare Exception, ValueError, ... as well
             failure = _explain(exc)
-            _release(exc)
+            release_frames(exc)
         if failure is not None:
             # Raised outside the except block, so not chained: pysaml2's exceptions can carry
             # the whole document, attribute values included.

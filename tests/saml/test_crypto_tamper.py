@@ -3,7 +3,6 @@ xmlsec1 one does, or where it would not, on its own)."""
 
 from __future__ import annotations
 
-import traceback
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +10,7 @@ import pytest
 from saml2.sigver import SignatureError
 from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA512, SIG_RSA_SHA1, SIG_RSA_SHA512
 
+from broker.saml.frames import release_frames
 from tests.saml import tamper
 from tests.saml.conftest import Keys, MakePair
 from tests.saml.pair import IDENTITY, Pair, authn_request, parse, signed_response
@@ -30,20 +30,6 @@ def outcome(pair: Pair, xml: str, request_id: str) -> str:
     if response.assertion is None:  # pysaml2 skips an assertion it cannot decrypt
         return "no assertion"
     return f"accepted {response.name_id.text} {response.ava['uid'][0]}"
-
-
-def release_frames(exc: BaseException | None) -> None:
-    """Clear the frames of exc and of the exceptions it was raised from.
-
-    When pysaml2's schema check fails, xmlschema's error is caught in a reference cycle with
-    its frames, and so is pysaml2's _check_signature frame, whose locals hold temporary
-    certificate files. The cyclic collector would free them later - in whatever test is
-    running then - finalising each file before its closer, so ResourceWarning (an error under
-    filterwarnings=error). Clearing the frames closes the files now.
-    """
-    while exc is not None:
-        traceback.clear_frames(exc.__traceback__)
-        exc = exc.__cause__ or exc.__context__
 
 
 @dataclass
