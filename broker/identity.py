@@ -31,10 +31,6 @@ class Identity:
     attributes: Attributes
     authn: AuthnContext
 
-    @property
-    def roles(self) -> tuple[str, ...]:
-        return self.attributes.get("role", ())
-
 
 @dataclass(frozen=True)
 class PendingLogin:
@@ -48,7 +44,6 @@ class PendingLogin:
     supplier_id: str
     protocol: str
     request: Mapping[str, Any]
-    school_hint: str | None = None
     force_authn: bool = False
     passive: bool = False
     max_age: int | None = None

@@ -55,7 +55,7 @@ def test_the_authorization_request(rp: OidcUpstream, lyceum: School,
 def test_a_teacher_logs_in(rp: OidcUpstream, lyceum: School, browser: SchoolBrowser) -> None:
     identity = browser.log_in(rp, lyceum, person=TEACHER.id).finish(rp, lyceum).identity
     assert identity.subject == TEACHER.id
-    assert identity.roles == ("employee",)
+    assert identity.attributes["role"] == ("employee",)
 
 
 def test_single_sign_on_at_school_then_forced_login(rp: OidcUpstream, lyceum: School,
