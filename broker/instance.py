@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 from broker import keys
 from broker.errors import ConfigError
 from broker.registry import Registry
 from broker.settings import SETTINGS_FILE, Settings
-
-EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "broker.example.toml"
 
 
 def _make_dirs(settings: Settings) -> None:

@@ -6,8 +6,6 @@ import secrets
 
 from flask import Flask, Response, g
 
-CALLBACK_PATHS = ("/saml/sp/acs", "/saml/idp/sso", "/discovery")
-
 
 def csp_nonce() -> str:
     if "csp_nonce" not in g:
