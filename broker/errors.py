@@ -50,6 +50,22 @@ class UpstreamRejected(BrokerError):
     title = "Your school's answer could not be accepted"
 
 
+class SchoolUnavailable(BrokerError):
+    """The school's login server cannot be reached or failed (a gateway error, not a
+    rejection: nothing the school sent was wrong, it sent nothing usable)."""
+
+    status = 502
+    code = "school_unavailable"
+    title = "Your school does not answer"
+
+
+class SchoolTimeout(SchoolUnavailable):
+    """The school's login server did not answer within Loper's deadline."""
+
+    status = 504
+    code = "school_timeout"
+
+
 class RequestRejected(BrokerError):
     """The supplier's request failed validation (signature, ACS URL, NameID policy...)."""
 

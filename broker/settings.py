@@ -5,7 +5,6 @@ say what to fix.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -15,9 +14,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from broker.errors import ConfigError
+from broker.outbound.policy import is_loopback
 
 SETTINGS_FILE = "broker.toml"
 ENV_PREFIX = "BROKER_"
+MAX_OUTBOUND_TIMEOUT = 25
+"""Below gunicorn's worker timeout (30 s, config/gunicorn.conf.py) with room to answer."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,11 @@ class Settings:
     """Logins one client address may start per minute (a whole school may share one)."""
     trusted_proxies: int = 0
     """How many reverse proxies in front of Loper set X-Forwarded-For/-Proto (0: none)."""
+    outbound_timeout: int = 10
+    """Seconds one outbound call (a school's discovery, keys, tokens, user info, a metadata
+    URL) may take in all, from connect to last byte."""
+    outbound_failure_ttl: int = 30
+    """Seconds a school that timed out is answered "does not answer" at once (per process)."""
 
     @property
     def keys_dir(self) -> Path:
@@ -58,15 +65,6 @@ class Settings:
 
 _INT_FIELDS = {f.name for f in fields(Settings) if f.type in ("int", int)}
 _KNOWN = {f.name for f in fields(Settings)}
-
-
-def is_loopback(host: str | None) -> bool:
-    if host in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address((host or "").strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _from_file(instance: Path) -> dict[str, Any]:
@@ -126,6 +124,10 @@ def _validate(s: Settings) -> None:
     for name in ("sso_lifetime", "pending_ttl", "relay_state_max", "login_starts_per_minute"):
         if getattr(s, name) <= 0:
             raise ConfigError(f"setting {name}: must be positive")
+    if not 1 <= s.outbound_timeout <= MAX_OUTBOUND_TIMEOUT:
+        raise ConfigError(f"setting outbound_timeout: expected 1 to {MAX_OUTBOUND_TIMEOUT} "
+                          f"seconds, got {s.outbound_timeout} (a pupil waits this long for a "
+                          "school that does not answer)")
 
 
 def load_settings(overrides: Mapping[str, Any] | None = None,

@@ -42,6 +42,9 @@ class OidcRpConfig:
     """f"{base_url}/oidc/callback": under Loper's base URL, registered at every OIDC school."""
     clock_skew: int = 60
     http_timeout: float = 10.0
+    """Seconds one call to a school's OP may take in all, connect to last byte."""
+    failure_ttl: float = 30.0
+    """Seconds a school's OP that timed out is answered "does not answer" without a call."""
     cache_ttl: float = 3600.0
     """Seconds a school's discovery document and JWKS are kept."""
     jwks_min_refresh: float = 60.0
@@ -60,7 +63,7 @@ class OidcUpstream:
 
     def __init__(self, config: OidcRpConfig) -> None:
         self.config = config
-        self.http = Http(config.http_timeout, config.max_response_bytes)
+        self.http = Http(config.http_timeout, config.max_response_bytes, config.failure_ttl)
         self.providers = ProviderCache(self.http, config.cache_ttl, config.jwks_min_refresh)
 
     def login_redirect(self, school: School, pending: PendingLogin,

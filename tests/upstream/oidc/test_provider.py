@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from broker.errors import UpstreamRejected
+from broker.errors import SchoolTimeout, SchoolUnavailable, UpstreamRejected
 from broker.identity import PendingLogin
 from broker.records import School
 from broker.upstream.oidc import OidcUpstream
@@ -63,8 +63,9 @@ def test_an_unreadable_jwks(op: ServedOp, make_rp: Callable[..., OidcUpstream],
 @pytest.mark.timeout(15)
 def test_an_unreachable_school(rp: OidcUpstream, closed_port: int) -> None:
     school = school_at(f"http://127.0.0.1:{closed_port}")
-    with pytest.raises(UpstreamRejected, match="did not answer"):
+    with pytest.raises(SchoolUnavailable, match="did not answer") as caught:
         _start(rp, school)
+    assert caught.value.status == 502 and not isinstance(caught.value, SchoolTimeout)
 
 
 @pytest.mark.timeout(15)
@@ -72,7 +73,7 @@ def test_a_school_that_hangs(make_rp: Callable[..., OidcUpstream], silent_port: 
     """The http timeout is honoured: a silent school ends the login instead of hanging it."""
     rp = make_rp(http_timeout=0.5)
     school = school_at(f"http://127.0.0.1:{silent_port}")
-    with pytest.raises(UpstreamRejected, match="did not answer"):
+    with pytest.raises(SchoolTimeout, match="did not answer in time"):
         _start(rp, school)
 
 
@@ -80,7 +81,7 @@ def test_a_school_that_goes_away_before_the_callback(
         rp: OidcUpstream, browser: SchoolBrowser, lyceum: School, closed_port: int) -> None:
     answer = browser.log_in(rp, lyceum)
     moved = school_at(f"http://127.0.0.1:{closed_port}")
-    with pytest.raises(UpstreamRejected, match="did not answer"):
+    with pytest.raises(SchoolUnavailable, match="did not answer"):
         rp.handle_callback(moved, answer.params, answer.state)
 
 
