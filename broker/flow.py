@@ -60,6 +60,12 @@ def still_open(broker: Broker, school_id: str, supplier_id: str) -> bool:
     return True
 
 
+def _way_back(exc: BrokerError, supplier: Supplier) -> None:
+    """An error in the middle of a login links back to the learning app."""
+    exc.back_url = exc.back_url or supplier.url
+    exc.supplier_name = exc.supplier_name or supplier.name
+
+
 class Flow:
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
@@ -129,7 +135,13 @@ class Flow:
         if upstream is None:
             raise UnknownSchool(f"{school.name} cannot be reached: its protocol "
                                 f"{school.protocol!r} is not enabled here.")
-        outgoing, state = upstream.login_redirect(school, login, relay_state=login.id)
+        try:
+            outgoing, state = upstream.login_redirect(school, login, relay_state=login.id)
+        except BrokerError as exc:  # e.g. the school does not answer: offer the way back
+            supplier = self.broker.registry.supplier(login.supplier_id)
+            if supplier is not None:
+                _way_back(exc, supplier)
+            raise
         self._save(replace(login, school_id=school.id, upstream=state))
         login_log("loper.flow", login.id).info("sent to school", extra={"school": school.id})
         return outgoing
@@ -149,8 +161,7 @@ class Flow:
             self.broker.store.put_session(session.id, codec.person_to_bytes(person), ttl)
             return self._release(login, supplier, person, school), session
         except BrokerError as exc:
-            exc.back_url = exc.back_url or supplier.url
-            exc.supplier_name = exc.supplier_name or supplier.name
+            _way_back(exc, supplier)
             raise
 
     def _person_from_school(self, school: School, login: PendingLogin,
