@@ -64,7 +64,8 @@ def _oidc(broker: Broker) -> None:
     broker.oidc = op
     broker.upstreams["oidc"] = OidcUpstream(OidcRpConfig(
         redirect_uri=s.url("/oidc/callback"), clock_skew=s.clock_skew,
-        http_timeout=s.outbound_timeout, failure_ttl=s.outbound_failure_ttl))
+        http_timeout=s.outbound_timeout, failure_ttl=s.outbound_failure_ttl,
+        per_host=s.outbound_per_host))
 
 
 def build_broker(settings: Settings) -> Broker:

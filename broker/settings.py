@@ -45,6 +45,9 @@ class Settings:
     URL) may take in all, from connect to last byte."""
     outbound_failure_ttl: int = 30
     """Seconds a school that timed out is answered "does not answer" at once (per process)."""
+    outbound_per_host: int = 8
+    """Calls to one school's server that may wait at once, per worker process; more are
+    answered "does not answer" at once. Keep it below gunicorn's threads per worker."""
 
     @property
     def keys_dir(self) -> Path:
@@ -121,7 +124,8 @@ def _validate(s: Settings) -> None:
     if s.saml_encryption not in ("aes256-gcm", "aes128-gcm", "aes256-cbc", "aes128-cbc"):
         raise ConfigError("setting saml_encryption: expected aes256-gcm, aes128-gcm, "
                           f"aes256-cbc or aes128-cbc, got {s.saml_encryption!r}")
-    for name in ("sso_lifetime", "pending_ttl", "relay_state_max", "login_starts_per_minute"):
+    for name in ("sso_lifetime", "pending_ttl", "relay_state_max", "login_starts_per_minute",
+                 "outbound_per_host"):
         if getattr(s, name) <= 0:
             raise ConfigError(f"setting {name}: must be positive")
     if not 1 <= s.outbound_timeout <= MAX_OUTBOUND_TIMEOUT:

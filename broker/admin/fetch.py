@@ -13,7 +13,8 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-from broker.outbound.fetch import Fetcher, OutboundError
+from broker.outbound.errors import OutboundError
+from broker.outbound.fetch import Fetcher
 from broker.registry.checks import url_problem
 from broker.registry.metadata import ACCEPT, MetadataError
 

@@ -11,22 +11,20 @@ none), so a school's server is reached over a kept-alive connection. urllib3 key
 scheme, host, port and TLS settings (CA bundle included): a connection is reused only for the
 same server with the same verification.
 
-A host that timed out is remembered for `failure_ttl` seconds (in this process: each worker
-learns it once) and calls to it fail at once with the same timeout: a dead school costs one
-timeout per worker, not one per pupil.
+What this process remembers of the hosts it calls (hosts.py): one that timed out is refused
+at once for a while, and only so many calls to one host wait at the same time.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from http.client import HTTPException
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import SplitResult, urlencode, urlsplit
 
 import certifi  # requests' own CA bundle (installed with requests)
 import urllib3
@@ -36,34 +34,18 @@ from urllib3.exceptions import HTTPError, NewConnectionError, SSLError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.response import BaseHTTPResponse
 
+from broker.outbound.errors import (
+    OutboundError,
+    OutboundTimeout,
+    OutboundTlsError,
+    OutboundTooLarge,
+    OutboundUnreachable,
+)
+from broker.outbound.hosts import Hosts
 from broker.outbound.policy import ca_bundle
 from broker.outbound.watchdog import WATCHDOG, Watch
 
 READ_SIZE = 16 * 1024
-
-
-class OutboundError(Exception):
-    """A call failed; `host` is what a person can be told, the message says why."""
-
-    def __init__(self, message: str, host: str) -> None:
-        super().__init__(message)
-        self.host = host
-
-
-class OutboundTimeout(OutboundError):
-    """No complete answer within the deadline (or the host timed out a moment ago)."""
-
-
-class OutboundUnreachable(OutboundError):
-    """Refused, reset, or not speaking HTTP."""
-
-
-class OutboundTlsError(OutboundError):
-    """The server's certificate could not be verified."""
-
-
-class OutboundTooLarge(OutboundError):
-    """The answer is larger than the call accepts."""
 
 
 @dataclass(frozen=True)
@@ -160,12 +142,10 @@ class Fetcher:
     context) and one size cap each."""
 
     def __init__(self, timeout: float | None = None, max_bytes: int = 1024 * 1024,
-                 failure_ttl: float = 30.0) -> None:
+                 failure_ttl: float = 30.0, per_host: int | None = None) -> None:
         self._timeout = timeout
         self.max_bytes = max_bytes
-        self.failure_ttl = failure_ttl
-        self._down: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self.hosts = Hosts(failure_ttl, per_host)
 
     @property
     def timeout(self) -> float:
@@ -184,11 +164,16 @@ class Fetcher:
              headers: Mapping[str, str] | None = None, body: bytes | None = None,
              connect_to: str | None = None) -> Answer:
         parts = urlsplit(url)
-        host, scheme = parts.hostname or "", parts.scheme
-        port = parts.port or (443 if scheme == "https" else 80)
         shown = parts.netloc.rsplit("@", 1)[-1] or url
-        origin = f"{scheme}://{shown}"
-        self._refuse_if_down(origin, shown)
+        with self.hosts.call(f"{parts.scheme}://{shown}", shown, self.timeout):
+            return self._send(method, parts, shown, accept=accept, headers=headers, body=body,
+                              connect_to=connect_to)
+
+    def _send(self, method: str, parts: SplitResult, shown: str, *, accept: str,
+              headers: Mapping[str, str] | None, body: bytes | None,
+              connect_to: str | None) -> Answer:
+        scheme, host = parts.scheme, parts.hostname or ""
+        port = parts.port or (443 if scheme == "https" else 80)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         sent = {"Host": shown, "Accept": accept, "Accept-Encoding": "identity",
                 **(headers or {})}
@@ -202,7 +187,7 @@ class Fetcher:
                                     timeout=urllib3.Timeout(total=max(watch.remaining(), 0.01)))
             return self._answer(response, watch, shown)
         except (HTTPError, HTTPException, OSError) as exc:
-            raise self._failure(exc, watch, origin, shown) from exc
+            raise self._failure(exc, watch, f"{scheme}://{shown}", shown) from exc
         finally:
             _calls.watch = None
             WATCHDOG.release(watch)
@@ -245,21 +230,9 @@ class Fetcher:
                  shown: str) -> OutboundError:
         refused = isinstance(exc, NewConnectionError)  # urllib3 makes it a ConnectTimeoutError
         if watch.fired or (isinstance(exc, Urllib3Timeout) and not refused):
-            with self._lock:
-                self._down[origin] = time.monotonic() + self.failure_ttl
+            self.hosts.timed_out(origin)
             return OutboundTimeout(f"{shown} did not answer within {self.timeout:g} s",
                                    shown)
         if isinstance(exc, SSLError):
             return OutboundTlsError(f"the TLS certificate of {shown} cannot be verified", shown)
         return OutboundUnreachable(f"{shown} cannot be reached ({type(exc).__name__})", shown)
-
-    def _refuse_if_down(self, origin: str, shown: str) -> None:
-        with self._lock:
-            until = self._down.get(origin)
-            if until is not None and until <= time.monotonic():
-                del self._down[origin]
-                until = None
-        if until is not None:
-            raise OutboundTimeout(f"{shown} did not answer within {self.timeout:g} s a "
-                                  f"moment ago; Loper tries again in {until - time.monotonic():.0f}"
-                                  " seconds", shown)

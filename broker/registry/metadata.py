@@ -12,7 +12,8 @@ from typing import Literal
 
 from lxml import etree  # type: ignore[import-untyped]
 
-from broker.outbound.fetch import Fetcher, OutboundError, OutboundTooLarge
+from broker.outbound.errors import OutboundError, OutboundTooLarge
+from broker.outbound.fetch import Fetcher
 from broker.registry.checks import url_problem
 from broker.xmlparse import hardened_parser
 

@@ -45,6 +45,8 @@ class OidcRpConfig:
     """Seconds one call to a school's OP may take in all, connect to last byte."""
     failure_ttl: float = 30.0
     """Seconds a school's OP that timed out is answered "does not answer" without a call."""
+    per_host: int | None = None
+    """Calls to one school's OP that may wait at once in this process (None: no limit)."""
     cache_ttl: float = 3600.0
     """Seconds a school's discovery document and JWKS are kept."""
     jwks_min_refresh: float = 60.0
@@ -63,7 +65,8 @@ class OidcUpstream:
 
     def __init__(self, config: OidcRpConfig) -> None:
         self.config = config
-        self.http = Http(config.http_timeout, config.max_response_bytes, config.failure_ttl)
+        self.http = Http(config.http_timeout, config.max_response_bytes, config.failure_ttl,
+                         config.per_host)
         self.providers = ProviderCache(self.http, config.cache_ttl, config.jwks_min_refresh)
 
     def login_redirect(self, school: School, pending: PendingLogin,

@@ -17,14 +17,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from broker.errors import SchoolTimeout, SchoolUnavailable, UpstreamRejected
-from broker.outbound.fetch import (
-    Answer,
-    Fetcher,
+from broker.outbound.errors import (
     OutboundError,
     OutboundTimeout,
     OutboundTlsError,
     OutboundTooLarge,
 )
+from broker.outbound.fetch import Answer, Fetcher
 from broker.outbound.policy import is_secure_url
 
 __all__ = ["Http", "JsonAnswer", "host_of", "is_secure_url"]
@@ -48,11 +47,11 @@ class JsonAnswer:
 
 class Http:
     """JSON calls to schools' OPs; one per process (its fetcher remembers hosts that timed
-    out for `failure_ttl` seconds)."""
+    out for `failure_ttl` seconds and lets at most `per_host` calls to one host wait)."""
 
     def __init__(self, timeout: float = 10.0, max_bytes: int = 1024 * 1024,
-                 failure_ttl: float = 30.0) -> None:
-        self.fetcher = Fetcher(timeout, max_bytes, failure_ttl)
+                 failure_ttl: float = 30.0, per_host: int | None = None) -> None:
+        self.fetcher = Fetcher(timeout, max_bytes, failure_ttl, per_host)
 
     def get(self, url: str, what: str, headers: Mapping[str, str] | None = None) -> JsonAnswer:
         return self._json(url, what, lambda: self.fetcher.get(url, accept=_JSON,

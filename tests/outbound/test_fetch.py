@@ -10,13 +10,14 @@ from collections.abc import Iterator
 import pytest
 
 from broker.outbound import fetch
-from broker.outbound.fetch import (
-    Fetcher,
+from broker.outbound.errors import (
+    OutboundBusy,
+    OutboundError,
     OutboundTimeout,
     OutboundTooLarge,
     OutboundUnreachable,
-    default_timeout,
 )
+from broker.outbound.fetch import Fetcher, default_timeout
 from tests.faults.slow import json_head, slow_socket
 
 DEADLINE = 1.0
@@ -83,6 +84,34 @@ def test_the_memory_is_per_host_and_per_fetcher() -> None:
         assert fetcher.get(_url(alive.port), accept="application/json").body == b"{}"
         with pytest.raises(OutboundTimeout, match="within 0.5 s"):
             Fetcher(0.5).get(_url(dead.port), accept="application/json")  # tried: its own
+
+
+def test_only_so_many_calls_to_one_host_wait_at_once() -> None:
+    """Pupils arriving before a dead school's first timeout tie up at most `per_host`."""
+    fetcher = Fetcher(DEADLINE, failure_ttl=0, per_host=2)
+    failures: list[OutboundError] = []
+
+    def call(url: str) -> None:
+        try:
+            fetcher.get(url, accept="application/json")
+        except OutboundError as exc:
+            failures.append(exc)
+
+    with slow_socket("hang") as dead, slow_socket("drip", head=json_head(2), body=b"{}",
+                                                  every=0.001) as alive:
+        waiting = [threading.Thread(target=call, args=(_url(dead.port),)) for _ in range(2)]
+        for thread in waiting:
+            thread.start()
+        time.sleep(0.2)  # both are waiting now
+        started = time.monotonic()
+        with pytest.raises(OutboundBusy, match="2 calls to it are waiting already"):
+            fetcher.get(_url(dead.port), accept="application/json")
+        assert time.monotonic() - started < 0.1
+        assert fetcher.get(_url(alive.port), accept="application/json").body == b"{}"
+        for thread in waiting:
+            thread.join(DEADLINE + SLACK)
+        assert [type(f) for f in failures] == [OutboundTimeout, OutboundTimeout]
+        assert _times_out(fetcher, _url(dead.port)) >= DEADLINE  # a slot is free again
 
 
 def test_a_refused_connection_is_unreachable_and_not_remembered(closed_port: int) -> None:

@@ -58,3 +58,8 @@ def test_the_outbound_settings_from_the_environment(tmp_path: Path) -> None:
     settings = load_settings({"instance": tmp_path}, environ={
         "BROKER_OUTBOUND_TIMEOUT": "3", "BROKER_OUTBOUND_FAILURE_TTL": "0"})
     assert (settings.outbound_timeout, settings.outbound_failure_ttl) == (3, 0)
+
+
+def test_at_least_one_call_per_host(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="outbound_per_host: must be positive"):
+        load_settings({"instance": tmp_path}, environ={"BROKER_OUTBOUND_PER_HOST": "0"})
