@@ -18,6 +18,7 @@ at once for a while, and only so many calls to one host wait at the same time.
 from __future__ import annotations
 
 import os
+import socket
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -68,15 +69,21 @@ def _attach(sock: object) -> None:
 
 
 class _Connection(HTTPConnection):
+    """A connection whose socket the watchdog of the current call can cut: from the TCP
+    connect on (a TLS handshake included), and again for each call on a kept-alive one."""
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _attach(sock)
+        return sock
+
     def getresponse(self) -> urllib3.HTTPResponse:  # type: ignore[override]
         _attach(self.sock)
         return super().getresponse()
 
 
-class _TlsConnection(HTTPSConnection):
-    def getresponse(self) -> urllib3.HTTPResponse:  # type: ignore[override]
-        _attach(self.sock)
-        return super().getresponse()
+class _TlsConnection(_Connection, HTTPSConnection):
+    pass
 
 
 class _Pool(HTTPConnectionPool):

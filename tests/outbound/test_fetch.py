@@ -18,7 +18,7 @@ from broker.outbound.errors import (
     OutboundUnreachable,
 )
 from broker.outbound.fetch import Fetcher, default_timeout
-from tests.faults.slow import json_head, slow_socket
+from tests.faults.slow import Mode, json_head, slow_socket
 
 DEADLINE = 1.0
 SLACK = 0.5
@@ -176,3 +176,15 @@ def closed_port() -> Iterator[int]:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     yield port
+
+
+@pytest.mark.parametrize("mode", ["hang", "drip"])
+def test_a_tls_handshake_that_never_ends_is_cut_off_at_the_deadline(mode: Mode) -> None:
+    """A server that never answers the ClientHello, or drips a 16 KB handshake record a byte
+    every 0.2 s."""
+    with slow_socket(mode, head=b"\x16\x03\x03\x40\x00", body=b"\x00" * 16384,
+                     piece=1) as server:
+        started = time.monotonic()
+        with pytest.raises(OutboundTimeout, match="did not answer within 1 s"):
+            Fetcher(DEADLINE).get(f"https://127.0.0.1:{server.port}/doc", accept="*/*")
+    assert DEADLINE <= time.monotonic() - started < DEADLINE + SLACK

@@ -12,6 +12,7 @@ from broker.identity import PendingLogin
 from broker.records import School
 from broker.upstream.oidc import OidcUpstream
 from demo.school_op import create_school_op
+from tests.faults.slow import slow_socket
 from tests.upstream.oidc.browser import SchoolBrowser
 from tests.upstream.oidc.conftest import ServedOp, school_at
 from tests.upstream.oidc.served import loopback_tls, serve
@@ -109,3 +110,19 @@ def test_the_ca_variables_are_honoured(tls_op: tuple[str, Path], rp: OidcUpstrea
         _start(rp, school_at(base_url))
     monkeypatch.setenv(variable, str(cert))
     _start(rp, school_at(base_url))
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_a_school_whose_server_fails_is_a_gateway_error(rp: OidcUpstream, status: int) -> None:
+    head = f"HTTP/1.1 {status} Oops\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode()
+    with slow_socket("drip", head=head, every=0.0, piece=1024) as server:
+        with pytest.raises(SchoolUnavailable, match=f"answered HTTP status {status}") as caught:
+            _start(rp, school_at(f"http://127.0.0.1:{server.port}"))
+    assert caught.value.status == 502
+
+
+def test_a_school_that_answers_404_is_a_rejection(rp: OidcUpstream) -> None:
+    head = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    with slow_socket("drip", head=head, every=0.0, piece=1024) as server:
+        with pytest.raises(UpstreamRejected, match="answered HTTP status 404"):
+            _start(rp, school_at(f"http://127.0.0.1:{server.port}"))
