@@ -4,7 +4,8 @@ Authorization code flow with PKCE S256 and a nonce (OIDC Core 3.1). The callback
 for mix-up (RFC 9207 `iss`), the code is redeemed with the client secret and the verifier,
 the ID token is validated against keys and algorithms pinned for the school
 (oidc_idtoken.py), and the user info, when the school offers it, must be about the same
-`sub`. Every failure is an UpstreamRejected that an ICT coordinator can act on.
+`sub`. Every failure is an UpstreamRejected that an ICT coordinator can act on, or, when the
+school does not answer (in time), a SchoolTimeout / SchoolUnavailable (oidc_http.py).
 """
 
 from __future__ import annotations
