@@ -4,6 +4,7 @@ rate limits): ``open_store(url)`` gives a ``StateStore``; see broker/store/base.
 - ``sqlite:///abs/path/state.sqlite``: the embedded default, one file per machine.
 - ``redis://host:port/db``, ``rediss://...`` (TLS), ``unix:///path/redis.sock?db=0``: Redis,
   shared by every broker instance.
+- ``memory://NAME``: one process's memory, for tests (the settings do not accept it).
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import re
 
 from broker.errors import ConfigError
 from broker.store.base import StateStore, StoreUnavailable
+from broker.store.memory import MemoryStore
 from broker.store.sqlite_store import SqliteStore, sqlite_path_from_url
 
-__all__ = ["ACCEPTED_URLS", "StateStore", "StoreUnavailable", "SqliteStore", "open_store"]
+__all__ = ["ACCEPTED_URLS", "MemoryStore", "StateStore", "StoreUnavailable", "SqliteStore",
+           "open_store"]
 
 ACCEPTED_URLS = (
     "sqlite:///absolute/path/state.sqlite, redis://host:port/db, rediss://host:port/db"
@@ -36,6 +39,8 @@ def open_store(url: str) -> StateStore:
     scheme = url.split("://", 1)[0].lower()
     if scheme == "sqlite":
         return SqliteStore(sqlite_path_from_url(url))
+    if scheme == "memory":
+        return MemoryStore(url.split("://", 1)[1])
     if scheme in ("redis", "rediss", "unix"):
         from broker.store.redis_store import RedisStore  # imported only when used
 

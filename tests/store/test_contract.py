@@ -1,4 +1,4 @@
-"""The state store contract: every test runs against both SqliteStore and RedisStore.
+"""The state store contract: every test runs against SqliteStore, RedisStore and MemoryStore.
 
 Concurrency (threads and processes racing) is in test_concurrency.py, with the same fixtures.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,19 @@ import pytest
 from broker.store import StateStore, StoreUnavailable
 
 BLOB = bytes(range(256)) * 16  # every byte value, 4 KB
+
+
+@pytest.fixture(params=["sqlite", "redis", "memory"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """As in conftest.py, plus the in-memory store (which no other process can race on)."""
+    if request.param == "memory":
+        return f"memory://{tmp_path.name}"
+    if request.param == "sqlite":
+        return f"sqlite://{tmp_path}/instance/state.sqlite"
+    url: str = request.getfixturevalue("redis_store_url")
+    return url
+
+
 ODD_KEYS = ["", "a:b", "a:b:c", "%3A", "naïve-ключ-🔑", "x" * 300, " spaces and\nnewline "]
 
 
@@ -21,7 +35,7 @@ def test_it_is_a_state_store(store: StateStore) -> None:
     assert isinstance(store, StateStore)
     health = store.check()
     assert health["ok"] is True
-    assert health["backend"] in ("sqlite", "redis")
+    assert health["backend"] in ("sqlite", "redis", "memory")
 
 
 def test_pending_login_lifecycle(store: StateStore) -> None:
@@ -229,6 +243,6 @@ def test_close_is_idempotent_and_final(store_url: str) -> None:
         assert reopened.take_code("c") == b"x"  # the data outlives the client
     finally:
         reopened.close()
-    if store_url.startswith("sqlite"):
+    if not store_url.startswith("redis"):
         with pytest.raises(StoreUnavailable):
             opened.take_code("c")
