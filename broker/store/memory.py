@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from broker.store.base import StoreUnavailable, check_data, check_key, check_ttl
 
@@ -43,8 +44,11 @@ class MemoryStore:
 
     backend = "memory"
 
-    def __init__(self, name: str | None = None) -> None:
+    def __init__(self, name: str | None = None, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """clock: seconds on a monotonic scale; a test may pass its own to expire records."""
         self._records: _Records | None = _named(name) if name is not None else _Records()
+        self._clock = clock
 
     # -- pending logins, codes, sessions, tokens ---------------------------------------------
     def save_pending(self, login_id: str, data: bytes, ttl: int) -> None:
@@ -89,7 +93,7 @@ class MemoryStore:
         check_ttl(ttl)
         records = self._open()
         with records.lock:
-            now = time.monotonic()
+            now = self._clock()
             kept = records.values.get(full)
             if kept is not None and kept[1] > now:
                 return False
@@ -101,7 +105,7 @@ class MemoryStore:
         check_ttl(window, "window")
         records = self._open()
         with records.lock:
-            now = time.monotonic()
+            now = self._clock()
             count, expires = records.hits.get(bucket, (0, 0.0))
             if expires <= now:
                 count, expires = 0, now + window
@@ -125,7 +129,7 @@ class MemoryStore:
         value, ttl = check_data(data), check_ttl(ttl)
         records = self._open()
         with records.lock:
-            records.values[key] = (value, time.monotonic() + ttl)
+            records.values[key] = (value, self._clock() + ttl)
 
     def _get(self, key: _Key, *, take: bool = False) -> bytes | None:
         records = self._open()
@@ -133,7 +137,7 @@ class MemoryStore:
             kept = records.values.pop(key, None) if take else records.values.get(key)
             if kept is None:
                 return None
-            if kept[1] <= time.monotonic():
+            if kept[1] <= self._clock():
                 records.values.pop(key, None)
                 return None
             return kept[0]
