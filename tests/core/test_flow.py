@@ -148,6 +148,20 @@ def test_a_session_too_old_for_max_age_makes_the_school_log_in_again(world: Worl
     assert world.upstream.sent[-1].max_age == 60
 
 
+@pytest.mark.parametrize("school", ["regenboog", "lyceum"])
+def test_max_age_zero_survives_the_school_picker(world: World, school: str) -> None:
+    """max_age=0 (log in now) is falsy, and once vanished in the stored pending login."""
+    world.pick(world.ask(max_age=0), school)
+    assert world.upstream.sent[-1].max_age == 0
+
+
+def test_everything_the_supplier_asked_survives_the_school_picker(world: World) -> None:
+    world.pick(world.ask(max_age=0, force_authn=True, passive=False), "regenboog")
+    login = world.upstream.sent[-1]
+    assert (login.max_age, login.force_authn, login.passive) == (0, True, False)
+    assert login.browser == "browser-1" and login.supplier_id == "taalapp"
+
+
 # -- what ends a login ---------------------------------------------------------------------------
 def test_a_suspended_supplier_gets_nothing(world: World) -> None:
     with pytest.raises(SupplierSuspended, match="contract under review") as caught:
