@@ -90,9 +90,15 @@ def _sso_endpoint(client: Any, entity_id: str) -> tuple[str, str]:
                       "HTTP-Redirect or HTTP-POST.")
 
 
+def _forced(pending: PendingLogin) -> bool:
+    """SAML has no max_age: a supplier's max_age (OIDC Core 3.1.2.1) can only be kept by asking
+    the school for a fresh login, since Loper cannot know how old the school's own session is."""
+    return pending.force_authn or pending.max_age is not None
+
+
 def _authn_request(client: Any, binding: str, destination: str, relay_state: str,
                    pending: PendingLogin, subject: str) -> tuple[str, Outgoing]:
-    flags = {"force_authn": "true"} if pending.force_authn else {}
+    flags = {"force_authn": "true"} if _forced(pending) else {}
     if pending.passive:
         flags["is_passive"] = "true"
     embedded = binding == BINDING_HTTP_POST  # Redirect: signed query string, not the XML
@@ -200,7 +206,7 @@ class SamlUpstream:
         except Exception as exc:  # signing fails only on a broken key or xmlsec1 set-up
             raise ConfigError(f"The AuthnRequest for {school.id} cannot be created "
                               f"({type(exc).__name__}: {exc})") from exc
-        return outgoing, {"id": request_id, "at": issued_at, "force": pending.force_authn}
+        return outgoing, {"id": request_id, "at": issued_at, "force": _forced(pending)}
 
     def _expected(self, saml: SamlSchool, state: Mapping[str, Any]) -> Expected:
         request_id, issued_at, force = state.get("id"), state.get("at"), state.get("force")

@@ -370,6 +370,17 @@ def test_force_authn_with_an_old_login(login: Login) -> None:
                         state).identity.subject
 
 
+@pytest.mark.parametrize("max_age", [0, 3600])
+def test_max_age_asks_the_school_for_a_fresh_login(login: Login, max_age: int) -> None:
+    """SAML has no max_age: only ForceAuthn keeps a supplier's max_age (OIDC Core 3.1.2.1)."""
+    request, state = login.start(max_age=max_age)
+    assert request.message.force_authn == "true"
+    xml = login.idp.respond(request, authn_instant=time.time() - max_age - 600)
+    rejected(login, encode(xml), state, "fresh login")
+    request, state = login.start(max_age=max_age)
+    assert login.finish(encode(login.idp.respond(request)), state).identity.subject
+
+
 @pytest.mark.parametrize(("name_format", "match"), [
     (NAMEID_FORMAT_TRANSIENT, "transient NameID"),
     (NAMEID_FORMAT_EMAILADDRESS, "format .*emailAddress"),
