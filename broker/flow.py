@@ -69,7 +69,7 @@ class Flow:
     def start(self, req: DownstreamRequest, protocol: str, browser: str,
               session: SsoSession | None) -> Outgoing:
         login = PendingLogin(id=new_id(), supplier_id=req.supplier.id, protocol=protocol,
-                             request=dict(req.request), force_authn=req.force_authn,
+                             request=req.request, force_authn=req.force_authn,
                              passive=req.passive, max_age=req.max_age, browser=browser)
         log = login_log("loper.flow", login.id, supplier=req.supplier.id)
         school = self._hinted_school(req.school_hints)

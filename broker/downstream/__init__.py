@@ -4,9 +4,8 @@ Released into a protocol answer. A downstream never sees the upstream subject.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from broker.identity import Released
 from broker.outgoing import Outgoing
@@ -16,8 +15,9 @@ from broker.records import Supplier
 @dataclass(frozen=True)
 class DownstreamRequest:
     supplier: Supplier
-    request: Mapping[str, Any]
-    """Opaque, JSON-serialisable: what the downstream needs later to answer the supplier."""
+    request: bytes
+    """Opaque to the flow: what the downstream needs later to answer the supplier, encoded by
+    the downstream (broker.codec); the flow keeps it in the pending login and hands it back."""
     school_hints: tuple[str, ...] = ()
     """School ids or school entity ids (SAML Scoping/IDPList), in the supplier's order."""
     force_authn: bool = False
@@ -30,10 +30,8 @@ NO_PASSIVE = "NoPassive"
 
 
 class Downstream(Protocol):
-    def respond(self, supplier: Supplier, request: Mapping[str, Any],
-                released: Released) -> Outgoing:
+    def respond(self, supplier: Supplier, request: bytes, released: Released) -> Outgoing:
         """The protocol answer that carries `released` to the supplier."""
 
-    def respond_error(self, supplier: Supplier, request: Mapping[str, Any],
-                      status: str) -> Outgoing:
+    def respond_error(self, supplier: Supplier, request: bytes, status: str) -> Outgoing:
         """A protocol-level failure answer (e.g. NO_PASSIVE)."""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from broker import codec
 from broker.context import Broker
 from broker.downstream import DownstreamRequest
 from broker.errors import UpstreamRejected
@@ -98,6 +99,21 @@ def build_registry(folder: Path) -> Registry:
     return registry
 
 
+@dataclass(frozen=True)
+class SchoolState:
+    """What the fake school keeps between its redirect and its answer."""
+
+    school: str
+    login: str
+
+
+@dataclass(frozen=True)
+class SupplierRequest:
+    """What the fake supplier keeps until its answer."""
+
+    return_to: str
+
+
 @dataclass
 class FakeUpstream:
     """A school: it 'logs the pupil in' and answers with whatever the test puts in params."""
@@ -105,14 +121,15 @@ class FakeUpstream:
     sent: list[PendingLogin] = field(default_factory=list)
 
     def login_redirect(self, school: School, pending: PendingLogin,
-                       relay_state: str) -> tuple[Outgoing, dict[str, Any]]:
+                       relay_state: str) -> tuple[Outgoing, bytes]:
         self.sent.append(pending)
         outgoing = Outgoing(f"https://{school.id}.school.example/login", {"relay": relay_state})
-        return outgoing, {"school": school.id, "max_age": pending.max_age}
+        return outgoing, codec.encode(SchoolState(school.id, relay_state))
 
     def handle_callback(self, school: School, params: Mapping[str, str],
-                        state: Mapping[str, Any]) -> Callback:
-        if state.get("school") != school.id:
+                        state: bytes) -> Callback:
+        kept = codec.decode(state, SchoolState)
+        if kept is None or kept.school != school.id:
             raise UpstreamRejected("The fake school's state came back altered.")
         if not params["subject"]:
             raise UpstreamRejected("The fake school named nobody.")
@@ -125,17 +142,21 @@ class FakeUpstream:
 class FakeDownstream:
     """A supplier: its 'protocol answer' lists what it received."""
 
-    def respond(self, supplier: Supplier, request: Mapping[str, Any],
-                released: Released) -> Outgoing:
+    def respond(self, supplier: Supplier, request: bytes, released: Released) -> Outgoing:
         assert released.supplier_id == supplier.id
-        return Outgoing(str(request["return_to"]), {
+        return Outgoing(self._read(request).return_to, {
             "sub": released.subject, "school": released.school_id,
             "attributes": ",".join(sorted(released.attributes)),
             "auth_time": str(int(released.authn.instant.timestamp()))})
 
-    def respond_error(self, supplier: Supplier, request: Mapping[str, Any],
-                      status: str) -> Outgoing:
-        return Outgoing(str(request["return_to"]), {"error": status})
+    def respond_error(self, supplier: Supplier, request: bytes, status: str) -> Outgoing:
+        return Outgoing(self._read(request).return_to, {"error": status})
+
+    @staticmethod
+    def _read(request: bytes) -> SupplierRequest:
+        kept = codec.decode(request, SupplierRequest)
+        assert kept is not None, "the flow altered the supplier's request"
+        return kept
 
 
 class Clock:
@@ -172,7 +193,7 @@ class World:
             **options: Any) -> Outgoing:
         """A supplier's login request (options: force_authn, passive, max_age)."""
         record = supplier if isinstance(supplier, Supplier) else self.supplier(supplier)
-        request = {"return_to": f"https://{record.id}.example/callback"}
+        request = codec.encode(SupplierRequest(f"https://{record.id}.example/callback"))
         return self.flow.start(DownstreamRequest(record, request, hints, **options), PROTOCOL,
                                browser, session)
 
