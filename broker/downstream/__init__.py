@@ -1,11 +1,14 @@
 """Downstreams: the supplier side. Each turns a protocol request into a DownstreamRequest and a
 Released into a protocol answer. A downstream never sees the upstream subject.
+
+A downstream may also implement `Logout` (like Dex's optional connector interfaces); the flow
+finds out with isinstance() and does without when it does not.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from broker.identity import Released
 from broker.outgoing import Outgoing
@@ -35,3 +38,15 @@ class Downstream(Protocol):
 
     def respond_error(self, supplier: Supplier, request: bytes, status: str) -> Outgoing:
         """A protocol-level failure answer (e.g. NO_PASSIVE)."""
+
+
+@runtime_checkable
+class Logout(Protocol):
+    """A downstream that can end a supplier's session for one person (SAML single logout
+    towards the SP, OIDC back-channel and front-channel logout)."""
+
+    def logout(self, supplier: Supplier, subject: str, sid: str) -> Outgoing | None:
+        """End the session of `subject` (the supplier's pseudonym) started in Loper's session
+        `sid`: over the back channel (then None), or by the browser (an Outgoing it must
+        follow, e.g. a LogoutRequest or a front-channel page). Raise BrokerError when the
+        supplier cannot be reached or refuses."""
