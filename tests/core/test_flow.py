@@ -148,6 +148,13 @@ def test_a_session_too_old_for_max_age_makes_the_school_log_in_again(world: Worl
     assert world.upstream.sent[-1].max_age == 60
 
 
+def test_without_a_session_max_age_is_left_to_the_school(world: World) -> None:
+    """Loper cannot know how old the school's own session is: the upstream turns max_age into
+    its protocol's terms (OIDC max_age, SAML ForceAuthn; see tests/upstream)."""
+    world.ask(hints=("regenboog",), max_age=300)
+    assert (world.upstream.sent[-1].max_age, world.upstream.sent[-1].force_authn) == (300, False)
+
+
 @pytest.mark.parametrize("school", ["regenboog", "lyceum"])
 def test_max_age_zero_survives_the_school_picker(world: World, school: str) -> None:
     """max_age=0 (log in now) is falsy, and once vanished in the stored pending login."""
