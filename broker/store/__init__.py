@@ -4,7 +4,8 @@ rate limits): ``open_store(url)`` gives a ``StateStore``; see broker/store/base.
 - ``sqlite:///abs/path/state.sqlite``: the embedded default, one file per machine.
 - ``redis://host:port/db``, ``rediss://...`` (TLS), ``unix:///path/redis.sock?db=0``: Redis,
   shared by every broker instance.
-- ``memory://NAME``: one process's memory, for tests (the settings do not accept it).
+
+``MemoryStore`` (one process's memory, for tests) has no URL: no deployment can choose it.
 """
 
 from __future__ import annotations
@@ -39,8 +40,6 @@ def open_store(url: str) -> StateStore:
     scheme = url.split("://", 1)[0].lower()
     if scheme == "sqlite":
         return SqliteStore(sqlite_path_from_url(url))
-    if scheme == "memory":
-        return MemoryStore(url.split("://", 1)[1])
     if scheme in ("redis", "rediss", "unix"):
         from broker.store.redis_store import RedisStore  # imported only when used
 

@@ -3,8 +3,8 @@ process (it is not shared between processes and forgets everything on restart).
 
 Every operation holds one lock, so each is atomic across threads; expired records are ignored
 on read and dropped when touched. It passes the same contract suite as SQLite and Redis
-(tests/store/test_contract.py). ``open_store("memory://NAME")`` opens the store of that name in
-this process; stores opened under the same name share their records until the process ends.
+(tests/store/test_contract.py). It has no URL, so no deployment can choose it; stores made
+with the same name share their records until the process ends.
 """
 
 from __future__ import annotations
