@@ -19,7 +19,7 @@ from broker.keys import cookie_secret, load_pseudonym_keys
 from broker.logs import setup_logging
 from broker.registry import Registry, RegistryUnavailable
 from broker.settings import Settings, load_settings, redacted_url
-from broker.sqlite_faults import TRANSIENT
+from broker.sqlite_faults import DISK_FULL, TRANSIENT
 from broker.store import open_store
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -115,10 +115,12 @@ def _warm_up(broker: Broker) -> None:
     for name, what, url, setting in (
             ("store", "state store", s.state_url, "state_url / BROKER_STATE_URL"),
             ("registry", "registry", s.registry_url, "registry_url / BROKER_REGISTRY_URL")):
-        if not report[name]["ok"]:
-            log.error("the %s %s is unavailable (%s): Loper answers 503 until it is back; "
-                      "start it, or fix %s", what, redacted_url(url), report[name]["reason"],
-                      setting)
+        reason = report[name].get("reason")
+        if reason:
+            hint = ("free space on its disk" if reason == DISK_FULL
+                    else f"start it, or fix {setting}")
+            log.error("the %s %s is unavailable (%s): Loper answers 503 until it is back; %s",
+                      what, redacted_url(url), reason, hint)
 
 
 def _one_registry_view_per_request(app: Flask, broker: Broker) -> None:

@@ -84,6 +84,13 @@ class Database:
             with session.begin():
                 yield session
 
+    def check_disk(self) -> None:
+        """RegistryUnavailable when the SQLite file's disk is full: reads still work then, but
+        every login writes the ledger."""
+        if self.sqlite_path and sqlite_faults.disk_full(self.sqlite_path):
+            raise RegistryUnavailable(f"The registry is unavailable: {sqlite_faults.DISK_FULL}",
+                                      sqlite_faults.DISK_FULL)
+
     def peek(self, sql: str) -> Any:
         """The first column of the first row of one SELECT (None: no row), on a pooled
         driver connection: none of a Session's or Connection's bookkeeping (on SQLite ~8 us

@@ -1,16 +1,18 @@
 """Loper under gunicorn, as production serves it, with storage that a test can take away.
 
 Real processes only: gunicorn (2 sync workers, bench/procs.py's helper) on a free loopback
-port, Redis and PostgreSQL from tests/fixtures; every one in a session of its own and
-stopped at the end of the test, also when it fails.
+port, Redis and PostgreSQL from tests/fixtures, a disk that really fills up (SmallDisk);
+every one in a session of its own and stopped at the end of the test, also when it fails.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +61,14 @@ def make_instance(folder: Path, **settings: str) -> dict[str, str]:
     finally:
         registry.close()
     return env
+
+
+def assert_loper_503(response: requests.Response) -> None:
+    """Loper's own page for storage that is down: never gunicorn's bare 500."""
+    assert response.status_code == 503, response.text
+    assert 'class="error-id"' in response.text, response.text
+    assert "cannot reach its storage" in response.text
+    assert "Internal Server Error" not in response.text
 
 
 def wait_for(what: str, done: Callable[[], bool], bound: float = BOUND) -> None:
@@ -121,10 +131,67 @@ class Loper:
 
 
 @contextmanager
-def running_loper(env: dict[str, str], log: Path) -> Iterator[Loper]:
-    """gunicorn 'app:create_app()' with 2 sync workers, serving (healthz 200) when yielded."""
+def running_loper(env: dict[str, str], log: Path, wrapper: Sequence[str] = (),
+                  healthy: bool = True) -> Iterator[Loper]:
+    """gunicorn 'app:create_app()' with 2 sync workers; when yielded its workers run and
+    /healthz answers (with 200 unless `healthy` is False)."""
     port = int(env["BROKER_BASE_URL"].rsplit(":", 1)[1])
-    with gunicorn(port, env, log, workers=2) as server, requests.Session() as http:
-        server.wait_healthy(BOUND)
+    with gunicorn(port, env, log, workers=2, wrapper=wrapper) as server, \
+            requests.Session() as http:
+        loper = Loper(server, http)
+        if healthy:
+            server.wait_healthy(BOUND)
+        else:
+            loper.wait("/healthz to answer", lambda: _answers(loper, "/healthz"))
         server.wait_workers(BOUND)
-        yield Loper(server, http)
+        yield loper
+
+
+def _answers(loper: Loper, path: str) -> bool:
+    try:
+        loper.get(path)
+    except requests.ConnectionError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class SmallDisk:
+    """A small tmpfs over `mountpoint`, seen only by the gunicorn started with `wrapper()`:
+    a mount namespace of its own (in a user namespace, so no root is needed), gone with its
+    last process. A real disk that fills up (ENOSPC), with Loper's instance on it."""
+
+    mountpoint: Path
+    seed: Path
+    """An instance folder (made by make_instance) copied onto the disk before gunicorn runs."""
+    size: str = "2m"
+
+    @property
+    def instance(self) -> Path:
+        return self.mountpoint / "instance"
+
+    def wrapper(self, full: bool = False) -> list[str]:
+        unshare = shutil.which("unshare") or "/usr/bin/unshare"
+        fill = 'cat /dev/zero > "$0/filler" 2>/dev/null; ' if full else ""
+        script = (f'mount -t tmpfs -o size={self.size} loper-small-disk "$0" && '
+                  f'cp -a "{self.seed}" "$0/instance" && {fill}exec "$@"')
+        return [unshare, "--user", "--map-root-user", "--mount", "--propagation", "private",
+                "sh", "-c", script, str(self.mountpoint)]
+
+    def seen_by(self, loper: Loper) -> Path:
+        """The disk's folder as the gunicorn master sees it (its mount namespace)."""
+        assert loper.server.process is not None
+        return Path(f"/proc/{loper.server.process.pid}/root") / self.mountpoint.relative_to("/")
+
+    def fill(self, loper: Loper) -> None:
+        fd = os.open(self.seen_by(loper) / "filler", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        try:
+            while True:
+                os.write(fd, b"\0" * 65536)
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC, exc
+        finally:
+            os.close(fd)
+
+    def free(self, loper: Loper) -> None:
+        (self.seen_by(loper) / "filler").unlink()

@@ -12,9 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import requests
-
-from tests.faults.conftest import Loper, make_instance, running_loper
+from tests.faults.conftest import Loper, assert_loper_503, make_instance, running_loper
 from tests.fixtures.postgres_server import running_postgres_server
 from tests.fixtures.redis_server import running_redis_server
 
@@ -22,13 +20,6 @@ RECOVERY = 5.0
 """Seconds from the storage's return until Loper serves again (the issue's bound)."""
 BOOT_WARNING = "is unavailable ("
 """What a worker logs when it starts without its storage."""
-
-
-def assert_loper_503(response: requests.Response) -> None:
-    assert response.status_code == 503, response.text
-    assert 'class="error-id"' in response.text, response.text
-    assert "cannot reach its storage" in response.text
-    assert "Internal Server Error" not in response.text
 
 
 def outage(loper: Loper, stop: Callable[[], None], restore: Callable[[], None],
