@@ -108,19 +108,19 @@ def build_broker(settings: Settings) -> Broker:
 def _warm_up(broker: Broker) -> None:
     """Probe the storage and load the registry's records, best-effort: what is down is logged
     with what to fix if it is no blink, and /readyz answers 503 until it is back."""
-    from broker.web.health import warm_up
+    from broker.web.health import dependencies
 
     s = broker.settings
-    report = warm_up(broker)
+    parts = dependencies(broker, warm=True)
     for name, what, url, setting in (
             ("store", "state store", s.state_url, "state_url / BROKER_STATE_URL"),
             ("registry", "registry", s.registry_url, "registry_url / BROKER_REGISTRY_URL")):
-        reason = report[name].get("reason")
-        if reason:
-            hint = ("free space on its disk" if reason == DISK_FULL
+        part = parts[name]
+        if isinstance(part, Exception):
+            hint = ("free space on its disk" if part.reason == DISK_FULL
                     else f"start it, or fix {setting}")
-            log.error("the %s %s is unavailable (%s): Loper answers 503 until it is back; %s",
-                      what, redacted_url(url), reason, hint)
+            log.error("the %s %s is unavailable (%s): Loper answers 503 until it is back; %s."
+                      " The error: %s", what, redacted_url(url), part.reason, hint, part)
 
 
 def _one_registry_view_per_request(app: Flask, broker: Broker) -> None:

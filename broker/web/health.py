@@ -21,32 +21,34 @@ from broker.web.current import broker
 bp = Blueprint("health", __name__)
 
 
-def dependencies(b: Broker) -> dict[str, dict[str, object]]:
-    """Each dependency's report: its own check, or ``{"ok": False, "error", "reason"}``."""
-    report: dict[str, dict[str, object]] = {}
+Unavailable = StoreUnavailable | RegistryUnavailable
+Part = dict[str, object] | Unavailable
+"""A dependency's own report (its check()), or why it is unavailable."""
+
+
+def dependencies(b: Broker, warm: bool = False) -> dict[str, Part]:
+    """The state store and the registry, checked; `warm`: and the registry's records loaded
+    (the picker's first page then need not load them)."""
+    parts: dict[str, Part] = {}
     for name, check in (("store", b.store.check), ("registry", b.registry.check)):
         try:
-            report[name] = check()
+            parts[name] = check()
+            if warm and name == "registry":
+                b.registry.schools()
         except (StoreUnavailable, RegistryUnavailable) as exc:
-            report[name] = {"ok": False, "error": type(exc).__name__, "reason": exc.reason}
-    return report
+            parts[name] = exc
+    return parts
 
 
-def warm_up(b: Broker) -> dict[str, dict[str, object]]:
-    """The dependencies' report, with the registry's records loaded when it answers."""
-    report = dependencies(b)
-    if report["registry"]["ok"]:
-        try:
-            b.registry.schools()  # the picker's first page need not load them
-        except RegistryUnavailable as exc:
-            report["registry"] = {"ok": False, "error": type(exc).__name__,
-                                  "reason": exc.reason}
-    return report
+def _public(part: Part) -> dict[str, object]:
+    if isinstance(part, dict):
+        return part
+    return {"ok": False, "error": type(part).__name__, "reason": part.reason}
 
 
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    parts = dependencies(broker())
+    parts = {name: _public(part) for name, part in dependencies(broker()).items()}
     ok = all(part["ok"] for part in parts.values())
     return jsonify({**parts, "ok": ok}), (200 if ok else 503)
 
@@ -55,7 +57,8 @@ def healthz() -> tuple[Response, int]:
 def readyz() -> tuple[Response, int]:
     b = broker()
     status: dict[str, object] = {
-        name: "ok" if part["ok"] else part["reason"] for name, part in warm_up(b).items()}
+        name: part.reason if isinstance(part, Exception) else "ok"
+        for name, part in dependencies(b, warm=True).items()}
     status["keys"] = "ok" if b.pseudonym_keys.versions and b.upstreams else "not loaded"
     ready = all(value == "ok" for value in status.values())
     return jsonify({"ready": ready, **status}), (200 if ready else 503)
