@@ -19,7 +19,7 @@ from broker.keys import cookie_secret, load_pseudonym_keys
 from broker.logs import setup_logging
 from broker.registry import Registry, RegistryUnavailable
 from broker.settings import Settings, load_settings, redacted_url
-from broker.sqlite_faults import DISK_FULL, TRANSIENT
+from broker.sqlite_faults import DISK_FULL, WRONG_FILE
 from broker.store import open_store
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -70,16 +70,18 @@ def _oidc(broker: Broker) -> None:
 
 
 def _check_registry(registry: Registry, url: str) -> None:
-    """A registry without a schema (or a SQLite file that cannot be opened) is a ConfigError;
-    one that cannot be reached right now is not: requests get a 503 until it answers."""
+    """A registry without a schema, or a SQLite file that cannot be opened or is no database,
+    is a ConfigError; one that is down or on a failing disk is not: requests get a 503 until
+    it answers."""
     try:
         if registry.exists():
             return
     except RegistryUnavailable as exc:
-        if not url.startswith("sqlite") or exc.reason in TRANSIENT:
+        if not url.startswith("sqlite") or exc.reason not in WRONG_FILE:
             return
         raise ConfigError(f"the registry {redacted_url(url)} cannot be used ({exc.reason}); "
-                          "fix registry_url / BROKER_REGISTRY_URL or run `broker init`") from exc
+                          "fix registry_url / BROKER_REGISTRY_URL (`broker init` creates the "
+                          "registry)") from exc
     raise ConfigError(f"the registry {redacted_url(url)} has no schema: run `broker init`")
 
 

@@ -25,8 +25,10 @@ _REASONS = {
     sqlite3.SQLITE_CORRUPT: "the database file is corrupt",
     sqlite3.SQLITE_NOTADB: "not a SQLite database",
 }
-TRANSIENT = frozenset({DISK_FULL, DISK_ERROR, _BUSY})
-"""Reasons that may pass by themselves (others mean a wrong path or a damaged file)."""
+WRONG_FILE = frozenset({_REASONS[sqlite3.SQLITE_CANTOPEN], _REASONS[sqlite3.SQLITE_NOTADB],
+                        _REASONS[sqlite3.SQLITE_READONLY]})
+"""Reasons that mean a setting to fix (a wrong path, a file that is no database, missing
+permissions), not a fault that may pass (a full or failing disk, a busy file)."""
 _FAULTS = (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 

@@ -79,6 +79,21 @@ def test_a_registry_file_that_cannot_be_opened_stops_the_start(
                     "registry_url": f"sqlite:///{tmp_path / 'no-such-folder' / 'r.sqlite'}"})
 
 
+def test_a_damaged_registry_file_is_a_503_that_healthz_names(
+        instance: Path, caplog: pytest.LogCaptureFixture) -> None:
+    registry = instance / "registry.sqlite"
+    data = bytearray(registry.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)  # the schema page, after the file header
+    registry.write_bytes(bytes(data))
+    client = create_app({"instance": instance}).test_client()
+    assert "the database file is corrupt" in caplog.text
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.get_json()["registry"]["reason"] == "the database file is corrupt"
+    page = client.get("/saml/idp/metadata")
+    assert page.status_code == 503 and 'class="error-id"' in page.get_data(as_text=True)
+
+
 def test_readyz_says_ready_when_storage_and_keys_are_there(instance: Path) -> None:
     ready = create_app({"instance": instance}).test_client().get("/readyz")
     assert ready.status_code == 200
