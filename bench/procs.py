@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,11 +164,14 @@ class Gunicorn:
     `worker_class` overrides the configured worker model (e.g. "sync", to compare)."""
 
     def __init__(self, port: int, env: Mapping[str, str], log: Path, workers: int = 2,
-                 worker_class: str | None = None, config: Path = CONFIG) -> None:
+                 wrapper: Sequence[str] = (), worker_class: str | None = None,
+                 config: Path = CONFIG) -> None:
+        """`wrapper`: a command that runs gunicorn's, e.g. in other namespaces (`unshare`)."""
         self.port = port
         self.env = dict(env)
         self.log = log
         self.workers = workers
+        self.wrapper = list(wrapper)
         self.worker_class = worker_class
         self.config = config
         self.process: subprocess.Popen[bytes] | None = None
@@ -179,7 +182,7 @@ class Gunicorn:
         return f"http://{HOST}:{self.port}"
 
     def start(self) -> None:
-        command = [sys.executable, "-m", "gunicorn", "--config", str(self.config),
+        command = [*self.wrapper, sys.executable, "-m", "gunicorn", "--config", str(self.config),
                    "--workers", str(self.workers), "--no-control-socket",
                    "--bind", f"{HOST}:{self.port}", "--timeout", "120",
                    "--graceful-timeout", "5", "app:create_app()"]
@@ -208,7 +211,7 @@ class Gunicorn:
                 if conn.getresponse().status == 200:
                     return time.monotonic() - self.started
             except OSError:
-                pass
+                pass  # not listening yet, or reset while its workers start
             finally:
                 conn.close()
             time.sleep(0.01)
@@ -254,8 +257,8 @@ class Gunicorn:
 
 @contextmanager
 def gunicorn(port: int, env: Mapping[str, str], log: Path, workers: int = 2,
-             worker_class: str | None = None) -> Iterator[Gunicorn]:
-    server = Gunicorn(port, env, log, workers, worker_class)
+             wrapper: Sequence[str] = (), worker_class: str | None = None) -> Iterator[Gunicorn]:
+    server = Gunicorn(port, env, log, workers, wrapper, worker_class)
     try:
         server.start()
         yield server

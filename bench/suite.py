@@ -129,7 +129,7 @@ def main_section(world: World, redis_url: str, options: Options, log: Path) -> d
     section: dict[str, Any] = {"scenarios": []}
     try:
         with gunicorn(_port(world), _env(world), log, options.workers,
-                      options.worker_class) as server:
+                      worker_class=options.worker_class) as server:
             section["startup_s"] = round(server.wait_healthy(), 3)
             server.wait_workers()
             section["rss_idle"] = _rss(_settled(server))
@@ -186,7 +186,7 @@ def large_section(world: World, options: Options, folder: Path,
     client = redis.Redis.from_url(str(world.overrides["state_url"]))
     try:
         with gunicorn(_port(world), _env(world, built.url), log, options.workers,
-                      options.worker_class) as server:
+                      worker_class=options.worker_class) as server:
             section["startup_s"] = round(server.wait_healthy(), 3)
             server.wait_workers()
             section["rss_idle"] = _rss(_settled(server))

@@ -6,6 +6,7 @@ say what to fix.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -68,6 +69,11 @@ class Settings:
 
 _INT_FIELDS = {f.name for f in fields(Settings) if f.type in ("int", int)}
 _KNOWN = {f.name for f in fields(Settings)}
+
+
+def redacted_url(url: str) -> str:
+    """The URL without its user and password, fit for a message or a log."""
+    return re.sub(r"(?<=://)[^/@]*@", "***@", url)
 
 
 def _from_file(instance: Path) -> dict[str, Any]:
