@@ -8,7 +8,8 @@ provide, in one module next to their adapter:
 - `keys` and `parse`: the federation-file fields of an entry of this protocol and how they are
   read (export is ConfigFields.export, so export -> import -> export is the identity);
 - `unique`: values no two entries may share (an entity id, a client id);
-- `form`: how the operator's registration form fills those fields;
+- `form` and `form_template`: the operator's registration form's fields of this protocol,
+  shown and read;
 - `build` and `blueprints`: the adapter, built from the settings once at start, and its
   Flask endpoints;
 - downstream only, `render` and `template`: what the admin's preview shows for a release.
@@ -113,12 +114,16 @@ def _nothing_unique(_config: Any) -> tuple[Unique, ...]:
 
 @dataclass(frozen=True, kw_only=True)
 class Kind(Generic[C, A]):
+    title: str
+    """The protocol's name as people read it ("SAML 2.0")."""
     fields: ConfigFields[C]
     keys: frozenset[str]
     """The federation-file fields of this protocol, besides the common ones."""
     parse: Callable[[Entry, Path], C | None]
     """Read `keys` (problems go on the Entry); None when one of them is wrong."""
     form: Callable[[Mapping[str, str], FormSources], FormFields]
+    form_template: str | None = None
+    """The admin template with the registration form's own fields of this protocol."""
     build: Callable[[Broker], A]
     blueprints: Callable[[], tuple[Blueprint, ...]]
     unique: Callable[[C], tuple[Unique, ...]] = _nothing_unique

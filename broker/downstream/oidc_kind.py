@@ -144,6 +144,7 @@ def _blueprints() -> tuple[Blueprint, ...]:
 
 
 KIND: DownstreamKind[OidcSupplier] = DownstreamKind(
+    title="OpenID Connect", form_template="admin/register_oidc_supplier.html",
     fields=ConfigFields(OidcSupplier, columns=("client_id",)),
     keys=frozenset({"client_id", "client_secret", "client_secret_env", "redirect_uris",
                     "post_logout_redirect_uris", "jwks", "pkce_required", "offline_access",

@@ -96,6 +96,7 @@ def _blueprints() -> tuple[Blueprint, ...]:
 
 
 KIND: DownstreamKind[SamlSupplier] = DownstreamKind(
+    title="SAML 2.0", form_template="admin/register_saml.html",
     fields=ConfigFields(SamlSupplier, columns=("entity_id",), derived=("entity_id",)),
     keys=metadata.FIELDS, parse=_parse, form=_form, unique=_unique, build=_build,
     blueprints=_blueprints, render=_render, template="admin/preview_saml.html")

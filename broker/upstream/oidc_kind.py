@@ -78,6 +78,7 @@ def _blueprints() -> tuple[Blueprint, ...]:
 
 
 KIND: Kind[OidcSchool, Upstream] = Kind(
+    title="OpenID Connect", form_template="admin/register_oidc_school.html",
     fields=ConfigFields(OidcSchool),
     keys=frozenset({"issuer", "client_id", "client_secret", "client_secret_env", "subject",
                     "algorithms", "scopes"}),

@@ -77,6 +77,7 @@ def _blueprints() -> tuple[Blueprint, ...]:
 
 
 KIND: Kind[SamlSchool, Upstream] = Kind(
+    title="SAML 2.0", form_template="admin/register_saml.html",
     fields=ConfigFields(SamlSchool, columns=("entity_id",), derived=("entity_id",)),
     keys=metadata.FIELDS | {"subject", "legacy_sha1"},
     parse=_parse, form=_form, unique=_unique, build=_build, blueprints=_blueprints)

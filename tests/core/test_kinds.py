@@ -91,7 +91,7 @@ def _build(_broker: Broker) -> Upstream:
 
 
 TOY: Kind[ToySchool, Upstream] = Kind(
-    fields=ConfigFields(ToySchool), keys=frozenset({"login_url", "greeting"}),
+    title="Toy", fields=ConfigFields(ToySchool), keys=frozenset({"login_url", "greeting"}),
     parse=_parse, form=_form, build=_build, blueprints=lambda: (toy_bp,))
 
 # -- the tests -----------------------------------------------------------------------------------
