@@ -130,6 +130,7 @@ class Kind(Generic[C, A]):
 
     @property
     def name(self) -> str:
+        """At most 8 characters: the registry's `protocol` column holds it."""
         return self.fields.type.protocol
 
 
