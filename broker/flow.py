@@ -69,7 +69,7 @@ class Flow:
     def start(self, req: DownstreamRequest, protocol: str, browser: str,
               session: SsoSession | None) -> Outgoing:
         login = PendingLogin(id=new_id(), supplier_id=req.supplier.id, protocol=protocol,
-                             request=dict(req.request), force_authn=req.force_authn,
+                             request=req.request, force_authn=req.force_authn,
                              passive=req.passive, max_age=req.max_age, browser=browser)
         log = login_log("loper.flow", login.id, supplier=req.supplier.id)
         school = self._hinted_school(req.school_hints)
@@ -111,7 +111,7 @@ class Flow:
     def pending(self, login_id: str, browser: str) -> PendingLogin:
         """This browser's pending login; another browser's is simply not found."""
         data = self.broker.store.load_pending(pending_key(login_id, browser)) if login_id else None
-        login = codec.pending_from_bytes(data) if data else None
+        login = codec.decode(data, PendingLogin)
         if login is None:
             raise LoginExpired("This login has expired or was started in another browser. "
                                "Go back to the learning app and log in again.")
@@ -146,7 +146,7 @@ class Flow:
             person = self._person_from_school(school, login, params)
             ttl = school.sso_lifetime or self.settings.sso_lifetime
             session = SsoSession(new_id(), person, ttl)
-            self.broker.store.put_session(session.id, codec.person_to_bytes(person), ttl)
+            self.broker.store.put_session(session.id, codec.encode(person), ttl)
             return self._release(login, supplier, person, school), session
         except BrokerError as exc:
             exc.back_url = exc.back_url or supplier.url
@@ -188,13 +188,13 @@ class Flow:
     # -- state -----------------------------------------------------------------------------
     def _save(self, login: PendingLogin) -> None:
         self.broker.store.save_pending(pending_key(login.id, login.browser),
-                                       codec.pending_to_bytes(login), self.settings.pending_ttl)
+                                       codec.encode(login), self.settings.pending_ttl)
 
     def _take(self, login_id: str, browser: str) -> PendingLogin:
         """Take this browser's pending login, atomically: its request is burned, whatever the
         answer turns out to be; a stray answer from another browser burns nobody's login."""
         data = self.broker.store.take_pending(pending_key(login_id, browser)) if login_id else None
-        login = codec.pending_from_bytes(data) if data else None
+        login = codec.decode(data, PendingLogin)
         if login is None:
             raise UpstreamRejected(
                 "This answer from your school does not belong to a login started in this "
@@ -213,6 +213,5 @@ class Flow:
     def session(self, session_id: str | None) -> SsoSession | None:
         if not session_id:
             return None
-        data = self.broker.store.get_session(session_id)
-        person = codec.person_from_bytes(data) if data else None
+        person = codec.decode(self.broker.store.get_session(session_id), Person)
         return SsoSession(session_id, person, 0) if person else None

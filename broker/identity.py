@@ -6,9 +6,8 @@ Everything here is frozen and typed; none of it does I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 Attributes = Mapping[str, tuple[str, ...]]
 """Attribute values by internal name (see attributes.py); always a tuple of strings."""
@@ -36,19 +35,20 @@ class Identity:
 class PendingLogin:
     """A supplier's login request, waiting while the pupil logs in at school.
 
-    `request` is the downstream's opaque, JSON-serialisable data that it needs to answer
-    the supplier later; the flow keeps it and hands it back, it never looks inside.
+    The flow stores it with broker.codec; the two adapters' parts are bytes that only the
+    adapter reads (each encodes its own typed state with broker.codec).
     """
 
     id: str
     supplier_id: str
     protocol: str
-    request: Mapping[str, Any]
+    request: bytes
+    """The downstream's state: what it needs to answer the supplier later."""
     force_authn: bool = False
     passive: bool = False
     max_age: int | None = None
-    upstream: Mapping[str, Any] = field(default_factory=dict)
-    """The upstream's opaque state between login_redirect and handle_callback."""
+    upstream: bytes = b""
+    """The upstream's state between login_redirect and handle_callback."""
     school_id: str | None = None
     browser: str = ""
     """The random id of the browser that started this login (bound by a cookie)."""

@@ -1,12 +1,14 @@
 """Downstreams: the supplier side. Each turns a protocol request into a DownstreamRequest and a
 Released into a protocol answer. A downstream never sees the upstream subject.
+
+A downstream may also implement `Logout` (like Dex's optional connector interfaces); the flow
+finds out with isinstance() and does without when it does not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol, runtime_checkable
 
 from broker.identity import Released
 from broker.outgoing import Outgoing
@@ -16,8 +18,9 @@ from broker.records import Supplier
 @dataclass(frozen=True)
 class DownstreamRequest:
     supplier: Supplier
-    request: Mapping[str, Any]
-    """Opaque, JSON-serialisable: what the downstream needs later to answer the supplier."""
+    request: bytes
+    """Opaque to the flow: what the downstream needs later to answer the supplier, encoded by
+    the downstream (broker.codec); the flow keeps it in the pending login and hands it back."""
     school_hints: tuple[str, ...] = ()
     """School ids or school entity ids (SAML Scoping/IDPList), in the supplier's order."""
     force_authn: bool = False
@@ -30,10 +33,20 @@ NO_PASSIVE = "NoPassive"
 
 
 class Downstream(Protocol):
-    def respond(self, supplier: Supplier, request: Mapping[str, Any],
-                released: Released) -> Outgoing:
+    def respond(self, supplier: Supplier, request: bytes, released: Released) -> Outgoing:
         """The protocol answer that carries `released` to the supplier."""
 
-    def respond_error(self, supplier: Supplier, request: Mapping[str, Any],
-                      status: str) -> Outgoing:
+    def respond_error(self, supplier: Supplier, request: bytes, status: str) -> Outgoing:
         """A protocol-level failure answer (e.g. NO_PASSIVE)."""
+
+
+@runtime_checkable
+class Logout(Protocol):
+    """A downstream that can end a supplier's session for one person (SAML single logout
+    towards the SP, OIDC back-channel and front-channel logout)."""
+
+    def logout(self, supplier: Supplier, subject: str, sid: str) -> Outgoing | None:
+        """End the session of `subject` (the supplier's pseudonym) started in Loper's session
+        `sid`: over the back channel (then None), or by the browser (an Outgoing it must
+        follow, e.g. a LogoutRequest or a front-channel page). Raise BrokerError when the
+        supplier cannot be reached or refuses."""

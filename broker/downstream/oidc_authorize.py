@@ -9,10 +9,10 @@ client registered only one. Every later problem goes back to the checked redirec
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from broker import codec
 from broker.downstream import DownstreamRequest
 from broker.downstream.oidc_common import PKCE_VALUE, SCOPES, OAuthError
 from broker.downstream.oidc_kind import oidc_of
@@ -40,7 +40,8 @@ class Target:
 
 @dataclass(frozen=True)
 class Ask:
-    """The checked request, as the flow keeps it (opaque to the flow; well under 1 KB)."""
+    """The checked request, as the flow keeps it (encoded by broker.codec, opaque to the flow;
+    well under 1 KB)."""
 
     client_id: str
     redirect_uri: str
@@ -50,16 +51,10 @@ class Ask:
     code_challenge: str | None = None
     max_age: int | None = None
 
-    def to_request(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
-
     @classmethod
-    def from_request(cls, request: Mapping[str, Any]) -> Ask:
-        try:
-            ask = cls(**{**request, "scope": tuple(request["scope"])})
-        except (TypeError, KeyError) as exc:
-            raise RequestRejected("This login's request data is damaged.") from exc
-        if not isinstance(ask.client_id, str) or not isinstance(ask.redirect_uri, str):
+    def read(cls, data: bytes) -> Ask:
+        ask = codec.decode(data, cls)
+        if ask is None:
             raise RequestRejected("This login's request data is damaged.")
         return ask
 
@@ -105,7 +100,7 @@ def parse(params: Mapping[str, str], repeated: Collection[str], target: Target,
     prompts = set(params.get("prompt", "").split())
     if "none" in prompts and len(prompts) > 1:
         raise OAuthError("invalid_request", "prompt=none cannot be combined with other values.")
-    return DownstreamRequest(supplier=target.supplier, request=ask.to_request(),
+    return DownstreamRequest(supplier=target.supplier, request=codec.encode(ask),
                              school_hints=_hints(params), force_authn="login" in prompts,
                              passive="none" in prompts, max_age=ask.max_age)
 

@@ -16,13 +16,12 @@ the first redemption still finds the grant to revoke.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
+from broker import codec
 from broker.downstream.oidc_common import digest
 from broker.store import StateStore
 
@@ -96,38 +95,18 @@ class Lifetimes:
         return self.code + max(self.access, self.refresh)
 
 
-def _dumps(doc: Mapping[str, Any]) -> bytes:
-    return json.dumps(doc, separators=(",", ":"), sort_keys=True).encode("utf-8")
+@dataclass(frozen=True)
+class _Link:
+    """From a code or refresh token to its grant, for revoking the grant on a replay."""
+
+    grant: str
+    client_id: str
+    ttl: int
 
 
-def _load(data: bytes | None) -> dict[str, Any] | None:
-    if data is None:
-        return None
-    try:
-        doc = json.loads(data)
-    except ValueError:
-        return None
-    return doc if isinstance(doc, dict) else None
-
-
-def _snapshot(doc: Mapping[str, Any] | None) -> Snapshot | None:
+def _snapshot(data: bytes | None) -> Snapshot | None:
     """A record that does not decode is treated as absent, never half-trusted."""
-    if doc is None:
-        return None
-    try:
-        return Snapshot(**{**doc, "scope": tuple(doc["scope"]), "claims": dict(doc["claims"])})
-    except (TypeError, KeyError, ValueError):
-        return None
-
-
-def _code_record(doc: Mapping[str, Any] | None) -> CodeRecord | None:
-    snapshot = _snapshot(doc.get("snapshot") if doc else None)
-    if doc is None or snapshot is None:
-        return None
-    uri, challenge = doc.get("redirect_uri"), doc.get("code_challenge")
-    if not isinstance(uri, str) or not (challenge is None or isinstance(challenge, str)):
-        return None
-    return CodeRecord(snapshot, uri, challenge)
+    return codec.decode(data, Snapshot)
 
 
 class Grants:
@@ -145,13 +124,13 @@ class Grants:
         code = secrets.token_urlsafe(32)
         key = digest(code)
         self._link(CODE_LINK, key, record.snapshot, self.ttl.of(record.snapshot))
-        self.store.put_code(key, _dumps(asdict(record)), self.ttl.code)
+        self.store.put_code(key, codec.encode(record), self.ttl.code)
         return code
 
     def take_code(self, code: str, client_id: str) -> CodeRecord | None:
         """Consume the code atomically; a second use revokes what the first one got."""
         key = digest(code)
-        record = _code_record(_load(self.store.take_code(key)))
+        record = codec.decode(self.store.take_code(key), CodeRecord)
         if record is None:
             self._revoke_linked(CODE_LINK, key, client_id)
         return record
@@ -159,24 +138,24 @@ class Grants:
     # -- tokens --------------------------------------------------------------------------------
     def issue_access(self, snapshot: Snapshot) -> str:
         token = secrets.token_urlsafe(32)
-        self.store.put_token(ACCESS, digest(token), _dumps(asdict(snapshot)), self.ttl.access)
+        self.store.put_token(ACCESS, digest(token), codec.encode(snapshot), self.ttl.access)
         return token
 
     def issue_refresh(self, snapshot: Snapshot) -> str:
         token = secrets.token_urlsafe(32)
         key = digest(token)
         self._link(REFRESH_LINK, key, snapshot, self.ttl.refresh)
-        self.store.put_token(REFRESH, key, _dumps(asdict(snapshot)), self.ttl.refresh)
+        self.store.put_token(REFRESH, key, codec.encode(snapshot), self.ttl.refresh)
         return token
 
     def access(self, token: str) -> Snapshot | None:
-        snapshot = _snapshot(_load(self.store.get_token(ACCESS, digest(token))))
+        snapshot = _snapshot(self.store.get_token(ACCESS, digest(token)))
         return None if snapshot is None or self.revoked(snapshot.grant) else snapshot
 
     def take_refresh(self, token: str, client_id: str) -> Snapshot | None:
         """Rotation: the refresh token is consumed atomically; reuse revokes its grant."""
         key = digest(token)
-        snapshot = _snapshot(_load(self.store.take_token(REFRESH, key)))
+        snapshot = _snapshot(self.store.take_token(REFRESH, key))
         if snapshot is None:
             self._revoke_linked(REFRESH_LINK, key, client_id)
             return None
@@ -188,10 +167,10 @@ class Grants:
     def revoke_token(self, token: str, client_id: str) -> None:
         """RFC 7009: a refresh token takes its whole grant along; unknown tokens are no error."""
         key = digest(token)
-        access = _snapshot(_load(self.store.get_token(ACCESS, key)))
+        access = _snapshot(self.store.get_token(ACCESS, key))
         if access is not None and access.client_id == client_id:
             self.store.delete_token(ACCESS, key)
-        refresh = _snapshot(_load(self.store.get_token(REFRESH, key)))
+        refresh = _snapshot(self.store.get_token(REFRESH, key))
         if refresh is not None and refresh.client_id == client_id:
             self.store.delete_token(REFRESH, key)
             self.revoke(refresh)
@@ -212,15 +191,11 @@ class Grants:
         self.store.put_token(REVOKED, grant, b"1", ttl)
 
     def _link(self, kind: str, key: str, snapshot: Snapshot, ttl: int) -> None:
-        link = {"grant": snapshot.grant, "client_id": snapshot.client_id,
-                "ttl": self.ttl.of(snapshot)}
-        self.store.put_token(kind, key, _dumps(link), ttl)
+        link = _Link(snapshot.grant, snapshot.client_id, self.ttl.of(snapshot))
+        self.store.put_token(kind, key, codec.encode(link), ttl)
 
     def _revoke_linked(self, kind: str, key: str, client_id: str) -> None:
         """A spent code or rotated refresh token came back: revoke its grant."""
-        link = _load(self.store.get_token(kind, key))
-        if link is None or link.get("client_id") != client_id:
-            return
-        grant, ttl = link.get("grant"), link.get("ttl")
-        if isinstance(grant, str) and isinstance(ttl, int) and ttl > 0:
-            self._mark_revoked(grant, ttl)
+        link = codec.decode(self.store.get_token(kind, key), _Link)
+        if link is not None and link.client_id == client_id and link.ttl > 0:
+            self._mark_revoked(link.grant, link.ttl)

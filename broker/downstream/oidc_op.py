@@ -16,7 +16,6 @@ import secrets
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from broker.attributes import VOCABULARY, to_oidc
 from broker.downstream import NO_PASSIVE, DownstreamRequest
@@ -142,8 +141,7 @@ class OidcOp:
                           {"error": exc.error, "error_description": exc.description,
                            "state": safe_state(params)})
 
-    def respond(self, supplier: Supplier, request: Mapping[str, Any],
-                released: Released) -> Outgoing:
+    def respond(self, supplier: Supplier, request: bytes, released: Released) -> Outgoing:
         """A fresh code for a snapshot of what is released at this login."""
         ask = self._checked(supplier, request)
         if released.supplier_id != supplier.id:
@@ -156,17 +154,16 @@ class OidcOp:
         code = self._grants.mint_code(CodeRecord(snapshot, ask.redirect_uri, ask.code_challenge))
         return answer(ask.redirect_uri, self.config.issuer, {"code": code, "state": ask.state})
 
-    def respond_error(self, supplier: Supplier, request: Mapping[str, Any],
-                      status: str) -> Outgoing:
+    def respond_error(self, supplier: Supplier, request: bytes, status: str) -> Outgoing:
         ask = self._checked(supplier, request)
         error, text = (("login_required", "There is no login session and prompt=none was asked.")
                        if status == NO_PASSIVE else ("access_denied", "The login did not succeed."))
         return answer(ask.redirect_uri, self.config.issuer,
                       {"error": error, "error_description": text, "state": ask.state})
 
-    def _checked(self, supplier: Supplier, request: Mapping[str, Any]) -> Ask:
+    def _checked(self, supplier: Supplier, request: bytes) -> Ask:
         """The kept request, checked again against the supplier's current registration."""
-        ask = Ask.from_request(request)
+        ask = Ask.read(request)
         oidc = oidc_of(supplier)
         if oidc is None or oidc.client_id != ask.client_id or (
                 ask.redirect_uri not in oidc.redirect_uris):

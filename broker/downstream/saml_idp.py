@@ -1,8 +1,8 @@
 """Loper as a SAML IdP towards the suppliers' SPs (Web Browser SSO profile).
 
 parse_request() turns an AuthnRequest (HTTP-Redirect or HTTP-POST) into a DownstreamRequest
-whose opaque `request` dict the flow keeps with the pending login; respond() and
-respond_error() turn that dict plus a Released into the POST back to the SP's ACS.
+whose opaque `request` (an encoded StoredRequest) the flow keeps with the pending login;
+respond() and respond_error() turn it plus a Released into the POST back to the SP's ACS.
 The parts: saml_peer (one supplier's SP, from its metadata), saml_request (validation),
 saml_response (building, signing, encrypting).
 """
@@ -10,7 +10,6 @@ saml_response (building, signing, encrypting).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from saml2.metadata import entity_descriptor, metadata_tostring_fix
 
@@ -61,23 +60,20 @@ class SamlIdp:
         return parse_authn_request(self.config, self._peers, binding, params, raw_query,
                                    find_supplier)
 
-    def respond(self, supplier: Supplier, request: Mapping[str, Any],
-                released: Released) -> Outgoing:
+    def respond(self, supplier: Supplier, request: bytes, released: Released) -> Outgoing:
         if released.supplier_id != supplier.id:
             raise ValueError("released for another supplier")
         stored, peer = self._stored(supplier, request)
         return _post(stored, self._answers.success(peer, stored, released))
 
-    def respond_error(self, supplier: Supplier, request: Mapping[str, Any],
-                      status: str) -> Outgoing:
+    def respond_error(self, supplier: Supplier, request: bytes, status: str) -> Outgoing:
         """A signed Response without assertion; `status` is a second-level code: "NoPassive",
         "AuthnFailed", "RequestDenied"... (or its full URN)."""
         stored, _peer = self._stored(supplier, request)
         return _post(stored, self._answers.failure(stored, status))
 
-    def _stored(self, supplier: Supplier,
-                request: Mapping[str, Any]) -> tuple[StoredRequest, SpPeer]:
-        stored = StoredRequest.from_dict(request)
+    def _stored(self, supplier: Supplier, request: bytes) -> tuple[StoredRequest, SpPeer]:
+        stored = StoredRequest.read(request)
         peer = self._peers.get(supplier)
         if not any(acs.url == stored.acs for acs in peer.acs):
             raise RequestRejected(f"{stored.acs} is no longer an ACS of {supplier.name}.",

@@ -8,13 +8,14 @@ needs later is kept in a small StoredRequest.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped]
 from saml2 import BINDING_HTTP_POST
 
+from broker import codec
 from broker.downstream import DownstreamRequest
 from broker.downstream.saml_config import PERSISTENT, TRANSIENT, UNSPECIFIED, SamlIdpConfig
 from broker.downstream.saml_kind import saml_of
@@ -37,7 +38,8 @@ MAX_HINT = 256
 
 @dataclass(frozen=True)
 class StoredRequest:
-    """What the answer needs: kept (as a dict) in the pending login until respond()."""
+    """What the answer needs: kept (encoded by broker.codec) in the pending login until
+    respond()."""
 
     id: str
     acs: str
@@ -45,16 +47,10 @@ class StoredRequest:
     name_id_format: str
     relay_state: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> StoredRequest:
-        values: dict[str, Any] = {f.name: data.get(f.name) for f in fields(cls)}
-        stored = cls(**values)
-        texts = (stored.id, stored.acs, stored.binding, stored.name_id_format)
-        if not all(isinstance(text, str) for text in texts) or not isinstance(
-                stored.relay_state, str | None):
+    def read(cls, data: bytes) -> StoredRequest:
+        stored = codec.decode(data, cls)
+        if stored is None:
             raise BadRequest("The stored SAML request is incomplete; start the login again.")
         return stored
 
@@ -222,6 +218,6 @@ def parse_authn_request(config: SamlIdpConfig, peers: PeerCache, binding: str,
     except BrokerError as exc:
         exc.supplier_name = exc.supplier_name or supplier.name
         raise
-    return DownstreamRequest(supplier, stored.to_dict(), school_hints=_hints(params, message),
+    return DownstreamRequest(supplier, codec.encode(stored), school_hints=_hints(params, message),
                              force_authn=_true(message.force_authn),
                              passive=_true(message.is_passive))

@@ -4,6 +4,8 @@ rate limits): ``open_store(url)`` gives a ``StateStore``; see broker/store/base.
 - ``sqlite:///abs/path/state.sqlite``: the embedded default, one file per machine.
 - ``redis://host:port/db``, ``rediss://...`` (TLS), ``unix:///path/redis.sock?db=0``: Redis,
   shared by every broker instance.
+
+``MemoryStore`` (one process's memory, for tests) has no URL: no deployment can choose it.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ import re
 
 from broker.errors import ConfigError
 from broker.store.base import StateStore, StoreUnavailable
+from broker.store.memory import MemoryStore
 from broker.store.sqlite_store import SqliteStore, sqlite_path_from_url
 
-__all__ = ["ACCEPTED_URLS", "StateStore", "StoreUnavailable", "SqliteStore", "open_store"]
+__all__ = ["ACCEPTED_URLS", "MemoryStore", "StateStore", "StoreUnavailable", "SqliteStore",
+           "open_store"]
 
 ACCEPTED_URLS = (
     "sqlite:///absolute/path/state.sqlite, redis://host:port/db, rediss://host:port/db"

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from broker import codec
 from broker.attributes import from_oidc
 from broker.errors import BrokerError, UpstreamRejected
 from broker.identity import AuthnContext, Identity, PendingLogin
@@ -65,7 +66,7 @@ class OidcUpstream:
         self.providers = ProviderCache(self.http, config.cache_ttl, config.jwks_min_refresh)
 
     def login_redirect(self, school: School, pending: PendingLogin,
-                       relay_state: str) -> tuple[Outgoing, dict[str, Any]]:
+                       relay_state: str) -> tuple[Outgoing, bytes]:
         oidc = _oidc(school)
         info = self.providers.provider(oidc.issuer)
         state = new_login_state(school.id, pending.force_authn, pending.max_age)
@@ -82,10 +83,10 @@ class OidcUpstream:
             params["max_age"] = "0"
         elif pending.max_age is not None:
             params["max_age"] = str(pending.max_age)
-        return Outgoing(_with_query(info.authorization_endpoint, params)), state.to_dict()
+        return Outgoing(_with_query(info.authorization_endpoint, params)), codec.encode(state)
 
     def handle_callback(self, school: School, params: Mapping[str, str],
-                        state: Mapping[str, Any]) -> Callback:
+                        state: bytes) -> Callback:
         try:
             return self._callback(school, params, LoginState.read(state, school.id))
         except BrokerError:

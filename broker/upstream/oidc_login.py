@@ -12,9 +12,9 @@ import re
 import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
+from broker import codec
 from broker.errors import BadRequest, UpstreamRejected
 from broker.upstream.oidc_provider import ProviderInfo
 
@@ -37,24 +37,16 @@ class LoginState:
         digest = hashlib.sha256(self.verifier.encode("ascii")).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
     @classmethod
-    def read(cls, state: Mapping[str, Any], school_id: str) -> LoginState:
-        try:
-            kept = cls(**{name: state[name] for name in cls.__dataclass_fields__})
-        except (KeyError, TypeError) as exc:
+    def read(cls, state: bytes, school_id: str) -> LoginState:
+        kept = codec.decode(state, cls)
+        if kept is None:
             raise BadRequest("This login's saved state is incomplete; please start the login "
-                             "again.") from exc
-        typed = (isinstance(kept.verifier, str) and isinstance(kept.nonce, str)
-                 and isinstance(kept.started, int) and isinstance(kept.force, bool)
-                 and (kept.max_age is None or isinstance(kept.max_age, int)))
-        if not typed or kept.school != school_id:
+                             "again.")
+        if kept.school != school_id:
             raise BadRequest("This login's saved state does not match the school that "
                              "answered; please start the login again.")
         return kept
-
 
     def authn_after(self) -> float | None:
         """The earliest authentication the school may answer with, if any is required."""

@@ -10,6 +10,7 @@ import base64
 import math
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
@@ -20,6 +21,7 @@ from saml2.sigver import DecryptError, MissingKey, SignatureError, SigverError
 from saml2.validate import ResponseLifetimeExceed, ToEarly
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
+from broker import codec
 from broker.attributes import BY_NAME, from_saml
 from broker.errors import BadRequest, ConfigError, UpstreamRejected
 from broker.identity import Attributes, AuthnContext, Identity, PendingLogin
@@ -66,6 +68,18 @@ _EXPLANATIONS: tuple[tuple[type[BaseException], str], ...] = (
 )
 
 
+@dataclass(frozen=True)
+class RequestState:
+    """What Loper keeps between its AuthnRequest and the school's Response."""
+
+    id: str
+    """The AuthnRequest's ID: the Response must be InResponseTo it."""
+    at: int
+    """When it was issued (seconds since the epoch)."""
+    force: bool
+    """ForceAuthn was sent: the AuthnInstant must not be older than the request."""
+
+
 def _explain(exc: BaseException) -> str:
     for cls, message in _EXPLANATIONS:
         if isinstance(exc, cls):
@@ -91,9 +105,15 @@ def _sso_endpoint(client: Any, entity_id: str) -> tuple[str, str]:
                       "HTTP-Redirect or HTTP-POST.")
 
 
+def _forced(pending: PendingLogin) -> bool:
+    """SAML has no max_age: a supplier's max_age (OIDC Core 3.1.2.1) can only be kept by asking
+    the school for a fresh login, since Loper cannot know how old the school's own session is."""
+    return pending.force_authn or pending.max_age is not None
+
+
 def _authn_request(client: Any, binding: str, destination: str, relay_state: str,
                    pending: PendingLogin, subject: str) -> tuple[str, Outgoing]:
-    flags = {"force_authn": "true"} if pending.force_authn else {}
+    flags = {"force_authn": "true"} if _forced(pending) else {}
     if pending.passive:
         flags["is_passive"] = "true"
     embedded = binding == BINDING_HTTP_POST  # Redirect: signed query string, not the XML
@@ -190,7 +210,7 @@ class SamlUpstream:
         return self._clients.get(school.id, saml)
 
     def login_redirect(self, school: School, pending: PendingLogin,
-                       relay_state: str) -> tuple[Outgoing, dict[str, Any]]:
+                       relay_state: str) -> tuple[Outgoing, bytes]:
         saml = _saml(school)
         client = self._client(school, saml)
         binding, destination = _sso_endpoint(client, saml.entity_id)
@@ -201,15 +221,14 @@ class SamlUpstream:
         except Exception as exc:  # signing fails only on a broken key or xmlsec1 set-up
             raise ConfigError(f"The AuthnRequest for {school.id} cannot be created "
                               f"({type(exc).__name__}: {exc})") from exc
-        return outgoing, {"id": request_id, "at": issued_at, "force": pending.force_authn}
+        return outgoing, codec.encode(RequestState(request_id, issued_at, _forced(pending)))
 
-    def _expected(self, saml: SamlSchool, state: Mapping[str, Any]) -> Expected:
-        request_id, issued_at, force = state.get("id"), state.get("at"), state.get("force")
-        if not (isinstance(request_id, str) and isinstance(issued_at, int | float)
-                and isinstance(force, bool)):
+    def _expected(self, saml: SamlSchool, state: bytes) -> Expected:
+        kept = codec.decode(state, RequestState)
+        if kept is None:
             raise BadRequest("The state of this login is incomplete; start the login again.")
         return Expected(self._config.entity_id, self._config.acs_url, saml.entity_id,
-                        request_id, float(issued_at), force, self._config.clock_skew,
+                        kept.id, float(kept.at), kept.force, self._config.clock_skew,
                         saml.legacy_sha1, time.time())
 
     def _verify(self, client: Any, xml: bytes, exp: Expected) -> Any:
@@ -243,7 +262,7 @@ class SamlUpstream:
         return parsed
 
     def handle_callback(self, school: School, params: Mapping[str, str],
-                        state: Mapping[str, Any]) -> Callback:
+                        state: bytes) -> Callback:
         saml = _saml(school)
         exp = self._expected(saml, state)
         encoded = params.get("SAMLResponse")

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
@@ -53,16 +53,16 @@ class ToySchool(SchoolConfig):
 
 class ToyUpstream:
     def login_redirect(self, school: School, pending: PendingLogin,
-                       relay_state: str) -> tuple[Outgoing, dict[str, Any]]:
+                       relay_state: str) -> tuple[Outgoing, bytes]:
         assert isinstance(school.config, ToySchool)
         query = urlencode({"state": relay_state})
-        return Outgoing(f"{school.config.login_url}?{query}"), {"nonce": secrets.token_hex(8)}
+        return Outgoing(f"{school.config.login_url}?{query}"), secrets.token_hex(8).encode()
 
     def handle_callback(self, school: School, params: Mapping[str, str],
-                        state: Mapping[str, Any]) -> Callback:
+                        state: bytes) -> Callback:
         identity = Identity(school.id, params["user"], {"given_name": (params["name"],)},
                             AuthnContext(datetime.now(UTC)))
-        return Callback(identity, f"toy:{state['nonce']}", 60)
+        return Callback(identity, f"toy:{state.decode()}", 60)
 
 
 toy_bp = Blueprint("toy", __name__)

@@ -1,4 +1,4 @@
-"""The state store contract: every test runs against both SqliteStore and RedisStore.
+"""The state store contract: every test runs against SqliteStore, RedisStore and MemoryStore.
 
 Concurrency (threads and processes racing) is in test_concurrency.py, with the same fixtures.
 """
@@ -6,14 +6,42 @@ Concurrency (threads and processes racing) is in test_concurrency.py, with the s
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from broker.store import StateStore, StoreUnavailable
+from broker.store import MemoryStore, StateStore, StoreUnavailable, open_store
 
 BLOB = bytes(range(256)) * 16  # every byte value, 4 KB
+
+
+@pytest.fixture(params=["sqlite", "redis", "memory"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """As in conftest.py, plus the in-memory store (which no other process can race on, and
+    which has no URL outside these tests: memory://NAME is a MemoryStore of that name)."""
+    if request.param == "memory":
+        return f"memory://{tmp_path.name}"
+    if request.param == "sqlite":
+        return f"sqlite://{tmp_path}/instance/state.sqlite"
+    url: str = request.getfixturevalue("redis_store_url")
+    return url
+
+
+def opened(url: str) -> StateStore:
+    if url.startswith("memory://"):
+        return MemoryStore(url.removeprefix("memory://"))
+    return open_store(url)
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[StateStore]:
+    the_store = opened(store_url)
+    yield the_store
+    the_store.close()
+
+
 ODD_KEYS = ["", "a:b", "a:b:c", "%3A", "naïve-ключ-🔑", "x" * 300, " spaces and\nnewline "]
 
 
@@ -21,7 +49,7 @@ def test_it_is_a_state_store(store: StateStore) -> None:
     assert isinstance(store, StateStore)
     health = store.check()
     assert health["ok"] is True
-    assert health["backend"] in ("sqlite", "redis")
+    assert health["backend"] in ("sqlite", "redis", "memory")
 
 
 def test_pending_login_lifecycle(store: StateStore) -> None:
@@ -218,17 +246,15 @@ def test_nothing_outlives_its_ttl(store: StateStore) -> None:
 
 
 def test_close_is_idempotent_and_final(store_url: str) -> None:
-    from broker.store import open_store
-
-    opened = open_store(store_url)
-    opened.put_code("c", b"x", 60)
-    opened.close()
-    opened.close()
-    reopened = open_store(store_url)
+    first = opened(store_url)
+    first.put_code("c", b"x", 60)
+    first.close()
+    first.close()
+    reopened = opened(store_url)
     try:
         assert reopened.take_code("c") == b"x"  # the data outlives the client
     finally:
         reopened.close()
-    if store_url.startswith("sqlite"):
+    if not store_url.startswith("redis"):
         with pytest.raises(StoreUnavailable):
-            opened.take_code("c")
+            first.take_code("c")

@@ -206,7 +206,7 @@ class Tamper:
 
 
 def pending_login(**options: Any) -> PendingLogin:
-    return PendingLogin(id="p1", supplier_id="rekenwonders", protocol="saml", request={},
+    return PendingLogin(id="p1", supplier_id="rekenwonders", protocol="saml", request=b"",
                         **options)
 
 
@@ -218,13 +218,13 @@ class Login:
     idp: SchoolIdp
     school: School
 
-    def start(self, **pending: Any) -> tuple[Any, dict[str, Any]]:
+    def start(self, **pending: Any) -> tuple[Any, bytes]:
         """The AuthnRequest as the IdP parsed it, and the state Loper keeps."""
         outgoing, state = self.upstream.login_redirect(self.school, pending_login(**pending),
                                                        "relay-1")
         return self.idp.parse(outgoing), state
 
-    def finish(self, saml_response: str, state: dict[str, Any],
+    def finish(self, saml_response: str, state: bytes,
                school: School | None = None) -> Callback:
         return self.upstream.handle_callback(school or self.school,
                                              {"SAMLResponse": saml_response}, state)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
-import json
 import time
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -16,10 +15,11 @@ from hypothesis import strategies as st
 from lxml import etree
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_TRANSIENT
 
+from broker import codec
 from broker.errors import BadRequest, BrokerError, ConfigError, UpstreamRejected
 from broker.records import School
 from broker.upstream.oidc_kind import OidcSchool
-from broker.upstream.saml import SamlSpConfig, SamlUpstream
+from broker.upstream.saml import RequestState, SamlSpConfig, SamlUpstream
 from broker.upstream.saml_kind import SamlSchool
 from tests.upstream.saml_idp import (
     NS,
@@ -39,7 +39,7 @@ MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 SECRETS = ("Sanne", "de Vries", "pupil-4711", "0612345678")
 
 
-def rejected(login: Login, saml_response: str, state: dict[str, Any], match: str) -> None:
+def rejected(login: Login, saml_response: str, state: bytes, match: str) -> None:
     """Refused with a message that says why, and never shows the pupil's data."""
     with pytest.raises(UpstreamRejected, match=match) as caught:
         login.finish(saml_response, state)
@@ -81,8 +81,9 @@ def test_authn_request_is_signed_sha256_over_redirect(upstream: SamlUpstream, id
     assert request.message.force_authn == "true"
     assert request.message.assertion_consumer_service_url == sp_config.acs_url
     assert request.message.name_id_policy.format.endswith(":persistent")
-    assert state["id"] == request.message.id and state["force"] is True
-    assert len(json.dumps(state)) < 300
+    kept = codec.decode(state, RequestState)
+    assert kept is not None and kept.id == request.message.id and kept.force is True
+    assert abs(kept.at - time.time()) < 5 and len(state) < 80
 
 
 def test_authn_request_is_posted_when_the_idp_offers_no_redirect(
@@ -97,7 +98,8 @@ def test_authn_request_is_posted_when_the_idp_offers_no_redirect(
         "http://www.w3.org/2001/04/xmlenc#sha256")
     assert xml.get("ForceAuthn") is None
     request = post_only_idp.parse(outgoing)  # verifies the embedded signature
-    assert request.message.id == state["id"]
+    kept = codec.decode(state, RequestState)
+    assert kept is not None and kept.id == request.message.id and len(state) < 80
 
 
 # --- what is accepted --------------------------------------------------------------------
@@ -372,6 +374,17 @@ def test_force_authn_with_an_old_login(login: Login) -> None:
                         state).identity.subject
 
 
+@pytest.mark.parametrize("max_age", [0, 3600])
+def test_max_age_asks_the_school_for_a_fresh_login(login: Login, max_age: int) -> None:
+    """SAML has no max_age: only ForceAuthn keeps a supplier's max_age (OIDC Core 3.1.2.1)."""
+    request, state = login.start(max_age=max_age)
+    assert request.message.force_authn == "true"
+    xml = login.idp.respond(request, authn_instant=time.time() - max_age - 600)
+    rejected(login, encode(xml), state, "fresh login")
+    request, state = login.start(max_age=max_age)
+    assert login.finish(encode(login.idp.respond(request)), state).identity.subject
+
+
 @pytest.mark.parametrize(("name_format", "match"), [
     (NAMEID_FORMAT_TRANSIENT, "transient NameID"),
     (NAMEID_FORMAT_EMAILADDRESS, "format .*emailAddress"),
@@ -397,9 +410,10 @@ def test_undecodable_input(login: Login, value: str) -> None:
 
 
 def test_incomplete_state(login: Login) -> None:
-    request, _ = login.start()
-    with pytest.raises(BadRequest, match="state"):
-        login.finish(encode(login.idp.respond(request)), {"id": request.message.id})
+    request, state = login.start()
+    for broken in (b"", state[:-2], codec.encode({"id": request.message.id})):
+        with pytest.raises(BadRequest, match="state"):
+            login.finish(encode(login.idp.respond(request)), broken)
 
 
 def test_misconfigured_schools(upstream: SamlUpstream, idp: SchoolIdp) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -118,8 +117,8 @@ class Rp:
     def login(self, released: Released | None = None, **extra: str | None) -> dict[str, str]:
         """Authorize, let the pupil log in, and return the redirect's query parameters."""
         req = self.authorize(**extra)
-        kept = json.loads(json.dumps(req.request))  # the flow keeps the request as JSON
-        answer = self.op.respond(self.supplier, kept, released or released_for(self.supplier))
+        answer = self.op.respond(self.supplier, req.request,
+                                 released or released_for(self.supplier))
         assert answer.url.startswith(REDIRECT + "?") and answer.form is None
         return query_of(answer.url)
 

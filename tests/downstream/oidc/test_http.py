@@ -98,8 +98,7 @@ def harness(op: OidcOp, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
     def logged_in_at_once(req: DownstreamRequest, protocol: str) -> Response:
         assert protocol == "oidc"
         the.started.append(req)
-        kept = json.loads(json.dumps(req.request))
-        return to_response(op.respond(req.supplier, kept, released_for(req.supplier)))
+        return to_response(op.respond(req.supplier, req.request, released_for(req.supplier)))
 
     monkeypatch.setattr(oidc_web, "start_login", logged_in_at_once)
     with app.app_context():

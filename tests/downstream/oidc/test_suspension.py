@@ -7,14 +7,14 @@ switch the test flips.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
+from broker import codec
 from broker.downstream.oidc_common import digest
 from broker.downstream.oidc_grants import ACCESS, REFRESH, REVOKED, Snapshot
 from broker.downstream.oidc_op import OidcOp
@@ -139,20 +139,18 @@ def test_without_offline_access_userinfo_is_refused_too(
     assert_invalid_token(rp.userinfo(body["access_token"]))
 
 
-def _old_snapshot(client_id: str) -> dict[str, Any]:
-    """A snapshot as written before it recorded the school and supplier."""
-    doc = asdict(Snapshot(grant=secrets.token_urlsafe(18), client_id=client_id, sub="1:abc",
-                          claims={"given_name": "Anna"}, scope=tuple(OFFLINE.split()),
-                          auth_time=1_700_000_000))
-    del doc["school_id"], doc["supplier_id"]
-    return doc
+def _old_snapshot(client_id: str) -> bytes:
+    """A snapshot that does not say which school released it, nor to which supplier."""
+    return codec.encode(Snapshot(grant=secrets.token_urlsafe(18), client_id=client_id,
+                                 sub="1:abc", claims={"given_name": "Anna"},
+                                 scope=tuple(OFFLINE.split()), auth_time=1_700_000_000))
 
 
 def test_a_snapshot_that_does_not_name_its_school_is_refused(
         offline_rp: Rp, store: StateStore, switch: Switch) -> None:
     refresh, access = secrets.token_urlsafe(32), secrets.token_urlsafe(32)  # two grants
-    store.put_token(REFRESH, digest(refresh), json.dumps(_old_snapshot("rekenapp")).encode(), 60)
-    store.put_token(ACCESS, digest(access), json.dumps(_old_snapshot("rekenapp")).encode(), 60)
+    store.put_token(REFRESH, digest(refresh), _old_snapshot("rekenapp"), 60)
+    store.put_token(ACCESS, digest(access), _old_snapshot("rekenapp"), 60)
     assert_suspended_grant(offline_rp.refresh(refresh))
     assert_invalid_token(offline_rp.userinfo(access), suspended=True)
     assert switch.asked == []  # refused without asking: there is nothing to ask about
@@ -160,11 +158,26 @@ def test_a_snapshot_that_does_not_name_its_school_is_refused(
 
 def test_the_snapshot_records_the_releasing_school_and_supplier(
         offline_rp: Rp, offline: dict[str, Any], store: StateStore) -> None:
-    doc = json.loads(store.get_token(ACCESS, digest(offline["access_token"])) or b"{}")
-    assert (doc["school_id"], doc["supplier_id"]) == ("regenboog", "rekenapp")
+    kept = codec.decode(store.get_token(ACCESS, digest(offline["access_token"])), Snapshot)
+    assert kept is not None
+    assert (kept.school_id, kept.supplier_id) == ("regenboog", "rekenapp")
 
 
 def test_a_malformed_school_id_makes_the_snapshot_unreadable() -> None:
     with pytest.raises(TypeError):
         Snapshot(grant="g", client_id="c", sub="s", claims={}, scope=("openid",), auth_time=1,
                  school_id=7)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", [ACCESS, REFRESH])
+def test_a_damaged_token_record_is_no_token(offline_rp: Rp, offline: dict[str, Any],
+                                            store: StateStore, kind: str) -> None:
+    token = offline["access_token" if kind == ACCESS else "refresh_token"]
+    kept = store.get_token(kind, digest(token))
+    assert kept is not None
+    store.put_token(kind, digest(token), kept[:-2], 60)
+    if kind == ACCESS:
+        assert_invalid_token(offline_rp.userinfo(token))
+    else:
+        status, body, _ = offline_rp.refresh(token)
+        assert (status, body["error"]) == (400, "invalid_grant")

@@ -29,7 +29,7 @@ class Answer:
 
     pending: PendingLogin
     authorize_url: str
-    state: dict[str, Any]
+    state: bytes
     params: dict[str, str]
     showed_form: bool
 
@@ -50,7 +50,7 @@ class SchoolBrowser:
     def log_in(self, rp: OidcUpstream, school: School, *, person: str = PUPIL.id,
                password: str = PASSWORD, cancel: bool = False, **pending: Any) -> Answer:
         login = PendingLogin(id=secrets.token_urlsafe(16), supplier_id="taalapp",
-                             protocol="oidc", request={}, **pending)
+                             protocol="oidc", request=b"", **pending)
         outgoing, state = rp.login_redirect(school, login, relay_state=login.id)
         shown = self.session.get(outgoing.url, allow_redirects=False)
         if shown.is_redirect:  # single sign-on at school

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 
+from broker import codec
 from broker.errors import UpstreamRejected
 from broker.records import School
 from broker.upstream.oidc import OidcUpstream
+from broker.upstream.oidc_login import LoginState
 from demo.school_op import ACR
 from tests.upstream.oidc.browser import PUPIL, TEACHER, SchoolBrowser
 from tests.upstream.oidc.conftest import CALLBACK, CLIENT_ID, ServedOp, school_at
@@ -47,9 +48,10 @@ def test_the_authorization_request(rp: OidcUpstream, lyceum: School,
     assert sent["code_challenge_method"] == "S256"
     assert sent["nonce"] and sent["code_challenge"]
     assert "prompt" not in sent and "max_age" not in sent
-    kept = json.dumps(answer.state)
-    assert len(kept) < 300
-    assert sent["code_challenge"] not in kept  # the verifier is kept, not sent
+    kept = codec.decode(answer.state, LoginState)
+    assert kept is not None and len(answer.state) < 200
+    assert kept.challenge() == sent["code_challenge"]  # the verifier is kept, not sent
+    assert sent["code_challenge"].encode() not in answer.state
 
 
 def test_a_teacher_logs_in(rp: OidcUpstream, lyceum: School, browser: SchoolBrowser) -> None:
@@ -69,7 +71,9 @@ def test_single_sign_on_at_school_then_forced_login(rp: OidcUpstream, lyceum: Sc
     forced = browser.log_in(rp, lyceum, force_authn=True)
     assert forced.showed_form
     assert forced.request["prompt"] == "login" and forced.request["max_age"] == "0"
-    assert forced.finish(rp, lyceum).identity.authn.instant.timestamp() >= first.state["started"]
+    started = codec.decode(first.state, LoginState)
+    assert started is not None
+    assert forced.finish(rp, lyceum).identity.authn.instant.timestamp() >= started.started
 
 
 def test_passive_login_without_school_session_is_refused(

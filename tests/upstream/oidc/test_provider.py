@@ -17,7 +17,7 @@ from tests.upstream.oidc.browser import SchoolBrowser
 from tests.upstream.oidc.conftest import ServedOp, school_at
 from tests.upstream.oidc.served import loopback_tls, serve
 
-PENDING = PendingLogin(id="login-1", supplier_id="taalapp", protocol="oidc", request={})
+PENDING = PendingLogin(id="login-1", supplier_id="taalapp", protocol="oidc", request=b"")
 
 
 def _start(rp: OidcUpstream, school: School) -> None:

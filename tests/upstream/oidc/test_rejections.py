@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from broker import codec
 from broker.errors import BadRequest, UpstreamRejected
 from broker.records import School
 from broker.upstream.oidc import OidcUpstream
+from broker.upstream.oidc_login import LoginState
 from tests.upstream.oidc.browser import PUPIL, SchoolBrowser
 from tests.upstream.oidc.conftest import CLIENT_ID, ServedOp, school_at
 
@@ -174,11 +177,14 @@ def test_an_answer_without_code(rp: OidcUpstream, lyceum: School,
         rp.handle_callback(lyceum, params, answer.state)
 
 
-@pytest.mark.parametrize("state", [{}, {"nonce": 1}, "other school"])
+@pytest.mark.parametrize("state", [b"", codec.encode({}), codec.encode({"nonce": 1}),
+                                   "other school", "truncated"])
 def test_a_broken_kept_state(rp: OidcUpstream, lyceum: School, browser: SchoolBrowser,
                              state: Any) -> None:
     answer = browser.log_in(rp, lyceum)
-    kept = {**answer.state, "school": "regenboog"} if state == "other school" else state
+    kept = {"other school": codec.encode(replace(codec.decode(answer.state, LoginState),
+                                                 school="regenboog")),
+            "truncated": answer.state[:-4]}.get(state, state)
     with pytest.raises(BadRequest):
         rp.handle_callback(lyceum, answer.params, kept)
 
