@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,27 +17,68 @@ from broker.context import Broker
 from broker.errors import ConfigError
 from broker.keys import cookie_secret, load_pseudonym_keys
 from broker.logs import setup_logging
-from broker.registry import Registry
-from broker.settings import Settings, load_settings
-from broker.store import StoreUnavailable, open_store
+from broker.registry import Registry, RegistryUnavailable
+from broker.settings import Settings, load_settings, redacted_url
+from broker.sqlite_faults import DISK_FULL, WRONG_FILE
+from broker.store import open_store
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+log = logging.getLogger("loper.boot")
+
+
+def _check_registry(registry: Registry, url: str) -> None:
+    """A registry without a schema, or a SQLite file that cannot be opened or is no database,
+    is a ConfigError; one that is down or on a failing disk is not: requests get a 503 until
+    it answers."""
+    try:
+        if registry.exists():
+            return
+    except RegistryUnavailable as exc:
+        if not url.startswith("sqlite") or exc.reason not in WRONG_FILE:
+            return
+        raise ConfigError(f"the registry {redacted_url(url)} cannot be used ({exc.reason}); "
+                          "fix registry_url / BROKER_REGISTRY_URL (`broker init` creates the "
+                          "registry)") from exc
+    raise ConfigError(f"the registry {redacted_url(url)} has no schema: run `broker init`")
 
 
 def build_broker(settings: Settings) -> Broker:
-    """Open storage and load keys; raise ConfigError with what to fix."""
+    """Load keys and open storage; raise ConfigError with what to fix.
+
+    Storage that is down is not a reason to stop: the broker builds without it (nothing here
+    needs it), answers 503 while it is down and serves again when it is back. Otherwise one
+    blink of Redis or PostgreSQL while gunicorn replaces a worker would stop the whole server.
+    """
     keys = load_pseudonym_keys(settings.keys_dir)
     store = open_store(settings.state_url)
+    registry = Registry(settings.registry_url)
     try:
-        store.check()
-    except StoreUnavailable as exc:
+        _check_registry(registry, settings.registry_url)
+    except ConfigError:
         store.close()
-        raise ConfigError(f"the state store {settings.state_url} cannot be reached ({exc}); "
-                          "start it, or fix state_url / BROKER_STATE_URL") from exc
-    broker = Broker(settings=settings, store=store, registry=Registry(settings.registry_url),
-                    pseudonym_keys=keys)
+        registry.close()
+        raise
+    broker = Broker(settings=settings, store=store, registry=registry, pseudonym_keys=keys)
     kinds.install(broker)
     return broker
+
+
+def _warm_up(broker: Broker) -> None:
+    """Probe the storage and load the registry's records, best-effort: what is down is logged
+    with what to fix if it is no blink, and /readyz answers 503 until it is back."""
+    from broker.web.health import dependencies
+
+    s = broker.settings
+    parts = dependencies(broker, warm=True)
+    for name, what, url, setting in (
+            ("store", "state store", s.state_url, "state_url / BROKER_STATE_URL"),
+            ("registry", "registry", s.registry_url, "registry_url / BROKER_REGISTRY_URL")):
+        part = parts[name]
+        if isinstance(part, Exception):
+            hint = ("free space on its disk" if part.reason == DISK_FULL
+                    else f"start it, or fix {setting}")
+            log.error("the %s %s is unavailable (%s): Loper answers 503 until it is back; %s."
+                      " The error: %s", what, redacted_url(url), part.reason, hint, part)
 
 
 def _one_registry_view_per_request(app: Flask, broker: Broker) -> None:
@@ -44,7 +86,7 @@ def _one_registry_view_per_request(app: Flask, broker: Broker) -> None:
 
     @app.before_request
     def begin() -> None:
-        if request.endpoint != "health.healthz":
+        if request.blueprint != "health":  # they say themselves what is down
             view = broker.registry.consistent()
             view.__enter__()
             g.registry_view = view
@@ -64,7 +106,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
                       SESSION_COOKIE_SECURE=settings.secure, SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Lax", MAX_CONTENT_LENGTH=1024 * 1024)
     app.extensions["loper"] = broker = build_broker(settings)
-    broker.registry.schools()  # warm the cache: the picker's first page need not load them
+    _warm_up(broker)
     _one_registry_view_per_request(app, broker)
     if settings.trusted_proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix

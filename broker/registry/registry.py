@@ -109,6 +109,7 @@ class Registry:
         return self._db.exists()
 
     def check(self) -> dict[str, object]:
+        self._db.check_disk()
         with self._db.read() as session:
             schools = session.scalar(select(func.count()).select_from(SchoolRow))
             suppliers = session.scalar(select(func.count()).select_from(SupplierRow))
