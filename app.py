@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 from flask import Flask, g, request
 
+from broker import kinds
 from broker.context import Broker
 from broker.errors import ConfigError
 from broker.keys import cookie_secret, load_pseudonym_keys
@@ -24,51 +24,6 @@ from broker.store import open_store
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 log = logging.getLogger("loper.boot")
-
-
-def _saml(broker: Broker) -> None:
-    from broker.downstream.saml_idp import SamlIdp, SamlIdpConfig
-    from broker.keys import saml_signing, staged_saml_signing
-    from broker.saml.crypto import attach
-    from broker.upstream.saml import SamlSpConfig, SamlUpstream
-
-    s = broker.settings
-    current = saml_signing(s.keys_dir)
-    next_pair = staged_saml_signing(s.keys_dir)
-    sp = SamlUpstream(SamlSpConfig(entity_id=s.url("/saml/sp/metadata"),
-                                   acs_url=s.url("/saml/sp/acs"), signing=current,
-                                   next_signing=next_pair, clock_skew=s.clock_skew),
-                      attach_crypto=attach)
-    idp = SamlIdp(SamlIdpConfig(entity_id=s.url("/saml/idp/metadata"),
-                                sso_url=s.url("/saml/idp/sso"), signing=current,
-                                next_signing=next_pair, scope=s.host,
-                                encryption=s.saml_encryption,
-                                relay_state_max=s.relay_state_max, clock_skew=s.clock_skew),
-                  attach=attach)
-    broker.upstreams["saml"] = sp
-    broker.downstreams["saml"] = idp
-    broker.saml = idp
-    broker.metadata["saml-sp"] = sp.metadata_xml()
-    broker.metadata["saml-idp"] = idp.metadata_xml()
-
-
-def _oidc(broker: Broker) -> None:
-    from broker.downstream.oidc_op import OidcOp, OidcOpConfig
-    from broker.flow import still_open
-    from broker.keys import oidc_key_paths, published_oidc_keys
-    from broker.upstream.oidc import OidcRpConfig, OidcUpstream
-
-    s, registry = broker.settings, broker.registry
-    op = OidcOp(OidcOpConfig(issuer=s.base_url, signing_keys=oidc_key_paths(s.keys_dir),
-                             next_signing_keys=published_oidc_keys(s.keys_dir),
-                             still_open=functools.partial(still_open, broker)),
-                broker.store, registry.supplier_by_client_id)
-    broker.downstreams["oidc"] = op
-    broker.oidc = op
-    broker.upstreams["oidc"] = OidcUpstream(OidcRpConfig(
-        redirect_uri=s.url("/oidc/callback"), clock_skew=s.clock_skew,
-        http_timeout=s.outbound_timeout, failure_ttl=s.outbound_failure_ttl,
-        per_host=s.outbound_per_host))
 
 
 def _check_registry(registry: Registry, url: str) -> None:
@@ -104,8 +59,7 @@ def build_broker(settings: Settings) -> Broker:
         registry.close()
         raise
     broker = Broker(settings=settings, store=store, registry=registry, pseudonym_keys=keys)
-    _saml(broker)
-    _oidc(broker)
+    kinds.install(broker)
     return broker
 
 
@@ -180,12 +134,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     from broker import admin
     from broker.portal import discovery, logout, transparency
-    from broker.web import errors, headers, health, oidc, saml, school_oidc
+    from broker.web import errors, headers, health
 
     errors.init_app(app)
     headers.init_app(app, settings.secure)
-    for blueprint in (health.bp, saml.bp, oidc.bp, school_oidc.bp, discovery.bp, logout.bp,
-                      transparency.bp):
+    for blueprint in (health.bp, *kinds.blueprints(), discovery.bp, logout.bp, transparency.bp):
         app.register_blueprint(blueprint)
     admin.init_app(app)
     return app
