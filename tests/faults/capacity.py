@@ -5,8 +5,9 @@ a command that prints its numbers for a worker model:
 
 Loper runs under gunicorn (config/gunicorn.conf.py) with its state in Redis. Clients log in
 at a healthy school ("lyceum") in complete OIDC logins (authorize, the school's login, the
-callback, token, user info), first alone, then while pupils of a hanging school ("stil") and
-of a dripping one ("druppel") keep waiting: each asks again as soon as it has its 504 page.
+callback, token, user info): alone, then while pupils of a hanging school ("stil") and of a
+dripping one ("druppel") keep waiting (each asks again as soon as it has its 504 page), then
+alone again.
 Loper forgets failures at once here (outbound_failure_ttl = 0), so every waiting pupil ties
 Loper up for the whole deadline, as a school that answers just in time would.
 """
@@ -36,7 +37,7 @@ SCHOOLS: dict[str, dict[str, Mode]] = {
     "lyceum": {}, "stil": {DISCOVERY: "hang"}, "druppel": {DISCOVERY: "drip"}}
 WAITING = {"stil": 2, "druppel": 2}
 """Pupils of each slow school that keep waiting."""
-DEADLINE = 5
+DEADLINE = 4
 CLIENTS = 4
 
 
@@ -110,6 +111,13 @@ class Waiting:
     answers: dict[int, int] = field(default_factory=dict)
     """HTTP status -> how many of the waiting pupils' requests ended with it."""
     stop: threading.Event = field(default_factory=threading.Event)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def gone(self, timeout: float) -> None:
+        """Wait (at most `timeout` s) until every pupil has its last answer and left."""
+        until = time.monotonic() + timeout
+        for thread in self.threads:
+            thread.join(max(0.0, until - time.monotonic()))
 
 
 @contextmanager
@@ -128,9 +136,9 @@ def waiting_pupils(world: SlowWorld, per_school: Mapping[str, int]) -> Iterator[
             with lock:
                 waiting.answers[status] = waiting.answers.get(status, 0) + 1
 
-    threads = [threading.Thread(target=pupil, args=(sid,), daemon=True)
-               for sid, count in per_school.items() for _ in range(count)]
-    for thread in threads:
+    waiting.threads = [threading.Thread(target=pupil, args=(sid,), daemon=True)
+                       for sid, count in per_school.items() for _ in range(count)]
+    for thread in waiting.threads:
         thread.start()
     try:
         yield waiting
@@ -161,14 +169,30 @@ def slow_federation(folder: Path, redis_url: str,
         yield world, server
 
 
-def scenario(world: SlowWorld, seconds: float) -> tuple[Rate, Rate, dict[int, int]]:
-    """(alone, while pupils of slow schools wait, the statuses those pupils got so far)."""
-    alone = normal_logins(world, seconds)
+@dataclass(frozen=True)
+class Outcome:
+    before: Rate
+    meanwhile: Rate
+    after: Rate
+    answers: dict[int, int]
+    """What the waiting pupils got, by HTTP status."""
+
+    @property
+    def alone_per_second(self) -> float:
+        """The healthy school's rate alone: before and after, so that a machine whose other
+        work comes and goes shifts both sides of the comparison alike."""
+        return (self.before.per_second + self.after.per_second) / 2
+
+
+def scenario(world: SlowWorld, seconds: float) -> Outcome:
+    """The healthy school's logins alone, while pupils of slow schools wait, alone again."""
+    before = normal_logins(world, seconds)
     with waiting_pupils(world, WAITING) as waiting:
         time.sleep(0.5)  # every waiting pupil is inside Loper now
         meanwhile = normal_logins(world, seconds)
         answers = dict(waiting.answers)
-    return alone, meanwhile, answers
+    waiting.gone(3 * DEADLINE)
+    return Outcome(before, meanwhile, normal_logins(world, seconds), answers)
 
 
 def main() -> None:
@@ -183,13 +207,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="loper-capacity-") as folder:
         with redis_server(Path(folder)) as redis, slow_federation(
                 Path(folder), redis.url, args.worker_class) as (world, _):
-            alone, meanwhile, answers = scenario(world, args.seconds)
+            outcome = scenario(world, args.seconds)
     print(f"worker class: {args.worker_class or 'from config/gunicorn.conf.py'}, "
           f"2 workers, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
-    print(f"healthy school alone:          {alone}")
-    print(f"while {sum(WAITING.values())} pupils of slow schools wait: {meanwhile}")
-    print(f"the waiting pupils' answers:   {dict(sorted(answers.items()))}")
-    for error in sorted(set(alone.errors + meanwhile.errors))[:5]:
+    print(f"healthy school alone, before:  {outcome.before}")
+    print(f"while {sum(WAITING.values())} pupils of slow schools wait: {outcome.meanwhile}")
+    print(f"healthy school alone, after:   {outcome.after}")
+    print(f"the waiting pupils' answers:   {dict(sorted(outcome.answers.items()))}")
+    rates = (outcome.before, outcome.meanwhile, outcome.after)
+    for error in sorted({e for rate in rates for e in rate.errors})[:5]:
         print(f"  error: {error}")
 
 
