@@ -139,6 +139,36 @@ def test_concurrent_writers_leave_the_newest_row_recorded(registry: Registry,
     assert verdicts == [True] * 60
 
 
+def test_purging_while_others_append_and_verify_raises_no_alarm(registry: Registry,
+                                                               registry_url: str) -> None:
+    other = Registry(registry_url)
+    problems: list[str | None] = []
+    start = datetime.now(UTC) - timedelta(days=1)
+
+    def append(n: int) -> None:
+        for i in range(20):
+            other.ledger().append(start + timedelta(minutes=20 * n + i), "s", "p", "v1-x", [],
+                                  "saml")
+
+    def purge_and_verify() -> None:
+        for i in range(20):
+            registry.ledger().purge(start + timedelta(minutes=2 * i))
+            problems.append(registry.ledger().verify().problem)
+
+    threads = [threading.Thread(target=append, args=(n,)) for n in range(2)]
+    threads.append(threading.Thread(target=purge_and_verify))
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        other.close()
+    assert problems == [None] * 20
+    result = registry.ledger().verify()
+    assert (result.ok, result.committed) == (True, 40)
+
+
 def test_head_file_survives_a_torn_slot(tmp_path: Path) -> None:
     head = HeadFile(tmp_path / "head")
     head.advance(Head(7, "a" * 64))
