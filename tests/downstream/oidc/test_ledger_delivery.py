@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from broker.downstream import Delivery
+from broker.downstream import CollectedLater, Delivery
 from broker.downstream.oidc_common import digest
 from broker.downstream.oidc_op import OidcOp
 from broker.errors import ServiceUnavailable
@@ -24,6 +24,11 @@ OFFLINE = "openid profile email offline_access"
 def _delivered(rp: Rp) -> Delivery:
     return Delivery("regenboog", rp.supplier.id, released_for(rp.supplier).subject,
                     tuple(sorted(ATTRIBUTES)), "oidc")
+
+
+def test_the_op_records_its_releases_itself(op: OidcOp, deliveries: list[Delivery]) -> None:
+    """So the flow leaves them to it (it records those of every other downstream)."""
+    assert isinstance(op, CollectedLater) and op.record_delivery == deliveries.append
 
 
 def test_a_code_that_is_never_redeemed_records_nothing(rp: Rp,
