@@ -7,8 +7,10 @@ lock the checkpoint row, which serialises concurrent writers on SQLite and Postg
 
 What is guaranteed, once append() has returned:
 - The row is durable. SQLite (the embedded default) runs with synchronous=FULL (db.py): the
-  commit syncs the WAL, so a power cut or an OS crash keeps the row. (With synchronous=NORMAL
-  a killed process loses nothing either, but a power cut may lose the last commits.)
+  commit syncs the WAL, so a power cut or an OS crash keeps the row, on a disk that keeps
+  its flushes. (With synchronous=NORMAL a killed process loses nothing either, but a power
+  cut may lose the last commits: what a SIGKILL test cannot show, so a test checks the
+  pragma on every connection instead.)
   PostgreSQL keeps committed rows with its defaults (fsync=on, synchronous_commit=on).
 - Its loss shows. On SQLite the row's (seq, hash) is also recorded, synced, in a head file
   beside the database (ledger_head.py; `registry.sqlite.ledger-head` in the instance folder);
@@ -19,7 +21,8 @@ What is guaranteed, once append() has returned:
   (under it an append only reads it, lock-free, in microseconds), and only moves forward, so
   concurrent writers neither wait longer in the database nor make it name an uncommitted
   row; a row purged since is accepted. The file belongs to its database: to put an older copy
-  back on purpose, remove the file too, which accepts the loss.
+  back on purpose, remove the file too, which accepts the loss. A head file that cannot be
+  written is logged as an error and fails no release; the rows it misses are not guarded.
 - On PostgreSQL (several machines, each with its own instance folder) no head file is kept:
   one machine's file cannot know the others' rows, and PostgreSQL keeps committed rows itself.
   Appends serialise on the checkpoint row exactly as before.
