@@ -34,6 +34,7 @@ from broker.upstream.saml_checks import (
     Expected,
     assertion_count,
     check_assertion,
+    check_max_age,
     check_one_assertion,
     check_response,
     check_signatures,
@@ -77,6 +78,8 @@ class RequestState:
     """When it was issued (seconds since the epoch)."""
     force: bool
     """ForceAuthn was sent: the AuthnInstant must not be older than the request."""
+    max_age: int | None = None
+    """The supplier's max_age: the AuthnInstant must not be older than that."""
 
 
 def _explain(exc: BaseException) -> str:
@@ -105,9 +108,11 @@ def _sso_endpoint(client: Any, entity_id: str) -> tuple[str, str]:
 
 
 def _forced(pending: PendingLogin) -> bool:
-    """SAML has no max_age: a supplier's max_age (OIDC Core 3.1.2.1) can only be kept by asking
-    the school for a fresh login, since Loper cannot know how old the school's own session is."""
-    return pending.force_authn or pending.max_age is not None
+    """SAML has no max_age (OIDC Core 3.1.2.1): max_age=0 asks for a fresh login at once; any
+    other max_age is checked against the answer's AuthnInstant (check_max_age), and only an
+    answer too old for it makes the flow ask again with ForceAuthn. So a school with a fresh
+    session spares the pupil their password."""
+    return pending.force_authn or pending.max_age == 0
 
 
 def _authn_request(client: Any, binding: str, destination: str, relay_state: str,
@@ -220,7 +225,8 @@ class SamlUpstream:
         except Exception as exc:  # signing fails only on a broken key or xmlsec1 set-up
             raise ConfigError(f"The AuthnRequest for {school.id} cannot be created "
                               f"({type(exc).__name__}: {exc})") from exc
-        return outgoing, codec.encode(RequestState(request_id, issued_at, _forced(pending)))
+        kept = RequestState(request_id, issued_at, _forced(pending), pending.max_age)
+        return outgoing, codec.encode(kept)
 
     def _expected(self, saml: SamlSchool, state: bytes) -> Expected:
         kept = codec.decode(state, RequestState)
@@ -228,7 +234,7 @@ class SamlUpstream:
             raise BadRequest("The state of this login is incomplete; start the login again.")
         return Expected(self._config.entity_id, self._config.acs_url, saml.entity_id,
                         kept.id, float(kept.at), kept.force, self._config.clock_skew,
-                        saml.legacy_sha1, time.time())
+                        saml.legacy_sha1, time.time(), kept.max_age)
 
     def _verify(self, client: Any, xml: bytes, exp: Expected) -> Any:
         """pysaml2: signatures against the school's metadata, decryption, its own checks."""
@@ -282,5 +288,6 @@ class SamlUpstream:
         check_assertion(assertion, exp)
         check_signatures(parsed.response, assertion, exp)
         identity = _identity(school, saml.subject, parsed, assertion)
+        check_max_age(identity.authn.instant, exp)  # verified first: only then worth a retry
         ttl = math.ceil(confirmation_expiry(assertion) + exp.skew - time.time())
         return Callback(identity, f"saml-assertion:{assertion.id}", max(1, ttl))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from broker.errors import BadRequest, UpstreamRejected
+from broker.errors import BadRequest, LoginTooOld, UpstreamRejected
 
 SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
 BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
@@ -46,6 +46,7 @@ class Expected:
     skew: int
     legacy_sha1: bool
     now: float
+    max_age: int | None = None
 
 
 def reject(message: str) -> NoReturn:
@@ -208,6 +209,21 @@ def _check_authn_statement(assertion: Any, exp: Expected) -> None:
                f"reused a login from {at.isoformat(timespec='seconds')} (ForceAuthn ignored).")
     if statement.session_not_on_or_after:
         check_window(None, statement.session_not_on_or_after, "The school's session", exp)
+
+
+def check_max_age(at: datetime, exp: Expected) -> None:
+    """The school's login is no older than the supplier's max_age (OIDC Core 3.1.2.1), which
+    SAML cannot pass on. Unforced, an older login is LoginTooOld (the flow asks again, with
+    ForceAuthn); forced, it is refused."""
+    if exp.max_age is None or at.timestamp() >= exp.now - exp.max_age - exp.skew:
+        return
+    when = at.isoformat(timespec="seconds")
+    if not exp.force_authn:
+        raise LoginTooOld(f"The school's identity provider answered with a login from {when}, "
+                          f"older than the learning app accepts ({exp.max_age} seconds).")
+    reject(f"The learning app accepts a login of at most {exp.max_age} seconds old, but even "
+           f"when asked for a fresh login the school's identity provider answered with a "
+           f"login from {when}.")
 
 
 def check_assertion(assertion: Any, exp: Expected) -> None:
