@@ -26,9 +26,11 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 def _saml(broker: Broker) -> None:
     from broker.downstream.saml_idp import SamlIdp, SamlIdpConfig
     from broker.keys import saml_signing, staged_saml_signing
+    from broker.saml.compat import check_version
     from broker.saml.crypto import attach
     from broker.upstream.saml import SamlSpConfig, SamlUpstream
 
+    check_version()  # before pysaml2's internals are used
     s = broker.settings
     current = saml_signing(s.keys_dir)
     next_pair = staged_saml_signing(s.keys_dir)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 from saml2 import BINDING_HTTP_POST
 
 from broker import codec
@@ -23,7 +23,7 @@ from broker.errors import BadRequest, BrokerError, RequestRejected, UnknownSuppl
 from broker.records import Supplier
 from broker.saml.decode import decode_post, decode_redirect
 from broker.saml.redirect import SignatureRejected, hash_for, verify_query
-from broker.xmlparse import hardened_parser
+from broker.saml.xmlparse import hardened_parser
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
@@ -54,7 +54,7 @@ class StoredRequest:
         return stored
 
 
-def parse_xml(xml: bytes) -> Any:
+def parse_xml(xml: bytes) -> etree._Element:
     """Parse checked XML (see broker.saml.decode) without entities or network access."""
     return etree.fromstring(xml, hardened_parser())
 

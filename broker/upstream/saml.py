@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.response import AuthnResponse, StatusError, UnsolicitedResponse, VerificationError
+from saml2.response import StatusError, UnsolicitedResponse, VerificationError
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT, NAMEID_FORMAT_UNSPECIFIED
 from saml2.samlp import response_from_string
 from saml2.sigver import DecryptError, MissingKey, SignatureError, SigverError
@@ -27,6 +27,7 @@ from broker.errors import BadRequest, ConfigError, UpstreamRejected
 from broker.identity import Attributes, AuthnContext, Identity, PendingLogin
 from broker.outgoing import Outgoing
 from broker.records import SamlSchool, School
+from broker.saml.compat import parse_authn_response
 from broker.saml.decode import decode_post
 from broker.saml.frames import release_frames
 from broker.upstream import Callback
@@ -47,7 +48,6 @@ from broker.upstream.saml_config import Attach, SamlSpConfig, SchoolClients, sp_
 
 __all__ = ["SamlSpConfig", "SamlUpstream"]
 
-ACS_SERVICE = "assertion_consumer_service"
 # Most specific first: the first that matches explains a pysaml2 failure.
 _EXPLANATIONS: tuple[tuple[type[BaseException], str], ...] = (
     (UnsolicitedResponse, "The response does not answer a login request that Loper sent from "
@@ -238,23 +238,10 @@ class SamlUpstream:
 
     def _verify(self, client: Any, xml: bytes, exp: Expected) -> Any:
         """pysaml2: signatures against the school's metadata, decryption, its own checks."""
-        kwargs = {
-            "outstanding_queries": {exp.request_id: exp.request_id},
-            "allow_unsolicited": False,
-            "want_assertions_signed": False,
-            "want_response_signed": False,
-            "want_assertions_or_response_signed": True,
-            "return_addrs": [exp.acs_url],
-            "entity_id": exp.sp_entity_id,
-            "attribute_converters": client.config.attribute_converters,
-            "allow_unknown_attributes": True,
-            "conv_info": {"acs_url": exp.acs_url},  # non-empty: pysaml2 checks Recipient
-        }
         failure = None
         try:
-            # Not parse_authn_request_response(): that also stores every person's
-            # attributes in the client's in-memory identity cache, which never forgets.
-            parsed = client._parse_response(xml, AuthnResponse, ACS_SERVICE, None, **kwargs)
+            parsed = parse_authn_response(client, xml, request_id=exp.request_id,
+                                          acs_url=exp.acs_url, sp_entity_id=exp.sp_entity_id)
         except Exception as exc:  # pysaml2 raises bare Exception, ValueError, ... as well
             failure = _explain(exc)
             release_frames(exc)

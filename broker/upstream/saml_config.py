@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -23,18 +22,14 @@ from saml2.cert import read_cert_from_file
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.saml import NAMEID_FORMAT_PERSISTENT
-from saml2.sigver import (
-    CryptoBackendXmlSec1,
-    RSACrypto,
-    SecurityContext,
-    import_rsa_key_from_file,
-)
+from saml2.sigver import RSACrypto, SecurityContext, import_rsa_key_from_file
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256, KeyInfo, X509Certificate, X509Data
 from saml2.xmldsig import NAMESPACE as DS_NAMESPACE
 
 from broker.errors import ConfigError
 from broker.keys import KeyPair
 from broker.records import SamlSchool
+from broker.saml.compat import xmlsec1_backend
 
 IDP_DESCRIPTOR = "idpsso"
 # Advertised to schools' IdPs in the encryption KeyDescriptors (SAML metadata 2.4.1.1).
@@ -62,23 +57,6 @@ class SamlSpConfig:
     @property
     def key_pairs(self) -> tuple[KeyPair, ...]:
         return tuple(pair for pair in (self.signing, self.next_signing) if pair is not None)
-
-
-class _XmlSec1(CryptoBackendXmlSec1):  # type: ignore[misc]
-    """pysaml2's xmlsec1 backend without `xmlsec1 --version` before every call."""
-
-    @functools.cached_property
-    def version(self) -> str:
-        return str(super().version)
-
-
-@functools.cache
-def xmlsec1_backend() -> Any:
-    """The process-wide crypto backend (forks xmlsec1 per signature or decryption)."""
-    binary = shutil.which("xmlsec1")
-    if binary is None:
-        raise ConfigError("xmlsec1 is not installed (Debian: apt-get install xmlsec1)")
-    return _XmlSec1(binary)
 
 
 @functools.cache

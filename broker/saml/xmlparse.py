@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 
 _local = threading.local()
 
@@ -19,3 +19,10 @@ def hardened_parser() -> etree.XMLParser:
                                  load_dtd=False, dtd_validation=False, remove_pis=False)
         _local.parser = parser
     return parser
+
+
+def has_dtd(root: etree._Element) -> bool:
+    """Does the document of `root` carry a DOCTYPE (with or without an internal subset)?"""
+    docinfo = root.getroottree().docinfo
+    doctype: str = docinfo.doctype  # type: ignore[attr-defined]  # missing in lxml-stubs
+    return bool(doctype) or docinfo.internalDTD is not None
