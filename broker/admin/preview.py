@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from broker import attributes
+from broker.downstream.saml_pairwise import pairwise_id
 from broker.errors import SupplierSuspended
 from broker.identity import Attributes, AuthnContext, Person, Released
 from broker.keys import PseudonymKeys
@@ -121,7 +122,7 @@ def _shown(released: Released, protocol: str, scope: str) -> dict[str, tuple[str
     if protocol == "saml":
         friendly = {a.saml_name: a.friendly_name for a in attributes.VOCABULARY}
         shown: dict[str, tuple[str, tuple[str, ...]]] = {
-            attributes.PAIRWISE_ID: ("pairwise-id", (f"{released.subject}@{scope}",))}
+            attributes.PAIRWISE_ID: ("pairwise-id", (pairwise_id(released.subject, scope),))}
         shown.update((name, (friendly[name], values))
                      for name, values in attributes.to_saml(released.attributes).items()
                      if values)

@@ -14,7 +14,7 @@ import functools
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 from saml2 import saml, samlp
 from saml2.config import Config
 from saml2.saml import NAMEID_FORMAT_ENTITY, SCM_BEARER
@@ -23,6 +23,7 @@ from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from broker.attributes import NAME_FORMAT_URI, PAIRWISE_ID, VOCABULARY, to_saml
 from broker.downstream.saml_config import TRANSIENT, SamlIdpConfig
+from broker.downstream.saml_pairwise import pairwise_id
 from broker.downstream.saml_peer import Attach, SpPeer, pysaml2_errors
 from broker.downstream.saml_request import DS, SAML, SAMLP, StoredRequest, parse_xml
 from broker.errors import ResponseFailed
@@ -172,7 +173,7 @@ class ResponseBuilder:
 
     def _attributes(self, released: Released) -> saml.AttributeStatement:
         """The pairwise-id, then exactly the released attributes: nothing else."""
-        pairwise = f"{released.subject}@{self._config.scope}"
+        pairwise = pairwise_id(released.subject, self._config.scope)
         named: dict[str, tuple[str, tuple[str, ...]]] = {PAIRWISE_ID: ("pairwise-id", (pairwise,))}
         named.update((name, (_FRIENDLY[name], values))
                      for name, values in to_saml(released.attributes).items() if values)
