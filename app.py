@@ -5,84 +5,80 @@
 
 from __future__ import annotations
 
-import functools
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request
 
+from broker import kinds
 from broker.context import Broker
 from broker.errors import ConfigError
 from broker.keys import cookie_secret, load_pseudonym_keys
 from broker.logs import setup_logging
-from broker.registry import Registry
-from broker.settings import Settings, load_settings
-from broker.store import StoreUnavailable, open_store
+from broker.registry import Registry, RegistryUnavailable
+from broker.settings import Settings, load_settings, redacted_url
+from broker.sqlite_faults import DISK_FULL, WRONG_FILE
+from broker.store import open_store
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+log = logging.getLogger("loper.boot")
 
 
-def _saml(broker: Broker) -> None:
-    from broker.downstream.saml_idp import SamlIdp, SamlIdpConfig
-    from broker.keys import saml_signing, staged_saml_signing
-    from broker.saml.compat import check_version
-    from broker.saml.crypto import attach
-    from broker.upstream.saml import SamlSpConfig, SamlUpstream
-
-    check_version()  # before pysaml2's internals are used
-    s = broker.settings
-    current = saml_signing(s.keys_dir)
-    next_pair = staged_saml_signing(s.keys_dir)
-    sp = SamlUpstream(SamlSpConfig(entity_id=s.url("/saml/sp/metadata"),
-                                   acs_url=s.url("/saml/sp/acs"), signing=current,
-                                   next_signing=next_pair, clock_skew=s.clock_skew),
-                      attach_crypto=attach)
-    idp = SamlIdp(SamlIdpConfig(entity_id=s.url("/saml/idp/metadata"),
-                                sso_url=s.url("/saml/idp/sso"), signing=current,
-                                next_signing=next_pair, scope=s.host,
-                                encryption=s.saml_encryption,
-                                relay_state_max=s.relay_state_max, clock_skew=s.clock_skew),
-                  attach=attach)
-    broker.upstreams["saml"] = sp
-    broker.downstreams["saml"] = idp
-    broker.saml = idp
-    broker.metadata["saml-sp"] = sp.metadata_xml()
-    broker.metadata["saml-idp"] = idp.metadata_xml()
-
-
-def _oidc(broker: Broker) -> None:
-    from broker.downstream.oidc_op import OidcOp, OidcOpConfig
-    from broker.flow import still_open
-    from broker.keys import oidc_key_paths, published_oidc_keys
-    from broker.upstream.oidc import OidcRpConfig, OidcUpstream
-
-    s, registry = broker.settings, broker.registry
-    op = OidcOp(OidcOpConfig(issuer=s.base_url, signing_keys=oidc_key_paths(s.keys_dir),
-                             next_signing_keys=published_oidc_keys(s.keys_dir),
-                             still_open=functools.partial(still_open, broker)),
-                broker.store, registry.supplier_by_client_id)
-    broker.downstreams["oidc"] = op
-    broker.oidc = op
-    broker.upstreams["oidc"] = OidcUpstream(OidcRpConfig(
-        redirect_uri=s.url("/oidc/callback"), clock_skew=s.clock_skew))
+def _check_registry(registry: Registry, url: str) -> None:
+    """A registry without a schema, or a SQLite file that cannot be opened or is no database,
+    is a ConfigError; one that is down or on a failing disk is not: requests get a 503 until
+    it answers."""
+    try:
+        if registry.exists():
+            return
+    except RegistryUnavailable as exc:
+        if not url.startswith("sqlite") or exc.reason not in WRONG_FILE:
+            return
+        raise ConfigError(f"the registry {redacted_url(url)} cannot be used ({exc.reason}); "
+                          "fix registry_url / BROKER_REGISTRY_URL (`broker init` creates the "
+                          "registry)") from exc
+    raise ConfigError(f"the registry {redacted_url(url)} has no schema: run `broker init`")
 
 
 def build_broker(settings: Settings) -> Broker:
-    """Open storage and load keys; raise ConfigError with what to fix."""
+    """Load keys and open storage; raise ConfigError with what to fix.
+
+    Storage that is down is not a reason to stop: the broker builds without it (nothing here
+    needs it), answers 503 while it is down and serves again when it is back. Otherwise one
+    blink of Redis or PostgreSQL while gunicorn replaces a worker would stop the whole server.
+    """
     keys = load_pseudonym_keys(settings.keys_dir)
     store = open_store(settings.state_url)
+    registry = Registry(settings.registry_url)
     try:
-        store.check()
-    except StoreUnavailable as exc:
+        _check_registry(registry, settings.registry_url)
+    except ConfigError:
         store.close()
-        raise ConfigError(f"the state store {settings.state_url} cannot be reached ({exc}); "
-                          "start it, or fix state_url / BROKER_STATE_URL") from exc
-    broker = Broker(settings=settings, store=store, registry=Registry(settings.registry_url),
-                    pseudonym_keys=keys)
-    _saml(broker)
-    _oidc(broker)
+        registry.close()
+        raise
+    broker = Broker(settings=settings, store=store, registry=registry, pseudonym_keys=keys)
+    kinds.install(broker)
     return broker
+
+
+def _warm_up(broker: Broker) -> None:
+    """Probe the storage and load the registry's records, best-effort: what is down is logged
+    with what to fix if it is no blink, and /readyz answers 503 until it is back."""
+    from broker.web.health import dependencies
+
+    s = broker.settings
+    parts = dependencies(broker, warm=True)
+    for name, what, url, setting in (
+            ("store", "state store", s.state_url, "state_url / BROKER_STATE_URL"),
+            ("registry", "registry", s.registry_url, "registry_url / BROKER_REGISTRY_URL")):
+        part = parts[name]
+        if isinstance(part, Exception):
+            hint = ("free space on its disk" if part.reason == DISK_FULL
+                    else f"start it, or fix {setting}")
+            log.error("the %s %s is unavailable (%s): Loper answers 503 until it is back; %s."
+                      " The error: %s", what, redacted_url(url), part.reason, hint, part)
 
 
 def _one_registry_view_per_request(app: Flask, broker: Broker) -> None:
@@ -90,7 +86,7 @@ def _one_registry_view_per_request(app: Flask, broker: Broker) -> None:
 
     @app.before_request
     def begin() -> None:
-        if request.endpoint != "health.healthz":
+        if request.blueprint != "health":  # they say themselves what is down
             view = broker.registry.consistent()
             view.__enter__()
             g.registry_view = view
@@ -110,7 +106,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
                       SESSION_COOKIE_SECURE=settings.secure, SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Lax", MAX_CONTENT_LENGTH=1024 * 1024)
     app.extensions["loper"] = broker = build_broker(settings)
-    broker.registry.schools()  # warm the cache: the picker's first page need not load them
+    _warm_up(broker)
     _one_registry_view_per_request(app, broker)
     if settings.trusted_proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -120,12 +116,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     from broker import admin
     from broker.portal import discovery, logout, transparency
-    from broker.web import errors, headers, health, oidc, saml, school_oidc
+    from broker.web import errors, headers, health
 
     errors.init_app(app)
     headers.init_app(app, settings.secure)
-    for blueprint in (health.bp, saml.bp, oidc.bp, school_oidc.bp, discovery.bp, logout.bp,
-                      transparency.bp):
+    for blueprint in (health.bp, *kinds.blueprints(), discovery.bp, logout.bp, transparency.bp):
         app.register_blueprint(blueprint)
     admin.init_app(app)
     return app

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,11 +161,14 @@ def redis_server(folder: Path) -> Iterator[RedisServer]:
 class Gunicorn:
     """`gunicorn 'app:create_app()'` with sync workers, as production serves Loper."""
 
-    def __init__(self, port: int, env: Mapping[str, str], log: Path, workers: int = 2) -> None:
+    def __init__(self, port: int, env: Mapping[str, str], log: Path, workers: int = 2,
+                 wrapper: Sequence[str] = ()) -> None:
+        """`wrapper`: a command that runs gunicorn's, e.g. in other namespaces (`unshare`)."""
         self.port = port
         self.env = dict(env)
         self.log = log
         self.workers = workers
+        self.wrapper = list(wrapper)
         self.process: subprocess.Popen[bytes] | None = None
         self.started = 0.0
 
@@ -174,7 +177,7 @@ class Gunicorn:
         return f"http://{HOST}:{self.port}"
 
     def start(self) -> None:
-        command = [sys.executable, "-m", "gunicorn", "--workers", str(self.workers),
+        command = [*self.wrapper, sys.executable, "-m", "gunicorn", "--workers", str(self.workers),
                    "--worker-class", "sync", "--no-control-socket",
                    "--bind", f"{HOST}:{self.port}", "--timeout", "120",
                    "--graceful-timeout", "5", "app:create_app()"]
@@ -194,15 +197,15 @@ class Gunicorn:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited ({self.process.returncode}):\n"
                                    + self.log_tail())
+            conn = http.client.HTTPConnection(HOST, self.port, timeout=5)
             try:
-                conn = http.client.HTTPConnection(HOST, self.port, timeout=5)
                 conn.request("GET", "/healthz")
-                status = conn.getresponse().status
-                conn.close()
-                if status == 200:
+                if conn.getresponse().status == 200:
                     return time.monotonic() - self.started
             except OSError:
-                pass
+                pass  # not listening yet, or reset while its workers start
+            finally:
+                conn.close()
             time.sleep(0.01)
         raise RuntimeError("gunicorn did not serve /healthz in time:\n" + self.log_tail())
 
@@ -246,8 +249,8 @@ class Gunicorn:
 
 @contextmanager
 def gunicorn(port: int, env: Mapping[str, str], log: Path,
-             workers: int = 2) -> Iterator[Gunicorn]:
-    server = Gunicorn(port, env, log, workers)
+             workers: int = 2, wrapper: Sequence[str] = ()) -> Iterator[Gunicorn]:
+    server = Gunicorn(port, env, log, workers, wrapper)
     try:
         server.start()
         yield server

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from broker.downstream import Downstream
 from broker.keys import PseudonymKeys
@@ -11,10 +10,6 @@ from broker.registry import Registry
 from broker.settings import Settings
 from broker.store import StateStore
 from broker.upstream import Upstream
-
-if TYPE_CHECKING:
-    from broker.downstream.oidc_op import OidcOp
-    from broker.downstream.saml_idp import SamlIdp
 
 
 @dataclass
@@ -27,10 +22,3 @@ class Broker:
     downstreams: dict[str, Downstream] = field(default_factory=dict)
     metadata: dict[str, str] = field(default_factory=dict)
     """Published documents by name (e.g. "saml-idp", "saml-sp"), rendered once at start."""
-    saml: SamlIdp | None = None
-    oidc: OidcOp | None = None
-
-    def saml_idp(self) -> SamlIdp:
-        if self.saml is None:
-            raise RuntimeError("SAML is not enabled in this broker")
-        return self.saml

@@ -1,7 +1,9 @@
 """Registry entries as the rest of the broker sees them: frozen, typed, no I/O.
 
 The registry package turns its database rows into these; release.py, flow.py and the
-protocol adapters only ever see these.
+protocol adapters only ever see these. A school's and a supplier's protocol fields are the
+`config` of its protocol kind (broker/kinds.py): each kind subclasses SchoolConfig or
+SupplierConfig in its own module, so nothing here knows a protocol.
 """
 
 from __future__ import annotations
@@ -9,39 +11,47 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
-class SamlSchool:
-    metadata_xml: str
-    entity_id: str
-    subject: str = "nameid"
-    """"nameid" (the persistent NameID) or the internal/SAML name of an attribute."""
-    legacy_sha1: bool = False
-    """Accept SHA-1 signatures from this school (an explicit, visible exception)."""
+class SchoolConfig:
+    """The fields one upstream kind needs to log in at a school."""
+
+    protocol: ClassVar[str]
+    """The kind's name in broker/kinds.py and in the federation file's `protocol`."""
+
+    @property
+    def identity(self) -> str:
+        """What the school's own software is known by here (an entity id, an issuer)."""
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)
-class OidcSchool:
-    issuer: str
-    client_id: str
-    client_secret: str | None = None
-    client_secret_env: str | None = None
-    subject: str = "sub"
-    algorithms: tuple[str, ...] = ("RS256",)
-    scopes: tuple[str, ...] = ("openid", "profile", "email")
+class SupplierConfig:
+    """The fields one downstream kind needs to answer a supplier."""
+
+    protocol: ClassVar[str]
+    """The kind's name in broker/kinds.py and in the federation file's `protocol`."""
+
+    @property
+    def identity(self) -> str:
+        """What the supplier's own software is known by here (an entity id, a client id)."""
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)
 class School:
     id: str
     name: str
-    protocol: str
+    config: SchoolConfig
     place: str | None = None
-    saml: SamlSchool | None = None
-    oidc: OidcSchool | None = None
     sso_lifetime: int | None = None
     """Seconds a single sign-on session lasts for this school; None: the deployment default."""
+
+    @property
+    def protocol(self) -> str:
+        return self.config.protocol
 
 
 @dataclass(frozen=True)
@@ -51,37 +61,20 @@ class AttributeRequest:
 
 
 @dataclass(frozen=True)
-class SamlSupplier:
-    metadata_xml: str
-    entity_id: str
-
-
-@dataclass(frozen=True)
-class OidcSupplier:
-    client_id: str
-    client_secret: str | None = None
-    client_secret_env: str | None = None
-    redirect_uris: tuple[str, ...] = ()
-    post_logout_redirect_uris: tuple[str, ...] = ()
-    jwks: str | None = None
-    pkce_required: bool = True
-    offline_access: bool = False
-    id_token_alg: str = "RS256"
-
-
-@dataclass(frozen=True)
 class Supplier:
     id: str
     name: str
-    protocol: str
+    config: SupplierConfig
     sector: str
     """Pseudonyms are derived per sector; by default the supplier's own id."""
     key_version: int
     """The pseudonym key version this supplier's pseudonyms are derived with (pinned)."""
     requests: tuple[AttributeRequest, ...] = ()
     url: str | None = None
-    saml: SamlSupplier | None = None
-    oidc: OidcSupplier | None = None
+
+    @property
+    def protocol(self) -> str:
+        return self.config.protocol
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -58,6 +59,11 @@ class Settings:
 
 _INT_FIELDS = {f.name for f in fields(Settings) if f.type in ("int", int)}
 _KNOWN = {f.name for f in fields(Settings)}
+
+
+def redacted_url(url: str) -> str:
+    """The URL without its user and password, fit for a message or a log."""
+    return re.sub(r"(?<=://)[^/@]*@", "***@", url)
 
 
 def is_loopback(host: str | None) -> bool:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from broker import kinds
 from broker.admin import fetch, register
 from broker.admin.base import admins, bp, login_required, operator_only, page, tr
 from broker.keys import saml_signing
@@ -101,18 +103,20 @@ Registration = Callable[[Registry, Mapping[str, str], bytes | None, int], regist
 """register.register_school or register.register_supplier."""
 
 
-def _register(kind: str, add: Registration) -> Response:
-    """The form registering a `kind` ("school" or "supplier"), and what it posts to `add`."""
+def _register(kind: str, add: Registration, protocols: Iterable[kinds.Kind[Any, Any]]) -> Response:
+    """The form registering a `kind` ("school" or "supplier") of one of `protocols`, and what
+    it posts to `add`."""
     admin = operator_only()
     template = f"admin/new_{kind}.html"
+    choices = list(protocols)
     if request.method == "GET":
-        return page(template, form={})
+        return page(template, form={}, kinds=choices)
     b = broker()
     outcome = add(b.registry, request.form, _upload(), b.pseudonym_keys.current)
     if outcome.problems:
-        return page(template, 400, form=request.form, problems=outcome.problems)
+        return page(template, 400, form=request.form, problems=outcome.problems, kinds=choices)
     log.info(f"{kind} registered", extra={"admin": admin.id, kind: request.form.get("id")})
-    if outcome.secret is not None:  # an OIDC supplier's, shown once
+    if outcome.secret is not None:  # e.g. an OIDC supplier's client secret, shown once
         return page("admin/registered.html", supplier=outcome.record, secret=outcome.secret)
     flash(tr()["registered"])
     return redirect(url_for("admin.operator"))
@@ -121,10 +125,10 @@ def _register(kind: str, add: Registration) -> Response:
 @bp.route("/operator/suppliers/new", methods=["GET", "POST"])
 @login_required
 def new_supplier() -> Response:
-    return _register("supplier", register.register_supplier)
+    return _register("supplier", register.register_supplier, kinds.downstreams().values())
 
 
 @bp.route("/operator/schools/new", methods=["GET", "POST"])
 @login_required
 def new_school() -> Response:
-    return _register("school", register.register_school)
+    return _register("school", register.register_school, kinds.upstreams().values())

@@ -10,23 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from broker import attributes
-from broker.downstream.saml_pairwise import pairwise_id
+from broker import attributes, kinds
 from broker.errors import SupplierSuspended
-from broker.identity import Attributes, AuthnContext, Person, Released
+from broker.identity import Attributes, AuthnContext, Person
 from broker.keys import PseudonymKeys
+from broker.kinds import PreviewContext
 from broker.pseudonym import anchor
 from broker.records import Policy, School, Supplier
 from broker.release import decide
 
-OIDC_SCOPES = ("openid", "profile", "email")
-"""An RP asking these receives exactly the released attributes (DESIGN.md)."""
 CUSTOM = "custom"
 MAX_VALUE, MAX_VALUES = 200, 20
-PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
 
 
 @dataclass(frozen=True)
@@ -68,13 +65,14 @@ class Line:
 
 @dataclass(frozen=True)
 class Preview:
-    protocol: str
+    template: str
+    """The supplier's protocol kind's template that shows this preview."""
     subject: str
-    """The persistent NameID (SAML) or the pairwise `sub` (OIDC)."""
+    """The pseudonym as the supplier receives it (SAML persistent NameID, OIDC pairwise sub)."""
     lines: tuple[Line, ...]
     """Sent after saving (change "same" or "added"), then no longer sent ("removed")."""
-    id_token: Mapping[str, object] | None = None
-    userinfo: Mapping[str, object] | None = None
+    documents: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    """Whole messages the supplier receives (OIDC: "id_token", "userinfo")."""
     stopped: str | None = None
     """Why this supplier gets nothing at all right now (suspended, agreement ended)."""
 
@@ -117,22 +115,6 @@ def _open(released: Policy | None) -> Policy | None:
     return dataclasses.replace(released, suspended_reason=None, valid_until=None)
 
 
-def _shown(released: Released, protocol: str, scope: str) -> dict[str, tuple[str, tuple[str, ...]]]:
-    """name -> (label, values), as the downstream adapter would send them."""
-    if protocol == "saml":
-        friendly = {a.saml_name: a.friendly_name for a in attributes.VOCABULARY}
-        shown: dict[str, tuple[str, tuple[str, ...]]] = {
-            attributes.PAIRWISE_ID: ("pairwise-id", (pairwise_id(released.subject, scope),))}
-        shown.update((name, (friendly[name], values))
-                     for name, values in attributes.to_saml(released.attributes).items()
-                     if values)
-        return shown
-    claim_of = {a.oidc_claim: a.name for a in attributes.VOCABULARY}
-    claims = attributes.to_oidc(released.attributes, OIDC_SCOPES)
-    return {claim: (claim_of[claim], tuple(v) if isinstance(v, list) else (v,))
-            for claim, v in claims.items()}
-
-
 def preview(person: Person, school: School, supplier: Supplier, current: Policy | None,
             proposed: Policy, keys: PseudonymKeys, today: date, *, scope: str,
             issuer: str) -> Preview:
@@ -144,19 +126,13 @@ def preview(person: Person, school: School, supplier: Supplier, current: Policy 
         stopped = exc.message
         after = decide(person, school, supplier, _open(proposed), keys, today)
     before = decide(person, school, supplier, _open(current), keys, today)
-    new, old = (_shown(r, supplier.protocol, scope) for r in (after, before))
-    lines = [Line(name, label, values, "same" if name in old else "added")
-             for name, (label, values) in new.items()]
+    kind = kinds.downstream(supplier.protocol, f'supplier "{supplier.id}"')
+    context = PreviewContext(scope=scope, issuer=issuer,
+                             auth_time=int(person.authn.instant.timestamp()))
+    new, old = (kind.render(r, supplier.config, context) for r in (after, before))
+    lines = [Line(name, label, values, "same" if name in old.lines else "added")
+             for name, (label, values) in new.lines.items()]
     lines += [Line(name, label, values, "removed")
-              for name, (label, values) in old.items() if name not in new]
-    result = Preview(protocol=supplier.protocol, subject=after.subject, lines=tuple(lines),
-                     stopped=stopped)
-    if supplier.protocol != "oidc":
-        return result
-    claims = {line.name: list(line.values) if attributes.BY_NAME[line.label].multi_valued
-              else line.values[0] for line in lines if line.change != "removed"}
-    client_id = supplier.oidc.client_id if supplier.oidc else supplier.id
-    id_token = {"iss": issuer, "sub": after.subject, "aud": client_id,
-                "auth_time": int(person.authn.instant.timestamp()), **claims}
-    return dataclasses.replace(result, id_token=id_token,
-                               userinfo={"sub": after.subject, **claims})
+              for name, (label, values) in old.lines.items() if name not in new.lines]
+    return Preview(template=kind.template, subject=after.subject, lines=tuple(lines),
+                   documents=new.documents, stopped=stopped)

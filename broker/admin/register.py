@@ -5,13 +5,13 @@ import (which checks clashes with what is registered). No Flask here.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from broker import kinds
 from broker.admin import fetch
 from broker.records import School, Supplier
 from broker.registry import Federation, FederationError, Registry, parse
@@ -25,7 +25,7 @@ SOURCE, WHERE = "form", "registration"
 class Outcome:
     problems: tuple[str, ...] = ()
     secret: str | None = None
-    """An OIDC supplier's generated client secret: shown once, never again."""
+    """A secret generated for the supplier (OIDC: its client secret): shown once, never again."""
     record: School | Supplier | None = None
 
 
@@ -56,12 +56,37 @@ def _metadata(form: Mapping[str, str], upload: bytes | None) -> str:
         raise MetadataError("the metadata is not UTF-8 encoded text") from exc
 
 
-def _table(form: Mapping[str, str], fields: tuple[str, ...]) -> dict[str, Any]:
-    return {name: form[name].strip() for name in fields if form.get(name, "").strip()}
+class _Sources:
+    """What a kind's form reader may ask of the request (kinds.FormSources)."""
+
+    def __init__(self, form: Mapping[str, str], upload: bytes | None) -> None:
+        self._form = form
+        self._upload = upload
+        self._allow_private = form.get("allow_private") == "yes"
+
+    def metadata(self) -> str:
+        try:
+            return _metadata(self._form, self._upload)
+        except MetadataError as exc:
+            raise kinds.FormProblem("metadata", str(exc)) from exc
+
+    def check_host(self, field: str, url: str) -> None:
+        host = _host(url)
+        if host and not self._allow_private:
+            try:
+                fetch.resolve(host, 443, allow_private=False)
+            except MetadataError as exc:
+                raise kinds.FormProblem(field, str(exc)) from exc
 
 
-def _lines(value: str) -> list[str]:
-    return [line.strip() for line in value.splitlines() if line.strip()]
+def _read(kind: kinds.Kind[Any, Any] | None, form: Mapping[str, str], upload: bytes | None,
+          table: dict[str, Any]) -> kinds.FormFields:
+    """The common fields plus the kind's own; a form naming no known protocol gets only the
+    common ones, and the parser then names the protocol problem."""
+    if kind is None:
+        return kinds.FormFields(table)
+    own = kind.form(form, _Sources(form, upload))
+    return kinds.FormFields(table | own.table, own.shown_once)
 
 
 def _add(registry: Registry, federation: Federation, key_version: int) -> tuple[str, ...]:
@@ -74,49 +99,32 @@ def _add(registry: Registry, federation: Federation, key_version: int) -> tuple[
 
 def register_supplier(registry: Registry, form: Mapping[str, str], upload: bytes | None,
                       key_version: int) -> Outcome:
-    table = _table(form, ("id", "name", "protocol", "url"))
-    secret = None
+    table = kinds.form_values(form, "id", "name", "protocol", "url")
     if registry.supplier(table.get("id", "")) is not None:
         return Outcome((f'a supplier with id "{table["id"]}" is already registered',))
     try:
-        if table.get("protocol") == "saml":
-            table["metadata_xml"] = _metadata(form, upload)
-        elif table.get("protocol") == "oidc":
-            secret = secrets.token_urlsafe(32)
-            table |= {"client_id": form.get("client_id", "").strip() or table.get("id", ""),
-                      "client_secret": secret,
-                      "redirect_uris": _lines(form.get("redirect_uris", ""))}
-    except MetadataError as exc:
-        return Outcome((f"metadata: {exc}",))
+        read = _read(kinds.downstreams().get(table.get("protocol", "")), form, upload, table)
+    except kinds.FormProblem as exc:
+        return Outcome((str(exc),))
     problems = Problems(SOURCE)
-    supplier = parse.supplier(Entry(table, WHERE, problems), Path("."))
+    supplier = parse.supplier(Entry(read.table, WHERE, problems), Path("."))
     if supplier is None:
         return Outcome(_plain(problems.items))
     wrong = _add(registry, Federation(suppliers=(supplier,), source=SOURCE), key_version)
-    return Outcome(wrong) if wrong else Outcome(secret=secret, record=supplier)
+    return Outcome(wrong) if wrong else Outcome(secret=read.shown_once, record=supplier)
 
 
 def register_school(registry: Registry, form: Mapping[str, str], upload: bytes | None,
                     key_version: int) -> Outcome:
-    table = _table(form, ("id", "name", "protocol", "place"))
+    table = kinds.form_values(form, "id", "name", "protocol", "place")
     if registry.school(table.get("id", "")) is not None:
         return Outcome((f'a school with id "{table["id"]}" is already registered',))
     try:
-        if table.get("protocol") == "saml":
-            table |= _table(form, ("subject",))
-            table["metadata_xml"] = _metadata(form, upload)
-    except MetadataError as exc:
-        return Outcome((f"metadata: {exc}",))
-    if table.get("protocol") == "oidc":
-        table |= _table(form, ("issuer", "client_id", "client_secret", "subject"))
-        host = _host(str(table.get("issuer", "")))
-        if host and form.get("allow_private") != "yes":
-            try:
-                fetch.resolve(host, 443, allow_private=False)
-            except MetadataError as exc:
-                return Outcome((f"issuer: {exc}",))
+        read = _read(kinds.upstreams().get(table.get("protocol", "")), form, upload, table)
+    except kinds.FormProblem as exc:
+        return Outcome((str(exc),))
     problems = Problems(SOURCE)
-    school = parse.school(Entry(table, WHERE, problems), Path("."))
+    school = parse.school(Entry(read.table, WHERE, problems), Path("."))
     if school is None:
         return Outcome(_plain(problems.items))
     wrong = _add(registry, Federation(schools=(school,), source=SOURCE), key_version)

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from broker import codec
 from broker.downstream import DownstreamRequest
 from broker.downstream.oidc_common import PKCE_VALUE, SCOPES, OAuthError
+from broker.downstream.oidc_kind import oidc_of
 from broker.errors import BadRequest, RequestRejected, UnknownSupplier
 from broker.outgoing import Outgoing
 from broker.records import Supplier
@@ -67,7 +68,8 @@ def find_target(params: Mapping[str, str], repeated: Collection[str],
     if not client_id or len(client_id) > MAX_ID:
         raise BadRequest("The learning app's login request names no valid client_id.")
     supplier = find_client(client_id)
-    if supplier is None or supplier.oidc is None or supplier.oidc.client_id != client_id:
+    oidc = oidc_of(supplier) if supplier else None
+    if supplier is None or oidc is None or oidc.client_id != client_id:
         raise UnknownSupplier("No learning app is registered with this client_id.")
     given = params.get("redirect_uri")
     if not given:  # OIDC Core 3.1.2.1: REQUIRED, also with a single registered redirect_uri
@@ -75,7 +77,7 @@ def find_target(params: Mapping[str, str], repeated: Collection[str],
             "The learning app's login request must name its registered redirect_uri.",
             back_url=supplier.url, supplier_name=supplier.name)
     # RFC 6749 3.1.2.3 / RFC 9700 4.1.3: simple string comparison, nothing normalised.
-    if given not in supplier.oidc.redirect_uris:
+    if given not in oidc.redirect_uris:
         raise RequestRejected(
             "The learning app asked to return to an address that it has not registered.",
             back_url=supplier.url, supplier_name=supplier.name)
@@ -86,7 +88,7 @@ def parse(params: Mapping[str, str], repeated: Collection[str], target: Target,
           algorithms: Collection[str]) -> DownstreamRequest:
     """Check everything after the target; raise OAuthError, which goes back as a redirect."""
     _check_shape(params, repeated)
-    oidc = target.supplier.oidc
+    oidc = oidc_of(target.supplier)
     assert oidc is not None
     if oidc.id_token_alg not in algorithms:
         raise OAuthError("server_error", "The ID token algorithm of this client is not offered.")

@@ -23,7 +23,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import Key, KeySet
 
 from broker.downstream.oidc_common import OAuthError, header
-from broker.records import OidcSupplier, Supplier
+from broker.downstream.oidc_kind import OidcSupplier, oidc_of
+from broker.records import Supplier
 from broker.store import StateStore
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -99,9 +100,10 @@ class ClientAuth:
     def _client(self, client_id: str,
                 challenge: Mapping[str, str]) -> tuple[Supplier, OidcSupplier]:
         supplier = self._find_client(client_id) if client_id else None
-        if supplier is None or supplier.oidc is None or supplier.oidc.client_id != client_id:
+        oidc = oidc_of(supplier) if supplier else None
+        if supplier is None or oidc is None or oidc.client_id != client_id:
             raise _fail("Client authentication failed.", challenge)
-        return supplier, supplier.oidc
+        return supplier, oidc
 
     def _basic(self, authorization: str, form_client_id: str | None) -> Supplier:
         scheme, _, value = authorization.strip().partition(" ")

@@ -24,11 +24,12 @@ from broker.downstream.oidc_clients import ASSERTION_ALGS, AUTH_METHODS, ClientA
 from broker.downstream.oidc_common import SCOPES, JsonReply, OAuthError, header, ok
 from broker.downstream.oidc_grants import CodeRecord, Grants, Lifetimes, OpenCheck, Snapshot
 from broker.downstream.oidc_keys import SigningKeys
+from broker.downstream.oidc_kind import OidcSupplier, oidc_of
 from broker.downstream.oidc_token import GRANT_TYPES, SUSPENDED, TokenGrants
 from broker.errors import ConfigError, RequestRejected
 from broker.identity import Released
 from broker.outgoing import Outgoing
-from broker.records import OidcSupplier, Supplier
+from broker.records import Supplier
 from broker.store import StateStore
 
 log = logging.getLogger("loper.oidc")
@@ -163,7 +164,7 @@ class OidcOp:
     def _checked(self, supplier: Supplier, request: bytes) -> Ask:
         """The kept request, checked again against the supplier's current registration."""
         ask = Ask.read(request)
-        oidc = supplier.oidc
+        oidc = oidc_of(supplier)
         if oidc is None or oidc.client_id != ask.client_id or (
                 ask.redirect_uri not in oidc.redirect_uris):
             raise RequestRejected("The learning app's registration changed during this login.",
@@ -194,8 +195,9 @@ class OidcOp:
             if repeated:
                 raise OAuthError("invalid_request", "A request parameter is repeated.")
             supplier = self._clients.authenticate(form, headers)
-            assert supplier.oidc is not None
-            return action(supplier.oidc)
+            oidc = oidc_of(supplier)
+            assert oidc is not None
+            return action(oidc)
         except OAuthError as exc:
             log.info("back-channel request refused", extra={"error": exc.error})
             return exc.reply()

@@ -27,7 +27,7 @@ from broker.downstream.oidc_common import (
 )
 from broker.downstream.oidc_grants import CodeRecord, Grants, OpenCheck, Snapshot
 from broker.downstream.oidc_keys import SigningKeys
-from broker.records import OidcSupplier
+from broker.downstream.oidc_kind import OidcSupplier
 
 _CLAIM_SCOPE = {a.oidc_claim: a.oidc_scope for a in VOCABULARY}
 GRANT_TYPES = ("authorization_code", "refresh_token")

@@ -22,6 +22,7 @@ from cryptography.utils import CryptographyDeprecationWarning
 from saml2 import BINDING_HTTP_POST
 
 from broker.downstream.saml_config import SamlIdpConfig, pysaml2_config
+from broker.downstream.saml_kind import saml_of
 from broker.errors import BrokerError, RequestRejected, UnknownSupplier
 from broker.records import Supplier
 from broker.saml.encrypt import EncryptionFailed, Recipient
@@ -98,11 +99,12 @@ def _x509(cert_b64: str) -> x509.Certificate:
 
 
 def load_peer(config: SamlIdpConfig, supplier: Supplier) -> SpPeer:
-    if supplier.saml is None:
+    saml = saml_of(supplier)
+    if saml is None:
         raise UnknownSupplier(f"{supplier.name} is not registered as a SAML service provider.")
-    entity_id = supplier.saml.entity_id
+    entity_id = saml.entity_id
     with pysaml2_errors(f"The metadata of {supplier.name} cannot be used"):
-        server = Server(config=pysaml2_config(config, supplier.saml.metadata_xml))
+        server = Server(config=pysaml2_config(config, saml.metadata_xml))
         found = entity_id in server.metadata.keys()
         descriptors = server.metadata[entity_id].get("spsso_descriptor") if found else None
         if not descriptors:
@@ -132,7 +134,8 @@ class PeerCache:
         self._lock = threading.Lock()
 
     def get(self, supplier: Supplier) -> SpPeer:
-        metadata = supplier.saml.metadata_xml if supplier.saml else ""
+        saml = saml_of(supplier)
+        metadata = saml.metadata_xml if saml else ""
         key = (supplier.id, hashlib.sha256(metadata.encode()).hexdigest())
         with self._lock:
             if key in self._peers:

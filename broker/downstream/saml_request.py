@@ -18,6 +18,7 @@ from saml2 import BINDING_HTTP_POST
 from broker import codec
 from broker.downstream import DownstreamRequest
 from broker.downstream.saml_config import PERSISTENT, TRANSIENT, UNSPECIFIED, SamlIdpConfig
+from broker.downstream.saml_kind import saml_of
 from broker.downstream.saml_peer import Acs, PeerCache, SpPeer, pysaml2_errors
 from broker.errors import BadRequest, BrokerError, RequestRejected, UnknownSupplier
 from broker.records import Supplier
@@ -91,7 +92,8 @@ def _issuer(xml: bytes) -> tuple[etree._Element, str]:
 
 def _supplier(find_supplier: Callable[[str], Supplier | None], issuer: str) -> Supplier:
     supplier = find_supplier(issuer)
-    if supplier is None or supplier.saml is None or supplier.saml.entity_id != issuer:
+    saml = saml_of(supplier) if supplier else None
+    if supplier is None or saml is None or saml.entity_id != issuer:
         raise UnknownSupplier(f"No learning app is registered as {issuer[:200]!r}.")
     return supplier
 

@@ -21,9 +21,9 @@ from saml2.saml import NAMEID_FORMAT_ENTITY, SCM_BEARER
 from saml2.sigver import pre_signature_part, read_cert_from_file, security_context
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
-from broker.attributes import NAME_FORMAT_URI, PAIRWISE_ID, VOCABULARY, to_saml
+from broker.attributes import NAME_FORMAT_URI
 from broker.downstream.saml_config import TRANSIENT, SamlIdpConfig
-from broker.downstream.saml_pairwise import pairwise_id
+from broker.downstream.saml_pairwise import named_attributes
 from broker.downstream.saml_peer import Attach, SpPeer, pysaml2_errors
 from broker.downstream.saml_request import DS, SAML, SAMLP, StoredRequest, parse_xml
 from broker.errors import ResponseFailed
@@ -46,7 +46,6 @@ SECOND_LEVEL = frozenset({
 """SAML core 3.2.2.2."""
 REQUESTER_FAULTS = frozenset({"InvalidAttrNameOrValue", "InvalidNameIDPolicy",
                               "RequestUnsupported", "UnsupportedBinding"})
-_FRIENDLY = {a.saml_name: a.friendly_name for a in VOCABULARY}
 
 
 def _instant(moment: datetime) -> str:
@@ -173,14 +172,10 @@ class ResponseBuilder:
 
     def _attributes(self, released: Released) -> saml.AttributeStatement:
         """The pairwise-id, then exactly the released attributes: nothing else."""
-        pairwise = pairwise_id(released.subject, self._config.scope)
-        named: dict[str, tuple[str, tuple[str, ...]]] = {PAIRWISE_ID: ("pairwise-id", (pairwise,))}
-        named.update((name, (_FRIENDLY[name], values))
-                     for name, values in to_saml(released.attributes).items() if values)
         return saml.AttributeStatement(attribute=[
             saml.Attribute(name=name, name_format=NAME_FORMAT_URI, friendly_name=friendly,
                            attribute_value=[saml.AttributeValue(text=v) for v in values])
-            for name, (friendly, values) in named.items()])
+            for name, (friendly, values) in named_attributes(released, self._config.scope).items()])
 
 
 def _authn_statement(released: Released) -> saml.AuthnStatement:

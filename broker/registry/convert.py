@@ -2,75 +2,55 @@
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any, TypeVar
+from typing import Any
 
-from broker.records import (
-    AttributeRequest,
-    OidcSchool,
-    OidcSupplier,
-    Policy,
-    SamlSchool,
-    SamlSupplier,
-    School,
-    Supplier,
-)
+from broker import kinds
+from broker.records import AttributeRequest, Policy, School, Supplier
 from broker.registry.models import ReleasePolicyRow, SchoolRow, SupplierRow
 
-R = TypeVar("R")
+SCHOOL_COLUMNS = ("entity_id",)
+SUPPLIER_COLUMNS = ("entity_id", "client_id")
+"""The indexed columns a kind may fill (ConfigFields.columns); the rest is JSON `config`."""
 
 
-def _config(record: object | None, *columns: str) -> dict[str, Any]:
-    """A protocol record's fields as JSON, except those kept in their own (indexed) columns."""
-    if record is None:
-        return {}
-    values = dataclasses.asdict(record)  # type: ignore[call-overload]
-    return {k: list(v) if isinstance(v, tuple) else v
-            for k, v in values.items() if k not in columns}
-
-
-def _build(kind: type[R], config: dict[str, Any], **columns: Any) -> R:
-    names = {f.name for f in dataclasses.fields(kind)}  # type: ignore[arg-type]
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items() if k in names}
-    return kind(**values, **columns)
+def _columns(names: tuple[str, ...], values: dict[str, Any]) -> dict[str, Any]:
+    wrong = values.keys() - set(names)
+    if wrong:
+        raise ValueError(f"a protocol kind asks for columns the registry lacks: {sorted(wrong)}")
+    return {name: values.get(name) for name in names}
 
 
 def school_values(school: School) -> dict[str, Any]:
+    kind = kinds.upstream(school.protocol, f'school "{school.id}"')
+    columns, config = kind.fields.row(school.config)
     return {"id": school.id, "name": school.name, "protocol": school.protocol,
             "place": school.place, "sso_lifetime": school.sso_lifetime,
-            "entity_id": school.saml.entity_id if school.saml else None,
-            "config": _config(school.saml or school.oidc, "entity_id")}
+            **_columns(SCHOOL_COLUMNS, columns), "config": config}
 
 
 def school_record(row: SchoolRow) -> School:
-    saml = oidc = None
-    if row.protocol == "saml":
-        saml = _build(SamlSchool, row.config, entity_id=row.entity_id)
-    else:
-        oidc = _build(OidcSchool, row.config)
-    return School(id=row.id, name=row.name, protocol=row.protocol, place=row.place,
-                  saml=saml, oidc=oidc, sso_lifetime=row.sso_lifetime)
+    kind = kinds.upstream(row.protocol, f'school "{row.id}" in the registry')
+    config = kind.fields.record({"entity_id": row.entity_id}, row.config)
+    return School(id=row.id, name=row.name, config=config, place=row.place,
+                  sso_lifetime=row.sso_lifetime)
 
 
 def supplier_values(supplier: Supplier) -> dict[str, Any]:
+    kind = kinds.downstream(supplier.protocol, f'supplier "{supplier.id}"')
+    columns, config = kind.fields.row(supplier.config)
     return {"id": supplier.id, "name": supplier.name, "protocol": supplier.protocol,
             "sector": supplier.sector, "key_version": supplier.key_version, "url": supplier.url,
             "requests": [{"attribute": r.attribute, "why": r.why} for r in supplier.requests],
-            "entity_id": supplier.saml.entity_id if supplier.saml else None,
-            "client_id": supplier.oidc.client_id if supplier.oidc else None,
-            "config": _config(supplier.saml or supplier.oidc, "entity_id", "client_id")}
+            **_columns(SUPPLIER_COLUMNS, columns), "config": config}
 
 
 def supplier_record(row: SupplierRow) -> Supplier:
-    saml = oidc = None
-    if row.protocol == "saml":
-        saml = _build(SamlSupplier, row.config, entity_id=row.entity_id)
-    else:
-        oidc = _build(OidcSupplier, row.config, client_id=row.client_id)
-    return Supplier(id=row.id, name=row.name, protocol=row.protocol, sector=row.sector,
+    kind = kinds.downstream(row.protocol, f'supplier "{row.id}" in the registry')
+    config = kind.fields.record({"entity_id": row.entity_id, "client_id": row.client_id},
+                                row.config)
+    return Supplier(id=row.id, name=row.name, config=config, sector=row.sector,
                     key_version=row.key_version, url=row.url,
-                    requests=tuple(AttributeRequest(**r) for r in row.requests),
-                    saml=saml, oidc=oidc)
+                    requests=tuple(AttributeRequest(**r) for r in row.requests))
 
 
 def policy_values(policy: Policy) -> dict[str, Any]:

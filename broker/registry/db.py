@@ -3,10 +3,14 @@
 SQLite gets foreign keys, WAL, a busy timeout and real transactions (SQLAlchemy emits BEGIN
 itself; write transactions use BEGIN IMMEDIATE so concurrent writers queue instead of
 failing halfway). PostgreSQL needs none of that and takes the same code unchanged.
+
+A database that cannot be reached, or a SQLite file on a full or failing disk, raises
+RegistryUnavailable (a 503) with a short reason; other database errors are bugs and propagate.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +22,7 @@ from sqlalchemy import Connection, create_engine, event, inspect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from broker import sqlite_faults
 from broker.errors import ServiceUnavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -26,10 +31,15 @@ _IMMEDIATE = "loper_begin_immediate"
 
 
 class RegistryUnavailable(ServiceUnavailable):
-    """The registry database cannot be reached or has no schema (run `broker init`)."""
+    """The registry database cannot be reached or has no schema (run `broker init`).
 
-    def __init__(self, message: str = "The registry is unavailable.") -> None:
+    `reason` says why in a few words that name no host, path or secret (/healthz shows it).
+    """
+
+    def __init__(self, message: str = "The registry is unavailable.",
+                 reason: str = "unreachable") -> None:
         super().__init__(message)
+        self.reason = reason
 
 
 def _sqlite_setup(dbapi_connection: Any, _record: object) -> None:
@@ -52,6 +62,8 @@ class Database:
         sqlite = url.startswith("sqlite")
         connect_args = {"timeout": BUSY_TIMEOUT} if sqlite else {}
         self.engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not sqlite)
+        self.sqlite_path = (self.engine.url.database or "") if sqlite else None
+        """The SQLite file (to tell a full disk from other faults); None for PostgreSQL."""
         if sqlite:
             event.listen(self.engine, "connect", _sqlite_setup)
             event.listen(self.engine, "begin", _sqlite_begin)
@@ -62,15 +74,22 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with _available(), Session(self.engine) as session:
+        with self._available(), Session(self.engine) as session:
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back if it raises."""
-        with _available(), self.write_sessions() as session:
+        with self._available(), self.write_sessions() as session:
             with session.begin():
                 yield session
+
+    def check_disk(self) -> None:
+        """RegistryUnavailable when the SQLite file's disk is full: reads still work then, but
+        every login writes the ledger."""
+        if self.sqlite_path and sqlite_faults.disk_full(self.sqlite_path):
+            raise RegistryUnavailable(f"The registry is unavailable: {sqlite_faults.DISK_FULL}",
+                                      sqlite_faults.DISK_FULL)
 
     def peek(self, sql: str) -> Any:
         """The first column of the first row of one SELECT (None: no row), on a pooled
@@ -78,10 +97,10 @@ class Database:
         instead of ~40), for the registry version check that precedes cached reads."""
         dbapi_error = self.engine.dialect.loaded_dbapi.Error
         try:
-            with _available():
+            with self._available():
                 connection = self.engine.raw_connection()
         except dbapi_error as exc:  # the driver's own errors are not wrapped here
-            raise RegistryUnavailable(f"The registry is unavailable: {exc}") from exc
+            raise self._unavailable(exc) from exc
         try:
             cursor = connection.cursor()
             try:
@@ -93,8 +112,8 @@ class Database:
             lost = self.engine.dialect.is_disconnect(exc, connection.dbapi_connection, None)
             if lost:
                 connection.invalidate(exc)
-            raise RegistryUnavailable("The registry connection was lost." if lost else
-                                      f"The registry is unavailable: {exc}") from exc
+            raise (RegistryUnavailable("The registry connection was lost.") if lost
+                   else self._unavailable(exc)) from exc
         finally:
             connection.close()
         return row[0] if row else None
@@ -103,25 +122,34 @@ class Database:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.set_main_option("path_separator", "os")
-        with _available(), self._writer.begin() as connection:
+        with self._available(), self._writer.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
     def exists(self) -> bool:
-        with _available(), self.engine.connect() as connection:
+        with self._available(), self.engine.connect() as connection:
             return inspect(connection).has_table("alembic_version")
 
     def close(self) -> None:
         self.engine.dispose()
 
 
-@contextmanager
-def _available() -> Iterator[None]:
-    try:
-        yield
-    except (OperationalError, InterfaceError) as exc:
-        raise RegistryUnavailable(f"The registry is unavailable: {exc.orig}") from exc
-    except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise RegistryUnavailable("The registry connection was lost.") from exc
-        raise
+    @contextmanager
+    def _available(self) -> Iterator[None]:
+        try:
+            yield
+        except (OperationalError, InterfaceError) as exc:
+            raise self._unavailable(exc.orig) from exc
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise RegistryUnavailable("The registry connection was lost.") from exc
+            if self.sqlite_path is not None and not isinstance(
+                    exc.orig, sqlite3.IntegrityError | sqlite3.ProgrammingError):
+                raise self._unavailable(exc.orig) from exc  # e.g. a corrupt page on a bad disk
+            raise
+
+    def _unavailable(self, error: BaseException | None) -> RegistryUnavailable:
+        """The exception for a driver error: on SQLite, with what went wrong with the file."""
+        reason = ("unreachable" if self.sqlite_path is None or error is None
+                  else sqlite_faults.reason(error, self.sqlite_path))
+        return RegistryUnavailable(f"The registry is unavailable: {error}", reason)

@@ -8,7 +8,6 @@ Registry.import_federation, with the same messages.
 
 from __future__ import annotations
 
-import dataclasses
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,9 +16,11 @@ from typing import Any
 
 import tomli_w
 
+from broker import kinds
 from broker.records import Policy, School, Supplier
 from broker.registry import parse
 from broker.registry.checks import Entry, FederationError, Problems, toml_type
+from broker.registry.config_fields import non_default
 
 __all__ = ["Federation", "FederationError", "load_federation", "dump_federation", "UNPINNED"]
 UNPINNED = parse.UNPINNED
@@ -79,25 +80,49 @@ def _file_clashes(problems: Problems, federation: Federation) -> None:
                  for i, s in enumerate(federation.suppliers)]
     clashes(problems, schools, "id", "id")
     clashes(problems, suppliers, "id", "id")
-    clashes(problems, [(school_label(i, s), s.id, s.saml.entity_id if s.saml else None)
-                       for i, s in enumerate(federation.schools)], "metadata", "entity id")
+    check_school_clashes(problems, federation, {})
     check_supplier_clashes(problems, federation, {})
     pairs = [(release_label(i, p), str(i), f"{p.school_id}/{p.supplier_id}")
              for i, p in enumerate(federation.policies)]
     clashes(problems, pairs, "supplier", "school/supplier pair")
 
 
+def _unique_clashes(problems: Problems,
+                    items: Iterable[tuple[str | None, str, Iterable[kinds.Unique]]]) -> None:
+    """Clashes of every Unique value a kind declares, each `what` on its own."""
+    by_what: dict[tuple[str, str], list[tuple[str | None, str, str | None]]] = {}
+    for where, owner, uniques in items:
+        for unique in uniques:
+            by_what.setdefault((unique.field, unique.what), []).append(
+                (where, owner, unique.value))
+    for (field, what), values in by_what.items():
+        clashes(problems, values, field, what)
+
+
+def check_school_clashes(problems: Problems, federation: Federation,
+                         registered: Mapping[str, School]) -> None:
+    """Entity ids (and the like) must stay unique, counting schools already registered."""
+    in_file = {s.id for s in federation.schools}
+    items = [(None, s) for sid, s in registered.items() if sid not in in_file] + [
+        (school_label(i, s), s) for i, s in enumerate(federation.schools)]
+    _unique_clashes(problems, [(w, s.id, school_unique(s)) for w, s in items])
+
+
 def check_supplier_clashes(problems: Problems, federation: Federation,
                            registered: Mapping[str, Supplier]) -> None:
     """Entity ids and client ids must stay unique, counting suppliers already registered."""
-    others = [s for sid, s in registered.items()
-              if sid not in {f.id for f in federation.suppliers}]
-    items = [(None, s) for s in others] + [
+    in_file = {s.id for s in federation.suppliers}
+    items = [(None, s) for sid, s in registered.items() if sid not in in_file] + [
         (supplier_label(i, s), s) for i, s in enumerate(federation.suppliers)]
-    clashes(problems, [(w, s.id, s.saml.entity_id if s.saml else None) for w, s in items],
-            "metadata", "entity id")
-    clashes(problems, [(w, s.id, s.oidc.client_id if s.oidc else None) for w, s in items],
-            "client_id", "client id")
+    _unique_clashes(problems, [(w, s.id, supplier_unique(s)) for w, s in items])
+
+
+def school_unique(school: School) -> tuple[kinds.Unique, ...]:
+    return kinds.upstream(school.protocol).unique(school.config)
+
+
+def supplier_unique(supplier: Supplier) -> tuple[kinds.Unique, ...]:
+    return kinds.downstream(supplier.protocol).unique(supplier.config)
 
 
 def _read(path: Path, problems: Problems) -> dict[str, Any]:
@@ -146,38 +171,22 @@ def load_federation(path: Path) -> Federation:
     return federation
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple | frozenset | set):
-        return sorted(value) if isinstance(value, frozenset | set) else list(value)
-    return value
-
-
-def _non_default(record: object, skip: Iterable[str] = ()) -> dict[str, Any]:
-    """The fields of a dataclass record that differ from their defaults, TOML-ready."""
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(record):  # type: ignore[arg-type]
-        value = getattr(record, f.name)
-        default = f.default if f.default is not dataclasses.MISSING else dataclasses.MISSING
-        if f.name in skip or value is None or value == default:
-            continue
-        out[f.name] = _plain(value)
-    return out
-
-
 def _school_doc(school: School) -> dict[str, Any]:
-    doc = _non_default(school, skip=("saml", "oidc"))
-    return doc | _non_default(school.saml or school.oidc, skip=("entity_id",))
+    doc = non_default(school, skip=("config",))
+    doc = {"id": doc.pop("id"), "name": doc.pop("name"), "protocol": school.protocol} | doc
+    return doc | kinds.upstream(school.protocol).fields.export(school.config)
 
 
 def _supplier_doc(supplier: Supplier) -> dict[str, Any]:
-    skip = ("saml", "oidc", "requests", "sector") + (
+    skip = ("config", "requests", "sector") + (
         ("key_version",) if supplier.key_version == UNPINNED else ())
-    doc = _non_default(supplier, skip=skip)
+    doc = non_default(supplier, skip=skip)
+    doc = {"id": doc.pop("id"), "name": doc.pop("name"), "protocol": supplier.protocol} | doc
     if supplier.sector != supplier.id:
         doc["sector"] = supplier.sector
     if supplier.requests:
         doc["requests"] = [{"attribute": r.attribute, "why": r.why} for r in supplier.requests]
-    return doc | _non_default(supplier.saml or supplier.oidc, skip=("entity_id",))
+    return doc | kinds.downstream(supplier.protocol).fields.export(supplier.config)
 
 
 def _release_doc(policy: Policy) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Literal
 import requests
 
 from broker.outbound import ca_bundle
-from broker.registry.checks import url_problem
+from broker.registry.checks import Entry, url_problem
 
 MAX_BYTES = 5 * 1024 * 1024
 TIMEOUT = 10
@@ -22,6 +22,10 @@ MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 Role = Literal["idp", "sp"]
 _DESCRIPTOR = {"idp": "IDPSSODescriptor", "sp": "SPSSODescriptor"}
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+_EXPECTED = {"idp": "SAML 2.0 metadata with an IDPSSODescriptor (a school's identity provider)",
+             "sp": "SAML 2.0 metadata with an SPSSODescriptor (a supplier's service provider)"}
+FIELDS = frozenset({"metadata", "metadata_xml"})
+"""The federation-file fields `from_entry` reads."""
 
 
 class MetadataError(ValueError):
@@ -87,3 +91,32 @@ def entity_id(xml: bytes, role: Role) -> str:
     if root.find(f"{{{MD}}}{descriptor}") is None:
         raise MetadataError(f'of entity "{entity}" has no {descriptor}')
     return entity
+
+
+def from_entry(entry: Entry, base_dir: Path, role: Role) -> tuple[str, str] | None:
+    """(metadata XML, entity id) from `metadata` (path or URL) or `metadata_xml` (inline)."""
+    where = "a path relative to the federation file or an https URL, or metadata_xml"
+    reference = entry.text("metadata", where)
+    inline = entry.text("metadata_xml", _EXPECTED[role])
+    if reference is not None and inline is not None:
+        entry.problem("metadata", 'both "metadata" and "metadata_xml" are set; expected one')
+        return None
+    field = "metadata" if inline is None else "metadata_xml"
+    if reference is None and inline is None:
+        if "metadata" not in entry.table and "metadata_xml" not in entry.table:
+            entry.problem("metadata", f"missing; expected {where}")
+        return None
+    wrong = url_problem(reference) if reference and "://" in reference else None
+    if wrong:
+        entry.problem(field, wrong)
+        return None
+    try:
+        xml = inline.encode() if inline is not None else read(str(reference), base_dir)
+    except MetadataError as exc:
+        entry.problem(field, f"{exc}; expected {where}")
+        return None
+    try:
+        return as_text(xml), entity_id(xml, role)
+    except MetadataError as exc:
+        entry.problem(field, f"the metadata {exc}; expected {_EXPECTED[role]}")
+        return None

@@ -73,11 +73,12 @@ class SchoolRow(Base):
     id: Mapped[str] = mapped_column(String(ID), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     protocol: Mapped[str] = mapped_column(String(8))
+    """The name of the school's protocol kind (broker/kinds.py)."""
     place: Mapped[str | None] = mapped_column(String(200))
     entity_id: Mapped[str | None] = mapped_column(String(1024), unique=True)
     """SAML schools: the IdP's entity id (for Scoping/IDPList hints)."""
     config: Mapped[dict[str, Any]]
-    """The protocol fields of SamlSchool / OidcSchool except entity_id."""
+    """The kind's config fields except those in their own column (ConfigFields.columns)."""
     sso_lifetime: Mapped[int | None]
 
 
@@ -87,6 +88,7 @@ class SupplierRow(Base):
     id: Mapped[str] = mapped_column(String(ID), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     protocol: Mapped[str] = mapped_column(String(8))
+    """The name of the supplier's protocol kind (broker/kinds.py)."""
     sector: Mapped[str] = mapped_column(String(255))
     key_version: Mapped[int]
     url: Mapped[str | None] = mapped_column(String(2048))
@@ -95,7 +97,7 @@ class SupplierRow(Base):
     entity_id: Mapped[str | None] = mapped_column(String(1024), unique=True)
     client_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     config: Mapped[dict[str, Any]]
-    """The protocol fields of SamlSupplier / OidcSupplier except entity_id and client_id."""
+    """The kind's config fields except those in their own columns (ConfigFields.columns)."""
 
 
 class ReleasePolicyRow(Base):

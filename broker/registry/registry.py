@@ -25,10 +25,9 @@ from broker.registry.db import Database, RegistryUnavailable
 from broker.registry.federation import (
     UNPINNED,
     Federation,
+    check_school_clashes,
     check_supplier_clashes,
-    clashes,
     release_label,
-    school_label,
     supplier_label,
 )
 from broker.registry.ledger import Ledger
@@ -79,11 +78,8 @@ def _import_problems(federation: Federation, schools: dict[str, SchoolRow],
             if value not in known:
                 problems.add(release_label(i, policy), field, f'unknown {field} "{value}"; '
                              f"expected the id of a {field} in this file or in the registry")
-    in_file = {s.id for s in federation.schools}
-    registered = [(None, r.id, r.entity_id) for r in schools.values() if r.id not in in_file]
-    clashes(problems, registered + [(school_label(i, s), s.id, s.saml.entity_id if s.saml else None)
-                                    for i, s in enumerate(federation.schools)],
-            "metadata", "entity id")
+    check_school_clashes(problems, federation,
+                         {k: convert.school_record(v) for k, v in schools.items()})
     check_supplier_clashes(problems, federation, suppliers)
     for i, supplier in enumerate(federation.suppliers):
         pinned = suppliers.get(supplier.id)
@@ -113,6 +109,7 @@ class Registry:
         return self._db.exists()
 
     def check(self) -> dict[str, object]:
+        self._db.check_disk()
         with self._db.read() as session:
             schools = session.scalar(select(func.count()).select_from(SchoolRow))
             suppliers = session.scalar(select(func.count()).select_from(SupplierRow))

@@ -10,9 +10,8 @@ rate limits): ``open_store(url)`` gives a ``StateStore``; see broker/store/base.
 
 from __future__ import annotations
 
-import re
-
 from broker.errors import ConfigError
+from broker.settings import redacted_url
 from broker.store.base import StateStore, StoreUnavailable
 from broker.store.memory import MemoryStore
 from broker.store.sqlite_store import SqliteStore, sqlite_path_from_url
@@ -26,16 +25,11 @@ ACCEPTED_URLS = (
 )
 
 
-def _redacted(url: str) -> str:
-    """The URL without a password, fit for an error message."""
-    return re.sub(r"(?<=://)[^/@]*@", "***@", url)
-
-
 def open_store(url: str) -> StateStore:
     """Open the state store a URL names; a ConfigError says what is wrong with the URL."""
     if not isinstance(url, str) or "://" not in url:
         raise ConfigError(
-            f"unsupported state store URL {_redacted(str(url))!r}: use {ACCEPTED_URLS}"
+            f"unsupported state store URL {redacted_url(str(url))!r}: use {ACCEPTED_URLS}"
         )
     scheme = url.split("://", 1)[0].lower()
     if scheme == "sqlite":
@@ -45,5 +39,6 @@ def open_store(url: str) -> StateStore:
 
         return RedisStore(url)
     raise ConfigError(
-        f"unsupported state store URL {_redacted(url)!r} (scheme {scheme!r}): use {ACCEPTED_URLS}"
+        f"unsupported state store URL {redacted_url(url)!r} (scheme {scheme!r}):"
+        f" use {ACCEPTED_URLS}"
     )

@@ -12,7 +12,14 @@ from typing import Protocol, runtime_checkable
 
 
 class StoreUnavailable(Exception):
-    """The backend cannot be reached or cannot serve the request right now (answer with a 503)."""
+    """The backend cannot be reached or cannot serve the request right now (answer with a 503).
+
+    `reason` says why in a few words that name no host, path or secret (/healthz shows it).
+    """
+
+    def __init__(self, message: str, reason: str = "unreachable") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @runtime_checkable
@@ -88,7 +95,8 @@ class StateStore(Protocol):
     def check(self) -> dict[str, object]:
         """Health: ``{"ok": True, "backend": "sqlite"|"redis", ...}``; raise StoreUnavailable.
 
-        The report names no path, host or secret: it may be shown by a public health endpoint.
+        It exercises what logins need (the embedded store writes and deletes a record). The
+        report names no path, host or secret: it may be shown by a public health endpoint.
         """
         ...
 

@@ -38,6 +38,14 @@ def _kind(kind: str) -> str:
     return check_key(kind, "kind").replace("%", "%25").replace(":", "%3A")
 
 
+def _reason(exc: redis.exceptions.RedisError) -> str:
+    if isinstance(exc, redis.exceptions.TimeoutError):
+        return "timed out"
+    if isinstance(exc, redis.exceptions.ConnectionError):
+        return "unreachable"
+    return "refused the command"  # read-only replica, out of memory, failed snapshot...
+
+
 def _bytes(value: object) -> bytes | None:
     if value is None or isinstance(value, bytes):
         return value
@@ -173,4 +181,5 @@ class RedisStore:
         try:
             yield
         except redis.exceptions.RedisError as exc:  # down, timed out, read-only, OOM, MISCONF
-            raise StoreUnavailable(f"Redis state store at {self.target} failed: {exc}") from exc
+            raise StoreUnavailable(f"Redis state store at {self.target} failed: {exc}",
+                                   _reason(exc)) from exc

@@ -5,6 +5,10 @@ processes (``DELETE ... RETURNING`` for the take_* operations, upserts for remem
 count_hit). Connections come from a small per-process pool (a connection is used by one thread
 at a time); a busy timeout makes writers queue instead of failing. Expired rows are ignored on
 read and purged at most once a minute per process, after a write.
+
+A path that cannot hold a SQLite file is a ConfigError at start; a full or failing disk is not:
+the store opens anyway, raises StoreUnavailable (with the reason) until the disk recovers, and
+sets itself up on first use then.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
+from broker import sqlite_faults
 from broker.errors import ConfigError
 from broker.store.base import StoreUnavailable, check_data, check_key, check_ttl
 
@@ -83,7 +88,12 @@ class SqliteStore:
         self._pid = os.getpid()
         self._closed = False
         self._next_purge = 0.0
-        self.journal_mode = self._setup()
+        self.journal_mode = "unknown"
+        self._set_up = False
+        try:
+            self._setup()
+        except StoreUnavailable:
+            pass  # a full or failing disk: retried on first use; check() says why meanwhile
 
     # -- the interface -------------------------------------------------------------------------
 
@@ -139,7 +149,13 @@ class SqliteStore:
 
     def check(self) -> dict[str, object]:
         started = time.perf_counter()
+        if sqlite_faults.disk_full(self.path):  # writes may still fit in the WAL, not for long
+            raise StoreUnavailable(f"SQLite state store {self.path}: {sqlite_faults.DISK_FULL}",
+                                   sqlite_faults.DISK_FULL)
         purged = self._purge()
+        probe = ("probe", "", str(os.getpid()))  # a write and a delete, as every login makes
+        self._execute(_PUT, (*probe, b"", 0.0))
+        self._execute(_DELETE, probe)
         rows, _ = self._execute("SELECT count(*) FROM state WHERE expires > ?", (time.time(),))
         return {
             "ok": True,
@@ -208,7 +224,8 @@ class SqliteStore:
             conn.close()  # it may be in a bad state: do not pool it
             if isinstance(exc, sqlite3.ProgrammingError | sqlite3.IntegrityError):
                 raise
-            raise StoreUnavailable(f"SQLite state store {self.path} failed: {exc}") from exc
+            raise StoreUnavailable(f"SQLite state store {self.path} failed: {exc}",
+                                   sqlite_faults.reason(exc, self.path)) from exc
         except BaseException:
             conn.close()
             raise
@@ -224,10 +241,13 @@ class SqliteStore:
                 raise StoreUnavailable(f"SQLite state store {self.path} is closed")
             if self._idle:
                 return self._idle.pop()
+        if not self._set_up:
+            self._setup()
         try:
             return self._connect()
         except sqlite3.Error as exc:
-            raise StoreUnavailable(f"cannot open SQLite state store {self.path}: {exc}") from exc
+            raise StoreUnavailable(f"cannot open SQLite state store {self.path}: {exc}",
+                                   sqlite_faults.reason(exc, self.path)) from exc
 
     def _release(self, conn: sqlite3.Connection) -> None:
         with self._lock:
@@ -247,34 +267,38 @@ class SqliteStore:
             raise
         return conn
 
-    def _setup(self) -> str:
-        """Create the folder, the file and the schema; switch to WAL. Fail with a ConfigError."""
+    def _setup(self) -> None:
+        """Create the folder, the file and the schema; switch to WAL. A path that cannot be used
+        is a ConfigError; a full or failing disk is StoreUnavailable (try again later)."""
         folder = os.path.dirname(self.path)
         try:
             os.makedirs(folder, exist_ok=True)
         except OSError as exc:
-            raise ConfigError(
-                f"cannot create the folder {folder!r} for the SQLite state store: {exc}"
-            ) from exc
+            self._setup_failed(exc, f"cannot create the folder {folder!r} for the SQLite state"
+                               f" store: {exc}")
         try:
             conn = self._connect()
         except sqlite3.Error as exc:
-            raise ConfigError(
-                f"cannot open the SQLite state store {self.path!r}: {exc} (the folder must exist"
-                " and be writable by the broker)"
-            ) from exc
+            self._setup_failed(exc, f"cannot open the SQLite state store {self.path!r}: {exc}"
+                               " (the folder must exist and be writable by the broker)")
         try:
             mode = str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            if version not in (0, SCHEMA_VERSION):  # short-lived state: start afresh
-                conn.executescript("DROP TABLE IF EXISTS state; DROP TABLE IF EXISTS hits;")
-            conn.executescript(_SCHEMA)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if version != SCHEMA_VERSION:  # nothing is written when the schema is there
+                if version:  # short-lived state of another schema: start afresh
+                    conn.executescript("DROP TABLE IF EXISTS state; DROP TABLE IF EXISTS hits;")
+                conn.executescript(_SCHEMA)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
-            raise ConfigError(
-                f"cannot use {self.path!r} as the SQLite state store: {exc} (it must be a"
-                " writable SQLite file, or not exist yet)"
-            ) from exc
+            self._setup_failed(exc, f"cannot use {self.path!r} as the SQLite state store: {exc}"
+                               " (it must be a writable SQLite file, or not exist yet)")
         finally:
             conn.close()
-        return mode
+        self.journal_mode, self._set_up = mode, True
+
+    def _setup_failed(self, exc: BaseException, message: str) -> NoReturn:
+        if sqlite_faults.is_fault(exc, self.path):
+            reason = sqlite_faults.reason(exc, self.path)
+            raise StoreUnavailable(f"cannot set up the SQLite state store {self.path}: {reason}"
+                                   f" ({exc})", reason) from exc
+        raise ConfigError(message) from exc

@@ -25,10 +25,11 @@ from broker.attributes import from_oidc
 from broker.errors import BrokerError, UpstreamRejected
 from broker.identity import AuthnContext, Identity, PendingLogin
 from broker.outgoing import Outgoing
-from broker.records import OidcSchool, School
+from broker.records import School
 from broker.upstream import Callback
 from broker.upstream.oidc_http import Http
 from broker.upstream.oidc_idtoken import Expected, is_time, verify_id_token
+from broker.upstream.oidc_kind import OidcSchool
 from broker.upstream.oidc_login import LoginState, check_response, new_login_state, safe_code
 from broker.upstream.oidc_provider import ProviderCache, ProviderInfo
 
@@ -155,9 +156,9 @@ class OidcUpstream:
 
 
 def _oidc(school: School) -> OidcSchool:
-    if school.oidc is None:
+    if not isinstance(school.config, OidcSchool):
         raise UpstreamRejected(f"{school.name} is not registered as an OpenID Connect school.")
-    return school.oidc
+    return school.config
 
 
 def _client_secret(oidc: OidcSchool) -> str:

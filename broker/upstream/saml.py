@@ -26,7 +26,7 @@ from broker.attributes import BY_NAME, from_saml
 from broker.errors import BadRequest, ConfigError, UpstreamRejected
 from broker.identity import Attributes, AuthnContext, Identity, PendingLogin
 from broker.outgoing import Outgoing
-from broker.records import SamlSchool, School
+from broker.records import School
 from broker.saml.compat import parse_authn_response
 from broker.saml.decode import decode_post
 from broker.saml.frames import release_frames
@@ -45,6 +45,7 @@ from broker.upstream.saml_checks import (
     reject,
 )
 from broker.upstream.saml_config import Attach, SamlSpConfig, SchoolClients, sp_metadata_xml
+from broker.upstream.saml_kind import SamlSchool
 
 __all__ = ["SamlSpConfig", "SamlUpstream"]
 
@@ -90,9 +91,9 @@ def _explain(exc: BaseException) -> str:
 
 
 def _saml(school: School) -> SamlSchool:
-    if school.protocol != "saml" or school.saml is None:
+    if not isinstance(school.config, SamlSchool):
         raise ConfigError(f"School {school.id} is not configured for SAML.")
-    return school.saml
+    return school.config
 
 
 def _sso_endpoint(client: Any, entity_id: str) -> tuple[str, str]:
@@ -202,7 +203,7 @@ class SamlUpstream:
 
     def __init__(self, config: SamlSpConfig, *, attach_crypto: Attach | None = None) -> None:
         """attach_crypto: e.g. broker.saml.crypto.attach, to replace pysaml2's xmlsec1 backend
-        in each school's client (called with allow_sha1=school.saml.legacy_sha1)."""
+        in each school's client (called with allow_sha1=legacy_sha1 of SamlSchool)."""
         self._config = config
         self._clients = SchoolClients(config, attach_crypto)
         self._metadata = sp_metadata_xml(config)

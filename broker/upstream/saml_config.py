@@ -28,8 +28,8 @@ from saml2.xmldsig import NAMESPACE as DS_NAMESPACE
 
 from broker.errors import ConfigError
 from broker.keys import KeyPair
-from broker.records import SamlSchool
 from broker.saml.compat import xmlsec1_backend
+from broker.upstream.saml_kind import SamlSchool
 
 IDP_DESCRIPTOR = "idpsso"
 # Advertised to schools' IdPs in the encryption KeyDescriptors (SAML metadata 2.4.1.1).

@@ -1,9 +1,19 @@
-"""/healthz: 200 when the state store and the registry answer, 503 otherwise."""
+"""/healthz and /readyz: what a load balancer or an orchestrator asks.
+
+- /healthz: the process answers (liveness), with the status of each dependency as JSON:
+  200 when the state store and the registry answer, 503 (saying which and why) otherwise.
+- /readyz: 200 only when this process is ready to take traffic: the state store and the
+  registry answer, the registry's records are loaded, the keys are loaded.
+
+Neither names a host, path or secret. A process whose storage is down keeps running and
+answers 503 (here and on every page); it serves again as soon as the storage is back.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from broker.context import Broker
 from broker.registry import RegistryUnavailable
 from broker.store import StoreUnavailable
 from broker.web.current import broker
@@ -11,16 +21,45 @@ from broker.web.current import broker
 bp = Blueprint("health", __name__)
 
 
+Unavailable = StoreUnavailable | RegistryUnavailable
+Part = dict[str, object] | Unavailable
+"""A dependency's own report (its check()), or why it is unavailable."""
+
+
+def dependencies(b: Broker, warm: bool = False) -> dict[str, Part]:
+    """The state store and the registry, checked; `warm`: and the registry's records loaded
+    (the picker's first page then need not load them)."""
+    parts: dict[str, Part] = {}
+    for name, check in (("store", b.store.check), ("registry", b.registry.check)):
+        try:
+            parts[name] = check()
+            if warm and name == "registry":
+                b.registry.schools()
+        except (StoreUnavailable, RegistryUnavailable) as exc:
+            parts[name] = exc
+    return parts
+
+
+def _public(part: Part) -> dict[str, object]:
+    if isinstance(part, dict):
+        return part
+    return {"ok": False, "error": type(part).__name__, "reason": part.reason}
+
+
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    report: dict[str, object] = {}
-    ok = True
-    for name, check, failure in (("store", broker().store.check, StoreUnavailable),
-                                 ("registry", broker().registry.check, RegistryUnavailable)):
-        try:
-            report[name] = check()
-        except failure as exc:
-            ok = False
-            report[name] = {"ok": False, "error": type(exc).__name__}
-    report["ok"] = ok
-    return jsonify(report), (200 if ok else 503)
+    parts = {name: _public(part) for name, part in dependencies(broker()).items()}
+    ok = all(part["ok"] for part in parts.values())
+    return jsonify({**parts, "ok": ok}), (200 if ok else 503)
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    b = broker()
+    status: dict[str, object] = {
+        name: part.reason if isinstance(part, Exception) else "ok"
+        for name, part in dependencies(b, warm=True).items()}
+    status["keys"] = "ok" if b.pseudonym_keys.versions and b.upstreams else "not loaded"
+    ready = all(value == "ok" for value in status.values())
+    return jsonify({"ready": ready, **status}), (200 if ready else 503)
+

@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from broker.downstream import DownstreamRequest
 from broker.downstream.oidc_common import JsonReply
+from broker.downstream.oidc_kind import OidcSupplier
 from broker.downstream.oidc_op import DISCOVERY_PATH, PATHS, OidcOp
 from broker.web.current import broker
 from broker.web.login import start_login
@@ -23,7 +24,7 @@ bp = Blueprint("oidc", __name__)
 
 
 def _op() -> OidcOp:
-    op = getattr(broker(), "oidc", None)
+    op = broker().downstreams.get(OidcSupplier.protocol)
     if not isinstance(op, OidcOp):
         abort(404)
     return op
@@ -66,7 +67,7 @@ def authorize() -> Response:
     params, repeated = _params(request.args if request.method == "GET" else request.form)
     outcome = _op().parse_authorization(params, repeated)
     if isinstance(outcome, DownstreamRequest):
-        return start_login(outcome, "oidc")
+        return start_login(outcome, OidcSupplier.protocol)
     return to_response(outcome)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, abort, request
 
+from broker.downstream.saml_idp import SamlIdp
+from broker.downstream.saml_kind import SamlSupplier
 from broker.errors import BadRequest
 from broker.web import cookies
 from broker.web.current import broker, flow
@@ -12,6 +14,13 @@ from broker.web.login import finish_login, start_login
 bp = Blueprint("saml", __name__, url_prefix="/saml")
 
 _XML = "application/samlmetadata+xml"
+
+
+def _idp() -> SamlIdp:
+    idp = broker().downstreams.get(SamlSupplier.protocol)
+    if not isinstance(idp, SamlIdp):
+        abort(404)
+    return idp
 
 
 def _metadata(name: str) -> Response:
@@ -40,10 +49,10 @@ def idp_sso() -> Response:
     for hint in ("school", "idp_hint"):
         if hint in request.args:
             fields.setdefault(hint, request.args[hint])
-    idp = broker().saml_idp()
+    idp = _idp()
     req = idp.parse_request(binding, fields, request.query_string.decode("latin-1"),
                             broker().registry.supplier_by_entity_id)
-    return start_login(req, "saml")
+    return start_login(req, SamlSupplier.protocol)
 
 
 @bp.post("/sp/acs")

@@ -190,6 +190,6 @@ def test_the_operator_registers_a_supplier(world: World, tmp_path: Path) -> None
     expect(page.get_by_role("status")).to_contain_text("Registered")
     expect(page.get_by_role("link", name="Woordjes")).to_be_visible()
     supplier = world.broker.registry.supplier("woordjes")
-    assert supplier is not None and supplier.saml is not None
-    assert supplier.saml.entity_id == "https://woordjes.example/sp"
+    assert supplier is not None and supplier.protocol == "saml"
+    assert supplier.config.entity_id == "https://woordjes.example/sp"
     page.context.close()

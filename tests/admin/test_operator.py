@@ -67,8 +67,8 @@ def test_register_a_saml_supplier_by_upload(operator: Portal, registry: Registry
         metadata_file=upload(sp_metadata(SP).encode())), content_type="multipart/form-data")
     assert response.status_code == 302, text(response)[:2000]
     supplier = registry.supplier("woordjes")
-    assert supplier is not None and supplier.saml is not None
-    assert supplier.saml.entity_id == SP and supplier.key_version == 1
+    assert supplier is not None and supplier.protocol == "saml"
+    assert supplier.config.entity_id == SP and supplier.key_version == 1
     assert supplier.sector == "woordjes" and supplier.url == "https://woordjes.example"
 
 
@@ -142,7 +142,7 @@ def test_a_metadata_url_the_operator_allows(operator: Portal, registry: Registry
                                                     allow_private="yes"))
     assert allowed.status_code == 302, text(allowed)[:2000]
     supplier = registry.supplier("woordjes")
-    assert supplier is not None and supplier.saml is not None and supplier.saml.entity_id == SP
+    assert supplier is not None and supplier.protocol == "saml" and supplier.config.entity_id == SP
 
 
 def test_a_huge_or_missing_document_at_a_url_is_refused(operator: Portal,
@@ -176,9 +176,9 @@ def test_register_an_oidc_supplier_shows_its_secret_once(operator: Portal,
     assert len(secret) >= 40
     assert response.headers["Cache-Control"] == "no-store"
     supplier = registry.supplier_by_client_id("rekenrace")
-    assert supplier is not None and supplier.oidc is not None
-    assert supplier.oidc.client_secret == secret
-    assert supplier.oidc.redirect_uris == ("https://rekenrace.example/cb",
+    assert supplier is not None and supplier.protocol == "oidc"
+    assert supplier.config.client_secret == secret
+    assert supplier.config.redirect_uris == ("https://rekenrace.example/cb",
                                            "https://rekenrace.example/cb2")
     assert secret not in text(operator.get("/admin/operator"))
 
@@ -208,9 +208,9 @@ def test_bad_supplier_registrations_are_refused(operator: Portal, registry: Regi
 def test_an_entity_id_already_registered_is_refused(operator: Portal,
                                                     registry: Registry) -> None:
     taken = registry.supplier(SAML_SUPPLIER)
-    assert taken is not None and taken.saml is not None
+    assert taken is not None and taken.protocol == "saml"
     response = operator.post(NEW_SUPPLIER, saml_form(
-        metadata_file=upload(sp_metadata(taken.saml.entity_id).encode())),
+        metadata_file=upload(sp_metadata(taken.config.entity_id).encode())),
         content_type="multipart/form-data")
     assert response.status_code == 400 and "is already used" in text(response)
     assert registry.supplier("woordjes") is None
@@ -223,8 +223,8 @@ def test_register_schools(operator: Portal, registry: Registry) -> None:
         content_type="multipart/form-data")
     assert response.status_code == 302, text(response)[:2000]
     school = registry.school("klimop")
-    assert school is not None and school.saml is not None
-    assert school.saml.entity_id == "https://idp.klimop.example" and school.place == "Zwolle"
+    assert school is not None and school.protocol == "saml"
+    assert school.config.entity_id == "https://idp.klimop.example" and school.place == "Zwolle"
 
     wrong_role = operator.post(NEW_SCHOOL, {
         "id": "eik", "name": "De Eik", "protocol": "saml",

@@ -13,6 +13,7 @@ from broker import attributes
 from broker.admin import preview as previews
 from broker.admin import release_form
 from broker.context import Broker
+from broker.downstream.saml_kind import SamlSupplier
 from broker.errors import SupplierSuspended
 from broker.identity import AuthnContext, Person
 from broker.pseudonym import anchor
@@ -204,9 +205,9 @@ def test_script_in_names_and_reasons_is_escaped_everywhere(
     supplier = registry.supplier(SAML_SUPPLIER)
     assert supplier is not None
     registry.import_federation(Federation(suppliers=(Supplier(
-        id=supplier.id, name=f"Reken{script}", protocol="saml", sector=supplier.sector,
-        key_version=supplier.key_version, requests=(AttributeRequest("given_name", script),),
-        saml=supplier.saml),)), key_version=1)
+        id=supplier.id, name=f"Reken{script}", config=supplier.config, sector=supplier.sector,
+        key_version=supplier.key_version, requests=(AttributeRequest("given_name", script),)),)),
+        key_version=1)
     school_a.post(f"{RELEASE_A}/suspend", {"reason": script})
     registry.ledger().append(datetime.now(UTC), SCHOOL_A, SAML_SUPPLIER, "v1-x", ["role"], "saml")
     for portal, url in ((school_a, f"/admin/schools/{SCHOOL_A}"), (school_a, RELEASE_A),
@@ -249,7 +250,8 @@ def test_the_proposal_changes_only_the_shown_attributes_and_keeps_the_rest() -> 
 
 
 def test_unknown_choices_keep_what_is_released() -> None:
-    supplier = Supplier("p", "P", "saml", "p", 1, requests=(AttributeRequest("email", "why"),))
+    supplier = Supplier("p", "P", SamlSupplier("", "https://p.example"), "p", 1,
+                        requests=(AttributeRequest("email", "why"),))
     shown = release_form.rows(supplier, _policy({"email"}))
     assert release_form.choices_from({"release-email": "everyone!"}, shown) == {"email": "all"}
     assert release_form.choices_from({}, shown) == {"email": "all"}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from app import create_app
 from broker.errors import ConfigError
@@ -25,11 +26,78 @@ def instance(tmp_path: Path) -> Path:
     return folder
 
 
-def test_an_unreachable_redis_stops_the_start_with_what_to_fix(instance: Path) -> None:
-    url = f"redis://127.0.0.1:{free_port()}/0"
-    with pytest.raises(ConfigError) as caught:
-        create_app({"instance": instance, "state_url": url})
-    assert url in str(caught.value) and "state_url" in str(caught.value)
+def _unavailable_page(client: FlaskClient) -> str:
+    """A page that needs the state store: Loper's 503 page with an error id."""
+    page = client.get("/discovery?login=abcdefghijklmnopqrstuvwx")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 503 and 'class="error-id"' in text, text
+    assert "cannot reach its storage" in text and "Traceback" not in text
+    return text
+
+
+def test_an_unreachable_redis_does_not_stop_the_start_and_is_used_once_it_answers(
+        instance: Path, caplog: pytest.LogCaptureFixture) -> None:
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    client = create_app({"instance": instance, "state_url": url}).test_client()
+    assert url in caplog.text and "state_url" in caplog.text  # what to fix, if it is wrong
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.get_json()["store"] == {"ok": False, "error": "StoreUnavailable",
+                                          "reason": "unreachable"}
+    assert health.get_json()["registry"]["ok"] is True
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.get_json() == {"ready": False, "store": "unreachable", "registry": "ok",
+                                "keys": "ok"}
+    _unavailable_page(client)
+    with running_redis_server(port=port):
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").get_json() == {"ready": True, "store": "ok",
+                                                    "registry": "ok", "keys": "ok"}
+        assert client.get("/discovery?login=abcdefghijklmnopqrstuvwx").status_code == 400
+
+
+def test_the_start_log_never_shows_the_redis_password(
+        instance: Path, caplog: pytest.LogCaptureFixture) -> None:
+    create_app({"instance": instance,
+                "state_url": f"redis://loper:s3cret-pw@127.0.0.1:{free_port()}/0"})
+    assert "state_url" in caplog.text and "s3cret-pw" not in caplog.text
+
+
+def test_a_registry_without_a_schema_stops_the_start_with_run_broker_init(
+        instance: Path, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no schema: run `broker init`"):
+        create_app({"instance": instance,
+                    "registry_url": f"sqlite:///{tmp_path / 'empty.sqlite'}"})
+
+
+def test_a_registry_file_that_cannot_be_opened_stops_the_start(
+        instance: Path, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot open the database file.*registry_url"):
+        create_app({"instance": instance,
+                    "registry_url": f"sqlite:///{tmp_path / 'no-such-folder' / 'r.sqlite'}"})
+
+
+def test_a_damaged_registry_file_is_a_503_that_healthz_names(
+        instance: Path, caplog: pytest.LogCaptureFixture) -> None:
+    registry = instance / "registry.sqlite"
+    data = bytearray(registry.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)  # the schema page, after the file header
+    registry.write_bytes(bytes(data))
+    client = create_app({"instance": instance}).test_client()
+    assert "the database file is corrupt" in caplog.text
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.get_json()["registry"]["reason"] == "the database file is corrupt"
+    page = client.get("/saml/idp/metadata")
+    assert page.status_code == 503 and 'class="error-id"' in page.get_data(as_text=True)
+
+
+def test_readyz_says_ready_when_storage_and_keys_are_there(instance: Path) -> None:
+    ready = create_app({"instance": instance}).test_client().get("/readyz")
+    assert ready.status_code == 200
+    assert ready.get_json() == {"ready": True, "store": "ok", "registry": "ok", "keys": "ok"}
 
 
 def test_a_corrupt_pseudonym_key_stops_the_start(instance: Path) -> None:
@@ -57,10 +125,7 @@ def test_redis_going_away_gives_a_503_page_and_an_unhealthy_healthz(
     server.stop()  # type: ignore[attr-defined]
     health = client.get("/healthz")
     assert health.status_code == 503 and health.get_json()["store"]["ok"] is False
-    page = client.get("/discovery?login=abcdefghijklmnopqrstuvwx")
-    assert page.status_code == 503
-    assert "error-id" in page.get_data(as_text=True)
-    assert "Traceback" not in page.get_data(as_text=True)
+    _unavailable_page(client)
 
 
 def test_every_page_carries_the_security_headers(instance: Path) -> None:

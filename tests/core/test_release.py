@@ -6,15 +6,20 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from broker.downstream.oidc_kind import OidcSupplier
+from broker.downstream.saml_kind import SamlSupplier
 from broker.errors import SupplierSuspended
 from broker.identity import AuthnContext, Person
 from broker.keys import PseudonymKeys
 from broker.records import Policy, School, Supplier
 from broker.release import decide
+from broker.upstream.saml_kind import SamlSchool
 
 KEYS = PseudonymKeys(anchor=b"a" * 32, versions={1: b"1" * 32}, current=1)
-SCHOOL = School(id="regenboog", name="OBS De Regenboog", protocol="saml")
-SUPPLIER = Supplier(id="rekenwonders", name="Rekenwonders", protocol="saml",
+SCHOOL = School(id="regenboog", name="OBS De Regenboog",
+                config=SamlSchool("", "https://idp.regenboog.example"))
+SAML_SP = SamlSupplier("", "https://rekenwonders.example/sp")
+SUPPLIER = Supplier(id="rekenwonders", name="Rekenwonders", config=SAML_SP,
                     sector="rekenwonders", key_version=1, url="https://rekenwonders.example/")
 TODAY = date(2026, 11, 28)
 
@@ -74,9 +79,10 @@ def test_lapsed_agreement_stops_release() -> None:
 
 
 def test_the_pseudonym_follows_the_suppliers_sector() -> None:
-    sibling = Supplier(id="rekenwonders-plus", name="Rekenwonders Plus", protocol="oidc",
+    sibling = Supplier(id="rekenwonders-plus", name="Rekenwonders Plus",
+                       config=OidcSupplier("rekenwonders-plus"),
                        sector="rekenwonders", key_version=1)
-    other = Supplier(id="taalapp", name="Taalapp", protocol="saml", sector="taalapp",
+    other = Supplier(id="taalapp", name="Taalapp", config=SAML_SP, sector="taalapp",
                      key_version=1)
     a = decide(person(), SCHOOL, SUPPLIER, None, KEYS, TODAY).subject
     assert decide(person(), SCHOOL, sibling, None, KEYS, TODAY).subject == a

@@ -10,11 +10,12 @@ from typing import Any
 
 from broker.downstream import DownstreamRequest
 from broker.downstream.saml_idp import SamlIdp, SamlIdpConfig
+from broker.downstream.saml_kind import SamlSupplier
 from broker.downstream.saml_peer import Attach
 from broker.identity import AuthnContext, Released
 from broker.keys import KeyPair, ensure_saml_keypair, saml_signing
 from broker.outgoing import Outgoing
-from broker.records import SamlSupplier, Supplier
+from broker.records import Supplier
 from tests.downstream.peers import OneLoginSp, PysamlSp, SentRequest
 
 BASE = "https://loper.example"
@@ -40,8 +41,7 @@ class SamlWorld:
 
     def register(self, entity_id: str, metadata_xml: str) -> Supplier:
         sid = entity_id.split("//")[1].split(".")[0]
-        supplier = Supplier(sid, sid.title(), "saml", sid, 1,
-                            saml=SamlSupplier(metadata_xml, entity_id))
+        supplier = Supplier(sid, sid.title(), SamlSupplier(metadata_xml, entity_id), sid, 1)
         self.suppliers[entity_id] = supplier
         return supplier
 

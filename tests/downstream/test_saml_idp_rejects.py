@@ -15,9 +15,9 @@ from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_PERSISTENT
 from saml2.samlp import NameIDPolicy
 from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
 
+from broker.downstream.saml_kind import SamlSupplier
 from broker.downstream.saml_peer import PeerCache
 from broker.errors import BadRequest, RequestRejected, UnknownSupplier
-from broker.records import SamlSupplier
 from broker.saml.encrypt import EncryptionFailed, Recipient
 from broker.saml.redirect import SignatureRejected, verify_query
 from tests.downstream.peers import SentRequest
@@ -211,9 +211,9 @@ def test_stored_request_must_be_whole_and_acs_still_registered(world: SamlWorld)
     request = world.parse(sp.request("post"))
     with pytest.raises(BadRequest, match="incomplete"):
         world.idp.respond(request.supplier, {"id": "x"}, world.released(request))
-    assert request.supplier.saml is not None
-    moved = request.supplier.saml.metadata_xml.replace(sp.acs_url, "https://moved.example/acs")
-    changed = replace(request.supplier, saml=SamlSupplier(moved, sp.entity_id))
+    assert request.supplier.protocol == "saml"
+    moved = request.supplier.config.metadata_xml.replace(sp.acs_url, "https://moved.example/acs")
+    changed = replace(request.supplier, config=SamlSupplier(moved, sp.entity_id))
     with pytest.raises(RequestRejected, match="no longer"):
         world.idp.respond(changed, request.request, world.released(request))
 
@@ -224,8 +224,8 @@ def test_peer_cache_keys_on_metadata_and_stays_bounded(world: SamlWorld) -> None
     cache = PeerCache(world.config, size=1)
     peer = cache.get(one)
     assert cache.get(one) is peer
-    assert one.saml is not None
-    edited = replace(one, saml=SamlSupplier(one.saml.metadata_xml + " ", first.entity_id))
+    assert one.protocol == "saml"
+    edited = replace(one, config=SamlSupplier(one.config.metadata_xml + " ", first.entity_id))
     assert cache.get(edited) is not peer
     cache.get(two)
     assert cache.get(one) is not peer

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from broker.records import OidcSupplier, Policy, Supplier
+from broker.downstream.oidc_kind import OidcSupplier
+from broker.records import Policy, Supplier
 from broker.registry.federation import UNPINNED, Federation
 from tests.flows.strict_rp import StrictRp
 
@@ -41,9 +42,9 @@ def register_client(federation: Running, client_id: str, redirect_uris: Sequence
     secret = secrets.token_urlsafe(24)
     home = urlsplit(redirect_uris[0])
     supplier = Supplier(
-        id=client_id, name=client_id.replace("-", " ").title(), protocol="oidc",
+        id=client_id, name=client_id.replace("-", " ").title(),
         sector=client_id, key_version=UNPINNED, url=f"{home.scheme}://{home.netloc}/",
-        oidc=OidcSupplier(client_id=client_id, client_secret=secret,
+        config=OidcSupplier(client_id=client_id, client_secret=secret,
                           redirect_uris=tuple(redirect_uris), offline_access=offline_access))
     policies = tuple(Policy(school, client_id, frozenset(names))
                      for school, names in releases.items())

@@ -44,8 +44,9 @@ from requests.cookies import extract_cookies_to_jar
 from urllib3 import HTTPHeaderDict
 
 from broker.keys import KeyPair
-from broker.records import Policy, SamlSchool, School
+from broker.records import Policy, School
 from broker.registry.federation import Federation as RegistryFederation
+from broker.upstream.saml_kind import SamlSchool
 from demo.keys import ensure_keypair
 from demo.school_idp import KEY_NAME, school_tool
 from demo.school_saml import SchoolIdpTool
@@ -397,8 +398,7 @@ def add_saml_school(federation: Federation, school_id: str, folder: Path,
     key, cert = ensure_keypair(folder, school_id)
     tool = SchoolIdpTool(f"https://idp.{school_id}.example/metadata", key, cert,
                          federation.broker.metadata["saml-sp"], name=school_id.title())
-    school = School(school_id, school_id.title(), "saml",
-                    saml=SamlSchool(tool.metadata_xml(), tool.entity_id))
+    school = School(school_id, school_id.title(), SamlSchool(tool.metadata_xml(), tool.entity_id))
     policies = tuple(Policy(school_id, supplier, frozenset(names))
                      for supplier, names in releases.items())
     broker = federation.broker

@@ -138,8 +138,8 @@ def client(federation: Federation) -> FlaskClient:
 
 def _entity(federation: Federation, supplier: str) -> str:
     record = federation.registry.supplier(supplier)
-    assert record is not None and record.saml is not None
-    return record.saml.entity_id
+    assert record is not None and record.protocol == "saml"
+    return record.config.entity_id
 
 
 def _start(client: FlaskClient, federation: Federation, school: str) -> Started:

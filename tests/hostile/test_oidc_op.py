@@ -48,7 +48,8 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from broker.downstream.oidc_clients import ASSERTION_TYPE
-from broker.records import OidcSupplier, Policy, Supplier
+from broker.downstream.oidc_kind import OidcSupplier
+from broker.records import Policy, Supplier
 from broker.registry.federation import UNPINNED
 from broker.registry.federation import Federation as RegistryFederation
 from tests.certs import cert_b64, self_signed
@@ -173,8 +174,8 @@ def test_an_error_with_an_unchecked_redirect_uri_is_a_page(front: Front, rp: Str
 def test_another_clients_redirect_uri_is_refused(front: Front, rp: StrictRp, pupil: Browser,
                                                  federation: Federation) -> None:
     leesplein = federation.registry.supplier("leesplein")
-    assert leesplein is not None and leesplein.oidc is not None
-    login = rp.begin(school="regenboog", redirect_uri=leesplein.oidc.redirect_uris[0])
+    assert leesplein is not None and leesplein.protocol == "oidc"
+    login = rp.begin(school="regenboog", redirect_uri=leesplein.config.redirect_uris[0])
     front.refuses(pupil, login.params, 403)
 
 
@@ -304,9 +305,9 @@ def jwt_keys() -> dict[str, RSAKey | ECKey]:
 def jwt_client(federation: Federation, catcher: str, jwt_keys: dict[str, RSAKey | ECKey]) -> str:
     """A client that authenticates with private_key_jwt only (its RSA key registered)."""
     jwks = json.dumps(KeySet([jwt_keys["rsa"]]).as_dict(private=False))
-    supplier = Supplier(id="jwt-rp", name="Jwt Rp", protocol="oidc", sector="jwt-rp",
+    supplier = Supplier(id="jwt-rp", name="Jwt Rp", sector="jwt-rp",
                         key_version=UNPINNED, url=catcher + "/",
-                        oidc=OidcSupplier(client_id="jwt-rp", jwks=jwks,
+                        config=OidcSupplier(client_id="jwt-rp", jwks=jwks,
                                           redirect_uris=(f"{catcher}/jwt/cb",)))
     federation.registry.import_federation(
         RegistryFederation(suppliers=(supplier,),

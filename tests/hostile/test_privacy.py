@@ -297,7 +297,7 @@ def test_transient_name_ids_are_fresh_and_unrelated(federation: Federation) -> N
     """A supplier asking for a transient NameID gets a new random value at every login,
     never its persistent pseudonym."""
     taalapp = federation.registry.supplier("taalapp")
-    assert taalapp is not None and taalapp.saml is not None
+    assert taalapp is not None and taalapp.protocol == "saml"
     folder = federation.running.folder / "peers" / "taalapp"
     key_file, _ = ensure_keypair(folder, "taalapp-sp")
     sso = federation.running.broker + "/saml/idp/sso"
@@ -307,7 +307,7 @@ def test_transient_name_ids_are_fresh_and_unrelated(federation: Federation) -> N
     with Browser() as browser:
         log_in_via_picker(browser, federation.supplier("rekenwonders"), federation.pupil)
         for _ in range(2):
-            xml = authn_request(taalapp.saml.entity_id, destination=sso,
+            xml = authn_request(taalapp.config.entity_id, destination=sso,
                                 name_id_policy=policy)
             query = signed_query({"SAMLRequest": deflated(xml)}, key_file)
             answer = send(browser, "GET", f"{sso}?{query}&school=regenboog")

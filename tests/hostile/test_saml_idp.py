@@ -81,8 +81,8 @@ class Sso:
 
     def entity(self, supplier: str) -> str:
         record = self.federation.registry.supplier(supplier)
-        assert record is not None and record.saml is not None
-        return record.saml.entity_id
+        assert record is not None and record.protocol == "saml"
+        return record.config.entity_id
 
     def acs(self, supplier: str) -> str:
         return self.federation.supplier(supplier) + "/acs"

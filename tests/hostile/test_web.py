@@ -394,11 +394,11 @@ def test_an_authn_request_fetches_nothing(federation: Federation, browser: Brows
                                           traffic: Traffic, name: str) -> None:
     change, statuses = REQUESTS[name]
     entity = federation.registry.supplier("taalapp")
-    assert entity is not None and entity.saml is not None
+    assert entity is not None and entity.protocol == "saml"
     keys = KeyPair(*ensure_keypair(federation.running.folder / "peers" / "taalapp",
                                    "taalapp-sp"))
     with Listener() as listener:
-        xml = _signed_request_with(entity.saml.entity_id, keys, listener.url, change)
+        xml = _signed_request_with(entity.config.entity_id, keys, listener.url, change)
         with traffic.none():
             response = send(browser, "POST", federation.running.broker + "/saml/idp/sso",
                             data={"SAMLRequest": base64.b64encode(xml).decode()})
@@ -558,8 +558,8 @@ def test_another_site_cannot_log_a_pupil_out(federation: Federation,
 def test_a_refused_request_links_back_to_the_registered_supplier_only(
         federation: Federation, browser: Browser) -> None:
     entity = federation.registry.supplier("rekenwonders")
-    assert entity is not None and entity.saml is not None
-    xml = authn_request(entity.saml.entity_id, acs=EVIL + "acs")
+    assert entity is not None and entity.protocol == "saml"
+    xml = authn_request(entity.config.entity_id, acs=EVIL + "acs")
     response = send(browser, "GET", f"{federation.running.broker}/saml/idp/sso",
                     params={"SAMLRequest": deflated(xml), "RelayState": EVIL})
     refused(response, 403)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from broker.portal.discovery import LIST_ALL_UP_TO, MAX_MATCHES, listed
 from broker.records import School
+from broker.upstream.saml_kind import SamlSchool
 
 
 def school(n: int, name: str = "", place: str = "") -> School:
-    return School(id=f"s{n}", name=name or f"Basisschool {n}", protocol="saml",
+    return School(id=f"s{n}", name=name or f"Basisschool {n}",
+                  config=SamlSchool("", f"https://idp.s{n}.example"),
                   place=place or "Zwolle")
 
 

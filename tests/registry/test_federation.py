@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from broker.records import AttributeRequest, OidcSchool, OidcSupplier, Policy
+from broker.downstream.oidc_kind import OidcSupplier
+from broker.records import AttributeRequest, Policy
 from broker.registry import (
     UNPINNED,
     Federation,
@@ -16,6 +17,8 @@ from broker.registry import (
     dump_federation,
     load_federation,
 )
+from broker.upstream.oidc_kind import OidcSchool
+from broker.upstream.saml_kind import SamlSchool
 from tests.registry.conftest import (
     FEDERATION,
     REGENBOOG_IDP,
@@ -31,16 +34,16 @@ def test_load_reads_every_field(federation_file: Path) -> None:
     regenboog, lyceum = federation.schools
     assert (regenboog.id, regenboog.name, regenboog.protocol, regenboog.place) == (
         "regenboog", "OBS De Regenboog", "saml", "Utrecht")
-    assert regenboog.saml is not None and regenboog.saml.entity_id == REGENBOOG_IDP
-    assert regenboog.saml.metadata_xml == idp_metadata(REGENBOOG_IDP)
-    assert lyceum.oidc == OidcSchool(issuer="https://login.lyceum.example", client_id="loper",
+    assert regenboog.protocol == "saml" and regenboog.config.entity_id == REGENBOOG_IDP
+    assert regenboog.config.metadata_xml == idp_metadata(REGENBOOG_IDP)
+    assert lyceum.config == OidcSchool(issuer="https://login.lyceum.example", client_id="loper",
                                      client_secret_env="LYCEUM_SECRET")
     assert lyceum.sso_lifetime == 28800
     rekenwonders, taalapp = federation.suppliers
-    assert rekenwonders.saml is not None and rekenwonders.saml.entity_id == REKENWONDERS_SP
+    assert rekenwonders.protocol == "saml" and rekenwonders.config.entity_id == REKENWONDERS_SP
     assert rekenwonders.requests == (AttributeRequest("given_name", "greets the pupil by name"),)
     assert (rekenwonders.sector, rekenwonders.key_version) == ("rekenwonders", UNPINNED)
-    assert taalapp.oidc == OidcSupplier(
+    assert taalapp.config == OidcSupplier(
         client_id="taalapp", client_secret="s3cret",
         redirect_uris=("https://taalapp.example/callback", "http://127.0.0.1:8080/cb"))
     assert federation.policies == (
@@ -59,11 +62,13 @@ def test_optional_fields(tmp_path: Path) -> None:
               'jwks = "https://taalapp.example/jwks"\n'
               'post_logout_redirect_uris = ["https://taalapp.example/bye"]')
     regenboog, lyceum = (f := load_federation(write_federation(tmp_path, text))).schools
-    assert regenboog.saml and regenboog.saml.subject == "uid" and regenboog.saml.legacy_sha1
-    assert lyceum.oidc and lyceum.oidc.algorithms == ("ES256",) and lyceum.oidc.scopes == (
-        "openid",) and lyceum.oidc.subject == "oid"
+    assert regenboog.config == SamlSchool(regenboog.config.metadata_xml, REGENBOOG_IDP,
+                                          subject="uid", legacy_sha1=True)
+    assert lyceum.config == OidcSchool(issuer="https://login.lyceum.example", client_id="loper",
+                                       client_secret_env="LYCEUM_SECRET", subject="oid",
+                                       algorithms=("ES256",), scopes=("openid",))
     taalapp = f.suppliers[1]
-    assert taalapp.sector == "taal-family" and taalapp.oidc == OidcSupplier(
+    assert taalapp.sector == "taal-family" and taalapp.config == OidcSupplier(
         client_id="taalapp",
         redirect_uris=("https://taalapp.example/callback", "http://127.0.0.1:8080/cb"),
         post_logout_redirect_uris=("https://taalapp.example/bye",),
@@ -76,7 +81,7 @@ def test_inline_metadata_and_crlf(tmp_path: Path) -> None:
     (tmp_path / "crlf.xml").write_bytes(xml.encode())
     path = write_federation(tmp_path, FEDERATION.replace("regenboog-idp.xml", "crlf.xml"))
     school = load_federation(path).schools[0]
-    assert school.saml and school.saml.metadata_xml == idp_metadata(REGENBOOG_IDP)
+    assert school.protocol == "saml" and school.config.metadata_xml == idp_metadata(REGENBOOG_IDP)
 
 
 def test_export_import_export_is_byte_identical(registry: Registry, federation_file: Path,

@@ -62,8 +62,8 @@ def test_metadata_fetched_with_the_ca_bundle(https_server: tuple[str, Path], tmp
     base, cert = https_server
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
     school = load_federation(_file_naming(tmp_path, base + "/idp.xml")).schools[0]
-    assert school.saml is not None and school.saml.entity_id == REGENBOOG_IDP
-    assert school.saml.metadata_xml == idp_metadata(REGENBOOG_IDP)
+    assert school.protocol == "saml" and school.config.entity_id == REGENBOOG_IDP
+    assert school.config.metadata_xml == idp_metadata(REGENBOOG_IDP)
 
 
 def test_ssl_cert_file_is_honoured(https_server: tuple[str, Path], tmp_path: Path,
@@ -71,7 +71,7 @@ def test_ssl_cert_file_is_honoured(https_server: tuple[str, Path], tmp_path: Pat
     base, cert = https_server
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
-    assert load_federation(_file_naming(tmp_path, base + "/idp.xml")).schools[0].saml
+    assert load_federation(_file_naming(tmp_path, base + "/idp.xml")).schools[0].protocol == "saml"
 
 
 def test_untrusted_certificate(https_server: tuple[str, Path], tmp_path: Path,

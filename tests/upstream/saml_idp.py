@@ -28,9 +28,10 @@ from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 from broker.identity import PendingLogin
 from broker.keys import KeyPair
 from broker.outgoing import Outgoing
-from broker.records import SamlSchool, School
+from broker.records import School
 from broker.upstream import Callback
 from broker.upstream.saml import SamlUpstream
+from broker.upstream.saml_kind import SamlSchool
 from tests.certs import write_pair
 
 with warnings.catch_warnings():
@@ -119,8 +120,8 @@ class SchoolIdp:
         return str(entity_descriptor(self.config))
 
     def school(self, school_id: str = "regenboog", **saml: Any) -> School:
-        return School(school_id, "OBS De Regenboog", "saml",
-                      saml=SamlSchool(self.metadata_xml(), self.entity_id, **saml))
+        return School(school_id, "OBS De Regenboog",
+                      SamlSchool(self.metadata_xml(), self.entity_id, **saml))
 
     def parse(self, outgoing: Outgoing) -> Any:
         """The AuthnRequest as this IdP receives it; its signature is checked (else it raises)."""

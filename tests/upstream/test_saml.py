@@ -17,9 +17,11 @@ from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_TRANSIENT
 
 from broker import codec
 from broker.errors import BadRequest, BrokerError, ConfigError, LoginTooOld, UpstreamRejected
-from broker.records import SamlSchool, School
+from broker.records import School
+from broker.upstream.oidc_kind import OidcSchool
 from broker.upstream.saml import RequestState, SamlSpConfig, SamlUpstream
 from broker.upstream.saml_checks import Expected, check_max_age
+from broker.upstream.saml_kind import SamlSchool
 from tests.upstream.saml_idp import (
     NS,
     PASSWORD,
@@ -456,11 +458,12 @@ def test_incomplete_state(login: Login) -> None:
 
 def test_misconfigured_schools(upstream: SamlUpstream, idp: SchoolIdp) -> None:
     metadata = idp.metadata_xml()
-    wrong_entity = School("x", "X", "saml", saml=SamlSchool(metadata, "https://nobody.example"))
+    wrong_entity = School("x", "X", SamlSchool(metadata, "https://nobody.example"))
     with pytest.raises(ConfigError, match="holds no IdP"):
         upstream.login_redirect(wrong_entity, pending_login(), "")
     with pytest.raises(ConfigError, match="not configured for SAML"):
-        upstream.login_redirect(School("y", "Y", "oidc"), pending_login(), "")
+        upstream.login_redirect(School("y", "Y", OidcSchool("https://y.example", "loper")),
+                                pending_login(), "")
 
 
 @settings(max_examples=40, deadline=None,

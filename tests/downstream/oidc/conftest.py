@@ -20,10 +20,11 @@ from joserfc.jwk import KeySet
 
 from broker.downstream import DownstreamRequest
 from broker.downstream.oidc_common import JsonReply
+from broker.downstream.oidc_kind import OidcSupplier
 from broker.downstream.oidc_op import OidcOp, OidcOpConfig
 from broker.identity import AuthnContext, Released
 from broker.keys import ensure_oidc_keys, oidc_key_paths
-from broker.records import OidcSupplier, Supplier
+from broker.records import Supplier
 from broker.store import StateStore, open_store
 
 ISSUER = "https://loper.test"
@@ -43,9 +44,9 @@ ATTRIBUTES = {
 
 def make_supplier(client_id: str = "taalapp", **oidc: Any) -> Supplier:
     settings: dict[str, Any] = {"client_secret": SECRET, "redirect_uris": (REDIRECT,), **oidc}
-    return Supplier(id=client_id, name=client_id.title(), protocol="oidc", sector=client_id,
+    return Supplier(id=client_id, name=client_id.title(), sector=client_id,
                     key_version=1, url=f"https://{client_id}.example/",
-                    oidc=OidcSupplier(client_id=client_id, **settings))
+                    config=OidcSupplier(client_id=client_id, **settings))
 
 
 def released_for(supplier: Supplier, subject: str | None = None,
@@ -96,8 +97,8 @@ class Rp:
 
     @property
     def client_id(self) -> str:
-        assert self.supplier.oidc is not None
-        return self.supplier.oidc.client_id
+        assert self.supplier.protocol == "oidc"
+        return self.supplier.config.client_id
 
     def params(self, **extra: str | None) -> dict[str, str]:
         base: dict[str, str | None] = {

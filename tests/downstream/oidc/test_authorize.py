@@ -15,6 +15,7 @@ from broker import codec
 from broker.downstream import NO_PASSIVE, DownstreamRequest
 from broker.downstream.oidc_authorize import Ask
 from broker.downstream.oidc_op import OidcOp
+from broker.downstream.saml_kind import SamlSupplier
 from broker.errors import BadRequest, BrokerError, RequestRejected, UnknownSupplier
 from broker.outgoing import Outgoing
 from broker.records import Supplier
@@ -175,7 +176,8 @@ def test_each_registered_redirect_uri_is_kept_as_named(
 
 
 def test_a_supplier_without_oidc_is_unknown(op: OidcOp, suppliers: dict[str, Supplier]) -> None:
-    suppliers["saml"] = Supplier(id="saml", name="Saml", protocol="saml", sector="saml",
+    suppliers["saml"] = Supplier(id="saml", name="Saml", sector="saml",
+                                 config=SamlSupplier("", "https://saml.example/sp"),
                                  key_version=1)
     with pytest.raises(UnknownSupplier):
         op.parse_authorization({"client_id": "saml", "redirect_uri": REDIRECT})

@@ -48,11 +48,11 @@ from tests.downstream.oidc.conftest import (
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 
 
-@dataclass
 class FakeBroker:
-    """What the blueprint needs from the Broker: its `oidc` attribute."""
+    """What the blueprint needs from the Broker: its downstreams, here only the OIDC one."""
 
-    oidc: OidcOp | None
+    def __init__(self, op: OidcOp | None) -> None:
+        self.downstreams = {"oidc": op} if op else {}
 
 
 @dataclass
@@ -141,7 +141,8 @@ def test_code_flow_with_authlib_oauth2session(harness: Harness, auth_method: str
     assert answer["iss"] == ISSUER and answer["state"] == state  # RFC 9207: the RP checks iss
     token = session.fetch_token(TOKEN_URL, authorization_response=callback,
                                 code_verifier=verifier)
-    claims = verify_id_token(harness.app.extensions["loper"].oidc, token["id_token"]).claims
+    claims = verify_id_token(harness.app.extensions["loper"].downstreams["oidc"],
+                             token["id_token"]).claims
     assert claims["nonce"] == nonce and claims["aud"] == "taalapp"
     assert claims["sub"] == released_for(make_supplier()).subject
     info = session.get(ISSUER + "/oidc/userinfo")

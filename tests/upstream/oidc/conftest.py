@@ -16,8 +16,9 @@ import pytest
 import requests
 from flask import Flask
 
-from broker.records import OidcSchool, School
+from broker.records import School
 from broker.upstream.oidc import OidcRpConfig, OidcUpstream
+from broker.upstream.oidc_kind import OidcSchool
 from demo.school_op import OpClient, OpTweaks, create_school_op
 from tests.upstream.oidc.browser import SchoolBrowser
 from tests.upstream.oidc.served import serve
@@ -53,8 +54,8 @@ def op(served_op: ServedOp) -> Iterator[ServedOp]:
 
 def school_at(issuer: str, **oidc: Any) -> School:
     settings: dict[str, Any] = {"client_id": CLIENT_ID, "client_secret": SECRET, **oidc}
-    return School(id="lyceum", name="Het Lyceum", protocol="oidc",
-                  oidc=OidcSchool(issuer=issuer, **settings))
+    return School(id="lyceum", name="Het Lyceum",
+                  config=OidcSchool(issuer=issuer, **settings))
 
 
 @pytest.fixture

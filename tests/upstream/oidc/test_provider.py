@@ -11,6 +11,7 @@ from broker.errors import UpstreamRejected
 from broker.identity import PendingLogin
 from broker.records import School
 from broker.upstream.oidc import OidcUpstream
+from broker.upstream.saml_kind import SamlSchool
 from demo.school_op import create_school_op
 from tests.upstream.oidc.browser import SchoolBrowser
 from tests.upstream.oidc.conftest import ServedOp, school_at
@@ -86,7 +87,7 @@ def test_a_school_that_goes_away_before_the_callback(
 
 def test_a_school_without_oidc_settings(rp: OidcUpstream) -> None:
     with pytest.raises(UpstreamRejected, match="not registered as an OpenID Connect school"):
-        _start(rp, School(id="x", name="X", protocol="oidc"))
+        _start(rp, School(id="x", name="X", config=SamlSchool("", "https://x.example")))
 
 
 @pytest.fixture(scope="module")

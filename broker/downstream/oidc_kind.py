@@ -1,0 +1,153 @@
+"""The downstream OIDC kind: suppliers with an OIDC relying party (see broker/kinds.py).
+
+The adapter itself is broker/downstream/oidc_op.py; it is imported when the kind is built.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from broker import attributes
+from broker.downstream import Downstream
+from broker.identity import Released
+from broker.kinds import (
+    DownstreamKind,
+    FormFields,
+    FormSources,
+    PreviewContext,
+    Rendered,
+    Unique,
+    form_values,
+)
+from broker.records import Supplier, SupplierConfig
+from broker.registry import parse
+from broker.registry.checks import Entry, url_problem
+from broker.registry.config_fields import ConfigFields
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+
+    from broker.context import Broker
+
+PREVIEW_SCOPES = ("openid", "profile", "email")
+"""An RP asking these receives exactly the released attributes (DESIGN.md)."""
+
+
+@dataclass(frozen=True)
+class OidcSupplier(SupplierConfig):
+    protocol: ClassVar[str] = "oidc"
+    client_id: str
+    client_secret: str | None = None
+    client_secret_env: str | None = None
+    redirect_uris: tuple[str, ...] = ()
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    jwks: str | None = None
+    pkce_required: bool = True
+    offline_access: bool = False
+    id_token_alg: str = "RS256"
+
+    @property
+    def identity(self) -> str:
+        return self.client_id
+
+
+def oidc_of(supplier: Supplier) -> OidcSupplier | None:
+    """The supplier's OIDC fields, or None if it is not an OIDC supplier."""
+    return supplier.config if isinstance(supplier.config, OidcSupplier) else None
+
+
+def _jwks(entry: Entry) -> str | None:
+    """A JWKS URL or an inline JWKS document (JSON with "keys")."""
+    jwks = entry.text("jwks", "a JWKS URL or a JWKS document (JSON)")
+    if jwks is None:
+        return None
+    if not jwks.lstrip().startswith("{"):
+        wrong = url_problem(jwks)
+        if wrong:
+            entry.problem("jwks", wrong)
+        return jwks
+    try:
+        keys = json.loads(jwks).get("keys")
+    except (ValueError, AttributeError):
+        keys = None
+    if not isinstance(keys, list):
+        entry.problem("jwks", 'is not a JWKS document; expected {"keys": [...]} or a JWKS URL')
+    return jwks
+
+
+def _parse(entry: Entry, _base_dir: Path) -> OidcSupplier:
+    client_id = entry.text("client_id", required=True)
+    secret, env = parse.secret(entry)
+    jwks = _jwks(entry)
+    alg = entry.text("id_token_alg") or OidcSupplier.id_token_alg
+    parse.algorithm(entry, "id_token_alg", alg)
+    pkce = entry.get("pkce_required", bool, "true or false")
+    return OidcSupplier(
+        client_id=client_id or "", client_secret=secret, client_secret_env=env,
+        redirect_uris=entry.urls("redirect_uris", required=True),
+        post_logout_redirect_uris=entry.urls("post_logout_redirect_uris"), jwks=jwks,
+        pkce_required=True if pkce is None else pkce,
+        offline_access=entry.get("offline_access", bool, "true or false") or False,
+        id_token_alg=alg)
+
+
+def _form(form: Mapping[str, str], _sources: FormSources) -> FormFields:
+    """A new client: its client id (by default the supplier's id) and a generated secret."""
+    secret = secrets.token_urlsafe(32)
+    client_id = form_values(form, "client_id", "id")
+    redirect_uris = [line.strip() for line in form.get("redirect_uris", "").splitlines()
+                     if line.strip()]
+    return FormFields({"client_id": client_id.get("client_id", client_id.get("id", "")),
+                       "client_secret": secret, "redirect_uris": redirect_uris},
+                      shown_once=secret)
+
+
+def _unique(config: OidcSupplier) -> tuple[Unique, ...]:
+    return (Unique("client_id", "client id", config.client_id),)
+
+
+def _render(released: Released, config: OidcSupplier, context: PreviewContext) -> Rendered:
+    """The claims, and the ID token and userinfo an RP asking PREVIEW_SCOPES receives."""
+    claim_of = {a.oidc_claim: a.name for a in attributes.VOCABULARY}
+    claims = attributes.to_oidc(released.attributes, PREVIEW_SCOPES)
+    lines = {claim: (claim_of[claim], tuple(v) if isinstance(v, list) else (v,))
+             for claim, v in claims.items()}
+    id_token = {"iss": context.issuer, "sub": released.subject, "aud": config.client_id,
+                "auth_time": context.auth_time, **claims}
+    return Rendered(lines, {"id_token": id_token,
+                            "userinfo": {"sub": released.subject, **claims}})
+
+
+def _build(broker: Broker) -> Downstream:
+    from broker.downstream.oidc_op import OidcOp, OidcOpConfig
+    from broker.flow import still_open
+    from broker.keys import oidc_key_paths, published_oidc_keys
+
+    s = broker.settings
+    op = OidcOp(OidcOpConfig(issuer=s.base_url, signing_keys=oidc_key_paths(s.keys_dir),
+                             next_signing_keys=published_oidc_keys(s.keys_dir),
+                             still_open=functools.partial(still_open, broker)),
+                broker.store, broker.registry.supplier_by_client_id)
+    return op
+
+
+def _blueprints() -> tuple[Blueprint, ...]:
+    from broker.web import oidc
+
+    return (oidc.bp,)
+
+
+KIND: DownstreamKind[OidcSupplier] = DownstreamKind(
+    title="OpenID Connect", form_template="admin/register_oidc_supplier.html",
+    fields=ConfigFields(OidcSupplier, columns=("client_id",)),
+    keys=frozenset({"client_id", "client_secret", "client_secret_env", "redirect_uris",
+                    "post_logout_redirect_uris", "jwks", "pkce_required", "offline_access",
+                    "id_token_alg"}),
+    parse=_parse, form=_form, unique=_unique, build=_build, blueprints=_blueprints,
+    render=_render, template="admin/preview_oidc.html")

@@ -1,0 +1,99 @@
+"""The downstream SAML kind: suppliers with a SAML service provider (see broker/kinds.py).
+
+The adapter itself is broker/downstream/saml_idp.py; it is imported when the kind is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from broker.downstream import Downstream
+from broker.downstream.saml_pairwise import named_attributes
+from broker.identity import Released
+from broker.kinds import (
+    DownstreamKind,
+    FormFields,
+    FormSources,
+    Lines,
+    PreviewContext,
+    Rendered,
+    Unique,
+)
+from broker.records import Supplier, SupplierConfig
+from broker.registry import metadata
+from broker.registry.checks import Entry
+from broker.registry.config_fields import ConfigFields
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+
+    from broker.context import Broker
+
+
+@dataclass(frozen=True)
+class SamlSupplier(SupplierConfig):
+    protocol: ClassVar[str] = "saml"
+    metadata_xml: str
+    entity_id: str
+
+    @property
+    def identity(self) -> str:
+        return self.entity_id
+
+
+def saml_of(supplier: Supplier) -> SamlSupplier | None:
+    """The supplier's SAML fields, or None if it is not a SAML supplier."""
+    return supplier.config if isinstance(supplier.config, SamlSupplier) else None
+
+
+def _parse(entry: Entry, base_dir: Path) -> SamlSupplier | None:
+    found = metadata.from_entry(entry, base_dir, "sp")
+    return SamlSupplier(found[0], found[1]) if found else None
+
+
+def _form(_form: Mapping[str, str], sources: FormSources) -> FormFields:
+    return FormFields({"metadata_xml": sources.metadata()})
+
+
+def _unique(config: SamlSupplier) -> tuple[Unique, ...]:
+    return (Unique("metadata", "entity id", config.entity_id),)
+
+
+def _render(released: Released, _config: SamlSupplier, context: PreviewContext) -> Rendered:
+    """The pairwise-id and the attributes under their urn:oid names, as saml_response sends."""
+    shown: Lines = named_attributes(released, context.scope)
+    return Rendered(shown)
+
+
+def _build(broker: Broker) -> Downstream:
+    from broker.downstream.saml_idp import SamlIdp, SamlIdpConfig
+    from broker.keys import saml_signing, staged_saml_signing
+    from broker.saml.compat import check_version
+    from broker.saml.crypto import attach
+
+    check_version()  # before pysaml2's internals are used
+    s = broker.settings
+    idp = SamlIdp(SamlIdpConfig(entity_id=s.url("/saml/idp/metadata"),
+                                sso_url=s.url("/saml/idp/sso"), signing=saml_signing(s.keys_dir),
+                                next_signing=staged_saml_signing(s.keys_dir), scope=s.host,
+                                encryption=s.saml_encryption,
+                                relay_state_max=s.relay_state_max, clock_skew=s.clock_skew),
+                  attach=attach)
+    broker.metadata["saml-idp"] = idp.metadata_xml()
+    return idp
+
+
+def _blueprints() -> tuple[Blueprint, ...]:
+    from broker.web import saml
+
+    return (saml.bp,)
+
+
+KIND: DownstreamKind[SamlSupplier] = DownstreamKind(
+    title="SAML 2.0", form_template="admin/register_saml.html",
+    fields=ConfigFields(SamlSupplier, columns=("entity_id",), derived=("entity_id",)),
+    keys=metadata.FIELDS, parse=_parse, form=_form, unique=_unique, build=_build,
+    blueprints=_blueprints, render=_render, template="admin/preview_saml.html")

@@ -1,0 +1,214 @@
+"""The one table of protocol kinds: protocol name -> what that protocol brings.
+
+An upstream kind (a school's protocol) and a downstream kind (a supplier's protocol) each
+provide, in one module next to their adapter:
+
+- the dataclass of their registry fields (a SchoolConfig or SupplierConfig), with
+  ConfigFields saying which fields live in the registry row's own columns;
+- `keys` and `parse`: the federation-file fields of an entry of this protocol and how they are
+  read (export is ConfigFields.export, so export -> import -> export is the identity);
+- `unique`: values no two entries may share (an entity id, a client id);
+- `form` and `form_template`: the operator's registration form's fields of this protocol,
+  shown and read;
+- `build` and `blueprints`: the adapter, built from the settings once at start, and its
+  Flask endpoints;
+- downstream only, `render` and `template`: what the admin's preview shows for a release.
+
+Nothing outside the adapters and this table switches on a protocol name. A new protocol is
+one more module and one more name in `_builtin` below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from broker.downstream import Downstream
+from broker.errors import ConfigError
+from broker.identity import Released
+from broker.records import SchoolConfig, SupplierConfig
+from broker.upstream import Upstream
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+
+    from broker.context import Broker
+    from broker.registry.checks import Entry
+    from broker.registry.config_fields import ConfigFields
+
+C = TypeVar("C", bound=SchoolConfig | SupplierConfig)
+A = TypeVar("A", Upstream, Downstream)
+Lines = Mapping[str, tuple[str, tuple[str, ...]]]
+"""name as the supplier sees it -> (label, values)."""
+
+
+class UnknownProtocol(ConfigError):
+    """A school or supplier names a protocol this broker has no kind for."""
+
+
+@dataclass(frozen=True)
+class Unique:
+    """A value no two entries of one side may share, and the file field that sets it."""
+
+    field: str
+    what: str
+    value: str
+
+
+@dataclass(frozen=True)
+class FormFields:
+    """A registration form read into federation-file fields."""
+
+    table: dict[str, Any]
+    shown_once: str | None = None
+    """A secret generated for the registrant: shown once on the page, never again."""
+
+
+class FormProblem(ValueError):
+    """A registration form field that cannot be used."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class FormSources(Protocol):
+    """What the admin portal offers a kind reading its registration form."""
+
+    def metadata(self) -> str:
+        """The uploaded or fetched (SSRF-checked) metadata; FormProblem if there is none."""
+
+    def check_host(self, field: str, url: str) -> None:
+        """FormProblem if `url`, typed into the form, points at a private host."""
+
+
+def form_values(form: Mapping[str, str], *names: str) -> dict[str, str]:
+    """The named fields that were filled in, stripped."""
+    return {name: form[name].strip() for name in names if form.get(name, "").strip()}
+
+
+@dataclass(frozen=True)
+class PreviewContext:
+    scope: str
+    """The host of the pairwise-id scope."""
+    issuer: str
+    auth_time: int
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A release as the downstream would send it, for the admin's preview."""
+
+    lines: Lines
+    documents: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    """Whole messages to show as well (e.g. "id_token", "userinfo")."""
+
+
+def _nothing_unique(_config: Any) -> tuple[Unique, ...]:
+    return ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Kind(Generic[C, A]):
+    title: str
+    """The protocol's name as people read it ("SAML 2.0")."""
+    fields: ConfigFields[C]
+    keys: frozenset[str]
+    """The federation-file fields of this protocol, besides the common ones."""
+    parse: Callable[[Entry, Path], C | None]
+    """Read `keys` (problems go on the Entry); None when one of them is wrong."""
+    form: Callable[[Mapping[str, str], FormSources], FormFields]
+    form_template: str | None = None
+    """The admin template with the registration form's own fields of this protocol."""
+    build: Callable[[Broker], A]
+    blueprints: Callable[[], tuple[Blueprint, ...]]
+    unique: Callable[[C], tuple[Unique, ...]] = _nothing_unique
+
+    @property
+    def name(self) -> str:
+        """At most 8 characters: the registry's `protocol` column holds it."""
+        return self.fields.type.protocol
+
+
+UpstreamKind = Kind[Any, Upstream]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DownstreamKind(Kind[C, Downstream]):
+    render: Callable[[Released, C, PreviewContext], Rendered]
+    template: str
+    """The admin template that shows a Preview of this kind."""
+
+
+@dataclass(frozen=True)
+class Table:
+    upstreams: dict[str, UpstreamKind]
+    downstreams: dict[str, DownstreamKind[Any]]
+
+
+def _by_name(*kinds: Any) -> dict[str, Any]:
+    return {kind.name: kind for kind in kinds}
+
+
+@cache
+def _builtin() -> Table:
+    # Imported here, not at the top: the kinds read their fields with the registry's helpers,
+    # and the registry finds the kinds here.
+    from broker.downstream import oidc_kind as oidc_supplier
+    from broker.downstream import saml_kind as saml_supplier
+    from broker.upstream import oidc_kind as oidc_school
+    from broker.upstream import saml_kind as saml_school
+
+    return Table(upstreams=_by_name(saml_school.KIND, oidc_school.KIND),
+                 downstreams=_by_name(saml_supplier.KIND, oidc_supplier.KIND))
+
+
+def upstreams() -> dict[str, UpstreamKind]:
+    return _builtin().upstreams
+
+
+def downstreams() -> dict[str, DownstreamKind[Any]]:
+    return _builtin().downstreams
+
+
+def _find(table: Mapping[str, Any], name: str, owner: str) -> Any:
+    kind = table.get(name)
+    if kind is None:
+        known = ", ".join(f'"{k}"' for k in table)
+        raise UnknownProtocol(f'{owner} has protocol "{name}", which this broker does not '
+                              f"know; expected one of {known}")
+    return kind
+
+
+def upstream(name: str, owner: str = "a school") -> UpstreamKind:
+    """The kind of a school's protocol; UnknownProtocol names `owner` if there is none."""
+    found: UpstreamKind = _find(upstreams(), name, owner)
+    return found
+
+
+def downstream(name: str, owner: str = "a supplier") -> DownstreamKind[Any]:
+    """The kind of a supplier's protocol; UnknownProtocol names `owner` if there is none."""
+    found: DownstreamKind[Any] = _find(downstreams(), name, owner)
+    return found
+
+
+def install(broker: Broker) -> None:
+    """Build every kind's adapter from the settings, once at start."""
+    for name, up in upstreams().items():
+        broker.upstreams[name] = up.build(broker)
+    for name, down in downstreams().items():
+        broker.downstreams[name] = down.build(broker)
+
+
+def blueprints() -> tuple[Blueprint, ...]:
+    """Every kind's endpoints, each blueprint once (two kinds of a protocol may share one)."""
+    found: dict[str, Blueprint] = {}
+    every: list[Kind[Any, Any]] = [*upstreams().values(), *downstreams().values()]
+    for kind in every:
+        for bp in kind.blueprints():
+            found.setdefault(bp.name, bp)
+    return tuple(found.values())

@@ -1,0 +1,85 @@
+"""The upstream OIDC kind: schools with an OpenID provider (see broker/kinds.py).
+
+The adapter itself is broker/upstream/oidc.py; it is imported when the kind is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from broker.kinds import FormFields, FormSources, Kind, form_values
+from broker.records import SchoolConfig
+from broker.registry import parse
+from broker.registry.checks import Entry, url_problem
+from broker.registry.config_fields import ConfigFields
+from broker.upstream import Upstream
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+
+    from broker.context import Broker
+
+
+@dataclass(frozen=True)
+class OidcSchool(SchoolConfig):
+    protocol: ClassVar[str] = "oidc"
+    issuer: str
+    client_id: str
+    client_secret: str | None = None
+    client_secret_env: str | None = None
+    subject: str = "sub"
+    algorithms: tuple[str, ...] = ("RS256",)
+    scopes: tuple[str, ...] = ("openid", "profile", "email")
+
+    @property
+    def identity(self) -> str:
+        return self.issuer
+
+
+def _parse(entry: Entry, _base_dir: Path) -> OidcSchool:
+    issuer = entry.text("issuer", "the https URL of the school's OpenID provider", required=True)
+    wrong = url_problem(issuer) if issuer else None
+    if wrong:
+        entry.problem("issuer", wrong)
+    client_id = entry.text("client_id", required=True)
+    secret, env = parse.secret(entry)
+    algorithms = entry.strings("algorithms") or OidcSchool.algorithms
+    for algorithm in algorithms:
+        parse.algorithm(entry, "algorithms", algorithm)
+    scopes = entry.strings("scopes") or OidcSchool.scopes
+    if "openid" not in scopes:
+        entry.problem("scopes", 'lacks "openid"; expected an array of scopes with "openid"')
+    return OidcSchool(issuer=issuer or "", client_id=client_id or "", client_secret=secret,
+                      client_secret_env=env, subject=entry.text("subject") or "sub",
+                      algorithms=algorithms, scopes=scopes)
+
+
+def _form(form: Mapping[str, str], sources: FormSources) -> FormFields:
+    table = form_values(form, "issuer", "client_id", "client_secret", "subject")
+    sources.check_host("issuer", table.get("issuer", ""))
+    return FormFields(table)
+
+
+def _build(broker: Broker) -> Upstream:
+    from broker.upstream.oidc import OidcRpConfig, OidcUpstream
+
+    s = broker.settings
+    return OidcUpstream(OidcRpConfig(redirect_uri=s.url("/oidc/callback"),
+                                     clock_skew=s.clock_skew))
+
+
+def _blueprints() -> tuple[Blueprint, ...]:
+    from broker.web import school_oidc
+
+    return (school_oidc.bp,)
+
+
+KIND: Kind[OidcSchool, Upstream] = Kind(
+    title="OpenID Connect", form_template="admin/register_oidc_school.html",
+    fields=ConfigFields(OidcSchool),
+    keys=frozenset({"issuer", "client_id", "client_secret", "client_secret_env", "subject",
+                    "algorithms", "scopes"}),
+    parse=_parse, form=_form, build=_build, blueprints=_blueprints)

@@ -1,0 +1,85 @@
+"""The upstream SAML kind: schools with a SAML identity provider (see broker/kinds.py).
+
+The adapter itself is broker/upstream/saml.py; it is imported when the kind is built, so that
+reading a federation file does not load pysaml2's client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from broker.kinds import FormFields, FormSources, Kind, Unique, form_values
+from broker.records import SchoolConfig
+from broker.registry import metadata
+from broker.registry.checks import Entry
+from broker.registry.config_fields import ConfigFields
+from broker.upstream import Upstream
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+
+    from broker.context import Broker
+
+
+@dataclass(frozen=True)
+class SamlSchool(SchoolConfig):
+    protocol: ClassVar[str] = "saml"
+    metadata_xml: str
+    entity_id: str
+    subject: str = "nameid"
+    """"nameid" (the persistent NameID) or the internal/SAML name of an attribute."""
+    legacy_sha1: bool = False
+    """Accept SHA-1 signatures from this school (an explicit, visible exception)."""
+
+    @property
+    def identity(self) -> str:
+        return self.entity_id
+
+
+def _parse(entry: Entry, base_dir: Path) -> SamlSchool | None:
+    found = metadata.from_entry(entry, base_dir, "idp")
+    legacy = entry.get("legacy_sha1", bool, "true or false") or False
+    subject = entry.text("subject") or "nameid"
+    return SamlSchool(found[0], found[1], subject=subject, legacy_sha1=legacy) if found else None
+
+
+def _form(form: Mapping[str, str], sources: FormSources) -> FormFields:
+    return FormFields(form_values(form, "subject") | {"metadata_xml": sources.metadata()})
+
+
+def _unique(config: SamlSchool) -> tuple[Unique, ...]:
+    return (Unique("metadata", "entity id", config.entity_id),)
+
+
+def _build(broker: Broker) -> Upstream:
+    from broker.keys import saml_signing, staged_saml_signing
+    from broker.saml.compat import check_version
+    from broker.saml.crypto import attach
+    from broker.upstream.saml import SamlSpConfig, SamlUpstream
+
+    check_version()  # before pysaml2's internals are used
+    s = broker.settings
+    sp = SamlUpstream(SamlSpConfig(entity_id=s.url("/saml/sp/metadata"),
+                                   acs_url=s.url("/saml/sp/acs"),
+                                   signing=saml_signing(s.keys_dir),
+                                   next_signing=staged_saml_signing(s.keys_dir),
+                                   clock_skew=s.clock_skew),
+                      attach_crypto=attach)
+    broker.metadata["saml-sp"] = sp.metadata_xml()
+    return sp
+
+
+def _blueprints() -> tuple[Blueprint, ...]:
+    from broker.web import saml
+
+    return (saml.bp,)
+
+
+KIND: Kind[SamlSchool, Upstream] = Kind(
+    title="SAML 2.0", form_template="admin/register_saml.html",
+    fields=ConfigFields(SamlSchool, columns=("entity_id",), derived=("entity_id",)),
+    keys=metadata.FIELDS | {"subject", "legacy_sha1"},
+    parse=_parse, form=_form, unique=_unique, build=_build, blueprints=_blueprints)
