@@ -31,6 +31,7 @@ from saml2.sigver import CryptoBackend as _CryptoBackend
 from saml2.sigver import CryptoBackendXmlSec1, SecurityContext
 
 from broker.errors import ConfigError
+from broker.saml.views import CheckedResponse, SpClient
 
 __all__ = ["SUPPORTED", "CryptoBackend", "XmlSec1", "check_version", "install_schema_validator",
            "parse_authn_response", "schema_validator_installed", "swap_crypto",
@@ -55,11 +56,12 @@ def check_version(installed: str | None = None) -> None:
 
 
 # -- 1. parsing a school's Response without the identity cache ----------------------------------
-def parse_authn_response(client: Any, xml: bytes, *, request_id: str, acs_url: str,
-                         sp_entity_id: str) -> Any:
+def parse_authn_response(client: SpClient, xml: bytes, *, request_id: str, acs_url: str,
+                         sp_entity_id: str) -> CheckedResponse | None:
     """pysaml2's checked AuthnResponse (signatures against the school's metadata, decryption,
     its own checks, Recipient included), or the exception pysaml2 raises."""
-    return client._parse_response(
+    internal: Any = client
+    parsed: CheckedResponse | None = internal._parse_response(
         xml, AuthnResponse, _ACS_SERVICE, None,
         outstanding_queries={request_id: request_id},
         allow_unsolicited=False,
@@ -68,10 +70,11 @@ def parse_authn_response(client: Any, xml: bytes, *, request_id: str, acs_url: s
         want_assertions_or_response_signed=True,
         return_addrs=[acs_url],
         entity_id=sp_entity_id,
-        attribute_converters=client.config.attribute_converters,
+        attribute_converters=internal.config.attribute_converters,
         allow_unknown_attributes=True,
         conv_info={"acs_url": acs_url},  # non-empty: pysaml2 checks Recipient
     )
+    return parsed
 
 
 # -- 2. a crypto backend of Loper's own --------------------------------------------------------

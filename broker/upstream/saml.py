@@ -11,7 +11,6 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.response import StatusError, UnsolicitedResponse, VerificationError
@@ -27,6 +26,7 @@ from broker.errors import BadRequest, ConfigError, UpstreamRejected
 from broker.identity import Attributes, AuthnContext, Identity, PendingLogin
 from broker.outgoing import Outgoing
 from broker.records import School
+from broker.saml import views
 from broker.saml.compat import parse_authn_response
 from broker.saml.decode import decode_post
 from broker.saml.frames import release_frames
@@ -96,7 +96,7 @@ def _saml(school: School) -> SamlSchool:
     return school.config
 
 
-def _sso_endpoint(client: Any, entity_id: str) -> tuple[str, str]:
+def _sso_endpoint(client: views.SpClient, entity_id: str) -> tuple[str, str]:
     """HTTP-Redirect when the school's IdP offers it, else HTTP-POST."""
     # Asked per binding, pysaml2 raises UnsupportedBinding (and logs an error) when absent.
     offered = client.metadata.service(entity_id, "idpsso_descriptor",
@@ -116,7 +116,7 @@ def _forced(pending: PendingLogin) -> bool:
     return pending.force_authn or pending.max_age == 0
 
 
-def _authn_request(client: Any, binding: str, destination: str, relay_state: str,
+def _authn_request(client: views.SpClient, binding: str, destination: str, relay_state: str,
                    pending: PendingLogin, subject: str) -> tuple[str, Outgoing]:
     flags = {"force_authn": "true"} if _forced(pending) else {}
     if pending.passive:
@@ -133,13 +133,13 @@ def _authn_request(client: Any, binding: str, destination: str, relay_state: str
         return str(request_id), Outgoing(destination, form)
     info = client.apply_binding(BINDING_HTTP_REDIRECT, str(request), destination, relay_state,
                                 sign=True, sigalg=SIG_RSA_SHA256)
-    return str(request_id), Outgoing(str(dict(info["headers"])["Location"]))
+    return str(request_id), Outgoing(dict(info["headers"])["Location"])
 
 
-def _envelope(xml: bytes) -> Any:
+def _envelope(xml: bytes) -> views.Response:
     """The unverified Response, for the checks that need no signature."""
     try:
-        response = response_from_string(xml)
+        response: views.Response | None = response_from_string(xml)
     except Exception as exc:  # pysaml2's parser raises several unrelated types
         raise BadRequest("The SAML response cannot be parsed.") from exc
     if response is None:
@@ -147,7 +147,7 @@ def _envelope(xml: bytes) -> Any:
     return response
 
 
-def _raw_attributes(assertion: Any) -> dict[str, list[str]]:
+def _raw_attributes(assertion: views.Assertion) -> dict[str, list[str]]:
     """Attribute values by SAML name, from the assertion's own AttributeStatements only:
     whatever sits in its Advice is never read."""
     raw: dict[str, list[str]] = {}
@@ -159,9 +159,11 @@ def _raw_attributes(assertion: Any) -> dict[str, list[str]]:
     return raw
 
 
-def _nameid_subject(assertion: Any, parsed: Any) -> str:
-    name_id = assertion.subject.name_id or parsed.name_id  # the latter: a decrypted EncryptedID
-    if name_id is None or not (name_id.text or "").strip():
+def _nameid_subject(assertion: views.Assertion, parsed: views.CheckedResponse) -> str:
+    name_id = (assertion.subject.name_id if assertion.subject else None) or parsed.name_id
+    # (the latter: a decrypted EncryptedID)
+    text = (name_id.text or "").strip() if name_id is not None else ""
+    if name_id is None or not text:
         reject("The assertion has no NameID, and this school identifies people by NameID.")
     name_format = name_id.format or NAMEID_FORMAT_UNSPECIFIED
     if name_format == NAMEID_FORMAT_TRANSIENT:
@@ -170,7 +172,7 @@ def _nameid_subject(assertion: Any, parsed: Any) -> str:
     if name_format not in (NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_UNSPECIFIED):
         reject(f"The school sends a NameID of format {name_format}; Loper needs a persistent "
                "NameID (or identify people by an attribute).")
-    return str(name_id.text.strip())
+    return text
 
 
 def _attribute_subject(name: str, raw: Mapping[str, list[str]], attributes: Attributes) -> str:
@@ -185,7 +187,8 @@ def _attribute_subject(name: str, raw: Mapping[str, list[str]], attributes: Attr
     return values[0]
 
 
-def _identity(school: School, subject_name: str, parsed: Any, assertion: Any) -> Identity:
+def _identity(school: School, subject_name: str, parsed: views.CheckedResponse,
+              assertion: views.Assertion) -> Identity:
     raw = _raw_attributes(assertion)
     attributes = from_saml(raw)
     subject = (_nameid_subject(assertion, parsed) if subject_name == "nameid"
@@ -211,7 +214,7 @@ class SamlUpstream:
     def metadata_xml(self) -> str:
         return self._metadata
 
-    def _client(self, school: School, saml: SamlSchool) -> Any:
+    def _client(self, school: School, saml: SamlSchool) -> views.SpClient:
         return self._clients.get(school.id, saml)
 
     def login_redirect(self, school: School, pending: PendingLogin,
@@ -237,7 +240,8 @@ class SamlUpstream:
                         kept.id, float(kept.at), kept.force, self._config.clock_skew,
                         saml.legacy_sha1, time.time(), kept.max_age)
 
-    def _verify(self, client: Any, xml: bytes, exp: Expected) -> Any:
+    def _verify(self, client: views.SpClient, xml: bytes,
+                exp: Expected) -> views.CheckedResponse:
         """pysaml2: signatures against the school's metadata, decryption, its own checks."""
         failure = None
         try:

@@ -29,6 +29,7 @@ from saml2.xmldsig import NAMESPACE as DS_NAMESPACE
 from broker.errors import ConfigError
 from broker.keys import KeyPair
 from broker.saml.compat import xmlsec1_backend
+from broker.saml.views import SpClient
 from broker.upstream.saml_kind import SamlSchool
 
 IDP_DESCRIPTOR = "idpsso"
@@ -144,9 +145,10 @@ def _security_context(config: SamlSpConfig, metadata: Any) -> Any:
         sec_backend=_redirect_signer(str(config.signing.key)))
 
 
-def _load_client(config: SamlSpConfig, saml: SamlSchool) -> Any:
-    client = Saml2Client(config=SPConfig().load(_pysaml2_config(config, saml.metadata_xml)))
-    client.sec = _security_context(config, client.metadata)
+def _load_client(config: SamlSpConfig, saml: SamlSchool) -> SpClient:
+    loaded = Saml2Client(config=SPConfig().load(_pysaml2_config(config, saml.metadata_xml)))
+    loaded.sec = _security_context(config, loaded.metadata)
+    client: SpClient = loaded
     try:
         signing = client.metadata.certs(saml.entity_id, IDP_DESCRIPTOR, "signing")
     except KeyError:  # no such entity
@@ -157,7 +159,7 @@ def _load_client(config: SamlSpConfig, saml: SamlSchool) -> Any:
     return client
 
 
-def build_client(config: SamlSpConfig, saml: SamlSchool) -> Any:
+def build_client(config: SamlSpConfig, saml: SamlSchool) -> SpClient:
     """A pysaml2 SP client that knows exactly one school's IdP metadata."""
     try:
         return _load_client(config, saml)
@@ -181,10 +183,10 @@ class SchoolClients:
         self._config = config
         self._attach = attach
         self._maxsize = maxsize
-        self._clients: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._clients: OrderedDict[tuple[str, str], SpClient] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, school_id: str, saml: SamlSchool) -> Any:
+    def get(self, school_id: str, saml: SamlSchool) -> SpClient:
         digest = hashlib.sha256(saml.metadata_xml.encode("utf-8")).hexdigest()
         key = (school_id, f"{saml.entity_id}|{saml.legacy_sha1}|{digest}")
         with self._lock:
