@@ -162,3 +162,46 @@ class SpClient(Protocol):
 
     def apply_binding(self, binding: str, msg_str: str, destination: str, relay_state: str,
                       **options: object) -> BindingInfo: ...
+
+
+class NameIDPolicy(Protocol):
+    format: str | None
+    sp_name_qualifier: str | None
+
+
+class IDPEntry(Protocol):
+    provider_id: str | None
+
+
+class IDPList(Protocol):
+    idp_entry: Sequence[IDPEntry]
+
+
+class Scoping(Protocol):
+    idp_list: IDPList | None
+
+
+class AuthnRequest(Protocol):
+    """samlp:AuthnRequest as pysaml2's Server parsed (and, if signed, verified) it."""
+
+    id: str | None
+    destination: str | None
+    issue_instant: str | None
+    assertion_consumer_service_url: str | None
+    assertion_consumer_service_index: str | None
+    protocol_binding: str | None
+    name_id_policy: NameIDPolicy | None
+    scoping: Scoping | None
+    force_authn: str | None
+    is_passive: str | None
+
+
+class ParsedRequest(Protocol):
+    message: AuthnRequest
+
+
+class IdpServer(Protocol):
+    """saml2.server.Server holding one supplier's SP metadata."""
+
+    def parse_authn_request(self, enc_request: str,
+                            binding: str | None = ...) -> ParsedRequest: ...
