@@ -17,7 +17,7 @@ from broker.errors import ConfigError
 from broker.keys import load_pseudonym_keys
 from broker.keys_cli import keys_group
 from broker.pseudonym import anchor
-from broker.registry import Registry, RegistryUnavailable
+from broker.registry import Registry, RegistryUnavailable, VerifyResult
 from broker.registry.admins import Admins
 from broker.registry.federation import dump_federation, load_federation
 from broker.settings import Settings, load_settings
@@ -135,7 +135,8 @@ def ledger() -> None:
 @click.pass_context
 @friendly
 def ledger_verify(ctx: click.Context) -> None:
-    """Check the hash chain; exit 1 when a row was edited, deleted or reordered."""
+    """Check the hash chain and its end; exit 1 when a row was edited, deleted or reordered,
+    or the newest rows are missing."""
     registry = Registry(_settings(ctx).registry_url)
     try:
         result = registry.ledger().verify()
@@ -143,9 +144,19 @@ def ledger_verify(ctx: click.Context) -> None:
         registry.close()
     if result.ok:
         click.echo(f"ledger ok: {result.rows} rows verified")
+        click.echo(_tail_checked(result))
         return
     click.echo(f"ledger BROKEN: {result.problem}", err=True)
     sys.exit(1)
+
+
+def _tail_checked(result: VerifyResult) -> str:
+    if result.head_file is None:
+        return "end of the chain: the database's own checkpoint (no head file for this database)"
+    if result.committed is None:
+        return f"end of the chain: no row recorded in {result.head_file} yet"
+    return (f"end of the chain: row {result.committed}, recorded as committed in "
+            f"{result.head_file}, is there (or was purged)")
 
 
 @ledger.command("purge")

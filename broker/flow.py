@@ -13,7 +13,13 @@ from datetime import UTC, datetime
 
 from broker import codec, release
 from broker.context import Broker
-from broker.downstream import NO_PASSIVE, Downstream, DownstreamRequest
+from broker.downstream import (
+    NO_PASSIVE,
+    CollectedLater,
+    Delivery,
+    Downstream,
+    DownstreamRequest,
+)
 from broker.errors import (
     BrokerError,
     LoginExpired,
@@ -59,6 +65,13 @@ def still_open(broker: Broker, school_id: str, supplier_id: str) -> bool:
     except SupplierSuspended:
         return False
     return True
+
+
+def record_delivery(broker: Broker, delivery: Delivery) -> None:
+    """Write a release to the ledger as the supplier receives it. (A downstream that answers
+    later calls this then: the OIDC provider when its code is redeemed.)"""
+    broker.registry.ledger().append(datetime.now(UTC), delivery.school_id, delivery.supplier_id,
+                                    delivery.pseudonym, delivery.attributes, delivery.protocol)
 
 
 class Flow:
@@ -194,11 +207,12 @@ class Flow:
                                   registry.policy(school.id, supplier.id),
                                   self.broker.pseudonym_keys, now.date())
         names = sorted(released.attributes)
-        registry.ledger().append(now, school.id, supplier.id, released.subject, names,
-                                 login.protocol)
+        downstream = self._downstream(login)
+        if not isinstance(downstream, CollectedLater):  # else when the supplier collects it
+            record_delivery(self.broker, Delivery.of(released, login.protocol))
         login_log("loper.flow", login.id, supplier=supplier.id).info(
             "released", extra={"school": school.id, "attributes": ",".join(names) or "-"})
-        return self._downstream(login).respond(supplier, login.request, released)
+        return downstream.respond(supplier, login.request, released)
 
     # -- state -----------------------------------------------------------------------------
     def _save(self, login: PendingLogin) -> None:

@@ -1,12 +1,13 @@
 """Downstreams: the supplier side. Each turns a protocol request into a DownstreamRequest and a
 Released into a protocol answer. A downstream never sees the upstream subject.
 
-A downstream may also implement `Logout` (like Dex's optional connector interfaces); the flow
-finds out with isinstance() and does without when it does not.
+A downstream may also implement `Logout` or `CollectedLater` (like Dex's optional connector
+interfaces); the flow finds out with isinstance() and does without when it does not.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -27,6 +28,25 @@ class DownstreamRequest:
     passive: bool = False
     max_age: int | None = None
 
+
+@dataclass(frozen=True)
+class Delivery:
+    """A release as the ledger records it, when the supplier receives it: names, never values."""
+
+    school_id: str
+    supplier_id: str
+    pseudonym: str
+    attributes: tuple[str, ...]
+    protocol: str
+
+    @classmethod
+    def of(cls, released: Released, protocol: str) -> Delivery:
+        return cls(released.school_id, released.supplier_id, released.subject,
+                   tuple(sorted(released.attributes)), protocol)
+
+
+RecordDelivery = Callable[[Delivery], None]
+"""Writes one Delivery to the ledger (wired by the composition root)."""
 
 NO_PASSIVE = "NoPassive"
 """Second-level status: the supplier asked for no interaction and there is no session."""
@@ -50,3 +70,14 @@ class Logout(Protocol):
         `sid`: over the back channel (then None), or by the browser (an Outgoing it must
         follow, e.g. a LogoutRequest or a front-channel page). Raise BrokerError when the
         supplier cannot be reached or refuses."""
+
+
+@runtime_checkable
+class CollectedLater(Protocol):
+    """A downstream whose supplier collects the release after respond() has answered: the OIDC
+    provider, whose code is redeemed at the token endpoint. It records the release in the
+    ledger itself, at that moment and once; the flow records every other downstream's release
+    when it sends the answer."""
+
+    record_delivery: RecordDelivery
+    """How it records (the composition root wires it to the registry's ledger)."""

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from broker import codec
+from broker.downstream import Delivery
 from broker.downstream.oidc_common import digest
 from broker.store import StateStore
 
@@ -76,6 +77,9 @@ class CodeRecord:
     redirect_uri: str
     """As the authorization request named it; the token request must repeat it (RFC 6749 4.1.3)."""
     code_challenge: str | None
+    delivery: Delivery
+    """What the ledger records when this code is redeemed: the moment the supplier receives
+    the release."""
 
 
 @dataclass(frozen=True)

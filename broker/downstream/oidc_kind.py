@@ -126,13 +126,14 @@ def _render(released: Released, config: OidcSupplier, context: PreviewContext) -
 
 def _build(broker: Broker) -> Downstream:
     from broker.downstream.oidc_op import OidcOp, OidcOpConfig
-    from broker.flow import still_open
+    from broker.flow import record_delivery, still_open
     from broker.keys import oidc_key_paths, published_oidc_keys
 
     s = broker.settings
     op = OidcOp(OidcOpConfig(issuer=s.base_url, signing_keys=oidc_key_paths(s.keys_dir),
                              next_signing_keys=published_oidc_keys(s.keys_dir),
-                             still_open=functools.partial(still_open, broker)),
+                             still_open=functools.partial(still_open, broker),
+                             record_delivery=functools.partial(record_delivery, broker)),
                 broker.store, broker.registry.supplier_by_client_id)
     return op
 

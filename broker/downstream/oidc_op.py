@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from broker.attributes import VOCABULARY, to_oidc
-from broker.downstream import NO_PASSIVE, DownstreamRequest
+from broker.downstream import NO_PASSIVE, Delivery, DownstreamRequest, RecordDelivery
 from broker.downstream.oidc_authorize import Ask, answer, find_target, parse, safe_state
 from broker.downstream.oidc_clients import ASSERTION_ALGS, AUTH_METHODS, ClientAuth
 from broker.downstream.oidc_common import SCOPES, JsonReply, OAuthError, header, ok
@@ -42,6 +42,7 @@ PATHS = {
     "revocation": "/oidc/revoke",
 }
 DISCOVERY_PATH = "/.well-known/openid-configuration"
+PROTOCOL = "oidc"
 _BEARER = 'Bearer realm="loper"'
 
 
@@ -65,6 +66,9 @@ class OidcOpConfig:
     """(school id, supplier id) -> does the school still release to the supplier today? Asked
     by the token grants and userinfo before they serve a snapshot; the composition root wires
     it to the release policy (the OP knows neither the registry nor release.py)."""
+    record_delivery: RecordDelivery = field(kw_only=True)
+    """Writes a release to the ledger; called when a code is redeemed, the moment the supplier
+    receives what was released (the composition root wires it to the registry's ledger)."""
 
     def __post_init__(self) -> None:
         if not self.issuer.startswith(("https://", "http://")) or self.issuer.endswith("/"):
@@ -107,6 +111,8 @@ class OidcOp:
     def __init__(self, config: OidcOpConfig, store: StateStore,
                  find_client: Callable[[str], Supplier | None]) -> None:
         self.config = config
+        self.record_delivery = config.record_delivery
+        """CollectedLater: the supplier receives the release at the token endpoint."""
         self._find_client = find_client
         self._keys = SigningKeys(config.signing_keys, config.next_signing_keys)  # once per process
         self._grants = Grants(store, Lifetimes(config.code_ttl, config.access_token_ttl,
@@ -114,7 +120,8 @@ class OidcOp:
         self._clients = ClientAuth(find_client, (config.issuer + PATHS["token"], config.issuer),
                                    store)
         self._tokens = TokenGrants(config.issuer, self._keys, self._grants, config.id_token_ttl,
-                                   config.access_token_ttl, config.still_open)
+                                   config.access_token_ttl, config.still_open,
+                                   config.record_delivery)
         self._discovery = _discovery(config.issuer, self._keys.algorithms)
 
     # -- published documents ---------------------------------------------------------------------
@@ -151,7 +158,8 @@ class OidcOp:
             claims=to_oidc(released.attributes, ask.scope), scope=ask.scope,
             auth_time=int(released.authn.instant.timestamp()), acr=released.authn.class_ref,
             nonce=ask.nonce, school_id=released.school_id, supplier_id=released.supplier_id)
-        code = self._grants.mint_code(CodeRecord(snapshot, ask.redirect_uri, ask.code_challenge))
+        code = self._grants.mint_code(CodeRecord(snapshot, ask.redirect_uri, ask.code_challenge,
+                                                 Delivery.of(released, PROTOCOL)))
         return answer(ask.redirect_uri, self.config.issuer, {"code": code, "state": ask.state})
 
     def respond_error(self, supplier: Supplier, request: bytes, status: str) -> Outgoing:

@@ -1,11 +1,14 @@
 """The token endpoint's grants (the client is already authenticated here).
 
 authorization_code (RFC 6749 4.1.3, RFC 7636 4.6): the code is consumed atomically before
-anything else is checked or issued. refresh_token (RFC 6749 6): rotated on every use; the
-refresh token keeps the scope it was granted with, a narrower scope applies to the new access
-and ID tokens only. Before issuing, either grant asks whether the school still releases to the
-supplier (OpenCheck): when it has suspended the supplier, or their agreement lapsed, the grant
-is revoked as a whole and answered invalid_grant.
+anything else is checked or issued. A redemption that succeeds is the moment the supplier
+receives the release, so it, and only it, records the release in the ledger: once, as a code
+is consumed once. refresh_token (RFC 6749 6): rotated on every use; the refresh token keeps
+the scope it was granted with, a narrower scope applies to the new access and ID tokens only.
+A refresh adds no ledger row: it serves the release already recorded, never a new one.
+Before issuing, either grant asks whether the school still releases to the supplier
+(OpenCheck): when it has suspended the supplier, or their agreement lapsed, the grant is
+revoked as a whole and answered invalid_grant.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from broker.attributes import VOCABULARY
+from broker.downstream import RecordDelivery
 from broker.downstream.oidc_common import (
     PKCE_VALUE,
     JsonReply,
@@ -74,11 +78,13 @@ def narrowed(snapshot: Snapshot, scope: str | None) -> Snapshot:
 
 class TokenGrants:
     def __init__(self, issuer: str, keys: SigningKeys, grants: Grants, id_token_ttl: int,
-                 access_token_ttl: int, still_open: OpenCheck) -> None:
+                 access_token_ttl: int, still_open: OpenCheck,
+                 record_delivery: RecordDelivery) -> None:
         self._issuer = issuer
         self._keys = keys
         self._grants = grants
         self._still_open = still_open
+        self._record_delivery = record_delivery
         self._id_token_ttl = id_token_ttl
         self._access_token_ttl = access_token_ttl
 
@@ -102,7 +108,9 @@ class TokenGrants:
         check_redirect(record, form.get("redirect_uri"))
         check_verifier(record.code_challenge, form.get("code_verifier"))
         self._check_open(record.snapshot)
-        return ok(self._issue(oidc, record.snapshot, record.snapshot))
+        body = self._issue(oidc, record.snapshot, record.snapshot)
+        self._record_delivery(record.delivery)  # before the tokens leave, or they do not leave
+        return ok(body)
 
     def _refresh(self, oidc: OidcSupplier, form: Mapping[str, str]) -> JsonReply:
         if not oidc.offline_access:

@@ -6,6 +6,10 @@ failing halfway). PostgreSQL needs none of that and takes the same code unchange
 
 A database that cannot be reached, or a SQLite file on a full or failing disk, raises
 RegistryUnavailable (a 503) with a short reason; other database errors are bugs and propagate.
+
+synchronous=FULL: every commit syncs the WAL before it returns, so a committed ledger row
+survives a power cut or an OS crash. (NORMAL in WAL mode syncs only at checkpoints and may
+lose the last commits then; a killed process loses nothing under either.)
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from broker.errors import ServiceUnavailable
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT = 30
 _IMMEDIATE = "loper_begin_immediate"
+SQLITE_PRAGMAS = ("foreign_keys=ON", "journal_mode=WAL", "synchronous=FULL")
+"""On every connection; synchronous must follow journal_mode (its meaning depends on it)."""
 
 
 class RegistryUnavailable(ServiceUnavailable):
@@ -45,7 +51,7 @@ class RegistryUnavailable(ServiceUnavailable):
 def _sqlite_setup(dbapi_connection: Any, _record: object) -> None:
     dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _sqlite_begin)
     cursor = dbapi_connection.cursor()
-    for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL"):
+    for pragma in SQLITE_PRAGMAS:
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 

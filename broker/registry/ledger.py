@@ -4,24 +4,53 @@ Rows form a hash chain: hash = sha256(prev_hash | canonical JSON of the row). Th
 checkpoint row holds the head of the chain (so deleting the newest rows shows) and the
 base left by purging (so the chain stays verifiable after old rows are removed). Appends
 lock the checkpoint row, which serialises concurrent writers on SQLite and PostgreSQL.
+
+What is guaranteed, once append() has returned:
+- The row is durable. SQLite (the embedded default) runs with synchronous=FULL (db.py): the
+  commit syncs the WAL, so a power cut or an OS crash keeps the row, on a disk that keeps
+  its flushes. (With synchronous=NORMAL a killed process loses nothing either, but a power
+  cut may lose the last commits: what a SIGKILL test cannot show, so a test checks the
+  pragma on every connection instead.)
+  PostgreSQL keeps committed rows with its defaults (fsync=on, synchronous_commit=on).
+- Its loss shows. On SQLite the row's (seq, hash) is also recorded, synced, in a head file
+  beside the database (ledger_head.py; `registry.sqlite.ledger-head` in the instance folder);
+  verify() demands that row, so a tail lost with its checkpoint row (a disk that lied about
+  a flush, an older copy of the database put back) fails verification, also after new rows
+  took the lost rows' numbers: an append that finds the recorded row gone leaves the file
+  as the evidence. The file is written after the commit, outside the checkpoint-row lock
+  (under it an append only reads it, lock-free, in microseconds), and only moves forward, so
+  concurrent writers neither wait longer in the database nor make it name an uncommitted
+  row; a row purged since is accepted. The file belongs to its database: to put an older copy
+  back on purpose, remove the file too, which accepts the loss. A head file that cannot be
+  written is logged as an error and fails no release; the rows it misses are not guarded.
+- On PostgreSQL (several machines, each with its own instance folder) no head file is kept:
+  one machine's file cannot know the others' rows, and PostgreSQL keeps committed rows itself.
+  Appends serialise on the checkpoint row exactly as before.
+A crash after the commit and before the head file is written leaves the file behind the
+database; that never makes verify() fail.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from broker.registry.db import Database
+from broker.registry.ledger_head import Head, HeadDamaged, HeadFile
 from broker.registry.models import LedgerCheckpointRow, LedgerEntryRow
 
 CHECKPOINT = 1
+HEAD_SUFFIX = ".ledger-head"
+log = logging.getLogger("loper.ledger")
 IN_CHUNK = 500
 """Pseudonyms per IN list: well below every backend's limit on bound parameters."""
 
@@ -43,6 +72,10 @@ class VerifyResult:
     rows: int
     """How many rows were checked (up to the first problem)."""
     problem: str | None = None
+    head_file: Path | None = None
+    """Where the newest committed row is recorded outside the database (SQLite only)."""
+    committed: int | None = None
+    """The row that file named (None: none recorded yet)."""
 
 
 def _utc(at: datetime) -> datetime:
@@ -70,6 +103,31 @@ def _link_problem(row: LedgerEntryRow, prev_seq: int, prev_hash: str) -> str | N
     return None
 
 
+def _tail_problem(committed: Head | None, end: int, base: int, found: str | None,
+                  where: Path | None) -> str | None:
+    """Is the row recorded in the head file still there (`found`: its hash in the chain)?"""
+    if committed is None or committed.seq < base:  # nothing recorded, or purged since
+        return None
+    if committed.seq > end:
+        return (f"the chain ends at row {end} but row {committed.seq} was committed "
+                f"(recorded in {where}): the last {committed.seq - end} rows were lost (if an "
+                "older copy of the database was put back on purpose, remove that file to accept "
+                "the loss)")
+    if found != committed.hash:
+        return (f"row {committed.seq} is not the row that was committed (recorded in {where}): "
+                "the ledger was rewritten or replaced by another copy")
+    return None
+
+
+def head_file(db: Database) -> HeadFile | None:
+    """Beside an SQLite database file; None for PostgreSQL and in-memory databases."""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    path = Path(url.database or "")
+    return HeadFile(path.with_name(path.name + HEAD_SUFFIX))
+
+
 def _entry(row: LedgerEntryRow) -> LedgerEntry:
     return LedgerEntry(seq=row.seq, at=row.at, school_id=row.school_id,
                        supplier_id=row.supplier_id, pseudonym=row.pseudonym,
@@ -79,6 +137,7 @@ def _entry(row: LedgerEntryRow) -> LedgerEntry:
 class Ledger:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._head = head_file(db)
 
     @staticmethod
     def _lock(session: Session) -> LedgerCheckpointRow:
@@ -86,10 +145,12 @@ class Ledger:
         return session.execute(query.with_for_update()).scalar_one()
 
     def append(self, at: datetime, school_id: str, supplier_id: str, pseudonym: str,
-               attribute_names: Sequence[str], protocol: str) -> None:
-        """Record one release. Attribute names only: a value must never reach the ledger."""
+               attribute_names: Sequence[str], protocol: str) -> int:
+        """Record one release; returns its seq once it is durable. Attribute names only: a
+        value must never reach the ledger."""
         with self._db.write() as session:
             checkpoint = self._lock(session)
+            intact = self._head_intact(session, checkpoint)
             row = LedgerEntryRow(seq=checkpoint.head_seq + 1, at=_utc(at), school_id=school_id,
                                  supplier_id=supplier_id, pseudonym=pseudonym,
                                  attributes=sorted(set(attribute_names)), protocol=protocol,
@@ -97,25 +158,73 @@ class Ledger:
             row.hash = row_hash(checkpoint.head_hash, row)
             checkpoint.head_seq, checkpoint.head_hash = row.seq, row.hash
             session.add(row)
+        if intact and self._head is not None:  # after the commit: never an uncommitted row
+            self._record_head(self._head, Head(row.seq, row.hash))
+        return row.seq
+
+    def _head_intact(self, session: Session, checkpoint: LedgerCheckpointRow) -> bool:
+        """Does the database still hold the row the head file names? Asked under the lock,
+        when every row the file can name is committed. If not, rows were lost: the file stays
+        as it is, the evidence, until the operator accepts the loss (verify() says how)."""
+        if self._head is None:
+            return True
+        try:
+            recorded = self._head.read()
+        except HeadDamaged as exc:
+            log.error("ledger head not moved: %s", exc)
+            return False
+        if recorded is None or recorded.seq < checkpoint.base_seq:
+            return True
+        if recorded.seq in (checkpoint.base_seq, checkpoint.head_seq):
+            found: str | None = (checkpoint.base_hash if recorded.seq == checkpoint.base_seq
+                                 else checkpoint.head_hash)
+        else:
+            kept = session.get(LedgerEntryRow, recorded.seq)
+            found = kept.hash if kept is not None else None
+        if found == recorded.hash:
+            return True
+        log.error("ledger rows were lost: row %d, recorded in %s, is not in the database; "
+                  "run `broker ledger verify`", recorded.seq, self._head.path)
+        return False
+
+    @staticmethod
+    def _record_head(file: HeadFile, head: Head) -> None:
+        """The row is committed and stays so; a head file that cannot be written only means
+        a later loss of the tail would not show: said loudly, but no reason to fail."""
+        try:
+            file.advance(head)
+        except OSError:
+            log.exception("ledger head file %s not written (row %d)", file.path, head.seq)
 
     def verify(self) -> VerifyResult:
+        where = self._head.path if self._head is not None else None
+        try:  # before the snapshot below, so that every row it names is in the snapshot
+            committed = self._head.read() if self._head is not None else None
+        except HeadDamaged as exc:
+            return VerifyResult(False, 0, str(exc), where)
         with self._db.read() as session:
             if session.bind is not None and session.bind.dialect.name != "sqlite":
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             checkpoint = session.get_one(LedgerCheckpointRow, CHECKPOINT)
             seq, last = checkpoint.base_seq, checkpoint.base_hash
+            found = last if committed is not None and committed.seq == seq else None
             query = select(LedgerEntryRow).order_by(LedgerEntryRow.seq)
             checked = 0
             with session.execute(query.execution_options(yield_per=1000)) as rows:
                 for row in rows.scalars():
                     problem = _link_problem(row, seq, last)
                     if problem:
-                        return VerifyResult(False, checked, problem)
+                        return VerifyResult(False, checked, problem, where)
                     seq, last, checked = row.seq, row.hash, checked + 1
+                    if committed is not None and seq == committed.seq:
+                        found = last
             if (seq, last) != (checkpoint.head_seq, checkpoint.head_hash):
                 return VerifyResult(False, checked, f"the chain ends at row {seq} but the last "
-                                    f"row written was {checkpoint.head_seq}: rows were removed")
-            return VerifyResult(True, checked)
+                                    f"row written was {checkpoint.head_seq}: rows were removed",
+                                    where)
+            problem = _tail_problem(committed, seq, checkpoint.base_seq, found, where)
+            return VerifyResult(problem is None, checked, problem, where,
+                                committed.seq if committed else None)
 
     def entries(self, school_id: str, supplier_id: str | None = None,
                 since: datetime | None = None, until: datetime | None = None,

@@ -18,7 +18,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from broker.downstream import DownstreamRequest
+from broker.downstream import Delivery, DownstreamRequest
 from broker.downstream.oidc_common import JsonReply
 from broker.downstream.oidc_kind import OidcSupplier
 from broker.downstream.oidc_op import OidcOp, OidcOpConfig
@@ -175,11 +175,17 @@ def suppliers() -> dict[str, Supplier]:
 
 
 @pytest.fixture
-def make_op(key_dirs: tuple[Path, Path], store: StateStore,
-            suppliers: dict[str, Supplier]) -> Callable[..., OidcOp]:
+def deliveries() -> list[Delivery]:
+    """What the OP has written to the ledger (it records when a code is redeemed)."""
+    return []
+
+
+@pytest.fixture
+def make_op(key_dirs: tuple[Path, Path], store: StateStore, suppliers: dict[str, Supplier],
+            deliveries: list[Delivery]) -> Callable[..., OidcOp]:
     def make(**config: Any) -> OidcOp:
         settings: dict[str, Any] = {"issuer": ISSUER, "signing_keys": oidc_key_paths(key_dirs[0]),
-                                    **config}
+                                    "record_delivery": deliveries.append, **config}
         return OidcOp(OidcOpConfig(**settings), store, suppliers.get)
     return make
 

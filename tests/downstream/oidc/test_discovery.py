@@ -68,7 +68,8 @@ def test_jwks_cannot_be_changed_by_a_caller(op: OidcOp) -> None:
 @pytest.mark.parametrize("issuer", ["https://loper.test/", "loper.test", ""])
 def test_a_malformed_issuer_is_a_config_error(issuer: str, key_dirs: tuple[Path, Path]) -> None:
     with pytest.raises(ConfigError):
-        OidcOpConfig(issuer=issuer, signing_keys=oidc_key_paths(key_dirs[0]))
+        OidcOpConfig(issuer=issuer, signing_keys=oidc_key_paths(key_dirs[0]),
+                     record_delivery=lambda _: None)
 
 
 def test_a_missing_or_wrong_key_is_a_config_error(tmp_path: Path, store: StateStore,
@@ -76,4 +77,5 @@ def test_a_missing_or_wrong_key_is_a_config_error(tmp_path: Path, store: StateSt
     swapped = {"RS256": oidc_key_paths(key_dirs[0])["ES256"]}
     for keys in ({"RS256": tmp_path / "absent.key"}, swapped, {"HS256": tmp_path / "x"}):
         with pytest.raises(ConfigError):
-            OidcOp(OidcOpConfig(issuer=ISSUER, signing_keys=keys), store, lambda _: None)
+            OidcOp(OidcOpConfig(issuer=ISSUER, signing_keys=keys, record_delivery=lambda _: None),
+                   store, lambda _: None)
