@@ -31,6 +31,8 @@ def start_login(req: DownstreamRequest, protocol: str) -> Response:
     response = to_response(the_flow.start(req, protocol, browser, session))
     if new:
         cookies.remember_browser(response, settings, browser)
+    cookies.set_cookie(response, settings, cookies.LAST_APP, req.supplier.id, max_age=None,
+                       cross_site=True)
     return response
 
 
