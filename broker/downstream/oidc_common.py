@@ -60,11 +60,6 @@ def digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
-def s256(verifier: str) -> str:
-    """RFC 7636 4.2: BASE64URL(SHA256(ASCII(code_verifier)))."""
-    return urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).decode("ascii")
-
-
 def half_hash(value: str) -> str:
     """OIDC Core 3.1.3.6 at_hash for RS256 and ES256: the left half of SHA-256, base64url."""
     full = hashlib.sha256(value.encode("ascii")).digest()

@@ -20,6 +20,7 @@ import logging
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from broker import codec
 from broker.downstream import Delivery
@@ -70,6 +71,13 @@ class Snapshot:
             return False
         return check(self.school_id, self.supplier_id)
 
+    # as authlib reads a refresh token
+    def get_scope(self) -> str:
+        return " ".join(self.scope)
+
+    def check_client(self, client: Any) -> bool:
+        return bool(client.client_id == self.client_id)
+
 
 @dataclass(frozen=True)
 class CodeRecord:
@@ -80,6 +88,25 @@ class CodeRecord:
     delivery: Delivery
     """What the ledger records when this code is redeemed: the moment the supplier receives
     the release."""
+
+    # as authlib's OpenID Connect code grant reads a code
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.snapshot.get_scope()
+
+    def get_nonce(self) -> str | None:
+        return self.snapshot.nonce
+
+    def get_auth_time(self) -> int:
+        return self.snapshot.auth_time
+
+    def get_acr(self) -> str | None:
+        return self.snapshot.acr
+
+    def get_amr(self) -> None:
+        return None
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ pairwise subjects and exactly the claims the school released.
 The protocol core never touches Flask: the authorization endpoint returns a DownstreamRequest
 (for the login journey) or an Outgoing (an error redirect to a checked redirect_uri); the token,
 userinfo and revocation endpoints return (status, JSON body, headers) for broker/web/oidc.py.
-Split by noun: oidc_authorize (the request), oidc_clients (client authentication), oidc_token
-(the grants), oidc_grants (snapshots, codes and tokens on the store), oidc_keys (signing).
+Split by noun: oidc_authorize (the request), oidc_server (authlib's AuthorizationServer: token
+and revocation endpoints), oidc_clients (client authentication), oidc_token (the grants),
+oidc_grants (snapshots, codes and tokens on the store), oidc_keys (signing keys).
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from pathlib import Path
 from broker.attributes import VOCABULARY, to_oidc
 from broker.downstream import NO_PASSIVE, Delivery, DownstreamRequest, RecordDelivery
 from broker.downstream.oidc_authorize import Ask, answer, find_target, parse, safe_state
-from broker.downstream.oidc_clients import ASSERTION_ALGS, AUTH_METHODS, ClientAuth
+from broker.downstream.oidc_clients import ASSERTION_ALGS, AUTH_METHODS
 from broker.downstream.oidc_common import SCOPES, JsonReply, OAuthError, header, ok
 from broker.downstream.oidc_grants import CodeRecord, Grants, Lifetimes, OpenCheck, Snapshot
 from broker.downstream.oidc_keys import SigningKeys
-from broker.downstream.oidc_kind import OidcSupplier, oidc_of
-from broker.downstream.oidc_token import GRANT_TYPES, SUSPENDED, TokenGrants
+from broker.downstream.oidc_kind import oidc_of
+from broker.downstream.oidc_server import Server
+from broker.downstream.oidc_token import GRANT_TYPES, SUSPENDED
 from broker.errors import ConfigError, RequestRejected
 from broker.identity import Released
 from broker.outgoing import Outgoing
@@ -117,11 +119,11 @@ class OidcOp:
         self._keys = SigningKeys(config.signing_keys, config.next_signing_keys)  # once per process
         self._grants = Grants(store, Lifetimes(config.code_ttl, config.access_token_ttl,
                                                config.refresh_token_ttl))
-        self._clients = ClientAuth(find_client, (config.issuer + PATHS["token"], config.issuer),
-                                   store)
-        self._tokens = TokenGrants(config.issuer, self._keys, self._grants, config.id_token_ttl,
-                                   config.access_token_ttl, config.still_open,
-                                   config.record_delivery)
+        self._server = Server(
+            issuer=config.issuer, token_url=config.issuer + PATHS["token"], keys=self._keys,
+            grants=self._grants, store=store, find_client=find_client,
+            still_open=config.still_open, record_delivery=config.record_delivery,
+            id_token_ttl=config.id_token_ttl, access_token_ttl=config.access_token_ttl)
         self._discovery = _discovery(config.issuer, self._keys.algorithms)
 
     # -- published documents ---------------------------------------------------------------------
@@ -182,33 +184,12 @@ class OidcOp:
     # -- the back channel ------------------------------------------------------------------------
     def token(self, form: Mapping[str, str], headers: Mapping[str, str],
               repeated: Collection[str] = ()) -> JsonReply:
-        return self._authenticated(form, headers, repeated,
-                                   lambda oidc: self._tokens.grant(oidc, form))
+        return self._server.respond("token", form, headers, repeated)
 
     def revoke(self, form: Mapping[str, str], headers: Mapping[str, str],
                repeated: Collection[str] = ()) -> JsonReply:
         """RFC 7009: 200 also for unknown tokens and for other clients' tokens."""
-        def revoke_one(oidc: OidcSupplier) -> JsonReply:
-            token = form.get("token")
-            if not token:
-                raise OAuthError("invalid_request", "token is missing.")
-            self._grants.revoke_token(token, oidc.client_id)
-            return ok({})
-        return self._authenticated(form, headers, repeated, revoke_one)
-
-    def _authenticated(self, form: Mapping[str, str], headers: Mapping[str, str],
-                       repeated: Collection[str],
-                       action: Callable[[OidcSupplier], JsonReply]) -> JsonReply:
-        try:
-            if repeated:
-                raise OAuthError("invalid_request", "A request parameter is repeated.")
-            supplier = self._clients.authenticate(form, headers)
-            oidc = oidc_of(supplier)
-            assert oidc is not None
-            return action(oidc)
-        except OAuthError as exc:
-            log.info("back-channel request refused", extra={"error": exc.error})
-            return exc.reply()
+        return self._server.respond("revocation", form, headers, repeated)
 
     def userinfo(self, headers: Mapping[str, str],
                  form: Mapping[str, str] | None = None) -> JsonReply:
