@@ -184,8 +184,15 @@ class Grants:
         return None if snapshot is None or self.revoked(snapshot.grant) else snapshot
 
     def take_refresh(self, token: str, client_id: str) -> Snapshot | None:
-        """Rotation: the refresh token is consumed atomically; reuse revokes its grant."""
+        """Rotation: the refresh token is consumed atomically; reuse revokes its grant.
+
+        Whether the grant is revoked is asked before the token is taken: requests racing with
+        one token find it taken and revoke the grant (RFC 9700 4.14.2), which must not turn
+        the one that took it into a loser too. That one is answered, with tokens the
+        revocation has already ended."""
         key = digest(token)
+        link = codec.decode(self.store.get_token(REFRESH_LINK, key), _Link)
+        revoked = link is not None and self.revoked(link.grant)
         snapshot = _snapshot(self.store.take_token(REFRESH, key))
         if snapshot is None:
             self._revoke_linked(REFRESH_LINK, key, client_id)
@@ -193,7 +200,7 @@ class Grants:
         if snapshot.client_id != client_id:  # a leaked token: nobody keeps using it
             self.revoke(snapshot)
             return None
-        return None if self.revoked(snapshot.grant) else snapshot
+        return None if revoked or (link is None and self.revoked(snapshot.grant)) else snapshot
 
     def revoke_token(self, token: str, client_id: str) -> None:
         """RFC 7009: a refresh token takes its whole grant along; unknown tokens are no error."""
