@@ -26,7 +26,7 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import Key, KeySet
 
-from broker.downstream.oidc_common import header
+from broker.downstream.oidc_common import SCOPES, header
 from broker.downstream.oidc_kind import OidcSupplier, oidc_of
 from broker.records import Supplier
 from broker.store import StateStore
@@ -74,6 +74,25 @@ class Client(ClientMixin):  # type: ignore[misc]
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type == "authorization_code" or (
             grant_type == "refresh_token" and self.oidc.offline_access)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        """RFC 6749 3.1.2.3 / RFC 9700 4.1.3: simple string comparison, nothing normalised."""
+        return redirect_uri in self.oidc.redirect_uris
+
+    def get_default_redirect_uri(self) -> None:
+        return None  # OIDC Core 3.1.2.1: redirect_uri is required, even with one registered
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code"
+
+    def get_allowed_scope(self, scope: str | None) -> str | None:
+        """openid is required; unknown scopes are ignored (RFC 6749 3.3), and offline_access
+        too for a client that may not use refresh tokens."""
+        asked = (scope or "").split()
+        if "openid" not in asked:
+            return None
+        return " ".join(s for s in SCOPES if s in asked and (
+            s != "offline_access" or self.oidc.offline_access))
 
 
 def client_finder(find: Callable[[str], Supplier | None]) -> Callable[[str], Client | None]:

@@ -6,7 +6,6 @@ hashes the protocol defines.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping
 
 from joserfc.util import urlsafe_b64encode
@@ -15,9 +14,6 @@ JsonReply = tuple[int, dict[str, object], dict[str, str]]
 """(HTTP status, JSON body, headers): what the token, userinfo and revocation endpoints return."""
 
 NO_STORE: Mapping[str, str] = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-PKCE_VALUE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
-"""RFC 7636 4.1 / 4.2: code_verifier and code_challenge (43-128 unreserved characters)."""
 
 SCOPES = ("openid", "profile", "email", "offline_access")
 
@@ -36,6 +32,9 @@ class OAuthError(Exception):
         self.description = description
         self.status = status
         self.headers = dict(headers or {})
+
+    def get_error_description(self) -> str:
+        return self.description
 
     def reply(self) -> JsonReply:
         body: dict[str, object] = {"error": self.error, "error_description": self.description}

@@ -143,7 +143,8 @@ def _snapshot(data: bytes | None) -> Snapshot | None:
 class Grants:
     """Codes, access and refresh tokens, and grant revocation, on the state store.
 
-    Codes and tokens are opaque random values (256 bits); the store keeps only their SHA-256.
+    Codes (authlib's, 48 random characters) and tokens (256 bits) are opaque random values;
+    the store keeps only their SHA-256.
     """
 
     def __init__(self, store: StateStore, ttl: Lifetimes) -> None:
@@ -151,12 +152,10 @@ class Grants:
         self.ttl = ttl
 
     # -- codes ---------------------------------------------------------------------------------
-    def mint_code(self, record: CodeRecord) -> str:
-        code = secrets.token_urlsafe(32)
+    def store_code(self, code: str, record: CodeRecord) -> None:
         key = digest(code)
         self._link(CODE_LINK, key, record.snapshot, self.ttl.of(record.snapshot))
         self.store.put_code(key, codec.encode(record), self.ttl.code)
-        return code
 
     def take_code(self, code: str, client_id: str) -> CodeRecord | None:
         """Consume the code atomically; a second use revokes what the first one got."""

@@ -18,6 +18,8 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from authlib.oauth2.rfc6749 import OAuth2Error
+
 from broker.attributes import VOCABULARY, to_oidc
 from broker.downstream import NO_PASSIVE, Delivery, DownstreamRequest, RecordDelivery
 from broker.downstream.oidc_authorize import Ask, answer, find_target, parse, safe_state
@@ -120,7 +122,8 @@ class OidcOp:
         self._grants = Grants(store, Lifetimes(config.code_ttl, config.access_token_ttl,
                                                config.refresh_token_ttl))
         self._server = Server(
-            issuer=config.issuer, token_url=config.issuer + PATHS["token"], keys=self._keys,
+            issuer=config.issuer, authorize_url=config.issuer + PATHS["authorization"],
+            token_url=config.issuer + PATHS["token"], keys=self._keys,
             grants=self._grants, store=store, find_client=find_client,
             still_open=config.still_open, record_delivery=config.record_delivery,
             id_token_ttl=config.id_token_ttl, access_token_ttl=config.access_token_ttl)
@@ -142,12 +145,13 @@ class OidcOp:
         """
         target = find_target(params, repeated, self._find_client)
         try:
-            return parse(params, repeated, target, self._keys.algorithms)
-        except OAuthError as exc:
+            return parse(params, repeated, target, self._keys.algorithms,
+                         self._server.validate_authorization)
+        except (OAuthError, OAuth2Error) as exc:
             log.info("authorization request refused",
                      extra={"supplier": target.supplier.id, "error": exc.error})
             return answer(target.redirect_uri, self.config.issuer,
-                          {"error": exc.error, "error_description": exc.description,
+                          {"error": exc.error, "error_description": exc.get_error_description(),
                            "state": safe_state(params)})
 
     def respond(self, supplier: Supplier, request: bytes, released: Released) -> Outgoing:
@@ -160,9 +164,9 @@ class OidcOp:
             claims=to_oidc(released.attributes, ask.scope), scope=ask.scope,
             auth_time=int(released.authn.instant.timestamp()), acr=released.authn.class_ref,
             nonce=ask.nonce, school_id=released.school_id, supplier_id=released.supplier_id)
-        code = self._grants.mint_code(CodeRecord(snapshot, ask.redirect_uri, ask.code_challenge,
-                                                 Delivery.of(released, PROTOCOL)))
-        return answer(ask.redirect_uri, self.config.issuer, {"code": code, "state": ask.state})
+        record = CodeRecord(snapshot, ask.redirect_uri, ask.code_challenge,
+                            Delivery.of(released, PROTOCOL))
+        return Outgoing(self._server.issue_code(ask.params(), record))
 
     def respond_error(self, supplier: Supplier, request: bytes, status: str) -> Outgoing:
         ask = self._checked(supplier, request)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from authlib.oauth2.rfc6749 import (
@@ -21,6 +22,7 @@ from authlib.oauth2.rfc6749 import (
 )
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc9207 import IssuerParameter
 
 from broker.downstream import RecordDelivery
 from broker.downstream.oidc_clients import (
@@ -32,7 +34,7 @@ from broker.downstream.oidc_clients import (
     client_finder,
 )
 from broker.downstream.oidc_common import NO_STORE, JsonReply
-from broker.downstream.oidc_grants import Grants, OpenCheck, Snapshot
+from broker.downstream.oidc_grants import CodeRecord, Grants, OpenCheck, Snapshot
 from broker.downstream.oidc_keys import SigningKeys
 from broker.downstream.oidc_token import (
     SUSPENDED,
@@ -50,15 +52,33 @@ _CHALLENGE = {"basic": 'Basic realm="loper"', "assertion": 'Bearer realm="loper"
 
 
 class Request(OAuth2Request):  # type: ignore[misc]
-    """A back-channel request as authlib reads it (header names are matched in any case)."""
+    """A request as authlib reads it, from plain mappings (header names match in any case)."""
 
-    def __init__(self, uri: str, form: Mapping[str, str], headers: Mapping[str, str]) -> None:
-        super().__init__("POST", uri, headers={k.title(): v for k, v in headers.items()})
+    def __init__(self, uri: str, form: Mapping[str, str], headers: Mapping[str, str],
+                 method: str = "POST") -> None:
+        super().__init__(method, uri, headers={k.title(): v for k, v in headers.items()})
         self.payload = BasicOAuth2Payload(dict(form))
 
     @property
     def form(self) -> dict[str, str]:
         return self.payload.data  # type: ignore[no-any-return]
+
+
+@dataclass
+class Redirect:
+    """An authorization response; authlib's IssuerParameter adds `iss` to its location."""
+
+    location: str
+
+
+class Issuer(IssuerParameter):  # type: ignore[misc]
+    """RFC 9207: `iss` in every authorization response."""
+
+    def __init__(self, issuer: str) -> None:
+        self._issuer = issuer
+
+    def get_issuer(self) -> str:
+        return self._issuer
 
 
 class Revocation(RevocationEndpoint):  # type: ignore[misc]
@@ -76,8 +96,8 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]
 
 
 class Server(AuthorizationServer):  # type: ignore[misc]
-    def __init__(self, *, issuer: str, token_url: str, keys: SigningKeys, grants: Grants,
-                 store: StateStore, find_client: Callable[[str], Supplier | None],
+    def __init__(self, *, issuer: str, authorize_url: str, token_url: str, keys: SigningKeys,
+                 grants: Grants, store: StateStore, find_client: Callable[[str], Supplier | None],
                  still_open: OpenCheck, record_delivery: RecordDelivery, id_token_ttl: int,
                  access_token_ttl: int) -> None:
         super().__init__()
@@ -96,6 +116,25 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         self.register_grant(CodeGrant, [S256Challenge(required=True), id_token])
         self.register_grant(RefreshGrant, [id_token])
         self.register_endpoint(Revocation)
+        self.register_extension(Issuer(issuer))
+        self._authorize_url = authorize_url
+
+    def validate_authorization(self, params: Mapping[str, str]) -> str:
+        """authlib's checks of an authorization request (response_type, client, redirect_uri,
+        scope, PKCE); the scope it grants, or OAuth2Error."""
+        request = Request(self._authorize_url, params, {}, "GET")
+        self.get_authorization_grant(request).validate_authorization_request()
+        return request.scope  # type: ignore[no-any-return]
+
+    def issue_code(self, params: Mapping[str, str], record: CodeRecord) -> str:
+        """The redirect with a fresh code for `record`, from the kept request's parameters (the
+        flow, not the browser, brings them back after the login at the school)."""
+        request = Request(self._authorize_url, params, {}, "GET")
+        response = self.create_authorization_response(
+            request, grant_user=record, grant=self.get_authorization_grant(request))
+        if not isinstance(response, Redirect):
+            raise RuntimeError("the kept authorization request no longer validates")
+        return response.location
 
     def respond(self, endpoint: str, form: Mapping[str, str], headers: Mapping[str, str],
                 repeated: Collection[str]) -> JsonReply:
@@ -148,13 +187,17 @@ class Server(AuthorizationServer):  # type: ignore[misc]
     def send_signal(self, name: str, *args: object, **kwargs: object) -> None:
         pass
 
-    def handle_response(self, status: int, body: Any, headers: Any) -> JsonReply:
+    def handle_response(self, status: int, body: Any, headers: Any) -> JsonReply | Redirect:
+        if status == 302:
+            return Redirect(dict(headers)["Location"])
         return status, body, dict(NO_STORE)
 
     def handle_error_response(self, request: Request, error: OAuth2Error) -> JsonReply:
         """RFC 6749 5.2 with Loper's stricter rendering: always a description (a fixed text),
         and invalid_client is a 401 with a challenge for the scheme that was tried (authlib
         answers 400, or a Basic challenge carrying the error)."""
+        if error.redirect_uri:
+            return self.handle_response(*error())  # type: ignore[return-value]
         status, body, _ = error()
         body.setdefault("error_description", "The request was refused.")
         headers = dict(NO_STORE)

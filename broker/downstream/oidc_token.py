@@ -18,7 +18,12 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidScopeError, OAuth2Error
+from authlib.oauth2.rfc6749 import (
+    InvalidGrantError,
+    InvalidRequestError,
+    InvalidScopeError,
+    OAuth2Error,
+)
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core.grants import OpenIDCode
@@ -49,6 +54,9 @@ def narrowed(snapshot: Snapshot, scope: str | None) -> Snapshot:
 
 class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+
+    def save_authorization_code(self, code: str, request: Any) -> None:
+        self.server.grants.store_code(code, request.user)  # the CodeRecord of this login
 
     def query_authorization_code(self, code: str, client: Client) -> CodeRecord | None:
         """Consumed here, atomically, before anything else; a second use revokes the grant."""
@@ -84,10 +92,20 @@ class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
 
 
 class S256Challenge(CodeChallenge):  # type: ignore[misc]
-    """PKCE with S256 only; a verifier for a code without a challenge is invalid_grant (RFC 9700
-    4.8.2; authlib answers invalid_request)."""
+    """PKCE with S256 only, required of every client (authlib: of public clients, and its
+    default method is plain) unless its registration waives it; a verifier for a code without
+    a challenge is invalid_grant (RFC 9700 4.8.2; authlib answers invalid_request)."""
 
     SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        asked = data.get("code_challenge") or data.get("code_challenge_method")
+        if asked is None and not grant.request.client.oidc.pkce_required:
+            return
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("PKCE is required: send an S256 code_challenge.")
+        super().validate_code_challenge(grant, redirect_uri)
 
     def validate_code_verifier(self, grant: Any, result: object) -> None:
         request = grant.request
