@@ -1,12 +1,13 @@
 """Loper as an OpenID Provider towards the suppliers' relying parties: the code flow with PKCE,
 pairwise subjects and exactly the claims the school released.
 
-The protocol core never touches Flask: the authorization endpoint returns a DownstreamRequest
-(for the login journey) or an Outgoing (an error redirect to a checked redirect_uri); the token,
-userinfo and revocation endpoints return (status, JSON body, headers) for broker/web/oidc.py.
-Split by noun: oidc_authorize (the request), oidc_server (authlib's AuthorizationServer: token
-and revocation endpoints), oidc_clients (client authentication), oidc_token (the grants),
-oidc_grants (snapshots, codes and tokens on the store), oidc_keys (signing keys).
+OidcOp is authlib's AuthorizationServer, with Loper's rules in its hooks (docs/architecture.md
+names the ones authlib cannot express). It never touches Flask: the authorization endpoint
+returns a DownstreamRequest (for the login journey) or an Outgoing (a redirect to a checked
+redirect_uri); the token, userinfo and revocation endpoints return (status, JSON body, headers)
+for broker/web/oidc.py. Split by noun: oidc_authorize (the request), oidc_token (authlib's
+grants and endpoints), oidc_clients (client authentication), oidc_grants (snapshots, codes and
+tokens on the store), oidc_keys (signing keys).
 """
 
 from __future__ import annotations
@@ -17,19 +18,44 @@ import secrets
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oauth2.rfc6749 import (
+    AuthorizationServer,
+    InvalidGrantError,
+    InvalidRequestError,
+    OAuth2Error,
+)
 
 from broker.attributes import VOCABULARY, to_oidc
 from broker.downstream import NO_PASSIVE, Delivery, DownstreamRequest, RecordDelivery
 from broker.downstream.oidc_authorize import Ask, answer, find_target, parse, safe_state
-from broker.downstream.oidc_clients import ASSERTION_ALGS, AUTH_METHODS
-from broker.downstream.oidc_common import SCOPES, JsonReply, OAuthError, header, ok
+from broker.downstream.oidc_clients import (
+    ASSERTION_ALGS,
+    AUTH_METHODS,
+    Client,
+    PrivateKeyJwt,
+    authenticate_basic,
+    check_methods,
+    client_finder,
+)
+from broker.downstream.oidc_common import NO_STORE, SCOPES, JsonReply, OAuthError, header, ok
 from broker.downstream.oidc_grants import CodeRecord, Grants, Lifetimes, OpenCheck, Snapshot
 from broker.downstream.oidc_keys import SigningKeys
 from broker.downstream.oidc_kind import oidc_of
-from broker.downstream.oidc_server import Server
-from broker.downstream.oidc_token import GRANT_TYPES, SUSPENDED
+from broker.downstream.oidc_token import (
+    GRANT_TYPES,
+    SUSPENDED,
+    CodeGrant,
+    IdToken,
+    Issuer,
+    Redirect,
+    RefreshGrant,
+    Request,
+    Revocation,
+    S256Challenge,
+    narrowed,
+)
 from broker.errors import ConfigError, RequestRejected
 from broker.identity import Released
 from broker.outgoing import Outgoing
@@ -48,6 +74,7 @@ PATHS = {
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 PROTOCOL = "oidc"
 _BEARER = 'Bearer realm="loper"'
+_CHALLENGE = {"basic": 'Basic realm="loper"', "assertion": _BEARER}
 
 
 def _always_open(school_id: str, supplier_id: str) -> bool:
@@ -109,25 +136,33 @@ def _discovery(issuer: str, algorithms: tuple[str, ...]) -> dict[str, object]:
     }
 
 
-class OidcOp:
+class OidcOp(AuthorizationServer):  # type: ignore[misc]
     """The OpenID Provider; a Downstream for the login journey (flow.py)."""
 
     def __init__(self, config: OidcOpConfig, store: StateStore,
                  find_client: Callable[[str], Supplier | None]) -> None:
+        super().__init__()
         self.config = config
         self.record_delivery = config.record_delivery
         """CollectedLater: the supplier receives the release at the token endpoint."""
+        self.query_client = client_finder(find_client)
         self._find_client = find_client
         self._keys = SigningKeys(config.signing_keys, config.next_signing_keys)  # once per process
-        self._grants = Grants(store, Lifetimes(config.code_ttl, config.access_token_ttl,
-                                               config.refresh_token_ttl))
-        self._server = Server(
-            issuer=config.issuer, authorize_url=config.issuer + PATHS["authorization"],
-            token_url=config.issuer + PATHS["token"], keys=self._keys,
-            grants=self._grants, store=store, find_client=find_client,
-            still_open=config.still_open, record_delivery=config.record_delivery,
-            id_token_ttl=config.id_token_ttl, access_token_ttl=config.access_token_ttl)
+        self.grants = Grants(store, Lifetimes(config.code_ttl, config.access_token_ttl,
+                                              config.refresh_token_ttl))
         self._discovery = _discovery(config.issuer, self._keys.algorithms)
+        self.register_client_auth_method("client_secret_basic", authenticate_basic)
+        self.register_client_auth_method("private_key_jwt", PrivateKeyJwt(
+            (self._url("token"), config.issuer), store))
+        self.register_token_generator("default", self._generate)
+        id_token = IdToken(config.issuer, self._keys, config.id_token_ttl)
+        self.register_grant(CodeGrant, [S256Challenge(required=True), id_token])
+        self.register_grant(RefreshGrant, [id_token])
+        self.register_endpoint(Revocation)
+        self.register_extension(Issuer(config.issuer))
+
+    def _url(self, endpoint: str) -> str:
+        return self.config.issuer + PATHS[endpoint]
 
     # -- published documents ---------------------------------------------------------------------
     def discovery(self) -> dict[str, object]:
@@ -145,8 +180,7 @@ class OidcOp:
         """
         target = find_target(params, repeated, self._find_client)
         try:
-            return parse(params, repeated, target, self._keys.algorithms,
-                         self._server.validate_authorization)
+            return parse(params, repeated, target, self._keys.algorithms, self._validate)
         except (OAuthError, OAuth2Error) as exc:
             log.info("authorization request refused",
                      extra={"supplier": target.supplier.id, "error": exc.error})
@@ -166,7 +200,12 @@ class OidcOp:
             nonce=ask.nonce, school_id=released.school_id, supplier_id=released.supplier_id)
         record = CodeRecord(snapshot, ask.redirect_uri, ask.code_challenge,
                             Delivery.of(released, PROTOCOL))
-        return Outgoing(self._server.issue_code(ask.params(), record))
+        request = Request(self._url("authorization"), ask.params(), {}, "GET")
+        response = self.create_authorization_response(  # the kept request, not the browser's
+            request, grant_user=record, grant=self.get_authorization_grant(request))
+        if not isinstance(response, Redirect):
+            raise RequestRejected("This login's request no longer validates.")
+        return Outgoing(response.location)
 
     def respond_error(self, supplier: Supplier, request: bytes, status: str) -> Outgoing:
         ask = self._checked(supplier, request)
@@ -185,32 +224,113 @@ class OidcOp:
                                   back_url=supplier.url, supplier_name=supplier.name)
         return ask
 
+    def _validate(self, params: Mapping[str, str]) -> str:
+        """authlib's checks of an authorization request (response_type, client, redirect_uri,
+        scope, PKCE); the scope it grants, or OAuth2Error."""
+        request = Request(self._url("authorization"), params, {}, "GET")
+        self.get_authorization_grant(request).validate_authorization_request()
+        return request.scope  # type: ignore[no-any-return]
+
     # -- the back channel ------------------------------------------------------------------------
     def token(self, form: Mapping[str, str], headers: Mapping[str, str],
               repeated: Collection[str] = ()) -> JsonReply:
-        return self._server.respond("token", form, headers, repeated)
+        return self._back_channel("token", form, headers, repeated)
 
     def revoke(self, form: Mapping[str, str], headers: Mapping[str, str],
                repeated: Collection[str] = ()) -> JsonReply:
         """RFC 7009: 200 also for unknown tokens and for other clients' tokens."""
-        return self._server.respond("revocation", form, headers, repeated)
+        return self._back_channel("revocation", form, headers, repeated)
+
+    def _back_channel(self, endpoint: str, form: Mapping[str, str], headers: Mapping[str, str],
+                      repeated: Collection[str]) -> JsonReply:
+        request = Request(self._url("token"), form, headers)
+        try:
+            check_methods(form, headers, repeated)  # what authlib does not check there
+            if endpoint == "token" and not form.get("grant_type"):
+                raise InvalidRequestError("grant_type is missing.")
+        except OAuth2Error as error:
+            return self.handle_error_response(request, error)
+        if endpoint == "token":
+            return self.create_token_response(request)  # type: ignore[no-any-return]
+        return self.create_endpoint_response(endpoint, request)  # type: ignore[no-any-return]
 
     def userinfo(self, headers: Mapping[str, str],
                  form: Mapping[str, str] | None = None) -> JsonReply:
         """OIDC Core 5.3: exactly the snapshot released at login (RFC 6750 bearer token), as
         long as the school still releases to the supplier (else the grant ends)."""
         try:
-            snapshot = self._grants.access(_bearer(headers, form or {}))
+            snapshot = self.grants.access(_bearer(headers, form or {}))
             if snapshot is None:
                 raise _invalid_token("The access token is invalid or expired.")
             if not snapshot.still_open(self.config.still_open):
                 log.info("userinfo refused: the release is closed",
                          extra={"supplier": snapshot.supplier_id, "school": snapshot.school_id})
-                self._grants.revoke(snapshot, narrowed=True)
+                self.grants.revoke(snapshot, narrowed=True)
                 raise _invalid_token(SUSPENDED)
             return ok({**snapshot.claims, "sub": snapshot.sub})
         except OAuthError as exc:
             return exc.reply()
+
+
+    # -- Loper's rules -------------------------------------------------------------------------
+    def check_open(self, granted: Snapshot, client: Client) -> None:
+        """No token for a release the school has closed since the login: the grant ends."""
+        if client.oidc.id_token_alg not in self._keys.algorithms:
+            raise OAuth2Error("The ID token algorithm of this client is not offered.",
+                              status_code=500, error="server_error")
+        if granted.still_open(self.config.still_open):
+            return
+        log.info("oidc grant refused: the release is closed",
+                 extra={"supplier": granted.supplier_id, "school": granted.school_id})
+        self.grants.revoke(granted)
+        raise InvalidGrantError(SUSPENDED)
+
+    def _generate(self, grant_type: str, client: Client, user: Snapshot,
+                  scope: str | None = None, expires_in: int | None = None,
+                  include_refresh_token: bool = True) -> dict[str, object]:
+        """Tokens for the granted snapshot, narrowed to `scope`; a refresh token carries the
+        whole grant."""
+        served = narrowed(user, scope)
+        token: dict[str, object] = {
+            "access_token": self.grants.issue_access(served),
+            "token_type": "Bearer", "expires_in": self.config.access_token_ttl,
+            "scope": " ".join(served.scope)}
+        if include_refresh_token and "offline_access" in user.scope:
+            token["refresh_token"] = self.grants.issue_refresh(user)
+        return token
+
+    # -- authlib's framework hooks ---------------------------------------------------------------
+    def create_oauth2_request(self, request: Request) -> Request:
+        return request
+
+    def save_token(self, token: dict[str, object], request: Request) -> None:
+        """Saved as they were generated (Grants.issue_*)."""
+
+    def send_signal(self, name: str, *args: object, **kwargs: object) -> None:
+        pass
+
+    def handle_response(self, status: int, body: Any, headers: Any) -> JsonReply | Redirect:
+        if status == 302:
+            return Redirect(dict(headers)["Location"])
+        return status, body, dict(NO_STORE)
+
+    def handle_error_response(self, request: Request, error: OAuth2Error) -> JsonReply:
+        """RFC 6749 5.2 with Loper's stricter rendering: always a description (a fixed text),
+        and invalid_client is a 401 with a challenge for the scheme that was tried (authlib
+        answers 400, or a Basic challenge carrying the error)."""
+        if error.redirect_uri:
+            return self.handle_response(*error())  # type: ignore[return-value]
+        status, body, _ = error()
+        body.setdefault("error_description", "The request was refused.")
+        headers = dict(NO_STORE)
+        if error.error == "invalid_client":
+            status = 401
+            tried = "assertion" if any(
+                k in request.form for k in ("client_assertion", "client_assertion_type")
+            ) and "Authorization" not in request.headers else "basic"
+            headers["WWW-Authenticate"] = _CHALLENGE[tried]
+        log.info("back-channel request refused", extra={"error": error.error})
+        return status, body, headers
 
 
 def _invalid_token(description: str) -> OAuthError:

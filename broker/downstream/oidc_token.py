@@ -15,7 +15,8 @@ their agreement lapsed, the grant is revoked as a whole and answered invalid_gra
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from authlib.oauth2.rfc6749 import (
@@ -23,9 +24,13 @@ from authlib.oauth2.rfc6749 import (
     InvalidRequestError,
     InvalidScopeError,
     OAuth2Error,
+    OAuth2Request,
 )
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oauth2.rfc9207 import IssuerParameter
 from authlib.oidc.core.grants import OpenIDCode
 
 from broker.attributes import VOCABULARY
@@ -155,3 +160,47 @@ class IdToken(OpenIDCode):  # type: ignore[misc]
         if served.acr is not None:
             info["acr"] = served.acr
         return info
+
+
+class Request(OAuth2Request):  # type: ignore[misc]
+    """A request as authlib reads it, from plain mappings (header names match in any case)."""
+
+    def __init__(self, uri: str, form: Mapping[str, str], headers: Mapping[str, str],
+                 method: str = "POST") -> None:
+        super().__init__(method, uri, headers={k.title(): v for k, v in headers.items()})
+        self.payload = BasicOAuth2Payload(dict(form))
+
+    @property
+    def form(self) -> dict[str, str]:
+        return self.payload.data  # type: ignore[no-any-return]
+
+
+@dataclass
+class Redirect:
+    """An authorization response; authlib's IssuerParameter adds `iss` to its location."""
+
+    location: str
+
+
+class Issuer(IssuerParameter):  # type: ignore[misc]
+    """RFC 9207: `iss` in every authorization response."""
+
+    def __init__(self, issuer: str) -> None:
+        self._issuer = issuer
+
+    def get_issuer(self) -> str:
+        return self._issuer
+
+
+class Revocation(RevocationEndpoint):  # type: ignore[misc]
+    """RFC 7009: a refresh token takes its grant along; unknown tokens and other clients'
+    tokens are answered 200 as well (authlib refuses the latter with invalid_grant)."""
+
+    CLIENT_AUTH_METHODS = list(AUTH_METHODS)
+
+    def authenticate_token(self, request: Request, client: Client) -> str:
+        self.check_params(request, client)
+        return request.form["token"]
+
+    def revoke_token(self, token: str, request: Request) -> None:
+        self.server.grants.revoke_token(token, request.client.client_id)
