@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from urllib.parse import urlencode
+
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 
 from broker import codec
 from broker.downstream import DownstreamRequest
-from broker.downstream.oidc_common import OAuthError
 from broker.downstream.oidc_kind import oidc_of
 from broker.errors import BadRequest, RequestRejected, UnknownSupplier
-from broker.outgoing import Outgoing
 from broker.records import Supplier
 
 MAX_STATE = 512
@@ -96,12 +95,13 @@ def parse(params: Mapping[str, str], repeated: Collection[str], target: Target,
           algorithms: Collection[str], validate: Callable[[Mapping[str, str]], str]
           ) -> DownstreamRequest:
     """Check everything after the target (`validate`: authlib's checks, giving the scope);
-    raise OAuthError or authlib's OAuth2Error, which go back as a redirect."""
+    raise OAuth2Error, which goes back as a redirect."""
     _check_shape(params, repeated)
     oidc = oidc_of(target.supplier)
     assert oidc is not None
     if oidc.id_token_alg not in algorithms:
-        raise OAuthError("server_error", "The ID token algorithm of this client is not offered.")
+        raise OAuth2Error("The ID token algorithm of this client is not offered.",
+                          error="server_error")
     ask = Ask(client_id=oidc.client_id, redirect_uri=target.redirect_uri,
               scope=tuple(validate(params).split()),
               state=_capped(params, "state", MAX_STATE), nonce=_capped(params, "nonce", MAX_NONCE),
@@ -109,7 +109,7 @@ def parse(params: Mapping[str, str], repeated: Collection[str], target: Target,
               max_age=_max_age(params.get("max_age")))
     prompts = set(params.get("prompt", "").split())
     if "none" in prompts and len(prompts) > 1:
-        raise OAuthError("invalid_request", "prompt=none cannot be combined with other values.")
+        raise InvalidRequestError("prompt=none cannot be combined with other values.")
     return DownstreamRequest(supplier=target.supplier, request=codec.encode(ask),
                              school_hints=_hints(params), force_authn="login" in prompts,
                              passive="none" in prompts, max_age=ask.max_age)
@@ -119,20 +119,20 @@ def _check_shape(params: Mapping[str, str], repeated: Collection[str]) -> None:
     """What authlib does not check: every parameter once (it checks five), the request objects
     Loper does not support, a missing response_type (authlib: unsupported), the query mode."""
     if repeated:
-        raise OAuthError("invalid_request", "A request parameter is repeated.")
+        raise InvalidRequestError("A request parameter is repeated.")
     for name, error in UNSUPPORTED.items():
         if name in params:
-            raise OAuthError(error, f"The {name} parameter is not supported.")
+            raise OAuth2Error(f"The {name} parameter is not supported.", error=error)
     if not params.get("response_type"):
-        raise OAuthError("invalid_request", "response_type is missing.")
+        raise InvalidRequestError("response_type is missing.")
     if params.get("response_mode", "query") != "query":
-        raise OAuthError("invalid_request", "Only response_mode=query is supported.")
+        raise InvalidRequestError("Only response_mode=query is supported.")
 
 
 def _capped(params: Mapping[str, str], name: str, limit: int) -> str | None:
     value = params.get(name)
     if value is not None and len(value) > limit:
-        raise OAuthError("invalid_request", f"The {name} parameter is too long.")
+        raise InvalidRequestError(f"The {name} parameter is too long.")
     return value or None
 
 
@@ -140,7 +140,7 @@ def _max_age(value: str | None) -> int | None:
     if value is None:
         return None
     if not value.isascii() or not value.isdigit() or len(value) > 9:
-        raise OAuthError("invalid_request", "max_age must be a number of seconds.")
+        raise InvalidRequestError("max_age must be a number of seconds.")
     return int(value)
 
 
@@ -153,9 +153,3 @@ def safe_state(params: Mapping[str, str]) -> str | None:
     """The state to echo in an error answer: verbatim, unless it is over the cap."""
     state = params.get("state")
     return state if state and len(state) <= MAX_STATE else None
-
-
-def answer(redirect_uri: str, issuer: str, fields: Mapping[str, str | None]) -> Outgoing:
-    """A redirect to a checked redirect_uri, with `iss` (RFC 9207); values are encoded here."""
-    query = urlencode({**{k: v for k, v in fields.items() if v is not None}, "iss": issuer})
-    return Outgoing(f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{query}")

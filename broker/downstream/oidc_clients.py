@@ -113,9 +113,7 @@ def check_methods(form: Mapping[str, str], headers: Mapping[str, str],
     if repeated:
         raise InvalidRequestError("A request parameter is repeated.")
     asserted = "client_assertion" in form or "client_assertion_type" in form
-    if header(headers, "Authorization") is not None and ("client_secret" in form or asserted):
-        raise InvalidRequestError("Use exactly one client authentication method.")
-    if "client_secret" in form and asserted:
+    if sum((header(headers, "Authorization") is not None, "client_secret" in form, asserted)) > 1:
         raise InvalidRequestError("Use exactly one client authentication method.")
 
 

@@ -1,4 +1,4 @@
-"""What the parts of Loper's OpenID Provider share: protocol errors, the (status, body, headers)
+"""What the parts of Loper's OpenID Provider share: the (status, body, headers)
 triple the core returns (the Flask adapter turns it into a response in one place), and the
 hashes the protocol defines.
 """
@@ -16,29 +16,6 @@ JsonReply = tuple[int, dict[str, object], dict[str, str]]
 NO_STORE: Mapping[str, str] = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 SCOPES = ("openid", "profile", "email", "offline_access")
-
-
-class OAuthError(Exception):
-    """A protocol error with its RFC 6749 code.
-
-    The description is a fixed text (RFC 6749 5.2 allows no quotes or backslashes): request
-    input is never echoed in it.
-    """
-
-    def __init__(self, error: str, description: str, *, status: int = 400,
-                 headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(f"{error}: {description}")
-        self.error = error
-        self.description = description
-        self.status = status
-        self.headers = dict(headers or {})
-
-    def get_error_description(self) -> str:
-        return self.description
-
-    def reply(self) -> JsonReply:
-        body: dict[str, object] = {"error": self.error, "error_description": self.description}
-        return self.status, body, {**NO_STORE, **self.headers}
 
 
 def ok(body: dict[str, object]) -> JsonReply:

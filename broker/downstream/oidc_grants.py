@@ -89,24 +89,12 @@ class CodeRecord:
     """What the ledger records when this code is redeemed: the moment the supplier receives
     the release."""
 
-    # as authlib's OpenID Connect code grant reads a code
+    # as authlib's code grant reads a code
     def get_redirect_uri(self) -> str:
         return self.redirect_uri
 
     def get_scope(self) -> str:
         return self.snapshot.get_scope()
-
-    def get_nonce(self) -> str | None:
-        return self.snapshot.nonce
-
-    def get_auth_time(self) -> int:
-        return self.snapshot.auth_time
-
-    def get_acr(self) -> str | None:
-        return self.snapshot.acr
-
-    def get_amr(self) -> None:
-        return None
 
 
 @dataclass(frozen=True)

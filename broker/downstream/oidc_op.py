@@ -20,16 +20,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import (
+    AccessDeniedError,
     AuthorizationServer,
     InvalidGrantError,
     InvalidRequestError,
     OAuth2Error,
 )
+from authlib.oidc.core.errors import LoginRequiredError
 
 from broker.attributes import VOCABULARY, to_oidc
 from broker.downstream import NO_PASSIVE, Delivery, DownstreamRequest, RecordDelivery
-from broker.downstream.oidc_authorize import Ask, answer, find_target, parse, safe_state
+from broker.downstream.oidc_authorize import Ask, find_target, parse, safe_state
 from broker.downstream.oidc_clients import (
     ASSERTION_ALGS,
     AUTH_METHODS,
@@ -39,7 +42,7 @@ from broker.downstream.oidc_clients import (
     check_methods,
     client_finder,
 )
-from broker.downstream.oidc_common import NO_STORE, SCOPES, JsonReply, OAuthError, header, ok
+from broker.downstream.oidc_common import NO_STORE, SCOPES, JsonReply, header, ok
 from broker.downstream.oidc_grants import CodeRecord, Grants, Lifetimes, OpenCheck, Snapshot
 from broker.downstream.oidc_keys import SigningKeys
 from broker.downstream.oidc_kind import oidc_of
@@ -48,7 +51,6 @@ from broker.downstream.oidc_token import (
     SUSPENDED,
     CodeGrant,
     IdToken,
-    Issuer,
     Redirect,
     RefreshGrant,
     Request,
@@ -159,7 +161,6 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
         self.register_grant(CodeGrant, [S256Challenge(required=True), id_token])
         self.register_grant(RefreshGrant, [id_token])
         self.register_endpoint(Revocation)
-        self.register_extension(Issuer(config.issuer))
 
     def _url(self, endpoint: str) -> str:
         return self.config.issuer + PATHS[endpoint]
@@ -181,12 +182,10 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
         target = find_target(params, repeated, self._find_client)
         try:
             return parse(params, repeated, target, self._keys.algorithms, self._validate)
-        except (OAuthError, OAuth2Error) as exc:
+        except OAuth2Error as error:
             log.info("authorization request refused",
-                     extra={"supplier": target.supplier.id, "error": exc.error})
-            return answer(target.redirect_uri, self.config.issuer,
-                          {"error": exc.error, "error_description": exc.get_error_description(),
-                           "state": safe_state(params)})
+                     extra={"supplier": target.supplier.id, "error": error.error})
+            return self._refused(target.redirect_uri, safe_state(params), error)
 
     def respond(self, supplier: Supplier, request: bytes, released: Released) -> Outgoing:
         """A fresh code for a snapshot of what is released at this login."""
@@ -209,10 +208,15 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
 
     def respond_error(self, supplier: Supplier, request: bytes, status: str) -> Outgoing:
         ask = self._checked(supplier, request)
-        error, text = (("login_required", "There is no login session and prompt=none was asked.")
-                       if status == NO_PASSIVE else ("access_denied", "The login did not succeed."))
-        return answer(ask.redirect_uri, self.config.issuer,
-                      {"error": error, "error_description": text, "state": ask.state})
+        error = (LoginRequiredError("There is no login session and prompt=none was asked.")
+                 if status == NO_PASSIVE else AccessDeniedError("The login did not succeed."))
+        return self._refused(ask.redirect_uri, ask.state, error)
+
+    def _refused(self, redirect_uri: str, state: str | None, error: OAuth2Error) -> Outgoing:
+        error.redirect_uri, error.state = redirect_uri, state
+        redirect = self.handle_response(*error())
+        assert isinstance(redirect, Redirect)
+        return Outgoing(redirect.location)
 
     def _checked(self, supplier: Supplier, request: bytes) -> Ask:
         """The kept request, checked again against the supplier's current registration."""
@@ -256,21 +260,25 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
 
     def userinfo(self, headers: Mapping[str, str],
                  form: Mapping[str, str] | None = None) -> JsonReply:
-        """OIDC Core 5.3: exactly the snapshot released at login (RFC 6750 bearer token), as
-        long as the school still releases to the supplier (else the grant ends)."""
-        try:
-            snapshot = self.grants.access(_bearer(headers, form or {}))
-            if snapshot is None:
-                raise _invalid_token("The access token is invalid or expired.")
-            if not snapshot.still_open(self.config.still_open):
-                log.info("userinfo refused: the release is closed",
-                         extra={"supplier": snapshot.supplier_id, "school": snapshot.school_id})
-                self.grants.revoke(snapshot, narrowed=True)
-                raise _invalid_token(SUSPENDED)
-            return ok({**snapshot.claims, "sub": snapshot.sub})
-        except OAuthError as exc:
-            return exc.reply()
-
+        """OIDC Core 5.3: exactly the snapshot released at login, as long as the school still
+        releases to the supplier (else the grant ends). The bearer token comes in the header
+        (RFC 6750 2.1) or the form body (2.2; authlib reads only the header), never both."""
+        authorization, in_body = header(headers, "Authorization"), (form or {}).get("access_token")
+        if authorization is not None and in_body is not None:
+            return _bearer_error(400, "invalid_request", "Send the access token once.")
+        scheme, _, value = (authorization or "").strip().partition(" ")
+        token = value.strip() if scheme.lower() == "bearer" else in_body
+        if not token:
+            return _bearer_error(401, None, "An access token is required.")
+        snapshot = self.grants.access(token)
+        if snapshot is None:
+            return _bearer_error(401, "invalid_token", "The access token is invalid or expired.")
+        if not snapshot.still_open(self.config.still_open):
+            log.info("userinfo refused: the release is closed",
+                     extra={"supplier": snapshot.supplier_id, "school": snapshot.school_id})
+            self.grants.revoke(snapshot, narrowed=True)
+            return _bearer_error(401, "invalid_token", SUSPENDED)
+        return ok({**snapshot.claims, "sub": snapshot.sub})
 
     # -- Loper's rules -------------------------------------------------------------------------
     def check_open(self, granted: Snapshot, client: Client) -> None:
@@ -310,8 +318,9 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
         pass
 
     def handle_response(self, status: int, body: Any, headers: Any) -> JsonReply | Redirect:
-        if status == 302:
-            return Redirect(dict(headers)["Location"])
+        if status == 302:  # every authorization response, also an error: iss (RFC 9207)
+            return Redirect(add_params_to_uri(dict(headers)["Location"],
+                                              {"iss": self.config.issuer}))
         return status, body, dict(NO_STORE)
 
     def handle_error_response(self, request: Request, error: OAuth2Error) -> JsonReply:
@@ -333,21 +342,8 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
         return status, body, headers
 
 
-def _invalid_token(description: str) -> OAuthError:
-    return OAuthError("invalid_token", description, status=401,
-                      headers={"WWW-Authenticate": f'{_BEARER}, error="invalid_token"'})
-
-
-def _bearer(headers: Mapping[str, str], form: Mapping[str, str]) -> str:
-    """RFC 6750 2.1 (header) or 2.2 (form body); never both."""
-    authorization = header(headers, "Authorization")
-    in_body = form.get("access_token")
-    if authorization is not None and in_body is not None:
-        raise OAuthError("invalid_request", "Send the access token once.",
-                         headers={"WWW-Authenticate": f'{_BEARER}, error="invalid_request"'})
-    scheme, _, value = (authorization or "").strip().partition(" ")
-    token = value.strip() if scheme.lower() == "bearer" else in_body
-    if not token:
-        raise OAuthError("invalid_request", "An access token is required.", status=401,
-                         headers={"WWW-Authenticate": _BEARER})
-    return token
+def _bearer_error(status: int, error: str | None, description: str) -> JsonReply:
+    """RFC 6750 3: the challenge names the error, except when no token was sent at all."""
+    challenge = f'{_BEARER}, error="{error}"' if error else _BEARER
+    return status, {"error": error or "invalid_request", "error_description": description}, {
+        **NO_STORE, "WWW-Authenticate": challenge}

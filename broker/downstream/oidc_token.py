@@ -30,7 +30,6 @@ from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGr
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
-from authlib.oauth2.rfc9207 import IssuerParameter
 from authlib.oidc.core.grants import OpenIDCode
 
 from broker.attributes import VOCABULARY
@@ -153,6 +152,9 @@ class IdToken(OpenIDCode):  # type: ignore[misc]
         now = int(time.time())
         return {"iss": self._issuer, "aud": client.client_id, "iat": now, "exp": now + self._ttl}
 
+    def get_authorization_code_claims(self, record: CodeRecord) -> dict[str, object]:
+        return {} if record.snapshot.nonce is None else {"nonce": record.snapshot.nonce}
+
     def generate_user_info(self, user: Snapshot, scope: str) -> dict[str, object]:
         served = narrowed(user, scope)
         info: dict[str, object] = {**served.claims, "sub": served.sub,
@@ -177,19 +179,9 @@ class Request(OAuth2Request):  # type: ignore[misc]
 
 @dataclass
 class Redirect:
-    """An authorization response; authlib's IssuerParameter adds `iss` to its location."""
+    """An authorization response: the browser goes to `location`."""
 
     location: str
-
-
-class Issuer(IssuerParameter):  # type: ignore[misc]
-    """RFC 9207: `iss` in every authorization response."""
-
-    def __init__(self, issuer: str) -> None:
-        self._issuer = issuer
-
-    def get_issuer(self) -> str:
-        return self._issuer
 
 
 class Revocation(RevocationEndpoint):  # type: ignore[misc]
