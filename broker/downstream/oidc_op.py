@@ -32,32 +32,13 @@ from authlib.oidc.core.errors import LoginRequiredError
 
 from broker.attributes import VOCABULARY, to_oidc
 from broker.downstream import NO_PASSIVE, Delivery, DownstreamRequest, RecordDelivery
+from broker.downstream import oidc_clients as clients
+from broker.downstream import oidc_token as tokens
 from broker.downstream.oidc_authorize import Ask, find_target, parse, safe_state
-from broker.downstream.oidc_clients import (
-    ASSERTION_ALGS,
-    AUTH_METHODS,
-    Client,
-    PrivateKeyJwt,
-    authenticate_basic,
-    check_methods,
-    client_finder,
-)
 from broker.downstream.oidc_common import NO_STORE, SCOPES, JsonReply, header, ok
 from broker.downstream.oidc_grants import CodeRecord, Grants, Lifetimes, OpenCheck, Snapshot
 from broker.downstream.oidc_keys import SigningKeys
 from broker.downstream.oidc_kind import oidc_of
-from broker.downstream.oidc_token import (
-    GRANT_TYPES,
-    SUSPENDED,
-    CodeGrant,
-    IdToken,
-    Redirect,
-    RefreshGrant,
-    Request,
-    Revocation,
-    S256Challenge,
-    narrowed,
-)
 from broker.errors import ConfigError, RequestRejected
 from broker.identity import Released
 from broker.outgoing import Outgoing
@@ -120,14 +101,14 @@ def _discovery(issuer: str, algorithms: tuple[str, ...]) -> dict[str, object]:
         "jwks_uri": issuer + PATHS["jwks"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": list(GRANT_TYPES),
+        "grant_types_supported": list(tokens.GRANT_TYPES),
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": list(algorithms),
         "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
-        "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
-        "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
-        "revocation_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
+        "token_endpoint_auth_methods_supported": list(clients.AUTH_METHODS),
+        "token_endpoint_auth_signing_alg_values_supported": list(clients.ASSERTION_ALGS),
+        "revocation_endpoint_auth_methods_supported": list(clients.AUTH_METHODS),
+        "revocation_endpoint_auth_signing_alg_values_supported": list(clients.ASSERTION_ALGS),
         "scopes_supported": list(SCOPES),
         "claims_supported": claims + [a.oidc_claim for a in VOCABULARY],
         "prompt_values_supported": ["none", "login"],
@@ -147,20 +128,20 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
         self.config = config
         self.record_delivery = config.record_delivery
         """CollectedLater: the supplier receives the release at the token endpoint."""
-        self.query_client = client_finder(find_client)
+        self.query_client = clients.client_finder(find_client)
         self._find_client = find_client
         self._keys = SigningKeys(config.signing_keys, config.next_signing_keys)  # once per process
         self.grants = Grants(store, Lifetimes(config.code_ttl, config.access_token_ttl,
                                               config.refresh_token_ttl))
         self._discovery = _discovery(config.issuer, self._keys.algorithms)
-        self.register_client_auth_method("client_secret_basic", authenticate_basic)
-        self.register_client_auth_method("private_key_jwt", PrivateKeyJwt(
+        self.register_client_auth_method("client_secret_basic", clients.authenticate_basic)
+        self.register_client_auth_method("private_key_jwt", clients.PrivateKeyJwt(
             (self._url("token"), config.issuer), store))
         self.register_token_generator("default", self._generate)
-        id_token = IdToken(config.issuer, self._keys, config.id_token_ttl)
-        self.register_grant(CodeGrant, [S256Challenge(required=True), id_token])
-        self.register_grant(RefreshGrant, [id_token])
-        self.register_endpoint(Revocation)
+        id_token = tokens.IdToken(config.issuer, self._keys, config.id_token_ttl)
+        self.register_grant(tokens.CodeGrant, [tokens.S256Challenge(required=True), id_token])
+        self.register_grant(tokens.RefreshGrant, [id_token])
+        self.register_endpoint(tokens.Revocation)
 
     def _url(self, endpoint: str) -> str:
         return self.config.issuer + PATHS[endpoint]
@@ -199,12 +180,12 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
             nonce=ask.nonce, school_id=released.school_id, supplier_id=released.supplier_id)
         record = CodeRecord(snapshot, ask.redirect_uri, ask.code_challenge,
                             Delivery.of(released, PROTOCOL))
-        request = Request(self._url("authorization"), ask.params(), {}, "GET")
+        request = tokens.Request(self._url("authorization"), ask.params(), {}, "GET")
         response = self.create_authorization_response(  # the kept request, not the browser's
             request, grant_user=record, grant=self.get_authorization_grant(request))
-        if not isinstance(response, Redirect):
+        if not isinstance(response, Outgoing):
             raise RequestRejected("This login's request no longer validates.")
-        return Outgoing(response.location)
+        return response
 
     def respond_error(self, supplier: Supplier, request: bytes, status: str) -> Outgoing:
         ask = self._checked(supplier, request)
@@ -215,8 +196,8 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
     def _refused(self, redirect_uri: str, state: str | None, error: OAuth2Error) -> Outgoing:
         error.redirect_uri, error.state = redirect_uri, state
         redirect = self.handle_response(*error())
-        assert isinstance(redirect, Redirect)
-        return Outgoing(redirect.location)
+        assert isinstance(redirect, Outgoing)
+        return redirect
 
     def _checked(self, supplier: Supplier, request: bytes) -> Ask:
         """The kept request, checked again against the supplier's current registration."""
@@ -231,7 +212,7 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
     def _validate(self, params: Mapping[str, str]) -> str:
         """authlib's checks of an authorization request (response_type, client, redirect_uri,
         scope, PKCE); the scope it grants, or OAuth2Error."""
-        request = Request(self._url("authorization"), params, {}, "GET")
+        request = tokens.Request(self._url("authorization"), params, {}, "GET")
         self.get_authorization_grant(request).validate_authorization_request()
         return request.scope  # type: ignore[no-any-return]
 
@@ -247,9 +228,9 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
 
     def _back_channel(self, endpoint: str, form: Mapping[str, str], headers: Mapping[str, str],
                       repeated: Collection[str]) -> JsonReply:
-        request = Request(self._url("token"), form, headers)
+        request = tokens.Request(self._url("token"), form, headers)
         try:
-            check_methods(form, headers, repeated)  # what authlib does not check there
+            clients.check_methods(form, headers, repeated)  # what authlib does not check there
             if endpoint == "token" and not form.get("grant_type"):
                 raise InvalidRequestError("grant_type is missing.")
         except OAuth2Error as error:
@@ -277,11 +258,11 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
             log.info("userinfo refused: the release is closed",
                      extra={"supplier": snapshot.supplier_id, "school": snapshot.school_id})
             self.grants.revoke(snapshot, narrowed=True)
-            return _bearer_error(401, "invalid_token", SUSPENDED)
+            return _bearer_error(401, "invalid_token", tokens.SUSPENDED)
         return ok({**snapshot.claims, "sub": snapshot.sub})
 
     # -- Loper's rules -------------------------------------------------------------------------
-    def check_open(self, granted: Snapshot, client: Client) -> None:
+    def check_open(self, granted: Snapshot, client: clients.Client) -> None:
         """No token for a release the school has closed since the login: the grant ends."""
         if client.oidc.id_token_alg not in self._keys.algorithms:
             raise OAuth2Error("The ID token algorithm of this client is not offered.",
@@ -291,14 +272,14 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
         log.info("oidc grant refused: the release is closed",
                  extra={"supplier": granted.supplier_id, "school": granted.school_id})
         self.grants.revoke(granted)
-        raise InvalidGrantError(SUSPENDED)
+        raise InvalidGrantError(tokens.SUSPENDED)
 
-    def _generate(self, grant_type: str, client: Client, user: Snapshot,
+    def _generate(self, grant_type: str, client: clients.Client, user: Snapshot,
                   scope: str | None = None, expires_in: int | None = None,
                   include_refresh_token: bool = True) -> dict[str, object]:
         """Tokens for the granted snapshot, narrowed to `scope`; a refresh token carries the
         whole grant."""
-        served = narrowed(user, scope)
+        served = tokens.narrowed(user, scope)
         token: dict[str, object] = {
             "access_token": self.grants.issue_access(served),
             "token_type": "Bearer", "expires_in": self.config.access_token_ttl,
@@ -308,22 +289,22 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
         return token
 
     # -- authlib's framework hooks ---------------------------------------------------------------
-    def create_oauth2_request(self, request: Request) -> Request:
+    def create_oauth2_request(self, request: tokens.Request) -> tokens.Request:
         return request
 
-    def save_token(self, token: dict[str, object], request: Request) -> None:
+    def save_token(self, token: dict[str, object], request: tokens.Request) -> None:
         """Saved as they were generated (Grants.issue_*)."""
 
     def send_signal(self, name: str, *args: object, **kwargs: object) -> None:
         pass
 
-    def handle_response(self, status: int, body: Any, headers: Any) -> JsonReply | Redirect:
+    def handle_response(self, status: int, body: Any, headers: Any) -> JsonReply | Outgoing:
         if status == 302:  # every authorization response, also an error: iss (RFC 9207)
-            return Redirect(add_params_to_uri(dict(headers)["Location"],
+            return Outgoing(add_params_to_uri(dict(headers)["Location"],
                                               {"iss": self.config.issuer}))
         return status, body, dict(NO_STORE)
 
-    def handle_error_response(self, request: Request, error: OAuth2Error) -> JsonReply:
+    def handle_error_response(self, request: tokens.Request, error: OAuth2Error) -> JsonReply:
         """RFC 6749 5.2 with Loper's stricter rendering: always a description (a fixed text),
         and invalid_client is a 401 with a challenge for the scheme that was tried (authlib
         answers 400, or a Basic challenge carrying the error)."""

@@ -1,22 +1,16 @@
-"""The token endpoint's grants on authlib: authorization_code with PKCE and the OpenID Connect
-extension, refresh_token with rotation.
-
-authorization_code (RFC 6749 4.1.3, RFC 7636 4.6): the code is consumed atomically when authlib
-looks it up, before anything else is checked or issued (authlib itself deletes it only after
-issuing). A redemption that succeeds is the moment the supplier receives the release, so it, and
-only it, records the release in the ledger: once, as a code is consumed once. refresh_token
-(RFC 6749 6): rotated on every use; the refresh token keeps the scope it was granted with, a
-narrower scope applies to the new access and ID tokens only. A refresh adds no ledger row: it
-serves the release already recorded, never a new one. Before issuing, either grant asks whether
-the school still releases to the supplier (OpenCheck): when it has suspended the supplier, or
-their agreement lapsed, the grant is revoked as a whole and answered invalid_grant.
+"""authlib's grants and endpoints, with Loper's rules in their hooks: authorization_code
+(RFC 6749 4.1, RFC 7636) with the OpenID Connect ID token, refresh_token with rotation (RFC 6749
+6: a refresh may narrow the scope of the new access and ID tokens, never the grant's), RFC 7009
+revocation. A redeemed code records the release in the ledger, once; a refresh serves the
+release already recorded. Either grant first asks whether the school still releases to the
+supplier (OidcOp.check_open): if not, the grant is revoked as a whole (invalid_grant).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from authlib.oauth2.rfc6749 import (
@@ -175,13 +169,6 @@ class Request(OAuth2Request):  # type: ignore[misc]
     @property
     def form(self) -> dict[str, str]:
         return self.payload.data  # type: ignore[no-any-return]
-
-
-@dataclass
-class Redirect:
-    """An authorization response: the browser goes to `location`."""
-
-    location: str
 
 
 class Revocation(RevocationEndpoint):  # type: ignore[misc]
