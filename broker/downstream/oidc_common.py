@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
-from joserfc.util import urlsafe_b64encode
+from authlib.oidc.core.util import create_half_hash
 
 JsonReply = tuple[int, dict[str, object], dict[str, str]]
 """(HTTP status, JSON body, headers): what the token, userinfo and revocation endpoints return."""
@@ -37,6 +37,5 @@ def digest(value: str) -> str:
 
 
 def half_hash(value: str) -> str:
-    """OIDC Core 3.1.3.6 at_hash for RS256 and ES256: the left half of SHA-256, base64url."""
-    full = hashlib.sha256(value.encode("ascii")).digest()
-    return urlsafe_b64encode(full[: len(full) // 2]).decode("ascii")
+    """OIDC Core 3.1.3.6 at_hash for RS256 and ES256, as authlib computes it for ID tokens."""
+    return create_half_hash(value, "RS256").decode("ascii")  # type: ignore[no-any-return]
