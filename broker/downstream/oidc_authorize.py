@@ -15,9 +15,8 @@ from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 
 from broker import codec
 from broker.downstream import DownstreamRequest
-from broker.downstream.oidc_kind import oidc_of
+from broker.downstream.oidc_clients import Client
 from broker.errors import BadRequest, RequestRejected, UnknownSupplier
-from broker.records import Supplier
 
 MAX_STATE = 512
 MAX_NONCE = 255
@@ -33,7 +32,7 @@ UNSUPPORTED = {
 class Target:
     """A client and the redirect_uri it may be answered at: checked, so safe to redirect to."""
 
-    supplier: Supplier
+    client: Client
     redirect_uri: str
 
 
@@ -67,28 +66,26 @@ class Ask:
 
 
 def find_target(params: Mapping[str, str], repeated: Collection[str],
-                find_client: Callable[[str], Supplier | None]) -> Target:
+                query_client: Callable[[str], Client | None]) -> Target:
     """The client and redirect_uri, or a BrokerError (an error page, never a redirect)."""
     client_id = params.get("client_id", "")
     if "client_id" in repeated or "redirect_uri" in repeated:
         raise BadRequest("The learning app sent client_id or redirect_uri more than once.")
     if not client_id or len(client_id) > MAX_ID:
         raise BadRequest("The learning app's login request names no valid client_id.")
-    supplier = find_client(client_id)
-    oidc = oidc_of(supplier) if supplier else None
-    if supplier is None or oidc is None or oidc.client_id != client_id:
+    client = query_client(client_id)
+    if client is None:
         raise UnknownSupplier("No learning app is registered with this client_id.")
-    given = params.get("redirect_uri")
+    supplier, given = client.supplier, params.get("redirect_uri")
     if not given:  # OIDC Core 3.1.2.1: REQUIRED, also with a single registered redirect_uri
         raise RequestRejected(
             "The learning app's login request must name its registered redirect_uri.",
             back_url=supplier.url, supplier_name=supplier.name)
-    # RFC 6749 3.1.2.3 / RFC 9700 4.1.3: simple string comparison, nothing normalised.
-    if given not in oidc.redirect_uris:
+    if not client.check_redirect_uri(given):
         raise RequestRejected(
             "The learning app asked to return to an address that it has not registered.",
             back_url=supplier.url, supplier_name=supplier.name)
-    return Target(supplier, given)
+    return Target(client, given)
 
 
 def parse(params: Mapping[str, str], repeated: Collection[str], target: Target,
@@ -97,8 +94,7 @@ def parse(params: Mapping[str, str], repeated: Collection[str], target: Target,
     """Check everything after the target (`validate`: authlib's checks, giving the scope);
     raise OAuth2Error, which goes back as a redirect."""
     _check_shape(params, repeated)
-    oidc = oidc_of(target.supplier)
-    assert oidc is not None
+    oidc = target.client.oidc
     if oidc.id_token_alg not in algorithms:
         raise OAuth2Error("The ID token algorithm of this client is not offered.",
                           error="server_error")
@@ -110,7 +106,7 @@ def parse(params: Mapping[str, str], repeated: Collection[str], target: Target,
     prompts = set(params.get("prompt", "").split())
     if "none" in prompts and len(prompts) > 1:
         raise InvalidRequestError("prompt=none cannot be combined with other values.")
-    return DownstreamRequest(supplier=target.supplier, request=codec.encode(ask),
+    return DownstreamRequest(supplier=target.client.supplier, request=codec.encode(ask),
                              school_hints=_hints(params), force_authn="login" in prompts,
                              passive="none" in prompts, max_age=ask.max_age)
 

@@ -57,7 +57,6 @@ PATHS = {
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 PROTOCOL = "oidc"
 _BEARER = 'Bearer realm="loper"'
-_CHALLENGE = {"basic": 'Basic realm="loper"', "assertion": _BEARER}
 
 
 def _always_open(school_id: str, supplier_id: str) -> bool:
@@ -129,7 +128,6 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
         self.record_delivery = config.record_delivery
         """CollectedLater: the supplier receives the release at the token endpoint."""
         self.query_client = clients.client_finder(find_client)
-        self._find_client = find_client
         self._keys = SigningKeys(config.signing_keys, config.next_signing_keys)  # once per process
         self.grants = Grants(store, Lifetimes(config.code_ttl, config.access_token_ttl,
                                               config.refresh_token_ttl))
@@ -160,12 +158,12 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
 
         Raises a BrokerError (an error page) for a bad client or redirect_uri.
         """
-        target = find_target(params, repeated, self._find_client)
+        target = find_target(params, repeated, self.query_client)
         try:
             return parse(params, repeated, target, self._keys.algorithms, self._validate)
         except OAuth2Error as error:
             log.info("authorization request refused",
-                     extra={"supplier": target.supplier.id, "error": error.error})
+                     extra={"supplier": target.client.supplier.id, "error": error.error})
             return self._refused(target.redirect_uri, safe_state(params), error)
 
     def respond(self, supplier: Supplier, request: bytes, released: Released) -> Outgoing:
@@ -263,7 +261,8 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
 
     # -- Loper's rules -------------------------------------------------------------------------
     def check_open(self, granted: Snapshot, client: clients.Client) -> None:
-        """No token for a release the school has closed since the login: the grant ends."""
+        """No token for a client whose ID token algorithm is not offered, nor for a release the
+        school has closed since the login (the grant ends)."""
         if client.oidc.id_token_alg not in self._keys.algorithms:
             raise OAuth2Error("The ID token algorithm of this client is not offered.",
                               status_code=500, error="server_error")
@@ -315,10 +314,9 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
         headers = dict(NO_STORE)
         if error.error == "invalid_client":
             status = 401
-            tried = "assertion" if any(
-                k in request.form for k in ("client_assertion", "client_assertion_type")
-            ) and "Authorization" not in request.headers else "basic"
-            headers["WWW-Authenticate"] = _CHALLENGE[tried]
+            asserted = "Authorization" not in request.headers and any(
+                k in request.form for k in ("client_assertion", "client_assertion_type"))
+            headers["WWW-Authenticate"] = _BEARER if asserted else 'Basic realm="loper"'
         log.info("back-channel request refused", extra={"error": error.error})
         return status, body, headers
 
