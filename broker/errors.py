@@ -50,6 +50,12 @@ class UpstreamRejected(BrokerError):
     title = "Your school's answer could not be accepted"
 
 
+class LoginTooOld(UpstreamRejected):
+    """The school answered from a login older than the supplier's max_age allows (OIDC Core
+    3.1.2.1). An upstream that cannot pass max_age on (SAML has none) raises it; the flow then
+    asks the school once more for a fresh login, and refuses if that answer is too old too."""
+
+
 class RequestRejected(BrokerError):
     """The supplier's request failed validation (signature, ACS URL, NameID policy...)."""
 

@@ -23,6 +23,7 @@ from broker.downstream import (
 from broker.errors import (
     BrokerError,
     LoginExpired,
+    LoginTooOld,
     SupplierSuspended,
     UnknownSchool,
     UnknownSupplier,
@@ -149,14 +150,21 @@ class Flow:
 
     # -- step 3: the school answered ----------------------------------------------------------
     def finish(self, login_id: str, params: dict[str, str],
-               browser: str) -> tuple[Outgoing, SsoSession]:
+               browser: str) -> tuple[Outgoing, SsoSession | None]:
+        """The answer to the supplier and the new SSO session; or the way back to the school
+        and no session, when the school's login was too old for the supplier's max_age."""
         login = self._take(login_id, browser)
         supplier = self._supplier(login.supplier_id)
         try:
             school = self.broker.registry.school(login.school_id or "")
             if school is None or school.protocol not in self.broker.upstreams:
                 raise UnknownSchool("The school of this login is no longer registered.")
-            person = self._person_from_school(school, login, params)
+            try:
+                person = self._person_from_school(school, login, params)
+            except LoginTooOld:
+                if login.force_authn:  # it was asked for a fresh login already: refuse
+                    raise
+                return self._ask_fresh(login, school), None
             ttl = school.sso_lifetime or self.settings.sso_lifetime
             session = SsoSession(new_id(), person, ttl)
             self.broker.store.put_session(session.id, codec.encode(person), ttl)
@@ -165,6 +173,13 @@ class Flow:
             exc.back_url = exc.back_url or supplier.url
             exc.supplier_name = exc.supplier_name or supplier.name
             raise
+
+    def _ask_fresh(self, login: PendingLogin, school: School) -> Outgoing:
+        """Once, back to the school, now forcing a fresh login: the password prompt that the
+        supplier's max_age really needs. Nothing of the too old answer is kept."""
+        login_log("loper.flow", login.id).info("school's login older than max_age, asking "
+                                              "again", extra={"school": school.id})
+        return self._go_upstream(replace(login, force_authn=True), school)
 
     def _person_from_school(self, school: School, login: PendingLogin,
                             params: dict[str, str]) -> Person:
