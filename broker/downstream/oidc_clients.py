@@ -31,7 +31,7 @@ from broker.downstream.oidc_kind import OidcSupplier, oidc_of
 from broker.records import Supplier
 from broker.store import StateStore
 
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+ASSERTION_TYPE = JWTBearerClientAssertion.CLIENT_ASSERTION_TYPE  # RFC 7523 2.2
 ASSERTION_ALGS = ("RS256", "ES256", "PS256")
 _KEY_TYPE = {"RS256": "RSA", "PS256": "RSA", "ES256": "EC"}
 KEY_CARRYING_HEADERS = ("jwk", "jku", "x5u", "x5c")
