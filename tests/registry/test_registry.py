@@ -116,7 +116,7 @@ def test_health_and_schema(registry_url: str, tmp_path: Path) -> None:
         assert registry.check() == {"ok": True, "schools": 0, "suppliers": 0}
     finally:
         registry.close()
-    assert sql(registry_url, "SELECT version_num FROM alembic_version") == [("0004",)]
+    assert sql(registry_url, "SELECT version_num FROM alembic_version") == [("0006",)]
     assert sql(registry_url, "PRAGMA journal_mode") == [("wal",)]
 
 
