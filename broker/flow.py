@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from broker import codec, release
+from broker import codec, linking, release
 from broker.context import Broker
 from broker.downstream import (
     NO_PASSIVE,
@@ -175,9 +175,10 @@ class Flow:
         return self._anchor(callback.identity)
 
     def _anchor(self, identity: Identity) -> Person:
-        raw = anchor(self.broker.pseudonym_keys, identity.school_id, identity.subject)
+        keys = self.broker.pseudonym_keys
+        raw = anchor(keys, identity.school_id, identity.subject)
         return Person(school_id=identity.school_id,
-                      anchor=self.broker.registry.resolve_anchor(raw),
+                      anchor=linking.resolve(self.broker.registry, keys, identity, raw),
                       attributes=identity.attributes, authn=identity.authn)
 
     # -- the release ---------------------------------------------------------------------------

@@ -13,15 +13,16 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from broker import attributes
 from broker.records import Policy, School, Supplier
-from broker.registry import convert
+from broker.registry import aliases, convert
 from broker.registry.cache import RecordCache
 from broker.registry.checks import Problems
 from broker.registry.db import Database, RegistryUnavailable
+from broker.registry.eck_ids import EckIds
 from broker.registry.federation import (
     UNPINNED,
     Federation,
@@ -31,7 +32,7 @@ from broker.registry.federation import (
     supplier_label,
 )
 from broker.registry.ledger import Ledger
-from broker.registry.models import AliasRow, ReleasePolicyRow, SchoolRow, SupplierRow
+from broker.registry.models import ReleasePolicyRow, SchoolRow, SupplierRow
 
 T = TypeVar("T")
 Row = TypeVar("Row")
@@ -277,22 +278,14 @@ class Registry:
 
     def resolve_anchor(self, anchor: str) -> str:
         with self._db.read() as session:
-            target = session.scalar(select(AliasRow.target_anchor).where(AliasRow.anchor == anchor))
-            return target or anchor
+            return aliases.resolve(session, anchor)
 
     def add_alias(self, anchor: str, target_anchor: str) -> None:
         """Make `anchor` resolve to `target_anchor` (itself resolved first: one hop, always)."""
         with self._db.write() as session:
-            target = session.scalar(
-                select(AliasRow.target_anchor).where(AliasRow.anchor == target_anchor))
-            target = target or target_anchor
-            if target == anchor:
-                raise ValueError(f'aliasing "{anchor}" to "{target_anchor}" would make a cycle'
-                                 if target_anchor != anchor else "an anchor cannot alias itself")
-            _upsert(session, session.get(AliasRow, anchor), AliasRow,
-                    {"anchor": anchor, "target_anchor": target})
-            session.execute(update(AliasRow).where(AliasRow.target_anchor == anchor)
-                            .values(target_anchor=target))
+            aliases.link(session, anchor, target_anchor)
 
+    def eck_ids(self) -> EckIds:
+        return EckIds(self._db)
 
 __all__ = ["ImportSummary", "Registry", "RegistryUnavailable"]

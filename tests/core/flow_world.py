@@ -89,10 +89,10 @@ PUPIL = {"role": ("student",), "given_name": ("Sanne",), "family_name": ("de Vri
 KEYS = PseudonymKeys(anchor=b"a" * 32, versions={1: b"1" * 32}, current=1)
 
 
-def build_registry(folder: Path) -> Registry:
+def build_registry(folder: Path, federation: str = FEDERATION) -> Registry:
     (folder / "regenboog-idp.xml").write_text(idp_metadata(REGENBOOG_IDP))
     path = folder / "federation.toml"
-    path.write_text(textwrap.dedent(FEDERATION), encoding="utf-8")
+    path.write_text(textwrap.dedent(federation), encoding="utf-8")
     registry = Registry(f"sqlite:///{folder / 'registry.sqlite'}")
     registry.upgrade()
     registry.import_federation(load_federation(path), key_version=1)
@@ -134,7 +134,9 @@ class FakeUpstream:
         if not params["subject"]:
             raise UpstreamRejected("The fake school named nobody.")
         instant = datetime.fromtimestamp(float(params["instant"]), UTC)
-        identity = Identity(school.id, params["subject"], PUPIL, AuthnContext(instant, "urn:pw"))
+        extra = {"eck_id": (params["eck_id"],)} if params.get("eck_id") else {}
+        identity = Identity(school.id, params["subject"], {**PUPIL, **extra},
+                            AuthnContext(instant, "urn:pw"))
         return Callback(identity, f"fake-answer:{params['answer']}", 60)
 
 
@@ -198,11 +200,12 @@ class World:
                                browser, session)
 
     def answer(self, sent: Outgoing, *, subject: str = "pupil-1", browser: str = "browser-1",
-               age: float = 0, answer: str | None = None) -> tuple[Outgoing, SsoSession]:
+               age: float = 0, answer: str | None = None,
+               eck_id: str = "") -> tuple[Outgoing, SsoSession]:
         """The school's answer to the login it was sent: the pupil logged in `age` seconds ago."""
         assert sent.form is not None
         params = {"subject": subject, "instant": str(time.time() - age),
-                  "answer": answer or str(next(self.answers))}
+                  "answer": answer or str(next(self.answers)), "eck_id": eck_id}
         return self.flow.finish(sent.form["relay"], params, browser)
 
     def pick(self, picker: Outgoing, school: str, browser: str = "browser-1") -> Outgoing:
