@@ -46,6 +46,15 @@ def record(event: AliasEvent) -> None:
     audit_log.info("alias %s", event.action, extra=extra)
 
 
+class LinkRefused(ValueError):
+    """Link number `index` (of those made together) would make a cycle; nothing was linked."""
+
+    def __init__(self, index: int, reason: str) -> None:
+        super().__init__(reason)
+        self.index = index
+        self.reason = reason
+
+
 def resolve(session: Session, anchor: str) -> str:
     target = session.scalar(select(AliasRow.target_anchor).where(AliasRow.anchor == anchor))
     return target or anchor
@@ -56,8 +65,8 @@ def link(session: Session, anchor: str, target_anchor: str) -> None:
     ValueError for a cycle."""
     target = resolve(session, target_anchor)
     if target == anchor:
-        raise ValueError(f'aliasing "{anchor}" to "{target_anchor}" would make a cycle'
-                         if target_anchor != anchor else "an anchor cannot alias itself")
+        raise ValueError("links the pupil to an identity that is already linked to them (a "
+                         "cycle)" if target_anchor != anchor else "links a pupil to themselves")
     row = session.get(AliasRow, anchor)
     if row is None:
         session.add(AliasRow(anchor=anchor, target_anchor=target))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -282,8 +282,20 @@ class Registry:
 
     def add_alias(self, anchor: str, target_anchor: str) -> None:
         """Make `anchor` resolve to `target_anchor` (itself resolved first: one hop, always)."""
+        try:
+            self.add_aliases([(anchor, target_anchor)])
+        except aliases.LinkRefused as exc:
+            raise ValueError(exc.reason) from exc
+
+    def add_aliases(self, links: Sequence[tuple[str, str]]) -> None:
+        """Each (anchor, target anchor) in turn, in one transaction: all or nothing
+        (LinkRefused names the link that would make a cycle)."""
         with self._db.write() as session:
-            aliases.link(session, anchor, target_anchor)
+            for index, (anchor, target) in enumerate(links):
+                try:
+                    aliases.link(session, anchor, target)
+                except ValueError as exc:
+                    raise aliases.LinkRefused(index, str(exc)) from exc
 
     def eck_ids(self) -> EckIds:
         return EckIds(self._db)
