@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Response, render_template, request
 
@@ -22,6 +21,7 @@ from broker import attributes, release
 from broker.context import Broker
 from broker.errors import SupplierSuspended
 from broker.identity import Person
+from broker.localtime import LOCAL_TIME
 from broker.pseudonym import pseudonym
 from broker.records import Policy, School, Supplier
 from broker.web import cookies
@@ -33,11 +33,6 @@ bp = Blueprint("transparency", __name__)
 ROWS = 200
 """The newest releases shown; older ones stay in the ledger (the school can read them)."""
 SESSION_ID_MAX = 128
-
-try:
-    LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
-except ZoneInfoNotFoundError:  # no time zone database on this machine
-    LOCAL_TIME = ZoneInfo("UTC")
 
 MESSAGES: dict[str, dict[str, str]] = {
     "me_title": {"nl": "Wat ging waarheen?", "en": "What went where?"},

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from broker import attributes
 from broker.records import Policy, School, Supplier
-from broker.registry import aliases, convert
+from broker.registry import aliases, convert, report
 from broker.registry.cache import RecordCache
 from broker.registry.checks import Problems
 from broker.registry.db import Database, RegistryUnavailable
@@ -33,6 +34,7 @@ from broker.registry.federation import (
 )
 from broker.registry.ledger import Ledger
 from broker.registry.models import ReleasePolicyRow, SchoolRow, SupplierRow
+from broker.registry.report import SupplierMonth
 
 T = TypeVar("T")
 Row = TypeVar("Row")
@@ -121,6 +123,11 @@ class Registry:
 
     def ledger(self) -> Ledger:
         return Ledger(self._db)
+
+    def monthly_report(self, school_id: str,
+                       months: list[tuple[date, datetime, datetime]]) -> list[SupplierMonth]:
+        """Per supplier per month: people, logins, attribute names (registry/report.py)."""
+        return report.monthly(self._db, school_id, months)
 
     # The cache
 
