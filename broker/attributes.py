@@ -67,13 +67,21 @@ VOCABULARY: tuple[Attribute, ...] = (
               sensitive=True, label="ECK iD", shape=ECK_ID),
 )
 
+GUARDIAN_OF = Attribute(
+    "guardian_of", "guardianOf", "guardianOf", "guardian_of", None, multi_valued=True,
+    sensitive=True, label="children (for their parent's overview)")
+"""The children of a parent logging in (their ids at the school, or their ECK iDs): read from
+schools for the parent view of /me (broker/portal/guardians.py), never released."""
+INTERNAL: tuple[Attribute, ...] = (GUARDIAN_OF,)
+"""Read from schools for Loper's own use only: outside VOCABULARY, so no release names them."""
+
 BY_NAME: Mapping[str, Attribute] = {a.name: a for a in VOCABULARY}
 NAMES: frozenset[str] = frozenset(BY_NAME)
 
 
 def _saml_index() -> dict[str, Attribute]:
     index: dict[str, Attribute] = {}
-    for attr in VOCABULARY:
+    for attr in VOCABULARY + INTERNAL:
         keys = (attr.saml_name, attr.friendly_name, MACE + attr.friendly_name, *attr.aliases)
         for key in keys:
             index[key.lower()] = attr
@@ -81,7 +89,7 @@ def _saml_index() -> dict[str, Attribute]:
 
 
 _BY_SAML_NAME = _saml_index()
-_BY_CLAIM: Mapping[str, Attribute] = {a.oidc_claim: a for a in VOCABULARY}
+_BY_CLAIM: Mapping[str, Attribute] = {a.oidc_claim: a for a in VOCABULARY + INTERNAL}
 
 
 def is_sensitive(name: str) -> bool:

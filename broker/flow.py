@@ -34,6 +34,9 @@ from broker.outgoing import Outgoing
 from broker.pseudonym import anchor
 from broker.records import School, Supplier
 
+OWN_PAGES = ""
+"""The supplier id of a login for Loper's own pages (no supplier has an empty id)."""
+
 
 @dataclass(frozen=True)
 class SsoSession:
@@ -104,6 +107,17 @@ class Flow:
         log.info("login waits for the school picker")
         return Outgoing(self.settings.url(f"/discovery?login={login.id}"))
 
+    def start_own_page(self, path: str, school_id: str | None, browser: str) -> Outgoing:
+        """A login for one of Loper's own pages (`path`, e.g. /me): no supplier, no release;
+        the pupil (or parent) lands on the page with an SSO session."""
+        login = PendingLogin(id=new_id(), supplier_id=OWN_PAGES, protocol="",
+                             request=path.encode(), browser=browser)
+        school = self.broker.registry.school(school_id) if school_id else None
+        if school is not None:
+            return self._go_upstream(login, school)
+        self._save(login)
+        return Outgoing(self.settings.url(f"/discovery?login={login.id}"))
+
     def _hinted_school(self, hints: tuple[str, ...]) -> School | None:
         registry = self.broker.registry
         for hint in hints:
@@ -151,20 +165,27 @@ class Flow:
     def finish(self, login_id: str, params: dict[str, str],
                browser: str) -> tuple[Outgoing, SsoSession]:
         login = self._take(login_id, browser)
+        if login.supplier_id == OWN_PAGES:  # a login for Loper's own page (/me): no release
+            return Outgoing(self.settings.url(login.request.decode())), self._sign_in(
+                login, params)
         supplier = self._supplier(login.supplier_id)
         try:
-            school = self.broker.registry.school(login.school_id or "")
-            if school is None or school.protocol not in self.broker.upstreams:
-                raise UnknownSchool("The school of this login is no longer registered.")
-            person = self._person_from_school(school, login, params)
-            ttl = school.sso_lifetime or self.settings.sso_lifetime
-            session = SsoSession(new_id(), person, ttl)
-            self.broker.store.put_session(session.id, codec.encode(person), ttl)
-            return self._release(login, supplier, person, school), session
+            session = self._sign_in(login, params)
+            return self._release(login, supplier, session.person), session
         except BrokerError as exc:
             exc.back_url = exc.back_url or supplier.url
             exc.supplier_name = exc.supplier_name or supplier.name
             raise
+
+    def _sign_in(self, login: PendingLogin, params: dict[str, str]) -> SsoSession:
+        school = self.broker.registry.school(login.school_id or "")
+        if school is None or school.protocol not in self.broker.upstreams:
+            raise UnknownSchool("The school of this login is no longer registered.")
+        person = self._person_from_school(school, login, params)
+        ttl = school.sso_lifetime or self.settings.sso_lifetime
+        session = SsoSession(new_id(), person, ttl)
+        self.broker.store.put_session(session.id, codec.encode(person), ttl)
+        return session
 
     def _person_from_school(self, school: School, login: PendingLogin,
                             params: dict[str, str]) -> Person:

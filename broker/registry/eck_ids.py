@@ -60,6 +60,12 @@ class EckIds:
                     raise
         raise AssertionError("unreachable")
 
+    def anchor_at(self, eck_hash: str, school_id: str) -> str | None:
+        """The anchor (before aliases) this ECK iD arrived with at this school, if it did."""
+        with self._db.read() as session:
+            row = session.get(EckIdRow, (eck_hash, school_id))
+            return row.anchor if row is not None else None
+
     @staticmethod
     def _arrive(session: Session, eck_hash: str, school_id: str, links: bool, anchor: str,
                 at: datetime | None) -> Arrival | None:

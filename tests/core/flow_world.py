@@ -8,6 +8,7 @@ entity ids, policies and suspensions are looked up exactly as in production.
 from __future__ import annotations
 
 import itertools
+import json
 import textwrap
 import time
 from collections.abc import Mapping
@@ -134,7 +135,7 @@ class FakeUpstream:
         if not params["subject"]:
             raise UpstreamRejected("The fake school named nobody.")
         instant = datetime.fromtimestamp(float(params["instant"]), UTC)
-        extra = {"eck_id": (params["eck_id"],)} if params.get("eck_id") else {}
+        extra = {name: tuple(values) for name, values in json.loads(params["extra"]).items()}
         identity = Identity(school.id, params["subject"], {**PUPIL, **extra},
                             AuthnContext(instant, "urn:pw"))
         return Callback(identity, f"fake-answer:{params['answer']}", 60)
@@ -200,12 +201,14 @@ class World:
                                browser, session)
 
     def answer(self, sent: Outgoing, *, subject: str = "pupil-1", browser: str = "browser-1",
-               age: float = 0, answer: str | None = None,
-               eck_id: str = "") -> tuple[Outgoing, SsoSession]:
-        """The school's answer to the login it was sent: the pupil logged in `age` seconds ago."""
+               age: float = 0, answer: str | None = None, eck_id: str = "",
+               attributes: Mapping[str, list[str]] | None = None) -> tuple[Outgoing, SsoSession]:
+        """The school's answer to the login it was sent: the pupil logged in `age` seconds ago,
+        with PUPIL's attributes and these (and an ECK iD, if given)."""
         assert sent.form is not None
+        extra = {**(attributes or {}), **({"eck_id": [eck_id]} if eck_id else {})}
         params = {"subject": subject, "instant": str(time.time() - age),
-                  "answer": answer or str(next(self.answers)), "eck_id": eck_id}
+                  "answer": answer or str(next(self.answers)), "extra": json.dumps(extra)}
         return self.flow.finish(sent.form["relay"], params, browser)
 
     def pick(self, picker: Outgoing, school: str, browser: str = "browser-1") -> Outgoing:

@@ -78,3 +78,12 @@ def test_a_malformed_eck_id_is_dropped_by_name_never_by_value(
 
 def test_surfconext_collab_person_id_is_not_an_eck_id() -> None:
     assert attributes.from_saml({"urn:oid:1.3.6.1.4.1.1076.20.40.40.1": [ECK]}) == {}
+
+
+def test_a_parents_children_are_read_but_never_part_of_the_vocabulary() -> None:
+    children = ["3f9c2a7e", "https://ketenid.nl/201703/9b2e4f"]
+    assert attributes.from_saml({"guardianOf": children}) == {"guardian_of": tuple(children)}
+    assert attributes.from_oidc({"guardian_of": children}) == {"guardian_of": tuple(children)}
+    assert "guardian_of" not in attributes.NAMES
+    assert attributes.to_saml({"guardian_of": ("x",)}) == {}
+    assert attributes.to_oidc({"guardian_of": ("x",)}, ["openid"]) == {}
