@@ -16,64 +16,22 @@ from app import create_app
 from broker import codec
 from broker.context import Broker
 from broker.identity import AuthnContext, Person
-from broker.instance import initialise
 from broker.pseudonym import anchor, pseudonym
-from broker.registry import Registry, load_federation
-from broker.settings import load_settings
-from tests.registry.conftest import write_federation
+from tests.admin.conftest import FEDERATION as ADMIN_FEDERATION
+from tests.registry.conftest import initialised_instance
 
-FEDERATION = """\
-[[schools]]
-id = "regenboog"
-name = "OBS De Regenboog"
-protocol = "saml"
-metadata = "regenboog-idp.xml"
-privacy_contact = "mailto:privacy@regenboog.example"
-guardian_role = "ouder"
-
-[[schools]]
-id = "lyceum"
-name = "Het Lyceum"
-protocol = "oidc"
-issuer = "https://login.lyceum.example"
-client_id = "loper"
-client_secret = "s3cret"
-
-[[suppliers]]
-id = "rekenwonders"
-name = "Rekenwonders"
-protocol = "saml"
-metadata = "rekenwonders-sp.xml"
-requests = [
-  { attribute = "given_name", why = "greets the pupil by name" },
-  { attribute = "groups", why = "groups pupils by class for their teacher" },
-]
-
-[[releases]]
-school = "regenboog"
-supplier = "rekenwonders"
-attributes = ["role", "given_name"]
-
-[[releases]]
-school = "lyceum"
-supplier = "rekenwonders"
-attributes = []
-"""
+FEDERATION = ADMIN_FEDERATION.replace(
+    'place = "Utrecht"\n', 'place = "Utrecht"\nguardian_role = "ouder"\n'
+    'privacy_contact = "mailto:privacy@regenboog.example"\n').replace(
+    'supplier = "rekenwonders"\nattributes = ["role"]',
+    'supplier = "rekenwonders"\nattributes = ["role", "given_name"]').replace(
+    'attributes = ["given_name", "groups"]', "attributes = []")
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    folder = tmp_path_factory.mktemp("me")
-    settings = load_settings({"instance": folder / "instance"}, environ={})
-    for _ in initialise(settings):
-        pass
-    registry = Registry(settings.registry_url)
-    try:
-        registry.import_federation(load_federation(write_federation(folder, FEDERATION)),
-                                   key_version=1)
-    finally:
-        registry.close()
-    application = create_app({"instance": folder / "instance"})
+    application = create_app({"instance": initialised_instance(tmp_path_factory.mktemp("me"),
+                                                               FEDERATION)})
     yield application
     application.extensions["loper"].registry.close()
     application.extensions["loper"].store.close()
@@ -120,8 +78,10 @@ def test_the_overview_says_why_under_which_agreement_and_whom_to_ask(
         app: Flask, broker: Broker) -> None:
     released(broker, "regenboog", "sanne", ["given_name", "role"])
     doc = page(visitor(app, broker, "regenboog", "sanne", role=("student",)))
-    assert rows(doc, "why") == [["Rekenwonders", "given name: greets the pupil by name",
-                                 "not given"]]
+    assert rows(doc, "why") == [[
+        "Rekenwonders", "role (pupil, teacher): shows pupils and teachers different screens "
+        "given name: greets the pupil by name", "not given"]]
+    assert len(doc.xpath('//table[@id="why"]//td[1]/br')) == 1, "one reason a line"
     assert rows(doc, "sent")[0][1:] == ["Rekenwonders", "role (pupil, teacher), given name"]
     [contact] = doc.xpath('//p[@id="contact"]/a')
     assert contact.get("href") == "mailto:privacy@regenboog.example"
