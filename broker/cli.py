@@ -16,6 +16,7 @@ from broker import alias_file, instance
 from broker.errors import ConfigError
 from broker.keys import load_pseudonym_keys
 from broker.keys_cli import keys_group
+from broker.outbound.fetch import default_timeout
 from broker.pseudonym import anchor
 from broker.registry import Registry, RegistryUnavailable, VerifyResult
 from broker.registry.admins import Admins
@@ -79,7 +80,9 @@ def federation_import(ctx: click.Context, file: Path) -> None:
     keys = load_pseudonym_keys(settings.keys_dir)
     registry = Registry(settings.registry_url)
     try:
-        summary = registry.import_federation(load_federation(file), key_version=keys.current)
+        with default_timeout(settings.outbound_timeout):  # metadata URLs in the file
+            federation_file = load_federation(file)
+        summary = registry.import_federation(federation_file, key_version=keys.current)
     finally:
         registry.close()
     click.echo(f"imported {file}: {summary}")

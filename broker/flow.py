@@ -23,6 +23,7 @@ from broker.downstream import (
 from broker.errors import (
     BrokerError,
     LoginExpired,
+    LoginTooOld,
     SupplierSuspended,
     UnknownSchool,
     UnknownSupplier,
@@ -67,6 +68,12 @@ def still_open(broker: Broker, school_id: str, supplier_id: str) -> bool:
     except SupplierSuspended:
         return False
     return True
+
+
+def _way_back(exc: BrokerError, supplier: Supplier) -> None:
+    """An error in the middle of a login links back to the learning app."""
+    exc.back_url = exc.back_url or supplier.url
+    exc.supplier_name = exc.supplier_name or supplier.name
 
 
 def record_delivery(broker: Broker, delivery: Delivery) -> None:
@@ -156,36 +163,62 @@ class Flow:
         if upstream is None:
             raise UnknownSchool(f"{school.name} cannot be reached: its protocol "
                                 f"{school.protocol!r} is not enabled here.")
-        outgoing, state = upstream.login_redirect(school, login, relay_state=login.id)
+        try:
+            outgoing, state = upstream.login_redirect(school, login, relay_state=login.id)
+        except BrokerError as exc:  # e.g. the school does not answer: offer the way back
+            supplier = self.broker.registry.supplier(login.supplier_id)
+            if supplier is not None:
+                _way_back(exc, supplier)
+            raise
         self._save(replace(login, school_id=school.id, upstream=state))
         login_log("loper.flow", login.id).info("sent to school", extra={"school": school.id})
         return outgoing
 
     # -- step 3: the school answered ----------------------------------------------------------
     def finish(self, login_id: str, params: dict[str, str],
-               browser: str) -> tuple[Outgoing, SsoSession]:
+               browser: str) -> tuple[Outgoing, SsoSession | None]:
+        """The answer to the supplier (for a login for Loper's own page: that page) and the new
+        SSO session; or the way back to the school and no session, when the school's login was
+        too old for the supplier's max_age."""
         login = self._take(login_id, browser)
         if login.supplier_id == OWN_PAGES:  # a login for Loper's own page (/me): no release
+            school = self._school_of(login)
+            person = self._person_from_school(school, login, params)
             return Outgoing(self.settings.url(login.request.decode())), self._sign_in(
-                login, params)
+                person, school)
         supplier = self._supplier(login.supplier_id)
         try:
-            session = self._sign_in(login, params)
-            return self._release(login, supplier, session.person), session
+            school = self._school_of(login)
+            try:
+                person = self._person_from_school(school, login, params)
+            except LoginTooOld:
+                if login.force_authn:  # it was asked for a fresh login already: refuse
+                    raise
+                return self._ask_fresh(login, school), None
+            session = self._sign_in(person, school)
+            return self._release(login, supplier, person, school), session
         except BrokerError as exc:
-            exc.back_url = exc.back_url or supplier.url
-            exc.supplier_name = exc.supplier_name or supplier.name
+            _way_back(exc, supplier)
             raise
 
-    def _sign_in(self, login: PendingLogin, params: dict[str, str]) -> SsoSession:
+    def _school_of(self, login: PendingLogin) -> School:
         school = self.broker.registry.school(login.school_id or "")
         if school is None or school.protocol not in self.broker.upstreams:
             raise UnknownSchool("The school of this login is no longer registered.")
-        person = self._person_from_school(school, login, params)
+        return school
+
+    def _sign_in(self, person: Person, school: School) -> SsoSession:
         ttl = school.sso_lifetime or self.settings.sso_lifetime
         session = SsoSession(new_id(), person, ttl)
         self.broker.store.put_session(session.id, codec.encode(person), ttl)
         return session
+
+    def _ask_fresh(self, login: PendingLogin, school: School) -> Outgoing:
+        """Once, back to the school, now forcing a fresh login: the password prompt that the
+        supplier's max_age really needs. Nothing of the too old answer is kept."""
+        login_log("loper.flow", login.id).info("school's login older than max_age, asking "
+                                              "again", extra={"school": school.id})
+        return self._go_upstream(replace(login, force_authn=True), school)
 
     def _person_from_school(self, school: School, login: PendingLogin,
                             params: dict[str, str]) -> Person:

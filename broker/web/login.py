@@ -46,8 +46,11 @@ def start_own_page(path: str, school_id: str | None) -> Response:
     return response
 
 
-def finish_login(outgoing: Outgoing, session: SsoSession) -> Response:
+def finish_login(outgoing: Outgoing, session: SsoSession | None) -> Response:
+    """The answer to the supplier with the new SSO session; or, without a session, the way
+    back to the school (its login was too old for the supplier's max_age)."""
     response = to_response(outgoing)
-    cookies.set_cookie(response, broker().settings, cookies.SSO, session.id,
-                       max_age=session.ttl, cross_site=True)
+    if session is not None:
+        cookies.set_cookie(response, broker().settings, cookies.SSO, session.id,
+                           max_age=session.ttl, cross_site=True)
     return response
