@@ -77,9 +77,10 @@ class EckIds:
         if not links:  # nothing is kept; a link it would have made is recorded
             return Arrival(Outcome.NOT_OPTED_IN if seen else Outcome.KNOWN, mine,
                            next(iter(seen), None))
-        if here is not None:  # linked (or not) when this ECK iD first arrived here
-            return Arrival(Outcome.KNOWN if here.anchor == anchor else Outcome.CLAIMED_TWICE,
-                           mine)
+        if here is not None:  # linked (or not) when this ECK iD first arrived here; the same
+            # pupil under a new id (after an admin linked it) is known too
+            same = aliases.resolve(session, here.anchor) == mine
+            return Arrival(Outcome.KNOWN if same else Outcome.CLAIMED_TWICE, mine)
         if at is None:
             return None
         session.add(EckIdRow(eck_hash=eck_hash, school_id=school_id, anchor=anchor, seen_at=at))

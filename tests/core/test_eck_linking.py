@@ -140,6 +140,17 @@ def test_two_pupils_of_one_school_with_one_eck_id_are_refused_and_nothing_is_lin
         "alias refused: another pupil of this school has this ECK iD"]
 
 
+def test_a_pupil_with_a_new_id_at_the_same_school_is_known_once_an_admin_links_them(
+        world: World, registry: Registry) -> None:
+    """The school moved to another login (new ids): its admin links the new id to the old."""
+    old, new, the_eck = subject(), subject(), eck()
+    mine = log_in(world, "regenboog", old, the_eck)
+    with pytest.raises(EckIdClaimedTwice):
+        log_in(world, "regenboog", new, the_eck)
+    registry.add_alias(anchor(KEYS, "regenboog", new), anchor(KEYS, "regenboog", old))
+    assert log_in(world, "regenboog", new, the_eck) == mine
+
+
 def test_an_admins_alias_is_not_overridden_by_an_eck_id(world: World,
                                                         registry: Registry) -> None:
     old, new, the_eck = subject(), subject(), eck()
