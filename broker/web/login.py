@@ -36,6 +36,18 @@ def start_login(req: DownstreamRequest, protocol: str) -> Response:
     return response
 
 
+def start_own_page(path: str, school_id: str | None) -> Response:
+    """A login for one of Loper's own pages (`path`), through the school picker unless the
+    school is named."""
+    _throttle()
+    settings = broker().settings
+    browser, new = cookies.browser_id(request, settings)
+    response = to_response(flow().start_own_page(path, school_id, browser))
+    if new:
+        cookies.remember_browser(response, settings, browser)
+    return response
+
+
 def finish_login(outgoing: Outgoing, session: SsoSession | None) -> Response:
     """The answer to the supplier with the new SSO session; or, without a session, the way
     back to the school (its login was too old for the supplier's max_age)."""
