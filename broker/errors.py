@@ -64,6 +64,15 @@ class SupplierSuspended(BrokerError):
     title = "This learning app is suspended by your school"
 
 
+class SupplierNotActivated(SupplierSuspended):
+    """The school has not activated the supplier (no release entry, or deactivated): it gets
+    nothing, not even a pseudonym. A SupplierSuspended, so that every check for a supplier
+    the school does not serve today catches it."""
+
+    code = "supplier_not_activated"
+    title = "Your school has not enabled this app yet"
+
+
 class TooManyRequests(BrokerError):
     status = 429
     code = "too_many_logins"

@@ -99,7 +99,7 @@ class Flow:
             # answer from its own session (OIDC Core 3.1.2.1).
             login = replace(login, force_authn=True)
         if school is not None:
-            return self._go_upstream(login, school)
+            return self._go_upstream(login, school, req.supplier)
         self._save(login)
         log.info("login waits for the school picker")
         return Outgoing(self.settings.url(f"/discovery?login={login.id}"))
@@ -135,9 +135,12 @@ class Flow:
         if school is None:
             raise UnknownSchool(f"There is no school with id {school_id!r}.",
                                 back_url=self.settings.url(f"/discovery?login={login.id}"))
-        return self._go_upstream(login, school)
+        return self._go_upstream(login, school, self._supplier(login.supplier_id))
 
-    def _go_upstream(self, login: PendingLogin, school: School) -> Outgoing:
+    def _go_upstream(self, login: PendingLogin, school: School, supplier: Supplier) -> Outgoing:
+        # Not activated, suspended or lapsed: say so now, not after a login at school.
+        release.check_open(school, supplier, self.broker.registry.policy(school.id, supplier.id),
+                           datetime.now(UTC).date())
         upstream = self.broker.upstreams.get(school.protocol)
         if upstream is None:
             raise UnknownSchool(f"{school.name} cannot be reached: its protocol "

@@ -57,14 +57,16 @@ def policy_values(policy: Policy) -> dict[str, Any]:
     return {"school_id": policy.school_id, "supplier_id": policy.supplier_id,
             "attributes": sorted(policy.attributes),
             "by_role": {role: sorted(names) for role, names in sorted(policy.by_role.items())},
-            "suspended_reason": policy.suspended_reason, "valid_until": policy.valid_until}
+            "suspended_reason": policy.suspended_reason, "valid_until": policy.valid_until,
+            "agreement": policy.agreement, "active": policy.active}
 
 
 def policy_record(row: ReleasePolicyRow) -> Policy:
     return Policy(school_id=row.school_id, supplier_id=row.supplier_id,
                   attributes=frozenset(row.attributes),
                   by_role={role: frozenset(names) for role, names in row.by_role.items()},
-                  suspended_reason=row.suspended_reason, valid_until=row.valid_until)
+                  suspended_reason=row.suspended_reason, valid_until=row.valid_until,
+                  agreement=row.agreement, active=row.active)
 
 
 def assign(row: object, values: dict[str, Any]) -> bool:

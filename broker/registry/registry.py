@@ -7,10 +7,12 @@ suppliers and policies are cached per process (cache.py) and usually need no que
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select, update
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from broker import attributes
 from broker.records import Policy, School, Supplier
-from broker.registry import convert
+from broker.registry import audit, convert
 from broker.registry.cache import RecordCache
 from broker.registry.checks import Problems
 from broker.registry.db import Database, RegistryUnavailable
@@ -30,7 +32,7 @@ from broker.registry.federation import (
     release_label,
     supplier_label,
 )
-from broker.registry.ledger import Ledger
+from broker.registry.ledger import Chain, Ledger
 from broker.registry.models import AliasRow, ReleasePolicyRow, SchoolRow, SupplierRow
 
 T = TypeVar("T")
@@ -67,9 +69,22 @@ def _upsert(session: Session, row: Any, kind: type[Any], values: dict[str, Any])
     return "updated" if convert.assign(row, values) else "unchanged"
 
 
+def _same(policy: Policy, current: Policy | None) -> Policy:
+    return policy
+
+
 def _import_problems(federation: Federation, schools: dict[str, SchoolRow],
-                     suppliers: dict[str, Supplier]) -> Problems:
+                     suppliers: dict[str, Supplier],
+                     held: Mapping[tuple[str, str], ReleasePolicyRow | None]) -> Problems:
     problems = Problems(federation.source)
+    today = datetime.now(UTC).date()
+    for i, policy in enumerate(federation.policies):
+        row = held.get((policy.school_id, policy.supplier_id))
+        kept = row is not None and row.valid_until == policy.valid_until
+        if policy.valid_until is not None and policy.valid_until < today and not kept:
+            problems.add(release_label(i, policy), "valid_until",
+                         f"{policy.valid_until.isoformat()} is in the past; expected the last "
+                         "day of a processing agreement still in force")
     school_ids = schools.keys() | {s.id for s in federation.schools}
     supplier_ids = suppliers.keys() | {s.id for s in federation.suppliers}
     for i, policy in enumerate(federation.policies):
@@ -98,6 +113,7 @@ class Registry:
 
     def __init__(self, url: str, *, check_interval: float = 0.0) -> None:
         self._db = Database(url)
+        self._ledger = Ledger(self._db)
         self._cache = RecordCache(self._db, check_interval)
 
     def upgrade(self) -> None:
@@ -119,7 +135,7 @@ class Registry:
         self._db.close()
 
     def ledger(self) -> Ledger:
-        return Ledger(self._db)
+        return self._ledger
 
     # The cache
 
@@ -197,53 +213,87 @@ class Registry:
         with self._db.read() as session:
             return [convert.policy_record(row) for row in session.scalars(query)]
 
-    def _policy_row(self, session: Session, school_id: str,
-                    supplier_id: str) -> ReleasePolicyRow:
-        """The policy row, created (releasing nothing) if missing; ValueError for unknown ids."""
+    def _write_policy(self, chain: Chain, school_id: str, supplier_id: str,
+                      change: Callable[[Policy | None], Policy | None], by: str,
+                      reason: str | None = None) -> str:
+        """Apply `change` to the pair's release entry (None: none yet; returning None or the
+        same entry changes nothing) and record it in the audit trail, in `chain`'s
+        transaction. Returns "added", "updated" or "unchanged"; ValueError for unknown ids."""
+        session = chain.session
         row = session.get(ReleasePolicyRow, (school_id, supplier_id))
-        if row is not None:
-            return row
-        if session.get(SchoolRow, school_id) is None:
-            raise ValueError(f'unknown school "{school_id}"')
-        if session.get(SupplierRow, supplier_id) is None:
-            raise ValueError(f'unknown supplier "{supplier_id}"')
-        row = ReleasePolicyRow(school_id=school_id, supplier_id=supplier_id, attributes=[],
-                               by_role={})
-        session.add(row)
-        return row
+        before = convert.policy_record(row) if row is not None else None
+        after = change(before)
+        if after is None or after == before:
+            return "unchanged"
+        if row is None:
+            for kind, ident in ((SchoolRow, school_id), (SupplierRow, supplier_id)):
+                if session.get(kind, ident) is None:
+                    raise ValueError(f'unknown {kind.__tablename__[:-1]} "{ident}"')
+        outcome = _upsert(session, row, ReleasePolicyRow, convert.policy_values(after))
+        chain.add(audit.policy_row(before, after, by, reason))
+        return outcome
 
-    def set_policy(self, policy: Policy) -> None:
+    def _change_policy(self, school_id: str, supplier_id: str,
+                       change: Callable[[Policy | None], Policy | None], by: str,
+                       reason: str | None = None) -> None:
+        with self._ledger.writing() as chain:
+            self._write_policy(chain, school_id, supplier_id, change, by, reason)
+
+    def set_policy(self, policy: Policy, *, by: str = audit.COMMAND_LINE) -> None:
+        """Store the release entry as given (its `active` included)."""
         unknown = (policy.attributes.union(*policy.by_role.values())) - attributes.NAMES
         if unknown:
             raise ValueError("unknown attributes: " + ", ".join(sorted(unknown)))
-        with self._db.write() as session:
-            row = self._policy_row(session, policy.school_id, policy.supplier_id)
-            convert.assign(row, convert.policy_values(policy))
+        self._change_policy(policy.school_id, policy.supplier_id, lambda _: policy, by)
 
-    def suspend(self, school_id: str, supplier_id: str, reason: str) -> None:
-        with self._db.write() as session:
-            self._policy_row(session, school_id, supplier_id).suspended_reason = reason
+    def activate(self, school_id: str, supplier_id: str, *, agreement: str | None,
+                 valid_until: date | None, by: str = audit.COMMAND_LINE) -> None:
+        """The school lets the supplier have the pseudonym and whatever it releases."""
+        def change(current: Policy | None) -> Policy:
+            base = current or Policy(school_id, supplier_id)
+            return dataclasses.replace(base, active=True, agreement=agreement,
+                                       valid_until=valid_until)
+        self._change_policy(school_id, supplier_id, change, by)
 
-    def resume(self, school_id: str, supplier_id: str) -> None:
-        with self._db.write() as session:
-            row = session.get(ReleasePolicyRow, (school_id, supplier_id))
-            if row is not None:
-                row.suspended_reason = None
+    def deactivate(self, school_id: str, supplier_id: str, *, reason: str | None = None,
+                   by: str = audit.COMMAND_LINE) -> None:
+        """The supplier gets nothing any more; its release stays on record."""
+        self._change_policy(school_id, supplier_id, lambda current: dataclasses.replace(
+            current, active=False) if current is not None else None, by, reason)
+
+    def suspend(self, school_id: str, supplier_id: str, reason: str, *,
+                by: str = audit.COMMAND_LINE) -> None:
+        """Stop every login at once (a pair not yet activated stays so, suspended)."""
+        self._change_policy(school_id, supplier_id, lambda current: dataclasses.replace(
+            current or Policy(school_id, supplier_id, active=False), suspended_reason=reason),
+            by, reason)
+
+    def resume(self, school_id: str, supplier_id: str, *, by: str = audit.COMMAND_LINE) -> None:
+        self._change_policy(school_id, supplier_id, lambda current: dataclasses.replace(
+            current, suspended_reason=None) if current is not None else None, by)
+
+    def audit_trail(self) -> audit.AuditTrail:
+        return audit.AuditTrail(self._db)
 
     # The federation file
 
-    def import_federation(self, federation: Federation, *, key_version: int) -> ImportSummary:
-        """Add or update (by id) in one transaction; on any problem nothing changes.
+    def import_federation(self, federation: Federation, *, key_version: int,
+                          by: str = audit.COMMAND_LINE) -> ImportSummary:
+        """Add or update (by id) in one transaction; on any problem nothing changes. Each
+        release entry activates its pair; changed entries are recorded in the audit trail.
 
         New suppliers are pinned to `key_version` (or the file's key_version); suppliers
         already registered keep theirs.
         """
         counts: Counter[str] = Counter()
-        with self._db.write() as session:
+        with self._ledger.writing() as chain:
+            session = chain.session
             schools = {row.id: row for row in session.scalars(select(SchoolRow))}
             supplier_rows = {row.id: row for row in session.scalars(select(SupplierRow))}
             suppliers = {k: convert.supplier_record(v) for k, v in supplier_rows.items()}
-            _import_problems(federation, schools, suppliers).raise_if_any()
+            held = {(p.school_id, p.supplier_id): session.get(
+                ReleasePolicyRow, (p.school_id, p.supplier_id)) for p in federation.policies}
+            _import_problems(federation, schools, suppliers, held).raise_if_any()
             for school in federation.schools:
                 outcome = _upsert(session, schools.get(school.id), SchoolRow,
                                   convert.school_values(school))
@@ -257,8 +307,9 @@ class Registry:
                 counts[f"suppliers {outcome}"] += 1
             session.flush()
             for policy in federation.policies:
-                row = session.get(ReleasePolicyRow, (policy.school_id, policy.supplier_id))
-                outcome = _upsert(session, row, ReleasePolicyRow, convert.policy_values(policy))
+                outcome = self._write_policy(chain, policy.school_id, policy.supplier_id,
+                                             functools.partial(_same, policy), by,
+                                             f"federation import of {federation.source}")
                 counts[f"policies {outcome}"] += 1
         return ImportSummary(counts)
 
