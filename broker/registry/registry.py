@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -331,19 +331,25 @@ class Registry:
             target = session.scalar(select(AliasRow.target_anchor).where(AliasRow.anchor == anchor))
             return target or anchor
 
-    def add_alias(self, anchor: str, target_anchor: str) -> None:
-        """Make `anchor` resolve to `target_anchor` (itself resolved first: one hop, always)."""
-        with self._db.write() as session:
+    def add_alias(self, anchor: str, target_anchor: str, *, schools: Sequence[str] = (),
+                  by: str = audit.COMMAND_LINE) -> None:
+        """Make `anchor` resolve to `target_anchor` (itself resolved first: one hop, always);
+        recorded in the audit trail of `schools` (those of the two identities)."""
+        with self._ledger.writing() as chain:
+            session = chain.session
             target = session.scalar(
                 select(AliasRow.target_anchor).where(AliasRow.anchor == target_anchor))
             target = target or target_anchor
             if target == anchor:
                 raise ValueError(f'aliasing "{anchor}" to "{target_anchor}" would make a cycle'
                                  if target_anchor != anchor else "an anchor cannot alias itself")
-            _upsert(session, session.get(AliasRow, anchor), AliasRow,
-                    {"anchor": anchor, "target_anchor": target})
+            row = session.get(AliasRow, anchor)
+            before = {"anchor": anchor, "linked_to": row.target_anchor} if row else None
+            _upsert(session, row, AliasRow, {"anchor": anchor, "target_anchor": target})
             session.execute(update(AliasRow).where(AliasRow.target_anchor == anchor)
                             .values(target_anchor=target))
-
+            for school_id in sorted(set(schools)):
+                chain.add(audit.audit_row(school_id, None, by, "alias", before,
+                                          {"anchor": anchor, "linked_to": target}))
 
 __all__ = ["ImportSummary", "Registry", "RegistryUnavailable"]

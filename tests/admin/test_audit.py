@@ -10,11 +10,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from broker.registry import Registry
+from broker.registry.admins import Admins
 from broker.registry.audit import AuditEntry
 from tests.admin.conftest import (
     ADMIN_A,
     OIDC_SUPPLIER,
     OPERATOR,
+    PASSWORD,
     SAML_SUPPLIER,
     SCHOOL_A,
     SCHOOL_B,
@@ -31,9 +33,11 @@ def text(response: object) -> str:
 
 
 def by_admins(registry: Registry, school: str = SCHOOL_A) -> list[AuditEntry]:
-    """Oldest first, without the rows of the federation import that set the test up."""
+    """Oldest first, without the rows of the test's set-up: the federation import and the
+    accounts created for it."""
     found = registry.audit_trail().entries(school)
-    return [e for e in reversed(found) if not (e.reason or "").startswith("federation import")]
+    return [e for e in reversed(found) if not (e.reason or "").startswith("federation import")
+            and e.reason != "account created"]
 
 
 def test_each_portal_action_is_recorded_with_before_and_after(school_a: Portal,
@@ -158,3 +162,30 @@ def test_another_schools_changes_never_show(school_a: Portal, school_b: Portal,
                   {"reason": "B's own decision"})
     assert "B's own decision" not in text(school_a.get(AUDIT_A))
     assert by_admins(registry) == []
+
+
+def test_admin_account_changes_are_recorded_in_the_schools_they_serve(
+        accounts: Admins, registry: Registry) -> None:
+    accounts.add("privacy@regenboog.example", PASSWORD, "school",
+                 schools=[SCHOOL_A, SCHOOL_B])
+    accounts.set_password("privacy@regenboog.example", PASSWORD + "!")
+    account = accounts.by_email("privacy@regenboog.example")
+    assert account is not None
+    accounts.set_totp(account.id, None)  # off already: nothing changes, nothing recorded
+    accounts.set_totp(account.id, "JBSWY3DPEHPK3PXP", by="privacy@regenboog.example")
+    for school in (SCHOOL_A, SCHOOL_B):
+        rows = [e for e in reversed(registry.audit_trail().entries(school))
+                if e.after is not None and e.after.get("email") == "privacy@regenboog.example"]
+        assert [e.reason for e in rows] == [
+            "account created", "password reset: every session of the account ended",
+            "second factor turned on"]
+        created, reset, totp = rows
+        assert created.before is None and created.after is not None
+        assert created.after["schools"] == [SCHOOL_B, SCHOOL_A]
+        assert reset.before == reset.after
+        assert totp.before is not None and totp.after is not None
+        assert (totp.before["second_factor"], totp.after["second_factor"]) == (False, True)
+        assert totp.actor == "privacy@regenboog.example"
+        assert "JBSWY3DPEHPK3PXP" not in str(totp.after) and "argon2" not in str(reset.after)
+    assert registry.ledger().verify().ok
+
