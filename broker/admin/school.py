@@ -146,38 +146,47 @@ def release_post(school_id: str, supplier_id: str) -> Response:
     return _back_to_release(school, supplier, "saved")
 
 
+def _pair(school_id: str, supplier_id: str) -> tuple[School, Supplier]:
+    return school_or_404(school_id), supplier_or_404(supplier_id)
+
+
+def _reason() -> str:
+    return " ".join(request.form.get("reason", "").split())
+
+
+def _changed(school: School, supplier: Supplier, event: str, message: str) -> Response:
+    """After a change made in the admin's name (and so in the audit trail): log it, and show
+    the release page afresh with `message`."""
+    log.warning("supplier %s", event, extra={"admin": current_admin().id, "school": school.id,
+                                             "supplier": supplier.id})
+    return _back_to_release(school, supplier, message)
+
+
 @bp.post("/schools/<school_id>/suppliers/<supplier_id>/suspend")
 @login_required
 def suspend(school_id: str, supplier_id: str) -> Response:
-    school = school_or_404(school_id)
-    supplier = supplier_or_404(supplier_id)
-    reason = " ".join(request.form.get("reason", "").split())
+    school, supplier = _pair(school_id, supplier_id)
+    reason = _reason()
     if not reason or len(reason) > MAX_REASON:
         return _release_page(school, supplier, {}, 400, suspend_error=tr()["reason_needed"],
                              reason=reason[:MAX_REASON])
     broker().registry.suspend(school.id, supplier.id, reason, by=current_admin().email)
-    log.warning("supplier suspended", extra={"admin": current_admin().id, "school": school.id,
-                                             "supplier": supplier.id})
-    return _back_to_release(school, supplier, "suspended_now")
+    return _changed(school, supplier, "suspended", "suspended_now")
 
 
 @bp.post("/schools/<school_id>/suppliers/<supplier_id>/resume")
 @login_required
 def resume(school_id: str, supplier_id: str) -> Response:
-    school = school_or_404(school_id)
-    supplier = supplier_or_404(supplier_id)
+    school, supplier = _pair(school_id, supplier_id)
     broker().registry.resume(school.id, supplier.id, by=current_admin().email)
-    log.warning("supplier resumed", extra={"admin": current_admin().id, "school": school.id,
-                                           "supplier": supplier.id})
-    return _back_to_release(school, supplier, "resumed_now")
+    return _changed(school, supplier, "resumed", "resumed_now")
 
 
 @bp.post("/schools/<school_id>/suppliers/<supplier_id>/activate")
 @login_required
 def activate(school_id: str, supplier_id: str) -> Response:
     """Activate the supplier, or change the agreement of an active one."""
-    school = school_or_404(school_id)
-    supplier = supplier_or_404(supplier_id)
+    school, supplier = _pair(school_id, supplier_id)
     typed = activation.read_form(request.form, datetime.now(UTC).date())
     if typed.problem is not None:
         return _release_page(school, supplier, {}, 400, agreement_form=typed,
@@ -185,19 +194,13 @@ def activate(school_id: str, supplier_id: str) -> Response:
     agreement = typed.agreement()
     broker().registry.activate(school.id, supplier.id, agreement=agreement.reference,
                                valid_until=agreement.valid_until, by=current_admin().email)
-    log.warning("supplier activated", extra={"admin": current_admin().id, "school": school.id,
-                                             "supplier": supplier.id})
-    return _back_to_release(school, supplier, "activated_now")
+    return _changed(school, supplier, "activated", "activated_now")
 
 
 @bp.post("/schools/<school_id>/suppliers/<supplier_id>/deactivate")
 @login_required
 def deactivate(school_id: str, supplier_id: str) -> Response:
-    school = school_or_404(school_id)
-    supplier = supplier_or_404(supplier_id)
-    reason = " ".join(request.form.get("reason", "").split())[:MAX_REASON] or None
-    broker().registry.deactivate(school.id, supplier.id, reason=reason,
+    school, supplier = _pair(school_id, supplier_id)
+    broker().registry.deactivate(school.id, supplier.id, reason=_reason()[:MAX_REASON] or None,
                                  by=current_admin().email)
-    log.warning("supplier deactivated", extra={"admin": current_admin().id,
-                                               "school": school.id, "supplier": supplier.id})
-    return _back_to_release(school, supplier, "deactivated_now")
+    return _changed(school, supplier, "deactivated", "deactivated_now")
