@@ -50,7 +50,8 @@ def test_load_reads_every_field(federation_file: Path) -> None:
         Policy("regenboog", "rekenwonders", frozenset({"role", "given_name"}),
                {"employee": frozenset({"email"})}),
         Policy("lyceum", "taalapp", frozenset({"role"}),
-               suspended_reason="contract under review", valid_until=date(2027, 8, 1)))
+               suspended_reason="contract under review", valid_until=date(2027, 8, 1),
+               agreement="LY-2026-3"))
     assert federation.source == str(federation_file)
 
 
