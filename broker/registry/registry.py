@@ -7,22 +7,22 @@ suppliers and policies are cached per process (cache.py) and usually need no que
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from broker import attributes
 from broker.records import Policy, School, Supplier
-from broker.registry import audit, convert
+from broker.registry import audit, convert, release_entries
 from broker.registry.cache import RecordCache
 from broker.registry.checks import Problems
+from broker.registry.convert import upsert as _upsert
 from broker.registry.db import Database, RegistryUnavailable
 from broker.registry.federation import (
     UNPINNED,
@@ -32,7 +32,7 @@ from broker.registry.federation import (
     release_label,
     supplier_label,
 )
-from broker.registry.ledger import Chain, Ledger
+from broker.registry.ledger import Ledger
 from broker.registry.models import AliasRow, ReleasePolicyRow, SchoolRow, SupplierRow
 
 T = TypeVar("T")
@@ -60,17 +60,6 @@ class ImportSummary:
                                  for o in ("added", "updated", "unchanged"))
             parts.append(f"{kind}: {outcomes}")
         return "; ".join(parts)
-
-
-def _upsert(session: Session, row: Any, kind: type[Any], values: dict[str, Any]) -> str:
-    if row is None:
-        session.add(kind(**values))
-        return "added"
-    return "updated" if convert.assign(row, values) else "unchanged"
-
-
-def _same(policy: Policy, current: Policy | None) -> Policy:
-    return policy
 
 
 def _import_problems(federation: Federation, schools: dict[str, SchoolRow],
@@ -213,64 +202,36 @@ class Registry:
         with self._db.read() as session:
             return [convert.policy_record(row) for row in session.scalars(query)]
 
-    def _write_policy(self, chain: Chain, school_id: str, supplier_id: str,
-                      change: Callable[[Policy | None], Policy | None], by: str,
-                      reason: str | None = None) -> str:
-        """Apply `change` to the pair's release entry (None: none yet; returning None or the
-        same entry changes nothing) and record it in the audit trail, in `chain`'s
-        transaction. Returns "added", "updated" or "unchanged"; ValueError for unknown ids."""
-        session = chain.session
-        row = session.get(ReleasePolicyRow, (school_id, supplier_id))
-        before = convert.policy_record(row) if row is not None else None
-        after = change(before)
-        if after is None or after == before:
-            return "unchanged"
-        if row is None:
-            for kind, ident in ((SchoolRow, school_id), (SupplierRow, supplier_id)):
-                if session.get(kind, ident) is None:
-                    raise ValueError(f'unknown {kind.__tablename__[:-1]} "{ident}"')
-        outcome = _upsert(session, row, ReleasePolicyRow, convert.policy_values(after))
-        chain.add(audit.policy_row(before, after, by, reason))
-        return outcome
-
     def _change_policy(self, school_id: str, supplier_id: str,
-                       change: Callable[[Policy | None], Policy | None], by: str,
+                       change: release_entries.Change, by: str,
                        reason: str | None = None) -> None:
         with self._ledger.writing() as chain:
-            self._write_policy(chain, school_id, supplier_id, change, by, reason)
+            release_entries.write(chain, school_id, supplier_id, change, by, reason)
 
     def set_policy(self, policy: Policy, *, by: str = audit.COMMAND_LINE) -> None:
         """Store the release entry as given (its `active` included)."""
         unknown = (policy.attributes.union(*policy.by_role.values())) - attributes.NAMES
         if unknown:
             raise ValueError("unknown attributes: " + ", ".join(sorted(unknown)))
-        self._change_policy(policy.school_id, policy.supplier_id, lambda _: policy, by)
+        self._change_policy(policy.school_id, policy.supplier_id,
+                            release_entries.replaced_by(policy), by)
 
     def activate(self, school_id: str, supplier_id: str, *, agreement: str | None,
                  valid_until: date | None, by: str = audit.COMMAND_LINE) -> None:
-        """The school lets the supplier have the pseudonym and whatever it releases."""
-        def change(current: Policy | None) -> Policy:
-            base = current or Policy(school_id, supplier_id)
-            return dataclasses.replace(base, active=True, agreement=agreement,
-                                       valid_until=valid_until)
-        self._change_policy(school_id, supplier_id, change, by)
+        self._change_policy(school_id, supplier_id, release_entries.activated(
+            school_id, supplier_id, agreement, valid_until), by)
 
     def deactivate(self, school_id: str, supplier_id: str, *, reason: str | None = None,
                    by: str = audit.COMMAND_LINE) -> None:
-        """The supplier gets nothing any more; its release stays on record."""
-        self._change_policy(school_id, supplier_id, lambda current: dataclasses.replace(
-            current, active=False) if current is not None else None, by, reason)
+        self._change_policy(school_id, supplier_id, release_entries.deactivated, by, reason)
 
     def suspend(self, school_id: str, supplier_id: str, reason: str, *,
                 by: str = audit.COMMAND_LINE) -> None:
-        """Stop every login at once (a pair not yet activated stays so, suspended)."""
-        self._change_policy(school_id, supplier_id, lambda current: dataclasses.replace(
-            current or Policy(school_id, supplier_id, active=False), suspended_reason=reason),
-            by, reason)
+        self._change_policy(school_id, supplier_id,
+                            release_entries.suspended(school_id, supplier_id, reason), by, reason)
 
     def resume(self, school_id: str, supplier_id: str, *, by: str = audit.COMMAND_LINE) -> None:
-        self._change_policy(school_id, supplier_id, lambda current: dataclasses.replace(
-            current, suspended_reason=None) if current is not None else None, by)
+        self._change_policy(school_id, supplier_id, release_entries.resumed, by)
 
     def audit_trail(self) -> audit.AuditTrail:
         return audit.AuditTrail(self._db)
@@ -307,9 +268,10 @@ class Registry:
                 counts[f"suppliers {outcome}"] += 1
             session.flush()
             for policy in federation.policies:
-                outcome = self._write_policy(chain, policy.school_id, policy.supplier_id,
-                                             functools.partial(_same, policy), by,
-                                             f"federation import of {federation.source}")
+                outcome = release_entries.write(
+                    chain, policy.school_id, policy.supplier_id,
+                    release_entries.replaced_by(policy), by,
+                    f"federation import of {federation.source}")
                 counts[f"policies {outcome}"] += 1
         return ImportSummary(counts)
 
