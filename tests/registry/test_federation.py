@@ -166,3 +166,22 @@ def test_oversized_metadata_file(tmp_path: Path) -> None:
     path = write_federation(tmp_path, FEDERATION.replace("regenboog-idp.xml", "big.xml"))
     with pytest.raises(FederationError, match="larger than 5 MB"):
         load_federation(path)
+
+
+def test_an_agreement_that_ended_since_it_was_imported_can_be_imported_again(
+        registry: Registry, federation_file: Path, tmp_path: Path) -> None:
+    """Refused as new, a past valid_until the registry already holds is not news: the
+    operator's file still imports (and the pair stays stopped, release.py)."""
+    ended = FEDERATION.replace("valid_until = 2027-08-01", "valid_until = 2020-01-31")
+    (tmp_path / "ended").mkdir()
+    path = write_federation(tmp_path / "ended", ended)
+    with pytest.raises(FederationError, match="2020-01-31 is in the past"):
+        registry.import_federation(load_federation(path), key_version=1)
+    registry.import_federation(load_federation(federation_file), key_version=1)
+    policy = registry.policy("lyceum", "taalapp")
+    assert policy is not None
+    registry.set_policy(Policy("lyceum", "taalapp", policy.attributes,
+                               suspended_reason=policy.suspended_reason,
+                               valid_until=date(2020, 1, 31), agreement=policy.agreement))
+    summary = registry.import_federation(load_federation(path), key_version=1)
+    assert summary.count("policies", "unchanged") == 2
