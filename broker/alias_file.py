@@ -5,8 +5,8 @@ their id at this school and their id at the school they come from.
     s.devries@lyceum.example,regenboog,8f3a2c
 
 The file is checked whole before anything is linked (every problem names its line), then
-every link is made in one transaction: all or nothing. Each link is recorded for the school's
-audit trail (registry.aliases.record).
+every link is made in one transaction, with its row in the school's audit trail: all or
+nothing.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def import_links(registry: Registry, keys: PseudonymKeys, school_id: str, data: 
     pairs = [(anchor(keys, school_id, line.subject),
               anchor(keys, line.previous_school, line.previous_subject)) for line in lines]
     try:
-        registry.add_aliases(pairs)
+        registry.add_aliases(pairs, schools=(school_id,), by=actor)
     except LinkRefused as exc:
         raise AliasFileError([f"line {lines[exc.index].line}: {exc.reason}"]) from None
     now = datetime.now(UTC)

@@ -123,7 +123,8 @@ def alias_add(ctx: click.Context, school: str, subject: str, to_school: str,
             if registry.school(school_id) is None:
                 raise ConfigError(f"unknown school {school_id!r}")
         try:
-            registry.add_alias(anchor(keys, school, subject), anchor(keys, to_school, to_subject))
+            registry.add_alias(anchor(keys, school, subject), anchor(keys, to_school, to_subject),
+                               schools=(school, to_school))
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
         record(AliasEvent(datetime.now(UTC), school, "linked by command", CLI_ACTOR, to_school,

@@ -92,6 +92,13 @@ class EckIdClaimedTwice(BrokerError):
     status = 409
     code = "eck_id_claimed_twice"
     title = "Your school's answer could not be accepted"
+class SupplierNotActivated(SupplierSuspended):
+    """The school has not activated the supplier (no release entry, or deactivated): it gets
+    nothing, not even a pseudonym. A SupplierSuspended, so that every check for a supplier
+    the school does not serve today catches it."""
+
+    code = "supplier_not_activated"
+    title = "Your school has not enabled this app yet"
 
 
 class TooManyRequests(BrokerError):

@@ -109,7 +109,7 @@ class Flow:
             # answer from its own session (OIDC Core 3.1.2.1).
             login = replace(login, force_authn=True)
         if school is not None:
-            return self._go_upstream(login, school)
+            return self._go_upstream(login, school, req.supplier)
         self._save(login)
         log.info("login waits for the school picker")
         return Outgoing(self.settings.url(f"/discovery?login={login.id}"))
@@ -156,9 +156,18 @@ class Flow:
         if school is None:
             raise UnknownSchool(f"There is no school with id {school_id!r}.",
                                 back_url=self.settings.url(f"/discovery?login={login.id}"))
-        return self._go_upstream(login, school)
+        own_page = login.supplier_id == OWN_PAGES
+        return self._go_upstream(login, school,
+                                 None if own_page else self._supplier(login.supplier_id))
 
-    def _go_upstream(self, login: PendingLogin, school: School) -> Outgoing:
+    def _go_upstream(self, login: PendingLogin, school: School,
+                     supplier: Supplier | None = None) -> Outgoing:
+        """To the school; for a supplier's login (`supplier`), only if the school serves it."""
+        if supplier is not None:
+            # Not activated, suspended or lapsed: say so now, not after a login at school.
+            release.check_open(school, supplier,
+                               self.broker.registry.policy(school.id, supplier.id),
+                               datetime.now(UTC).date())
         upstream = self.broker.upstreams.get(school.protocol)
         if upstream is None:
             raise UnknownSchool(f"{school.name} cannot be reached: its protocol "
@@ -166,7 +175,6 @@ class Flow:
         try:
             outgoing, state = upstream.login_redirect(school, login, relay_state=login.id)
         except BrokerError as exc:  # e.g. the school does not answer: offer the way back
-            supplier = self.broker.registry.supplier(login.supplier_id)
             if supplier is not None:
                 _way_back(exc, supplier)
             raise
@@ -194,7 +202,7 @@ class Flow:
             except LoginTooOld:
                 if login.force_authn:  # it was asked for a fresh login already: refuse
                     raise
-                return self._ask_fresh(login, school), None
+                return self._ask_fresh(login, school, supplier), None
             session = self._sign_in(person, school)
             return self._release(login, supplier, person, school), session
         except BrokerError as exc:
@@ -213,12 +221,12 @@ class Flow:
         self.broker.store.put_session(session.id, codec.encode(person), ttl)
         return session
 
-    def _ask_fresh(self, login: PendingLogin, school: School) -> Outgoing:
+    def _ask_fresh(self, login: PendingLogin, school: School, supplier: Supplier) -> Outgoing:
         """Once, back to the school, now forcing a fresh login: the password prompt that the
         supplier's max_age really needs. Nothing of the too old answer is kept."""
         login_log("loper.flow", login.id).info("school's login older than max_age, asking "
                                               "again", extra={"school": school.id})
-        return self._go_upstream(replace(login, force_authn=True), school)
+        return self._go_upstream(replace(login, force_authn=True), school, supplier)
 
     def _person_from_school(self, school: School, login: PendingLogin,
                             params: dict[str, str]) -> Person:

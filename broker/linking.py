@@ -4,7 +4,7 @@ keeps their pseudonym. Suppliers still see only their own pseudonyms: the link l
 anchor, which no supplier ever receives.
 
 Loper keeps only a keyed hash of the ECK iD (pseudonym.eck_hash), never logs it, and records
-every link and every refused one for the school's audit trail (registry.aliases.record).
+every link and every refused one in the school's audit trail (Registry.record_alias_event).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from broker.identity import Identity
 from broker.keys import PseudonymKeys
 from broker.pseudonym import eck_hash
 from broker.registry import Registry
-from broker.registry.aliases import AliasEvent, record
+from broker.registry.aliases import AliasEvent
 from broker.registry.eck_ids import Outcome
 
 ACTOR = "login"
@@ -34,7 +34,8 @@ def resolve(registry: Registry, keys: PseudonymKeys, identity: Identity, raw: st
     arrival = registry.eck_ids().arrive(eck_hash(keys, values[0]), school.id,
                                         school.link_by_eck_id, raw, now)
     if arrival.outcome is not Outcome.KNOWN:
-        record(AliasEvent(now, school.id, arrival.outcome.value, ACTOR, arrival.other_school))
+        registry.record_alias_event(
+            AliasEvent(now, school.id, arrival.outcome.value, ACTOR, arrival.other_school))
     if arrival.outcome is Outcome.CLAIMED_TWICE:
         raise EckIdClaimedTwice(
             f"{school.name} sent an ECK iD that another pupil of the school already logged in "

@@ -96,3 +96,9 @@ class Policy:
     """Extra attributes released only to people with that role (eduPersonAffiliation value)."""
     suspended_reason: str | None = None
     valid_until: date | None = None
+    """The last day the processing agreement allows releases; from the next day on, none."""
+    agreement: str | None = None
+    """The school's reference of its processing agreement with the supplier."""
+    active: bool = True
+    """Activated by the school (a release entry for the pair); a deactivated pair keeps its
+    release on record but gets nothing, as if it had none."""

@@ -1,15 +1,17 @@
 """The one release decision: what does this supplier get for this person?
 
 Called by the login flow and by the admin's preview alike, so a preview is exactly what is
-sent. Only the pseudonym is released without a policy; everything else needs the school's
-release, per attribute, optionally per role.
+sent. A supplier the school has not activated (no release entry for the pair, or one the
+school deactivated) gets nothing; an activated one gets the pseudonym, and every other
+attribute needs the school's release, per attribute, optionally per role. The processing
+agreement's `valid_until` is its last valid day: from the day after, nothing is released.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from broker.errors import SupplierSuspended
+from broker.errors import SupplierNotActivated, SupplierSuspended
 from broker.identity import Person, Released
 from broker.keys import PseudonymKeys
 from broker.pseudonym import pseudonym
@@ -27,16 +29,20 @@ def released_names(policy: Policy | None, roles: tuple[str, ...]) -> frozenset[s
 
 
 def check_open(school: School, supplier: Supplier, policy: Policy | None, today: date) -> None:
-    """Raise SupplierSuspended when the school has suspended the supplier or its release lapsed."""
-    if policy is None:
-        return
+    """Raise SupplierNotActivated when the school has not activated the supplier, and
+    SupplierSuspended when it suspended the supplier or their agreement lapsed."""
+    if policy is None or not policy.active:
+        raise SupplierNotActivated(
+            f"{school.name} has not enabled {supplier.name} yet: your school has not enabled "
+            "this app, so Loper sent it nothing. Ask your teacher or your school's ICT "
+            "coordinator.", supplier_name=supplier.name, back_url=supplier.url)
     if policy.suspended_reason is not None:
         raise SupplierSuspended(
             f"{school.name} has suspended {supplier.name}: {policy.suspended_reason}",
             supplier_name=supplier.name, back_url=supplier.url)
     if policy.valid_until is not None and today > policy.valid_until:
         raise SupplierSuspended(
-            f"The agreement between {school.name} and {supplier.name} ended on "
+            f"The agreement between {school.name} and {supplier.name} ran until "
             f"{policy.valid_until.isoformat()}; ask your school.",
             supplier_name=supplier.name, back_url=supplier.url)
 

@@ -6,7 +6,9 @@ import argparse
 import time
 from pathlib import Path
 
+from broker.registry import load_federation
 from broker.registry.admins import Admins
+from demo.federation import NEW_SUPPLIER, write_new_supplier
 from demo.stack import Running, running
 
 PORTS = {"broker": 8400, "school": 8401, "rekenwonders": 8402, "taalapp": 8403, "lyceum": 8404,
@@ -26,6 +28,15 @@ def ensure_demo_admins(demo: Running) -> None:
             admins.add(email, DEMO_ADMIN_PASSWORD, role, schools=schools)
 
 
+def register_new_supplier(demo: Running) -> None:
+    """A supplier no school has activated yet, as the operator's import leaves it."""
+    broker = demo.apps["broker"].extensions["loper"]
+    if broker.registry.supplier(NEW_SUPPLIER["id"]) is None:
+        broker.registry.import_federation(
+            load_federation(write_new_supplier(demo.folder / "federation")),
+            key_version=broker.pseudonym_keys.current)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--folder", type=Path, default=Path("demo/instance"),
@@ -33,6 +44,7 @@ def main() -> None:
     args = parser.parse_args()
     with running(args.folder.resolve(), ports=PORTS) as demo:
         ensure_demo_admins(demo)
+        register_new_supplier(demo)
         print(f"""
 Loper demo federation is running (Ctrl-C stops it).
 
@@ -50,7 +62,9 @@ Loper demo federation is running (Ctrl-C stops it).
 
   School admin portal: {demo.broker}/admin/login  as ict@regenboog.demo (the school's
   ICT coordinator) or operator@loper.demo, password "{DEMO_ADMIN_PASSWORD}": release an
-  attribute, preview what a supplier gets, suspend it, read the ledger.
+  attribute, preview what a supplier gets, suspend it, read the ledger. Woordenschat is
+  new: it gets nothing, not even a pseudonym, until the school activates it ("Bekijken en
+  activeren"). Every change shows at {demo.broker}/admin/schools/regenboog/audit.
 
   Loper:  {demo.broker}/healthz   {demo.broker}/.well-known/openid-configuration
   schools: {demo.schools['regenboog']}/ (SAML)   {demo.schools['lyceum']}/ (OpenID Connect)

@@ -77,6 +77,28 @@ RELEASES = [
 ]
 
 
+NEW_SUPPLIER: dict[str, Any] = {
+    "id": "woordenschat",
+    "name": "Woordenschat",
+    "protocol": "oidc",
+    "client_id": "woordenschat",
+    "client_secret": "woordenschat-demo-secret",
+    "redirect_uris": ["http://127.0.0.1:8406/callback"],
+    "requests": [_GIVEN_NAME, {"attribute": "groups",
+                               "why": "puts pupils in their class's word lists"}],
+}
+"""A supplier just registered by the operator and activated by no school yet: the portal
+shows it as new, and it gets nothing until a school activates it (no app runs behind it)."""
+
+
+def write_new_supplier(folder: Path) -> Path:
+    """A federation file with NEW_SUPPLIER only (no release entry); returns its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "new-supplier.toml"
+    path.write_text(tomli_w.dumps({"suppliers": [NEW_SUPPLIER]}), encoding="utf-8")
+    return path
+
+
 @dataclass(frozen=True)
 class OidcSchoolEntry:
     issuer: str

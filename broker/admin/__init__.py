@@ -1,6 +1,7 @@
-"""The admin portal: school admins release attributes per supplier (with a live preview),
-suspend suppliers and read the release ledger; supplier admins say what they ask for and why;
-the federation operator registers schools and suppliers and watches health and key expiry.
+"""The admin portal: school admins activate suppliers and release attributes per supplier
+(with a live preview), suspend suppliers, and read the release ledger and the audit trail;
+supplier admins say what they ask for and why; the federation operator registers schools and
+suppliers and watches health and key expiry.
 
     init_app(app)    called by app.create_app: flask-login and the `admin` blueprint
 """
@@ -12,6 +13,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from broker.admin import (  # noqa: F401  (routes)
+        audit,
         auth,
         ledger,
         operator,

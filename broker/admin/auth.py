@@ -207,13 +207,13 @@ def account_totp() -> Response:
         if pending is None or not security.totp_ok(admin.id, pending.decode(), code):
             return page("admin/account.html", 400, enrolling=pending is not None,
                         error=t["code_wrong"])
-        admins().set_totp(admin.id, pending.decode())
+        admins().set_totp(admin.id, pending.decode(), by=admin.email)
         store.delete_token(PENDING_TOTP_KIND, key)
         flash(t["totp_enabled"])
     elif action == "disable":
         current = admins().totp_secret(admin.id)
         if current is None or not security.totp_ok(admin.id, current, code):
             return page("admin/account.html", 400, enrolling=False, error=t["code_wrong"])
-        admins().set_totp(admin.id, None)
+        admins().set_totp(admin.id, None, by=admin.email)
         flash(t["totp_disabled"])
     return redirect(url_for("admin.account"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -35,13 +35,20 @@ class Filters:
                  if self.start else "", "to": self.end.isoformat() if self.end else ""}
         return {k: v for k, v in found.items() if v}
 
+    def span(self) -> tuple[datetime | None, datetime | None]:
+        """From the start of the first day (inclusive) to the end of the last (exclusive)."""
+        since = datetime.combine(self.start, time(), UTC) if self.start else None
+        until = (datetime.combine(self.end + timedelta(days=1), time(), UTC)
+                 if self.end else None)
+        return since, until
+
 
 def _date(value: str) -> date | None:
     value = value.strip()
     return date.fromisoformat(value) if value else None
 
 
-def _filters(args: Mapping[str, str]) -> tuple[Filters, str | None]:
+def read_filters(args: Mapping[str, str]) -> tuple[Filters, str | None]:
     """The filters in the query; unknown suppliers and bad dates give an error text."""
     supplier = args.get("supplier") or None
     if supplier is not None and broker().registry.supplier(supplier) is None:
@@ -56,9 +63,7 @@ def _filters(args: Mapping[str, str]) -> tuple[Filters, str | None]:
 
 
 def _entries(school: School, filters: Filters, limit: int) -> list[LedgerEntry]:
-    since = datetime.combine(filters.start, time(), UTC) if filters.start else None
-    until = (datetime.combine(filters.end + timedelta(days=1), time(), UTC)
-             if filters.end else None)
+    since, until = filters.span()
     return broker().registry.ledger().entries(school.id, filters.supplier, since, until,
                                               limit=limit)
 
@@ -67,7 +72,7 @@ def _entries(school: School, filters: Filters, limit: int) -> list[LedgerEntry]:
 @login_required
 def ledger(school_id: str) -> Response:
     school = school_or_404(school_id)
-    filters, error = _filters(request.args)
+    filters, error = read_filters(request.args)
     entries = [] if error else _entries(school, filters, PAGE_ROWS + 1)
     names = {s.id: s.name for s in broker().registry.suppliers()}
     return page("admin/ledger.html", 400 if error else 200, school=school, filters=filters,
@@ -84,26 +89,27 @@ def _cell(value: str) -> str:
 @login_required
 def ledger_csv(school_id: str) -> Response:
     school = school_or_404(school_id)
-    filters, error = _filters(request.args)
+    filters, error = read_filters(request.args)
     if error:
         return page("admin/ledger.html", 400, school=school, filters=filters, error=error,
                     entries=[], more=False, supplier_names={})
     names = {s.id: s.name for s in broker().registry.suppliers()}
-    rows = ((entry.at.astimezone(UTC).isoformat(timespec="seconds"), entry.school_id,
+    rows = ([entry.at.astimezone(UTC).isoformat(timespec="seconds"), entry.school_id,
              entry.supplier_id, names.get(entry.supplier_id, ""), entry.pseudonym,
-             " ".join(entry.attributes), entry.protocol)
+             " ".join(entry.attributes), entry.protocol]
             for entry in _entries(school, filters, CSV_ROWS))
     return csv_download(f"loper-ledger-{school.id}", ["time_utc", "school", "supplier",
                         "supplier_name", "pseudonym", "attributes", "protocol"], rows)
 
 
-def csv_download(name: str, header: list[str], rows: Iterable[Iterable[str]]) -> Response:
-    """A CSV attachment (UTF-8 with BOM, for spreadsheets) named `name`-<date>.csv."""
+def csv_download(name: str, header: Sequence[str], rows: Iterable[Sequence[str]],
+                 separator: str = ",") -> Response:
+    """A CSV file to download, named after `name` and today; UTF-8 with a byte order mark,
+    which Excel needs to read it as UTF-8."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, delimiter=separator, lineterminator="\r\n")
     writer.writerow(header)
-    for row in rows:
-        writer.writerow([_cell(v) for v in row])
+    writer.writerows([_cell(v) for v in row] for row in rows)
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'

@@ -109,10 +109,10 @@ def preview_person(keys: PseudonymKeys, school: School, key: str, values: Attrib
                   attributes=values, authn=AuthnContext(datetime.now(UTC)))
 
 
-def _open(released: Policy | None) -> Policy | None:
-    if released is None:
-        return None
-    return dataclasses.replace(released, suspended_reason=None, valid_until=None)
+def _open(released: Policy | None, school: School, supplier: Supplier) -> Policy:
+    """The release as it reads once activated, not suspended and in force."""
+    return dataclasses.replace(released or Policy(school.id, supplier.id), active=True,
+                               suspended_reason=None, valid_until=None)
 
 
 def preview(person: Person, school: School, supplier: Supplier, current: Policy | None,
@@ -124,8 +124,8 @@ def preview(person: Person, school: School, supplier: Supplier, current: Policy 
         after = decide(person, school, supplier, proposed, keys, today)
     except SupplierSuspended as exc:
         stopped = exc.message
-        after = decide(person, school, supplier, _open(proposed), keys, today)
-    before = decide(person, school, supplier, _open(current), keys, today)
+        after = decide(person, school, supplier, _open(proposed, school, supplier), keys, today)
+    before = decide(person, school, supplier, _open(current, school, supplier), keys, today)
     kind = kinds.downstream(supplier.protocol, f'supplier "{supplier.id}"')
     context = PreviewContext(scope=scope, issuer=issuer,
                              auth_time=int(person.authn.instant.timestamp()))

@@ -7,6 +7,7 @@ for, and what is released to it today); any other field is ignored, so posting `
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -64,7 +65,8 @@ def choices_from(form: Mapping[str, str], shown: list[Row]) -> dict[str, str]:
 
 def proposed_policy(school_id: str, supplier_id: str, current: Policy | None,
                     choices: Mapping[str, str]) -> Policy:
-    """`current` with the choices applied; suspension, expiry and other roles kept as they are."""
+    """`current` with the choices applied; activation, agreement, suspension and other roles
+    kept as they are (a pair without a release entry stays not activated)."""
     names = set(current.attributes) if current else set()
     by_role = {role: set(extra) for role, extra in (current.by_role.items() if current else ())}
     for name, choice in choices.items():
@@ -76,11 +78,13 @@ def proposed_policy(school_id: str, supplier_id: str, current: Policy | None,
         for role in ROLES:
             if choice in (role, BOTH):
                 by_role.setdefault(role, set()).add(name)
-    return Policy(school_id=school_id, supplier_id=supplier_id, attributes=frozenset(names),
-                  by_role={role: frozenset(extra) for role, extra in sorted(by_role.items())
-                           if extra},
-                  suspended_reason=current.suspended_reason if current else None,
-                  valid_until=current.valid_until if current else None)
+    release = Policy(school_id=school_id, supplier_id=supplier_id, active=False,
+                     attributes=frozenset(names),
+                     by_role={role: frozenset(extra) for role, extra in sorted(by_role.items())
+                              if extra})
+    if current is None:
+        return release
+    return dataclasses.replace(current, attributes=release.attributes, by_role=release.by_role)
 
 
 def same_release(a: Policy | None, b: Policy) -> bool:

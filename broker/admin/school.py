@@ -1,5 +1,6 @@
-"""A school admin's pages: the suppliers that ask for data, the release per attribute with a
-live preview, and suspending a supplier at once.
+"""A school admin's pages: the suppliers that ask for data, activating one under an agreement,
+the release per attribute with a live preview, and suspending a supplier at once. Every change
+is made in the admin's name, so the audit trail records who made it.
 
 The school and the supplier always come from the URL, after the tenant check; nothing in a
 form can point a change at another school or supplier.
@@ -10,13 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from broker.admin import activation, release_form
 from broker.admin import preview as previews
-from broker.admin import release_form
 from broker.admin.base import (
     NotFound,
     bp,
@@ -42,21 +43,16 @@ class SupplierLine:
     released: tuple[release_form.Row, ...]
     waiting: tuple[str, ...]
     """Asked for, not released to anyone."""
-    stopped: str | None
-    """"suspended" or "ended" (the agreement's valid_until passed), else None."""
+    status: str
+    """activation.status: "new", "inactive", "suspended", "ended", "ending" or "active"."""
 
 
-def _line(supplier: Supplier, policy: Policy | None) -> SupplierLine:
+def _line(supplier: Supplier, policy: Policy | None, today: date) -> SupplierLine:
     shown = release_form.rows(supplier, policy)
-    stopped = None
-    if policy is not None and policy.suspended_reason is not None:
-        stopped = "suspended"
-    elif policy is not None and policy.valid_until and (
-            policy.valid_until < datetime.now(UTC).date()):
-        stopped = "ended"
     return SupplierLine(
         supplier, policy, tuple(r for r in shown if r.choice != "none"),
-        tuple(r.name for r in shown if r.choice == "none" and r.why is not None), stopped)
+        tuple(r.name for r in shown if r.choice == "none" and r.why is not None),
+        activation.status(policy, today))
 
 
 @bp.get("/schools")
@@ -75,9 +71,10 @@ def school(school_id: str) -> Response:
     the_school = school_or_404(school_id)
     registry = broker().registry
     policies = {p.supplier_id: p for p in registry.policies(the_school.id)}
-    lines = [_line(s, policies.get(s.id)) for s in registry.suppliers()]
-    lines.sort(key=lambda line: (not line.waiting, not line.supplier.requests,
-                                 line.supplier.name.lower()))
+    today = datetime.now(UTC).date()
+    lines = [_line(s, policies.get(s.id), today) for s in registry.suppliers()]
+    lines.sort(key=lambda line: (line.status != "new", not line.waiting,
+                                 not line.supplier.requests, line.supplier.name.lower()))
     return page("admin/school.html", school=the_school, lines=lines)
 
 
@@ -102,11 +99,16 @@ def _release_page(school: School, supplier: Supplier, form: Mapping[str, str],
     proposed = release_form.proposed_policy(school.id, supplier.id, current, choices)
     key, typed, values = _test_person(form, school)
     person = previews.preview_person(b.pseudonym_keys, school, key, values)
+    today = datetime.now(UTC).date()
     result = previews.preview(person, school, supplier, current, proposed, b.pseudonym_keys,
-                              datetime.now(UTC).date(), scope=b.settings.host,
+                              today, scope=b.settings.host,
                               issuer=b.settings.base_url)
+    extra.setdefault("agreement_form", activation.AgreementForm(
+        (current.agreement or "") if current else "",
+        current.valid_until.isoformat() if current and current.valid_until else ""))
     return page("admin/release.html", status, school=school, supplier=supplier,
-                policy=current, rows=shown, choices=choices, preview=result,
+                policy=current, status_now=activation.status(current, today), rows=shown,
+                choices=choices, preview=result,
                 samples=previews.SAMPLES, sample=key, typed=typed, person=values,
                 changed=not release_form.same_release(current, proposed), **extra)
 
@@ -135,7 +137,7 @@ def release_post(school_id: str, supplier_id: str) -> Response:
     current = registry.policy(school.id, supplier.id)
     choices = release_form.choices_from(request.form, release_form.rows(supplier, current))
     proposed = release_form.proposed_policy(school.id, supplier.id, current, choices)
-    registry.set_policy(proposed)
+    registry.set_policy(proposed, by=current_admin().email)
     log.info("release changed", extra={"admin": current_admin().id, "school": school.id,
                                        "supplier": supplier.id,
                                        "attributes": ",".join(sorted(proposed.attributes)),
@@ -144,27 +146,61 @@ def release_post(school_id: str, supplier_id: str) -> Response:
     return _back_to_release(school, supplier, "saved")
 
 
+def _pair(school_id: str, supplier_id: str) -> tuple[School, Supplier]:
+    return school_or_404(school_id), supplier_or_404(supplier_id)
+
+
+def _reason() -> str:
+    return " ".join(request.form.get("reason", "").split())
+
+
+def _changed(school: School, supplier: Supplier, event: str, message: str) -> Response:
+    """After a change made in the admin's name (and so in the audit trail): log it, and show
+    the release page afresh with `message`."""
+    log.warning("supplier %s", event, extra={"admin": current_admin().id, "school": school.id,
+                                             "supplier": supplier.id})
+    return _back_to_release(school, supplier, message)
+
+
 @bp.post("/schools/<school_id>/suppliers/<supplier_id>/suspend")
 @login_required
 def suspend(school_id: str, supplier_id: str) -> Response:
-    school = school_or_404(school_id)
-    supplier = supplier_or_404(supplier_id)
-    reason = " ".join(request.form.get("reason", "").split())
+    school, supplier = _pair(school_id, supplier_id)
+    reason = _reason()
     if not reason or len(reason) > MAX_REASON:
         return _release_page(school, supplier, {}, 400, suspend_error=tr()["reason_needed"],
                              reason=reason[:MAX_REASON])
-    broker().registry.suspend(school.id, supplier.id, reason)
-    log.warning("supplier suspended", extra={"admin": current_admin().id, "school": school.id,
-                                             "supplier": supplier.id})
-    return _back_to_release(school, supplier, "suspended_now")
+    broker().registry.suspend(school.id, supplier.id, reason, by=current_admin().email)
+    return _changed(school, supplier, "suspended", "suspended_now")
 
 
 @bp.post("/schools/<school_id>/suppliers/<supplier_id>/resume")
 @login_required
 def resume(school_id: str, supplier_id: str) -> Response:
-    school = school_or_404(school_id)
-    supplier = supplier_or_404(supplier_id)
-    broker().registry.resume(school.id, supplier.id)
-    log.warning("supplier resumed", extra={"admin": current_admin().id, "school": school.id,
-                                           "supplier": supplier.id})
-    return _back_to_release(school, supplier, "resumed_now")
+    school, supplier = _pair(school_id, supplier_id)
+    broker().registry.resume(school.id, supplier.id, by=current_admin().email)
+    return _changed(school, supplier, "resumed", "resumed_now")
+
+
+@bp.post("/schools/<school_id>/suppliers/<supplier_id>/activate")
+@login_required
+def activate(school_id: str, supplier_id: str) -> Response:
+    """Activate the supplier, or change the agreement of an active one."""
+    school, supplier = _pair(school_id, supplier_id)
+    typed = activation.read_form(request.form, datetime.now(UTC).date())
+    if typed.problem is not None:
+        return _release_page(school, supplier, {}, 400, agreement_form=typed,
+                             activate_error=tr()[typed.problem])
+    agreement = typed.agreement()
+    broker().registry.activate(school.id, supplier.id, agreement=agreement.reference,
+                               valid_until=agreement.valid_until, by=current_admin().email)
+    return _changed(school, supplier, "activated", "activated_now")
+
+
+@bp.post("/schools/<school_id>/suppliers/<supplier_id>/deactivate")
+@login_required
+def deactivate(school_id: str, supplier_id: str) -> Response:
+    school, supplier = _pair(school_id, supplier_id)
+    broker().registry.deactivate(school.id, supplier.id, reason=_reason()[:MAX_REASON] or None,
+                                 by=current_admin().email)
+    return _changed(school, supplier, "deactivated", "deactivated_now")

@@ -59,11 +59,59 @@ _T: dict[str, tuple[str, str]] = {
     "totp_enabled": ("De tweede stap staat aan.", "The second step is on."),
     "totp_disabled": ("De tweede stap staat uit.", "The second step is off."),
     # school overview
-    "school_intro": ("Deze leveranciers kunnen uw leerlingen en leraren laten inloggen. U "
-                     "bepaalt per leverancier welke gegevens ze krijgen; zonder uw keuze krijgen "
-                     "ze alleen een pseudoniem.", "These suppliers can let your pupils and "
-                     "teachers log in. You decide per supplier which data they get; without "
-                     "your decision they get a pseudonym only."),
+    "school_intro": ("Deze leveranciers kunnen uw leerlingen en leraren laten inloggen. Een "
+                     "leverancier krijgt niets, ook geen pseudoniem, tot u hem activeert; daarna "
+                     "het pseudoniem en alleen de gegevens die u vrijgeeft.", "These suppliers "
+                     "can let your pupils and teachers log in. A supplier gets nothing, not even "
+                     "a pseudonym, until you activate it; then the pseudonym and only the data "
+                     "you release."),
+    "new_summary": ("{n} nieuwe leverancier(s) wachten op uw besluit: ze krijgen niets tot u "
+                    "ze activeert.", "{n} new supplier(s) wait for your decision: they get "
+                    "nothing until you activate them."),
+    "agreement_ending": ("De verwerkersovereenkomst met {supplier} loopt af: {day} is de "
+                         "laatste dag. Daarna krijgt {supplier} niets meer.",
+                         "The processing agreement with {supplier} is ending: {day} is its "
+                         "last day. After that {supplier} gets nothing."),
+    "agreement_ended": ("De verwerkersovereenkomst met {supplier} liep tot en met {day}; "
+                        "{supplier} krijgt niets meer.", "The processing agreement with "
+                        "{supplier} ran until {day}; {supplier} gets nothing any more."),
+    "nothing": ("niets", "nothing"),
+    "status_new": ("nieuw", "new"),
+    "status_inactive": ("niet actief", "not active"),
+    "status_suspended": ("opgeschort", "suspended"),
+    "status_ended": ("overeenkomst verlopen", "agreement ended"),
+    "status_ending": ("overeenkomst loopt af", "agreement ending"),
+    "status_active": ("actief", "active"),
+    "until_day": ("t/m {day}", "until {day}"),
+    "activate_link": ("Bekijken en activeren", "Review and activate"),
+    # activation
+    "activation_title": ("Activering", "Activation"),
+    "activation_intro": ("{supplier} krijgt nu niets van uw school. Na activeren krijgt "
+                         "{supplier} het pseudoniem en de gegevens die u hieronder vrijgeeft.",
+                         "{supplier} gets nothing from your school now. Once activated, "
+                         "{supplier} gets the pseudonym and the data you release below."),
+    "agreement": ("Verwerkersovereenkomst", "Processing agreement"),
+    "agreement_hint": ("kenmerk, optioneel", "reference, optional"),
+    "none_given": ("geen kenmerk", "no reference"),
+    "valid_until_label": ("Geldig tot en met", "Valid up to and including"),
+    "valid_until_hint": ("laatste dag, optioneel", "last day, optional"),
+    "no_end": ("geen einddatum", "no end date"),
+    "activate_button": ("Activeren", "Activate"),
+    "agreement_button": ("Overeenkomst bijwerken", "Update the agreement"),
+    "deactivate_reason": ("Waarom deactiveren", "Why deactivate"),
+    "deactivate_button": ("Deactiveren", "Deactivate"),
+    "once_activated": ("na activeren", "once activated"),
+    "activated_now": ("Opgeslagen: de leverancier is actief.",
+                      "Saved: the supplier is active."),
+    "deactivated_now": ("Gedeactiveerd: de leverancier krijgt niets meer.",
+                        "Deactivated: the supplier gets nothing any more."),
+    "agreement_too_long": ("Het kenmerk is te lang (ten hoogste 200 tekens). Er is niets "
+                           "opgeslagen.", "The reference is too long (at most 200 "
+                           "characters). Nothing was saved."),
+    "bad_valid_until": ("De datum is niet geldig; gebruik JJJJ-MM-DD. Er is niets opgeslagen.",
+                        "The date is not valid; use YYYY-MM-DD. Nothing was saved."),
+    "valid_until_past": ("Die datum ligt in het verleden. Er is niets opgeslagen.",
+                         "That date is in the past. Nothing was saved."),
     "waiting_summary": ("{n} leverancier(s) vragen om gegevens die u nog niet hebt vrijgegeven.",
                         "{n} supplier(s) ask for data you have not released."),
     "suppliers_caption": ("Leveranciers en wat ze krijgen", "Suppliers and what they get"),
@@ -177,6 +225,34 @@ _T: dict[str, tuple[str, str]] = {
                  "A date is not valid; use YYYY-MM-DD."),
     "bad_range": ("De einddatum ligt voor de begindatum.", "The end date is before the start "
                   "date."),
+    # audit trail
+    "audit": ("Wijzigingen", "Changes"),
+    "audit_link": ("Wie veranderde wat: het overzicht van wijzigingen",
+                   "Who changed what: the audit trail"),
+    "audit_intro": ("Elke wijziging door een beheerder of de federatiebeheerder aan de "
+                    "gegevens van uw school: wie, wanneer, ervoor en erna.",
+                    "Every change to your school's data by an admin or the federation "
+                    "operator: who, when, before and after."),
+    "action": ("Handeling", "Action"),
+    "all_actions": ("Alle handelingen", "All actions"),
+    "actor": ("Door", "By"),
+    "before": ("Ervoor", "Before"),
+    "after": ("Erna", "After"),
+    "download_csv_semicolon": ("Download als CSV voor Excel (;)", "Download as CSV for Excel (;)"),
+    "audit_caption": ("{n} wijzigingen, nieuwste eerst", "{n} changes, newest first"),
+    "audit_empty": ("Geen wijzigingen gevonden.", "No changes found."),
+    "bad_separator": ("Het scheidingsteken moet , of ; zijn.",
+                      "The separator must be , or ;."),
+    "unknown_action": ("Onbekende handeling in het filter.", "Unknown action in the filter."),
+    "action_activate": ("geactiveerd", "activated"),
+    "action_deactivate": ("gedeactiveerd", "deactivated"),
+    "action_release": ("vrijgave gewijzigd", "release changed"),
+    "action_agreement": ("overeenkomst gewijzigd", "agreement changed"),
+    "action_suspend": ("opgeschort", "suspended"),
+    "action_resume": ("weer toegestaan", "resumed"),
+    "action_alias": ("koppeling leerling", "pupil linked"),
+    "action_admin": ("beheerdersaccount", "admin account"),
+    "action_role": ("rol gewijzigd", "role changed"),
     # operator
     "health": ("Gezondheid", "Health"),
     "health_store": ("Sessie-opslag", "State store"),

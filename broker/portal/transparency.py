@@ -75,6 +75,8 @@ class AppNow:
     why: tuple[tuple[str, str], ...] = ()
     """(label, the app's reason) for each attribute it receives and gave a reason for."""
     agreement: str | None = None
+    enabled: bool = True
+    """False: the school has not activated the app, or deactivated it."""
 
 
 @dataclass(frozen=True)
@@ -113,9 +115,8 @@ def _pseudonyms(b: Broker, suppliers: list[Supplier], person: Person) -> set[str
 
 def agreement(policy: Policy | None) -> str | None:
     """The reference of the processing agreement a release names (`agreement` in the
-    federation file), where the policy record carries one."""
-    found = getattr(policy, "agreement", None)
-    return found if isinstance(found, str) and found else None
+    federation file), if it names one."""
+    return policy.agreement if policy is not None and policy.agreement else None
 
 
 def _why(supplier: Supplier, names: frozenset[str], lang: str) -> tuple[tuple[str, str], ...]:
@@ -129,8 +130,10 @@ def _app_now(school: School, supplier: Supplier, policy: Policy | None, person: 
     names = labels(released, lang)
     try:
         release.check_open(school, supplier, policy, today)
-    except SupplierSuspended:
-        assert policy is not None
+    except SupplierSuspended:  # suspended, lapsed, or not (or no longer) activated
+        if policy is None or not policy.active:
+            return AppNow(supplier.name, names, open=False, enabled=False,
+                          agreement=agreement(policy))
         return AppNow(supplier.name, names, open=False,
                       suspended_reason=policy.suspended_reason,
                       ended_on=None if policy.suspended_reason else policy.valid_until,

@@ -34,6 +34,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "me_status": {"nl": "Status", "en": "Status"},
     "me_open": {"nl": "Toegestaan door je school", "en": "Allowed by your school"},
     "me_suspended": {"nl": "Geschorst door je school", "en": "Suspended by your school"},
+    "me_not_enabled": {"nl": "Niet (meer) ingeschakeld door je school",
+                       "en": "Not (or no longer) enabled by your school"},
     "me_ended": {"nl": "Afspraak met je school verlopen op",
                  "en": "Agreement with your school ended on"},
     "me_nothing": {"nl": "niets", "en": "nothing"},

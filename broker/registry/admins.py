@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from broker import attributes
 from broker.records import AttributeRequest
+from broker.registry import audit
 from broker.registry.db import Database
+from broker.registry.ledger import Chain
 from broker.registry.models import SchoolRow, SupplierRow
 from broker.registry.models_admin import AdminRow, AdminSchoolRow
 from broker.registry.registry import Registry
@@ -77,15 +79,35 @@ def _record(session: Session, row: AdminRow) -> Admin:
                  epoch=row.epoch)
 
 
+def _state(admin: Admin | None) -> audit.State:
+    """An account as the audit trail shows it (never a password or a TOTP secret)."""
+    if admin is None:
+        return None
+    return {"email": admin.email, "role": admin.role, "schools": sorted(admin.schools),
+            "supplier_id": admin.supplier_id, "second_factor": admin.totp_enabled}
+
+
+def _audit(chain: Chain, before: Admin | None, after: Admin, by: str,
+           reason: str | None = None) -> None:
+    """One audit row in each school the account serves (operators and supplier admins: in
+    the chain, under no school)."""
+    schools = sorted(after.schools | (before.schools if before else frozenset())) or [""]
+    for school_id in schools:
+        chain.add(audit.audit_row(school_id, after.supplier_id, by, "admin", _state(before),
+                                  _state(after), reason))
+
+
 class Admins:
-    """Admin accounts on the registry's database."""
+    """Admin accounts on the registry's database. Creating an account, resetting its password
+    and turning its second factor on or off are recorded in the audit trail."""
 
     def __init__(self, registry: Registry) -> None:
         self._db: Database = registry._db  # one engine and pool for the whole registry
+        self._ledger = registry.ledger()
         self._dummy: str | None = None
 
     def add(self, email: str, password: str, role: str, *, schools: Iterable[str] = (),
-            supplier_id: str | None = None) -> Admin:
+            supplier_id: str | None = None, by: str = audit.COMMAND_LINE) -> Admin:
         """Create an account; ValueError says what is wrong (unknown school, taken e-mail...)."""
         email = normalise_email(email)
         schools = sorted(set(schools))
@@ -99,7 +121,8 @@ class Admins:
         wrong = password_problem(password)
         if wrong:
             raise ValueError(wrong)
-        with self._db.write() as session:
+        with self._ledger.writing() as chain:
+            session = chain.session
             if session.scalar(select(AdminRow.id).where(AdminRow.email == email)) is not None:
                 raise ValueError(f'an admin with e-mail "{email}" already exists')
             for school_id in schools:
@@ -114,7 +137,9 @@ class Admins:
             session.flush()
             session.add_all(AdminSchoolRow(admin_id=row.id, school_id=s) for s in schools)
             session.flush()
-            return _record(session, row)
+            admin = _record(session, row)
+            _audit(chain, None, admin, by, "account created")
+            return admin
 
     def get(self, admin_id: int) -> Admin | None:
         with self._db.read() as session:
@@ -144,7 +169,7 @@ class Admins:
         if admin is None or stored is None:
             return None
         if hasher.check_needs_rehash(stored):
-            self._set(admin.id, password_hash=hasher.hash(password))
+            self._set(admin.id, {"password_hash": hasher.hash(password)})
         return admin
 
     def _dummy_hash(self) -> str:
@@ -152,7 +177,7 @@ class Admins:
             self._dummy = hasher.hash("no such admin, no such password")
         return self._dummy
 
-    def set_password(self, email: str, password: str) -> Admin:
+    def set_password(self, email: str, password: str, *, by: str = audit.COMMAND_LINE) -> Admin:
         """A new password; every session of the account ends (its epoch goes up)."""
         wrong = password_problem(password)
         if wrong:
@@ -160,7 +185,8 @@ class Admins:
         admin = self.by_email(email)
         if admin is None:
             raise ValueError(f'no admin with e-mail "{normalise_email(email)}"')
-        self._set(admin.id, password_hash=hasher.hash(password), epoch=admin.epoch + 1)
+        self._set(admin.id, {"password_hash": hasher.hash(password), "epoch": admin.epoch + 1},
+                  (by, "password reset: every session of the account ended"))
         return admin
 
     def totp_secret(self, admin_id: int) -> str | None:
@@ -168,16 +194,25 @@ class Admins:
             row = session.get(AdminRow, admin_id)
             return row.totp_secret if row else None
 
-    def set_totp(self, admin_id: int, secret: str | None) -> None:
-        self._set(admin_id, totp_secret=secret)
+    def set_totp(self, admin_id: int, secret: str | None, *,
+                 by: str = audit.COMMAND_LINE) -> None:
+        reason = "second factor turned " + ("on" if secret is not None else "off")
+        self._set(admin_id, {"totp_secret": secret}, (by, reason))
 
-    def _set(self, admin_id: int, **values: object) -> None:
-        with self._db.write() as session:
+    def _set(self, admin_id: int, values: dict[str, object],
+             audited: tuple[str, str] | None = None) -> None:
+        """Change the account; `audited` (who, why): also record it in the audit trail."""
+        with self._ledger.writing() as chain:
+            session = chain.session
             row = session.get(AdminRow, admin_id)
             if row is None:
                 raise ValueError(f"no admin with id {admin_id}")
-            for key, value in values.items():
+            before = _record(session, row)
+            changed = {key: value for key, value in values.items() if getattr(row, key) != value}
+            for key, value in changed.items():
                 setattr(row, key, value)
+            if audited is not None and changed:
+                _audit(chain, before, _record(session, row), *audited)
 
     # The supplier admin's one write: what the supplier asks for, and why.
 

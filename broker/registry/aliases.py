@@ -1,6 +1,6 @@
 """Aliases: a pupil's new anchor resolving to their existing one, so suppliers keep their
-history. Every change, and every link Loper refused, is an AliasEvent for the school's audit
-trail (`record`).
+history. Every change, and every link Loper refused, is an AliasEvent: logged here (`record`)
+and kept in the school's audit trail by the registry (add_aliases, record_alias_event).
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ class AliasEvent:
 
 
 def record(event: AliasEvent) -> None:
-    """The one place alias events go: the school's audit trail reads them from here. The log
-    line names schools and the file line, never an upstream id, anchor or pseudonym."""
+    """The log line of an alias event: it names schools and the file line, never an upstream
+    id, anchor or pseudonym (the audit trail is written by the registry)."""
     extra = {"school": event.school_id, "actor": event.actor,
              "other_school": event.other_school or "-"}
     if event.line is not None:
@@ -55,14 +55,20 @@ class LinkRefused(ValueError):
         self.reason = reason
 
 
+def linked_to(session: Session, anchor: str) -> str | None:
+    """The anchor `anchor` is an alias of, if it is one."""
+    target: str | None = session.scalar(
+        select(AliasRow.target_anchor).where(AliasRow.anchor == anchor))
+    return target
+
+
 def resolve(session: Session, anchor: str) -> str:
-    target = session.scalar(select(AliasRow.target_anchor).where(AliasRow.anchor == anchor))
-    return target or anchor
+    return linked_to(session, anchor) or anchor
 
 
-def link(session: Session, anchor: str, target_anchor: str) -> None:
-    """Make `anchor` resolve to `target_anchor` (itself resolved first: one hop, always);
-    ValueError for a cycle."""
+def link(session: Session, anchor: str, target_anchor: str) -> str:
+    """Make `anchor` resolve to `target_anchor` (itself resolved first: one hop, always), and
+    return the anchor it now resolves to; ValueError for a cycle."""
     target = resolve(session, target_anchor)
     if target == anchor:
         raise ValueError("links the pupil to an identity that is already linked to them (a "
@@ -74,3 +80,4 @@ def link(session: Session, anchor: str, target_anchor: str) -> None:
         row.target_anchor = target
     session.execute(update(AliasRow).where(AliasRow.target_anchor == anchor)
                     .values(target_anchor=target))
+    return target

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from broker import kinds
 from broker.records import AttributeRequest, Policy, School, Supplier
 from broker.registry.models import ReleasePolicyRow, SchoolRow, SupplierRow
@@ -59,14 +61,25 @@ def policy_values(policy: Policy) -> dict[str, Any]:
     return {"school_id": policy.school_id, "supplier_id": policy.supplier_id,
             "attributes": sorted(policy.attributes),
             "by_role": {role: sorted(names) for role, names in sorted(policy.by_role.items())},
-            "suspended_reason": policy.suspended_reason, "valid_until": policy.valid_until}
+            "suspended_reason": policy.suspended_reason, "valid_until": policy.valid_until,
+            "agreement": policy.agreement, "active": policy.active}
 
 
 def policy_record(row: ReleasePolicyRow) -> Policy:
     return Policy(school_id=row.school_id, supplier_id=row.supplier_id,
                   attributes=frozenset(row.attributes),
                   by_role={role: frozenset(names) for role, names in row.by_role.items()},
-                  suspended_reason=row.suspended_reason, valid_until=row.valid_until)
+                  suspended_reason=row.suspended_reason, valid_until=row.valid_until,
+                  agreement=row.agreement, active=row.active)
+
+
+def upsert(session: Session, row: Any, kind: type[Any], values: dict[str, Any]) -> str:
+    """Add a `kind` row with `values`, or assign them to `row`: "added", "updated" or
+    "unchanged"."""
+    if row is None:
+        session.add(kind(**values))
+        return "added"
+    return "updated" if assign(row, values) else "unchanged"
 
 
 def assign(row: object, values: dict[str, Any]) -> bool:

@@ -128,9 +128,21 @@ class Database:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.set_main_option("path_separator", "os")
-        with self._available(), self._writer.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        with self._available(), self._writer.connect() as connection:
+            # On SQLite a batch migration recreates a table and drops the old one; with
+            # foreign keys on, that drop would cascade into every row referring to it (a
+            # school's release entries, aliases...). Off for the migration only: the pragma
+            # must be set outside a transaction, on the driver's connection.
+            raw = connection.connection.driver_connection if self.sqlite_path is not None else None
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with connection.begin():
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+            finally:
+                if raw is not None:
+                    raw.execute("PRAGMA foreign_keys=ON")
 
     def exists(self) -> bool:
         with self._available(), self.engine.connect() as connection:

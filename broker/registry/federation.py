@@ -33,7 +33,8 @@ class Federation:
     schools: tuple[School, ...] = ()
     suppliers: tuple[Supplier, ...] = ()
     policies: tuple[Policy, ...] = ()
-    """In file order: policies[i] is the file's releases[i]."""
+    """In file order: policies[i] is the file's releases[i]. Each one activates its pair;
+    a pair the school deactivated is not written to a file."""
     source: str = "federation"
     """The file it was read from, named in error messages."""
 
@@ -198,6 +199,8 @@ def _release_doc(policy: Policy) -> dict[str, Any]:
         doc["suspended"] = policy.suspended_reason
     if policy.valid_until is not None:
         doc["valid_until"] = policy.valid_until
+    if policy.agreement is not None:
+        doc["agreement"] = policy.agreement
     return doc
 
 
@@ -205,5 +208,5 @@ def dump_federation(federation: Federation) -> str:
     """The federation as TOML (metadata inline as metadata_xml), readable by load_federation."""
     doc = {"schools": [_school_doc(s) for s in federation.schools],
            "suppliers": [_supplier_doc(s) for s in federation.suppliers],
-           "releases": [_release_doc(p) for p in federation.policies]}
+           "releases": [_release_doc(p) for p in federation.policies if p.active]}
     return HEADER + tomli_w.dumps({k: v for k, v in doc.items() if v}, multiline_strings=True)

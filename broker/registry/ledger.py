@@ -4,6 +4,8 @@ Rows form a hash chain: hash = sha256(prev_hash | canonical JSON of the row). Th
 checkpoint row holds the head of the chain (so deleting the newest rows shows) and the
 base left by purging (so the chain stays verifiable after old rows are removed). Appends
 lock the checkpoint row, which serialises concurrent writers on SQLite and PostgreSQL.
+The admins' audit trail (audit.py) lives in the same chain, as rows of kind "audit" written
+in the transaction of the change they record: one verify covers releases and admin actions.
 
 What is guaranteed, once append() has returned:
 - The row is durable. SQLite (the embedded default) runs with synchronous=FULL (db.py): the
@@ -35,7 +37,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,10 +52,26 @@ from broker.registry.ledger_head import Head, HeadDamaged, HeadFile
 from broker.registry.models import LedgerCheckpointRow, LedgerEntryRow
 
 CHECKPOINT = 1
+RELEASE = "release"
+"""The kind of a release row; audit rows (audit.py) have their own."""
 HEAD_SUFFIX = ".ledger-head"
 log = logging.getLogger("loper.ledger")
 IN_CHUNK = 500
 """Pseudonyms per IN list: well below every backend's limit on bound parameters."""
+
+
+class Chain:
+    """The rows one transaction adds to the chain (Ledger.writing)."""
+
+    def __init__(self, session: Session, ledger: Ledger) -> None:
+        self.session = session
+        self._ledger = ledger
+        self.head: Head | None = None
+        self.intact = True
+
+    def add(self, row: LedgerEntryRow) -> None:
+        self.intact = self._ledger._link(self.session, row) and self.intact
+        self.head = Head(row.seq, row.hash)
 
 
 @dataclass(frozen=True)
@@ -85,10 +104,12 @@ def _utc(at: datetime) -> datetime:
 
 
 def row_hash(prev_hash: str, row: LedgerEntryRow) -> str:
-    fields = {"seq": row.seq, "at": _utc(row.at).isoformat(timespec="microseconds"),
-              "school_id": row.school_id, "supplier_id": row.supplier_id,
-              "pseudonym": row.pseudonym, "attributes": list(row.attributes),
-              "protocol": row.protocol}
+    fields: dict[str, Any] = {
+        "seq": row.seq, "at": _utc(row.at).isoformat(timespec="microseconds"),
+        "school_id": row.school_id, "supplier_id": row.supplier_id, "pseudonym": row.pseudonym,
+        "attributes": list(row.attributes), "protocol": row.protocol}
+    if row.kind != RELEASE:  # releases hash as they did before audit rows joined the chain
+        fields |= {"kind": row.kind, "detail": row.detail}
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(f"{prev_hash}|{canonical}".encode()).hexdigest()
 
@@ -148,19 +169,33 @@ class Ledger:
                attribute_names: Sequence[str], protocol: str) -> int:
         """Record one release; returns its seq once it is durable. Attribute names only: a
         value must never reach the ledger."""
-        with self._db.write() as session:
-            checkpoint = self._lock(session)
-            intact = self._head_intact(session, checkpoint)
-            row = LedgerEntryRow(seq=checkpoint.head_seq + 1, at=_utc(at), school_id=school_id,
-                                 supplier_id=supplier_id, pseudonym=pseudonym,
-                                 attributes=sorted(set(attribute_names)), protocol=protocol,
-                                 prev_hash=checkpoint.head_hash)
-            row.hash = row_hash(checkpoint.head_hash, row)
-            checkpoint.head_seq, checkpoint.head_hash = row.seq, row.hash
-            session.add(row)
-        if intact and self._head is not None:  # after the commit: never an uncommitted row
-            self._record_head(self._head, Head(row.seq, row.hash))
+        row = LedgerEntryRow(at=_utc(at), school_id=school_id, supplier_id=supplier_id,
+                             pseudonym=pseudonym, attributes=sorted(set(attribute_names)),
+                             protocol=protocol, kind=RELEASE)
+        with self.writing() as chain:
+            chain.add(row)
         return row.seq
+
+    @contextmanager
+    def writing(self) -> Iterator[Chain]:
+        """One write transaction whose rows join the chain: a change and its audit row commit
+        together or not at all. The head file moves after the commit."""
+        with self._db.write() as session:
+            chain = Chain(session, self)
+            yield chain
+        if chain.head is not None and chain.intact and self._head is not None:
+            self._record_head(self._head, chain.head)
+
+    def _link(self, session: Session, row: LedgerEntryRow) -> bool:
+        """Chain `row` after the head, under the checkpoint lock; False if the head file
+        names a row that is gone (see _head_intact)."""
+        checkpoint = self._lock(session)
+        intact = self._head_intact(session, checkpoint)
+        row.seq, row.prev_hash = checkpoint.head_seq + 1, checkpoint.head_hash
+        row.hash = row_hash(checkpoint.head_hash, row)
+        checkpoint.head_seq, checkpoint.head_hash = row.seq, row.hash
+        session.add(row)
+        return intact
 
     def _head_intact(self, session: Session, checkpoint: LedgerCheckpointRow) -> bool:
         """Does the database still hold the row the head file names? Asked under the lock,
@@ -230,7 +265,8 @@ class Ledger:
                 since: datetime | None = None, until: datetime | None = None,
                 limit: int = 100) -> list[LedgerEntry]:
         """A school's releases, newest first; `since` inclusive, `until` exclusive."""
-        query = select(LedgerEntryRow).where(LedgerEntryRow.school_id == school_id)
+        query = select(LedgerEntryRow).where(LedgerEntryRow.school_id == school_id,
+                                             LedgerEntryRow.kind == RELEASE)
         if supplier_id is not None:
             query = query.where(LedgerEntryRow.supplier_id == supplier_id)
         if since is not None:

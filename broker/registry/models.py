@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Dialect,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -116,6 +118,8 @@ class ReleasePolicyRow(Base):
     by_role: Mapped[dict[str, Any]]
     suspended_reason: Mapped[str | None] = mapped_column(Text)
     valid_until: Mapped[date | None] = mapped_column(Date)
+    agreement: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, server_default=true())
 
 
 class RegistryVersionRow(Base):
@@ -150,7 +154,8 @@ class EckIdRow(Base):
 
 
 class LedgerEntryRow(Base):
-    """One release: who got which attribute names (never values), hash-chained."""
+    """One release: who got which attribute names (never values), hash-chained; or, with
+    kind "audit", one admin action on a school's data (ledger.py, audit.py)."""
 
     __tablename__ = "ledger"
     __table_args__ = (Index("ix_ledger_school_at", "school_id", "at"),
@@ -163,6 +168,10 @@ class LedgerEntryRow(Base):
     pseudonym: Mapped[str] = mapped_column(String(255))
     attributes: Mapped[list[Any]]
     protocol: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16), server_default="release")
+    """"release" or "audit"."""
+    detail: Mapped[dict[str, Any] | None]
+    """Audit rows: who, which action, before, after, the reason (audit.py); releases: None."""
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

@@ -30,7 +30,10 @@ SCHOOL_FIELDS = frozenset({"id", "name", "protocol", "place", "sso_lifetime", "l
 SUPPLIER_FIELDS = frozenset({"id", "name", "protocol", "url", "sector", "requests",
                              "key_version"})
 """The fields of every school or supplier; each protocol kind adds its own (kinds.py)."""
-RELEASE_FIELDS = {"school", "supplier", "attributes", "roles", "suspended", "valid_until"}
+RELEASE_FIELDS = {"school", "supplier", "attributes", "roles", "suspended", "valid_until",
+                  "agreement"}
+MAX_AGREEMENT = 200
+"""Characters of an agreement reference (a document number, a contract id)."""
 K = TypeVar("K", bound="kinds.Kind[Any, Any]")
 
 
@@ -150,8 +153,14 @@ def release(entry: Entry) -> Policy | None:
     for role, extra in roles.items():
         by_role[role] = entry.names(f"roles.{role}", extra) or frozenset()
     suspended = entry.text("suspended", "the reason for the suspension")
-    valid_until = entry.get("valid_until", date, "a date such as 2027-08-01")
+    valid_until = entry.get("valid_until", date, "a date such as 2027-08-01 (the agreement's "
+                            "last day)")
+    agreement = entry.text("agreement", "the reference of the processing agreement")
+    if agreement is not None and len(agreement) > MAX_AGREEMENT:
+        entry.problem("agreement", f"has {len(agreement)} characters; expected at most "
+                      f"{MAX_AGREEMENT}")
     if not (school_id and supplier_id and entry.clean()):
         return None
     return Policy(school_id=school_id, supplier_id=supplier_id, attributes=names or frozenset(),
-                  by_role=by_role, suspended_reason=suspended, valid_until=valid_until)
+                  by_role=by_role, suspended_reason=suspended, valid_until=valid_until,
+                  agreement=agreement)

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, TypeVar
+from datetime import UTC, date, datetime
+from typing import TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from broker import attributes
 from broker.records import Policy, School, Supplier
-from broker.registry import aliases, convert, report
+from broker.registry import aliases, audit, convert, release_entries, report
 from broker.registry.cache import RecordCache
 from broker.registry.checks import Problems
+from broker.registry.convert import upsert as _upsert
 from broker.registry.db import Database, RegistryUnavailable
 from broker.registry.eck_ids import EckIds
 from broker.registry.federation import (
@@ -63,16 +64,18 @@ class ImportSummary:
         return "; ".join(parts)
 
 
-def _upsert(session: Session, row: Any, kind: type[Any], values: dict[str, Any]) -> str:
-    if row is None:
-        session.add(kind(**values))
-        return "added"
-    return "updated" if convert.assign(row, values) else "unchanged"
-
-
 def _import_problems(federation: Federation, schools: dict[str, SchoolRow],
-                     suppliers: dict[str, Supplier]) -> Problems:
+                     suppliers: dict[str, Supplier],
+                     held: Mapping[tuple[str, str], ReleasePolicyRow | None]) -> Problems:
     problems = Problems(federation.source)
+    today = datetime.now(UTC).date()
+    for i, policy in enumerate(federation.policies):
+        row = held.get((policy.school_id, policy.supplier_id))
+        kept = row is not None and row.valid_until == policy.valid_until
+        if policy.valid_until is not None and policy.valid_until < today and not kept:
+            problems.add(release_label(i, policy), "valid_until",
+                         f"{policy.valid_until.isoformat()} is in the past; expected the last "
+                         "day of a processing agreement still in force")
     school_ids = schools.keys() | {s.id for s in federation.schools}
     supplier_ids = suppliers.keys() | {s.id for s in federation.suppliers}
     for i, policy in enumerate(federation.policies):
@@ -101,6 +104,7 @@ class Registry:
 
     def __init__(self, url: str, *, check_interval: float = 0.0) -> None:
         self._db = Database(url)
+        self._ledger = Ledger(self._db)
         self._cache = RecordCache(self._db, check_interval)
 
     def upgrade(self) -> None:
@@ -122,7 +126,7 @@ class Registry:
         self._db.close()
 
     def ledger(self) -> Ledger:
-        return Ledger(self._db)
+        return self._ledger
 
     def monthly_report(self, school_id: str,
                        months: list[tuple[date, datetime, datetime]]) -> list[SupplierMonth]:
@@ -205,53 +209,59 @@ class Registry:
         with self._db.read() as session:
             return [convert.policy_record(row) for row in session.scalars(query)]
 
-    def _policy_row(self, session: Session, school_id: str,
-                    supplier_id: str) -> ReleasePolicyRow:
-        """The policy row, created (releasing nothing) if missing; ValueError for unknown ids."""
-        row = session.get(ReleasePolicyRow, (school_id, supplier_id))
-        if row is not None:
-            return row
-        if session.get(SchoolRow, school_id) is None:
-            raise ValueError(f'unknown school "{school_id}"')
-        if session.get(SupplierRow, supplier_id) is None:
-            raise ValueError(f'unknown supplier "{supplier_id}"')
-        row = ReleasePolicyRow(school_id=school_id, supplier_id=supplier_id, attributes=[],
-                               by_role={})
-        session.add(row)
-        return row
+    def _change_policy(self, school_id: str, supplier_id: str,
+                       change: release_entries.Change, by: str,
+                       reason: str | None = None) -> None:
+        with self._ledger.writing() as chain:
+            release_entries.write(chain, school_id, supplier_id, change, by, reason)
 
-    def set_policy(self, policy: Policy) -> None:
+    def set_policy(self, policy: Policy, *, by: str = audit.COMMAND_LINE) -> None:
+        """Store the release entry as given (its `active` included)."""
         unknown = (policy.attributes.union(*policy.by_role.values())) - attributes.NAMES
         if unknown:
             raise ValueError("unknown attributes: " + ", ".join(sorted(unknown)))
-        with self._db.write() as session:
-            row = self._policy_row(session, policy.school_id, policy.supplier_id)
-            convert.assign(row, convert.policy_values(policy))
+        self._change_policy(policy.school_id, policy.supplier_id,
+                            release_entries.replaced_by(policy), by)
 
-    def suspend(self, school_id: str, supplier_id: str, reason: str) -> None:
-        with self._db.write() as session:
-            self._policy_row(session, school_id, supplier_id).suspended_reason = reason
+    def activate(self, school_id: str, supplier_id: str, *, agreement: str | None,
+                 valid_until: date | None, by: str = audit.COMMAND_LINE) -> None:
+        self._change_policy(school_id, supplier_id, release_entries.activated(
+            school_id, supplier_id, agreement, valid_until), by)
 
-    def resume(self, school_id: str, supplier_id: str) -> None:
-        with self._db.write() as session:
-            row = session.get(ReleasePolicyRow, (school_id, supplier_id))
-            if row is not None:
-                row.suspended_reason = None
+    def deactivate(self, school_id: str, supplier_id: str, *, reason: str | None = None,
+                   by: str = audit.COMMAND_LINE) -> None:
+        self._change_policy(school_id, supplier_id, release_entries.deactivated, by, reason)
+
+    def suspend(self, school_id: str, supplier_id: str, reason: str, *,
+                by: str = audit.COMMAND_LINE) -> None:
+        self._change_policy(school_id, supplier_id,
+                            release_entries.suspended(school_id, supplier_id, reason), by, reason)
+
+    def resume(self, school_id: str, supplier_id: str, *, by: str = audit.COMMAND_LINE) -> None:
+        self._change_policy(school_id, supplier_id, release_entries.resumed, by)
+
+    def audit_trail(self) -> audit.AuditTrail:
+        return audit.AuditTrail(self._db)
 
     # The federation file
 
-    def import_federation(self, federation: Federation, *, key_version: int) -> ImportSummary:
-        """Add or update (by id) in one transaction; on any problem nothing changes.
+    def import_federation(self, federation: Federation, *, key_version: int,
+                          by: str = audit.COMMAND_LINE) -> ImportSummary:
+        """Add or update (by id) in one transaction; on any problem nothing changes. Each
+        release entry activates its pair; changed entries are recorded in the audit trail.
 
         New suppliers are pinned to `key_version` (or the file's key_version); suppliers
         already registered keep theirs.
         """
         counts: Counter[str] = Counter()
-        with self._db.write() as session:
+        with self._ledger.writing() as chain:
+            session = chain.session
             schools = {row.id: row for row in session.scalars(select(SchoolRow))}
             supplier_rows = {row.id: row for row in session.scalars(select(SupplierRow))}
             suppliers = {k: convert.supplier_record(v) for k, v in supplier_rows.items()}
-            _import_problems(federation, schools, suppliers).raise_if_any()
+            held = {(p.school_id, p.supplier_id): session.get(
+                ReleasePolicyRow, (p.school_id, p.supplier_id)) for p in federation.policies}
+            _import_problems(federation, schools, suppliers, held).raise_if_any()
             for school in federation.schools:
                 outcome = _upsert(session, schools.get(school.id), SchoolRow,
                                   convert.school_values(school))
@@ -265,8 +275,10 @@ class Registry:
                 counts[f"suppliers {outcome}"] += 1
             session.flush()
             for policy in federation.policies:
-                row = session.get(ReleasePolicyRow, (policy.school_id, policy.supplier_id))
-                outcome = _upsert(session, row, ReleasePolicyRow, convert.policy_values(policy))
+                outcome = release_entries.write(
+                    chain, policy.school_id, policy.supplier_id,
+                    release_entries.replaced_by(policy), by,
+                    f"federation import of {federation.source}")
                 counts[f"policies {outcome}"] += 1
         return ImportSummary(counts)
 
@@ -287,22 +299,40 @@ class Registry:
         with self._db.read() as session:
             return aliases.resolve(session, anchor)
 
-    def add_alias(self, anchor: str, target_anchor: str) -> None:
-        """Make `anchor` resolve to `target_anchor` (itself resolved first: one hop, always)."""
+    def add_alias(self, anchor: str, target_anchor: str, *, schools: Sequence[str] = (),
+                  by: str = audit.COMMAND_LINE) -> None:
+        """Make `anchor` resolve to `target_anchor` (itself resolved first: one hop, always);
+        recorded in the audit trail of `schools` (those of the two identities)."""
         try:
-            self.add_aliases([(anchor, target_anchor)])
+            self.add_aliases([(anchor, target_anchor)], schools=schools, by=by)
         except aliases.LinkRefused as exc:
             raise ValueError(exc.reason) from exc
 
-    def add_aliases(self, links: Sequence[tuple[str, str]]) -> None:
-        """Each (anchor, target anchor) in turn, in one transaction: all or nothing
-        (LinkRefused names the link that would make a cycle)."""
-        with self._db.write() as session:
+    def add_aliases(self, links: Sequence[tuple[str, str]], *, schools: Sequence[str] = (),
+                    by: str = audit.COMMAND_LINE) -> None:
+        """Each (anchor, target anchor) in turn, in one transaction with its audit rows in the
+        trails of `schools`: all or nothing (LinkRefused names the link that would make a
+        cycle)."""
+        with self._ledger.writing() as chain:
             for index, (anchor, target) in enumerate(links):
+                was = aliases.linked_to(chain.session, anchor)
+                before = {"anchor": anchor, "linked_to": was} if was else None
                 try:
-                    aliases.link(session, anchor, target)
+                    linked_to = aliases.link(chain.session, anchor, target)
                 except ValueError as exc:
                     raise aliases.LinkRefused(index, str(exc)) from exc
+                for school_id in sorted(set(schools)):
+                    chain.add(audit.audit_row(school_id, None, by, "alias", before,
+                                              {"anchor": anchor, "linked_to": linked_to}))
+
+    def record_alias_event(self, event: aliases.AliasEvent) -> None:
+        """A link Loper made or refused by itself (by ECK iD, as a pupil arrived), in the
+        school's audit trail and the log."""
+        aliases.record(event)
+        with self._ledger.writing() as chain:
+            chain.add(audit.audit_row(event.school_id, None, event.actor, "alias", None,
+                                      {"outcome": event.action,
+                                       "other_school": event.other_school}))
 
     def eck_ids(self) -> EckIds:
         return EckIds(self._db)

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import String, cast, func, select
 
 from broker.registry.db import Database
+from broker.registry.ledger import RELEASE
 from broker.registry.models import LedgerEntryRow
 
 
@@ -33,7 +34,8 @@ def monthly(db: Database, school_id: str,
     row = LedgerEntryRow
     with db.read() as session:
         for month, start, end in months:
-            within = (row.school_id == school_id, row.at >= start, row.at < end)
+            within = (row.school_id == school_id, row.kind == RELEASE, row.at >= start,
+                      row.at < end)
             counts = session.execute(
                 select(row.supplier_id, func.count(func.distinct(row.pseudonym)), func.count())
                 .where(*within).group_by(row.supplier_id).order_by(row.supplier_id)).all()

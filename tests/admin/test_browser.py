@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from broker.context import Broker
 from broker.registry.admins import Admins
+from demo.__main__ import register_new_supplier
 from demo.people import DEFAULT_PEOPLE
 from demo.stack import Running, running
 from tests.admin.conftest import PASSWORD
@@ -142,8 +143,8 @@ def test_suspend_stops_logins_at_once_and_resume_restores_them(world: World) -> 
     page.get_by_role("button", name="Nu opschorten").click()
     expect(page.get_by_role("status").first).to_contain_text("Opgeschort")
     with ScriptedBrowser() as browser:
-        log_in_via_picker(browser, world.stack.suppliers["rekenwonders"], DEFAULT_PEOPLE[0])
-        assert browser.page.status_code == 403
+        browser.get(f"{world.stack.suppliers['rekenwonders']}/login", {"school": "regenboog"})
+        assert browser.page.status_code == 403, "stopped before the pupil goes to school"
         assert "OBS De Regenboog has suspended Rekenwonders" in browser.text
         assert "&lt;script&gt;alert(1)&lt;/script&gt; contract under review" in browser.text
         assert "<script>alert(1)" not in browser.text
@@ -192,4 +193,52 @@ def test_the_operator_registers_a_supplier(world: World, tmp_path: Path) -> None
     supplier = world.broker.registry.supplier("woordjes")
     assert supplier is not None and supplier.protocol == "saml"
     assert supplier.config.entity_id == "https://woordjes.example/sp"
+    page.context.close()
+
+
+def test_activate_a_supplier_and_read_the_audit_trail(world: World) -> None:
+    registry = world.broker.registry
+    register_new_supplier(world.stack)
+    registry.deactivate("regenboog", "taalapp", reason="the test starts without it")
+    taalapp = world.stack.suppliers["taalapp"]
+    with ScriptedBrowser() as pupil:
+        stopped = pupil.get(f"{taalapp}/login", {"school": "regenboog"})
+        assert stopped.status_code == 403
+        assert "your school has not enabled this app" in pupil.text
+    page = world.page()
+    log_in(world, page, COORDINATOR)
+    new = page.locator("tr", has_text="Woordenschat")
+    expect(new).to_contain_text("nieuw")
+    expect(new).to_contain_text("puts pupils in their class's word lists")
+    expect(page.locator("#new-suppliers")).to_contain_text("wachten op uw besluit")
+    screenshot(page, "07-new-supplier")
+
+    page.get_by_role("link", name="Beheren Taalapp").click()
+    expect(page.locator("#activation")).to_contain_text("niet actief")
+    page.get_by_label("Verwerkersovereenkomst").fill("VWO-2026-042")
+    page.get_by_label("Geldig tot en met").fill("2099-07-31")
+    page.get_by_role("button", name="Activeren").click()
+    expect(page.get_by_role("status").first).to_contain_text("de leverancier is actief")
+    policy = registry.policy("regenboog", "taalapp")
+    assert policy is not None and policy.active and policy.agreement == "VWO-2026-042"
+    with ScriptedBrowser() as pupil:
+        log_in_via_picker(pupil, taalapp, DEFAULT_PEOPLE[0])
+        assert pupil.page.status_code == 200 and "SAMLResponse" not in pupil.text
+
+    page.get_by_role("link", name="Wijzigingen").click()
+    page.get_by_label("Handeling").select_option("activate")
+    page.get_by_role("button", name="Filteren").click()
+    latest = page.locator("#audit tbody tr").first
+    expect(latest).to_contain_text("geactiveerd")
+    expect(latest).to_contain_text(COORDINATOR)
+    expect(latest).to_contain_text("VWO-2026-042")
+    screenshot(page, "08-audit")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download als CSV voor Excel (;)").click()
+    assert download.value.suggested_filename.startswith("loper-audit-regenboog-")
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    assert rows and {r["action"] for r in rows} == {"activate"}
+    assert rows[0]["actor"] == COORDINATOR and rows[0]["supplier"] == "taalapp"
+    assert world.broker.registry.ledger().verify().ok
     page.context.close()

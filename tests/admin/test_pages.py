@@ -9,10 +9,13 @@ import pytest
 from werkzeug.test import TestResponse
 
 from broker.admin import texts
+from broker.registry.audit import ACTIONS
 from tests.admin.conftest import SAML_SUPPLIER, SCHOOL_A, SCHOOL_B, Portal
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "admin"
 DYNAMIC = {"change_": ("same", "added", "removed"),
+           "action_": ACTIONS, "agreement_": ("ending", "ended"),
+           "status_": ("new", "inactive", "suspended", "ended", "ending", "active"),
            "choice_": ("none", "all", "student", "employee", "student+employee"),
            "health_": ("store", "registry"),
            "role_": ("operator", "school", "supplier")}
@@ -36,7 +39,8 @@ OPERATOR_PAGES = ["/admin/operator", "/admin/operator/suppliers/new",
                   f"/admin/schools/{SCHOOL_A}", f"/admin/schools/{SCHOOL_B}",
                   f"/admin/schools/{SCHOOL_A}/suppliers/{SAML_SUPPLIER}",
                   f"/admin/schools/{SCHOOL_B}/suppliers/taalapp",
-                  f"/admin/schools/{SCHOOL_A}/ledger", f"/admin/suppliers/{SAML_SUPPLIER}",
+                  f"/admin/schools/{SCHOOL_A}/ledger", f"/admin/schools/{SCHOOL_A}/audit",
+                  f"/admin/suppliers/{SAML_SUPPLIER}",
                   "/admin/schools"]
 
 

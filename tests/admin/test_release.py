@@ -190,6 +190,7 @@ def test_a_suspension_needs_a_reason(school_a: Portal, registry: Registry, reaso
 
 def test_the_overview_shows_status_and_waiting_requests(school_a: Portal,
                                                         registry: Registry) -> None:
+    registry.activate(SCHOOL_A, OIDC_SUPPLIER, agreement=None, valid_until=None)
     registry.suspend(SCHOOL_A, OIDC_SUPPLIER, "no contract")
     page = text(school_a.get(f"/admin/schools/{SCHOOL_A}"))
     rows = {name: row for row in page.split("<tr>")[1:]

@@ -119,6 +119,13 @@ def test_alias_gives_the_new_identity_the_existing_pseudonym(instance: Path,
     registry = Registry(f"sqlite:///{instance / 'registry.sqlite'}")
     try:
         resolved = registry.resolve_anchor(anchor(keys, "lyceum", "new-42"))
+        trail = registry.audit_trail()
+        for school in ("lyceum", "regenboog"):  # both schools see the link in their trail
+            linked = trail.entries(school, actions=frozenset({"alias"}))
+            assert [(e.actor, e.before) for e in linked] == [("operator (command line)", None)]
+            assert linked[0].after == {"anchor": anchor(keys, "lyceum", "new-42"),
+                                       "linked_to": anchor(keys, "regenboog", "old-7")}
+        assert registry.ledger().verify().ok
     finally:
         registry.close()
     assert pseudonym(keys, 1, "rekenwonders", resolved) == pseudonym(

@@ -8,7 +8,7 @@ import pytest
 
 from broker.downstream.oidc_kind import OidcSupplier
 from broker.downstream.saml_kind import SamlSupplier
-from broker.errors import SupplierSuspended
+from broker.errors import SupplierNotActivated, SupplierSuspended
 from broker.identity import AuthnContext, Person
 from broker.keys import PseudonymKeys
 from broker.records import Policy, School, Supplier
@@ -35,8 +35,18 @@ def policy(**kwargs: object) -> Policy:
     return Policy(school_id="regenboog", supplier_id="rekenwonders", **kwargs)  # type: ignore[arg-type]
 
 
-def test_no_policy_releases_the_pseudonym_only() -> None:
-    released = decide(person(), SCHOOL, SUPPLIER, None, KEYS, TODAY)
+@pytest.mark.parametrize("entry", [None, policy(attributes=frozenset({"role"}), active=False)],
+                         ids=["no release entry", "deactivated"])
+def test_a_supplier_not_activated_gets_nothing(entry: Policy | None) -> None:
+    with pytest.raises(SupplierNotActivated) as caught:
+        decide(person(), SCHOOL, SUPPLIER, entry, KEYS, TODAY)
+    assert "your school has not enabled this app" in caught.value.message
+    assert caught.value.status == 403
+    assert caught.value.code == "supplier_not_activated"
+
+
+def test_activated_with_no_attributes_releases_the_pseudonym_only() -> None:
+    released = decide(person(), SCHOOL, SUPPLIER, policy(), KEYS, TODAY)
     assert released.attributes == {}
     assert released.subject.startswith("v1-")
 
@@ -78,12 +88,21 @@ def test_lapsed_agreement_stops_release() -> None:
                policy(attributes=frozenset({"role"}), valid_until=date(2026, 7, 31)), KEYS, TODAY)
 
 
+def test_valid_until_is_the_last_day_with_releases() -> None:
+    """On its valid_until day the agreement still holds; the day after, nothing leaves."""
+    entry = policy(attributes=frozenset({"role"}), valid_until=TODAY)
+    assert decide(person(), SCHOOL, SUPPLIER, entry, KEYS, TODAY).attributes == {
+        "role": ("student",)}
+    with pytest.raises(SupplierSuspended, match="ran until 2026-11-28"):
+        decide(person(), SCHOOL, SUPPLIER, entry, KEYS, date(2026, 11, 29))
+
+
 def test_the_pseudonym_follows_the_suppliers_sector() -> None:
     sibling = Supplier(id="rekenwonders-plus", name="Rekenwonders Plus",
                        config=OidcSupplier("rekenwonders-plus"),
                        sector="rekenwonders", key_version=1)
     other = Supplier(id="taalapp", name="Taalapp", config=SAML_SP, sector="taalapp",
                      key_version=1)
-    a = decide(person(), SCHOOL, SUPPLIER, None, KEYS, TODAY).subject
-    assert decide(person(), SCHOOL, sibling, None, KEYS, TODAY).subject == a
-    assert decide(person(), SCHOOL, other, None, KEYS, TODAY).subject != a
+    a = decide(person(), SCHOOL, SUPPLIER, policy(), KEYS, TODAY).subject
+    assert decide(person(), SCHOOL, sibling, policy(), KEYS, TODAY).subject == a
+    assert decide(person(), SCHOOL, other, policy(), KEYS, TODAY).subject != a

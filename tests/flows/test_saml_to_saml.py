@@ -119,9 +119,8 @@ def test_a_suspended_supplier_stops_at_once_with_a_clear_page(federation: Federa
     registry = federation.registry
     registry.suspend("regenboog", "taalapp", "under review after a data incident")
     try:
-        browser.get(f"{federation.supplier('taalapp')}/login", {"school": "regenboog"})
-        page = browser.login(federation.pupil.id)
-        assert page.status_code == 403
+        page = browser.get(f"{federation.supplier('taalapp')}/login", {"school": "regenboog"})
+        assert page.status_code == 403, "stopped before the pupil is sent to the school"
         assert "Taalapp" in browser.text and "OBS De Regenboog" in browser.text
         assert "under review after a data incident" in browser.text
         assert "SAMLResponse" not in browser.text

@@ -163,12 +163,16 @@ def test_over_https_every_cookie_is_secure_and_http_only(https_federation: Feder
     https_browser.login(https_federation.pupil.id)
     assert https_browser.url.startswith(rekenwonders), https_browser.url
     cookies = set_cookies(https_browser, HTTPS)
-    assert set(cookies) == {"__Host-loper_browser", "__Host-loper_school", "__Host-loper_sso"}
+    assert set(cookies) == {"__Host-loper_browser", "__Host-loper_school", "__Host-loper_sso",
+                            "__Host-loper_app"}
     for values in cookies.values():
         for value in values:
             assert flags(value) >= {"secure", "httponly", "path"}, value
             assert "domain" not in flags(value), "a __Host- cookie has no Domain"
     assert all(flags(v) >= {"samesite=none"} for v in cookies["__Host-loper_browser"])
+    # the app of the last login rides the school's cross-site POST, for the way back
+    assert all(flags(v) >= {"samesite=none"} for v in cookies["__Host-loper_app"])
+    assert all("max-age" not in flags(v) for v in cookies["__Host-loper_app"])
     assert all(flags(v) >= {"samesite=none", "max-age"} for v in cookies["__Host-loper_sso"])
     assert all(flags(v) >= {"samesite=lax"} for v in cookies["__Host-loper_school"])
 

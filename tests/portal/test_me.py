@@ -144,3 +144,15 @@ def test_a_parent_sees_the_overview_of_each_child_the_school_names(app: Flask,
     pupil = page(visitor(app, broker, "regenboog", "kind-c", role=("student",),
                          guardian_of=("kind-a",)))
     assert not pupil.xpath('//table[@id="sent-1"]'), "only the school's parent role counts"
+
+
+def test_an_app_that_got_data_before_the_school_had_to_activate_it_shows_as_not_enabled(
+        app: Flask, broker: Broker) -> None:
+    """Ledger rows from before activation existed name a supplier without a release entry."""
+    name = pseudonym(broker.pseudonym_keys, 1, "taalapp",
+                     anchor(broker.pseudonym_keys, "regenboog", "noor"))
+    broker.registry.ledger().append(datetime.now(UTC) - timedelta(days=40), "regenboog",
+                                    "taalapp", name, [], "oidc")
+    doc = page(visitor(app, broker, "regenboog", "noor", role=("student",)))
+    status = {row[0]: row[1:] for row in rows(doc, "now")}
+    assert status["Taalapp"] == ["nothing", "Not (or no longer) enabled by your school"]

@@ -60,6 +60,7 @@ supplier = "taalapp"
 attributes = ["role"]
 suspended = "contract under review"
 valid_until = 2027-08-01
+agreement = "LY-2026-3"
 """
 
 REGENBOOG_IDP = "https://idp.regenboog.example"

@@ -50,7 +50,8 @@ def test_load_reads_every_field(federation_file: Path) -> None:
         Policy("regenboog", "rekenwonders", frozenset({"role", "given_name"}),
                {"employee": frozenset({"email"})}),
         Policy("lyceum", "taalapp", frozenset({"role"}),
-               suspended_reason="contract under review", valid_until=date(2027, 8, 1)))
+               suspended_reason="contract under review", valid_until=date(2027, 8, 1),
+               agreement="LY-2026-3"))
     assert federation.source == str(federation_file)
 
 
@@ -188,3 +189,20 @@ def test_the_school_as_controller_fields_survive_export_and_import(registry: Reg
     copy.parent.mkdir()
     copy.write_text(exported, encoding="utf-8")
     assert load_federation(copy).schools == registry.export_federation().schools
+def test_an_agreement_that_ended_since_it_was_imported_can_be_imported_again(
+        registry: Registry, federation_file: Path, tmp_path: Path) -> None:
+    """Refused as new, a past valid_until the registry already holds is not news: the
+    operator's file still imports (and the pair stays stopped, release.py)."""
+    ended = FEDERATION.replace("valid_until = 2027-08-01", "valid_until = 2020-01-31")
+    (tmp_path / "ended").mkdir()
+    path = write_federation(tmp_path / "ended", ended)
+    with pytest.raises(FederationError, match="2020-01-31 is in the past"):
+        registry.import_federation(load_federation(path), key_version=1)
+    registry.import_federation(load_federation(federation_file), key_version=1)
+    policy = registry.policy("lyceum", "taalapp")
+    assert policy is not None
+    registry.set_policy(Policy("lyceum", "taalapp", policy.attributes,
+                               suspended_reason=policy.suspended_reason,
+                               valid_until=date(2020, 1, 31), agreement=policy.agreement))
+    summary = registry.import_federation(load_federation(path), key_version=1)
+    assert summary.count("policies", "unchanged") == 2

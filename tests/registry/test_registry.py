@@ -75,10 +75,10 @@ def test_suspend_and_resume(loaded: Registry) -> None:
         policy, suspended_reason=None)
 
 
-def test_suspend_creates_the_policy(loaded: Registry) -> None:
+def test_suspending_a_pair_not_activated_keeps_it_so(loaded: Registry) -> None:
     loaded.suspend("regenboog", "taalapp", "not yet reviewed")
     assert loaded.policy("regenboog", "taalapp") == Policy(
-        "regenboog", "taalapp", suspended_reason="not yet reviewed")
+        "regenboog", "taalapp", suspended_reason="not yet reviewed", active=False)
     loaded.resume("lyceum", "rekenwonders")  # no policy: nothing to resume, no error
     with pytest.raises(ValueError, match='unknown school "atlantis"'):
         loaded.suspend("atlantis", "taalapp", "x")

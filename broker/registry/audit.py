@@ -1,0 +1,118 @@
+"""The audit trail: every admin action on a school's data, with who, when, before and after.
+
+Audit rows are rows of kind "audit" in the ledger's hash chain (ledger.py), written in the
+transaction of the change they record: a change is never committed without its row, and
+`broker ledger verify` covers both kinds. A row names one school (whose admins see it) and,
+where the action concerns one, a supplier; `detail` holds the rest as JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from broker.records import Policy
+from broker.registry.convert import policy_values
+from broker.registry.db import Database
+from broker.registry.models import LedgerEntryRow
+
+AUDIT = "audit"
+ACTIONS = ("activate", "deactivate", "release", "agreement", "suspend", "resume", "alias",
+           "admin", "role")
+"""What an audit row records, in the order the filter offers them."""
+COMMAND_LINE = "operator (command line)"
+"""The actor of changes made with the `broker` command or the registry's API directly."""
+State = Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    at: datetime
+    school_id: str
+    supplier_id: str | None
+    actor: str
+    action: str
+    before: State
+    after: State
+    reason: str | None
+
+
+def audit_row(school_id: str, supplier_id: str | None, actor: str, action: str,
+              before: State, after: State, reason: str | None = None) -> LedgerEntryRow:
+    """A row for Chain.add; its time is now. `before` and `after` must be JSON values."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    detail = {"actor": actor, "action": action, "before": before, "after": after,
+              "reason": reason}
+    return LedgerEntryRow(at=datetime.now(UTC), school_id=school_id,
+                          supplier_id=supplier_id or "", pseudonym="", attributes=[],
+                          protocol="", kind=AUDIT, detail=detail)
+
+
+def policy_state(policy: Policy | None) -> State:
+    """A release entry as an audit row shows it (without the pair it belongs to)."""
+    if policy is None:
+        return None
+    values = policy_values(policy)
+    del values["school_id"], values["supplier_id"]
+    until = values["valid_until"]
+    values["valid_until"] = until.isoformat() if until is not None else None
+    return values
+
+
+def policy_action(before: Policy | None, after: Policy) -> str:
+    """What a change of a release entry was, as the school's admin names it."""
+    was_active = before is not None and before.active
+    if after.active != was_active:
+        return "activate" if after.active else "deactivate"
+    was_suspended = before is not None and before.suspended_reason is not None
+    if (after.suspended_reason is not None) != was_suspended:
+        return "suspend" if after.suspended_reason is not None else "resume"
+    if before is not None and (before.agreement, before.valid_until) != (
+            after.agreement, after.valid_until):
+        return "agreement"
+    return "release"
+
+
+def policy_row(before: Policy | None, after: Policy, actor: str,
+               reason: str | None = None) -> LedgerEntryRow:
+    return audit_row(after.school_id, after.supplier_id, actor, policy_action(before, after),
+                     policy_state(before), policy_state(after), reason)
+
+
+def _entry(row: LedgerEntryRow) -> AuditEntry:
+    detail = row.detail or {}
+    return AuditEntry(seq=row.seq, at=row.at, school_id=row.school_id,
+                      supplier_id=row.supplier_id or None, actor=str(detail.get("actor")),
+                      action=str(detail.get("action")), before=detail.get("before"),
+                      after=detail.get("after"), reason=detail.get("reason"))
+
+
+class AuditTrail:
+    """A school's audit rows, read back for its admins."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def entries(self, school_id: str, *, actions: frozenset[str] = frozenset(),
+                supplier_id: str | None = None, since: datetime | None = None,
+                until: datetime | None = None, limit: int = 1000) -> list[AuditEntry]:
+        """Newest first; `since` inclusive, `until` exclusive; `actions` empty: every kind."""
+        query = select(LedgerEntryRow).where(LedgerEntryRow.school_id == school_id,
+                                             LedgerEntryRow.kind == AUDIT)
+        if actions:
+            query = query.where(LedgerEntryRow.detail["action"].as_string().in_(sorted(actions)))
+        if supplier_id is not None:
+            query = query.where(LedgerEntryRow.supplier_id == supplier_id)
+        if since is not None:
+            query = query.where(LedgerEntryRow.at >= since)
+        if until is not None:
+            query = query.where(LedgerEntryRow.at < until)
+        query = query.order_by(LedgerEntryRow.at.desc(), LedgerEntryRow.seq.desc())
+        with self._db.read() as session:
+            return [_entry(row) for row in session.scalars(query.limit(limit))]

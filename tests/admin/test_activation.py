@@ -1,0 +1,109 @@
+"""A school activates a supplier under a processing agreement; until then it gets nothing."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from broker.registry import Registry
+from tests.admin.conftest import OIDC_SUPPLIER, SAML_SUPPLIER, SCHOOL_A, SCHOOL_B, Portal
+
+NEW_A = f"/admin/schools/{SCHOOL_A}/suppliers/{OIDC_SUPPLIER}"
+TODAY = datetime.now(UTC).date()
+
+
+def text(response: object) -> str:
+    return html.unescape(response.get_data(as_text=True))  # type: ignore[attr-defined]
+
+
+def test_a_new_supplier_shows_as_new_with_its_requests_and_reasons(school_a: Portal) -> None:
+    page = text(school_a.get(f"/admin/schools/{SCHOOL_A}?lang=nl"))
+    assert "1 nieuwe leverancier(s) wachten op uw besluit" in page
+    row = page[page.index("Taalapp"):]
+    row = row[:row.index("</tr>")]
+    assert "nieuw" in row and "greets the pupil" in row and "Bekijken en activeren" in row
+    assert "niets" in row, "a new supplier gets nothing, not even the pseudonym"
+
+
+def test_activating_with_an_agreement(school_a: Portal, registry: Registry) -> None:
+    until = TODAY + timedelta(days=365)
+    response = school_a.post(f"{NEW_A}/activate", {"agreement": "VO-2026-17",
+                                                    "valid_until": until.isoformat()})
+    assert response.status_code == 302
+    policy = registry.policy(SCHOOL_A, OIDC_SUPPLIER)
+    assert policy is not None and policy.active
+    assert (policy.agreement, policy.valid_until) == ("VO-2026-17", until)
+    assert policy.attributes == frozenset(), "activation releases the pseudonym only"
+    page = text(school_a.get(f"/admin/schools/{SCHOOL_A}?lang=en"))
+    assert "new supplier(s)" not in page
+
+
+def test_activating_without_an_agreement_date(school_a: Portal, registry: Registry) -> None:
+    assert school_a.post(f"{NEW_A}/activate", {}).status_code == 302
+    policy = registry.policy(SCHOOL_A, OIDC_SUPPLIER)
+    assert policy is not None and policy.active and policy.valid_until is None
+
+
+@pytest.mark.parametrize(("typed", "says"), [
+    ({"valid_until": "next summer"}, "The date is not valid; use YYYY-MM-DD"),
+    ({"valid_until": "20270801"}, "The date is not valid; use YYYY-MM-DD"),
+    ({"valid_until": "2027-02-30"}, "The date is not valid; use YYYY-MM-DD"),
+    ({"valid_until": (TODAY - timedelta(days=1)).isoformat()}, "That date is in the past"),
+    ({"agreement": "x" * 201}, "The reference is too long"),
+], ids=["words", "basic format", "no such day", "past", "long reference"])
+def test_bad_activation_input_is_refused_and_nothing_stored(
+        school_a: Portal, registry: Registry, typed: dict[str, str], says: str) -> None:
+    school_a.get(f"{NEW_A}?lang=en")
+    response = school_a.post(f"{NEW_A}/activate", typed)
+    assert response.status_code == 400
+    assert says in text(response) and "Nothing was saved" in text(response)
+    assert registry.policy(SCHOOL_A, OIDC_SUPPLIER) is None
+    assert registry.audit_trail().entries(SCHOOL_A, supplier_id=OIDC_SUPPLIER) == []
+
+
+def test_the_activation_form_needs_the_csrf_token(school_a: Portal, registry: Registry) -> None:
+    response = school_a.post(f"{NEW_A}/activate", {"valid_until": "2030-01-01"}, csrf=False)
+    assert response.status_code == 400
+    assert "form_expired" in text(response)
+    assert registry.policy(SCHOOL_A, OIDC_SUPPLIER) is None
+
+
+def test_another_schools_supplier_page_cannot_be_activated(school_b: Portal,
+                                                           registry: Registry) -> None:
+    assert school_b.post(f"{NEW_A}/activate", {}).status_code == 404
+    assert registry.policy(SCHOOL_A, OIDC_SUPPLIER) is None
+
+
+def test_deactivating_keeps_the_release_on_record(school_a: Portal, registry: Registry) -> None:
+    release = f"/admin/schools/{SCHOOL_A}/suppliers/{SAML_SUPPLIER}"
+    response = school_a.post(f"{release}/deactivate", {"reason": "contract stopped"})
+    assert response.status_code == 302
+    policy = registry.policy(SCHOOL_A, SAML_SUPPLIER)
+    assert policy is not None and not policy.active and policy.attributes == {"role"}
+    page = text(school_a.get(f"/admin/schools/{SCHOOL_A}?lang=en"))
+    row = page[page.index("Rekenwonders"):]
+    assert "not active" in row[:row.index("</tr>")]
+
+
+def test_the_portal_warns_thirty_days_before_an_agreement_ends(school_a: Portal,
+                                                               registry: Registry) -> None:
+    registry.activate(SCHOOL_A, SAML_SUPPLIER, agreement="A-1",
+                      valid_until=TODAY + timedelta(days=30))
+    registry.activate(SCHOOL_B, SAML_SUPPLIER, agreement="B-1",
+                      valid_until=TODAY + timedelta(days=30))
+    page = text(school_a.get(f"/admin/schools/{SCHOOL_A}?lang=en"))
+    last = (TODAY + timedelta(days=30)).isoformat()
+    assert f"The processing agreement with Rekenwonders is ending: {last} is its last" in page
+    registry.activate(SCHOOL_A, SAML_SUPPLIER, agreement="A-1",
+                      valid_until=TODAY + timedelta(days=31))
+    assert "is ending" not in text(school_a.get(f"/admin/schools/{SCHOOL_A}?lang=en"))
+
+
+def test_the_preview_of_a_new_supplier_shows_what_it_would_get(school_a: Portal) -> None:
+    page = text(school_a.get(f"{NEW_A}?lang=en"))
+    assert "gets nothing from your school now" in page
+    assert "once activated" in page
+
+
