@@ -19,7 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote
+
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 
 from broker import codec
 from broker.attributes import from_oidc
@@ -78,19 +80,14 @@ class OidcUpstream:
         info = self.providers.provider(oidc.issuer)
         state = new_login_state(school.id, pending.force_authn, pending.max_age)
         scopes = oidc.scopes if "openid" in oidc.scopes else ("openid", *oidc.scopes)
-        params = {"response_type": "code", "client_id": oidc.client_id,
-                  "redirect_uri": self.config.redirect_uri, "scope": " ".join(scopes),
-                  "state": relay_state, "nonce": state.nonce,
-                  "code_challenge": state.challenge(), "code_challenge_method": "S256"}
-        if pending.passive:
-            params["prompt"] = "none"
-        elif pending.force_authn:
-            params["prompt"] = "login"
-        if pending.force_authn:
-            params["max_age"] = "0"
-        elif pending.max_age is not None:
-            params["max_age"] = str(pending.max_age)
-        return Outgoing(_with_query(info.authorization_endpoint, params)), codec.encode(state)
+        prompt = "none" if pending.passive else "login" if pending.force_authn else None
+        max_age = 0 if pending.force_authn else pending.max_age
+        url = prepare_grant_uri(
+            info.authorization_endpoint, oidc.client_id, "code",
+            redirect_uri=self.config.redirect_uri, scope=scopes, state=relay_state,
+            nonce=state.nonce, code_challenge=state.challenge(), code_challenge_method="S256",
+            prompt=prompt, max_age=None if max_age is None else str(max_age))
+        return Outgoing(str(url)), codec.encode(state)
 
     def handle_callback(self, school: School, params: Mapping[str, str],
                         state: bytes) -> Callback:
@@ -212,8 +209,3 @@ def _replay_key(issuer: str, claims: Mapping[str, Any], raw: str) -> str:
     unique = jti if isinstance(jti, str) and jti else raw
     return "oidc-id-token:" + hashlib.sha256(f"{issuer}\n{unique}".encode()).hexdigest()
 
-
-def _with_query(url: str, params: Mapping[str, str]) -> str:
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True) + list(params.items())
-    return urlunsplit(parts._replace(query=urlencode(query)))
