@@ -10,7 +10,6 @@ school does not answer (in time), a SchoolTimeout / SchoolUnavailable (oidc_http
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
 import os
@@ -21,7 +20,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
+from authlib.common.urls import url_decode
+from authlib.oauth2 import ClientAuth
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
 
 from broker import codec
 from broker.attributes import from_oidc
@@ -122,16 +123,11 @@ class OidcUpstream:
     def _redeem(self, oidc: OidcSchool, info: ProviderInfo, code: str,
                 verifier: str) -> _Tokens:
         """RFC 6749 4.1.3 with RFC 7636 4.5: the code and its verifier, for the tokens."""
-        data = {"grant_type": "authorization_code", "code": code,
-                "redirect_uri": self.config.redirect_uri, "code_verifier": verifier}
-        headers: dict[str, str] = {}
-        secret = _client_secret(oidc)
-        methods = info.token_auth_methods
-        if "client_secret_basic" not in methods and "client_secret_post" in methods:
-            data.update(client_id=oidc.client_id, client_secret=secret)
-        else:
-            headers["Authorization"] = _basic_auth(oidc.client_id, secret)
-        answer = self.http.post(info.token_endpoint, "token response", data, headers)
+        body = prepare_token_request("authorization_code", code=code, code_verifier=verifier,
+                                     redirect_uri=self.config.redirect_uri)
+        url, headers, body = _client_auth(oidc, info).prepare("POST", info.token_endpoint, {},
+                                                              body)
+        answer = self.http.post(url, "token response", dict(url_decode(body)), headers)
         if answer.status != 200:
             raise _token_refused(answer.status, answer.body.get("error"))
         id_token, access = answer.body.get("id_token"), answer.body.get("access_token")
@@ -176,10 +172,15 @@ def _client_secret(oidc: OidcSchool) -> str:
     return secret
 
 
-def _basic_auth(client_id: str, secret: str) -> str:
-    """RFC 6749 2.3.1: both parts form-urlencoded before base64."""
-    pair = f"{quote(client_id, safe='')}:{quote(secret, safe='')}"
-    return "Basic " + base64.b64encode(pair.encode()).decode("ascii")
+def _client_auth(oidc: OidcSchool, info: ProviderInfo) -> ClientAuth:
+    """client_secret_basic unless the school offers client_secret_post only. RFC 6749 2.3.1:
+    for basic, both parts are form-urlencoded first, which authlib leaves to its caller."""
+    secret = _client_secret(oidc)
+    methods = info.token_auth_methods
+    if "client_secret_basic" not in methods and "client_secret_post" in methods:
+        return ClientAuth(oidc.client_id, secret, "client_secret_post")
+    return ClientAuth(quote(oidc.client_id, safe=""), quote(secret, safe=""),
+                      "client_secret_basic")
 
 
 def _token_refused(status: int, error: object) -> UpstreamRejected:
