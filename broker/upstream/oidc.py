@@ -112,7 +112,7 @@ class OidcUpstream:
                             self.config.clock_skew, state.authn_after())
         claims = verify_id_token(tokens.id_token,
                                  lambda kid: self.providers.keys(oidc.issuer, kid),
-                                 expected, now)
+                                 expected, now, tokens.access_token)
         if info.userinfo_endpoint is not None:
             claims = {**self._userinfo(info.userinfo_endpoint, tokens, claims["sub"]),
                       **claims}
