@@ -1,11 +1,13 @@
 """The OIDC upstream: Loper as a relying party of a school's OpenID Provider.
 
-Authorization code flow with PKCE S256 and a nonce (OIDC Core 3.1). The callback is checked
-for mix-up (RFC 9207 `iss`), the code is redeemed with the client secret and the verifier,
-the ID token is validated against keys and algorithms pinned for the school
-(oidc_idtoken.py), and the user info, when the school offers it, must be about the same
-`sub`. Every failure is an UpstreamRejected that an ICT coordinator can act on, or, when the
+Authorization code flow with PKCE S256 and a nonce (OIDC Core 3.1); authlib builds the
+authorization request, the token request and the client authentication, and checks the ID
+token's claims. Loper adds what authlib's client leaves out: the RFC 9207 `iss` check
+(oidc_login.py), algorithms pinned per school and auth_time against max_age
+(oidc_idtoken.py), and user info about the same `sub`. All HTTP goes through the outbound
+fetcher. Every failure is an UpstreamRejected that an ICT coordinator can act on, or, when the
 school does not answer (in time), a SchoolTimeout / SchoolUnavailable (oidc_http.py).
+See docs/architecture.md, "Where authlib cannot express a rule".
 """
 
 from __future__ import annotations
