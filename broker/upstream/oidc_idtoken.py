@@ -41,6 +41,7 @@ _CLAIM_PROBLEMS = {
     "sub": "names no user (sub)",
     "nonce": "does not belong to this login (nonce); please start the login again",
     "auth_time": "does not show when the user logged in (auth_time)",
+    "at_hash": "belongs to another access token than the one sent with it (at_hash)",
 }
 
 
