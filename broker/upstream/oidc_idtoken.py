@@ -89,19 +89,22 @@ def verify_id_token(raw: str, keys: KeyLookup, expected: Expected, now: float,
                                "key (kid) that the server does not publish in its JWKS.") from exc
     except (JoseError, ValueError, TypeError, KeyError) as exc:
         raise _malformed() from exc
-    check_claims(CodeIDToken(token.claims, token.header, params={
-        "nonce": expected.nonce, "client_id": expected.client_id,
-        "access_token": access_token}, options={
-        "iss": {"essential": True, "value": expected.issuer},
-        "aud": {"essential": True, "value": expected.client_id}}), expected, now)
+    check_claims(token.claims, token.header, expected, now, access_token)
     return token.claims
 
 
-def check_claims(claims: CodeIDToken, expected: Expected, now: float) -> None:
+def check_claims(claims: dict[str, Any], header: dict[str, Any], expected: Expected,
+                 now: float, access_token: str | None) -> None:
     """authlib's checks for an ID token of the code flow (OIDC Core 3.1.3.7: iss, aud, azp,
     exp, iat, nbf, nonce, at_hash), then Loper's own for auth_time."""
+    id_token = CodeIDToken(
+        claims, header,
+        options={"iss": {"essential": True, "value": expected.issuer},
+                 "aud": {"essential": True, "value": expected.client_id}},
+        params={"nonce": expected.nonce, "client_id": expected.client_id,
+                "access_token": access_token})
     try:
-        claims.validate(now=int(now), leeway=expected.skew)
+        id_token.validate(now=int(now), leeway=expected.skew)
     except ExpiredTokenError as exc:
         raise _claim_problem("exp") from exc
     except MissingClaimError as exc:
