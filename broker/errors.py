@@ -86,6 +86,14 @@ class SupplierSuspended(BrokerError):
     title = "This learning app is suspended by your school"
 
 
+class EckIdClaimedTwice(BrokerError):
+    """Two pupils of one school arrived with the same ECK iD: neither is linked by it."""
+
+    status = 409
+    code = "eck_id_claimed_twice"
+    title = "Your school's answer could not be accepted"
+
+
 class TooManyRequests(BrokerError):
     status = 429
     code = "too_many_logins"

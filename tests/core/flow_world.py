@@ -8,6 +8,7 @@ entity ids, policies and suspensions are looked up exactly as in production.
 from __future__ import annotations
 
 import itertools
+import json
 import textwrap
 import time
 from collections.abc import Mapping
@@ -89,10 +90,10 @@ PUPIL = {"role": ("student",), "given_name": ("Sanne",), "family_name": ("de Vri
 KEYS = PseudonymKeys(anchor=b"a" * 32, versions={1: b"1" * 32}, current=1)
 
 
-def build_registry(folder: Path) -> Registry:
+def build_registry(folder: Path, federation: str = FEDERATION) -> Registry:
     (folder / "regenboog-idp.xml").write_text(idp_metadata(REGENBOOG_IDP))
     path = folder / "federation.toml"
-    path.write_text(textwrap.dedent(FEDERATION), encoding="utf-8")
+    path.write_text(textwrap.dedent(federation), encoding="utf-8")
     registry = Registry(f"sqlite:///{folder / 'registry.sqlite'}")
     registry.upgrade()
     registry.import_federation(load_federation(path), key_version=1)
@@ -138,7 +139,9 @@ class FakeUpstream:
         if not params["subject"]:
             raise UpstreamRejected("The fake school named nobody.")
         instant = datetime.fromtimestamp(float(params["instant"]), UTC)
-        identity = Identity(school.id, params["subject"], PUPIL, AuthnContext(instant, "urn:pw"))
+        extra = {name: tuple(values) for name, values in json.loads(params["extra"]).items()}
+        identity = Identity(school.id, params["subject"], {**PUPIL, **extra},
+                            AuthnContext(instant, "urn:pw"))
         age = (datetime.now(UTC) - instant).total_seconds()
         if kept.max_age is not None and age > kept.max_age:
             raise LoginTooOld("The fake school's login is older than max_age.")
@@ -215,12 +218,15 @@ class World:
                                browser, session)
 
     def answer(self, sent: Outgoing, *, subject: str = "pupil-1", browser: str = "browser-1",
-               age: float = 0,
-               answer: str | None = None) -> tuple[Outgoing, SsoSession | None]:
-        """The school's answer to the login it was sent: the pupil logged in `age` seconds ago."""
+               age: float = 0, answer: str | None = None, eck_id: str = "",
+               attributes: Mapping[str, list[str]] | None = None,
+               ) -> tuple[Outgoing, SsoSession | None]:
+        """The school's answer to the login it was sent: the pupil logged in `age` seconds ago,
+        with PUPIL's attributes and these (and an ECK iD, if given)."""
         assert sent.form is not None
+        extra = {**(attributes or {}), **({"eck_id": [eck_id]} if eck_id else {})}
         params = {"subject": subject, "instant": str(time.time() - age),
-                  "answer": answer or str(next(self.answers))}
+                  "answer": answer or str(next(self.answers)), "extra": json.dumps(extra)}
         return self.flow.finish(sent.form["relay"], params, browser)
 
     def pick(self, picker: Outgoing, school: str, browser: str = "browser-1") -> Outgoing:
