@@ -7,7 +7,7 @@ token's claims. Loper adds what authlib's client leaves out: the RFC 9207 `iss` 
 (oidc_idtoken.py), and user info about the same `sub`. All HTTP goes through the outbound
 fetcher. Every failure is an UpstreamRejected that an ICT coordinator can act on, or, when the
 school does not answer (in time), a SchoolTimeout / SchoolUnavailable (oidc_http.py).
-See docs/architecture.md, "Where authlib cannot express a rule".
+See docs/architecture.md, "The relying party at a school on authlib".
 """
 
 from __future__ import annotations
