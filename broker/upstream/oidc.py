@@ -1,16 +1,17 @@
 """The OIDC upstream: Loper as a relying party of a school's OpenID Provider.
 
-Authorization code flow with PKCE S256 and a nonce (OIDC Core 3.1). The callback is checked
-for mix-up (RFC 9207 `iss`), the code is redeemed with the client secret and the verifier,
-the ID token is validated against keys and algorithms pinned for the school
-(oidc_idtoken.py), and the user info, when the school offers it, must be about the same
-`sub`. Every failure is an UpstreamRejected that an ICT coordinator can act on, or, when the
+Authorization code flow with PKCE S256 and a nonce (OIDC Core 3.1); authlib builds the
+authorization request, the token request and the client authentication, and checks the ID
+token's claims. Loper adds what authlib's client leaves out: the RFC 9207 `iss` check
+(oidc_login.py), algorithms pinned per school and auth_time against max_age
+(oidc_idtoken.py), and user info about the same `sub`. All HTTP goes through the outbound
+fetcher. Every failure is an UpstreamRejected that an ICT coordinator can act on, or, when the
 school does not answer (in time), a SchoolTimeout / SchoolUnavailable (oidc_http.py).
+See docs/architecture.md, "The relying party at a school on authlib".
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
 import os
@@ -19,7 +20,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote
+
+from authlib.common.urls import url_decode
+from authlib.oauth2 import ClientAuth
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
 
 from broker import codec
 from broker.attributes import from_oidc
@@ -78,19 +83,14 @@ class OidcUpstream:
         info = self.providers.provider(oidc.issuer)
         state = new_login_state(school.id, pending.force_authn, pending.max_age)
         scopes = oidc.scopes if "openid" in oidc.scopes else ("openid", *oidc.scopes)
-        params = {"response_type": "code", "client_id": oidc.client_id,
-                  "redirect_uri": self.config.redirect_uri, "scope": " ".join(scopes),
-                  "state": relay_state, "nonce": state.nonce,
-                  "code_challenge": state.challenge(), "code_challenge_method": "S256"}
-        if pending.passive:
-            params["prompt"] = "none"
-        elif pending.force_authn:
-            params["prompt"] = "login"
-        if pending.force_authn:
-            params["max_age"] = "0"
-        elif pending.max_age is not None:
-            params["max_age"] = str(pending.max_age)
-        return Outgoing(_with_query(info.authorization_endpoint, params)), codec.encode(state)
+        prompt = "none" if pending.passive else "login" if pending.force_authn else None
+        max_age = 0 if pending.force_authn else pending.max_age
+        url = prepare_grant_uri(
+            info.authorization_endpoint, oidc.client_id, "code",
+            redirect_uri=self.config.redirect_uri, scope=scopes, state=relay_state,
+            nonce=state.nonce, code_challenge=state.challenge(), code_challenge_method="S256",
+            prompt=prompt, max_age=None if max_age is None else str(max_age))
+        return Outgoing(str(url)), codec.encode(state)
 
     def handle_callback(self, school: School, params: Mapping[str, str],
                         state: bytes) -> Callback:
@@ -114,7 +114,7 @@ class OidcUpstream:
                             self.config.clock_skew, state.authn_after())
         claims = verify_id_token(tokens.id_token,
                                  lambda kid: self.providers.keys(oidc.issuer, kid),
-                                 expected, now)
+                                 expected, now, tokens.access_token)
         if info.userinfo_endpoint is not None:
             claims = {**self._userinfo(info.userinfo_endpoint, tokens, claims["sub"]),
                       **claims}
@@ -125,16 +125,11 @@ class OidcUpstream:
     def _redeem(self, oidc: OidcSchool, info: ProviderInfo, code: str,
                 verifier: str) -> _Tokens:
         """RFC 6749 4.1.3 with RFC 7636 4.5: the code and its verifier, for the tokens."""
-        data = {"grant_type": "authorization_code", "code": code,
-                "redirect_uri": self.config.redirect_uri, "code_verifier": verifier}
-        headers: dict[str, str] = {}
-        secret = _client_secret(oidc)
-        methods = info.token_auth_methods
-        if "client_secret_basic" not in methods and "client_secret_post" in methods:
-            data.update(client_id=oidc.client_id, client_secret=secret)
-        else:
-            headers["Authorization"] = _basic_auth(oidc.client_id, secret)
-        answer = self.http.post(info.token_endpoint, "token response", data, headers)
+        body = prepare_token_request("authorization_code", code=code, code_verifier=verifier,
+                                     redirect_uri=self.config.redirect_uri)
+        url, headers, body = _client_auth(oidc, info).prepare("POST", info.token_endpoint, {},
+                                                              body)
+        answer = self.http.post(url, "token response", dict(url_decode(body)), headers)
         if answer.status != 200:
             raise _token_refused(answer.status, answer.body.get("error"))
         id_token, access = answer.body.get("id_token"), answer.body.get("access_token")
@@ -179,10 +174,15 @@ def _client_secret(oidc: OidcSchool) -> str:
     return secret
 
 
-def _basic_auth(client_id: str, secret: str) -> str:
-    """RFC 6749 2.3.1: both parts form-urlencoded before base64."""
-    pair = f"{quote(client_id, safe='')}:{quote(secret, safe='')}"
-    return "Basic " + base64.b64encode(pair.encode()).decode("ascii")
+def _client_auth(oidc: OidcSchool, info: ProviderInfo) -> ClientAuth:
+    """client_secret_basic unless the school offers client_secret_post only. RFC 6749 2.3.1:
+    for basic, both parts are form-urlencoded first, which authlib leaves to its caller."""
+    secret = _client_secret(oidc)
+    methods = info.token_auth_methods
+    if "client_secret_basic" not in methods and "client_secret_post" in methods:
+        return ClientAuth(oidc.client_id, secret, "client_secret_post")
+    return ClientAuth(quote(oidc.client_id, safe=""), quote(secret, safe=""),
+                      "client_secret_basic")
 
 
 def _token_refused(status: int, error: object) -> UpstreamRejected:
@@ -212,8 +212,3 @@ def _replay_key(issuer: str, claims: Mapping[str, Any], raw: str) -> str:
     unique = jti if isinstance(jti, str) and jti else raw
     return "oidc-id-token:" + hashlib.sha256(f"{issuer}\n{unique}".encode()).hexdigest()
 
-
-def _with_query(url: str, params: Mapping[str, str]) -> str:
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True) + list(params.items())
-    return urlunsplit(parts._replace(query=urlencode(query)))

@@ -6,13 +6,13 @@ when the login started and whether re-authentication was forced.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from broker import codec
 from broker.errors import BadRequest, UpstreamRejected
@@ -33,9 +33,8 @@ class LoginState:
     """The supplier's max_age, passed on to the school (OIDC Core 3.1.2.1)."""
 
     def challenge(self) -> str:
-        """RFC 7636 4.2, S256: BASE64URL(SHA256(verifier)) without padding."""
-        digest = hashlib.sha256(self.verifier.encode("ascii")).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+        """RFC 7636 4.2, S256."""
+        return str(create_s256_code_challenge(self.verifier))
 
     @classmethod
     def read(cls, state: bytes, school_id: str) -> LoginState:
