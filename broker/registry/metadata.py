@@ -39,7 +39,12 @@ def fetch(url: str) -> bytes:
     if wrong:
         raise MetadataError(wrong)
     try:
-        with requests.get(url, timeout=TIMEOUT, stream=True, verify=ca_bundle()) as response:
+        with requests.get(url, timeout=TIMEOUT, stream=True, verify=ca_bundle(),
+                          allow_redirects=False) as response:
+            if response.is_redirect:
+                location = response.headers.get("Location", "")[:200]
+                raise MetadataError(f"cannot fetch {url}: it redirects to {location}; expected "
+                                    "200 with the metadata (redirects are not followed)")
             response.raise_for_status()
             body = bytearray()
             for chunk in response.iter_content(64 * 1024):

@@ -2,73 +2,23 @@
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
-import ssl
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from broker.registry import FederationError, load_federation
 from tests.registry.conftest import FEDERATION, REGENBOOG_IDP, write_federation
+from tests.registry.https import serve
 from tests.registry.metadata_xml import idp_metadata
 
 BODIES = {"/idp.xml": idp_metadata(REGENBOOG_IDP).encode(), "/huge.xml": b"<" * 5_300_000}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # http.server's naming
-        body = BODIES.get(self.path)
-        self.send_response(200 if body else 404)
-        self.send_header("Content-Length", str(len(body or b"")))
-        self.end_headers()
-        self.wfile.write(body or b"")
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-def _certificate(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
-
-
 @pytest.fixture
 def https_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    cert, key = _certificate(tmp_path)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{server.server_address[1]}", cert
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serve(tmp_path, BODIES) as site:
+        yield site.base, site.cert
 
 
 def _file_naming(tmp_path: Path, url: str) -> Path:
@@ -108,3 +58,13 @@ def test_fetch_problems(https_server: tuple[str, Path], tmp_path: Path,
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
     with pytest.raises(FederationError, match=says):
         load_federation(_file_naming(tmp_path, base + path))
+
+
+def test_a_redirect_is_not_followed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with serve(tmp_path, BODIES) as site:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(site.cert))
+        site.redirects["/moved.xml"] = "https://metadata.elsewhere.example/idp.xml"
+        with pytest.raises(FederationError, match=r"redirects to https://metadata\.elsewhere\."
+                           r"example/idp\.xml; expected 200 with the metadata"):
+            load_federation(_file_naming(tmp_path, site.base + "/moved.xml"))
+        assert site.hits == {"/moved.xml": 1}
