@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select, update
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from broker import attributes
 from broker.records import Policy, School, Supplier
-from broker.registry import convert
+from broker.registry import convert, source_store
 from broker.registry.cache import RecordCache
 from broker.registry.checks import Problems
 from broker.registry.db import Database, RegistryUnavailable
@@ -120,6 +121,9 @@ class Registry:
 
     def ledger(self) -> Ledger:
         return Ledger(self._db)
+
+    def metadata_sources(self) -> source_store.MetadataSources:
+        return source_store.MetadataSources(self._db)
 
     # The cache
 
@@ -255,6 +259,7 @@ class Registry:
                 values = convert.supplier_values(dataclasses.replace(supplier, key_version=pinned))
                 outcome = _upsert(session, supplier_rows.get(supplier.id), SupplierRow, values)
                 counts[f"suppliers {outcome}"] += 1
+            source_store.save(session, federation.metadata_sources, datetime.now(UTC))
             session.flush()
             for policy in federation.policies:
                 row = session.get(ReleasePolicyRow, (policy.school_id, policy.supplier_id))
@@ -271,7 +276,8 @@ class Registry:
             return Federation(schools=tuple(convert.school_record(r) for r in schools),
                               suppliers=tuple(convert.supplier_record(r) for r in suppliers),
                               policies=tuple(convert.policy_record(r) for r in policies),
-                              source="the registry")
+                              source="the registry",
+                              metadata_sources=source_store.export(session))
 
     # Aliases: a pupil's new identity linked to their existing anchor
 
