@@ -16,6 +16,7 @@ from broker import instance
 from broker.errors import ConfigError
 from broker.keys import load_pseudonym_keys
 from broker.keys_cli import keys_group
+from broker.metadata_cli import metadata_group
 from broker.pseudonym import anchor
 from broker.registry import Registry, RegistryUnavailable, VerifyResult
 from broker.registry.admins import Admins
@@ -243,3 +244,4 @@ def admin_password(ctx: click.Context, email: str, clear_totp: bool) -> None:
 
 
 main.add_command(keys_group)
+main.add_command(metadata_group)
