@@ -15,6 +15,7 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "admin"
 DYNAMIC = {"change_": ("same", "added", "removed"),
            "choice_": ("none", "all", "student", "employee", "student+employee"),
            "health_": ("store", "registry"),
+           "outcome_": ("fetched", "unchanged", "refused"),
            "role_": ("operator", "school", "supplier")}
 
 

@@ -18,13 +18,14 @@ POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 
 
 @cache
-def certificate_b64(common_name: str = "loper-test") -> str:
+def certificate_b64(common_name: str = "loper-test", days: int = 365) -> str:
+    """A self-signed certificate, base64 DER, that ends `days` from now."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=365))
+            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=days))
             .sign(key, hashes.SHA256()))
     return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
 
