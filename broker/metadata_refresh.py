@@ -25,6 +25,7 @@ from time import monotonic
 from typing import TYPE_CHECKING
 
 from broker.registry import Registry, sources
+from broker.registry.aggregate import Aggregate
 from broker.registry.metadata import MetadataError
 from broker.registry.source_store import MetadataSources, Refreshed
 
@@ -39,16 +40,36 @@ LEASE = timedelta(minutes=2)
 """A claimed source is not claimed again for this long (longer than a fetch may take)."""
 
 
+def _fetch_mdq(store: MetadataSources, source: sources.MetadataSource,
+               now: datetime) -> tuple[Aggregate, dict[str, str]]:
+    """Every entity the source's entries name, each asked on its own; MetadataError if none
+    of them could be used. The second value: entity id -> why it could not."""
+    answers: dict[str, Aggregate] = {}
+    failures: dict[str, str] = {}
+    for entity_id in store.entity_ids(source.id):
+        try:
+            answers[entity_id] = sources.fetch_entity(source, entity_id, now)
+        except MetadataError as exc:
+            failures[entity_id] = str(exc)
+    if failures and not answers:
+        raise MetadataError("; ".join(failures.values()))
+    return sources.combine(answers), failures
+
+
 def refresh_source(store: MetadataSources, source: sources.MetadataSource) -> Refreshed:
     """Fetch, verify and record one source."""
     now = datetime.now(UTC)
+    failures: dict[str, str] = {}
     try:
-        fetched = sources.fetch(source, now)
+        if source.mdq:
+            fetched, failures = _fetch_mdq(store, source, now)
+        else:
+            fetched = sources.fetch(source, now)
     except MetadataError as exc:
         result = store.record_refused(source, str(exc), now)
         log.warning("metadata source %s", result)
         return result
-    result = store.record_good(source, fetched, now)
+    result = store.record_good(source, fetched, now, failures)
     log.info("metadata source %s", result)
     return result
 

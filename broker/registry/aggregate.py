@@ -23,6 +23,8 @@ from broker.registry.metadata import MD, MetadataError, as_text, parse
 DS = "http://www.w3.org/2000/09/xmldsig#"
 NODE = f"{MD}:EntitiesDescriptor"
 """The signed element, as pysaml2 (and so the in-process backend) names it."""
+ENTITY_NODE = f"{MD}:EntityDescriptor"
+"""The signed element of an MDQ answer (one entity)."""
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?"
                        r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
 
@@ -59,7 +61,7 @@ def timestamp(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _check_signature(xml: bytes, certificate_pem: str, source: str) -> None:
+def _check_signature(xml: bytes, certificate_pem: str, source: str, node: str) -> None:
     from saml2.sigver import SignatureError
 
     from broker.saml.crypto import InProcessCrypto
@@ -68,7 +70,7 @@ def _check_signature(xml: bytes, certificate_pem: str, source: str) -> None:
         cert.write(certificate_pem)
         cert.flush()
         try:
-            InProcessCrypto().validate_signature(xml, cert.name, "pem", NODE, None)
+            InProcessCrypto().validate_signature(xml, cert.name, "pem", node, None)
         except SignatureError as exc:
             raise MetadataError(f"has a signature that does not verify with the certificate "
                                 f'of source "{source}" ({exc.__cause__ or exc})') from exc
@@ -86,15 +88,18 @@ def _entities(root: etree._Element) -> dict[str, str]:
     return found
 
 
-def verify(xml: bytes, certificate_pem: str, *, source: str, now: datetime) -> Aggregate:
-    """The aggregate if it is signed by `certificate_pem` and still valid; else MetadataError."""
+def verify(xml: bytes, certificate_pem: str, *, source: str, now: datetime,
+           node: str = NODE) -> Aggregate:
+    """The aggregate if it is signed by `certificate_pem` and still valid; else MetadataError.
+
+    node ENTITY_NODE: one signed EntityDescriptor (an MDQ answer) instead of an aggregate."""
     root = parse(xml)
-    if root.tag != f"{{{MD}}}EntitiesDescriptor":
-        raise MetadataError(f"has the root element {root.tag}, not an EntitiesDescriptor")
+    local = node.rpartition(":")[2]
+    if root.tag != f"{{{MD}}}{local}":
+        raise MetadataError(f"has the root element {root.tag}, not an {local}")
     if root.find(f"{{{DS}}}Signature") is None:
-        raise MetadataError("is not signed; expected an enveloped signature on the "
-                            "EntitiesDescriptor")
-    _check_signature(xml, certificate_pem, source)
+        raise MetadataError(f"is not signed; expected an enveloped signature on the {local}")
+    _check_signature(xml, certificate_pem, source, node)
     until = root.get("validUntil")
     valid_until = timestamp(until) if until else None
     if valid_until is not None and valid_until <= now:

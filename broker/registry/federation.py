@@ -165,8 +165,7 @@ def load_federation(path: Path) -> Federation:
                          + ", ".join(f"[[{s}]]" for s in SECTIONS))
     base_dir = path.parent
     loaded = [sources.load(e, base_dir) for e in _tables(doc, "metadata_sources", problems)]
-    found = {s.source.id: s.aggregate.entities if s.aggregate else None for s in loaded if s}
-    with metadata.sources(found):
+    with metadata.sources({s.source.id: sources.lookup(s) for s in loaded if s}):
         schools = [parse.school(e, base_dir) for e in _tables(doc, "schools", problems)]
         suppliers = [parse.supplier(e, base_dir) for e in _tables(doc, "suppliers", problems)]
     policies = [parse.release(e) for e in _tables(doc, "releases", problems)]

@@ -7,7 +7,7 @@ Only what the registry needs: the entity id and that the entity plays the expect
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -32,7 +32,9 @@ _EXPECTED = {"idp": "SAML 2.0 metadata with an IDPSSODescriptor (a school's iden
              "sp": "SAML 2.0 metadata with an SPSSODescriptor (a supplier's service provider)"}
 FIELDS = frozenset({"metadata", "metadata_xml", "entity_id", "metadata_source"})
 """The federation-file fields `from_entry` reads."""
-_SOURCES: ContextVar[Mapping[str, Mapping[str, str] | None]] = ContextVar("metadata_sources")
+Lookup = Callable[[str], str]
+"""entity id -> its metadata in a source; MetadataError says why there is none."""
+_SOURCES: ContextVar[Mapping[str, Lookup | None]] = ContextVar("metadata_sources")
 
 
 class MetadataError(ValueError):
@@ -118,11 +120,11 @@ class Found(NamedTuple):
 
 
 @contextmanager
-def sources(entities: Mapping[str, Mapping[str, str] | None]) -> Iterator[None]:
-    """Inside the block, `from_entry` finds `metadata_source = ID` entries in `entities`:
-    source id -> (entity id -> its metadata), or None for a source that could not be read
-    (its own problem is reported on the source)."""
-    token = _SOURCES.set(entities)
+def sources(lookups: Mapping[str, Lookup | None]) -> Iterator[None]:
+    """Inside the block, `from_entry` finds `metadata_source = ID` entries with `lookups`:
+    source id -> its Lookup, or None for a source that could not be read (its own problem is
+    reported on the source)."""
+    token = _SOURCES.set(lookups)
     try:
         yield
     finally:
@@ -142,13 +144,13 @@ def _from_source(entry: Entry, role: Role) -> Found | None:
         entry.problem("metadata_source", f'unknown metadata source "{source}"; expected the '
                       "id of a [[metadata_sources]] entry in this file")
         return None
-    entities = known.get(source) if source is not None else None
-    if entities is None or wanted is None:
+    find = known.get(source) if source is not None else None
+    if find is None or wanted is None:
         return None
-    xml = entities.get(wanted)
-    if xml is None:
-        entry.problem("entity_id", f'"{wanted}" is not in metadata source "{source}" '
-                      f"({len(entities)} entities); expected the entityID of an entity in it")
+    try:
+        xml = find(wanted)
+    except MetadataError as exc:
+        entry.problem("entity_id", str(exc))
         return None
     try:
         return Found(xml, entity_id(xml.encode(), role), source)

@@ -20,11 +20,13 @@ class MetadataSourceRow(Base):
 
     id: Mapped[str] = mapped_column(String(ID), primary_key=True)
     url: Mapped[str] = mapped_column(String(2048))
+    mdq: Mapped[bool]
+    """True: url is the base of a Metadata Query service (each entity fetched on its own)."""
     certificate: Mapped[str] = mapped_column(Text)
     """PEM: the aggregate's signature must verify with it."""
     refresh: Mapped[int]
     document: Mapped[str | None] = mapped_column(Text)
-    """The last good (verified) aggregate."""
+    """The last good (verified) aggregate (MDQ: its entities' answers, one after another)."""
     fetched_at: Mapped[datetime | None]
     """When the last good aggregate was fetched (or last found unchanged)."""
     valid_until: Mapped[datetime | None]

@@ -13,7 +13,7 @@ that only one process can win; the others see the result through the registry.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -68,7 +68,7 @@ class Refreshed:
 
 
 def _record(row: MetadataSourceRow) -> MetadataSource:
-    return MetadataSource(row.id, row.url, row.certificate, row.refresh)
+    return MetadataSource(row.id, row.url, row.certificate, row.refresh, mdq=row.mdq)
 
 
 def _status(row: MetadataSourceRow) -> SourceStatus:
@@ -81,32 +81,53 @@ def _good(aggregate: Aggregate, source: MetadataSource, now: datetime) -> dict[s
             "checked_at": now, "next_fetch": source.next_fetch(aggregate, now)}
 
 
-def _apply(session: Session, source_id: str, aggregate: Aggregate) -> list[str]:
-    """Give every school and supplier of the source its entity's metadata; what happened to
-    those that changed or could not be updated (their metadata is then left as it was)."""
-    notes: list[str] = []
+@dataclass(frozen=True)
+class _Sourced:
+    """A school or supplier row whose metadata comes from a source."""
+
+    side: str
+    row: Any
+    record: Any
+    """The School or Supplier record."""
+    role: metadata.Role
+    values: Callable[[Any], dict[str, Any]]
+
+    @property
+    def entity_id(self) -> str:
+        return str(getattr(self.record.config, "entity_id", ""))
+
+
+def _sourced(session: Session, source_id: str) -> Iterator[_Sourced]:
     sides: Iterable[tuple[str, type[Any], metadata.Role, Any, Any]] = (
         ("school", SchoolRow, "idp", convert.school_record, convert.school_values),
         ("supplier", SupplierRow, "sp", convert.supplier_record, convert.supplier_values))
     for side, table, role, record_of, values_of in sides:
         for row in session.scalars(select(table)):
             record = record_of(row)
-            config = record.config
-            if getattr(config, "metadata_source", None) != source_id:
-                continue
-            xml = aggregate.entities.get(config.entity_id)
-            try:
-                if xml is None:
-                    raise metadata.MetadataError("is no longer in the source")
-                metadata.entity_id(xml.encode(), role)
-            except metadata.MetadataError as exc:
-                notes.append(f'{side} "{row.id}" kept its metadata: entity "{config.entity_id}" '
-                             f"{exc}")
-                continue
-            fresh = dataclasses.replace(record, config=dataclasses.replace(config,
-                                                                           metadata_xml=xml))
-            if convert.assign(row, values_of(fresh)):
-                notes.append(f'{side} "{row.id}" updated')
+            if getattr(record.config, "metadata_source", None) == source_id:
+                yield _Sourced(side, row, record, role, values_of)
+
+
+def _apply(session: Session, source_id: str, aggregate: Aggregate,
+           failures: Mapping[str, str]) -> list[str]:
+    """Give every school and supplier of the source its entity's metadata; what happened to
+    those that changed or could not be updated (their metadata is then left as it was)."""
+    notes: list[str] = []
+    for item in _sourced(session, source_id):
+        xml = aggregate.entities.get(item.entity_id)
+        try:
+            if xml is None:
+                raise metadata.MetadataError(failures.get(item.entity_id,
+                                                          "is no longer in the source"))
+            metadata.entity_id(xml.encode(), item.role)
+        except metadata.MetadataError as exc:
+            notes.append(f'{item.side} "{item.row.id}" kept its metadata: entity '
+                         f'"{item.entity_id}" {exc}')
+            continue
+        config = dataclasses.replace(item.record.config, metadata_xml=xml)
+        if convert.assign(item.row, item.values(dataclasses.replace(item.record,
+                                                                    config=config))):
+            notes.append(f'{item.side} "{item.row.id}" updated')
     return notes
 
 
@@ -114,7 +135,8 @@ def save(session: Session, loaded: Sequence[Loaded], now: datetime) -> None:
     """Inside an import: add or update each source, with the aggregate read with the file."""
     for item in loaded:
         source = item.source
-        values: dict[str, Any] = {"url": source.url, "certificate": source.certificate_pem,
+        values: dict[str, Any] = {"url": source.url, "mdq": source.mdq,
+                                  "certificate": source.certificate_pem,
                                   "refresh": source.refresh}
         if item.aggregate is not None:
             values |= _good(item.aggregate, source, now) | {"outcome": "fetched",
@@ -159,15 +181,21 @@ class MetadataSources:
                 next_fetch=now + lease))
             return result.rowcount == 1
 
-    def record_good(self, source: MetadataSource, aggregate: Aggregate,
-                    now: datetime) -> Refreshed:
-        """Keep a verified aggregate and apply it to the source's schools and suppliers."""
+    def entity_ids(self, source_id: str) -> list[str]:
+        """The entities the source's schools and suppliers name (what MDQ is asked for)."""
+        with self._db.read() as session:
+            return sorted({item.entity_id for item in _sourced(session, source_id)})
+
+    def record_good(self, source: MetadataSource, aggregate: Aggregate, now: datetime,
+                    failures: Mapping[str, str] | None = None) -> Refreshed:
+        """Keep a verified aggregate and apply it to the source's schools and suppliers;
+        `failures`: entity id -> why it is missing (MDQ), for the message."""
         with self._db.write() as session:
             row = session.get(MetadataSourceRow, source.id)
             if row is None:
                 return Refreshed(source.id, "refused", "the source is no longer registered")
             outcome = "unchanged" if row.document == aggregate.xml else "fetched"
-            notes = _apply(session, source.id, aggregate)
+            notes = _apply(session, source.id, aggregate, failures or {})
             message = "; ".join(notes)
             convert.assign(row, _good(aggregate, source, now) | {"outcome": outcome,
                                                                  "message": message})

@@ -55,8 +55,8 @@ def test_peer_certificates_that_expire_soon_and_metadata_sources_show(
     registry.import_federation(Federation(schools=(dataclasses.replace(
         school, config=dataclasses.replace(school.config, metadata_xml=soon)),)), key_version=1)
     sql(broker.settings.registry_url,
-        "INSERT INTO metadata_sources (id, url, certificate, refresh, checked_at, outcome, "
-        "message, fetched_at) VALUES ('entree', 'https://md.example/entree.xml', '', 3600, "
+        "INSERT INTO metadata_sources (id, url, mdq, certificate, refresh, checked_at, outcome, "
+        "message, fetched_at) VALUES ('entree', 'https://md.example/entree.xml', 0, '', 3600, "
         "'2026-12-06 10:00:00', 'refused', 'the aggregate is not signed', "
         "'2026-12-05 09:00:00')")
     page = text(operator.get("/admin/operator"))

@@ -15,7 +15,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree  # type: ignore[import-untyped]
 
-from broker.registry.aggregate import NODE
 from broker.saml.crypto import InProcessCrypto
 from tests.registry.metadata_xml import MD
 
@@ -74,8 +73,16 @@ def aggregate(*entities: str, valid_for: datetime.timedelta | None = datetime.ti
             f"{body}\n</md:EntitiesDescriptor>\n")
 
 
+def entity(document: str, *, valid_for: datetime.timedelta = datetime.timedelta(days=1)) -> str:
+    """An EntityDescriptor document with an ID and a validUntil, ready to sign (an MDQ answer)."""
+    until = (datetime.datetime.now(datetime.UTC) + valid_for).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return document.replace("<md:EntityDescriptor ",
+                            f'<md:EntityDescriptor ID="{AGGREGATE_ID}" validUntil="{until}" ', 1)
+
+
 def sign(document: str, by: Signer, *, sha1: bool = False) -> bytes:
-    """The aggregate with an enveloped signature over its root (RSA-SHA256, or RSA-SHA1)."""
+    """The aggregate (or entity) with an enveloped signature over its root (RSA-SHA256, or
+    RSA-SHA1)."""
     root = etree.fromstring(document.encode())
     method = xmlsec.constants.TransformRsaSha1 if sha1 else xmlsec.constants.TransformRsaSha256
     digest = xmlsec.constants.TransformSha1 if sha1 else xmlsec.constants.TransformSha256
@@ -84,6 +91,7 @@ def sign(document: str, by: Signer, *, sha1: bool = False) -> bytes:
     reference = xmlsec.template.add_reference(signature, digest, uri=f"#{AGGREGATE_ID}")
     xmlsec.template.add_transform(reference, xmlsec.constants.TransformEnveloped)
     xmlsec.template.add_transform(reference, xmlsec.constants.TransformExclC14N)
+    node = f"{MD}:{etree.QName(root).localname}"
     signed = InProcessCrypto(allow_sha1=sha1).sign_statement(
-        etree.tostring(root), NODE, str(by.key), AGGREGATE_ID)
+        etree.tostring(root), node, str(by.key), AGGREGATE_ID)
     return signed.encode()

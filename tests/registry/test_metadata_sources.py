@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
@@ -19,7 +20,7 @@ from broker.metadata_refresh import Refresher, refresh
 from broker.registry import FederationError, Registry, dump_federation, load_federation
 from broker.registry.aggregate import Aggregate, duration
 from broker.registry.sources import MetadataSource
-from tests.registry.aggregates import Signer, aggregate, sign, signer
+from tests.registry.aggregates import Signer, aggregate, entity, sign, signer
 from tests.registry.helpers import snapshot, sql
 from tests.registry.https import Site, serve
 from tests.registry.metadata_xml import certificate_b64, idp_metadata, sp_metadata
@@ -62,6 +63,10 @@ class World:
 
     def publish(self, document: bytes) -> None:
         self.site.bodies["/entree.xml"] = document
+
+    @property
+    def federation_path(self) -> Path:
+        return self.directory / "federation.toml"
 
     def federation(self, school: str = SCHOOL_IDP) -> Path:
         path = self.directory / "federation.toml"
@@ -400,3 +405,98 @@ def test_broker_metadata_refresh(world: World, tmp_path: Path,
     assert err.startswith("entree: refused (the aggregate at https://127.0.0.1:")
     assert "is not signed; expected an enveloped signature on the EntitiesDescriptor); " \
         "kept last good from 20" in err
+
+
+# MDQ: each entity asked for on its own
+
+
+def mdq_path(entity_id: str) -> str:
+    return "/mdq/entities/" + quote(entity_id, safe="")
+
+
+@pytest.fixture
+def mdq(world: World) -> World:
+    """The world with an MDQ service at /mdq answering for the school and the supplier."""
+    for entity_id, document in ((SCHOOL_IDP, idp_metadata(SCHOOL_IDP)),
+                                (SUPPLIER_SP, sp_metadata(SUPPLIER_SP))):
+        world.site.bodies[mdq_path(entity_id)] = sign(entity(document), world.signer)
+    path = world.federation()
+    path.write_text(path.read_text().replace(f'url = "{world.url}"',
+                                             f'mdq = "{world.site.base}/mdq"'))
+    return world
+
+
+def test_mdq_import_asks_for_each_entity(mdq: World, registry: Registry) -> None:
+    registry.import_federation(load_federation(mdq.federation_path), key_version=1)
+    school, supplier = registry.school("noorderlicht"), registry.supplier("toetsplein")
+    assert school is not None and "IDPSSODescriptor" in school.config.metadata_xml
+    assert supplier is not None and "SPSSODescriptor" in supplier.config.metadata_xml
+    assert mdq.site.hits.get("/entree.xml") is None
+    assert mdq.site.hits[mdq_path(SCHOOL_IDP)] == 1
+    exported = dump_federation(registry.export_federation())
+    assert f'mdq = "{mdq.site.base}/mdq"' in exported and "url =" not in exported
+
+
+def test_mdq_import_names_an_entity_the_service_does_not_know(mdq: World) -> None:
+    del mdq.site.bodies[mdq_path(SCHOOL_IDP)]
+    with pytest.raises(FederationError, match=r'schools\[0\] \(id "noorderlicht"\), field '
+                       r'"entity_id": cannot fetch https://\S+/mdq/entities/https%3A%2F%2F'
+                       r"idp.noorderlicht.example.nl: 404"):
+        load_federation(mdq.federation_path)
+
+
+def test_mdq_refresh_picks_up_a_rotated_key_and_refuses_a_bad_answer(
+        mdq: World, registry: Registry) -> None:
+    registry.import_federation(load_federation(mdq.federation_path), key_version=1)
+    rotated = certificate_b64("noorderlicht-2027")
+    mdq.site.bodies[mdq_path(SCHOOL_IDP)] = sign(entity(idp_metadata(SCHOOL_IDP, rotated)),
+                                                mdq.signer)
+    [result] = refresh(registry)
+    assert (result.outcome, result.message) == ("fetched", 'school "noorderlicht" updated')
+    assert rotated in school_metadata(registry)
+
+    before = snapshot(registry)
+    mdq.site.bodies[mdq_path(SCHOOL_IDP)] = sign(
+        entity(idp_metadata(SCHOOL_IDP, certificate_b64("forged"))),
+        signer(mdq.directory, "intruder"))
+    [result] = refresh(registry)
+    assert result.outcome == "fetched"  # the supplier's answer; the school's is refused
+    assert 'school "noorderlicht" kept its metadata: entity "https://idp.noorderlicht' \
+        in result.message and "(Signature is invalid.)" in result.message
+    assert snapshot(registry) == before
+
+    mdq.site.bodies[mdq_path(SUPPLIER_SP)] = sign(entity(idp_metadata(OTHER_IDP)), mdq.signer)
+    mdq.site.bodies[mdq_path(SCHOOL_IDP)] = sign(
+        entity(idp_metadata(SCHOOL_IDP), valid_for=timedelta(minutes=-1)), mdq.signer)
+    [result] = refresh(registry)
+    assert result.outcome == "refused" and "expired" in result.message
+    assert f'is about "{OTHER_IDP}", not "{SUPPLIER_SP}"' in result.message
+    assert snapshot(registry) == before
+
+
+@pytest.mark.parametrize(("table", "says"), [
+    ('url = "https://a.example/e.xml"\nmdq = "https://a.example/mdq"',
+     'field "url": expected exactly one of url (the signed aggregate\'s https URL) and mdq'),
+    ("", 'field "url": expected exactly one of url'),
+    ('url = "http://metadata.example/e.xml"', "is not an absolute https URL"),
+    ('url = "https://a.example/e.xml"\nrefresh = 5', 'field "refresh": is 5; expected at least 60'),
+    ('url = "https://a.example/e.xml"\ncertificate_pem = "nope"',
+     'field "certificate": expected exactly one of certificate'),
+])
+def test_a_source_entry_that_cannot_be_used(tmp_path: Path, table: str, says: str) -> None:
+    signer(tmp_path, "entree-signing")
+    path = tmp_path / "federation.toml"
+    path.write_text(f'[[metadata_sources]]\nid = "entree"\ncertificate = "entree-signing.pem"\n'
+                    f"{table}\n")
+    with pytest.raises(FederationError, match=r'metadata_sources\[0\] \(id "entree"\)') as caught:
+        load_federation(path)
+    assert says in str(caught.value)
+
+
+def test_a_certificate_that_is_no_certificate(tmp_path: Path) -> None:
+    (tmp_path / "entree-signing.pem").write_text("-----BEGIN CERTIFICATE-----\nAAAA\n")
+    path = tmp_path / "federation.toml"
+    path.write_text('[[metadata_sources]]\nid = "entree"\ncertificate = "entree-signing.pem"\n'
+                    'url = "https://a.example/e.xml"\n')
+    with pytest.raises(FederationError, match='field "certificate": is not a PEM certificate'):
+        load_federation(path)

@@ -22,6 +22,7 @@ def upgrade() -> None:
         "metadata_sources",
         sa.Column("id", sa.String(64), nullable=False),
         sa.Column("url", sa.String(2048), nullable=False),
+        sa.Column("mdq", sa.Boolean(), nullable=False),
         sa.Column("certificate", sa.Text(), nullable=False),
         sa.Column("refresh", sa.Integer(), nullable=False),
         sa.Column("document", sa.Text(), nullable=True),
