@@ -4,7 +4,6 @@ in another process too, with no operator action."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from broker.metadata_refresh import refresh
 from broker.registry import Registry, load_federation
 from broker.upstream.saml import SamlUpstream
 from tests.registry.aggregates import aggregate, sign, signer
+from tests.registry.conftest import registry, registry_url  # noqa: F401  (fixtures)
 from tests.registry.https import serve
 from tests.upstream.saml_idp import SCHOOL_IDP, Login, SchoolIdp, encode
 
@@ -32,17 +32,10 @@ metadata_source = "entree"
 """
 
 
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[Registry]:
-    registry = Registry(f"sqlite:///{tmp_path / 'registry.sqlite'}")
-    registry.upgrade()
-    yield registry
-    registry.close()
-
-
 def test_a_rollover_in_the_aggregate_takes_effect_at_the_next_refresh(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, registry: Registry,
-        upstream: SamlUpstream, idp: SchoolIdp, impostor: SchoolIdp) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, registry: Registry,  # noqa: F811
+        registry_url: str, upstream: SamlUpstream, idp: SchoolIdp,  # noqa: F811
+        impostor: SchoolIdp) -> None:
     rolled_over = impostor  # the same entity id with a new key: the school rolled its key over
     federation_key = signer(tmp_path, "entree-signing")
     with serve(tmp_path) as site:
@@ -51,7 +44,7 @@ def test_a_rollover_in_the_aggregate_takes_effect_at_the_next_refresh(
         path = tmp_path / "federation.toml"
         path.write_text(FEDERATION.format(url=site.base + "/entree.xml", entity_id=SCHOOL_IDP))
         registry.import_federation(load_federation(path), key_version=1)
-        other_process = Registry(f"sqlite:///{tmp_path / 'registry.sqlite'}")
+        other_process = Registry(registry_url)
         try:
             school = other_process.school("regenboog")
             assert school is not None
