@@ -98,6 +98,23 @@ def _one_registry_view_per_request(app: Flask, broker: Broker) -> None:
             view.__exit__(None, None, None)
 
 
+def _outbound_timeout(app: Flask, seconds: float) -> None:
+    """Outbound calls made while serving a request (a metadata URL typed into the admin
+    portal) get the outbound_timeout setting; the OIDC upstream is given it explicitly."""
+    from broker.outbound.fetch import default_timeout
+
+    @app.before_request
+    def begin() -> None:
+        g.outbound_timeout = default_timeout(seconds)
+        g.outbound_timeout.__enter__()
+
+    @app.teardown_request
+    def end(_exc: BaseException | None) -> None:
+        scope = g.pop("outbound_timeout", None)
+        if scope is not None:
+            scope.__exit__(None, None, None)
+
+
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings(overrides)
     setup_logging(settings.log_level)
@@ -108,6 +125,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["loper"] = broker = build_broker(settings)
     _warm_up(broker)
     _one_registry_view_per_request(app, broker)
+    _outbound_timeout(app, settings.outbound_timeout)
     if settings.trusted_proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -1,7 +1,8 @@
 """`python -m bench` (`make bench`): what a login costs Loper, served as in production.
 
-Loper runs under gunicorn (sync workers) with its state in a private redis-server and the demo
-federation (plus an OIDC school and an OIDC supplier) in its SQLite registry; the bench drives
+Loper runs under gunicorn (config/gunicorn.conf.py; --worker-class sync to compare) with its
+state in a private redis-server and the demo federation (plus an OIDC school and an OIDC
+supplier) in its SQLite registry; the bench drives
 complete logins for every pair of protocols, then repeats a few against a large registry, and
 profiles in-process whatever misses its target. Results: bench-results/bench.json, a table on
 stdout, bench-results/profile.txt.
@@ -51,6 +52,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="picker: the first login of a browser, through the school picker "
                              "(default); hint: the supplier names the school, no picker")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--worker-class", default=None,
+                        help="gunicorn worker class (default: config/gunicorn.conf.py's, gthread;"
+                             " sync to compare)")
     parser.add_argument("--inflight", type=int, default=100,
                         help="logins left in flight per scenario for the state size (default 100)")
     parser.add_argument("--only", default="",
@@ -110,7 +114,8 @@ def _redis_version() -> str:
 def _meta(args: argparse.Namespace, world: World) -> dict[str, Any]:
     return {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "git": _git(),
             "python": platform.python_version(), "cpus": os.cpu_count(),
-            "workers": args.workers, "mode": args.mode, "redis": _redis_version(),
+            "workers": args.workers, "worker_class": args.worker_class or "gthread",
+            "mode": args.mode, "redis": _redis_version(),
             "app_crypto": _app_crypto(),
             "logins_requested": args.logins, "budget_s": args.budget, "load_before": _load(),
             "notes": world.notes, "not_driven": world.undriven,
@@ -161,7 +166,7 @@ def bench(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     options = Options(logins=args.logins,
                       concurrency=tuple(int(c) for c in args.concurrency.split(",") if c),
                       budget_s=args.budget, mode=args.mode, inflight=args.inflight,
-                      workers=args.workers,
+                      workers=args.workers, worker_class=args.worker_class,
                       large=LargeSpec(args.large_schools, args.large_suppliers)
                       if args.large else None, large_logins=args.large_logins)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,7 @@ import redis
 HOST = "127.0.0.1"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "config" / "gunicorn.conf.py"
 
 
 def free_port() -> int:
@@ -159,16 +160,20 @@ def redis_server(folder: Path) -> Iterator[RedisServer]:
 # -- gunicorn ---------------------------------------------------------------------------------
 
 class Gunicorn:
-    """`gunicorn 'app:create_app()'` with sync workers, as production serves Loper."""
+    """`gunicorn -c config/gunicorn.conf.py 'app:create_app()'`, as production serves Loper;
+    `worker_class` overrides the configured worker model (e.g. "sync", to compare)."""
 
     def __init__(self, port: int, env: Mapping[str, str], log: Path, workers: int = 2,
-                 wrapper: Sequence[str] = ()) -> None:
+                 wrapper: Sequence[str] = (), worker_class: str | None = None,
+                 config: Path = CONFIG) -> None:
         """`wrapper`: a command that runs gunicorn's, e.g. in other namespaces (`unshare`)."""
         self.port = port
         self.env = dict(env)
         self.log = log
         self.workers = workers
         self.wrapper = list(wrapper)
+        self.worker_class = worker_class
+        self.config = config
         self.process: subprocess.Popen[bytes] | None = None
         self.started = 0.0
 
@@ -177,10 +182,13 @@ class Gunicorn:
         return f"http://{HOST}:{self.port}"
 
     def start(self) -> None:
-        command = [*self.wrapper, sys.executable, "-m", "gunicorn", "--workers", str(self.workers),
-                   "--worker-class", "sync", "--no-control-socket",
+        command = [*self.wrapper, sys.executable, "-m", "gunicorn", "--config", str(self.config),
+                   "--workers", str(self.workers), "--no-control-socket",
                    "--bind", f"{HOST}:{self.port}", "--timeout", "120",
                    "--graceful-timeout", "5", "app:create_app()"]
+        if self.worker_class:  # gunicorn runs "sync" with threads > 1 as gthread
+            threads = ["--threads", "1"] if self.worker_class == "sync" else []
+            command[-1:-1] = ["--worker-class", self.worker_class, *threads]
         env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         with open(self.log, "ab") as out:
@@ -248,9 +256,9 @@ class Gunicorn:
 
 
 @contextmanager
-def gunicorn(port: int, env: Mapping[str, str], log: Path,
-             workers: int = 2, wrapper: Sequence[str] = ()) -> Iterator[Gunicorn]:
-    server = Gunicorn(port, env, log, workers, wrapper)
+def gunicorn(port: int, env: Mapping[str, str], log: Path, workers: int = 2,
+             wrapper: Sequence[str] = (), worker_class: str | None = None) -> Iterator[Gunicorn]:
+    server = Gunicorn(port, env, log, workers, wrapper, worker_class)
     try:
         server.start()
         yield server

@@ -101,8 +101,9 @@ def table(results: dict[str, Any]) -> str:
     meta = results["meta"]
     main = results.get("main", {})
     lines = [
-        f"Loper bench  {meta['date']}  git {meta['git']}  gunicorn {meta['workers']} sync "
-        f"workers, Redis {meta['redis']}, {meta['cpus']} CPUs, mode {meta['mode']}",
+        f"Loper bench  {meta['date']}  git {meta['git']}  gunicorn {meta['workers']} "
+        f"{meta.get('worker_class', 'sync')} workers, Redis {meta['redis']}, "
+        f"{meta['cpus']} CPUs, mode {meta['mode']}",
         f"SAML signatures in app.py: {meta['app_crypto']}",
         f"peers: {'; '.join(meta['notes'])}",
         f"start-up (demo registry): {main.get('startup_s', '-')} s to first /healthz 200; "

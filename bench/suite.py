@@ -29,6 +29,8 @@ class Options:
     warmup: int = 8
     inflight: int = 100
     workers: int = 2
+    worker_class: str | None = None
+    """None: config/gunicorn.conf.py's worker model."""
     large: LargeSpec | None = LargeSpec()
     large_logins: int = 20
 
@@ -126,7 +128,8 @@ def main_section(world: World, redis_url: str, options: Options, log: Path) -> d
     client = redis.Redis.from_url(redis_url)
     section: dict[str, Any] = {"scenarios": []}
     try:
-        with gunicorn(_port(world), _env(world), log, options.workers) as server:
+        with gunicorn(_port(world), _env(world), log, options.workers,
+                      worker_class=options.worker_class) as server:
             section["startup_s"] = round(server.wait_healthy(), 3)
             server.wait_workers()
             section["rss_idle"] = _rss(_settled(server))
@@ -182,7 +185,8 @@ def large_section(world: World, options: Options, folder: Path,
     picked = _large_scenarios(world.scenarios)
     client = redis.Redis.from_url(str(world.overrides["state_url"]))
     try:
-        with gunicorn(_port(world), _env(world, built.url), log, options.workers) as server:
+        with gunicorn(_port(world), _env(world, built.url), log, options.workers,
+                      worker_class=options.worker_class) as server:
             section["startup_s"] = round(server.wait_healthy(), 3)
             server.wait_workers()
             section["rss_idle"] = _rss(_settled(server))

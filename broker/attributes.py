@@ -7,6 +7,8 @@ vocabulary is dropped by `from_saml` / `from_oidc` and therefore never forwarded
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -15,6 +17,9 @@ from broker.identity import Attributes
 NAME_FORMAT_URI = "urn:oasis:names:tc:SAML:2.0:attrname-format:uri"
 PAIRWISE_ID = "urn:oasis:names:tc:SAML:attribute:pairwise-id"
 MACE = "urn:mace:dir:attribute-def:"
+ECK_ID = re.compile(r"https://ketenid\.nl/[0-9]{1,16}/[0-9A-Fa-f]{1,256}")
+"""The ECK iD's shape (Edu-K): https://ketenid.nl/<version>/<hex>, e.g. .../201703/1a5c..."""
+log = logging.getLogger("loper.attributes")
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,11 @@ class Attribute:
     """Never logged, never released without an explicit release naming it."""
     aliases: tuple[str, ...] = ()
     label: str = ""
+    shape: re.Pattern[str] | None = None
+    """Values must match this whole; others are dropped (and the name logged, never a value)."""
+
+    def accepts(self, value: str) -> bool:
+        return self.shape is None or self.shape.fullmatch(value) is not None
 
 
 VOCABULARY: tuple[Attribute, ...] = (
@@ -54,9 +64,16 @@ VOCABULARY: tuple[Attribute, ...] = (
                        MACE + "nlEduPersonUnit"),
               label="classes and groups"),
     Attribute("eck_id", "urn:mace:surf.nl:attribute-def:eckid", "eckId", "eckid", None,
-              sensitive=True, aliases=("urn:oid:1.3.6.1.4.1.1076.20.40.40.1",),
-              label="ECK iD"),
+              sensitive=True, label="ECK iD", shape=ECK_ID),
 )
+
+GUARDIAN_OF = Attribute(
+    "guardian_of", "guardianOf", "guardianOf", "guardian_of", None, multi_valued=True,
+    sensitive=True, label="children (for their parent's overview)")
+"""The children of a parent logging in (their ids at the school, or their ECK iDs): read from
+schools for the parent view of /me (broker/portal/guardians.py), never released."""
+INTERNAL: tuple[Attribute, ...] = (GUARDIAN_OF,)
+"""Read from schools for Loper's own use only: outside VOCABULARY, so no release names them."""
 
 BY_NAME: Mapping[str, Attribute] = {a.name: a for a in VOCABULARY}
 NAMES: frozenset[str] = frozenset(BY_NAME)
@@ -64,7 +81,7 @@ NAMES: frozenset[str] = frozenset(BY_NAME)
 
 def _saml_index() -> dict[str, Attribute]:
     index: dict[str, Attribute] = {}
-    for attr in VOCABULARY:
+    for attr in VOCABULARY + INTERNAL:
         keys = (attr.saml_name, attr.friendly_name, MACE + attr.friendly_name, *attr.aliases)
         for key in keys:
             index[key.lower()] = attr
@@ -72,7 +89,7 @@ def _saml_index() -> dict[str, Attribute]:
 
 
 _BY_SAML_NAME = _saml_index()
-_BY_CLAIM: Mapping[str, Attribute] = {a.oidc_claim: a for a in VOCABULARY}
+_BY_CLAIM: Mapping[str, Attribute] = {a.oidc_claim: a for a in VOCABULARY + INTERNAL}
 
 
 def is_sensitive(name: str) -> bool:
@@ -86,7 +103,14 @@ def _collect(pairs: Iterable[tuple[Attribute | None, Iterable[str]]]) -> Attribu
         if attr is None:
             continue
         bucket = values.setdefault(attr.name, [])
-        bucket.extend(v for v in found if isinstance(v, str) and v and v not in bucket)
+        for value in found:
+            if not isinstance(value, str) or not value or value in bucket:
+                continue
+            if attr.accepts(value):
+                bucket.append(value)
+            else:
+                log.warning("attribute value dropped: not of the expected shape",
+                            extra={"attribute": attr.name})
     return {name: tuple(vs) for name, vs in values.items() if vs}
 
 

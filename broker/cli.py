@@ -8,22 +8,25 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import click
 
-from broker import instance
+from broker import alias_file, instance
 from broker.errors import ConfigError
 from broker.keys import load_pseudonym_keys
 from broker.keys_cli import keys_group
 from broker.metadata_cli import metadata_group
+from broker.outbound.fetch import default_timeout
 from broker.pseudonym import anchor
 from broker.registry import Registry, RegistryUnavailable, VerifyResult
 from broker.registry.admins import Admins
+from broker.registry.aliases import AliasEvent, record
 from broker.registry.federation import dump_federation, load_federation
 from broker.settings import Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
+CLI_ACTOR = "cli"
 
 
 def friendly(func: F) -> F:
@@ -78,7 +81,9 @@ def federation_import(ctx: click.Context, file: Path) -> None:
     keys = load_pseudonym_keys(settings.keys_dir)
     registry = Registry(settings.registry_url)
     try:
-        summary = registry.import_federation(load_federation(file), key_version=keys.current)
+        with default_timeout(settings.outbound_timeout):  # metadata URLs in the file
+            federation_file = load_federation(file)
+        summary = registry.import_federation(federation_file, key_version=keys.current)
     finally:
         registry.close()
     click.echo(f"imported {file}: {summary}")
@@ -122,9 +127,35 @@ def alias_add(ctx: click.Context, school: str, subject: str, to_school: str,
             registry.add_alias(anchor(keys, school, subject), anchor(keys, to_school, to_subject))
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
+        record(AliasEvent(datetime.now(UTC), school, "linked by command", CLI_ACTOR, to_school,
+                          (subject, to_subject)))
     finally:
         registry.close()
     click.echo("alias added: the new identity now receives the existing pseudonyms")
+
+
+@alias.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--school", required=True, help="The school of the NEW identities.")
+@click.pass_context
+@friendly
+def alias_import(ctx: click.Context, file: BinaryIO, school: str) -> None:
+    """Link many pupils at once from a CSV file with the header
+    subject,previous_school,previous_subject (all or nothing)."""
+    settings = _settings(ctx)
+    keys = load_pseudonym_keys(settings.keys_dir)
+    registry = Registry(settings.registry_url)
+    try:
+        if registry.school(school) is None:
+            raise ConfigError(f"unknown school {school!r}")
+        count = alias_file.import_links(registry, keys, school,
+                                        file.read(alias_file.MAX_BYTES + 1), CLI_ACTOR)
+    except alias_file.AliasFileError as exc:
+        raise ConfigError(f"{file.name}: " + "\n  ".join(("nothing was linked:",
+                                                           *exc.problems))) from exc
+    finally:
+        registry.close()
+    click.echo(f"{count} pupils of {school} linked to their previous identities")
 
 
 @main.group()

@@ -50,6 +50,28 @@ class UpstreamRejected(BrokerError):
     title = "Your school's answer could not be accepted"
 
 
+class SchoolUnavailable(BrokerError):
+    """The school's login server cannot be reached or failed (a gateway error, not a
+    rejection: nothing the school sent was wrong, it sent nothing usable)."""
+
+    status = 502
+    code = "school_unavailable"
+    title = "Your school does not answer"
+
+
+class SchoolTimeout(SchoolUnavailable):
+    """The school's login server did not answer within Loper's deadline."""
+
+    status = 504
+    code = "school_timeout"
+
+
+class LoginTooOld(UpstreamRejected):
+    """The school answered from a login older than the supplier's max_age allows (OIDC Core
+    3.1.2.1). An upstream that cannot pass max_age on (SAML has none) raises it; the flow then
+    asks the school once more for a fresh login, and refuses if that answer is too old too."""
+
+
 class RequestRejected(BrokerError):
     """The supplier's request failed validation (signature, ACS URL, NameID policy...)."""
 
@@ -62,6 +84,14 @@ class SupplierSuspended(BrokerError):
     status = 403
     code = "supplier_suspended"
     title = "This learning app is suspended by your school"
+
+
+class EckIdClaimedTwice(BrokerError):
+    """Two pupils of one school arrived with the same ECK iD: neither is linked by it."""
+
+    status = 409
+    code = "eck_id_claimed_twice"
+    title = "Your school's answer could not be accepted"
 
 
 class TooManyRequests(BrokerError):

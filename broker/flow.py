@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from broker import codec, release
+from broker import codec, linking, release
 from broker.context import Broker
 from broker.downstream import (
     NO_PASSIVE,
@@ -23,6 +23,7 @@ from broker.downstream import (
 from broker.errors import (
     BrokerError,
     LoginExpired,
+    LoginTooOld,
     SupplierSuspended,
     UnknownSchool,
     UnknownSupplier,
@@ -33,6 +34,9 @@ from broker.logs import login_log
 from broker.outgoing import Outgoing
 from broker.pseudonym import anchor
 from broker.records import School, Supplier
+
+OWN_PAGES = ""
+"""The supplier id of a login for Loper's own pages (no supplier has an empty id)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,12 @@ def still_open(broker: Broker, school_id: str, supplier_id: str) -> bool:
     except SupplierSuspended:
         return False
     return True
+
+
+def _way_back(exc: BrokerError, supplier: Supplier) -> None:
+    """An error in the middle of a login links back to the learning app."""
+    exc.back_url = exc.back_url or supplier.url
+    exc.supplier_name = exc.supplier_name or supplier.name
 
 
 def record_delivery(broker: Broker, delivery: Delivery) -> None:
@@ -104,6 +114,17 @@ class Flow:
         log.info("login waits for the school picker")
         return Outgoing(self.settings.url(f"/discovery?login={login.id}"))
 
+    def start_own_page(self, path: str, school_id: str | None, browser: str) -> Outgoing:
+        """A login for one of Loper's own pages (`path`, e.g. /me): no supplier, no release;
+        the pupil (or parent) lands on the page with an SSO session."""
+        login = PendingLogin(id=new_id(), supplier_id=OWN_PAGES, protocol="",
+                             request=path.encode(), browser=browser)
+        school = self.broker.registry.school(school_id) if school_id else None
+        if school is not None:
+            return self._go_upstream(login, school)
+        self._save(login)
+        return Outgoing(self.settings.url(f"/discovery?login={login.id}"))
+
     def _hinted_school(self, hints: tuple[str, ...]) -> School | None:
         registry = self.broker.registry
         for hint in hints:
@@ -142,29 +163,62 @@ class Flow:
         if upstream is None:
             raise UnknownSchool(f"{school.name} cannot be reached: its protocol "
                                 f"{school.protocol!r} is not enabled here.")
-        outgoing, state = upstream.login_redirect(school, login, relay_state=login.id)
+        try:
+            outgoing, state = upstream.login_redirect(school, login, relay_state=login.id)
+        except BrokerError as exc:  # e.g. the school does not answer: offer the way back
+            supplier = self.broker.registry.supplier(login.supplier_id)
+            if supplier is not None:
+                _way_back(exc, supplier)
+            raise
         self._save(replace(login, school_id=school.id, upstream=state))
         login_log("loper.flow", login.id).info("sent to school", extra={"school": school.id})
         return outgoing
 
     # -- step 3: the school answered ----------------------------------------------------------
     def finish(self, login_id: str, params: dict[str, str],
-               browser: str) -> tuple[Outgoing, SsoSession]:
+               browser: str) -> tuple[Outgoing, SsoSession | None]:
+        """The answer to the supplier (for a login for Loper's own page: that page) and the new
+        SSO session; or the way back to the school and no session, when the school's login was
+        too old for the supplier's max_age."""
         login = self._take(login_id, browser)
+        if login.supplier_id == OWN_PAGES:  # a login for Loper's own page (/me): no release
+            school = self._school_of(login)
+            person = self._person_from_school(school, login, params)
+            return Outgoing(self.settings.url(login.request.decode())), self._sign_in(
+                person, school)
         supplier = self._supplier(login.supplier_id)
         try:
-            school = self.broker.registry.school(login.school_id or "")
-            if school is None or school.protocol not in self.broker.upstreams:
-                raise UnknownSchool("The school of this login is no longer registered.")
-            person = self._person_from_school(school, login, params)
-            ttl = school.sso_lifetime or self.settings.sso_lifetime
-            session = SsoSession(new_id(), person, ttl)
-            self.broker.store.put_session(session.id, codec.encode(person), ttl)
+            school = self._school_of(login)
+            try:
+                person = self._person_from_school(school, login, params)
+            except LoginTooOld:
+                if login.force_authn:  # it was asked for a fresh login already: refuse
+                    raise
+                return self._ask_fresh(login, school), None
+            session = self._sign_in(person, school)
             return self._release(login, supplier, person, school), session
         except BrokerError as exc:
-            exc.back_url = exc.back_url or supplier.url
-            exc.supplier_name = exc.supplier_name or supplier.name
+            _way_back(exc, supplier)
             raise
+
+    def _school_of(self, login: PendingLogin) -> School:
+        school = self.broker.registry.school(login.school_id or "")
+        if school is None or school.protocol not in self.broker.upstreams:
+            raise UnknownSchool("The school of this login is no longer registered.")
+        return school
+
+    def _sign_in(self, person: Person, school: School) -> SsoSession:
+        ttl = school.sso_lifetime or self.settings.sso_lifetime
+        session = SsoSession(new_id(), person, ttl)
+        self.broker.store.put_session(session.id, codec.encode(person), ttl)
+        return session
+
+    def _ask_fresh(self, login: PendingLogin, school: School) -> Outgoing:
+        """Once, back to the school, now forcing a fresh login: the password prompt that the
+        supplier's max_age really needs. Nothing of the too old answer is kept."""
+        login_log("loper.flow", login.id).info("school's login older than max_age, asking "
+                                              "again", extra={"school": school.id})
+        return self._go_upstream(replace(login, force_authn=True), school)
 
     def _person_from_school(self, school: School, login: PendingLogin,
                             params: dict[str, str]) -> Person:
@@ -175,9 +229,10 @@ class Flow:
         return self._anchor(callback.identity)
 
     def _anchor(self, identity: Identity) -> Person:
-        raw = anchor(self.broker.pseudonym_keys, identity.school_id, identity.subject)
+        keys = self.broker.pseudonym_keys
+        raw = anchor(keys, identity.school_id, identity.subject)
         return Person(school_id=identity.school_id,
-                      anchor=self.broker.registry.resolve_anchor(raw),
+                      anchor=linking.resolve(self.broker.registry, keys, identity, raw),
                       attributes=identity.attributes, authn=identity.authn)
 
     # -- the release ---------------------------------------------------------------------------

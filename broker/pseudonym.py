@@ -4,6 +4,8 @@ anchor    = HMAC-SHA256(anchor key, school id | upstream subject): a person insi
             revealing nothing of the school's own id for them (aliases may redirect it).
 pseudonym = "v<version>-" + base32(HMAC-SHA256(key_v, sector | anchor)), lowercase:
             per supplier sector, unlinkable across sectors (OIDC Core 8.1 pairwise).
+eck hash  = HMAC-SHA256(HMAC-SHA256(anchor key, "eck-id"), ECK iD): what Loper keeps of an
+            ECK iD to link a pupil's schools (broker/linking.py); the ECK iD itself is never kept.
 """
 
 from __future__ import annotations
@@ -34,3 +36,9 @@ def pseudonym(keys: PseudonymKeys, version: int, sector: str, person_anchor: str
         raise KeyError(f"pseudonym key version {version} is not in the key file") from None
     digest = base64.b32encode(_mac(key, sector, person_anchor)).decode("ascii")
     return f"v{version}-{digest.rstrip('=').lower()}"
+
+
+def eck_hash(keys: PseudonymKeys, eck_id: str) -> str:
+    """The keyed hash of an ECK iD, with a key of its own derived from the anchor key (which
+    is never rotated, so the hash of one ECK iD never changes)."""
+    return _mac(_mac(keys.anchor, "eck-id"), eck_id).hex()

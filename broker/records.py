@@ -48,6 +48,14 @@ class School:
     place: str | None = None
     sso_lifetime: int | None = None
     """Seconds a single sign-on session lasts for this school; None: the deployment default."""
+    link_by_eck_id: bool = False
+    """A pupil arriving with an ECK iD already seen at another school that also links by it
+    keeps their anchor there (broker/linking.py): every supplier keeps their pseudonym."""
+    privacy_contact: str | None = None
+    """Where pupils and parents ask the school for correction or deletion (mailto: or https)."""
+    guardian_role: str | None = None
+    """The role value that marks a parent at this school's login; they see their children's
+    overview at /me (broker/portal/guardians.py). None: no parent view."""
 
     @property
     def protocol(self) -> str:

@@ -5,7 +5,6 @@ say what to fix.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import tomllib
@@ -16,9 +15,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from broker.errors import ConfigError
+from broker.outbound.policy import is_loopback
 
 SETTINGS_FILE = "broker.toml"
 ENV_PREFIX = "BROKER_"
+MAX_OUTBOUND_TIMEOUT = 25
+"""Below gunicorn's worker timeout (30 s, config/gunicorn.conf.py) with room to answer."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,14 @@ class Settings:
     """Logins one client address may start per minute (a whole school may share one)."""
     trusted_proxies: int = 0
     """How many reverse proxies in front of Loper set X-Forwarded-For/-Proto (0: none)."""
+    outbound_timeout: int = 10
+    """Seconds one outbound call (a school's discovery, keys, tokens, user info, a metadata
+    URL) may take in all, from connect to last byte."""
+    outbound_failure_ttl: int = 30
+    """Seconds a school that timed out is answered "does not answer" at once (per process)."""
+    outbound_per_host: int = 8
+    """Calls to one school's server that may wait at once, per worker process; more are
+    answered "does not answer" at once. Keep it below gunicorn's threads per worker."""
 
     @property
     def keys_dir(self) -> Path:
@@ -64,15 +74,6 @@ _KNOWN = {f.name for f in fields(Settings)}
 def redacted_url(url: str) -> str:
     """The URL without its user and password, fit for a message or a log."""
     return re.sub(r"(?<=://)[^/@]*@", "***@", url)
-
-
-def is_loopback(host: str | None) -> bool:
-    if host in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address((host or "").strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _from_file(instance: Path) -> dict[str, Any]:
@@ -129,9 +130,14 @@ def _validate(s: Settings) -> None:
     if s.saml_encryption not in ("aes256-gcm", "aes128-gcm", "aes256-cbc", "aes128-cbc"):
         raise ConfigError("setting saml_encryption: expected aes256-gcm, aes128-gcm, "
                           f"aes256-cbc or aes128-cbc, got {s.saml_encryption!r}")
-    for name in ("sso_lifetime", "pending_ttl", "relay_state_max", "login_starts_per_minute"):
+    for name in ("sso_lifetime", "pending_ttl", "relay_state_max", "login_starts_per_minute",
+                 "outbound_per_host"):
         if getattr(s, name) <= 0:
             raise ConfigError(f"setting {name}: must be positive")
+    if not 1 <= s.outbound_timeout <= MAX_OUTBOUND_TIMEOUT:
+        raise ConfigError(f"setting outbound_timeout: expected 1 to {MAX_OUTBOUND_TIMEOUT} "
+                          f"seconds, got {s.outbound_timeout} (a pupil waits this long for a "
+                          "school that does not answer)")
 
 
 def load_settings(overrides: Mapping[str, Any] | None = None,

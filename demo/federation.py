@@ -21,6 +21,8 @@ SCHOOL = {
     "metadata": "regenboog-idp.xml",
     "subject": "nameid",
     "place": "Utrecht",
+    "privacy_contact": "mailto:privacy@regenboog.example",
+    "guardian_role": "ouder",
 }
 
 LYCEUM = {

@@ -23,6 +23,7 @@ SAML_NAMES: dict[str, str] = {
     "nlEduPersonHomeOrganizationId": MACE + "nlEduPersonHomeOrganizationId",
     "isMemberOf": "urn:oid:1.3.6.1.4.1.5923.1.5.1.1",
     "eckId": "urn:mace:surf.nl:attribute-def:eckid",
+    "guardianOf": "guardianOf",
 }
 """FriendlyName -> the SAML Name the school sends (NameFormat uri)."""
 
@@ -34,11 +35,13 @@ class DemoPerson:
     given_name: str
     family_name: str
     affiliation: tuple[str, ...]
-    """eduPersonAffiliation values: "student" or "employee"."""
+    """eduPersonAffiliation values: "student", "employee", or the school's "ouder" (parent)."""
     groups: tuple[str, ...]
-    eck_id: str
+    eck_id: str = ""
     school_domain: str = SCHOOL_DOMAIN
     school_id: str = SCHOOL_BRIN
+    children: tuple[str, ...] = ()
+    """A parent's children, by their ids at the school (guardianOf, for Loper's /me)."""
 
     @property
     def display_name(self) -> str:
@@ -64,7 +67,8 @@ class DemoPerson:
             "schacHomeOrganization": [self.school_domain],
             "nlEduPersonHomeOrganizationId": [self.school_id],
             "isMemberOf": list(self.groups),
-            "eckId": [self.eck_id],
+            **({"eckId": [self.eck_id]} if self.eck_id else {}),
+            **({"guardianOf": list(self.children)} if self.children else {}),
         }
 
 
@@ -81,6 +85,8 @@ DEFAULT_PEOPLE: tuple[DemoPerson, ...] = (
                ("groep-8b",), _eck("1a3c5e7f9b2d4f6a8c0e2b4d6f8a0c2e")),
     DemoPerson("51a8e3c6d9f2470b8e4c1a7d3f6b9e20", "Bram", "Visser", ("employee",),
                ("groep-7a", "groep-8b", "leerkrachten"), _eck("e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5")),
+    DemoPerson("e4b7d1a9c3f6420b9d8e2a5c7f1b3d60", "Marieke", "de Vries", ("ouder",), (),
+               children=("3f9c2a7e5b1d4c08a6e1f0b9d2c47a13",)),
 )
-"""Three pupils and one teacher of OBS De Regenboog."""
+"""Three pupils, one teacher and Sanne's mother (her parent account) of OBS De Regenboog."""
 

@@ -11,7 +11,14 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from broker.admin import auth, ledger, operator, school, supplier  # noqa: F401  (routes)
+    from broker.admin import (  # noqa: F401  (routes)
+        auth,
+        ledger,
+        operator,
+        privacy,
+        school,
+        supplier,
+    )
     from broker.admin.base import bp
     from broker.registry.admins import Admins
 

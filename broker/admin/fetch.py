@@ -3,7 +3,8 @@
 The host is resolved once; every address it resolves to must be public (no loopback,
 private, link-local, shared, multicast or reserved address) unless the operator allows it,
 and the connection goes to the address that was checked (no second lookup that DNS
-rebinding could answer differently). Redirects are not followed; the body is capped.
+rebinding could answer differently). The call itself is the one outbound fetcher's: an
+overall deadline, no redirects followed, the body capped.
 """
 
 from __future__ import annotations
@@ -12,16 +13,12 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-import certifi  # requests' own CA bundle (requests depends on certifi and urllib3)
-import urllib3
-from urllib3.exceptions import HTTPError
-
-from broker.outbound import ca_bundle
+from broker.outbound.errors import OutboundError
+from broker.outbound.fetch import Fetcher
 from broker.registry.checks import url_problem
-from broker.registry.metadata import MetadataError
+from broker.registry.metadata import ACCEPT, MetadataError
 
 MAX_BYTES = 1024 * 1024
-TIMEOUT = 10.0
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -57,19 +54,9 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
     return addresses[0]
 
 
-def _pool(scheme: str, address: str, port: int, host: str) -> urllib3.HTTPConnectionPool:
-    timeout = urllib3.Timeout(total=TIMEOUT)
-    if scheme == "http":
-        return urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False)
-    bundle = ca_bundle()
-    return urllib3.HTTPSConnectionPool(
-        address, port, timeout=timeout, retries=False, cert_reqs="CERT_REQUIRED",
-        ca_certs=bundle if isinstance(bundle, str) else certifi.where(),
-        server_hostname=host, assert_hostname=host)
-
-
-def fetch(url: str, *, allow_private: bool = False) -> bytes:
-    """GET `url` (https; http only on loopback, and only when private addresses are allowed)."""
+def fetch(url: str, *, allow_private: bool = False, timeout: float | None = None) -> bytes:
+    """GET `url` (https; http only on loopback, and only when private addresses are allowed),
+    through the one outbound fetcher, connected to the address that was checked."""
     wrong = url_problem(url)
     if wrong:
         raise MetadataError(wrong)
@@ -77,26 +64,12 @@ def fetch(url: str, *, allow_private: bool = False) -> bytes:
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     address = resolve(host, port, allow_private)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    pool = _pool(parts.scheme, address, port, host)
     try:
-        response = pool.urlopen("GET", target, redirect=False, preload_content=False,
-                                headers={"Host": parts.netloc.rsplit("@", 1)[-1],
-                                         "Accept": "application/samlmetadata+xml, "
-                                                   "application/xml, text/xml"})
-        try:
-            if response.status != 200:
-                raise MetadataError(f"{url} answered HTTP {response.status}; expected 200 "
-                                    "with the metadata (redirects are not followed)")
-            body = bytearray()
-            for chunk in response.stream(64 * 1024):
-                body += chunk
-                if len(body) > MAX_BYTES:
-                    raise MetadataError(f"{url} is larger than {MAX_BYTES // 1024} KB")
-            return bytes(body)
-        finally:
-            response.release_conn()
-    except HTTPError as exc:
+        answer = Fetcher(timeout, MAX_BYTES, failure_ttl=0).get(url, accept=ACCEPT,
+                                                                connect_to=address)
+    except OutboundError as exc:
         raise MetadataError(f"cannot fetch {url}: {exc}") from exc
-    finally:
-        pool.close()
+    if answer.status != 200:
+        raise MetadataError(f"{url} answered HTTP {answer.status}; expected 200 with the "
+                            "metadata (redirects are not followed)")
+    return answer.body

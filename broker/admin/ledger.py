@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -89,18 +89,23 @@ def ledger_csv(school_id: str) -> Response:
         return page("admin/ledger.html", 400, school=school, filters=filters, error=error,
                     entries=[], more=False, supplier_names={})
     names = {s.id: s.name for s in broker().registry.suppliers()}
+    rows = ((entry.at.astimezone(UTC).isoformat(timespec="seconds"), entry.school_id,
+             entry.supplier_id, names.get(entry.supplier_id, ""), entry.pseudonym,
+             " ".join(entry.attributes), entry.protocol)
+            for entry in _entries(school, filters, CSV_ROWS))
+    return csv_download(f"loper-ledger-{school.id}", ["time_utc", "school", "supplier",
+                        "supplier_name", "pseudonym", "attributes", "protocol"], rows)
+
+
+def csv_download(name: str, header: list[str], rows: Iterable[Iterable[str]]) -> Response:
+    """A CSV attachment (UTF-8 with BOM, for spreadsheets) named `name`-<date>.csv."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["time_utc", "school", "supplier", "supplier_name", "pseudonym",
-                     "attributes", "protocol"])
-    for entry in _entries(school, filters, CSV_ROWS):
-        writer.writerow([_cell(v) for v in (
-            entry.at.astimezone(UTC).isoformat(timespec="seconds"), entry.school_id,
-            entry.supplier_id, names.get(entry.supplier_id, ""), entry.pseudonym,
-            " ".join(entry.attributes), entry.protocol)])
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="loper-ledger-{school.id}-{stamp}.csv"')
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -14,35 +14,34 @@ from flask import current_app, request, session
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from broker.admin.base import FormExpired, TooLarge, TooManyAttempts
+from broker.web import csrf
 from broker.web.client import client_address
 from broker.web.current import broker
 
 CSRF_SESSION_KEY = "admin_csrf"
-CSRF_FIELD = "csrf_token"
+"""The admin session's random binding for broker.web.csrf."""
+CSRF_FIELD = csrf.FIELD
 BLOCKED, FAILED = "admin-login-blocked", "admin-login-failed"
 TOTP_USED = "admin-totp-used"
 
 
-# -- CSRF: a random token in the (signed) session, echoed by every form --------------------------
+# -- CSRF (broker.web.csrf), bound to a random value in the (signed) session ----------------------
 
 def csrf_token() -> str:
-    token = session.get(CSRF_SESSION_KEY)
-    if not isinstance(token, str) or len(token) < 32:
-        token = secrets.token_urlsafe(32)
-        session[CSRF_SESSION_KEY] = token
-    return token
+    binding = session.get(CSRF_SESSION_KEY)
+    if not isinstance(binding, str) or len(binding) < 32:
+        binding = secrets.token_urlsafe(32)
+        session[CSRF_SESSION_KEY] = binding
+    return csrf.token("admin", binding)
 
 
 def check_post() -> None:
     """Every POST: the body within the size cap, and the session's CSRF token in the form."""
     try:
-        given = request.form.get(CSRF_FIELD, "")
-        request.files  # noqa: B018  (parse now, so an oversized upload fails here)
+        request.form, request.files  # noqa: B018  (parse now, so an oversized upload fails here)
     except RequestEntityTooLarge as exc:
         raise TooLarge(current_app.config.get("MAX_CONTENT_LENGTH") or 0) from exc
-    expected = session.get(CSRF_SESSION_KEY)
-    if not isinstance(expected, str) or not expected or not hmac.compare_digest(
-            expected.encode(), given.encode()):
+    if not csrf.valid("admin", session.get(CSRF_SESSION_KEY)):
         raise FormExpired()
 
 

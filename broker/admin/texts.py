@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from broker import attributes
+from broker.admin import texts_controller
 
 LANGUAGES = ("nl", "en")
 
@@ -270,6 +271,9 @@ _ATTRIBUTES: dict[str, tuple[str, str]] = {
     "groups": ("klassen en groepen", "classes and groups"),
     "eck_id": ("ECK iD", "ECK iD"),
 }
+
+_T |= texts_controller.TEXTS
+
 
 def _pick(texts: dict[str, tuple[str, str]], lang: str) -> dict[str, str]:
     index = 1 if lang == "en" else 0

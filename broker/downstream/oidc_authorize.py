@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from urllib.parse import urlencode
+
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 
 from broker import codec
 from broker.downstream import DownstreamRequest
-from broker.downstream.oidc_common import PKCE_VALUE, SCOPES, OAuthError
-from broker.downstream.oidc_kind import oidc_of
+from broker.downstream.oidc_clients import Client
 from broker.errors import BadRequest, RequestRejected, UnknownSupplier
-from broker.outgoing import Outgoing
-from broker.records import Supplier
 
 MAX_STATE = 512
 MAX_NONCE = 255
@@ -34,7 +32,7 @@ UNSUPPORTED = {
 class Target:
     """A client and the redirect_uri it may be answered at: checked, so safe to redirect to."""
 
-    supplier: Supplier
+    client: Client
     redirect_uri: str
 
 
@@ -51,6 +49,14 @@ class Ask:
     code_challenge: str | None = None
     max_age: int | None = None
 
+    def params(self) -> dict[str, str]:
+        """The authorization request again, as authlib reads it when the code is issued."""
+        asked = {"response_type": "code", "client_id": self.client_id,
+                 "redirect_uri": self.redirect_uri, "scope": " ".join(self.scope),
+                 "state": self.state, "nonce": self.nonce, "code_challenge": self.code_challenge,
+                 "code_challenge_method": self.code_challenge and "S256"}
+        return {k: v for k, v in asked.items() if v is not None}
+
     @classmethod
     def read(cls, data: bytes) -> Ask:
         ask = codec.decode(data, cls)
@@ -60,105 +66,77 @@ class Ask:
 
 
 def find_target(params: Mapping[str, str], repeated: Collection[str],
-                find_client: Callable[[str], Supplier | None]) -> Target:
+                query_client: Callable[[str], Client | None]) -> Target:
     """The client and redirect_uri, or a BrokerError (an error page, never a redirect)."""
     client_id = params.get("client_id", "")
     if "client_id" in repeated or "redirect_uri" in repeated:
         raise BadRequest("The learning app sent client_id or redirect_uri more than once.")
     if not client_id or len(client_id) > MAX_ID:
         raise BadRequest("The learning app's login request names no valid client_id.")
-    supplier = find_client(client_id)
-    oidc = oidc_of(supplier) if supplier else None
-    if supplier is None or oidc is None or oidc.client_id != client_id:
+    client = query_client(client_id)
+    if client is None:
         raise UnknownSupplier("No learning app is registered with this client_id.")
-    given = params.get("redirect_uri")
+    supplier, given = client.supplier, params.get("redirect_uri")
     if not given:  # OIDC Core 3.1.2.1: REQUIRED, also with a single registered redirect_uri
         raise RequestRejected(
             "The learning app's login request must name its registered redirect_uri.",
             back_url=supplier.url, supplier_name=supplier.name)
-    # RFC 6749 3.1.2.3 / RFC 9700 4.1.3: simple string comparison, nothing normalised.
-    if given not in oidc.redirect_uris:
+    if not client.check_redirect_uri(given):
         raise RequestRejected(
             "The learning app asked to return to an address that it has not registered.",
             back_url=supplier.url, supplier_name=supplier.name)
-    return Target(supplier, given)
+    return Target(client, given)
 
 
 def parse(params: Mapping[str, str], repeated: Collection[str], target: Target,
-          algorithms: Collection[str]) -> DownstreamRequest:
-    """Check everything after the target; raise OAuthError, which goes back as a redirect."""
+          algorithms: Collection[str], validate: Callable[[Mapping[str, str]], str]
+          ) -> DownstreamRequest:
+    """Check everything after the target (`validate`: authlib's checks, giving the scope);
+    raise OAuth2Error, which goes back as a redirect."""
     _check_shape(params, repeated)
-    oidc = oidc_of(target.supplier)
-    assert oidc is not None
+    oidc = target.client.oidc
     if oidc.id_token_alg not in algorithms:
-        raise OAuthError("server_error", "The ID token algorithm of this client is not offered.")
+        raise OAuth2Error("The ID token algorithm of this client is not offered.",
+                          error="server_error")
     ask = Ask(client_id=oidc.client_id, redirect_uri=target.redirect_uri,
-              scope=_scopes(params.get("scope", ""), oidc.offline_access),
+              scope=tuple(validate(params).split()),
               state=_capped(params, "state", MAX_STATE), nonce=_capped(params, "nonce", MAX_NONCE),
-              code_challenge=_challenge(params, oidc.pkce_required),
+              code_challenge=params.get("code_challenge"),
               max_age=_max_age(params.get("max_age")))
     prompts = set(params.get("prompt", "").split())
     if "none" in prompts and len(prompts) > 1:
-        raise OAuthError("invalid_request", "prompt=none cannot be combined with other values.")
-    return DownstreamRequest(supplier=target.supplier, request=codec.encode(ask),
+        raise InvalidRequestError("prompt=none cannot be combined with other values.")
+    return DownstreamRequest(supplier=target.client.supplier, request=codec.encode(ask),
                              school_hints=_hints(params), force_authn="login" in prompts,
                              passive="none" in prompts, max_age=ask.max_age)
 
 
 def _check_shape(params: Mapping[str, str], repeated: Collection[str]) -> None:
+    """What authlib does not check: every parameter once (it checks five), the request objects
+    Loper does not support, a missing response_type (authlib: unsupported), the query mode."""
     if repeated:
-        raise OAuthError("invalid_request", "A request parameter is repeated.")
+        raise InvalidRequestError("A request parameter is repeated.")
     for name, error in UNSUPPORTED.items():
         if name in params:
-            raise OAuthError(error, f"The {name} parameter is not supported.")
-    response_type = params.get("response_type")
-    if not response_type:
-        raise OAuthError("invalid_request", "response_type is missing.")
-    if response_type != "code":
-        raise OAuthError("unsupported_response_type", "Only response_type=code is supported.")
+            raise OAuth2Error(f"The {name} parameter is not supported.", error=error)
+    if not params.get("response_type"):
+        raise InvalidRequestError("response_type is missing.")
     if params.get("response_mode", "query") != "query":
-        raise OAuthError("invalid_request", "Only response_mode=query is supported.")
-
-
-def _scopes(value: str, offline_allowed: bool) -> tuple[str, ...]:
-    asked = value.split()
-    if "openid" not in asked:
-        raise OAuthError("invalid_scope", "The openid scope is required.")
-    granted = [s for s in SCOPES if s in asked]  # unknown scopes are ignored (RFC 6749 3.3)
-    if not offline_allowed and "offline_access" in granted:
-        granted.remove("offline_access")
-    return tuple(granted)
+        raise InvalidRequestError("Only response_mode=query is supported.")
 
 
 def _capped(params: Mapping[str, str], name: str, limit: int) -> str | None:
     value = params.get(name)
     if value is not None and len(value) > limit:
-        raise OAuthError("invalid_request", f"The {name} parameter is too long.")
+        raise InvalidRequestError(f"The {name} parameter is too long.")
     return value or None
-
-
-def _challenge(params: Mapping[str, str], required: bool) -> str | None:
-    """RFC 7636 4.3 with S256 only: `plain` (also the default method) is refused."""
-    challenge = params.get("code_challenge")
-    method = params.get("code_challenge_method")
-    if challenge is None:
-        if method is not None:
-            raise OAuthError("invalid_request", "code_challenge_method without code_challenge.")
-        if required:
-            raise OAuthError("invalid_request", "PKCE is required: send an S256 code_challenge.")
-        return None
-    if method != "S256":
-        raise OAuthError("invalid_request", "Only code_challenge_method=S256 is supported.")
-    if not PKCE_VALUE.fullmatch(challenge):
-        raise OAuthError("invalid_request", "The code_challenge is malformed.")
-    return challenge
 
 
 def _max_age(value: str | None) -> int | None:
     if value is None:
         return None
     if not value.isascii() or not value.isdigit() or len(value) > 9:
-        raise OAuthError("invalid_request", "max_age must be a number of seconds.")
+        raise InvalidRequestError("max_age must be a number of seconds.")
     return int(value)
 
 
@@ -171,9 +149,3 @@ def safe_state(params: Mapping[str, str]) -> str | None:
     """The state to echo in an error answer: verbatim, unless it is over the cap."""
     state = params.get("state")
     return state if state and len(state) <= MAX_STATE else None
-
-
-def answer(redirect_uri: str, issuer: str, fields: Mapping[str, str | None]) -> Outgoing:
-    """A redirect to a checked redirect_uri, with `iss` (RFC 9207); values are encoded here."""
-    query = urlencode({**{k: v for k, v in fields.items() if v is not None}, "iss": issuer})
-    return Outgoing(f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{query}")

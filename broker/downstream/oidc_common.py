@@ -1,4 +1,4 @@
-"""What the parts of Loper's OpenID Provider share: protocol errors, the (status, body, headers)
+"""What the parts of Loper's OpenID Provider share: the (status, body, headers)
 triple the core returns (the Flask adapter turns it into a response in one place), and the
 hashes the protocol defines.
 """
@@ -6,40 +6,16 @@ hashes the protocol defines.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping
 
-from joserfc.util import urlsafe_b64encode
+from authlib.oidc.core.util import create_half_hash
 
 JsonReply = tuple[int, dict[str, object], dict[str, str]]
 """(HTTP status, JSON body, headers): what the token, userinfo and revocation endpoints return."""
 
 NO_STORE: Mapping[str, str] = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
-PKCE_VALUE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
-"""RFC 7636 4.1 / 4.2: code_verifier and code_challenge (43-128 unreserved characters)."""
-
 SCOPES = ("openid", "profile", "email", "offline_access")
-
-
-class OAuthError(Exception):
-    """A protocol error with its RFC 6749 code.
-
-    The description is a fixed text (RFC 6749 5.2 allows no quotes or backslashes): request
-    input is never echoed in it.
-    """
-
-    def __init__(self, error: str, description: str, *, status: int = 400,
-                 headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(f"{error}: {description}")
-        self.error = error
-        self.description = description
-        self.status = status
-        self.headers = dict(headers or {})
-
-    def reply(self) -> JsonReply:
-        body: dict[str, object] = {"error": self.error, "error_description": self.description}
-        return self.status, body, {**NO_STORE, **self.headers}
 
 
 def ok(body: dict[str, object]) -> JsonReply:
@@ -60,12 +36,6 @@ def digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
-def s256(verifier: str) -> str:
-    """RFC 7636 4.2: BASE64URL(SHA256(ASCII(code_verifier)))."""
-    return urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).decode("ascii")
-
-
 def half_hash(value: str) -> str:
-    """OIDC Core 3.1.3.6 at_hash for RS256 and ES256: the left half of SHA-256, base64url."""
-    full = hashlib.sha256(value.encode("ascii")).digest()
-    return urlsafe_b64encode(full[: len(full) // 2]).decode("ascii")
+    """OIDC Core 3.1.3.6 at_hash for RS256 and ES256, as authlib computes it for ID tokens."""
+    return create_half_hash(value, "RS256").decode("ascii")  # type: ignore[no-any-return]

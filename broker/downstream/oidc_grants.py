@@ -20,6 +20,7 @@ import logging
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from broker import codec
 from broker.downstream import Delivery
@@ -70,6 +71,13 @@ class Snapshot:
             return False
         return check(self.school_id, self.supplier_id)
 
+    # as authlib reads a refresh token
+    def get_scope(self) -> str:
+        return " ".join(self.scope)
+
+    def check_client(self, client: Any) -> bool:
+        return bool(client.client_id == self.client_id)
+
 
 @dataclass(frozen=True)
 class CodeRecord:
@@ -80,6 +88,13 @@ class CodeRecord:
     delivery: Delivery
     """What the ledger records when this code is redeemed: the moment the supplier receives
     the release."""
+
+    # as authlib's code grant reads a code
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.snapshot.get_scope()
 
 
 @dataclass(frozen=True)
@@ -116,7 +131,8 @@ def _snapshot(data: bytes | None) -> Snapshot | None:
 class Grants:
     """Codes, access and refresh tokens, and grant revocation, on the state store.
 
-    Codes and tokens are opaque random values (256 bits); the store keeps only their SHA-256.
+    Codes (authlib's, 48 random characters) and tokens (256 bits) are opaque random values;
+    the store keeps only their SHA-256.
     """
 
     def __init__(self, store: StateStore, ttl: Lifetimes) -> None:
@@ -124,12 +140,10 @@ class Grants:
         self.ttl = ttl
 
     # -- codes ---------------------------------------------------------------------------------
-    def mint_code(self, record: CodeRecord) -> str:
-        code = secrets.token_urlsafe(32)
+    def store_code(self, code: str, record: CodeRecord) -> None:
         key = digest(code)
         self._link(CODE_LINK, key, record.snapshot, self.ttl.of(record.snapshot))
         self.store.put_code(key, codec.encode(record), self.ttl.code)
-        return code
 
     def take_code(self, code: str, client_id: str) -> CodeRecord | None:
         """Consume the code atomically; a second use revokes what the first one got."""
@@ -157,8 +171,15 @@ class Grants:
         return None if snapshot is None or self.revoked(snapshot.grant) else snapshot
 
     def take_refresh(self, token: str, client_id: str) -> Snapshot | None:
-        """Rotation: the refresh token is consumed atomically; reuse revokes its grant."""
+        """Rotation: the refresh token is consumed atomically; reuse revokes its grant.
+
+        Whether the grant is revoked is asked before the token is taken: requests racing with
+        one token find it taken and revoke the grant (RFC 9700 4.14.2), which must not turn
+        the one that took it into a loser too. That one is answered, with tokens the
+        revocation has already ended."""
         key = digest(token)
+        link = codec.decode(self.store.get_token(REFRESH_LINK, key), _Link)
+        revoked = link is not None and self.revoked(link.grant)
         snapshot = _snapshot(self.store.take_token(REFRESH, key))
         if snapshot is None:
             self._revoke_linked(REFRESH_LINK, key, client_id)
@@ -166,7 +187,7 @@ class Grants:
         if snapshot.client_id != client_id:  # a leaked token: nobody keeps using it
             self.revoke(snapshot)
             return None
-        return None if self.revoked(snapshot.grant) else snapshot
+        return None if revoked or (link is None and self.revoked(snapshot.grant)) else snapshot
 
     def revoke_token(self, token: str, client_id: str) -> None:
         """RFC 7009: a refresh token takes its whole grant along; unknown tokens are no error."""

@@ -10,7 +10,6 @@ import functools
 from collections.abc import Mapping
 from pathlib import Path
 
-from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeyParameters, RSAKey
 
@@ -75,6 +74,6 @@ class SigningKeys:
     def jwks(self) -> dict[str, object]:
         return {"keys": [dict(key) for key in self._public]}
 
-    def sign(self, claims: dict[str, object], alg: str) -> str:
-        key = self._current[alg]
-        return jwt.encode({"alg": alg, "kid": str(key.kid)}, claims, key, algorithms=[alg])
+    def key(self, alg: str) -> SigningKey:
+        """The current key that signs with `alg`."""
+        return self._current[alg]

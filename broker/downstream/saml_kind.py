@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from broker import attributes
 from broker.downstream import Downstream
+from broker.downstream.saml_pairwise import named_attributes
 from broker.identity import Released
 from broker.kinds import (
     DownstreamKind,
@@ -65,20 +65,17 @@ def _unique(config: SamlSupplier) -> tuple[Unique, ...]:
 
 def _render(released: Released, _config: SamlSupplier, context: PreviewContext) -> Rendered:
     """The pairwise-id and the attributes under their urn:oid names, as saml_response sends."""
-    friendly = {a.saml_name: a.friendly_name for a in attributes.VOCABULARY}
-    lines: dict[str, tuple[str, tuple[str, ...]]] = {
-        attributes.PAIRWISE_ID: ("pairwise-id", (f"{released.subject}@{context.scope}",))}
-    lines.update((name, (friendly[name], values))
-                 for name, values in attributes.to_saml(released.attributes).items() if values)
-    shown: Lines = lines
+    shown: Lines = named_attributes(released, context.scope)
     return Rendered(shown)
 
 
 def _build(broker: Broker) -> Downstream:
     from broker.downstream.saml_idp import SamlIdp, SamlIdpConfig
     from broker.keys import saml_signing, staged_saml_signing
+    from broker.saml.compat import check_version
     from broker.saml.crypto import attach
 
+    check_version()  # before pysaml2's internals are used
     s = broker.settings
     idp = SamlIdp(SamlIdpConfig(entity_id=s.url("/saml/idp/metadata"),
                                 sso_url=s.url("/saml/idp/sso"), signing=saml_signing(s.keys_dir),

@@ -27,6 +27,7 @@ from broker.errors import BrokerError, RequestRejected, UnknownSupplier
 from broker.records import Supplier
 from broker.saml.encrypt import EncryptionFailed, Recipient
 from broker.saml.frames import release_frames
+from broker.saml.views import IdpServer
 
 with warnings.catch_warnings():
     # pysaml2 7.5 touches cryptography's deprecated CFB mode when saml2.server is imported.
@@ -62,7 +63,7 @@ class Acs:
 @dataclass(frozen=True)
 class SpPeer:
     entity_id: str
-    server: Any
+    server: IdpServer
     """pysaml2 Server whose metadata holds this SP alone (verifies its signed requests)."""
     sign_requests: bool
     """AuthnRequestsSigned="true" in the metadata: unsigned requests are refused."""

@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from lxml import etree  # type: ignore[import-untyped]
 from saml2 import BINDING_HTTP_POST
 
 from broker import codec
@@ -24,7 +22,8 @@ from broker.errors import BadRequest, BrokerError, RequestRejected, UnknownSuppl
 from broker.records import Supplier
 from broker.saml.decode import decode_post, decode_redirect
 from broker.saml.redirect import SignatureRejected, hash_for, verify_query
-from broker.xmlparse import hardened_parser
+from broker.saml.views import AuthnRequest, NameIDPolicy
+from broker.saml.xmlparse import Element, NotXml, parse
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
@@ -55,11 +54,6 @@ class StoredRequest:
         return stored
 
 
-def parse_xml(xml: bytes) -> Any:
-    """Parse checked XML (see broker.saml.decode) without entities or network access."""
-    return etree.fromstring(xml, hardened_parser())
-
-
 def _decode(binding: str, params: Mapping[str, str]) -> bytes:
     message = params.get("SAMLRequest")
     if not message:
@@ -77,10 +71,10 @@ def _check_relay_state(config: SamlIdpConfig, value: str | None) -> None:
                          "(SAML bindings 3.4.3).")
 
 
-def _issuer(xml: bytes) -> tuple[etree._Element, str]:
+def _issuer(xml: bytes) -> tuple[Element, str]:
     try:
-        root = parse_xml(xml)
-    except etree.XMLSyntaxError as exc:
+        root = parse(xml)
+    except NotXml as exc:
         raise BadRequest("The SAML message is not well-formed XML.") from exc
     if root.tag != f"{{{SAMLP}}}AuthnRequest":
         raise BadRequest("The SAML message is not an AuthnRequest.")
@@ -98,7 +92,7 @@ def _supplier(find_supplier: Callable[[str], Supplier | None], issuer: str) -> S
     return supplier
 
 
-def _check_xml_algorithms(signature: etree._Element) -> None:
+def _check_xml_algorithms(signature: Element) -> None:
     method = signature.find(f"{{{DS}}}SignedInfo/{{{DS}}}SignatureMethod")
     hash_for(method.get("Algorithm", "") if method is not None else "")
     for digest in signature.iterfind(f".//{{{DS}}}DigestMethod"):
@@ -108,7 +102,7 @@ def _check_xml_algorithms(signature: etree._Element) -> None:
 
 
 def _check_signature(peer: SpPeer, binding: str, params: Mapping[str, str], raw_query: str,
-                     root: etree._Element) -> bool:
+                     root: Element) -> bool:
     """Verify a query signature here (pysaml2 re-encodes the query, and checks only when
     told it is required); refuse weak enveloped ones, which pysaml2 verifies afterwards."""
     enveloped = root.find(f"{{{DS}}}Signature")
@@ -125,29 +119,31 @@ def _check_signature(peer: SpPeer, binding: str, params: Mapping[str, str], raw_
     return enveloped is not None
 
 
-def _validate(peer: SpPeer, xml: bytes) -> Any:
+def _validate(peer: SpPeer, xml: bytes) -> AuthnRequest:
     """pysaml2's checks: schema, enveloped signature (when present), Version, Destination."""
     with pysaml2_errors("The login request was refused"):
         return peer.server.parse_authn_request(xml.decode("utf-8"), binding=None).message
 
 
-def _check_header(config: SamlIdpConfig, message: Any, signed: bool) -> None:
+def _check_header(config: SamlIdpConfig, message: AuthnRequest, signed: bool) -> str:
+    """The request's ID, once its ID, Destination and IssueInstant are acceptable."""
     if not message.id or len(message.id) > MAX_ID:
         raise RequestRejected("The AuthnRequest has no usable ID.")
     if signed and message.destination != config.sso_url:
         raise RequestRejected("A signed AuthnRequest must name Loper's SSO URL as its "
                               "Destination (SAML bindings 3.4.5.2).")
     try:
-        issued = datetime.fromisoformat(message.issue_instant)
+        issued = datetime.fromisoformat(message.issue_instant or "")
     except (TypeError, ValueError) as exc:
         raise RequestRejected("The AuthnRequest's IssueInstant is not a dateTime.") from exc
     age = (datetime.now(UTC) - issued.replace(tzinfo=issued.tzinfo or UTC)).total_seconds()
     if not -config.clock_skew <= age <= config.request_lifetime + config.clock_skew:
         raise RequestRejected("The AuthnRequest was issued too long ago or in the future; "
                               "check the learning app's clock.")
+    return message.id
 
 
-def _acs(peer: SpPeer, message: Any) -> Acs:
+def _acs(peer: SpPeer, message: AuthnRequest) -> Acs:
     """The ACS comes only from the metadata (SAML profiles 4.1.4.1); answers go by HTTP-POST."""
     url, index = message.assertion_consumer_service_url, message.assertion_consumer_service_index
     if message.protocol_binding not in (None, BINDING_HTTP_POST):
@@ -165,7 +161,7 @@ def _acs(peer: SpPeer, message: Any) -> Acs:
     return acs
 
 
-def _name_id_format(peer: SpPeer, policy: Any) -> str:
+def _name_id_format(peer: SpPeer, policy: NameIDPolicy | None) -> str:
     if policy is None:
         return PERSISTENT
     if policy.sp_name_qualifier not in (None, peer.entity_id):
@@ -177,7 +173,7 @@ def _name_id_format(peer: SpPeer, policy: Any) -> str:
     return TRANSIENT if policy.format == TRANSIENT else PERSISTENT
 
 
-def _hints(params: Mapping[str, str], message: Any) -> tuple[str, ...]:
+def _hints(params: Mapping[str, str], message: AuthnRequest) -> tuple[str, ...]:
     asked = [params.get("school") or params.get("idp_hint") or ""]
     idp_list = message.scoping.idp_list if message.scoping is not None else None
     entries = idp_list.idp_entry if idp_list is not None else []
@@ -191,18 +187,19 @@ def _true(value: str | None) -> bool:
 
 
 def _answerable(config: SamlIdpConfig, peer: SpPeer, binding: str, params: Mapping[str, str],
-                raw_query: str, root: Any, xml: bytes) -> tuple[StoredRequest, Any]:
+                raw_query: str, root: Element,
+                xml: bytes) -> tuple[StoredRequest, AuthnRequest]:
     """The checks that need the supplier's metadata; the request as respond() needs it."""
     try:
         signed = _check_signature(peer, binding, params, raw_query, root)
     except SignatureRejected as exc:
         raise RequestRejected(f"The login request was refused: {exc}.") from exc
     message = _validate(peer, xml)
-    _check_header(config, message, signed)
+    request_id = _check_header(config, message, signed)
     acs = _acs(peer, message)
     name_id_format = _name_id_format(peer, message.name_id_policy)
     relay_state = params.get("RelayState") or None
-    return StoredRequest(message.id, acs.url, acs.binding, name_id_format, relay_state), message
+    return StoredRequest(request_id, acs.url, acs.binding, name_id_format, relay_state), message
 
 
 def parse_authn_request(config: SamlIdpConfig, peers: PeerCache, binding: str,

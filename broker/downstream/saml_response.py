@@ -14,21 +14,22 @@ import functools
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from lxml import etree  # type: ignore[import-untyped]
 from saml2 import saml, samlp
 from saml2.config import Config
 from saml2.saml import NAMEID_FORMAT_ENTITY, SCM_BEARER
 from saml2.sigver import pre_signature_part, read_cert_from_file, security_context
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
-from broker.attributes import NAME_FORMAT_URI, PAIRWISE_ID, VOCABULARY, to_saml
+from broker.attributes import NAME_FORMAT_URI
 from broker.downstream.saml_config import TRANSIENT, SamlIdpConfig
+from broker.downstream.saml_pairwise import named_attributes
 from broker.downstream.saml_peer import Attach, SpPeer, pysaml2_errors
-from broker.downstream.saml_request import DS, SAML, SAMLP, StoredRequest, parse_xml
+from broker.downstream.saml_request import DS, SAML, SAMLP, StoredRequest
 from broker.errors import ResponseFailed
 from broker.identity import Released
 from broker.keys import KeyPair
 from broker.saml.encrypt import EncryptionFailed, Recipient
+from broker.saml.xmlparse import Element, new_element, parse, parse_declaring, to_bytes, to_text
 
 XS = "http://www.w3.org/2001/XMLSchema"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -45,7 +46,6 @@ SECOND_LEVEL = frozenset({
 """SAML core 3.2.2.2."""
 REQUESTER_FAULTS = frozenset({"InvalidAttrNameOrValue", "InvalidNameIDPolicy",
                               "RequestUnsupported", "UnsupportedBinding"})
-_FRIENDLY = {a.saml_name: a.friendly_name for a in VOCABULARY}
 
 
 def _instant(moment: datetime) -> str:
@@ -81,12 +81,12 @@ class Signer:
         return pre_signature_part(ident, self._cert, digest_alg=DIGEST_SHA256,
                                   sign_alg=SIG_RSA_SHA256)
 
-    def sign(self, element: etree._Element, ident: str) -> etree._Element:
-        xml = etree.tostring(element, encoding="unicode")
+    def sign(self, element: Element, ident: str) -> Element:
+        xml = to_text(element)
         node_name = element.tag.replace("}", ":")[1:]  # pysaml2 names "{ns}Tag" "ns:Tag"
         with pysaml2_errors("Loper could not sign its answer", ResponseFailed):
             signed = self.security.sign_statement(xml, node_name=node_name, node_id=ident)
-        return parse_xml(signed.encode())
+        return parse(signed)
 
 
 @functools.cache
@@ -94,11 +94,9 @@ def signer(signing: KeyPair) -> Signer:
     return Signer(signing)
 
 
-def _element(message: saml.SamlBase, nsmap: dict[str, str]) -> etree._Element:
+def _element(message: saml.SamlBase, nsmap: dict[str, str]) -> Element:
     """pysaml2 object -> lxml element declaring all `nsmap` namespaces it uses on itself."""
-    root = parse_xml(message.to_string(nspair=nsmap))
-    etree.cleanup_namespaces(root, top_nsmap=nsmap, keep_ns_prefixes=["xs", "xsi"])
-    return root
+    return parse_declaring(message.to_string(nspair=nsmap), nsmap, keep_prefixes=("xs", "xsi"))
 
 
 class ResponseBuilder:
@@ -119,8 +117,8 @@ class ResponseBuilder:
     def failure(self, request: StoredRequest, code: str) -> str:
         return self._response(request, status(code), datetime.now(UTC), None)
 
-    def _encrypted(self, assertion: etree._Element, recipient: Recipient) -> etree._Element:
-        wrapper = etree.Element(f"{{{SAML}}}EncryptedAssertion", nsmap={"saml": SAML})
+    def _encrypted(self, assertion: Element, recipient: Recipient) -> Element:
+        wrapper = new_element(f"{{{SAML}}}EncryptedAssertion", {"saml": SAML})
         try:
             wrapper.append(recipient.encrypt(assertion, self._config.encryption))
         except EncryptionFailed as exc:
@@ -128,7 +126,7 @@ class ResponseBuilder:
         return wrapper
 
     def _response(self, request: StoredRequest, outcome: samlp.Status, now: datetime,
-                  content: etree._Element | None) -> str:
+                  content: Element | None) -> str:
         ident = _new_id()
         response = samlp.Response(
             id=ident, version="2.0", issue_instant=_instant(now), destination=request.acs,
@@ -138,7 +136,7 @@ class ResponseBuilder:
         if content is not None:
             root.append(content)
         signed = self._signer.sign(root, ident)
-        return base64.b64encode(etree.tostring(signed)).decode("ascii")
+        return base64.b64encode(to_bytes(signed)).decode("ascii")
 
     def _issuer(self) -> saml.Issuer:
         return saml.Issuer(text=self._config.entity_id, format=NAMEID_FORMAT_ENTITY)
@@ -172,14 +170,10 @@ class ResponseBuilder:
 
     def _attributes(self, released: Released) -> saml.AttributeStatement:
         """The pairwise-id, then exactly the released attributes: nothing else."""
-        pairwise = f"{released.subject}@{self._config.scope}"
-        named: dict[str, tuple[str, tuple[str, ...]]] = {PAIRWISE_ID: ("pairwise-id", (pairwise,))}
-        named.update((name, (_FRIENDLY[name], values))
-                     for name, values in to_saml(released.attributes).items() if values)
         return saml.AttributeStatement(attribute=[
             saml.Attribute(name=name, name_format=NAME_FORMAT_URI, friendly_name=friendly,
                            attribute_value=[saml.AttributeValue(text=v) for v in values])
-            for name, (friendly, values) in named.items()])
+            for name, (friendly, values) in named_attributes(released, self._config.scope).items()])
 
 
 def _authn_statement(released: Released) -> saml.AuthnStatement:

@@ -1,27 +1,19 @@
 """Log out everywhere (/logout): end this browser's single sign-on session.
 
-The button posts a token bound to this browser, so another site cannot log a pupil out
-behind their back (the SSO cookie is SameSite=None, so it would be sent along).
+The button posts a CSRF token (broker.web.csrf) bound to this browser, so another site cannot
+log a pupil out behind their back (the SSO cookie is SameSite=None, so it would be sent along).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from broker.errors import BadRequest
-from broker.web import cookies
+from broker.web import cookies, csrf
 from broker.web.current import broker
 from broker.web.i18n import language, translator
 
 bp = Blueprint("logout", __name__)
-
-
-def logout_token(browser: str) -> str:
-    key = str(current_app.secret_key).encode()
-    return hmac.new(key, b"logout\x1f" + browser.encode(), hashlib.sha256).hexdigest()
 
 
 @bp.route("/logout", methods=["GET", "POST"])
@@ -30,14 +22,14 @@ def logout() -> Response:
     browser, new = cookies.browser_id(request, settings)
     done = request.method == "POST"
     if done:
-        if not hmac.compare_digest(request.form.get("token", ""), logout_token(browser)):
+        if not csrf.valid("logout", browser):
             raise BadRequest("This logout button has expired. Open the logout page again.")
         session_id = cookies.read(request, settings, cookies.SSO)
         if session_id:
             broker().store.delete_session(session_id)
     lang = language()
     html = render_template("logout.html", t=translator(lang), lang=lang, done=done,
-                           token=logout_token(browser))
+                           csrf_field=csrf.FIELD, token=csrf.token("logout", browser))
     response = Response(html, mimetype="text/html")
     if new:
         cookies.remember_browser(response, settings, browser)

@@ -1,10 +1,13 @@
 """What went where (/me): the releases of the pupil logged in on this device, for them and a
-parent looking over their shoulder.
+parent looking over their shoulder, or (guardians.py) for a parent logged in themselves.
 
 Only this browser's single sign-on session says who: without one the page explains where it
-comes from and shows nothing at all. With one it lists, for the apps the school has a release
-policy for or that received something, the ledger rows of the pupil's pseudonyms at this school
-(attribute names as labels; never values, never the pseudonym) and what each app would get now.
+comes from, offers a login with the school account (/me/login) and shows nothing at all. With
+one it lists, for the apps the school has a release policy for or that received something, the
+ledger rows of the pupil's pseudonyms at this school (attribute names as labels; never values,
+never the pseudonym), what each app would get now, why (the app's own reasons) and under which
+agreement, and whom at the school to ask for correction or deletion. /me/print is the same
+overview as a page to print for a parent.
 Bounded per request: suppliers from the per-process cache, the school's policies in one query,
 the rows in one IN query over at most one pseudonym per supplier, at most ROWS of them.
 """
@@ -14,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Response, render_template, request
 
@@ -22,64 +24,21 @@ from broker import attributes, release
 from broker.context import Broker
 from broker.errors import SupplierSuspended
 from broker.identity import Person
+from broker.localtime import LOCAL_TIME
+from broker.portal import guardians
+from broker.portal.transparency_texts import MESSAGES
 from broker.pseudonym import pseudonym
 from broker.records import Policy, School, Supplier
 from broker.web import cookies
 from broker.web.current import broker, flow
 from broker.web.i18n import language, translator
+from broker.web.login import start_own_page
 
 bp = Blueprint("transparency", __name__)
 
 ROWS = 200
 """The newest releases shown; older ones stay in the ledger (the school can read them)."""
 SESSION_ID_MAX = 128
-
-try:
-    LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
-except ZoneInfoNotFoundError:  # no time zone database on this machine
-    LOCAL_TIME = ZoneInfo("UTC")
-
-MESSAGES: dict[str, dict[str, str]] = {
-    "me_title": {"nl": "Wat ging waarheen?", "en": "What went where?"},
-    "me_anonymous": {
-        "nl": "Hier zie je welke leerapps via Loper iets over jou kregen, wat en wanneer. "
-              "Je ziet het nadat je op dit apparaat bij een leerapp bent ingelogd met je "
-              "schoolaccount.",
-        "en": "Here you see which learning apps received something about you through Loper, "
-              "what and when. You see it after you have logged in at a learning app with "
-              "your school account, on this device."},
-    "me_school": {"nl": "Je bent ingelogd via", "en": "You are logged in through"},
-    "me_intro": {
-        "nl": "Je school bepaalt welke gegevens elke app krijgt. Elke app krijgt een eigen "
-              "schuilnaam voor jou, zodat apps hun gegevens over jou niet aan elkaar kunnen "
-              "koppelen. Je wachtwoord krijgt geen enkele app.",
-        "en": "Your school decides which information each app receives. Every app gets its "
-              "own code name for you, so apps cannot link what they know about you. No app "
-              "ever gets your password."},
-    "me_history": {"nl": "Wat apps van je kregen, nieuwste eerst",
-                   "en": "What apps received about you, newest first"},
-    "me_when": {"nl": "Wanneer", "en": "When"},
-    "me_app": {"nl": "App", "en": "App"},
-    "me_what": {"nl": "Gegevens", "en": "Information"},
-    "me_code_name_only": {"nl": "alleen je schuilnaam", "en": "only your code name"},
-    "me_no_history": {"nl": "Nog geen enkele app heeft via Loper iets over je gekregen.",
-                      "en": "No app has received anything about you through Loper yet."},
-    "me_more": {"nl": "Alleen de nieuwste {n} keer staan hier. Je school kan de rest inzien.",
-                "en": "Only the newest {n} times are shown here. Your school can see the rest."},
-    "me_now": {"nl": "Wat elke app nu zou krijgen", "en": "What each app would receive now"},
-    "me_receives": {"nl": "Krijgt", "en": "Receives"},
-    "me_status": {"nl": "Status", "en": "Status"},
-    "me_open": {"nl": "Toegestaan door je school", "en": "Allowed by your school"},
-    "me_suspended": {"nl": "Geschorst door je school", "en": "Suspended by your school"},
-    "me_ended": {"nl": "Afspraak met je school verlopen op",
-                 "en": "Agreement with your school ended on"},
-    "me_nothing": {"nl": "niets", "en": "nothing"},
-    "me_no_apps": {"nl": "Je school heeft nog met geen enkele app iets afgesproken.",
-                   "en": "Your school has no arrangement with any app yet."},
-    "me_questions": {"nl": "Vragen hierover? Vraag het je school.",
-                     "en": "Questions about this? Ask your school."},
-    "me_time_zone": {"nl": "Tijden in Nederlandse tijd.", "en": "Times in Dutch time."},
-}
 
 LABELS_NL: Mapping[str, str] = {
     "role": "rol (leerling, leraar)",
@@ -106,13 +65,16 @@ class Sent:
 
 @dataclass(frozen=True)
 class AppNow:
-    """What one app would receive for this pupil if they logged in there now."""
+    """What one app would receive for this pupil if they logged in there now, and why."""
 
     supplier: str
     labels: tuple[str, ...]
     open: bool
     suspended_reason: str | None = None
     ended_on: date | None = None
+    why: tuple[tuple[str, str], ...] = ()
+    """(label, the app's reason) for each attribute it receives and gave a reason for."""
+    agreement: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,12 +86,18 @@ class Overview:
     """The ROWS newest releases are shown; there may be older ones."""
 
 
+def _ordered(names: Iterable[str]) -> list[str]:
+    return sorted(set(names), key=lambda name: (_ORDER.get(name, len(_ORDER)), name))
+
+
+def _label(name: str, lang: str) -> str:
+    return ((LABELS_NL.get(name) if lang == "nl" else None)
+            or (attributes.BY_NAME[name].label if name in attributes.BY_NAME else name))
+
+
 def labels(names: Iterable[str], lang: str) -> tuple[str, ...]:
     """Attribute names -> their human labels, in the vocabulary's order."""
-    ordered = sorted(set(names), key=lambda name: (_ORDER.get(name, len(_ORDER)), name))
-    found = [(LABELS_NL.get(n) if lang == "nl" else None)
-             or (attributes.BY_NAME[n].label if n in attributes.BY_NAME else n) for n in ordered]
-    return tuple(found)
+    return tuple(_label(name, lang) for name in _ordered(names))
 
 
 def _pseudonyms(b: Broker, suppliers: list[Supplier], person: Person) -> set[str]:
@@ -143,17 +111,32 @@ def _pseudonyms(b: Broker, suppliers: list[Supplier], person: Person) -> set[str
     return found
 
 
+def agreement(policy: Policy | None) -> str | None:
+    """The reference of the processing agreement a release names (`agreement` in the
+    federation file), where the policy record carries one."""
+    found = getattr(policy, "agreement", None)
+    return found if isinstance(found, str) and found else None
+
+
+def _why(supplier: Supplier, names: frozenset[str], lang: str) -> tuple[tuple[str, str], ...]:
+    asked = {r.attribute: r.why for r in supplier.requests}
+    return tuple((_label(name, lang), asked[name]) for name in _ordered(names) if name in asked)
+
+
 def _app_now(school: School, supplier: Supplier, policy: Policy | None, person: Person,
              today: date, lang: str) -> AppNow:
-    names = labels(release.released_names(policy, person.roles), lang)
+    released = release.released_names(policy, person.roles)
+    names = labels(released, lang)
     try:
         release.check_open(school, supplier, policy, today)
     except SupplierSuspended:
         assert policy is not None
         return AppNow(supplier.name, names, open=False,
                       suspended_reason=policy.suspended_reason,
-                      ended_on=None if policy.suspended_reason else policy.valid_until)
-    return AppNow(supplier.name, names, open=True)
+                      ended_on=None if policy.suspended_reason else policy.valid_until,
+                      agreement=agreement(policy))
+    return AppNow(supplier.name, names, open=True, why=_why(supplier, released, lang),
+                  agreement=agreement(policy))
 
 
 def overview(b: Broker, person: Person, today: date, lang: str) -> Overview | None:
@@ -187,16 +170,55 @@ def _texts(lang: str) -> dict[str, str]:
     return {**translator(lang), **mine}
 
 
-@bp.get("/me")
-def me() -> Response:
+@dataclass(frozen=True)
+class Page:
+    """Who is logged in on this device and the overviews they may see."""
+
+    school: School
+    views: list[tuple[int | None, Overview]]
+    """(child number for a parent, else None; the overview)."""
+    guardian: bool
+
+
+def _page(b: Broker, person: Person, lang: str) -> Page | None:
+    school = b.registry.school(person.school_id)
+    if school is None:
+        return None
+    today = datetime.now(UTC).date()
+    if not guardians.is_guardian(school, person):
+        mine = overview(b, person, today, lang)
+        return Page(school, [(None, mine)] if mine else [], guardian=False)
+    kids = guardians.children(b.registry, b.pseudonym_keys, school, person)
+    views: list[tuple[int | None, Overview]] = [(n, view) for n, child in enumerate(kids, 1)
+             if (view := overview(b, child, today, lang)) is not None]
+    return Page(school, views, guardian=True)
+
+
+def _render(printable: bool) -> Response:
     b = broker()
     session_id = cookies.read(request, b.settings, cookies.SSO)[:SESSION_ID_MAX]
     session = flow().session(session_id)
     lang = language()
-    view = (overview(b, session.person, datetime.now(UTC).date(), lang)
-            if session is not None else None)
-    html = render_template("transparency.html", t=_texts(lang), lang=lang, view=view,
-                           rows=ROWS, local_time=local_time)
+    shown = _page(b, session.person, lang) if session is not None else None
+    html = render_template("transparency.html", t=_texts(lang), lang=lang, page=shown,
+                           rows=ROWS, local_time=local_time, printable=printable,
+                           printed=local_time(datetime.now(UTC), lang))
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/me")
+def me() -> Response:
+    return _render(printable=False)
+
+
+@bp.get("/me/print")
+def me_print() -> Response:
+    return _render(printable=True)
+
+
+@bp.get("/me/login")
+def me_login() -> Response:
+    """Log in with the school account to see /me (a parent too), without a learning app."""
+    return start_own_page("/me", request.args.get("school", "")[:128] or None)

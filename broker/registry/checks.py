@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 
 from broker import attributes
 from broker.errors import ConfigError
+from broker.outbound.policy import secure_url_problem
 
 T = TypeVar("T")
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _TOML_TYPES: tuple[tuple[type, str], ...] = (
     (bool, "a boolean"), (int, "an integer"), (float, "a float"), (str, "a string"),
     (list, "an array"), (dict, "a table"), (datetime, "a date-time"), (date, "a date"),
@@ -39,16 +39,10 @@ def toml_type(value: object) -> str:
 
 def url_problem(value: str, *, fragment_ok: bool = True) -> str | None:
     """None for an absolute https URL (or http on a loopback host), else what is wrong."""
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname
-    except ValueError:
-        return f'"{value}" is not a valid URL'
-    secure = parts.scheme == "https" or (parts.scheme == "http" and host in LOOPBACK)
-    if not host or not secure:
-        return (f'"{value}" is not an absolute https URL; expected https://..., or http:// '
-                "only on a loopback host (127.0.0.1, localhost, [::1])")
-    if parts.fragment and not fragment_ok:
+    wrong = secure_url_problem(value)
+    if wrong:
+        return wrong
+    if urlsplit(value).fragment and not fragment_ok:
         return f'"{value}" has a fragment (#...); expected a URL without one'
     return None
 

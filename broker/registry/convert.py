@@ -8,6 +8,8 @@ from broker import kinds
 from broker.records import AttributeRequest, Policy, School, Supplier
 from broker.registry.models import ReleasePolicyRow, SchoolRow, SupplierRow
 
+SCHOOL_COMMON = ("place", "sso_lifetime", "link_by_eck_id", "privacy_contact", "guardian_role")
+"""School fields of every protocol: a column each, named as in the record."""
 SCHOOL_COLUMNS = ("entity_id",)
 SUPPLIER_COLUMNS = ("entity_id", "client_id")
 """The indexed columns a kind may fill (ConfigFields.columns); the rest is JSON `config`."""
@@ -24,15 +26,15 @@ def school_values(school: School) -> dict[str, Any]:
     kind = kinds.upstream(school.protocol, f'school "{school.id}"')
     columns, config = kind.fields.row(school.config)
     return {"id": school.id, "name": school.name, "protocol": school.protocol,
-            "place": school.place, "sso_lifetime": school.sso_lifetime,
+            **{name: getattr(school, name) for name in SCHOOL_COMMON},
             **_columns(SCHOOL_COLUMNS, columns), "config": config}
 
 
 def school_record(row: SchoolRow) -> School:
     kind = kinds.upstream(row.protocol, f'school "{row.id}" in the registry')
     config = kind.fields.record({"entity_id": row.entity_id}, row.config)
-    return School(id=row.id, name=row.name, config=config, place=row.place,
-                  sso_lifetime=row.sso_lifetime)
+    return School(id=row.id, name=row.name, config=config,
+                  **{name: getattr(row, name) for name in SCHOOL_COMMON})
 
 
 def supplier_values(supplier: Supplier) -> dict[str, Any]:

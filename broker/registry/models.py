@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -80,6 +81,9 @@ class SchoolRow(Base):
     config: Mapped[dict[str, Any]]
     """The kind's config fields except those in their own column (ConfigFields.columns)."""
     sso_lifetime: Mapped[int | None]
+    link_by_eck_id: Mapped[bool] = mapped_column(default=False, server_default=false())
+    privacy_contact: Mapped[str | None] = mapped_column(String(2048))
+    guardian_role: Mapped[str | None] = mapped_column(String(200))
 
 
 class SupplierRow(Base):
@@ -129,6 +133,20 @@ class AliasRow(Base):
 
     anchor: Mapped[str] = mapped_column(String(128), primary_key=True)
     target_anchor: Mapped[str] = mapped_column(String(128), index=True)
+
+
+class EckIdRow(Base):
+    """An ECK iD seen at a school that links pupils by it: only its keyed hash
+    (pseudonym.eck_hash), never the ECK iD, and the anchor it arrived with there."""
+
+    __tablename__ = "eck_ids"
+
+    eck_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    school_id: Mapped[str] = mapped_column(
+        String(ID), ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True)
+    anchor: Mapped[str] = mapped_column(String(128))
+    """The anchor before aliases (pseudonym.anchor of the school and upstream subject)."""
+    seen_at: Mapped[datetime]
 
 
 class LedgerEntryRow(Base):

@@ -23,8 +23,10 @@ pins its current key version when the supplier is first imported."""
 ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
                         "ES256", "ES384", "ES512", "EdDSA"})
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_MAILTO = re.compile(r"^mailto:[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-SCHOOL_FIELDS = frozenset({"id", "name", "protocol", "place", "sso_lifetime"})
+SCHOOL_FIELDS = frozenset({"id", "name", "protocol", "place", "sso_lifetime", "link_by_eck_id",
+                           "privacy_contact", "guardian_role"})
 SUPPLIER_FIELDS = frozenset({"id", "name", "protocol", "url", "sector", "requests",
                              "key_version"})
 """The fields of every school or supplier; each protocol kind adds its own (kinds.py)."""
@@ -77,15 +79,33 @@ def algorithm(entry: Entry, key: str, value: str) -> None:
                       + ", ".join(sorted(ALGORITHMS)))
 
 
+def privacy_contact(entry: Entry) -> str | None:
+    expected = "a mailto: address or an https URL where pupils and parents reach the school"
+    contact = entry.text("privacy_contact", expected)
+    if contact is None:
+        return None
+    if contact.startswith("mailto:"):
+        wrong = None if _MAILTO.match(contact) else f'"{contact}" is not an e-mail address'
+    else:
+        wrong = url_problem(contact, fragment_ok=False)
+    if wrong:
+        entry.problem("privacy_contact", f"{wrong}; expected {expected}")
+    return contact
+
+
 def school(entry: Entry, base_dir: Path) -> School | None:
     head = _head(entry, SCHOOL_FIELDS, kinds.upstreams())
     place = entry.text("place")
     sso_lifetime = _positive(entry, "sso_lifetime", "a whole number of seconds above 0")
+    link = entry.get("link_by_eck_id", bool, "true or false") or False
+    contact = privacy_contact(entry)
+    guardian_role = entry.text("guardian_role", "the role value of parents at the school's login")
     config = head[2].parse(entry, base_dir) if head else None
     if head is None or config is None or not entry.clean():
         return None
     return School(id=head[0], name=head[1], config=config, place=place,
-                  sso_lifetime=sso_lifetime)
+                  sso_lifetime=sso_lifetime, link_by_eck_id=link, privacy_contact=contact,
+                  guardian_role=guardian_role)
 
 
 def _requests(entry: Entry) -> tuple[AttributeRequest, ...]:

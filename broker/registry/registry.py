@@ -8,21 +8,22 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from broker import attributes
 from broker.records import Policy, School, Supplier
-from broker.registry import convert, source_store
+from broker.registry import aliases, convert, report, source_store
 from broker.registry.cache import RecordCache
 from broker.registry.checks import Problems
 from broker.registry.db import Database, RegistryUnavailable
+from broker.registry.eck_ids import EckIds
 from broker.registry.federation import (
     UNPINNED,
     Federation,
@@ -32,7 +33,8 @@ from broker.registry.federation import (
     supplier_label,
 )
 from broker.registry.ledger import Ledger
-from broker.registry.models import AliasRow, ReleasePolicyRow, SchoolRow, SupplierRow
+from broker.registry.models import ReleasePolicyRow, SchoolRow, SupplierRow
+from broker.registry.report import SupplierMonth
 
 T = TypeVar("T")
 Row = TypeVar("Row")
@@ -124,6 +126,11 @@ class Registry:
 
     def metadata_sources(self) -> source_store.MetadataSources:
         return source_store.MetadataSources(self._db)
+
+    def monthly_report(self, school_id: str,
+                       months: list[tuple[date, datetime, datetime]]) -> list[SupplierMonth]:
+        """Per supplier per month: people, logins, attribute names (registry/report.py)."""
+        return report.monthly(self._db, school_id, months)
 
     # The cache
 
@@ -283,22 +290,26 @@ class Registry:
 
     def resolve_anchor(self, anchor: str) -> str:
         with self._db.read() as session:
-            target = session.scalar(select(AliasRow.target_anchor).where(AliasRow.anchor == anchor))
-            return target or anchor
+            return aliases.resolve(session, anchor)
 
     def add_alias(self, anchor: str, target_anchor: str) -> None:
         """Make `anchor` resolve to `target_anchor` (itself resolved first: one hop, always)."""
-        with self._db.write() as session:
-            target = session.scalar(
-                select(AliasRow.target_anchor).where(AliasRow.anchor == target_anchor))
-            target = target or target_anchor
-            if target == anchor:
-                raise ValueError(f'aliasing "{anchor}" to "{target_anchor}" would make a cycle'
-                                 if target_anchor != anchor else "an anchor cannot alias itself")
-            _upsert(session, session.get(AliasRow, anchor), AliasRow,
-                    {"anchor": anchor, "target_anchor": target})
-            session.execute(update(AliasRow).where(AliasRow.target_anchor == anchor)
-                            .values(target_anchor=target))
+        try:
+            self.add_aliases([(anchor, target_anchor)])
+        except aliases.LinkRefused as exc:
+            raise ValueError(exc.reason) from exc
 
+    def add_aliases(self, links: Sequence[tuple[str, str]]) -> None:
+        """Each (anchor, target anchor) in turn, in one transaction: all or nothing
+        (LinkRefused names the link that would make a cycle)."""
+        with self._db.write() as session:
+            for index, (anchor, target) in enumerate(links):
+                try:
+                    aliases.link(session, anchor, target)
+                except ValueError as exc:
+                    raise aliases.LinkRefused(index, str(exc)) from exc
+
+    def eck_ids(self) -> EckIds:
+        return EckIds(self._db)
 
 __all__ = ["ImportSummary", "Registry", "RegistryUnavailable"]

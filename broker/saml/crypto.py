@@ -20,9 +20,10 @@ from __future__ import annotations
 from typing import Any
 
 import xmlsec
-from lxml import etree  # type: ignore[import-untyped]
-from saml2.sigver import CryptoBackend, DecryptError, SecurityContext, SignatureError
+from lxml import etree
+from saml2.sigver import DecryptError, SignatureError
 
+from broker.saml.compat import CryptoBackend, swap_crypto
 from broker.saml.crypto_decrypt import decrypt_first
 from broker.saml.crypto_keys import KEYS, KeyCache
 from broker.saml.crypto_policy import (
@@ -58,7 +59,7 @@ def _serialize(root: etree._Element) -> str:
     return f'<?xml version="1.0"?>\n{body}\n'
 
 
-class InProcessCrypto(CryptoBackend):  # type: ignore[misc]  # pysaml2 is untyped
+class InProcessCrypto(CryptoBackend):
     """A pysaml2 CryptoBackend that signs, verifies and decrypts without a subprocess."""
 
     def __init__(self, *, allow_sha1: bool = False, fallback: Any = None,
@@ -150,11 +151,9 @@ def attach(entity: object, *, allow_sha1: bool = False) -> None:
     The first call in a process also makes pysaml2's schema check run on libxml2
     (broker.saml.schema.install: same verdicts or stricter, ~50 times cheaper).
     """
-    sec = getattr(entity, "sec", entity)
-    if not isinstance(sec, SecurityContext):
-        raise TypeError(f"{type(entity).__name__} has no pysaml2 SecurityContext")
+    def make(current: object) -> InProcessCrypto:
+        fallback = current.fallback if isinstance(current, InProcessCrypto) else current
+        return InProcessCrypto(allow_sha1=allow_sha1, fallback=fallback)
+
     install_schema_check()
-    current = sec.crypto
-    fallback = current.fallback if isinstance(current, InProcessCrypto) else current
-    sec.crypto = InProcessCrypto(allow_sha1=allow_sha1, fallback=fallback)
-    sec.only_use_keys_in_metadata = True
+    swap_crypto(entity, make)

@@ -9,7 +9,7 @@ from the message. RSA-1.5 key transport is refused (Bleichenbacher); see crypto_
 from __future__ import annotations
 
 import xmlsec
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 
 from broker.saml.crypto_policy import (
     BLOCK_CIPHERS,
@@ -38,7 +38,8 @@ def _encrypted_keys(enc_data: etree._Element) -> list[etree._Element]:
         uri = retrieval.get("URI", "")
         if retrieval.get("Type") == ENC_KEY_TYPE and uri.startswith("#"):
             matches = root.xpath("//xenc:EncryptedKey[@Id=$v]", namespaces=_NS, v=uri[1:])
-            found.extend(m for m in matches if isinstance(m, etree._Element))
+            if isinstance(matches, list):
+                found.extend(m for m in matches if isinstance(m, etree._Element))
     parent = enc_data.getparent()
     if parent is not None:
         found.extend(parent.iterfind("xenc:EncryptedKey", _NS))

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import xmlsec
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 
 CIPHERS: Mapping[str, tuple[Any, int]] = {
     "aes256-gcm": (xmlsec.constants.TransformAes256Gcm, 256),

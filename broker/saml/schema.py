@@ -34,17 +34,21 @@ calls it, so every process that attaches the in-process crypto backend validates
 
 from __future__ import annotations
 
-import sys
 import threading
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import saml2.data.schemas
-import saml2.sigver
-import saml2.xml.schema
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 from saml2.xml.schema import XMLSchemaError
+
+from broker.saml.compat import (
+    install_schema_validator,
+    original_schema_validator,
+    schema_validator_installed,
+)
+from broker.saml.xmlparse import has_dtd
 
 __all__ = ["NAMESPACES", "XMLSchemaError", "compiled", "install", "installed",
            "pure_python_validate", "validate_doc_with_schema"]
@@ -74,7 +78,7 @@ _REMOTE: dict[str, str] = {
 }
 """The schemaLocation URLs written in the bundled XSDs -> the bundled copy."""
 
-pure_python_validate = saml2.xml.schema.validate
+pure_python_validate = original_schema_validator
 """pysaml2's own validator (xmlschema), kept for the cases handed back to it and for tests."""
 
 
@@ -82,19 +86,20 @@ def _folder() -> Path:
     return Path(str(resources.files(saml2.data.schemas)))
 
 
-class _BundledOnly(etree.Resolver):  # type: ignore[misc]  # lxml is untyped
+class _BundledOnly(etree.Resolver):
     """Resolve schemaLocations to pysaml2's bundled XSD files; refuse anything else."""
 
     def __init__(self, folder: Path) -> None:
         super().__init__()
         self.folder = folder.resolve()
 
-    def resolve(self, url: str, _pubid: object, context: object) -> object:
+    # lxml-stubs give Resolver.resolve two arguments and no resolve_filename; lxml has both.
+    def resolve(self, url: str, _pubid: object, context: object) -> object:  # type: ignore[override]
         name = _REMOTE.get(url)
         path = self.folder / name if name else Path(url.removeprefix("file://")).resolve()
         if path.parent != self.folder or not path.is_file():
             raise XMLSchemaError(f"schema location {url!r} is not a bundled pysaml2 XSD")
-        return self.resolve_filename(str(path), context)
+        return self.resolve_filename(str(path), context)  # type: ignore[attr-defined]
 
 
 def _compile() -> etree.XMLSchema:
@@ -158,8 +163,7 @@ def _xml_bytes(doc: str | bytes) -> bytes:
 def _check(doc: str | bytes) -> None:
     """Parse doc and validate it; raise (anything) if it is not valid."""
     root = etree.fromstring(_xml_bytes(doc), _parser(isinstance(doc, str)))
-    docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
+    if has_dtd(root):
         raise ValueError("a DTD is not allowed in a SAML document")
     schema = compiled()
     with _lock:
@@ -183,27 +187,13 @@ def validate_doc_with_schema(doc: Any, validator: Any = None) -> None:
 
 
 def installed() -> bool:
-    return (saml2.sigver.validate_doc_with_schema is validate_doc_with_schema
-            and saml2.xml.schema.validate is validate_doc_with_schema)
+    return schema_validator_installed(validate_doc_with_schema)
 
 
 def install() -> None:
-    """Make pysaml2 validate with `validate_doc_with_schema`, idempotently.
+    """Make pysaml2 validate with `validate_doc_with_schema` (broker.saml.compat), idempotently.
 
-    pysaml2 looks the function up as saml2.sigver.validate_doc_with_schema (bound there by
-    `from saml2.xml.schema import validate as validate_doc_with_schema`); saml2.xml.schema.validate
-    is replaced as well, and so is any other name in a loaded saml2.* module bound to the original.
     Compiles the schema set now, so a broken installation fails at start-up.
     """
     compiled()
-    if installed():
-        return
-    with _lock:
-        for name, module in list(sys.modules.items()):
-            if name != "saml2" and not name.startswith("saml2.") or module is None:
-                continue
-            for attribute, value in list(vars(module).items()):
-                if value is pure_python_validate:
-                    setattr(module, attribute, validate_doc_with_schema)
-        saml2.sigver.validate_doc_with_schema = validate_doc_with_schema
-        saml2.xml.schema.validate = validate_doc_with_schema
+    install_schema_validator(validate_doc_with_schema)

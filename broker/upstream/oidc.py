@@ -4,7 +4,8 @@ Authorization code flow with PKCE S256 and a nonce (OIDC Core 3.1). The callback
 for mix-up (RFC 9207 `iss`), the code is redeemed with the client secret and the verifier,
 the ID token is validated against keys and algorithms pinned for the school
 (oidc_idtoken.py), and the user info, when the school offers it, must be about the same
-`sub`. Every failure is an UpstreamRejected that an ICT coordinator can act on.
+`sub`. Every failure is an UpstreamRejected that an ICT coordinator can act on, or, when the
+school does not answer (in time), a SchoolTimeout / SchoolUnavailable (oidc_http.py).
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ class OidcRpConfig:
     """f"{base_url}/oidc/callback": under Loper's base URL, registered at every OIDC school."""
     clock_skew: int = 60
     http_timeout: float = 10.0
+    """Seconds one call to a school's OP may take in all, connect to last byte."""
+    failure_ttl: float = 30.0
+    """Seconds a school's OP that timed out is answered "does not answer" without a call."""
+    per_host: int | None = None
+    """Calls to one school's OP that may wait at once in this process (None: no limit)."""
     cache_ttl: float = 3600.0
     """Seconds a school's discovery document and JWKS are kept."""
     jwks_min_refresh: float = 60.0
@@ -62,7 +68,8 @@ class OidcUpstream:
 
     def __init__(self, config: OidcRpConfig) -> None:
         self.config = config
-        self.http = Http(config.http_timeout, config.max_response_bytes)
+        self.http = Http(config.http_timeout, config.max_response_bytes, config.failure_ttl,
+                         config.per_host)
         self.providers = ProviderCache(self.http, config.cache_ttl, config.jwks_min_refresh)
 
     def login_redirect(self, school: School, pending: PendingLogin,

@@ -68,7 +68,9 @@ def _build(broker: Broker) -> Upstream:
 
     s = broker.settings
     return OidcUpstream(OidcRpConfig(redirect_uri=s.url("/oidc/callback"),
-                                     clock_skew=s.clock_skew))
+                                     clock_skew=s.clock_skew, http_timeout=s.outbound_timeout,
+                                     failure_ttl=s.outbound_failure_ttl,
+                                     per_host=s.outbound_per_host))
 
 
 def _blueprints() -> tuple[Blueprint, ...]:

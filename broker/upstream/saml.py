@@ -11,10 +11,9 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.response import AuthnResponse, StatusError, UnsolicitedResponse, VerificationError
+from saml2.response import StatusError, UnsolicitedResponse, VerificationError
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT, NAMEID_FORMAT_UNSPECIFIED
 from saml2.samlp import response_from_string
 from saml2.sigver import DecryptError, MissingKey, SignatureError, SigverError
@@ -27,6 +26,8 @@ from broker.errors import BadRequest, ConfigError, UpstreamRejected
 from broker.identity import Attributes, AuthnContext, Identity, PendingLogin
 from broker.outgoing import Outgoing
 from broker.records import School
+from broker.saml import views
+from broker.saml.compat import parse_authn_response
 from broker.saml.decode import decode_post
 from broker.saml.frames import release_frames
 from broker.upstream import Callback
@@ -34,6 +35,7 @@ from broker.upstream.saml_checks import (
     Expected,
     assertion_count,
     check_assertion,
+    check_max_age,
     check_one_assertion,
     check_response,
     check_signatures,
@@ -47,7 +49,6 @@ from broker.upstream.saml_kind import SamlSchool
 
 __all__ = ["SamlSpConfig", "SamlUpstream"]
 
-ACS_SERVICE = "assertion_consumer_service"
 # Most specific first: the first that matches explains a pysaml2 failure.
 _EXPLANATIONS: tuple[tuple[type[BaseException], str], ...] = (
     (UnsolicitedResponse, "The response does not answer a login request that Loper sent from "
@@ -78,6 +79,8 @@ class RequestState:
     """When it was issued (seconds since the epoch)."""
     force: bool
     """ForceAuthn was sent: the AuthnInstant must not be older than the request."""
+    max_age: int | None = None
+    """The supplier's max_age: the AuthnInstant must not be older than that."""
 
 
 def _explain(exc: BaseException) -> str:
@@ -93,7 +96,7 @@ def _saml(school: School) -> SamlSchool:
     return school.config
 
 
-def _sso_endpoint(client: Any, entity_id: str) -> tuple[str, str]:
+def _sso_endpoint(client: views.SpClient, entity_id: str) -> tuple[str, str]:
     """HTTP-Redirect when the school's IdP offers it, else HTTP-POST."""
     # Asked per binding, pysaml2 raises UnsupportedBinding (and logs an error) when absent.
     offered = client.metadata.service(entity_id, "idpsso_descriptor",
@@ -106,12 +109,14 @@ def _sso_endpoint(client: Any, entity_id: str) -> tuple[str, str]:
 
 
 def _forced(pending: PendingLogin) -> bool:
-    """SAML has no max_age: a supplier's max_age (OIDC Core 3.1.2.1) can only be kept by asking
-    the school for a fresh login, since Loper cannot know how old the school's own session is."""
-    return pending.force_authn or pending.max_age is not None
+    """SAML has no max_age (OIDC Core 3.1.2.1): max_age=0 asks for a fresh login at once; any
+    other max_age is checked against the answer's AuthnInstant (check_max_age), and only an
+    answer too old for it makes the flow ask again with ForceAuthn. So a school with a fresh
+    session spares the pupil their password."""
+    return pending.force_authn or pending.max_age == 0
 
 
-def _authn_request(client: Any, binding: str, destination: str, relay_state: str,
+def _authn_request(client: views.SpClient, binding: str, destination: str, relay_state: str,
                    pending: PendingLogin, subject: str) -> tuple[str, Outgoing]:
     flags = {"force_authn": "true"} if _forced(pending) else {}
     if pending.passive:
@@ -128,13 +133,13 @@ def _authn_request(client: Any, binding: str, destination: str, relay_state: str
         return str(request_id), Outgoing(destination, form)
     info = client.apply_binding(BINDING_HTTP_REDIRECT, str(request), destination, relay_state,
                                 sign=True, sigalg=SIG_RSA_SHA256)
-    return str(request_id), Outgoing(str(dict(info["headers"])["Location"]))
+    return str(request_id), Outgoing(dict(info["headers"])["Location"])
 
 
-def _envelope(xml: bytes) -> Any:
+def _envelope(xml: bytes) -> views.Response:
     """The unverified Response, for the checks that need no signature."""
     try:
-        response = response_from_string(xml)
+        response: views.Response | None = response_from_string(xml)
     except Exception as exc:  # pysaml2's parser raises several unrelated types
         raise BadRequest("The SAML response cannot be parsed.") from exc
     if response is None:
@@ -142,7 +147,7 @@ def _envelope(xml: bytes) -> Any:
     return response
 
 
-def _raw_attributes(assertion: Any) -> dict[str, list[str]]:
+def _raw_attributes(assertion: views.Assertion) -> dict[str, list[str]]:
     """Attribute values by SAML name, from the assertion's own AttributeStatements only:
     whatever sits in its Advice is never read."""
     raw: dict[str, list[str]] = {}
@@ -154,9 +159,11 @@ def _raw_attributes(assertion: Any) -> dict[str, list[str]]:
     return raw
 
 
-def _nameid_subject(assertion: Any, parsed: Any) -> str:
-    name_id = assertion.subject.name_id or parsed.name_id  # the latter: a decrypted EncryptedID
-    if name_id is None or not (name_id.text or "").strip():
+def _nameid_subject(assertion: views.Assertion, parsed: views.CheckedResponse) -> str:
+    name_id = (assertion.subject.name_id if assertion.subject else None) or parsed.name_id
+    # (the latter: a decrypted EncryptedID)
+    text = (name_id.text or "").strip() if name_id is not None else ""
+    if name_id is None or not text:
         reject("The assertion has no NameID, and this school identifies people by NameID.")
     name_format = name_id.format or NAMEID_FORMAT_UNSPECIFIED
     if name_format == NAMEID_FORMAT_TRANSIENT:
@@ -165,7 +172,7 @@ def _nameid_subject(assertion: Any, parsed: Any) -> str:
     if name_format not in (NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_UNSPECIFIED):
         reject(f"The school sends a NameID of format {name_format}; Loper needs a persistent "
                "NameID (or identify people by an attribute).")
-    return str(name_id.text.strip())
+    return text
 
 
 def _attribute_subject(name: str, raw: Mapping[str, list[str]], attributes: Attributes) -> str:
@@ -180,7 +187,8 @@ def _attribute_subject(name: str, raw: Mapping[str, list[str]], attributes: Attr
     return values[0]
 
 
-def _identity(school: School, subject_name: str, parsed: Any, assertion: Any) -> Identity:
+def _identity(school: School, subject_name: str, parsed: views.CheckedResponse,
+              assertion: views.Assertion) -> Identity:
     raw = _raw_attributes(assertion)
     attributes = from_saml(raw)
     subject = (_nameid_subject(assertion, parsed) if subject_name == "nameid"
@@ -206,7 +214,7 @@ class SamlUpstream:
     def metadata_xml(self) -> str:
         return self._metadata
 
-    def _client(self, school: School, saml: SamlSchool) -> Any:
+    def _client(self, school: School, saml: SamlSchool) -> views.SpClient:
         return self._clients.get(school.id, saml)
 
     def login_redirect(self, school: School, pending: PendingLogin,
@@ -221,7 +229,8 @@ class SamlUpstream:
         except Exception as exc:  # signing fails only on a broken key or xmlsec1 set-up
             raise ConfigError(f"The AuthnRequest for {school.id} cannot be created "
                               f"({type(exc).__name__}: {exc})") from exc
-        return outgoing, codec.encode(RequestState(request_id, issued_at, _forced(pending)))
+        kept = RequestState(request_id, issued_at, _forced(pending), pending.max_age)
+        return outgoing, codec.encode(kept)
 
     def _expected(self, saml: SamlSchool, state: bytes) -> Expected:
         kept = codec.decode(state, RequestState)
@@ -229,27 +238,15 @@ class SamlUpstream:
             raise BadRequest("The state of this login is incomplete; start the login again.")
         return Expected(self._config.entity_id, self._config.acs_url, saml.entity_id,
                         kept.id, float(kept.at), kept.force, self._config.clock_skew,
-                        saml.legacy_sha1, time.time())
+                        saml.legacy_sha1, time.time(), kept.max_age)
 
-    def _verify(self, client: Any, xml: bytes, exp: Expected) -> Any:
+    def _verify(self, client: views.SpClient, xml: bytes,
+                exp: Expected) -> views.CheckedResponse:
         """pysaml2: signatures against the school's metadata, decryption, its own checks."""
-        kwargs = {
-            "outstanding_queries": {exp.request_id: exp.request_id},
-            "allow_unsolicited": False,
-            "want_assertions_signed": False,
-            "want_response_signed": False,
-            "want_assertions_or_response_signed": True,
-            "return_addrs": [exp.acs_url],
-            "entity_id": exp.sp_entity_id,
-            "attribute_converters": client.config.attribute_converters,
-            "allow_unknown_attributes": True,
-            "conv_info": {"acs_url": exp.acs_url},  # non-empty: pysaml2 checks Recipient
-        }
         failure = None
         try:
-            # Not parse_authn_request_response(): that also stores every person's
-            # attributes in the client's in-memory identity cache, which never forgets.
-            parsed = client._parse_response(xml, AuthnResponse, ACS_SERVICE, None, **kwargs)
+            parsed = parse_authn_response(client, xml, request_id=exp.request_id,
+                                          acs_url=exp.acs_url, sp_entity_id=exp.sp_entity_id)
         except Exception as exc:  # pysaml2 raises bare Exception, ValueError, ... as well
             failure = _explain(exc)
             release_frames(exc)
@@ -283,5 +280,6 @@ class SamlUpstream:
         check_assertion(assertion, exp)
         check_signatures(parsed.response, assertion, exp)
         identity = _identity(school, saml.subject, parsed, assertion)
+        check_max_age(identity.authn.instant, exp)  # verified first: only then worth a retry
         ttl = math.ceil(confirmation_expiry(assertion) + exp.skew - time.time())
         return Callback(identity, f"saml-assertion:{assertion.id}", max(1, ttl))

@@ -14,9 +14,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import NoReturn
 
-from broker.errors import BadRequest, UpstreamRejected
+from broker.errors import BadRequest, LoginTooOld, UpstreamRejected
+from broker.saml import views
 
 SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
 BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
@@ -46,6 +47,7 @@ class Expected:
     skew: int
     legacy_sha1: bool
     now: float
+    max_age: int | None = None
 
 
 def reject(message: str) -> NoReturn:
@@ -108,11 +110,12 @@ def check_unique_ids(xml: bytes) -> None:
         reject("The SAML response contains two elements with the same ID.")
 
 
-def check_status(response: Any) -> None:
+def check_status(response: views.Response) -> None:
     status = response.status
-    code = status.status_code if status is not None else None
-    if code is None:  # SAML core 3.2.2: required; without it nothing says the login succeeded
+    if status is None or status.status_code is None:  # SAML core 3.2.2: required; without it
+        # nothing says the login succeeded
         reject("The response carries no Status, so it does not say that the login succeeded.")
+    code = status.status_code
     if code.value == SUCCESS:
         return
     codes = [str(code.value)]
@@ -126,23 +129,25 @@ def check_status(response: Any) -> None:
            f"{detail}{carried}.")
 
 
-def assertion_count(response: Any) -> int:
+def assertion_count(response: views.Response) -> int:
     return len(response.assertion) + len(response.encrypted_assertion)
 
 
-def check_issuer(issuer: Any, what: str, exp: Expected, required: bool = True) -> None:
-    if issuer is None or not (issuer.text or "").strip():
+def check_issuer(issuer: views.Issuer | None, what: str, exp: Expected,
+                 required: bool = True) -> None:
+    text = (issuer.text or "").strip() if issuer is not None else ""
+    if issuer is None or not text:
         if required:
             reject(f"{what} has no Issuer.")
         return
     if issuer.format not in (None, ENTITY_FORMAT):
         reject(f"{what} has an Issuer of format {issuer.format}; expected {ENTITY_FORMAT}.")
-    if issuer.text.strip() != exp.idp_entity_id:
-        reject(f"{what} was issued by {_short(issuer.text.strip())}, but this school's "
+    if text != exp.idp_entity_id:
+        reject(f"{what} was issued by {_short(text)}, but this school's "
                f"identity provider is {exp.idp_entity_id}.")
 
 
-def check_response(response: Any, exp: Expected) -> None:
+def check_response(response: views.Response, exp: Expected) -> None:
     """The Response element itself: status, destination, request, issuer."""
     check_status(response)
     if not response.destination:
@@ -166,7 +171,7 @@ def check_one_assertion(count: int) -> None:
         reject(f"The response carries {count} assertions; Loper accepts exactly one.")
 
 
-def _check_audiences(conditions: Any, exp: Expected) -> None:
+def _check_audiences(conditions: views.Conditions | None, exp: Expected) -> None:
     restrictions = conditions.audience_restriction if conditions is not None else []
     if not restrictions:
         reject(f"The assertion has no AudienceRestriction; it must name {exp.sp_entity_id}.")
@@ -177,7 +182,7 @@ def _check_audiences(conditions: Any, exp: Expected) -> None:
                    f"not Loper ({exp.sp_entity_id}).")
 
 
-def _check_confirmation(confirmation: Any, exp: Expected) -> None:
+def _check_confirmation(confirmation: views.SubjectConfirmation, exp: Expected) -> None:
     if confirmation.method != BEARER:
         reject(f"The SubjectConfirmation method is {_short(confirmation.method)}; "
                "Loper accepts only bearer.")
@@ -193,7 +198,7 @@ def _check_confirmation(confirmation: Any, exp: Expected) -> None:
     check_window(data.not_before, data.not_on_or_after, "The SubjectConfirmation", exp)
 
 
-def _check_authn_statement(assertion: Any, exp: Expected) -> None:
+def _check_authn_statement(assertion: views.Assertion, exp: Expected) -> None:
     if len(assertion.authn_statement) != 1:
         reject(f"The assertion has {len(assertion.authn_statement)} AuthnStatements; "
                "Loper expects exactly one.")
@@ -210,7 +215,22 @@ def _check_authn_statement(assertion: Any, exp: Expected) -> None:
         check_window(None, statement.session_not_on_or_after, "The school's session", exp)
 
 
-def check_assertion(assertion: Any, exp: Expected) -> None:
+def check_max_age(at: datetime, exp: Expected) -> None:
+    """The school's login is no older than the supplier's max_age (OIDC Core 3.1.2.1), which
+    SAML cannot pass on. Unforced, an older login is LoginTooOld (the flow asks again, with
+    ForceAuthn); forced, it is refused."""
+    if exp.max_age is None or at.timestamp() >= exp.now - exp.max_age - exp.skew:
+        return
+    when = at.isoformat(timespec="seconds")
+    if not exp.force_authn:
+        raise LoginTooOld(f"The school's identity provider answered with a login from {when}, "
+                          f"older than the learning app accepts ({exp.max_age} seconds).")
+    reject(f"The learning app accepts a login of at most {exp.max_age} seconds old, but even "
+           f"when asked for a fresh login the school's identity provider answered with a "
+           f"login from {when}.")
+
+
+def check_assertion(assertion: views.Assertion, exp: Expected) -> None:
     check_issuer(assertion.issuer, "The assertion", exp)
     check_issued(assertion.issue_instant, "The assertion", exp)
     if assertion.subject is None or not assertion.subject.subject_confirmation:
@@ -224,11 +244,11 @@ def check_assertion(assertion: Any, exp: Expected) -> None:
     _check_authn_statement(assertion, exp)
 
 
-def _algorithm(element: Any) -> str:
+def _algorithm(element: views.Algorithm | None) -> str:
     return str(getattr(element, "algorithm", None) or "no algorithm")
 
 
-def _check_algorithms(signature: Any, what: str, exp: Expected) -> None:
+def _check_algorithms(signature: views.Signature, what: str, exp: Expected) -> None:
     info = signature.signed_info
     if info is None or not info.reference:
         reject(f"{what} carries a malformed Signature.")
@@ -245,7 +265,8 @@ def _check_algorithms(signature: Any, what: str, exp: Expected) -> None:
                f"{hint}; use RSA-SHA256.")
 
 
-def check_signatures(response: Any, assertion: Any, exp: Expected) -> None:
+def check_signatures(response: views.Response, assertion: views.Assertion,
+                     exp: Expected) -> None:
     """The response or the assertion is signed (pysaml2 verified those signatures against
     the school's metadata), each with an allowed algorithm."""
     signed = [(sig, what) for sig, what in ((response.signature, "The response"),
@@ -257,9 +278,10 @@ def check_signatures(response: Any, assertion: Any, exp: Expected) -> None:
         _check_algorithms(signature, what, exp)
 
 
-def confirmation_expiry(assertion: Any) -> float:
+def confirmation_expiry(assertion: views.Assertion) -> float:
     """When the last bearer SubjectConfirmation of an (already checked) assertion ends."""
+    confirmations = assertion.subject.subject_confirmation if assertion.subject else ()
     ends: Iterable[datetime] = (
-        instant(c.subject_confirmation_data.not_on_or_after, "NotOnOrAfter")
-        for c in assertion.subject.subject_confirmation)
+        instant(data.not_on_or_after if data is not None else None, "NotOnOrAfter")
+        for data in (c.subject_confirmation_data for c in confirmations))
     return max(end.timestamp() for end in ends)

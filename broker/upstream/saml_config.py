@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -23,17 +22,14 @@ from saml2.cert import read_cert_from_file
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.saml import NAMEID_FORMAT_PERSISTENT
-from saml2.sigver import (
-    CryptoBackendXmlSec1,
-    RSACrypto,
-    SecurityContext,
-    import_rsa_key_from_file,
-)
+from saml2.sigver import RSACrypto, SecurityContext, import_rsa_key_from_file
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256, KeyInfo, X509Certificate, X509Data
 from saml2.xmldsig import NAMESPACE as DS_NAMESPACE
 
 from broker.errors import ConfigError
 from broker.keys import KeyPair
+from broker.saml.compat import xmlsec1_backend
+from broker.saml.views import SpClient
 from broker.upstream.saml_kind import SamlSchool
 
 IDP_DESCRIPTOR = "idpsso"
@@ -62,23 +58,6 @@ class SamlSpConfig:
     @property
     def key_pairs(self) -> tuple[KeyPair, ...]:
         return tuple(pair for pair in (self.signing, self.next_signing) if pair is not None)
-
-
-class _XmlSec1(CryptoBackendXmlSec1):  # type: ignore[misc]
-    """pysaml2's xmlsec1 backend without `xmlsec1 --version` before every call."""
-
-    @functools.cached_property
-    def version(self) -> str:
-        return str(super().version)
-
-
-@functools.cache
-def xmlsec1_backend() -> Any:
-    """The process-wide crypto backend (forks xmlsec1 per signature or decryption)."""
-    binary = shutil.which("xmlsec1")
-    if binary is None:
-        raise ConfigError("xmlsec1 is not installed (Debian: apt-get install xmlsec1)")
-    return _XmlSec1(binary)
 
 
 @functools.cache
@@ -166,9 +145,10 @@ def _security_context(config: SamlSpConfig, metadata: Any) -> Any:
         sec_backend=_redirect_signer(str(config.signing.key)))
 
 
-def _load_client(config: SamlSpConfig, saml: SamlSchool) -> Any:
-    client = Saml2Client(config=SPConfig().load(_pysaml2_config(config, saml.metadata_xml)))
-    client.sec = _security_context(config, client.metadata)
+def _load_client(config: SamlSpConfig, saml: SamlSchool) -> SpClient:
+    loaded = Saml2Client(config=SPConfig().load(_pysaml2_config(config, saml.metadata_xml)))
+    loaded.sec = _security_context(config, loaded.metadata)
+    client: SpClient = loaded
     try:
         signing = client.metadata.certs(saml.entity_id, IDP_DESCRIPTOR, "signing")
     except KeyError:  # no such entity
@@ -179,7 +159,7 @@ def _load_client(config: SamlSpConfig, saml: SamlSchool) -> Any:
     return client
 
 
-def build_client(config: SamlSpConfig, saml: SamlSchool) -> Any:
+def build_client(config: SamlSpConfig, saml: SamlSchool) -> SpClient:
     """A pysaml2 SP client that knows exactly one school's IdP metadata."""
     try:
         return _load_client(config, saml)
@@ -203,10 +183,10 @@ class SchoolClients:
         self._config = config
         self._attach = attach
         self._maxsize = maxsize
-        self._clients: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._clients: OrderedDict[tuple[str, str], SpClient] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, school_id: str, saml: SamlSchool) -> Any:
+    def get(self, school_id: str, saml: SamlSchool) -> SpClient:
         digest = hashlib.sha256(saml.metadata_xml.encode("utf-8")).hexdigest()
         key = (school_id, f"{saml.entity_id}|{saml.legacy_sha1}|{digest}")
         with self._lock:

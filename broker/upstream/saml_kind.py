@@ -58,9 +58,11 @@ def _unique(config: SamlSchool) -> tuple[Unique, ...]:
 
 def _build(broker: Broker) -> Upstream:
     from broker.keys import saml_signing, staged_saml_signing
+    from broker.saml.compat import check_version
     from broker.saml.crypto import attach
     from broker.upstream.saml import SamlSpConfig, SamlUpstream
 
+    check_version()  # before pysaml2's internals are used
     s = broker.settings
     sp = SamlUpstream(SamlSpConfig(entity_id=s.url("/saml/sp/metadata"),
                                    acs_url=s.url("/saml/sp/acs"),

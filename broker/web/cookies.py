@@ -18,6 +18,9 @@ from broker.settings import Settings
 BROWSER = "loper_browser"
 SSO = "loper_sso"
 LAST_SCHOOL = "loper_school"
+LAST_APP = "loper_app"
+"""The supplier id of the login this browser started last: an error page in the middle of a
+login whose state is gone (expired, or the store was down) still links back to the app."""
 _BROWSER_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 """The shape of secrets.token_urlsafe (ASCII only: str.isalnum would take any script)."""
 

@@ -21,6 +21,12 @@ DUTCH: dict[str, tuple[str, str]] = {
     "school_response_rejected": ("Het antwoord van je school klopt niet",
                                  "Loper kon het antwoord van je school niet vertrouwen en "
                                  "heeft niets doorgestuurd. Begin opnieuw bij de leerapp."),
+    "school_unavailable": ("Je school antwoordt niet",
+                           "De inlogdienst van je school is nu niet bereikbaar. Probeer het "
+                           "over een paar minuten opnieuw vanaf de leerapp."),
+    "school_timeout": ("Je school antwoordt niet",
+                       "De inlogdienst van je school reageert niet op tijd. Probeer het over "
+                       "een paar minuten opnieuw vanaf de leerapp."),
     "supplier_request_rejected": ("Het verzoek van de leerapp klopt niet",
                                   "Loper stuurt niets naar deze leerapp. Begin opnieuw bij "
                                   "de leerapp of vraag je leerkracht om hulp."),

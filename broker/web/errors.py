@@ -11,6 +11,8 @@ from werkzeug.exceptions import HTTPException
 from broker.errors import BrokerError, ConfigError, ServiceUnavailable
 from broker.registry import RegistryUnavailable
 from broker.store import StoreUnavailable
+from broker.web import cookies
+from broker.web.current import broker
 from broker.web.error_texts import dutch
 
 log = logging.getLogger("loper.errors")
@@ -21,9 +23,26 @@ def _wants_dutch() -> bool:
     return request.accept_languages.best_match(("nl", "en")) == "nl"
 
 
+def _last_app() -> tuple[str | None, str | None]:
+    """The app of the login this browser started last (its "start again" URL and name), for a
+    pupil's error page that knows no app of its own: the login's state is gone or unreadable."""
+    if request.path.startswith("/admin"):
+        return None, None
+    supplier_id = cookies.read(request, broker().settings, cookies.LAST_APP)
+    try:
+        supplier = broker().registry.supplier(supplier_id) if supplier_id else None
+    except (RegistryUnavailable, StoreUnavailable):
+        return None, None
+    if supplier is None or not supplier.url:
+        return None, None
+    return supplier.url, supplier.name
+
+
 def _page(status: int, code: str, title: str, message: str, back_url: str | None = None,
           supplier_name: str | None = None, exc: BaseException | None = None) -> Response:
     error_id = secrets.token_hex(6)
+    if back_url is None:
+        back_url, supplier_name = _last_app()
     level = logging.ERROR if status >= 500 else logging.WARNING
     log.log(level, "request failed", exc_info=exc,
             extra={"error_id": error_id, "code": code, "status": status})

@@ -31,11 +31,28 @@ def start_login(req: DownstreamRequest, protocol: str) -> Response:
     response = to_response(the_flow.start(req, protocol, browser, session))
     if new:
         cookies.remember_browser(response, settings, browser)
+    cookies.set_cookie(response, settings, cookies.LAST_APP, req.supplier.id, max_age=None,
+                       cross_site=True)
     return response
 
 
-def finish_login(outgoing: Outgoing, session: SsoSession) -> Response:
+def start_own_page(path: str, school_id: str | None) -> Response:
+    """A login for one of Loper's own pages (`path`), through the school picker unless the
+    school is named."""
+    _throttle()
+    settings = broker().settings
+    browser, new = cookies.browser_id(request, settings)
+    response = to_response(flow().start_own_page(path, school_id, browser))
+    if new:
+        cookies.remember_browser(response, settings, browser)
+    return response
+
+
+def finish_login(outgoing: Outgoing, session: SsoSession | None) -> Response:
+    """The answer to the supplier with the new SSO session; or, without a session, the way
+    back to the school (its login was too old for the supplier's max_age)."""
     response = to_response(outgoing)
-    cookies.set_cookie(response, broker().settings, cookies.SSO, session.id,
-                       max_age=session.ttl, cross_site=True)
+    if session is not None:
+        cookies.set_cookie(response, broker().settings, cookies.SSO, session.id,
+                           max_age=session.ttl, cross_site=True)
     return response

@@ -22,12 +22,10 @@ from werkzeug.test import TestResponse
 
 from app import create_app
 from broker.context import Broker
-from broker.instance import initialise
-from broker.registry import Registry, load_federation
+from broker.registry import Registry
 from broker.registry import admins as admin_accounts
 from broker.registry.admins import Admins
-from broker.settings import load_settings
-from tests.registry.conftest import write_federation
+from tests.registry.conftest import initialised_instance
 
 PASSWORD = "correct horse battery staple"
 SCHOOL_A, SCHOOL_B = "regenboog", "lyceum"
@@ -104,17 +102,7 @@ def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def template_instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An initialised instance with the federation imported, copied for each test."""
-    folder = tmp_path_factory.mktemp("admin-template")
-    settings = load_settings({"instance": folder / "instance"})
-    for _ in initialise(settings):
-        pass
-    registry = Registry(settings.registry_url)
-    try:
-        registry.import_federation(load_federation(write_federation(folder, FEDERATION)),
-                                   key_version=1)
-    finally:
-        registry.close()
-    return folder / "instance"
+    return initialised_instance(tmp_path_factory.mktemp("admin-template"), FEDERATION)
 
 
 def make_app(template: Path, folder: Path, **settings: object) -> Flask:

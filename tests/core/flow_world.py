@@ -8,6 +8,7 @@ entity ids, policies and suspensions are looked up exactly as in production.
 from __future__ import annotations
 
 import itertools
+import json
 import textwrap
 import time
 from collections.abc import Mapping
@@ -20,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 from broker import codec
 from broker.context import Broker
 from broker.downstream import DownstreamRequest
-from broker.errors import UpstreamRejected
+from broker.errors import LoginTooOld, UpstreamRejected
 from broker.flow import Flow, SsoSession
 from broker.identity import AuthnContext, Identity, PendingLogin, Released
 from broker.keys import PseudonymKeys
@@ -89,10 +90,10 @@ PUPIL = {"role": ("student",), "given_name": ("Sanne",), "family_name": ("de Vri
 KEYS = PseudonymKeys(anchor=b"a" * 32, versions={1: b"1" * 32}, current=1)
 
 
-def build_registry(folder: Path) -> Registry:
+def build_registry(folder: Path, federation: str = FEDERATION) -> Registry:
     (folder / "regenboog-idp.xml").write_text(idp_metadata(REGENBOOG_IDP))
     path = folder / "federation.toml"
-    path.write_text(textwrap.dedent(FEDERATION), encoding="utf-8")
+    path.write_text(textwrap.dedent(federation), encoding="utf-8")
     registry = Registry(f"sqlite:///{folder / 'registry.sqlite'}")
     registry.upgrade()
     registry.import_federation(load_federation(path), key_version=1)
@@ -105,6 +106,7 @@ class SchoolState:
 
     school: str
     login: str
+    max_age: int | None
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,10 @@ class SupplierRequest:
 
 @dataclass
 class FakeUpstream:
-    """A school: it 'logs the pupil in' and answers with whatever the test puts in params."""
+    """A school: it 'logs the pupil in' and answers with whatever the test puts in params.
+
+    Like the SAML upstream (whose protocol has no max_age), it raises LoginTooOld for an
+    answer older than the supplier's max_age, and leaves the retry to the flow."""
 
     sent: list[PendingLogin] = field(default_factory=list)
 
@@ -124,7 +129,7 @@ class FakeUpstream:
                        relay_state: str) -> tuple[Outgoing, bytes]:
         self.sent.append(pending)
         outgoing = Outgoing(f"https://{school.id}.school.example/login", {"relay": relay_state})
-        return outgoing, codec.encode(SchoolState(school.id, relay_state))
+        return outgoing, codec.encode(SchoolState(school.id, relay_state, pending.max_age))
 
     def handle_callback(self, school: School, params: Mapping[str, str],
                         state: bytes) -> Callback:
@@ -134,7 +139,12 @@ class FakeUpstream:
         if not params["subject"]:
             raise UpstreamRejected("The fake school named nobody.")
         instant = datetime.fromtimestamp(float(params["instant"]), UTC)
-        identity = Identity(school.id, params["subject"], PUPIL, AuthnContext(instant, "urn:pw"))
+        extra = {name: tuple(values) for name, values in json.loads(params["extra"]).items()}
+        identity = Identity(school.id, params["subject"], {**PUPIL, **extra},
+                            AuthnContext(instant, "urn:pw"))
+        age = (datetime.now(UTC) - instant).total_seconds()
+        if kept.max_age is not None and age > kept.max_age:
+            raise LoginTooOld("The fake school's login is older than max_age.")
         return Callback(identity, f"fake-answer:{params['answer']}", 60)
 
 
@@ -169,12 +179,22 @@ class Clock:
         return self.now
 
 
+class Store(MemoryStore):
+    """The in-memory store, counting the SSO sessions the flow puts."""
+
+    sessions_put = 0
+
+    def put_session(self, session_id: str, data: bytes, ttl: int) -> None:
+        self.sessions_put += 1
+        super().put_session(session_id, data, ttl)
+
+
 class World:
     """One broker with a fake school and supplier; a small helper for the journey's steps."""
 
     def __init__(self, registry: Registry, instance: Path) -> None:
         self.clock = Clock()
-        self.store = MemoryStore(clock=self.clock)
+        self.store = Store(clock=self.clock)
         self.upstream = FakeUpstream()
         settings = load_settings({"instance": instance}, environ={})
         self.broker = Broker(settings, self.store, registry, KEYS,
@@ -198,11 +218,15 @@ class World:
                                browser, session)
 
     def answer(self, sent: Outgoing, *, subject: str = "pupil-1", browser: str = "browser-1",
-               age: float = 0, answer: str | None = None) -> tuple[Outgoing, SsoSession]:
-        """The school's answer to the login it was sent: the pupil logged in `age` seconds ago."""
+               age: float = 0, answer: str | None = None, eck_id: str = "",
+               attributes: Mapping[str, list[str]] | None = None,
+               ) -> tuple[Outgoing, SsoSession | None]:
+        """The school's answer to the login it was sent: the pupil logged in `age` seconds ago,
+        with PUPIL's attributes and these (and an ECK iD, if given)."""
         assert sent.form is not None
+        extra = {**(attributes or {}), **({"eck_id": [eck_id]} if eck_id else {})}
         params = {"subject": subject, "instant": str(time.time() - age),
-                  "answer": answer or str(next(self.answers))}
+                  "answer": answer or str(next(self.answers)), "extra": json.dumps(extra)}
         return self.flow.finish(sent.form["relay"], params, browser)
 
     def pick(self, picker: Outgoing, school: str, browser: str = "browser-1") -> Outgoing:

@@ -125,6 +125,32 @@ def test_alias_gives_the_new_identity_the_existing_pseudonym(instance: Path,
         keys, 1, "rekenwonders", anchor(keys, "regenboog", "old-7"))
 
 
+def test_alias_import_links_a_whole_file_or_nothing(instance: Path, tmp_path: Path) -> None:
+    assert broker(instance, "init").exit_code == 0
+    assert broker(instance, "federation", "import",
+                  str(write_federation(tmp_path, FEDERATION))).exit_code == 0
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text("subject,previous_school,previous_subject\nnew-1,regenboog,old-1\n")
+    bad.write_text("subject,previous_school,previous_subject\nnew-2,regenboog,old-2\n"
+                   "new-3,atlantis,old-3\n")
+    refused = broker(instance, "alias", "import", str(bad), "--school", "lyceum")
+    assert refused.exit_code == 2
+    assert 'nothing was linked:\n  line 3: unknown school "atlantis"' in refused.output
+    done = broker(instance, "alias", "import", str(good), "--school", "lyceum")
+    assert done.exit_code == 0 and "1 pupils of lyceum linked" in done.output
+    keys = load_pseudonym_keys(instance / "keys")
+    registry = Registry(f"sqlite:///{instance / 'registry.sqlite'}")
+    try:
+        assert registry.resolve_anchor(anchor(keys, "lyceum", "new-1")) == anchor(
+            keys, "regenboog", "old-1")
+        assert registry.resolve_anchor(anchor(keys, "lyceum", "new-2")) == anchor(
+            keys, "lyceum", "new-2")
+    finally:
+        registry.close()
+    unknown = broker(instance, "alias", "import", str(good), "--school", "nope")
+    assert unknown.exit_code == 2 and "unknown school 'nope'" in unknown.output
+
+
 def test_alias_for_an_unknown_school_is_refused(instance: Path) -> None:
     assert broker(instance, "init").exit_code == 0
     result = broker(instance, "alias", "add", "--school", "nope", "--subject", "a",

@@ -16,6 +16,7 @@ import pytest
 from broker.downstream import NO_PASSIVE
 from broker.errors import (
     LoginExpired,
+    LoginTooOld,
     SupplierSuspended,
     UnknownSchool,
     UnknownSupplier,
@@ -41,6 +42,7 @@ def world(registry: Registry, tmp_path: Path) -> World:
 def logged_in(world: World, school: str = "regenboog", age: float = 0) -> SsoSession:
     """A pupil with an SSO session, read back from the store as the next request would."""
     _, session = world.answer(world.ask(hints=(school,)), age=age)
+    assert session is not None
     found = world.flow.session(session.id)
     assert found is not None
     return found
@@ -57,7 +59,7 @@ def test_without_hint_or_session_the_pupil_picks_a_school(world: World) -> None:
     assert outgoing.form is not None
     assert outgoing.form["school"] == "regenboog"
     assert outgoing.form["attributes"] == "given_name,role"  # family_name is not released
-    assert session.ttl == world.broker.settings.sso_lifetime
+    assert session is not None and session.ttl == world.broker.settings.sso_lifetime
     found = world.flow.session(session.id)
     assert found is not None and found.person == session.person
 
@@ -79,7 +81,7 @@ def test_an_unknown_hint_leads_to_the_picker(world: World) -> None:
 
 def test_the_session_lasts_as_long_as_its_school_says(world: World) -> None:
     _, session = world.answer(world.ask(hints=("lyceum",)))
-    assert session.ttl == 600
+    assert session is not None and session.ttl == 600
 
 
 def test_one_pupil_keeps_one_pseudonym_per_supplier(world: World) -> None:
@@ -153,6 +155,47 @@ def test_without_a_session_max_age_is_left_to_the_school(world: World) -> None:
     its protocol's terms (OIDC max_age, SAML ForceAuthn; see tests/upstream)."""
     world.ask(hints=("regenboog",), max_age=300)
     assert (world.upstream.sent[-1].max_age, world.upstream.sent[-1].force_authn) == (300, False)
+
+
+def released_count(world: World) -> int:
+    return len(world.broker.registry.ledger().entries("regenboog", "taalapp"))
+
+
+def test_a_school_login_young_enough_for_max_age_is_released(world: World) -> None:
+    outgoing, session = world.answer(world.ask(hints=("regenboog",), max_age=300), age=100)
+    assert outgoing.url == "https://taalapp.example/callback" and session is not None
+    assert [login.force_authn for login in world.upstream.sent] == [False]
+
+
+def test_a_school_login_too_old_for_max_age_is_asked_again_with_force(world: World) -> None:
+    """Asked without ForceAuthn first, the school answered from an old session: the pupil goes
+    back once, now with ForceAuthn, and only the fresh answer is released."""
+    before = released_count(world)
+    again, session = world.answer(world.ask(hints=("regenboog",), max_age=300), age=1000)
+    assert again.url == "https://regenboog.school.example/login" and session is None
+    assert [login.force_authn for login in world.upstream.sent] == [False, True]
+    assert world.upstream.sent[-1].max_age == 300
+    assert released_count(world) == before and world.store.sessions_put == 0
+    outgoing, session = world.answer(again, age=5)
+    assert outgoing.url == "https://taalapp.example/callback" and session is not None
+    assert released_count(world) == before + 1
+
+
+def test_a_forced_school_login_still_too_old_is_refused(world: World) -> None:
+    before = released_count(world)
+    again, _ = world.answer(world.ask(hints=("regenboog",), max_age=300), age=1000)
+    with pytest.raises(LoginTooOld) as caught:
+        world.answer(again, age=1000)
+    assert caught.value.status == 403 and caught.value.back_url == "https://taalapp.example"
+    assert len(world.upstream.sent) == 2  # asked again once, not in a loop
+    assert released_count(world) == before and world.store.sessions_put == 0
+
+
+def test_an_explicit_force_is_not_asked_again(world: World) -> None:
+    sent = world.ask(hints=("regenboog",), max_age=300, force_authn=True)
+    with pytest.raises(LoginTooOld):
+        world.answer(sent, age=1000)
+    assert len(world.upstream.sent) == 1
 
 
 @pytest.mark.parametrize("school", ["regenboog", "lyceum"])

@@ -69,3 +69,16 @@ def test_unknown_key_version_is_a_clear_error() -> None:
         assert "version 9" in str(exc)
     else:
         raise AssertionError("expected KeyError")
+
+
+@given(eck=st.text(min_size=1, max_size=200), other=st.text(min_size=1, max_size=200))
+def test_the_eck_hash_is_keyed_stable_and_reveals_nothing(eck: str, other: str) -> None:
+    from broker.pseudonym import eck_hash
+
+    again = PseudonymKeys(anchor=b"a" * 32, versions={}, current=0)
+    elsewhere = PseudonymKeys(anchor=b"b" * 32, versions={}, current=0)
+    found = eck_hash(KEYS, eck)
+    assert re.fullmatch(r"[0-9a-f]{64}", found) and found == eck_hash(again, eck)
+    assert found != eck_hash(elsewhere, eck), "another instance's key: another hash"
+    assert (found == eck_hash(KEYS, other)) == (eck == other)
+    assert found not in {anchor(KEYS, "eck-id", eck), anchor(KEYS, eck, "")}

@@ -1,8 +1,9 @@
 """Loper under gunicorn, as production serves it, with storage that a test can take away.
 
-Real processes only: gunicorn (2 sync workers, bench/procs.py's helper) on a free loopback
-port, Redis and PostgreSQL from tests/fixtures, a disk that really fills up (SmallDisk);
-every one in a session of its own and stopped at the end of the test, also when it fails.
+Real processes only: gunicorn (2 workers of config/gunicorn.conf.py, bench/procs.py's helper)
+on a free loopback port, Redis and PostgreSQL from tests/fixtures, a disk that really fills
+up (SmallDisk); every one in a session of its own and stopped at the end of the test, also
+when it fails.
 """
 
 from __future__ import annotations
@@ -133,8 +134,8 @@ class Loper:
 @contextmanager
 def running_loper(env: dict[str, str], log: Path, wrapper: Sequence[str] = (),
                   healthy: bool = True) -> Iterator[Loper]:
-    """gunicorn 'app:create_app()' with 2 sync workers; when yielded its workers run and
-    /healthz answers (with 200 unless `healthy` is False)."""
+    """gunicorn 'app:create_app()' with 2 workers (config/gunicorn.conf.py); when yielded its
+    workers run and /healthz answers (with 200 unless `healthy` is False)."""
     port = int(env["BROKER_BASE_URL"].rsplit(":", 1)[1])
     with gunicorn(port, env, log, workers=2, wrapper=wrapper) as server, \
             requests.Session() as http:

@@ -29,7 +29,7 @@ def outage(loper: Loper, stop: Callable[[], None], restore: Callable[[], None],
     stop()
     new_worker = loper.kill_worker()
     loper.wait(f"worker {new_worker} to start", lambda: loper.log_count(BOOT_WARNING) >= 1)
-    for _ in range(4):  # sync workers take turns: both answer
+    for _ in range(4):  # the workers take turns: both answer
         assert_loper_503(loper.login_start())
     health = loper.get("/healthz")
     assert health.status_code == 503

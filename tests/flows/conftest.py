@@ -174,4 +174,4 @@ def last_authn_context(browser: Browser, supplier_url: str) -> str | None:
 def log_out(browser: Browser, loper: str) -> None:
     """Press "log out everywhere" on Loper's logout page."""
     browser.get(f"{loper}/logout")
-    browser.submit(browser.form("token"))
+    browser.submit(browser.form("csrf_token"))

@@ -92,6 +92,25 @@ def test_an_unsolicited_response_is_refused(federation: Federation, browser: Bro
     assert_error_page(browser, 403, "does not belong to a login started in this browser")
 
 
+def test_a_login_that_expired_at_school_still_links_back_to_its_app(
+        federation: Federation, browser: Browser, state: redis.Redis) -> None:
+    answer = _school_answer(browser, federation)
+    for key in state.scan_iter("*pending:*"):
+        state.delete(key)  # the pupil took longer at school than a pending login lives
+    browser.submit(answer, auto_post=False)
+    assert_error_page(browser, 403, "Start again", "Rekenwonders")
+    assert f'href="{federation.supplier("rekenwonders")}' in browser.text
+
+
+def test_an_unsolicited_response_in_a_fresh_browser_names_no_app(federation: Federation,
+                                                                  browser: Browser) -> None:
+    with Browser() as other:
+        answer = _school_answer(other, federation)
+    browser.post(answer.action, answer.fields)
+    assert_error_page(browser, 403)
+    assert "Start again" not in browser.text
+
+
 def test_a_response_meant_for_another_browser_is_refused_and_burns_nothing(
         federation: Federation, browser: Browser) -> None:
     with Browser() as pupil:

@@ -6,7 +6,13 @@ and the strict test RP (requests + joserfc); Rekenwonders (SAML) joins for singl
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+
+import pytest
+
 from broker.records import Policy
+from broker.upstream.saml import SamlUpstream
 from tests.flows.conftest import (
     PASSWORD_PROTECTED,
     PSEUDONYM,
@@ -17,8 +23,8 @@ from tests.flows.conftest import (
     saml_request_to_school,
     whoami,
 )
-from tests.flows.strict_rp import StrictRp
-from tests.peers.browser import Browser
+from tests.flows.strict_rp import StrictRp, query_of
+from tests.peers.browser import Browser, decode_saml
 
 
 def test_a_pupil_logs_in_via_the_picker_and_gets_exactly_the_release(
@@ -177,3 +183,51 @@ def test_the_same_pupil_gets_unrelated_subs_at_each_supplier(
     assert len(subs) == 3 and all(PSEUDONYM.match(s) for s in subs)
     assert at_strict == federation.pseudonym_of("regenboog", federation.pupil, "strict-rp")
     assert not any(federation.pupil.id in s for s in subs)
+
+
+def _forget_loper_session(browser: Browser) -> None:
+    """Loper's SSO cookie gone, the school's session kept (another device's Loper, a cleared
+    cookie): Loper cannot know how old the school's login is."""
+    jar = browser.session.cookies
+    for cookie in [c for c in jar if c.name == "loper_sso"]:
+        jar.clear(cookie.domain, cookie.path, cookie.name)
+
+
+def _force_authn_sent(browser: Browser, school_url: str, start: int) -> list[bool]:
+    """ForceAuthn of each AuthnRequest Loper sent the school since browser.history[start]."""
+    return ['ForceAuthn="true"' in decode_saml(query_of(r.url)["SAMLRequest"])
+            for r in browser.history[start:]
+            if r.url.startswith(school_url) and "SAMLRequest=" in r.url]
+
+
+def test_max_age_with_a_fresh_school_session_asks_for_no_password(
+        federation: Federation, browser: Browser, rp: StrictRp) -> None:
+    log_in_via_picker(browser, federation.supplier("leesplein"), federation.pupil)
+    _forget_loper_session(browser)
+    start = len(browser.history)
+    login = rp.begin(max_age="3600")
+    browser.get(login.url)
+    browser.click(REGENBOOG)  # the school answers from its own session
+    assert not at_school_login(browser)
+    assert _force_authn_sent(browser, federation.running.school, start) == [False]
+    assert rp.finish(login, browser.url).sub  # the RP checks auth_time against max_age
+
+
+def test_max_age_with_an_old_school_session_asks_the_school_once_more(
+        federation: Federation, browser: Browser, rp: StrictRp,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    upstream = federation.broker.upstreams["saml"]
+    assert isinstance(upstream, SamlUpstream)
+    # No clock skew, so that a school login of two seconds ago is too old for max_age=1.
+    monkeypatch.setattr(upstream, "_config", replace(upstream._config, clock_skew=0))
+    log_in_via_picker(browser, federation.supplier("leesplein"), federation.pupil)
+    _forget_loper_session(browser)
+    time.sleep(2)
+    start = len(browser.history)
+    login = rp.begin(max_age="1")
+    browser.get(login.url)
+    browser.click(REGENBOOG)  # answered from the school's session: too old, asked again
+    assert at_school_login(browser), "the school must ask for the password this time"
+    assert _force_authn_sent(browser, federation.running.school, start) == [False, True]
+    browser.login(federation.pupil.id)
+    assert rp.finish(login, browser.url).sub  # the RP checks auth_time against max_age

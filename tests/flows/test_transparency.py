@@ -164,3 +164,25 @@ def test_a_lapsed_agreement_shows_its_end_date(federation: Federation, browser: 
             "nothing", f"Agreement with your school ended on {ended.isoformat()}"]
     finally:
         registry.set_policy(policy)
+
+
+def test_a_parent_logs_in_at_the_school_and_sees_only_their_childs_overview(
+        federation: Federation, browser: Browser) -> None:
+    """Sanne's mother has a parent account at De Regenboog, which names Sanne as her child."""
+    mother = DEFAULT_PEOPLE[4]
+    assert mother.children == (federation.pupil.id,)
+    with Browser() as sanne, Browser() as daan:
+        log_in_via_picker(sanne, federation.supplier("rekenwonders"), federation.pupil)
+        log_in_via_picker(daan, federation.supplier("taalapp"), DAAN)
+    rows_before = len(federation.registry.ledger().entries("regenboog", limit=100_000))
+    browser.get(f"{federation.running.broker}/me/login", {"school": "regenboog"})
+    browser.login(mother.id)
+    assert browser.url == f"{federation.running.broker}/me"
+    doc = me(federation, browser)
+    assert "You are logged in as a parent or guardian" in doc.text_content()
+    times, rows = expected_rows(ledger_of(federation, federation.pupil))
+    assert [str(t) for t in doc.xpath('//table[@id="sent-1"]//time/@datetime')] == times
+    assert [row[1:] for row in table(doc, "sent-1")] == rows
+    assert not doc.xpath('//table[@id="sent-2"]') and not doc.xpath('//table[@id="sent"]')
+    assert doc.xpath('string(//p[@id="contact"]/a/@href)') == "mailto:privacy@regenboog.example"
+    assert len(federation.registry.ledger().entries("regenboog", limit=100_000)) == rows_before

@@ -33,7 +33,6 @@ Covered elsewhere and not repeated here:
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 import secrets
 import threading
@@ -43,11 +42,8 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import NameOID
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
@@ -56,6 +52,7 @@ from broker.downstream.oidc_kind import OidcSupplier
 from broker.records import Policy, Supplier
 from broker.registry.federation import UNPINNED
 from broker.registry.federation import Federation as RegistryFederation
+from tests.certs import cert_b64, self_signed
 from tests.flows.conftest import Federation
 from tests.flows.oidc_clients import RpClient, register_client, strict_rp
 from tests.flows.strict_rp import Login, StrictRp
@@ -337,12 +334,7 @@ def _x5c(key: RSAKey) -> list[str]:
     """A self-signed certificate for the attacker's key, as an x5c chain."""
     private = key.private_key
     assert isinstance(private, rsa.RSAPrivateKey)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "attacker")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(private.public_key()).serial_number(1).not_valid_before(now)
-            .not_valid_after(now + dt.timedelta(days=1)).sign(private, hashes.SHA256()))
-    return [base64.b64encode(cert.public_bytes(Encoding.DER)).decode()]
+    return [cert_b64(self_signed(private, "attacker", days=1))]
 
 
 def _by_hand(federation: Federation, key: RSAKey, header: dict[str, Any]) -> str:

@@ -176,7 +176,7 @@ def test_over_https_every_cookie_is_secure_and_http_only(https_federation: Feder
 def logout_token(browser: Browser, base: str) -> str:
     """What the logout page puts in its form for this browser."""
     page = send(browser, "GET", f"{base}/logout")
-    found = re.search(r'name="token" value="([0-9a-f]{64})"', page.text)
+    found = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text)
     assert found, page.text[:300]
     return found.group(1)
 
@@ -187,7 +187,7 @@ def test_over_https_logout_clears_the_session_cookie_with_the_same_flags(
     https_browser.get(f"{rekenwonders}/login", {"school": "regenboog"})
     https_browser.login(https_federation.pupil.id)
     token = logout_token(https_browser, HTTPS)
-    response = send(https_browser, "POST", f"{HTTPS}/logout", data={"token": token})
+    response = send(https_browser, "POST", f"{HTTPS}/logout", data={"csrf_token": token})
     cleared = [c for c in response.raw.headers.getlist("Set-Cookie")
                if c.startswith("__Host-loper_sso=")]
     assert len(cleared) == 1
@@ -537,7 +537,7 @@ def test_logout_redirects_nowhere(federation: Federation, browser: Browser,
     params = {"next": EVIL, "return_to": EVIL, "redirect_uri": EVIL,
               "post_logout_redirect_uri": EVIL}
     base = federation.running.broker
-    form = {"token": logout_token(browser, base)} if method == "POST" else None
+    form = {"csrf_token": logout_token(browser, base)} if method == "POST" else None
     response = send(browser, method, f"{base}/logout", params=params, data=form)
     assert response.status_code == 200 and "Location" not in response.headers
     assert EVIL not in response.text
@@ -547,7 +547,7 @@ def test_another_site_cannot_log_a_pupil_out(federation: Federation,
                                             browser: Browser) -> None:
     """The SSO cookie is SameSite=None, so a cross-site POST carries it: the token decides."""
     log_in(browser, federation)
-    for forged in ({}, {"token": "0" * 64}):
+    for forged in ({}, {"csrf_token": "0" * 64}):
         response = send(browser, "POST", f"{federation.running.broker}/logout", data=forged)
         assert response.status_code == 400 and "Set-Cookie" not in response.headers
     taalapp = federation.supplier("taalapp")

@@ -9,13 +9,11 @@ from functools import cache
 from pathlib import Path
 
 import xmlsec
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
-from lxml import etree  # type: ignore[import-untyped]
+from cryptography.hazmat.primitives import serialization
+from lxml import etree
 
 from broker.saml.crypto import InProcessCrypto
+from tests.certs import new_key, self_signed
 from tests.registry.metadata_xml import MD
 
 AGGREGATE_ID = "_entree-2026"
@@ -33,13 +31,8 @@ class Signer:
 
 @cache
 def _pems(name: str) -> tuple[bytes, bytes]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=365))
-            .sign(key, hashes.SHA256()))
+    key = new_key()
+    cert = self_signed(key, name, days=365)
     return (key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                               serialization.NoEncryption()),
             cert.public_bytes(serialization.Encoding.PEM))

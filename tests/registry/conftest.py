@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from broker.registry import Registry
+from broker.instance import initialise
+from broker.registry import Registry, load_federation
+from broker.settings import load_settings
 from tests.registry.metadata_xml import idp_metadata, sp_metadata
 
 FEDERATION = """\
@@ -71,6 +73,20 @@ def write_federation(directory: Path, text: str, name: str = "federation.toml") 
     path = directory / name
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
+
+
+def initialised_instance(folder: Path, federation: str) -> Path:
+    """`folder`/instance as `broker init` leaves it, with this federation imported."""
+    settings = load_settings({"instance": folder / "instance"}, environ={})
+    for _ in initialise(settings):
+        pass
+    registry = Registry(settings.registry_url)
+    try:
+        registry.import_federation(load_federation(write_federation(folder, federation)),
+                                   key_version=1)
+    finally:
+        registry.close()
+    return folder / "instance"
 
 
 @pytest.fixture

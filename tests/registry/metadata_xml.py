@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import datetime
 from functools import cache
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+
+from tests.certs import cert_b64, new_key, self_signed
 
 MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -20,14 +17,7 @@ POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 @cache
 def certificate_b64(common_name: str = "loper-test", days: int = 365) -> str:
     """A self-signed certificate, base64 DER, that ends `days` from now."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=days))
-            .sign(key, hashes.SHA256()))
-    return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+    return cert_b64(self_signed(new_key(ec.SECP256R1()), common_name, days=days))
 
 
 def _key_descriptor(certificate: str | None = None) -> str:

@@ -61,7 +61,14 @@ def test_optional_fields(tmp_path: Path) -> None:
               'offline_access = true\nid_token_alg = "PS256"\n'
               'jwks = "https://taalapp.example/jwks"\n'
               'post_logout_redirect_uris = ["https://taalapp.example/bye"]')
+    text = text.replace('place = "Utrecht"', 'place = "Utrecht"\nlink_by_eck_id = true\n'
+                        'privacy_contact = "mailto:privacy@regenboog.example"\n'
+                        'guardian_role = "ouder"')
     regenboog, lyceum = (f := load_federation(write_federation(tmp_path, text))).schools
+    assert (regenboog.link_by_eck_id, regenboog.privacy_contact, regenboog.guardian_role) == (
+        True, "mailto:privacy@regenboog.example", "ouder")
+    assert (lyceum.link_by_eck_id, lyceum.privacy_contact, lyceum.guardian_role) == (
+        False, None, None)
     assert regenboog.config == SamlSchool(regenboog.config.metadata_xml, REGENBOOG_IDP,
                                           subject="uid", legacy_sha1=True)
     assert lyceum.config == OidcSchool(issuer="https://login.lyceum.example", client_id="loper",
@@ -165,3 +172,19 @@ def test_oversized_metadata_file(tmp_path: Path) -> None:
     path = write_federation(tmp_path, FEDERATION.replace("regenboog-idp.xml", "big.xml"))
     with pytest.raises(FederationError, match="larger than 5 MB"):
         load_federation(path)
+
+
+def test_the_school_as_controller_fields_survive_export_and_import(registry: Registry,
+                                                                   tmp_path: Path) -> None:
+    text = FEDERATION.replace('place = "Utrecht"', 'place = "Utrecht"\nlink_by_eck_id = true\n'
+                              'privacy_contact = "https://regenboog.example/privacy"\n'
+                              'guardian_role = "ouder"')
+    registry.import_federation(load_federation(write_federation(tmp_path, text)), key_version=1)
+    exported = dump_federation(registry.export_federation())
+    assert 'link_by_eck_id = true\nprivacy_contact = "https://regenboog.example/privacy"\n' \
+           'guardian_role = "ouder"\n' in exported
+    assert exported.count("link_by_eck_id") == 1, "defaults are left out"
+    copy = tmp_path / "copy" / "exported.toml"
+    copy.parent.mkdir()
+    copy.write_text(exported, encoding="utf-8")
+    assert load_federation(copy).schools == registry.export_federation().schools

@@ -54,7 +54,8 @@ CASES = [
          "allowed: [[metadata_sources]], [[schools]], [[suppliers]], [[releases]]"),
     Case("not TOML", "", "\n[[schools]\n", "the file", None, "is not valid TOML"),
     Case("unknown school field", *_insert(SCHOOL_ANCHOR, 'colour = "red"'), REGENBOOG,
-         "colour", "unknown field; allowed here: entity_id, id, legacy_sha1, metadata"),
+         "colour", "unknown field; allowed here: entity_id, guardian_role, id, legacy_sha1, "
+         "link_by_eck_id, metadata"),
     Case("oidc field on saml school", *_insert(SCHOOL_ANCHOR, 'issuer = "https://x"'),
          REGENBOOG, "issuer", "unknown field"),
     Case("unknown supplier field", *_insert(TAAL_ANCHOR, "colour = 1"), TAALAPP, "colour",
@@ -67,6 +68,17 @@ CASES = [
          "sso_lifetime", "is -5; expected a whole number"),
     Case("wrong type boolean", *_insert(SCHOOL_ANCHOR, 'legacy_sha1 = "yes"'), REGENBOOG,
          "legacy_sha1", "got a string; expected true or false"),
+    Case("link by eck id not a boolean", *_insert(SCHOOL_ANCHOR, 'link_by_eck_id = "yes"'),
+         REGENBOOG, "link_by_eck_id", "got a string; expected true or false"),
+    Case("privacy contact not an address", *_insert(SCHOOL_ANCHOR,
+                                                    'privacy_contact = "mailto:privacy"'),
+         REGENBOOG, "privacy_contact", '"mailto:privacy" is not an e-mail address; expected a '
+         "mailto: address or an https URL"),
+    Case("privacy contact over http", *_insert(SCHOOL_ANCHOR,
+                                               'privacy_contact = "http://school.example/avg"'),
+         REGENBOOG, "privacy_contact", "is not an absolute https URL"),
+    Case("guardian role empty", *_insert(SCHOOL_ANCHOR, 'guardian_role = " "'), REGENBOOG,
+         "guardian_role", "is empty; expected the role value of parents"),
     Case("wrong type list", 'redirect_uris = ["https://taalapp.example/callback", '
          '"http://127.0.0.1:8080/cb"]', 'redirect_uris = "https://taalapp.example/callback"',
          TAALAPP, "redirect_uris", "got a string; expected an array of absolute https URLs"),

@@ -441,7 +441,7 @@ def test_mdq_import_names_an_entity_the_service_does_not_know(mdq: World) -> Non
     del mdq.site.bodies[mdq_path(SCHOOL_IDP)]
     with pytest.raises(FederationError, match=r'schools\[0\] \(id "noorderlicht"\), field '
                        r'"entity_id": cannot fetch https://\S+/mdq/entities/https%3A%2F%2F'
-                       r"idp.noorderlicht.example.nl: 404"):
+                       r"idp.noorderlicht.example.nl: it answered HTTP 404"):
         load_federation(mdq.federation_path)
 
 

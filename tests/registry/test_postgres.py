@@ -17,7 +17,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, make_url, text
 
+from broker.localtime import months
 from broker.registry import FederationError, Registry, dump_federation, load_federation
+from broker.registry.eck_ids import Outcome
 from broker.registry.models import Base
 from tests.registry.conftest import FEDERATION, write_federation
 
@@ -125,3 +127,25 @@ def test_record_cache_across_processes(pg_registry: Registry, pg_url: str,
                 (3,)]  # 1, the import, the suspension
     finally:
         engine.dispose()
+
+
+def test_report_and_eck_ids(pg_registry: Registry, tmp_path: Path) -> None:
+    """The privacy report's queries and linking by ECK iD, on PostgreSQL's own types."""
+    text_ = FEDERATION.replace('place = "Utrecht"\n', 'place = "Utrecht"\nlink_by_eck_id = true\n'
+                               ).replace("sso_lifetime = 28800\n",
+                                         "sso_lifetime = 28800\nlink_by_eck_id = true\n")
+    pg_registry.import_federation(load_federation(write_federation(tmp_path, text_)),
+                                  key_version=1)
+    at = datetime(2026, 3, 5, 12, tzinfo=UTC)
+    for name, names in (("v1-a", ["role"]), ("v1-a", ["given_name"]), ("v1-b", ["role"])):
+        pg_registry.ledger().append(at, "regenboog", "taalapp", name, names, "oidc")
+    [march] = [line for line in pg_registry.monthly_report("regenboog", months(2026))]
+    assert (march.month.isoformat(), march.people, march.logins, march.attributes) == (
+        "2026-03-01", 2, 3, ("given_name", "role"))
+    eck_ids = pg_registry.eck_ids()
+    first = eck_ids.arrive("h" * 64, "regenboog", True, "anchor-old", at)
+    moved = eck_ids.arrive("h" * 64, "lyceum", True, "anchor-new", at)
+    assert (first.outcome, moved.outcome) == (Outcome.KNOWN, Outcome.LINKED)
+    assert pg_registry.resolve_anchor("anchor-new") == "anchor-old"
+    assert eck_ids.arrive("h" * 64, "lyceum", True, "anchor-other", at).outcome is (
+        Outcome.CLAIMED_TWICE)

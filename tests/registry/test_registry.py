@@ -96,7 +96,7 @@ def test_aliases(registry: Registry) -> None:
 
 
 @pytest.mark.parametrize(("anchor", "target", "says"), [
-    ("a", "a", "cannot alias itself"), ("a", "b", "cycle"), ("a", "c", "cycle")])
+    ("a", "a", "to themselves"), ("a", "b", "cycle"), ("a", "c", "cycle")])
 def test_alias_cycles_are_refused(registry: Registry, anchor: str, target: str,
                                   says: str) -> None:
     registry.add_alias("b", "a")

@@ -7,23 +7,23 @@ other inline. Used by the crypto tests and by bench/saml_crypto.py.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.utils import CryptographyDeprecationWarning
-from cryptography.x509.oid import NameOID
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import IdPConfig, SPConfig
 from saml2.metadata import entity_descriptor
 from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT, NameID
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
+from tests.certs import new_key, write_pair
 
 with warnings.catch_warnings():
     # saml2.server imports saml2.cryptography.symmetric, whose module-level table touches
@@ -52,22 +52,7 @@ class KeyFiles:
 
 def make_keys(folder: Path, name: str, curve: ec.EllipticCurve | None = None) -> KeyFiles:
     """A fresh RSA-2048 (or EC on curve) key and a self-signed certificate, written into folder."""
-    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey = (
-        ec.generate_private_key(curve) if curve else
-        rsa.generate_private_key(public_exponent=65537, key_size=2048))
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30))
-            .sign(key, hashes.SHA256()))
-    files = KeyFiles(folder / f"{name}.key", folder / f"{name}.crt")
-    files.key.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                            serialization.PrivateFormat.PKCS8,
-                                            serialization.NoEncryption()))
-    files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return files
+    return KeyFiles(*write_pair(folder, name, new_key(curve)))
 
 
 def idp_config(keys: KeyFiles, **service: Any) -> dict[str, Any]:

@@ -8,7 +8,6 @@ response and signs it afterwards with the `xmlsec` binding.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import time
 import warnings
 from collections.abc import Callable
@@ -18,11 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import xmlsec
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.utils import CryptographyDeprecationWarning
-from cryptography.x509.oid import NameOID
 from lxml import etree
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import IdPConfig
@@ -37,6 +32,7 @@ from broker.records import School
 from broker.upstream import Callback
 from broker.upstream.saml import SamlUpstream
 from broker.upstream.saml_kind import SamlSchool
+from tests.certs import write_pair
 
 with warnings.catch_warnings():
     # saml2.server imports saml2.cryptography.symmetric, which touches cryptography's
@@ -62,20 +58,7 @@ IDENTITY = {
 
 def make_keypair(folder: Path, name: str) -> KeyPair:
     """A fresh RSA-2048 key and a self-signed certificate, written into folder."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30))
-            .sign(key, hashes.SHA256()))
-    pair = KeyPair(folder / f"{name}.key", folder / f"{name}.crt")
-    pair.key.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    pair.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return pair
+    return KeyPair(*write_pair(folder, name))
 
 
 def encode(xml: str | bytes | etree._Element) -> str:

@@ -16,10 +16,11 @@ from lxml import etree
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_TRANSIENT
 
 from broker import codec
-from broker.errors import BadRequest, BrokerError, ConfigError, UpstreamRejected
+from broker.errors import BadRequest, BrokerError, ConfigError, LoginTooOld, UpstreamRejected
 from broker.records import School
 from broker.upstream.oidc_kind import OidcSchool
 from broker.upstream.saml import RequestState, SamlSpConfig, SamlUpstream
+from broker.upstream.saml_checks import Expected, check_max_age
 from broker.upstream.saml_kind import SamlSchool
 from tests.upstream.saml_idp import (
     NS,
@@ -374,15 +375,54 @@ def test_force_authn_with_an_old_login(login: Login) -> None:
                         state).identity.subject
 
 
-@pytest.mark.parametrize("max_age", [0, 3600])
-def test_max_age_asks_the_school_for_a_fresh_login(login: Login, max_age: int) -> None:
-    """SAML has no max_age: only ForceAuthn keeps a supplier's max_age (OIDC Core 3.1.2.1)."""
-    request, state = login.start(max_age=max_age)
+def test_max_age_zero_asks_the_school_for_a_fresh_login_at_once(login: Login) -> None:
+    request, state = login.start(max_age=0)
     assert request.message.force_authn == "true"
-    xml = login.idp.respond(request, authn_instant=time.time() - max_age - 600)
-    rejected(login, encode(xml), state, "fresh login")
-    request, state = login.start(max_age=max_age)
+    rejected(login, encode(login.idp.respond(request, authn_instant=time.time() - 600)), state,
+             "fresh login")
+    request, state = login.start(max_age=0)
     assert login.finish(encode(login.idp.respond(request)), state).identity.subject
+
+
+def test_max_age_lets_a_fresh_enough_school_session_answer(login: Login) -> None:
+    """SAML has no max_age (OIDC Core 3.1.2.1): the school is asked without ForceAuthn, and its
+    AuthnInstant is checked against max_age."""
+    request, state = login.start(max_age=3600)
+    assert request.message.force_authn is None
+    xml = login.idp.respond(request, authn_instant=time.time() - 1800)
+    assert login.finish(encode(xml), state).identity.subject == "pupil-4711"
+
+
+def test_max_age_with_an_older_school_session_asks_for_a_retry(login: Login) -> None:
+    request, state = login.start(max_age=3600)
+    with pytest.raises(LoginTooOld, match="older than the learning app accepts"):
+        login.finish(encode(login.idp.respond(request, authn_instant=time.time() - 7200)), state)
+
+
+def test_max_age_with_an_old_answer_to_forced_login_is_refused(login: Login) -> None:
+    request, state = login.start(max_age=3600, force_authn=True)
+    assert request.message.force_authn == "true"
+    xml = login.idp.respond(request, authn_instant=time.time() - 7200)
+    with pytest.raises(UpstreamRejected, match="fresh login") as caught:
+        login.finish(encode(xml), state)
+    assert not isinstance(caught.value, LoginTooOld)
+
+
+@pytest.mark.parametrize(("force", "age", "raised"), [
+    (False, 100, None), (False, 400, LoginTooOld), (True, 400, UpstreamRejected),
+])
+def test_check_max_age(force: bool, age: float, raised: type[Exception] | None) -> None:
+    """Forced, an answer may pass the ForceAuthn check (issued after the request) and still be
+    older than max_age: the pupil took longer than max_age at the school."""
+    now = time.time()
+    exp = Expected("sp", "acs", "idp", "id", now - 1000, force, 60, False, now, max_age=300)
+    at = dt.datetime.fromtimestamp(now - age, dt.UTC)
+    if raised is None:
+        check_max_age(at, exp)
+        return
+    with pytest.raises(raised, match="300 seconds") as caught:
+        check_max_age(at, exp)
+    assert type(caught.value) is raised
 
 
 @pytest.mark.parametrize(("name_format", "match"), [

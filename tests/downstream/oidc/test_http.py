@@ -29,6 +29,7 @@ from requests.structures import CaseInsensitiveDict
 from broker.downstream import DownstreamRequest
 from broker.downstream.oidc_op import OidcOp
 from broker.records import Supplier
+from broker.settings import load_settings
 from broker.web import errors
 from broker.web import oidc as oidc_web
 from broker.web.respond import to_response
@@ -48,11 +49,19 @@ from tests.downstream.oidc.conftest import (
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 
 
+class NoSuppliers:
+    def supplier(self, supplier_id: str) -> None:
+        return None
+
+
 class FakeBroker:
-    """What the blueprint needs from the Broker: its downstreams, here only the OIDC one."""
+    """What the blueprint and the error pages need from the Broker: its downstreams (here only
+    the OIDC one), the settings and a registry (that knows no app to link back to)."""
 
     def __init__(self, op: OidcOp | None) -> None:
         self.downstreams = {"oidc": op} if op else {}
+        self.settings = load_settings({"base_url": "http://127.0.0.1:5000"})
+        self.registry = NoSuppliers()
 
 
 @dataclass

@@ -14,6 +14,7 @@ import pytest
 from broker.downstream.oidc_common import half_hash
 from broker.downstream.oidc_op import OidcOp
 from broker.records import Supplier
+from broker.store import StateStore
 from tests.downstream.oidc.conftest import Rp, basic, make_supplier, verify_id_token
 
 OFFLINE = "openid profile email offline_access"
@@ -70,6 +71,27 @@ def test_concurrent_refreshes_exactly_one_wins(offline_rp: Rp, offline: dict[str
     for thread in threads:
         thread.join()
     assert sorted(results) == [200, 400, 400]
+
+
+def test_the_refresh_that_took_the_token_wins_a_race_with_its_reuse(
+        offline_rp: Rp, offline: dict[str, Any], store: StateStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loser revokes the family after the winner took the token but before it answered:
+    the winner still gets its 200 (deterministically), with tokens the revocation has ended."""
+    take, losers = store.take_token, []
+
+    def take_then_lose(kind: str, key: str) -> bytes | None:
+        taken = take(kind, key)
+        if taken is not None:  # the winner: a reuse revokes the family before it answers
+            losers.append(offline_rp.refresh(offline["refresh_token"]))
+        return taken
+
+    monkeypatch.setattr(store, "take_token", take_then_lose)
+    status, won, _ = offline_rp.refresh(offline["refresh_token"])
+    monkeypatch.undo()
+    assert status == 200 and [r[1]["error"] for r in losers] == ["invalid_grant"]
+    assert offline_rp.userinfo(won["access_token"])[0] == 401
+    assert offline_rp.refresh(won["refresh_token"])[1]["error"] == "invalid_grant"
 
 
 def test_a_refresh_token_is_bound_to_its_client(op: OidcOp, suppliers: dict[str, Supplier],

@@ -1,5 +1,5 @@
-"""broker.upstream.oidc_http's Session: kept-alive connections to a school's OP, and no cookies
-carried from one school to another (or back to the same one)."""
+"""broker.upstream.oidc_http over the one outbound fetcher: kept-alive connections to a school's
+OP, and no cookies carried from one school to another (or back to the same one)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from broker.errors import UpstreamRejected
-from broker.upstream import oidc_http
 from broker.upstream.oidc_http import Http
 
 
@@ -116,17 +115,3 @@ def test_a_cookie_from_one_school_is_never_sent(school_a: _School, school_b: _Sc
     http.post(f"{school_a.url}/token", "token", {"code": "c"})
     http.get(f"{school_a.url}/next", "keys")
     assert school_a.cookies == ["", "", ""] and school_b.cookies == ["", ""]
-    assert len(oidc_http.session().cookies) == 0
-
-
-def test_one_session_per_thread_and_a_new_one_after_fork(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    mine = oidc_http.session()
-    assert oidc_http.session() is mine
-    seen: list[object] = []
-    thread = threading.Thread(target=lambda: seen.append(oidc_http.session()))
-    thread.start()
-    thread.join()
-    assert seen[0] is not mine
-    monkeypatch.setattr(oidc_http.os, "getpid", lambda: -1)
-    assert oidc_http.session() is not mine

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from broker.errors import UpstreamRejected
+from broker.errors import SchoolTimeout, SchoolUnavailable, UpstreamRejected
 from broker.identity import PendingLogin
 from broker.records import School
 from broker.upstream.oidc import OidcUpstream
 from broker.upstream.saml_kind import SamlSchool
 from demo.school_op import create_school_op
+from tests.faults.slow import slow_socket
 from tests.upstream.oidc.browser import SchoolBrowser
 from tests.upstream.oidc.conftest import ServedOp, school_at
 from tests.upstream.oidc.served import loopback_tls, serve
@@ -64,8 +65,9 @@ def test_an_unreadable_jwks(op: ServedOp, make_rp: Callable[..., OidcUpstream],
 @pytest.mark.timeout(15)
 def test_an_unreachable_school(rp: OidcUpstream, closed_port: int) -> None:
     school = school_at(f"http://127.0.0.1:{closed_port}")
-    with pytest.raises(UpstreamRejected, match="did not answer"):
+    with pytest.raises(SchoolUnavailable, match="did not answer") as caught:
         _start(rp, school)
+    assert caught.value.status == 502 and not isinstance(caught.value, SchoolTimeout)
 
 
 @pytest.mark.timeout(15)
@@ -73,7 +75,7 @@ def test_a_school_that_hangs(make_rp: Callable[..., OidcUpstream], silent_port: 
     """The http timeout is honoured: a silent school ends the login instead of hanging it."""
     rp = make_rp(http_timeout=0.5)
     school = school_at(f"http://127.0.0.1:{silent_port}")
-    with pytest.raises(UpstreamRejected, match="did not answer"):
+    with pytest.raises(SchoolTimeout, match="did not answer in time"):
         _start(rp, school)
 
 
@@ -81,7 +83,7 @@ def test_a_school_that_goes_away_before_the_callback(
         rp: OidcUpstream, browser: SchoolBrowser, lyceum: School, closed_port: int) -> None:
     answer = browser.log_in(rp, lyceum)
     moved = school_at(f"http://127.0.0.1:{closed_port}")
-    with pytest.raises(UpstreamRejected, match="did not answer"):
+    with pytest.raises(SchoolUnavailable, match="did not answer"):
         rp.handle_callback(moved, answer.params, answer.state)
 
 
@@ -109,3 +111,19 @@ def test_the_ca_variables_are_honoured(tls_op: tuple[str, Path], rp: OidcUpstrea
         _start(rp, school_at(base_url))
     monkeypatch.setenv(variable, str(cert))
     _start(rp, school_at(base_url))
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_a_school_whose_server_fails_is_a_gateway_error(rp: OidcUpstream, status: int) -> None:
+    head = f"HTTP/1.1 {status} Oops\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode()
+    with slow_socket("drip", head=head, every=0.0, piece=1024) as server:
+        with pytest.raises(SchoolUnavailable, match=f"answered HTTP status {status}") as caught:
+            _start(rp, school_at(f"http://127.0.0.1:{server.port}"))
+    assert caught.value.status == 502
+
+
+def test_a_school_that_answers_404_is_a_rejection(rp: OidcUpstream) -> None:
+    head = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    with slow_socket("drip", head=head, every=0.0, piece=1024) as server:
+        with pytest.raises(UpstreamRejected, match="answered HTTP status 404"):
+            _start(rp, school_at(f"http://127.0.0.1:{server.port}"))

@@ -1,0 +1,42 @@
+"""Change of school by ECK iD: a pupil arriving at a school that links by ECK iD, with an ECK
+iD already seen at another such school, keeps the anchor they have there, so every supplier
+keeps their pseudonym. Suppliers still see only their own pseudonyms: the link lives in the
+anchor, which no supplier ever receives.
+
+Loper keeps only a keyed hash of the ECK iD (pseudonym.eck_hash), never logs it, and records
+every link and every refused one for the school's audit trail (registry.aliases.record).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from broker.errors import EckIdClaimedTwice
+from broker.identity import Identity
+from broker.keys import PseudonymKeys
+from broker.pseudonym import eck_hash
+from broker.registry import Registry
+from broker.registry.aliases import AliasEvent, record
+from broker.registry.eck_ids import Outcome
+
+ACTOR = "login"
+
+
+def resolve(registry: Registry, keys: PseudonymKeys, identity: Identity, raw: str) -> str:
+    """The anchor of this identity (`raw`: its anchor before aliases), linked by ECK iD where
+    its school and another both link by it; EckIdClaimedTwice when another pupil of this
+    school already arrived with the same ECK iD."""
+    values = identity.attributes.get("eck_id", ())
+    school = registry.school(identity.school_id)
+    if len(values) != 1 or school is None:
+        return registry.resolve_anchor(raw)
+    now = datetime.now(UTC)
+    arrival = registry.eck_ids().arrive(eck_hash(keys, values[0]), school.id,
+                                        school.link_by_eck_id, raw, now)
+    if arrival.outcome is not Outcome.KNOWN:
+        record(AliasEvent(now, school.id, arrival.outcome.value, ACTOR, arrival.other_school))
+    if arrival.outcome is Outcome.CLAIMED_TWICE:
+        raise EckIdClaimedTwice(
+            f"{school.name} sent an ECK iD that another pupil of the school already logged in "
+            "with. Nothing was linked or sent. Ask your school to correct its records.")
+    return arrival.anchor

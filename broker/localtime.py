@@ -1,0 +1,19 @@
+"""Dutch time, for what pupils, parents and school staff read: times and calendar months."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+try:
+    LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
+except ZoneInfoNotFoundError:  # no time zone database on this machine
+    LOCAL_TIME = ZoneInfo("UTC")
+
+
+def months(year: int) -> list[tuple[date, datetime, datetime]]:
+    """(first day, start, end) of each month of `year` in Dutch time; end exclusive, in UTC."""
+    starts = [datetime(year, m, 1, tzinfo=LOCAL_TIME) for m in range(1, 13)]
+    starts.append(datetime(year + 1, 1, 1, tzinfo=LOCAL_TIME))
+    return [(a.date(), a.astimezone(UTC), b.astimezone(UTC))
+            for a, b in zip(starts, starts[1:], strict=False)]

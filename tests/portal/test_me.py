@@ -1,0 +1,146 @@
+"""/me over HTTP (the app's test client): why each app receives what, the agreement, whom to
+ask for correction or deletion, the printable page, the login for the page itself, and the
+parent view. (tests/flows/test_transparency.py drives /me after real logins.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import lxml.html
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from broker import codec
+from broker.context import Broker
+from broker.identity import AuthnContext, Person
+from broker.pseudonym import anchor, pseudonym
+from tests.admin.conftest import FEDERATION as ADMIN_FEDERATION
+from tests.registry.conftest import initialised_instance
+
+FEDERATION = ADMIN_FEDERATION.replace(
+    'place = "Utrecht"\n', 'place = "Utrecht"\nguardian_role = "ouder"\n'
+    'privacy_contact = "mailto:privacy@regenboog.example"\n').replace(
+    'supplier = "rekenwonders"\nattributes = ["role"]',
+    'supplier = "rekenwonders"\nattributes = ["role", "given_name"]').replace(
+    'attributes = ["given_name", "groups"]', "attributes = []")
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    application = create_app({"instance": initialised_instance(tmp_path_factory.mktemp("me"),
+                                                               FEDERATION)})
+    yield application
+    application.extensions["loper"].registry.close()
+    application.extensions["loper"].store.close()
+
+
+@pytest.fixture
+def broker(app: Flask) -> Broker:
+    found: Broker = app.extensions["loper"]
+    return found
+
+
+def visitor(app: Flask, broker: Broker, school: str = "", subject: str = "",
+            **attributes: tuple[str, ...]) -> FlaskClient:
+    """A browser; with a school and subject, one with that person's SSO session."""
+    client = app.test_client()
+    if school:
+        person = Person(school, anchor(broker.pseudonym_keys, school, subject), attributes,
+                        AuthnContext(datetime.now(UTC)))
+        broker.store.put_session(f"session-{subject}", codec.encode(person), 600)
+        client.set_cookie("loper_sso", f"session-{subject}")
+    return client
+
+
+def released(broker: Broker, school: str, subject: str, names: list[str]) -> None:
+    name = pseudonym(broker.pseudonym_keys, 1, "rekenwonders",
+                     anchor(broker.pseudonym_keys, school, subject))
+    broker.registry.ledger().append(datetime.now(UTC) - timedelta(hours=1), school,
+                                    "rekenwonders", name, names, "saml")
+
+
+def page(client: FlaskClient, url: str = "/me") -> lxml.html.HtmlElement:
+    response = client.get(url, query_string={"lang": "en"})
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert "<script" not in response.get_data(as_text=True)
+    return lxml.html.fromstring(response.get_data(as_text=True))
+
+
+def rows(doc: lxml.html.HtmlElement, table_id: str) -> list[list[str]]:
+    return [[" ".join(cell.text_content().split()) for cell in row.xpath("./th|./td")]
+            for row in doc.xpath(f'//table[@id="{table_id}"]/tbody/tr')]
+
+
+def test_the_overview_says_why_under_which_agreement_and_whom_to_ask(
+        app: Flask, broker: Broker) -> None:
+    released(broker, "regenboog", "sanne", ["given_name", "role"])
+    doc = page(visitor(app, broker, "regenboog", "sanne", role=("student",)))
+    assert rows(doc, "why") == [[
+        "Rekenwonders", "role (pupil, teacher): shows pupils and teachers different screens "
+        "given name: greets the pupil by name", "not given"]]
+    assert len(doc.xpath('//table[@id="why"]//td[1]/br')) == 1, "one reason a line"
+    assert rows(doc, "sent")[0][1:] == ["Rekenwonders", "role (pupil, teacher), given name"]
+    [contact] = doc.xpath('//p[@id="contact"]/a')
+    assert contact.get("href") == "mailto:privacy@regenboog.example"
+    assert contact.text_content() == "privacy@regenboog.example"
+    assert doc.xpath('//a[@href="/me/print?lang=en"]')
+
+
+def test_a_school_without_a_privacy_contact_says_ask_the_school(app: Flask,
+                                                                broker: Broker) -> None:
+    doc = page(visitor(app, broker, "lyceum", "daan", role=("student",)))
+    assert doc.xpath('string(//p[@id="contact"])') == "Questions about this? Ask your school."
+    assert rows(doc, "why") == [["Rekenwonders", "only your code name: no reason needed",
+                                 "not given"]]
+
+
+def test_the_printable_page_is_the_same_overview_without_the_links(app: Flask,
+                                                                   broker: Broker) -> None:
+    released(broker, "regenboog", "noor", ["role"])
+    client = visitor(app, broker, "regenboog", "noor", role=("student",))
+    printed, screen = page(client, "/me/print"), page(client)
+    assert rows(printed, "sent") == rows(screen, "sent")
+    assert rows(printed, "why") == rows(screen, "why")
+    assert printed.xpath('//style[@media="print"]')
+    assert "Overview of" in printed.text_content()
+    assert not printed.xpath('//a[contains(@href, "/logout")]')
+    assert not printed.xpath('//a[contains(@href, "/me/print")]')
+
+
+def test_without_a_session_the_page_offers_a_login_with_the_school_account(
+        app: Flask, broker: Broker) -> None:
+    client = visitor(app, broker)
+    doc = page(client)
+    assert doc.xpath('//a[@href="/me/login?lang=en"]')
+    picker = client.get("/me/login")
+    assert picker.status_code in (302, 303)
+    assert picker.location.startswith(broker.settings.url("/discovery?login="))
+    listing = client.get(picker.location.removeprefix(broker.settings.url("")))
+    assert listing.status_code == 200 and "OBS De Regenboog" in listing.get_data(as_text=True)
+    to_school = client.get("/me/login", query_string={"school": "regenboog"})
+    assert to_school.status_code in (302, 303, 200)
+    assert "idp.regenboog.example" in (to_school.location or to_school.get_data(as_text=True))
+
+
+def test_a_parent_sees_the_overview_of_each_child_the_school_names(app: Flask,
+                                                                    broker: Broker) -> None:
+    released(broker, "regenboog", "kind-a", ["given_name"])
+    released(broker, "regenboog", "kind-b", ["role"])
+    released(broker, "regenboog", "not-mine", ["role", "given_name"])
+    doc = page(visitor(app, broker, "regenboog", "parent-1", role=("ouder",),
+                       guardian_of=("kind-a", "kind-b")))
+    text = doc.text_content()
+    assert "You are logged in as a parent or guardian" in text
+    assert [h.text_content() for h in doc.xpath("//h2[starts-with(@id, 'child')]")] == [
+        "Child 1", "Child 2"]
+    assert [r[1:] for r in rows(doc, "sent-1")] == [["Rekenwonders", "given name"]]
+    assert [r[1:] for r in rows(doc, "sent-2")] == [["Rekenwonders", "role (pupil, teacher)"]]
+    assert not doc.xpath('//table[@id="sent-3"]') and not doc.xpath('//table[@id="sent"]')
+    nobody = page(visitor(app, broker, "regenboog", "parent-2", role=("ouder",)))
+    assert "Your school links no children to your account" in nobody.text_content()
+    pupil = page(visitor(app, broker, "regenboog", "kind-c", role=("student",),
+                         guardian_of=("kind-a",)))
+    assert not pupil.xpath('//table[@id="sent-1"]'), "only the school's parent role counts"
