@@ -141,5 +141,5 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (health.bp, *kinds.blueprints(), discovery.bp, logout.bp, transparency.bp):
         app.register_blueprint(blueprint)
     admin.init_app(app)
-    metadata_refresh.init_app(app, broker.registry)
+    metadata_refresh.init_app(app, broker.registry, settings.outbound_timeout)
     return app

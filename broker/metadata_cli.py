@@ -12,6 +12,7 @@ import sys
 import click
 
 from broker.metadata_refresh import refresh
+from broker.outbound.fetch import default_timeout
 from broker.registry import Registry, RegistryUnavailable
 from broker.settings import load_settings
 
@@ -26,9 +27,11 @@ def metadata_group() -> None:
 def refresh_cmd(ctx: click.Context) -> None:
     """Fetch and verify every metadata source now; apply what is good, keep the rest."""
     instance = (ctx.find_root().obj or {}).get("instance")
-    registry = Registry(load_settings({"instance": instance} if instance else None).registry_url)
+    settings = load_settings({"instance": instance} if instance else None)
+    registry = Registry(settings.registry_url)
     try:
-        results = refresh(registry)
+        with default_timeout(settings.outbound_timeout):
+            results = refresh(registry)
     except RegistryUnavailable as exc:
         raise click.ClickException(f"{exc}; run `broker init` first") from exc
     finally:

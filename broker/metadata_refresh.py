@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from time import monotonic
 from typing import TYPE_CHECKING
 
+from broker.outbound.fetch import default_timeout
 from broker.registry import Registry, sources
 from broker.registry.aggregate import Aggregate
 from broker.registry.metadata import MetadataError
@@ -88,9 +89,13 @@ class Refresher:
     """The background refresh of one process: `poke()` on every request starts a pass in a
     thread of its own when one is due (at most one at a time); the request goes on at once."""
 
-    def __init__(self, registry: Registry, interval: float = CHECK_EVERY) -> None:
+    def __init__(self, registry: Registry, interval: float = CHECK_EVERY,
+                 timeout: float | None = None) -> None:
         self.registry = registry
         self.interval = interval
+        self.timeout = timeout
+        """Each fetch's deadline (the outbound_timeout setting; None: the outbound default).
+        A thread does not inherit the request's, so the pass sets its own."""
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._next = self._later(monotonic())
@@ -125,14 +130,19 @@ class Refresher:
         """One pass over the due sources; never raises (a pass that fails is tried again at
         the next interval)."""
         try:
-            refresh(self.registry, only_due=True)
+            if self.timeout is None:
+                refresh(self.registry, only_due=True)
+            else:
+                with default_timeout(self.timeout):
+                    refresh(self.registry, only_due=True)
         except Exception:  # noqa: BLE001  # the process must go on serving with its last good
             log.exception("metadata refresh failed; trying again in about %.0f s", self.interval)
 
 
-def init_app(app: Flask, registry: Registry) -> Refresher:
-    """Refresh the registry's metadata sources in the background of each serving process."""
-    refresher = Refresher(registry)
+def init_app(app: Flask, registry: Registry, timeout: float | None = None) -> Refresher:
+    """Refresh the registry's metadata sources in the background of each serving process,
+    each fetch within `timeout` seconds (the outbound_timeout setting)."""
+    refresher = Refresher(registry, timeout=timeout)
     app.extensions["loper.metadata_refresh"] = refresher
 
     @app.before_request

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from broker.cli import main
 from broker.metadata_refresh import Refresher, refresh
+from broker.outbound.fetch import Fetcher
 from broker.registry import FederationError, Registry, dump_federation, load_federation
 from broker.registry.aggregate import Aggregate, duration
 from broker.registry.sources import MetadataSource
@@ -375,6 +376,19 @@ def test_the_background_thread_survives_a_failing_pass(imported: Registry,
     monkeypatch.setattr("broker.metadata_refresh.refresh", broken)
     Refresher(imported).run_once()
     assert "metadata refresh failed" in caplog.text and "fell over" in caplog.text
+
+
+def test_the_background_pass_fetches_within_the_outbound_timeout(
+        imported: Registry, registry_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thread does not inherit the request's outbound_timeout; the pass sets its own."""
+    seen: list[float] = []
+    monkeypatch.setattr("broker.registry.sources.metadata.fetch",
+                        lambda url: (seen.append(Fetcher().timeout), b"")[1])
+    _make_due(registry_url)
+    refresher = Refresher(imported, interval=0.0, timeout=3)
+    refresher.poke()
+    refresher.join()
+    assert seen == [3]
 
 
 # The command
