@@ -132,7 +132,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
-    from broker import admin
+    from broker import admin, metadata_refresh
     from broker.portal import discovery, logout, transparency
     from broker.web import errors, headers, health
 
@@ -141,4 +141,5 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (health.bp, *kinds.blueprints(), discovery.bp, logout.bp, transparency.bp):
         app.register_blueprint(blueprint)
     admin.init_app(app)
+    metadata_refresh.init_app(app, broker.registry, settings.outbound_timeout)
     return app

@@ -16,6 +16,7 @@ from broker import alias_file, instance
 from broker.errors import ConfigError
 from broker.keys import load_pseudonym_keys
 from broker.keys_cli import keys_group
+from broker.metadata_cli import metadata_group
 from broker.outbound.fetch import default_timeout
 from broker.pseudonym import anchor
 from broker.registry import Registry, RegistryUnavailable, VerifyResult
@@ -275,3 +276,4 @@ def admin_password(ctx: click.Context, email: str, clear_totp: bool) -> None:
 
 
 main.add_command(keys_group)
+main.add_command(metadata_group)

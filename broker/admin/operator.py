@@ -14,7 +14,7 @@ from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from broker import kinds
-from broker.admin import fetch, register
+from broker.admin import fetch, peer_certificates, register
 from broker.admin.base import admins, bp, login_required, operator_only, page, tr
 from broker.keys import saml_signing
 from broker.registry import Registry, RegistryUnavailable
@@ -76,9 +76,13 @@ def health() -> dict[str, dict[str, object]]:
 def operator() -> Response:
     operator_only()
     registry = broker().registry
+    schools, suppliers, now = registry.schools(), registry.suppliers(), datetime.now(UTC)
+    peers = (peer_certificates.expiring("school", schools, now, WARN_DAYS)
+             + peer_certificates.expiring("supplier", suppliers, now, WARN_DAYS))
     return page("admin/operator.html", health=health(), keys=key_expiry(),
-                schools=registry.schools(), suppliers=registry.suppliers(),
-                accounts=admins().all(), warn_days=WARN_DAYS)
+                schools=schools, suppliers=suppliers, accounts=admins().all(),
+                warn_days=WARN_DAYS, peer_certificates=sorted(peers, key=lambda c: c.not_after),
+                metadata_sources=registry.metadata_sources().all())
 
 
 @bp.post("/operator/ledger/verify")

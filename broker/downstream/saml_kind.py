@@ -25,7 +25,6 @@ from broker.kinds import (
 from broker.records import Supplier, SupplierConfig
 from broker.registry import metadata
 from broker.registry.checks import Entry
-from broker.registry.config_fields import ConfigFields
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -38,6 +37,8 @@ class SamlSupplier(SupplierConfig):
     protocol: ClassVar[str] = "saml"
     metadata_xml: str
     entity_id: str
+    metadata_source: str | None = None
+    """The [[metadata_sources]] id that keeps metadata_xml fresh (None: the operator does)."""
 
     @property
     def identity(self) -> str:
@@ -51,7 +52,7 @@ def saml_of(supplier: Supplier) -> SamlSupplier | None:
 
 def _parse(entry: Entry, base_dir: Path) -> SamlSupplier | None:
     found = metadata.from_entry(entry, base_dir, "sp")
-    return SamlSupplier(found[0], found[1]) if found else None
+    return SamlSupplier(found.xml, found.entity_id, found.source) if found else None
 
 
 def _form(_form: Mapping[str, str], sources: FormSources) -> FormFields:
@@ -94,6 +95,7 @@ def _blueprints() -> tuple[Blueprint, ...]:
 
 KIND: DownstreamKind[SamlSupplier] = DownstreamKind(
     title="SAML 2.0", form_template="admin/register_saml.html",
-    fields=ConfigFields(SamlSupplier, columns=("entity_id",), derived=("entity_id",)),
+    fields=metadata.MetadataFields(SamlSupplier, columns=("entity_id",),
+                                   derived=("entity_id",)),
     keys=metadata.FIELDS, parse=_parse, form=_form, unique=_unique, build=_build,
     blueprints=_blueprints, render=_render, template="admin/preview_saml.html")

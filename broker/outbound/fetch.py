@@ -55,6 +55,8 @@ class Answer:
     content_type: str
     """Lower case, without parameters."""
     body: bytes
+    location: str = ""
+    """A redirect's Location header (redirects are never followed), for saying where to."""
 
 
 # -- connections whose socket the watchdog can cut --------------------------------------------
@@ -210,7 +212,8 @@ class Fetcher:
         finally:
             response.release_conn()
         kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        return Answer(response.status, kind, body)
+        location = response.headers.get("Location", "") if 300 <= response.status < 400 else ""
+        return Answer(response.status, kind, body, location)
 
     def _read(self, response: BaseHTTPResponse, watch: Watch, shown: str) -> bytes:
         encoding = response.headers.get("Content-Encoding", "identity").strip().lower()

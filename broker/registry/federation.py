@@ -18,13 +18,13 @@ import tomli_w
 
 from broker import kinds
 from broker.records import Policy, School, Supplier
-from broker.registry import parse
+from broker.registry import metadata, parse, sources
 from broker.registry.checks import Entry, FederationError, Problems, toml_type
 from broker.registry.config_fields import non_default
 
 __all__ = ["Federation", "FederationError", "load_federation", "dump_federation", "UNPINNED"]
 UNPINNED = parse.UNPINNED
-SECTIONS = ("schools", "suppliers", "releases")
+SECTIONS = ("metadata_sources", "schools", "suppliers", "releases")
 HEADER = "# Loper federation: schools, suppliers and their release policies.\n\n"
 
 
@@ -37,6 +37,8 @@ class Federation:
     a pair the school deactivated is not written to a file."""
     source: str = "federation"
     """The file it was read from, named in error messages."""
+    metadata_sources: tuple[sources.Loaded, ...] = ()
+    """[[metadata_sources]], each with its aggregate as fetched while reading the file."""
 
 
 def school_label(i: int, school: School) -> str:
@@ -79,6 +81,8 @@ def _file_clashes(problems: Problems, federation: Federation) -> None:
     schools = [(school_label(i, s), str(i), s.id) for i, s in enumerate(federation.schools)]
     suppliers = [(supplier_label(i, s), str(i), s.id)
                  for i, s in enumerate(federation.suppliers)]
+    clashes(problems, [(f'metadata_sources[{i}] (id "{s.source.id}")', str(i), s.source.id)
+                       for i, s in enumerate(federation.metadata_sources)], "id", "id")
     clashes(problems, schools, "id", "id")
     clashes(problems, suppliers, "id", "id")
     check_school_clashes(problems, federation, {})
@@ -161,12 +165,15 @@ def load_federation(path: Path) -> Federation:
             problems.add(f'top-level key "{key}"', None, "unknown; allowed: "
                          + ", ".join(f"[[{s}]]" for s in SECTIONS))
     base_dir = path.parent
-    schools = [parse.school(e, base_dir) for e in _tables(doc, "schools", problems)]
-    suppliers = [parse.supplier(e, base_dir) for e in _tables(doc, "suppliers", problems)]
+    loaded = [sources.load(e, base_dir) for e in _tables(doc, "metadata_sources", problems)]
+    with metadata.sources({s.source.id: sources.lookup(s) for s in loaded if s}):
+        schools = [parse.school(e, base_dir) for e in _tables(doc, "schools", problems)]
+        suppliers = [parse.supplier(e, base_dir) for e in _tables(doc, "suppliers", problems)]
     policies = [parse.release(e) for e in _tables(doc, "releases", problems)]
     problems.raise_if_any()
     federation = Federation(tuple(s for s in schools if s), tuple(s for s in suppliers if s),
-                            tuple(p for p in policies if p), source=str(path))
+                            tuple(p for p in policies if p), source=str(path),
+                            metadata_sources=tuple(s for s in loaded if s))
     _file_clashes(problems, federation)
     problems.raise_if_any()
     return federation
@@ -206,7 +213,9 @@ def _release_doc(policy: Policy) -> dict[str, Any]:
 
 def dump_federation(federation: Federation) -> str:
     """The federation as TOML (metadata inline as metadata_xml), readable by load_federation."""
-    doc = {"schools": [_school_doc(s) for s in federation.schools],
+    doc = {"metadata_sources": [sources.export(s.source)
+                                for s in federation.metadata_sources],
+           "schools": [_school_doc(s) for s in federation.schools],
            "suppliers": [_supplier_doc(s) for s in federation.suppliers],
            "releases": [_release_doc(p) for p in federation.policies if p.active]}
     return HEADER + tomli_w.dumps({k: v for k, v in doc.items() if v}, multiline_strings=True)

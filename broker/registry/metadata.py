@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from broker.outbound.errors import OutboundError, OutboundTooLarge
 from broker.outbound.fetch import Fetcher
 from broker.registry.checks import Entry, url_problem
+from broker.registry.config_fields import ConfigFields, non_default
 
 MAX_BYTES = 5 * 1024 * 1024
 ACCEPT = "application/samlmetadata+xml, application/xml, text/xml"
@@ -23,8 +28,11 @@ _DESCRIPTOR = {"idp": "IDPSSODescriptor", "sp": "SPSSODescriptor"}
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 _EXPECTED = {"idp": "SAML 2.0 metadata with an IDPSSODescriptor (a school's identity provider)",
              "sp": "SAML 2.0 metadata with an SPSSODescriptor (a supplier's service provider)"}
-FIELDS = frozenset({"metadata", "metadata_xml"})
+FIELDS = frozenset({"metadata", "metadata_xml", "entity_id", "metadata_source"})
 """The federation-file fields `from_entry` reads."""
+Lookup = Callable[[str], str]
+"""entity id -> its metadata in a source; MetadataError says why there is none."""
+_SOURCES: ContextVar[Mapping[str, Lookup | None]] = ContextVar("metadata_sources")
 
 
 class MetadataError(ValueError):
@@ -47,6 +55,9 @@ def fetch(url: str) -> bytes:
         raise MetadataError(f"{url} is larger than {MAX_BYTES // (1024 * 1024)} MB") from exc
     except OutboundError as exc:
         raise MetadataError(f"cannot fetch {url}: {exc}") from exc
+    if answer.location:
+        raise MetadataError(f"cannot fetch {url}: it redirects to {answer.location[:200]}; "
+                            "expected 200 with the metadata (redirects are not followed)")
     if answer.status != 200:
         raise MetadataError(f"cannot fetch {url}: it answered HTTP {answer.status}; expected "
                             "200 with the metadata (redirects are not followed)")
@@ -75,8 +86,10 @@ def as_text(xml: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def entity_id(xml: bytes, role: Role) -> str:
-    """The entityID of an EntityDescriptor that has the descriptor for `role`."""
+def parse(xml: bytes) -> ET.Element:
+    """The document's root: at most MAX_BYTES, no DTD (refused before parsing), read with the
+    standard library (no lxml outside broker/saml: docs/architecture.md). For reading text and
+    attributes only; signatures are checked on the bytes, by broker/saml/aggregate.py."""
     if len(xml) > MAX_BYTES:
         raise MetadataError(f"is larger than {MAX_BYTES // (1024 * 1024)} MB")
     if _DTD.search(xml):
@@ -85,6 +98,12 @@ def entity_id(xml: bytes, role: Role) -> str:
         root = ET.fromstring(xml)  # no DTD (refused above), so no entities
     except (ET.ParseError, ValueError) as exc:  # ValueError: an encoding expat cannot read
         raise MetadataError(f"is not well-formed XML ({exc})") from exc
+    return root
+
+
+def entity_id(xml: bytes, role: Role) -> str:
+    """The entityID of an EntityDescriptor that has the descriptor for `role`."""
+    root = parse(xml)
     if root.tag != f"{{{MD}}}EntityDescriptor":
         raise MetadataError(f"has the root element {root.tag}, not an EntityDescriptor")
     entity = str(root.get("entityID", "")).strip()
@@ -96,8 +115,63 @@ def entity_id(xml: bytes, role: Role) -> str:
     return entity
 
 
-def from_entry(entry: Entry, base_dir: Path, role: Role) -> tuple[str, str] | None:
-    """(metadata XML, entity id) from `metadata` (path or URL) or `metadata_xml` (inline)."""
+class Found(NamedTuple):
+    xml: str
+    entity_id: str
+    source: str | None = None
+    """The [[metadata_sources]] id the metadata came from (None: from the entry itself)."""
+
+
+@contextmanager
+def sources(lookups: Mapping[str, Lookup | None]) -> Iterator[None]:
+    """Inside the block, `from_entry` finds `metadata_source = ID` entries with `lookups`:
+    source id -> its Lookup, or None for a source that could not be read (its own problem is
+    reported on the source)."""
+    token = _SOURCES.set(lookups)
+    try:
+        yield
+    finally:
+        _SOURCES.reset(token)
+
+
+def _from_source(entry: Entry, role: Role) -> Found | None:
+    source = entry.text("metadata_source", "the id of a [[metadata_sources]] entry")
+    wanted = entry.text("entity_id", "the entityID of this entry in its metadata source",
+                        required=True)
+    if "metadata" in entry.table or "metadata_xml" in entry.table:
+        entry.problem("metadata_source", 'is set together with "metadata" or "metadata_xml"; '
+                      "expected one of the two")
+        return None
+    known = _SOURCES.get({})
+    if source is not None and source not in known:
+        entry.problem("metadata_source", f'unknown metadata source "{source}"; expected the '
+                      "id of a [[metadata_sources]] entry in this file")
+        return None
+    find = known.get(source) if source is not None else None
+    if find is None or wanted is None:
+        return None
+    try:
+        xml = find(wanted)
+    except MetadataError as exc:
+        entry.problem("entity_id", str(exc))
+        return None
+    try:
+        return Found(xml, entity_id(xml.encode(), role), source)
+    except MetadataError as exc:
+        entry.problem("entity_id", f'in metadata source "{source}", the metadata {exc}; '
+                      f"expected {_EXPECTED[role]}")
+        return None
+
+
+def from_entry(entry: Entry, base_dir: Path, role: Role) -> Found | None:
+    """The metadata and its entity id from `metadata` (path or URL), `metadata_xml` (inline)
+    or `entity_id` in `metadata_source` (see `sources`)."""
+    if "metadata_source" in entry.table:
+        return _from_source(entry, role)
+    if "entity_id" in entry.table:
+        entry.problem("entity_id", 'is read from the metadata; expected it only together with '
+                      '"metadata_source"')
+        return None
     where = "a path relative to the federation file or an https URL, or metadata_xml"
     reference = entry.text("metadata", where)
     inline = entry.text("metadata_xml", _EXPECTED[role])
@@ -119,7 +193,21 @@ def from_entry(entry: Entry, base_dir: Path, role: Role) -> tuple[str, str] | No
         entry.problem(field, f"{exc}; expected {where}")
         return None
     try:
-        return as_text(xml), entity_id(xml, role)
+        return Found(as_text(xml), entity_id(xml, role))
     except MetadataError as exc:
         entry.problem(field, f"the metadata {exc}; expected {_EXPECTED[role]}")
         return None
+
+
+C = TypeVar("C")
+
+
+@dataclass(frozen=True)
+class MetadataFields(ConfigFields[C]):
+    """A SAML kind's fields: an entry read from a metadata source is written back as its
+    `entity_id` and `metadata_source`, not as its metadata (which the source keeps fresh)."""
+
+    def export(self, config: C) -> dict[str, Any]:
+        if getattr(config, "metadata_source", None) is None:
+            return super().export(config)
+        return non_default(config, ("metadata_xml",))

@@ -196,3 +196,4 @@ class LedgerCheckpointRow(Base):
 
 # The admin portal's tables live in their own module; importing it registers them on Base.
 from broker.registry import models_admin as _models_admin  # noqa: E402, F401
+from broker.registry import models_sources as _models_sources  # noqa: E402, F401

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from broker import attributes
 from broker.records import Policy, School, Supplier
-from broker.registry import aliases, audit, convert, release_entries, report
+from broker.registry import aliases, audit, convert, release_entries, report, source_store
 from broker.registry.cache import RecordCache
 from broker.registry.checks import Problems
 from broker.registry.convert import upsert as _upsert
@@ -127,6 +127,9 @@ class Registry:
 
     def ledger(self) -> Ledger:
         return self._ledger
+
+    def metadata_sources(self) -> source_store.MetadataSources:
+        return source_store.MetadataSources(self._db)
 
     def monthly_report(self, school_id: str,
                        months: list[tuple[date, datetime, datetime]]) -> list[SupplierMonth]:
@@ -273,6 +276,7 @@ class Registry:
                 values = convert.supplier_values(dataclasses.replace(supplier, key_version=pinned))
                 outcome = _upsert(session, supplier_rows.get(supplier.id), SupplierRow, values)
                 counts[f"suppliers {outcome}"] += 1
+            source_store.save(session, federation.metadata_sources, datetime.now(UTC))
             session.flush()
             for policy in federation.policies:
                 outcome = release_entries.write(
@@ -291,7 +295,8 @@ class Registry:
             return Federation(schools=tuple(convert.school_record(r) for r in schools),
                               suppliers=tuple(convert.supplier_record(r) for r in suppliers),
                               policies=tuple(convert.policy_record(r) for r in policies),
-                              source="the registry")
+                              source="the registry",
+                              metadata_sources=source_store.export(session))
 
     # Aliases: a pupil's new identity linked to their existing anchor
 

@@ -15,7 +15,6 @@ from broker.kinds import FormFields, FormSources, Kind, Unique, form_values
 from broker.records import SchoolConfig
 from broker.registry import metadata
 from broker.registry.checks import Entry
-from broker.registry.config_fields import ConfigFields
 from broker.upstream import Upstream
 
 if TYPE_CHECKING:
@@ -33,6 +32,8 @@ class SamlSchool(SchoolConfig):
     """"nameid" (the persistent NameID) or the internal/SAML name of an attribute."""
     legacy_sha1: bool = False
     """Accept SHA-1 signatures from this school (an explicit, visible exception)."""
+    metadata_source: str | None = None
+    """The [[metadata_sources]] id that keeps metadata_xml fresh (None: the operator does)."""
 
     @property
     def identity(self) -> str:
@@ -43,7 +44,8 @@ def _parse(entry: Entry, base_dir: Path) -> SamlSchool | None:
     found = metadata.from_entry(entry, base_dir, "idp")
     legacy = entry.get("legacy_sha1", bool, "true or false") or False
     subject = entry.text("subject") or "nameid"
-    return SamlSchool(found[0], found[1], subject=subject, legacy_sha1=legacy) if found else None
+    return SamlSchool(found.xml, found.entity_id, subject=subject, legacy_sha1=legacy,
+                      metadata_source=found.source) if found else None
 
 
 def _form(form: Mapping[str, str], sources: FormSources) -> FormFields:
@@ -80,6 +82,6 @@ def _blueprints() -> tuple[Blueprint, ...]:
 
 KIND: Kind[SamlSchool, Upstream] = Kind(
     title="SAML 2.0", form_template="admin/register_saml.html",
-    fields=ConfigFields(SamlSchool, columns=("entity_id",), derived=("entity_id",)),
+    fields=metadata.MetadataFields(SamlSchool, columns=("entity_id",), derived=("entity_id",)),
     keys=metadata.FIELDS | {"subject", "legacy_sha1"},
     parse=_parse, form=_form, unique=_unique, build=_build, blueprints=_blueprints)

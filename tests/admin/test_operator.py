@@ -3,6 +3,7 @@ what their supplier asks for. Bad metadata and SSRF-prone URLs are refused with 
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import io
 import ipaddress
@@ -13,10 +14,10 @@ import pytest
 from broker.admin import fetch
 from broker.context import Broker
 from broker.keys import ensure_saml_keypair
-from broker.registry import Registry
+from broker.registry import Federation, Registry
 from tests.admin.conftest import SAML_SUPPLIER, SCHOOL_A, Portal
-from tests.registry.helpers import snapshot
-from tests.registry.metadata_xml import idp_metadata, sp_metadata
+from tests.registry.helpers import snapshot, sql
+from tests.registry.metadata_xml import certificate_b64, idp_metadata, sp_metadata
 from tests.registry.test_metadata_url import BODIES, https_server  # noqa: F401  (a fixture)
 
 NEW_SUPPLIER = "/admin/operator/suppliers/new"
@@ -44,6 +45,27 @@ def test_the_operator_page_shows_health_and_key_expiry(operator: Portal) -> None
     assert "nog 36" in page or "36" in page.split("saml-signing.crt", 1)[1][:400]
     for name in ("OBS De Regenboog", "Het Lyceum", "Rekenwonders", "Taalapp"):
         assert name in page
+
+
+def test_peer_certificates_that_expire_soon_and_metadata_sources_show(
+        operator: Portal, registry: Registry, broker: Broker) -> None:
+    school = registry.school(SCHOOL_A)
+    assert school is not None
+    soon = idp_metadata(school.config.entity_id, certificate_b64("idp.regenboog 2026", 20))
+    registry.import_federation(Federation(schools=(dataclasses.replace(
+        school, config=dataclasses.replace(school.config, metadata_xml=soon)),)), key_version=1)
+    sql(broker.settings.registry_url,
+        "INSERT INTO metadata_sources (id, url, mdq, certificate, refresh, checked_at, outcome, "
+        "message, fetched_at) VALUES ('entree', 'https://md.example/entree.xml', 0, '', 3600, "
+        "'2026-12-06 10:00:00', 'refused', 'the aggregate is not signed', "
+        "'2026-12-05 09:00:00')")
+    page = text(operator.get("/admin/operator"))
+    section = page.split('id="peer-certificates-title"', 1)[1].split("</section>", 1)[0]
+    assert "OBS De Regenboog" in section and "CN=idp.regenboog 2026" in section
+    assert "loper-test" not in section  # the supplier's certificate has a year left
+    sources = page.split('id="sources-title"', 1)[1].split("</section>", 1)[0]
+    assert "entree" in sources and "the aggregate is not signed" in sources
+    assert "2026-12-06 10:00 UTC" in sources and "2026-12-05 09:00 UTC" in sources
 
 
 def test_staged_and_unreadable_certificates_show(operator: Portal, broker: Broker) -> None:

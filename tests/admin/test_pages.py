@@ -18,6 +18,7 @@ DYNAMIC = {"change_": ("same", "added", "removed"),
            "status_": ("new", "inactive", "suspended", "ended", "ending", "active"),
            "choice_": ("none", "all", "student", "employee", "student+employee"),
            "health_": ("store", "registry"),
+           "outcome_": ("fetched", "unchanged", "refused"),
            "role_": ("operator", "school", "supplier")}
 
 

@@ -153,3 +153,13 @@ def test_error_pages_speak_dutch_to_a_dutch_browser(instance: Path) -> None:
     assert "Deze inlog is verlopen" in text and "Foutcode" in text
     english = client.get("/discovery?login=gone", headers={"Accept-Language": "en-GB"})
     assert "This login has expired" in english.get_data(as_text=True)
+
+
+def test_requests_start_the_metadata_refresh_when_it_is_due(instance: Path) -> None:
+    app = create_app({"instance": instance})
+    refresher = app.extensions["loper.metadata_refresh"]
+    refresher.interval = 0.0
+    refresher._next = 0.0
+    assert app.test_client().get("/healthz").status_code == 200
+    refresher.join()
+    assert refresher.passes == 1  # started by the request, in the background

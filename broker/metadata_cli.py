@@ -1,0 +1,44 @@
+"""`broker metadata refresh`: fetch every [[metadata_sources]] aggregate once, now.
+
+Prints one line per source: fetched, unchanged, or refused (why) and whether a last good copy
+is kept; exits 1 if any source was refused. The server refreshes in the background as well
+(broker/metadata_refresh.py); running both at once is harmless.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from broker.metadata_refresh import refresh
+from broker.outbound.fetch import default_timeout
+from broker.registry import Registry, RegistryUnavailable
+from broker.settings import load_settings
+
+
+@click.group("metadata")
+def metadata_group() -> None:
+    """SAML metadata from signed aggregates ([[metadata_sources]])."""
+
+
+@metadata_group.command("refresh")
+@click.pass_context
+def refresh_cmd(ctx: click.Context) -> None:
+    """Fetch and verify every metadata source now; apply what is good, keep the rest."""
+    instance = (ctx.find_root().obj or {}).get("instance")
+    settings = load_settings({"instance": instance} if instance else None)
+    registry = Registry(settings.registry_url)
+    try:
+        with default_timeout(settings.outbound_timeout):
+            results = refresh(registry)
+    except RegistryUnavailable as exc:
+        raise click.ClickException(f"{exc}; run `broker init` first") from exc
+    finally:
+        registry.close()
+    if not results:
+        click.echo("no metadata sources; add [[metadata_sources]] to the federation file")
+    for result in results:
+        click.echo(str(result), err=result.outcome == "refused")
+    if any(result.outcome == "refused" for result in results):
+        sys.exit(1)

@@ -1,0 +1,152 @@
+"""Refreshing [[metadata_sources]]: once (`broker metadata refresh`) or in the background.
+
+The background refresh runs in each serving process: every CHECK_EVERY seconds (with jitter,
+so workers do not wake together) a request starts one pass in a thread of its own and goes on
+at once; the pass asks the registry which sources are due and claims each one
+(source_store.MetadataSources.claim). Only the process that wins a claim fetches; the others
+pick the result up from the registry, whose version bump empties their caches. Logins never
+wait for a fetch: a pass only writes the registry, in short transactions, and requests read
+the school's metadata as usual. A process that serves no requests does not refresh (it has
+no login to serve fresh metadata to); `broker metadata refresh` from cron covers an idle
+instance, and the operator page shows when each source was last refreshed.
+
+A document that cannot be fetched or is refused (aggregate.py) changes nothing but the
+source's outcome: the last good copy stays in use, after a restart too, and the source is
+tried again after source_store.RETRY.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from datetime import UTC, datetime, timedelta
+from time import monotonic
+from typing import TYPE_CHECKING
+
+from broker.outbound.fetch import default_timeout
+from broker.registry import Registry, sources
+from broker.registry.aggregate import Aggregate
+from broker.registry.metadata import MetadataError
+from broker.registry.source_store import MetadataSources, Refreshed
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+log = logging.getLogger("loper.metadata")
+CHECK_EVERY = 60.0
+"""Seconds between two looks at the registry for due sources, give or take JITTER."""
+JITTER = 0.25
+LEASE = timedelta(minutes=2)
+"""A claimed source is not claimed again for this long (longer than a fetch may take)."""
+
+
+def _fetch_mdq(store: MetadataSources, source: sources.MetadataSource,
+               now: datetime) -> tuple[Aggregate, dict[str, str]]:
+    """Every entity the source's entries name, each asked on its own; MetadataError if none
+    of them could be used. The second value: entity id -> why it could not."""
+    answers: dict[str, Aggregate] = {}
+    failures: dict[str, str] = {}
+    for entity_id in store.entity_ids(source.id):
+        try:
+            answers[entity_id] = sources.fetch_entity(source, entity_id, now)
+        except MetadataError as exc:
+            failures[entity_id] = str(exc)
+    if failures and not answers:
+        raise MetadataError("; ".join(failures.values()))
+    return sources.combine(answers), failures
+
+
+def refresh_source(store: MetadataSources, source: sources.MetadataSource) -> Refreshed:
+    """Fetch, verify and record one source."""
+    now = datetime.now(UTC)
+    failures: dict[str, str] = {}
+    try:
+        if source.mdq:
+            fetched, failures = _fetch_mdq(store, source, now)
+        else:
+            fetched = sources.fetch(source, now)
+    except MetadataError as exc:
+        result = store.record_refused(source, str(exc), now)
+        log.warning("metadata source %s", result)
+        return result
+    result = store.record_good(source, fetched, now, failures)
+    log.info("metadata source %s", result)
+    return result
+
+
+def refresh(registry: Registry, *, only_due: bool = False) -> list[Refreshed]:
+    """Refresh every source (`only_due`: those due, each claimed first); what each did."""
+    store = registry.metadata_sources()
+    if not only_due:
+        return [refresh_source(store, status.source) for status in store.all()]
+    now = datetime.now(UTC)
+    return [refresh_source(store, source) for source in store.due(now)
+            if store.claim(source.id, now, LEASE)]
+
+
+class Refresher:
+    """The background refresh of one process: `poke()` on every request starts a pass in a
+    thread of its own when one is due (at most one at a time); the request goes on at once."""
+
+    def __init__(self, registry: Registry, interval: float = CHECK_EVERY,
+                 timeout: float | None = None) -> None:
+        self.registry = registry
+        self.interval = interval
+        self.timeout = timeout
+        """Each fetch's deadline (the outbound_timeout setting; None: the outbound default).
+        A thread does not inherit the request's, so the pass sets its own."""
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._next = self._later(monotonic())
+        self.passes = 0
+        """Passes started so far."""
+
+    def _later(self, now: float) -> float:
+        return now + self.interval * random.uniform(1 - JITTER, 1 + JITTER)
+
+    def poke(self) -> None:
+        """Start a pass in the background if one is due and none is running (cheap: one clock
+        read when none is due)."""
+        now = monotonic()
+        if now < self._next:
+            return
+        with self._lock:
+            if now < self._next or (self._thread is not None and self._thread.is_alive()):
+                return
+            self._next = self._later(now)
+            self.passes += 1
+            self._thread = threading.Thread(target=self.run_once, name="metadata-refresh",
+                                            daemon=True)
+            self._thread.start()
+
+    def join(self) -> None:
+        """Wait for the pass that is running, if any."""
+        thread = self._thread
+        if thread is not None:
+            thread.join()
+
+    def run_once(self) -> None:
+        """One pass over the due sources; never raises (a pass that fails is tried again at
+        the next interval)."""
+        try:
+            if self.timeout is None:
+                refresh(self.registry, only_due=True)
+            else:
+                with default_timeout(self.timeout):
+                    refresh(self.registry, only_due=True)
+        except Exception:  # noqa: BLE001  # the process must go on serving with its last good
+            log.exception("metadata refresh failed; trying again in about %.0f s", self.interval)
+
+
+def init_app(app: Flask, registry: Registry, timeout: float | None = None) -> Refresher:
+    """Refresh the registry's metadata sources in the background of each serving process,
+    each fetch within `timeout` seconds (the outbound_timeout setting)."""
+    refresher = Refresher(registry, timeout=timeout)
+    app.extensions["loper.metadata_refresh"] = refresher
+
+    @app.before_request
+    def refresh_when_due() -> None:
+        refresher.poke()
+
+    return refresher

@@ -1,0 +1,213 @@
+"""The metadata sources in the registry: their last good aggregate and how each refresh went.
+
+A good aggregate is applied in the same transaction that records it: every school and
+supplier with `metadata_source` = the source gets its entity's metadata from it. Those rows
+are cached tables, so a changed certificate raises the registry version and every process
+drops its cached records (cache.py): a key rollover takes effect at the next login after the
+refresh. A refused document changes nothing but the source's outcome and message.
+
+Only one process fetches a due source: `claim` moves its next_fetch forward in one UPDATE
+that only one process can win; the others see the result through the registry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from broker.registry import convert, metadata
+from broker.registry.aggregate import Aggregate
+from broker.registry.db import Database
+from broker.registry.models import SchoolRow, SupplierRow
+from broker.registry.models_sources import MetadataSourceRow
+from broker.registry.sources import Loaded, MetadataSource
+
+RETRY = timedelta(minutes=5)
+"""After a refused document, try again after this long (or the source's refresh, if shorter)."""
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """A source and how its last refresh went, for the operator page and the CLI."""
+
+    source: MetadataSource
+    fetched_at: datetime | None
+    """When the last good copy was fetched (None: there is none)."""
+    valid_until: datetime | None
+    checked_at: datetime | None
+    outcome: str | None
+    message: str | None
+    next_fetch: datetime | None
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """What one refresh of one source did."""
+
+    source_id: str
+    outcome: str
+    """"fetched", "unchanged" or "refused"."""
+    message: str = ""
+    kept: datetime | None = None
+    """Refused: when the last good copy that is kept was fetched (None: there is none)."""
+
+    def __str__(self) -> str:
+        text = f"{self.source_id}: {self.outcome}"
+        if self.message:
+            text += f" ({self.message})"
+        if self.outcome == "refused":
+            text += (f"; kept last good from {self.kept.isoformat(timespec='seconds')}"
+                     if self.kept else "; no good copy yet")
+        return text
+
+
+def _record(row: MetadataSourceRow) -> MetadataSource:
+    return MetadataSource(row.id, row.url, row.certificate, row.refresh, mdq=row.mdq)
+
+
+def _status(row: MetadataSourceRow) -> SourceStatus:
+    return SourceStatus(_record(row), row.fetched_at, row.valid_until, row.checked_at,
+                        row.outcome, row.message, row.next_fetch)
+
+
+def _good(aggregate: Aggregate, source: MetadataSource, now: datetime) -> dict[str, Any]:
+    return {"document": aggregate.xml, "fetched_at": now, "valid_until": aggregate.valid_until,
+            "checked_at": now, "next_fetch": source.next_fetch(aggregate, now)}
+
+
+@dataclass(frozen=True)
+class _Sourced:
+    """A school or supplier row whose metadata comes from a source."""
+
+    side: str
+    row: Any
+    record: Any
+    """The School or Supplier record."""
+    role: metadata.Role
+    values: Callable[[Any], dict[str, Any]]
+
+    @property
+    def entity_id(self) -> str:
+        return str(getattr(self.record.config, "entity_id", ""))
+
+
+def _sourced(session: Session, source_id: str) -> Iterator[_Sourced]:
+    sides: Iterable[tuple[str, type[Any], metadata.Role, Any, Any]] = (
+        ("school", SchoolRow, "idp", convert.school_record, convert.school_values),
+        ("supplier", SupplierRow, "sp", convert.supplier_record, convert.supplier_values))
+    for side, table, role, record_of, values_of in sides:
+        for row in session.scalars(select(table)):
+            record = record_of(row)
+            if getattr(record.config, "metadata_source", None) == source_id:
+                yield _Sourced(side, row, record, role, values_of)
+
+
+def _apply(session: Session, source_id: str, aggregate: Aggregate,
+           failures: Mapping[str, str]) -> list[str]:
+    """Give every school and supplier of the source its entity's metadata; what happened to
+    those that changed or could not be updated (their metadata is then left as it was)."""
+    notes: list[str] = []
+    for item in _sourced(session, source_id):
+        xml = aggregate.entities.get(item.entity_id)
+        try:
+            if xml is None:
+                raise metadata.MetadataError(failures.get(item.entity_id,
+                                                          "is no longer in the source"))
+            metadata.entity_id(xml.encode(), item.role)
+        except metadata.MetadataError as exc:
+            notes.append(f'{item.side} "{item.row.id}" kept its metadata: entity '
+                         f'"{item.entity_id}" {exc}')
+            continue
+        config = dataclasses.replace(item.record.config, metadata_xml=xml)
+        if convert.assign(item.row, item.values(dataclasses.replace(item.record,
+                                                                    config=config))):
+            notes.append(f'{item.side} "{item.row.id}" updated')
+    return notes
+
+
+def save(session: Session, loaded: Sequence[Loaded], now: datetime) -> None:
+    """Inside an import: add or update each source, with the aggregate read with the file."""
+    for item in loaded:
+        source = item.source
+        values: dict[str, Any] = {"url": source.url, "mdq": source.mdq,
+                                  "certificate": source.certificate_pem,
+                                  "refresh": source.refresh}
+        if item.aggregate is not None:
+            values |= _good(item.aggregate, source, now) | {"outcome": "fetched",
+                                                            "message": "imported"}
+        row = session.get(MetadataSourceRow, source.id)
+        if row is None:
+            session.add(MetadataSourceRow(id=source.id, **values))
+        else:
+            convert.assign(row, values)
+
+
+def export(session: Session) -> tuple[Loaded, ...]:
+    rows = session.scalars(select(MetadataSourceRow).order_by(MetadataSourceRow.id))
+    return tuple(Loaded(_record(row), None) for row in rows)
+
+
+class MetadataSources:
+    """The registry's metadata sources (Registry.metadata_sources())."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def all(self) -> list[SourceStatus]:
+        with self._db.read() as session:
+            return [_status(row) for row in session.scalars(
+                select(MetadataSourceRow).order_by(MetadataSourceRow.id))]
+
+    def due(self, now: datetime) -> list[MetadataSource]:
+        """The sources whose next fetch has come."""
+        table = MetadataSourceRow
+        with self._db.read() as session:
+            return [_record(row) for row in session.scalars(select(table).where(
+                or_(table.next_fetch.is_(None), table.next_fetch <= now)).order_by(table.id))]
+
+    def claim(self, source_id: str, now: datetime, lease: timedelta) -> bool:
+        """True for the one caller that moves a due source's next fetch to now + lease."""
+        table = MetadataSourceRow
+        with self._db.write() as session:
+            result = session.connection().execute(update(table).where(
+                table.id == source_id,
+                or_(table.next_fetch.is_(None), table.next_fetch <= now)).values(
+                next_fetch=now + lease))
+            return result.rowcount == 1
+
+    def entity_ids(self, source_id: str) -> list[str]:
+        """The entities the source's schools and suppliers name (what MDQ is asked for)."""
+        with self._db.read() as session:
+            return sorted({item.entity_id for item in _sourced(session, source_id)})
+
+    def record_good(self, source: MetadataSource, aggregate: Aggregate, now: datetime,
+                    failures: Mapping[str, str] | None = None) -> Refreshed:
+        """Keep a verified aggregate and apply it to the source's schools and suppliers;
+        `failures`: entity id -> why it is missing (MDQ), for the message."""
+        with self._db.write() as session:
+            row = session.get(MetadataSourceRow, source.id)
+            if row is None:
+                return Refreshed(source.id, "refused", "the source is no longer registered")
+            outcome = "unchanged" if row.document == aggregate.xml else "fetched"
+            notes = _apply(session, source.id, aggregate, failures or {})
+            message = "; ".join(notes)
+            convert.assign(row, _good(aggregate, source, now) | {"outcome": outcome,
+                                                                 "message": message})
+        return Refreshed(source.id, outcome, message)
+
+    def record_refused(self, source: MetadataSource, why: str, now: datetime) -> Refreshed:
+        """Note a document that could not be fetched or was refused; the last good stays."""
+        retry = now + min(RETRY, timedelta(seconds=source.refresh))
+        with self._db.write() as session:
+            row = session.get(MetadataSourceRow, source.id)
+            if row is None:
+                return Refreshed(source.id, "refused", why)
+            convert.assign(row, {"checked_at": now, "outcome": "refused", "message": why,
+                                 "next_fetch": retry})
+            return Refreshed(source.id, "refused", why, row.fetched_at)

@@ -1,0 +1,207 @@
+"""[[metadata_sources]]: signed aggregates that schools and suppliers take their metadata from.
+
+    [[metadata_sources]]
+    id = "entree"
+    url = "https://metadata.example/entree.xml"
+    certificate = "entree-signing.pem"   # relative to the federation file; or certificate_pem
+    refresh = 3600                       # seconds; validUntil and cacheDuration also apply
+
+or, for a federation too large for one document, `mdq = "https://mdq.example"` instead of
+`url`: each entity is then fetched on its own from {mdq}/entities/{url-encoded entityID}
+(the Metadata Query Protocol), each answer a signed EntityDescriptor.
+
+Reading a federation file fetches and verifies each aggregate once (aggregate.py), and each
+entity it names from an MDQ source, so that its schools and suppliers can be checked against
+what the source holds; the server then refreshes them in the background
+(broker/metadata_refresh.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from cryptography import x509
+
+from broker.registry import aggregate, metadata
+from broker.registry.checks import Entry, url_problem
+
+FIELDS = frozenset({"id", "url", "mdq", "certificate", "certificate_pem", "refresh"})
+DEFAULT_REFRESH = 3600
+MIN_REFRESH = 60
+"""No source is fetched more often than this, whatever its cacheDuration or validUntil say."""
+
+
+@dataclass(frozen=True)
+class MetadataSource:
+    id: str
+    url: str
+    certificate_pem: str
+    """The certificate the aggregate's signature must verify with."""
+    refresh: int = DEFAULT_REFRESH
+    """Seconds between fetches at most."""
+    mdq: bool = False
+    """`url` is the base of a Metadata Query service, not an aggregate."""
+
+    def entity_url(self, entity_id: str) -> str:
+        """Where an MDQ source answers for one entity."""
+        return f"{self.url.rstrip('/')}/entities/{quote(entity_id, safe='')}"
+
+    def next_fetch(self, fetched: aggregate.Aggregate, now: datetime) -> datetime:
+        """When to fetch again: the earliest of refresh, cacheDuration and validUntil."""
+        wait = timedelta(seconds=self.refresh)
+        if fetched.cache_duration is not None:
+            wait = min(wait, fetched.cache_duration)
+        if fetched.valid_until is not None:
+            wait = min(wait, fetched.valid_until - now)
+        return now + max(wait, timedelta(seconds=MIN_REFRESH))
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A source read from a federation file, and its aggregate if it could be fetched."""
+
+    source: MetadataSource
+    aggregate: aggregate.Aggregate | None
+
+
+def check_certificate(pem: str) -> str | None:
+    """None if `pem` is a PEM certificate, else what is wrong."""
+    try:
+        x509.load_pem_x509_certificate(pem.encode("ascii"))
+    except (ValueError, UnicodeEncodeError) as exc:
+        return f"is not a PEM certificate ({exc})"
+    return None
+
+
+def _one_of(entry: Entry, first: tuple[str, str],
+            second: tuple[str, str]) -> tuple[str, str] | None:
+    """(field, value) of the one of two (field, what it is) fields that is set."""
+    values = [(field, entry.text(field, what)) for field, what in (first, second)]
+    found = [(field, value) for field, value in values if value is not None]
+    if len(found) == 1:
+        return found[0]
+    if found or not any(field in entry.table for field, _ in values):
+        entry.problem(first[0], f"expected exactly one of {first[0]} ({first[1]}) and "
+                      f"{second[0]} ({second[1]})")
+    return None
+
+
+def _certificate(entry: Entry, base_dir: Path) -> str | None:
+    found = _one_of(entry, ("certificate", "a PEM file relative to the federation file"),
+                    ("certificate_pem", "a PEM certificate"))
+    if found is None:
+        return None
+    field, value = found
+    path = base_dir / value
+    try:
+        pem = value if field == "certificate_pem" else path.read_text("ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        entry.problem(field, f"cannot read {path}: {exc}; expected a PEM certificate file "
+                      "relative to the federation file")
+        return None
+    wrong = check_certificate(pem)
+    if wrong:
+        entry.problem(field, wrong)
+        return None
+    return pem
+
+
+def parse(entry: Entry, base_dir: Path) -> MetadataSource | None:
+    """One [[metadata_sources]] table; problems go on the entry."""
+    entry.allow(FIELDS)
+    ident = entry.text("id", "an id for the source", required=True)
+    found = _one_of(entry, ("url", "the signed aggregate's https URL"),
+                    ("mdq", "the https base URL of a Metadata Query service"))
+    url = found[1] if found else None
+    if found is not None and url_problem(found[1]):
+        entry.problem(found[0], str(url_problem(found[1])))
+    pem = _certificate(entry, base_dir)
+    refresh = entry.get("refresh", int, f"a whole number of seconds, at least {MIN_REFRESH}")
+    if refresh is not None and refresh < MIN_REFRESH:
+        entry.problem("refresh", f"is {refresh}; expected at least {MIN_REFRESH} seconds")
+    if ident is None or url is None or pem is None or not entry.clean():
+        return None
+    return MetadataSource(ident, url, pem, refresh or DEFAULT_REFRESH,
+                          mdq=found is not None and found[0] == "mdq")
+
+
+def fetch(source: MetadataSource, now: datetime) -> aggregate.Aggregate:
+    """Fetch and verify the source's aggregate; MetadataError says why it cannot be used."""
+    xml = metadata.fetch(source.url)
+    try:
+        return aggregate.verify(xml, source.certificate_pem, source=source.id, now=now)
+    except metadata.MetadataError as exc:
+        raise metadata.MetadataError(f"the aggregate at {source.url} {exc}") from exc
+
+
+def fetch_entity(source: MetadataSource, entity_id: str, now: datetime) -> aggregate.Aggregate:
+    """One entity from an MDQ source, its answer verified as an aggregate's; MetadataError
+    says why it cannot be used."""
+    url = source.entity_url(entity_id)
+    xml = metadata.fetch(url)
+    try:
+        found = aggregate.verify(xml, source.certificate_pem, source=source.id, now=now,
+                                 node=aggregate.ENTITY_NODE)
+    except metadata.MetadataError as exc:
+        raise metadata.MetadataError(f"the answer at {url} {exc}") from exc
+    if entity_id not in found.entities:
+        raise metadata.MetadataError(f"the answer at {url} is about "
+                                     f'"{next(iter(found.entities))}", not "{entity_id}"')
+    return found
+
+
+def combine(answers: Mapping[str, aggregate.Aggregate]) -> aggregate.Aggregate:
+    """MDQ answers as one aggregate: the earliest validUntil and cacheDuration count."""
+    entities = {k: v for answer in answers.values() for k, v in answer.entities.items()}
+    until = [a.valid_until for a in answers.values() if a.valid_until is not None]
+    cache = [a.cache_duration for a in answers.values() if a.cache_duration is not None]
+    return aggregate.Aggregate("".join(entities[k] for k in sorted(entities)), entities,
+                               min(until, default=None), min(cache, default=None))
+
+
+def lookup(loaded: Loaded) -> Callable[[str], str] | None:
+    """entity id -> its metadata in the source (MetadataError if it has none); None if the
+    source could not be read."""
+    source, fetched = loaded.source, loaded.aggregate
+    if source.mdq:
+        now = datetime.now(UTC)
+        return lambda entity_id: fetch_entity(source, entity_id, now).entities[entity_id]
+    if fetched is None:
+        return None
+    entities = fetched.entities
+
+    def find(entity_id: str) -> str:
+        if entity_id not in entities:
+            raise metadata.MetadataError(
+                f'"{entity_id}" is not in metadata source "{source.id}" ({len(entities)} '
+                "entities); expected the entityID of an entity in it")
+        return entities[entity_id]
+
+    return find
+
+
+def load(entry: Entry, base_dir: Path) -> Loaded | None:
+    """A [[metadata_sources]] table and its aggregate, fetched now (a problem if it fails);
+    an MDQ source is asked for each entity when an entry names it."""
+    source = parse(entry, base_dir)
+    if source is None or source.mdq:
+        return Loaded(source, None) if source else None
+    try:
+        return Loaded(source, fetch(source, datetime.now(UTC)))
+    except metadata.MetadataError as exc:
+        entry.problem("url", str(exc))
+        return Loaded(source, None)
+
+
+def export(source: MetadataSource) -> dict[str, Any]:
+    """The [[metadata_sources]] table of `source`, its certificate inline."""
+    doc: dict[str, Any] = {"id": source.id, "mdq" if source.mdq else "url": source.url,
+                           "certificate_pem": source.certificate_pem}
+    if source.refresh != DEFAULT_REFRESH:
+        doc["refresh"] = source.refresh
+    return doc
