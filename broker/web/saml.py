@@ -10,10 +10,12 @@ from broker.errors import BadRequest
 from broker.web import cookies
 from broker.web.current import broker, flow
 from broker.web.login import finish_login, start_login
+from broker.web.params import refuse_repeated
 
 bp = Blueprint("saml", __name__, url_prefix="/saml")
 
 _XML = "application/samlmetadata+xml"
+_HINTS = ("school", "idp_hint")
 
 
 def _idp() -> SamlIdp:
@@ -41,14 +43,13 @@ def sp_metadata() -> Response:
 
 @bp.route("/idp/sso", methods=["GET", "POST"])
 def idp_sso() -> Response:
-    params = request.args if request.method == "GET" else request.form
-    if "SAMLRequest" not in params:
+    redirect = request.method == "GET"
+    sent = request.args if redirect else request.form
+    params = refuse_repeated(sent) if redirect else refuse_repeated(sent, request.args)
+    if "SAMLRequest" not in sent:
         raise BadRequest("This address expects a SAML AuthnRequest from a learning app.")
-    binding = "redirect" if request.method == "GET" else "post"
-    fields = {k: v for k, v in params.items()}
-    for hint in ("school", "idp_hint"):
-        if hint in request.args:
-            fields.setdefault(hint, request.args[hint])
+    binding = "redirect" if redirect else "post"
+    fields = {k: v for k, v in params.items() if k in sent or k in _HINTS}
     idp = _idp()
     req = idp.parse_request(binding, fields, request.query_string.decode("latin-1"),
                             broker().registry.supplier_by_entity_id)
@@ -57,9 +58,11 @@ def idp_sso() -> Response:
 
 @bp.post("/sp/acs")
 def sp_acs() -> Response:
+    form = refuse_repeated(request.form, request.args)
     if "SAMLResponse" not in request.form:
         raise BadRequest("This address expects a SAML Response from a school.")
     browser, _ = cookies.browser_id(request, broker().settings)
-    login_id = request.form.get("RelayState", "")
-    outgoing, session = flow().finish(login_id, dict(request.form), browser)
+    login_id = form.get("RelayState", "")
+    fields = {k: v for k, v in form.items() if k in request.form}
+    outgoing, session = flow().finish(login_id, fields, browser)
     return finish_login(outgoing, session)
