@@ -73,6 +73,7 @@ def _build(broker: Broker) -> Downstream:
     from broker.keys import saml_signing, staged_saml_signing
     from broker.saml.compat import check_version
     from broker.saml.crypto import attach
+    from broker.saml.published import presentation
 
     check_version()  # before pysaml2's internals are used
     s = broker.settings
@@ -80,9 +81,11 @@ def _build(broker: Broker) -> Downstream:
                                 sso_url=s.url("/saml/idp/sso"), signing=saml_signing(s.keys_dir),
                                 next_signing=staged_saml_signing(s.keys_dir), scope=s.host,
                                 encryption=s.saml_encryption,
-                                relay_state_max=s.relay_state_max, clock_skew=s.clock_skew),
+                                relay_state_max=s.relay_state_max, clock_skew=s.clock_skew,
+                                presentation=presentation(s)),
                   attach=attach)
-    broker.metadata["saml-idp"] = idp.metadata_xml()
+    broker.metadata["saml-idp"] = idp.metadata_xml()  # without the schools' scopes: the
+    # registry may be down at start; /saml/idp/metadata renders with them
     return idp
 
 

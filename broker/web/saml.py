@@ -7,6 +7,10 @@ from flask import Blueprint, Response, abort, request
 from broker.downstream.saml_idp import SamlIdp
 from broker.downstream.saml_kind import SamlSupplier
 from broker.errors import BadRequest
+from broker.registry import RegistryUnavailable
+from broker.saml.published import declared_scopes
+from broker.upstream.saml import SamlUpstream
+from broker.upstream.saml_kind import SamlSchool
 from broker.web import cookies
 from broker.web.current import broker, flow
 from broker.web.login import finish_login, start_login
@@ -25,20 +29,34 @@ def _idp() -> SamlIdp:
     return idp
 
 
-def _metadata(name: str) -> Response:
-    response = Response(broker().metadata[name], mimetype=_XML)
+def _metadata(xml: str) -> Response:
+    response = Response(xml, mimetype=_XML)
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
 
 
+def _school_scopes() -> list[str] | None:
+    """The domains the SAML schools' metadata declares (shibmd:Scope), which is what Loper
+    knows of the schacHomeOrganization values it passes on; None if the registry is down."""
+    try:
+        schools = broker().registry.schools()
+    except RegistryUnavailable:
+        return None
+    return [scope for school in schools if isinstance(school.config, SamlSchool)
+            for scope in declared_scopes(school.config.metadata_xml)]
+
+
 @bp.get("/idp/metadata")
 def idp_metadata() -> Response:
-    return _metadata("saml-idp")
+    return _metadata(_idp().metadata_xml(_school_scopes()))
 
 
 @bp.get("/sp/metadata")
 def sp_metadata() -> Response:
-    return _metadata("saml-sp")
+    sp = broker().upstreams.get(SamlSchool.protocol)
+    if not isinstance(sp, SamlUpstream):
+        abort(404)
+    return _metadata(sp.metadata_xml())
 
 
 @bp.route("/idp/sso", methods=["GET", "POST"])
