@@ -70,6 +70,17 @@ class Settings:
     """validUntil of Loper's metadata: this many days after it was rendered."""
     metadata_cache_hours: int = 6
     """cacheDuration of Loper's metadata: how long readers may keep a copy."""
+    metadata_signing_key: str = ""
+    """A key pair in the instance folder, without suffix ("keys/metadata-signing": its .key
+    and .crt files, PEM) that signs Loper's IdP metadata; empty: unsigned."""
+
+    @property
+    def metadata_signing(self) -> tuple[Path, Path] | None:
+        """The key and certificate files of metadata_signing_key, or None."""
+        if not self.metadata_signing_key:
+            return None
+        stem = self.instance / self.metadata_signing_key
+        return stem.with_name(stem.name + ".key"), stem.with_name(stem.name + ".crt")
 
     @property
     def keys_dir(self) -> Path:
@@ -191,6 +202,10 @@ def _validate_metadata(s: Settings) -> None:
                  "metadata_cache_hours"):
         if getattr(s, name) <= 0:
             raise ConfigError(f"setting {name}: must be positive")
+    key = Path(s.metadata_signing_key)
+    if s.metadata_signing_key and (key.is_absolute() or ".." in key.parts):
+        raise ConfigError("setting metadata_signing_key: expected a path inside the instance "
+                          f"folder without .key/.crt (e.g. keys/metadata-signing), got {key}")
     if s.metadata_cache_hours > s.metadata_valid_days * 24:
         raise ConfigError("setting metadata_cache_hours: must not exceed metadata_valid_days "
                           "(a copy kept that long would expire while in use)")

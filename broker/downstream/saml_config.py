@@ -38,6 +38,8 @@ class SamlIdpConfig:
     """How old (IssueInstant, plus clock_skew) an AuthnRequest may be when it arrives."""
     presentation: Presentation = Presentation()
     """Name, links, logo, contacts and validity published in the metadata."""
+    metadata_signing: KeyPair | None = None
+    """Signs the metadata (an enveloped RSA-SHA256 signature) when the operator set one."""
 
 
 def pysaml2_config(config: SamlIdpConfig, sp_metadata: str | None = None) -> IdPConfig:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 
@@ -21,7 +22,7 @@ from broker.downstream import DownstreamRequest
 from broker.downstream.saml_config import SamlIdpConfig, pysaml2_config
 from broker.downstream.saml_peer import Attach, PeerCache, SpPeer
 from broker.downstream.saml_request import DS, StoredRequest, parse_authn_request
-from broker.downstream.saml_response import ResponseBuilder
+from broker.downstream.saml_response import ResponseBuilder, Signer, signer
 from broker.errors import RequestRejected
 from broker.identity import Released
 from broker.outgoing import Outgoing
@@ -35,24 +36,33 @@ from broker.saml.published import (
     stamp,
     ui_info,
 )
+from broker.saml.xmlparse import parse, to_text
 
 __all__ = ["SamlIdp", "SamlIdpConfig"]
 
 MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 
 
-def _metadata(config: SamlIdpConfig, scopes: Sequence[str], now: dt.datetime) -> str:
+def _metadata(config: SamlIdpConfig, metadata_signer: Signer | None, scopes: Sequence[str],
+              now: dt.datetime) -> str:
     """Loper's IdP metadata with the pysaml2 SPs' reading of it: SSO endpoints and keys from
     pysaml2, then shibmd:Scope and mdui:UIInfo in the IDPSSODescriptor, validity and contacts
-    on the entity."""
+    on the entity; signed when the operator configured a metadata signing key."""
     descriptor = entity_descriptor(pysaml2_config(config))
     shown = config.presentation
     add_extensions(descriptor.idpsso_descriptor,
                    *scope_elements((config.scope, *scopes)), ui_info(shown))
     stamp(descriptor, shown, now)
+    ident = "_" + secrets.token_hex(20)
+    if metadata_signer is not None:
+        descriptor.id = ident
+        descriptor.signature = metadata_signer.template(ident)
     xml = metadata_tostring_fix(descriptor, {"md": MD, "ds": DS, "shibmd": SHIBMD,
                                              "mdui": mdui.NAMESPACE})
-    return xml.decode() if isinstance(xml, bytes) else str(xml)
+    text = xml.decode() if isinstance(xml, bytes) else str(xml)
+    if metadata_signer is None:
+        return text
+    return to_text(metadata_signer.sign(parse(text), ident))
 
 
 class SamlIdp:
@@ -67,7 +77,13 @@ class SamlIdp:
         self.config = config
         self._peers = PeerCache(config, attach=attach)
         self._answers = ResponseBuilder(config, attach)
-        self._metadata = Renderings(functools.partial(_metadata, config), clock)
+        metadata_signer = None
+        if config.metadata_signing is not None:
+            metadata_signer = signer(config.metadata_signing)
+            if attach is not None:
+                attach(metadata_signer.security)
+        self._metadata = Renderings(functools.partial(_metadata, config, metadata_signer),
+                                    clock)
         self._metadata.get(())  # a broken key or setting fails at start, not on a request
 
     def metadata_xml(self, scopes: Sequence[str] | None = ()) -> str:

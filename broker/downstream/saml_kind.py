@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from broker.downstream import Downstream
 from broker.downstream.saml_pairwise import named_attributes
+from broker.errors import ConfigError
 from broker.identity import Released
 from broker.kinds import (
     DownstreamKind,
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from flask import Blueprint
 
     from broker.context import Broker
+    from broker.keys import KeyPair
+    from broker.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -82,11 +85,26 @@ def _build(broker: Broker) -> Downstream:
                                 next_signing=staged_saml_signing(s.keys_dir), scope=s.host,
                                 encryption=s.saml_encryption,
                                 relay_state_max=s.relay_state_max, clock_skew=s.clock_skew,
-                                presentation=presentation(s)),
+                                presentation=presentation(s),
+                                metadata_signing=_metadata_signing(s)),
                   attach=attach)
     broker.metadata["saml-idp"] = idp.metadata_xml()  # without the schools' scopes: the
     # registry may be down at start; /saml/idp/metadata renders with them
     return idp
+
+
+def _metadata_signing(s: Settings) -> KeyPair | None:
+    """The operator's metadata signing key pair; ConfigError if it is set but missing."""
+    from broker.keys import KeyPair
+
+    if s.metadata_signing is None:
+        return None
+    pair = KeyPair(*s.metadata_signing)
+    missing = [str(path) for path in (pair.key, pair.cert) if not path.is_file()]
+    if missing:
+        raise ConfigError(f"setting metadata_signing_key: {', '.join(missing)} not found; make "
+                          "the key pair (PEM) or leave the setting empty")
+    return pair
 
 
 def _blueprints() -> tuple[Blueprint, ...]:

@@ -10,10 +10,12 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import xmlsec
 from lxml import etree
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 from saml2.config import SPConfig
 from saml2.mdstore import MetadataStore
+from saml2.xmldsig import SIG_RSA_SHA256
 
 from app import create_app
 from broker.downstream.saml_idp import SamlIdp
@@ -39,6 +41,7 @@ from tests.downstream.saml_world import SamlWorld
 NS = {"md": "urn:oasis:names:tc:SAML:2.0:metadata",
       "mdui": "urn:oasis:names:tc:SAML:metadata:ui",
       "shibmd": "urn:mace:shibboleth:metadata:1.0"}
+DS = "http://www.w3.org/2000/09/xmldsig#"
 SHOWN = Presentation(
     description=(("nl", "Inloggen bij leermiddelen."), ("en", "Log in to learning apps.")),
     information_url=(("nl", "https://loper.example/over"), ("en", "https://loper.example/about")),
@@ -226,3 +229,50 @@ def test_the_published_scopes_follow_the_registry(tmp_path: Path) -> None:
     broker.registry.import_federation(Federation(schools=(school,)),
                                       key_version=broker.pseudonym_keys.current)
     assert scopes() == [broker.settings.host, "regenboog.example"]
+
+
+def _verified(xml: str, cert: Path) -> etree._Element:
+    """The metadata's root after xmlsec verified its enveloped signature with `cert` alone."""
+    root = etree.fromstring(xml.encode())
+    signature = root.find("ds:Signature", {"ds": DS})
+    assert signature is not None and root.index(signature) == 0
+    reference = signature.find("ds:SignedInfo/ds:Reference", {"ds": DS})
+    assert reference is not None and reference.get("URI") == "#" + root.get("ID", "?")
+    ctx = xmlsec.SignatureContext()
+    ctx.key = xmlsec.Key.from_file(str(cert), xmlsec.constants.KeyDataFormatCertPem)
+    ctx.register_id(root, "ID")
+    ctx.verify(signature)  # raises xmlsec.Error if not
+    return root
+
+
+def test_metadata_is_signed_with_the_operators_metadata_key(world: SamlWorld) -> None:
+    pair = world.keys("metadata")
+    idp = SamlIdp(dataclasses.replace(world.config, metadata_signing=pair))
+    root = _verified(idp.metadata_xml(["regenboog.example"]), pair.cert)
+    valid(etree.tostring(root).decode())
+    method = root.find("ds:Signature/ds:SignedInfo/ds:SignatureMethod", {"ds": DS})
+    assert method is not None and method.get("Algorithm") == SIG_RSA_SHA256
+    tampered = idp.metadata_xml(["regenboog.example"]).replace("regenboog", "kwaadwillig")
+    with pytest.raises(xmlsec.Error):
+        _verified(tampered, pair.cert)
+    store = MetadataStore(None, SPConfig().load({"entityid": "https://sp.example/metadata"}))
+    store.load("inline", idp.metadata_xml())
+    assert store.single_sign_on_service(world.config.entity_id)
+
+
+def test_a_configured_metadata_key_must_exist(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    for _ in initialise(load_settings({"instance": instance}, environ={})):
+        pass
+    with pytest.raises(ConfigError, match="metadata_signing_key"):
+        create_app({"instance": instance, "metadata_signing_key": "keys/metadata"})
+    (instance / "md").mkdir()
+    ensure_saml_keypair(instance / "md", "metadata")
+    pair = saml_signing(instance / "md")
+    stem = str(pair.key.relative_to(instance)).removesuffix(".key")
+    app = create_app({"instance": instance, "metadata_signing_key": stem})
+    with app.test_client() as client:
+        xml = client.get("/saml/idp/metadata").get_data(as_text=True)
+    _verified(xml, pair.cert)
+    with pytest.raises(ConfigError, match="inside the instance folder"):
+        load_settings({"instance": instance, "metadata_signing_key": "../x"}, environ={})
