@@ -53,7 +53,7 @@ def _metadata(config: SamlIdpConfig, metadata_signer: Signer | None, scopes: Seq
     add_extensions(descriptor.idpsso_descriptor,
                    *scope_elements((config.scope, *scopes)), ui_info(shown))
     stamp(descriptor, shown, now)
-    ident = "_" + secrets.token_hex(20)
+    ident = "_" + secrets.token_hex(20) if metadata_signer is not None else ""
     if metadata_signer is not None:
         descriptor.id = ident
         descriptor.signature = metadata_signer.template(ident)
