@@ -21,4 +21,5 @@ class Broker:
     upstreams: dict[str, Upstream] = field(default_factory=dict)
     downstreams: dict[str, Downstream] = field(default_factory=dict)
     metadata: dict[str, str] = field(default_factory=dict)
-    """Published documents by name (e.g. "saml-idp", "saml-sp"), rendered once at start."""
+    """Published documents by name (e.g. "saml-idp", "saml-sp"), rendered once at start; the
+    SAML IdP's is rendered again on request, with the schools' scopes (broker/web/saml.py)."""

@@ -49,6 +49,38 @@ class Settings:
     outbound_per_host: int = 8
     """Calls to one school's server that may wait at once, per worker process; more are
     answered "does not answer" at once. Keep it below gunicorn's threads per worker."""
+    # What Loper's SAML metadata shows about Loper (broker/saml/published.py)
+    metadata_display_name_nl: str = "Loper"
+    metadata_display_name_en: str = "Loper"
+    metadata_description_nl: str = "Inloggen met je schoolaccount bij je leermiddelen."
+    metadata_description_en: str = "Log in to your learning apps with your school account."
+    metadata_information_url: str = ""
+    """https URL of a page about this Loper (default: its /me page)."""
+    metadata_privacy_url: str = ""
+    """https URL of the privacy statement (default: the /me page, what Loper passes on)."""
+    metadata_logo_url: str = ""
+    """https (or data:image/...) URL of the logo (default: Loper's name on a tile, inline)."""
+    metadata_logo_width: int = 80
+    metadata_logo_height: int = 60
+    contact_technical_email: str = ""
+    """Published as the technical contact when set."""
+    contact_support_email: str = ""
+    """Published as the support contact when set."""
+    metadata_valid_days: int = 7
+    """validUntil of Loper's metadata: this many days after it was rendered."""
+    metadata_cache_hours: int = 6
+    """cacheDuration of Loper's metadata: how long readers may keep a copy."""
+    metadata_signing_key: str = ""
+    """A key pair in the instance folder, without suffix ("keys/metadata-signing": its .key
+    and .crt files, PEM) that signs Loper's IdP metadata; empty: unsigned."""
+
+    @property
+    def metadata_signing(self) -> tuple[Path, Path] | None:
+        """The key and certificate files of metadata_signing_key, or None."""
+        if not self.metadata_signing_key:
+            return None
+        stem = self.instance / self.metadata_signing_key
+        return stem.with_name(stem.name + ".key"), stem.with_name(stem.name + ".crt")
 
     @property
     def keys_dir(self) -> Path:
@@ -134,10 +166,49 @@ def _validate(s: Settings) -> None:
                  "outbound_per_host"):
         if getattr(s, name) <= 0:
             raise ConfigError(f"setting {name}: must be positive")
+    _validate_metadata(s)
     if not 1 <= s.outbound_timeout <= MAX_OUTBOUND_TIMEOUT:
         raise ConfigError(f"setting outbound_timeout: expected 1 to {MAX_OUTBOUND_TIMEOUT} "
                           f"seconds, got {s.outbound_timeout} (a pupil waits this long for a "
                           "school that does not answer)")
+
+
+_EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
+
+
+def _check_url(name: str, value: str, *, data_image: bool = False) -> None:
+    if data_image and value.startswith("data:image/"):
+        return
+    parts = urlsplit(value)
+    if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(
+            parts.hostname or "")) or not parts.hostname or any(c.isspace() for c in value):
+        raise ConfigError(f"setting {name}: expected an https URL"
+                          + (" or a data:image/ URL" if data_image else "") + f", got {value!r}")
+
+
+def _validate_metadata(s: Settings) -> None:
+    for name in ("metadata_display_name_nl", "metadata_display_name_en",
+                 "metadata_description_nl", "metadata_description_en"):
+        if not getattr(s, name).strip() or len(getattr(s, name)) > 400:
+            raise ConfigError(f"setting {name}: expected a text of 1 to 400 characters")
+    for name in ("metadata_information_url", "metadata_privacy_url", "metadata_logo_url"):
+        if getattr(s, name):
+            _check_url(name, getattr(s, name), data_image=name == "metadata_logo_url")
+    for name in ("contact_technical_email", "contact_support_email"):
+        if getattr(s, name) and not _EMAIL.fullmatch(getattr(s, name)):
+            raise ConfigError(f"setting {name}: expected an e-mail address, "
+                              f"got {getattr(s, name)!r}")
+    for name in ("metadata_logo_width", "metadata_logo_height", "metadata_valid_days",
+                 "metadata_cache_hours"):
+        if getattr(s, name) <= 0:
+            raise ConfigError(f"setting {name}: must be positive")
+    key = Path(s.metadata_signing_key)
+    if s.metadata_signing_key and (key.is_absolute() or ".." in key.parts):
+        raise ConfigError("setting metadata_signing_key: expected a path inside the instance "
+                          f"folder without .key/.crt (e.g. keys/metadata-signing), got {key}")
+    if s.metadata_cache_hours > s.metadata_valid_days * 24:
+        raise ConfigError("setting metadata_cache_hours: must not exceed metadata_valid_days "
+                          "(a copy kept that long would expire while in use)")
 
 
 def load_settings(overrides: Mapping[str, Any] | None = None,

@@ -10,6 +10,7 @@ from saml2.config import IdPConfig
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from broker.keys import KeyPair
+from broker.saml.published import Presentation
 
 PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
 TRANSIENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
@@ -35,6 +36,10 @@ class SamlIdpConfig:
     assertion_lifetime: int = 300
     request_lifetime: int = 300
     """How old (IssueInstant, plus clock_skew) an AuthnRequest may be when it arrives."""
+    presentation: Presentation = Presentation()
+    """Name, links, logo, contacts and validity published in the metadata."""
+    metadata_signing: KeyPair | None = None
+    """Signs the metadata (an enveloped RSA-SHA256 signature) when the operator set one."""
 
 
 def pysaml2_config(config: SamlIdpConfig, sp_metadata: str | None = None) -> IdPConfig:

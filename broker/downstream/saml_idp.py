@@ -9,34 +9,65 @@ saml_response (building, signing, encrypting).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import datetime as dt
+import functools
+import secrets
+import time
+from collections.abc import Callable, Mapping, Sequence
 
+from saml2.extension import mdui
 from saml2.metadata import entity_descriptor, metadata_tostring_fix
 
 from broker.downstream import DownstreamRequest
 from broker.downstream.saml_config import SamlIdpConfig, pysaml2_config
 from broker.downstream.saml_peer import Attach, PeerCache, SpPeer
 from broker.downstream.saml_request import DS, StoredRequest, parse_authn_request
-from broker.downstream.saml_response import ResponseBuilder
+from broker.downstream.saml_response import ResponseBuilder, Signer, signer
 from broker.errors import RequestRejected
 from broker.identity import Released
 from broker.outgoing import Outgoing
 from broker.records import Supplier
 from broker.saml.encrypt import CIPHERS
+from broker.saml.published import (
+    SHIBMD,
+    Renderings,
+    add_extensions,
+    scope_elements,
+    stamp,
+    ui_info,
+)
+from broker.saml.xmlparse import parse, to_text
 
 __all__ = ["SamlIdp", "SamlIdpConfig"]
 
 MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 
 
-def _metadata(config: SamlIdpConfig) -> str:
+def _metadata(config: SamlIdpConfig, metadata_signer: Signer | None, scopes: Sequence[str],
+              now: dt.datetime) -> str:
+    """Loper's IdP metadata with the pysaml2 SPs' reading of it: SSO endpoints and keys from
+    pysaml2, then shibmd:Scope and mdui:UIInfo in the IDPSSODescriptor, validity and contacts
+    on the entity; signed when the operator configured a metadata signing key."""
     descriptor = entity_descriptor(pysaml2_config(config))
-    xml = metadata_tostring_fix(descriptor, {"md": MD, "ds": DS})
-    return xml.decode() if isinstance(xml, bytes) else str(xml)
+    shown = config.presentation
+    add_extensions(descriptor.idpsso_descriptor,
+                   *scope_elements((config.scope, *scopes)), ui_info(shown))
+    stamp(descriptor, shown, now)
+    ident = "_" + secrets.token_hex(20) if metadata_signer is not None else ""
+    if metadata_signer is not None:
+        descriptor.id = ident
+        descriptor.signature = metadata_signer.template(ident)
+    xml = metadata_tostring_fix(descriptor, {"md": MD, "ds": DS, "shibmd": SHIBMD,
+                                             "mdui": mdui.NAMESPACE})
+    text = xml.decode() if isinstance(xml, bytes) else str(xml)
+    if metadata_signer is None:
+        return text
+    return to_text(metadata_signer.sign(parse(text), ident))
 
 
 class SamlIdp:
-    def __init__(self, config: SamlIdpConfig, attach: Attach | None = None) -> None:
+    def __init__(self, config: SamlIdpConfig, attach: Attach | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         """`attach` is called with every pysaml2 object that signs or verifies (the signer's
         SecurityContext, each supplier's Server): pass broker.saml.crypto.attach to do that
         in-process instead of forking xmlsec1."""
@@ -46,11 +77,21 @@ class SamlIdp:
         self.config = config
         self._peers = PeerCache(config, attach=attach)
         self._answers = ResponseBuilder(config, attach)
-        self._metadata = _metadata(config)
+        metadata_signer = None
+        if config.metadata_signing is not None:
+            metadata_signer = signer(config.metadata_signing)
+            if attach is not None:
+                attach(metadata_signer.security)
+        self._metadata = Renderings(functools.partial(_metadata, config, metadata_signer),
+                                    clock)
+        self._metadata.get(())  # a broken key or setting fails at start, not on a request
 
-    def metadata_xml(self) -> str:
-        """IDPSSODescriptor: SSO over Redirect and POST, the current and the next signing key."""
-        return self._metadata
+    def metadata_xml(self, scopes: Sequence[str] | None = ()) -> str:
+        """IDPSSODescriptor: SSO over Redirect and POST, the current and the next signing key,
+        shibmd:Scope for the pairwise-id's scope and `scopes` (the schools' domains; None:
+        those of the last rendering, when the registry cannot be read), mdui:UIInfo; on the
+        entity validUntil, cacheDuration and the contacts."""
+        return self._metadata.get(scopes)
 
     def parse_request(self, binding: str, params: Mapping[str, str], raw_query: str,
                       find_supplier: Callable[[str], Supplier | None]) -> DownstreamRequest:

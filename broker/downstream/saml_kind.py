@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from broker.downstream import Downstream
 from broker.downstream.saml_pairwise import named_attributes
+from broker.errors import ConfigError
 from broker.identity import Released
 from broker.kinds import (
     DownstreamKind,
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from flask import Blueprint
 
     from broker.context import Broker
+    from broker.keys import KeyPair
+    from broker.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ def _build(broker: Broker) -> Downstream:
     from broker.keys import saml_signing, staged_saml_signing
     from broker.saml.compat import check_version
     from broker.saml.crypto import attach
+    from broker.saml.published import presentation
 
     check_version()  # before pysaml2's internals are used
     s = broker.settings
@@ -81,10 +85,27 @@ def _build(broker: Broker) -> Downstream:
                                 sso_url=s.url("/saml/idp/sso"), signing=saml_signing(s.keys_dir),
                                 next_signing=staged_saml_signing(s.keys_dir), scope=s.host,
                                 encryption=s.saml_encryption,
-                                relay_state_max=s.relay_state_max, clock_skew=s.clock_skew),
+                                relay_state_max=s.relay_state_max, clock_skew=s.clock_skew,
+                                presentation=presentation(s),
+                                metadata_signing=_metadata_signing(s)),
                   attach=attach)
-    broker.metadata["saml-idp"] = idp.metadata_xml()
+    broker.metadata["saml-idp"] = idp.metadata_xml()  # without the schools' scopes: the
+    # registry may be down at start; /saml/idp/metadata renders with them
     return idp
+
+
+def _metadata_signing(s: Settings) -> KeyPair | None:
+    """The operator's metadata signing key pair; ConfigError if it is set but missing."""
+    from broker.keys import KeyPair
+
+    if s.metadata_signing is None:
+        return None
+    pair = KeyPair(*s.metadata_signing)
+    missing = [str(path) for path in (pair.key, pair.cert) if not path.is_file()]
+    if missing:
+        raise ConfigError(f"setting metadata_signing_key: {', '.join(missing)} not found; make "
+                          "the key pair (PEM) or leave the setting empty")
+    return pair
 
 
 def _blueprints() -> tuple[Blueprint, ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
@@ -30,6 +30,7 @@ from broker.saml import views
 from broker.saml.compat import parse_authn_response
 from broker.saml.decode import decode_post
 from broker.saml.frames import release_frames
+from broker.saml.published import Renderings
 from broker.upstream import Callback
 from broker.upstream.saml_checks import (
     Expected,
@@ -204,15 +205,18 @@ def _identity(school: School, subject_name: str, parsed: views.CheckedResponse,
 class SamlUpstream:
     """The Upstream protocol for schools with a SAML identity provider."""
 
-    def __init__(self, config: SamlSpConfig, *, attach_crypto: Attach | None = None) -> None:
+    def __init__(self, config: SamlSpConfig, *, attach_crypto: Attach | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         """attach_crypto: e.g. broker.saml.crypto.attach, to replace pysaml2's xmlsec1 backend
         in each school's client (called with allow_sha1=legacy_sha1 of SamlSchool)."""
         self._config = config
         self._clients = SchoolClients(config, attach_crypto)
-        self._metadata = sp_metadata_xml(config)
+        self._metadata = Renderings(lambda _scopes, now: sp_metadata_xml(config, now), clock)
+        self._metadata.get()  # a broken key or setting fails at start, not on a request
 
     def metadata_xml(self) -> str:
-        return self._metadata
+        """Rendered again every hour, which moves its validUntil on."""
+        return self._metadata.get()
 
     def _client(self, school: School, saml: SamlSchool) -> views.SpClient:
         return self._clients.get(school.id, saml)

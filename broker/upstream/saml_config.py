@@ -8,6 +8,7 @@ backend runs it before every signature operation).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import threading
@@ -21,6 +22,7 @@ from saml2 import BINDING_HTTP_POST, md, samlp
 from saml2.cert import read_cert_from_file
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
+from saml2.extension import mdui
 from saml2.saml import NAMEID_FORMAT_PERSISTENT
 from saml2.sigver import RSACrypto, SecurityContext, import_rsa_key_from_file
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256, KeyInfo, X509Certificate, X509Data
@@ -29,6 +31,7 @@ from saml2.xmldsig import NAMESPACE as DS_NAMESPACE
 from broker.errors import ConfigError
 from broker.keys import KeyPair
 from broker.saml.compat import xmlsec1_backend
+from broker.saml.published import Presentation, add_extensions, stamp, ui_info
 from broker.saml.views import SpClient
 from broker.upstream.saml_kind import SamlSchool
 
@@ -54,6 +57,8 @@ class SamlSpConfig:
     """Published in the metadata before it is used (key rollover)."""
     clock_skew: int = 60
     organization: str = "Loper"
+    presentation: Presentation = Presentation()
+    """Name, links, logo, contacts and validity published in the metadata."""
 
     @property
     def key_pairs(self) -> tuple[KeyPair, ...]:
@@ -93,8 +98,9 @@ def _organization(config: SamlSpConfig) -> Any:
                                              lang="en")])
 
 
-def sp_metadata_xml(config: SamlSpConfig) -> str:
-    """Loper's SP metadata, for the schools' IdPs."""
+def sp_metadata_xml(config: SamlSpConfig, now: dt.datetime | None = None) -> str:
+    """Loper's SP metadata, for the schools' IdPs: mdui:UIInfo in the SPSSODescriptor (what
+    a school's login page may show about who asks), validity and contacts on the entity."""
     certs = [_cert_body(pair) for pair in config.key_pairs]
     spsso = md.SPSSODescriptor(
         protocol_support_enumeration=samlp.NAMESPACE,
@@ -105,9 +111,12 @@ def sp_metadata_xml(config: SamlSpConfig) -> str:
         name_id_format=[md.NameIDFormat(text=NAMEID_FORMAT_PERSISTENT)],
         assertion_consumer_service=[md.AssertionConsumerService(
             binding=BINDING_HTTP_POST, location=config.acs_url, index="0", is_default="true")])
+    add_extensions(spsso, ui_info(config.presentation))
     descriptor = md.EntityDescriptor(entity_id=config.entity_id, spsso_descriptor=[spsso],
                                      organization=_organization(config))
-    return str(descriptor.to_string({"md": md.NAMESPACE, "ds": DS_NAMESPACE}).decode("utf-8"))
+    stamp(descriptor, config.presentation, now or dt.datetime.now(dt.UTC))
+    namespaces = {"md": md.NAMESPACE, "ds": DS_NAMESPACE, "mdui": mdui.NAMESPACE}
+    return str(descriptor.to_string(namespaces).decode("utf-8"))
 
 
 def _pysaml2_config(config: SamlSpConfig, metadata_xml: str) -> dict[str, Any]:

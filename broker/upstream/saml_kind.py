@@ -60,6 +60,7 @@ def _build(broker: Broker) -> Upstream:
     from broker.keys import saml_signing, staged_saml_signing
     from broker.saml.compat import check_version
     from broker.saml.crypto import attach
+    from broker.saml.published import presentation
     from broker.upstream.saml import SamlSpConfig, SamlUpstream
 
     check_version()  # before pysaml2's internals are used
@@ -68,7 +69,7 @@ def _build(broker: Broker) -> Upstream:
                                    acs_url=s.url("/saml/sp/acs"),
                                    signing=saml_signing(s.keys_dir),
                                    next_signing=staged_saml_signing(s.keys_dir),
-                                   clock_skew=s.clock_skew),
+                                   clock_skew=s.clock_skew, presentation=presentation(s)),
                       attach_crypto=attach)
     broker.metadata["saml-sp"] = sp.metadata_xml()
     return sp

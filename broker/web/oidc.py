@@ -10,7 +10,6 @@ import json
 from collections.abc import Mapping
 
 from flask import Blueprint, Response, abort, request
-from werkzeug.datastructures import MultiDict
 
 from broker.downstream import DownstreamRequest
 from broker.downstream.oidc_common import JsonReply
@@ -18,6 +17,7 @@ from broker.downstream.oidc_kind import OidcSupplier
 from broker.downstream.oidc_op import DISCOVERY_PATH, PATHS, OidcOp
 from broker.web.current import broker
 from broker.web.login import start_login
+from broker.web.params import single
 from broker.web.respond import to_response
 
 bp = Blueprint("oidc", __name__)
@@ -46,12 +46,6 @@ def _headers() -> dict[str, str]:
     return dict(request.headers.items())
 
 
-def _params(source: MultiDict[str, str]) -> tuple[dict[str, str], list[str]]:
-    """The parameters (first values) and the names that were sent more than once."""
-    repeated = [name for name, values in source.lists() if len(values) > 1]
-    return source.to_dict(flat=True), repeated
-
-
 @bp.get(DISCOVERY_PATH)
 def discovery() -> Response:
     return _published(_op().discovery())
@@ -64,7 +58,7 @@ def jwks() -> Response:
 
 @bp.route(PATHS["authorization"], methods=["GET", "POST"])
 def authorize() -> Response:
-    params, repeated = _params(request.args if request.method == "GET" else request.form)
+    params, repeated = single(request.args if request.method == "GET" else request.form)
     outcome = _op().parse_authorization(params, repeated)
     if isinstance(outcome, DownstreamRequest):
         return start_login(outcome, OidcSupplier.protocol)
@@ -73,7 +67,7 @@ def authorize() -> Response:
 
 @bp.post(PATHS["token"])
 def token() -> Response:
-    form, repeated = _params(request.form)
+    form, repeated = single(request.form)
     return _json(_op().token(form, _headers(), repeated))
 
 
@@ -85,5 +79,5 @@ def userinfo() -> Response:
 
 @bp.post(PATHS["revocation"])
 def revoke() -> Response:
-    form, repeated = _params(request.form)
+    form, repeated = single(request.form)
     return _json(_op().revoke(form, _headers(), repeated))

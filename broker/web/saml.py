@@ -7,13 +7,19 @@ from flask import Blueprint, Response, abort, request
 from broker.downstream.saml_idp import SamlIdp
 from broker.downstream.saml_kind import SamlSupplier
 from broker.errors import BadRequest
+from broker.registry import RegistryUnavailable
+from broker.saml.published import declared_scopes
+from broker.upstream.saml import SamlUpstream
+from broker.upstream.saml_kind import SamlSchool
 from broker.web import cookies
 from broker.web.current import broker, flow
 from broker.web.login import finish_login, start_login
+from broker.web.params import refuse_repeated
 
 bp = Blueprint("saml", __name__, url_prefix="/saml")
 
 _XML = "application/samlmetadata+xml"
+_HINTS = ("school", "idp_hint")
 
 
 def _idp() -> SamlIdp:
@@ -23,32 +29,45 @@ def _idp() -> SamlIdp:
     return idp
 
 
-def _metadata(name: str) -> Response:
-    response = Response(broker().metadata[name], mimetype=_XML)
+def _metadata(xml: str) -> Response:
+    response = Response(xml, mimetype=_XML)
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
 
 
+def _school_scopes() -> list[str] | None:
+    """The domains the SAML schools' metadata declares (shibmd:Scope), which is what Loper
+    knows of the schacHomeOrganization values it passes on; None if the registry is down."""
+    try:
+        schools = broker().registry.schools()
+    except RegistryUnavailable:
+        return None
+    return [scope for school in schools if isinstance(school.config, SamlSchool)
+            for scope in declared_scopes(school.config.metadata_xml)]
+
+
 @bp.get("/idp/metadata")
 def idp_metadata() -> Response:
-    return _metadata("saml-idp")
+    return _metadata(_idp().metadata_xml(_school_scopes()))
 
 
 @bp.get("/sp/metadata")
 def sp_metadata() -> Response:
-    return _metadata("saml-sp")
+    sp = broker().upstreams.get(SamlSchool.protocol)
+    if not isinstance(sp, SamlUpstream):
+        abort(404)
+    return _metadata(sp.metadata_xml())
 
 
 @bp.route("/idp/sso", methods=["GET", "POST"])
 def idp_sso() -> Response:
-    params = request.args if request.method == "GET" else request.form
-    if "SAMLRequest" not in params:
+    redirect = request.method == "GET"
+    sent = request.args if redirect else request.form
+    params = refuse_repeated(sent) if redirect else refuse_repeated(sent, request.args)
+    if "SAMLRequest" not in sent:
         raise BadRequest("This address expects a SAML AuthnRequest from a learning app.")
-    binding = "redirect" if request.method == "GET" else "post"
-    fields = {k: v for k, v in params.items()}
-    for hint in ("school", "idp_hint"):
-        if hint in request.args:
-            fields.setdefault(hint, request.args[hint])
+    binding = "redirect" if redirect else "post"
+    fields = {k: v for k, v in params.items() if k in sent or k in _HINTS}
     idp = _idp()
     req = idp.parse_request(binding, fields, request.query_string.decode("latin-1"),
                             broker().registry.supplier_by_entity_id)
@@ -57,9 +76,11 @@ def idp_sso() -> Response:
 
 @bp.post("/sp/acs")
 def sp_acs() -> Response:
+    form = refuse_repeated(request.form, request.args)
     if "SAMLResponse" not in request.form:
         raise BadRequest("This address expects a SAML Response from a school.")
     browser, _ = cookies.browser_id(request, broker().settings)
-    login_id = request.form.get("RelayState", "")
-    outgoing, session = flow().finish(login_id, dict(request.form), browser)
+    login_id = form.get("RelayState", "")
+    fields = {k: v for k, v in form.items() if k in request.form}
+    outgoing, session = flow().finish(login_id, fields, browser)
     return finish_login(outgoing, session)

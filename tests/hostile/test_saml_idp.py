@@ -8,7 +8,7 @@ request Loper may answer with the protocol's error (IsPassive) gets a signed SAM
 without an assertion. RelayState goes back unchanged, and only inside the auto-POST form.
 
 Classes and cases: ACS not in the metadata 11, NameIDPolicy and Subject 7, IsPassive 3,
-RelayState 7, signature algorithm downgrade 9, parsing and sizes 11.
+RelayState 7, signature algorithm downgrade 9, parsing and sizes 11, repeated parameters 15.
 
 Covered elsewhere and not repeated here:
 - tests/downstream/test_saml_idp_rejects.py (SamlIdp.parse_request): undecodable, truncated,
@@ -398,3 +398,68 @@ def test_deep_nesting_is_refused(sso: Sso, browser: Browser, depth: int) -> None
 
 def test_a_post_over_max_content_length_is_a_clean_413(sso: Sso, browser: Browser) -> None:
     sso.refuses(browser, "POST", sso.url, 413, data={"SAMLRequest": "A" * (1024 * 1024 + 1)})
+
+
+# -- every parameter once: a repeat is ambiguous, whichever copy a check reads ------------
+
+def _query(pairs: list[tuple[str, str]]) -> str:
+    return "&".join(f"{k}={quote(v, safe='')}" for k, v in pairs)
+
+
+def _redirect_repeats(sso: Sso, name: str) -> str:
+    """A well-formed Taalapp request (signed query, a school hint) with `name` sent twice."""
+    fields = {"SAMLRequest": deflated(authn_request(sso.entity("taalapp"), destination=sso.url)),
+              "RelayState": "lesson-1"}
+    query = signed_query(fields, sso.taalapp_key.key) + "&school=regenboog&idp_hint=regenboog"
+    pairs = [tuple(pair.split("=", 1)) for pair in query.split("&")]
+    again = next(value for key, value in pairs if key == name)
+    return f"{sso.url}?{query}&{name}={again}"
+
+
+def _post_request(sso: Sso) -> str:
+    return base64.b64encode(authn_request(sso.entity("rekenwonders"),
+                                          destination=sso.url)).decode()
+
+
+REDIRECT_REPEATS = ("SAMLRequest", "RelayState", "SigAlg", "Signature", "school", "idp_hint")
+
+
+@pytest.mark.parametrize("name", REDIRECT_REPEATS)
+def test_a_parameter_repeated_in_the_query_is_refused(sso: Sso, browser: Browser,
+                                                      name: str) -> None:
+    sso.refuses(browser, "GET", _redirect_repeats(sso, name), 400, name, "more than once")
+
+
+POST_REPEATS: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
+    # name: (extra query, extra form) besides one SAMLRequest and RelayState in the form
+    "SAMLRequest twice in the form": ([], [("SAMLRequest", "{request}")]),
+    "RelayState twice in the form": ([], [("RelayState", "lesson-2")]),
+    "SAMLRequest in the query and the form": ([("SAMLRequest", "{request}")], []),
+    "RelayState in the query and the form": ([("RelayState", "lesson-1")], []),
+    "school in the query and the form": ([("school", "regenboog")], [("school", "zonnebloem")]),
+    "school twice in the query": ([("school", "regenboog"), ("school", "zonnebloem")], []),
+    "idp_hint in the query and the form": ([("idp_hint", "regenboog")],
+                                           [("idp_hint", "regenboog")]),
+    "idp_hint twice in the form": ([], [("idp_hint", "regenboog"), ("idp_hint", "x")]),
+}
+
+
+@pytest.mark.parametrize("case", POST_REPEATS)
+def test_a_parameter_repeated_in_a_post_is_refused(sso: Sso, browser: Browser,
+                                                   case: str) -> None:
+    request = _post_request(sso)
+    query, form = ([(k, v.format(request=request)) for k, v in pairs]
+                   for pairs in POST_REPEATS[case])
+    name = (query or form)[0][0]
+    url = f"{sso.url}?{_query(query)}" if query else sso.url
+    data = [("SAMLRequest", request), ("RelayState", "lesson-1"), *form]
+    sso.refuses(browser, "POST", url, 400, name, "more than once", data=data)
+
+
+def test_the_same_requests_sent_once_are_answered(sso: Sso, browser: Browser) -> None:
+    """The controls for the repeats above: each request itself is fine."""
+    once = _redirect_repeats(sso, "SAMLRequest").rsplit("&", 1)[0]
+    posted = {"SAMLRequest": _post_request(sso), "RelayState": "lesson-1"}
+    for response in (send(browser, "GET", once),
+                     send(browser, "POST", f"{sso.url}?school=regenboog", data=posted)):
+        assert response.status_code in (200, 302, 303), response.text[:400]

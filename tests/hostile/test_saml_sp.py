@@ -8,7 +8,7 @@ be accepted (baselines, and reading a NameID with a comment in full) say so.
 
 Classes and cases: signature wrapping 11, comment injection 3, signed/unsigned matrix 7, keys
 7, algorithm downgrade 7, replay and binding 10, time 11, audience/destination/recipient/issuer
-and status 15, XML parsing and sizes 17.
+and status 15, XML parsing and sizes 17, repeated parameters 4.
 
 Covered elsewhere and not repeated here:
 - tests/upstream/test_saml.py (SamlUpstream against a pysaml2 IdP): one wrong field each
@@ -92,20 +92,21 @@ class Acs:
         self.federation, self.school = federation, school
         self.state, self.traffic, self.logs = state, traffic, logs
 
-    def refuses(self, make: Callable[[Started], str | dict[str, str]],
+    def refuses(self, make: Callable[[Started], str | dict[str, str] | list[tuple[str, str]]],
                 status: int | tuple[int, ...] = 403, *words: str,
-                school: SchoolSide | None = None) -> requests.Response:
-        """Start a login, post make(login) (a SAMLResponse, or the whole form), expect a clean
-        refusal."""
+                school: SchoolSide | None = None, query: str = "") -> requests.Response:
+        """Start a login, post make(login) (a SAMLResponse, or the whole form) to the ACS (with
+        `query` added to its URL), expect a clean refusal."""
         school = school or self.school
         with Browser() as browser:
             started = school.start(browser)
             made = make(started)
-            form = made if isinstance(made, dict) else {
+            form = made if not isinstance(made, str) else {
                 "SAMLResponse": made, "RelayState": started.relay_state}
             mark = self.logs.mark()
             with self.state.unchanged(), self.traffic.none():
-                response = send(browser, "POST", school.acs, data=form)
+                url = f"{school.acs}?{query}" if query else school.acs
+                response = send(browser, "POST", url, data=form)
             refused(response, status, *words)
             reason_coded(self.logs.since(mark))
             return response
@@ -894,3 +895,28 @@ def test_a_post_over_max_content_length_is_a_clean_413(
     refused(response, 413)
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
 
+
+
+# -- every parameter once: which answer, for which login? -----------------------------------
+
+def _twice(name: str, school: SchoolSide) -> Callable[[Started], list[tuple[str, str]]]:
+    """The school's genuine answer, with `name` posted twice (a copy, or another login's)."""
+    def make(started: Started) -> list[tuple[str, str]]:
+        answer = school.answer(started)
+        form = [("SAMLResponse", answer), ("RelayState", started.relay_state)]
+        again = {"SAMLResponse": encode(root_of(answer)), "RelayState": "login-of-someone-else"}
+        return [*form, (name, again[name])]
+    return make
+
+
+@pytest.mark.parametrize("name", ["SAMLResponse", "RelayState"])
+def test_a_field_posted_twice_is_refused(acs: Acs, school: SchoolSide, name: str) -> None:
+    acs.refuses(_twice(name, school), 400, name, "more than once")
+
+
+@pytest.mark.parametrize("name", ["SAMLResponse", "RelayState"])
+def test_a_field_in_the_query_and_the_form_is_refused(acs: Acs, school: SchoolSide,
+                                                      name: str) -> None:
+    acs.refuses(lambda started: {"SAMLResponse": school.answer(started),
+                                 "RelayState": started.relay_state},
+                400, name, "more than once", query=f"{name}=x")
