@@ -21,7 +21,7 @@ from saml2.validate import ResponseLifetimeExceed, ToEarly
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from broker import codec
-from broker.attributes import BY_NAME, from_saml
+from broker.attributes import BY_NAME, by_saml_name, from_saml
 from broker.errors import BadRequest, ConfigError, UpstreamRejected
 from broker.identity import Attributes, AuthnContext, Identity, PendingLogin
 from broker.outgoing import Outgoing
@@ -176,7 +176,8 @@ def _nameid_subject(assertion: views.Assertion, parsed: views.CheckedResponse) -
 
 
 def _attribute_subject(name: str, raw: Mapping[str, list[str]], attributes: Attributes) -> str:
-    internal = name if name in BY_NAME else next(iter(from_saml({name: ["?"]})), None)
+    found = by_saml_name(name)
+    internal = name if name in BY_NAME else found.name if found is not None else None
     if internal is not None:
         values = list(attributes.get(internal, ()))
     else:  # an attribute outside Loper's vocabulary, named exactly
