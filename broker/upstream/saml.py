@@ -46,6 +46,7 @@ from broker.upstream.saml_checks import (
 )
 from broker.upstream.saml_config import Attach, SamlSpConfig, SchoolClients, sp_metadata_xml
 from broker.upstream.saml_kind import SamlSchool
+from broker.upstream.saml_scopes import scopes
 
 __all__ = ["SamlSpConfig", "SamlUpstream"]
 
@@ -188,12 +189,12 @@ def _attribute_subject(name: str, raw: Mapping[str, list[str]], attributes: Attr
     return values[0]
 
 
-def _identity(school: School, subject_name: str, parsed: views.CheckedResponse,
+def _identity(school: School, saml: SamlSchool, parsed: views.CheckedResponse,
               assertion: views.Assertion) -> Identity:
     raw = _raw_attributes(assertion)
-    attributes = from_saml(raw)
-    subject = (_nameid_subject(assertion, parsed) if subject_name == "nameid"
-               else _attribute_subject(subject_name, raw, attributes))
+    attributes = from_saml(raw, scopes(saml.metadata_xml, saml.entity_id))
+    subject = (_nameid_subject(assertion, parsed) if saml.subject == "nameid"
+               else _attribute_subject(saml.subject, raw, attributes))
     statement = assertion.authn_statement[0]
     context = statement.authn_context
     ref = context.authn_context_class_ref if context is not None else None
@@ -280,7 +281,7 @@ class SamlUpstream:
         check_response(parsed.response, exp)
         check_assertion(assertion, exp)
         check_signatures(parsed.response, assertion, exp)
-        identity = _identity(school, saml.subject, parsed, assertion)
+        identity = _identity(school, saml, parsed, assertion)
         check_max_age(identity.authn.instant, exp)  # verified first: only then worth a retry
         ttl = math.ceil(confirmation_expiry(assertion) + exp.skew - time.time())
         return Callback(identity, f"saml-assertion:{assertion.id}", max(1, ttl))
