@@ -344,8 +344,14 @@ _ATTRIBUTES: dict[str, tuple[str, str]] = {
     "email": ("e-mailadres", "e-mail address"),
     "school_domain": ("schooldomein", "school domain"),
     "school_id": ("schoolnummer (BRIN)", "school number (BRIN)"),
+    "school_name": ("naam van de school", "school name"),
+    "branch_id": ("vestiging van de school (BRIN6)", "school location (BRIN6)"),
+    "scoped_affiliation": ("rol op de school (leerling@school)",
+                           "role at the school (student@school)"),
     "groups": ("klassen en groepen", "classes and groups"),
     "eck_id": ("ECK iD", "ECK iD"),
+    "profile_id": ("profielnummer bij de school", "profile id at the school"),
+    "real_id": ("persoonsnummer bij de school", "real id at the school"),
 }
 
 _T |= texts_controller.TEXTS

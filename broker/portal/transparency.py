@@ -48,8 +48,13 @@ LABELS_NL: Mapping[str, str] = {
     "email": "e-mailadres",
     "school_domain": "domein van de school",
     "school_id": "schoolnummer (BRIN)",
+    "school_name": "naam van de school",
+    "branch_id": "vestiging van de school (BRIN6)",
+    "scoped_affiliation": "rol op de school (leerling@school)",
     "groups": "klassen en groepen",
     "eck_id": "ECK iD",
+    "profile_id": "profielnummer bij de school",
+    "real_id": "persoonsnummer bij de school",
 }
 _ORDER = {a.name: i for i, a in enumerate(attributes.VOCABULARY)}
 

@@ -21,7 +21,7 @@ from saml2.validate import ResponseLifetimeExceed, ToEarly
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from broker import codec
-from broker.attributes import BY_NAME, from_saml
+from broker.attributes import BY_NAME, by_saml_name, from_saml
 from broker.errors import BadRequest, ConfigError, UpstreamRejected
 from broker.identity import Attributes, AuthnContext, Identity, PendingLogin
 from broker.outgoing import Outgoing
@@ -47,6 +47,7 @@ from broker.upstream.saml_checks import (
 )
 from broker.upstream.saml_config import Attach, SamlSpConfig, SchoolClients, sp_metadata_xml
 from broker.upstream.saml_kind import SamlSchool
+from broker.upstream.saml_scopes import scopes
 
 __all__ = ["SamlSpConfig", "SamlUpstream"]
 
@@ -177,7 +178,8 @@ def _nameid_subject(assertion: views.Assertion, parsed: views.CheckedResponse) -
 
 
 def _attribute_subject(name: str, raw: Mapping[str, list[str]], attributes: Attributes) -> str:
-    internal = name if name in BY_NAME else next(iter(from_saml({name: ["?"]})), None)
+    found = by_saml_name(name)
+    internal = name if name in BY_NAME else found.name if found is not None else None
     if internal is not None:
         values = list(attributes.get(internal, ()))
     else:  # an attribute outside Loper's vocabulary, named exactly
@@ -188,12 +190,12 @@ def _attribute_subject(name: str, raw: Mapping[str, list[str]], attributes: Attr
     return values[0]
 
 
-def _identity(school: School, subject_name: str, parsed: views.CheckedResponse,
+def _identity(school: School, saml: SamlSchool, parsed: views.CheckedResponse,
               assertion: views.Assertion) -> Identity:
     raw = _raw_attributes(assertion)
-    attributes = from_saml(raw)
-    subject = (_nameid_subject(assertion, parsed) if subject_name == "nameid"
-               else _attribute_subject(subject_name, raw, attributes))
+    attributes = from_saml(raw, scopes(saml.metadata_xml, saml.entity_id))
+    subject = (_nameid_subject(assertion, parsed) if saml.subject == "nameid"
+               else _attribute_subject(saml.subject, raw, attributes))
     statement = assertion.authn_statement[0]
     context = statement.authn_context
     ref = context.authn_context_class_ref if context is not None else None
@@ -283,7 +285,7 @@ class SamlUpstream:
         check_response(parsed.response, exp)
         check_assertion(assertion, exp)
         check_signatures(parsed.response, assertion, exp)
-        identity = _identity(school, saml.subject, parsed, assertion)
+        identity = _identity(school, saml, parsed, assertion)
         check_max_age(identity.authn.instant, exp)  # verified first: only then worth a retry
         ttl = math.ceil(confirmation_expiry(assertion) + exp.skew - time.time())
         return Callback(identity, f"saml-assertion:{assertion.id}", max(1, ttl))

@@ -87,3 +87,87 @@ def test_a_parents_children_are_read_but_never_part_of_the_vocabulary() -> None:
     assert "guardian_of" not in attributes.NAMES
     assert attributes.to_saml({"guardian_of": ("x",)}) == {}
     assert attributes.to_oidc({"guardian_of": ("x",)}, ["openid"]) == {}
+
+
+MS = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/"
+MS_2008 = "http://schemas.microsoft.com/ws/2008/06/identity/claims/"
+
+
+@pytest.mark.parametrize(("name", "internal"), [
+    (MS + "givenname", "given_name"), (MS + "surname", "family_name"),
+    (MS + "emailaddress", "email"), (MS_2008 + "role", "role"), (MS_2008 + "groups", "groups"),
+    ("http://schemas.microsoft.com/identity/claims/displayname", "display_name"),
+])
+def test_microsoft_claim_uris_are_read(name: str, internal: str) -> None:
+    assert attributes.from_saml({name: ["x"]}) == {internal: ("x",)}
+
+
+@pytest.mark.parametrize("name", [
+    MS + "name", MS + "upn", "http://schemas.microsoft.com/identity/claims/objectidentifier",
+    "http://schemas.microsoft.com/identity/claims/tenantid"])
+def test_microsoft_login_names_and_ids_are_not_vocabulary(name: str) -> None:
+    assert attributes.from_saml({name: ["sanne@regenboog.example"]}) == {}
+
+
+def test_the_own_name_wins_a_conflict_logged_by_name_only(
+        caplog: pytest.LogCaptureFixture) -> None:
+    got = attributes.from_saml({MS + "givenname": ["Mallory"], "urn:oid:2.5.4.42": ["Sanne"],
+                                MS + "surname": ["de Vries"], "sn": ["de Vries"]})
+    assert got == {"given_name": ("Sanne",), "family_name": ("de Vries",)}
+    [conflict] = [r for r in caplog.records if r.name == "loper.attributes"]
+    assert getattr(conflict, "attribute", None) == "given_name"
+    assert MS + "givenname" in conflict.getMessage()
+    assert "Mallory" not in caplog.text and "Sanne" not in caplog.text
+
+
+@pytest.mark.parametrize(("name", "internal", "claim"), [
+    ("urn:mace:dir:attribute-def:nlEduPersonHomeOrganization", "school_name",
+     "nl_edu_person_home_organization"),
+    ("nlEduPersonHomeOrganizationBranchId", "branch_id",
+     "nl_edu_person_home_organization_branch_id"),
+    ("nlEduPersonProfileId", "profile_id", "nl_edu_person_profile_id"),
+    ("urn:mace:dir:attribute-def:nlEduPersonRealId", "real_id", "nl_edu_person_real_id"),
+])
+def test_the_entree_names(name: str, internal: str, claim: str) -> None:
+    assert attributes.from_saml({name: ["11ZZ03"]}) == {internal: ("11ZZ03",)}
+    assert attributes.from_oidc({claim: "11ZZ03"}) == {internal: ("11ZZ03",)}
+    assert attributes.to_oidc({internal: ("11ZZ03",)}, ()) == {
+        claim: ["11ZZ03"] if attributes.BY_NAME[internal].multi_valued else "11ZZ03"}
+
+
+def test_profile_and_real_ids_are_sensitive() -> None:
+    assert attributes.is_sensitive("profile_id") and attributes.is_sensitive("real_id")
+    assert not attributes.is_sensitive("school_name")
+
+
+def test_scoped_affiliation_keeps_only_the_schools_scopes(
+        caplog: pytest.LogCaptureFixture) -> None:
+    sent = {"urn:oid:1.3.6.1.4.1.5923.1.1.1.9": [
+        "student@regenboog.example", "member@REGENBOOG.example", "employee@evil.example",
+        "student", "@regenboog.example"]}
+    got = attributes.from_saml(sent, scopes={"regenboog.example"})
+    assert got == {"scoped_affiliation": ("student@regenboog.example",
+                                          "member@REGENBOOG.example")}
+    assert attributes.from_saml(sent) == {}  # no scope known: none is the school's
+    assert attributes.from_oidc({"eduperson_scoped_affiliation": ["a@b.example"]}) == {}
+    assert "evil.example" not in caplog.text
+    assert {getattr(r, "attribute", None) for r in caplog.records} == {"scoped_affiliation"}
+
+
+def test_absurd_counts_and_sizes_are_capped(caplog: pytest.LogCaptureFixture) -> None:
+    many = [f"group-{i}" for i in range(attributes.MAX_VALUES * 40)]
+    huge = "x" * (attributes.MAX_VALUE_CHARS + 1)
+    got = attributes.from_saml({"isMemberOf": many, "givenName": [huge, "Sanne"]})
+    assert got == {"groups": tuple(many[:attributes.MAX_VALUES]), "given_name": ("Sanne",)}
+    assert len(caplog.records) == 2 and huge not in caplog.text
+
+
+def test_every_attribute_has_dutch_and_english_labels() -> None:
+    from broker.admin.texts import attribute_label
+    from broker.portal.transparency import LABELS_NL
+
+    names = [a.name for a in attributes.VOCABULARY]
+    dutch, english = attribute_label("nl"), attribute_label("en")
+    assert all(dutch[n] != english[n] or n == "eck_id" for n in names)
+    assert all(english[n] == attributes.BY_NAME[n].label for n in names)
+    assert set(LABELS_NL) == set(names)
