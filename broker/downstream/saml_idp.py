@@ -29,13 +29,13 @@ from broker.outgoing import Outgoing
 from broker.records import Supplier
 from broker.saml.encrypt import CIPHERS
 from broker.saml.published import (
-    SHIBMD,
     Renderings,
     add_extensions,
     scope_elements,
     stamp,
     ui_info,
 )
+from broker.saml.scopes import SHIBMD
 from broker.saml.xmlparse import parse, to_text
 
 __all__ = ["SamlIdp", "SamlIdpConfig"]

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import functools
 import math
-import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -22,17 +20,13 @@ from dataclasses import dataclass
 from saml2 import md
 from saml2.extension import mdui, shibmd
 
-from broker.saml.xmlparse import NotXml, parse
 from broker.settings import Settings
 
 LANGUAGES = ("nl", "en")
 Localized = tuple[tuple[str, str], ...]
 """(language, text) pairs, in the order published."""
 
-SHIBMD = "urn:mace:shibboleth:metadata:1.0"
 MD = "urn:oasis:names:tc:SAML:2.0:metadata"
-_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-_SCOPE = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(?:\.{_LABEL})*")
 
 _LOGO_SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" width="80" height="60" viewBox="0 0 80 60">'
              b'<rect width="80" height="60" rx="8" fill="#1d4ed8"/><text x="40" y="37" '
@@ -152,22 +146,3 @@ class Renderings:
                 self._xml = self._render(wanted, dt.datetime.fromtimestamp(now, dt.UTC))
                 self._scopes, self._at = wanted, now
             return self._xml
-
-
-@functools.lru_cache(maxsize=4096)
-def declared_scopes(metadata_xml: str) -> tuple[str, ...]:
-    """The literal (regexp="false") shibmd:Scope values of the IdPs in a school's metadata:
-    the domains the school says its scoped attributes (schacHomeOrganization) carry. Regexp
-    scopes, values that are no domain name and unreadable metadata give nothing."""
-    try:
-        root = parse(metadata_xml)
-    except NotXml:
-        return ()
-    found = []
-    for scope in root.iter(f"{{{SHIBMD}}}Scope"):
-        if (scope.get("regexp") or "false").strip() not in ("false", "0"):
-            continue
-        value = (scope.text or "").strip().lower()
-        if _SCOPE.fullmatch(value):
-            found.append(value)
-    return tuple(dict.fromkeys(found))

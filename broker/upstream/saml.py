@@ -31,6 +31,7 @@ from broker.saml.compat import parse_authn_response
 from broker.saml.decode import decode_post
 from broker.saml.frames import release_frames
 from broker.saml.published import Renderings
+from broker.saml.scopes import scopes
 from broker.upstream import Callback
 from broker.upstream.saml_checks import (
     Expected,
@@ -47,7 +48,6 @@ from broker.upstream.saml_checks import (
 )
 from broker.upstream.saml_config import Attach, SamlSpConfig, SchoolClients, sp_metadata_xml
 from broker.upstream.saml_kind import SamlSchool
-from broker.upstream.saml_scopes import scopes
 
 __all__ = ["SamlSpConfig", "SamlUpstream"]
 

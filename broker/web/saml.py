@@ -8,7 +8,7 @@ from broker.downstream.saml_idp import SamlIdp
 from broker.downstream.saml_kind import SamlSupplier
 from broker.errors import BadRequest
 from broker.registry import RegistryUnavailable
-from broker.saml.published import declared_scopes
+from broker.saml.scopes import scopes
 from broker.upstream.saml import SamlUpstream
 from broker.upstream.saml_kind import SamlSchool
 from broker.web import cookies
@@ -43,7 +43,7 @@ def _school_scopes() -> list[str] | None:
     except RegistryUnavailable:
         return None
     return [scope for school in schools if isinstance(school.config, SamlSchool)
-            for scope in declared_scopes(school.config.metadata_xml)]
+            for scope in scopes(school.config.metadata_xml, school.config.entity_id)]
 
 
 @bp.get("/idp/metadata")

@@ -29,10 +29,10 @@ from broker.saml.published import (
     RENDER_AGAIN,
     Contact,
     Presentation,
-    declared_scopes,
     presentation,
 )
 from broker.saml.schema import compiled
+from broker.saml.scopes import scopes
 from broker.settings import load_settings
 from broker.upstream.saml_config import SamlSpConfig, sp_metadata_xml
 from broker.upstream.saml_kind import SamlSchool
@@ -174,9 +174,11 @@ def test_declared_scopes_are_the_literal_domains_of_a_schools_metadata() -> None
     xml = school_metadata("https://idp.regenboog.example", ("Regenboog.example ", "false"),
                           ("lyceum.example", "0"), (r"^.*\.example$", "true"),
                           ("not a domain", "false"), ("regenboog.example", "false"))
-    assert declared_scopes(xml) == ("regenboog.example", "lyceum.example")
-    assert declared_scopes("<not-xml") == ()
-    assert declared_scopes('<!DOCTYPE x [<!ENTITY e "a.example">]><x/>') == ()
+    assert scopes(xml, "https://idp.regenboog.example") == ("regenboog.example",
+                                                            "lyceum.example")
+    assert scopes(xml, "https://another.example") == ()
+    assert scopes("<not-xml", "https://idp.regenboog.example") == ()
+    assert scopes('<!DOCTYPE x [<!ENTITY e "a.example">]><x/>', "x") == ()
 
 
 @pytest.mark.parametrize(("name", "value", "expected"), [

@@ -9,9 +9,9 @@ import pytest
 from lxml import etree
 
 from broker.records import School
+from broker.saml.scopes import scopes
 from broker.upstream.saml import SamlUpstream
 from broker.upstream.saml_kind import SamlSchool
-from broker.upstream.saml_scopes import scopes
 from tests.upstream.saml_idp import NS, SAML, Login, SchoolIdp, Tamper
 
 MS = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/"
@@ -142,11 +142,11 @@ def test_scoped_affiliation_without_scopes_in_the_metadata(login: Login) -> None
 
 
 def test_the_scopes_of_the_schools_own_entity_only(idp: SchoolIdp) -> None:
-    assert scopes(scoped_metadata(idp, "a.example", " B.example "), idp.entity_id) == {
-        "a.example", "b.example"}
-    assert scopes(scoped_metadata(idp, "a.example", regexp=True), idp.entity_id) == frozenset()
-    assert scopes(scoped_metadata(idp, "a.example"), "https://other.example") == frozenset()
-    assert scopes("<not xml", idp.entity_id) == frozenset()
+    assert scopes(scoped_metadata(idp, "a.example", " B.example "), idp.entity_id) == (
+        "a.example", "b.example")
+    assert scopes(scoped_metadata(idp, "a.example", regexp=True), idp.entity_id) == ()
+    assert scopes(scoped_metadata(idp, "a.example"), "https://other.example") == ()
+    assert scopes("<not xml", idp.entity_id) == ()
 
 
 SENSITIVE = [("urn:mace:dir:attribute-def:nlEduPersonProfileId", ["profile-8c1f"]),

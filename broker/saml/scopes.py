@@ -1,0 +1,45 @@
+"""A SAML entity's scopes: the literal shibmd:Scope domains in its metadata.
+
+One reader for both uses: a school's scoped attributes (value@scope, eduPersonScopedAffiliation)
+are believed only under its own scopes (broker/attributes.py), and Loper's IdP metadata
+publishes the schools' scopes for the schacHomeOrganization values it passes on
+(broker/saml/published.py). Regular-expression scopes (regexp="true") are not used: a literal
+domain is what schools and hubs publish, and a pattern is easily too wide.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from broker.saml.xmlparse import Element, NotXml, parse
+
+MD = "urn:oasis:names:tc:SAML:2.0:metadata"
+SHIBMD = "urn:mace:shibboleth:metadata:1.0"
+_PLACES = (f"{{{MD}}}Extensions/{{{SHIBMD}}}Scope",
+           f"{{{MD}}}IDPSSODescriptor/{{{MD}}}Extensions/{{{SHIBMD}}}Scope")
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+DOMAIN = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(?:\.{_LABEL})*")
+
+
+def _entity(root: Element, entity_id: str) -> Element | None:
+    if root.tag == f"{{{MD}}}EntityDescriptor":
+        return root if root.get("entityID") == entity_id else None
+    return next((e for e in root.iter(f"{{{MD}}}EntityDescriptor")
+                 if e.get("entityID") == entity_id), None)
+
+
+@lru_cache(maxsize=256)
+def scopes(metadata_xml: str, entity_id: str) -> tuple[str, ...]:
+    """The literal scopes (lower case, domain names only, in document order) of entity_id;
+    () for unreadable metadata or an entity it does not hold."""
+    try:
+        entity = _entity(parse(metadata_xml), entity_id)
+    except NotXml:
+        return ()
+    if entity is None:
+        return ()
+    found = (scope for place in _PLACES for scope in entity.iterfind(place)
+             if (scope.get("regexp") or "false").strip().lower() in ("false", "0"))
+    values = ((scope.text or "").strip().lower() for scope in found)
+    return tuple(dict.fromkeys(v for v in values if DOMAIN.fullmatch(v)))
