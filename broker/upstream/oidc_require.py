@@ -20,6 +20,9 @@ TENANT = "{tenantid}"
 """The placeholder of a multi-tenant issuer (Microsoft's /common/v2.0 discovery publishes
 https://login.microsoftonline.com/{tenantid}/v2.0); the token's own `tid` fills it in."""
 TENANT_CLAIM = "tid"
+SHARED = {"https://accounts.google.com": "hd", "accounts.google.com": "hd"}
+"""Issuers that answer for every account of the provider: the claim that names the school's
+own part of it must be required (Google: `hd`, the Workspace domain)."""
 SHOWN = frozenset({"hd"})
 """Claims whose expected values a rejection may name (a school's domain is public)."""
 MAX_CLAIMS = 8
@@ -49,6 +52,10 @@ def parse_require(entry: Entry, issuer: str | None) -> Require | None:
                           f"at most {MAX_VALUE} characters")
             continue
         require[claim] = tuple(values)
+    shared = SHARED.get(issuer or "")
+    if shared is not None and shared not in require:
+        entry.problem("require", f'lacks "{shared}"; every account of {issuer} would be '
+                      f"accepted as one of this school, so its {shared} values must be listed")
     if issuer is not None and TENANT in issuer:
         tids = require.get(TENANT_CLAIM, ())
         if not tids:

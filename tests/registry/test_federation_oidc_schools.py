@@ -77,10 +77,14 @@ def test_require_survives_export_import_export(registry: Registry, tmp_path: Pat
 
 BAD = {
     "same issuer, no require": (
-        SCHOOLS.replace('[schools.require]\nhd = ["kompas.example.nl"]\n', "").replace(
+        SCHOOLS.replace("https://accounts.google.com", "https://sso.stichting.example")
+        .replace('[schools.require]\nhd = ["kompas.example.nl"]\n', "").replace(
             '[schools.require]\nhd = ["vlinder.example.nl", "vlinder-bovenbouw.example.nl"]\n',
             ""),
         'schools[1] (id "vlinder")', 'is already used by schools[0] (id "kompas")'),
+    "a Google school without hd": (
+        SCHOOLS.replace('hd = ["kompas.example.nl"]', 'email_verified = ["true"]'),
+        'schools[0] (id "kompas")', 'lacks "hd"; every account of https://accounts.google.com'),
     "same issuer, the same domain required": (
         SCHOOLS.replace('"vlinder.example.nl", ', '"kompas.example.nl", '),
         'schools[1] (id "vlinder")', 'is already used by schools[0] (id "kompas")'),
