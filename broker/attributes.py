@@ -133,6 +133,12 @@ def from_oidc(claims: Mapping[str, object]) -> Attributes:
     return _collect((_BY_CLAIM.get(key), _as_strings(val)) for key, val in claims.items())
 
 
+def by_name(values: Mapping[str, Iterable[str]]) -> Attributes:
+    """Values already under internal names (a school's mapping, broker/mapping.py), checked
+    as any upstream's are."""
+    return _collect((BY_NAME.get(name), found) for name, found in values.items())
+
+
 def to_saml(attributes: Attributes) -> dict[str, tuple[str, ...]]:
     """Internal attributes -> {urn:oid name: values}, for NameFormat uri."""
     return {BY_NAME[name].saml_name: vals for name, vals in attributes.items() if name in BY_NAME}

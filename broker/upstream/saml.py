@@ -24,6 +24,7 @@ from broker import codec
 from broker.attributes import BY_NAME, from_saml
 from broker.errors import BadRequest, ConfigError, UpstreamRejected
 from broker.identity import Attributes, AuthnContext, Identity, PendingLogin
+from broker.mapping import map_attributes
 from broker.outgoing import Outgoing
 from broker.records import School
 from broker.saml import views
@@ -190,7 +191,7 @@ def _attribute_subject(name: str, raw: Mapping[str, list[str]], attributes: Attr
 def _identity(school: School, subject_name: str, parsed: views.CheckedResponse,
               assertion: views.Assertion) -> Identity:
     raw = _raw_attributes(assertion)
-    attributes = from_saml(raw)
+    attributes = map_attributes(school, raw, from_saml(raw))
     subject = (_nameid_subject(assertion, parsed) if subject_name == "nameid"
                else _attribute_subject(subject_name, raw, attributes))
     statement = assertion.authn_statement[0]

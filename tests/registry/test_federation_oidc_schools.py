@@ -42,9 +42,18 @@ protocol = "oidc"
 issuer = "https://login.microsoftonline.com/{{tenantid}}/v2.0"
 client_id = "1f2e3d4c-5b6a-7988-a0b1-c2d3e4f5a6b7"
 client_secret_env = "ESDOORN_SECRET"
+default_role = "student"
 
 [schools.require]
 tid = ["{TENANT}"]
+
+[schools.claims]
+role = "roles"
+email = "preferred_username"
+
+[schools.roles]
+Leerling = "student"
+Docent = "employee"
 """
 
 
@@ -56,13 +65,16 @@ def test_google_and_entra_schools_are_read(tmp_path: Path) -> None:
         {"hd": ("kompas.example.nl",)},
         {"hd": ("vlinder.example.nl", "vlinder-bovenbouw.example.nl")},
         {"tid": (TENANT,)}]
+    assert schools[2].claims == {"role": "roles", "email": "preferred_username"}
+    assert schools[2].roles == {"Leerling": "student", "Docent": "employee"}
+    assert schools[2].default_role == "student"
 
 
 def test_require_survives_export_import_export(registry: Registry, tmp_path: Path) -> None:
     registry.import_federation(load_federation(write_federation(tmp_path, SCHOOLS)),
                                key_version=1)
     exported = dump_federation(registry.export_federation())
-    assert "[schools.require]" in exported
+    assert "[schools.require]" in exported and "[schools.roles]" in exported
     (tmp_path / "copy").mkdir()
     again = load_federation(write_federation(tmp_path / "copy", exported))
     other = Registry(f"sqlite:///{tmp_path / 'other.sqlite'}")
@@ -76,6 +88,19 @@ def test_require_survives_export_import_export(registry: Registry, tmp_path: Pat
 
 
 BAD = {
+    "a claim for a name outside the vocabulary": (
+        SCHOOLS.replace('role = "roles"', 'nickname = "roles"'),
+        'schools[2] (id "esdoorn")', 'unknown attribute "nickname"'),
+    "a role mapped to a raw value": (
+        SCHOOLS.replace('Docent = "employee"', 'Docent = "Docent"'),
+        'schools[2] (id "esdoorn")', 'expected a table of the school\'s role value = "student"'),
+    "a default role that is no role": (
+        SCHOOLS.replace('default_role = "student"', 'default_role = "Leerling"'),
+        'schools[2] (id "esdoorn")', '"Leerling" is not a role'),
+    "absurdly many role values": (
+        SCHOOLS.replace('Docent = "employee"',
+                        "\n".join(f'r{i} = "student"' for i in range(201))),
+        'schools[2] (id "esdoorn")', "expected at most 200"),
     "same issuer, no require": (
         SCHOOLS.replace("https://accounts.google.com", "https://sso.stichting.example")
         .replace('[schools.require]\nhd = ["kompas.example.nl"]\n', "").replace(
