@@ -133,10 +133,10 @@ def from_oidc(claims: Mapping[str, object]) -> Attributes:
     return _collect((_BY_CLAIM.get(key), _as_strings(val)) for key, val in claims.items())
 
 
-def by_name(values: Mapping[str, Iterable[str]]) -> Attributes:
+def by_name(values: Mapping[str, object]) -> Attributes:
     """Values already under internal names (a school's mapping, broker/mapping.py), checked
     as any upstream's are."""
-    return _collect((BY_NAME.get(name), found) for name, found in values.items())
+    return _collect((BY_NAME.get(name), _as_strings(found)) for name, found in values.items())
 
 
 def to_saml(attributes: Attributes) -> dict[str, tuple[str, ...]]:

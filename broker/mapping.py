@@ -44,7 +44,7 @@ def map_attributes(school: School, raw: Mapping[str, object],
     claims = school.claims or {}
     for name, source in claims.items():
         found.pop(name, None)
-        found.update(by_name({name: _strings(_lookup(raw, source))}))
+        found.update(by_name({name: _lookup(raw, source)}))
     if "groups" not in claims and "groups" in found:
         found["groups"] = tuple(g for g in found["groups"] if not GUID.fullmatch(g))
     if translates_roles(school):
@@ -74,14 +74,6 @@ def _lookup(raw: Mapping[str, object], source: str) -> object:
         return raw[source]
     folded = source.lower()  # SAML attribute Names are compared without case
     return next((v for k, v in raw.items() if k.lower() == folded), None)
-
-
-def _strings(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list | tuple):
-        return [v for v in value if isinstance(v, str)]
-    return []
 
 
 def role_targets(school: School) -> tuple[str, ...]:

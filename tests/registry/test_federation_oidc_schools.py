@@ -87,60 +87,59 @@ def test_require_survives_export_import_export(registry: Registry, tmp_path: Pat
         other.close()
 
 
-BAD = {
+KOMPAS, VLINDER, ESDOORN = ('schools[0] (id "kompas")', 'schools[1] (id "vlinder")',
+                           'schools[2] (id "esdoorn")')
+KOMPAS_HD = 'hd = ["kompas.example.nl"]'
+VLINDER_HD = 'hd = ["vlinder.example.nl", "vlinder-bovenbouw.example.nl"]'
+MANY = "\n".join(f'r{i} = "student"' for i in range(201))
+BAD: dict[str, tuple[str, str, str, str]] = {  # (old, new, entry, says) in SCHOOLS
     "a claim for a name outside the vocabulary": (
-        SCHOOLS.replace('role = "roles"', 'nickname = "roles"'),
-        'schools[2] (id "esdoorn")', 'unknown attribute "nickname"'),
+        'role = "roles"', 'nickname = "roles"', ESDOORN, 'unknown attribute "nickname"'),
     "a role mapped to a raw value": (
-        SCHOOLS.replace('Docent = "employee"', 'Docent = "Docent"'),
-        'schools[2] (id "esdoorn")', 'expected a table of the school\'s role value = "student"'),
+        'Docent = "employee"', 'Docent = "Docent"', ESDOORN,
+        'expected a table of the school\'s role value = "student"'),
     "a default role that is no role": (
-        SCHOOLS.replace('default_role = "student"', 'default_role = "Leerling"'),
-        'schools[2] (id "esdoorn")', '"Leerling" is not a role'),
-    "absurdly many role values": (
-        SCHOOLS.replace('Docent = "employee"',
-                        "\n".join(f'r{i} = "student"' for i in range(201))),
-        'schools[2] (id "esdoorn")', "expected at most 200"),
-    "same issuer, no require": (
-        SCHOOLS.replace("https://accounts.google.com", "https://sso.stichting.example")
-        .replace('[schools.require]\nhd = ["kompas.example.nl"]\n', "").replace(
-            '[schools.require]\nhd = ["vlinder.example.nl", "vlinder-bovenbouw.example.nl"]\n',
-            ""),
-        'schools[1] (id "vlinder")', 'is already used by schools[0] (id "kompas")'),
+        'default_role = "student"', 'default_role = "Leerling"', ESDOORN,
+        '"Leerling" is not a role'),
+    "absurdly many role values": ('Docent = "employee"', MANY, ESDOORN, "expected at most 200"),
     "a Google school without hd": (
-        SCHOOLS.replace('hd = ["kompas.example.nl"]', 'email_verified = ["true"]'),
-        'schools[0] (id "kompas")', 'lacks "hd"; every account of https://accounts.google.com'),
+        KOMPAS_HD, 'email_verified = ["true"]', KOMPAS,
+        'lacks "hd"; every account of https://accounts.google.com'),
     "same issuer, the same domain required": (
-        SCHOOLS.replace('"vlinder.example.nl", ', '"kompas.example.nl", '),
-        'schools[1] (id "vlinder")', 'is already used by schools[0] (id "kompas")'),
+        '"vlinder.example.nl", ', '"kompas.example.nl", ', VLINDER,
+        'is already used by schools[0] (id "kompas")'),
     "a template issuer without tid": (
-        SCHOOLS.replace(f'tid = ["{TENANT}"]', 'hd = ["esdoorn.example.nl"]'),
-        'schools[2] (id "esdoorn")', 'lacks "tid"'),
-    "a tenant id of a strange shape": (
-        SCHOOLS.replace(TENANT, "../x"), 'schools[2] (id "esdoorn")', "is not a tenant id"),
+        f'tid = ["{TENANT}"]', 'hd = ["esdoorn.example.nl"]', ESDOORN, 'lacks "tid"'),
+    "a tenant id of a strange shape": (TENANT, "../x", ESDOORN, "is not a tenant id"),
     "require is not a table": (
-        SCHOOLS.replace('[schools.require]\nhd = ["kompas.example.nl"]\n',
-                        'require = "kompas.example.nl"\n'),
-        'schools[0] (id "kompas")', "expected a table of claim"),
-    "an empty list of values": (
-        SCHOOLS.replace('hd = ["kompas.example.nl"]', "hd = []"),
-        'schools[0] (id "kompas")', "expected an array of 1 to 64"),
+        f"[schools.require]\n{KOMPAS_HD}\n", 'require = "kompas.example.nl"\n', KOMPAS,
+        "expected a table of claim"),
+    "an empty list of values": (KOMPAS_HD, "hd = []", KOMPAS, "expected an array of 1 to 64"),
     "absurdly many values": (
-        SCHOOLS.replace('hd = ["kompas.example.nl"]',
-                        "hd = [" + ", ".join(f'"d{i}.example"' for i in range(65)) + "]"),
-        'schools[0] (id "kompas")', "expected an array of 1 to 64"),
-    "an absurdly long value": (
-        SCHOOLS.replace('hd = ["kompas.example.nl"]', f'hd = ["{"k" * 300}"]'),
-        'schools[0] (id "kompas")', "at most 256 characters"),
-    "absurdly many claims": (
-        SCHOOLS.replace('hd = ["kompas.example.nl"]',
-                        "\n".join(f'c{i} = ["x"]' for i in range(9))),
-        'schools[0] (id "kompas")', "expected 1 to 8"),
+        KOMPAS_HD, "hd = [" + ", ".join(f'"d{i}.example"' for i in range(65)) + "]", KOMPAS,
+        "expected an array of 1 to 64"),
+    "an absurdly long value": (KOMPAS_HD, f'hd = ["{"k" * 300}"]', KOMPAS,
+                               "at most 256 characters"),
+    "absurdly many claims": (KOMPAS_HD, "\n".join(f'c{i} = ["x"]' for i in range(9)), KOMPAS,
+                             "expected 1 to 8"),
 }
 
 
-@pytest.mark.parametrize("text, entry, says", BAD.values(), ids=BAD.keys())
-def test_bad_require_is_refused(tmp_path: Path, text: str, entry: str, says: str) -> None:
+@pytest.mark.parametrize("old, new, entry, says", BAD.values(), ids=BAD.keys())
+def test_bad_require_claims_or_roles_are_refused(tmp_path: Path, old: str, new: str,
+                                                 entry: str, says: str) -> None:
+    assert old in SCHOOLS
+    _refused(tmp_path, SCHOOLS.replace(old, new), entry, says)
+
+
+def test_two_schools_at_one_issuer_without_require_are_refused(tmp_path: Path) -> None:
+    text = (SCHOOLS.replace("https://accounts.google.com", "https://sso.stichting.example")
+            .replace(f"[schools.require]\n{KOMPAS_HD}\n", "")
+            .replace(f"[schools.require]\n{VLINDER_HD}\n", ""))
+    _refused(tmp_path, text, VLINDER, 'is already used by schools[0] (id "kompas")')
+
+
+def _refused(tmp_path: Path, text: str, entry: str, says: str) -> None:
     with pytest.raises(FederationError) as raised:
         load_federation(write_federation(tmp_path, text))
     assert any(p.split(": ", 1)[1].startswith(entry) and says in p
