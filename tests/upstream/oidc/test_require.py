@@ -10,6 +10,7 @@ preferred_username, roles, groups, ver "2.0").
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from broker.errors import UpstreamRejected
 from broker.upstream.oidc import OidcUpstream
 from broker.upstream.oidc_idtoken import Expected, verify_id_token
 from broker.upstream.oidc_kind import OidcSchool
+from broker.upstream.oidc_provider import ProviderInfo
 from broker.upstream.oidc_require import check_required
 from tests.upstream.oidc.browser import PUPIL, SchoolBrowser
 from tests.upstream.oidc.conftest import CLIENT_ID, ServedOp, school_at
@@ -132,3 +134,34 @@ def test_discovery_of_a_template_is_read_at_its_tenant(tids: tuple[str, ...],
                                                       discovery: str) -> None:
     school = OidcSchool(issuer=TEMPLATE, client_id=CLIENT_ID, require={"tid": tids})
     assert school.discovery_issuer == discovery
+
+
+def _discovery(issuer: str) -> dict[str, str]:
+    base = "https://login.microsoftonline.com/organizations"
+    return {"issuer": issuer, "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+            "token_endpoint": f"{base}/oauth2/v2.0/token",
+            "jwks_uri": f"{base}/discovery/v2.0/keys"}
+
+
+def test_the_organizations_document_may_publish_the_template() -> None:
+    at = "https://login.microsoftonline.com/organizations/v2.0"
+    assert ProviderInfo.parse(_discovery(TEMPLATE), at, TEMPLATE).issuer == at
+    with pytest.raises(UpstreamRejected, match="names another issuer"):
+        ProviderInfo.parse(_discovery(f"https://login.microsoftonline.com/{OTHER_TENANT}/v2.0"),
+                           at, TEMPLATE)
+
+
+def test_an_entra_shaped_answer_is_mapped_into_the_identity(op: ServedOp, rp: OidcUpstream,
+                                                            browser: SchoolBrowser) -> None:
+    """The test OP sends an Entra ID v2.0 token: roles, groups (GUIDs), preferred_username."""
+    school = replace(school_at(op.base_url, require={"tid": (TENANT,)}),
+                     claims={"role": "roles", "email": "preferred_username"},
+                     roles={"Leerling": "student"}, default_role=None)
+    op.tweak(claims={"tid": TENANT, "ver": "2.0", "oid": "00000000-0000-0000-66f3-3332eca7ea81",
+                     "preferred_username": "sanne@esdoorn.example.nl",
+                     "roles": ["Leerling", "Beheerder"],
+                     "groups": ["c0ffee00-aaaa-bbbb-cccc-000000000001"]})
+    identity = browser.log_in(rp, school).finish(rp, school).identity
+    assert identity.attributes["role"] == ("student",)
+    assert identity.attributes["email"] == ("sanne@esdoorn.example.nl",)
+    assert "groups" not in identity.attributes
