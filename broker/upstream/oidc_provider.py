@@ -34,6 +34,8 @@ class ProviderInfo:
     iss_parameter_supported: bool
     """RFC 9207: the provider puts `iss` in every authorization response."""
     token_auth_methods: tuple[str, ...]
+    template: str | None = None
+    """A multi-tenant issuer ({tenantid}): answers may name any tenant's issuer of its shape."""
 
     @classmethod
     def parse(cls, doc: Mapping[str, Any], issuer: str,
@@ -59,7 +61,7 @@ class ProviderInfo:
                    iss_parameter_supported=(
                        doc.get("authorization_response_iss_parameter_supported") is True),
                    token_auth_methods=tuple(m for m in methods if isinstance(m, str))
-                   if isinstance(methods, list) else ())
+                   if isinstance(methods, list) else (), template=template)
 
 
 @dataclass

@@ -79,6 +79,15 @@ def issuer_for(issuer: str, claims: Mapping[str, object]) -> str:
     return issuer.replace(TENANT, tid)
 
 
+def fits(template: str | None, issuer: str) -> bool:
+    """Whether `issuer` is the multi-tenant `template` with some tenant id filled in."""
+    if template is None or TENANT not in template:
+        return False
+    head, _, tail = template.partition(TENANT)
+    tid = issuer[len(head):len(issuer) - len(tail)]
+    return issuer == head + tid + tail and _TID.fullmatch(tid) is not None
+
+
 def check_required(require: Require | None, claims: Mapping[str, object]) -> None:
     """Refuse an answer that lacks a required claim or carries another value."""
     for claim, accepted in (require or {}).items():

@@ -21,6 +21,7 @@ from broker.errors import UpstreamRejected
 from broker.upstream.oidc import OidcUpstream
 from broker.upstream.oidc_idtoken import Expected, verify_id_token
 from broker.upstream.oidc_kind import OidcSchool
+from broker.upstream.oidc_login import check_response
 from broker.upstream.oidc_provider import ProviderInfo
 from broker.upstream.oidc_require import check_required
 from tests.upstream.oidc.browser import PUPIL, SchoolBrowser
@@ -165,3 +166,22 @@ def test_an_entra_shaped_answer_is_mapped_into_the_identity(op: ServedOp, rp: Oi
     assert identity.attributes["role"] == ("student",)
     assert identity.attributes["email"] == ("sanne@esdoorn.example.nl",)
     assert "groups" not in identity.attributes
+
+
+@pytest.mark.parametrize("iss, ok", [
+    (f"https://login.microsoftonline.com/{TENANT}/v2.0", True),
+    ("https://login.microsoftonline.com/organizations/v2.0", True),
+    ("https://login.microsoftonline.com/a/b/v2.0", False),
+    ("https://login.microsoftonline.com//v2.0", False),
+    (f"https://evil.example/{TENANT}/v2.0", False),
+    (f"https://login.microsoftonline.com/{TENANT}/v2.0/x", False),
+])
+def test_an_authorization_response_may_name_a_tenant_issuer(iss: str, ok: bool) -> None:
+    """RFC 9207 `iss` at a template: any tenant of its shape (the ID token binds the tid)."""
+    at = "https://login.microsoftonline.com/organizations/v2.0"
+    info = ProviderInfo.parse(_discovery(TEMPLATE), at, TEMPLATE)
+    if ok:
+        assert check_response({"iss": iss, "code": "c"}, info) == "c"
+    else:
+        with pytest.raises(UpstreamRejected, match="another issuer"):
+            check_response({"iss": iss, "code": "c"}, info)
