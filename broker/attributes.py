@@ -217,6 +217,13 @@ def from_oidc(claims: Mapping[str, object], scopes: Iterable[str] = ()) -> Attri
                     frozenset(scopes))
 
 
+def by_name(values: Mapping[str, object], scopes: Iterable[str] = ()) -> Attributes:
+    """Values already under internal names (a school's mapping, broker/mapping.py), checked
+    as any upstream's are (a scoped value only under one of `scopes`)."""
+    return _collect(((BY_NAME.get(name), _as_strings(found)) for name, found in values.items()),
+                    frozenset(scopes))
+
+
 def to_saml(attributes: Attributes) -> dict[str, tuple[str, ...]]:
     """Internal attributes -> {urn:oid name: values}, for NameFormat uri."""
     return {BY_NAME[name].saml_name: vals for name, vals in attributes.items() if name in BY_NAME}

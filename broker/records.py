@@ -56,6 +56,12 @@ class School:
     guardian_role: str | None = None
     """The role value that marks a parent at this school's login; they see their children's
     overview at /me (broker/portal/guardians.py). None: no parent view."""
+    claims: Mapping[str, str] | None = None
+    """Vocabulary name -> this school's claim or attribute Name (broker/mapping.py)."""
+    roles: Mapping[str, str] | None = None
+    """This school's role value -> "student" | "employee" (or its guardian_role)."""
+    default_role: str | None = None
+    """The role of anyone whose role values map to nothing; None: no role."""
 
     @property
     def protocol(self) -> str:

@@ -16,10 +16,19 @@ C = TypeVar("C")
 
 
 def plain(value: Any) -> Any:
-    """A record value as TOML and JSON write it: tuples as arrays, sets sorted."""
+    """A record value as TOML and JSON write it: tuples as arrays, sets sorted, tables too."""
     if isinstance(value, frozenset | set):
         return sorted(value)
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
     return list(value) if isinstance(value, tuple) else value
+
+
+def _frozen(value: Any) -> Any:
+    """A JSON value back as the record holds it: arrays as tuples, tables too."""
+    if isinstance(value, dict):
+        return {k: _frozen(v) for k, v in value.items()}
+    return tuple(value) if isinstance(value, list) else value
 
 
 def non_default(record: object, skip: Iterable[str] = ()) -> dict[str, Any]:
@@ -56,6 +65,6 @@ class ConfigFields(Generic[C]):
     def record(self, columns: Mapping[str, Any], config: Mapping[str, Any]) -> C:
         """The dataclass back from a row; JSON keys it does not know are ignored."""
         names = {f.name for f in dataclasses.fields(self.type)}  # type: ignore[arg-type]
-        values = {k: tuple(v) if isinstance(v, list) else v
-                  for k, v in config.items() if k in names and k not in self.columns}
+        values = {k: _frozen(v) for k, v in config.items()
+                  if k in names and k not in self.columns}
         return self.type(**values, **{k: columns[k] for k in self.columns})

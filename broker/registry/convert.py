@@ -12,6 +12,9 @@ from broker.registry.models import ReleasePolicyRow, SchoolRow, SupplierRow
 
 SCHOOL_COMMON = ("place", "sso_lifetime", "link_by_eck_id", "privacy_contact", "guardian_role")
 """School fields of every protocol: a column each, named as in the record."""
+SCHOOL_IN_CONFIG = ("claims", "roles", "default_role")
+"""School fields of every protocol kept in the row's JSON `config` beside the kind's (no
+column of their own): a school's own names for the vocabulary (broker/mapping.py)."""
 SCHOOL_COLUMNS = ("entity_id",)
 SUPPLIER_COLUMNS = ("entity_id", "client_id")
 """The indexed columns a kind may fill (ConfigFields.columns); the rest is JSON `config`."""
@@ -29,14 +32,18 @@ def school_values(school: School) -> dict[str, Any]:
     columns, config = kind.fields.row(school.config)
     return {"id": school.id, "name": school.name, "protocol": school.protocol,
             **{name: getattr(school, name) for name in SCHOOL_COMMON},
-            **_columns(SCHOOL_COLUMNS, columns), "config": config}
+            **_columns(SCHOOL_COLUMNS, columns),
+            "config": config | {name: getattr(school, name) for name in SCHOOL_IN_CONFIG
+                                if getattr(school, name) is not None}}
 
 
 def school_record(row: SchoolRow) -> School:
     kind = kinds.upstream(row.protocol, f'school "{row.id}" in the registry')
     config = kind.fields.record({"entity_id": row.entity_id}, row.config)
     return School(id=row.id, name=row.name, config=config,
-                  **{name: getattr(row, name) for name in SCHOOL_COMMON})
+                  **{name: getattr(row, name) for name in SCHOOL_COMMON},
+                  claims=row.config.get("claims"), roles=row.config.get("roles"),
+                  default_role=row.config.get("default_role"))
 
 
 def supplier_values(supplier: Supplier) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from broker import kinds
+from broker import attributes, kinds, mapping
 from broker.records import AttributeRequest, Policy, School, Supplier
 from broker.registry.checks import Entry, toml_type, url_problem
 
@@ -26,12 +26,17 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _MAILTO = re.compile(r"^mailto:[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SCHOOL_FIELDS = frozenset({"id", "name", "protocol", "place", "sso_lifetime", "link_by_eck_id",
-                           "privacy_contact", "guardian_role"})
+                           "privacy_contact", "guardian_role", "claims", "roles",
+                           "default_role"})
 SUPPLIER_FIELDS = frozenset({"id", "name", "protocol", "url", "sector", "requests",
                              "key_version"})
 """The fields of every school or supplier; each protocol kind adds its own (kinds.py)."""
 RELEASE_FIELDS = {"school", "supplier", "attributes", "roles", "suspended", "valid_until",
                   "agreement"}
+MAX_MAPPED = 200
+"""Entries of a school's [schools.claims] or [schools.roles]."""
+MAX_NAME = 512
+"""Characters of a claim or attribute Name, or of a role value, in them."""
 MAX_AGREEMENT = 200
 """Characters of an agreement reference (a document number, a contract id)."""
 K = TypeVar("K", bound="kinds.Kind[Any, Any]")
@@ -103,12 +108,47 @@ def school(entry: Entry, base_dir: Path) -> School | None:
     link = entry.get("link_by_eck_id", bool, "true or false") or False
     contact = privacy_contact(entry)
     guardian_role = entry.text("guardian_role", "the role value of parents at the school's login")
+    claims = _table(entry, "claims", "a table of vocabulary name = \"the school's claim or "
+                    "attribute Name\"", attributes.NAMES)
+    targets = (*mapping.ROLES, *((guardian_role,) if guardian_role else ()))
+    roles = _table(entry, "roles", "a table of the school's role value = "
+                   + " or ".join(f'"{t}"' for t in targets), None, targets)
+    default_role = entry.text("default_role", " or ".join(f'"{t}"' for t in targets))
+    if default_role is not None and default_role not in targets:
+        entry.problem("default_role", f'"{default_role}" is not a role; expected '
+                      + " or ".join(f'"{t}"' for t in targets))
     config = head[2].parse(entry, base_dir) if head else None
     if head is None or config is None or not entry.clean():
         return None
     return School(id=head[0], name=head[1], config=config, place=place,
                   sso_lifetime=sso_lifetime, link_by_eck_id=link, privacy_contact=contact,
-                  guardian_role=guardian_role)
+                  guardian_role=guardian_role, claims=claims, roles=roles,
+                  default_role=default_role)
+
+
+def _table(entry: Entry, key: str, expected: str, names: frozenset[str] | None,
+           values: tuple[str, ...] | None = None) -> dict[str, str] | None:
+    """A table of text -> text: keys from `names` (if given), values from `values` (if
+    given), at most MAX_MAPPED entries of at most MAX_NAME characters."""
+    table = entry.get(key, dict, expected)
+    if not table:
+        return None
+    if len(table) > MAX_MAPPED:
+        entry.problem(key, f"has {len(table)} entries; expected at most {MAX_MAPPED}")
+        return None
+    found: dict[str, str] = {}
+    for name, value in table.items():
+        where = f"{key}.{name}"
+        if names is not None and name not in names:
+            entry.problem(where, f'unknown attribute "{name}"; expected one of '
+                          + ", ".join(sorted(names)))
+        elif not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME:
+            entry.problem(where, f"expected {expected}")
+        elif len(name) > MAX_NAME or (values is not None and value not in values):
+            entry.problem(where, f"expected {expected}")
+        else:
+            found[name] = value
+    return found
 
 
 def _requests(entry: Entry) -> tuple[AttributeRequest, ...]:

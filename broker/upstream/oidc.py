@@ -30,6 +30,7 @@ from broker import codec
 from broker.attributes import from_oidc
 from broker.errors import BrokerError, UpstreamRejected
 from broker.identity import AuthnContext, Identity, PendingLogin
+from broker.mapping import map_attributes
 from broker.outgoing import Outgoing
 from broker.records import School
 from broker.upstream import Callback
@@ -38,6 +39,7 @@ from broker.upstream.oidc_idtoken import Expected, is_time, verify_id_token
 from broker.upstream.oidc_kind import OidcSchool
 from broker.upstream.oidc_login import LoginState, check_response, new_login_state, safe_code
 from broker.upstream.oidc_provider import ProviderCache, ProviderInfo
+from broker.upstream.oidc_require import check_required
 
 _log = logging.getLogger("loper.upstream.oidc")
 REPLAY_TTL_MAX = 24 * 3600
@@ -80,7 +82,7 @@ class OidcUpstream:
     def login_redirect(self, school: School, pending: PendingLogin,
                        relay_state: str) -> tuple[Outgoing, bytes]:
         oidc = _oidc(school)
-        info = self.providers.provider(oidc.issuer)
+        info = self._provider(oidc)
         state = new_login_state(school.id, pending.force_authn, pending.max_age)
         scopes = oidc.scopes if "openid" in oidc.scopes else ("openid", *oidc.scopes)
         prompt = "none" if pending.passive else "login" if pending.force_authn else None
@@ -106,21 +108,26 @@ class OidcUpstream:
     def _callback(self, school: School, params: Mapping[str, str],
                   state: LoginState) -> Callback:
         oidc = _oidc(school)
-        info = self.providers.provider(oidc.issuer)
+        info = self._provider(oidc)
         code = check_response(params, info)
         tokens = self._redeem(oidc, info, code, state.verifier)
         now = time.time()
         expected = Expected(oidc.issuer, oidc.client_id, state.nonce, oidc.algorithms,
                             self.config.clock_skew, state.authn_after())
         claims = verify_id_token(tokens.id_token,
-                                 lambda kid: self.providers.keys(oidc.issuer, kid),
+                                 lambda kid: self.providers.keys(oidc.discovery_issuer, kid,
+                                                                 oidc.issuer),
                                  expected, now, tokens.access_token)
         if info.userinfo_endpoint is not None:
             claims = {**self._userinfo(info.userinfo_endpoint, tokens, claims["sub"]),
                       **claims}
+        check_required(oidc.require, claims)
         return Callback(identity=_identity(school, oidc, claims, now),
                         replay_key=_replay_key(oidc.issuer, claims, tokens.id_token),
                         replay_ttl=self._replay_ttl(claims, now))
+
+    def _provider(self, oidc: OidcSchool) -> ProviderInfo:
+        return self.providers.provider(oidc.discovery_issuer, oidc.issuer)
 
     def _redeem(self, oidc: OidcSchool, info: ProviderInfo, code: str,
                 verifier: str) -> _Tokens:
@@ -203,7 +210,8 @@ def _identity(school: School, oidc: OidcSchool, claims: Mapping[str, Any],
     auth_time = claims.get("auth_time")
     acr = claims.get("acr")
     instant = datetime.fromtimestamp(auth_time if is_time(auth_time) else now, UTC)
-    return Identity(school_id=school.id, subject=subject, attributes=from_oidc(claims),
+    attributes = map_attributes(school, claims, from_oidc(claims))
+    return Identity(school_id=school.id, subject=subject, attributes=attributes,
                     authn=AuthnContext(instant, acr if isinstance(acr, str) else None))
 
 

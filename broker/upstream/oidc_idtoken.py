@@ -27,6 +27,7 @@ from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry, extract_compact
 
 from broker.errors import UpstreamRejected
+from broker.upstream.oidc_require import issuer_for
 
 KeyLookup = Callable[[str | None], KeySet]
 """The school's signing keys, given the token's key id (the JWKS may be read again)."""
@@ -48,6 +49,7 @@ _CLAIM_PROBLEMS = {
 @dataclass(frozen=True)
 class Expected:
     issuer: str
+    """May be a multi-tenant template: the token's own `tid` fills in {tenantid}."""
     client_id: str
     nonce: str
     algorithms: tuple[str, ...]
@@ -99,7 +101,7 @@ def check_claims(claims: dict[str, Any], header: dict[str, Any], expected: Expec
     exp, iat, nbf, nonce, at_hash), then Loper's own for auth_time."""
     id_token = CodeIDToken(
         claims, header,
-        options={"iss": {"essential": True, "value": expected.issuer},
+        options={"iss": {"essential": True, "value": issuer_for(expected.issuer, claims)},
                  "aud": {"essential": True, "value": expected.client_id}},
         params={"nonce": expected.nonce, "client_id": expected.client_id,
                 "access_token": access_token})

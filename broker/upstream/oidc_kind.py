@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from broker.kinds import FormFields, FormSources, Kind, form_values
+from broker.kinds import FormFields, FormSources, Kind, Unique, form_values
 from broker.records import SchoolConfig
 from broker.registry import parse
 from broker.registry.checks import Entry, url_problem
 from broker.registry.config_fields import ConfigFields
 from broker.upstream import Upstream
+from broker.upstream.oidc_require import TENANT, TENANT_CLAIM, Require, parse_require
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -33,10 +34,23 @@ class OidcSchool(SchoolConfig):
     subject: str = "sub"
     algorithms: tuple[str, ...] = ("RS256",)
     scopes: tuple[str, ...] = ("openid", "profile", "email")
+    require: Require | None = None
+    """Claim -> accepted values: what tells this school's answers from those of other schools
+    at the same provider (broker/upstream/oidc_require.py)."""
 
     @property
     def identity(self) -> str:
         return self.issuer
+
+    @property
+    def discovery_issuer(self) -> str:
+        """Where discovery is read: a template issuer at its one required tenant, or at
+        Microsoft's `organizations` when it lists several (whose document publishes the
+        template itself as its issuer)."""
+        if TENANT not in self.issuer:
+            return self.issuer
+        tids = (self.require or {}).get(TENANT_CLAIM, ())
+        return self.issuer.replace(TENANT, tids[0] if len(tids) == 1 else "organizations")
 
 
 def _parse(entry: Entry, _base_dir: Path) -> OidcSchool:
@@ -54,7 +68,18 @@ def _parse(entry: Entry, _base_dir: Path) -> OidcSchool:
         entry.problem("scopes", 'lacks "openid"; expected an array of scopes with "openid"')
     return OidcSchool(issuer=issuer or "", client_id=client_id or "", client_secret=secret,
                       client_secret_env=env, subject=entry.text("subject") or "sub",
-                      algorithms=algorithms, scopes=scopes)
+                      algorithms=algorithms, scopes=scopes,
+                      require=parse_require(entry, issuer))
+
+
+def _unique(oidc: OidcSchool) -> tuple[Unique, ...]:
+    """Schools at one provider must be told apart by `require`: no two may accept the same
+    value of the same claim, nor two share an issuer without `require`."""
+    if not oidc.require:
+        return (Unique("issuer", "issuer without [schools.require]", oidc.issuer),)
+    return tuple(Unique("require", "issuer and required claim value",
+                        f"{oidc.issuer} {claim} = {value}")
+                 for claim, values in sorted(oidc.require.items()) for value in values)
 
 
 def _form(form: Mapping[str, str], sources: FormSources) -> FormFields:
@@ -83,5 +108,5 @@ KIND: Kind[OidcSchool, Upstream] = Kind(
     title="OpenID Connect", form_template="admin/register_oidc_school.html",
     fields=ConfigFields(OidcSchool),
     keys=frozenset({"issuer", "client_id", "client_secret", "client_secret_env", "subject",
-                    "algorithms", "scopes"}),
-    parse=_parse, form=_form, build=_build, blueprints=_blueprints)
+                    "algorithms", "scopes", "require"}),
+    parse=_parse, form=_form, unique=_unique, build=_build, blueprints=_blueprints)

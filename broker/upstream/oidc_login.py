@@ -17,6 +17,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from broker import codec
 from broker.errors import BadRequest, UpstreamRejected
 from broker.upstream.oidc_provider import ProviderInfo
+from broker.upstream.oidc_require import fits
 
 MAX_CODE = 4096
 
@@ -67,7 +68,7 @@ def check_response(params: Mapping[str, str], info: ProviderInfo) -> str:
         raise UpstreamRejected("The answer carries no issuer (iss), although your school's "
                                "login server says it always sends one (RFC 9207). It may come "
                                "from another server; please start the login again.")
-    if iss is not None and iss != info.issuer:
+    if iss is not None and iss != info.issuer and not fits(info.template, iss):
         raise UpstreamRejected("The answer names another issuer (iss) than your school's login "
                                "server: it comes from another server (mix-up, RFC 9207).")
     error = params.get("error")

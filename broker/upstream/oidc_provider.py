@@ -1,9 +1,10 @@
 """A school's OpenID Provider as Loper knows it: its discovery document and its keys, cached.
 
 Discovery (OIDC Discovery 1.0 section 4) is read from `{issuer}/.well-known/openid-configuration`;
-its `issuer` must equal the configured issuer exactly (section 4.3). Both documents are kept
-for `ttl` seconds per process; on an ID token signed with an unknown key id the JWKS is read
-again, at most once per `min_refresh` seconds (key rollover without a restart).
+its `issuer` must equal the configured issuer exactly (section 4.3), or, for a multi-tenant
+provider read at a shared tenant (Microsoft's `organizations`), the configured template. Both
+documents are kept for `ttl` seconds per process; on an ID token signed with an unknown key id
+the JWKS is read again, at most once per `min_refresh` seconds (key rollover without a restart).
 """
 
 from __future__ import annotations
@@ -33,11 +34,14 @@ class ProviderInfo:
     iss_parameter_supported: bool
     """RFC 9207: the provider puts `iss` in every authorization response."""
     token_auth_methods: tuple[str, ...]
+    template: str | None = None
+    """A multi-tenant issuer ({tenantid}): answers may name any tenant's issuer of its shape."""
 
     @classmethod
-    def parse(cls, doc: Mapping[str, Any], issuer: str) -> ProviderInfo:
+    def parse(cls, doc: Mapping[str, Any], issuer: str,
+              template: str | None = None) -> ProviderInfo:
         where = f"The discovery document of your school's login server ({host_of(issuer)})"
-        if doc.get("issuer") != issuer:
+        if doc.get("issuer") not in (issuer, template or issuer):
             raise UpstreamRejected(f"{where} names another issuer than the one registered for "
                                    f"your school ({issuer}); the issuer must match exactly.")
         urls = {name: doc.get(name) for name in
@@ -57,7 +61,7 @@ class ProviderInfo:
                    iss_parameter_supported=(
                        doc.get("authorization_response_iss_parameter_supported") is True),
                    token_auth_methods=tuple(m for m in methods if isinstance(m, str))
-                   if isinstance(methods, list) else ())
+                   if isinstance(methods, list) else (), template=template)
 
 
 @dataclass
@@ -78,24 +82,26 @@ class ProviderCache:
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
 
-    def provider(self, issuer: str) -> ProviderInfo:
-        return self._entry(issuer).info
+    def provider(self, issuer: str, template: str | None = None) -> ProviderInfo:
+        """Read at `issuer`; the document may name `template` instead (a multi-tenant one)."""
+        return self._entry(issuer, template).info
 
-    def _entry(self, issuer: str) -> _Entry:
+    def _entry(self, issuer: str, template: str | None = None) -> _Entry:
         with self._lock:
             entry = self._entries.get(issuer)
         if entry is not None and time.monotonic() - entry.fetched < self.ttl:
             return entry
         url = issuer.rstrip("/") + DISCOVERY_PATH
-        info = ProviderInfo.parse(self.http.document(url, "discovery document"), issuer)
+        info = ProviderInfo.parse(self.http.document(url, "discovery document"), issuer,
+                                  template)
         fresh = _Entry(info, time.monotonic())
         with self._lock:
             self._entries[issuer] = fresh
         return fresh
 
-    def keys(self, issuer: str, kid: str | None) -> KeySet:
+    def keys(self, issuer: str, kid: str | None, template: str | None = None) -> KeySet:
         """The provider's signing keys; read again when `kid` is unknown (rate limited)."""
-        entry = self._entry(issuer)
+        entry = self._entry(issuer, template)
         now = time.monotonic()
         stale = entry.keys is None or now - entry.keys_fetched >= self.ttl
         unknown = entry.keys is not None and not _has_kid(entry.keys, kid)

@@ -24,6 +24,7 @@ from broker import codec
 from broker.attributes import BY_NAME, by_saml_name, from_saml
 from broker.errors import BadRequest, ConfigError, UpstreamRejected
 from broker.identity import Attributes, AuthnContext, Identity, PendingLogin
+from broker.mapping import map_attributes
 from broker.outgoing import Outgoing
 from broker.records import School
 from broker.saml import views
@@ -193,7 +194,8 @@ def _attribute_subject(name: str, raw: Mapping[str, list[str]], attributes: Attr
 def _identity(school: School, saml: SamlSchool, parsed: views.CheckedResponse,
               assertion: views.Assertion) -> Identity:
     raw = _raw_attributes(assertion)
-    attributes = from_saml(raw, scopes(saml.metadata_xml, saml.entity_id))
+    attributes = map_attributes(
+        school, raw, from_saml(raw, scopes(saml.metadata_xml, saml.entity_id)))
     subject = (_nameid_subject(assertion, parsed) if saml.subject == "nameid"
                else _attribute_subject(saml.subject, raw, attributes))
     statement = assertion.authn_statement[0]

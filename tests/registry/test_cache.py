@@ -20,6 +20,7 @@ from broker.records import AttributeRequest, Policy
 from broker.registry import Federation, FederationError, Registry, cache, load_federation
 from broker.registry.admins import Admins
 from broker.registry.models import SchoolRow
+from broker.upstream.oidc_kind import OidcSchool
 from tests.registry.conftest import FEDERATION, REGENBOOG_IDP, REKENWONDERS_SP, write_federation
 from tests.registry.helpers import sql
 
@@ -183,7 +184,9 @@ def test_a_write_elsewhere_is_seen_by_the_next_read(loaded: Registry, other: Reg
     assert suspended(loaded) is None and loaded.school("new") is None
     other.suspend(*POLICY, "data leak reported")
     assert suspended(loaded) == "data leak reported"
-    added = dataclasses.replace(lyceum, id="new", name="Nieuw")
+    assert isinstance(lyceum.config, OidcSchool)
+    added = dataclasses.replace(lyceum, id="new", name="Nieuw", config=dataclasses.replace(
+        lyceum.config, issuer="https://login.nieuw.example"))  # one school per issuer
     other.import_federation(Federation(schools=(added,)), key_version=1)
     assert loaded.school("new") == added and added in loaded.schools()
     assert (count.selects("release_policies"), count.version_checks) == (2, 5)

@@ -1,0 +1,146 @@
+"""OIDC schools as Google Workspace and Entra ID are: several schools at one issuer, told apart
+by [schools.require]; a multi-tenant Entra issuer is a template that needs `require.tid`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from broker.registry import FederationError, Registry, dump_federation, load_federation
+from broker.upstream.oidc_kind import OidcSchool
+from tests.registry.conftest import write_federation
+
+TENANT = "6f1c5b1e-0d7a-4c3e-9a51-2b8f4d3c9e10"
+SCHOOLS = f"""\
+[[schools]]
+id = "kompas"
+name = "Het Kompas"
+protocol = "oidc"
+issuer = "https://accounts.google.com"
+client_id = "kompas.apps.googleusercontent.com"
+client_secret_env = "KOMPAS_SECRET"
+
+[schools.require]
+hd = ["kompas.example.nl"]
+
+[[schools]]
+id = "vlinder"
+name = "De Vlinder"
+protocol = "oidc"
+issuer = "https://accounts.google.com"
+client_id = "vlinder.apps.googleusercontent.com"
+client_secret_env = "VLINDER_SECRET"
+
+[schools.require]
+hd = ["vlinder.example.nl", "vlinder-bovenbouw.example.nl"]
+
+[[schools]]
+id = "esdoorn"
+name = "De Esdoorn"
+protocol = "oidc"
+issuer = "https://login.microsoftonline.com/{{tenantid}}/v2.0"
+client_id = "1f2e3d4c-5b6a-7988-a0b1-c2d3e4f5a6b7"
+client_secret_env = "ESDOORN_SECRET"
+default_role = "student"
+
+[schools.require]
+tid = ["{TENANT}"]
+
+[schools.claims]
+role = "roles"
+email = "preferred_username"
+
+[schools.roles]
+Leerling = "student"
+Docent = "employee"
+"""
+
+
+def test_google_and_entra_schools_are_read(tmp_path: Path) -> None:
+    schools = load_federation(write_federation(tmp_path, SCHOOLS)).schools
+    configs = [s.config for s in schools]
+    assert all(isinstance(c, OidcSchool) for c in configs)
+    assert [c.require for c in configs if isinstance(c, OidcSchool)] == [
+        {"hd": ("kompas.example.nl",)},
+        {"hd": ("vlinder.example.nl", "vlinder-bovenbouw.example.nl")},
+        {"tid": (TENANT,)}]
+    assert schools[2].claims == {"role": "roles", "email": "preferred_username"}
+    assert schools[2].roles == {"Leerling": "student", "Docent": "employee"}
+    assert schools[2].default_role == "student"
+
+
+def test_require_survives_export_import_export(registry: Registry, tmp_path: Path) -> None:
+    registry.import_federation(load_federation(write_federation(tmp_path, SCHOOLS)),
+                               key_version=1)
+    exported = dump_federation(registry.export_federation())
+    assert "[schools.require]" in exported and "[schools.roles]" in exported
+    (tmp_path / "copy").mkdir()
+    again = load_federation(write_federation(tmp_path / "copy", exported))
+    other = Registry(f"sqlite:///{tmp_path / 'other.sqlite'}")
+    try:
+        other.upgrade()
+        other.import_federation(again, key_version=1)
+        assert dump_federation(other.export_federation()) == exported
+        assert other.export_federation().schools == registry.export_federation().schools
+    finally:
+        other.close()
+
+
+KOMPAS, VLINDER, ESDOORN = ('schools[0] (id "kompas")', 'schools[1] (id "vlinder")',
+                           'schools[2] (id "esdoorn")')
+KOMPAS_HD = 'hd = ["kompas.example.nl"]'
+VLINDER_HD = 'hd = ["vlinder.example.nl", "vlinder-bovenbouw.example.nl"]'
+MANY = "\n".join(f'r{i} = "student"' for i in range(201))
+BAD: dict[str, tuple[str, str, str, str]] = {  # (old, new, entry, says) in SCHOOLS
+    "a claim for a name outside the vocabulary": (
+        'role = "roles"', 'nickname = "roles"', ESDOORN, 'unknown attribute "nickname"'),
+    "a role mapped to a raw value": (
+        'Docent = "employee"', 'Docent = "Docent"', ESDOORN,
+        'expected a table of the school\'s role value = "student"'),
+    "a default role that is no role": (
+        'default_role = "student"', 'default_role = "Leerling"', ESDOORN,
+        '"Leerling" is not a role'),
+    "absurdly many role values": ('Docent = "employee"', MANY, ESDOORN, "expected at most 200"),
+    "a Google school without hd": (
+        KOMPAS_HD, 'email_verified = ["true"]', KOMPAS,
+        'lacks "hd"; every account of https://accounts.google.com'),
+    "same issuer, the same domain required": (
+        '"vlinder.example.nl", ', '"kompas.example.nl", ', VLINDER,
+        'is already used by schools[0] (id "kompas")'),
+    "a template issuer without tid": (
+        f'tid = ["{TENANT}"]', 'hd = ["esdoorn.example.nl"]', ESDOORN, 'lacks "tid"'),
+    "a tenant id of a strange shape": (TENANT, "../x", ESDOORN, "is not a tenant id"),
+    "require is not a table": (
+        f"[schools.require]\n{KOMPAS_HD}\n", 'require = "kompas.example.nl"\n', KOMPAS,
+        "expected a table of claim"),
+    "an empty list of values": (KOMPAS_HD, "hd = []", KOMPAS, "expected an array of 1 to 64"),
+    "absurdly many values": (
+        KOMPAS_HD, "hd = [" + ", ".join(f'"d{i}.example"' for i in range(65)) + "]", KOMPAS,
+        "expected an array of 1 to 64"),
+    "an absurdly long value": (KOMPAS_HD, f'hd = ["{"k" * 300}"]', KOMPAS,
+                               "at most 256 characters"),
+    "absurdly many claims": (KOMPAS_HD, "\n".join(f'c{i} = ["x"]' for i in range(9)), KOMPAS,
+                             "expected 1 to 8"),
+}
+
+
+@pytest.mark.parametrize("old, new, entry, says", BAD.values(), ids=BAD.keys())
+def test_bad_require_claims_or_roles_are_refused(tmp_path: Path, old: str, new: str,
+                                                 entry: str, says: str) -> None:
+    assert old in SCHOOLS
+    _refused(tmp_path, SCHOOLS.replace(old, new), entry, says)
+
+
+def test_two_schools_at_one_issuer_without_require_are_refused(tmp_path: Path) -> None:
+    text = (SCHOOLS.replace("https://accounts.google.com", "https://sso.stichting.example")
+            .replace(f"[schools.require]\n{KOMPAS_HD}\n", "")
+            .replace(f"[schools.require]\n{VLINDER_HD}\n", ""))
+    _refused(tmp_path, text, VLINDER, 'is already used by schools[0] (id "kompas")')
+
+
+def _refused(tmp_path: Path, text: str, entry: str, says: str) -> None:
+    with pytest.raises(FederationError) as raised:
+        load_federation(write_federation(tmp_path, text))
+    assert any(p.split(": ", 1)[1].startswith(entry) and says in p
+               for p in raised.value.problems), raised.value.problems
