@@ -91,11 +91,13 @@ def _git() -> str:
 
 
 def _app_crypto() -> str:
-    """What app.py does for SAML signatures, read from its source (it is what gets measured)."""
-    source = (ROOT / "app.py").read_text(encoding="utf-8")
-    if "crypto" in source and "attach" in source:
-        return "in-process (broker.saml.crypto attached in app.py)"
-    return "xmlsec1 subprocess per signature (no in-process backend wired in app.py)"
+    """What the SAML kinds do for signatures when they build their adapters, read from their
+    source (it is what gets measured)."""
+    kinds = ("broker/upstream/saml_kind.py", "broker/downstream/saml_kind.py")
+    if all("broker.saml.crypto import attach" in (ROOT / kind).read_text(encoding="utf-8")
+           for kind in kinds):
+        return "in-process (broker.saml.crypto attached by the SAML kinds)"
+    return "xmlsec1 subprocess per signature (no in-process backend attached by the SAML kinds)"
 
 
 def _redis_version() -> str:

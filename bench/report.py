@@ -104,7 +104,7 @@ def table(results: dict[str, Any]) -> str:
         f"Loper bench  {meta['date']}  git {meta['git']}  gunicorn {meta['workers']} "
         f"{meta.get('worker_class', 'sync')} workers, Redis {meta['redis']}, "
         f"{meta['cpus']} CPUs, mode {meta['mode']}",
-        f"SAML signatures in app.py: {meta['app_crypto']}",
+        f"SAML signatures: {meta['app_crypto']}",
         f"peers: {'; '.join(meta['notes'])}",
         f"start-up (demo registry): {main.get('startup_s', '-')} s to first /healthz 200; "
         f"load average before {meta['load_before']}, after {meta.get('load_after', '?')}"
