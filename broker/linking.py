@@ -16,7 +16,7 @@ from broker.identity import Identity
 from broker.keys import PseudonymKeys
 from broker.pseudonym import eck_hash
 from broker.registry import Registry
-from broker.registry.aliases import AliasEvent
+from broker.registry.aliases import AliasEvent, record
 from broker.registry.eck_ids import Outcome
 
 ACTOR = "login"
@@ -34,8 +34,11 @@ def resolve(registry: Registry, keys: PseudonymKeys, identity: Identity, raw: st
     arrival = registry.eck_ids().arrive(eck_hash(keys, values[0]), school.id,
                                         school.link_by_eck_id, raw, now)
     if arrival.outcome is not Outcome.KNOWN:
-        registry.record_alias_event(
-            AliasEvent(now, school.id, arrival.outcome.value, ACTOR, arrival.other_school))
+        event = AliasEvent(now, school.id, arrival.outcome.value, ACTOR, arrival.other_school)
+        if arrival.outcome is Outcome.NOT_OPTED_IN and not school.link_by_eck_id:
+            record(event)  # the log only: it comes back at every login of this pupil
+        else:
+            registry.record_alias_event(event)  # the audit trail: once per link or refusal
     if arrival.outcome is Outcome.CLAIMED_TWICE:
         raise EckIdClaimedTwice(
             f"{school.name} sent an ECK iD that another pupil of the school already logged in "

@@ -90,7 +90,7 @@ def audit(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 
 
 def test_a_pupil_who_changes_school_keeps_every_pseudonym(
-        world: World, caplog: pytest.LogCaptureFixture) -> None:
+        world: World, registry: Registry, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, "loper.audit")
     the_eck = eck()
     before = everywhere(world, "regenboog", subject(), the_eck)
@@ -102,6 +102,10 @@ def test_a_pupil_who_changes_school_keeps_every_pseudonym(
     assert linked.getMessage() == "alias linked by ECK iD"
     assert (linked.school, linked.actor, linked.other_school) == ("lyceum", "login", "regenboog")
     assert the_eck not in caplog.text and before["taalapp"] not in caplog.text
+    trail = registry.audit_trail().entries("lyceum", actions=frozenset({"alias"}))
+    assert [(e.actor, e.after) for e in trail][:1] == [
+        ("login", {"outcome": "linked by ECK iD", "other_school": "regenboog"})]
+    assert registry.ledger().verify().ok
 
 
 def test_no_link_where_one_of_the_schools_does_not_link_by_eck_id(
@@ -138,6 +142,9 @@ def test_two_pupils_of_one_school_with_one_eck_id_are_refused_and_nothing_is_lin
     assert log_in(world, "regenboog", first, the_eck) == mine, "the first pupil is unaffected"
     assert [r.getMessage() for r in audit(caplog)] == [
         "alias refused: another pupil of this school has this ECK iD"]
+    [refusal, *_] = registry.audit_trail().entries("regenboog", actions=frozenset({"alias"}))
+    assert refusal.after == {"outcome": "refused: another pupil of this school has this ECK iD",
+                             "other_school": None}
 
 
 def test_a_pupil_with_a_new_id_at_the_same_school_is_known_once_an_admin_links_them(
