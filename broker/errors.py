@@ -50,6 +50,19 @@ class UpstreamRejected(BrokerError):
     title = "Your school's answer could not be accepted"
 
 
+class NoSchoolBehindHub(UpstreamRejected):
+    """A hub answered for no registered school behind it, or for more than one (broker/hubs.py)."""
+
+    code = "no_school_behind_hub"
+    title = "Your school is not known here"
+
+
+class OtherSchoolBehindHub(UpstreamRejected):
+    """A hub answered for another school behind it than the one the login was started for."""
+
+    code = "other_school_behind_hub"
+
+
 class SchoolUnavailable(BrokerError):
     """The school's login server cannot be reached or failed (a gateway error, not a
     rejection: nothing the school sent was wrong, it sent nothing usable)."""

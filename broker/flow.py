@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from broker import codec, linking, release
+from broker import codec, hubs, linking, release
 from broker.context import Broker
 from broker.downstream import (
     NO_PASSIVE,
@@ -129,7 +129,7 @@ class Flow:
         registry = self.broker.registry
         for hint in hints:
             school = registry.school(hint) or registry.school_by_entity_id(hint)
-            if school is not None:
+            if school is not None and not school.hub:  # a hub's schools are picked, not it
                 return school
         return None
 
@@ -153,7 +153,7 @@ class Flow:
 
     def choose_school(self, login: PendingLogin, school_id: str) -> Outgoing:
         school = self.broker.registry.school(school_id)
-        if school is None:
+        if school is None or school.hub:  # a hub is no school to pick: the ones behind it are
             raise UnknownSchool(f"There is no school with id {school_id!r}.",
                                 back_url=self.settings.url(f"/discovery?login={login.id}"))
         own_page = login.supplier_id == OWN_PAGES
@@ -168,12 +168,15 @@ class Flow:
             release.check_open(school, supplier,
                                self.broker.registry.policy(school.id, supplier.id),
                                datetime.now(UTC).date())
-        upstream = self.broker.upstreams.get(school.protocol)
+        hub = hubs.hub_of(school, self.broker.registry.school)  # or the school itself
+        upstream = self.broker.upstreams.get(hub.protocol)
         if upstream is None:
             raise UnknownSchool(f"{school.name} cannot be reached: its protocol "
-                                f"{school.protocol!r} is not enabled here.")
+                                f"{hub.protocol!r} is not enabled here.")
+        # A hub's adapter sees the school behind it as the login's school_id (its hint).
+        asked = login if hub is school else replace(login, school_id=school.id)
         try:
-            outgoing, state = upstream.login_redirect(school, login, relay_state=login.id)
+            outgoing, state = upstream.login_redirect(hub, asked, relay_state=login.id)
         except BrokerError as exc:  # e.g. the school does not answer: offer the way back
             if supplier is not None:
                 _way_back(exc, supplier)
@@ -210,8 +213,10 @@ class Flow:
             raise
 
     def _school_of(self, login: PendingLogin) -> School:
-        school = self.broker.registry.school(login.school_id or "")
-        if school is None or school.protocol not in self.broker.upstreams:
+        registry = self.broker.registry
+        school = registry.school(login.school_id or "")
+        if school is None or school.hub or hubs.hub_of(
+                school, registry.school).protocol not in self.broker.upstreams:
             raise UnknownSchool("The school of this login is no longer registered.")
         return school
 
@@ -230,11 +235,16 @@ class Flow:
 
     def _person_from_school(self, school: School, login: PendingLogin,
                             params: dict[str, str]) -> Person:
-        callback = self.broker.upstreams[school.protocol].handle_callback(
-            school, params, login.upstream)
+        registry = self.broker.registry
+        hub = hubs.hub_of(school, registry.school)  # or the school itself
+        callback = self.broker.upstreams[hub.protocol].handle_callback(
+            hub, params, login.upstream)
         if not self.broker.store.remember_once("replay", callback.replay_key, callback.replay_ttl):
             raise UpstreamRejected("This answer from your school was already used once.")
-        return self._anchor(callback.identity)
+        identity = callback.identity
+        if hub is not school:  # the hub's answer, as the school behind it that it names
+            identity = hubs.school_of(hub, identity, registry.schools(), school.id)
+        return self._anchor(identity)
 
     def _anchor(self, identity: Identity) -> Person:
         keys = self.broker.pseudonym_keys

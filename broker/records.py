@@ -41,6 +41,20 @@ class SupplierConfig:
 
 
 @dataclass(frozen=True)
+class Behind(SchoolConfig):
+    """A school that logs in through a hub (`via`): no protocol fields of its own; the hub's
+    answers are its own when they carry every vocabulary value of `match` (broker/hubs.py)."""
+
+    protocol: ClassVar[str] = "via"
+    hub: str
+    match: Mapping[str, str]
+
+    @property
+    def identity(self) -> str:
+        return f"via {self.hub}"
+
+
+@dataclass(frozen=True)
 class School:
     id: str
     name: str
@@ -62,10 +76,17 @@ class School:
     """This school's role value -> "student" | "employee" (or its guardian_role)."""
     default_role: str | None = None
     """The role of anyone whose role values map to nothing; None: no role."""
+    hub: bool = False
+    """A hub (e.g. Entree) answering for the schools `via` it; never shown in the picker."""
 
     @property
     def protocol(self) -> str:
         return self.config.protocol
+
+    @property
+    def behind(self) -> Behind | None:
+        """How this school logs in through a hub; None for a school with its own login."""
+        return self.config if isinstance(self.config, Behind) else None
 
 
 @dataclass(frozen=True)

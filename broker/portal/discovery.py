@@ -58,9 +58,11 @@ def discovery() -> Response:
                            max_age=LAST_CHOICE_DAYS * 86400, cross_site=False)
         return response
     query = request.args.get("q", "")[:100]
-    schools, more = listed(broker().registry.schools(), query)
+    pickable = [s for s in broker().registry.schools() if not s.hub]  # a hub's, not the hub
+    schools, more = listed(pickable, query)
     last_choice = cookies.read(request, broker().settings, cookies.LAST_SCHOOL)[:128]
     last = broker().registry.school(last_choice) if last_choice else None
+    last = None if last is not None and last.hub else last
     supplier = broker().registry.supplier(login.supplier_id)
     lang = language()
     html = render_template("discovery.html", t=translator(lang), lang=lang, login=login.id,

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from broker import kinds
-from broker.records import AttributeRequest, Policy, School, Supplier
+from broker.records import AttributeRequest, Behind, Policy, School, Supplier
 from broker.registry.models import ReleasePolicyRow, SchoolRow, SupplierRow
 
 SCHOOL_COMMON = ("place", "sso_lifetime", "link_by_eck_id", "privacy_contact", "guardian_role")
@@ -28,8 +28,15 @@ def _columns(names: tuple[str, ...], values: dict[str, Any]) -> dict[str, Any]:
 
 
 def school_values(school: School) -> dict[str, Any]:
-    kind = kinds.upstream(school.protocol, f'school "{school.id}"')
-    columns, config = kind.fields.row(school.config)
+    behind = school.behind
+    columns: dict[str, Any]
+    config: dict[str, Any]
+    if behind is not None:  # no kind: its hub's fields are the hub's
+        columns, config = {}, {"via": behind.hub, "match": dict(behind.match)}
+    else:
+        kind = kinds.upstream(school.protocol, f'school "{school.id}"')
+        columns, config = kind.fields.row(school.config)
+        config = config | ({"hub": True} if school.hub else {})
     return {"id": school.id, "name": school.name, "protocol": school.protocol,
             **{name: getattr(school, name) for name in SCHOOL_COMMON},
             **_columns(SCHOOL_COLUMNS, columns),
@@ -38,9 +45,13 @@ def school_values(school: School) -> dict[str, Any]:
 
 
 def school_record(row: SchoolRow) -> School:
-    kind = kinds.upstream(row.protocol, f'school "{row.id}" in the registry')
-    config = kind.fields.record({"entity_id": row.entity_id}, row.config)
-    return School(id=row.id, name=row.name, config=config,
+    config: Any
+    if row.protocol == Behind.protocol:
+        config = Behind(hub=row.config["via"], match=row.config["match"])
+    else:
+        kind = kinds.upstream(row.protocol, f'school "{row.id}" in the registry')
+        config = kind.fields.record({"entity_id": row.entity_id}, row.config)
+    return School(id=row.id, name=row.name, config=config, hub=row.config.get("hub", False),
                   **{name: getattr(row, name) for name in SCHOOL_COMMON},
                   claims=row.config.get("claims"), roles=row.config.get("roles"),
                   default_role=row.config.get("default_role"))

@@ -111,6 +111,22 @@ def check_school_clashes(problems: Problems, federation: Federation,
     items = [(None, s) for sid, s in registered.items() if sid not in in_file] + [
         (school_label(i, s), s) for i, s in enumerate(federation.schools)]
     _unique_clashes(problems, [(w, s.id, school_unique(s)) for w, s in items])
+    hubs = {s.id for _, s in items if s.hub}
+    for where, s in items:
+        behind = s.behind
+        if where is not None and behind is not None and behind.hub not in hubs:
+            problems.add(where, "via", f'"{behind.hub}" is no hub; expected the id of a '
+                         "school with hub = true")
+    clashes(problems, [(w, s.id, hub_match(s)) for w, s in items], "match",
+            "match behind its hub")
+
+
+def hub_match(school: School) -> str | None:
+    """A school's place behind its hub, e.g. `entree: school_id = "11ZZ03"`; None if none."""
+    behind = school.behind
+    if behind is None:
+        return None
+    return f"{behind.hub}: " + ", ".join(f'{k} = "{v}"' for k, v in sorted(behind.match.items()))
 
 
 def check_supplier_clashes(problems: Problems, federation: Federation,
@@ -123,6 +139,8 @@ def check_supplier_clashes(problems: Problems, federation: Federation,
 
 
 def school_unique(school: School) -> tuple[kinds.Unique, ...]:
+    if school.behind is not None:
+        return ()
     return kinds.upstream(school.protocol).unique(school.config)
 
 
@@ -181,6 +199,9 @@ def load_federation(path: Path) -> Federation:
 
 def _school_doc(school: School) -> dict[str, Any]:
     doc = non_default(school, skip=("config",))
+    behind = school.behind
+    if behind is not None:
+        return doc | {"via": behind.hub, "match": dict(behind.match)}
     doc = {"id": doc.pop("id"), "name": doc.pop("name"), "protocol": school.protocol} | doc
     return doc | kinds.upstream(school.protocol).fields.export(school.config)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from broker import attributes, kinds, mapping
-from broker.records import AttributeRequest, Policy, School, Supplier
+from broker.records import AttributeRequest, Behind, Policy, School, Supplier
 from broker.registry.checks import Entry, toml_type, url_problem
 
 UNPINNED = 0
@@ -27,7 +27,11 @@ _MAILTO = re.compile(r"^mailto:[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SCHOOL_FIELDS = frozenset({"id", "name", "protocol", "place", "sso_lifetime", "link_by_eck_id",
                            "privacy_contact", "guardian_role", "claims", "roles",
-                           "default_role"})
+                           "default_role", "hub"})
+BEHIND_FIELDS = frozenset({"id", "name", "place", "sso_lifetime", "link_by_eck_id",
+                           "privacy_contact", "via", "match"})
+"""The fields of a school behind a hub: it logs in through the hub, whose protocol fields,
+`claims` and `roles` its answers are read with."""
 SUPPLIER_FIELDS = frozenset({"id", "name", "protocol", "url", "sector", "requests",
                              "key_version"})
 """The fields of every school or supplier; each protocol kind adds its own (kinds.py)."""
@@ -45,13 +49,7 @@ K = TypeVar("K", bound="kinds.Kind[Any, Any]")
 def _head(entry: Entry, common: frozenset[str],
           table: Mapping[str, K]) -> tuple[str, str, K] | None:
     """id, name and protocol kind; also checks the entry's field names against its kind."""
-    ident = entry.text("id", "an id of lowercase letters, digits, '.', '-' or '_'",
-                       required=True)
-    if ident is not None and not _ID.match(ident):
-        entry.problem("id", f'"{ident}" is not a valid id; expected 1 to 64 lowercase letters, '
-                      "digits, '.', '-' or '_', starting with a letter or digit")
-        ident = None
-    name = entry.text("name", required=True)
+    ident, name = _id_name(entry)
     known = " or ".join(f'"{k}"' for k in table)
     protocol = entry.text("protocol", known, required=True)
     kind = table.get(protocol) if protocol is not None else None
@@ -60,6 +58,16 @@ def _head(entry: Entry, common: frozenset[str],
     entry.allow(common | (kind.keys if kind else frozenset().union(
         *(k.keys for k in table.values()))))
     return (ident, name, kind) if ident and name and kind else None
+
+
+def _id_name(entry: Entry) -> tuple[str | None, str | None]:
+    ident = entry.text("id", "an id of lowercase letters, digits, '.', '-' or '_'",
+                       required=True)
+    if ident is not None and not _ID.match(ident):
+        entry.problem("id", f'"{ident}" is not a valid id; expected 1 to 64 lowercase letters, '
+                      "digits, '.', '-' or '_', starting with a letter or digit")
+        ident = None
+    return ident, entry.text("name", required=True)
 
 
 def _positive(entry: Entry, key: str, expected: str) -> int | None:
@@ -102,7 +110,10 @@ def privacy_contact(entry: Entry) -> str | None:
 
 
 def school(entry: Entry, base_dir: Path) -> School | None:
+    if "via" in entry.table:
+        return _behind(entry)
     head = _head(entry, SCHOOL_FIELDS, kinds.upstreams())
+    hub = entry.get("hub", bool, "true or false") or False
     place = entry.text("place")
     sso_lifetime = _positive(entry, "sso_lifetime", "a whole number of seconds above 0")
     link = entry.get("link_by_eck_id", bool, "true or false") or False
@@ -123,7 +134,26 @@ def school(entry: Entry, base_dir: Path) -> School | None:
     return School(id=head[0], name=head[1], config=config, place=place,
                   sso_lifetime=sso_lifetime, link_by_eck_id=link, privacy_contact=contact,
                   guardian_role=guardian_role, claims=claims, roles=roles,
-                  default_role=default_role)
+                  default_role=default_role, hub=hub)
+
+
+def _behind(entry: Entry) -> School | None:
+    """A school behind a hub (`via`): which hub, and which of its answers are this school's."""
+    entry.allow(BEHIND_FIELDS)
+    ident, name = _id_name(entry)
+    hub = entry.text("via", "the id of a school with hub = true", required=True)
+    expected = 'a table of vocabulary name = "the value that marks this school"'
+    match = _table(entry, "match", expected, attributes.NAMES)
+    if entry.table.get("match") in (None, {}):
+        entry.problem("match", f"is missing; expected {expected}")
+    place = entry.text("place")
+    sso_lifetime = _positive(entry, "sso_lifetime", "a whole number of seconds above 0")
+    link = entry.get("link_by_eck_id", bool, "true or false") or False
+    contact = privacy_contact(entry)
+    if not (ident and name and hub and match) or not entry.clean():
+        return None
+    return School(id=ident, name=name, config=Behind(hub=hub, match=match), place=place,
+                  sso_lifetime=sso_lifetime, link_by_eck_id=link, privacy_contact=contact)
 
 
 def _table(entry: Entry, key: str, expected: str, names: frozenset[str] | None,

@@ -1,0 +1,70 @@
+"""Hubs: one school login (e.g. Entree Federatie) answering for many schools behind it.
+
+A school with `hub = true` is never picked itself; the schools behind it (`via = "<hub id>"`)
+are. A login for a school behind a hub goes to the hub's adapter; the hub's answer, read with
+the hub's own `[schools.claims]` mapping (broker/mapping.py), belongs to the one school whose
+`[schools.match]` values it all carries. None or more than one: refused, before anything is
+stored, released or written to the ledger.
+
+A hub's answer for another school behind the same hub than the one the login was started for
+is refused too: the pupil picked De Linde, and a supplier hinted De Linde, so an answer as
+another school is not what either asked for (and could hand a pupil another school's
+releases). Picking again is cheap; a wrong school is not.
+
+Hinting the school at the hub: the adapter's `login_redirect` receives the pending login with
+`school_id` set to the school behind the hub (`login.school_id != hub.id`). A SAML adapter may
+send it as Scoping/IDPList, an OIDC one as login_hint; none does yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from broker.errors import NoSchoolBehindHub, OtherSchoolBehindHub, UnknownSchool
+from broker.identity import Identity
+from broker.records import School
+
+
+def behind(hub: School, schools: list[School]) -> list[School]:
+    """The schools that log in through `hub`."""
+    return [s for s in schools if s.behind is not None and s.behind.hub == hub.id]
+
+
+def hub_of(school: School, find: Callable[[str], School | None]) -> School:
+    """The school whose adapter logs `school` in: its hub, or itself."""
+    if school.hub:
+        raise UnknownSchool(f"{school.name} answers for many schools: pick your own school.")
+    if school.behind is None:
+        return school
+    hub = find(school.behind.hub)
+    if hub is None or not hub.hub:
+        raise UnknownSchool(f"{school.name} cannot be reached: its hub "
+                            f"{school.behind.hub!r} is not registered.")
+    return hub
+
+
+def matches(school: School, identity: Identity) -> bool:
+    match = school.behind.match if school.behind else {}
+    return bool(match) and all(value in identity.attributes.get(name, ())
+                               for name, value in match.items())
+
+
+def school_of(hub: School, identity: Identity, schools: list[School],
+              started_for: str) -> Identity:
+    """The hub's `identity` as the school behind the hub it answers for: exactly one must match,
+    and it must be the school the login was started for."""
+    found = [s for s in behind(hub, schools) if matches(s, identity)]
+    if len(found) != 1:
+        names = sorted({n for s in behind(hub, schools) for n in (s.behind.match if s.behind
+                                                                   else {})})
+        what = "none" if not found else f"{len(found)} schools"
+        raise NoSchoolBehindHub(
+            f"{hub.name} answered for a school Loper does not know here ({what} matched on "
+            f"{', '.join(names) or 'nothing'}). Ask your school to check its registration.")
+    school = found[0]
+    if school.id != started_for:
+        raise OtherSchoolBehindHub(
+            f"{hub.name} answered for {school.name}, not for the school you picked. "
+            "Go back to the learning app and pick your school again.")
+    return replace(identity, school_id=school.id)

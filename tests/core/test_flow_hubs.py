@@ -1,0 +1,133 @@
+"""A hub (one school login answering for many schools, e.g. Entree) through the real Flow: the
+picker's schools behind it, the hub's answer found as the one school it names, and every answer
+that names none, two, or another school refused before anything is stored or released."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from broker.errors import NoSchoolBehindHub, OtherSchoolBehindHub, UnknownSchool
+from broker.registry import Registry
+from tests.core.flow_world import FEDERATION, World, build_registry, picker_login
+
+HUBS = FEDERATION + """
+[[schools]]
+id = "entree"
+name = "Entree"
+protocol = "oidc"
+issuer = "https://hub.example"
+client_id = "loper"
+client_secret = "s3cret"
+hub = true
+
+[[schools]]
+id = "de-linde"
+name = "CBS De Linde"
+via = "entree"
+[schools.match]
+school_id = "11ZZ03"
+
+[[schools]]
+id = "de-es"
+name = "OBS De Es"
+via = "entree"
+sso_lifetime = 300
+[schools.match]
+school_id = "22YY04"
+
+[[releases]]
+school = "de-linde"
+supplier = "taalapp"
+attributes = ["role", "given_name"]
+
+[[releases]]
+school = "de-es"
+supplier = "taalapp"
+attributes = ["role"]
+"""
+DE_LINDE = {"school_id": ["11ZZ03"]}
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    registry = build_registry(tmp_path_factory.mktemp("registry"), HUBS)
+    yield registry
+    registry.close()
+
+
+@pytest.fixture
+def world(registry: Registry, tmp_path: Path) -> World:
+    return World(registry, tmp_path)
+
+
+def released(world: World, school: str) -> int:
+    return len(world.broker.registry.ledger().entries(school, "taalapp"))
+
+
+def test_a_pupil_picking_a_school_behind_a_hub_logs_in_at_the_hub_as_that_school(
+        world: World) -> None:
+    before = released(world, "de-linde")
+    sent = world.pick(world.ask(), "de-linde")
+    assert sent.url == "https://entree.school.example/login"  # the hub's adapter, the hub
+    assert [login.school_id for login in world.upstream.sent] == ["de-linde"]  # the hint hook
+    outgoing, session = world.answer(sent, attributes=DE_LINDE)
+    assert outgoing.form is not None and outgoing.form["school"] == "de-linde"
+    assert outgoing.form["attributes"] == "given_name,role"  # De Linde's release, not De Es'
+    assert session is not None and session.person.school_id == "de-linde"
+    assert released(world, "de-linde") == before + 1
+
+
+def test_schools_behind_one_hub_get_their_own_pseudonyms_and_sessions(world: World) -> None:
+    linde = world.answer(world.ask(hints=("de-linde",)), attributes=DE_LINDE)
+    es = world.answer(world.ask(hints=("de-es",)), attributes={"school_id": ["22YY04"]})
+    assert linde[0].form is not None and es[0].form is not None
+    assert es[0].form["school"] == "de-es" and es[0].form["attributes"] == "role"
+    assert linde[0].form["sub"] != es[0].form["sub"]  # same hub subject, another school
+    assert es[1] is not None and es[1].ttl == 300  # the school's own sso_lifetime
+
+
+def test_a_session_at_a_school_behind_a_hub_serves_its_next_login(world: World) -> None:
+    _, session = world.answer(world.ask(hints=("de-linde",)), attributes=DE_LINDE)
+    again = world.ask(hints=("de-linde",), session=world.flow.session(session.id if session
+                                                                       else None))
+    assert again.form is not None and again.form["school"] == "de-linde"
+    assert len(world.upstream.sent) == 1
+
+
+@pytest.mark.parametrize("attributes", [
+    {"school_id": ["99XX99"]}, {}, {"school_id": ["11ZZ03", "22YY04"]},
+], ids=["no school matches", "school attribute missing", "two schools match"])
+def test_a_hub_answer_for_no_single_school_is_refused(world: World,
+                                                      attributes: dict[str, list[str]]) -> None:
+    before = released(world, "de-linde"), released(world, "de-es")
+    sent = world.ask(hints=("de-linde",))
+    with pytest.raises(NoSchoolBehindHub) as caught:
+        world.answer(sent, attributes=attributes)
+    assert caught.value.status == 403 and caught.value.code == "no_school_behind_hub"
+    assert caught.value.back_url == "https://taalapp.example"
+    assert (released(world, "de-linde"), released(world, "de-es")) == before
+    assert world.store.sessions_put == 0
+
+
+def test_a_hub_answer_for_another_school_behind_it_is_refused(world: World) -> None:
+    before = released(world, "de-es")
+    sent = world.ask(hints=("de-linde",))
+    with pytest.raises(OtherSchoolBehindHub):
+        world.answer(sent, attributes={"school_id": ["22YY04"]})
+    assert released(world, "de-es") == before and world.store.sessions_put == 0
+
+
+def test_the_hub_itself_is_never_picked_nor_hinted(world: World) -> None:
+    picker_login(world.ask(hints=("entree", "https://hub.example")))  # to the picker instead
+    with pytest.raises(UnknownSchool):
+        world.pick(world.ask(), "entree")
+    assert world.upstream.sent == []
+
+
+def test_a_login_for_own_pages_through_a_hub(world: World) -> None:
+    sent = world.flow.start_own_page("/me", "de-es", "browser-1")
+    _, session = world.answer(sent, attributes={"school_id": ["22YY04"]})
+    assert session is not None and session.person.school_id == "de-es"
