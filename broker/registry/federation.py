@@ -111,14 +111,20 @@ def check_school_clashes(problems: Problems, federation: Federation,
     items = [(None, s) for sid, s in registered.items() if sid not in in_file] + [
         (school_label(i, s), s) for i, s in enumerate(federation.schools)]
     _unique_clashes(problems, [(w, s.id, school_unique(s)) for w, s in items])
-    hubs = {s.id for _, s in items if s.hub}
-    for where, s in items:
-        behind = s.behind
-        if where is not None and behind is not None and behind.hub not in hubs:
-            problems.add(where, "via", f'"{behind.hub}" is no hub; expected the id of a '
-                         "school with hub = true")
     clashes(problems, [(w, s.id, hub_match(s)) for w, s in items], "match",
             "match behind its hub")
+
+
+def check_hubs(problems: Problems, federation: Federation,
+               registered: Mapping[str, School]) -> None:
+    """Each `via` names a hub, in this file or in the registry."""
+    hubs = {s.id for s in {**registered, **{s.id: s for s in federation.schools}}.values()
+            if s.hub}
+    for i, school in enumerate(federation.schools):
+        if school.behind is not None and school.behind.hub not in hubs:
+            problems.add(school_label(i, school), "via", f'"{school.behind.hub}" is no hub; '
+                         "expected the id of a school with hub = true, in this file or in the "
+                         "registry")
 
 
 def hub_match(school: School) -> str | None:
@@ -126,7 +132,7 @@ def hub_match(school: School) -> str | None:
     behind = school.behind
     if behind is None:
         return None
-    return f"{behind.hub}: " + ", ".join(f'{k} = "{v}"' for k, v in sorted(behind.match.items()))
+    return f"{behind.hub}: " + ", ".join(f"{k} = {v}" for k, v in sorted(behind.match.items()))
 
 
 def check_supplier_clashes(problems: Problems, federation: Federation,

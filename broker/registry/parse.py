@@ -145,7 +145,7 @@ def _behind(entry: Entry) -> School | None:
     expected = 'a table of vocabulary name = "the value that marks this school"'
     match = _table(entry, "match", expected, attributes.NAMES)
     if entry.table.get("match") in (None, {}):
-        entry.problem("match", f"is missing; expected {expected}")
+        entry.problem("match", f"is missing or empty; expected {expected}")
     place = entry.text("place")
     sso_lifetime = _positive(entry, "sso_lifetime", "a whole number of seconds above 0")
     link = entry.get("link_by_eck_id", bool, "true or false") or False

@@ -28,6 +28,7 @@ from broker.registry.eck_ids import EckIds
 from broker.registry.federation import (
     UNPINNED,
     Federation,
+    check_hubs,
     check_school_clashes,
     check_supplier_clashes,
     release_label,
@@ -84,8 +85,9 @@ def _import_problems(federation: Federation, schools: dict[str, SchoolRow],
             if value not in known:
                 problems.add(release_label(i, policy), field, f'unknown {field} "{value}"; '
                              f"expected the id of a {field} in this file or in the registry")
-    check_school_clashes(problems, federation,
-                         {k: convert.school_record(v) for k, v in schools.items()})
+    registered = {k: convert.school_record(v) for k, v in schools.items()}
+    check_school_clashes(problems, federation, registered)
+    check_hubs(problems, federation, registered)
     check_supplier_clashes(problems, federation, suppliers)
     for i, supplier in enumerate(federation.suppliers):
         pinned = suppliers.get(supplier.id)
