@@ -36,6 +36,11 @@ def matches(school: School, words: list[str]) -> bool:
     return all(word in haystack for word in words)
 
 
+def pickable(schools: list[School]) -> list[School]:
+    """The schools a pupil picks: those behind a hub (broker/hubs.py), never the hub itself."""
+    return [s for s in schools if not s.hub]
+
+
 def listed(schools: list[School], query: str) -> tuple[list[School], bool]:
     """The schools to show for this query, and whether there were more than we show."""
     words = _fold(query).split()
@@ -58,8 +63,7 @@ def discovery() -> Response:
                            max_age=LAST_CHOICE_DAYS * 86400, cross_site=False)
         return response
     query = request.args.get("q", "")[:100]
-    pickable = [s for s in broker().registry.schools() if not s.hub]  # a hub's, not the hub
-    schools, more = listed(pickable, query)
+    schools, more = listed(pickable(broker().registry.schools()), query)
     last_choice = cookies.read(request, broker().settings, cookies.LAST_SCHOOL)[:128]
     last = broker().registry.school(last_choice) if last_choice else None
     last = None if last is not None and last.hub else last

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from broker.errors import NoSchoolBehindHub, OtherSchoolBehindHub, UnknownSchool
+from broker.portal.discovery import listed, pickable
 from broker.registry import Registry
 from tests.core.flow_world import FEDERATION, World, build_registry, picker_login
 
@@ -118,6 +119,13 @@ def test_a_hub_answer_for_another_school_behind_it_is_refused(world: World) -> N
     with pytest.raises(OtherSchoolBehindHub):
         world.answer(sent, attributes={"school_id": ["22YY04"]})
     assert released(world, "de-es") == before and world.store.sessions_put == 0
+
+
+def test_the_picker_lists_the_schools_behind_a_hub_not_the_hub(world: World) -> None:
+    schools = pickable(world.broker.registry.schools())
+    assert [s.id for s in schools] == ["de-linde", "lyceum", "de-es", "regenboog"]
+    assert [s.id for s in listed(schools, "linde")[0]] == ["de-linde"]
+    assert listed(schools, "entree") == ([], False)
 
 
 def test_the_hub_itself_is_never_picked_nor_hinted(world: World) -> None:
