@@ -13,32 +13,9 @@ from broker.errors import NoSchoolBehindHub, OtherSchoolBehindHub, UnknownSchool
 from broker.portal.discovery import listed, pickable
 from broker.registry import Registry
 from tests.core.flow_world import FEDERATION, World, build_registry, picker_login
+from tests.registry.test_federation_hubs import HUB
 
-HUBS = FEDERATION + """
-[[schools]]
-id = "entree"
-name = "Entree"
-protocol = "oidc"
-issuer = "https://hub.example"
-client_id = "loper"
-client_secret = "s3cret"
-hub = true
-
-[[schools]]
-id = "de-linde"
-name = "CBS De Linde"
-via = "entree"
-[schools.match]
-school_id = "11ZZ03"
-
-[[schools]]
-id = "de-es"
-name = "OBS De Es"
-via = "entree"
-sso_lifetime = 300
-[schools.match]
-school_id = "22YY04"
-
+HUBS = FEDERATION + "\n" + HUB + """
 [[releases]]
 school = "de-linde"
 supplier = "taalapp"

@@ -6,7 +6,8 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from broker.registry import Registry, dump_federation
+from broker.registry import Registry, dump_federation, load_federation
+from tests.registry.conftest import write_federation
 
 
 def snapshot(registry: Registry) -> tuple[str, list[tuple[object, ...]]]:
@@ -24,3 +25,21 @@ def sql(url: str, statement: str, *params: object) -> list[tuple[object, ...]]:
             rows = connection.execute(part, params).fetchall()
         connection.commit()
         return rows
+
+
+def round_trip(registry: Registry, tmp_path: Path, text: str) -> str:
+    """Import `text`, export it, and check that the export imported into an empty registry
+    exports byte for byte the same, with the same records. The export."""
+    registry.import_federation(load_federation(write_federation(tmp_path, text)), key_version=1)
+    exported = dump_federation(registry.export_federation())
+    (tmp_path / "copy").mkdir()
+    again = load_federation(write_federation(tmp_path / "copy", exported))
+    other = Registry(f"sqlite:///{tmp_path / 'other.sqlite'}")
+    try:
+        other.upgrade()
+        other.import_federation(again, key_version=1)
+        assert dump_federation(other.export_federation()) == exported
+        assert other.export_federation().schools == registry.export_federation().schools
+    finally:
+        other.close()
+    return exported
