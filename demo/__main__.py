@@ -12,7 +12,8 @@ from demo.federation import NEW_SUPPLIER, write_new_supplier
 from demo.stack import Running, running
 
 PORTS = {"broker": 8400, "school": 8401, "rekenwonders": 8402, "taalapp": 8403, "lyceum": 8404,
-         "leesplein": 8405}
+         "leesplein": 8405, "kompas": 8407, "esdoorn": 8408}
+"""8406 is Woordenschat's redirect URI (demo/federation.py), though no app runs there."""
 
 
 DEMO_ADMINS = {"ict@regenboog.demo": ("school", ["regenboog"]),
