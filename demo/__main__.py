@@ -1,4 +1,4 @@
-"""`make demo`: Loper with embedded storage, two demo schools and three demo suppliers."""
+"""`make demo`: Loper with embedded storage, four demo schools and three demo suppliers."""
 
 from __future__ import annotations
 
@@ -60,6 +60,8 @@ Loper demo federation is running (Ctrl-C stops it).
 
   OpenID Connect school: log out everywhere at {demo.broker}/logout, open Leesplein
   and pick "Het Lyceum" (Amersfoort), choose a pupil, password "demo".
+  Schools on Google Workspace and Entra ID: pick "Het Kompas" or "De Esdoorn" the same way;
+  the third account of each (another domain, another tenant) ends on Loper's error page.
 
   School admin portal: {demo.broker}/admin/login  as ict@regenboog.demo (the school's
   ICT coordinator) or operator@loper.demo, password "{DEMO_ADMIN_PASSWORD}": release an
@@ -69,6 +71,7 @@ Loper demo federation is running (Ctrl-C stops it).
 
   Loper:  {demo.broker}/healthz   {demo.broker}/.well-known/openid-configuration
   schools: {demo.schools['regenboog']}/ (SAML)   {demo.schools['lyceum']}/ (OpenID Connect)
+           {demo.schools['kompas']}/ (Google shapes)   {demo.schools['esdoorn']}/ (Entra ID shapes)
 """, flush=True)
         try:
             while True:
