@@ -85,6 +85,15 @@ class LoginTooOld(UpstreamRejected):
     asks the school once more for a fresh login, and refuses if that answer is too old too."""
 
 
+class LoginTooWeak(BrokerError):
+    """The school's login does not meet the authentication context the learning app requires
+    of teachers (Supplier.employee_acr)."""
+
+    status = 403
+    code = "login_too_weak"
+    title = "This learning app requires a stronger login for teachers"
+
+
 class RequestRejected(BrokerError):
     """The supplier's request failed validation (signature, ACS URL, NameID policy...)."""
 

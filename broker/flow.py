@@ -11,9 +11,10 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from broker import codec, hubs, linking, release
+from broker import acr, codec, hubs, linking, release
 from broker.context import Broker
 from broker.downstream import (
+    NO_AUTHN_CONTEXT,
     NO_PASSIVE,
     CollectedLater,
     Delivery,
@@ -93,7 +94,8 @@ class Flow:
               session: SsoSession | None) -> Outgoing:
         login = PendingLogin(id=new_id(), supplier_id=req.supplier.id, protocol=protocol,
                              request=req.request, force_authn=req.force_authn,
-                             passive=req.passive, max_age=req.max_age, browser=browser)
+                             passive=req.passive, max_age=req.max_age, browser=browser,
+                             acr=req.acr)
         log = login_log("loper.flow", login.id, supplier=req.supplier.id)
         school = self._hinted_school(req.school_hints)
         if session is not None and self._session_serves(session.person, login, school):
@@ -136,6 +138,8 @@ class Flow:
     def _session_serves(self, person: Person, login: PendingLogin, hinted: School | None) -> bool:
         if login.force_authn or (hinted is not None and hinted.id != person.school_id):
             return False
+        if not acr.answered(login.acr, person.authn.class_ref):
+            return False  # the school must log the pupil in as the supplier asks
         if login.max_age is not None:
             age = (datetime.now(UTC) - person.authn.instant).total_seconds()
             return age <= login.max_age
@@ -260,12 +264,17 @@ class Flow:
         school = school or registry.school(person.school_id)
         if school is None:
             raise UnknownSchool("Your school is no longer registered.", back_url=supplier.url)
+        downstream = self._downstream(login)
+        if not acr.answered(login.acr, person.authn.class_ref):
+            login_log("loper.flow", login.id, supplier=supplier.id).info(
+                "login does not meet the requested context", extra={"school": school.id})
+            return downstream.respond_error(supplier, login.request, NO_AUTHN_CONTEXT)
+        acr.check_employee(supplier, person.roles, person.authn.class_ref)
         now = datetime.now(UTC)
         released = release.decide(person, school, supplier,
                                   registry.policy(school.id, supplier.id),
                                   self.broker.pseudonym_keys, now.date())
         names = sorted(released.attributes)
-        downstream = self._downstream(login)
         if not isinstance(downstream, CollectedLater):  # else when the supplier collects it
             record_delivery(self.broker, Delivery.of(released, login.protocol))
         login_log("loper.flow", login.id, supplier=supplier.id).info(

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from broker.acr import AcrRequest
+
 Attributes = Mapping[str, tuple[str, ...]]
 """Attribute values by internal name (see attributes.py); always a tuple of strings."""
 
@@ -52,6 +54,8 @@ class PendingLogin:
     school_id: str | None = None
     browser: str = ""
     """The random id of the browser that started this login (bound by a cookie)."""
+    acr: AcrRequest | None = None
+    """The authentication context the supplier asked for (broker/acr.py)."""
 
 
 @dataclass(frozen=True)

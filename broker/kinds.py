@@ -51,11 +51,17 @@ class UnknownProtocol(ConfigError):
 
 @dataclass(frozen=True)
 class Unique:
-    """A value no two entries of one side may share, and the file field that sets it."""
+    """A value no two entries of one side may share, and the file field that sets it.
+
+    A `shared` value may be held by several entries that each mark it shared (they tell
+    themselves apart otherwise), but never beside an entry that holds it unshared; `expected`
+    then says what a clash asks for."""
 
     field: str
     what: str
     value: str
+    shared: bool = False
+    expected: str = ""
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,9 @@ class Supplier:
     """The pseudonym key version this supplier's pseudonyms are derived with (pinned)."""
     requests: tuple[AttributeRequest, ...] = ()
     url: str | None = None
+    employee_acr: str | None = None
+    """The least authentication context (broker/acr.py, `minimum`) a login by someone with
+    the role "employee" must have; None: any."""
 
     @property
     def protocol(self) -> str:

@@ -3,6 +3,8 @@
 - `school_idp`: a pysaml2 IdP for the demo school "OBS De Regenboog" (upstream of Loper);
 - `supplier_pysaml2`: the supplier "Rekenwonders", a pysaml2 SP (downstream of Loper);
 - `supplier_onelogin`: the supplier "Taalapp", a python3-saml SP (downstream of Loper);
+- `school_op`: an OpenID Provider for "Het Lyceum", and with a profile of `school_cloud` for
+  "Het Kompas" (Google Workspace claim shapes) and "De Esdoorn" (Entra ID claim shapes);
 - `federation`: the federation file that registers them with Loper.
 
 Each peer is a Flask app factory. `make demo` serves them next to the broker; the broker's

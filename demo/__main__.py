@@ -1,4 +1,4 @@
-"""`make demo`: Loper with embedded storage, two demo schools and three demo suppliers."""
+"""`make demo`: Loper with embedded storage, four demo schools and three demo suppliers."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from demo.federation import NEW_SUPPLIER, write_new_supplier
 from demo.stack import Running, running
 
 PORTS = {"broker": 8400, "school": 8401, "rekenwonders": 8402, "taalapp": 8403, "lyceum": 8404,
-         "leesplein": 8405}
+         "leesplein": 8405, "kompas": 8407, "esdoorn": 8408}
+"""8406 is Woordenschat's redirect URI (demo/federation.py), though no app runs there."""
 
 
 DEMO_ADMINS = {"ict@regenboog.demo": ("school", ["regenboog"]),
@@ -59,6 +60,8 @@ Loper demo federation is running (Ctrl-C stops it).
 
   OpenID Connect school: log out everywhere at {demo.broker}/logout, open Leesplein
   and pick "Het Lyceum" (Amersfoort), choose a pupil, password "demo".
+  Schools on Google Workspace and Entra ID: pick "Het Kompas" or "De Esdoorn" the same way;
+  the third account of each (another domain, another tenant) ends on Loper's error page.
 
   School admin portal: {demo.broker}/admin/login  as ict@regenboog.demo (the school's
   ICT coordinator) or operator@loper.demo, password "{DEMO_ADMIN_PASSWORD}": release an
@@ -68,6 +71,7 @@ Loper demo federation is running (Ctrl-C stops it).
 
   Loper:  {demo.broker}/healthz   {demo.broker}/.well-known/openid-configuration
   schools: {demo.schools['regenboog']}/ (SAML)   {demo.schools['lyceum']}/ (OpenID Connect)
+           {demo.schools['kompas']}/ (Google shapes)   {demo.schools['esdoorn']}/ (Entra ID shapes)
 """, flush=True)
         try:
             while True:

@@ -1,6 +1,7 @@
 """The demo federation file, in the format of DESIGN.md.
 
-Schools: "OBS De Regenboog" (SAML) and, when given, "Het Lyceum" (OIDC). Suppliers:
+Schools: "OBS De Regenboog" (SAML) and, when given, "Het Lyceum" (OIDC) and the cloud schools
+"Het Kompas" (Google Workspace) and "De Esdoorn" (Entra ID) of demo/school_cloud.py. Suppliers:
 "Rekenwonders" and "Taalapp" (SAML) and, when given, "Leesplein" (OIDC). The releases are
 those between the schools and suppliers that are present.
 """
@@ -13,6 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
+
+from demo.school_cloud import ESDOORN_SCHOOL, KOMPAS_SCHOOL
+
+CLOUD_SCHOOLS = {"kompas": KOMPAS_SCHOOL, "esdoorn": ESDOORN_SCHOOL}
 
 SCHOOL = {
     "id": "regenboog",
@@ -74,6 +79,8 @@ RELEASES = [
     {"school": "lyceum", "supplier": "taalapp", "attributes": ["given_name", "role", "groups"]},
     {"school": "lyceum", "supplier": "leesplein",
      "attributes": ["given_name", "role", "email"]},
+    *({"school": school, "supplier": supplier, "attributes": ["given_name", "role"]}
+      for school in CLOUD_SCHOOLS for supplier in ("rekenwonders", "taalapp", "leesplein")),
 ]
 
 
@@ -117,12 +124,14 @@ class OidcClientEntry:
 def write_federation(folder: Path, school_metadata: str, suppliers: dict[str, str], *,
                      urls: Mapping[str, str] | None = None,
                      lyceum: OidcSchoolEntry | None = None,
-                     oidc_suppliers: Mapping[str, OidcClientEntry] | None = None) -> Path:
+                     oidc_suppliers: Mapping[str, OidcClientEntry] | None = None,
+                     cloud: Mapping[str, OidcSchoolEntry] | None = None) -> Path:
     """Write the metadata files and `federation.toml` into `folder`; returns the TOML's path.
 
     `suppliers` maps a SAML supplier id ("rekenwonders", "taalapp") to its SP metadata;
     `urls` optionally maps a supplier id to its home page (the supplier's `url`); `lyceum` adds
-    the OIDC school, `oidc_suppliers` the OIDC suppliers ("leesplein").
+    the OIDC school, `oidc_suppliers` the OIDC suppliers ("leesplein"), `cloud` the cloud
+    schools by id ("kompas", "esdoorn").
     """
     oidc_suppliers = oidc_suppliers or {}
     unknown = (suppliers.keys() - SUPPLIERS.keys()) | (oidc_suppliers.keys()
@@ -154,6 +163,9 @@ def write_federation(folder: Path, school_metadata: str, suppliers: dict[str, st
     if lyceum is not None:
         schools.append({**LYCEUM, "issuer": lyceum.issuer,
                         "client_secret": lyceum.client_secret})
+    for school_id, op in (cloud or {}).items():
+        schools.append({**CLOUD_SCHOOLS[school_id], "issuer": op.issuer,
+                        "client_secret": op.client_secret})
     present = {s["id"] for s in schools}, {e["id"] for e in entries}
     releases = [r for r in RELEASES if r["school"] in present[0] and r["supplier"] in present[1]]
     document = {"schools": schools, "suppliers": entries, "releases": releases}

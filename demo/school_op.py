@@ -1,5 +1,8 @@
 """Demo OIDC school "Het Lyceum": a small OpenID Provider for the demo and the tests.
 
+An `OpProfile` makes it another school's OP with that provider's claim shapes (the Google and
+Entra ID schools of demo/school_cloud.py); the default profile is the Lyceum's.
+
 Authorization code flow only, PKCE S256 required, client_secret_basic, RS256 ID tokens with a
 kid, RFC 9207 `iss` in every authorization response. Routes: /.well-known/openid-configuration,
 /jwks, /authorize (the login form, or straight back on single sign-on), /authorize/login (the
@@ -98,6 +101,24 @@ class OpTweaks:
     """Discovery fields to set; None leaves a field out."""
 
 
+@dataclass(frozen=True)
+class OpProfile:
+    """Whose OP this is: the school's name, its signing key's file name, its session cookie,
+    what it tells about a person (person, scopes -> claims) and which of those the ID token
+    carries (the rest only the user info)."""
+
+    name: str = SCHOOL_NAME
+    key_name: str = KEY_NAME
+    cookie: str = "lyceum-op"
+    claims: Callable[[DemoPerson, Sequence[str]], dict[str, Any]] = field(
+        default=lambda person, scopes: person_claims(person, scopes))
+    id_token_claims: tuple[str, ...] = _ID_TOKEN_CLAIMS
+    supported: tuple[str, ...] = ("eduperson_affiliation", "schac_home_organization")
+    """Claims discovery lists besides the standard ones."""
+    subject: Callable[[DemoPerson], str] = field(default=lambda person: person.id)
+    """The `sub` of a person (Entra ID: pairwise per app, unlike its `oid`)."""
+
+
 class _Fatal(Exception):
     """A request the OP must not redirect back (unknown client or redirect URI)."""
 
@@ -191,8 +212,8 @@ class _Store:
 
 
 class _Keys:
-    def __init__(self, state_dir: Path) -> None:
-        key_file, _ = ensure_keypair(state_dir, KEY_NAME)
+    def __init__(self, state_dir: Path, key_name: str = KEY_NAME) -> None:
+        key_file, _ = ensure_keypair(state_dir, key_name)
         self.published = RSAKey.import_key(key_file.read_bytes())
         self.published.ensure_kid()
 
@@ -238,7 +259,9 @@ def person_claims(person: DemoPerson, scopes: Sequence[str]) -> dict[str, Any]:
     return claims
 
 
-def discovery(base: str, tweaks: OpTweaks) -> dict[str, Any]:
+def discovery(base: str, tweaks: OpTweaks,
+              claims: Sequence[str] = ("eduperson_affiliation", "schac_home_organization"),
+              ) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "issuer": base, "authorization_endpoint": f"{base}/authorize",
         "token_endpoint": f"{base}/token", "userinfo_endpoint": f"{base}/userinfo",
@@ -249,7 +272,7 @@ def discovery(base: str, tweaks: OpTweaks) -> dict[str, Any]:
         "token_endpoint_auth_methods_supported": ["client_secret_basic"],
         "code_challenge_methods_supported": ["S256"], "acr_values_supported": [ACR],
         "claims_supported": ["sub", "iss", "auth_time", "acr", "nonce", *_ID_TOKEN_CLAIMS,
-                             "eduperson_affiliation", "schac_home_organization"],
+                             *claims],
         "authorization_response_iss_parameter_supported": True}
     doc.update(tweaks.discovery)
     return {k: v for k, v in doc.items() if v is not None}
@@ -257,15 +280,18 @@ def discovery(base: str, tweaks: OpTweaks) -> dict[str, Any]:
 
 def create_school_op(base_url: str, state_dir: Path,
                      clients: Sequence[OpClient] | Callable[[], Sequence[OpClient]],
-                     people: Sequence[DemoPerson] | None = None) -> Flask:
+                     people: Sequence[DemoPerson] | None = None,
+                     profile: OpProfile | None = None) -> Flask:
     """The demo school's OP at `base_url` (its issuer); its key and secrets live in `state_dir`.
 
     `clients`: the relying parties it knows (Loper), or a callable asked on every request.
     `app.config["TWEAKS"]` holds the OpTweaks in force (a correct OP by default).
     """
-    app = new_app(__name__, base_url, state_dir, cookie="lyceum-op")
+    profile = profile or OpProfile()
+    app = new_app(__name__, base_url, state_dir, cookie=profile.cookie)
     app.config["TWEAKS"] = OpTweaks()
-    op = _Provider(app, base_url.rstrip("/"), state_dir, clients, tuple(people or LYCEUM_PEOPLE))
+    op = _Provider(app, base_url.rstrip("/"), state_dir, clients, tuple(people or LYCEUM_PEOPLE),
+                   profile)
     app.add_url_rule("/.well-known/openid-configuration", view_func=op.configuration)
     app.add_url_rule("/jwks", view_func=op.jwks)
     app.add_url_rule("/authorize", view_func=op.authorize)
@@ -282,10 +308,11 @@ class _Provider:
 
     def __init__(self, app: Flask, base: str, state_dir: Path,
                  clients: Sequence[OpClient] | Callable[[], Sequence[OpClient]],
-                 people: tuple[DemoPerson, ...]) -> None:
+                 people: tuple[DemoPerson, ...], profile: OpProfile) -> None:
         self.app, self.base, self.clients, self.people = app, base, clients, people
+        self.profile = profile
         self.by_id = {p.id: p for p in people}
-        self.keys, self.store = _Keys(state_dir), _Store()
+        self.keys, self.store = _Keys(state_dir, profile.key_name), _Store()
 
     @property
     def tweaks(self) -> OpTweaks:
@@ -296,14 +323,15 @@ class _Provider:
         return self.clients() if callable(self.clients) else self.clients
 
     def configuration(self) -> Response:
-        return jsonify(discovery(self.base, self.tweaks))
+        return jsonify(discovery(self.base, self.tweaks, self.profile.supported))
 
     def jwks(self) -> Response:
         return jsonify(self.keys.jwks(self.tweaks))
 
     def home(self) -> str:
-        return page(SCHOOL_NAME, '<p>The OpenID Provider of {{ name }}: see its <a href='
-                    '"/.well-known/openid-configuration">configuration</a>.</p>', name=SCHOOL_NAME)
+        name = self.profile.name
+        return page(name, '<p>The OpenID Provider of {{ name }}: see its <a href='
+                    '"/.well-known/openid-configuration">configuration</a>.</p>', name=name)
 
     def authorize(self) -> ResponseReturnValue:
         req = _AuthRequest.read(request.args, self.listed())
@@ -330,7 +358,7 @@ class _Provider:
         return self.back_with_code(req, person, session["login"]["at"])
 
     def login_form(self, req: _AuthRequest, error: str | None = None) -> str:
-        return page(SCHOOL_NAME, LOGIN, client=req.client.client_id, error=error,
+        return page(self.profile.name, LOGIN, client=req.client.client_id, error=error,
                     people=self.people, hidden=req.params)
 
     def back(self, req: _AuthRequest, **answer: str) -> BaseResponse:
@@ -358,7 +386,8 @@ class _Provider:
         if grant is None or not grant.redeemable(client, request.form):
             return _oauth_error("invalid_grant")
         access = self.store.new_token(code, grant)
-        id_token = self.keys.sign(_id_token_claims(self.base, grant, self.tweaks), self.tweaks)
+        id_token = self.keys.sign(_id_token_claims(self.base, grant, self.tweaks, self.profile),
+                                  self.tweaks)
         answer = jsonify(access_token=access, token_type="Bearer", expires_in=TOKEN_TTL,
                          scope=" ".join(grant.scope), id_token=id_token)
         answer.headers["Cache-Control"] = "no-store"
@@ -370,22 +399,23 @@ class _Provider:
         if grant is None:
             return _oauth_error("invalid_token", 401,
                                 {"WWW-Authenticate": 'Bearer error="invalid_token"'})
-        sub = self.tweaks.userinfo_sub or grant.person.id
-        return jsonify({"sub": sub, **person_claims(grant.person, grant.scope)})
+        sub = self.tweaks.userinfo_sub or self.profile.subject(grant.person)
+        return jsonify({"sub": sub, **self.profile.claims(grant.person, grant.scope)})
 
 
 def _refused(exc: Exception) -> tuple[str, int]:
     return page(SCHOOL_NAME, '<p class="error">{{ problem }}</p>', problem=str(exc)), 400
 
 
-def _id_token_claims(base: str, grant: _Grant, tweaks: OpTweaks) -> dict[str, Any]:
+def _id_token_claims(base: str, grant: _Grant, tweaks: OpTweaks,
+                     profile: OpProfile) -> dict[str, Any]:
     now = int(time.time())
-    about = person_claims(grant.person, grant.scope)
+    about = profile.claims(grant.person, grant.scope)
     claims: dict[str, Any] = {
-        "iss": base, "sub": grant.person.id, "aud": grant.client_id, "exp": now + ID_TOKEN_TTL,
-        "iat": now, "auth_time": int(grant.auth_time), "nonce": grant.nonce, "acr": ACR,
-        "jti": secrets.token_urlsafe(16),
-        **{k: v for k, v in about.items() if k in _ID_TOKEN_CLAIMS}}
+        "iss": base, "sub": profile.subject(grant.person), "aud": grant.client_id,
+        "exp": now + ID_TOKEN_TTL, "iat": now, "auth_time": int(grant.auth_time),
+        "nonce": grant.nonce, "acr": ACR, "jti": secrets.token_urlsafe(16),
+        **{k: v for k, v in about.items() if k in profile.id_token_claims}}
     claims.update(tweaks.claims)
     return {k: v for k, v in claims.items() if v is not None}
 

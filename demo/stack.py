@@ -17,9 +17,11 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 HOST = "127.0.0.1"
-PEERS = ("school", "rekenwonders", "taalapp", "lyceum", "leesplein")
+PEERS = ("school", "rekenwonders", "taalapp", "lyceum", "leesplein", "kompas", "esdoorn")
 """Servers besides Loper: "school" is OBS De Regenboog (SAML IdP), "lyceum" Het Lyceum (OIDC
-OP); "rekenwonders" and "taalapp" are SAML suppliers, "leesplein" an OIDC supplier."""
+OP), "kompas" Het Kompas (an OP shaped as Google), "esdoorn" De Esdoorn (an OP shaped as Entra
+ID); "rekenwonders" and "taalapp" are SAML suppliers, "leesplein" an OIDC supplier."""
+CLOUD = ("kompas", "esdoorn")
 SUPPLIERS = ("rekenwonders", "taalapp", "leesplein")
 
 
@@ -43,7 +45,8 @@ class Running:
     folder: Path
     apps: dict[str, Flask] = field(default_factory=dict)
     schools: dict[str, str] = field(default_factory=dict)
-    """School id -> base URL: "regenboog" (SAML IdP), "lyceum" (OIDC OP, its issuer)."""
+    """School id -> base URL: "regenboog" (SAML IdP), "lyceum", "kompas", "esdoorn" (OIDC OPs,
+    their issuers)."""
 
 
 @dataclass
@@ -74,6 +77,7 @@ def _build(folder: Path, urls: Mapping[str, str], settings: Mapping[str, Any]) -
     from broker.registry.federation import load_federation
     from broker.settings import load_settings
     from demo.federation import OidcClientEntry, OidcSchoolEntry, write_federation
+    from demo.school_cloud import ENTRA, ESDOORN_PEOPLE, GOOGLE, KOMPAS_PEOPLE
     from demo.school_idp import create_school_idp
     from demo.school_op import OpClient, create_school_op
     from demo.supplier_oidc import create_oidc_rp
@@ -89,6 +93,8 @@ def _build(folder: Path, urls: Mapping[str, str], settings: Mapping[str, Any]) -
     published = broker.extensions["loper"].metadata
     peers = folder / "peers"
     lyceum_secret = ensure_secret(peers / "lyceum", "loper-client-secret")
+    cloud = {"kompas": (GOOGLE, KOMPAS_PEOPLE), "esdoorn": (ENTRA, ESDOORN_PEOPLE)}
+    secrets = {name: ensure_secret(peers / name, "loper-client-secret") for name in cloud}
     leesplein_secret = ensure_secret(peers / "leesplein", "client-secret")
     apps = {
         "school": create_school_idp(urls["school"], peers / "school", published["saml-sp"]),
@@ -100,6 +106,9 @@ def _build(folder: Path, urls: Mapping[str, str], settings: Mapping[str, Any]) -
             "loper", lyceum_secret, [f"{urls['broker']}/oidc/callback"])]),
         "leesplein": create_oidc_rp(urls["leesplein"], peers / "leesplein", urls["broker"],
                                     "leesplein", leesplein_secret),
+        **{name: create_school_op(urls[name], peers / name, [OpClient(
+            "loper", secrets[name], [f"{urls['broker']}/oidc/callback"])], people, profile)
+           for name, (profile, people) in cloud.items()},
     }
     federation = write_federation(
         folder / "federation", _peer_metadata(apps["school"]),
@@ -107,7 +116,8 @@ def _build(folder: Path, urls: Mapping[str, str], settings: Mapping[str, Any]) -
         urls={name: urls[name] for name in ("rekenwonders", "taalapp")},
         lyceum=OidcSchoolEntry(urls["lyceum"], lyceum_secret),
         oidc_suppliers={"leesplein": OidcClientEntry(
-            leesplein_secret, [f"{urls['leesplein']}/callback"], urls["leesplein"])})
+            leesplein_secret, [f"{urls['leesplein']}/callback"], urls["leesplein"])},
+        cloud={name: OidcSchoolEntry(urls[name], secrets[name]) for name in cloud})
     registry = Registry(loaded.registry_url)
     try:
         registry.import_federation(load_federation(federation),
@@ -134,7 +144,8 @@ def running(folder: Path, *, ports: Mapping[str, int] | None = None,
             server.thread.start()
         yield Running(urls["broker"], urls["school"],
                       {name: urls[name] for name in SUPPLIERS}, folder, apps,
-                      {"regenboog": urls["school"], "lyceum": urls["lyceum"]})
+                      {"regenboog": urls["school"], "lyceum": urls["lyceum"],
+                       **{name: urls[name] for name in CLOUD}})
     finally:
         for server in servers.values():
             if server.thread is not None:

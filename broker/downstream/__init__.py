@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from broker.acr import AcrRequest
 from broker.identity import Released
 from broker.outgoing import Outgoing
 from broker.records import Supplier
@@ -27,6 +28,8 @@ class DownstreamRequest:
     force_authn: bool = False
     passive: bool = False
     max_age: int | None = None
+    acr: AcrRequest | None = None
+    """The authentication context asked for: passed on to the school, checked on its answer."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ RecordDelivery = Callable[[Delivery], None]
 
 NO_PASSIVE = "NoPassive"
 """Second-level status: the supplier asked for no interaction and there is no session."""
+NO_AUTHN_CONTEXT = "NoAuthnContext"
+"""Second-level status: the school's login does not meet the context the supplier required."""
 
 
 class Downstream(Protocol):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 
-from broker import codec
+from broker import acr, codec
 from broker.downstream import DownstreamRequest
 from broker.downstream.oidc_clients import Client
 from broker.errors import BadRequest, RequestRejected, UnknownSupplier
@@ -108,7 +108,8 @@ def parse(params: Mapping[str, str], repeated: Collection[str], target: Target,
         raise InvalidRequestError("prompt=none cannot be combined with other values.")
     return DownstreamRequest(supplier=target.client.supplier, request=codec.encode(ask),
                              school_hints=_hints(params), force_authn="login" in prompts,
-                             passive="none" in prompts, max_age=ask.max_age)
+                             passive="none" in prompts, max_age=ask.max_age,
+                             acr=_acr_values(params.get("acr_values")))
 
 
 def _check_shape(params: Mapping[str, str], repeated: Collection[str]) -> None:
@@ -138,6 +139,16 @@ def _max_age(value: str | None) -> int | None:
     if not value.isascii() or not value.isdigit() or len(value) > 9:
         raise InvalidRequestError("max_age must be a number of seconds.")
     return int(value)
+
+
+def _acr_values(value: str | None) -> acr.AcrRequest | None:
+    """OIDC Core 3.1.2.1 acr_values: voluntary, so passed on to the school but never a reason
+    to refuse its answer; the ID token's `acr` is what the school asserted."""
+    classes = tuple(value.split()) if value else ()
+    problem = acr.problem(classes)
+    if problem is not None:
+        raise InvalidRequestError(f"acr_values cannot be accepted: {problem}.")
+    return acr.AcrRequest(classes, required=False) if classes else None
 
 
 def _hints(params: Mapping[str, str]) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from saml2 import BINDING_HTTP_POST
 
-from broker import codec
+from broker import acr, codec
 from broker.downstream import DownstreamRequest
 from broker.downstream.saml_config import PERSISTENT, TRANSIENT, UNSPECIFIED, SamlIdpConfig
 from broker.downstream.saml_kind import saml_of
@@ -22,7 +22,7 @@ from broker.errors import BadRequest, BrokerError, RequestRejected, UnknownSuppl
 from broker.records import Supplier
 from broker.saml.decode import decode_post, decode_redirect
 from broker.saml.redirect import SignatureRejected, hash_for, verify_query
-from broker.saml.views import AuthnRequest, NameIDPolicy
+from broker.saml.views import AuthnRequest, NameIDPolicy, RequestedAuthnContext
 from broker.saml.xmlparse import Element, NotXml, parse
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
@@ -182,6 +182,21 @@ def _hints(params: Mapping[str, str], message: AuthnRequest) -> tuple[str, ...]:
     return tuple(dict.fromkeys(h for h in hints if h and len(h) <= MAX_HINT))
 
 
+def _context(asked: RequestedAuthnContext | None) -> acr.AcrRequest | None:
+    """RequestedAuthnContext (SAML core 3.3.2.2.1): classes only, a known Comparison, capped."""
+    if asked is None:
+        return None
+    if asked.authn_context_decl_ref:
+        raise BadRequest("The RequestedAuthnContext names AuthnContextDeclRefs; Loper passes "
+                         "on AuthnContextClassRefs only.")
+    classes = tuple((ref.text or "").strip() for ref in asked.authn_context_class_ref)
+    comparison = asked.comparison or "exact"
+    problem = acr.problem(classes, comparison)
+    if problem is not None:
+        raise BadRequest(f"The RequestedAuthnContext cannot be accepted: {problem}.")
+    return acr.AcrRequest(classes, comparison) if classes else None
+
+
 def _true(value: str | None) -> bool:
     return value is not None and value.strip().lower() in ("true", "1")
 
@@ -212,9 +227,11 @@ def parse_authn_request(config: SamlIdpConfig, peers: PeerCache, binding: str,
     try:
         peer = peers.get(supplier)
         stored, message = _answerable(config, peer, binding, params, raw_query, root, xml)
+        context = _context(message.requested_authn_context)
     except BrokerError as exc:
         exc.supplier_name = exc.supplier_name or supplier.name
         raise
     return DownstreamRequest(supplier, codec.encode(stored), school_hints=_hints(params, message),
                              force_authn=_true(message.force_authn),
-                             passive=_true(message.is_passive))
+                             passive=_true(message.is_passive),
+                             acr=context)

@@ -16,6 +16,8 @@ SCHOOL_IN_CONFIG = ("claims", "roles", "default_role")
 """School fields of every protocol kept in the row's JSON `config` beside the kind's (no
 column of their own): a school's own names for the vocabulary (broker/mapping.py)."""
 SCHOOL_COLUMNS = ("entity_id",)
+SUPPLIER_IN_CONFIG = ("employee_acr",)
+"""Supplier fields of every protocol kept in the row's JSON `config` beside the kind's."""
 SUPPLIER_COLUMNS = ("entity_id", "client_id")
 """The indexed columns a kind may fill (ConfigFields.columns); the rest is JSON `config`."""
 
@@ -63,7 +65,9 @@ def supplier_values(supplier: Supplier) -> dict[str, Any]:
     return {"id": supplier.id, "name": supplier.name, "protocol": supplier.protocol,
             "sector": supplier.sector, "key_version": supplier.key_version, "url": supplier.url,
             "requests": [{"attribute": r.attribute, "why": r.why} for r in supplier.requests],
-            **_columns(SUPPLIER_COLUMNS, columns), "config": config}
+            **_columns(SUPPLIER_COLUMNS, columns),
+            "config": config | {name: getattr(supplier, name) for name in SUPPLIER_IN_CONFIG
+                                if getattr(supplier, name) is not None}}
 
 
 def supplier_record(row: SupplierRow) -> Supplier:
@@ -72,7 +76,8 @@ def supplier_record(row: SupplierRow) -> Supplier:
                                 row.config)
     return Supplier(id=row.id, name=row.name, config=config, sector=row.sector,
                     key_version=row.key_version, url=row.url,
-                    requests=tuple(AttributeRequest(**r) for r in row.requests))
+                    requests=tuple(AttributeRequest(**r) for r in row.requests),
+                    employee_acr=row.config.get("employee_acr"))
 
 
 def policy_values(policy: Policy) -> dict[str, Any]:

@@ -66,15 +66,22 @@ def clashes(problems: Problems, items: Iterable[tuple[str | None, str, str | Non
 
     `where` None marks an item already in the registry: it is never reported itself.
     """
-    seen: dict[str, tuple[str | None, str]] = {}
-    for where, owner, value in items:
+    _clashes(problems, [(where, owner, value, False) for where, owner, value in items],
+             field, what, f"a unique {what}")
+
+
+def _clashes(problems: Problems, items: Iterable[tuple[str | None, str, str | None, bool]],
+             field: str, what: str, expected: str) -> None:
+    """`clashes`, where items that are each `shared` may hold one value together."""
+    seen: dict[str, tuple[str | None, str, bool]] = {}
+    for where, owner, value, shared in items:
         if value is None:
             continue
-        first = seen.setdefault(value, (where, owner))
-        if first[1] != owner and where is not None:
+        first = seen.setdefault(value, (where, owner, shared))
+        if first[1] != owner and where is not None and not (shared and first[2]):
             holder = first[0] or f'"{first[1]}" in the registry'
             problems.add(where, field, f'{what} "{value}" is already used by {holder}; '
-                         f"expected a unique {what}")
+                         f"expected {expected}")
 
 
 def _file_clashes(problems: Problems, federation: Federation) -> None:
@@ -95,13 +102,15 @@ def _file_clashes(problems: Problems, federation: Federation) -> None:
 def _unique_clashes(problems: Problems,
                     items: Iterable[tuple[str | None, str, Iterable[kinds.Unique]]]) -> None:
     """Clashes of every Unique value a kind declares, each `what` on its own."""
-    by_what: dict[tuple[str, str], list[tuple[str | None, str, str | None]]] = {}
+    by_what: dict[tuple[str, str], list[tuple[str | None, str, str | None, bool]]] = {}
+    expected: dict[tuple[str, str], str] = {}
     for where, owner, uniques in items:
         for unique in uniques:
-            by_what.setdefault((unique.field, unique.what), []).append(
-                (where, owner, unique.value))
+            key = (unique.field, unique.what)
+            by_what.setdefault(key, []).append((where, owner, unique.value, unique.shared))
+            expected.setdefault(key, unique.expected or f"a unique {unique.what}")
     for (field, what), values in by_what.items():
-        clashes(problems, values, field, what)
+        _clashes(problems, values, field, what, expected[(field, what)])
 
 
 def check_school_clashes(problems: Problems, federation: Federation,

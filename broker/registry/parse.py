@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from broker import attributes, kinds, mapping
+from broker import acr, attributes, kinds, mapping
 from broker.records import AttributeRequest, Behind, Policy, School, Supplier
 from broker.registry.checks import Entry, toml_type, url_problem
 
@@ -33,7 +33,7 @@ BEHIND_FIELDS = frozenset({"id", "name", "place", "sso_lifetime", "link_by_eck_i
 """The fields of a school behind a hub: it logs in through the hub, whose protocol fields,
 `claims` and `roles` its answers are read with."""
 SUPPLIER_FIELDS = frozenset({"id", "name", "protocol", "url", "sector", "requests",
-                             "key_version"})
+                             "key_version", "employee_acr"})
 """The fields of every school or supplier; each protocol kind adds its own (kinds.py)."""
 RELEASE_FIELDS = {"school", "supplier", "attributes", "roles", "suspended", "valid_until",
                   "agreement"}
@@ -207,10 +207,15 @@ def supplier(entry: Entry, base_dir: Path) -> Supplier | None:
     config = head[2].parse(entry, base_dir) if head else None
     requests = _requests(entry)
     sector = entry.text("sector", "a pseudonym sector (by default the supplier's id)")
+    employee_acr = entry.text("employee_acr", "an authentication context class, such as "
+                              f'"{acr.REFEDS_MFA}"')
+    if employee_acr is not None and acr.problem((employee_acr,)):
+        entry.problem("employee_acr", f"{acr.problem((employee_acr,))}")
     if head is None or config is None or not entry.clean():
         return None
     return Supplier(id=head[0], name=head[1], config=config, sector=sector or head[0],
-                    key_version=key_version or UNPINNED, requests=requests, url=url)
+                    key_version=key_version or UNPINNED, requests=requests, url=url,
+                    employee_acr=employee_acr)
 
 
 def release(entry: Entry) -> Policy | None:

@@ -181,6 +181,12 @@ class Scoping(Protocol):
     idp_list: IDPList | None
 
 
+class RequestedAuthnContext(Protocol):
+    comparison: str | None
+    authn_context_class_ref: Sequence[Text]
+    authn_context_decl_ref: Sequence[Text]
+
+
 class AuthnRequest(Protocol):
     """samlp:AuthnRequest as pysaml2's Server parsed (and, if signed, verified) it."""
 
@@ -194,6 +200,7 @@ class AuthnRequest(Protocol):
     scoping: Scoping | None
     force_authn: str | None
     is_passive: str | None
+    requested_authn_context: RequestedAuthnContext | None
 
 
 class ParsedRequest(Protocol):

@@ -91,7 +91,8 @@ class OidcUpstream:
             info.authorization_endpoint, oidc.client_id, "code",
             redirect_uri=self.config.redirect_uri, scope=scopes, state=relay_state,
             nonce=state.nonce, code_challenge=state.challenge(), code_challenge_method="S256",
-            prompt=prompt, max_age=None if max_age is None else str(max_age))
+            prompt=prompt, max_age=None if max_age is None else str(max_age),
+            acr_values=" ".join(pending.acr.classes) if pending.acr else None)
         return Outgoing(str(url)), codec.encode(state)
 
     def handle_callback(self, school: School, params: Mapping[str, str],

@@ -74,12 +74,14 @@ def _parse(entry: Entry, _base_dir: Path) -> OidcSchool:
 
 def _unique(oidc: OidcSchool) -> tuple[Unique, ...]:
     """Schools at one provider must be told apart by `require`: no two may accept the same
-    value of the same claim, nor two share an issuer without `require`."""
-    if not oidc.require:
-        return (Unique("issuer", "issuer without [schools.require]", oidc.issuer),)
-    return tuple(Unique("require", "issuer and required claim value",
-                        f"{oidc.issuer} {claim} = {value}")
-                 for claim, values in sorted(oidc.require.items()) for value in values)
+    value of the same claim, nor share an issuer when either lacks `require` (an answer for
+    the school with `require` would also be accepted as the one without)."""
+    issuer = Unique("issuer", "issuer", oidc.issuer, shared=bool(oidc.require),
+                    expected="a unique issuer, or [schools.require] on every school at it")
+    return (issuer, *(Unique("require", "issuer and required claim value",
+                             f"{oidc.issuer} {claim} = {value}")
+                      for claim, values in sorted((oidc.require or {}).items())
+                      for value in values))
 
 
 def _form(form: Mapping[str, str], sources: FormSources) -> FormFields:

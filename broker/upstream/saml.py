@@ -14,8 +14,13 @@ from dataclasses import dataclass
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.response import StatusError, UnsolicitedResponse, VerificationError
-from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT, NAMEID_FORMAT_UNSPECIFIED
-from saml2.samlp import response_from_string
+from saml2.saml import (
+    NAMEID_FORMAT_PERSISTENT,
+    NAMEID_FORMAT_TRANSIENT,
+    NAMEID_FORMAT_UNSPECIFIED,
+    AuthnContextClassRef,
+)
+from saml2.samlp import RequestedAuthnContext, response_from_string
 from saml2.sigver import DecryptError, MissingKey, SignatureError, SigverError
 from saml2.validate import ResponseLifetimeExceed, ToEarly
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
@@ -121,9 +126,15 @@ def _forced(pending: PendingLogin) -> bool:
 
 def _authn_request(client: views.SpClient, binding: str, destination: str, relay_state: str,
                    pending: PendingLogin, subject: str) -> tuple[str, Outgoing]:
-    flags = {"force_authn": "true"} if _forced(pending) else {}
+    flags: dict[str, object] = {"force_authn": "true"} if _forced(pending) else {}
     if pending.passive:
         flags["is_passive"] = "true"
+    if pending.acr is not None and pending.acr.required:
+        # The supplier's RequestedAuthnContext as it asked it. (OIDC acr_values are voluntary,
+        # and a SAML IdP must refuse what it cannot meet: they stay out.)
+        flags["requested_authn_context"] = RequestedAuthnContext(
+            authn_context_class_ref=[AuthnContextClassRef(text=c) for c in pending.acr.classes],
+            comparison=pending.acr.comparison)
     embedded = binding == BINDING_HTTP_POST  # Redirect: signed query string, not the XML
     request_id, request = client.create_authn_request(
         destination, binding=BINDING_HTTP_POST, sign=embedded, sign_alg=SIG_RSA_SHA256,

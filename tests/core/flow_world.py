@@ -141,7 +141,7 @@ class FakeUpstream:
         instant = datetime.fromtimestamp(float(params["instant"]), UTC)
         extra = {name: tuple(values) for name, values in json.loads(params["extra"]).items()}
         identity = Identity(school.id, params["subject"], {**PUPIL, **extra},
-                            AuthnContext(instant, "urn:pw"))
+                            AuthnContext(instant, params.get("acr", "urn:pw")))
         age = (datetime.now(UTC) - instant).total_seconds()
         if kept.max_age is not None and age > kept.max_age:
             raise LoginTooOld("The fake school's login is older than max_age.")
@@ -219,14 +219,16 @@ class World:
 
     def answer(self, sent: Outgoing, *, subject: str = "pupil-1", browser: str = "browser-1",
                age: float = 0, answer: str | None = None, eck_id: str = "",
-               attributes: Mapping[str, list[str]] | None = None,
+               attributes: Mapping[str, list[str]] | None = None, acr: str = "urn:pw",
                ) -> tuple[Outgoing, SsoSession | None]:
         """The school's answer to the login it was sent: the pupil logged in `age` seconds ago,
-        with PUPIL's attributes and these (and an ECK iD, if given)."""
+        with PUPIL's attributes and these (and an ECK iD, if given), authenticated by the
+        class `acr`."""
         assert sent.form is not None
         extra = {**(attributes or {}), **({"eck_id": [eck_id]} if eck_id else {})}
         params = {"subject": subject, "instant": str(time.time() - age),
-                  "answer": answer or str(next(self.answers)), "extra": json.dumps(extra)}
+                  "answer": answer or str(next(self.answers)), "extra": json.dumps(extra),
+                  "acr": acr}
         return self.flow.finish(sent.form["relay"], params, browser)
 
     def pick(self, picker: Outgoing, school: str, browser: str = "browser-1") -> Outgoing:

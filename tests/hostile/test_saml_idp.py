@@ -7,8 +7,9 @@ with no pending login stored, no request to the school and no form or redirect t
 request Loper may answer with the protocol's error (IsPassive) gets a signed SAML Response
 without an assertion. RelayState goes back unchanged, and only inside the auto-POST form.
 
-Classes and cases: ACS not in the metadata 11, NameIDPolicy and Subject 7, IsPassive 3,
-RelayState 7, signature algorithm downgrade 9, parsing and sizes 11, repeated parameters 15.
+Classes and cases: ACS not in the metadata 11, NameIDPolicy and Subject 7, RequestedAuthnContext
+4, IsPassive 3, RelayState 7, signature algorithm downgrade 9, parsing and sizes 11, repeated
+parameters 15.
 
 Covered elsewhere and not repeated here:
 - tests/downstream/test_saml_idp_rejects.py (SamlIdp.parse_request): undecodable, truncated,
@@ -192,6 +193,29 @@ def test_a_name_id_policy_outside_the_offer_is_refused(sso: Sso, browser: Browse
     xml = authn_request(sso.entity("rekenwonders"), name_id_policy=POLICIES[name](sso))
     sso.refuses(browser, "GET", sso.redirect(xml, school="regenboog"), 403,
                 "InvalidNameIDPolicy")
+
+
+def _context(comparison: str, *classes: str) -> str:
+    refs = "".join(f"<saml:AuthnContextClassRef>{c}</saml:AuthnContextClassRef>"
+                   for c in classes)
+    return f'<samlp:RequestedAuthnContext Comparison="{comparison}">{refs}' \
+           "</samlp:RequestedAuthnContext>"
+
+
+CONTEXTS: dict[str, tuple[str, int, str]] = {
+    "unknown Comparison": (_context("atleast", "urn:a"), 403, "comparison"),
+    "17 classes": (_context("exact", *(f"urn:c:{i}" for i in range(17))), 400, "17 classes"),
+    "a class of 1100 characters": (_context("exact", "urn:" + "x" * 1100), 400, "1024"),
+    "an empty class": (_context("minimum", ""), 400, "empty"),
+}
+
+
+@pytest.mark.parametrize("name", CONTEXTS)
+def test_a_malformed_requested_authn_context_is_refused(sso: Sso, browser: Browser,
+                                                        name: str) -> None:
+    context, status, words = CONTEXTS[name]
+    xml = authn_request(sso.entity("rekenwonders"), name_id_policy=context)
+    sso.refuses(browser, "GET", sso.redirect(xml, school="regenboog"), status, words)
 
 
 def test_a_subject_naming_another_suppliers_pseudonym_gets_the_askers_own(

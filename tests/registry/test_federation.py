@@ -96,16 +96,22 @@ def test_export_import_export_is_byte_identical(registry: Registry, federation_f
                                                 tmp_path: Path) -> None:
     registry.import_federation(load_federation(federation_file), key_version=3)
     exported = dump_federation(registry.export_federation())
+    again = _imported_again(exported, tmp_path, key_version=7)
+    assert dump_federation(again) == exported
+    assert again == registry.export_federation()
+    assert [s.key_version for s in again.suppliers] == [3, 3]
+
+
+def _imported_again(exported: str, tmp_path: Path, key_version: int) -> Federation:
+    """`exported`, written to a file and imported into a fresh registry, exported again."""
     copy = tmp_path / "copy" / "exported.toml"
     copy.parent.mkdir()
     copy.write_text(exported, encoding="utf-8")
     other = Registry(f"sqlite:///{tmp_path / 'other.sqlite'}")
     try:
         other.upgrade()
-        other.import_federation(load_federation(copy), key_version=7)
-        assert dump_federation(other.export_federation()) == exported
-        assert other.export_federation() == registry.export_federation()
-        assert [s.key_version for s in other.suppliers()] == [3, 3]
+        other.import_federation(load_federation(copy), key_version=key_version)
+        return other.export_federation()
     finally:
         other.close()
 
@@ -206,3 +212,22 @@ def test_an_agreement_that_ended_since_it_was_imported_can_be_imported_again(
                                valid_until=date(2020, 1, 31), agreement=policy.agreement))
     summary = registry.import_federation(load_federation(path), key_version=1)
     assert summary.count("policies", "unchanged") == 2
+
+
+def test_a_suppliers_employee_acr_survives_export_and_import(registry: Registry,
+                                                             tmp_path: Path) -> None:
+    mfa = 'employee_acr = "https://refeds.org/profile/mfa"\n'
+    text = FEDERATION.replace('url = "https://taalapp.example"\n',
+                              'url = "https://taalapp.example"\n' + mfa)
+    registry.import_federation(load_federation(write_federation(tmp_path, text)), key_version=1)
+    assert registry.supplier("taalapp").employee_acr == "https://refeds.org/profile/mfa"
+    exported = dump_federation(registry.export_federation())
+    assert exported.count("employee_acr") == 1 and mfa in exported
+    assert dump_federation(_imported_again(exported, tmp_path, key_version=1)) == exported
+
+
+def test_an_employee_acr_of_absurd_size_is_refused(tmp_path: Path) -> None:
+    text = FEDERATION.replace('url = "https://taalapp.example"\n',
+                              f'url = "https://taalapp.example"\nemployee_acr = "{"x" * 1025}"\n')
+    with pytest.raises(FederationError, match="employee_acr"):
+        load_federation(write_federation(tmp_path, text))

@@ -81,7 +81,9 @@ KOMPAS, VLINDER, ESDOORN = ('schools[0] (id "kompas")', 'schools[1] (id "vlinder
 KOMPAS_HD = 'hd = ["kompas.example.nl"]'
 VLINDER_HD = 'hd = ["vlinder.example.nl", "vlinder-bovenbouw.example.nl"]'
 MANY = "\n".join(f'r{i} = "student"' for i in range(201))
-BAD: dict[str, tuple[str, str, str, str]] = {  # (old, new, entry, says) in SCHOOLS
+GOOGLE, STICHTING = "https://accounts.google.com", "https://sso.stichting.example"
+Edit = str | tuple[str, ...]
+BAD: dict[str, tuple[Edit, Edit, str, str]] = {  # (old, new, entry, says) in SCHOOLS
     "a claim for a name outside the vocabulary": (
         'role = "roles"', 'nickname = "roles"', ESDOORN, 'unknown attribute "nickname"'),
     "a role mapped to a raw value": (
@@ -97,6 +99,13 @@ BAD: dict[str, tuple[str, str, str, str]] = {  # (old, new, entry, says) in SCHO
     "same issuer, the same domain required": (
         '"vlinder.example.nl", ', '"kompas.example.nl", ', VLINDER,
         'is already used by schools[0] (id "kompas")'),
+    "one issuer, the first school without require": (
+        (GOOGLE, f"[schools.require]\n{KOMPAS_HD}\n"), (STICHTING, ""), VLINDER,
+        f'issuer "{STICHTING}" is already used by schools[0] (id "kompas"); expected a unique '
+        "issuer, or [schools.require] on every school at it"),
+    "one issuer, the second school without require": (
+        (GOOGLE, f"[schools.require]\n{VLINDER_HD}\n"), (STICHTING, ""), VLINDER,
+        f'issuer "{STICHTING}" is already used by schools[0] (id "kompas")'),
     "a template issuer without tid": (
         f'tid = ["{TENANT}"]', 'hd = ["esdoorn.example.nl"]', ESDOORN, 'lacks "tid"'),
     "a tenant id of a strange shape": (TENANT, "../x", ESDOORN, "is not a tenant id"),
@@ -115,10 +124,38 @@ BAD: dict[str, tuple[str, str, str, str]] = {  # (old, new, entry, says) in SCHO
 
 
 @pytest.mark.parametrize("old, new, entry, says", BAD.values(), ids=BAD.keys())
-def test_bad_require_claims_or_roles_are_refused(tmp_path: Path, old: str, new: str,
+def test_bad_require_claims_or_roles_are_refused(tmp_path: Path, old: Edit, new: Edit,
                                                  entry: str, says: str) -> None:
-    assert old in SCHOOLS
-    _refused(tmp_path, SCHOOLS.replace(old, new), entry, says)
+    text = SCHOOLS
+    for was, now in zip(_edits(old), _edits(new), strict=True):
+        assert was in text
+        text = text.replace(was, now)
+    _refused(tmp_path, text, entry, says)
+
+
+def test_schools_at_one_issuer_each_with_require_are_read(tmp_path: Path) -> None:
+    text = SCHOOLS.replace(GOOGLE, STICHTING)
+    assert [s.id for s in load_federation(write_federation(tmp_path, text)).schools] == [
+        "kompas", "vlinder", "esdoorn"]
+
+
+def test_a_school_without_require_at_a_registered_schools_issuer_is_refused(
+        registry: Registry, tmp_path: Path) -> None:
+    registry.import_federation(load_federation(write_federation(
+        tmp_path, SCHOOLS.replace(GOOGLE, STICHTING))), key_version=1)
+    (tmp_path / "more").mkdir()
+    text = SCHOOLS.replace(GOOGLE, STICHTING).replace('id = "kompas"', 'id = "anker"').replace(
+        f"[schools.require]\n{KOMPAS_HD}\n", "")
+    one = text[:text.index('[[schools]]\nid = "vlinder"')]
+    with pytest.raises(FederationError) as raised:
+        registry.import_federation(load_federation(write_federation(tmp_path / "more", one)),
+                                   key_version=1)
+    assert any('is already used by "kompas" in the registry' in p
+               for p in raised.value.problems), raised.value.problems
+
+
+def _edits(edit: Edit) -> tuple[str, ...]:
+    return (edit,) if isinstance(edit, str) else edit
 
 
 def test_two_schools_at_one_issuer_without_require_are_refused(tmp_path: Path) -> None:

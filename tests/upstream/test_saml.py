@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from lxml import etree
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_TRANSIENT
 
-from broker import codec
+from broker import acr, codec
+from broker.acr import AcrRequest
 from broker.errors import BadRequest, BrokerError, ConfigError, LoginTooOld, UpstreamRejected
 from broker.records import School
 from broker.upstream.oidc_kind import OidcSchool
@@ -492,3 +493,21 @@ def test_any_mangled_response_ends_in_a_broker_error(login: Login, data: st.Data
         login.finish(saml_response, state)
     except BrokerError:
         pass
+
+
+@pytest.mark.parametrize("comparison", ["exact", "minimum", "better"])
+def test_a_suppliers_required_context_is_passed_on(upstream: SamlUpstream, idp: SchoolIdp,
+                                                   comparison: str) -> None:
+    login = Login(upstream, idp, idp.school())
+    classes = ("https://refeds.org/profile/mfa", acr.AC + "MobileTwoFactorContract")
+    request, _ = login.start(acr=AcrRequest(classes, comparison))
+    context = request.message.requested_authn_context
+    assert context.comparison == comparison
+    assert [ref.text for ref in context.authn_context_class_ref] == list(classes)
+
+
+def test_a_voluntary_context_stays_out(upstream: SamlUpstream, idp: SchoolIdp) -> None:
+    """OIDC acr_values are voluntary; a SAML IdP must refuse what it cannot meet."""
+    login = Login(upstream, idp, idp.school())
+    request, _ = login.start(acr=AcrRequest(("https://refeds.org/profile/mfa",), required=False))
+    assert request.message.requested_authn_context is None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from broker import codec
+from broker.acr import AcrRequest
 from broker.downstream import NO_PASSIVE, DownstreamRequest
 from broker.downstream.oidc_authorize import Ask
 from broker.downstream.oidc_op import OidcOp
@@ -87,6 +88,13 @@ def test_a_registered_redirect_uri_with_a_query_keeps_it(
         op.parse_authorization(rp.params(redirect_uri="https://querier.example/cb?tenant=2"))
 
 
+def test_acr_values_are_passed_to_the_flow_as_voluntary(rp: Rp) -> None:
+    mfa = "https://refeds.org/profile/mfa"
+    assert rp.authorize(acr_values=f"{mfa} urn:school:pw").acr == AcrRequest(
+        (mfa, "urn:school:pw"), "exact", required=False)
+    assert rp.authorize().acr is None and rp.authorize(acr_values="").acr is None
+
+
 def test_max_age_is_passed_to_the_flow(rp: Rp) -> None:
     assert rp.authorize(max_age="0").max_age == 0
     assert rp.authorize(max_age="3600").max_age == 3600
@@ -114,6 +122,8 @@ def test_max_age_is_passed_to_the_flow(rp: Rp) -> None:
     ({"max_age": "soon"}, "invalid_request"),
     ({"max_age": "１"}, "invalid_request"),  # a full-width digit
     ({"nonce": "n" * 256}, "invalid_request"),
+    ({"acr_values": " ".join(f"urn:acr:{i}" for i in range(17))}, "invalid_request"),
+    ({"acr_values": "urn:" + "a" * 1100}, "invalid_request"),
     ({"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported"),
     ({"request_uri": "https://evil.example/r"}, "request_uri_not_supported"),
 ])

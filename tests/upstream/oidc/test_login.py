@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from broker import codec
+from broker.acr import AcrRequest
 from broker.errors import UpstreamRejected
 from broker.records import School
 from broker.upstream.oidc import OidcUpstream
@@ -140,3 +141,12 @@ def test_discovery_is_cached(op: ServedOp, rp: OidcUpstream, lyceum: School,
     browser.log_in(rp, lyceum).finish(rp, lyceum)
     op.tweak(discovery={"issuer": "https://elsewhere.example"})  # not read again within the TTL
     browser.log_in(rp, lyceum).finish(rp, lyceum)
+
+
+def test_a_suppliers_context_is_passed_on_as_acr_values(
+        rp: OidcUpstream, lyceum: School, browser: SchoolBrowser) -> None:
+    """OIDC Core 3.1.2.1: acr_values, voluntary; the school's `acr` is read as it says it."""
+    asked = AcrRequest(("https://refeds.org/profile/mfa", "urn:school:pw"), "minimum")
+    answer = browser.log_in(rp, lyceum, acr=asked)
+    assert answer.request["acr_values"] == "https://refeds.org/profile/mfa urn:school:pw"
+    assert answer.finish(rp, lyceum).identity.authn.class_ref == ACR
