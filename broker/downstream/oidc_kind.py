@@ -125,7 +125,8 @@ def _render(released: Released, config: OidcSupplier, context: PreviewContext) -
 
 
 def _build(broker: Broker) -> Downstream:
-    from broker.downstream.oidc_op import OidcOp, OidcOpConfig
+    from broker.downstream.oidc_config import OidcOpConfig
+    from broker.downstream.oidc_op import OidcOp
     from broker.flow import record_delivery, still_open
     from broker.keys import oidc_key_paths, published_oidc_keys
 

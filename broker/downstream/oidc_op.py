@@ -7,7 +7,7 @@ returns a DownstreamRequest (for the login journey) or an Outgoing (a redirect t
 redirect_uri); the token, userinfo and revocation endpoints return (status, JSON body, headers)
 for broker/web/oidc.py. Split by noun: oidc_authorize (the request), oidc_token (authlib's
 grants and endpoints), oidc_clients (client authentication), oidc_grants (snapshots, codes and
-tokens on the store), oidc_keys (signing keys).
+tokens on the store), oidc_keys (signing keys), oidc_config (settings, paths, discovery).
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import copy
 import logging
 import secrets
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from authlib.common.urls import add_params_to_uri
@@ -30,16 +28,17 @@ from authlib.oauth2.rfc6749 import (
 )
 from authlib.oidc.core.errors import LoginRequiredError
 
-from broker.attributes import VOCABULARY, to_oidc
-from broker.downstream import NO_PASSIVE, Delivery, DownstreamRequest, RecordDelivery
+from broker.attributes import to_oidc
+from broker.downstream import NO_PASSIVE, Delivery, DownstreamRequest
 from broker.downstream import oidc_clients as clients
 from broker.downstream import oidc_token as tokens
 from broker.downstream.oidc_authorize import Ask, find_target, parse, safe_state
-from broker.downstream.oidc_common import NO_STORE, SCOPES, JsonReply, header, ok
-from broker.downstream.oidc_grants import CodeRecord, Grants, Lifetimes, OpenCheck, Snapshot
+from broker.downstream.oidc_common import NO_STORE, JsonReply, header, ok
+from broker.downstream.oidc_config import PATHS, OidcOpConfig, discovery_document
+from broker.downstream.oidc_grants import CodeRecord, Grants, Lifetimes, Snapshot
 from broker.downstream.oidc_keys import SigningKeys
 from broker.downstream.oidc_kind import oidc_of
-from broker.errors import ConfigError, RequestRejected
+from broker.errors import RequestRejected
 from broker.identity import Released
 from broker.outgoing import Outgoing
 from broker.records import Supplier
@@ -47,75 +46,8 @@ from broker.store import StateStore
 
 log = logging.getLogger("loper.oidc")
 
-PATHS = {
-    "authorization": "/oidc/authorize",
-    "token": "/oidc/token",
-    "userinfo": "/oidc/userinfo",
-    "jwks": "/oidc/jwks",
-    "revocation": "/oidc/revoke",
-}
-DISCOVERY_PATH = "/.well-known/openid-configuration"
 PROTOCOL = "oidc"
 _BEARER = 'Bearer realm="loper"'
-
-
-def _always_open(school_id: str, supplier_id: str) -> bool:
-    return True
-
-
-@dataclass(frozen=True)
-class OidcOpConfig:
-    issuer: str
-    """The base URL, e.g. "https://loper.example" (no trailing slash)."""
-    signing_keys: Mapping[str, Path]
-    """alg ("RS256", "ES256") -> PEM private key; kid = RFC 7638 thumbprint."""
-    next_signing_keys: Mapping[str, Path] = field(default_factory=dict)
-    """Published in the JWKS before they sign (rollover)."""
-    code_ttl: int = 60
-    access_token_ttl: int = 3600
-    id_token_ttl: int = 300
-    refresh_token_ttl: int = 30 * 86400
-    still_open: OpenCheck = _always_open
-    """(school id, supplier id) -> does the school still release to the supplier today? Asked
-    by the token grants and userinfo before they serve a snapshot; the composition root wires
-    it to the release policy (the OP knows neither the registry nor release.py)."""
-    record_delivery: RecordDelivery = field(kw_only=True)
-    """Writes a release to the ledger; called when a code is redeemed, the moment the supplier
-    receives what was released (the composition root wires it to the registry's ledger)."""
-
-    def __post_init__(self) -> None:
-        if not self.issuer.startswith(("https://", "http://")) or self.issuer.endswith("/"):
-            raise ConfigError(f"OIDC issuer {self.issuer!r}: an absolute URL without a "
-                              "trailing slash is expected")
-        ttls = (self.code_ttl, self.access_token_ttl, self.id_token_ttl, self.refresh_token_ttl)
-        if any(isinstance(t, bool) or not isinstance(t, int) or t <= 0 for t in ttls):
-            raise ConfigError("OIDC lifetimes must be positive whole seconds")
-
-
-def _discovery(issuer: str, algorithms: tuple[str, ...]) -> dict[str, object]:
-    claims = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "at_hash"]
-    return {
-        "issuer": issuer,
-        **{f"{name}_endpoint": issuer + path for name, path in PATHS.items() if name != "jwks"},
-        "jwks_uri": issuer + PATHS["jwks"],
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
-        "grant_types_supported": list(tokens.GRANT_TYPES),
-        "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": list(algorithms),
-        "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": list(clients.AUTH_METHODS),
-        "token_endpoint_auth_signing_alg_values_supported": list(clients.ASSERTION_ALGS),
-        "revocation_endpoint_auth_methods_supported": list(clients.AUTH_METHODS),
-        "revocation_endpoint_auth_signing_alg_values_supported": list(clients.ASSERTION_ALGS),
-        "scopes_supported": list(SCOPES),
-        "claims_supported": claims + [a.oidc_claim for a in VOCABULARY],
-        "prompt_values_supported": ["none", "login"],
-        "authorization_response_iss_parameter_supported": True,
-        "claims_parameter_supported": False,
-        "request_parameter_supported": False,
-        "request_uri_parameter_supported": False,
-    }
 
 
 class OidcOp(AuthorizationServer):  # type: ignore[misc]
@@ -131,7 +63,7 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
         self._keys = SigningKeys(config.signing_keys, config.next_signing_keys)  # once per process
         self.grants = Grants(store, Lifetimes(config.code_ttl, config.access_token_ttl,
                                               config.refresh_token_ttl))
-        self._discovery = _discovery(config.issuer, self._keys.algorithms)
+        self._discovery = discovery_document(config.issuer, self._keys.algorithms)
         self.register_client_auth_method("client_secret_basic", clients.authenticate_basic)
         self.register_client_auth_method("private_key_jwt", clients.PrivateKeyJwt(
             (self._url("token"), config.issuer), store))

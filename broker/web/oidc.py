@@ -13,8 +13,9 @@ from flask import Blueprint, Response, abort, request
 
 from broker.downstream import DownstreamRequest
 from broker.downstream.oidc_common import JsonReply
+from broker.downstream.oidc_config import DISCOVERY_PATH, PATHS
 from broker.downstream.oidc_kind import OidcSupplier
-from broker.downstream.oidc_op import DISCOVERY_PATH, PATHS, OidcOp
+from broker.downstream.oidc_op import OidcOp
 from broker.web.current import broker
 from broker.web.login import start_login
 from broker.web.params import single

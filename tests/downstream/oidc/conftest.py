@@ -20,8 +20,9 @@ from joserfc.jwk import KeySet
 
 from broker.downstream import Delivery, DownstreamRequest
 from broker.downstream.oidc_common import JsonReply
+from broker.downstream.oidc_config import OidcOpConfig
 from broker.downstream.oidc_kind import OidcSupplier
-from broker.downstream.oidc_op import OidcOp, OidcOpConfig
+from broker.downstream.oidc_op import OidcOp
 from broker.identity import AuthnContext, Released
 from broker.keys import ensure_oidc_keys, oidc_key_paths
 from broker.records import Supplier

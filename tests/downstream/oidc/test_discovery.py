@@ -10,7 +10,8 @@ import pytest
 from joserfc.jwk import KeySet
 
 from broker.attributes import VOCABULARY
-from broker.downstream.oidc_op import OidcOp, OidcOpConfig
+from broker.downstream.oidc_config import OidcOpConfig
+from broker.downstream.oidc_op import OidcOp
 from broker.errors import ConfigError
 from broker.keys import oidc_key_paths
 from broker.store import StateStore
