@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PYTHON ?= python3
 
-.PHONY: demo test lint bench system-deps clean
+.PHONY: demo test lint bench system-deps test-deps clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,12 +16,17 @@ $(STAMP): pyproject.toml
 system-deps:
 	@.ci/system-deps --browser
 
+# The tests also log in with supplier software from Debian (Shibboleth SP, mellon, openidc,
+# SimpleSAMLphp); their daemons are never started by the install (see .ci/system-deps).
+test-deps:
+	@.ci/system-deps --browser --suppliers
+
 ## make demo: the whole demo federation on localhost (embedded storage); prints the URL to open.
 demo: $(STAMP) system-deps
 	$(PY) -m demo
 
 ## make test: lint, then the whole suite (a real Redis is started by the test setup).
-test: $(STAMP) system-deps lint
+test: $(STAMP) test-deps lint
 	$(VENV)/bin/pytest
 
 lint: $(STAMP)

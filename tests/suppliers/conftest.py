@@ -1,0 +1,84 @@
+"""Supplier software from the field, logging pupils in through a real, running Loper.
+
+Session-scoped: Loper (the demo federation, Redis state, signed IdP metadata) and each piece of
+software (its own apache2, shibd or php process on a free loopback port), started when a test
+first needs it. The figure "supplier software: N/4 peers passed" closes the test output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.flows.conftest import Federation
+from tests.peers.browser import Browser
+from tests.suppliers.loper import idp_metadata, register, running_loper
+from tests.suppliers.mellon import running_mellon
+from tests.suppliers.software import SupplierSoftware
+
+SOFTWARE = ("mellon",)
+"""Fixture names, one per piece of software; tests take `software`, parametrised over them."""
+
+
+@pytest.fixture(scope="session")
+def loper(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Federation]:
+    with running_loper(tmp_path_factory.mktemp("suppliers"), redis_url) as federation:
+        yield federation
+
+
+@pytest.fixture(scope="session")
+def mellon(loper: Federation) -> Iterator[SupplierSoftware]:
+    with running_mellon(idp_metadata(loper)) as software:
+        register(loper, software)
+        yield software
+
+
+@pytest.fixture(params=SOFTWARE)
+def software(request: pytest.FixtureRequest) -> SupplierSoftware:
+    found: SupplierSoftware = request.getfixturevalue(request.param)
+    return found
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with Browser() as b:
+        yield b
+
+
+# -- the figure at the end of the output ----------------------------------------------------
+
+_software_of: dict[str, str] = {}
+"""Test node id -> the software it exercises."""
+_failed: set[str] = set()
+_ran: set[str] = set()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and item.nodeid.startswith("tests/suppliers/"):
+            name = callspec.params.get("software")
+            if name in SOFTWARE:
+                _software_of[item.nodeid] = name
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    name = _software_of.get(report.nodeid)
+    if name is None:
+        return
+    _ran.add(name)
+    if report.failed:
+        _failed.add(name)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _ran:
+        return
+    passed = sorted(_ran - _failed)
+    terminalreporter.write_sep("-", "supplier software")
+    for name in SOFTWARE:
+        if name in _ran:
+            terminalreporter.write_line(f"{name}: {'passed' if name in passed else 'FAILED'}")
+    terminalreporter.write_line(
+        f"supplier software: {len(passed)}/{len(SOFTWARE)} peers passed")
