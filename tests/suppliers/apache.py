@@ -7,6 +7,8 @@ apache2 runs in the foreground with a config of its own (never the system's /etc
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,7 +33,7 @@ PidFile {folder}/run/apache2.pid
 DefaultRuntimeDir {folder}/run
 Mutex file:{folder}/run default
 ErrorLog {folder}/error.log
-LogLevel {log_level}
+LogLevel warn
 {load}
 StartServers 2
 MinSpareServers 1
@@ -45,11 +47,18 @@ ScriptAlias /app/ "{folder}/cgi-bin/"
 """
 
 
+def env_name(name: str) -> str:
+    """The name under which the app finds a variable an auth module set: apache passes CGI
+    programs only letters, digits and '_' (urn:oid:2.5.4.42 -> urn_oid_2_5_4_42)."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
 @contextmanager
 def running_apache(name: str, folder: Path, port: int, modules: Mapping[str, str], body: str,
-                   log_level: str = "warn") -> Iterator[str]:
+                   *, env: Mapping[str, str] | None = None) -> Iterator[str]:
     """Run apache2 with `modules` (module identifier -> file in MODULES) and `body` (the auth
-    module's directives) from `folder`; yields its base URL."""
+    module's directives) from `folder`, with `env` added to its environment; yields its
+    base URL."""
     for sub in ("run", "htdocs", "cgi-bin"):
         (folder / sub).mkdir(exist_ok=True)
     cgi = folder / "cgi-bin" / "whoami"
@@ -58,11 +67,11 @@ def running_apache(name: str, folder: Path, port: int, modules: Mapping[str, str
     load = "\n".join(f"LoadModule {ident} {MODULES / so}"
                      for ident, so in {**BASE_MODULES, **modules}.items())
     conf = folder / "apache2.conf"
-    conf.write_text(_CONF.format(folder=folder, host=HOST, port=port, load=load, body=body,
-                                 log_level=log_level))
+    conf.write_text(_CONF.format(folder=folder, host=HOST, port=port, load=load, body=body))
     hand_over(folder)
     daemon = Daemon(f"apache2 ({name})", [APACHE2, "-f", str(conf), "-DFOREGROUND"],
-                    folder / "apache2.out", logs=[folder / "error.log"])
+                    folder / "apache2.out", logs=[folder / "error.log"],
+                    env={**os.environ, **(env or {})})
     with running(daemon):
         base = f"http://{HOST}:{port}"
         daemon.wait_for(f"{base}/", ready=None)

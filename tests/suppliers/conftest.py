@@ -13,11 +13,18 @@ import pytest
 
 from tests.flows.conftest import Federation
 from tests.peers.browser import Browser
-from tests.suppliers.loper import idp_metadata, register, running_loper
+from tests.suppliers.loper import (
+    idp_metadata,
+    metadata_signing_cert,
+    metadata_url,
+    register,
+    running_loper,
+)
 from tests.suppliers.mellon import running_mellon
+from tests.suppliers.shibboleth import running_shibboleth
 from tests.suppliers.software import SupplierSoftware
 
-SOFTWARE = ("mellon",)
+SOFTWARE = ("mellon", "shibboleth")
 """Fixture names, one per piece of software; tests take `software`, parametrised over them."""
 
 
@@ -30,6 +37,14 @@ def loper(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[
 @pytest.fixture(scope="session")
 def mellon(loper: Federation) -> Iterator[SupplierSoftware]:
     with running_mellon(idp_metadata(loper)) as software:
+        register(loper, software)
+        yield software
+
+
+@pytest.fixture(scope="session")
+def shibboleth(loper: Federation) -> Iterator[SupplierSoftware]:
+    with running_shibboleth(metadata_url(loper), metadata_url(loper),
+                            metadata_signing_cert(loper)) as software:
         register(loper, software)
         yield software
 

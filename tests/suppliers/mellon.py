@@ -8,13 +8,12 @@ MELLON_<Name>_<n> for each value (apache turns the ':' and '.' of urn:oid names 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 from tests.certs import write_pair
-from tests.suppliers.apache import WHOAMI, running_apache
+from tests.suppliers.apache import WHOAMI, env_name, running_apache
 from tests.suppliers.daemons import HOST, free_port, version, workspace
 from tests.suppliers.software import Seen, Sent, SupplierSoftware, pem_b64
 
@@ -71,11 +70,6 @@ def _values(environ: Mapping[str, str], key: str) -> Iterator[str]:
     while f"{key}_{n}" in environ:
         yield environ[f"{key}_{n}"]
         n += 1
-
-
-def env_name(saml_name: str) -> str:
-    """The name under which the app finds an attribute (apache's CGI variable rules)."""
-    return re.sub(r"[^A-Za-z0-9_]", "_", saml_name)
 
 
 def expect(sent: Sent) -> Seen:
