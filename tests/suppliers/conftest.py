@@ -21,10 +21,11 @@ from tests.suppliers.loper import (
     running_loper,
 )
 from tests.suppliers.mellon import running_mellon
+from tests.suppliers.openidc import running_openidc
 from tests.suppliers.shibboleth import running_shibboleth
 from tests.suppliers.software import SupplierSoftware
 
-SOFTWARE = ("mellon", "shibboleth")
+SOFTWARE = ("mellon", "shibboleth", "openidc")
 """Fixture names, one per piece of software; tests take `software`, parametrised over them."""
 
 
@@ -45,6 +46,13 @@ def mellon(loper: Federation) -> Iterator[SupplierSoftware]:
 def shibboleth(loper: Federation) -> Iterator[SupplierSoftware]:
     with running_shibboleth(metadata_url(loper), metadata_url(loper),
                             metadata_signing_cert(loper)) as software:
+        register(loper, software)
+        yield software
+
+
+@pytest.fixture(scope="session")
+def openidc(loper: Federation) -> Iterator[SupplierSoftware]:
+    with running_openidc(loper.issuer) as software:
         register(loper, software)
         yield software
 
