@@ -23,9 +23,10 @@ from tests.suppliers.loper import (
 from tests.suppliers.mellon import running_mellon
 from tests.suppliers.openidc import running_openidc
 from tests.suppliers.shibboleth import running_shibboleth
+from tests.suppliers.simplesamlphp import running_simplesamlphp
 from tests.suppliers.software import SupplierSoftware
 
-SOFTWARE = ("mellon", "shibboleth", "openidc")
+SOFTWARE = ("mellon", "shibboleth", "openidc", "simplesamlphp")
 """Fixture names, one per piece of software; tests take `software`, parametrised over them."""
 
 
@@ -53,6 +54,13 @@ def shibboleth(loper: Federation) -> Iterator[SupplierSoftware]:
 @pytest.fixture(scope="session")
 def openidc(loper: Federation) -> Iterator[SupplierSoftware]:
     with running_openidc(loper.issuer) as software:
+        register(loper, software)
+        yield software
+
+
+@pytest.fixture(scope="session")
+def simplesamlphp(loper: Federation) -> Iterator[SupplierSoftware]:
+    with running_simplesamlphp(idp_metadata(loper), metadata_url(loper)) as software:
         register(loper, software)
         yield software
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 
@@ -59,7 +60,7 @@ class SupplierSoftware:
     """Where the software's own logout starts (SAML SLO or the OIDC RP's logout)."""
     folder: Path
     """Its private folder: configuration, keys, logs."""
-    seen: Callable[[Mapping[str, str]], Seen]
+    seen: Callable[[Mapping[str, Any]], Seen]
     """Reads the app page's answer."""
     expect: Callable[[Sent], Seen]
     """What the app must see when Loper sends `Sent`: the software's own names, after its
