@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import Browser as Chromium
+from playwright.sync_api import Page
 
+from tests.fixtures.chromium import launched_chromium
 from tests.flows.conftest import Federation
 from tests.peers.browser import Browser
 from tests.suppliers.loper import (
@@ -68,6 +71,7 @@ def simplesamlphp(loper: Federation) -> Iterator[SupplierSoftware]:
 @pytest.fixture(params=SOFTWARE)
 def software(request: pytest.FixtureRequest) -> SupplierSoftware:
     found: SupplierSoftware = request.getfixturevalue(request.param)
+    _titles[found.name] = found.title
     return found
 
 
@@ -77,11 +81,26 @@ def browser() -> Iterator[Browser]:
         yield b
 
 
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Chromium]:
+    with launched_chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(chromium: Chromium) -> Iterator[Page]:
+    context = chromium.new_context(locale="en-GB")
+    yield context.new_page()
+    context.close()
+
+
 # -- the figure at the end of the output ----------------------------------------------------
 
 _software_of: dict[str, str] = {}
 """Test node id -> the software it exercises."""
 _failed: set[str] = set()
+_titles: dict[str, str] = {}
+"""Software -> its name and installed version."""
 _ran: set[str] = set()
 
 
@@ -110,6 +129,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.write_sep("-", "supplier software")
     for name in SOFTWARE:
         if name in _ran:
-            terminalreporter.write_line(f"{name}: {'passed' if name in passed else 'FAILED'}")
+            outcome = "passed" if name in passed else "FAILED"
+            terminalreporter.write_line(f"{_titles.get(name, name)}: {outcome}")
     terminalreporter.write_line(
         f"supplier software: {len(passed)}/{len(SOFTWARE)} peers passed")

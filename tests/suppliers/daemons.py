@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -70,6 +71,10 @@ class Daemon:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        if shutil.which(self.command[0]) is None:
+            pytest.fail(f"{self.name}: {self.command[0]} is not installed; `make test-deps` "
+                        "(.ci/system-deps --suppliers) installs the supplier software",
+                        pytrace=False)
         user = _service_user()
         identity = {} if user is None else {
             "user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}

@@ -45,6 +45,10 @@ _CONF = """<Location />
     MellonSPMetadataFile "{folder}/sp-metadata.xml"
     MellonIdPMetadataFile "{folder}/idp-metadata.xml"
 </Location>
+# mellon marks its cookies SameSite=None, which browsers drop unless they are also Secure
+# (MellonSecureCookie On, over https). These tests run on plain http, with every server on one
+# site (127.0.0.1): mellon's own switch for browsers without SameSite=None leaves it out.
+SetEnvIf Request_URI . MELLON_DISABLE_SAMESITE=1
 <Location /app/>
     AuthType Mellon
     MellonEnable auth
@@ -90,8 +94,9 @@ def running_mellon(idp_metadata: str) -> Iterator[SupplierSoftware]:
         (folder / "sp-metadata.xml").write_text(metadata)
         (folder / "idp-metadata.xml").write_text(idp_metadata)
         body = _CONF.format(endpoint=ENDPOINT, entity_id=entity_id, folder=folder)
-        with running_apache("mellon", folder, port, {"auth_mellon_module":
-                                                      "mod_auth_mellon.so"}, body) as url:
+        modules = {"auth_mellon_module": "mod_auth_mellon.so",
+                   "setenvif_module": "mod_setenvif.so"}
+        with running_apache("mellon", folder, port, modules, body) as url:
             yield SupplierSoftware(
                 name="mellon", title=f"mod_auth_mellon {version('libapache2-mod-auth-mellon')}",
                 base_url=url, app_url=f"{url}{WHOAMI}", metadata=metadata,

@@ -16,7 +16,6 @@ from typing import Any
 from cryptography import x509
 
 from tests.certs import cert_b64
-from tests.peers.browser import Browser
 
 
 @dataclass(frozen=True)
@@ -82,10 +81,3 @@ def pem_b64(cert_file: Path) -> str:
     """The base64 DER of a PEM certificate file, as metadata carries it."""
     return cert_b64(x509.load_pem_x509_certificate(cert_file.read_bytes()))
 
-
-def open_app(browser: Browser, software: SupplierSoftware) -> Seen | None:
-    """What the app shows on the page the browser is at; None when not at the app."""
-    page = browser.page
-    if not page.url.startswith(software.app_url) or page.status_code != 200:
-        return None
-    return software.seen(page.json())
