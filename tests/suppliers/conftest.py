@@ -105,12 +105,16 @@ _ran: set[str] = set()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test exercises the software it is parametrised with, or the one its module is named
+    after (test_shibboleth.py)."""
     for item in items:
+        if not item.nodeid.startswith("tests/suppliers/"):
+            continue
         callspec = getattr(item, "callspec", None)
-        if callspec is not None and item.nodeid.startswith("tests/suppliers/"):
-            name = callspec.params.get("software")
-            if name in SOFTWARE:
-                _software_of[item.nodeid] = name
+        name = callspec.params.get("software") if callspec is not None else None
+        name = name or item.nodeid.split("::")[0].removesuffix(".py").split("/test_")[-1]
+        if name in SOFTWARE:
+            _software_of[item.nodeid] = name
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

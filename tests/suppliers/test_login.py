@@ -18,6 +18,7 @@ from tests.suppliers.software import Sent, SupplierSoftware
 PSEUDONYM = re.compile(r"^v1-[a-z2-7]{52}$")
 SAML_SOFTWARE = [name for name in SOFTWARE if name != "openidc"]
 AES256_GCM = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
+RSA_OAEP = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
 NS = {"saml": "urn:oasis:names:tc:SAML:2.0:assertion",
       "xenc": "http://www.w3.org/2001/04/xmlenc#"}
 
@@ -74,5 +75,9 @@ def test_the_assertion_arrives_encrypted_with_aes_gcm(loper: Federation,
     response = etree.fromstring(decode_saml(posted[0]).encode(),
                                 etree.XMLParser(resolve_entities=False, no_network=True))
     assert response.find("saml:Assertion", NS) is None
-    method = response.find("saml:EncryptedAssertion/xenc:EncryptedData/xenc:EncryptionMethod", NS)
+    encrypted = response.find("saml:EncryptedAssertion", NS)
+    assert encrypted is not None
+    method = encrypted.find("xenc:EncryptedData/xenc:EncryptionMethod", NS)
     assert method is not None and method.get("Algorithm") == AES256_GCM
+    transport = encrypted.find(".//xenc:EncryptedKey/xenc:EncryptionMethod", NS)
+    assert transport is not None and transport.get("Algorithm") == RSA_OAEP
