@@ -76,12 +76,12 @@ class Daemon:
                         "(.ci/system-deps --suppliers) installs the supplier software",
                         pytrace=False)
         user = _service_user()
-        identity = {} if user is None else {
-            "user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 self.command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                env=self.env, cwd=self.cwd, start_new_session=True, **identity)
+                env=self.env, cwd=self.cwd, start_new_session=True,
+                user=user.pw_uid if user else None, group=user.pw_gid if user else None,
+                extra_groups=[] if user else None)
 
     def wait_for(self, url: str, ready: int | None = None) -> None:
         """Wait until `url` answers (with status `ready`, if given) or the daemon dies."""

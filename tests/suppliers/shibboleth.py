@@ -95,8 +95,10 @@ def stock_attribute_ids() -> frozenset[str]:
     """The attribute ids the stock attribute-map.xml decodes (its commented-out ones not)."""
     tree = etree.parse(str(STOCK / "attribute-map.xml"),
                        etree.XMLParser(resolve_entities=False, no_network=True))
-    return frozenset(tree.xpath("//m:Attribute/@id", namespaces={
-        "m": "urn:mace:shibboleth:2.0:attribute-map"}))
+    ids = tree.xpath("//m:Attribute/@id",
+                     namespaces={"m": "urn:mace:shibboleth:2.0:attribute-map"})
+    assert isinstance(ids, list)
+    return frozenset(str(i) for i in ids)
 
 
 def seen(environ: Mapping[str, str]) -> Seen:

@@ -7,6 +7,7 @@ from playwright.sync_api import Page
 
 from tests.flows.conftest import Federation
 from tests.suppliers.journey import log_in_with_page
+from tests.suppliers.loper import SCHOOL
 from tests.suppliers.software import SupplierSoftware
 
 
@@ -14,6 +15,6 @@ def test_a_pupil_logs_in_with_a_real_browser(loper: Federation, software: Suppli
                                              page: Page) -> None:
     seen = log_in_with_page(page, software, loper.pupil)
 
-    pseudonym = loper.pseudonym_of("regenboog", loper.pupil, software.name)
+    pseudonym = loper.pseudonym_of(SCHOOL, loper.pupil, software.name)
     assert seen.subject == pseudonym
     assert loper.pupil.id not in page.content()

@@ -13,6 +13,7 @@ from tests.flows.conftest import PAIRWISE_ID, REGENBOOG, Federation
 from tests.peers.browser import Browser, decode_saml
 from tests.suppliers.conftest import SOFTWARE
 from tests.suppliers.journey import log_in, open_app
+from tests.suppliers.loper import SCHOOL
 from tests.suppliers.software import Sent, SupplierSoftware
 
 PSEUDONYM = re.compile(r"^v1-[a-z2-7]{52}$")
@@ -26,7 +27,7 @@ NS = {"saml": "urn:oasis:names:tc:SAML:2.0:assertion",
 def sent_to(loper: Federation, software: SupplierSoftware) -> Sent:
     """What Loper sends `software` about the pupil: the release of tests/suppliers/loper.py."""
     pupil = loper.pupil
-    pseudonym = loper.pseudonym_of("regenboog", pupil, software.name)
+    pseudonym = loper.pseudonym_of(SCHOOL, pupil, software.name)
     saml = {SAML_NAMES["givenName"]: [pupil.given_name],
             SAML_NAMES["eduPersonAffiliation"]: list(pupil.affiliation),
             SAML_NAMES["schacHomeOrganization"]: [pupil.school_domain],
