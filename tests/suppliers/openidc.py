@@ -52,7 +52,9 @@ def running_openidc(issuer: str) -> Iterator[SupplierSoftware]:
     """A private apache2 with mod_auth_openidc in front of the app, as a client of `issuer`."""
     port = free_port()
     base = f"http://{HOST}:{port}"
-    client = OidcClient(CLIENT_ID, secrets.token_urlsafe(24), f"{base}/app/redirect_uri")
+    redirect_uri = f"{base}/app/redirect_uri"
+    client = OidcClient(CLIENT_ID, secrets.token_urlsafe(24), redirect_uri,
+                        backchannel_logout_uri=f"{redirect_uri}?logout=backchannel")
     with workspace("openidc") as folder:
         body = _CONF.format(issuer=issuer, client_id=client.client_id, secret=client.client_secret,
                             redirect_uri=client.redirect_uri,

@@ -44,6 +44,8 @@ class OidcClient:
     client_id: str
     client_secret: str
     redirect_uri: str
+    backchannel_logout_uri: str | None = None
+    """Where the RP takes OIDC Back-Channel Logout tokens (not registered in Loper yet)."""
 
 
 @dataclass(frozen=True)
