@@ -181,6 +181,14 @@ _T: dict[str, tuple[str, str]] = {
     "saml_caption": ("SAML-attributen in de assertion", "SAML attributes in the assertion"),
     "oidc_caption": ("Claims in ID token en userinfo", "Claims in the ID token and userinfo"),
     "values_col": ("Waarde(n)", "Value(s)"),
+    "profile_oid": ("Profiel oid: standaardnamen (urn:oid, NameFormat uri; OIDC-claims volgens "
+                    "REFEDS).", "Profile oid: standard names (urn:oid, NameFormat uri; OIDC "
+                    "claims as REFEDS names them)."),
+    "profile_entree": ("Profiel entree: de namen van Entree Federatie (NameFormat basic), met "
+                       "het pseudoniem als uid; attributen zonder Entree-naam houden hun "
+                       "standaardnaam.", "Profile entree: Entree Federatie's names (NameFormat "
+                       "basic), with the pseudonym as uid; attributes Entree has no name for "
+                       "keep their standard name."),
     "change": ("Verandering", "Change"),
     "change_same": ("blijft", "unchanged"),
     "change_added": ("nieuw", "added"),

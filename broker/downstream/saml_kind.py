@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from broker import profiles
 from broker.downstream import Downstream
-from broker.downstream.saml_pairwise import named_attributes
 from broker.errors import ConfigError
 from broker.identity import Released
 from broker.kinds import (
@@ -66,9 +66,12 @@ def _unique(config: SamlSupplier) -> tuple[Unique, ...]:
     return (Unique("metadata", "entity id", config.entity_id),)
 
 
-def _render(released: Released, _config: SamlSupplier, context: PreviewContext) -> Rendered:
-    """The pairwise-id and the attributes under their urn:oid names, as saml_response sends."""
-    shown: Lines = named_attributes(released, context.scope)
+def _render(released: Released, config: SamlSupplier, context: PreviewContext) -> Rendered:
+    """The pseudonym attribute and the released attributes under the names of the supplier's
+    profile, as saml_response sends them: Name -> (FriendlyName, values)."""
+    named = profiles.saml_attributes(profiles.of(config.profile), released.attributes,
+                                     released.subject, context.scope)
+    shown: Lines = {n.name: (n.friendly_name, values) for n, values in named}
     return Rendered(shown)
 
 

@@ -189,6 +189,12 @@ CASES = [
          'suppliers[0] (id "rekenwonders2")', "metadata",
          'entity id "https://rekenwonders.example/sp" is already used by "rekenwonders" in the '
          "registry"),
+    Case("unknown profile", *_insert(REKEN_ANCHOR, 'profile = "surfconext"'), REKENWONDERS,
+         "profile", 'unknown profile "surfconext"; expected "oid" or "entree"'),
+    Case("profile not a string", *_insert(TAAL_ANCHOR, "profile = 1"), TAALAPP, "profile",
+         'got an integer; expected a profile: "oid" or "entree"'),
+    Case("profile on a school", *_insert(SCHOOL_ANCHOR, 'profile = "entree"'), REGENBOOG,
+         "profile", "unknown field"),
 ]
 
 
