@@ -55,7 +55,20 @@ def saml_of(supplier: Supplier) -> SamlSupplier | None:
 
 def _parse(entry: Entry, base_dir: Path) -> SamlSupplier | None:
     found = metadata.from_entry(entry, base_dir, "sp")
-    return SamlSupplier(found.xml, found.entity_id, found.source) if found else None
+    if found is None:
+        return None
+    from broker.saml.scopes import unowned  # lxml, not pysaml2
+
+    claimed = unowned(found.xml, found.entity_id)
+    if claimed:
+        field = next((f for f in ("metadata_xml", "metadata_source") if f in entry.table),
+                     "metadata")
+        entry.problem(field, f"the supplier's metadata claims the scope {', '.join(claimed)}, "
+                      "outside its own domain; expected no shibmd:Scope, or only its own domain "
+                      "(a scope is what an identity provider vouches for, and a supplier "
+                      "vouches for none)")
+        return None
+    return SamlSupplier(found.xml, found.entity_id, found.source)
 
 
 def _form(_form: Mapping[str, str], sources: FormSources) -> FormFields:

@@ -26,7 +26,7 @@ from tests.registry.conftest import (
     write_federation,
 )
 from tests.registry.helpers import snapshot
-from tests.registry.metadata_xml import idp_metadata
+from tests.registry.metadata_xml import idp_metadata, sp_metadata
 
 
 def test_load_reads_every_field(federation_file: Path) -> None:
@@ -251,3 +251,17 @@ def test_the_default_profile_is_oid_and_not_exported(registry: Registry,
     registry.import_federation(load_federation(federation_file), key_version=1)
     assert registry.supplier("taalapp").config.profile == "oid"
     assert "profile" not in dump_federation(registry.export_federation())
+
+
+def test_a_supplier_may_name_its_own_domain_as_scope(registry: Registry, tmp_path: Path) -> None:
+    """Accepted and never used: Loper publishes and believes the schools' scopes only."""
+    scope = ('<md:Extensions><shibmd:Scope xmlns:shibmd="urn:mace:shibboleth:metadata:1.0">'
+             "rekenwonders.example</shibmd:Scope></md:Extensions>")
+    xml = sp_metadata(REKENWONDERS_SP).replace("<md:SPSSODescriptor", scope
+                                               + "<md:SPSSODescriptor", 1)
+    path = write_federation(tmp_path, FEDERATION)
+    (tmp_path / "rekenwonders-sp.xml").write_text(xml)
+    registry.import_federation(load_federation(path), key_version=1)
+    supplier = registry.supplier("rekenwonders")
+    assert supplier is not None and "rekenwonders.example</shibmd:Scope>" in (
+        supplier.config.metadata_xml)
