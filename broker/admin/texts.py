@@ -311,6 +311,7 @@ _T: dict[str, tuple[str, str]] = {
     "id_hint": ("kleine letters, cijfers, . - _; komt in URL's", "lowercase letters, digits, "
                 ". - _; used in URLs"),
     "supplier_url": ("Website van de leverancier", "The supplier's website"),
+    "profile": ("Namen van de attributen", "Attribute names"),
     "optional": ("niet verplicht", "optional"),
     "client_id_hint": ("leeg: gelijk aan id", "empty: the same as id"),
     "one_per_line": ("één per regel", "one per line"),
