@@ -7,7 +7,7 @@ and its profile only decides what each attribute is called and how the pseudonym
   (SAML V2.0 Subject Identifier Attributes Profile); REFEDS OIDCre claim names.
 - "entree": the names Entree Federatie gives its service providers (Kennisnet,
   "Attributen overzicht voor Service Providers"), with NameFormat basic (SAML core 2.7.3.1,
-  8.2.1); the pseudonym as Entree's `uid`, `hash@realm`. Entree's OIDC service hands out its
+  8.2.3); the pseudonym as Entree's `uid`, `hash@realm`. Entree's OIDC service hands out its
   SAML attributes as claims without publishing other names, so an OIDC supplier of this
   profile reads the same names as claims. Attributes Entree has no name for keep the oid
   profile's names.
@@ -31,7 +31,6 @@ from broker.attributes import (
 from broker.identity import Attributes
 
 NAME_FORMAT_BASIC = "urn:oasis:names:tc:SAML:2.0:attrname-format:basic"
-DEFAULT = "oid"
 
 
 @dataclass(frozen=True)

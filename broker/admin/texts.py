@@ -311,7 +311,9 @@ _T: dict[str, tuple[str, str]] = {
     "id_hint": ("kleine letters, cijfers, . - _; komt in URL's", "lowercase letters, digits, "
                 ". - _; used in URLs"),
     "supplier_url": ("Website van de leverancier", "The supplier's website"),
-    "profile": ("Namen van de attributen", "Attribute names"),
+    "profile": ("Profiel (hoe de attributen heten)", "Profile (what the attributes are called)"),
+    "choose_oid": ("oid: standaard (urn:oid, REFEDS)", "oid: standard (urn:oid, REFEDS)"),
+    "choose_entree": ("entree: zoals Entree Federatie", "entree: as Entree Federatie"),
     "optional": ("niet verplicht", "optional"),
     "client_id_hint": ("leeg: gelijk aan id", "empty: the same as id"),
     "one_per_line": ("één per regel", "one per line"),

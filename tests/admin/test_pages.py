@@ -21,7 +21,7 @@ DYNAMIC = {"change_": ("same", "added", "removed"),
            "health_": ("store", "registry"),
            "outcome_": ("fetched", "unchanged", "refused"),
            "role_": ("operator", "school", "supplier"),
-           "profile_": tuple(PROFILES)}
+           "profile_": tuple(PROFILES), "choose_": tuple(PROFILES)}
 
 
 def test_every_text_a_template_uses_exists_in_both_languages() -> None:
