@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from broker.identity import Attributes
@@ -229,13 +229,17 @@ def to_saml(attributes: Attributes) -> dict[str, tuple[str, ...]]:
     return {BY_NAME[name].saml_name: vals for name, vals in attributes.items() if name in BY_NAME}
 
 
-def to_oidc(attributes: Attributes, scopes: Iterable[str]) -> dict[str, str | list[str]]:
-    """Internal attributes -> claims, bounded by the standard scopes the RP asked for."""
+def to_oidc(attributes: Attributes, scopes: Iterable[str],
+            claim: Callable[[Attribute], str] = lambda a: a.oidc_claim
+            ) -> dict[str, str | list[str]]:
+    """Internal attributes -> claims, bounded by the standard scopes the RP asked for; each
+    named by `claim` (a supplier's profile, broker/profiles.py; by default its OIDCre name)."""
     granted = set(scopes)
     claims: dict[str, str | list[str]] = {}
     for name, vals in attributes.items():
         attr = BY_NAME.get(name)
-        if attr is None or (attr.oidc_scope is not None and attr.oidc_scope not in granted):
+        if attr is None or not vals or (
+                attr.oidc_scope is not None and attr.oidc_scope not in granted):
             continue
-        claims[attr.oidc_claim] = list(vals) if attr.multi_valued else vals[0]
+        claims[claim(attr)] = list(vals) if attr.multi_valued else vals[0]
     return claims

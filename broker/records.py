@@ -33,6 +33,9 @@ class SupplierConfig:
 
     protocol: ClassVar[str]
     """The kind's name in broker/kinds.py and in the federation file's `protocol`."""
+    profile: str = field(default="oid", kw_only=True)
+    """The names the supplier reads (broker/profiles.py): "oid" or "entree". Every kind has
+    it, so each kind's adapter and preview name the released attributes the same way."""
 
     @property
     def identity(self) -> str:

@@ -181,6 +181,14 @@ _T: dict[str, tuple[str, str]] = {
     "saml_caption": ("SAML-attributen in de assertion", "SAML attributes in the assertion"),
     "oidc_caption": ("Claims in ID token en userinfo", "Claims in the ID token and userinfo"),
     "values_col": ("Waarde(n)", "Value(s)"),
+    "profile_oid": ("Profiel oid: standaardnamen (urn:oid, NameFormat uri; OIDC-claims volgens "
+                    "REFEDS).", "Profile oid: standard names (urn:oid, NameFormat uri; OIDC "
+                    "claims as REFEDS names them)."),
+    "profile_entree": ("Profiel entree: de namen van Entree Federatie (NameFormat basic), met "
+                       "het pseudoniem als uid; attributen zonder Entree-naam houden hun "
+                       "standaardnaam.", "Profile entree: Entree Federatie's names (NameFormat "
+                       "basic), with the pseudonym as uid; attributes Entree has no name for "
+                       "keep their standard name."),
     "change": ("Verandering", "Change"),
     "change_same": ("blijft", "unchanged"),
     "change_added": ("nieuw", "added"),
@@ -303,6 +311,9 @@ _T: dict[str, tuple[str, str]] = {
     "id_hint": ("kleine letters, cijfers, . - _; komt in URL's", "lowercase letters, digits, "
                 ". - _; used in URLs"),
     "supplier_url": ("Website van de leverancier", "The supplier's website"),
+    "profile": ("Profiel (hoe de attributen heten)", "Profile (what the attributes are called)"),
+    "choose_oid": ("oid: standaard (urn:oid, REFEDS)", "oid: standard (urn:oid, REFEDS)"),
+    "choose_entree": ("entree: zoals Entree Federatie", "entree: as Entree Federatie"),
     "optional": ("niet verplicht", "optional"),
     "client_id_hint": ("leeg: gelijk aan id", "empty: the same as id"),
     "one_per_line": ("één per regel", "one per line"),

@@ -6,13 +6,14 @@ if the entry had any problem.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from broker import acr, attributes, kinds, mapping
+from broker import acr, attributes, kinds, mapping, profiles
 from broker.records import AttributeRequest, Behind, Policy, School, Supplier
 from broker.registry.checks import Entry, toml_type, url_problem
 
@@ -33,7 +34,7 @@ BEHIND_FIELDS = frozenset({"id", "name", "place", "sso_lifetime", "link_by_eck_i
 """The fields of a school behind a hub: it logs in through the hub, whose protocol fields,
 `claims` and `roles` its answers are read with."""
 SUPPLIER_FIELDS = frozenset({"id", "name", "protocol", "url", "sector", "requests",
-                             "key_version", "employee_acr"})
+                             "key_version", "employee_acr", "profile"})
 """The fields of every school or supplier; each protocol kind adds its own (kinds.py)."""
 RELEASE_FIELDS = {"school", "supplier", "attributes", "roles", "suspended", "valid_until",
                   "agreement"}
@@ -211,8 +212,13 @@ def supplier(entry: Entry, base_dir: Path) -> Supplier | None:
                               f'"{acr.REFEDS_MFA}"')
     if employee_acr is not None and acr.problem((employee_acr,)):
         entry.problem("employee_acr", f"{acr.problem((employee_acr,))}")
+    profile = entry.text("profile", f"a profile: {profiles.EXPECTED}")
+    if profile is not None and profile not in profiles.PROFILES:
+        entry.problem("profile", f'unknown profile "{profile}"; expected {profiles.EXPECTED}')
     if head is None or config is None or not entry.clean():
         return None
+    if profile is not None:
+        config = dataclasses.replace(config, profile=profile)
     return Supplier(id=head[0], name=head[1], config=config, sector=sector or head[0],
                     key_version=key_version or UNPINNED, requests=requests, url=url,
                     employee_acr=employee_acr)

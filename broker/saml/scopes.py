@@ -5,12 +5,16 @@ are believed only under its own scopes (broker/attributes.py), and Loper's IdP m
 publishes the schools' scopes for the schacHomeOrganization values it passes on
 (broker/saml/published.py). Regular-expression scopes (regexp="true") are not used: a literal
 domain is what schools and hubs publish, and a pattern is easily too wide.
+
+A supplier's scopes are never used (Loper vouches for what suppliers receive); `unowned`
+finds the ones a supplier's metadata claims beyond its own domain, which the import refuses.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from broker.saml.xmlparse import Element, NotXml, parse
 
@@ -43,3 +47,29 @@ def scopes(metadata_xml: str, entity_id: str) -> tuple[str, ...]:
              if (scope.get("regexp") or "false").strip().lower() in ("false", "0"))
     values = ((scope.text or "").strip().lower() for scope in found)
     return tuple(dict.fromkeys(v for v in values if DOMAIN.fullmatch(v)))
+
+
+def _owned(scope: str, hosts: set[str]) -> bool:
+    """A domain of the entity's own hosts: one of them, or a parent of one with a dot in it."""
+    return "." in scope and any(h == scope or h.endswith("." + scope) for h in hosts)
+
+
+def unowned(metadata_xml: str, entity_id: str) -> tuple[str, ...]:
+    """The shibmd:Scope values anywhere in entity_id's metadata (the entity's or any role's
+    Extensions) outside the hosts of its entity id and its endpoints' Locations. A regexp
+    scope is never owned (a pattern cannot be checked); () for unreadable metadata."""
+    try:
+        entity = _entity(parse(metadata_xml), entity_id)
+    except NotXml:
+        return ()
+    if entity is None:
+        return ()
+    urls = [entity_id, *(e.get("Location") or "" for e in entity.iter() if e.get("Location"))]
+    hosts = {(urlsplit(u).hostname or "").lower() for u in urls if "://" in u} - {""}
+    found = []
+    for scope in entity.iter(f"{{{SHIBMD}}}Scope"):
+        value = (scope.text or "").strip().lower()
+        regexp = (scope.get("regexp") or "false").strip().lower() not in ("false", "0")
+        if regexp or not _owned(value, hosts):
+            found.append(value[:100] or "(empty)")
+    return tuple(dict.fromkeys(found))

@@ -63,11 +63,12 @@ def sp_metadata() -> Response:
 def idp_sso() -> Response:
     redirect = request.method == "GET"
     sent = request.args if redirect else request.form
-    params = refuse_repeated(sent) if redirect else refuse_repeated(sent, request.args)
+    params = refuse_repeated(sent, request.form if redirect else request.args)
     if "SAMLRequest" not in sent:
         raise BadRequest("This address expects a SAML AuthnRequest from a learning app.")
     binding = "redirect" if redirect else "post"
-    fields = {k: v for k, v in params.items() if k in sent or k in _HINTS}
+    fields = {k: v for k, v in params.items()
+              if k in sent or (k in _HINTS and k in request.args)}  # a GET's body: never
     idp = _idp()
     req = idp.parse_request(binding, fields, request.query_string.decode("latin-1"),
                             broker().registry.supplier_by_entity_id)

@@ -9,6 +9,7 @@ import pytest
 from werkzeug.test import TestResponse
 
 from broker.admin import texts
+from broker.profiles import PROFILES
 from broker.registry.audit import ACTIONS
 from tests.admin.conftest import SAML_SUPPLIER, SCHOOL_A, SCHOOL_B, Portal
 
@@ -19,7 +20,8 @@ DYNAMIC = {"change_": ("same", "added", "removed"),
            "choice_": ("none", "all", "student", "employee", "student+employee"),
            "health_": ("store", "registry"),
            "outcome_": ("fetched", "unchanged", "refused"),
-           "role_": ("operator", "school", "supplier")}
+           "role_": ("operator", "school", "supplier"),
+           "profile_": tuple(PROFILES), "choose_": tuple(PROFILES)}
 
 
 def test_every_text_a_template_uses_exists_in_both_languages() -> None:
