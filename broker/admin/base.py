@@ -16,8 +16,11 @@ from flask_login import current_user
 
 from broker.admin import texts
 from broker.errors import BrokerError
+from broker.mail import Mailer
 from broker.records import School, Supplier
+from broker.registry.admin_links import AdminLinks
 from broker.registry.admins import Admin, Admins
+from broker.registry.recovery_codes import RecoveryCodes
 from broker.web.current import broker
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -70,6 +73,16 @@ class TooManyAttempts(AdminError):
                          "again, or ask the federation operator.")
 
 
+class TooManyResetRequests(AdminError):
+    status = 429
+    code = "too_many_reset_requests"
+    title = "Too many requests"
+
+    def __init__(self, minutes: int) -> None:
+        super().__init__(f"Too many password reset requests. Nothing was sent; wait {minutes} "
+                         "minutes and try again, or ask the federation operator.")
+
+
 class TooLarge(AdminError):
     status = 413
     code = "too_large"
@@ -83,6 +96,21 @@ class TooLarge(AdminError):
 
 def admins() -> Admins:
     found: Admins = current_app.extensions["loper_admins"]
+    return found
+
+
+def links() -> AdminLinks:
+    found: AdminLinks = current_app.extensions["loper_admin_links"]
+    return found
+
+
+def recovery_codes() -> RecoveryCodes:
+    found: RecoveryCodes = current_app.extensions["loper_recovery_codes"]
+    return found
+
+
+def mailer() -> Mailer:
+    found: Mailer = current_app.extensions["loper_mailer"]
     return found
 
 

@@ -21,6 +21,7 @@ from tests.admin.conftest import (
     SCHOOL_A,
     Portal,
     as_admin,
+    enrol_totp,
     make_app,
 )
 from tests.registry.helpers import snapshot
@@ -160,13 +161,7 @@ def test_behind_a_trusted_proxy_its_client_address_counts(template_instance: Pat
 
 
 def _enrol(portal: Portal) -> str:
-    page = portal.post("/admin/account/totp", {"action": "start"}).get_data(as_text=True)
-    secret = page.split('id="totp-secret">', 1)[1].split("<", 1)[0]
-    assert len(secret) >= 16
-    response = portal.post("/admin/account/totp", {"action": "confirm",
-                                                   "code": pyotp.TOTP(secret).now()})
-    assert response.status_code == 302
-    return secret
+    return enrol_totp(portal)[0]
 
 
 def _next_code(secret: str) -> str:
