@@ -12,6 +12,7 @@ import html
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -228,3 +229,9 @@ def enrol_totp(portal: Portal) -> tuple[str, list[str]]:
     codes = _RECOVERY.findall(response.get_data(as_text=True))
     assert len(codes) == 10
     return secret, codes
+
+
+def next_code(secret: str) -> str:
+    """The code of the next 30 s step: accepted, and not the one enrolment used."""
+    totp = pyotp.TOTP(secret)
+    return totp.at(time.time() + totp.interval)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-import pyotp
 import pytest
 from flask import Flask
 
@@ -23,6 +21,7 @@ from tests.admin.conftest import (
     as_admin,
     enrol_totp,
     make_app,
+    next_code,
 )
 from tests.registry.helpers import snapshot
 
@@ -164,11 +163,6 @@ def _enrol(portal: Portal) -> str:
     return enrol_totp(portal)[0]
 
 
-def _next_code(secret: str) -> str:
-    totp = pyotp.TOTP(secret)
-    return totp.at(time.time() + totp.interval)
-
-
 def test_totp_enrolment_and_login(app: Flask, accounts: Admins) -> None:
     portal = as_admin(app, ADMIN_A)
     secret = _enrol(portal)
@@ -181,7 +175,7 @@ def test_totp_enrolment_and_login(app: Flask, accounts: Admins) -> None:
     assert response.location.endswith("/admin/login/code")
     assert portal.get(f"/admin/schools/{SCHOOL_A}").status_code == 302, "password alone: no"
     assert portal.post("/admin/login/code", {"code": "000000"}).status_code == 400
-    response = portal.post("/admin/login/code", {"code": _next_code(secret)})
+    response = portal.post("/admin/login/code", {"code": next_code(secret)})
     assert response.status_code == 302
     assert portal.get(f"/admin/schools/{SCHOOL_A}").status_code == 200
 
@@ -190,7 +184,7 @@ def test_a_totp_code_works_once(app: Flask) -> None:
     portal = as_admin(app, ADMIN_A)
     secret = _enrol(portal)
     portal.post("/admin/logout")
-    code = _next_code(secret)
+    code = next_code(secret)
     portal.login(ADMIN_A)
     assert portal.post("/admin/login/code", {"code": code}).status_code == 302
     second = Portal(app.test_client())
