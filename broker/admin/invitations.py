@@ -30,6 +30,7 @@ from broker.admin.texts_accounts import INVITE_BODY, INVITE_SUBJECT
 from broker.mail import MailFailed
 from broker.registry.admin_links import INVITE, Link, LinkRefused, new_token
 from broker.registry.admins import MIN_PASSWORD, AlreadyAdmin, password_problem
+from broker.registry.school_admins import of_school, remove_from_school
 from broker.web.current import broker
 
 log = logging.getLogger("loper.admin")
@@ -86,7 +87,7 @@ class CannotRemove(AdminError):
 def _school_admins_page(school_id: str, status: int = 200, **context: object) -> Response:
     school = school_or_404(school_id)
     return page("admin/school_admins.html", status, school=school,
-                admins=admins().of_school(school_id), invitations=links().pending(school_id),
+                admins=of_school(admins(), school_id), invitations=links().pending(school_id),
                 mail=mailer().configured, hours=broker().settings.invitation_ttl // 3600,
                 **context)
 
@@ -150,7 +151,7 @@ def remove_admin(school_id: str, admin_id: int) -> Response:
     if target.id == me.id:
         raise CannotRemove("You cannot remove yourself. Ask another admin of your school or "
                            "the federation operator.")
-    admins().remove_from_school(admin_id, school_id, by=me.email)
+    remove_from_school(admins(), admin_id, school_id, by=me.email)
     log.info("admin removed", extra={"admin": me.id, "school": school_id, "removed": admin_id})
     flash(tr()["removed_admin"].format(email=target.email, school=school.name))
     return redirect(url_for("admin.school_admins", school_id=school_id))

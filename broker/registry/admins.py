@@ -84,7 +84,7 @@ def record(session: Session, row: AdminRow) -> Admin:
                  epoch=row.epoch)
 
 
-def _state(admin: Admin | None) -> audit.State:
+def state(admin: Admin | None) -> audit.State:
     """An account as the audit trail shows it (never a password or a TOTP secret)."""
     if admin is None:
         return None
@@ -101,8 +101,8 @@ def audit_account(chain: Chain, before: Admin | None, after: Admin | None, by: s
     schools = sorted((after.schools if after else frozenset())
                      | (before.schools if before else frozenset())) or [""]
     for school_id in schools:
-        chain.add(audit.audit_row(school_id, either.supplier_id, by, "admin", _state(before),
-                                  _state(after), reason))
+        chain.add(audit.audit_row(school_id, either.supplier_id, by, "admin", state(before),
+                                  state(after), reason))
 
 
 def check_new_account(session: Session, email: str, role: str, schools: Sequence[str],
@@ -249,36 +249,6 @@ class Admins:
             for row in plain:
                 row.totp_secret = self._seal().seal(str(row.totp_secret))
             return len(plain)
-
-    def of_school(self, school_id: str) -> list[Admin]:
-        """The school admins of one school."""
-        with self._db.read() as session:
-            rows = session.scalars(select(AdminRow).join(AdminSchoolRow)
-                                   .where(AdminSchoolRow.school_id == school_id,
-                                          AdminRow.role == "school").order_by(AdminRow.email))
-            return [record(session, row) for row in rows]
-
-    def remove_from_school(self, admin_id: int, school_id: str, *, by: str) -> Admin:
-        """The admin no longer manages the school; an account left without a school is
-        deleted (its sessions end with it). ValueError: not a school admin of that school."""
-        with self._ledger.writing() as chain:
-            session = chain.session
-            row = session.get(AdminRow, admin_id)
-            before = record(session, row) if row else None
-            if row is None or before is None or before.role != "school" or (
-                    school_id not in before.schools):
-                raise ValueError(f"no school admin of {school_id} with id {admin_id}")
-            session.execute(delete(AdminSchoolRow).where(AdminSchoolRow.admin_id == admin_id,
-                                                         AdminSchoolRow.school_id == school_id))
-            if before.schools == {school_id}:
-                session.delete(row)
-                after = None
-            else:
-                session.flush()
-                after = record(session, row)
-            chain.add(audit.audit_row(school_id, None, by, "admin", _state(before),
-                                      _state(after), "removed from the school"))
-            return before
 
     def _set(self, admin_id: int, values: dict[str, object],
              audited: tuple[str, str] | None = None) -> None:
