@@ -27,6 +27,7 @@ from broker.admin.base import (
     login_required,
     page,
     recovery_codes,
+    refused_form,
     signed_in,
     tr,
 )
@@ -177,7 +178,8 @@ def login_code_post() -> Response:
     if admin is None or admin.epoch != pending["epoch"] or not admin.totp_enabled or not (
             totp.second_factor_ok(admin, code)):
         security.count_failure(str(pending["email"]))
-        return page("admin/login_code.html", 400, error=tr()["code_wrong"])
+        return page("admin/login_code.html", 400, error=tr()["code_wrong"],
+                    error_id=refused_form("code_wrong"))
     response = sign_in(admin, pending.get("next"))
     if looks_like_code(code):
         flash(tr()["recovery_used"].format(n=recovery_codes().left(admin.id)))
@@ -225,7 +227,7 @@ def account_totp() -> Response:
     if action == "confirm":
         pending = store.get_token(PENDING_TOTP_KIND, key)
         if pending is None or not totp.code_ok(admin.id, pending.decode(), code):
-            return _account_page(400, error=t["code_wrong"])
+            return _account_page(400, error=t["code_wrong"], error_id=refused_form("code_wrong"))
         admins().set_totp(admin.id, pending.decode(), by=admin.email)
         store.delete_token(PENDING_TOTP_KIND, key)
         codes = recovery_codes().replace(admin.id, by=admin.email)
@@ -235,7 +237,7 @@ def account_totp() -> Response:
         return redirect(url_for("admin.account"))
     current = admins().totp_secret(admin.id)
     if current is None or not totp.code_ok(admin.id, current, code):
-        return _account_page(400, error=t["code_wrong"])
+        return _account_page(400, error=t["code_wrong"], error_id=refused_form("code_wrong"))
     if action == "new_codes":
         return page("admin/recovery_codes.html",
                     codes=recovery_codes().replace(admin.id, by=admin.email))

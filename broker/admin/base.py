@@ -7,6 +7,8 @@ a school admin learns nothing about other schools.
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -24,6 +26,7 @@ from broker.registry.recovery_codes import RecoveryCodes
 from broker.web.current import broker
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+log = logging.getLogger("loper.admin")
 View = TypeVar("View", bound=Callable[..., Any])
 
 
@@ -169,6 +172,13 @@ def page(template: str, status: int = 200, **context: Any) -> Response:
     response = Response(html, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def refused_form(code: str) -> str:
+    """Log a refused form (a wrong code...) under a new error id, for the page to show."""
+    error_id = secrets.token_hex(6)
+    log.warning("form refused", extra={"error_id": error_id, "code": code})
+    return error_id
 
 
 def tr() -> dict[str, str]:

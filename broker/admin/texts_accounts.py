@@ -107,6 +107,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                       "codes als u er weinig over hebt.", "You logged in with a recovery code; "
                       "{n} are left. Make new codes when you are running low."),
     "code_for_new_codes": ("Code uit uw app", "Code from your app"),
+    "error_id": ("foutcode", "error id"),
 }
 
 INVITE_SUBJECT = "Uitnodiging voor Loper-beheer / Invitation to Loper admin"

@@ -29,9 +29,13 @@ def stored_secret(accounts: Admins, email: str) -> str | None:
 
 
 def second_step(app: Flask, code: str) -> tuple[Portal, int]:
+    """Log in with the password, then `code`; a refusal shows its error id."""
     portal = Portal(app.test_client())
     assert portal.login(ADMIN_A).location.endswith("/admin/login/code")
-    return portal, portal.post("/admin/login/code", {"code": code}).status_code
+    response = portal.post("/admin/login/code", {"code": code})
+    if response.status_code == 400:
+        assert re.search(r'class="error-id">[0-9a-f]{12}<', response.get_data(as_text=True))
+    return portal, response.status_code
 
 
 def test_the_qr_code_is_inline_and_fetches_nothing(school_a: Portal) -> None:
