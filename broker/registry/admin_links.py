@@ -116,11 +116,12 @@ class AdminLinks:
     def accept(self, token: str, password: str) -> Admin:
         """Spend the invitation and create the account; LinkRefused, or ValueError (password,
         the address became an admin meanwhile) with nothing spent."""
+        hashed = accounts.password_hash(password)
         with self._ledger.writing() as chain:
             link = _spend(chain.session, token, INVITE)
             assert link.school_id is not None
             return accounts.create_account(
-                chain, link.email, password, "school", schools=[link.school_id],
+                chain, link.email, hashed, "school", schools=[link.school_id],
                 by=link.email, reason=f"invitation by {link.created_by} accepted")
 
     # -- Password resets ------------------------------------------------------------------------
@@ -131,8 +132,7 @@ class AdminLinks:
         if admin is None:
             return None
         token, now = new_token(), datetime.now(UTC)
-        with self._ledger.writing() as chain:
-            session = chain.session
+        with self._admins.db.write() as session:  # audited when it is used, not before
             _prune(session, now)
             session.execute(delete(AdminLinkRow).where(AdminLinkRow.purpose == RESET,
                                                        AdminLinkRow.admin_id == admin.id,
@@ -145,16 +145,14 @@ class AdminLinks:
 
     def reset(self, token: str, password: str) -> Admin:
         """Spend the reset link and set the password: every session of the account ends."""
-        wrong = accounts.password_problem(password)
-        if wrong:
-            raise ValueError(wrong)
+        hashed = accounts.password_hash(password)
         with self._ledger.writing() as chain:
             link = _spend(chain.session, token, RESET)
             row = chain.session.get(AdminRow, link.admin_id)
             if row is None:
                 raise LinkRefused("unknown")
             before = accounts.record(chain.session, row)
-            row.password_hash = accounts.hasher.hash(password)
+            row.password_hash = hashed
             row.epoch += 1
             chain.session.execute(delete(AdminLinkRow).where(
                 AdminLinkRow.purpose == RESET, AdminLinkRow.admin_id == row.id,

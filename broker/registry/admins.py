@@ -34,6 +34,7 @@ MAX_PASSWORD = 1024
 MAX_WHY = 300
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,63}$")
 
+
 class AlreadyAdmin(ValueError):
     """The e-mail address belongs to an admin account already."""
 
@@ -74,6 +75,15 @@ def password_problem(password: str) -> str | None:
     if len(password) > MAX_PASSWORD:
         return f"the password is longer than {MAX_PASSWORD} characters"
     return None
+
+
+def password_hash(password: str) -> str:
+    """The argon2id hash of a new password; ValueError if it breaks the rules. Hash before
+    taking the ledger's write lock: hashing is slow on purpose."""
+    wrong = password_problem(password)
+    if wrong:
+        raise ValueError(wrong)
+    return hasher.hash(password)
 
 
 def record(session: Session, row: AdminRow) -> Admin:
@@ -124,17 +134,15 @@ def check_new_account(session: Session, email: str, role: str, schools: Sequence
         raise ValueError(f'unknown supplier "{supplier_id}"')
 
 
-def create_account(chain: Chain, email: str, password: str, role: str, *,
+def create_account(chain: Chain, email: str, hashed: str, role: str, *,
                    schools: Sequence[str] = (), supplier_id: str | None = None,
                    by: str, reason: str) -> Admin:
-    """Create an account in `chain`'s transaction, with its audit row; ValueError if wrong."""
+    """Create an account (its password_hash() given) in `chain`'s transaction, with its audit
+    row; ValueError if wrong."""
     email = normalise_email(email)
     session = chain.session
     check_new_account(session, email, role, schools, supplier_id)
-    wrong = password_problem(password)
-    if wrong:
-        raise ValueError(wrong)
-    row = AdminRow(email=email, password_hash=hasher.hash(password), role=role,
+    row = AdminRow(email=email, password_hash=hashed, role=role,
                    supplier_id=supplier_id, totp_secret=None, epoch=1,
                    created_at=datetime.now(UTC))
     session.add(row)
@@ -167,8 +175,9 @@ class Admins:
     def add(self, email: str, password: str, role: str, *, schools: Iterable[str] = (),
             supplier_id: str | None = None, by: str = audit.COMMAND_LINE) -> Admin:
         """Create an account; ValueError says what is wrong (unknown school, taken e-mail...)."""
+        hashed = password_hash(password)
         with self._ledger.writing() as chain:
-            return create_account(chain, email, password, role, schools=sorted(set(schools)),
+            return create_account(chain, email, hashed, role, schools=sorted(set(schools)),
                                   supplier_id=supplier_id, by=by, reason="account created")
 
     def get(self, admin_id: int) -> Admin | None:
