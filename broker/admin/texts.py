@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from broker import attributes
-from broker.admin import texts_controller
+from broker.admin import texts_accounts, texts_controller
 
 LANGUAGES = ("nl", "en")
 
@@ -300,9 +300,11 @@ _T: dict[str, tuple[str, str]] = {
     "identity": ("Entity ID / issuer / client_id", "Entity ID / issuer / client_id"),
     "none_yet": ("Nog geen.", "None yet."),
     "admin_accounts": ("Beheerders", "Admin accounts"),
-    "admin_accounts_hint": ("Nieuwe beheerders: broker admin add E-MAIL --school ID | --supplier "
-                            "ID | --operator", "New admins: broker admin add EMAIL --school ID "
-                            "| --supplier ID | --operator"),
+    "admin_accounts_hint": ("Schoolbeheerders nodigt u uit op de pagina Beheerders van hun "
+                            "school. Andere beheerders: broker admin add E-MAIL --supplier ID | "
+                            "--operator", "Invite school admins on their school's Admins "
+                            "page. Other admins: broker admin add EMAIL --supplier ID | "
+                            "--operator"),
     "saml_metadata": ("SAML-metadata: upload een bestand of geef een https-URL",
                       "SAML metadata: upload a file or give an https URL"),
     "metadata_file": ("Metadata-bestand", "Metadata file"),
@@ -366,6 +368,7 @@ _ATTRIBUTES: dict[str, tuple[str, str]] = {
 }
 
 _T |= texts_controller.TEXTS
+_T |= texts_accounts.TEXTS
 
 
 def _pick(texts: dict[str, tuple[str, str]], lang: str) -> dict[str, str]:
