@@ -14,6 +14,8 @@ LOPER_WORKERS / LOPER_THREADS environment variables.
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import Any
 
 worker_class = "gthread"
 
@@ -39,3 +41,26 @@ timeout = 30
 a school do not block the main loop; outbound_timeout (at most 25 s) ends those waits first."""
 
 graceful_timeout = 15
+
+# -- /metrics across workers -------------------------------------------------------------------
+# Each worker writes its metrics to files in the instance's metrics/ folder, and a scrape of
+# any worker adds up all of them (prometheus_client's multiprocess mode, README "Metrics").
+# The variable must be set before a worker imports Loper, so it is set here, in the master.
+# A PROMETHEUS_MULTIPROC_DIR already in the environment is kept.
+metrics_dir = Path(os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR",
+    str(Path(os.environ.get("BROKER_INSTANCE") or "instance").resolve() / "metrics")))
+
+
+def on_starting(server: object) -> None:
+    """A fresh start counts from zero: the files of the last run's workers go."""
+    metrics_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for stale in metrics_dir.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server: object, worker: Any) -> None:
+    """What a worker counted stays in the sum after it exits; its live gauges do not."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, str(metrics_dir))
