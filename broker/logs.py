@@ -13,7 +13,7 @@ import logging
 import sys
 import time
 from collections.abc import Mapping, MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 _RESERVED = set(vars(logging.makeLogRecord({})))
 
@@ -79,7 +79,16 @@ at ERROR; Loper logs what matters itself, so these stay silent."""
 
 
 class _LoperHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """The one handler setup_logging adds (found again when it runs once more)."""
+    """The one handler setup_logging adds (found again when it runs once more); it writes to
+    standard error as it is when a line is written (as logging.lastResort does)."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
 
 
 def setup_logging(level: str, log_format: str = "text") -> None:
@@ -90,8 +99,7 @@ def setup_logging(level: str, log_format: str = "text") -> None:
     root = logging.getLogger("loper")
     handler = next((h for h in root.handlers if isinstance(h, _LoperHandler)), None)
     if handler is None:
-        handler = _LoperHandler(sys.stderr)
+        handler = _LoperHandler()
         root.addHandler(handler)
-    handler.setStream(sys.stderr)
     handler.setFormatter(FORMATTERS[log_format]())
     root.setLevel(level.upper())
