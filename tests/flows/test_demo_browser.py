@@ -32,7 +32,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 def chromium() -> Iterator[Browser]:
     executable = shutil.which("chromium")
     if executable is None:
-        pytest.fail("Debian's chromium is needed for browser tests: run .ci/system-deps --browser")
+        pytest.fail("Debian's chromium is needed for browser tests: run .ci/system-deps test")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
