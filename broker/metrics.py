@@ -4,8 +4,8 @@ Labels are protocol names, school and source ids from the registry, step names (
 endpoints) and error codes: never a value a request supplied, never anything about a pupil.
 
 Several gunicorn workers: with PROMETHEUS_MULTIPROC_DIR in the environment when this module
-is first imported (config/gunicorn.conf.py sets it to the instance's metrics/ folder), every
-process writes its numbers to files there and a scrape of any worker adds them all up
+is first imported (config/gunicorn.conf.py sets it: broker/metrics_dir.py), every process
+writes its numbers to files there and a scrape of any worker adds them all up
 (prometheus_client's multiprocess mode). Without it (`flask run`, tests) the numbers are the
 process's own.
 """
@@ -20,7 +20,9 @@ from contextvars import ContextVar
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
-from broker.errors import BrokerError
+from broker.errors import BrokerError, ConfigError, ServiceUnavailable
+from broker.registry import RegistryUnavailable
+from broker.store import StoreUnavailable
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -84,10 +86,12 @@ def school_label(school_id: str) -> str:
 
 
 def outcome(exc: BaseException) -> str:
-    """The error code a failure shows to the pupil (web/errors.py maps the same way)."""
+    """The error code of the page a failure shows to the pupil (as web/errors.py renders it)."""
     if isinstance(exc, BrokerError):
         return exc.code
-    return "service_unavailable" if hasattr(exc, "reason") else "internal_error"
+    if isinstance(exc, StoreUnavailable | RegistryUnavailable):
+        return ServiceUnavailable.code
+    return "registration_problem" if isinstance(exc, ConfigError) else "internal_error"
 
 
 def login_ended(upstream: str, downstream: str, result: str) -> None:

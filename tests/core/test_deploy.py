@@ -25,6 +25,7 @@ from gunicorn.config import Config
 from werkzeug.serving import make_server
 
 from app import create_app
+from broker import metrics_dir
 from broker.cli import main
 from broker.instance import initialise
 from broker.settings import ENV_PREFIX, Settings, load_settings
@@ -35,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "deploy" / "loper.service"
 NGINX = ROOT / "deploy" / "nginx-loper.conf"
 GUIDE = ROOT / "docs" / "deployment.md"
-CHECKOUT, STATE = "/opt/loper", "/var/lib/loper"
+CHECKOUT, STATE, RUNTIME = "/opt/loper", "/var/lib/loper", "/run/loper"
 BOUND = 60.0
 
 
@@ -69,8 +70,8 @@ def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
 
 
 def test_the_unit_names_real_settings_and_options() -> None:
-    known = {ENV_PREFIX + f.name.upper() for f in fields(Settings)} | {"LOPER_WORKERS",
-                                                                      "LOPER_THREADS"}
+    known = {ENV_PREFIX + f.name.upper() for f in fields(Settings)} | {
+        "LOPER_WORKERS", "LOPER_THREADS", metrics_dir.ENV}
     for line in UNIT.read_text(encoding="utf-8").splitlines():
         match = re.match(r"#?\s*Environment=(\w+)=", line)
         if match:
@@ -91,8 +92,10 @@ def test_the_units_command_serves_loper(tmp_path: Path) -> None:
     argv = [arg.replace(CHECKOUT, str(ROOT)).replace("127.0.0.1:8000", f"127.0.0.1:{port}")
             for arg in exec_start()]
     argv[0] = str(Path(sys.executable).with_name("gunicorn"))
-    env = {"PATH": "/usr/bin:/bin", "BROKER_INSTANCE": str(instance),
-           "BROKER_BASE_URL": f"http://127.0.0.1:{port}", "LOPER_WORKERS": "1"}
+    unit_env = dict(value.split("=", 1) for value in service().get("Environment", "").split())
+    env = {**unit_env, "PATH": "/usr/bin:/bin", "BROKER_INSTANCE": str(instance),
+           "BROKER_BASE_URL": f"http://127.0.0.1:{port}", "LOPER_WORKERS": "1",
+           metrics_dir.ENV: unit_env[metrics_dir.ENV].replace(RUNTIME, str(tmp_path / "run"))}
     process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, start_new_session=True)
     try:
@@ -100,7 +103,7 @@ def test_the_units_command_serves_loper(tmp_path: Path) -> None:
         metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
         assert metrics.status_code == 200
         assert 'loper_step_seconds_count{step="health.readyz"}' in metrics.text
-        assert list((instance / "metrics").glob("*.db"))  # the workers' metrics, in the instance
+        assert list((tmp_path / "run" / "metrics").glob("*.db"))  # the workers' files
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=BOUND)
@@ -110,9 +113,9 @@ def _ready(url: str, process: subprocess.Popen[bytes]) -> bool:
     deadline = time.monotonic() + BOUND
     while time.monotonic() < deadline and process.poll() is None:
         try:
-            if requests.get(url, timeout=5).status_code == 200:
+            if requests.get(url, timeout=10).status_code == 200:
                 return True
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
     return False
 
@@ -212,8 +215,8 @@ def _up(base: str, ca: str, process: subprocess.Popen[bytes]) -> bool:
     deadline = time.monotonic() + BOUND
     while time.monotonic() < deadline and process.poll() is None:
         try:
-            return requests.get(f"{base}/healthz", verify=ca, timeout=5).status_code == 200
-        except requests.ConnectionError:
+            return requests.get(f"{base}/healthz", verify=ca, timeout=10).status_code == 200
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.05)
     return False
 
