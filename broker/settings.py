@@ -5,6 +5,7 @@ say what to fix.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -16,6 +17,8 @@ from urllib.parse import urlsplit
 
 from broker.errors import ConfigError
 from broker.outbound.policy import is_loopback
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 SETTINGS_FILE = "broker.toml"
 ENV_PREFIX = "BROKER_"
@@ -41,6 +44,11 @@ class Settings:
     """Logins one client address may start per minute (a whole school may share one)."""
     trusted_proxies: int = 0
     """How many reverse proxies in front of Loper set X-Forwarded-For/-Proto (0: none)."""
+    metrics_allow: str = "loopback, proxies"
+    """Who may read /metrics: comma-separated addresses or networks (10.0.0.0/8), `loopback`,
+    and `proxies` (a trusted proxy asking for itself, without X-Forwarded-For); empty: nobody."""
+    log_format: str = "text"
+    """"text" (one line, key=value pairs) or "json" (one JSON object per line)."""
     outbound_timeout: int = 10
     """Seconds one outbound call (a school's discovery, keys, tokens, user info, a metadata
     URL) may take in all, from connect to last byte."""
@@ -185,10 +193,32 @@ def _validate(s: Settings) -> None:
             raise ConfigError(f"setting {name}: must be positive")
     _validate_metadata(s)
     _validate_mail(s)
+    metrics_allowed(s.metrics_allow)
+    if s.log_format not in ("text", "json"):
+        raise ConfigError(f"setting log_format: expected text or json, got {s.log_format!r}")
     if not 1 <= s.outbound_timeout <= MAX_OUTBOUND_TIMEOUT:
         raise ConfigError(f"setting outbound_timeout: expected 1 to {MAX_OUTBOUND_TIMEOUT} "
                           f"seconds, got {s.outbound_timeout} (a pupil waits this long for a "
                           "school that does not answer)")
+
+
+LOOPBACK, PROXIES = "loopback", "proxies"
+
+
+def metrics_allowed(value: str) -> tuple[frozenset[str], tuple[IPNetwork, ...]]:
+    """The words (loopback, proxies) and networks of the metrics_allow setting."""
+    words: set[str] = set()
+    networks: list[IPNetwork] = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        if item in (LOOPBACK, PROXIES):
+            words.add(item)
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ConfigError(f"setting metrics_allow: {item!r} is no address or network; "
+                              "expected e.g. \"loopback, proxies, 10.1.2.0/24\"") from exc
+    return frozenset(words), tuple(networks)
 
 
 _EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")

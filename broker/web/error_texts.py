@@ -36,6 +36,9 @@ DUTCH: dict[str, tuple[str, str]] = {
     "too_many_logins": ("Even te druk",
                         "Er zijn net heel veel inlogs gestart vanaf jouw netwerk. Wacht een "
                         "minuut en probeer het opnieuw."),
+    "not_allowed_from_here": ("Niet beschikbaar vanaf jouw adres",
+                              "Deze pagina is alleen voor de beheerders van Loper, vanaf "
+                              "hun eigen netwerk."),
     "service_unavailable": ("Loper is even niet bereikbaar",
                             "Probeer het over een minuut opnieuw."),
     "registration_problem": ("Loper is even niet bereikbaar",

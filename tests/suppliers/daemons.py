@@ -73,7 +73,7 @@ class Daemon:
     def start(self) -> None:
         if shutil.which(self.command[0]) is None:
             pytest.fail(f"{self.name}: {self.command[0]} is not installed; `make test-deps` "
-                        "(.ci/system-deps --suppliers) installs the supplier software",
+                        "(.ci/system-deps test) installs the supplier software",
                         pytrace=False)
         user = _service_user()
         with self.log.open("ab") as out:
