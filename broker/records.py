@@ -78,6 +78,12 @@ class School:
     """The role of anyone whose role values map to nothing; None: no role."""
     hub: bool = False
     """A hub (e.g. Entree) answering for the schools `via` it; never shown in the picker."""
+    domains: tuple[str, ...] = ()
+    """The school's own domains, besides those its protocol declares (kinds.school_scopes):
+    the only scopes of its eduPersonScopedAffiliation and schacHomeOrganization values."""
+    hint: bool = False
+    """A hub only: name the school behind it that the pupil picked in the login request (SAML
+    Scoping/IDPList, OIDC login_hint), for a hub that skips its own school picker then."""
 
     @property
     def protocol(self) -> str:

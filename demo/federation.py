@@ -28,6 +28,7 @@ SCHOOL = {
     "place": "Utrecht",
     "privacy_contact": "mailto:privacy@regenboog.example",
     "guardian_role": "ouder",
+    "domains": ["regenboog.example"],
 }
 
 LYCEUM = {
@@ -37,6 +38,7 @@ LYCEUM = {
     "place": "Amersfoort",
     "client_id": "loper",
     "subject": "sub",
+    "domains": ["lyceum.example"],
 }
 """The OIDC school; its issuer and Loper's client secret there are added when written."""
 

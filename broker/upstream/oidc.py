@@ -30,6 +30,7 @@ from broker import codec
 from broker.attributes import from_oidc
 from broker.errors import BrokerError, UpstreamRejected
 from broker.identity import AuthnContext, Identity, PendingLogin
+from broker.kinds import school_scopes
 from broker.mapping import map_attributes
 from broker.outgoing import Outgoing
 from broker.records import School
@@ -211,7 +212,8 @@ def _identity(school: School, oidc: OidcSchool, claims: Mapping[str, Any],
     auth_time = claims.get("auth_time")
     acr = claims.get("acr")
     instant = datetime.fromtimestamp(auth_time if is_time(auth_time) else now, UTC)
-    attributes = map_attributes(school, claims, from_oidc(claims))
+    own = school_scopes(school)
+    attributes = map_attributes(school, claims, from_oidc(claims, own), own)
     return Identity(school_id=school.id, subject=subject, attributes=attributes,
                     authn=AuthnContext(instant, acr if isinstance(acr, str) else None))
 

@@ -6,7 +6,7 @@ The adapter itself is broker/upstream/oidc.py; it is imported when the kind is b
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -16,7 +16,13 @@ from broker.registry import parse
 from broker.registry.checks import Entry, url_problem
 from broker.registry.config_fields import ConfigFields
 from broker.upstream import Upstream
-from broker.upstream.oidc_require import TENANT, TENANT_CLAIM, Require, parse_require
+from broker.upstream.oidc_require import (
+    GOOGLE_DOMAIN,
+    TENANT,
+    TENANT_CLAIM,
+    Require,
+    parse_require,
+)
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -84,6 +90,15 @@ def _unique(oidc: OidcSchool) -> tuple[Unique, ...]:
                       for value in values))
 
 
+def _edit(oidc: OidcSchool, entry: Entry) -> OidcSchool:
+    return replace(oidc, require=parse_require(entry, oidc.issuer))
+
+
+def _scopes(oidc: OidcSchool) -> tuple[str, ...]:
+    """A Google Workspace school's `hd` values are its own domains (Google checked them)."""
+    return (oidc.require or {}).get(GOOGLE_DOMAIN, ())
+
+
 def _form(form: Mapping[str, str], sources: FormSources) -> FormFields:
     table = form_values(form, "issuer", "client_id", "client_secret", "subject")
     sources.check_host("issuer", table.get("issuer", ""))
@@ -111,4 +126,5 @@ KIND: Kind[OidcSchool, Upstream] = Kind(
     fields=ConfigFields(OidcSchool),
     keys=frozenset({"issuer", "client_id", "client_secret", "client_secret_env", "subject",
                     "algorithms", "scopes", "require"}),
-    parse=_parse, form=_form, unique=_unique, build=_build, blueprints=_blueprints)
+    parse=_parse, form=_form, unique=_unique, build=_build, blueprints=_blueprints,
+    editable=frozenset({"require"}), edit=_edit, scopes=_scopes)

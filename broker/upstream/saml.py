@@ -29,6 +29,7 @@ from broker import codec
 from broker.attributes import BY_NAME, by_saml_name, from_saml
 from broker.errors import BadRequest, ConfigError, UpstreamRejected
 from broker.identity import Attributes, AuthnContext, Identity, PendingLogin
+from broker.kinds import school_scopes
 from broker.mapping import map_attributes
 from broker.outgoing import Outgoing
 from broker.records import School
@@ -37,7 +38,6 @@ from broker.saml.compat import parse_authn_response
 from broker.saml.decode import decode_post
 from broker.saml.frames import release_frames
 from broker.saml.published import Renderings
-from broker.saml.scopes import scopes
 from broker.upstream import Callback
 from broker.upstream.saml_checks import (
     Expected,
@@ -205,8 +205,8 @@ def _attribute_subject(name: str, raw: Mapping[str, list[str]], attributes: Attr
 def _identity(school: School, saml: SamlSchool, parsed: views.CheckedResponse,
               assertion: views.Assertion) -> Identity:
     raw = _raw_attributes(assertion)
-    attributes = map_attributes(
-        school, raw, from_saml(raw, scopes(saml.metadata_xml, saml.entity_id)))
+    own = school_scopes(school)
+    attributes = map_attributes(school, raw, from_saml(raw, own), own)
     subject = (_nameid_subject(assertion, parsed) if saml.subject == "nameid"
                else _attribute_subject(saml.subject, raw, attributes))
     statement = assertion.authn_statement[0]

@@ -15,6 +15,7 @@ from broker.kinds import FormFields, FormSources, Kind, Unique, form_values
 from broker.records import SchoolConfig
 from broker.registry import metadata
 from broker.registry.checks import Entry
+from broker.saml.scopes import scopes
 from broker.upstream import Upstream
 
 if TYPE_CHECKING:
@@ -52,6 +53,10 @@ def _form(form: Mapping[str, str], sources: FormSources) -> FormFields:
     return FormFields(form_values(form, "subject") | {"metadata_xml": sources.metadata()})
 
 
+def _scopes(config: SamlSchool) -> tuple[str, ...]:
+    return scopes(config.metadata_xml, config.entity_id)
+
+
 def _unique(config: SamlSchool) -> tuple[Unique, ...]:
     return (Unique("metadata", "entity id", config.entity_id),)
 
@@ -85,4 +90,5 @@ KIND: Kind[SamlSchool, Upstream] = Kind(
     title="SAML 2.0", form_template="admin/register_saml.html",
     fields=metadata.MetadataFields(SamlSchool, columns=("entity_id",), derived=("entity_id",)),
     keys=metadata.FIELDS | {"subject", "legacy_sha1"},
-    parse=_parse, form=_form, unique=_unique, build=_build, blueprints=_blueprints)
+    parse=_parse, form=_form, unique=_unique, build=_build, blueprints=_blueprints,
+    scopes=_scopes)

@@ -21,6 +21,8 @@ issuer = "https://hub.example"
 client_id = "loper"
 client_secret_env = "ENTREE_SECRET"
 hub = true
+hint = true                     # name the picked school in the login request
+domains = ["delinde.nl", "de-es.nl"]
 
 [schools.claims]
 school_id = "nlEduPersonHomeOrganizationId"
@@ -49,7 +51,8 @@ ENTREE, LINDE, ES = ('schools[0] (id "entree")', 'schools[1] (id "de-linde")',
 
 def test_a_hub_and_the_schools_behind_it_are_read(tmp_path: Path) -> None:
     hub, linde, es = load_federation(write_federation(tmp_path, HUB)).schools
-    assert hub.hub and hub.behind is None
+    assert hub.hub and hub.behind is None and hub.hint
+    assert hub.domains == ("delinde.nl", "de-es.nl")
     assert linde.config == Behind(hub="entree", match={"school_id": "11ZZ03"})
     assert linde.place == "Zwolle" and not linde.hub
     assert es.behind is not None and es.behind.match == {"school_id": "22YY04"}
@@ -70,6 +73,13 @@ BAD: dict[str, tuple[str, str, str, str]] = {  # (old, new, entry, says) in HUB
                                      'unknown attribute "brin"'),
     "a school behind a hub without match": ('\n[schools.match]\nschool_id = "22YY04"\n', "",
                                             ES, "is missing or empty"),
+    "a hint on a school that is no hub": ("hub = true\n", "hub = false\n", ENTREE,
+                                          "is set on a school that is no hub"),
+    "a domain that is none": ('"de-es.nl"', '"De Es.nl"', ENTREE, "is not a domain name"),
+    "no domains at all": ('domains = ["delinde.nl", "de-es.nl"]', "domains = []", ENTREE,
+                          "has 0 entries"),
+    "domains behind a hub": ("sso_lifetime = 300\n", 'sso_lifetime = 300\ndomains = ["a.nl"]\n',
+                             ES, '"domains": unknown field'),
     "protocol fields behind a hub": ("sso_lifetime = 300\n",
                                      'sso_lifetime = 300\nissuer = "https://x.example"\n', ES,
                                      '"issuer": unknown field'),
