@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
         auth,
         ledger,
         operator,
+        operator_school,
         privacy,
         school,
         supplier,

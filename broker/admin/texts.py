@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from broker import attributes
-from broker.admin import texts_controller
+from broker.admin import texts_controller, texts_schools
 
 LANGUAGES = ("nl", "en")
 
@@ -354,7 +354,7 @@ _ATTRIBUTES: dict[str, tuple[str, str]] = {
     "real_id": ("persoonsnummer bij de school", "real id at the school"),
 }
 
-_T |= texts_controller.TEXTS
+_T |= texts_controller.TEXTS | texts_schools.TEXTS
 
 
 def _pick(texts: dict[str, tuple[str, str]], lang: str) -> dict[str, str]:

@@ -268,9 +268,14 @@ class Registry:
                 ReleasePolicyRow, (p.school_id, p.supplier_id)) for p in federation.policies}
             _import_problems(federation, schools, suppliers, held).raise_if_any()
             for school in federation.schools:
-                outcome = _upsert(session, schools.get(school.id), SchoolRow,
-                                  convert.school_values(school))
+                row = schools.get(school.id)
+                changed = audit.mapping_row(convert.school_record(row), school, by,
+                                            f"federation import of {federation.source}"
+                                            ) if row is not None else None
+                outcome = _upsert(session, row, SchoolRow, convert.school_values(school))
                 counts[f"schools {outcome}"] += 1
+                if changed is not None:
+                    chain.add(changed)
             for supplier in federation.suppliers:
                 registered = suppliers.get(supplier.id)
                 pinned = registered.key_version if registered else (
@@ -287,6 +292,29 @@ class Registry:
                     f"federation import of {federation.source}")
                 counts[f"policies {outcome}"] += 1
         return ImportSummary(counts)
+
+    def change_school(self, school: School, *, by: str = audit.COMMAND_LINE) -> bool:
+        """Store a registered school as given, after the checks an import makes against the
+        other schools (FederationError), with an audit row when how its answers are read
+        changed. False if nothing changed."""
+        with self._ledger.writing() as chain:
+            rows = {row.id: row for row in chain.session.scalars(select(SchoolRow))}
+            row = rows.get(school.id)
+            if row is None:
+                raise ValueError(f"no school {school.id!r} is registered")
+            before = convert.school_record(row)
+            problems = Problems("the school's page")
+            registered = {k: convert.school_record(v) for k, v in rows.items()}
+            edited = Federation(schools=(school,), source=problems.source)
+            check_school_clashes(problems, edited, registered)
+            check_hubs(problems, edited, registered)
+            problems.raise_if_any()
+            if not convert.assign(row, convert.school_values(school)):
+                return False
+            changed = audit.mapping_row(before, school, by)
+            if changed is not None:
+                chain.add(changed)
+        return True
 
     def export_federation(self) -> Federation:
         with self._db.read() as session:
