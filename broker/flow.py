@@ -178,7 +178,8 @@ class Flow:
             raise UnknownSchool(f"{school.name} cannot be reached: its protocol "
                                 f"{hub.protocol!r} is not enabled here.")
         # A hub's adapter sees the school behind it as the login's school_id (its hint).
-        asked = login if hub is school else replace(login, school_id=school.id)
+        asked = login if hub is school else replace(login, school_id=school.id,
+                                                    school_hint=hubs.hint_for(hub, school))
         try:
             outgoing, state = upstream.login_redirect(hub, asked, relay_state=login.id)
         except BrokerError as exc:  # e.g. the school does not answer: offer the way back

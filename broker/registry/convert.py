@@ -35,7 +35,8 @@ def school_values(school: School) -> dict[str, Any]:
     columns: dict[str, Any]
     config: dict[str, Any]
     if behind is not None:  # no kind: its hub's fields are the hub's
-        columns, config = {}, {"via": behind.hub, "match": dict(behind.match)}
+        columns, config = {}, {"via": behind.hub, "match": dict(behind.match)} | (
+            {"hint_value": behind.hint_value} if behind.hint_value else {})
     else:
         kind = kinds.upstream(school.protocol, f'school "{school.id}"')
         columns, config = kind.fields.row(school.config)
@@ -51,7 +52,8 @@ def school_values(school: School) -> dict[str, Any]:
 def school_record(row: SchoolRow) -> School:
     config: Any
     if row.protocol == Behind.protocol:
-        config = Behind(hub=row.config["via"], match=row.config["match"])
+        config = Behind(hub=row.config["via"], match=row.config["match"],
+                        hint_value=row.config.get("hint_value"))
     else:
         kind = kinds.upstream(row.protocol, f'school "{row.id}" in the registry')
         config = kind.fields.record({"entity_id": row.entity_id}, row.config)

@@ -30,7 +30,7 @@ SCHOOL_FIELDS = frozenset({"id", "name", "protocol", "place", "sso_lifetime", "l
                            "privacy_contact", "guardian_role", "claims", "roles",
                            "default_role", "hub", "domains", "hint"})
 BEHIND_FIELDS = frozenset({"id", "name", "place", "sso_lifetime", "link_by_eck_id",
-                           "privacy_contact", "via", "match"})
+                           "privacy_contact", "via", "match", "hint_value"})
 """The fields of a school behind a hub: it logs in through the hub, whose protocol fields,
 `claims` and `roles` its answers are read with."""
 SUPPLIER_FIELDS = frozenset({"id", "name", "protocol", "url", "sector", "requests",
@@ -179,9 +179,15 @@ def _behind(entry: Entry) -> School | None:
     sso_lifetime = _positive(entry, "sso_lifetime", "a whole number of seconds above 0")
     link = entry.get("link_by_eck_id", bool, "true or false") or False
     contact = privacy_contact(entry)
+    hint_value = entry.text("hint_value", "how the hub knows this school (an IdP entity id, a "
+                            "BRIN)")
+    if hint_value is not None and len(hint_value) > MAX_NAME:
+        entry.problem("hint_value", f"has {len(hint_value)} characters; expected at most "
+                      f"{MAX_NAME}")
     if not (ident and name and hub and match) or not entry.clean():
         return None
-    return School(id=ident, name=name, config=Behind(hub=hub, match=match), place=place,
+    return School(id=ident, name=name, config=Behind(hub=hub, match=match,
+                                                     hint_value=hint_value), place=place,
                   sso_lifetime=sso_lifetime, link_by_eck_id=link, privacy_contact=contact)
 
 

@@ -88,12 +88,13 @@ class OidcUpstream:
         scopes = oidc.scopes if "openid" in oidc.scopes else ("openid", *oidc.scopes)
         prompt = "none" if pending.passive else "login" if pending.force_authn else None
         max_age = 0 if pending.force_authn else pending.max_age
+        hint = {oidc.hint_parameter: pending.school_hint} if pending.school_hint else {}
         url = prepare_grant_uri(
             info.authorization_endpoint, oidc.client_id, "code",
             redirect_uri=self.config.redirect_uri, scope=scopes, state=relay_state,
             nonce=state.nonce, code_challenge=state.challenge(), code_challenge_method="S256",
             prompt=prompt, max_age=None if max_age is None else str(max_age),
-            acr_values=" ".join(pending.acr.classes) if pending.acr else None)
+            acr_values=" ".join(pending.acr.classes) if pending.acr else None, **hint)
         return Outgoing(str(url)), codec.encode(state)
 
     def handle_callback(self, school: School, params: Mapping[str, str],

@@ -5,6 +5,7 @@ The adapter itself is broker/upstream/oidc.py; it is imported when the kind is b
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -43,6 +44,9 @@ class OidcSchool(SchoolConfig):
     require: Require | None = None
     """Claim -> accepted values: what tells this school's answers from those of other schools
     at the same provider (broker/upstream/oidc_require.py)."""
+    hint_parameter: str = "login_hint"
+    """A hub with `hint` on: the authorization request parameter naming the school picked
+    behind it (OIDC Core 3.1.2.1 login_hint; some hubs read their own, e.g. idp_hint)."""
 
     @property
     def identity(self) -> str:
@@ -59,6 +63,13 @@ class OidcSchool(SchoolConfig):
         return self.issuer.replace(TENANT, tids[0] if len(tids) == 1 else "organizations")
 
 
+_PARAMETER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_OWN_PARAMETERS = frozenset({"response_type", "client_id", "redirect_uri", "scope", "state",
+                             "nonce", "code_challenge", "code_challenge_method", "prompt",
+                             "max_age", "acr_values", "request", "request_uri"})
+"""Parameters Loper's authorization request sets itself."""
+
+
 def _parse(entry: Entry, _base_dir: Path) -> OidcSchool:
     issuer = entry.text("issuer", "the https URL of the school's OpenID provider", required=True)
     wrong = url_problem(issuer) if issuer else None
@@ -69,12 +80,17 @@ def _parse(entry: Entry, _base_dir: Path) -> OidcSchool:
     algorithms = entry.strings("algorithms") or OidcSchool.algorithms
     for algorithm in algorithms:
         parse.algorithm(entry, "algorithms", algorithm)
+    hint_parameter = entry.text("hint_parameter") or OidcSchool.hint_parameter
+    if not _PARAMETER.fullmatch(hint_parameter) or hint_parameter in _OWN_PARAMETERS:
+        entry.problem("hint_parameter", f'"{hint_parameter[:80]}" cannot carry the hint; '
+                      "expected a parameter name of letters, digits and '_' that Loper does "
+                      "not send itself, such as login_hint or idp_hint")
     scopes = entry.strings("scopes") or OidcSchool.scopes
     if "openid" not in scopes:
         entry.problem("scopes", 'lacks "openid"; expected an array of scopes with "openid"')
     return OidcSchool(issuer=issuer or "", client_id=client_id or "", client_secret=secret,
                       client_secret_env=env, subject=entry.text("subject") or "sub",
-                      algorithms=algorithms, scopes=scopes,
+                      algorithms=algorithms, scopes=scopes, hint_parameter=hint_parameter,
                       require=parse_require(entry, issuer))
 
 
@@ -125,6 +141,6 @@ KIND: Kind[OidcSchool, Upstream] = Kind(
     title="OpenID Connect", form_template="admin/register_oidc_school.html",
     fields=ConfigFields(OidcSchool),
     keys=frozenset({"issuer", "client_id", "client_secret", "client_secret_env", "subject",
-                    "algorithms", "scopes", "require"}),
+                    "algorithms", "scopes", "require", "hint_parameter"}),
     parse=_parse, form=_form, unique=_unique, build=_build, blueprints=_blueprints,
     editable=frozenset({"require"}), edit=_edit, scopes=_scopes)

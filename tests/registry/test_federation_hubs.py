@@ -59,8 +59,12 @@ def test_a_hub_and_the_schools_behind_it_are_read(tmp_path: Path) -> None:
 
 
 def test_hubs_survive_export_import_export(registry: Registry, tmp_path: Path) -> None:
-    exported = round_trip(registry, tmp_path, HUB)
-    assert 'via = "entree"' in exported and "hub = true" in exported
+    text = HUB.replace("hub = true\n", 'hub = true\nhint_parameter = "idp_hint"\n').replace(
+        "sso_lifetime = 300\n", 'sso_lifetime = 300\nhint_value = "https://idp.de-es.nl"\n')
+    exported = round_trip(registry, tmp_path, text)
+    assert 'via = "entree"' in exported and "hub = true" in exported and "hint = true" in exported
+    assert 'hint_value = "https://idp.de-es.nl"' in exported
+    assert 'hint_parameter = "idp_hint"' in exported
 
 
 BAD: dict[str, tuple[str, str, str, str]] = {  # (old, new, entry, says) in HUB
@@ -78,6 +82,13 @@ BAD: dict[str, tuple[str, str, str, str]] = {  # (old, new, entry, says) in HUB
     "a domain that is none": ('"de-es.nl"', '"De Es.nl"', ENTREE, "is not a domain name"),
     "no domains at all": ('domains = ["delinde.nl", "de-es.nl"]', "domains = []", ENTREE,
                           "has 0 entries"),
+    "a hint parameter Loper sends itself": ("hint = true", 'hint = true\nhint_parameter = "nonce"',
+                                            ENTREE, '"nonce" cannot carry the hint'),
+    "a hint parameter of another shape": ("hint = true", 'hint = true\nhint_parameter = "a b"',
+                                          ENTREE, "cannot carry the hint"),
+    "an absurd hint value": ("sso_lifetime = 300\n",
+                             f'sso_lifetime = 300\nhint_value = "{"x" * 600}"\n', ES,
+                             "has 600 characters; expected at most 512"),
     "domains behind a hub": ("sso_lifetime = 300\n", 'sso_lifetime = 300\ndomains = ["a.nl"]\n',
                              ES, '"domains": unknown field'),
     "protocol fields behind a hub": ("sso_lifetime = 300\n",

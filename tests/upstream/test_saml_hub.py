@@ -71,3 +71,15 @@ def test_the_hubs_scopes_bound_the_scoped_values_it_asserts(upstream: SamlUpstre
     assert identity.attributes["scoped_affiliation"] == ("student@delinde.nl",)
     assert "school_domain" not in identity.attributes
     assert hubs.school_of(scoped, identity, BEHIND, "de-linde").school_id == "de-linde"
+
+
+def test_a_hub_with_hint_on_is_told_the_school_in_scoping(upstream: SamlUpstream,
+                                                         idp: SchoolIdp) -> None:
+    """SAML core 3.4.1.2: Scoping/IDPList/IDPEntry ProviderID names the school, as Entree's
+    "BRIN scoping" does with a BRIN; the answer is still checked as any hub answer is."""
+    login = Login(upstream, idp, replace(hub(idp), hint=True))
+    request, state = login.start(school_id="de-linde", school_hint="11ZZ03")
+    scoping = request.message.scoping
+    assert [e.provider_id for e in scoping.idp_list.idp_entry] == ["11ZZ03"]
+    plain, _ = Login(upstream, idp, hub(idp)).start(school_id="de-linde")
+    assert plain.message.scoping is None
