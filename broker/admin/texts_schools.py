@@ -42,5 +42,17 @@ TEXTS: dict[str, tuple[str, str]] = {
                        "answers are read as the hub's ({hub})."),
     "mapping_match": ("Antwoorden van de hub voor deze school",
                       "The hub's answers for this school"),
+    "shape_title": ("Wat {school} stuurt ({shape}) en wat Loper daarvan leest",
+                    "What {school} sends ({shape}) and what Loper reads from it"),
+    "shape_sent": ("Zo stuurt de school het", "As the school sends it"),
+    "shape_read": ("Zo leest Loper het", "As Loper reads it"),
+    "shape_problem": ("Met dit antwoord zou inloggen mislukken:",
+                      "With this answer the login would fail:"),
+    "shape_hint": ("Gelezen met de claims, rollen en domeinen die de federatiebeheerder voor "
+                   "uw school heeft ingesteld, door dezelfde code als een echte login. Een rol "
+                   "die nergens op past wordt nooit doorgegeven.",
+                   "Read with the claims, roles and domains the federation operator set for "
+                   "your school, by the same code as a real login. A role that maps to nothing "
+                   "is never passed on."),
     "mapping_hub": ("Deze hub antwoordt voor {n} scholen:", "This hub answers for {n} schools:"),
 }

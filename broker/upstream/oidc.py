@@ -27,17 +27,14 @@ from authlib.oauth2 import ClientAuth
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
 
 from broker import codec
-from broker.attributes import from_oidc
 from broker.errors import BrokerError, UpstreamRejected
 from broker.identity import AuthnContext, Identity, PendingLogin
-from broker.kinds import school_scopes
-from broker.mapping import map_attributes
 from broker.outgoing import Outgoing
 from broker.records import School
 from broker.upstream import Callback
 from broker.upstream.oidc_http import Http
 from broker.upstream.oidc_idtoken import Expected, is_time, verify_id_token
-from broker.upstream.oidc_kind import OidcSchool
+from broker.upstream.oidc_kind import OidcSchool, read_claims
 from broker.upstream.oidc_login import LoginState, check_response, new_login_state, safe_code
 from broker.upstream.oidc_provider import ProviderCache, ProviderInfo
 from broker.upstream.oidc_require import check_required
@@ -213,8 +210,7 @@ def _identity(school: School, oidc: OidcSchool, claims: Mapping[str, Any],
     auth_time = claims.get("auth_time")
     acr = claims.get("acr")
     instant = datetime.fromtimestamp(auth_time if is_time(auth_time) else now, UTC)
-    own = school_scopes(school)
-    attributes = map_attributes(school, claims, from_oidc(claims, own), own)
+    attributes = read_claims(school, claims)
     return Identity(school_id=school.id, subject=subject, attributes=attributes,
                     authn=AuthnContext(instant, acr if isinstance(acr, str) else None))
 

@@ -11,8 +11,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from broker.kinds import FormFields, FormSources, Kind, Unique, form_values
-from broker.records import SchoolConfig
+from broker.attributes import from_oidc
+from broker.identity import Attributes
+from broker.kinds import FormFields, FormSources, SchoolKind, Unique, form_values, school_scopes
+from broker.mapping import map_attributes
+from broker.records import School, SchoolConfig
 from broker.registry import parse
 from broker.registry.checks import Entry, url_problem
 from broker.registry.config_fields import ConfigFields
@@ -24,6 +27,7 @@ from broker.upstream.oidc_require import (
     Require,
     parse_require,
 )
+from broker.upstream.shapes import Sample
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -115,6 +119,18 @@ def _scopes(oidc: OidcSchool) -> tuple[str, ...]:
     return (oidc.require or {}).get(GOOGLE_DOMAIN, ())
 
 
+def read_claims(school: School, claims: Mapping[str, object]) -> Attributes:
+    """The school's claims (ID token and user info) as Loper reads them."""
+    own = school_scopes(school)
+    return map_attributes(school, claims, from_oidc(claims, own), own)
+
+
+def _sample(school: School, sample: Sample) -> tuple[str, dict[str, object]]:
+    from broker.upstream.oidc_shapes import sample_claims
+
+    return sample_claims(school, sample)
+
+
 def _form(form: Mapping[str, str], sources: FormSources) -> FormFields:
     table = form_values(form, "issuer", "client_id", "client_secret", "subject")
     sources.check_host("issuer", table.get("issuer", ""))
@@ -137,10 +153,11 @@ def _blueprints() -> tuple[Blueprint, ...]:
     return (school_oidc.bp,)
 
 
-KIND: Kind[OidcSchool, Upstream] = Kind(
+KIND: SchoolKind[OidcSchool] = SchoolKind(
     title="OpenID Connect", form_template="admin/register_oidc_school.html",
     fields=ConfigFields(OidcSchool),
     keys=frozenset({"issuer", "client_id", "client_secret", "client_secret_env", "subject",
                     "algorithms", "scopes", "require", "hint_parameter"}),
     parse=_parse, form=_form, unique=_unique, build=_build, blueprints=_blueprints,
-    editable=frozenset({"require"}), edit=_edit, scopes=_scopes)
+    editable=frozenset({"require"}), edit=_edit, scopes=_scopes, read=read_claims,
+    sample=_sample)

@@ -26,11 +26,9 @@ from saml2.validate import ResponseLifetimeExceed, ToEarly
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from broker import codec
-from broker.attributes import BY_NAME, by_saml_name, from_saml
+from broker.attributes import BY_NAME, by_saml_name
 from broker.errors import BadRequest, ConfigError, UpstreamRejected
 from broker.identity import Attributes, AuthnContext, Identity, PendingLogin
-from broker.kinds import school_scopes
-from broker.mapping import map_attributes
 from broker.outgoing import Outgoing
 from broker.records import School
 from broker.saml import views
@@ -53,7 +51,7 @@ from broker.upstream.saml_checks import (
     reject,
 )
 from broker.upstream.saml_config import Attach, SamlSpConfig, SchoolClients, sp_metadata_xml
-from broker.upstream.saml_kind import SamlSchool
+from broker.upstream.saml_kind import SamlSchool, read_attributes
 
 __all__ = ["SamlSpConfig", "SamlUpstream"]
 
@@ -208,8 +206,7 @@ def _attribute_subject(name: str, raw: Mapping[str, list[str]], attributes: Attr
 def _identity(school: School, saml: SamlSchool, parsed: views.CheckedResponse,
               assertion: views.Assertion) -> Identity:
     raw = _raw_attributes(assertion)
-    own = school_scopes(school)
-    attributes = map_attributes(school, raw, from_saml(raw, own), own)
+    attributes = read_attributes(school, raw)
     subject = (_nameid_subject(assertion, parsed) if saml.subject == "nameid"
                else _attribute_subject(saml.subject, raw, attributes))
     statement = assertion.authn_statement[0]
