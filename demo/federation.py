@@ -1,7 +1,8 @@
 """The demo federation file, in the format of DESIGN.md.
 
 Schools: "OBS De Regenboog" (SAML) and, when given, "Het Lyceum" (OIDC) and the cloud schools
-"Het Kompas" (Google Workspace) and "De Esdoorn" (Entra ID) of demo/school_cloud.py. Suppliers:
+"Het Kompas" (Google Workspace) and "De Esdoorn" (Entra ID) of demo/school_cloud.py and the
+hub "Entree (demo hub)" with "CBS De Linde" and "OBS De Es" behind it (demo/hub.py). Suppliers:
 "Rekenwonders" and "Taalapp" (SAML) and, when given, "Leesplein" (OIDC). The releases are
 those between the schools and suppliers that are present.
 """
@@ -15,6 +16,7 @@ from typing import Any
 
 import tomli_w
 
+from demo.hub import BEHIND_HUB, HUB_SCHOOL
 from demo.school_cloud import ESDOORN_SCHOOL, KOMPAS_SCHOOL
 
 CLOUD_SCHOOLS = {"kompas": KOMPAS_SCHOOL, "esdoorn": ESDOORN_SCHOOL}
@@ -83,6 +85,9 @@ RELEASES = [
      "attributes": ["given_name", "role", "email"]},
     *({"school": school, "supplier": supplier, "attributes": ["given_name", "role"]}
       for school in CLOUD_SCHOOLS for supplier in ("rekenwonders", "taalapp", "leesplein")),
+    *({"school": school["id"], "supplier": supplier,
+       "attributes": ["given_name", "role", "school_id"]}
+      for school in BEHIND_HUB for supplier in ("rekenwonders", "leesplein")),
 ]
 
 
@@ -127,13 +132,14 @@ def write_federation(folder: Path, school_metadata: str, suppliers: dict[str, st
                      urls: Mapping[str, str] | None = None,
                      lyceum: OidcSchoolEntry | None = None,
                      oidc_suppliers: Mapping[str, OidcClientEntry] | None = None,
-                     cloud: Mapping[str, OidcSchoolEntry] | None = None) -> Path:
+                     cloud: Mapping[str, OidcSchoolEntry] | None = None,
+                     hub_metadata: str | None = None) -> Path:
     """Write the metadata files and `federation.toml` into `folder`; returns the TOML's path.
 
     `suppliers` maps a SAML supplier id ("rekenwonders", "taalapp") to its SP metadata;
     `urls` optionally maps a supplier id to its home page (the supplier's `url`); `lyceum` adds
     the OIDC school, `oidc_suppliers` the OIDC suppliers ("leesplein"), `cloud` the cloud
-    schools by id ("kompas", "esdoorn").
+    schools by id ("kompas", "esdoorn"), `hub_metadata` the hub and the two schools behind it.
     """
     oidc_suppliers = oidc_suppliers or {}
     unknown = (suppliers.keys() - SUPPLIERS.keys()) | (oidc_suppliers.keys()
@@ -168,6 +174,9 @@ def write_federation(folder: Path, school_metadata: str, suppliers: dict[str, st
     for school_id, op in (cloud or {}).items():
         schools.append({**CLOUD_SCHOOLS[school_id], "issuer": op.issuer,
                         "client_secret": op.client_secret})
+    if hub_metadata is not None:
+        (folder / str(HUB_SCHOOL["metadata"])).write_text(hub_metadata, encoding="utf-8")
+        schools.extend([HUB_SCHOOL, *BEHIND_HUB])
     present = {s["id"] for s in schools}, {e["id"] for e in entries}
     releases = [r for r in RELEASES if r["school"] in present[0] and r["supplier"] in present[1]]
     document = {"schools": schools, "suppliers": entries, "releases": releases}

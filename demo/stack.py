@@ -17,10 +17,12 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 HOST = "127.0.0.1"
-PEERS = ("school", "rekenwonders", "taalapp", "lyceum", "leesplein", "kompas", "esdoorn")
+PEERS = ("school", "rekenwonders", "taalapp", "lyceum", "leesplein", "kompas", "esdoorn",
+         "entree")
 """Servers besides Loper: "school" is OBS De Regenboog (SAML IdP), "lyceum" Het Lyceum (OIDC
 OP), "kompas" Het Kompas (an OP shaped as Google), "esdoorn" De Esdoorn (an OP shaped as Entra
-ID); "rekenwonders" and "taalapp" are SAML suppliers, "leesplein" an OIDC supplier."""
+ID), "entree" the hub for CBS De Linde and OBS De Es (a SAML IdP); "rekenwonders" and
+"taalapp" are SAML suppliers, "leesplein" an OIDC supplier."""
 CLOUD = ("kompas", "esdoorn")
 SUPPLIERS = ("rekenwonders", "taalapp", "leesplein")
 
@@ -46,7 +48,7 @@ class Running:
     apps: dict[str, Flask] = field(default_factory=dict)
     schools: dict[str, str] = field(default_factory=dict)
     """School id -> base URL: "regenboog" (SAML IdP), "lyceum", "kompas", "esdoorn" (OIDC OPs,
-    their issuers)."""
+    their issuers), "entree" (the hub's SAML IdP)."""
 
 
 @dataclass
@@ -77,6 +79,7 @@ def _build(folder: Path, urls: Mapping[str, str], settings: Mapping[str, Any]) -
     from broker.registry.federation import load_federation
     from broker.settings import load_settings
     from demo.federation import OidcClientEntry, OidcSchoolEntry, write_federation
+    from demo.hub import HUB_NAME, HUB_PEOPLE
     from demo.school_cloud import ENTRA, ESDOORN_PEOPLE, GOOGLE, KOMPAS_PEOPLE
     from demo.school_idp import create_school_idp
     from demo.school_op import OpClient, create_school_op
@@ -98,6 +101,8 @@ def _build(folder: Path, urls: Mapping[str, str], settings: Mapping[str, Any]) -
     leesplein_secret = ensure_secret(peers / "leesplein", "client-secret")
     apps = {
         "school": create_school_idp(urls["school"], peers / "school", published["saml-sp"]),
+        "entree": create_school_idp(urls["entree"], peers / "entree", published["saml-sp"],
+                                    HUB_PEOPLE, HUB_NAME),
         "rekenwonders": create_pysaml2_sp(urls["rekenwonders"], peers / "rekenwonders",
                                           published["saml-idp"]),
         "taalapp": create_onelogin_sp(urls["taalapp"], peers / "taalapp",
@@ -117,7 +122,8 @@ def _build(folder: Path, urls: Mapping[str, str], settings: Mapping[str, Any]) -
         lyceum=OidcSchoolEntry(urls["lyceum"], lyceum_secret),
         oidc_suppliers={"leesplein": OidcClientEntry(
             leesplein_secret, [f"{urls['leesplein']}/callback"], urls["leesplein"])},
-        cloud={name: OidcSchoolEntry(urls[name], secrets[name]) for name in cloud})
+        cloud={name: OidcSchoolEntry(urls[name], secrets[name]) for name in cloud},
+        hub_metadata=_peer_metadata(apps["entree"]))
     registry = Registry(loaded.registry_url)
     try:
         registry.import_federation(load_federation(federation),
@@ -145,7 +151,7 @@ def running(folder: Path, *, ports: Mapping[str, int] | None = None,
         yield Running(urls["broker"], urls["school"],
                       {name: urls[name] for name in SUPPLIERS}, folder, apps,
                       {"regenboog": urls["school"], "lyceum": urls["lyceum"],
-                       **{name: urls[name] for name in CLOUD}})
+                       **{name: urls[name] for name in (*CLOUD, "entree")}})
     finally:
         for server in servers.values():
             if server.thread is not None:
