@@ -97,6 +97,7 @@ def create_school_idp(
     broker_sp_metadata: str | Sequence[str] | Callable[[], str | Sequence[str]],
     people: Sequence[DemoPerson] | None = None,
     name: str = SCHOOL_NAME,
+    attributes: Callable[[DemoPerson], dict[str, list[str]]] | None = None,
 ) -> Flask:
     """The demo school's IdP at `base_url`; its key and secrets live in `state_dir`.
 
@@ -104,7 +105,8 @@ def create_school_idp(
     or a callable returning either, asked on the first AuthnRequest. With `people` of several
     schools and another `name` it plays a hub (demo/hub.py): a request naming schools in its
     Scoping/IDPList (by BRIN) lists their people first, as a hub skipping its own picker would
-    offer only them.
+    offer only them. `attributes` replaces the education vocabulary's names (e.g. ADFS's
+    claims, demo/school_adfs.py).
     """
     base = base_url.rstrip("/")
     tool = school_tool(base, state_dir, broker_sp_metadata, name)
@@ -121,14 +123,15 @@ def create_school_idp(
     def answer(msg: _Message, req: AuthnRequestInfo, person: DemoPerson, at: float) -> str:
         saml_response = tool.build_response(in_response_to=req.id, destination=req.acs_url,
                                             audience=req.sp_entity_id, person=person,
-                                            authn_instant=at)
+                                            authn_instant=at,
+                                            attributes=attributes(person) if attributes else None)
         return _post_back(req, saml_response, msg.relay_state)
 
     def login_form(msg: _Message, req: AuthnRequestInfo, error: str | None = None) -> str:
         # a hub's hint (Scoping): that school's people first, then the rest, for the demo
         shown = sorted(known, key=lambda p: p.school_id not in req.scoping)
         return page(name, LOGIN, sp=req.sp_entity_id, error=error, people=shown,
-                    hub=name != SCHOOL_NAME,
+                    hub=len({p.school_id for p in known}) > 1,
                     hidden=msg.hidden_fields())
 
     def receive(msg: _Message) -> str:
