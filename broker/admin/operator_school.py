@@ -12,7 +12,7 @@ from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from broker import attributes, mapping
-from broker.admin import mapping_form
+from broker.admin import mapping_form, school_samples
 from broker.admin.base import NotFound, bp, login_required, operator_only, page, tr
 from broker.records import School
 from broker.registry import FederationError
@@ -38,7 +38,8 @@ def _page(school: School, form: mapping_form.MappingForm, status: int = 200,
     return page("admin/school_mapping.html", status, school=school, form=form,
                 fields=mapping_form.editable(school), problems=problems, hub=hub,
                 behind=behind, vocabulary=sorted(attributes.NAMES),
-                targets=mapping.role_targets(school.guardian_role))
+                targets=mapping.role_targets(school.guardian_role),
+                shaped=school_samples.shaped(school, registry.school))
 
 
 @bp.get("/operator/schools/<school_id>")

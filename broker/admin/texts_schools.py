@@ -44,6 +44,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                       "The hub's answers for this school"),
     "shape_title": ("Wat {school} stuurt ({shape}) en wat Loper daarvan leest",
                     "What {school} sends ({shape}) and what Loper reads from it"),
+    "shapes_title": ("Zo leest Loper een leerling en een leraar van deze school",
+                     "How Loper reads a pupil and a teacher of this school"),
     "shape_sent": ("Zo stuurt de school het", "As the school sends it"),
     "shape_read": ("Zo leest Loper het", "As Loper reads it"),
     "shape_problem": ("Met dit antwoord zou inloggen mislukken:",

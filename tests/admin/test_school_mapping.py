@@ -5,6 +5,7 @@ audit trail. Every wrong form is refused with the reason, and nothing changes.""
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import pytest
@@ -64,7 +65,11 @@ def test_the_operator_changes_a_schools_mapping_and_the_trail_says_so(
         "claims": {}, "roles": {}, "default_role": None, "require": None}
     assert row.after is not None
     assert row.after["roles"] == {"Leerling": "student", "Docent": "employee"}
-    assert "Opgeslagen" in text(operator.get(LYCEUM))
+    page = text(operator.get(LYCEUM))
+    assert "Opgeslagen" in page
+    shown = page.split('id="school-employee"', 1)[1]
+    assert re.search(r'"roles": \[\s*"Docent"', shown)  # sent as Entra ID would (tid set)
+    assert re.search(r'"role": \[\s*"employee"', shown)  # and read through the new mapping
     school_admin = Portal(operator.client.application.test_client())
     school_admin.login(ADMIN_B)
     trail = text(school_admin.get(f"/admin/schools/{SCHOOL_B}/audit?action=mapping"))
