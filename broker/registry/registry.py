@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session
 
 from broker import attributes
 from broker.records import Policy, School, Supplier
-from broker.registry import aliases, audit, convert, release_entries, report, source_store
+from broker.registry import (
+    aliases,
+    audit,
+    convert,
+    release_entries,
+    report,
+    school_change,
+    source_store,
+)
 from broker.registry.cache import RecordCache
 from broker.registry.checks import Problems
 from broker.registry.convert import upsert as _upsert
@@ -298,23 +306,7 @@ class Registry:
         other schools (FederationError), with an audit row when how its answers are read
         changed. False if nothing changed."""
         with self._ledger.writing() as chain:
-            rows = {row.id: row for row in chain.session.scalars(select(SchoolRow))}
-            row = rows.get(school.id)
-            if row is None:
-                raise ValueError(f"no school {school.id!r} is registered")
-            before = convert.school_record(row)
-            problems = Problems("the school's page")
-            registered = {k: convert.school_record(v) for k, v in rows.items()}
-            edited = Federation(schools=(school,), source=problems.source)
-            check_school_clashes(problems, edited, registered)
-            check_hubs(problems, edited, registered)
-            problems.raise_if_any()
-            if not convert.assign(row, convert.school_values(school)):
-                return False
-            changed = audit.mapping_row(before, school, by)
-            if changed is not None:
-                chain.add(changed)
-        return True
+            return school_change.change(chain, school, by)
 
     def export_federation(self) -> Federation:
         with self._db.read() as session:
