@@ -52,8 +52,13 @@ class Attribute:
     attribute's own names, or where those are absent (see `from_saml`)."""
     scoped: bool = False
     """Values are value@scope (SCOPED); a scope that is not the school's drops the value."""
+    a_scope: bool = False
+    """Values are a domain that must itself be one of the school's scopes (Shibboleth's
+    ValueMatchesShibMDScope); another domain drops the value."""
 
     def accepts(self, value: str, scopes: frozenset[str]) -> bool:
+        if self.a_scope:
+            return value.lower() in scopes
         if self.scoped:
             found = SCOPED.fullmatch(value)
             return found is not None and found.group(1).lower() in scopes
@@ -75,7 +80,7 @@ VOCABULARY: tuple[Attribute, ...] = (
               aliases=("emailaddress", "email"), label="e-mail address",
               microsoft=(MS_CLAIMS + "emailaddress",)),
     Attribute("school_domain", "urn:oid:1.3.6.1.4.1.25178.1.2.9", "schacHomeOrganization",
-              "schac_home_organization", None, label="school domain"),
+              "schac_home_organization", None, label="school domain", a_scope=True),
     Attribute("school_id", MACE + "nlEduPersonHomeOrganizationId",
               "nlEduPersonHomeOrganizationId", "nl_edu_person_home_organization_id", None,
               multi_valued=True, label="school number (BRIN)"),
@@ -142,7 +147,9 @@ def _problem(attr: Attribute, value: str, scopes: frozenset[str]) -> str | None:
         return f"longer than {MAX_VALUE_CHARS} characters"
     if attr.accepts(value, scopes):
         return None
-    return "its scope is not one of the school's" if attr.scoped else "not of the expected shape"
+    if attr.scoped or attr.a_scope:
+        return "its scope is not one of the school's"
+    return "not of the expected shape"
 
 
 def _collect(pairs: Iterable[tuple[Attribute | None, Iterable[str]]],

@@ -188,7 +188,8 @@ class Flow:
             raise UnknownSchool(f"{school.name} cannot be reached: its protocol "
                                 f"{hub.protocol!r} is not enabled here.")
         # A hub's adapter sees the school behind it as the login's school_id (its hint).
-        asked = login if hub is school else replace(login, school_id=school.id)
+        asked = login if hub is school else replace(login, school_id=school.id,
+                                                    school_hint=hubs.hint_for(hub, school))
         try:
             with metrics.upstream_call(hub.id, "redirect"):
                 outgoing, state = upstream.login_redirect(hub, asked, relay_state=login.id)

@@ -51,6 +51,9 @@ class Behind(SchoolConfig):
     protocol: ClassVar[str] = "via"
     hub: str
     match: Mapping[str, str]
+    hint_value: str | None = None
+    """How the hub knows this school, for a hub with `hint` on (an IdP entity id, a BRIN);
+    None: the one value of `match`."""
 
     @property
     def identity(self) -> str:
@@ -81,6 +84,13 @@ class School:
     """The role of anyone whose role values map to nothing; None: no role."""
     hub: bool = False
     """A hub (e.g. Entree) answering for the schools `via` it; never shown in the picker."""
+    domains: tuple[str, ...] = ()
+    """The school's own domains, besides those its protocol declares (kinds.school_scopes):
+    the only scopes of its eduPersonScopedAffiliation and schacHomeOrganization values."""
+    hint: bool = False
+    """A hub only: name the school behind it that the pupil picked in the login request (SAML
+    Scoping/IDPList, OIDC login_hint or the kind's hint parameter), for a hub that then skips
+    its own school picker (broker/hubs.py, `hint_for`)."""
 
     @property
     def protocol(self) -> str:

@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
         invitations,
         ledger,
         operator,
+        operator_school,
         password_reset,
         privacy,
         school,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from broker import attributes
-from broker.admin import texts_accounts, texts_controller
+from broker.admin import texts_accounts, texts_controller, texts_schools
 
 LANGUAGES = ("nl", "en")
 
@@ -367,7 +367,7 @@ _ATTRIBUTES: dict[str, tuple[str, str]] = {
     "real_id": ("persoonsnummer bij de school", "real id at the school"),
 }
 
-_T |= texts_controller.TEXTS
+_T |= texts_controller.TEXTS | texts_schools.TEXTS
 _T |= texts_accounts.TEXTS
 
 

@@ -20,16 +20,15 @@ from saml2.saml import (
     NAMEID_FORMAT_UNSPECIFIED,
     AuthnContextClassRef,
 )
-from saml2.samlp import RequestedAuthnContext, response_from_string
+from saml2.samlp import IDPEntry, IDPList, RequestedAuthnContext, Scoping, response_from_string
 from saml2.sigver import DecryptError, MissingKey, SignatureError, SigverError
 from saml2.validate import ResponseLifetimeExceed, ToEarly
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from broker import codec
-from broker.attributes import BY_NAME, by_saml_name, from_saml
+from broker.attributes import BY_NAME, by_saml_name
 from broker.errors import BadRequest, ConfigError, UpstreamRejected
 from broker.identity import Attributes, AuthnContext, Identity, PendingLogin
-from broker.mapping import map_attributes
 from broker.outgoing import Outgoing
 from broker.records import School
 from broker.saml import views
@@ -37,7 +36,6 @@ from broker.saml.compat import parse_authn_response
 from broker.saml.decode import decode_post
 from broker.saml.frames import release_frames
 from broker.saml.published import Renderings
-from broker.saml.scopes import scopes
 from broker.upstream import Callback
 from broker.upstream.saml_checks import (
     Expected,
@@ -53,7 +51,7 @@ from broker.upstream.saml_checks import (
     reject,
 )
 from broker.upstream.saml_config import Attach, SamlSpConfig, SchoolClients, sp_metadata_xml
-from broker.upstream.saml_kind import SamlSchool
+from broker.upstream.saml_kind import SamlSchool, read_attributes
 
 __all__ = ["SamlSpConfig", "SamlUpstream"]
 
@@ -129,6 +127,9 @@ def _authn_request(client: views.SpClient, binding: str, destination: str, relay
     flags: dict[str, object] = {"force_authn": "true"} if _forced(pending) else {}
     if pending.passive:
         flags["is_passive"] = "true"
+    if pending.school_hint is not None:  # a hub: the school picked behind it (SAML core 3.4.1.2)
+        flags["scoping"] = Scoping(idp_list=IDPList(idp_entry=[
+            IDPEntry(provider_id=pending.school_hint)]))
     if pending.acr is not None and pending.acr.required:
         # The supplier's RequestedAuthnContext as it asked it. (OIDC acr_values are voluntary,
         # and a SAML IdP must refuse what it cannot meet: they stay out.)
@@ -205,8 +206,7 @@ def _attribute_subject(name: str, raw: Mapping[str, list[str]], attributes: Attr
 def _identity(school: School, saml: SamlSchool, parsed: views.CheckedResponse,
               assertion: views.Assertion) -> Identity:
     raw = _raw_attributes(assertion)
-    attributes = map_attributes(
-        school, raw, from_saml(raw, scopes(saml.metadata_xml, saml.entity_id)))
+    attributes = read_attributes(school, raw)
     subject = (_nameid_subject(assertion, parsed) if saml.subject == "nameid"
                else _attribute_subject(saml.subject, raw, attributes))
     statement = assertion.authn_statement[0]

@@ -7,8 +7,8 @@ from flask import Blueprint, Response, abort, request
 from broker.downstream.saml_idp import SamlIdp
 from broker.downstream.saml_kind import SamlSupplier
 from broker.errors import BadRequest
+from broker.kinds import school_scopes
 from broker.registry import RegistryUnavailable
-from broker.saml.scopes import scopes
 from broker.upstream.saml import SamlUpstream
 from broker.upstream.saml_kind import SamlSchool
 from broker.web import cookies
@@ -36,14 +36,15 @@ def _metadata(xml: str) -> Response:
 
 
 def _school_scopes() -> list[str] | None:
-    """The domains the SAML schools' metadata declares (shibmd:Scope), which is what Loper
-    knows of the schacHomeOrganization values it passes on; None if the registry is down."""
+    """The schools' scopes (their `domains`, their metadata's shibmd:Scope, a Google school's
+    `hd`): the only schacHomeOrganization values Loper passes on; None if the registry is
+    down."""
     try:
         schools = broker().registry.schools()
     except RegistryUnavailable:
         return None
-    return [scope for school in schools if isinstance(school.config, SamlSchool)
-            for scope in scopes(school.config.metadata_xml, school.config.entity_id)]
+    found = (scope for school in schools for scope in sorted(school_scopes(school)))
+    return list(dict.fromkeys(found))
 
 
 @bp.get("/idp/metadata")

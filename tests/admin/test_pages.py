@@ -21,7 +21,9 @@ DYNAMIC = {"change_": ("same", "added", "removed"),
            "health_": ("store", "registry"),
            "outcome_": ("fetched", "unchanged", "refused"),
            "role_": ("operator", "school", "supplier"),
-           "profile_": tuple(PROFILES), "choose_": tuple(PROFILES)}
+           "profile_": tuple(PROFILES), "choose_": tuple(PROFILES),
+           "mapping_": tuple(f"{field}{part}" for field in ("require", "claims", "roles")
+                             for part in ("", "_hint", "_example"))}
 
 
 def test_every_text_a_template_uses_exists_in_both_languages() -> None:
@@ -43,6 +45,7 @@ OPERATOR_PAGES = ["/admin/operator", "/admin/operator/suppliers/new",
                   f"/admin/schools/{SCHOOL_A}/suppliers/{SAML_SUPPLIER}",
                   f"/admin/schools/{SCHOOL_B}/suppliers/taalapp",
                   f"/admin/schools/{SCHOOL_A}/ledger", f"/admin/schools/{SCHOOL_A}/audit",
+                  f"/admin/operator/schools/{SCHOOL_A}", f"/admin/operator/schools/{SCHOOL_B}",
                   f"/admin/suppliers/{SAML_SUPPLIER}",
                   "/admin/schools"]
 

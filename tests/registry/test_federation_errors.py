@@ -66,8 +66,8 @@ CASES = [
          "allowed: [[metadata_sources]], [[schools]], [[suppliers]], [[releases]]"),
     Case("not TOML", "", "\n[[schools]\n", "the file", None, "is not valid TOML"),
     Case("unknown school field", *_insert(SCHOOL_ANCHOR, 'colour = "red"'), REGENBOOG,
-         "colour", "unknown field; allowed here: claims, default_role, entity_id, "
-         "guardian_role, hub, id, legacy_sha1, link_by_eck_id, metadata"),
+         "colour", "unknown field; allowed here: claims, default_role, domains, entity_id, "
+         "guardian_role, hint, hub, id, legacy_sha1, link_by_eck_id, metadata"),
     Case("oidc field on saml school", *_insert(SCHOOL_ANCHOR, 'issuer = "https://x"'),
          REGENBOOG, "issuer", "unknown field"),
     Case("unknown supplier field", *_insert(TAAL_ANCHOR, "colour = 1"), TAALAPP, "colour",
