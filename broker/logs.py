@@ -13,7 +13,7 @@ import logging
 import sys
 import time
 from collections.abc import Mapping, MutableMapping
-from typing import Any, TextIO
+from typing import Any
 
 _RESERVED = set(vars(logging.makeLogRecord({})))
 
@@ -78,17 +78,9 @@ QUIET_LIBRARIES = ("saml2", "xmlschema")
 at ERROR; Loper logs what matters itself, so these stay silent."""
 
 
-class _LoperHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """The one handler setup_logging adds (found again when it runs once more); it writes to
-    standard error as it is when a line is written (as logging.lastResort does)."""
-
-    @property
-    def stream(self) -> TextIO:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value: TextIO) -> None:
-        pass
+class LoperHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The one handler setup_logging adds to Loper's loggers (found again when it runs once
+    more, so that a second app in one process changes its format, not its number)."""
 
 
 def setup_logging(level: str, log_format: str = "text") -> None:
@@ -97,9 +89,9 @@ def setup_logging(level: str, log_format: str = "text") -> None:
         noisy.setLevel(logging.CRITICAL + 1)
         noisy.propagate = False
     root = logging.getLogger("loper")
-    handler = next((h for h in root.handlers if isinstance(h, _LoperHandler)), None)
+    handler = next((h for h in root.handlers if isinstance(h, LoperHandler)), None)
     if handler is None:
-        handler = _LoperHandler()
+        handler = LoperHandler(sys.stderr)
         root.addHandler(handler)
     handler.setFormatter(FORMATTERS[log_format]())
     root.setLevel(level.upper())
