@@ -33,14 +33,27 @@ def _entity(root: Element, entity_id: str) -> Element | None:
                  if e.get("entityID") == entity_id), None)
 
 
+def _read(metadata_xml: str, entity_id: str) -> Element | None:
+    """entity_id's EntityDescriptor; None for unreadable metadata or one without it."""
+    try:
+        return _entity(parse(metadata_xml), entity_id)
+    except NotXml:
+        return None
+
+
+def _host(url: str) -> str:
+    """The lower-case host of an absolute URL; "" for anything else (a malformed one too)."""
+    try:
+        return (urlsplit(url).hostname or "").lower() if "://" in url else ""
+    except ValueError:
+        return ""
+
+
 @lru_cache(maxsize=256)
 def scopes(metadata_xml: str, entity_id: str) -> tuple[str, ...]:
     """The literal scopes (lower case, domain names only, in document order) of entity_id;
     () for unreadable metadata or an entity it does not hold."""
-    try:
-        entity = _entity(parse(metadata_xml), entity_id)
-    except NotXml:
-        return ()
+    entity = _read(metadata_xml, entity_id)
     if entity is None:
         return ()
     found = (scope for place in _PLACES for scope in entity.iterfind(place)
@@ -58,14 +71,11 @@ def unowned(metadata_xml: str, entity_id: str) -> tuple[str, ...]:
     """The shibmd:Scope values anywhere in entity_id's metadata (the entity's or any role's
     Extensions) outside the hosts of its entity id and its endpoints' Locations. A regexp
     scope is never owned (a pattern cannot be checked); () for unreadable metadata."""
-    try:
-        entity = _entity(parse(metadata_xml), entity_id)
-    except NotXml:
-        return ()
+    entity = _read(metadata_xml, entity_id)
     if entity is None:
         return ()
     urls = [entity_id, *(e.get("Location") or "" for e in entity.iter() if e.get("Location"))]
-    hosts = {(urlsplit(u).hostname or "").lower() for u in urls if "://" in u} - {""}
+    hosts = {_host(u) for u in urls} - {""}
     found = []
     for scope in entity.iter(f"{{{SHIBMD}}}Scope"):
         value = (scope.text or "").strip().lower()
