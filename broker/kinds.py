@@ -138,6 +138,7 @@ class Kind(Generic[C, A]):
     build: Callable[[Broker], A]
     blueprints: Callable[[], tuple[Blueprint, ...]]
     unique: Callable[[C], tuple[Unique, ...]] = _nothing_unique
+
     @property
     def name(self) -> str:
         """At most 8 characters: the registry's `protocol` column holds it."""
