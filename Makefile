@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PYTHON ?= python3
 
-.PHONY: demo test lint bench system-deps clean
+.PHONY: demo test lint bench soak system-deps clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ lint: $(STAMP)
 
 bench: $(STAMP) system-deps
 	$(PY) -m bench $(BENCH_ARGS)
+
+## make soak: real logins with faults injected (Redis, PostgreSQL, a worker, a school); about
+## 14 minutes, loopback only, stops by itself. SOAK_ARGS="--minutes 2" for a shorter run.
+soak: $(STAMP) system-deps
+	$(PY) -m soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo/instance

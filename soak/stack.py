@@ -17,8 +17,9 @@ from typing import Any
 
 from bench.peers import OidcSchoolDriver
 from bench.procs import Gunicorn, free_port
+from bench.transport import Jar
 from demo.school_op import LYCEUM_PEOPLE
-from soak.logins import Begun, Outcome, Steps, begin, finish, log_in
+from soak.logins import Begun, Outcome, Steps, begin, clear_page, finish, log_in
 from tests.faults.slow import Mode
 from tests.faults.world import SlowWorld, build
 
@@ -49,9 +50,24 @@ class Stack:
                 school, self.world.schools[school].issuer, LYCEUM_PEOPLE)
         return self.drivers[school]
 
-    def log_in(self, steps: Steps, school: str = HEALTHY) -> Outcome:
+    def log_in(self, steps: Steps, school: str = HEALTHY, jar: Jar | None = None) -> Outcome:
         """One complete login of a pupil of `school`; its outcome."""
-        return log_in(self.world.rp, self.school(school), steps, school)
+        return log_in(self.world.rp, self.school(school), steps, school, jar)
+
+    def sso_answer(self, jar: Jar) -> str:
+        """Where Loper sends a browser with a single sign-on session (`jar`) that an app
+        sends to log in: straight back to the app, or to the school (the session is gone)."""
+        school = self.school()
+        try:
+            answer = self.steps().send(self.world.rp.start(HEALTHY).request, jar)
+        except OSError as exc:
+            return f"broken ({type(exc).__name__})"
+        if answer.location.startswith(self.world.rp.redirect_uri):
+            return "kept (straight back to the app)"
+        if answer.location.startswith(school.issuer):
+            return "lost (the school is asked again)"
+        page = clear_page(answer)
+        return f"page {page}" if page else f"broken (HTTP {answer.status})"
 
     def begin(self, steps: Steps, school: str = HEALTHY) -> Begun | Outcome:
         return begin(self.world.rp, self.school(school), steps, school)
@@ -63,10 +79,9 @@ class Stack:
         for driver in self.drivers.values():
             driver.close()
 
-    def worker_rss_kb(self) -> int:
-        """The resident memory of every worker of every instance, in KB."""
-        return sum(u.rss_kb for server in self.servers
-                   for u in server.worker_usage().values())
+    def worker_rss_kb(self, instance: int = 0) -> int:
+        """The resident memory of the workers of one instance, in KB."""
+        return sum(u.rss_kb for u in self.servers[instance].worker_usage().values())
 
 
 def loper_env(world: SlowWorld) -> dict[str, str]:
