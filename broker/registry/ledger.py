@@ -36,27 +36,24 @@ database; that never makes verify() fail.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broker.registry import ledger_chains
 from broker.registry.db import Database
+from broker.registry.ledger_chains import RELEASE, purge_chain, row_hash, utc, verify_chain
 from broker.registry.ledger_head import Head, HeadDamaged, HeadFile
 from broker.registry.models import LedgerCheckpointRow, LedgerEntryRow
 
-RELEASE = "release"
-"""The kind of a release row; audit rows (audit.py) have their own."""
 HEAD_SUFFIX = ".ledger-head"
+__all__ = ["RELEASE", "Chain", "Ledger", "LedgerEntry", "VerifyResult", "row_hash"]
 log = logging.getLogger("loper.ledger")
 IN_CHUNK = 500
 """Pseudonyms per IN list: well below every backend's limit on bound parameters."""
@@ -106,36 +103,6 @@ class VerifyResult:
     """How many chains the ledger has (each verified)."""
 
 
-def _utc(at: datetime) -> datetime:
-    if at.tzinfo is None:
-        raise ValueError("ledger times must be timezone-aware")
-    return at.astimezone(UTC)
-
-
-def row_hash(prev_hash: str, row: LedgerEntryRow) -> str:
-    fields: dict[str, Any] = {
-        "seq": row.seq, "at": _utc(row.at).isoformat(timespec="microseconds"),
-        "school_id": row.school_id, "supplier_id": row.supplier_id, "pseudonym": row.pseudonym,
-        "attributes": list(row.attributes), "protocol": row.protocol}
-    if row.kind != RELEASE:  # releases hash as they did before audit rows joined the chain
-        fields |= {"kind": row.kind, "detail": row.detail}
-    if row.chain != ledger_chains.FIRST:  # chain 1's rows hash as before there were others
-        fields |= {"chain": row.chain, "link": row.link}
-    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(f"{prev_hash}|{canonical}".encode()).hexdigest()
-
-
-def _link_problem(row: LedgerEntryRow, prev_link: int, prev_seq: int,
-                  prev_hash: str) -> str | None:
-    if row.link != prev_link + 1:
-        return (f"row {row.seq} follows row {prev_seq}: rows are missing or reordered")
-    if row.prev_hash != prev_hash:
-        return f"row {row.seq} does not link to the row before it: rows were removed or reordered"
-    if row_hash(prev_hash, row) != row.hash:
-        return f"row {row.seq} was altered after it was written"
-    return None
-
-
 def _tail_problem(committed: Head | None, end: int, base: int, found: str | None,
                   where: Path | None) -> str | None:
     """Is the row recorded in the head file still there (`found`: its hash in the chain)?"""
@@ -176,7 +143,7 @@ class Ledger:
                attribute_names: Sequence[str], protocol: str) -> int:
         """Record one release; returns its seq once it is durable. Attribute names only: a
         value must never reach the ledger."""
-        row = LedgerEntryRow(at=_utc(at), school_id=school_id, supplier_id=supplier_id,
+        row = LedgerEntryRow(at=utc(at), school_id=school_id, supplier_id=supplier_id,
                              pseudonym=pseudonym, attributes=sorted(set(attribute_names)),
                              protocol=protocol, kind=RELEASE)
         with self.writing() as chain:
@@ -250,7 +217,7 @@ class Ledger:
                                      .order_by(LedgerCheckpointRow.id)).all()
             checked = 0
             for checkpoint in chains:
-                problem, rows = _verify_chain(session, checkpoint)
+                problem, rows = verify_chain(session, checkpoint)
                 checked += rows
                 if problem:
                     return VerifyResult(False, checked, problem, where, chains=len(chains))
@@ -278,9 +245,9 @@ class Ledger:
         if supplier_id is not None:
             query = query.where(LedgerEntryRow.supplier_id == supplier_id)
         if since is not None:
-            query = query.where(LedgerEntryRow.at >= _utc(since))
+            query = query.where(LedgerEntryRow.at >= utc(since))
         if until is not None:
-            query = query.where(LedgerEntryRow.at < _utc(until))
+            query = query.where(LedgerEntryRow.at < utc(until))
         query = query.order_by(LedgerEntryRow.at.desc(), LedgerEntryRow.seq.desc()).limit(limit)
         with self._db.read() as session:
             return [_entry(row) for row in session.scalars(query)]
@@ -311,41 +278,5 @@ class Ledger:
         with self._db.write() as session:
             locked = select(LedgerCheckpointRow).order_by(LedgerCheckpointRow.id)
             for checkpoint in session.scalars(locked.with_for_update()).all():  # in id order
-                removed += _purge_chain(session, checkpoint, _utc(before))
+                removed += purge_chain(session, checkpoint, utc(before))
         return removed
-
-
-def _verify_chain(session: Session, checkpoint: LedgerCheckpointRow) -> tuple[str | None, int]:
-    """The first problem of one chain (None: intact), and how many rows were checked."""
-    link, seq, last = checkpoint.base_link, checkpoint.base_seq, checkpoint.base_hash
-    query = (select(LedgerEntryRow).where(LedgerEntryRow.chain == checkpoint.id)
-             .order_by(LedgerEntryRow.link))
-    checked = 0
-    with session.execute(query.execution_options(yield_per=1000)) as rows:
-        for row in rows.scalars():
-            problem = _link_problem(row, link, seq, last)
-            if problem:
-                return problem, checked
-            link, seq, last, checked = row.link, row.seq, row.hash, checked + 1
-    if (link, last) != (checkpoint.head_link, checkpoint.head_hash):
-        return (f"the chain ends at row {seq} but the last row written was "
-                f"{checkpoint.head_seq}: rows were removed"), checked
-    return None, checked
-
-
-def _purge_chain(session: Session, checkpoint: LedgerCheckpointRow, before: datetime) -> int:
-    """Rows stay from the first one at or after `before` on: what remains is unbroken."""
-    in_chain = LedgerEntryRow.chain == checkpoint.id
-    first_kept = session.scalar(select(func.min(LedgerEntryRow.link))
-                                .where(in_chain, LedgerEntryRow.at >= before))
-    cut = checkpoint.head_link if first_kept is None else first_kept - 1
-    if cut <= checkpoint.base_link:
-        return 0
-    last = session.scalar(select(LedgerEntryRow).where(in_chain, LedgerEntryRow.link == cut))
-    if last is None:
-        raise RuntimeError(f"a ledger row of chain {checkpoint.id} is missing; run "
-                           "`broker ledger verify`")
-    result = session.execute(delete(LedgerEntryRow).where(in_chain, LedgerEntryRow.link <= cut))
-    checkpoint.base_seq, checkpoint.base_link, checkpoint.base_hash = last.seq, cut, last.hash
-    checkpoint.purged_at = datetime.now(UTC)
-    return int(cast(CursorResult[Any], result).rowcount)
