@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-test-$(SUM)
 DEMO_STAMP := $(VENV)/.installed-demo-$(SUM)
 PYTHON ?= python3
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench soak clean
 
 # The demo installs Loper and the demo's peers only (extra "demo"); tests, lint and bench
 # everything (extra "test").
@@ -41,6 +41,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	@.ci/system-deps bench
 	$(PY) -m bench $(BENCH_ARGS)
+
+## make soak: real logins with faults injected (Redis, PostgreSQL, a worker, a school); about
+## 14 minutes, loopback only, stops by itself. SOAK_ARGS="--minutes 2" for a shorter run.
+soak: $(STAMP)
+	@.ci/system-deps test
+	$(PY) -m soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo/instance

@@ -176,7 +176,8 @@ def ledger_verify(ctx: click.Context) -> None:
     finally:
         registry.close()
     if result.ok:
-        click.echo(f"ledger ok: {result.rows} rows verified")
+        chains = f" in {result.chains} chains" if result.chains > 1 else ""
+        click.echo(f"ledger ok: {result.rows} rows verified{chains}")
         click.echo(_tail_checked(result))
         return
     click.echo(f"ledger BROKEN: {result.problem}", err=True)

@@ -181,9 +181,12 @@ def _validate(s: Settings) -> None:
     if parts.path.rstrip("/") or parts.query or parts.fragment:
         raise ConfigError(f"setting base_url: expected scheme://host[:port] without a path, "
                           f"got {s.base_url!r}")
-    if not s.state_url.startswith(("sqlite:///", "redis://", "rediss://", "unix://")):
-        raise ConfigError(f"setting state_url: expected sqlite:///PATH or redis://HOST:PORT/DB, "
-                          f"got {s.state_url!r}")
+    if not s.state_url.startswith(("sqlite:///", "redis://", "rediss://", "unix://",
+                                   "redis+sentinel://", "redis+cluster://")):
+        raise ConfigError(f"setting state_url: expected sqlite:///PATH, redis://HOST:PORT/DB, "
+                          f"redis+sentinel://HOST:PORT[,HOST:PORT]/SERVICE[/DB] or "
+                          f"redis+cluster://HOST:PORT[,HOST:PORT], got "
+                          f"{redacted_url(s.state_url)!r}")
     if s.saml_encryption not in ("aes256-gcm", "aes128-gcm", "aes256-cbc", "aes128-cbc"):
         raise ConfigError("setting saml_encryption: expected aes256-gcm, aes128-gcm, "
                           f"aes256-cbc or aes128-cbc, got {s.saml_encryption!r}")

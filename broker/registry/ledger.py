@@ -1,9 +1,11 @@
 """The release ledger: which supplier received which attributes (names, never values), when.
 
-Rows form a hash chain: hash = sha256(prev_hash | canonical JSON of the row). The single
-checkpoint row holds the head of the chain (so deleting the newest rows shows) and the
-base left by purging (so the chain stays verifiable after old rows are removed). Appends
-lock the checkpoint row, which serialises concurrent writers on SQLite and PostgreSQL.
+Rows form hash chains: hash = sha256(prev_hash | canonical JSON of the row). Each chain's
+checkpoint row holds its head (so deleting the newest rows shows) and the base left by
+purging (so the chain stays verifiable after old rows are removed). A write transaction
+locks one chain (ledger_chains.py): SQLite has one; on PostgreSQL a transaction takes a
+chain no other one holds, so instances on several machines do not queue for one row.
+verify() checks every chain.
 The admins' audit trail (audit.py) lives in the same chain, as rows of kind "audit" written
 in the transaction of the change they record: one verify covers releases and admin actions.
 
@@ -27,50 +29,52 @@ What is guaranteed, once append() has returned:
   written is logged as an error and fails no release; the rows it misses are not guarded.
 - On PostgreSQL (several machines, each with its own instance folder) no head file is kept:
   one machine's file cannot know the others' rows, and PostgreSQL keeps committed rows itself.
-  Appends serialise on the checkpoint row exactly as before.
+  Appends serialise per chain only (ledger_chains.py).
 A crash after the commit and before the head file is written leaves the file behind the
 database; that never makes verify() fail.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from broker.registry import ledger_chains
 from broker.registry.db import Database
+from broker.registry.ledger_chains import RELEASE, purge_chain, row_hash, utc, verify_chain
 from broker.registry.ledger_head import Head, HeadDamaged, HeadFile
 from broker.registry.models import LedgerCheckpointRow, LedgerEntryRow
 
-CHECKPOINT = 1
-RELEASE = "release"
-"""The kind of a release row; audit rows (audit.py) have their own."""
 HEAD_SUFFIX = ".ledger-head"
+__all__ = ["RELEASE", "Chain", "Ledger", "LedgerEntry", "VerifyResult", "row_hash"]
 log = logging.getLogger("loper.ledger")
 IN_CHUNK = 500
 """Pseudonyms per IN list: well below every backend's limit on bound parameters."""
 
 
 class Chain:
-    """The rows one transaction adds to the chain (Ledger.writing)."""
+    """The rows one transaction adds to the ledger (Ledger.writing), all to one chain, which
+    the first row locks."""
 
     def __init__(self, session: Session, ledger: Ledger) -> None:
         self.session = session
         self._ledger = ledger
+        self._checkpoint: LedgerCheckpointRow | None = None
         self.head: Head | None = None
         self.intact = True
 
     def add(self, row: LedgerEntryRow) -> None:
-        self.intact = self._ledger._link(self.session, row) and self.intact
+        if self._checkpoint is None:
+            self._checkpoint = ledger_chains.claim(self.session, self._ledger._db.engine)
+            self.intact = self._ledger._head_intact(self.session, self._checkpoint)
+        self._ledger._link(self.session, self._checkpoint, row)
         self.head = Head(row.seq, row.hash)
 
 
@@ -95,33 +99,8 @@ class VerifyResult:
     """Where the newest committed row is recorded outside the database (SQLite only)."""
     committed: int | None = None
     """The row that file named (None: none recorded yet)."""
-
-
-def _utc(at: datetime) -> datetime:
-    if at.tzinfo is None:
-        raise ValueError("ledger times must be timezone-aware")
-    return at.astimezone(UTC)
-
-
-def row_hash(prev_hash: str, row: LedgerEntryRow) -> str:
-    fields: dict[str, Any] = {
-        "seq": row.seq, "at": _utc(row.at).isoformat(timespec="microseconds"),
-        "school_id": row.school_id, "supplier_id": row.supplier_id, "pseudonym": row.pseudonym,
-        "attributes": list(row.attributes), "protocol": row.protocol}
-    if row.kind != RELEASE:  # releases hash as they did before audit rows joined the chain
-        fields |= {"kind": row.kind, "detail": row.detail}
-    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(f"{prev_hash}|{canonical}".encode()).hexdigest()
-
-
-def _link_problem(row: LedgerEntryRow, prev_seq: int, prev_hash: str) -> str | None:
-    if row.seq != prev_seq + 1:
-        return (f"row {row.seq} follows row {prev_seq}: rows are missing or reordered")
-    if row.prev_hash != prev_hash:
-        return f"row {row.seq} does not link to the row before it: rows were removed or reordered"
-    if row_hash(prev_hash, row) != row.hash:
-        return f"row {row.seq} was altered after it was written"
-    return None
+    chains: int = 1
+    """How many chains the ledger has (each verified)."""
 
 
 def _tail_problem(committed: Head | None, end: int, base: int, found: str | None,
@@ -160,16 +139,11 @@ class Ledger:
         self._db = db
         self._head = head_file(db)
 
-    @staticmethod
-    def _lock(session: Session) -> LedgerCheckpointRow:
-        query = select(LedgerCheckpointRow).where(LedgerCheckpointRow.id == CHECKPOINT)
-        return session.execute(query.with_for_update()).scalar_one()
-
     def append(self, at: datetime, school_id: str, supplier_id: str, pseudonym: str,
                attribute_names: Sequence[str], protocol: str) -> int:
         """Record one release; returns its seq once it is durable. Attribute names only: a
         value must never reach the ledger."""
-        row = LedgerEntryRow(at=_utc(at), school_id=school_id, supplier_id=supplier_id,
+        row = LedgerEntryRow(at=utc(at), school_id=school_id, supplier_id=supplier_id,
                              pseudonym=pseudonym, attributes=sorted(set(attribute_names)),
                              protocol=protocol, kind=RELEASE)
         with self.writing() as chain:
@@ -186,16 +160,15 @@ class Ledger:
         if chain.head is not None and chain.intact and self._head is not None:
             self._record_head(self._head, chain.head)
 
-    def _link(self, session: Session, row: LedgerEntryRow) -> bool:
-        """Chain `row` after the head, under the checkpoint lock; False if the head file
-        names a row that is gone (see _head_intact)."""
-        checkpoint = self._lock(session)
-        intact = self._head_intact(session, checkpoint)
-        row.seq, row.prev_hash = checkpoint.head_seq + 1, checkpoint.head_hash
+    @staticmethod
+    def _link(session: Session, checkpoint: LedgerCheckpointRow, row: LedgerEntryRow) -> None:
+        """Chain `row` after the head of the chain this transaction holds."""
+        row.seq, row.chain = ledger_chains.next_seq(session), checkpoint.id
+        row.link, row.prev_hash = checkpoint.head_link + 1, checkpoint.head_hash
         row.hash = row_hash(checkpoint.head_hash, row)
-        checkpoint.head_seq, checkpoint.head_hash = row.seq, row.hash
+        checkpoint.head_seq, checkpoint.head_link, checkpoint.head_hash = (
+            row.seq, row.link, row.hash)
         session.add(row)
-        return intact
 
     def _head_intact(self, session: Session, checkpoint: LedgerCheckpointRow) -> bool:
         """Does the database still hold the row the head file names? Asked under the lock,
@@ -240,26 +213,28 @@ class Ledger:
         with self._db.read() as session:
             if session.bind is not None and session.bind.dialect.name != "sqlite":
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            checkpoint = session.get_one(LedgerCheckpointRow, CHECKPOINT)
-            seq, last = checkpoint.base_seq, checkpoint.base_hash
-            found = last if committed is not None and committed.seq == seq else None
-            query = select(LedgerEntryRow).order_by(LedgerEntryRow.seq)
+            chains = session.scalars(select(LedgerCheckpointRow)
+                                     .order_by(LedgerCheckpointRow.id)).all()
             checked = 0
-            with session.execute(query.execution_options(yield_per=1000)) as rows:
-                for row in rows.scalars():
-                    problem = _link_problem(row, seq, last)
-                    if problem:
-                        return VerifyResult(False, checked, problem, where)
-                    seq, last, checked = row.seq, row.hash, checked + 1
-                    if committed is not None and seq == committed.seq:
-                        found = last
-            if (seq, last) != (checkpoint.head_seq, checkpoint.head_hash):
-                return VerifyResult(False, checked, f"the chain ends at row {seq} but the last "
-                                    f"row written was {checkpoint.head_seq}: rows were removed",
-                                    where)
-            problem = _tail_problem(committed, seq, checkpoint.base_seq, found, where)
+            for checkpoint in chains:
+                problem, rows = verify_chain(session, checkpoint)
+                checked += rows
+                if problem:
+                    return VerifyResult(False, checked, problem, where, chains=len(chains))
+            stray = session.scalar(select(func.min(LedgerEntryRow.seq)).where(
+                LedgerEntryRow.chain.not_in([c.id for c in chains])))
+            if stray is not None:
+                return VerifyResult(False, checked, f"row {stray} belongs to no chain", where,
+                                    chains=len(chains))
+            problem = None
+            if committed is not None:  # SQLite: its one chain
+                first = chains[0]
+                kept = session.get(LedgerEntryRow, committed.seq)
+                found = (first.base_hash if committed.seq == first.base_seq
+                         else kept.hash if kept is not None else None)
+                problem = _tail_problem(committed, first.head_seq, first.base_seq, found, where)
             return VerifyResult(problem is None, checked, problem, where,
-                                committed.seq if committed else None)
+                                committed.seq if committed else None, len(chains))
 
     def entries(self, school_id: str, supplier_id: str | None = None,
                 since: datetime | None = None, until: datetime | None = None,
@@ -270,9 +245,9 @@ class Ledger:
         if supplier_id is not None:
             query = query.where(LedgerEntryRow.supplier_id == supplier_id)
         if since is not None:
-            query = query.where(LedgerEntryRow.at >= _utc(since))
+            query = query.where(LedgerEntryRow.at >= utc(since))
         if until is not None:
-            query = query.where(LedgerEntryRow.at < _utc(until))
+            query = query.where(LedgerEntryRow.at < utc(until))
         query = query.order_by(LedgerEntryRow.at.desc(), LedgerEntryRow.seq.desc()).limit(limit)
         with self._db.read() as session:
             return [_entry(row) for row in session.scalars(query)]
@@ -297,22 +272,11 @@ class Ledger:
         return [_entry(row) for row in found[:limit]]
 
     def purge(self, before: datetime) -> int:
-        """Remove the oldest rows, up to the first one at or after `before`; returns how many.
-
-        The hash of the last removed row becomes the chain's new base.
-        """
+        """Remove the oldest rows of each chain, up to its first one at or after `before`;
+        returns how many. The hash of a chain's last removed row becomes its new base."""
+        removed = 0
         with self._db.write() as session:
-            checkpoint = self._lock(session)
-            first_kept = session.scalar(
-                select(func.min(LedgerEntryRow.seq)).where(LedgerEntryRow.at >= _utc(before)))
-            cut = checkpoint.head_seq if first_kept is None else first_kept - 1
-            if cut <= checkpoint.base_seq:
-                return 0
-            last = session.get(LedgerEntryRow, cut)
-            if last is None:
-                raise RuntimeError(f"ledger row {cut} is missing; run `broker ledger verify`")
-            result = session.execute(delete(LedgerEntryRow).where(LedgerEntryRow.seq <= cut))
-            removed = cast(CursorResult[Any], result).rowcount
-            checkpoint.base_seq, checkpoint.base_hash = cut, last.hash
-            checkpoint.purged_at = datetime.now(UTC)
-            return int(removed)
+            locked = select(LedgerCheckpointRow).order_by(LedgerCheckpointRow.id)
+            for checkpoint in session.scalars(locked.with_for_update()).all():  # in id order
+                removed += purge_chain(session, checkpoint, utc(before))
+        return removed

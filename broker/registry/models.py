@@ -159,9 +159,15 @@ class LedgerEntryRow(Base):
 
     __tablename__ = "ledger"
     __table_args__ = (Index("ix_ledger_school_at", "school_id", "at"),
-                      Index("ix_ledger_pseudonym_at", "pseudonym", "at"))
+                      Index("ix_ledger_pseudonym_at", "pseudonym", "at"),
+                      Index("ix_ledger_chain_link", "chain", "link", unique=True))
 
     seq: Mapped[int] = mapped_column(Seq, primary_key=True, autoincrement=False)
+    """The row's number, unique in the ledger (ledger_chains.next_seq)."""
+    chain: Mapped[int] = mapped_column(Integer, server_default="1")
+    """The chain the row belongs to (a LedgerCheckpointRow's id)."""
+    link: Mapped[int] = mapped_column(Seq)
+    """The row's place in its chain: 1, 2, 3... (equal to seq in chain 1 on SQLite)."""
     at: Mapped[datetime]
     school_id: Mapped[str] = mapped_column(String(ID))
     supplier_id: Mapped[str] = mapped_column(String(ID))
@@ -177,10 +183,11 @@ class LedgerEntryRow(Base):
 
 
 class LedgerCheckpointRow(Base):
-    """The one row that anchors the chain: its head, and where purging cut it off.
+    """The row that anchors one chain of the ledger: its head, and where purging cut it off.
 
-    Appends lock this row (BEGIN IMMEDIATE on SQLite, SELECT ... FOR UPDATE elsewhere), so
-    it is also what serialises concurrent writers.
+    An append locks one chain's row (BEGIN IMMEDIATE on SQLite, which has one chain; on
+    PostgreSQL whichever chain no other transaction holds: ledger_chains.py), so writers
+    serialise per chain only.
     """
 
     __tablename__ = "ledger_checkpoint"
@@ -192,6 +199,10 @@ class LedgerCheckpointRow(Base):
     """The last purged row (0: nothing purged); the chain resumes after it."""
     base_hash: Mapped[str] = mapped_column(String(64))
     purged_at: Mapped[datetime | None]
+    head_link: Mapped[int] = mapped_column(Seq)
+    """The link of the chain's newest row (0: none yet)."""
+    base_link: Mapped[int] = mapped_column(Seq)
+    """The link of the chain's last purged row (0: nothing purged)."""
 
 
 # The admin portal's tables live in their own module; importing it registers them on Base.

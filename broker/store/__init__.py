@@ -4,6 +4,9 @@ rate limits): ``open_store(url)`` gives a ``StateStore``; see broker/store/base.
 - ``sqlite:///abs/path/state.sqlite``: the embedded default, one file per machine.
 - ``redis://host:port/db``, ``rediss://...`` (TLS), ``unix:///path/redis.sock?db=0``: Redis,
   shared by every broker instance.
+- ``redis+sentinel://host:port[,host:port...]/service[/db]``: the master Redis Sentinel names
+  for the service, followed through failovers; ``redis+cluster://host:port[,host:port...]``:
+  a Redis Cluster (broker/store/redis_urls.py).
 
 ``MemoryStore`` (one process's memory, for tests) has no URL: no deployment can choose it.
 """
@@ -20,8 +23,9 @@ __all__ = ["ACCEPTED_URLS", "MemoryStore", "StateStore", "StoreUnavailable", "Sq
            "open_store"]
 
 ACCEPTED_URLS = (
-    "sqlite:///absolute/path/state.sqlite, redis://host:port/db, rediss://host:port/db"
-    " or unix:///path/to/redis.sock?db=0"
+    "sqlite:///absolute/path/state.sqlite, redis://host:port/db, rediss://host:port/db,"
+    " unix:///path/to/redis.sock?db=0, redis+sentinel://host:port[,host:port]/service[/db]"
+    " or redis+cluster://host:port[,host:port]"
 )
 
 
@@ -34,7 +38,7 @@ def open_store(url: str) -> StateStore:
     scheme = url.split("://", 1)[0].lower()
     if scheme == "sqlite":
         return SqliteStore(sqlite_path_from_url(url))
-    if scheme in ("redis", "rediss", "unix"):
+    if scheme in ("redis", "rediss", "unix", "redis+sentinel", "redis+cluster"):
         from broker.store.redis_store import RedisStore  # imported only when used
 
         return RedisStore(url)

@@ -4,12 +4,18 @@ Keys are ``<prefix><role>:...`` (prefix ``loper:`` by default): ``loper:pending:
 ``loper:code:<code>``, ``loper:session:<id>``, ``loper:once:<kind>:<key>``,
 ``loper:token:<kind>:<key>``, ``loper:hits:<bucket>``; in a kind, ``%`` and ``:`` are written
 ``%25`` and ``%3A`` so that a kind containing ``:`` cannot collide with another kind's key.
-Every operation is one atomic command: SET EX, GETDEL, SET NX EX, and a small Lua script for
-INCR + EXPIRE on the first hit. Needs Redis >= 6.2 (GETDEL).
+Every operation is one atomic command on one key: SET EX, GETDEL, SET NX EX, and a small Lua
+script for INCR + EXPIRE on the first hit, which names its one key in KEYS. No operation,
+pipeline or script touches two keys, so on a Redis Cluster every command lands on the node of
+its key and none can fail with CROSSSLOT; a future operation on several keys must hash-tag
+them (``loper:{<id>}:...``) so that they share a slot (tests/store/test_cluster.py runs the
+contract suite on a real cluster). Needs Redis >= 6.2 (GETDEL).
 
-The client is created without connecting; sockets time out after 2 s, and a failed command is
-retried once (on a fresh connection) only when the connection itself failed, so an unreachable
-Redis raises StoreUnavailable within a few seconds instead of hanging.
+The URL names one server, a Sentinel-watched master or a Cluster (redis_urls.py). The client
+is created without connecting; sockets time out after 2 s, and a failed command is retried
+only when the connection itself failed: once on one server, for about 2.5 s with Sentinel or
+Cluster, which rides out a failover. So an unreachable Redis raises StoreUnavailable within a
+few seconds instead of hanging.
 """
 
 from __future__ import annotations
@@ -19,10 +25,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
+from redis.exceptions import ClusterCrossSlotError, CrossSlotTransactionError, RedisClusterException
 
 from broker.errors import ConfigError
+from broker.store import redis_urls
 from broker.store.base import StoreUnavailable, check_data, check_key, check_ttl
 
 _HIT_SCRIPT = """
@@ -38,11 +44,13 @@ def _kind(kind: str) -> str:
     return check_key(kind, "kind").replace("%", "%25").replace(":", "%3A")
 
 
-def _reason(exc: redis.exceptions.RedisError) -> str:
+def _reason(exc: Exception) -> str:
     if isinstance(exc, redis.exceptions.TimeoutError):
         return "timed out"
-    if isinstance(exc, redis.exceptions.ConnectionError):
+    if isinstance(exc, redis.exceptions.ConnectionError | RedisClusterException):
         return "unreachable"
+    if isinstance(exc, redis.exceptions.ClusterDownError):
+        return "cluster down"
     return "refused the command"  # read-only replica, out of memory, failed snapshot...
 
 
@@ -59,18 +67,31 @@ class RedisStore:
 
     def __init__(self, url: str, *, prefix: str = "loper:", connect_timeout: float = 2.0,
                  timeout: float = 2.0) -> None:
+        self.prefix = prefix
+        self._cluster: redis_urls.LazyCluster | None = None
+        self._single: redis.Redis | None = None
+        self._follow: redis_urls.FollowMaster | None = None
+        scheme = url.partition("://")[0].lower()
+        if scheme not in (redis_urls.SENTINEL, redis_urls.CLUSTER):
+            self._single = self._one_server(url, connect_timeout, timeout)
+            return
+        target = redis_urls.parse(url)
+        self.target = target.shown
+        if scheme == redis_urls.CLUSTER:
+            self._cluster = redis_urls.LazyCluster(target, connect_timeout, timeout)
+        else:
+            self._single = redis_urls.sentinel_client(target, connect_timeout, timeout)
+            self._follow = redis_urls.FollowMaster(self._single)
+
+    def _one_server(self, url: str, connect_timeout: float, timeout: float) -> redis.Redis:
         try:
-            self._client = redis.Redis.from_url(
-                url,
-                socket_connect_timeout=connect_timeout,
-                socket_timeout=timeout,
-                retry=Retry(NoBackoff(), 1, (redis.exceptions.ConnectionError,)),
-                health_check_interval=30,
-                decode_responses=False,
-            )
+            client = redis.Redis.from_url(
+                url, socket_connect_timeout=connect_timeout, socket_timeout=timeout,
+                retry=redis_urls.single_retry(), health_check_interval=30,
+                decode_responses=False)
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"invalid Redis state store URL: {exc}") from exc
-        pool = self._client.connection_pool
+        pool = client.connection_pool
         kwargs = pool.connection_kwargs
         if kwargs.get("decode_responses"):
             raise ConfigError("the Redis state store URL must not set decode_responses")
@@ -83,8 +104,17 @@ class RedisStore:
         else:
             host, port = kwargs.get("host") or "localhost", kwargs.get("port") or 6379
             self.target = f"{host}:{port}/{kwargs.get('db') or 0}"
-        self.prefix = prefix
-        self._hit = self._client.register_script(_HIT_SCRIPT)
+        return client
+
+    @property
+    def _client(self) -> redis_urls.Client:
+        """The client; a Cluster's is built here, on first use (inside _guard)."""
+        if self._cluster is not None:
+            return self._cluster.get()
+        if self._follow is not None:
+            self._follow()
+        assert self._single is not None
+        return self._single
 
     # -- the interface -------------------------------------------------------------------------
 
@@ -134,13 +164,16 @@ class RedisStore:
         name = self._key("hits", check_key(bucket, "bucket"))
         check_ttl(window, "window")
         with self._guard():
-            return int(self._hit(keys=[name], args=[window]))
+            return int(self._client.eval(_HIT_SCRIPT, 1, name, window))
 
     def check(self) -> dict[str, object]:
         started = time.perf_counter()
         with self._guard():
-            self._client.ping()
-            info = self._client.info("server")
+            client = self._client
+            client.ping()
+            info = client.info("server")
+        if "redis_version" not in info and info:  # a Cluster answers per node
+            info = next(iter(info.values()))
         return {
             "ok": True,
             "backend": self.backend,
@@ -149,7 +182,10 @@ class RedisStore:
         }
 
     def close(self) -> None:
-        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+        if self._single is not None:
+            self._single.close()
 
     def __repr__(self) -> str:
         return f"RedisStore({self.target!r})"
@@ -180,6 +216,9 @@ class RedisStore:
     def _guard(self) -> Iterator[None]:
         try:
             yield
-        except redis.exceptions.RedisError as exc:  # down, timed out, read-only, OOM, MISCONF
+        except (ClusterCrossSlotError, CrossSlotTransactionError):
+            raise  # a bug: an operation on keys of two slots (see the module's docstring)
+        except (redis.exceptions.RedisError, RedisClusterException) as exc:
+            # down, timed out, read-only, OOM, MISCONF, a cluster without a majority
             raise StoreUnavailable(f"Redis state store at {self.target} failed: {exc}",
                                    _reason(exc)) from exc

@@ -34,7 +34,7 @@ def test_instance_from_environment(tmp_path: Path) -> None:
     ('base_url = "http://loper.example.nl"', "plain http on a public host"),
     ('base_url = "ftp://x"', "expected an absolute http(s) URL"),
     ('base_url = "https://x.nl/sub"', "without a path"),
-    ('state_url = "memcached://x"', "expected sqlite:///PATH or redis://"),
+    ('state_url = "memcached://x"', "expected sqlite:///PATH, redis://"),
     ('sso_lifetime = "long"', "expected a whole number"),
     ('sso_lifetime = 0', "must be positive"),
     ('saml_encryption = "3des"', "aes256-gcm"),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
 
 from broker.instance import initialise
 from broker.registry import Registry, load_federation
@@ -106,3 +108,26 @@ def registry(registry_url: str) -> Iterator[Registry]:
 @pytest.fixture
 def federation_file(tmp_path: Path) -> Path:
     return write_federation(tmp_path, FEDERATION)
+
+
+@pytest.fixture
+def pg_url(postgres_url: str) -> Iterator[str]:
+    name = f"loper_test_{secrets.token_hex(4)}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE DATABASE {name}"))
+        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_registry(pg_url: str) -> Iterator[Registry]:
+    registry = Registry(pg_url)
+    registry.upgrade()
+    registry.upgrade()
+    yield registry
+    registry.close()

@@ -6,8 +6,27 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine
+
 from broker.registry import Registry, dump_federation, load_federation
+from broker.registry.db import MIGRATIONS
 from tests.registry.conftest import write_federation
+
+
+def upgrade_to(url: str, revision: str) -> None:
+    """Bring an empty registry's schema to an older revision, as an older Loper left it."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    finally:
+        engine.dispose()
 
 
 def snapshot(registry: Registry) -> tuple[str, list[tuple[object, ...]]]:

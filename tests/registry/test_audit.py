@@ -8,15 +8,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import create_engine
 
 from broker.records import Policy
 from broker.registry import Registry, dump_federation, load_federation
 from broker.registry import ledger as ledger_module
-from broker.registry.db import MIGRATIONS
-from tests.registry.helpers import sql
+from tests.registry.helpers import sql, upgrade_to
 
 
 @pytest.fixture
@@ -118,14 +114,7 @@ def _hash_as_before_0005(prev: str, seq: int, at: str) -> str:
 def test_release_entries_and_ledger_rows_from_before_survive_the_migration(
         registry_url: str) -> None:
     """A registry at 0004: its release entries stay active and its chain still verifies."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("path_separator", "os")
-    engine = create_engine(registry_url)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0004")
-    engine.dispose()
+    upgrade_to(registry_url, "0004")
     genesis = sql(registry_url, "SELECT head_hash FROM ledger_checkpoint")[0][0]
     assert isinstance(genesis, str)
     row_hash = _hash_as_before_0005(genesis, 1, "2026-11-01T08:00:00.000000+00:00")

@@ -62,8 +62,11 @@ def test_entries(ledger: Ledger, registry: Registry) -> None:
     ("DELETE FROM ledger WHERE seq = 3", "row 4 follows row 2"),
     ("DELETE FROM ledger WHERE seq = 1", "row 2 follows row 0"),
     ("DELETE FROM ledger WHERE seq = 5", "the chain ends at row 4"),
+    # renumbered: the rows keep their places in the chain, and their numbers are hashed
     ("UPDATE ledger SET seq = -seq WHERE seq IN (2, 3); UPDATE ledger SET seq = 5 + seq "
-     "WHERE seq < 0", "row 2 does not link to the row before it"),
+     "WHERE seq < 0", "row 3 was altered"),
+    ("UPDATE ledger SET link = -link WHERE seq IN (2, 3); UPDATE ledger SET link = 5 + link "
+     "WHERE link < 0", "row 3 does not link to the row before it"),
     ("UPDATE ledger SET hash = 'x', prev_hash = 'y' WHERE seq = 5", "row 5 does not link"),
 ])
 def test_tampering_is_detected(ledger: Ledger, registry_url: str, tamper: str,

@@ -20,8 +20,8 @@ from tests.registry.helpers import sql
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 FULL, WAL = 2, "wal"
 LOSE_TAIL = ("DELETE FROM ledger WHERE seq > {keep}; UPDATE ledger_checkpoint SET head_seq = "
-             "{keep}, head_hash = COALESCE((SELECT hash FROM ledger WHERE seq = {keep}), "
-             "base_hash)")
+             "{keep}, head_link = {keep}, head_hash = COALESCE((SELECT hash FROM ledger WHERE "
+             "seq = {keep}), base_hash)")
 """What a power cut under a lying disk leaves: the last commits gone, checkpoint row and all."""
 
 

@@ -1,14 +1,12 @@
 """The same registry, unchanged, on PostgreSQL: a real server the test session starts itself.
 
 The server comes from the ``postgres_url`` fixture (tests/fixtures/postgres_server.py); each
-test gets a database of its own, dropped (WITH FORCE) afterwards.
+test gets a database of its own (``pg_url`` in conftest.py), dropped (WITH FORCE) afterwards.
 """
 
 from __future__ import annotations
 
-import secrets
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, text
 
 from broker.localtime import months
 from broker.registry import FederationError, Registry, dump_federation, load_federation
@@ -27,29 +25,6 @@ from broker.registry.models import Base
 from broker.registry.recovery_codes import RecoveryCodes
 from broker.sealed import Sealer
 from tests.registry.conftest import FEDERATION, write_federation
-
-
-@pytest.fixture
-def pg_url(postgres_url: str) -> Iterator[str]:
-    name = f"loper_test_{secrets.token_hex(4)}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f"CREATE DATABASE {name}"))
-        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-    finally:
-        admin.dispose()
-
-
-@pytest.fixture
-def pg_registry(pg_url: str) -> Iterator[Registry]:
-    registry = Registry(pg_url)
-    registry.upgrade()
-    registry.upgrade()
-    yield registry
-    registry.close()
 
 
 def test_models_match_the_migration(pg_registry: Registry, pg_url: str) -> None:

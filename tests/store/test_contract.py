@@ -1,4 +1,7 @@
-"""The state store contract: every test runs against SqliteStore, RedisStore and MemoryStore.
+"""The state store contract: every test runs against SqliteStore, RedisStore (one server, a
+Sentinel-watched master, a three-master Cluster) and MemoryStore. On the Cluster the keys of
+one test land on different nodes, and an operation on keys of two slots would fail there
+(CROSSSLOT).
 
 Concurrency (threads and processes racing) is in test_concurrency.py, with the same fixtures.
 """
@@ -17,15 +20,16 @@ from broker.store import MemoryStore, StateStore, StoreUnavailable, open_store
 BLOB = bytes(range(256)) * 16  # every byte value, 4 KB
 
 
-@pytest.fixture(params=["sqlite", "redis", "memory"])
+@pytest.fixture(params=["sqlite", "redis", "sentinel", "cluster", "memory"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """As in conftest.py, plus the in-memory store (which no other process can race on, and
-    which has no URL outside these tests: memory://NAME is a MemoryStore of that name)."""
+    """As in conftest.py, plus Sentinel and Cluster, and the in-memory store (which no other
+    process can race on, and which has no URL outside these tests: memory://NAME is a
+    MemoryStore of that name)."""
     if request.param == "memory":
         return f"memory://{tmp_path.name}"
     if request.param == "sqlite":
         return f"sqlite://{tmp_path}/instance/state.sqlite"
-    url: str = request.getfixturevalue("redis_store_url")
+    url: str = request.getfixturevalue(f"{request.param}_store_url")
     return url
 
 

@@ -131,7 +131,7 @@ def test_sqlite_path_is_a_folder_is_a_config_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("url", [
     "", "state.sqlite", "/srv/state.sqlite", "memory://", "postgresql://loper:s3cret@db/loper",
-    "mysql://loper@db/loper", "http://127.0.0.1:6379/0", "redis+sentinel://host/0",
+    "mysql://loper@db/loper", "http://127.0.0.1:6379/0", "redis+memcached://host/0",
 ])
 def test_unsupported_urls_are_config_errors(url: str) -> None:
     with pytest.raises(ConfigError) as caught:
