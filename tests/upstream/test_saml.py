@@ -228,13 +228,15 @@ def test_subject_confirmation_for_another_request(login: Login) -> None:
     rejected(login, tamper.signed(), state, "SubjectConfirmationData does not answer")
 
 
-def _set(path: str, attribute: str, value: str | None) -> Any:
+def _set(path: str, attribute: str, value: str | float | None) -> Any:
+    """Set (None: remove) the attribute; a number is a time that many seconds from when the
+    test runs (not from when the suite collected it, which may be long before)."""
     def change(root: etree._Element) -> None:
         element = root if path == "." else root.find(path, NS)
         if value is None:
             del element.attrib[attribute]
         else:
-            element.set(attribute, value)
+            element.set(attribute, value if isinstance(value, str) else iso(value))
     return change
 
 
@@ -286,10 +288,10 @@ CONDITIONS = ".//saml:Conditions"
     (_set(".", "Destination", None), "no Destination"),
     (_set(".", "Destination", "https://evil.example/acs"), "addressed to https://evil"),
     (_set(SC_DATA, "Recipient", "https://evil.example/acs"), "Recipient is https://evil"),
-    (_set(SC_DATA, "NotOnOrAfter", iso(-120)), "SubjectConfirmation expired"),
+    (_set(SC_DATA, "NotOnOrAfter", -120), "SubjectConfirmation expired"),
     (_set(SC_DATA, "NotOnOrAfter", None), "has no NotOnOrAfter"),
-    (_set(CONDITIONS, "NotOnOrAfter", iso(-120)), "assertion expired"),
-    (_set(CONDITIONS, "NotBefore", iso(600)), "not valid before"),
+    (_set(CONDITIONS, "NotOnOrAfter", -120), "assertion expired"),
+    (_set(CONDITIONS, "NotBefore", 600), "not valid before"),
     (_set(".//saml:SubjectConfirmation", "Method",
           "urn:oasis:names:tc:SAML:2.0:cm:sender-vouches"), "only bearer"),
     (_remove(".//saml:AudienceRestriction"), "no AudienceRestriction"),
