@@ -20,9 +20,10 @@ from flask_login import current_user as _current_user
 from werkzeug.wrappers import Response
 
 from broker.admin import security
-from broker.admin.base import admins, bp, current_admin, login_required, page, signed_in, tr
+from broker.admin.base import admins, bp, current_admin, login_required, page, signed_in
 from broker.registry.admins import Admin, normalise_email
 from broker.web.current import broker
+from broker.web.i18n import text
 
 log = logging.getLogger("loper.admin")
 SESSION_KIND, SESSION_TTL = "admin-session", 8 * 3600
@@ -131,8 +132,8 @@ def login_post() -> Response:
     if admin is None:
         security.count_failure(email)
         log.warning("admin sign-in failed", extra={"address": request.remote_addr})
-        t = tr()
-        return page("admin/login.html", 400, error=t["login_failed"], email=email,
+
+        return page("admin/login.html", 400, error=text("admin.login_failed"), email=email,
                     next=next_url)
     if admin.totp_enabled:
         security.new_session()
@@ -167,7 +168,7 @@ def login_code_post() -> Response:
     if admin is None or secret is None or admin.epoch != pending["epoch"] or not (
             security.totp_ok(admin.id, secret, request.form.get("code", ""))):
         security.count_failure(str(pending["email"]))
-        return page("admin/login_code.html", 400, error=tr()["code_wrong"])
+        return page("admin/login_code.html", 400, error=text("admin.code_wrong"))
     return _sign_in(admin, pending.get("next"))
 
 
@@ -178,7 +179,7 @@ def logout() -> Response:
         broker().store.delete_token(SESSION_KIND, user.session_id)
     logout_user()
     security.new_session()
-    flash(tr()["logged_out"])
+    flash(text("admin.logged_out"))
     return redirect(url_for("admin.login"))
 
 
@@ -194,7 +195,7 @@ def account() -> Response:
 @bp.post("/account/totp")
 @login_required
 def account_totp() -> Response:
-    admin, store, t = current_admin(), broker().store, tr()
+    admin, store = current_admin(), broker().store
     action, code = request.form.get("action"), request.form.get("code", "")
     key = str(admin.id)
     if action == "start":
@@ -206,14 +207,14 @@ def account_totp() -> Response:
         pending = store.get_token(PENDING_TOTP_KIND, key)
         if pending is None or not security.totp_ok(admin.id, pending.decode(), code):
             return page("admin/account.html", 400, enrolling=pending is not None,
-                        error=t["code_wrong"])
+                        error=text("admin.code_wrong"))
         admins().set_totp(admin.id, pending.decode(), by=admin.email)
         store.delete_token(PENDING_TOTP_KIND, key)
-        flash(t["totp_enabled"])
+        flash(text("admin.totp_enabled"))
     elif action == "disable":
         current = admins().totp_secret(admin.id)
         if current is None or not security.totp_ok(admin.id, current, code):
-            return page("admin/account.html", 400, enrolling=False, error=t["code_wrong"])
+            return page("admin/account.html", 400, enrolling=False, error=text("admin.code_wrong"))
         admins().set_totp(admin.id, None, by=admin.email)
-        flash(t["totp_disabled"])
+        flash(text("admin.totp_disabled"))
     return redirect(url_for("admin.account"))

@@ -1,7 +1,9 @@
 """The school picker (/discovery): search by name or place, remembers the last choice.
 
 Works without JavaScript: every school is a plain link carrying `school=<id>`; the search is a
-GET form filtered on the server.
+GET form filtered on the server. The search forgives what children type: case, accents
+("Petrus" finds "Pétrus"), "st." or "st" for "sint", and a typo or two ("regenbog" finds
+"De Regenboog"): exact matches first, close ones only when nothing matches exactly.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from flask import Blueprint, Response, render_template, request
 from broker.records import School
 from broker.web import cookies
 from broker.web.current import broker, flow
-from broker.web.i18n import language, translator
+from broker.web.i18n import language
 from broker.web.respond import to_response
 
 bp = Blueprint("discovery", __name__)
@@ -25,15 +27,56 @@ LIST_ALL_UP_TO = 30
 MAX_MATCHES = 50
 
 
+ABBREVIATIONS = {"st": "sint", "ste": "sint"}
+"""Short forms typed for a word of a school's name ("st." is "sint" in Dutch school names)."""
+
+
 @functools.lru_cache(maxsize=65536)
 def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    words = "".join(c if c.isalnum() else " " for c in plain).split()
+    return " ".join(ABBREVIATIONS.get(word, word) for word in words)
+
+
+def _haystack(school: School) -> str:
+    return _fold(f"{school.name} {school.place or ''} {school.id}")
 
 
 def matches(school: School, words: list[str]) -> bool:
-    haystack = _fold(f"{school.name} {school.place or ''} {school.id}")
+    haystack = _haystack(school)
     return all(word in haystack for word in words)
+
+
+def _typos_allowed(word: str) -> int:
+    return 0 if len(word) < 4 else 1 if len(word) < 8 else 2
+
+
+def _close(typed: str, word: str, limit: int) -> bool:
+    """Whether `typed` is within `limit` edits (insert, delete, change, swap) of `word` or of
+    its start (a child types the first part of a name)."""
+    if abs(len(word) - len(typed)) > limit and len(word) < len(typed):
+        return False
+    previous2: list[int] = []
+    previous = list(range(len(word) + 1))
+    for i, a in enumerate(typed, 1):
+        row = [i] + [0] * len(word)
+        for j, b in enumerate(word, 1):
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a != b))
+            if i > 1 and j > 1 and a == word[j - 2] and typed[i - 2] == b:
+                row[j] = min(row[j], previous2[j - 2] + 1)
+        if min(row) > limit:
+            return False
+        previous2, previous = previous, row
+    return min(previous[max(0, len(typed) - limit):]) <= limit
+
+
+def close_to(school: School, words: list[str]) -> bool:
+    """Every typed word is in the name or place, or close to one of its words."""
+    haystack = _haystack(school)
+    parts = haystack.split()
+    return all(word in haystack or any(_close(word, part, _typos_allowed(word))
+                                       for part in parts) for word in words)
 
 
 def pickable(schools: list[School]) -> list[School]:
@@ -47,6 +90,8 @@ def listed(schools: list[School], query: str) -> tuple[list[School], bool]:
     if not words:
         return (schools, False) if len(schools) <= LIST_ALL_UP_TO else ([], True)
     found = [s for s in schools if matches(s, words)]
+    if not found and any(_typos_allowed(word) for word in words):
+        found = [s for s in schools if close_to(s, words)]
     return found[:MAX_MATCHES], len(found) > MAX_MATCHES
 
 
@@ -68,8 +113,8 @@ def discovery() -> Response:
     last = broker().registry.school(last_choice) if last_choice else None
     last = None if last is not None and last.hub else last
     supplier = broker().registry.supplier(login.supplier_id)
-    lang = language()
-    html = render_template("discovery.html", t=translator(lang), lang=lang, login=login.id,
-                           query=query, schools=schools, more=more, last=last,
-                           supplier=supplier)
+    settings = broker().settings
+    help_text = settings.picker_help_en if language() == "en" else settings.picker_help_nl
+    html = render_template("discovery.html", login=login.id, query=query, schools=schools,
+                           more=more, last=last, supplier=supplier, not_listed_help=help_text)
     return Response(html, mimetype="text/html")
