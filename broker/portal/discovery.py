@@ -52,11 +52,12 @@ def _typos_allowed(word: str) -> int:
     return 0 if len(word) < 4 else 1 if len(word) < 8 else 2
 
 
-def _close(typed: str, word: str, limit: int) -> bool:
-    """Whether `typed` is within `limit` edits (insert, delete, change, swap) of `word` or of
-    its start (a child types the first part of a name)."""
-    if abs(len(word) - len(typed)) > limit and len(word) < len(typed):
-        return False
+@functools.lru_cache(maxsize=65536)  # school names share most of their words
+def _edits(typed: str, word: str, limit: int) -> int | None:
+    """How many edits (insert, delete, change, swap) make `typed` into `word` or into its
+    start (a child types the first part of a name); None when more than `limit`."""
+    if len(word) < len(typed) - limit:
+        return None
     previous2: list[int] = []
     previous = list(range(len(word) + 1))
     for i, a in enumerate(typed, 1):
@@ -66,17 +67,27 @@ def _close(typed: str, word: str, limit: int) -> bool:
             if i > 1 and j > 1 and a == word[j - 2] and typed[i - 2] == b:
                 row[j] = min(row[j], previous2[j - 2] + 1)
         if min(row) > limit:
-            return False
+            return None
         previous2, previous = previous, row
-    return min(previous[max(0, len(typed) - limit):]) <= limit
+    best = min(previous[max(0, len(typed) - limit):])
+    return best if best <= limit else None
 
 
-def close_to(school: School, words: list[str]) -> bool:
-    """Every typed word is in the name or place, or close to one of its words."""
+def closeness(school: School, words: list[str]) -> int | None:
+    """The edits needed for every typed word to be in the name or place or close to one of
+    its words (0: all found as typed); None when a word is not close to anything."""
     haystack = _haystack(school)
     parts = haystack.split()
-    return all(word in haystack or any(_close(word, part, _typos_allowed(word))
-                                       for part in parts) for word in words)
+    total = 0
+    for word in words:
+        if word in haystack:
+            continue
+        edits = [e for part in parts if (e := _edits(word, part, _typos_allowed(word)))
+                 is not None]
+        if not edits:
+            return None
+        total += min(edits)
+    return total
 
 
 def pickable(schools: list[School]) -> list[School]:
@@ -90,8 +101,10 @@ def listed(schools: list[School], query: str) -> tuple[list[School], bool]:
     if not words:
         return (schools, False) if len(schools) <= LIST_ALL_UP_TO else ([], True)
     found = [s for s in schools if matches(s, words)]
-    if not found and any(_typos_allowed(word) for word in words):
-        found = [s for s in schools if close_to(s, words)]
+    if not found and any(_typos_allowed(word) for word in words):  # the closest first
+        scored = [(d, n) for n, s in enumerate(schools)
+                  if (d := closeness(s, words)) is not None]
+        found = [schools[n] for _, n in sorted(scored)]
     return found[:MAX_MATCHES], len(found) > MAX_MATCHES
 
 
