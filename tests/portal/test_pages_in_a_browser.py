@@ -21,7 +21,7 @@ from broker.context import Broker
 from broker.registry.admins import Admins
 from demo.stack import Running, running
 from tests.admin.conftest import PASSWORD
-from tests.fixtures.chromium import check_page
+from tests.fixtures.chromium import check_page, focus_ring_contrast
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 COORDINATOR, OPERATOR = "ict@regenboog.example", "beheer@loper.example"
@@ -109,6 +109,11 @@ def test_a_pupil_logs_in_reads_what_went_where_and_logs_out(visit: Visit) -> Non
     expect(visit.page.locator("h1")).to_be_visible()
     assert "/discovery" in visit.page.url
     visit.check("pupil-01-picker")
+    visit.page.keyboard.press("Tab")  # the language link: a ring that shows (WCAG 1.4.11)
+    assert focus_ring_contrast(visit.page) >= 3
+    box = visit.page.get_by_role("link", name="English" if visit.lang == "nl" else "Nederlands")
+    size = box.bounding_box()
+    assert size is not None and size["height"] >= 24 and size["width"] >= 24  # WCAG 2.5.8
 
     visit.page.get_by_label(visit.word("search")).fill("regenbog")  # a typo
     visit.page.keyboard.press("Enter")
@@ -178,6 +183,9 @@ def test_the_admin_portal(visit: Visit) -> None:
     admin = f"{visit.stack.broker}/admin"
     visit.goto(f"{admin}/login", 200)
     visit.check("admin-01-login")
+    visit.page.keyboard.press("Tab")  # the skip link, then the header's links on dark blue
+    visit.page.keyboard.press("Tab")
+    assert focus_ring_contrast(visit.page) >= 3
     log_in_as(visit, COORDINATOR)
     visit.check("admin-02-school")
     visit.goto(f"{admin}/schools/regenboog/suppliers/rekenwonders", 200)
