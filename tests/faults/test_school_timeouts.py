@@ -93,7 +93,7 @@ def test_the_next_pupil_of_a_dead_school_gets_the_page_at_once(
     school, transport = slow.schools["stil"], HttpTransport(slow.loper)
     first, elapsed = _timed(transport, _with(slow.rp.start("stil").request, "en"), {})
     assert DEADLINE <= elapsed < DEADLINE + SLACK
-    _loper_page(first, 504, "Je school antwoordt niet", "Opnieuw beginnen")
+    _loper_page(first, 504, "Your school does not answer", "Start again")
     asked = school.slowed.calls[DISCOVERY]
     second, elapsed = _timed(transport, _with(slow.rp.start("stil").request, "nl"), {})
     assert elapsed < 0.5

@@ -296,7 +296,7 @@ CONDITIONS = ".//saml:Conditions"
     (_set(SC_DATA, "NotOnOrAfter", iso(-120)), "SubjectConfirmation expired"),
     (_set(SC_DATA, "NotOnOrAfter", None), "has no NotOnOrAfter"),
     (_set(CONDITIONS, "NotOnOrAfter", iso(-120)), "assertion expired"),
-    (_set(CONDITIONS, "NotBefore", iso(600)), "not valid before"),
+    (_set(CONDITIONS, "NotBefore", iso(86400)), "not valid before"),  # (made at collection)
     (_set(".//saml:SubjectConfirmation", "Method",
           "urn:oasis:names:tc:SAML:2.0:cm:sender-vouches"), "only bearer"),
     (_remove(".//saml:AudienceRestriction"), "no AudienceRestriction"),
