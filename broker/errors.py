@@ -1,23 +1,36 @@
 """Every error a user can meet, as exception classes; one handler (web/errors.py) renders them.
 
-An error carries the HTTP status, a stable code (shown and logged with the error id), a message
-for the person in front of the screen, and where known the supplier to go back to.
+An error carries the HTTP status and a stable code. The code is the message key: the page says
+`error.<code>.title` and `error.<code>.lead` from the catalogues (broker/translations/), in the
+reader's language, filled with the error's `params` (names, a reason). The message given to
+the constructor is the technical detail, in English, for the log next to the error id; it is
+never shown. Where known the error names the supplier to go back to.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 
 class BrokerError(Exception):
     status = 400
     code = "bad_request"
-    title = "This login cannot continue"
 
     def __init__(self, message: str, *, back_url: str | None = None,
-                 supplier_name: str | None = None) -> None:
+                 supplier_name: str | None = None, params: Mapping[str, str] | None = None,
+                 code: str | None = None, reason: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.back_url = back_url
         self.supplier_name = supplier_name
+        self.params = dict(params or {})
+        """Placeholders of the page's message (its %(name)s)."""
+        if code is not None:
+            self.code = code  # one situation of this class that reads differently
+        self.reason = reason
+        """Words of a person (the school's reason for a suspension), shown as they wrote them."""
+        self.other_school_url: str | None = None
+        """The school picker for this login again, where choosing another school makes sense."""
 
 
 class BadRequest(BrokerError):
@@ -27,19 +40,32 @@ class BadRequest(BrokerError):
 class UnknownSupplier(BrokerError):
     status = 404
     code = "unknown_supplier"
-    title = "Unknown learning app"
 
 
 class UnknownSchool(BrokerError):
     status = 404
     code = "unknown_school"
-    title = "Unknown school"
 
 
 class LoginExpired(BrokerError):
     status = 400
     code = "login_expired"
-    title = "This login has expired"
+
+
+class NoLoginStarted(BrokerError):
+    """The school picker was opened without a login from a learning app (a bookmark, a typed
+    address): nothing expired, there is simply nothing to pick a school for."""
+
+    status = 400
+    code = "no_login_started"
+
+
+class LoginCancelled(BrokerError):
+    """The pupil pressed Cancel at the school (OIDC error=access_denied, a SAML AuthnFailed or
+    RequestDenied status without an assertion): no attack, no broken answer."""
+
+    status = 400
+    code = "login_cancelled"
 
 
 class UpstreamRejected(BrokerError):
@@ -47,14 +73,12 @@ class UpstreamRejected(BrokerError):
 
     status = 403
     code = "school_response_rejected"
-    title = "Your school's answer could not be accepted"
 
 
 class NoSchoolBehindHub(UpstreamRejected):
     """A hub answered for no registered school behind it, or for more than one (broker/hubs.py)."""
 
     code = "no_school_behind_hub"
-    title = "Your school is not known here"
 
 
 class OtherSchoolBehindHub(UpstreamRejected):
@@ -69,7 +93,6 @@ class SchoolUnavailable(BrokerError):
 
     status = 502
     code = "school_unavailable"
-    title = "Your school does not answer"
 
 
 class SchoolTimeout(SchoolUnavailable):
@@ -91,7 +114,6 @@ class LoginTooWeak(BrokerError):
 
     status = 403
     code = "login_too_weak"
-    title = "This learning app requires a stronger login for teachers"
 
 
 class RequestRejected(BrokerError):
@@ -99,13 +121,11 @@ class RequestRejected(BrokerError):
 
     status = 403
     code = "supplier_request_rejected"
-    title = "The learning app's request could not be accepted"
 
 
 class SupplierSuspended(BrokerError):
     status = 403
     code = "supplier_suspended"
-    title = "This learning app is suspended by your school"
 
 
 class EckIdClaimedTwice(BrokerError):
@@ -113,20 +133,19 @@ class EckIdClaimedTwice(BrokerError):
 
     status = 409
     code = "eck_id_claimed_twice"
-    title = "Your school's answer could not be accepted"
+
+
 class SupplierNotActivated(SupplierSuspended):
     """The school has not activated the supplier (no release entry, or deactivated): it gets
     nothing, not even a pseudonym. A SupplierSuspended, so that every check for a supplier
     the school does not serve today catches it."""
 
     code = "supplier_not_activated"
-    title = "Your school has not enabled this app yet"
 
 
 class TooManyRequests(BrokerError):
     status = 429
     code = "too_many_logins"
-    title = "Too many logins at once"
 
 
 class NotAllowedHere(BrokerError):
@@ -134,13 +153,11 @@ class NotAllowedHere(BrokerError):
 
     status = 403
     code = "not_allowed_from_here"
-    title = "Not available from your address"
 
 
 class ServiceUnavailable(BrokerError):
     status = 503
     code = "service_unavailable"
-    title = "Loper is temporarily unavailable"
 
 
 class ConfigError(Exception):
@@ -152,4 +169,3 @@ class ResponseFailed(BrokerError):
 
     status = 500
     code = "response_failed"
-    title = "Loper could not answer the learning app"

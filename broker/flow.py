@@ -25,8 +25,10 @@ from broker.downstream import (
 )
 from broker.errors import (
     BrokerError,
+    LoginCancelled,
     LoginExpired,
     LoginTooOld,
+    NoLoginStarted,
     SupplierSuspended,
     UnknownSchool,
     UnknownSupplier,
@@ -157,17 +159,18 @@ class Flow:
     # -- step 2: the pupil picked a school ----------------------------------------------------
     def pending(self, login_id: str, browser: str) -> PendingLogin:
         """This browser's pending login; another browser's is simply not found."""
-        data = self.broker.store.load_pending(pending_key(login_id, browser)) if login_id else None
+        if not login_id:
+            raise NoLoginStarted("The school picker was opened without a login.")
+        data = self.broker.store.load_pending(pending_key(login_id, browser))
         login = codec.decode(data, PendingLogin)
         if login is None:
-            raise LoginExpired("This login has expired or was started in another browser. "
-                               "Go back to the learning app and log in again.")
+            raise LoginExpired("the login has expired or was started in another browser")
         return login
 
     def choose_school(self, login: PendingLogin, school_id: str) -> Outgoing:
         school = self.broker.registry.school(school_id)
         if school is None or school.hub:  # a hub is no school to pick: the ones behind it are
-            raise UnknownSchool(f"There is no school with id {school_id!r}.",
+            raise UnknownSchool(f"there is no school with id {school_id!r}",
                                 back_url=self.settings.url(f"/discovery?login={login.id}"))
         own_page = login.supplier_id == OWN_PAGES
         with self._counting(login, self._upstream_of(school)):
@@ -210,25 +213,35 @@ class Flow:
         login = self._take(login_id, browser)
         upstream = self._upstream_of(self.broker.registry.school(login.school_id or ""))
         with self._counting(login, upstream):
-            if login.supplier_id == OWN_PAGES:  # a login for Loper's own page (/me): no release
-                school = self._school_of(login)
-                session = self._sign_in(self._person_from_school(school, login, params), school)
-                metrics.login_ended(upstream, login.protocol, "released")
-                return Outgoing(self.settings.url(login.request.decode())), session
-            supplier = self._supplier(login.supplier_id)
             try:
-                school = self._school_of(login)
-                try:
-                    person = self._person_from_school(school, login, params)
-                except LoginTooOld:
-                    if login.force_authn:  # it was asked for a fresh login already: refuse
-                        raise
-                    return self._ask_fresh(login, school, supplier), None
-                session = self._sign_in(person, school)
-                return self._release(login, supplier, person, upstream, school), session
-            except BrokerError as exc:
-                _way_back(exc, supplier)
+                return self._finish(login, params, upstream)
+            except LoginCancelled as exc:  # the pupil may pick a school again, or another one
+                again = replace(login, id=new_id(), school_id=None, upstream=b"")
+                self._save(again)
+                exc.other_school_url = self.settings.url(f"/discovery?login={again.id}")
                 raise
+
+    def _finish(self, login: PendingLogin, params: dict[str, str],
+                upstream: str) -> tuple[Outgoing, SsoSession | None]:
+        if login.supplier_id == OWN_PAGES:  # a login for Loper's own page (/me): no release
+            school = self._school_of(login)
+            session = self._sign_in(self._person_from_school(school, login, params), school)
+            metrics.login_ended(upstream, login.protocol, "released")
+            return Outgoing(self.settings.url(login.request.decode())), session
+        supplier = self._supplier(login.supplier_id)
+        try:
+            school = self._school_of(login)
+            try:
+                person = self._person_from_school(school, login, params)
+            except LoginTooOld:
+                if login.force_authn:  # it was asked for a fresh login already: refuse
+                    raise
+                return self._ask_fresh(login, school, supplier), None
+            session = self._sign_in(person, school)
+            return self._release(login, supplier, person, upstream, school), session
+        except BrokerError as exc:
+            _way_back(exc, supplier)
+            raise
 
     def _upstream_of(self, school: School | None) -> str:
         """The protocol by which the school answers (its hub's), as the metrics label it."""

@@ -31,19 +31,19 @@ def released_names(policy: Policy | None, roles: tuple[str, ...]) -> frozenset[s
 def check_open(school: School, supplier: Supplier, policy: Policy | None, today: date) -> None:
     """Raise SupplierNotActivated when the school has not activated the supplier, and
     SupplierSuspended when it suspended the supplier or their agreement lapsed."""
+    names = {"school": school.name, "supplier": supplier.name}
     if policy is None or not policy.active:
         raise SupplierNotActivated(
-            f"{school.name} has not enabled {supplier.name} yet: your school has not enabled "
-            "this app, so Loper sent it nothing. Ask your teacher or your school's ICT "
-            "coordinator.", supplier_name=supplier.name, back_url=supplier.url)
+            f"school {school.id} has not activated supplier {supplier.id}", params=names,
+            supplier_name=supplier.name, back_url=supplier.url)
     if policy.suspended_reason is not None:
         raise SupplierSuspended(
-            f"{school.name} has suspended {supplier.name}: {policy.suspended_reason}",
-            supplier_name=supplier.name, back_url=supplier.url)
+            f"school {school.id} has suspended supplier {supplier.id}", params=names,
+            reason=policy.suspended_reason, supplier_name=supplier.name, back_url=supplier.url)
     if policy.valid_until is not None and today > policy.valid_until:
         raise SupplierSuspended(
-            f"The agreement between {school.name} and {supplier.name} ran until "
-            f"{policy.valid_until.isoformat()}; ask your school.",
+            f"the agreement of school {school.id} with supplier {supplier.id} ran until "
+            f"{policy.valid_until.isoformat()}", code="agreement_ended", params=names,
             supplier_name=supplier.name, back_url=supplier.url)
 
 

@@ -57,6 +57,10 @@ class Settings:
     outbound_per_host: int = 8
     """Calls to one school's server that may wait at once, per worker process; more are
     answered "does not answer" at once. Keep it below gunicorn's threads per worker."""
+    picker_help_nl: str = ""
+    picker_help_en: str = ""
+    """What the school picker says under "Is your school not listed?" (default: try part of
+    the name or the town, else ask the teacher): e.g. the helpdesk of this federation."""
     # What Loper's SAML metadata shows about Loper (broker/saml/published.py)
     metadata_display_name_nl: str = "Loper"
     metadata_display_name_en: str = "Loper"

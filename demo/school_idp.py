@@ -15,6 +15,7 @@ from pathlib import Path
 
 from flask import Flask, Response, request, session
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.samlp import STATUS_AUTHN_FAILED
 
 from demo.keys import ensure_keypair
 from demo.metadata import MetadataSource
@@ -46,7 +47,7 @@ LOGIN = """
 {% endfor %}
 </fieldset>
 <label>Password (demo): <input type="password" name="password" autocomplete="off"></label>
-<button>Log in</button>
+<button>Log in</button> <button name="cancel" value="1">Cancel</button>
 </form>
 """
 
@@ -160,6 +161,10 @@ def create_school_idp(
             raise SchoolRequestError("unknown binding")
         msg = _Message.read(request.form, binding)
         req = _parse(tool, msg)
+        if request.form.get("cancel"):  # as Shibboleth IdP and ADFS answer a Cancel
+            cancelled = tool.build_status(in_response_to=req.id, destination=req.acs_url,
+                                          status=STATUS_AUTHN_FAILED, sign_response=True)
+            return _post_back(req, cancelled, msg.relay_state)
         person = by_id.get(request.form.get("person", ""))
         password = request.form.get("password", "").encode()
         if person is None or not hmac.compare_digest(password, PASSWORD.encode()):

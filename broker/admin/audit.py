@@ -12,11 +12,12 @@ from datetime import UTC
 from flask import request
 from werkzeug.wrappers import Response
 
-from broker.admin.base import bp, login_required, page, school_or_404, tr
+from broker.admin.base import bp, login_required, page, school_or_404
 from broker.admin.ledger import Filters, csv_download, read_filters
 from broker.records import School
 from broker.registry.audit import ACTIONS, AuditEntry, State
 from broker.web.current import broker
+from broker.web.i18n import text
 
 PAGE_ROWS = 200
 CSV_ROWS = 100_000
@@ -26,7 +27,7 @@ SEPARATORS = (",", ";")
 def _action(args: Mapping[str, str]) -> tuple[str | None, str | None]:
     action = args.get("action") or None
     if action is not None and action not in ACTIONS:
-        return None, tr()["unknown_action"]
+        return None, text("admin.unknown_action")
     return action, None
 
 
@@ -75,7 +76,7 @@ def audit_csv(school_id: str) -> Response:
     filters, action, error = _read()
     separator = request.args.get("sep", ",")
     if error or separator not in SEPARATORS:
-        return _page(school, filters, action, error or tr()["bad_separator"], [])
+        return _page(school, filters, action, error or text("admin.bad_separator"), [])
     rows = ([e.at.astimezone(UTC).isoformat(timespec="seconds"), e.school_id,
              e.supplier_id or "", e.actor, e.action, state_text(e.before), state_text(e.after),
              e.reason or "", str(e.seq)]

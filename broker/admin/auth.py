@@ -29,11 +29,11 @@ from broker.admin.base import (
     recovery_codes,
     refused_form,
     signed_in,
-    tr,
 )
 from broker.registry.admins import Admin, normalise_email
 from broker.registry.recovery_codes import looks_like_code
 from broker.web.current import broker
+from broker.web.i18n import text
 
 log = logging.getLogger("loper.admin")
 SESSION_KIND, SESSION_TTL = "admin-session", 8 * 3600
@@ -142,8 +142,7 @@ def login_post() -> Response:
     if admin is None:
         security.count_failure(email)
         log.warning("admin sign-in failed", extra={"address": request.remote_addr})
-        t = tr()
-        return page("admin/login.html", 400, error=t["login_failed"], email=email,
+        return page("admin/login.html", 400, error=text("admin.login_failed"), email=email,
                     next=next_url)
     if admin.totp_enabled:
         security.new_session()
@@ -178,11 +177,11 @@ def login_code_post() -> Response:
     if admin is None or admin.epoch != pending["epoch"] or not admin.totp_enabled or not (
             totp.second_factor_ok(admin, code)):
         security.count_failure(str(pending["email"]))
-        return page("admin/login_code.html", 400, error=tr()["code_wrong"],
+        return page("admin/login_code.html", 400, error=text("admin.code_wrong"),
                     error_id=refused_form("code_wrong"))
     response = sign_in(admin, pending.get("next"))
     if looks_like_code(code):
-        flash(tr()["recovery_used"].format(n=recovery_codes().left(admin.id)))
+        flash(text("admin.recovery_used", n=recovery_codes().left(admin.id)))
     return response
 
 
@@ -193,7 +192,7 @@ def logout() -> Response:
         broker().store.delete_token(SESSION_KIND, user.session_id)
     logout_user()
     security.new_session()
-    flash(tr()["logged_out"])
+    flash(text("admin.logged_out"))
     return redirect(url_for("admin.login"))
 
 
@@ -216,18 +215,20 @@ def _account_page(status: int = 200, **context: Any) -> Response:
 @bp.post("/account/totp")
 @login_required
 def account_totp() -> Response:
-    admin, store, t = current_admin(), broker().store, tr()
+    admin, store = current_admin(), broker().store
     action, code = request.form.get("action"), request.form.get("code", "")[:64]
     key = str(admin.id)
     if action == "start":
         secret = totp.new_secret()
         store.put_token(PENDING_TOTP_KIND, key, secret.encode(), PENDING_TOTP_TTL)
         uri = totp.uri(secret, admin.email)
-        return _account_page(secret=secret, uri=uri, qr=totp.qr_svg(uri, t["totp_qr_title"]))
+        qr = totp.qr_svg(uri, text("admin.totp_qr_title"))
+        return _account_page(secret=secret, uri=uri, qr=qr)
     if action == "confirm":
         pending = store.get_token(PENDING_TOTP_KIND, key)
         if pending is None or not totp.code_ok(admin.id, pending.decode(), code):
-            return _account_page(400, error=t["code_wrong"], error_id=refused_form("code_wrong"))
+            return _account_page(400, error=text("admin.code_wrong"),
+                                 error_id=refused_form("code_wrong"))
         admins().set_totp(admin.id, pending.decode(), by=admin.email)
         store.delete_token(PENDING_TOTP_KIND, key)
         codes = recovery_codes().replace(admin.id, by=admin.email)
@@ -237,10 +238,11 @@ def account_totp() -> Response:
         return redirect(url_for("admin.account"))
     current = admins().totp_secret(admin.id)
     if current is None or not totp.code_ok(admin.id, current, code):
-        return _account_page(400, error=t["code_wrong"], error_id=refused_form("code_wrong"))
+        return _account_page(400, error=text("admin.code_wrong"),
+                             error_id=refused_form("code_wrong"))
     if action == "new_codes":
         return page("admin/recovery_codes.html",
                     codes=recovery_codes().replace(admin.id, by=admin.email))
     admins().set_totp(admin.id, None, by=admin.email)
-    flash(t["totp_disabled"])
+    flash(text("admin.totp_disabled"))
     return redirect(url_for("admin.account"))

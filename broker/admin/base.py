@@ -13,10 +13,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import flask_login
-from flask import Blueprint, Response, current_app, render_template, request, session
+from flask import Blueprint, Response, current_app, render_template
 from flask_login import current_user
 
-from broker.admin import texts
 from broker.errors import BrokerError
 from broker.mail import Mailer
 from broker.records import School, Supplier
@@ -36,65 +35,55 @@ def login_required(view: View) -> View:
 
 
 class AdminError(BrokerError):
-    title = "This page cannot be shown"
+    """An error in the admin portal: shown inside the portal's layout (admin_error_page)."""
 
 
 class NotFound(AdminError):
     status = 404
     code = "not_found"
-    title = "Not found"
 
     def __init__(self) -> None:
-        super().__init__("There is no such page here, or it is not yours to see.")
+        super().__init__("no such page, or not this admin's")
 
 
 class Forbidden(AdminError):
     status = 403
     code = "forbidden"
-    title = "Not allowed"
 
     def __init__(self) -> None:
-        super().__init__("Your admin account may not open this page.")
+        super().__init__("this admin account may not open this page")
 
 
 class FormExpired(AdminError):
     status = 400
     code = "form_expired"
-    title = "This form has expired"
 
     def __init__(self) -> None:
-        super().__init__("Nothing was changed. Go back, reload the page and try again.")
+        super().__init__("the form's CSRF token is missing or expired")
 
 
 class TooManyAttempts(AdminError):
     status = 429
     code = "too_many_attempts"
-    title = "Too many attempts"
 
     def __init__(self, minutes: int) -> None:
-        super().__init__(f"Too many failed log-in attempts. Wait {minutes} minutes and try "
-                         "again, or ask the federation operator.")
+        super().__init__("too many failed sign-ins", params={"minutes": str(minutes)})
 
 
 class TooManyResetRequests(AdminError):
     status = 429
     code = "too_many_reset_requests"
-    title = "Too many requests"
 
     def __init__(self, minutes: int) -> None:
-        super().__init__(f"Too many password reset requests. Nothing was sent; wait {minutes} "
-                         "minutes and try again, or ask the federation operator.")
+        super().__init__("too many password reset requests", params={"minutes": str(minutes)})
 
 
 class TooLarge(AdminError):
     status = 413
     code = "too_large"
-    title = "The upload is too large"
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"Nothing was saved: the upload is larger than {limit // 1024} KB. "
-                         "SAML metadata of one supplier or school is far smaller; check that "
-                         "you chose the right file.")
+        super().__init__(f"upload larger than {limit} bytes", params={"kb": str(limit // 1024)})
 
 
 def admins() -> Admins:
@@ -153,22 +142,9 @@ def operator_only() -> Admin:
     return admin
 
 
-def language() -> str:
-    chosen = request.args.get("lang")
-    if chosen in texts.LANGUAGES:
-        session["admin_lang"] = chosen
-        return chosen
-    kept = session.get("admin_lang")
-    if kept in texts.LANGUAGES:
-        return str(kept)
-    return request.accept_languages.best_match(texts.LANGUAGES) or "nl"
-
-
 def page(template: str, status: int = 200, **context: Any) -> Response:
     """Render an admin page; never cached (it shows a school's data)."""
-    lang = language()
-    html = render_template(template, t=texts.translator(lang), lang=lang, me=signed_in(),
-                           attribute_label=texts.attribute_label(lang), **context)
+    html = render_template(template, me=signed_in(), **context)
     response = Response(html, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -181,6 +157,10 @@ def refused_form(code: str) -> str:
     return error_id
 
 
-def tr() -> dict[str, str]:
-    """The admin texts in the admin's language, for flash messages and form errors."""
-    return texts.translator(language())
+def admin_error_page(shown: Any, error_id: str) -> Response:
+    """An error page inside the portal: its header, navigation and language link stay (also
+    for a URL no admin view answers, where the blueprint's context is not there)."""
+    from broker.admin import security
+
+    return page("admin/error.html", shown.status, shown=shown, error_id=error_id,
+                csrf_token=security.csrf_token, csrf_field=security.CSRF_FIELD)

@@ -24,61 +24,57 @@ from broker.admin.base import (
     mailer,
     page,
     school_or_404,
-    tr,
 )
-from broker.admin.texts_accounts import INVITE_BODY, INVITE_SUBJECT
 from broker.mail import MailFailed
 from broker.registry.admin_links import INVITE, Link, LinkRefused, new_token
 from broker.registry.admins import MIN_PASSWORD, AlreadyAdmin, password_problem
 from broker.registry.school_admins import of_school, remove_from_school
 from broker.web.current import broker
+from broker.web.i18n import in_both_languages, text
 
 log = logging.getLogger("loper.admin")
 
 
+MAIL_BETWEEN = "\n\n---\n\n"
+"""Between the Dutch and the English of a mail: who gets it may read either."""
+
+
 class LinkUnusable(AdminError):
-    title = "This link cannot be used"
-    _TEXT = {
-        "unknown": (404, "This link is not known here. Check that you opened the whole link "
-                         "from the e-mail, or ask for a new one."),
-        "used": (410, "This link has been used already: each link works once. Log in, or ask "
-                      "for a new link."),
-        "expired": (410, "This link has expired. Ask the admin who invited you for a new "
-                         "invitation, or use \"Forgot your password?\" on the login page."),
-    }
+    """An invitation or reset link that is unknown (its code: link_unknown), used or expired."""
+
+    status = 404
+    code = "link_unknown"
 
     def __init__(self, reason: str) -> None:
-        self.status, message = self._TEXT.get(reason, self._TEXT["unknown"])
-        self.code = f"link_{reason}"
-        super().__init__(message)
+        if reason == "used":
+            super().__init__("link used already", code="link_used")
+        elif reason == "expired":
+            super().__init__("link expired", code="link_expired")
+        else:
+            super().__init__(f"link not known ({reason})")
+        if reason in ("used", "expired"):
+            self.status = 410
 
 
 class AlreadyAnAdmin(AdminError):
     status = 409
     code = "already_admin"
-    title = "Already an admin"
 
     def __init__(self) -> None:
-        super().__init__("This e-mail address belongs to an admin account already. Nothing "
-                         "was sent. An admin of several schools is set up by the federation "
-                         "operator.")
+        super().__init__("the invited address belongs to an admin account already")
 
 
 class MailNotSent(AdminError):
     status = 502
     code = "mail_failed"
-    title = "The e-mail could not be sent"
 
     def __init__(self) -> None:
-        super().__init__("The mail server did not take the message, so no invitation was "
-                         "made. Try again later; if it keeps happening, tell the federation "
-                         "operator.")
+        super().__init__("the mail server did not take the invitation")
 
 
 class CannotRemove(AdminError):
     status = 403
     code = "cannot_remove"
-    title = "Not allowed"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -106,27 +102,29 @@ def until(ttl: int) -> str:
 @bp.post("/schools/<school_id>/admins/invite")
 @login_required
 def invite(school_id: str) -> Response:
-    school, me, t = school_or_404(school_id), current_admin(), tr()
+    school, me = school_or_404(school_id), current_admin()
     try:
         email = links().check_invite(request.form.get("email", "")[:254], school_id)
     except AlreadyAdmin as exc:
         raise AlreadyAnAdmin() from exc
     except ValueError:
-        return _school_admins_page(school_id, 400, error=t["invite_bad_email"])
+        return _school_admins_page(school_id, 400, error=text("admin.invite_bad_email"))
     token, settings = new_token(), broker().settings
     link = settings.url(url_for("admin.accept", token=token))
     if mailer().configured:
-        body = INVITE_BODY.format(by=me.email, school=school.name, link=link,
-                                  until=until(settings.invitation_ttl))
+        words = {"by": me.email, "school": school.name, "link": link,
+                 "until": until(settings.invitation_ttl)}
+        subject = in_both_languages(lambda: text("admin.mail_invite_subject"), " / ")
+        body = in_both_languages(lambda: text("admin.mail_invite_body", **words), MAIL_BETWEEN)
         try:
-            mailer().send(email, INVITE_SUBJECT, body)
+            mailer().send(email, subject, body)
         except MailFailed as exc:
             raise MailNotSent() from exc
     links().invite(token, email, school_id, by=me.email, ttl=settings.invitation_ttl)
     log.info("admin invited", extra={"admin": me.id, "school": school_id})
     if not mailer().configured:
         return _school_admins_page(school_id, shown_link=link, shown_email=email)
-    flash(t["invite_sent"].format(email=email))
+    flash(text("admin.invite_sent", email=email))
     return redirect(url_for("admin.school_admins", school_id=school_id))
 
 
@@ -136,7 +134,7 @@ def withdraw(school_id: str) -> Response:
     school_or_404(school_id)
     if links().withdraw(request.form.get("email", "")[:254], school_id,
                         by=current_admin().email):
-        flash(tr()["withdrawn"])
+        flash(text("admin.withdrawn"))
     return redirect(url_for("admin.school_admins", school_id=school_id))
 
 
@@ -146,14 +144,12 @@ def remove_admin(school_id: str, admin_id: int) -> Response:
     school, me = school_or_404(school_id), current_admin()
     target = admins().get(admin_id)
     if target is None or target.role != "school" or school_id not in target.schools:
-        raise CannotRemove("Only school admins of this school can be removed here. The "
-                           "federation operator manages operators and supplier admins.")
+        raise CannotRemove("not a school admin of this school")
     if target.id == me.id:
-        raise CannotRemove("You cannot remove yourself. Ask another admin of your school or "
-                           "the federation operator.")
+        raise CannotRemove("an admin cannot remove themselves")
     remove_from_school(admins(), admin_id, school_id, by=me.email)
     log.info("admin removed", extra={"admin": me.id, "school": school_id, "removed": admin_id})
-    flash(tr()["removed_admin"].format(email=target.email, school=school.name))
+    flash(text("admin.removed_admin", email=target.email, school=school.name))
     return redirect(url_for("admin.school_admins", school_id=school_id))
 
 
@@ -161,13 +157,14 @@ def remove_admin(school_id: str, admin_id: int) -> Response:
 
 def _password_error(password: str, again: str) -> str | None:
     """What is wrong with a chosen password, in the admin's language (the CLI's rules)."""
-    t = tr()
     if password != again:
-        return t["password_mismatch"]
+        return text("admin.password_mismatch")
     wrong = password_problem(password)
     if wrong is None:
         return None
-    return t["password_short" if "shorter" in wrong else "password_long"].format(n=MIN_PASSWORD)
+    if "shorter" in wrong:
+        return text("admin.password_short", n=MIN_PASSWORD)
+    return text("admin.password_long")
 
 
 def chosen_password(purpose: str, email: str, **context: Any) -> str | Response:
@@ -206,5 +203,5 @@ def accept(token: str) -> Response:
         raise AlreadyAnAdmin() from exc
     log.info("admin invitation accepted", extra={"admin": admin.id})
     response = auth.sign_in(admin, url_for("admin.account"))
-    flash(tr()["welcome"])
+    flash(text("admin.welcome"))
     return response

@@ -13,10 +13,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import request
 from werkzeug.wrappers import Response
 
-from broker.admin.base import bp, login_required, page, school_or_404, tr
+from broker.admin.base import bp, login_required, page, school_or_404
 from broker.records import School
 from broker.registry import LedgerEntry
 from broker.web.current import broker
+from broker.web.i18n import text
 
 PAGE_ROWS = 200
 CSV_ROWS = 100_000
@@ -52,13 +53,13 @@ def read_filters(args: Mapping[str, str]) -> tuple[Filters, str | None]:
     """The filters in the query; unknown suppliers and bad dates give an error text."""
     supplier = args.get("supplier") or None
     if supplier is not None and broker().registry.supplier(supplier) is None:
-        return Filters(), tr()["unknown_supplier"]
+        return Filters(), text("admin.unknown_supplier")
     try:
         filters = Filters(supplier, _date(args.get("from", "")), _date(args.get("to", "")))
     except ValueError:
-        return Filters(supplier), tr()["bad_date"]
+        return Filters(supplier), text("admin.bad_date")
     if filters.start and filters.end and filters.end < filters.start:
-        return Filters(supplier), tr()["bad_range"]
+        return Filters(supplier), text("admin.bad_range")
     return filters, None
 
 

@@ -15,11 +15,12 @@ from werkzeug.wrappers import Response
 
 from broker import kinds, profiles
 from broker.admin import fetch, peer_certificates, register
-from broker.admin.base import admins, bp, login_required, operator_only, page, tr
+from broker.admin.base import admins, bp, login_required, operator_only, page
 from broker.keys import saml_signing
 from broker.registry import Registry, RegistryUnavailable
 from broker.store import StoreUnavailable
 from broker.web.current import broker
+from broker.web.i18n import text
 
 log = logging.getLogger("loper.admin")
 WARN_DAYS = 60
@@ -90,8 +91,8 @@ def operator() -> Response:
 def verify_ledger() -> Response:
     operator_only()
     result = broker().registry.ledger().verify()
-    flash(tr()["ledger_ok"].format(rows=result.rows) if result.ok
-          else tr()["ledger_broken"].format(problem=result.problem))
+    flash(text("admin.ledger_ok", rows=result.rows) if result.ok
+          else text("admin.ledger_broken", problem=result.problem))
     return redirect(url_for("admin.operator"))
 
 
@@ -123,7 +124,7 @@ def _register(kind: str, add: Registration, protocols: Iterable[kinds.Kind[Any, 
     log.info(f"{kind} registered", extra={"admin": admin.id, kind: request.form.get("id")})
     if outcome.secret is not None:  # e.g. an OIDC supplier's client secret, shown once
         return page("admin/registered.html", supplier=outcome.record, secret=outcome.secret)
-    flash(tr()["registered"])
+    flash(text("admin.registered"))
     return redirect(url_for("admin.operator"))
 
 

@@ -13,11 +13,12 @@ from werkzeug.wrappers import Response
 
 from broker import attributes, mapping
 from broker.admin import mapping_form, school_samples
-from broker.admin.base import NotFound, bp, login_required, operator_only, page, tr
+from broker.admin.base import NotFound, bp, login_required, operator_only, page
 from broker.records import School
 from broker.registry import FederationError
 from broker.registry.federation import school_label
 from broker.web.current import broker
+from broker.web.i18n import text
 
 log = logging.getLogger("loper.admin")
 
@@ -67,5 +68,5 @@ def operator_school_post(school_id: str) -> Response:
         return _page(school, typed, 400, tuple(p.removeprefix(where) for p in exc.problems))
     if changed:
         log.info("school mapping changed", extra={"admin": admin.id, "school": school.id})
-    flash(tr()["mapping_saved" if changed else "mapping_unchanged"])
+    flash(text("admin.mapping_saved") if changed else text("admin.mapping_unchanged"))
     return redirect(url_for("admin.operator_school", school_id=school.id))

@@ -15,12 +15,12 @@ from flask_login import logout_user
 from werkzeug.wrappers import Response
 
 from broker.admin import security
-from broker.admin.base import bp, links, mailer, page, tr
-from broker.admin.invitations import LinkUnusable, chosen_password, peek, until
-from broker.admin.texts_accounts import RESET_BODY, RESET_SUBJECT
+from broker.admin.base import bp, links, mailer, page
+from broker.admin.invitations import MAIL_BETWEEN, LinkUnusable, chosen_password, peek, until
 from broker.registry.admin_links import RESET, LinkRefused
 from broker.registry.admins import normalise_email
 from broker.web.current import broker
+from broker.web.i18n import in_both_languages, text
 
 log = logging.getLogger("loper.admin")
 
@@ -39,7 +39,7 @@ def reset_request() -> Response:
 def reset_request_post() -> Response:
     email = normalise_email(request.form.get("email", ""))[:254]
     if "@" not in email:
-        return _request_page(400, error=tr()["invite_bad_email"], email=email)
+        return _request_page(400, error=text("admin.invite_bad_email"), email=email)
     security.count_reset_request(email)
     if mailer().configured:
         ttl = broker().settings.password_reset_ttl
@@ -47,8 +47,11 @@ def reset_request_post() -> Response:
         if found is not None:
             admin, token = found
             link = broker().settings.url(url_for("admin.reset_password", token=token))
-            mailer().send_later(admin.email, RESET_SUBJECT,
-                                RESET_BODY.format(email=admin.email, link=link, until=until(ttl)))
+            words = {"email": admin.email, "link": link, "until": until(ttl)}
+            subject = in_both_languages(lambda: text("admin.mail_reset_subject"), " / ")
+            body = in_both_languages(lambda: text("admin.mail_reset_body", **words),
+                                     MAIL_BETWEEN)
+            mailer().send_later(admin.email, subject, body)
             log.info("admin password reset link sent", extra={"admin": admin.id})
     return _request_page(sent=True)
 
@@ -65,5 +68,5 @@ def reset_password(token: str) -> Response:
     log.info("admin password reset by e-mail link", extra={"admin": admin.id})
     logout_user()
     security.new_session()
-    flash(tr()["password_changed"])
+    flash(text("admin.password_changed"))
     return redirect(url_for("admin.login"))

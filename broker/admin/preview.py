@@ -74,7 +74,8 @@ class Preview:
     documents: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     """Whole messages the supplier receives (OIDC: "id_token", "userinfo")."""
     stopped: str | None = None
-    """Why this supplier gets nothing at all right now (suspended, agreement ended)."""
+    """The code of why this supplier gets nothing at all right now (suspended, not activated,
+    agreement ended); the lines show what it gets once that is over."""
     profile: str = "oid"
     """The supplier's profile (broker/profiles.py): whose names the lines are in."""
 
@@ -125,7 +126,7 @@ def preview(person: Person, school: School, supplier: Supplier, current: Policy 
     try:
         after = decide(person, school, supplier, proposed, keys, today)
     except SupplierSuspended as exc:
-        stopped = exc.message
+        stopped = exc.code  # supplier_suspended, supplier_not_activated, agreement_ended
         after = decide(person, school, supplier, _open(proposed, school, supplier), keys, today)
     before = decide(person, school, supplier, _open(current, school, supplier), keys, today)
     kind = kinds.downstream(supplier.protocol, f'supplier "{supplier.id}"')

@@ -9,12 +9,13 @@ from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from broker import alias_file
-from broker.admin.base import bp, current_admin, login_required, page, school_or_404, tr
+from broker.admin.base import bp, current_admin, login_required, page, school_or_404
 from broker.admin.ledger import csv_download
 from broker.localtime import LOCAL_TIME, months
 from broker.records import School
 from broker.registry.report import SupplierMonth
 from broker.web.current import broker
+from broker.web.i18n import plural, text
 
 FIRST_YEAR = 2000
 
@@ -42,7 +43,7 @@ def report(school_id: str) -> Response:
     lines = _lines(school, year) if year else []
     return page("admin/report.html", 200 if year else 400, school=school,
                 year=year or datetime.now(LOCAL_TIME).year, lines=lines, supplier_names=names,
-                error=None if year else tr()["bad_year"])
+                error=None if year else text("admin.bad_year"))
 
 
 @bp.get("/schools/<school_id>/report.csv")
@@ -76,11 +77,11 @@ def aliases_post(school_id: str) -> Response:
     b = broker()
     try:
         if not data:
-            raise alias_file.AliasFileError([tr()["aliases_no_file"]])
+            raise alias_file.AliasFileError([text("admin.aliases_no_file")])
         count = alias_file.import_links(b.registry, b.pseudonym_keys, school.id, data,
                                         current_admin().email)
     except alias_file.AliasFileError as exc:
         return page("admin/aliases.html", 400, school=school, problems=exc.problems,
                     header=",".join(alias_file.HEADER), max_links=alias_file.MAX_LINKS)
-    flash(tr()["aliases_done"].format(n=count))
+    flash(plural("admin.aliases_done", count))
     return redirect(url_for("admin.aliases", school_id=school.id))

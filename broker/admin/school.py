@@ -26,11 +26,11 @@ from broker.admin.base import (
     page,
     school_or_404,
     supplier_or_404,
-    tr,
 )
 from broker.identity import Attributes
 from broker.records import Policy, School, Supplier
 from broker.web.current import broker
+from broker.web.i18n import text
 
 log = logging.getLogger("loper.admin")
 MAX_REASON = 500
@@ -122,7 +122,7 @@ def _release_page(school: School, supplier: Supplier, form: Mapping[str, str],
 
 def _back_to_release(school: School, supplier: Supplier, message: str) -> Response:
     """After a change: flash the `message` text, and show the release page afresh."""
-    flash(tr()[message])
+    flash(text("admin." + message))
     return redirect(url_for("admin.release", school_id=school.id, supplier_id=supplier.id))
 
 
@@ -175,7 +175,7 @@ def suspend(school_id: str, supplier_id: str) -> Response:
     school, supplier = _pair(school_id, supplier_id)
     reason = _reason()
     if not reason or len(reason) > MAX_REASON:
-        return _release_page(school, supplier, {}, 400, suspend_error=tr()["reason_needed"],
+        return _release_page(school, supplier, {}, 400, suspend_error=text("admin.reason_needed"),
                              reason=reason[:MAX_REASON])
     broker().registry.suspend(school.id, supplier.id, reason, by=current_admin().email)
     return _changed(school, supplier, "suspended", "suspended_now")
@@ -197,7 +197,7 @@ def activate(school_id: str, supplier_id: str) -> Response:
     typed = activation.read_form(request.form, datetime.now(UTC).date())
     if typed.problem is not None:
         return _release_page(school, supplier, {}, 400, agreement_form=typed,
-                             activate_error=tr()[typed.problem])
+                             activate_error=text("admin." + typed.problem))
     agreement = typed.agreement()
     broker().registry.activate(school.id, supplier.id, agreement=agreement.reference,
                                valid_until=agreement.valid_until, by=current_admin().email)

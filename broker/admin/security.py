@@ -43,11 +43,9 @@ def check_post() -> None:
 
 
 def new_session() -> None:
-    """Against session fixation: nothing of the session before the login survives it."""
-    lang = session.get("admin_lang")
+    """Against session fixation: nothing of the session before the login survives it (the
+    language choice is a cookie of its own, broker/web/i18n.py)."""
     session.clear()
-    if lang:
-        session["admin_lang"] = lang
     session[CSRF_SESSION_KEY] = secrets.token_urlsafe(32)
 
 

@@ -21,10 +21,10 @@ from broker.admin.base import (
     login_required,
     page,
     supplier_or_404,
-    tr,
 )
 from broker.records import AttributeRequest, Supplier
 from broker.registry.admins import MAX_WHY
+from broker.web.i18n import text
 
 log = logging.getLogger("loper.admin")
 
@@ -43,7 +43,7 @@ def _requests(form: Mapping[str, str]) -> tuple[list[AttributeRequest], dict[str
             continue
         why = " ".join(form.get(f"why-{attr.name}", "").split())
         if not why or len(why) > MAX_WHY:
-            problems[attr.name] = tr()["why_needed"].format(max=MAX_WHY)
+            problems[attr.name] = text("admin.why_needed", max=MAX_WHY)
         found.append(AttributeRequest(attr.name, why))
     return found, problems
 
@@ -70,5 +70,5 @@ def supplier_requests_post(supplier_id: str) -> Response:
     log.info("supplier requests changed", extra={
         "admin": current_admin().id, "supplier": supplier.id,
         "attributes": ",".join(r.attribute for r in requests) or "-"})
-    flash(tr()["saved"])
+    flash(text("admin.saved"))
     return redirect(url_for("admin.supplier_requests", supplier_id=supplier.id))

@@ -11,7 +11,6 @@ from flask import Blueprint, Response, render_template, request
 from broker.errors import BadRequest
 from broker.web import cookies, csrf
 from broker.web.current import broker
-from broker.web.i18n import language, translator
 
 bp = Blueprint("logout", __name__)
 
@@ -23,12 +22,12 @@ def logout() -> Response:
     done = request.method == "POST"
     if done:
         if not csrf.valid("logout", browser):
-            raise BadRequest("This logout button has expired. Open the logout page again.")
+            raise BadRequest("the logout form's token is missing or expired",
+                             code="logout_expired")
         session_id = cookies.read(request, settings, cookies.SSO)
         if session_id:
             broker().store.delete_session(session_id)
-    lang = language()
-    html = render_template("logout.html", t=translator(lang), lang=lang, done=done,
+    html = render_template("logout.html", done=done,
                            csrf_field=csrf.FIELD, token=csrf.token("logout", browser))
     response = Response(html, mimetype="text/html")
     if new:

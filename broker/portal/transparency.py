@@ -14,7 +14,7 @@ the rows in one IN query over at most one pseudonym per supplier, at most ROWS o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -24,14 +24,12 @@ from broker import attributes, release
 from broker.context import Broker
 from broker.errors import SupplierSuspended
 from broker.identity import Person
-from broker.localtime import LOCAL_TIME
 from broker.portal import guardians
-from broker.portal.transparency_texts import MESSAGES
 from broker.pseudonym import pseudonym
 from broker.records import Policy, School, Supplier
 from broker.web import cookies
 from broker.web.current import broker, flow
-from broker.web.i18n import language, translator
+from broker.web.i18n import local_time
 from broker.web.login import start_own_page
 
 bp = Blueprint("transparency", __name__)
@@ -40,22 +38,6 @@ ROWS = 200
 """The newest releases shown; older ones stay in the ledger (the school can read them)."""
 SESSION_ID_MAX = 128
 
-LABELS_NL: Mapping[str, str] = {
-    "role": "rol (leerling, leraar)",
-    "given_name": "voornaam",
-    "family_name": "achternaam",
-    "display_name": "volledige naam",
-    "email": "e-mailadres",
-    "school_domain": "domein van de school",
-    "school_id": "schoolnummer (BRIN)",
-    "school_name": "naam van de school",
-    "branch_id": "vestiging van de school (BRIN6)",
-    "scoped_affiliation": "rol op de school (leerling@school)",
-    "groups": "klassen en groepen",
-    "eck_id": "ECK iD",
-    "profile_id": "profielnummer bij de school",
-    "real_id": "persoonsnummer bij de school",
-}
 _ORDER = {a.name: i for i, a in enumerate(attributes.VOCABULARY)}
 
 
@@ -78,7 +60,8 @@ class AppNow:
     suspended_reason: str | None = None
     ended_on: date | None = None
     why: tuple[tuple[str, str], ...] = ()
-    """(label, the app's reason) for each attribute it receives and gave a reason for."""
+    """(attribute name, the app's reason) for each attribute it receives and gave a reason
+    for."""
     agreement: str | None = None
     enabled: bool = True
     """False: the school has not activated the app, or deactivated it."""
@@ -97,14 +80,9 @@ def _ordered(names: Iterable[str]) -> list[str]:
     return sorted(set(names), key=lambda name: (_ORDER.get(name, len(_ORDER)), name))
 
 
-def _label(name: str, lang: str) -> str:
-    return ((LABELS_NL.get(name) if lang == "nl" else None)
-            or (attributes.BY_NAME[name].label if name in attributes.BY_NAME else name))
-
-
-def labels(names: Iterable[str], lang: str) -> tuple[str, ...]:
-    """Attribute names -> their human labels, in the vocabulary's order."""
-    return tuple(_label(name, lang) for name in _ordered(names))
+def labels(names: Iterable[str]) -> tuple[str, ...]:
+    """Attribute names in vocabulary order (the page shows their plain words)."""
+    return tuple(_ordered(names))
 
 
 def _pseudonyms(b: Broker, suppliers: list[Supplier], person: Person) -> set[str]:
@@ -124,15 +102,15 @@ def agreement(policy: Policy | None) -> str | None:
     return policy.agreement if policy is not None and policy.agreement else None
 
 
-def _why(supplier: Supplier, names: frozenset[str], lang: str) -> tuple[tuple[str, str], ...]:
+def _why(supplier: Supplier, names: frozenset[str]) -> tuple[tuple[str, str], ...]:
     asked = {r.attribute: r.why for r in supplier.requests}
-    return tuple((_label(name, lang), asked[name]) for name in _ordered(names) if name in asked)
+    return tuple((name, asked[name]) for name in _ordered(names) if name in asked)
 
 
 def _app_now(school: School, supplier: Supplier, policy: Policy | None, person: Person,
-             today: date, lang: str) -> AppNow:
+             today: date) -> AppNow:
     released = release.released_names(policy, person.roles)
-    names = labels(released, lang)
+    names = labels(released)
     try:
         release.check_open(school, supplier, policy, today)
     except SupplierSuspended:  # suspended, lapsed, or not (or no longer) activated
@@ -143,11 +121,11 @@ def _app_now(school: School, supplier: Supplier, policy: Policy | None, person: 
                       suspended_reason=policy.suspended_reason,
                       ended_on=None if policy.suspended_reason else policy.valid_until,
                       agreement=agreement(policy))
-    return AppNow(supplier.name, names, open=True, why=_why(supplier, released, lang),
+    return AppNow(supplier.name, names, open=True, why=_why(supplier, released),
                   agreement=agreement(policy))
 
 
-def overview(b: Broker, person: Person, today: date, lang: str) -> Overview | None:
+def overview(b: Broker, person: Person, today: date) -> Overview | None:
     """Everything /me shows for this person; None when their school is no longer registered."""
     registry = b.registry
     school = registry.school(person.school_id)
@@ -159,23 +137,11 @@ def overview(b: Broker, person: Person, today: date, lang: str) -> Overview | No
         school.id, _pseudonyms(b, suppliers, person), limit=ROWS)
     names = {s.id: s.name for s in suppliers}
     sent = [Sent(row.at, names.get(row.supplier_id, row.supplier_id),
-                 labels(row.attributes, lang)) for row in rows]
+                 labels(row.attributes)) for row in rows]
     used = {row.supplier_id for row in rows}
-    apps = [_app_now(school, s, policies.get(s.id), person, today, lang)
+    apps = [_app_now(school, s, policies.get(s.id), person, today)
             for s in suppliers if s.id in policies or s.id in used]
     return Overview(school=school, sent=sent, apps=apps, more=len(rows) >= ROWS)
-
-
-def local_time(at: datetime, lang: str) -> str:
-    here = at.astimezone(LOCAL_TIME)
-    if lang == "nl":
-        return f"{here:%d-%m-%Y %H:%M}"
-    return f"{here.day} {here:%b %Y, %H:%M}"
-
-
-def _texts(lang: str) -> dict[str, str]:
-    mine = {key: texts.get(lang, texts["en"]) for key, texts in MESSAGES.items()}
-    return {**translator(lang), **mine}
 
 
 @dataclass(frozen=True)
@@ -188,17 +154,17 @@ class Page:
     guardian: bool
 
 
-def _page(b: Broker, person: Person, lang: str) -> Page | None:
+def _page(b: Broker, person: Person) -> Page | None:
     school = b.registry.school(person.school_id)
     if school is None:
         return None
     today = datetime.now(UTC).date()
     if not guardians.is_guardian(school, person):
-        mine = overview(b, person, today, lang)
+        mine = overview(b, person, today)
         return Page(school, [(None, mine)] if mine else [], guardian=False)
     kids = guardians.children(b.registry, b.pseudonym_keys, school, person)
     views: list[tuple[int | None, Overview]] = [(n, view) for n, child in enumerate(kids, 1)
-             if (view := overview(b, child, today, lang)) is not None]
+             if (view := overview(b, child, today)) is not None]
     return Page(school, views, guardian=True)
 
 
@@ -206,11 +172,9 @@ def _render(printable: bool) -> Response:
     b = broker()
     session_id = cookies.read(request, b.settings, cookies.SSO)[:SESSION_ID_MAX]
     session = flow().session(session_id)
-    lang = language()
-    shown = _page(b, session.person, lang) if session is not None else None
-    html = render_template("transparency.html", t=_texts(lang), lang=lang, page=shown,
-                           rows=ROWS, local_time=local_time, printable=printable,
-                           printed=local_time(datetime.now(UTC), lang))
+    shown = _page(b, session.person) if session is not None else None
+    html = render_template("transparency.html", page=shown, rows=ROWS, printable=printable,
+                           printed=local_time(datetime.now(UTC)))
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response

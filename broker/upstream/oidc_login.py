@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from broker import codec
-from broker.errors import BadRequest, UpstreamRejected
+from broker.errors import BadRequest, LoginCancelled, UpstreamRejected
 from broker.upstream.oidc_provider import ProviderInfo
 from broker.upstream.oidc_require import fits
 
@@ -72,6 +72,8 @@ def check_response(params: Mapping[str, str], info: ProviderInfo) -> str:
         raise UpstreamRejected("The answer names another issuer (iss) than your school's login "
                                "server: it comes from another server (mix-up, RFC 9207).")
     error = params.get("error")
+    if error == "access_denied":  # the user pressed Cancel (or refused consent) at the school
+        raise LoginCancelled("the school's login server answered access_denied")
     if error is not None:
         raise UpstreamRejected(f"Your school's login server refused the login "
                                f"(error code '{safe_code(error)}').")

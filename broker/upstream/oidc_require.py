@@ -102,5 +102,5 @@ def check_required(require: Require | None, claims: Mapping[str, object]) -> Non
         shown = f" ({', '.join(accepted)})" if claim in SHOWN else ""
         raise UpstreamRejected(f"Your school's login server answered for an account that does "
                                f"not belong to this school: the answer {state} the "
-                               f"'{claim}' claim this school requires{shown}. Log in with "
-                               "your school account.")
+                               f"'{claim}' claim this school requires{shown}.",
+                               code="account_of_another_school")

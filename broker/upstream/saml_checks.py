@@ -16,10 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NoReturn
 
-from broker.errors import BadRequest, LoginTooOld, UpstreamRejected
+from broker.errors import BadRequest, LoginCancelled, LoginTooOld, UpstreamRejected
 from broker.saml import views
 
 SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
+CANCELLED = frozenset({"urn:oasis:names:tc:SAML:2.0:status:AuthnFailed",
+                       "urn:oasis:names:tc:SAML:2.0:status:RequestDenied"})
+"""Second-level status codes an IdP answers with when the user pressed Cancel (Shibboleth IdP,
+SimpleSAMLphp, ADFS, Entra ID): without an assertion, the login was stopped, not forged."""
 BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
 ENTITY_FORMAT = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity"
 _DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -115,13 +119,9 @@ def check_status(response: views.Response) -> None:
     if status is None or status.status_code is None:  # SAML core 3.2.2: required; without it
         # nothing says the login succeeded
         reject("The response carries no Status, so it does not say that the login succeeded.")
-    code = status.status_code
-    if code.value == SUCCESS:
+    codes = _status_codes(response)
+    if codes[0] == SUCCESS:
         return
-    codes = [str(code.value)]
-    while code.status_code is not None:
-        code = code.status_code
-        codes.append(str(code.value))
     message = status.status_message.text if status.status_message is not None else None
     detail = f": {_short(message, 200)}" if message else ""
     carried = " (and still carried an assertion)" if assertion_count(response) else ""
@@ -147,9 +147,32 @@ def check_issuer(issuer: views.Issuer | None, what: str, exp: Expected,
                f"identity provider is {exp.idp_entity_id}.")
 
 
+def _status_codes(response: views.Response) -> list[str]:
+    status = response.status
+    code = status.status_code if status is not None else None
+    codes = []
+    while code is not None:
+        codes.append(str(code.value))
+        code = code.status_code
+    return codes
+
+
 def check_response(response: views.Response, exp: Expected) -> None:
-    """The Response element itself: status, destination, request, issuer."""
-    check_status(response)
+    """The Response element itself: status, destination, request, issuer. A cancelled login
+    (CANCELLED, no assertion) that answers this browser's request raises LoginCancelled."""
+    cancelled = bool(CANCELLED & set(_status_codes(response))) and not assertion_count(response)
+    if not cancelled:
+        check_status(response)
+    _check_addressed(response, exp)
+    required = response.signature is not None or bool(response.encrypted_assertion)
+    check_issuer(response.issuer, "The response", exp, required)  # SAML profiles 4.1.4.2
+    check_issued(response.issue_instant, "The response", exp)
+    if cancelled:
+        raise LoginCancelled("the school's identity provider answered "
+                             + " / ".join(_status_codes(response)))
+
+
+def _check_addressed(response: views.Response, exp: Expected) -> None:
     if not response.destination:
         reject(f"The response has no Destination; it must be {exp.acs_url}.")
     if response.destination != exp.acs_url:
@@ -161,9 +184,6 @@ def check_response(response: views.Response, exp: Expected) -> None:
     if response.in_response_to != exp.request_id:
         reject("The response answers another login request than the one this browser "
                "started (InResponseTo differs); start the login again.")
-    required = response.signature is not None or bool(response.encrypted_assertion)
-    check_issuer(response.issuer, "The response", exp, required)  # SAML profiles 4.1.4.2
-    check_issued(response.issue_instant, "The response", exp)
 
 
 def check_one_assertion(count: int) -> None:

@@ -1,11 +1,20 @@
-"""The one error handler: log an error id, show it on a friendly page with a way back."""
+"""The one error handler: log an error id, show it on a friendly page with a way on.
+
+The page speaks the reader's language (broker/web/i18n.py) from the catalogues: the error's
+code is its message key. The technical detail goes to the log next to the error id; the page
+shows the id only, as the code for the helpdesk. An error in the admin portal keeps the
+portal's header and navigation; a pupil's page offers the way back to the app, another school
+and /me.
+"""
 
 from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, current_app, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from broker import metrics
@@ -14,21 +23,30 @@ from broker.registry import RegistryUnavailable
 from broker.store import StoreUnavailable
 from broker.web import cookies
 from broker.web.current import broker
-from broker.web.error_texts import dutch
 
 log = logging.getLogger("loper.errors")
+MAX_DETAIL = 1000
+WERKZEUG_PAGES = (400, 404, 405, 413)
+"""HTTP errors with a page of their own; any other gets the general `http_error` one."""
 
 
-def _wants_dutch() -> bool:
-    """Dutch when the browser prefers it (browsers say so); English for everything else."""
-    return request.accept_languages.best_match(("nl", "en")) == "nl"
+@dataclass(frozen=True)
+class Shown:
+    """What an error page says: the message key (the code) with its placeholders, and where
+    the reader can go on."""
+
+    status: int
+    code: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    reason: str | None = None
+    back_url: str | None = None
+    supplier_name: str | None = None
+    other_school_url: str | None = None
 
 
 def _last_app() -> tuple[str | None, str | None]:
     """The app of the login this browser started last (its "start again" URL and name), for a
     pupil's error page that knows no app of its own: the login's state is gone or unreadable."""
-    if request.path.startswith("/admin"):
-        return None, None
     supplier_id = cookies.read(request, broker().settings, cookies.LAST_APP)
     try:
         supplier = broker().registry.supplier(supplier_id) if supplier_id else None
@@ -39,21 +57,26 @@ def _last_app() -> tuple[str | None, str | None]:
     return supplier.url, supplier.name
 
 
-def _page(status: int, code: str, title: str, message: str, back_url: str | None = None,
-          supplier_name: str | None = None, exc: BaseException | None = None) -> Response:
+def _page(shown: Shown, detail: str, exc: BaseException | None = None) -> Response:
     error_id = secrets.token_hex(6)
+    detail = "".join(c if c.isprintable() else "?" for c in detail[:MAX_DETAIL])  # one line
+    level = logging.ERROR if shown.status >= 500 else logging.WARNING
+    metrics.FAILURES.labels(shown.code).inc()
+    log.log(level, "request failed", exc_info=exc, extra={
+        "error_id": error_id, "code": shown.code, "status": shown.status, "detail": detail})
+    if request.path.startswith("/admin"):
+        from broker.admin.base import admin_error_page
+
+        return admin_error_page(shown, error_id)
+    back_url, supplier_name = shown.back_url, shown.supplier_name
     if back_url is None:
         back_url, supplier_name = _last_app()
-    level = logging.ERROR if status >= 500 else logging.WARNING
-    metrics.FAILURES.labels(code).inc()
-    log.log(level, "request failed", exc_info=exc,
-            extra={"error_id": error_id, "code": code, "status": status})
-    nl = _wants_dutch() and dutch(code)
-    html = render_template("error.html", status=status, code=code, error_id=error_id,
-                           title=nl[0] if nl else title, lead=nl[1] if nl else None,
-                           message=message, back_url=back_url, supplier_name=supplier_name,
-                           lang="nl" if nl else "en")
-    response = Response(html, status=status, mimetype="text/html")
+    me_url = url_for("transparency.me") if "transparency.me" in current_app.view_functions \
+        else None
+    html = render_template("error.html", shown=shown, error_id=error_id, back_url=back_url,
+                           supplier_name=supplier_name, other_school_url=shown.other_school_url,
+                           me_url=me_url)
+    response = Response(html, status=shown.status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -61,32 +84,29 @@ def _page(status: int, code: str, title: str, message: str, back_url: str | None
 def init_app(app: Flask) -> None:
     @app.errorhandler(BrokerError)
     def broker_error(exc: BrokerError) -> Response:
-        return _page(exc.status, exc.code, exc.title, exc.message, exc.back_url,
-                     exc.supplier_name)
+        return _page(Shown(exc.status, exc.code, exc.params, exc.reason, exc.back_url,
+                           exc.supplier_name, exc.other_school_url), exc.message)
 
     @app.errorhandler(StoreUnavailable)
     @app.errorhandler(RegistryUnavailable)
     def unavailable(exc: StoreUnavailable | RegistryUnavailable) -> Response:
         part = "store" if isinstance(exc, StoreUnavailable) else "registry"
-        metrics.STORAGE_ERRORS.labels(part, exc.reason).inc()
-        err = ServiceUnavailable("Loper cannot reach its storage right now. "
-                                 "Please try again in a minute.")
-        return _page(err.status, err.code, err.title, err.message)
+        reason = exc.reason  # what broke, never the driver's own words
+        metrics.STORAGE_ERRORS.labels(part, reason).inc()
+        return _page(Shown(ServiceUnavailable.status, ServiceUnavailable.code),
+                     f"{type(exc).__name__} ({reason})")
 
     @app.errorhandler(ConfigError)
     def misconfigured(exc: ConfigError) -> Response:
-        log.error("registration problem: %s", exc)
-        err = ServiceUnavailable("This login cannot be completed because a registration in "
-                                 "Loper is incomplete. The federation operator has been told.")
-        return _page(err.status, "registration_problem", err.title, err.message)
+        return _page(Shown(ServiceUnavailable.status, "registration_problem"),
+                     f"registration problem: {exc}")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
-        return _page(status, f"http_{status}", exc.name, exc.description or exc.name)
+        code = f"http_{status}" if status in WERKZEUG_PAGES else "http_error"
+        return _page(Shown(status, code), f"HTTP {status}: {exc.description or exc.name}")
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
-        return _page(500, "internal_error", "Something went wrong on our side",
-                     "Please try again; if it keeps happening, give the error id to your "
-                     "school's ICT coordinator.", exc=exc)
+        return _page(Shown(500, "internal_error"), "unexpected error", exc=exc)

@@ -1,50 +1,201 @@
-"""Dutch and English for the pages pupils see; Dutch first, English on request."""
+"""One language system for every page, pupil and admin: Flask-Babel over Loper's gettext
+catalogues (broker/translations/<lang>/LC_MESSAGES/messages.po), Dutch first.
+
+Messages are found by key ("pupil.choose_school", "admin.saved", "error.<code>.title"); both
+catalogues give every key its text, so neither language is the other's fallback. Placeholders
+are %(name)s, and a literal % is written %% (see docs/i18n.md). The catalogues are compiled
+from the checked-in .po files when the app starts: there are no .mo files to drift from them.
+
+The language of a request (negotiate): ?lang=nl|en (remembered in a cookie for every later
+page), else that remembered choice, else the browser's Accept-Language, else Dutch. Times are
+shown in Europe/Amsterdam.
+"""
 
 from __future__ import annotations
 
-from flask import request
+import io
+import logging
+import warnings
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from flask import Flask, Response, request
+from flask_babel import Babel, Domain, force_locale, format_date, format_datetime, get_locale
+from markupsafe import Markup
+
+from broker import attributes
+from broker.localtime import LOCAL_TIME
+from broker.web import cookies
+from broker.web.current import broker
 
 LANGUAGES = ("nl", "en")
+DEFAULT = "nl"
+COOKIE = "loper_lang"
+REMEMBER_DAYS = 365
+CATALOGUES = Path(__file__).resolve().parents[1] / "translations"
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "choose_school": {"nl": "Kies je school", "en": "Choose your school"},
-    "intro": {"nl": "Log in bij je eigen school. Loper onthoudt je keuze op dit apparaat.",
-              "en": "Log in at your own school. Loper remembers your choice on this device."},
-    "for_supplier": {"nl": "Je gaat naar", "en": "You are going to"},
-    "search": {"nl": "Zoek op naam of plaats", "en": "Search by name or place"},
-    "search_button": {"nl": "Zoeken", "en": "Search"},
-    "last_choice": {"nl": "Vorige keer gekozen", "en": "Chosen last time"},
-    "no_match": {"nl": "Geen school gevonden. Probeer een andere naam of plaats.",
-                 "en": "No school found. Try another name or place."},
-    "type_to_search": {"nl": "Typ de naam van je school of je woonplaats.",
-                       "en": "Type the name of your school or your town."},
-    "refine": {"nl": "Meer scholen gevonden dan hier passen: typ meer van de naam.",
-               "en": "More schools match than fit here: type more of the name."},
-    "schools": {"nl": "Scholen", "en": "Schools"},
-    "other_language": {"nl": "English", "en": "Nederlands"},
-    "logged_out": {"nl": "Je bent overal uitgelogd.", "en": "You are logged out everywhere."},
-    "logout_title": {"nl": "Overal uitloggen", "en": "Log out everywhere"},
-    "logout_explain": {"nl": "Log uit bij Loper op dit apparaat, zodat de volgende leerling "
-                             "niet als jou inlogt.",
-                       "en": "Log out of Loper on this device, so the next pupil does not "
-                             "log in as you."},
-    "error_id": {"nl": "Foutcode", "en": "Error id"},
-    "back_to": {"nl": "Opnieuw beginnen bij", "en": "Start again at"},
-    "continue": {"nl": "Doorgaan", "en": "Continue"},
-    "noscript": {"nl": "JavaScript staat uit: klik op Doorgaan.",
-                 "en": "JavaScript is off: press Continue."},
-    "transparency_link": {"nl": "Wat ging waarheen? Bekijk welke apps iets over je kregen.",
-                          "en": "What went where? See which apps received something about you."},
-}
+log = logging.getLogger("loper.i18n")
+
+
+class MissingMessage(UserWarning):
+    """A key that a catalogue does not have: shown as the key itself, never as another
+    language (the tests turn this warning into a failure)."""
+
+
+class _Missing(NullTranslations):
+    def gettext(self, message: str) -> str:
+        warnings.warn(f"no message {message!r} in the catalogue", MissingMessage, stacklevel=2)
+        log.error("no message %r in the catalogue", message)
+        return message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.gettext(singular)
+
+
+def read_catalogue(lang: str, folder: Path = CATALOGUES) -> Any:
+    """The checked-in catalogue of `lang`, as babel reads it."""
+    with (folder / lang / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        return read_po(po, locale=lang)
+
+
+def compile_catalogue(lang: str, folder: Path = CATALOGUES) -> Translations:
+    """Compile the .po file of `lang` in memory; fuzzy entries are left out, as msgfmt does."""
+    mo = io.BytesIO()
+    write_mo(mo, read_catalogue(lang, folder), use_fuzzy=False)
+    mo.seek(0)
+    translations = Translations(mo, domain="messages")
+    translations.add_fallback(_Missing())
+    return translations
+
+
+class _Catalogues(Domain):  # type: ignore[misc]
+    """Flask-Babel's domain, with the catalogues compiled once at start."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.compiled = {lang: compile_catalogue(lang) for lang in LANGUAGES}
+
+    def get_translations(self) -> Translations:
+        return self.compiled.get(language(), self.compiled[DEFAULT])
+
+
+def negotiate() -> str:
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES:
+        return str(chosen)
+    kept = cookies.read(request, broker().settings, COOKIE)
+    if kept in LANGUAGES:
+        return kept
+    return request.accept_languages.best_match(LANGUAGES) or DEFAULT
 
 
 def language() -> str:
-    chosen = request.args.get("lang")
-    if chosen in LANGUAGES:
-        return chosen
-    best = request.accept_languages.best_match(LANGUAGES)
-    return best or "nl"
+    """The language of this request: "nl" or "en"."""
+    return str(get_locale() or DEFAULT)
 
 
-def translator(lang: str) -> dict[str, str]:
-    return {key: texts.get(lang, texts["en"]) for key, texts in MESSAGES.items()}
+def other_language() -> str:
+    return "en" if language() == "nl" else "nl"
+
+
+OWN_PAGES = ("discovery", "transparency", "logout", "admin")
+"""Blueprints of Loper's own pages: their query (a login id, a search) is kept in the link to
+the other language."""
+
+
+def switch_language_url() -> str | None:
+    """This page in the other language (a GET with ?lang=); None where the page answers a
+    supplier's or school's message (a POST, a protocol endpoint), which is not fetched again."""
+    if request.method != "GET":
+        return None
+    if request.blueprint in OWN_PAGES:
+        args = request.args.to_dict(flat=False)
+    elif request.blueprint is None:  # a page that does not exist
+        args = {}
+    else:
+        return None
+    args["lang"] = [other_language()]
+    return f"{request.path}?{urlencode(args, doseq=True)}"
+
+
+def text(key: str, **params: object) -> str:
+    """The message `key` in this request's language, its %(name)s placeholders filled."""
+    message: str = _domain().get_translations().gettext(key)
+    return message % params
+
+
+def plural(key: str, n: int, **params: object) -> str:
+    """The singular or plural form of `key` for the number `n` (%(n)s in the message)."""
+    message: str = _domain().get_translations().ngettext(key, key, n)
+    return message % {"n": n, **params}
+
+
+def in_both_languages(make: Callable[[], str], between: str) -> str:
+    """`make()` in Dutch, then in English: for a mail to someone whose language is not known."""
+    made = []
+    for lang in LANGUAGES:
+        with force_locale(lang):
+            made.append(make())
+    return between.join(made)
+
+
+def attribute_word(name: str) -> str:
+    """An attribute's plain words ("voornaam"); a name outside the vocabulary as it is."""
+    return text(f"attribute.{name}") if name in attributes.BY_NAME else name
+
+
+def local_time(at: datetime, form: str = "d MMM y, HH:mm") -> str:
+    """A moment as people here read it: Dutch time, in this request's language."""
+    return str(format_datetime(at, form))
+
+
+def local_date(day: date, form: str = "long") -> str:
+    return str(format_date(day, form))
+
+
+def _domain() -> _Catalogues:
+    from flask import current_app
+
+    found: _Catalogues = current_app.extensions["babel"].instance.domain_instance
+    return found
+
+
+def _jinja_text(key: str, **params: object) -> Markup:
+    """_() in templates: the message escaped, then its placeholders filled (and escaped)."""
+    return Markup.escape(_domain().get_translations().gettext(key)) % params
+
+
+def _jinja_plural(key: str, n: int, **params: object) -> Markup:
+    message = _domain().get_translations().ngettext(key, key, n)
+    return Markup.escape(message) % {"n": n, **params}
+
+
+def init_app(app: Flask) -> None:
+    babel = Babel()
+    domain = _Catalogues()
+    babel.init_app(app, default_locale=DEFAULT, locale_selector=negotiate,
+                   timezone_selector=lambda: LOCAL_TIME.key)
+    babel.__dict__["domain_instance"] = domain  # the cached_property, set once: compiled
+    globals_: dict[str, Callable[..., Any]] = {
+        "_": _jinja_text, "plural": _jinja_plural, "language": language,
+        "other_language": other_language, "switch_language_url": switch_language_url,
+        "local_time": local_time, "local_date": local_date, "attribute_word": attribute_word}
+    app.jinja_env.globals.update(globals_)
+
+    @app.context_processor
+    def current_language() -> dict[str, str]:
+        return {"lang": language()}
+
+    @app.after_request
+    def remember_choice(response: Response) -> Response:
+        chosen = request.args.get("lang")
+        if chosen in LANGUAGES and cookies.read(request, broker().settings, COOKIE) != chosen:
+            cookies.set_cookie(response, broker().settings, COOKIE, str(chosen),
+                               max_age=REMEMBER_DAYS * 86400, cross_site=False)
+        return response

@@ -20,7 +20,7 @@ def text(response: object) -> str:
 
 def test_a_new_supplier_shows_as_new_with_its_requests_and_reasons(school_a: Portal) -> None:
     page = text(school_a.get(f"/admin/schools/{SCHOOL_A}?lang=nl"))
-    assert "1 nieuwe leverancier(s) wachten op uw besluit" in page
+    assert "1 nieuwe leverancier wacht op uw besluit" in page
     row = page[page.index("Taalapp"):]
     row = row[:row.index("</tr>")]
     assert "nieuw" in row and "greets the pupil" in row and "Bekijken en activeren" in row

@@ -233,7 +233,7 @@ def test_a_missing_or_wrong_csrf_token_is_refused(app: Flask, registry: Registry
     data = form if token is None else {**form, "csrf_token": token}
     response = portal.post(url, data, csrf=False)
     assert response.status_code == 400
-    assert "form has expired" in response.get_data(as_text=True)
+    assert 'data-error-code="form_expired"' in response.get_data(as_text=True)
     assert snapshot(registry) == before
     assert portal.get(f"/admin/schools/{SCHOOL_A}").status_code == 200, "still logged in"
 

@@ -65,7 +65,7 @@ def test_peer_certificates_that_expire_soon_and_metadata_sources_show(
     assert "loper-test" not in section  # the supplier's certificate has a year left
     sources = page.split('id="sources-title"', 1)[1].split("</section>", 1)[0]
     assert "entree" in sources and "the aggregate is not signed" in sources
-    assert "2026-12-06 10:00 UTC" in sources and "2026-12-05 09:00 UTC" in sources
+    assert "6 dec 2026, 11:00" in sources and "5 dec 2026, 10:00" in sources  # Dutch time
 
 
 def test_staged_and_unreadable_certificates_show(operator: Portal, broker: Broker) -> None:
@@ -126,7 +126,8 @@ def test_a_huge_upload_is_refused(operator: Portal, registry: Registry) -> None:
     response = operator.client.post(  # a body as bytes: the test client keeps no temp file
         NEW_SUPPLIER, data=body, content_type=f"multipart/form-data; boundary={boundary}")
     assert response.status_code == 413
-    assert "larger than 1024 KB" in text(response)
+    assert "groter dan 1024 KB" in text(response)
+    assert '<nav aria-label="Hoofdmenu">' in text(response), "the portal's navigation stays"
     assert snapshot(registry) == before
 
 

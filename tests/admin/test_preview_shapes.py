@@ -38,7 +38,7 @@ def text(response: object) -> str:
 
 
 def block(page: str, ident: str) -> dict[str, object]:
-    found = re.search(rf'<pre id="{ident}">(.*?)</pre>', page, re.S)
+    found = re.search(rf'<pre id="{ident}"[^>]*>(.*?)</pre>', page, re.S)
     assert found, page[:3000]
     parsed: dict[str, object] = json.loads(found.group(1))
     return parsed

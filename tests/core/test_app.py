@@ -32,7 +32,7 @@ def _unavailable_page(client: FlaskClient) -> str:
     page = client.get("/discovery?login=abcdefghijklmnopqrstuvwx")
     text = page.get_data(as_text=True)
     assert page.status_code == 503 and 'class="error-id"' in text, text
-    assert "cannot reach its storage" in text and "Traceback" not in text
+    assert 'data-error-code="service_unavailable"' in text and "Traceback" not in text
     return text
 
 
@@ -154,7 +154,8 @@ def test_error_pages_speak_dutch_to_a_dutch_browser(instance: Path) -> None:
     dutch = client.get("/discovery?login=gone", headers={"Accept-Language": "nl-NL,nl;q=0.9"})
     text = dutch.get_data(as_text=True)
     assert dutch.status_code == 400 and '<html lang="nl">' in text
-    assert "Deze inlog is verlopen" in text and "Foutcode" in text
+    assert "Deze inlog is verlopen" in text and "Code voor de helpdesk" in text
+    assert "expired" not in text.replace('data-error-code="login_expired"', "")
     english = client.get("/discovery?login=gone", headers={"Accept-Language": "en-GB"})
     assert "This login has expired" in english.get_data(as_text=True)
 

@@ -160,14 +160,3 @@ def test_absurd_counts_and_sizes_are_capped(caplog: pytest.LogCaptureFixture) ->
     got = attributes.from_saml({"isMemberOf": many, "givenName": [huge, "Sanne"]})
     assert got == {"groups": tuple(many[:attributes.MAX_VALUES]), "given_name": ("Sanne",)}
     assert len(caplog.records) == 2 and huge not in caplog.text
-
-
-def test_every_attribute_has_dutch_and_english_labels() -> None:
-    from broker.admin.texts import attribute_label
-    from broker.portal.transparency import LABELS_NL
-
-    names = [a.name for a in attributes.VOCABULARY]
-    dutch, english = attribute_label("nl"), attribute_label("en")
-    assert all(dutch[n] != english[n] or n == "eck_id" for n in names)
-    assert all(english[n] == attributes.BY_NAME[n].label for n in names)
-    assert set(LABELS_NL) == set(names)

@@ -53,7 +53,7 @@ def children_seen(world: World, parent: Person) -> list[list[str]]:
     kids = guardians.children(world.broker.registry, KEYS, school, parent)
     today = datetime.now(UTC).date()
     return [[row.supplier for row in view.sent] for child in kids
-            if (view := overview(world.broker, child, today, "en")) is not None]
+            if (view := overview(world.broker, child, today)) is not None]
 
 
 def test_a_parent_sees_each_child_the_school_names_and_nobody_else(world: World,

@@ -68,7 +68,7 @@ def assert_loper_503(response: requests.Response) -> None:
     """Loper's own page for storage that is down: never gunicorn's bare 500."""
     assert response.status_code == 503, response.text
     assert 'class="error-id"' in response.text, response.text
-    assert "cannot reach its storage" in response.text
+    assert 'data-error-code="service_unavailable"' in response.text
     assert "Internal Server Error" not in response.text
 
 

@@ -14,7 +14,6 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from demo.stack import Running, running
-from tests.fixtures.chromium import launched_chromium
 
 PSEUDONYM = re.compile(r"v1-[a-z2-7]{52}")
 
@@ -23,12 +22,6 @@ PSEUDONYM = re.compile(r"v1-[a-z2-7]{52}")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     with running(tmp_path_factory.mktemp("demo")) as stack:
         yield stack
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with launched_chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

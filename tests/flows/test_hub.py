@@ -14,6 +14,7 @@ import pytest
 
 from demo.hub import HUB_PEOPLE, LINDE
 from demo.people import DemoPerson
+from tests.error_log import detail
 from tests.flows.conftest import (
     OID_AFFILIATION,
     OID_GIVEN_NAME,
@@ -78,7 +79,7 @@ def test_an_answer_for_an_unknown_or_another_school_is_refused(
     before = ledger(federation, "de-linde"), ledger(federation, "de-es")
     log_in_via_picker(browser, url, person, "CBS De Linde")
     assert browser.page.status_code == 403, browser.text[:500]
-    assert browser.url.startswith(federation.issuer) and says in browser.text
+    assert browser.url.startswith(federation.issuer) and says in detail(browser.text)
     assert code in browser.text
     assert re.search(r'class="error-id">[0-9a-f]{12}<', browser.text)
     assert person.given_name not in browser.text

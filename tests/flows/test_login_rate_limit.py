@@ -33,7 +33,7 @@ def test_the_start_after_the_limit_gets_a_429_and_stores_nothing(strict: Running
             pending = len(list(client.scan_iter(match="loper:pending:*")))
             browser.get(f"{strict.suppliers['rekenwonders']}/login")
             assert browser.page.status_code == 429
-            assert "Too many logins" in browser.text and 'class="error-id"' in browser.text
+            assert "Even te druk" in browser.text and 'class="error-id"' in browser.text
             assert len(list(client.scan_iter(match="loper:pending:*"))) == pending == LIMIT
     finally:
         client.close()

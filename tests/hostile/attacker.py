@@ -50,6 +50,7 @@ from broker.upstream.saml_kind import SamlSchool
 from demo.keys import ensure_keypair
 from demo.school_idp import KEY_NAME, school_tool
 from demo.school_saml import SchoolIdpTool
+from tests.error_log import says
 from tests.flows.conftest import Federation
 from tests.peers.browser import Browser, decode_saml, parse_forms
 from tests.upstream.saml_idp import Tamper
@@ -90,8 +91,8 @@ def refused(response: requests.Response, status: int | tuple[int, ...] | None = 
     if "html" in response.headers.get("Content-Type", ""):
         for form in parse_forms(response.content, response.url):
             assert not {"SAMLResponse", "code", "id_token"} & form.fields.keys(), form.action
-    for word in words:
-        assert word in response.text, (word, _message(response.text))
+    for word in words:  # what was wrong: on the page, or in the log next to its error id
+        assert says(response.text, word), (word, _message(response.text))
     if response.headers.get("Content-Type", "").startswith("application/json"):
         error = response.json().get("error")
         assert isinstance(error, str) and error, response.text

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from broker.errors import ConfigError
+from tests.error_log import detail
 
 OUTSIDE = "203.0.113.9"
 
@@ -28,7 +29,7 @@ def scrape(c: FlaskClient, peer: str, **headers: str) -> tuple[int, str]:
 def assert_refused(status: int, text: str) -> None:
     assert status == 403, text
     assert 'class="error-id"' in text and "not_allowed_from_here" in text
-    assert "metrics_allow" in text  # what the operator changes to allow it
+    assert "metrics_allow" in detail(text)  # the logged detail: what the operator changes
     assert "loper_" not in text and "# TYPE" not in text
 
 

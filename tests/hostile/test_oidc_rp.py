@@ -238,7 +238,7 @@ def test_a_misbehaving_school_starts_no_session(callbacks: Callbacks, browser: B
 # -- forged callbacks: refused before any outbound request ---------------------------------
 
 FORGED = {
-    "an error with markup": {"error": "access_denied",
+    "an error with markup": {"error": "server_error",
                              "error_description": "<script>alert(1)</script>"},
     "an error code with markup": {"error": "<img src=x onerror=alert(1)>"},
     "a 5000-character code": {"code": "c" * 5000},

@@ -13,7 +13,6 @@ import pytest
 from playwright.sync_api import Browser as Chromium
 from playwright.sync_api import Page
 
-from tests.fixtures.chromium import launched_chromium
 from tests.flows.conftest import Federation
 from tests.peers.browser import Browser
 from tests.suppliers.loper import (
@@ -79,12 +78,6 @@ def software(request: pytest.FixtureRequest) -> SupplierSoftware:
 def browser() -> Iterator[Browser]:
     with Browser() as b:
         yield b
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Chromium]:
-    with launched_chromium() as launched:
-        yield launched
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from broker.downstream import DownstreamRequest
 from broker.downstream.oidc_op import OidcOp
 from broker.records import Supplier
 from broker.settings import load_settings
-from broker.web import errors
+from broker.web import errors, i18n
 from broker.web import oidc as oidc_web
 from broker.web.respond import to_response
 from tests.downstream.oidc.conftest import (
@@ -99,6 +99,7 @@ class FlaskAdapter(requests.adapters.BaseAdapter):
 @pytest.fixture
 def harness(op: OidcOp, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
     app = Flask("oidc-test", template_folder=str(TEMPLATES))
+    i18n.init_app(app)
     errors.init_app(app)
     app.register_blueprint(oidc_web.bp)
     app.extensions["loper"] = FakeBroker(op)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from broker import codec
-from broker.errors import BadRequest, UpstreamRejected
+from broker.errors import BadRequest, LoginCancelled, UpstreamRejected
 from broker.records import School
 from broker.upstream.oidc import OidcUpstream
 from broker.upstream.oidc_login import LoginState
@@ -131,12 +131,20 @@ def test_a_missing_iss_parameter_is_accepted_when_not_advertised(
     assert browser.log_in(rp, lyceum).finish(rp, lyceum).identity.subject == PUPIL.id
 
 
-def test_an_error_from_the_school(rp: OidcUpstream, lyceum: School,
-                                  browser: SchoolBrowser) -> None:
+def test_cancel_at_the_school_is_a_cancelled_login(rp: OidcUpstream, lyceum: School,
+                                                   browser: SchoolBrowser) -> None:
     answer = browser.log_in(rp, lyceum, cancel=True)
     assert answer.params["error"] == "access_denied" and "code" not in answer.params
-    with pytest.raises(UpstreamRejected, match="error code 'access_denied'"):
+    with pytest.raises(LoginCancelled):
         answer.finish(rp, lyceum)
+
+
+def test_another_error_from_the_school_is_a_rejection(rp: OidcUpstream, lyceum: School,
+                                                      browser: SchoolBrowser) -> None:
+    answer = browser.log_in(rp, lyceum, cancel=True)
+    params = {**answer.params, "error": "server_error"}
+    with pytest.raises(UpstreamRejected, match="error code 'server_error'"):
+        rp.handle_callback(lyceum, params, answer.state)
 
 
 def test_an_error_code_is_escaped(rp: OidcUpstream, lyceum: School,

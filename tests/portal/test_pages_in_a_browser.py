@@ -1,0 +1,229 @@
+"""Every kind of page, pupil and admin, in a real browser (Debian's chromium), in Dutch and in
+English, on a phone (375 px) and a desktop (1280 px), against the demo federation on loopback.
+
+On every page: the page is in the language asked for and has no words of the other one, it
+does not overflow sideways, and axe-core finds no serious or critical WCAG 2.2 AA violation
+(tests/fixtures/chromium.py). LOPER_SCREENSHOTS=1 also saves the main pages under
+docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from broker.context import Broker
+from broker.registry.admins import Admins
+from demo.stack import Running, running
+from tests.admin.conftest import PASSWORD
+from tests.fixtures.chromium import check_page, focus_ring_contrast
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+COORDINATOR, OPERATOR = "ict@regenboog.example", "beheer@loper.example"
+LOCALES = {"nl": "nl-NL", "en": "en-GB"}
+WIDTHS = (375, 1280)
+SHOTS = {("nl", 375), ("en", 1280)}
+"""The screenshots under docs/screenshots/: Dutch on a phone, English on a desktop."""
+WORDS = {  # what a person reads and presses, per language
+    "nl": {"search": "Zoek op naam of plaats", "logout": "Overal uitloggen",
+           "password": "Wachtwoord", "preview": "Voorbeeld bekijken",
+           "cancelled": "Inloggen gestopt", "other_school": "Een andere school kiezen",
+           "invite": "Uitnodiging versturen"},
+    "en": {"search": "Search by name or place", "logout": "Log out everywhere",
+           "password": "Password", "preview": "Show preview",
+           "cancelled": "Login cancelled", "other_school": "Choose another school",
+           "invite": "Send the invitation"},
+}
+
+
+@dataclass
+class Visit:
+    """One person's browser: a language, a width, and the checks on every page they see."""
+
+    stack: Running
+    page: Page
+    lang: str
+    width: int
+    axe: str
+
+    @property
+    def broker(self) -> Broker:
+        found: Broker = self.stack.apps["broker"].extensions["loper"]
+        return found
+
+    def word(self, key: str) -> str:
+        return WORDS[self.lang][key]
+
+    def goto(self, url: str, status: int | None = None) -> None:
+        response = self.page.goto(url)
+        if status is not None:
+            assert response is not None and response.status == status, url
+
+    def check(self, shot: str | None = None) -> None:
+        check_page(self.page, self.lang, self.axe)
+        if shot and (self.lang, self.width) in SHOTS and os.environ.get("LOPER_SCREENSHOTS") == "1":
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(SCREENSHOTS / f"{shot}-{self.width}-{self.lang}.png"),
+                                 full_page=True)
+
+    def error_page(self, code: str, shot: str | None = None) -> None:
+        expect(self.page.locator(f'[data-error-code="{code}"]')).to_be_visible()
+        assert self.page.locator("ul.ways a, main a").count() >= 1, "a way to continue"
+        self.check(shot)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    with running(tmp_path_factory.mktemp("pages")) as stack:
+        admins: Admins = stack.apps["broker"].extensions["loper_admins"]
+        admins.add(COORDINATOR, PASSWORD, "school", schools=["regenboog"])
+        admins.add(OPERATOR, PASSWORD, "operator")
+        yield stack
+
+
+@pytest.fixture(params=[(lang, width) for width in WIDTHS for lang in LOCALES],
+                ids=lambda p: f"{p[0]}-{p[1]}px")
+def visit(request: pytest.FixtureRequest, stack: Running, chromium: Browser,
+          axe_source: str) -> Iterator[Visit]:
+    lang, width = request.param
+    context = chromium.new_context(locale=LOCALES[lang], bypass_csp=True,
+                                   viewport={"width": width, "height": 900})
+    try:
+        yield Visit(stack, context.new_page(), lang, width, axe_source)
+    finally:
+        context.close()
+
+
+def log_in_at_school(visit: Visit) -> None:
+    """The demo school's own login page (not Loper's): a person and the demo password."""
+    visit.page.get_by_label("Password (demo):").fill("demo")
+    visit.page.get_by_role("button", name="Log in").click()
+
+
+def test_a_pupil_logs_in_reads_what_went_where_and_logs_out(visit: Visit) -> None:
+    rekenwonders, broker = visit.stack.suppliers["rekenwonders"], visit.stack.broker
+    visit.goto(f"{rekenwonders}/login")
+    expect(visit.page.locator("h1")).to_be_visible()
+    assert "/discovery" in visit.page.url
+    visit.check("pupil-01-picker")
+    visit.page.keyboard.press("Tab")  # the language link: a ring that shows (WCAG 1.4.11)
+    assert focus_ring_contrast(visit.page) >= 3
+    box = visit.page.get_by_role("link", name="English" if visit.lang == "nl" else "Nederlands")
+    size = box.bounding_box()
+    assert size is not None and size["height"] >= 24 and size["width"] >= 24  # WCAG 2.5.8
+
+    visit.page.get_by_label(visit.word("search")).fill("regenbog")  # a typo
+    visit.page.keyboard.press("Enter")
+    expect(visit.page.locator("#schools-heading")).to_be_focused()
+    expect(visit.page.locator("ul.schools")).to_contain_text("OBS De Regenboog")
+    visit.check()
+
+    visit.page.get_by_role("link", name="OBS De Regenboog").click()
+    log_in_at_school(visit)
+    visit.page.wait_for_url(f"{rekenwonders}/**")
+
+    visit.goto(f"{broker}/me", 200)
+    expect(visit.page.locator("#sent")).to_contain_text("Rekenwonders")
+    visit.check("pupil-02-me")
+
+    visit.goto(f"{broker}/logout", 200)
+    visit.check()
+    visit.page.get_by_role("button", name=visit.word("logout")).click()
+    expect(visit.page.get_by_role("status")).to_be_visible()
+    visit.check("pupil-03-logged-out")
+
+
+def test_every_error_page_a_pupil_can_meet(visit: Visit) -> None:
+    broker, registry = visit.stack.broker, visit.broker.registry
+    rekenwonders, taalapp = visit.stack.suppliers["rekenwonders"], visit.stack.suppliers["taalapp"]
+    visit.goto(f"{broker}/discovery", 400)
+    visit.error_page("no_login_started")
+    visit.goto(f"{broker}/discovery?login=gone", 400)
+    visit.error_page("login_expired")
+    visit.goto(f"{broker}/nowhere", 404)
+    visit.error_page("http_404")
+    visit.goto(f"{broker}/saml/sp/acs", 405)
+    visit.error_page("http_405")
+
+    for school in ("OBS De Regenboog", "Het Lyceum"):  # Cancel at a SAML and an OIDC school
+        visit.goto(f"{rekenwonders}/login")
+        visit.page.get_by_role("link", name=school).click()
+        visit.page.get_by_role("button", name="Cancel").click()
+        expect(visit.page.locator("h1")).to_have_text(visit.word("cancelled"))
+        expect(visit.page.get_by_role("link", name=visit.word("other_school"))).to_be_visible()
+        visit.error_page("login_cancelled", "pupil-04-cancelled")
+
+    registry.suspend("regenboog", "taalapp", "De school kijkt de afspraken na.")
+    try:
+        visit.goto(f"{taalapp}/login?school=regenboog")
+        expect(visit.page.locator("blockquote")).to_have_text("De school kijkt de afspraken na.")
+        visit.error_page("supplier_suspended", "pupil-05-suspended")
+    finally:
+        registry.resume("regenboog", "taalapp")
+    registry.deactivate("regenboog", "taalapp")
+    try:
+        visit.goto(f"{taalapp}/login?school=regenboog")
+        visit.error_page("supplier_not_activated")
+    finally:
+        registry.activate("regenboog", "taalapp", agreement=None, valid_until=None)
+
+
+def log_in_as(visit: Visit, email: str) -> None:
+    visit.goto(f"{visit.stack.broker}/admin/login", 200)
+    visit.page.get_by_label("E-mail").fill(email)
+    visit.page.get_by_label(visit.word("password")).fill(PASSWORD)
+    visit.page.locator("form button[type=submit]").click()
+    expect(visit.page.locator("header nav")).to_be_visible()
+
+
+def test_the_admin_portal(visit: Visit) -> None:
+    admin = f"{visit.stack.broker}/admin"
+    visit.goto(f"{admin}/login", 200)
+    visit.check("admin-01-login")
+    visit.page.keyboard.press("Tab")  # the skip link, then the header's links on dark blue
+    visit.page.keyboard.press("Tab")
+    assert focus_ring_contrast(visit.page) >= 3
+    log_in_as(visit, COORDINATOR)
+    visit.check("admin-02-school")
+    visit.goto(f"{admin}/schools/regenboog/suppliers/rekenwonders", 200)
+    visit.check()
+    visit.page.get_by_role("button", name=visit.word("preview")).click()
+    expect(visit.page.locator("#preview-table")).to_be_visible()
+    visit.check("admin-03-release")
+    for path in ("ledger", "audit", "report", "aliases"):
+        visit.goto(f"{admin}/schools/regenboog/{path}", 200)
+        visit.check()
+    visit.goto(f"{admin}/account", 200)
+    visit.check()
+    visit.page.locator("form:has(input[value=start]) button").click()  # (again, if begun)
+    expect(visit.page.locator("figure.qr svg")).to_be_visible()  # enrolling: the QR code
+    visit.check()
+    visit.goto(f"{admin}/schools/regenboog/admins", 200)
+    visit.check()
+    visit.page.locator("#invite-email").fill(f"invited{visit.width}{visit.lang}@regenboog.example")
+    visit.page.get_by_role("button", name=visit.word("invite")).click()
+    link = visit.page.locator("#invitation-link")
+    expect(link).to_be_visible()  # no mail server in the demo: the link is shown
+    visit.check()
+    visit.goto(link.inner_text().strip(), 200)  # the invited admin chooses a password
+    visit.check()
+    visit.goto(f"{admin}/schools/nope", 404)
+    visit.error_page("not_found")
+    expect(visit.page.locator("header nav")).to_be_visible()
+    visit.goto(f"{admin}/operator", 403)
+    visit.error_page("forbidden", "admin-04-forbidden")
+    expect(visit.page.locator("header nav")).to_be_visible()
+
+    visit.page.context.clear_cookies()
+    visit.goto(f"{admin}/reset", 200)  # a forgotten password
+    visit.check()
+    log_in_as(visit, OPERATOR)
+    for path in ("operator", "operator/suppliers/new", "operator/schools/new",
+                 "operator/schools/regenboog"):
+        visit.goto(f"{admin}/{path}", 200)
+        visit.check("admin-05-operator" if path == "operator" else None)
