@@ -30,7 +30,7 @@ from bench.peers import OidcRpDriver, OidcSchoolDriver, Started
 from bench.transport import HttpTransport, Jar, Request, Response
 
 START_AGAIN = ("Start again", "Opnieuw beginnen")
-_CODE = re.compile(r"\((\w+), HTTP \d+\)")
+_CODE = re.compile(r'data-error-code="(\w+)"')
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,14 @@ from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_TRANSIENT
 
 from broker import acr, codec
 from broker.acr import AcrRequest
-from broker.errors import BadRequest, BrokerError, ConfigError, LoginTooOld, UpstreamRejected
+from broker.errors import (
+    BadRequest,
+    BrokerError,
+    ConfigError,
+    LoginCancelled,
+    LoginTooOld,
+    UpstreamRejected,
+)
 from broker.records import School
 from broker.upstream.oidc_kind import OidcSchool
 from broker.upstream.saml import RequestState, SamlSpConfig, SamlUpstream
@@ -310,6 +317,39 @@ def test_rejected(login: Login, change: Any, match: str) -> None:
     rejected(login, Tamper(login.idp, request).edit(change).signed(), state, match)
 
 
+def _cancelled(second: str) -> Any:
+    """The school's answer when the pupil pressed Cancel: an error status, no assertion."""
+    def change(root: etree._Element) -> None:
+        code = root.find("samlp:Status/samlp:StatusCode", NS)
+        code.set("Value", "urn:oasis:names:tc:SAML:2.0:status:Responder")
+        etree.SubElement(code, f"{{{SAMLP}}}StatusCode",
+                         Value="urn:oasis:names:tc:SAML:2.0:status:" + second)
+        for assertion in root.findall("saml:Assertion", NS):
+            root.remove(assertion)
+    return change
+
+
+@pytest.mark.parametrize("second", ["AuthnFailed", "RequestDenied"])
+def test_cancel_at_the_school_is_a_cancelled_login(login: Login, second: str) -> None:
+    request, state = login.start()
+    with pytest.raises(LoginCancelled):
+        login.finish(Tamper(login.idp, request).edit(_cancelled(second)).signed(response=True),
+                     state)
+
+
+@pytest.mark.parametrize(("change", "match"), [
+    (_set(".", "InResponseTo", "id-of-another-login"), "answers another login request"),
+    (_set(".", "Destination", "https://evil.example/acs"), "addressed to https://evil"),
+    (_response_issuer("https://idp.lyceum.example/saml"), "response was issued by https://idp"),
+])
+def test_a_cancel_that_does_not_answer_this_login_is_rejected(login: Login, change: Any,
+                                                              match: str) -> None:
+    request, state = login.start()
+    answer = Tamper(login.idp, request).edit(_cancelled("AuthnFailed")).edit(change).signed(
+        response=True)
+    rejected(login, answer, state, match)
+
+
 def test_checks_apply_inside_an_encrypted_assertion(login: Login) -> None:
     request, state = login.start(force_authn=True)
     xml = login.idp.respond(request, encrypt=True, authn_instant=time.time() - 3600)
@@ -364,9 +404,9 @@ def test_signature_wrapping_with_a_duplicate_id(login: Login) -> None:
 
 def test_error_status_without_assertion(login: Login) -> None:
     request, state = login.start()
-    error = login.idp.server.create_error_response(
+    error = login.idp.server.create_error_response(  # not a Cancel (tested above): refused
         request.message.id, request.message.assertion_consumer_service_url,
-        Exception("No such pupil"))
+        ("urn:oasis:names:tc:SAML:2.0:status:UnknownPrincipal", "No such pupil"))
     rejected(login, encode(str(error)), state, "answered with status .*Responder")
 
 
