@@ -72,7 +72,7 @@ class Daemon:
 
     def start(self) -> None:
         if shutil.which(self.command[0]) is None:
-            pytest.fail(f"{self.name}: {self.command[0]} is not installed; `make test-deps` "
+            pytest.fail(f"{self.name}: {self.command[0]} is not installed; `make test` "
                         "(.ci/system-deps test) installs the supplier software",
                         pytrace=False)
         user = _service_user()
