@@ -7,11 +7,10 @@ supplier request -> pending login -> (school picker) -> school login -> Identity
 from __future__ import annotations
 
 import hashlib
-import secrets
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from broker import acr, codec, hubs, linking, release
+from broker import acr, codec, hubs, linking, release, sso
 from broker.context import Broker
 from broker.downstream import (
     NO_AUTHN_CONTEXT,
@@ -30,25 +29,17 @@ from broker.errors import (
     UnknownSupplier,
     UpstreamRejected,
 )
-from broker.identity import Identity, PendingLogin, Person
+from broker.identity import Identity, PendingLogin, Person, Released
 from broker.logs import login_log
 from broker.outgoing import Outgoing
 from broker.pseudonym import anchor
 from broker.records import School, Supplier
+from broker.sso import SsoSession, new_id
+
+__all__ = ["OWN_PAGES", "Flow", "SsoSession", "new_id", "record_delivery", "still_open"]
 
 OWN_PAGES = ""
 """The supplier id of a login for Loper's own pages (no supplier has an empty id)."""
-
-
-@dataclass(frozen=True)
-class SsoSession:
-    id: str
-    person: Person
-    ttl: int
-
-
-def new_id() -> str:
-    return secrets.token_urlsafe(18)
 
 
 def pending_key(login_id: str, browser: str) -> str:
@@ -100,7 +91,7 @@ class Flow:
         school = self._hinted_school(req.school_hints)
         if session is not None and self._session_serves(session.person, login, school):
             log.info("login served from sso session", extra={"school": session.person.school_id})
-            return self._release(login, req.supplier, session.person)
+            return self._release(login, req.supplier, session)
         if login.passive:
             log.info("passive login without session")
             return self._downstream(login).respond_error(req.supplier, login.request, NO_PASSIVE)
@@ -198,20 +189,20 @@ class Flow:
         login = self._take(login_id, browser)
         if login.supplier_id == OWN_PAGES:  # a login for Loper's own page (/me): no release
             school = self._school_of(login)
-            person = self._person_from_school(school, login, params)
+            person, at_school = self._person_from_school(school, login, params)
             return Outgoing(self.settings.url(login.request.decode())), self._sign_in(
-                person, school)
+                person, at_school, school)
         supplier = self._supplier(login.supplier_id)
         try:
             school = self._school_of(login)
             try:
-                person = self._person_from_school(school, login, params)
+                person, at_school = self._person_from_school(school, login, params)
             except LoginTooOld:
                 if login.force_authn:  # it was asked for a fresh login already: refuse
                     raise
                 return self._ask_fresh(login, school, supplier), None
-            session = self._sign_in(person, school)
-            return self._release(login, supplier, person, school), session
+            session = self._sign_in(person, at_school, school)
+            return self._release(login, supplier, session, school), session
         except BrokerError as exc:
             _way_back(exc, supplier)
             raise
@@ -224,11 +215,9 @@ class Flow:
             raise UnknownSchool("The school of this login is no longer registered.")
         return school
 
-    def _sign_in(self, person: Person, school: School) -> SsoSession:
+    def _sign_in(self, person: Person, at_school: bytes, school: School) -> SsoSession:
         ttl = school.sso_lifetime or self.settings.sso_lifetime
-        session = SsoSession(new_id(), person, ttl)
-        self.broker.store.put_session(session.id, codec.encode(person), ttl)
-        return session
+        return sso.start(self.broker.store, person, at_school, ttl)
 
     def _ask_fresh(self, login: PendingLogin, school: School, supplier: Supplier) -> Outgoing:
         """Once, back to the school, now forcing a fresh login: the password prompt that the
@@ -238,7 +227,8 @@ class Flow:
         return self._go_upstream(replace(login, force_authn=True), school, supplier)
 
     def _person_from_school(self, school: School, login: PendingLogin,
-                            params: dict[str, str]) -> Person:
+                            params: dict[str, str]) -> tuple[Person, bytes]:
+        """The person the school vouches for, and what logging out there needs later."""
         registry = self.broker.registry
         hub = hubs.hub_of(school, registry.school)  # or the school itself
         callback = self.broker.upstreams[hub.protocol].handle_callback(
@@ -248,7 +238,7 @@ class Flow:
         identity = callback.identity
         if hub is not school:  # the hub's answer, as the school behind it that it names
             identity = hubs.school_of(hub, identity, registry.schools(), school.id)
-        return self._anchor(identity)
+        return self._anchor(identity), callback.session
 
     def _anchor(self, identity: Identity) -> Person:
         keys = self.broker.pseudonym_keys
@@ -258,9 +248,9 @@ class Flow:
                       attributes=identity.attributes, authn=identity.authn)
 
     # -- the release ---------------------------------------------------------------------------
-    def _release(self, login: PendingLogin, supplier: Supplier, person: Person,
+    def _release(self, login: PendingLogin, supplier: Supplier, session: SsoSession,
                  school: School | None = None) -> Outgoing:
-        registry = self.broker.registry
+        registry, person = self.broker.registry, session.person
         school = school or registry.school(person.school_id)
         if school is None:
             raise UnknownSchool("Your school is no longer registered.", back_url=supplier.url)
@@ -274,12 +264,21 @@ class Flow:
         released = release.decide(person, school, supplier,
                                   registry.policy(school.id, supplier.id),
                                   self.broker.pseudonym_keys, now.date())
+        released = self._join(session, released, login.protocol)
         names = sorted(released.attributes)
         if not isinstance(downstream, CollectedLater):  # else when the supplier collects it
             record_delivery(self.broker, Delivery.of(released, login.protocol))
         login_log("loper.flow", login.id, supplier=supplier.id).info(
             "released", extra={"school": school.id, "attributes": ",".join(names) or "-"})
         return downstream.respond(supplier, login.request, released)
+
+    def _join(self, session: SsoSession, released: Released, protocol: str) -> Released:
+        """The supplier becomes a participant of the session (for single logout), with the
+        session id it is given."""
+        record, sid = session.record.joined(released.supplier_id, protocol, released.subject)
+        if record is not session.record:
+            sso.save(self.broker.store, replace(session, record=record))
+        return replace(released, session=sid)
 
     # -- state -----------------------------------------------------------------------------
     def _save(self, login: PendingLogin) -> None:
@@ -307,7 +306,4 @@ class Flow:
         return self.broker.downstreams[login.protocol]
 
     def session(self, session_id: str | None) -> SsoSession | None:
-        if not session_id:
-            return None
-        person = codec.decode(self.broker.store.get_session(session_id), Person)
-        return SsoSession(session_id, person, 0) if person else None
+        return sso.load(self.broker.store, session_id)

@@ -107,7 +107,8 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
             grant=secrets.token_urlsafe(18), client_id=ask.client_id, sub=released.subject,
             claims=to_oidc(released.attributes, ask.scope), scope=ask.scope,
             auth_time=int(released.authn.instant.timestamp()), acr=released.authn.class_ref,
-            nonce=ask.nonce, school_id=released.school_id, supplier_id=released.supplier_id)
+            nonce=ask.nonce, school_id=released.school_id, supplier_id=released.supplier_id,
+            sid=released.session or None)
         record = CodeRecord(snapshot, ask.redirect_uri, ask.code_challenge,
                             Delivery.of(released, PROTOCOL))
         request = tokens.Request(self._url("authorization"), ask.params(), {}, "GET")

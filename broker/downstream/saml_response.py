@@ -180,4 +180,5 @@ def _authn_statement(released: Released) -> saml.AuthnStatement:
     context = saml.AuthnContext(authn_context_class_ref=saml.AuthnContextClassRef(
         text=released.authn.class_ref or UNSPECIFIED_CONTEXT))
     return saml.AuthnStatement(authn_instant=_instant(released.authn.instant),
-                               session_index=_new_id(), authn_context=context)
+                               session_index=released.session or _new_id(),
+                               authn_context=context)
