@@ -116,7 +116,9 @@ def _build(folder: Path, urls: Mapping[str, str], settings: Mapping[str, Any]) -
         urls={name: urls[name] for name in ("rekenwonders", "taalapp")},
         lyceum=OidcSchoolEntry(urls["lyceum"], lyceum_secret),
         oidc_suppliers={"leesplein": OidcClientEntry(
-            leesplein_secret, [f"{urls['leesplein']}/callback"], urls["leesplein"])},
+            leesplein_secret, [f"{urls['leesplein']}/callback"], urls["leesplein"],
+            backchannel_logout_uri=f"{urls['leesplein']}/logout/backchannel",
+            post_logout_redirect_uris=[f"{urls['leesplein']}/bye"])},
         cloud={name: OidcSchoolEntry(urls[name], secrets[name]) for name in cloud})
     registry = Registry(loaded.registry_url)
     try:

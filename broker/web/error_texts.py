@@ -44,6 +44,12 @@ DUTCH: dict[str, tuple[str, str]] = {
     "internal_error": ("Er ging bij ons iets mis",
                        "Probeer het opnieuw. Blijft het misgaan, geef dan de foutcode aan "
                        "de ICT-coördinator van je school."),
+    "logout_rejected": ("Dit uitlogbericht klopt niet",
+                        "Loper kon het uitlogbericht niet vertrouwen en heeft niemand "
+                        "uitgelogd. Wil je uitloggen? Gebruik dan Overal uitloggen bij Loper."),
+    "logout_unreachable": ("Uitloggen lukte niet overal",
+                           "Een leerapp of je school was niet bereikbaar om je uit te loggen. "
+                           "Sluit de browser om zeker te zijn."),
     "http_404": ("Pagina niet gevonden", "Deze pagina bestaat niet."),
 }
 

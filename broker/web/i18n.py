@@ -28,6 +28,33 @@ MESSAGES: dict[str, dict[str, str]] = {
                              "niet als jou inlogt.",
                        "en": "Log out of Loper on this device, so the next pupil does not "
                              "log in as you."},
+    "logged_out_partly": {"nl": "Je bent uitgelogd bij Loper, maar niet overal.",
+                          "en": "You are logged out of Loper, but not everywhere."},
+    "nobody_logged_in": {"nl": "Er was op dit apparaat niemand ingelogd bij Loper: er was niets "
+                               "om uit te loggen.",
+                         "en": "Nobody was logged in to Loper on this device: there was "
+                               "nothing to log out."},
+    "apps_done": {"nl": "Uitgelogd bij:", "en": "Logged out of:"},
+    "apps_frame": {"nl": "Gevraagd om uit te loggen (via je browser, niet bevestigd):",
+                   "en": "Asked to log out (through your browser, not confirmed):"},
+    "apps_none": {"nl": "Niet uitgelogd: deze apps kunnen dat niet via Loper. Log daar zelf "
+                        "uit of sluit hun tabblad:",
+                  "en": "Not logged out: these apps have no logout through Loper. Log out "
+                        "there yourself or close their tab:"},
+    "apps_failed": {"nl": "Niet bereikt: deze apps antwoordden niet. Log daar zelf uit of "
+                          "sluit de browser:",
+                    "en": "Could not be reached: these apps did not answer. Log out there "
+                          "yourself or close the browser:"},
+    "school_done": {"nl": "Ook bij je school ben je uitgelogd.",
+                    "en": "You are logged out at your school too."},
+    "school_none": {"nl": "Je school biedt geen uitloggen via Loper: sluit de browser, zodat "
+                          "de volgende leerling niet als jou inlogt.",
+                    "en": "Your school offers no logout through Loper: close the browser, so "
+                          "the next pupil does not log in as you."},
+    "school_failed": {"nl": "Bij je school kon Loper je niet uitloggen: sluit de browser, zodat "
+                            "de volgende leerling niet als jou inlogt.",
+                      "en": "Loper could not log you out at your school: close the browser, "
+                            "so the next pupil does not log in as you."},
     "error_id": {"nl": "Foutcode", "en": "Error id"},
     "back_to": {"nl": "Opnieuw beginnen bij", "en": "Start again at"},
     "continue": {"nl": "Doorgaan", "en": "Continue"},

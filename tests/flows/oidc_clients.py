@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -37,15 +37,17 @@ class RpClient:
 
 def register_client(federation: Running, client_id: str, redirect_uris: Sequence[str],
                     releases: Mapping[str, Sequence[str]], *,
-                    offline_access: bool = False) -> RpClient:
-    """Register an OIDC supplier `client_id` with `releases` (school id -> attributes)."""
+                    offline_access: bool = False, **logout: Any) -> RpClient:
+    """Register an OIDC supplier `client_id` with `releases` (school id -> attributes);
+    `logout`: its logout fields (backchannel_logout_uri, post_logout_redirect_uris...)."""
     secret = secrets.token_urlsafe(24)
     home = urlsplit(redirect_uris[0])
     supplier = Supplier(
         id=client_id, name=client_id.replace("-", " ").title(),
         sector=client_id, key_version=UNPINNED, url=f"{home.scheme}://{home.netloc}/",
         config=OidcSupplier(client_id=client_id, client_secret=secret,
-                          redirect_uris=tuple(redirect_uris), offline_access=offline_access))
+                          redirect_uris=tuple(redirect_uris), offline_access=offline_access,
+                          **logout))
     policies = tuple(Policy(school, client_id, frozenset(names))
                      for school, names in releases.items())
     broker = federation.broker
