@@ -43,6 +43,13 @@ class SessionRecord:
     def participant(self, supplier_id: str) -> Participant | None:
         return next((p for p in self.participants if p.supplier_id == supplier_id), None)
 
+    def names(self, supplier_id: str, subject: str, sids: tuple[str, ...]) -> bool:
+        """Does a supplier's logout name this session: its pseudonym, and (when it names any)
+        the sid it was given? (SAML core 3.7.3.2: SessionIndex narrows the logout.)"""
+        known = self.participant(supplier_id)
+        return known is not None and known.subject == subject and (
+            not sids or known.sid in sids)
+
     def joined(self, supplier_id: str, protocol: str, subject: str) -> tuple[SessionRecord, str]:
         """This session with the supplier among its participants, and the supplier's sid
         (the one it was given before, when it logs in again in this session)."""

@@ -156,6 +156,7 @@ class SpClient(Protocol):
     """saml2.client.Saml2Client for one school."""
 
     metadata: Metadata
+    sec: Security
 
     def create_authn_request(self, destination: str, **options: object) -> tuple[str, object]:
         ...
@@ -207,8 +208,21 @@ class ParsedRequest(Protocol):
     message: AuthnRequest
 
 
+class Security(Protocol):
+    """saml2.sigver.SecurityContext: the signatures of logout messages."""
+
+    def correctly_signed_logout_request(self, decoded_xml: str, must: bool = ...) -> object:
+        ...
+
+    def correctly_signed_logout_response(self, decoded_xml: str, must: bool = ...) -> object:
+        ...
+
+
 class IdpServer(Protocol):
     """saml2.server.Server holding one supplier's SP metadata."""
+
+    metadata: Metadata
+    sec: Security
 
     def parse_authn_request(self, enc_request: str,
                             binding: str | None = ...) -> ParsedRequest: ...

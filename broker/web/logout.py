@@ -2,7 +2,8 @@
 
 The end is the answer to whoever started it (a supplier's, a school's), or Loper's page that
 lists which apps were logged out and which could not be. Front-channel logout iframes load on
-that page first (so a protocol answer then waits for them). Every step clears the SSO cookie.
+that page first (so a protocol answer then waits for them). Every step of a logout that ended
+a session clears the SSO cookie.
 """
 
 from __future__ import annotations
@@ -57,5 +58,6 @@ def carry_on(step: Next) -> Response:
         response = to_response(step.ending)
     else:
         response = _page(step)
-    cookies.clear_cookie(response, broker().settings, cookies.SSO)
+    if isinstance(step, Outgoing) or step.run.had_session:  # else: ended nobody's session
+        cookies.clear_cookie(response, broker().settings, cookies.SSO)
     return response

@@ -16,8 +16,8 @@ from broker import codec
 from broker.attributes import PAIRWISE_ID
 from broker.downstream.saml_config import PERSISTENT
 from broker.downstream.saml_request import StoredRequest
-from broker.downstream.saml_response import signer
 from broker.errors import BadRequest
+from broker.saml.signer import signer
 from tests.downstream.saml_world import AUTHN_INSTANT, SESSION, SamlWorld, response_xml
 
 NS = {"samlp": "urn:oasis:names:tc:SAML:2.0:protocol",
