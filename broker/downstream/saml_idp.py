@@ -31,7 +31,7 @@ from broker.identity import Released
 from broker.outgoing import Outgoing
 from broker.records import Supplier
 from broker.saml.encrypt import CIPHERS
-from broker.saml.logout_messages import Received, receive
+from broker.saml.logout_messages import WIRE_BINDING, Received, receive
 from broker.saml.published import (
     Renderings,
     add_extensions,
@@ -136,7 +136,7 @@ class SamlIdp:
                              ) -> tuple[Supplier, Received, bytes]:
         """A supplier's LogoutRequest, checked (`params` with the wire keys of saml_logout):
         the supplier, the message, and what answer_logout needs to answer it."""
-        issuer = receive(params.get(logouts.WIRE_BINDING, ""), params).issuer
+        issuer = receive(params.get(WIRE_BINDING, ""), params).issuer
         supplier = find_supplier(issuer)
         saml = saml_of(supplier) if supplier else None
         if supplier is None or saml is None or saml.entity_id != issuer:

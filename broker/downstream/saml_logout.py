@@ -18,11 +18,7 @@ from broker.downstream.saml_peer import SpPeer, pysaml2_errors
 from broker.errors import LogoutRejected
 from broker.outgoing import Outgoing
 from broker.saml import logout_messages as slo
-from broker.saml.logout_messages import Endpoint, NameId, Received
-
-WIRE_BINDING = "loper:binding"
-WIRE_QUERY = "loper:query"
-"""Keys the SAML blueprint adds to a message's parameters: its binding and raw query."""
+from broker.saml.logout_messages import WIRE_BINDING, WIRE_QUERY, Endpoint, NameId, Received
 
 
 @dataclass(frozen=True)

@@ -151,10 +151,10 @@ class Logouts:
             if supplier is None or not isinstance(downstream, Logout):
                 return None
             return downstream.answer_logout(supplier, initiator.request, run.complete)
-        if initiator.by == "school":
-            found = self._school(run)
+        if initiator.by == "school":  # the school (or hub) whose IdP asked
+            school = self.broker.registry.school(initiator.party)
             upstream = self.broker.upstreams.get(initiator.protocol)
-            if found is None or not isinstance(upstream, LogoutAnswer):
+            if school is None or not isinstance(upstream, LogoutAnswer):
                 return None
-            return upstream.answer_logout(found[1], initiator.request, run.complete)
+            return upstream.answer_logout(school, initiator.request, run.complete)
         return None

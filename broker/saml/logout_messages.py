@@ -42,6 +42,10 @@ ENTITY = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity"
 LIFETIME = 300
 MAX_ID = 256
 BINDINGS = {BINDING_HTTP_REDIRECT: "redirect", BINDING_HTTP_POST: "post"}
+WIRE_BINDING = "loper:binding"
+WIRE_QUERY = "loper:query"
+"""Keys the SAML blueprint adds to a message's parameters: its binding ("redirect", "post")
+and the raw query (the Redirect binding's signature covers it as sent)."""
 
 
 @dataclass(frozen=True)

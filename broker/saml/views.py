@@ -27,6 +27,8 @@ class Issuer(Protocol):
 class NameID(Protocol):
     text: str | None
     format: str | None
+    name_qualifier: str | None
+    sp_name_qualifier: str | None
 
 
 class StatusCode(Protocol):
@@ -91,6 +93,7 @@ class AuthnContext(Protocol):
 
 class AuthnStatement(Protocol):
     authn_instant: str | None
+    session_index: str | None
     session_not_on_or_after: str | None
     authn_context: AuthnContext | None
 

@@ -36,9 +36,11 @@ from broker.saml import views
 from broker.saml.compat import parse_authn_response
 from broker.saml.decode import decode_post
 from broker.saml.frames import release_frames
+from broker.saml.logout_messages import Received
 from broker.saml.published import Renderings
 from broker.saml.scopes import scopes
 from broker.upstream import Callback
+from broker.upstream import saml_logout as logouts
 from broker.upstream.saml_checks import (
     Expected,
     assertion_count,
@@ -301,4 +303,34 @@ class SamlUpstream:
         identity = _identity(school, saml, parsed, assertion)
         check_max_age(identity.authn.instant, exp)  # verified first: only then worth a retry
         ttl = math.ceil(confirmation_expiry(assertion) + exp.skew - time.time())
-        return Callback(identity, f"saml-assertion:{assertion.id}", max(1, ttl))
+        return Callback(identity, f"saml-assertion:{assertion.id}", max(1, ttl),
+                        session=logouts.school_session(assertion, parsed))
+
+    # -- single logout (saml_logout.py) ---------------------------------------------------------
+    def logout_redirect(self, school: School, session: bytes,
+                        relay_state: str) -> tuple[Outgoing, bytes] | None:
+        saml = _saml(school)
+        return logouts.ask(self._config, self._client(school, saml), saml, session,
+                           relay_state)
+
+    def handle_logout(self, school: School, params: Mapping[str, str], state: bytes) -> bool:
+        saml = _saml(school)
+        return logouts.answered(self._config, self._client(school, saml), saml, params, state)
+
+    def answer_logout(self, school: School, request: bytes, complete: bool) -> Outgoing:
+        saml = _saml(school)
+        return logouts.answer(self._config, self._client(school, saml), saml, request,
+                              complete)
+
+    def parse_logout_request(self, school: School,
+                             params: Mapping[str, str]) -> tuple[Received, bytes]:
+        """The school's LogoutRequest, checked, and what answer_logout needs."""
+        saml = _saml(school)
+        received = logouts.read(self._config, self._client(school, saml), saml, params,
+                                "LogoutRequest")
+        return received, codec.encode(logouts.AskedLogout(received.id, received.relay_state))
+
+    @staticmethod
+    def logout_names(session: bytes, received: Received) -> bool:
+        """Does the school's LogoutRequest name the school session kept as `session`?"""
+        return logouts.names(session, received)

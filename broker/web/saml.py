@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, request
 
+from broker import hubs
 from broker.downstream.saml_idp import SamlIdp
 from broker.downstream.saml_kind import SamlSupplier
-from broker.downstream.saml_logout import WIRE_BINDING, WIRE_QUERY
-from broker.errors import BadRequest, LogoutRejected
+from broker.errors import BadRequest, LogoutRejected, UnknownSchool
 from broker.logout.run import Initiator
 from broker.registry import RegistryUnavailable
+from broker.saml.logout_messages import WIRE_BINDING, WIRE_QUERY, receive
 from broker.saml.scopes import scopes
 from broker.upstream.saml import SamlUpstream
 from broker.upstream.saml_kind import SamlSchool
@@ -57,10 +58,7 @@ def idp_metadata() -> Response:
 
 @bp.get("/sp/metadata")
 def sp_metadata() -> Response:
-    sp = broker().upstreams.get(SamlSchool.protocol)
-    if not isinstance(sp, SamlUpstream):
-        abort(404)
-    return _metadata(sp.metadata_xml())
+    return _metadata(_sp().metadata_xml())
 
 
 @bp.route("/idp/sso", methods=["GET", "POST"])
@@ -130,4 +128,38 @@ def idp_slo() -> Response:
             supplier.id, asked.name_id or "", asked.session_indexes):
         session = None  # another pupil's, or an old session: it ends nobody's, says nothing
     initiator = Initiator("supplier", supplier.id, SamlSupplier.protocol, kept, language())
+    return carry_on(logouts().begin(session, browser, initiator))
+
+
+def _sp() -> SamlUpstream:
+    sp = broker().upstreams.get(SamlSchool.protocol)
+    if not isinstance(sp, SamlUpstream):
+        abort(404)
+    return sp
+
+
+@bp.route("/sp/slo", methods=["GET", "POST"])
+def sp_slo() -> Response:
+    """The school's LogoutRequest (Loper's session and the suppliers' end), or its answer to
+    Loper's LogoutRequest (the last step of a logout)."""
+    params = wire()
+    browser, _ = cookies.browser_id(request, broker().settings)
+    if "SAMLResponse" in params:
+        return carry_on(logouts().answered(params.get("RelayState", ""), browser, "school",
+                                           params))
+    registry = broker().registry
+    issuer = receive(params[WIRE_BINDING], params).issuer
+    school = registry.school_by_entity_id(issuer)
+    if school is None or not isinstance(school.config, SamlSchool):
+        raise UnknownSchool(f"No school is registered as {issuer[:200]!r}.")
+    sp = _sp()
+    asked, kept = sp.parse_logout_request(school, params)
+    remember(asked.issuer, asked.id)
+    session = flow().session(cookies.read(request, broker().settings, cookies.SSO))
+    if session is not None:
+        own = registry.school(session.person.school_id)
+        ours = own is not None and hubs.hub_of(own, registry.school).id == school.id
+        if not ours or not sp.logout_names(session.record.school_session, asked):
+            session = None  # another pupil's, or an old session: it ends nobody's
+    initiator = Initiator("school", school.id, SamlSchool.protocol, kept, language())
     return carry_on(logouts().begin(session, browser, initiator))

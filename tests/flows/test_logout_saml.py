@@ -30,8 +30,25 @@ def test_log_out_everywhere_goes_through_every_saml_sp(federation: Federation,
     log_out(browser, federation.issuer)
     assert browser.url.startswith(federation.issuer), browser.text[:300]
     assert sorted(listed(browser, "done")) == ["Leesplein", "Rekenwonders", "Taalapp"]
+    assert browser.page.status_code == 200 and 'id="school-done"' in browser.text
+    assert "Je bent overal uitgelogd." in browser.text
     for supplier in ("rekenwonders", "taalapp", "leesplein"):
         assert whoami(browser, federation.supplier(supplier)) is None, supplier
+    browser.get(f"{federation.supplier('taalapp')}/login", {"school": "regenboog"})
+    assert at_school_login(browser)  # the school's session ended too: a password again
+
+
+def test_the_schools_own_logout_reaches_every_app(federation: Federation,
+                                                  browser: Browser) -> None:
+    log_in_everywhere(browser, federation)
+    school = federation.running.school
+    browser.post(f"{school}/logout", {})
+    assert browser.url.startswith(f"{school}/slo"), browser.text[:300]
+    assert "You are logged out at school and everywhere." in browser.text
+    for supplier in ("rekenwonders", "taalapp", "leesplein"):
+        assert whoami(browser, federation.supplier(supplier)) is None, supplier
+    browser.get(f"{federation.supplier('taalapp')}/login", {"school": "regenboog"})
+    assert at_school_login(browser)
 
 
 def test_an_apps_own_logout_logs_out_the_others_and_is_answered(
