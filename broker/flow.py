@@ -168,6 +168,9 @@ class Flow:
         if upstream is None:
             raise UnknownSchool(f"{school.name} cannot be reached: its protocol "
                                 f"{hub.protocol!r} is not enabled here.")
+        if school.shared_devices or hub.shared_devices:
+            # a shared device: whoever sits at it now must log in at school afresh
+            login = replace(login, force_authn=True)
         # A hub's adapter sees the school behind it as the login's school_id (its hint).
         asked = login if hub is school else replace(login, school_id=school.id)
         try:
@@ -217,7 +220,8 @@ class Flow:
 
     def _sign_in(self, person: Person, at_school: bytes, school: School) -> SsoSession:
         ttl = school.sso_lifetime or self.settings.sso_lifetime
-        return sso.start(self.broker.store, person, at_school, ttl)
+        return sso.start(self.broker.store, person, at_school, ttl,
+                         browser_bound=school.shared_devices)
 
     def _ask_fresh(self, login: PendingLogin, school: School, supplier: Supplier) -> Outgoing:
         """Once, back to the school, now forcing a fresh login: the password prompt that the

@@ -13,7 +13,9 @@ from broker.flow import SsoSession
 from broker.registry import Registry
 from tests.core.flow_world import FEDERATION, World, build_registry
 
-BOTH = FEDERATION.replace('suspended = "contract under review"\n', "")
+BOTH = FEDERATION.replace('suspended = "contract under review"\n', "").replace(
+    'client_secret = "s3cret"\nsso_lifetime = 600', 'client_secret = "s3cret"\nsso_lifetime = 600\n'
+    'shared_devices = true')
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +72,19 @@ def test_a_new_login_starts_a_session_without_the_old_participants(world: World)
     _, new = world.answer(world.ask("leesplein", hints=("regenboog",), force_authn=True))
     assert old is not None and new is not None and old.id != new.id
     assert [p.supplier_id for p in stored(world, new).record.participants] == ["leesplein"]
+
+
+def test_a_school_with_shared_devices_makes_every_new_session_log_in_afresh(
+        world: World) -> None:
+    _, session = world.answer(world.ask(hints=("lyceum",)))
+    assert world.upstream.sent[-1].force_authn  # prompt=login / ForceAuthn at the school
+    assert session is not None and session.browser_bound  # the cookie ends with the browser
+    served = world.ask("taalapp", session=stored(world, session))
+    assert served.form is not None and served.form["school"] == "lyceum"  # SSO within it
+    assert len(world.upstream.sent) == 1
+
+
+def test_other_schools_keep_their_remembered_sessions(world: World) -> None:
+    _, session = world.answer(world.ask(hints=("regenboog",)))
+    assert not world.upstream.sent[-1].force_authn
+    assert session is not None and not session.browser_bound
