@@ -103,11 +103,13 @@ def _build(folder: Path, urls: Mapping[str, str], settings: Mapping[str, Any]) -
         "taalapp": create_onelogin_sp(urls["taalapp"], peers / "taalapp",
                                       published["saml-idp"]),
         "lyceum": create_school_op(urls["lyceum"], peers / "lyceum", [OpClient(
-            "loper", lyceum_secret, [f"{urls['broker']}/oidc/callback"])]),
+            "loper", lyceum_secret, [f"{urls['broker']}/oidc/callback"],
+            [f"{urls['broker']}/oidc/logged-out"])]),
         "leesplein": create_oidc_rp(urls["leesplein"], peers / "leesplein", urls["broker"],
                                     "leesplein", leesplein_secret),
         **{name: create_school_op(urls[name], peers / name, [OpClient(
-            "loper", secrets[name], [f"{urls['broker']}/oidc/callback"])], people, profile)
+            "loper", secrets[name], [f"{urls['broker']}/oidc/callback"],
+            [f"{urls['broker']}/oidc/logged-out"])], people, profile)
            for name, (profile, people) in cloud.items()},
     }
     federation = write_federation(

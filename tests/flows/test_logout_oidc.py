@@ -193,3 +193,25 @@ def test_nobody_logged_in_is_said_so(federation: Federation, browser: Browser) -
     browser.get(f"{federation.issuer}/logout?{params}")
     browser.submit(browser.form("csrf_token"))
     assert "Er was op dit apparaat niemand ingelogd bij Loper" in browser.text
+
+
+def test_logging_out_everywhere_ends_the_session_at_an_oidc_school(
+        federation: Federation, browser: Browser) -> None:
+    leesplein = federation.supplier("leesplein")
+    browser.get(f"{leesplein}/login", {"school": "lyceum"})
+    browser.login(federation.lyceum_pupil.id)
+    assert whoami(browser, leesplein)["sub"]
+    log_out(browser, federation.issuer)
+    lyceum = federation.running.schools["lyceum"]
+    ended = [r.url for r in browser.history if r.url.startswith(f"{lyceum}/logout?")]
+    assert ended and "id_token_hint=" in ended[-1]  # RP-initiated logout at the school
+    assert browser.url.startswith(federation.issuer) and 'id="school-done"' in browser.text
+    assert listed(browser, "done") == ["Leesplein"]
+    browser.get(f"{leesplein}/login", {"school": "lyceum"})
+    assert at_school_login(browser)  # the school asks for a password again
+
+
+def test_a_schools_answer_to_no_logout_of_ours_is_refused(
+        federation: Federation, browser: Browser) -> None:
+    response = browser.get(f"{federation.issuer}/oidc/logged-out", {"state": "made-up"})
+    assert response.status_code == 403 and "logout_rejected" in response.text
