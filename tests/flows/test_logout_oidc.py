@@ -215,3 +215,41 @@ def test_a_schools_answer_to_no_logout_of_ours_is_refused(
         federation: Federation, browser: Browser) -> None:
     response = browser.get(f"{federation.issuer}/oidc/logged-out", {"state": "made-up"})
     assert response.status_code == 403 and "logout_rejected" in response.text
+
+
+def test_front_channel_logout_loads_the_apps_page_in_an_iframe(
+        federation: Federation, browser: Browser) -> None:
+    with serve(Receiver()) as base:
+        register_client(federation, "frontchannel-rp", [f"{base}/cb"], {"regenboog": ["role"]},
+                        frontchannel_logout_uri=f"{base}/logout/front?app=1")
+        browser.get(f"{federation.issuer}/oidc/authorize", {
+            "client_id": "frontchannel-rp", "redirect_uri": f"{base}/cb",
+            "response_type": "code", "scope": "openid", "school": "regenboog",
+            "code_challenge_method": "S256",
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"})
+        if at_school_login(browser):
+            browser.login(federation.pupil.id)
+        log_out(browser, federation.issuer)
+    page = lxml.html.fromstring(browser.text)
+    [frame] = page.xpath("//iframe/@src")
+    assert frame.startswith(f"{base}/logout/front?app=1&")
+    query = parse_qs(frame.split("?", 1)[1])
+    assert query["iss"] == [federation.issuer] and len(query["sid"][0]) >= 22
+    assert listed(browser, "frame") == ["Frontchannel Rp"]
+    assert f"frame-src {base}" in browser.page.headers["Content-Security-Policy"]
+
+
+def test_an_app_without_logout_is_named_so_the_teacher_closes_its_tab(
+        federation: Federation, browser: Browser, strict_client: Any) -> None:
+    browser.get(f"{federation.issuer}/oidc/authorize", {
+        "client_id": strict_client.client_id, "redirect_uri": strict_client.redirect_uri,
+        "response_type": "code", "scope": "openid", "school": "regenboog",
+        "code_challenge_method": "S256",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"})
+    if at_school_login(browser):
+        browser.login(federation.pupil.id)
+    browser.get(f"{federation.issuer}/logout", {"lang": "en"})
+    browser.submit(browser.form("csrf_token"))
+    assert listed(browser, "none") == ["Strict Rp"]
+    assert "You are logged out of Loper, but not everywhere." in browser.text
+    assert "these apps have no logout through Loper" in browser.text
