@@ -31,7 +31,7 @@ from broker.identity import Released
 from broker.outgoing import Outgoing
 from broker.records import Supplier
 from broker.saml.encrypt import CIPHERS
-from broker.saml.logout_messages import WIRE_BINDING, Received, receive
+from broker.saml.logout_messages import WIRE_BINDING, AskedLogout, Received, receive
 from broker.saml.published import (
     Renderings,
     add_extensions,
@@ -144,7 +144,7 @@ class SamlIdp:
         received = logouts.read(self.config, self._peers.get(supplier), params, "LogoutRequest")
         if not received.name_id:
             raise LogoutRejected("The LogoutRequest names nobody (no NameID).")
-        kept = logouts.AskedLogout(received.id, received.relay_state)
+        kept = AskedLogout(received.id, received.relay_state)
         return supplier, received, codec.encode(kept)
 
     def _stored(self, supplier: Supplier, request: bytes) -> tuple[StoredRequest, SpPeer]:

@@ -9,7 +9,6 @@ Loper's SLO URL as its Destination and be fresh (broker/saml/logout_messages.py)
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from broker import codec
 from broker.downstream import LogoutSent
@@ -18,20 +17,15 @@ from broker.downstream.saml_peer import SpPeer, pysaml2_errors
 from broker.errors import LogoutRejected
 from broker.outgoing import Outgoing
 from broker.saml import logout_messages as slo
-from broker.saml.logout_messages import WIRE_BINDING, WIRE_QUERY, Endpoint, NameId, Received
-
-
-@dataclass(frozen=True)
-class SentRequest:
-    id: str
-
-
-@dataclass(frozen=True)
-class AskedLogout:
-    """A supplier's LogoutRequest, kept to answer it when the logout is over."""
-
-    id: str
-    relay_state: str | None
+from broker.saml.logout_messages import (
+    WIRE_BINDING,
+    WIRE_QUERY,
+    AskedLogout,
+    Endpoint,
+    NameId,
+    Received,
+    SentRequest,
+)
 
 
 def endpoint(peer: SpPeer) -> Endpoint | None:

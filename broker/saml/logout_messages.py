@@ -84,6 +84,21 @@ class NameId:
     sp_name_qualifier: str | None = None
 
 
+@dataclass(frozen=True)
+class SentRequest:
+    """Loper's LogoutRequest in flight: its answer must be InResponseTo this ID."""
+
+    id: str
+
+
+@dataclass(frozen=True)
+class AskedLogout:
+    """A peer's LogoutRequest, kept to answer it when the logout is over."""
+
+    id: str
+    relay_state: str | None
+
+
 def _instant(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

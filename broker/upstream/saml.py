@@ -36,7 +36,7 @@ from broker.saml import views
 from broker.saml.compat import parse_authn_response
 from broker.saml.decode import decode_post
 from broker.saml.frames import release_frames
-from broker.saml.logout_messages import Received
+from broker.saml.logout_messages import AskedLogout, Received
 from broker.saml.published import Renderings
 from broker.saml.scopes import scopes
 from broker.upstream import Callback
@@ -328,7 +328,7 @@ class SamlUpstream:
         saml = _saml(school)
         received = logouts.read(self._config, self._client(school, saml), saml, params,
                                 "LogoutRequest")
-        return received, codec.encode(logouts.AskedLogout(received.id, received.relay_state))
+        return received, codec.encode(AskedLogout(received.id, received.relay_state))
 
     @staticmethod
     def logout_names(session: bytes, received: Received) -> bool:

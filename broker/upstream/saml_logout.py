@@ -20,7 +20,15 @@ from broker.outgoing import Outgoing
 from broker.saml import logout_messages as slo
 from broker.saml import views
 from broker.saml.frames import release_frames
-from broker.saml.logout_messages import WIRE_BINDING, WIRE_QUERY, Endpoint, NameId, Received
+from broker.saml.logout_messages import (
+    WIRE_BINDING,
+    WIRE_QUERY,
+    AskedLogout,
+    Endpoint,
+    NameId,
+    Received,
+    SentRequest,
+)
 from broker.upstream.saml_config import SamlSpConfig
 from broker.upstream.saml_kind import SamlSchool
 
@@ -29,17 +37,6 @@ from broker.upstream.saml_kind import SamlSchool
 class SchoolSession:
     name_id: NameId
     session_index: str | None
-
-
-@dataclass(frozen=True)
-class SentRequest:
-    id: str
-
-
-@dataclass(frozen=True)
-class AskedLogout:
-    id: str
-    relay_state: str | None
 
 
 def school_session(assertion: views.Assertion, parsed: views.CheckedResponse) -> bytes:
