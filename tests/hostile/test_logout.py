@@ -41,7 +41,7 @@ class Attacker:
 
     def message(self, name_id: str, *, kind: str = "LogoutRequest",
                 destination: str | None = None, age: float = 0,
-                in_response_to: str | None = None) -> bytes:
+                in_response_to: str | None = None, issuer: str | None = None) -> bytes:
         issued = _instant(datetime.now(UTC) - timedelta(seconds=age))
         body = (f'<saml:NameID Format="{PERSISTENT}">{name_id}</saml:NameID>'
                 if kind == "LogoutRequest" else
@@ -52,7 +52,8 @@ class Attacker:
                 f'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" '
                 f'ID="_{secrets.token_hex(16)}" Version="2.0" IssueInstant="{issued}" '
                 f'Destination="{destination or self.slo}"{reply}>'
-                f'<saml:Issuer>{self.entity_id}</saml:Issuer>{body}</samlp:{kind}>').encode()
+                f'<saml:Issuer>{issuer or self.entity_id}</saml:Issuer>{body}</samlp:{kind}>'
+                ).encode()
 
     def url(self, xml: bytes, *, relay_state: str | None = None, signed: bool = True,
             key: Path | None = None) -> str:
@@ -175,6 +176,22 @@ def test_a_logout_response_for_another_request_in_a_running_logout_is_refused(
     xml = attacker.message("", kind="LogoutResponse", in_response_to="_" + "cd" * 20)
     refused(send(pupil, "GET", attacker.url(xml, relay_state=run)), 403,
             "answers no LogoutRequest")
+
+
+def test_the_schools_unsigned_logout_request_logs_nobody_out(
+        federation: Federation, attacker: Attacker, pupil: Browser) -> None:
+    school = federation.registry.school("regenboog")
+    assert school is not None and school.protocol == "saml"
+    slo = federation.issuer + "/saml/sp/slo"
+    xml = attacker.message(federation.pupil.id, issuer=school.config.entity_id,
+                           destination=slo)
+    refused(send(pupil, "GET", f"{slo}?SAMLRequest={quote(deflated(xml), safe='')}"), 403,
+            "logout_rejected")
+    answer = attacker.message("", kind="LogoutResponse", issuer=school.config.entity_id,
+                              destination=slo, in_response_to="_" + "ef" * 20)
+    refused(send(pupil, "GET", f"{slo}?SAMLResponse={quote(deflated(answer), safe='')}"
+                               "&RelayState=made-up"), 403, "belongs to no logout")
+    assert session_alive(federation, pupil)
 
 
 def test_garbage_at_the_logout_endpoint_is_a_clear_400(federation: Federation) -> None:
