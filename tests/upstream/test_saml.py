@@ -289,7 +289,7 @@ CONDITIONS = ".//saml:Conditions"
     (_set(SC_DATA, "NotOnOrAfter", iso(-120)), "SubjectConfirmation expired"),
     (_set(SC_DATA, "NotOnOrAfter", None), "has no NotOnOrAfter"),
     (_set(CONDITIONS, "NotOnOrAfter", iso(-120)), "assertion expired"),
-    (_set(CONDITIONS, "NotBefore", iso(600)), "not valid before"),
+    (_set(CONDITIONS, "NotBefore", iso(6 * 3600)), "not valid before"),  # (long after collection)
     (_set(".//saml:SubjectConfirmation", "Method",
           "urn:oasis:names:tc:SAML:2.0:cm:sender-vouches"), "only bearer"),
     (_remove(".//saml:AudienceRestriction"), "no AudienceRestriction"),
