@@ -1,34 +1,45 @@
 # The two commands a newcomer runs: `make demo` and `make test`.
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+SUM := $(shell cksum pyproject.toml | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-test-$(SUM)
+DEMO_STAMP := $(VENV)/.installed-demo-$(SUM)
 PYTHON ?= python3
 
-.PHONY: demo test lint bench system-deps clean
+.PHONY: demo test lint bench clean
 
-$(STAMP): pyproject.toml
+# The demo installs Loper and the demo's peers only (extra "demo"); tests, lint and bench
+# everything (extra "test").
+define install
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
-	@rm -f $(VENV)/.installed-*
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[$(1)]'
+	@rm -f $(VENV)/.installed-$(1)-*
 	@touch $@
+endef
 
-system-deps:
-	@.ci/system-deps --browser
+$(DEMO_STAMP): pyproject.toml
+	$(call install,demo)
+
+$(STAMP): pyproject.toml
+	$(call install,test)
 
 ## make demo: the whole demo federation on localhost (embedded storage); prints the URL to open.
-demo: $(STAMP) system-deps
+demo: $(DEMO_STAMP)
+	@.ci/system-deps demo
 	$(PY) -m demo
 
 ## make test: lint, then the whole suite (a real Redis is started by the test setup).
-test: $(STAMP) system-deps lint
+test: $(STAMP) lint
+	@.ci/system-deps test
 	$(VENV)/bin/pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-bench: $(STAMP) system-deps
+bench: $(STAMP)
+	@.ci/system-deps bench
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean:

@@ -117,13 +117,16 @@ def _outbound_timeout(app: Flask, seconds: float) -> None:
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings(overrides)
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     app = Flask("loper", template_folder=str(TEMPLATES), instance_path=str(settings.instance))
     app.config.update(SECRET_KEY=cookie_secret(settings.keys_dir),
                       SESSION_COOKIE_SECURE=settings.secure, SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Lax", MAX_CONTENT_LENGTH=1024 * 1024)
     app.extensions["loper"] = broker = build_broker(settings)
     _warm_up(broker)
+    from broker.web import metrics
+
+    metrics.init_app(app)  # first: its clock starts before the other hooks run
     _one_registry_view_per_request(app, broker)
     _outbound_timeout(app, settings.outbound_timeout)
     if settings.trusted_proxies:

@@ -190,6 +190,10 @@ class Gunicorn:
             threads = ["--threads", "1"] if self.worker_class == "sync" else []
             command[-1:-1] = ["--worker-class", self.worker_class, *threads]
         env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
+        # the workers' metrics files beside the log, gone with the run's folder ("" in env:
+        # config/gunicorn.conf.py's default, in /dev/shm)
+        env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(self.log.with_name(self.log.stem
+                                                                          + "-metrics")))
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         with open(self.log, "ab") as out:
             self.started = time.monotonic()

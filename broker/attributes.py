@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from broker.identity import Attributes
@@ -52,8 +52,13 @@ class Attribute:
     attribute's own names, or where those are absent (see `from_saml`)."""
     scoped: bool = False
     """Values are value@scope (SCOPED); a scope that is not the school's drops the value."""
+    a_scope: bool = False
+    """Values are a domain that must itself be one of the school's scopes (Shibboleth's
+    ValueMatchesShibMDScope); another domain drops the value."""
 
     def accepts(self, value: str, scopes: frozenset[str]) -> bool:
+        if self.a_scope:
+            return value.lower() in scopes
         if self.scoped:
             found = SCOPED.fullmatch(value)
             return found is not None and found.group(1).lower() in scopes
@@ -75,7 +80,7 @@ VOCABULARY: tuple[Attribute, ...] = (
               aliases=("emailaddress", "email"), label="e-mail address",
               microsoft=(MS_CLAIMS + "emailaddress",)),
     Attribute("school_domain", "urn:oid:1.3.6.1.4.1.25178.1.2.9", "schacHomeOrganization",
-              "schac_home_organization", None, label="school domain"),
+              "schac_home_organization", None, label="school domain", a_scope=True),
     Attribute("school_id", MACE + "nlEduPersonHomeOrganizationId",
               "nlEduPersonHomeOrganizationId", "nl_edu_person_home_organization_id", None,
               multi_valued=True, label="school number (BRIN)"),
@@ -142,7 +147,9 @@ def _problem(attr: Attribute, value: str, scopes: frozenset[str]) -> str | None:
         return f"longer than {MAX_VALUE_CHARS} characters"
     if attr.accepts(value, scopes):
         return None
-    return "its scope is not one of the school's" if attr.scoped else "not of the expected shape"
+    if attr.scoped or attr.a_scope:
+        return "its scope is not one of the school's"
+    return "not of the expected shape"
 
 
 def _collect(pairs: Iterable[tuple[Attribute | None, Iterable[str]]],
@@ -229,13 +236,17 @@ def to_saml(attributes: Attributes) -> dict[str, tuple[str, ...]]:
     return {BY_NAME[name].saml_name: vals for name, vals in attributes.items() if name in BY_NAME}
 
 
-def to_oidc(attributes: Attributes, scopes: Iterable[str]) -> dict[str, str | list[str]]:
-    """Internal attributes -> claims, bounded by the standard scopes the RP asked for."""
+def to_oidc(attributes: Attributes, scopes: Iterable[str],
+            claim: Callable[[Attribute], str] = lambda a: a.oidc_claim
+            ) -> dict[str, str | list[str]]:
+    """Internal attributes -> claims, bounded by the standard scopes the RP asked for; each
+    named by `claim` (a supplier's profile, broker/profiles.py; by default its OIDCre name)."""
     granted = set(scopes)
     claims: dict[str, str | list[str]] = {}
     for name, vals in attributes.items():
         attr = BY_NAME.get(name)
-        if attr is None or (attr.oidc_scope is not None and attr.oidc_scope not in granted):
+        if attr is None or not vals or (
+                attr.oidc_scope is not None and attr.oidc_scope not in granted):
             continue
-        claims[attr.oidc_claim] = list(vals) if attr.multi_valued else vals[0]
+        claims[claim(attr)] = list(vals) if attr.multi_valued else vals[0]
     return claims

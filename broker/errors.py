@@ -129,6 +129,14 @@ class TooManyRequests(BrokerError):
     title = "Too many logins at once"
 
 
+class NotAllowedHere(BrokerError):
+    """An address that the metrics_allow setting does not name asked for /metrics."""
+
+    status = 403
+    code = "not_allowed_from_here"
+    title = "Not available from your address"
+
+
 class ServiceUnavailable(BrokerError):
     status = 503
     code = "service_unavailable"

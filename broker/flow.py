@@ -7,10 +7,12 @@ supplier request -> pending login -> (school picker) -> school login -> Identity
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from broker import acr, codec, hubs, linking, release, sso
+from broker import acr, codec, hubs, linking, metrics, release, sso
 from broker.context import Broker
 from broker.downstream import (
     NO_AUTHN_CONTEXT,
@@ -40,6 +42,9 @@ __all__ = ["OWN_PAGES", "Flow", "SsoSession", "new_id", "record_delivery", "stil
 
 OWN_PAGES = ""
 """The supplier id of a login for Loper's own pages (no supplier has an empty id)."""
+SSO_SESSION = "sso_session"
+"""The upstream of a login served from Loper's own session, without asking the school."""
+NO_SCHOOL = "none"
 
 
 def pending_key(login_id: str, browser: str) -> str:
@@ -91,9 +96,11 @@ class Flow:
         school = self._hinted_school(req.school_hints)
         if session is not None and self._session_serves(session.person, login, school):
             log.info("login served from sso session", extra={"school": session.person.school_id})
-            return self._release(login, req.supplier, session)
+            with self._counting(login, SSO_SESSION):
+                return self._release(login, req.supplier, session, SSO_SESSION)
         if login.passive:
             log.info("passive login without session")
+            metrics.login_ended(NO_SCHOOL, login.protocol, "answered_error")
             return self._downstream(login).respond_error(req.supplier, login.request, NO_PASSIVE)
         if school is None and session is not None:
             school = self.broker.registry.school(session.person.school_id)  # re-authenticate
@@ -102,7 +109,8 @@ class Flow:
             # answer from its own session (OIDC Core 3.1.2.1).
             login = replace(login, force_authn=True)
         if school is not None:
-            return self._go_upstream(login, school, req.supplier)
+            with self._counting(login, self._upstream_of(school)):
+                return self._go_upstream(login, school, req.supplier)
         self._save(login)
         log.info("login waits for the school picker")
         return Outgoing(self.settings.url(f"/discovery?login={login.id}"))
@@ -114,7 +122,8 @@ class Flow:
                              request=path.encode(), browser=browser)
         school = self.broker.registry.school(school_id) if school_id else None
         if school is not None:
-            return self._go_upstream(login, school)
+            with self._counting(login, self._upstream_of(school)):
+                return self._go_upstream(login, school)
         self._save(login)
         return Outgoing(self.settings.url(f"/discovery?login={login.id}"))
 
@@ -152,8 +161,9 @@ class Flow:
             raise UnknownSchool(f"There is no school with id {school_id!r}.",
                                 back_url=self.settings.url(f"/discovery?login={login.id}"))
         own_page = login.supplier_id == OWN_PAGES
-        return self._go_upstream(login, school,
-                                 None if own_page else self._supplier(login.supplier_id))
+        with self._counting(login, self._upstream_of(school)):
+            return self._go_upstream(login, school,
+                                     None if own_page else self._supplier(login.supplier_id))
 
     def _go_upstream(self, login: PendingLogin, school: School,
                      supplier: Supplier | None = None) -> Outgoing:
@@ -172,9 +182,11 @@ class Flow:
             # a shared device: whoever sits at it now must log in at school afresh
             login = replace(login, force_authn=True)
         # A hub's adapter sees the school behind it as the login's school_id (its hint).
-        asked = login if hub is school else replace(login, school_id=school.id)
+        asked = login if hub is school else replace(login, school_id=school.id,
+                                                    school_hint=hubs.hint_for(hub, school))
         try:
-            outgoing, state = upstream.login_redirect(hub, asked, relay_state=login.id)
+            with metrics.upstream_call(hub.id, "redirect"):
+                outgoing, state = upstream.login_redirect(hub, asked, relay_state=login.id)
         except BrokerError as exc:  # e.g. the school does not answer: offer the way back
             if supplier is not None:
                 _way_back(exc, supplier)
@@ -190,24 +202,42 @@ class Flow:
         SSO session; or the way back to the school and no session, when the school's login was
         too old for the supplier's max_age."""
         login = self._take(login_id, browser)
-        if login.supplier_id == OWN_PAGES:  # a login for Loper's own page (/me): no release
-            school = self._school_of(login)
-            person, at_school = self._person_from_school(school, login, params)
-            return Outgoing(self.settings.url(login.request.decode())), self._sign_in(
-                person, at_school, school)
-        supplier = self._supplier(login.supplier_id)
-        try:
-            school = self._school_of(login)
-            try:
+        upstream = self._upstream_of(self.broker.registry.school(login.school_id or ""))
+        with self._counting(login, upstream):
+            if login.supplier_id == OWN_PAGES:  # a login for Loper's own page (/me): no release
+                school = self._school_of(login)
                 person, at_school = self._person_from_school(school, login, params)
-            except LoginTooOld:
-                if login.force_authn:  # it was asked for a fresh login already: refuse
-                    raise
-                return self._ask_fresh(login, school, supplier), None
-            session = self._sign_in(person, at_school, school)
-            return self._release(login, supplier, session, school), session
-        except BrokerError as exc:
-            _way_back(exc, supplier)
+                session = self._sign_in(person, at_school, school)
+                metrics.login_ended(upstream, login.protocol, "released")
+                return Outgoing(self.settings.url(login.request.decode())), session
+            supplier = self._supplier(login.supplier_id)
+            try:
+                school = self._school_of(login)
+                try:
+                    person, at_school = self._person_from_school(school, login, params)
+                except LoginTooOld:
+                    if login.force_authn:  # it was asked for a fresh login already: refuse
+                        raise
+                    return self._ask_fresh(login, school, supplier), None
+                session = self._sign_in(person, at_school, school)
+                return self._release(login, supplier, session, upstream, school), session
+            except BrokerError as exc:
+                _way_back(exc, supplier)
+                raise
+
+    def _upstream_of(self, school: School | None) -> str:
+        """The protocol by which the school answers (its hub's), as the metrics label it."""
+        if school is None:
+            return NO_SCHOOL
+        return hubs.hub_of(school, self.broker.registry.school).protocol
+
+    @contextmanager
+    def _counting(self, login: PendingLogin, upstream: str) -> Iterator[None]:
+        """A login that ends here on an error page counts as ended with that page's code."""
+        try:
+            yield
+        except Exception as exc:
+            metrics.login_ended(upstream, login.protocol, metrics.outcome(exc))
             raise
 
     def _school_of(self, login: PendingLogin) -> School:
@@ -235,8 +265,9 @@ class Flow:
         """The person the school vouches for, and what logging out there needs later."""
         registry = self.broker.registry
         hub = hubs.hub_of(school, registry.school)  # or the school itself
-        callback = self.broker.upstreams[hub.protocol].handle_callback(
-            hub, params, login.upstream)
+        with metrics.upstream_call(hub.id, "callback"):
+            callback = self.broker.upstreams[hub.protocol].handle_callback(
+                hub, params, login.upstream)
         if not self.broker.store.remember_once("replay", callback.replay_key, callback.replay_ttl):
             raise UpstreamRejected("This answer from your school was already used once.")
         identity = callback.identity
@@ -253,6 +284,7 @@ class Flow:
 
     # -- the release ---------------------------------------------------------------------------
     def _release(self, login: PendingLogin, supplier: Supplier, session: SsoSession,
+                 upstream: str,
                  school: School | None = None) -> Outgoing:
         registry, person = self.broker.registry, session.person
         school = school or registry.school(person.school_id)
@@ -262,6 +294,7 @@ class Flow:
         if not acr.answered(login.acr, person.authn.class_ref):
             login_log("loper.flow", login.id, supplier=supplier.id).info(
                 "login does not meet the requested context", extra={"school": school.id})
+            metrics.login_ended(upstream, login.protocol, "answered_error")
             return downstream.respond_error(supplier, login.request, NO_AUTHN_CONTEXT)
         acr.check_employee(supplier, person.roles, person.authn.class_ref)
         now = datetime.now(UTC)
@@ -274,7 +307,9 @@ class Flow:
             record_delivery(self.broker, Delivery.of(released, login.protocol))
         login_log("loper.flow", login.id, supplier=supplier.id).info(
             "released", extra={"school": school.id, "attributes": ",".join(names) or "-"})
-        return downstream.respond(supplier, login.request, released)
+        answer = downstream.respond(supplier, login.request, released)
+        metrics.login_ended(upstream, login.protocol, "released")
+        return answer
 
     def _join(self, session: SsoSession, released: Released, protocol: str) -> Released:
         """The supplier becomes a participant of the session (for single logout), with the

@@ -12,8 +12,11 @@ another school is not what either asked for (and could hand a pupil another scho
 releases). Picking again is cheap; a wrong school is not.
 
 Hinting the school at the hub: the adapter's `login_redirect` receives the pending login with
-`school_id` set to the school behind the hub (`login.school_id != hub.id`). A SAML adapter may
-send it as Scoping/IDPList, an OIDC one as login_hint; none does yet.
+`school_id` set to the school behind the hub, and, for a hub with `hint = true`, `school_hint`
+set to how the hub knows that school (`hint_for`). The SAML adapter sends it as
+Scoping/IDPList/IDPEntry ProviderID (Entree's "BRIN scoping" puts a BRIN there), the OIDC one
+as login_hint (or the school's `hint_parameter`). Off by default: a hub that does not know the
+hint might refuse the request.
 """
 
 from __future__ import annotations
@@ -42,6 +45,17 @@ def hub_of(school: School, find: Callable[[str], School | None]) -> School:
         raise UnknownSchool(f"{school.name} cannot be reached: its hub "
                             f"{school.behind.hub!r} is not registered.")
     return hub
+
+
+def hint_for(hub: School, school: School) -> str | None:
+    """How `hub` knows `school` behind it, if the hub takes a hint: the school's `hint_value`,
+    or the one value of its `match`; None otherwise."""
+    if not hub.hint or school.behind is None:
+        return None
+    if school.behind.hint_value is not None:
+        return school.behind.hint_value
+    values = list(school.behind.match.values())
+    return values[0] if len(values) == 1 else None
 
 
 def matches(school: School, identity: Identity) -> bool:

@@ -56,6 +56,9 @@ class PendingLogin:
     """The random id of the browser that started this login (bound by a cookie)."""
     acr: AcrRequest | None = None
     """The authentication context the supplier asked for (broker/acr.py)."""
+    school_hint: str | None = None
+    """For a hub with `hint` on: how the hub knows the school picked behind it; the hub's
+    adapter sends it (SAML Scoping/IDPList, OIDC login_hint). None: no hint."""
 
 
 @dataclass(frozen=True)

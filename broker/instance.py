@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from broker import keys
 from broker.errors import ConfigError
 from broker.registry import Registry
+from broker.registry.admins import Admins
+from broker.sealed import Sealer
 from broker.settings import SETTINGS_FILE, Settings
 
 
@@ -46,10 +48,15 @@ def initialise(settings: Settings) -> Iterator[str]:
             "OIDC signing keys": keys.ensure_oidc_keys(settings.keys_dir),
             "pseudonym key": keys.ensure_pseudonym_keys(settings.keys_dir),
             "cookie secret": keys.ensure_cookie_secret(settings.keys_dir),
+            "TOTP sealing key": keys.ensure_seal_key(settings.keys_dir),
         }
         registry.upgrade()
+        sealer = Sealer(keys.seal_key(settings.keys_dir))
+        sealed = Admins(registry, sealer).seal_plain_totp_secrets()
     finally:
         registry.close()
     for what, new in created.items():
         yield f"{'created' if new else 'kept'} {what}"
+    if sealed:
+        yield f"sealed {sealed} TOTP secret(s) stored in plain text by an older version"
     yield f"registry ready: {settings.registry_url}"

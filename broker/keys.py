@@ -1,6 +1,7 @@
-"""The instance's key material: SAML signing keys, OIDC signing keys, the pseudonym keys and
-the cookie secret. Created once by `broker init`, never regenerated silently: a new pseudonym
-key would change every pupil's pseudonym at every supplier.
+"""The instance's key material: SAML signing keys, OIDC signing keys, the pseudonym keys, the
+cookie secret and the key that seals admins' TOTP secrets. Created once by `broker init`, never
+regenerated silently: a new pseudonym key would change every pupil's pseudonym at every
+supplier.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
@@ -21,6 +23,7 @@ from broker.errors import ConfigError
 
 PSEUDONYM_FILE = "pseudonym.json"
 SECRET_FILE = "cookie-secret"
+SEAL_FILE = "totp-seal.key"
 STAGES = {"current": "", "next": "-next", "previous": "-previous"}
 """Signing keys roll over in stages: `next` is published before it signs; after `promote`,
 the old key stays published as `previous` until what it signed has expired."""
@@ -155,6 +158,29 @@ def cookie_secret(keys_dir: Path) -> str:
     except OSError as exc:
         raise ConfigError(f"{keys_dir / SECRET_FILE}: cannot be read ({exc.strerror}); "
                           "run `broker init`") from exc
+
+
+def ensure_seal_key(keys_dir: Path) -> bool:
+    """The Fernet key sealing TOTP secrets in the registry (broker/sealed.py)."""
+    if (keys_dir / SEAL_FILE).exists():
+        return False
+    try:
+        _write_private(keys_dir / SEAL_FILE, Fernet.generate_key())
+    except FileExistsError:
+        return False  # another process made it just now
+    return True
+
+
+def seal_key(keys_dir: Path) -> bytes:
+    """The sealing key, created (0600) on first use. Losing it loses every admin's second
+    factor (`broker admin password EMAIL --clear-totp` lets them enrol again)."""
+    path = keys_dir / SEAL_FILE
+    try:
+        ensure_seal_key(keys_dir)
+        return path.read_bytes().strip()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read or created ({exc.strerror}); run "
+                          "`broker init`, or fix the permissions of the keys folder") from exc
 
 
 def _hex_key(value: object, where: str) -> bytes:

@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from broker.downstream import Downstream
 from broker.errors import ConfigError
-from broker.identity import Released
-from broker.records import SchoolConfig, SupplierConfig
+from broker.identity import Attributes, Released
+from broker.records import School, SchoolConfig, SupplierConfig
 from broker.upstream import Upstream
+from broker.upstream.shapes import Sample
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -118,6 +119,10 @@ def _nothing_unique(_config: Any) -> tuple[Unique, ...]:
     return ()
 
 
+def _no_scopes(_config: Any) -> tuple[str, ...]:
+    return ()
+
+
 @dataclass(frozen=True, kw_only=True)
 class Kind(Generic[C, A]):
     title: str
@@ -140,7 +145,25 @@ class Kind(Generic[C, A]):
         return self.fields.type.protocol
 
 
-UpstreamKind = Kind[Any, Upstream]
+@dataclass(frozen=True, kw_only=True)
+class SchoolKind(Kind[C, Upstream]):
+    read: Callable[[School, Mapping[str, object]], Attributes]
+    """A school's claims or attributes as its adapter reads them: the vocabulary's names, then
+    the school's own mapping (broker/mapping.py), scoped values within its scopes."""
+    sample: Callable[[School, Sample], tuple[str, dict[str, object]]]
+    """A test person's answer in the shape the school's software sends (an Entra ID or Google
+    ID token, an ADFS assertion...), for the admin's preview: the shape's name, the answer."""
+    editable: frozenset[str] = frozenset()
+    """Fields of `keys` the operator may change on a registered entry's page (e.g. a school's
+    `require`), each a table of name = array of values."""
+    edit: Callable[[C, Entry], C] | None = None
+    """`config` with the `editable` fields of the Entry (problems go on the Entry)."""
+    scopes: Callable[[C], tuple[str, ...]] = _no_scopes
+    """The domains the protocol's own configuration says are the school's (SAML: its
+    metadata's shibmd:Scope; Google: its `hd` values), besides the school's `domains`."""
+
+
+UpstreamKind = SchoolKind[Any]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -200,6 +223,15 @@ def downstream(name: str, owner: str = "a supplier") -> DownstreamKind[Any]:
     """The kind of a supplier's protocol; UnknownProtocol names `owner` if there is none."""
     found: DownstreamKind[Any] = _find(downstreams(), name, owner)
     return found
+
+
+def school_scopes(school: School) -> frozenset[str]:
+    """The domains a school's answers may name as its own (lower case): its `domains` and
+    what its protocol kind declares. A hub's bound the schools behind it, whose answers are
+    the hub's; a school behind a hub has none of its own."""
+    declared = () if school.behind is not None else upstream(school.protocol).scopes(
+        school.config)
+    return frozenset(d.lower() for d in (*school.domains, *declared))
 
 
 def install(broker: Broker) -> None:

@@ -11,7 +11,7 @@ size. No I/O, no Flask.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from broker.attributes import by_name
 from broker.errors import UpstreamRejected
@@ -35,16 +35,17 @@ def translates_roles(school: School) -> bool:
     return bool(school.roles) or school.default_role is not None or "role" in (school.claims or {})
 
 
-def map_attributes(school: School, raw: Mapping[str, object],
-                   standard: Attributes) -> Attributes:
+def map_attributes(school: School, raw: Mapping[str, object], standard: Attributes,
+                   scopes: Iterable[str] = ()) -> Attributes:
     """`standard` (what the adapter read by the vocabulary's names) with the school's mapping
-    applied to the school's `raw` claims or attributes."""
+    applied to the school's `raw` claims or attributes; mapped scoped values are kept only
+    under one of the school's `scopes`, as the adapter's own."""
     check_size(raw)
     found = dict(standard)
     claims = school.claims or {}
     for name, source in claims.items():
         found.pop(name, None)
-        found.update(by_name({name: _lookup(raw, source)}))
+        found.update(by_name({name: _lookup(raw, source)}, scopes))
     if "groups" not in claims and "groups" in found:
         found["groups"] = tuple(g for g in found["groups"] if not GUID.fullmatch(g))
     if translates_roles(school):
@@ -76,14 +77,15 @@ def _lookup(raw: Mapping[str, object], source: str) -> object:
     return next((v for k, v in raw.items() if k.lower() == folded), None)
 
 
-def role_targets(school: School) -> tuple[str, ...]:
-    return (*ROLES, *((school.guardian_role,) if school.guardian_role else ()))
+def role_targets(guardian_role: str | None) -> tuple[str, ...]:
+    """What a school's role values may map to: Loper's roles and the school's guardian role."""
+    return (*ROLES, *((guardian_role,) if guardian_role else ()))
 
 
 def _roles(school: School, values: tuple[str, ...]) -> tuple[str, ...]:
     """The school's role values as Loper's; a value that maps to nothing is dropped, never
     passed on, and nobody left without a role gets the default role (or none)."""
-    targets = role_targets(school)
+    targets = role_targets(school.guardian_role)
     table = school.roles or {}
     mapped: list[str] = []
     for value in values:

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from time import monotonic
 from typing import TYPE_CHECKING
 
+from broker import metrics
 from broker.outbound.fetch import default_timeout
 from broker.registry import Registry, sources
 from broker.registry.aggregate import Aggregate
@@ -69,9 +70,10 @@ def refresh_source(store: MetadataSources, source: sources.MetadataSource) -> Re
     except MetadataError as exc:
         result = store.record_refused(source, str(exc), now)
         log.warning("metadata source %s", result)
-        return result
-    result = store.record_good(source, fetched, now, failures)
-    log.info("metadata source %s", result)
+    else:
+        result = store.record_good(source, fetched, now, failures)
+        log.info("metadata source %s", result)
+    metrics.METADATA_REFRESHES.labels(source.id, result.outcome).inc()
     return result
 
 

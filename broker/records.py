@@ -33,6 +33,9 @@ class SupplierConfig:
 
     protocol: ClassVar[str]
     """The kind's name in broker/kinds.py and in the federation file's `protocol`."""
+    profile: str = field(default="oid", kw_only=True)
+    """The names the supplier reads (broker/profiles.py): "oid" or "entree". Every kind has
+    it, so each kind's adapter and preview name the released attributes the same way."""
 
     @property
     def identity(self) -> str:
@@ -48,6 +51,9 @@ class Behind(SchoolConfig):
     protocol: ClassVar[str] = "via"
     hub: str
     match: Mapping[str, str]
+    hint_value: str | None = None
+    """How the hub knows this school, for a hub with `hint` on (an IdP entity id, a BRIN);
+    None: the one value of `match`."""
 
     @property
     def identity(self) -> str:
@@ -82,6 +88,13 @@ class School:
     """Classroom devices are shared: every new Loper session makes the school authenticate
     the pupil afresh (ForceAuthn, prompt=login), and the SSO cookie lasts as long as the
     browser."""
+    domains: tuple[str, ...] = ()
+    """The school's own domains, besides those its protocol declares (kinds.school_scopes):
+    the only scopes of its eduPersonScopedAffiliation and schacHomeOrganization values."""
+    hint: bool = False
+    """A hub only: name the school behind it that the pupil picked in the login request (SAML
+    Scoping/IDPList, OIDC login_hint or the kind's hint parameter), for a hub that then skips
+    its own school picker (broker/hubs.py, `hint_for`)."""
 
     @property
     def protocol(self) -> str:

@@ -5,17 +5,20 @@ say what to fix.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from broker.errors import ConfigError
 from broker.outbound.policy import is_loopback
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 SETTINGS_FILE = "broker.toml"
 ENV_PREFIX = "BROKER_"
@@ -41,6 +44,11 @@ class Settings:
     """Logins one client address may start per minute (a whole school may share one)."""
     trusted_proxies: int = 0
     """How many reverse proxies in front of Loper set X-Forwarded-For/-Proto (0: none)."""
+    metrics_allow: str = "loopback, proxies"
+    """Who may read /metrics: comma-separated addresses or networks (10.0.0.0/8), `loopback`,
+    and `proxies` (a trusted proxy asking for itself, without X-Forwarded-For); empty: nobody."""
+    log_format: str = "text"
+    """"text" (one line, key=value pairs) or "json" (one JSON object per line)."""
     outbound_timeout: int = 10
     """Seconds one outbound call (a school's discovery, keys, tokens, user info, a metadata
     URL) may take in all, from connect to last byte."""
@@ -76,6 +84,20 @@ class Settings:
     metadata_signing_key: str = ""
     """A key pair in the instance folder, without suffix ("keys/metadata-signing": its .key
     and .crt files, PEM) that signs Loper's IdP metadata; empty: unsigned."""
+    # E-mail to admins (invitations, password resets): broker/mail.py
+    smtp_host: str = ""
+    """Empty: no e-mail; the portal shows an invitation link to the admin who made it."""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    """"starttls", "tls" (implicit TLS, port 465) or "none" (a relay on a loopback address)."""
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    """From the environment only (BROKER_SMTP_PASSWORD), never from broker.toml."""
+    mail_from: str = ""
+    invitation_ttl: int = 72 * 3600
+    """Seconds an invitation link to become an admin stays valid."""
+    password_reset_ttl: int = 3600
+    """Seconds a password reset link stays valid."""
 
     @property
     def metadata_signing(self) -> tuple[Path, Path] | None:
@@ -119,6 +141,9 @@ def _from_file(instance: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read as TOML: {exc}") from exc
+    if "smtp_password" in data:
+        raise ConfigError(f"{path}: smtp_password is a secret: set it in the environment "
+                          "(BROKER_SMTP_PASSWORD), not in a file")
     unknown = sorted(set(data) - _KNOWN)
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; "
@@ -170,10 +195,33 @@ def _validate(s: Settings) -> None:
         if getattr(s, name) <= 0:
             raise ConfigError(f"setting {name}: must be positive")
     _validate_metadata(s)
+    _validate_mail(s)
+    metrics_allowed(s.metrics_allow)
+    if s.log_format not in ("text", "json"):
+        raise ConfigError(f"setting log_format: expected text or json, got {s.log_format!r}")
     if not 1 <= s.outbound_timeout <= MAX_OUTBOUND_TIMEOUT:
         raise ConfigError(f"setting outbound_timeout: expected 1 to {MAX_OUTBOUND_TIMEOUT} "
                           f"seconds, got {s.outbound_timeout} (a pupil waits this long for a "
                           "school that does not answer)")
+
+
+LOOPBACK, PROXIES = "loopback", "proxies"
+
+
+def metrics_allowed(value: str) -> tuple[frozenset[str], tuple[IPNetwork, ...]]:
+    """The words (loopback, proxies) and networks of the metrics_allow setting."""
+    words: set[str] = set()
+    networks: list[IPNetwork] = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        if item in (LOOPBACK, PROXIES):
+            words.add(item)
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ConfigError(f"setting metrics_allow: {item!r} is no address or network; "
+                              "expected e.g. \"loopback, proxies, 10.1.2.0/24\"") from exc
+    return frozenset(words), tuple(networks)
 
 
 _EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
@@ -212,6 +260,28 @@ def _validate_metadata(s: Settings) -> None:
     if s.metadata_cache_hours > s.metadata_valid_days * 24:
         raise ConfigError("setting metadata_cache_hours: must not exceed metadata_valid_days "
                           "(a copy kept that long would expire while in use)")
+
+
+def _validate_mail(s: Settings) -> None:
+    for name in ("invitation_ttl", "password_reset_ttl"):
+        if getattr(s, name) <= 0:
+            raise ConfigError(f"setting {name}: must be positive")
+    if not s.smtp_host:
+        return
+    if s.smtp_security not in ("starttls", "tls", "none"):
+        raise ConfigError("setting smtp_security: expected starttls, tls or none, "
+                          f"got {s.smtp_security!r}")
+    if s.smtp_security == "none" and not is_loopback(s.smtp_host):
+        raise ConfigError(f"setting smtp_security: plain SMTP to {s.smtp_host!r} would send "
+                          "login links readable on the network; use starttls or tls (none is "
+                          "accepted only for a relay on a loopback address)")
+    if not 0 < s.smtp_port < 65536:
+        raise ConfigError(f"setting smtp_port: expected 1 to 65535, got {s.smtp_port}")
+    if not _EMAIL.fullmatch(s.mail_from):
+        raise ConfigError(f"setting mail_from: expected the sender's e-mail address (needed "
+                          f"with smtp_host), got {s.mail_from!r}")
+    if s.smtp_username and not s.smtp_password:
+        raise ConfigError("setting smtp_username is set but BROKER_SMTP_PASSWORD is not")
 
 
 def load_settings(overrides: Mapping[str, Any] | None = None,

@@ -14,6 +14,9 @@ LOPER_WORKERS / LOPER_THREADS environment variables.
 from __future__ import annotations
 
 import os
+from typing import Any
+
+from broker import metrics_dir as metrics_dir_module
 
 worker_class = "gthread"
 
@@ -39,3 +42,24 @@ timeout = 30
 a school do not block the main loop; outbound_timeout (at most 25 s) ends those waits first."""
 
 graceful_timeout = 15
+
+# -- /metrics across workers -------------------------------------------------------------------
+# Each worker writes its metrics to files in one folder, and a scrape of any worker adds up
+# all of them (prometheus_client's multiprocess mode, README "Metrics and logs"). The variable
+# must be set before a worker imports Loper, so it is set here, in the master: an explicit
+# PROMETHEUS_MULTIPROC_DIR (the systemd unit: /run/loper/metrics), else a folder in RAM named
+# after the instance (broker/metrics_dir.py says why not the instance folder).
+metrics_dir = metrics_dir_module.chosen(os.environ)
+os.environ[metrics_dir_module.ENV] = str(metrics_dir)
+
+
+def on_starting(server: object) -> None:
+    """A fresh start counts from zero: the files of the last run's workers go."""
+    metrics_dir_module.prepare(metrics_dir)
+
+
+def child_exit(server: object, worker: Any) -> None:
+    """What a worker counted stays in the sum after it exits; its live gauges do not."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, str(metrics_dir))

@@ -12,7 +12,8 @@ from demo.federation import NEW_SUPPLIER, write_new_supplier
 from demo.stack import Running, running
 
 PORTS = {"broker": 8400, "school": 8401, "rekenwonders": 8402, "taalapp": 8403, "lyceum": 8404,
-         "leesplein": 8405, "kompas": 8407, "esdoorn": 8408}
+         "leesplein": 8405, "kompas": 8407, "esdoorn": 8408, "entree": 8409,
+         "wilg": 8410}
 """8406 is Woordenschat's redirect URI (demo/federation.py), though no app runs there."""
 
 
@@ -66,6 +67,10 @@ Loper demo federation is running (Ctrl-C stops it).
   and pick "Het Lyceum" (Amersfoort), choose a pupil, password "demo".
   Schools on Google Workspace and Entra ID: pick "Het Kompas" or "De Esdoorn" the same way;
   the third account of each (another domain, another tenant) ends on Loper's error page.
+  A hub: pick "CBS De Linde" (Zwolle) or "OBS De Es" (Assen); both log in at the demo hub
+  {demo.schools['entree']}/, which is told the school you picked and lists its people first.
+  Zoë Peters belongs to a school Loper does not know: her login ends on Loper's error page.
+  ADFS: pick "De Wilg" (Hoorn); its IdP sends Microsoft's claim URIs and its own role values.
 
   School admin portal: {demo.broker}/admin/login  as ict@regenboog.demo (the school's
   ICT coordinator) or operator@loper.demo, password "{DEMO_ADMIN_PASSWORD}": release an
@@ -76,6 +81,7 @@ Loper demo federation is running (Ctrl-C stops it).
   Loper:  {demo.broker}/healthz   {demo.broker}/.well-known/openid-configuration
   schools: {demo.schools['regenboog']}/ (SAML)   {demo.schools['lyceum']}/ (OpenID Connect)
            {demo.schools['kompas']}/ (Google shapes)   {demo.schools['esdoorn']}/ (Entra ID shapes)
+           {demo.schools['entree']}/ (a hub for two schools)   {demo.schools['wilg']}/ (ADFS)
 """, flush=True)
         try:
             while True:

@@ -1,7 +1,9 @@
 """The demo federation file, in the format of DESIGN.md.
 
 Schools: "OBS De Regenboog" (SAML) and, when given, "Het Lyceum" (OIDC) and the cloud schools
-"Het Kompas" (Google Workspace) and "De Esdoorn" (Entra ID) of demo/school_cloud.py. Suppliers:
+"Het Kompas" (Google Workspace) and "De Esdoorn" (Entra ID) of demo/school_cloud.py and the
+hub "Entree (demo hub)" with "CBS De Linde" and "OBS De Es" behind it (demo/hub.py) and "De
+Wilg" on ADFS (demo/school_adfs.py). Suppliers:
 "Rekenwonders" and "Taalapp" (SAML) and, when given, "Leesplein" (OIDC). The releases are
 those between the schools and suppliers that are present.
 """
@@ -15,9 +17,15 @@ from typing import Any
 
 import tomli_w
 
+from demo.hub import BEHIND_HUB, HUB_SCHOOL
+from demo.school_adfs import WILG_SCHOOL
 from demo.school_cloud import ESDOORN_SCHOOL, KOMPAS_SCHOOL
 
 CLOUD_SCHOOLS = {"kompas": KOMPAS_SCHOOL, "esdoorn": ESDOORN_SCHOOL}
+SAML_SCHOOLS: dict[str, list[dict[str, Any]]] = {"entree": [HUB_SCHOOL, *BEHIND_HUB],
+                                                 "wilg": [WILG_SCHOOL]}
+"""More SAML schools by the id of their IdP's entry (first): the hub with the schools behind
+it (demo/hub.py), the ADFS school (demo/school_adfs.py)."""
 
 SCHOOL = {
     "id": "regenboog",
@@ -28,6 +36,7 @@ SCHOOL = {
     "place": "Utrecht",
     "privacy_contact": "mailto:privacy@regenboog.example",
     "guardian_role": "ouder",
+    "domains": ["regenboog.example"],
 }
 
 LYCEUM = {
@@ -37,6 +46,7 @@ LYCEUM = {
     "place": "Amersfoort",
     "client_id": "loper",
     "subject": "sub",
+    "domains": ["lyceum.example"],
 }
 """The OIDC school; its issuer and Loper's client secret there are added when written."""
 
@@ -81,6 +91,11 @@ RELEASES = [
      "attributes": ["given_name", "role", "email"]},
     *({"school": school, "supplier": supplier, "attributes": ["given_name", "role"]}
       for school in CLOUD_SCHOOLS for supplier in ("rekenwonders", "taalapp", "leesplein")),
+    *({"school": school["id"], "supplier": supplier,
+       "attributes": ["given_name", "role", "school_id"]}
+      for school in BEHIND_HUB for supplier in ("rekenwonders", "leesplein")),
+    *({"school": "wilg", "supplier": supplier, "attributes": ["given_name", "role", "email"]}
+      for supplier in ("rekenwonders", "leesplein")),
 ]
 
 
@@ -127,13 +142,16 @@ def write_federation(folder: Path, school_metadata: str, suppliers: dict[str, st
                      urls: Mapping[str, str] | None = None,
                      lyceum: OidcSchoolEntry | None = None,
                      oidc_suppliers: Mapping[str, OidcClientEntry] | None = None,
-                     cloud: Mapping[str, OidcSchoolEntry] | None = None) -> Path:
+                     cloud: Mapping[str, OidcSchoolEntry] | None = None,
+                     saml_schools: Mapping[str, str] | None = None) -> Path:
     """Write the metadata files and `federation.toml` into `folder`; returns the TOML's path.
 
     `suppliers` maps a SAML supplier id ("rekenwonders", "taalapp") to its SP metadata;
     `urls` optionally maps a supplier id to its home page (the supplier's `url`); `lyceum` adds
     the OIDC school, `oidc_suppliers` the OIDC suppliers ("leesplein"), `cloud` the cloud
-    schools by id ("kompas", "esdoorn").
+    schools by id ("kompas", "esdoorn"), `saml_schools` the SAML schools of SAML_SCHOOLS by id
+    ("entree": the hub and the two schools behind it, "wilg": the ADFS school) with their
+    metadata.
     """
     oidc_suppliers = oidc_suppliers or {}
     unknown = (suppliers.keys() - SUPPLIERS.keys()) | (oidc_suppliers.keys()
@@ -172,6 +190,10 @@ def write_federation(folder: Path, school_metadata: str, suppliers: dict[str, st
     for school_id, op in (cloud or {}).items():
         schools.append({**CLOUD_SCHOOLS[school_id], "issuer": op.issuer,
                         "client_secret": op.client_secret})
+    for school_id, metadata in (saml_schools or {}).items():
+        entries_of = SAML_SCHOOLS[school_id]
+        (folder / str(entries_of[0]["metadata"])).write_text(metadata, encoding="utf-8")
+        schools.extend(entries_of)
     present = {s["id"] for s in schools}, {e["id"] for e in entries}
     releases = [r for r in RELEASES if r["school"] in present[0] and r["supplier"] in present[1]]
     document = {"schools": schools, "suppliers": entries, "releases": releases}

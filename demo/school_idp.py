@@ -46,7 +46,7 @@ LOGIN = """
 {% for p in people %}
  <label><input type="radio" name="person" value="{{ p.id }}"{% if loop.first %} checked{% endif %}>
  {{ p.display_name }} ({{ "pupil" if p.is_pupil else "teacher" }},
- {{ p.groups | join(", ") }})</label><br>
+ {{ p.groups | join(", ") }}{% if hub %}, school {{ p.school_id }}{% endif %})</label><br>
 {% endfor %}
 </fieldset>
 <label>Password (demo): <input type="password" name="password" autocomplete="off"></label>
@@ -87,11 +87,12 @@ class _Message:
         return {k: v for k, v in fields.items() if v is not None}
 
 
-def school_tool(base_url: str, state_dir: Path, sp_metadata: MetadataSource) -> SchoolIdpTool:
+def school_tool(base_url: str, state_dir: Path, sp_metadata: MetadataSource,
+                name: str = SCHOOL_NAME) -> SchoolIdpTool:
     """The school's SAML engine with the keys `create_school_idp` uses for the same folder."""
     base = base_url.rstrip("/")
     key_file, cert_file = ensure_keypair(state_dir, KEY_NAME)
-    return SchoolIdpTool(f"{base}/metadata", key_file, cert_file, sp_metadata)
+    return SchoolIdpTool(f"{base}/metadata", key_file, cert_file, sp_metadata, name=name)
 
 
 def create_school_idp(
@@ -99,17 +100,24 @@ def create_school_idp(
     state_dir: Path,
     broker_sp_metadata: str | Sequence[str] | Callable[[], str | Sequence[str]],
     people: Sequence[DemoPerson] | None = None,
+    name: str = SCHOOL_NAME,
+    attributes: Callable[[DemoPerson], dict[str, list[str]]] | None = None,
 ) -> Flask:
     """The demo school's IdP at `base_url`; its key and secrets live in `state_dir`.
 
     `broker_sp_metadata`: the SP metadata it answers to (Loper's), one XML document, several,
-    or a callable returning either, asked on the first AuthnRequest.
+    or a callable returning either, asked on the first AuthnRequest. With `people` of several
+    schools and another `name` it plays a hub (demo/hub.py): a request naming schools in its
+    Scoping/IDPList (by BRIN) lists their people first, as a hub skipping its own picker would
+    offer only them. `attributes` replaces the education vocabulary's names (e.g. ADFS's
+    claims, demo/school_adfs.py).
     """
     base = base_url.rstrip("/")
-    tool = school_tool(base, state_dir, broker_sp_metadata)
+    tool = school_tool(base, state_dir, broker_sp_metadata, name)
     known = tuple(people or DEFAULT_PEOPLE)
     by_id = {p.id: p for p in known}
-    app = new_app(__name__, base, state_dir, cookie="regenboog-idp")
+    app = new_app(__name__, base, state_dir, cookie="regenboog-idp" if name == SCHOOL_NAME
+                  else "hub-idp")
 
     def logged_in() -> tuple[DemoPerson, float] | None:
         login = session.get("login")
@@ -119,12 +127,16 @@ def create_school_idp(
     def answer(msg: _Message, req: AuthnRequestInfo, person: DemoPerson, at: float) -> str:
         saml_response = tool.build_response(in_response_to=req.id, destination=req.acs_url,
                                             audience=req.sp_entity_id, person=person,
-                                            authn_instant=at)
+                                            authn_instant=at,
+                                            attributes=attributes(person) if attributes else None)
         session["sp"] = req.sp_entity_id  # the SP its single logout goes to
         return _post_back(req, saml_response, msg.relay_state)
 
     def login_form(msg: _Message, req: AuthnRequestInfo, error: str | None = None) -> str:
-        return page(SCHOOL_NAME, LOGIN, sp=req.sp_entity_id, error=error, people=known,
+        # a hub's hint (Scoping): that school's people first, then the rest, for the demo
+        shown = sorted(known, key=lambda p: p.school_id not in req.scoping)
+        return page(name, LOGIN, sp=req.sp_entity_id, error=error, people=shown,
+                    hub=len({p.school_id for p in known}) > 1,
                     hidden=msg.hidden_fields())
 
     def receive(msg: _Message) -> str:
@@ -166,7 +178,7 @@ def create_school_idp(
         login, sp = session.pop("login", None), session.pop("sp", None)
         asked = school_slo.ask(tool, sp, login["person"]) if login and sp else None
         if asked is None:
-            return page(SCHOOL_NAME, "<p>You are logged out at school.</p>")
+            return page(name, "<p>You are logged out at school.</p>")
         session["logout_request"] = asked[0]
         return redirect(asked[1], code=303)
 
@@ -182,14 +194,14 @@ def create_school_idp(
             return redirect(outcome.redirect, code=303)
         if outcome.in_response_to != session.pop("logout_request", None):
             raise SchoolRequestError("this LogoutResponse answers no logout of the school")
-        return page(SCHOOL_NAME, "<p>You are logged out at school{{ ' and everywhere' if ok "
+        return page(name, "<p>You are logged out at school{{ ' and everywhere' if ok "
                     "else '' }}.</p>", ok=outcome.ok)
 
     @app.get("/")
     def home() -> str:
         login = logged_in()
         since = time.strftime("%H:%M:%S", time.localtime(login[1])) if login else None
-        return page(SCHOOL_NAME, HOME, person=login[0] if login else None, since=since)
+        return page(name, HOME, person=login[0] if login else None, since=since)
 
     @app.get("/metadata")
     def metadata() -> Response:
@@ -197,7 +209,7 @@ def create_school_idp(
 
     @app.errorhandler(SchoolRequestError)
     def refused(exc: SchoolRequestError) -> tuple[str, int]:
-        return page(SCHOOL_NAME, '<p class="error">{{ problem }}</p>', problem=str(exc)), 400
+        return page(name, '<p class="error">{{ problem }}</p>', problem=str(exc)), 400
 
     return app
 

@@ -45,6 +45,8 @@ class AuthnRequestInfo:
     acs_url: str
     force_authn: bool
     is_passive: bool
+    scoping: tuple[str, ...] = ()
+    """The IDPEntry ProviderIDs of the request's Scoping/IDPList (a hub's hint)."""
 
 
 class _SchoolPolicy(Policy):  # type: ignore[misc]
@@ -198,6 +200,7 @@ class SchoolIdpTool:
             acs_url=args["destination"],
             force_authn=str(message.force_authn).lower() in ("true", "1"),
             is_passive=str(message.is_passive).lower() in ("true", "1"),
+            scoping=_scoping(message),
         )
 
     def _wants_signed(self, sp_entity_id: str) -> bool:
@@ -300,6 +303,12 @@ class SchoolIdpTool:
                 if acs.get("location") == url:
                     return str(entity)
         return None
+
+
+def _scoping(message: Any) -> tuple[str, ...]:
+    idp_list = message.scoping.idp_list if message.scoping is not None else None
+    return tuple(str(e.provider_id) for e in (idp_list.idp_entry if idp_list else ())
+                 if e.provider_id)
 
 
 def _bearer(in_response_to: str | None, recipient: str | None) -> dict[str, Any]:

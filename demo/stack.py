@@ -17,10 +17,13 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 HOST = "127.0.0.1"
-PEERS = ("school", "rekenwonders", "taalapp", "lyceum", "leesplein", "kompas", "esdoorn")
+PEERS = ("school", "rekenwonders", "taalapp", "lyceum", "leesplein", "kompas", "esdoorn",
+         "entree", "wilg")
 """Servers besides Loper: "school" is OBS De Regenboog (SAML IdP), "lyceum" Het Lyceum (OIDC
 OP), "kompas" Het Kompas (an OP shaped as Google), "esdoorn" De Esdoorn (an OP shaped as Entra
-ID); "rekenwonders" and "taalapp" are SAML suppliers, "leesplein" an OIDC supplier."""
+ID), "entree" the hub for CBS De Linde and OBS De Es (a SAML IdP), "wilg" De Wilg (a SAML IdP
+sending ADFS's claims); "rekenwonders" and
+"taalapp" are SAML suppliers, "leesplein" an OIDC supplier."""
 CLOUD = ("kompas", "esdoorn")
 SUPPLIERS = ("rekenwonders", "taalapp", "leesplein")
 
@@ -46,7 +49,7 @@ class Running:
     apps: dict[str, Flask] = field(default_factory=dict)
     schools: dict[str, str] = field(default_factory=dict)
     """School id -> base URL: "regenboog" (SAML IdP), "lyceum", "kompas", "esdoorn" (OIDC OPs,
-    their issuers)."""
+    their issuers), "entree" (the hub's SAML IdP), "wilg" (ADFS)."""
 
 
 @dataclass
@@ -77,6 +80,8 @@ def _build(folder: Path, urls: Mapping[str, str], settings: Mapping[str, Any]) -
     from broker.registry.federation import load_federation
     from broker.settings import load_settings
     from demo.federation import OidcClientEntry, OidcSchoolEntry, write_federation
+    from demo.hub import HUB_NAME, HUB_PEOPLE
+    from demo.school_adfs import WILG_NAME, WILG_PEOPLE, adfs_attributes
     from demo.school_cloud import ENTRA, ESDOORN_PEOPLE, GOOGLE, KOMPAS_PEOPLE
     from demo.school_idp import create_school_idp
     from demo.school_op import OpClient, create_school_op
@@ -98,6 +103,10 @@ def _build(folder: Path, urls: Mapping[str, str], settings: Mapping[str, Any]) -
     leesplein_secret = ensure_secret(peers / "leesplein", "client-secret")
     apps = {
         "school": create_school_idp(urls["school"], peers / "school", published["saml-sp"]),
+        "entree": create_school_idp(urls["entree"], peers / "entree", published["saml-sp"],
+                                    HUB_PEOPLE, HUB_NAME),
+        "wilg": create_school_idp(urls["wilg"], peers / "wilg", published["saml-sp"],
+                                  WILG_PEOPLE, WILG_NAME, adfs_attributes),
         "rekenwonders": create_pysaml2_sp(urls["rekenwonders"], peers / "rekenwonders",
                                           published["saml-idp"]),
         "taalapp": create_onelogin_sp(urls["taalapp"], peers / "taalapp",
@@ -121,7 +130,8 @@ def _build(folder: Path, urls: Mapping[str, str], settings: Mapping[str, Any]) -
             leesplein_secret, [f"{urls['leesplein']}/callback"], urls["leesplein"],
             backchannel_logout_uri=f"{urls['leesplein']}/logout/backchannel",
             post_logout_redirect_uris=[f"{urls['leesplein']}/bye"])},
-        cloud={name: OidcSchoolEntry(urls[name], secrets[name]) for name in cloud})
+        cloud={name: OidcSchoolEntry(urls[name], secrets[name]) for name in cloud},
+        saml_schools={name: _peer_metadata(apps[name]) for name in ("entree", "wilg")})
     registry = Registry(loaded.registry_url)
     try:
         registry.import_federation(load_federation(federation),
@@ -149,7 +159,7 @@ def running(folder: Path, *, ports: Mapping[str, int] | None = None,
         yield Running(urls["broker"], urls["school"],
                       {name: urls[name] for name in SUPPLIERS}, folder, apps,
                       {"regenboog": urls["school"], "lyceum": urls["lyceum"],
-                       **{name: urls[name] for name in CLOUD}})
+                       **{name: urls[name] for name in (*CLOUD, "entree", "wilg")}})
     finally:
         for server in servers.values():
             if server.thread is not None:

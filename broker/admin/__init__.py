@@ -15,15 +15,28 @@ def init_app(app: Flask) -> None:
     from broker.admin import (  # noqa: F401  (routes)
         audit,
         auth,
+        invitations,
         ledger,
         operator,
+        operator_school,
+        password_reset,
         privacy,
         school,
         supplier,
     )
     from broker.admin.base import bp
+    from broker.keys import seal_key
+    from broker.mail import Mailer
+    from broker.registry.admin_links import AdminLinks
     from broker.registry.admins import Admins
+    from broker.registry.recovery_codes import RecoveryCodes
+    from broker.sealed import Sealer
 
-    app.extensions["loper_admins"] = Admins(app.extensions["loper"].registry)
+    broker = app.extensions["loper"]
+    accounts = Admins(broker.registry, Sealer(seal_key(broker.settings.keys_dir)))
+    app.extensions["loper_admins"] = accounts
+    app.extensions["loper_admin_links"] = AdminLinks(accounts)
+    app.extensions["loper_recovery_codes"] = RecoveryCodes(accounts)
+    app.extensions["loper_mailer"] = Mailer(broker.settings)
     auth.login_manager.init_app(app)
     app.register_blueprint(bp)

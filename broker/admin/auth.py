@@ -19,9 +19,20 @@ from flask_login import LoginManager, UserMixin, login_user, logout_user
 from flask_login import current_user as _current_user
 from werkzeug.wrappers import Response
 
-from broker.admin import security
-from broker.admin.base import admins, bp, current_admin, login_required, page, signed_in, tr
+from broker.admin import security, totp
+from broker.admin.base import (
+    admins,
+    bp,
+    current_admin,
+    login_required,
+    page,
+    recovery_codes,
+    refused_form,
+    signed_in,
+    tr,
+)
 from broker.registry.admins import Admin, normalise_email
+from broker.registry.recovery_codes import looks_like_code
 from broker.web.current import broker
 
 log = logging.getLogger("loper.admin")
@@ -96,7 +107,7 @@ def home_url(admin: Admin) -> str:
     return url_for("admin.schools")
 
 
-def _sign_in(admin: Admin, next_url: str | None) -> Response:
+def sign_in(admin: Admin, next_url: str | None) -> Response:
     security.new_session()
     session_id = secrets.token_urlsafe(32)
     broker().store.put_token(SESSION_KIND, session_id,
@@ -139,7 +150,7 @@ def login_post() -> Response:
         session["admin_2fa"] = {"id": admin.id, "epoch": admin.epoch, "at": int(time.time()),
                                 "email": email, "next": next_url}
         return redirect(url_for("admin.login_code"))
-    return _sign_in(admin, next_url)
+    return sign_in(admin, next_url)
 
 
 def _pending_second_factor() -> dict[str, Any] | None:
@@ -163,12 +174,16 @@ def login_code_post() -> Response:
         return redirect(url_for("admin.login"))
     security.refuse_if_throttled(str(pending["email"]))
     admin = admins().get(int(pending["id"]))
-    secret = admins().totp_secret(admin.id) if admin else None
-    if admin is None or secret is None or admin.epoch != pending["epoch"] or not (
-            security.totp_ok(admin.id, secret, request.form.get("code", ""))):
+    code = request.form.get("code", "")[:64]
+    if admin is None or admin.epoch != pending["epoch"] or not admin.totp_enabled or not (
+            totp.second_factor_ok(admin, code)):
         security.count_failure(str(pending["email"]))
-        return page("admin/login_code.html", 400, error=tr()["code_wrong"])
-    return _sign_in(admin, pending.get("next"))
+        return page("admin/login_code.html", 400, error=tr()["code_wrong"],
+                    error_id=refused_form("code_wrong"))
+    response = sign_in(admin, pending.get("next"))
+    if looks_like_code(code):
+        flash(tr()["recovery_used"].format(n=recovery_codes().left(admin.id)))
+    return response
 
 
 @bp.post("/logout")
@@ -187,33 +202,45 @@ def logout() -> Response:
 @bp.get("/account")
 @login_required
 def account() -> Response:
-    pending = broker().store.get_token(PENDING_TOTP_KIND, str(current_admin().id))
-    return page("admin/account.html", enrolling=pending is not None)
+    return _account_page()
+
+
+def _account_page(status: int = 200, **context: Any) -> Response:
+    me = current_admin()
+    pending = broker().store.get_token(PENDING_TOTP_KIND, str(me.id))
+    left = recovery_codes().left(me.id) if me.totp_enabled else None
+    return page("admin/account.html", status, enrolling=pending is not None, codes_left=left,
+                **context)
 
 
 @bp.post("/account/totp")
 @login_required
 def account_totp() -> Response:
     admin, store, t = current_admin(), broker().store, tr()
-    action, code = request.form.get("action"), request.form.get("code", "")
+    action, code = request.form.get("action"), request.form.get("code", "")[:64]
     key = str(admin.id)
     if action == "start":
-        secret = security.new_totp_secret()
+        secret = totp.new_secret()
         store.put_token(PENDING_TOTP_KIND, key, secret.encode(), PENDING_TOTP_TTL)
-        return page("admin/account.html", enrolling=True, secret=secret,
-                    uri=security.totp_uri(secret, admin.email))
+        uri = totp.uri(secret, admin.email)
+        return _account_page(secret=secret, uri=uri, qr=totp.qr_svg(uri, t["totp_qr_title"]))
     if action == "confirm":
         pending = store.get_token(PENDING_TOTP_KIND, key)
-        if pending is None or not security.totp_ok(admin.id, pending.decode(), code):
-            return page("admin/account.html", 400, enrolling=pending is not None,
-                        error=t["code_wrong"])
+        if pending is None or not totp.code_ok(admin.id, pending.decode(), code):
+            return _account_page(400, error=t["code_wrong"], error_id=refused_form("code_wrong"))
         admins().set_totp(admin.id, pending.decode(), by=admin.email)
         store.delete_token(PENDING_TOTP_KIND, key)
-        flash(t["totp_enabled"])
-    elif action == "disable":
-        current = admins().totp_secret(admin.id)
-        if current is None or not security.totp_ok(admin.id, current, code):
-            return page("admin/account.html", 400, enrolling=False, error=t["code_wrong"])
-        admins().set_totp(admin.id, None, by=admin.email)
-        flash(t["totp_disabled"])
+        codes = recovery_codes().replace(admin.id, by=admin.email)
+        log.info("admin second factor on", extra={"admin": admin.id})
+        return page("admin/recovery_codes.html", codes=codes, enabled=True)
+    if action not in ("new_codes", "disable"):
+        return redirect(url_for("admin.account"))
+    current = admins().totp_secret(admin.id)
+    if current is None or not totp.code_ok(admin.id, current, code):
+        return _account_page(400, error=t["code_wrong"], error_id=refused_form("code_wrong"))
+    if action == "new_codes":
+        return page("admin/recovery_codes.html",
+                    codes=recovery_codes().replace(admin.id, by=admin.email))
+    admins().set_totp(admin.id, None, by=admin.email)
+    flash(t["totp_disabled"])
     return redirect(url_for("admin.account"))

@@ -7,6 +7,8 @@ a school admin learns nothing about other schools.
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -16,11 +18,15 @@ from flask_login import current_user
 
 from broker.admin import texts
 from broker.errors import BrokerError
+from broker.mail import Mailer
 from broker.records import School, Supplier
+from broker.registry.admin_links import AdminLinks
 from broker.registry.admins import Admin, Admins
+from broker.registry.recovery_codes import RecoveryCodes
 from broker.web.current import broker
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+log = logging.getLogger("loper.admin")
 View = TypeVar("View", bound=Callable[..., Any])
 
 
@@ -70,6 +76,16 @@ class TooManyAttempts(AdminError):
                          "again, or ask the federation operator.")
 
 
+class TooManyResetRequests(AdminError):
+    status = 429
+    code = "too_many_reset_requests"
+    title = "Too many requests"
+
+    def __init__(self, minutes: int) -> None:
+        super().__init__(f"Too many password reset requests. Nothing was sent; wait {minutes} "
+                         "minutes and try again, or ask the federation operator.")
+
+
 class TooLarge(AdminError):
     status = 413
     code = "too_large"
@@ -83,6 +99,21 @@ class TooLarge(AdminError):
 
 def admins() -> Admins:
     found: Admins = current_app.extensions["loper_admins"]
+    return found
+
+
+def links() -> AdminLinks:
+    found: AdminLinks = current_app.extensions["loper_admin_links"]
+    return found
+
+
+def recovery_codes() -> RecoveryCodes:
+    found: RecoveryCodes = current_app.extensions["loper_recovery_codes"]
+    return found
+
+
+def mailer() -> Mailer:
+    found: Mailer = current_app.extensions["loper_mailer"]
     return found
 
 
@@ -141,6 +172,13 @@ def page(template: str, status: int = 200, **context: Any) -> Response:
     response = Response(html, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def refused_form(code: str) -> str:
+    """Log a refused form (a wrong code...) under a new error id, for the page to show."""
+    error_id = secrets.token_hex(6)
+    log.warning("form refused", extra={"error_id": error_id, "code": code})
+    return error_id
 
 
 def tr() -> dict[str, str]:

@@ -13,7 +13,7 @@ from cryptography import x509
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from broker import kinds
+from broker import kinds, profiles
 from broker.admin import fetch, peer_certificates, register
 from broker.admin.base import admins, bp, login_required, operator_only, page, tr
 from broker.keys import saml_signing
@@ -114,11 +114,12 @@ def _register(kind: str, add: Registration, protocols: Iterable[kinds.Kind[Any, 
     template = f"admin/new_{kind}.html"
     choices = list(protocols)
     if request.method == "GET":
-        return page(template, form={}, kinds=choices)
+        return page(template, form={}, kinds=choices, profiles=list(profiles.PROFILES))
     b = broker()
     outcome = add(b.registry, request.form, _upload(), b.pseudonym_keys.current)
     if outcome.problems:
-        return page(template, 400, form=request.form, problems=outcome.problems, kinds=choices)
+        return page(template, 400, form=request.form, problems=outcome.problems, kinds=choices,
+                    profiles=list(profiles.PROFILES))
     log.info(f"{kind} registered", extra={"admin": admin.id, kind: request.form.get("id")})
     if outcome.secret is not None:  # e.g. an OIDC supplier's client secret, shown once
         return page("admin/registered.html", supplier=outcome.record, secret=outcome.secret)

@@ -75,6 +75,8 @@ class Preview:
     """Whole messages the supplier receives (OIDC: "id_token", "userinfo")."""
     stopped: str | None = None
     """Why this supplier gets nothing at all right now (suspended, agreement ended)."""
+    profile: str = "oid"
+    """The supplier's profile (broker/profiles.py): whose names the lines are in."""
 
     @property
     def added(self) -> tuple[Line, ...]:
@@ -135,4 +137,4 @@ def preview(person: Person, school: School, supplier: Supplier, current: Policy 
     lines += [Line(name, label, values, "removed")
               for name, (label, values) in old.lines.items() if name not in new.lines]
     return Preview(template=kind.template, subject=after.subject, lines=tuple(lines),
-                   documents=new.documents, stopped=stopped)
+                   documents=new.documents, stopped=stopped, profile=supplier.config.profile)

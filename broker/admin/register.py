@@ -99,7 +99,7 @@ def _add(registry: Registry, federation: Federation, key_version: int) -> tuple[
 
 def register_supplier(registry: Registry, form: Mapping[str, str], upload: bytes | None,
                       key_version: int) -> Outcome:
-    table = kinds.form_values(form, "id", "name", "protocol", "url")
+    table = kinds.form_values(form, "id", "name", "protocol", "url", "profile")
     if registry.supplier(table.get("id", "")) is not None:
         return Outcome((f'a supplier with id "{table["id"]}" is already registered',))
     try:

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from broker.admin import activation, release_form
+from broker.admin import activation, release_form, school_samples
 from broker.admin import preview as previews
 from broker.admin.base import (
     NotFound,
@@ -78,13 +78,18 @@ def school(school_id: str) -> Response:
     return page("admin/school.html", school=the_school, lines=lines)
 
 
-def _test_person(form: Mapping[str, str],
-                 school: School) -> tuple[str, dict[str, str], Attributes]:
-    """The chosen sample (or "custom"), the values typed in, and the attributes to preview."""
+def _test_person(form: Mapping[str, str], school: School,
+                 shaped: tuple[school_samples.Shaped, ...]
+                 ) -> tuple[str, dict[str, str], Attributes]:
+    """The chosen sample (one in the school's own shape, or "custom"), the values typed in,
+    and the attributes to preview."""
+    own = {s.key: s for s in shaped}
     key = form.get("sample", previews.SAMPLES[0].key)
-    if key not in previews.BY_KEY and key != previews.CUSTOM:
+    if key not in previews.BY_KEY and key not in own and key != previews.CUSTOM:
         key = previews.SAMPLES[0].key
     typed = {k: v[:2000] for k, v in form.items() if k.startswith("test-")}
+    if key in own:
+        return key, typed, own[key].attributes
     values = (previews.typed_attributes(typed) if key == previews.CUSTOM
               else previews.sample_attributes(school, key))
     return key, typed, values
@@ -97,7 +102,8 @@ def _release_page(school: School, supplier: Supplier, form: Mapping[str, str],
     shown = release_form.rows(supplier, current)
     choices = release_form.choices_from(form, shown)
     proposed = release_form.proposed_policy(school.id, supplier.id, current, choices)
-    key, typed, values = _test_person(form, school)
+    shaped = school_samples.shaped(school, b.registry.school)
+    key, typed, values = _test_person(form, school, shaped)
     person = previews.preview_person(b.pseudonym_keys, school, key, values)
     today = datetime.now(UTC).date()
     result = previews.preview(person, school, supplier, current, proposed, b.pseudonym_keys,
@@ -110,6 +116,7 @@ def _release_page(school: School, supplier: Supplier, form: Mapping[str, str],
                 policy=current, status_now=activation.status(current, today), rows=shown,
                 choices=choices, preview=result,
                 samples=previews.SAMPLES, sample=key, typed=typed, person=values,
+                shaped=shaped, shown=next((s for s in shaped if s.key == key), None),
                 changed=not release_form.same_release(current, proposed), **extra)
 
 

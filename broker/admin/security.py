@@ -1,19 +1,16 @@
-"""What protects the admin portal's forms and its login: a CSRF token per session, login
-throttling on the state store, and TOTP codes (RFC 6238) that work once.
+"""What protects the admin portal's forms and its login: a CSRF token per session, and
+throttling on the state store (failed logins; password reset requests). TOTP: totp.py.
 """
 
 from __future__ import annotations
 
-import hmac
 import secrets
-import time
 from dataclasses import dataclass
 
-import pyotp
 from flask import current_app, request, session
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from broker.admin.base import FormExpired, TooLarge, TooManyAttempts
+from broker.admin.base import FormExpired, TooLarge, TooManyAttempts, TooManyResetRequests
 from broker.web import csrf
 from broker.web.client import client_address
 from broker.web.current import broker
@@ -22,7 +19,7 @@ CSRF_SESSION_KEY = "admin_csrf"
 """The admin session's random binding for broker.web.csrf."""
 CSRF_FIELD = csrf.FIELD
 BLOCKED, FAILED = "admin-login-blocked", "admin-login-failed"
-TOTP_USED = "admin-totp-used"
+RESET_REQUESTS = "admin-reset-requests"
 
 
 # -- CSRF (broker.web.csrf), bound to a random value in the (signed) session ----------------------
@@ -68,8 +65,14 @@ def limits() -> Limits:
     return found if isinstance(found, Limits) else Limits()
 
 
-def _buckets(account: str) -> tuple[tuple[str, int], ...]:
-    limit = limits()
+def reset_limits() -> Limits:
+    """Password reset requests: per address asked for, and per client address, an hour."""
+    found = current_app.config.get("ADMIN_RESET_LIMITS")
+    return found if isinstance(found, Limits) else Limits(3, 10, 3600)
+
+
+def _buckets(account: str, limit: Limits | None = None) -> tuple[tuple[str, int], ...]:
+    limit = limit or limits()
     return ((f"account:{account[:254]}", limit.per_account),
             (f"address:{client_address()}", limit.per_address))
 
@@ -88,25 +91,10 @@ def count_failure(account: str) -> None:
             store.put_token(BLOCKED, key, b"1", window)
 
 
-# -- TOTP -----------------------------------------------------------------------------------------
-
-def new_totp_secret() -> str:
-    return pyotp.random_base32()
-
-
-def totp_uri(secret: str, email: str) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name="Loper")
-
-
-def totp_ok(admin_id: int, secret: str, code: str) -> bool:
-    """A 6-digit code of this or a neighbouring 30 s step, not used before by this admin."""
-    code = code.replace(" ", "").strip()
-    if len(code) != 6 or not code.isdigit():
-        return False
-    totp, now = pyotp.TOTP(secret), time.time()
-    step = int(now // totp.interval)
-    for offset in (0, -1, 1):
-        if hmac.compare_digest(totp.generate_otp(step + offset), code):
-            return broker().store.remember_once(TOTP_USED, f"{admin_id}:{step + offset}",
-                                                4 * totp.interval)
-    return False
+def count_reset_request(account: str) -> None:
+    """Count a password reset request; TooManyAttempts past either limit (nothing is sent)."""
+    store, limit = broker().store, reset_limits()
+    counts = [store.count_hit(f"{RESET_REQUESTS}:{key}", limit.window) > most
+              for key, most in _buckets(account, limit)]
+    if any(counts):
+        raise TooManyResetRequests(max(1, limit.window // 60))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from broker import attributes
-from broker.admin import texts_controller
+from broker.admin import texts_accounts, texts_controller, texts_schools
 
 LANGUAGES = ("nl", "en")
 
@@ -181,6 +181,14 @@ _T: dict[str, tuple[str, str]] = {
     "saml_caption": ("SAML-attributen in de assertion", "SAML attributes in the assertion"),
     "oidc_caption": ("Claims in ID token en userinfo", "Claims in the ID token and userinfo"),
     "values_col": ("Waarde(n)", "Value(s)"),
+    "profile_oid": ("Profiel oid: standaardnamen (urn:oid, NameFormat uri; OIDC-claims volgens "
+                    "REFEDS).", "Profile oid: standard names (urn:oid, NameFormat uri; OIDC "
+                    "claims as REFEDS names them)."),
+    "profile_entree": ("Profiel entree: de namen van Entree Federatie (NameFormat basic), met "
+                       "het pseudoniem als uid; attributen zonder Entree-naam houden hun "
+                       "standaardnaam.", "Profile entree: Entree Federatie's names (NameFormat "
+                       "basic), with the pseudonym as uid; attributes Entree has no name for "
+                       "keep their standard name."),
     "change": ("Verandering", "Change"),
     "change_same": ("blijft", "unchanged"),
     "change_added": ("nieuw", "added"),
@@ -292,9 +300,11 @@ _T: dict[str, tuple[str, str]] = {
     "identity": ("Entity ID / issuer / client_id", "Entity ID / issuer / client_id"),
     "none_yet": ("Nog geen.", "None yet."),
     "admin_accounts": ("Beheerders", "Admin accounts"),
-    "admin_accounts_hint": ("Nieuwe beheerders: broker admin add E-MAIL --school ID | --supplier "
-                            "ID | --operator", "New admins: broker admin add EMAIL --school ID "
-                            "| --supplier ID | --operator"),
+    "admin_accounts_hint": ("Schoolbeheerders nodigt u uit op de pagina Beheerders van hun "
+                            "school. Andere beheerders: broker admin add E-MAIL --supplier ID | "
+                            "--operator", "Invite school admins on their school's Admins "
+                            "page. Other admins: broker admin add EMAIL --supplier ID | "
+                            "--operator"),
     "saml_metadata": ("SAML-metadata: upload een bestand of geef een https-URL",
                       "SAML metadata: upload a file or give an https URL"),
     "metadata_file": ("Metadata-bestand", "Metadata file"),
@@ -303,6 +313,9 @@ _T: dict[str, tuple[str, str]] = {
     "id_hint": ("kleine letters, cijfers, . - _; komt in URL's", "lowercase letters, digits, "
                 ". - _; used in URLs"),
     "supplier_url": ("Website van de leverancier", "The supplier's website"),
+    "profile": ("Profiel (hoe de attributen heten)", "Profile (what the attributes are called)"),
+    "choose_oid": ("oid: standaard (urn:oid, REFEDS)", "oid: standard (urn:oid, REFEDS)"),
+    "choose_entree": ("entree: zoals Entree Federatie", "entree: as Entree Federatie"),
     "optional": ("niet verplicht", "optional"),
     "client_id_hint": ("leeg: gelijk aan id", "empty: the same as id"),
     "one_per_line": ("één per regel", "one per line"),
@@ -354,7 +367,8 @@ _ATTRIBUTES: dict[str, tuple[str, str]] = {
     "real_id": ("persoonsnummer bij de school", "real id at the school"),
 }
 
-_T |= texts_controller.TEXTS
+_T |= texts_controller.TEXTS | texts_schools.TEXTS
+_T |= texts_accounts.TEXTS
 
 
 def _pick(texts: dict[str, tuple[str, str]], lang: str) -> dict[str, str]:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from broker.attributes import VOCABULARY
+from broker import profiles
 from broker.downstream import RecordDelivery
 from broker.downstream import oidc_clients as clients
 from broker.downstream import oidc_token as tokens
@@ -52,6 +53,11 @@ class OidcOpConfig:
     """Writes a release to the ledger; called when a code is redeemed, the moment the supplier
     receives what was released (the composition root wires it to the registry's ledger)."""
 
+    @property
+    def scope(self) -> str:
+        """Loper's domain: the realm of a profile's scoped pseudonym (Entree's uid)."""
+        return urlsplit(self.issuer).hostname or "localhost"
+
     def __post_init__(self) -> None:
         if not self.issuer.startswith(("https://", "http://")) or self.issuer.endswith("/"):
             raise ConfigError(f"OIDC issuer {self.issuer!r}: an absolute URL without a "
@@ -78,7 +84,7 @@ def discovery_document(issuer: str, algorithms: tuple[str, ...]) -> dict[str, ob
         "revocation_endpoint_auth_methods_supported": list(clients.AUTH_METHODS),
         "revocation_endpoint_auth_signing_alg_values_supported": list(clients.ASSERTION_ALGS),
         "scopes_supported": list(SCOPES),
-        "claims_supported": claims + [a.oidc_claim for a in VOCABULARY],
+        "claims_supported": claims + list(profiles.claim_scopes()),
         "prompt_values_supported": ["none", "login"],
         "authorization_response_iss_parameter_supported": True,
         "claims_parameter_supported": False,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from broker import attributes
+from broker import attributes, profiles
 from broker.downstream import Downstream
 from broker.identity import Released
 from broker.kinds import (
@@ -129,10 +129,15 @@ def _unique(config: OidcSupplier) -> tuple[Unique, ...]:
 
 
 def _render(released: Released, config: OidcSupplier, context: PreviewContext) -> Rendered:
-    """The claims, and the ID token and userinfo an RP asking PREVIEW_SCOPES receives."""
-    claim_of = {a.oidc_claim: a.name for a in attributes.VOCABULARY}
-    claims = attributes.to_oidc(released.attributes, PREVIEW_SCOPES)
-    lines = {claim: (claim_of[claim], tuple(v) if isinstance(v, list) else (v,))
+    """The claims under the names of the supplier's profile, and the ID token and userinfo an
+    RP asking PREVIEW_SCOPES receives (as oidc_op's snapshot and oidc_token serve them)."""
+    profile = profiles.of(config.profile)
+    label = {profile.claim(a): a.name for a in attributes.VOCABULARY}
+    if profile.subject_claim is not None:
+        label[profile.subject_claim] = "pseudonym"
+    claims = profiles.claims(profile, released.attributes, PREVIEW_SCOPES, released.subject,
+                             context.scope)
+    lines = {claim: (label[claim], tuple(v) if isinstance(v, list) else (v,))
              for claim, v in claims.items()}
     id_token = {"iss": context.issuer, "sub": released.subject, "aud": config.client_id,
                 "auth_time": context.auth_time, **claims}

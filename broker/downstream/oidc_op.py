@@ -28,7 +28,7 @@ from authlib.oauth2.rfc6749 import (
 )
 from authlib.oidc.core.errors import LoginRequiredError
 
-from broker.attributes import to_oidc
+from broker import profiles
 from broker.downstream import NO_PASSIVE, Delivery, DownstreamRequest, LogoutSent
 from broker.downstream import oidc_clients as clients
 from broker.downstream import oidc_logout as logouts
@@ -109,7 +109,9 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
             raise RequestRejected("This login was released to another learning app.")
         snapshot = Snapshot(
             grant=secrets.token_urlsafe(18), client_id=ask.client_id, sub=released.subject,
-            claims=to_oidc(released.attributes, ask.scope), scope=ask.scope,
+            claims=profiles.claims(profiles.of(supplier.config.profile), released.attributes,
+                                   ask.scope, released.subject, self.config.scope),
+            scope=ask.scope,
             auth_time=int(released.authn.instant.timestamp()), acr=released.authn.class_ref,
             nonce=ask.nonce, school_id=released.school_id, supplier_id=released.supplier_id,
             sid=released.session or None)

@@ -26,12 +26,12 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core.grants import OpenIDCode
 
-from broker.attributes import VOCABULARY
+from broker import profiles
 from broker.downstream.oidc_clients import AUTH_METHODS, Client
 from broker.downstream.oidc_grants import CodeRecord, Snapshot
 from broker.downstream.oidc_keys import SigningKeys
 
-_CLAIM_SCOPE = {a.oidc_claim: a.oidc_scope for a in VOCABULARY}
+_CLAIM_SCOPE = profiles.claim_scopes()
 GRANT_TYPES = ("authorization_code", "refresh_token")
 SUSPENDED = ("The school has suspended access for this app, or its agreement with the school "
              "ended.")

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from saml2.extension import mdui
 from saml2.metadata import entity_descriptor, metadata_tostring_fix
 
-from broker import codec
+from broker import codec, profiles
 from broker.downstream import DownstreamRequest, LogoutSent
 from broker.downstream import saml_logout as logouts
 from broker.downstream.saml_config import SamlIdpConfig, pysaml2_config
@@ -110,7 +110,8 @@ class SamlIdp:
         if released.supplier_id != supplier.id:
             raise ValueError("released for another supplier")
         stored, peer = self._stored(supplier, request)
-        return _post(stored, self._answers.success(peer, stored, released))
+        profile = profiles.of(supplier.config.profile)
+        return _post(stored, self._answers.success(peer, stored, released, profile))
 
     def respond_error(self, supplier: Supplier, request: bytes, status: str) -> Outgoing:
         """A signed Response without assertion; `status` is a second-level code: "NoPassive",

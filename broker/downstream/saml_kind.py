@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from broker import profiles
 from broker.downstream import Downstream
-from broker.downstream.saml_pairwise import named_attributes
 from broker.errors import ConfigError
 from broker.identity import Released
 from broker.kinds import (
@@ -55,7 +55,20 @@ def saml_of(supplier: Supplier) -> SamlSupplier | None:
 
 def _parse(entry: Entry, base_dir: Path) -> SamlSupplier | None:
     found = metadata.from_entry(entry, base_dir, "sp")
-    return SamlSupplier(found.xml, found.entity_id, found.source) if found else None
+    if found is None:
+        return None
+    from broker.saml.scopes import unowned  # lxml, not pysaml2
+
+    claimed = unowned(found.xml, found.entity_id)
+    if claimed:
+        field = next((f for f in ("metadata_xml", "metadata_source") if f in entry.table),
+                     "metadata")
+        entry.problem(field, f"the supplier's metadata claims the scope {', '.join(claimed)}, "
+                      "outside its own domain; expected no shibmd:Scope, or only its own domain "
+                      "(a scope is what an identity provider vouches for, and a supplier "
+                      "vouches for none)")
+        return None
+    return SamlSupplier(found.xml, found.entity_id, found.source)
 
 
 def _form(_form: Mapping[str, str], sources: FormSources) -> FormFields:
@@ -66,9 +79,12 @@ def _unique(config: SamlSupplier) -> tuple[Unique, ...]:
     return (Unique("metadata", "entity id", config.entity_id),)
 
 
-def _render(released: Released, _config: SamlSupplier, context: PreviewContext) -> Rendered:
-    """The pairwise-id and the attributes under their urn:oid names, as saml_response sends."""
-    shown: Lines = named_attributes(released, context.scope)
+def _render(released: Released, config: SamlSupplier, context: PreviewContext) -> Rendered:
+    """The pseudonym attribute and the released attributes under the names of the supplier's
+    profile, as saml_response sends them: Name -> (FriendlyName, values)."""
+    named = profiles.saml_attributes(profiles.of(config.profile), released.attributes,
+                                     released.subject, context.scope)
+    shown: Lines = {n.name: (n.friendly_name, values) for n, values in named}
     return Rendered(shown)
 
 

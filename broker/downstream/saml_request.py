@@ -174,6 +174,10 @@ def _name_id_format(peer: SpPeer, policy: NameIDPolicy | None) -> str:
 
 
 def _hints(params: Mapping[str, str], message: AuthnRequest) -> tuple[str, ...]:
+    named = {params[k].strip() for k in ("school", "idp_hint") if params.get(k, "").strip()}
+    if len(named) > 1:
+        raise BadRequest("The parameters school and idp_hint name different schools; a request "
+                         "names at most one.")
     asked = [params.get("school") or params.get("idp_hint") or ""]
     idp_list = message.scoping.idp_list if message.scoping is not None else None
     entries = idp_list.idp_entry if idp_list is not None else []

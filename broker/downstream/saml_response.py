@@ -16,9 +16,8 @@ from datetime import UTC, datetime, timedelta
 from saml2 import saml, samlp
 from saml2.saml import NAMEID_FORMAT_ENTITY, SCM_BEARER
 
-from broker.attributes import NAME_FORMAT_URI
+from broker import profiles
 from broker.downstream.saml_config import TRANSIENT, SamlIdpConfig
-from broker.downstream.saml_pairwise import named_attributes
 from broker.downstream.saml_peer import Attach, SpPeer
 from broker.downstream.saml_request import DS, SAML, SAMLP, StoredRequest
 from broker.errors import ResponseFailed
@@ -77,9 +76,10 @@ class ResponseBuilder:
         if attach is not None:
             attach(self._signer.security)
 
-    def success(self, peer: SpPeer, request: StoredRequest, released: Released) -> str:
+    def success(self, peer: SpPeer, request: StoredRequest, released: Released,
+                profile: profiles.Profile) -> str:
         now = datetime.now(UTC)
-        assertion = self._assertion(peer.entity_id, request, released, now)
+        assertion = self._assertion(peer.entity_id, request, released, profile, now)
         signed = self._signer.sign(_element(assertion, ASSERTION_NS), assertion.id)
         if peer.encryption is not None:
             signed = self._encrypted(signed, peer.encryption)
@@ -113,7 +113,7 @@ class ResponseBuilder:
         return saml.Issuer(text=self._config.entity_id, format=NAMEID_FORMAT_ENTITY)
 
     def _assertion(self, sp: str, request: StoredRequest, released: Released,
-                   now: datetime) -> saml.Assertion:
+                   profile: profiles.Profile, now: datetime) -> saml.Assertion:
         ident = _new_id()
         expires = _instant(now + timedelta(seconds=self._config.assertion_lifetime))
         audience = saml.AudienceRestriction(audience=[saml.Audience(text=sp)])
@@ -125,7 +125,7 @@ class ResponseBuilder:
                 not_before=_instant(now - timedelta(seconds=self._config.clock_skew)),
                 not_on_or_after=expires, audience_restriction=[audience]),
             authn_statement=[_authn_statement(released)],
-            attribute_statement=[self._attributes(released)])
+            attribute_statement=[self._attributes(released, profile)])
 
     def _subject(self, sp: str, request: StoredRequest, released: Released,
                  expires: str) -> saml.Subject:
@@ -139,12 +139,15 @@ class ResponseBuilder:
                                                 subject_confirmation_data=data)
         return saml.Subject(name_id=name_id, subject_confirmation=[confirmation])
 
-    def _attributes(self, released: Released) -> saml.AttributeStatement:
-        """The pairwise-id, then exactly the released attributes: nothing else."""
+    def _attributes(self, released: Released,
+                    profile: profiles.Profile) -> saml.AttributeStatement:
+        """The pseudonym, then exactly the released attributes, under the profile's names."""
+        named = profiles.saml_attributes(profile, released.attributes, released.subject,
+                                         self._config.scope)
         return saml.AttributeStatement(attribute=[
-            saml.Attribute(name=name, name_format=NAME_FORMAT_URI, friendly_name=friendly,
+            saml.Attribute(name=n.name, name_format=n.name_format, friendly_name=n.friendly_name,
                            attribute_value=[saml.AttributeValue(text=v) for v in values])
-            for name, (friendly, values) in named_attributes(released, self._config.scope).items()])
+            for n, values in named])
 
 
 def _authn_statement(released: Released) -> saml.AuthnStatement:

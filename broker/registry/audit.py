@@ -15,14 +15,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from broker.records import Policy
+from broker import kinds
+from broker.records import Policy, School
+from broker.registry.config_fields import plain
 from broker.registry.convert import policy_values
 from broker.registry.db import Database
 from broker.registry.models import LedgerEntryRow
 
 AUDIT = "audit"
 ACTIONS = ("activate", "deactivate", "release", "agreement", "suspend", "resume", "alias",
-           "admin", "role")
+           "admin", "role", "mapping")
 """What an audit row records, in the order the filter offers them."""
 COMMAND_LINE = "operator (command line)"
 """The actor of changes made with the `broker` command or the registry's API directly."""
@@ -63,6 +65,24 @@ def policy_state(policy: Policy | None) -> State:
     until = values["valid_until"]
     values["valid_until"] = until.isoformat() if until is not None else None
     return values
+
+
+def mapping_state(school: School) -> State:
+    """How a school's answers are read (broker/mapping.py), as an audit row shows it: its
+    claims, roles, default role and its protocol's editable tables (e.g. `require`)."""
+    if school.behind is not None:
+        return {"via": school.behind.hub, "match": dict(school.behind.match)}
+    kind = kinds.upstream(school.protocol, f'school "{school.id}"')
+    own = {name: plain(getattr(school.config, name, None)) for name in sorted(kind.editable)}
+    return {"claims": plain(school.claims or {}), "roles": plain(school.roles or {}),
+            "default_role": school.default_role, **own}
+
+
+def mapping_row(before: School, after: School, actor: str,
+                reason: str | None = None) -> LedgerEntryRow | None:
+    """The audit row of a change to how a school's answers are read; None if none."""
+    old, new = mapping_state(before), mapping_state(after)
+    return None if old == new else audit_row(after.id, None, actor, "mapping", old, new, reason)
 
 
 def policy_action(before: Policy | None, after: Policy) -> str:

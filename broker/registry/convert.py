@@ -8,14 +8,15 @@ from sqlalchemy.orm import Session
 
 from broker import kinds
 from broker.records import AttributeRequest, Behind, Policy, School, Supplier
+from broker.registry.config_fields import plain
 from broker.registry.models import ReleasePolicyRow, SchoolRow, SupplierRow
 
 SCHOOL_COMMON = ("place", "sso_lifetime", "link_by_eck_id", "privacy_contact", "guardian_role")
 """School fields of every protocol: a column each, named as in the record."""
-SCHOOL_IN_CONFIG = ("claims", "roles", "default_role")
+SCHOOL_IN_CONFIG = ("claims", "roles", "default_role", "domains")
 """School fields of every protocol kept in the row's JSON `config` beside the kind's (no
 column of their own): a school's own names for the vocabulary (broker/mapping.py)."""
-SCHOOL_FLAGS = ("hub", "shared_devices")
+SCHOOL_FLAGS = ("hub", "hint", "shared_devices")
 """School flags kept in the row's JSON `config` when true (no column of their own)."""
 SCHOOL_COLUMNS = ("entity_id",)
 SUPPLIER_IN_CONFIG = ("employee_acr",)
@@ -36,7 +37,8 @@ def school_values(school: School) -> dict[str, Any]:
     columns: dict[str, Any]
     config: dict[str, Any]
     if behind is not None:  # no kind: its hub's fields are the hub's
-        columns, config = {}, {"via": behind.hub, "match": dict(behind.match)}
+        columns, config = {}, {"via": behind.hub, "match": dict(behind.match)} | (
+            {"hint_value": behind.hint_value} if behind.hint_value else {})
     else:
         kind = kinds.upstream(school.protocol, f'school "{school.id}"')
         columns, config = kind.fields.row(school.config)
@@ -44,14 +46,15 @@ def school_values(school: School) -> dict[str, Any]:
     return {"id": school.id, "name": school.name, "protocol": school.protocol,
             **{name: getattr(school, name) for name in SCHOOL_COMMON},
             **_columns(SCHOOL_COLUMNS, columns),
-            "config": config | {name: getattr(school, name) for name in SCHOOL_IN_CONFIG
-                                if getattr(school, name) is not None}}
+            "config": config | {name: plain(getattr(school, name)) for name in SCHOOL_IN_CONFIG
+                                if getattr(school, name) not in (None, ())}}
 
 
 def school_record(row: SchoolRow) -> School:
     config: Any
     if row.protocol == Behind.protocol:
-        config = Behind(hub=row.config["via"], match=row.config["match"])
+        config = Behind(hub=row.config["via"], match=row.config["match"],
+                        hint_value=row.config.get("hint_value"))
     else:
         kind = kinds.upstream(row.protocol, f'school "{row.id}" in the registry')
         config = kind.fields.record({"entity_id": row.entity_id}, row.config)
@@ -59,7 +62,8 @@ def school_record(row: SchoolRow) -> School:
                   **{flag: row.config.get(flag, False) for flag in SCHOOL_FLAGS},
                   **{name: getattr(row, name) for name in SCHOOL_COMMON},
                   claims=row.config.get("claims"), roles=row.config.get("roles"),
-                  default_role=row.config.get("default_role"))
+                  default_role=row.config.get("default_role"),
+                  domains=tuple(row.config.get("domains", ())))
 
 
 def supplier_values(supplier: Supplier) -> dict[str, Any]:

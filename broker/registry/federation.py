@@ -216,7 +216,8 @@ def _school_doc(school: School) -> dict[str, Any]:
     doc = non_default(school, skip=("config",))
     behind = school.behind
     if behind is not None:
-        return doc | {"via": behind.hub, "match": dict(behind.match)}
+        return doc | {"via": behind.hub, "match": dict(behind.match)} | (
+            {"hint_value": behind.hint_value} if behind.hint_value else {})
     doc = {"id": doc.pop("id"), "name": doc.pop("name"), "protocol": school.protocol} | doc
     return doc | kinds.upstream(school.protocol).fields.export(school.config)
 

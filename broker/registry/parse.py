@@ -6,15 +6,17 @@ if the entry had any problem.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from broker import acr, attributes, kinds, mapping
+from broker import acr, attributes, kinds, mapping, profiles
 from broker.records import AttributeRequest, Behind, Policy, School, Supplier
 from broker.registry.checks import Entry, toml_type, url_problem
+from broker.saml.scopes import DOMAIN
 
 UNPINNED = 0
 """Supplier.key_version of a supplier read from a file without `key_version`: the registry
@@ -27,13 +29,13 @@ _MAILTO = re.compile(r"^mailto:[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SCHOOL_FIELDS = frozenset({"id", "name", "protocol", "place", "sso_lifetime", "link_by_eck_id",
                            "privacy_contact", "guardian_role", "claims", "roles",
-                           "default_role", "hub", "shared_devices"})
+                           "default_role", "hub", "domains", "hint", "shared_devices"})
 BEHIND_FIELDS = frozenset({"id", "name", "place", "sso_lifetime", "link_by_eck_id",
-                           "privacy_contact", "via", "match", "shared_devices"})
+                           "privacy_contact", "via", "match", "hint_value", "shared_devices"})
 """The fields of a school behind a hub: it logs in through the hub, whose protocol fields,
 `claims` and `roles` its answers are read with."""
 SUPPLIER_FIELDS = frozenset({"id", "name", "protocol", "url", "sector", "requests",
-                             "key_version", "employee_acr"})
+                             "key_version", "employee_acr", "profile"})
 """The fields of every school or supplier; each protocol kind adds its own (kinds.py)."""
 RELEASE_FIELDS = {"school", "supplier", "attributes", "roles", "suspended", "valid_until",
                   "agreement"}
@@ -41,6 +43,8 @@ MAX_MAPPED = 200
 """Entries of a school's [schools.claims] or [schools.roles]."""
 MAX_NAME = 512
 """Characters of a claim or attribute Name, or of a role value, in them."""
+MAX_DOMAINS = 64
+"""Entries of a school's `domains`."""
 MAX_AGREEMENT = 200
 """Characters of an agreement reference (a document number, a contract id)."""
 K = TypeVar("K", bound="kinds.Kind[Any, Any]")
@@ -120,22 +124,49 @@ def school(entry: Entry, base_dir: Path) -> School | None:
     link = entry.get("link_by_eck_id", bool, "true or false") or False
     contact = privacy_contact(entry)
     guardian_role = entry.text("guardian_role", "the role value of parents at the school's login")
-    claims = _table(entry, "claims", "a table of vocabulary name = \"the school's claim or "
-                    "attribute Name\"", attributes.NAMES)
-    targets = (*mapping.ROLES, *((guardian_role,) if guardian_role else ()))
-    roles = _table(entry, "roles", "a table of the school's role value = "
-                   + " or ".join(f'"{t}"' for t in targets), None, targets)
-    default_role = entry.text("default_role", " or ".join(f'"{t}"' for t in targets))
-    if default_role is not None and default_role not in targets:
-        entry.problem("default_role", f'"{default_role}" is not a role; expected '
-                      + " or ".join(f'"{t}"' for t in targets))
+    claims, roles, default_role = mapping_fields(entry, guardian_role)
+    domains = domain_list(entry)
+    hint = entry.get("hint", bool, "true or false") or False
+    if hint and not hub:
+        entry.problem("hint", "is set on a school that is no hub; expected it only together "
+                      "with hub = true")
     config = head[2].parse(entry, base_dir) if head else None
     if head is None or config is None or not entry.clean():
         return None
     return School(id=head[0], name=head[1], config=config, place=place,
                   sso_lifetime=sso_lifetime, link_by_eck_id=link, privacy_contact=contact,
                   guardian_role=guardian_role, claims=claims, roles=roles,
-                  default_role=default_role, hub=hub, shared_devices=shared)
+                  default_role=default_role, hub=hub, domains=domains, hint=hint,
+                  shared_devices=shared)
+
+
+def mapping_fields(entry: Entry, guardian_role: str | None
+                   ) -> tuple[dict[str, str] | None, dict[str, str] | None, str | None]:
+    """A school's `claims`, `roles` and `default_role` (broker/mapping.py)."""
+    claims = _table(entry, "claims", "a table of vocabulary name = \"the school's claim or "
+                    "attribute Name\"", attributes.NAMES)
+    targets = mapping.role_targets(guardian_role)
+    roles = _table(entry, "roles", "a table of the school's role value = "
+                   + " or ".join(f'"{t}"' for t in targets), None, targets)
+    default_role = entry.text("default_role", " or ".join(f'"{t}"' for t in targets))
+    if default_role is not None and default_role not in targets:
+        entry.problem("default_role", f'"{default_role}" is not a role; expected '
+                      + " or ".join(f'"{t}"' for t in targets))
+    return claims, roles, default_role
+
+
+def domain_list(entry: Entry) -> tuple[str, ...]:
+    """`domains`: the school's own domains (the scopes of its scoped values)."""
+    expected = f"an array of 1 to {MAX_DOMAINS} domain names in lower case"
+    found = entry.strings("domains", expected) or ()
+    if len(found) > MAX_DOMAINS or ("domains" in entry.table and not found):
+        entry.problem("domains", f"has {len(found)} entries; expected {expected}")
+        return ()
+    for domain in found:
+        if not DOMAIN.fullmatch(domain):
+            entry.problem("domains", f'"{domain[:80]}" is not a domain name; expected '
+                          f"{expected}")
+    return found
 
 
 def _behind(entry: Entry) -> School | None:
@@ -152,9 +183,15 @@ def _behind(entry: Entry) -> School | None:
     link = entry.get("link_by_eck_id", bool, "true or false") or False
     contact = privacy_contact(entry)
     shared = entry.get("shared_devices", bool, "true or false") or False
+    hint_value = entry.text("hint_value", "how the hub knows this school (an IdP entity id, a "
+                            "BRIN)")
+    if hint_value is not None and len(hint_value) > MAX_NAME:
+        entry.problem("hint_value", f"has {len(hint_value)} characters; expected at most "
+                      f"{MAX_NAME}")
     if not (ident and name and hub and match) or not entry.clean():
         return None
-    return School(id=ident, name=name, config=Behind(hub=hub, match=match), place=place,
+    return School(id=ident, name=name, config=Behind(hub=hub, match=match,
+                                                     hint_value=hint_value), place=place,
                   sso_lifetime=sso_lifetime, link_by_eck_id=link, privacy_contact=contact,
                   shared_devices=shared)
 
@@ -214,8 +251,13 @@ def supplier(entry: Entry, base_dir: Path) -> Supplier | None:
                               f'"{acr.REFEDS_MFA}"')
     if employee_acr is not None and acr.problem((employee_acr,)):
         entry.problem("employee_acr", f"{acr.problem((employee_acr,))}")
+    profile = entry.text("profile", f"a profile: {profiles.EXPECTED}")
+    if profile is not None and profile not in profiles.PROFILES:
+        entry.problem("profile", f'unknown profile "{profile}"; expected {profiles.EXPECTED}')
     if head is None or config is None or not entry.clean():
         return None
+    if profile is not None:
+        config = dataclasses.replace(config, profile=profile)
     return Supplier(id=head[0], name=head[1], config=config, sector=sector or head[0],
                     key_version=key_version or UNPINNED, requests=requests, url=url,
                     employee_acr=employee_acr)

@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session
 
 from broker import attributes
 from broker.records import Policy, School, Supplier
-from broker.registry import aliases, audit, convert, release_entries, report, source_store
+from broker.registry import (
+    aliases,
+    audit,
+    convert,
+    release_entries,
+    report,
+    school_change,
+    source_store,
+)
 from broker.registry.cache import RecordCache
 from broker.registry.checks import Problems
 from broker.registry.convert import upsert as _upsert
@@ -268,9 +276,14 @@ class Registry:
                 ReleasePolicyRow, (p.school_id, p.supplier_id)) for p in federation.policies}
             _import_problems(federation, schools, suppliers, held).raise_if_any()
             for school in federation.schools:
-                outcome = _upsert(session, schools.get(school.id), SchoolRow,
-                                  convert.school_values(school))
+                row = schools.get(school.id)
+                changed = audit.mapping_row(convert.school_record(row), school, by,
+                                            f"federation import of {federation.source}"
+                                            ) if row is not None else None
+                outcome = _upsert(session, row, SchoolRow, convert.school_values(school))
                 counts[f"schools {outcome}"] += 1
+                if changed is not None:
+                    chain.add(changed)
             for supplier in federation.suppliers:
                 registered = suppliers.get(supplier.id)
                 pinned = registered.key_version if registered else (
@@ -287,6 +300,13 @@ class Registry:
                     f"federation import of {federation.source}")
                 counts[f"policies {outcome}"] += 1
         return ImportSummary(counts)
+
+    def change_school(self, school: School, *, by: str = audit.COMMAND_LINE) -> bool:
+        """Store a registered school as given, after the checks an import makes against the
+        other schools (FederationError), with an audit row when how its answers are read
+        changed. False if nothing changed."""
+        with self._ledger.writing() as chain:
+            return school_change.change(chain, school, by)
 
     def export_federation(self) -> Federation:
         with self._db.read() as session:

@@ -27,16 +27,14 @@ from authlib.oauth2 import ClientAuth
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
 
 from broker import codec
-from broker.attributes import from_oidc
 from broker.errors import BrokerError, LogoutRejected, UpstreamRejected
 from broker.identity import AuthnContext, Identity, PendingLogin
-from broker.mapping import map_attributes
 from broker.outgoing import Outgoing
 from broker.records import School
 from broker.upstream import Callback
 from broker.upstream.oidc_http import Http
 from broker.upstream.oidc_idtoken import Expected, is_time, verify_id_token
-from broker.upstream.oidc_kind import OidcSchool
+from broker.upstream.oidc_kind import OidcSchool, read_claims
 from broker.upstream.oidc_login import LoginState, check_response, new_login_state, safe_code
 from broker.upstream.oidc_provider import ProviderCache, ProviderInfo
 from broker.upstream.oidc_require import check_required
@@ -104,12 +102,13 @@ class OidcUpstream:
         scopes = oidc.scopes if "openid" in oidc.scopes else ("openid", *oidc.scopes)
         prompt = "none" if pending.passive else "login" if pending.force_authn else None
         max_age = 0 if pending.force_authn else pending.max_age
+        hint = {oidc.hint_parameter: pending.school_hint} if pending.school_hint else {}
         url = prepare_grant_uri(
             info.authorization_endpoint, oidc.client_id, "code",
             redirect_uri=self.config.redirect_uri, scope=scopes, state=relay_state,
             nonce=state.nonce, code_challenge=state.challenge(), code_challenge_method="S256",
             prompt=prompt, max_age=None if max_age is None else str(max_age),
-            acr_values=" ".join(pending.acr.classes) if pending.acr else None)
+            acr_values=" ".join(pending.acr.classes) if pending.acr else None, **hint)
         return Outgoing(str(url)), codec.encode(state)
 
     def handle_callback(self, school: School, params: Mapping[str, str],
@@ -249,7 +248,7 @@ def _identity(school: School, oidc: OidcSchool, claims: Mapping[str, Any],
     auth_time = claims.get("auth_time")
     acr = claims.get("acr")
     instant = datetime.fromtimestamp(auth_time if is_time(auth_time) else now, UTC)
-    attributes = map_attributes(school, claims, from_oidc(claims))
+    attributes = read_claims(school, claims)
     return Identity(school_id=school.id, subject=subject, attributes=attributes,
                     authn=AuthnContext(instant, acr if isinstance(acr, str) else None))
 

@@ -5,18 +5,29 @@ The adapter itself is broker/upstream/oidc.py; it is imported when the kind is b
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from broker.kinds import FormFields, FormSources, Kind, Unique, form_values
-from broker.records import SchoolConfig
+from broker.attributes import from_oidc
+from broker.identity import Attributes
+from broker.kinds import FormFields, FormSources, SchoolKind, Unique, form_values, school_scopes
+from broker.mapping import map_attributes
+from broker.records import School, SchoolConfig
 from broker.registry import parse
 from broker.registry.checks import Entry, url_problem
 from broker.registry.config_fields import ConfigFields
 from broker.upstream import Upstream
-from broker.upstream.oidc_require import TENANT, TENANT_CLAIM, Require, parse_require
+from broker.upstream.oidc_require import (
+    GOOGLE_DOMAIN,
+    TENANT,
+    TENANT_CLAIM,
+    Require,
+    parse_require,
+)
+from broker.upstream.shapes import Sample
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -37,6 +48,9 @@ class OidcSchool(SchoolConfig):
     require: Require | None = None
     """Claim -> accepted values: what tells this school's answers from those of other schools
     at the same provider (broker/upstream/oidc_require.py)."""
+    hint_parameter: str = "login_hint"
+    """A hub with `hint` on: the authorization request parameter naming the school picked
+    behind it (OIDC Core 3.1.2.1 login_hint; some hubs read their own, e.g. idp_hint)."""
 
     @property
     def identity(self) -> str:
@@ -53,6 +67,13 @@ class OidcSchool(SchoolConfig):
         return self.issuer.replace(TENANT, tids[0] if len(tids) == 1 else "organizations")
 
 
+_PARAMETER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_OWN_PARAMETERS = frozenset({"response_type", "client_id", "redirect_uri", "scope", "state",
+                             "nonce", "code_challenge", "code_challenge_method", "prompt",
+                             "max_age", "acr_values", "request", "request_uri"})
+"""Parameters Loper's authorization request sets itself."""
+
+
 def _parse(entry: Entry, _base_dir: Path) -> OidcSchool:
     issuer = entry.text("issuer", "the https URL of the school's OpenID provider", required=True)
     wrong = url_problem(issuer) if issuer else None
@@ -63,12 +84,17 @@ def _parse(entry: Entry, _base_dir: Path) -> OidcSchool:
     algorithms = entry.strings("algorithms") or OidcSchool.algorithms
     for algorithm in algorithms:
         parse.algorithm(entry, "algorithms", algorithm)
+    hint_parameter = entry.text("hint_parameter") or OidcSchool.hint_parameter
+    if not _PARAMETER.fullmatch(hint_parameter) or hint_parameter in _OWN_PARAMETERS:
+        entry.problem("hint_parameter", f'"{hint_parameter[:80]}" cannot carry the hint; '
+                      "expected a parameter name of letters, digits and '_' that Loper does "
+                      "not send itself, such as login_hint or idp_hint")
     scopes = entry.strings("scopes") or OidcSchool.scopes
     if "openid" not in scopes:
         entry.problem("scopes", 'lacks "openid"; expected an array of scopes with "openid"')
     return OidcSchool(issuer=issuer or "", client_id=client_id or "", client_secret=secret,
                       client_secret_env=env, subject=entry.text("subject") or "sub",
-                      algorithms=algorithms, scopes=scopes,
+                      algorithms=algorithms, scopes=scopes, hint_parameter=hint_parameter,
                       require=parse_require(entry, issuer))
 
 
@@ -82,6 +108,27 @@ def _unique(oidc: OidcSchool) -> tuple[Unique, ...]:
                              f"{oidc.issuer} {claim} = {value}")
                       for claim, values in sorted((oidc.require or {}).items())
                       for value in values))
+
+
+def _edit(oidc: OidcSchool, entry: Entry) -> OidcSchool:
+    return replace(oidc, require=parse_require(entry, oidc.issuer))
+
+
+def _scopes(oidc: OidcSchool) -> tuple[str, ...]:
+    """A Google Workspace school's `hd` values are its own domains (Google checked them)."""
+    return (oidc.require or {}).get(GOOGLE_DOMAIN, ())
+
+
+def read_claims(school: School, claims: Mapping[str, object]) -> Attributes:
+    """The school's claims (ID token and user info) as Loper reads them."""
+    own = school_scopes(school)
+    return map_attributes(school, claims, from_oidc(claims, own), own)
+
+
+def _sample(school: School, sample: Sample) -> tuple[str, dict[str, object]]:
+    from broker.upstream.oidc_shapes import sample_claims
+
+    return sample_claims(school, sample)
 
 
 def _form(form: Mapping[str, str], sources: FormSources) -> FormFields:
@@ -106,9 +153,11 @@ def _blueprints() -> tuple[Blueprint, ...]:
     return (school_oidc.bp,)
 
 
-KIND: Kind[OidcSchool, Upstream] = Kind(
+KIND: SchoolKind[OidcSchool] = SchoolKind(
     title="OpenID Connect", form_template="admin/register_oidc_school.html",
     fields=ConfigFields(OidcSchool),
     keys=frozenset({"issuer", "client_id", "client_secret", "client_secret_env", "subject",
-                    "algorithms", "scopes", "require"}),
-    parse=_parse, form=_form, unique=_unique, build=_build, blueprints=_blueprints)
+                    "algorithms", "scopes", "require", "hint_parameter"}),
+    parse=_parse, form=_form, unique=_unique, build=_build, blueprints=_blueprints,
+    editable=frozenset({"require"}), edit=_edit, scopes=_scopes, read=read_claims,
+    sample=_sample)

@@ -20,7 +20,9 @@ TENANT = "{tenantid}"
 """The placeholder of a multi-tenant issuer (Microsoft's /common/v2.0 discovery publishes
 https://login.microsoftonline.com/{tenantid}/v2.0); the token's own `tid` fills it in."""
 TENANT_CLAIM = "tid"
-SHARED = {"https://accounts.google.com": "hd", "accounts.google.com": "hd"}
+GOOGLE_DOMAIN = "hd"
+"""Google's claim naming the Workspace domain of the account."""
+SHARED = {"https://accounts.google.com": GOOGLE_DOMAIN, "accounts.google.com": GOOGLE_DOMAIN}
 """Issuers that answer for every account of the provider: the claim that names the school's
 own part of it must be required (Google: `hd`, the Workspace domain)."""
 SHOWN = frozenset({"hd"})

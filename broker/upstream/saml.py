@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.response import StatusError, UnsolicitedResponse, VerificationError
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, AuthnContextClassRef
-from saml2.samlp import RequestedAuthnContext, response_from_string
+from saml2.samlp import IDPEntry, IDPList, RequestedAuthnContext, Scoping, response_from_string
 from saml2.sigver import DecryptError, MissingKey, SignatureError, SigverError
 from saml2.validate import ResponseLifetimeExceed, ToEarly
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
@@ -123,6 +123,9 @@ def _authn_request(client: views.SpClient, binding: str, destination: str, relay
     flags: dict[str, object] = {"force_authn": "true"} if _forced(pending) else {}
     if pending.passive:
         flags["is_passive"] = "true"
+    if pending.school_hint is not None:  # a hub: the school picked behind it (SAML core 3.4.1.2)
+        flags["scoping"] = Scoping(idp_list=IDPList(idp_entry=[
+            IDPEntry(provider_id=pending.school_hint)]))
     if pending.acr is not None and pending.acr.required:
         # The supplier's RequestedAuthnContext as it asked it. (OIDC acr_values are voluntary,
         # and a SAML IdP must refuse what it cannot meet: they stay out.)

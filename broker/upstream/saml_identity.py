@@ -8,14 +8,12 @@ from collections.abc import Mapping
 
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT, NAMEID_FORMAT_UNSPECIFIED
 
-from broker.attributes import BY_NAME, by_saml_name, from_saml
+from broker.attributes import BY_NAME, by_saml_name
 from broker.identity import Attributes, AuthnContext, Identity
-from broker.mapping import map_attributes
 from broker.records import School
 from broker.saml import views
-from broker.saml.scopes import scopes
 from broker.upstream.saml_checks import instant, reject
-from broker.upstream.saml_kind import SamlSchool
+from broker.upstream.saml_kind import SamlSchool, read_attributes
 
 
 def _raw_attributes(assertion: views.Assertion) -> dict[str, list[str]]:
@@ -62,8 +60,7 @@ def _attribute_subject(name: str, raw: Mapping[str, list[str]], attributes: Attr
 def identity_of(school: School, saml: SamlSchool, parsed: views.CheckedResponse,
               assertion: views.Assertion) -> Identity:
     raw = _raw_attributes(assertion)
-    attributes = map_attributes(
-        school, raw, from_saml(raw, scopes(saml.metadata_xml, saml.entity_id)))
+    attributes = read_attributes(school, raw)
     subject = (_nameid_subject(assertion, parsed) if saml.subject == "nameid"
                else _attribute_subject(saml.subject, raw, attributes))
     statement = assertion.authn_statement[0]

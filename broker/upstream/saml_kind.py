@@ -11,11 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from broker.kinds import FormFields, FormSources, Kind, Unique, form_values
-from broker.records import SchoolConfig
+from broker.attributes import from_saml
+from broker.identity import Attributes
+from broker.kinds import FormFields, FormSources, SchoolKind, Unique, form_values, school_scopes
+from broker.mapping import map_attributes
+from broker.records import School, SchoolConfig
 from broker.registry import metadata
 from broker.registry.checks import Entry
+from broker.saml.scopes import scopes
 from broker.upstream import Upstream
+from broker.upstream.shapes import Sample
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -52,6 +57,27 @@ def _form(form: Mapping[str, str], sources: FormSources) -> FormFields:
     return FormFields(form_values(form, "subject") | {"metadata_xml": sources.metadata()})
 
 
+def _scopes(config: SamlSchool) -> tuple[str, ...]:
+    return scopes(config.metadata_xml, config.entity_id)
+
+
+def read_attributes(school: School, raw: Mapping[str, list[str]]) -> Attributes:
+    """The school's assertion attributes (Name -> values) as Loper reads them."""
+    own = school_scopes(school)
+    return map_attributes(school, raw, from_saml(raw, own), own)
+
+
+def _read(school: School, raw: Mapping[str, object]) -> Attributes:
+    return read_attributes(school, {k: v if isinstance(v, list) else [str(v)]
+                                    for k, v in raw.items()})
+
+
+def _sample(school: School, sample: Sample) -> tuple[str, dict[str, object]]:
+    from broker.upstream.saml_shapes import sample_attributes
+
+    return sample_attributes(school, sample)
+
+
 def _unique(config: SamlSchool) -> tuple[Unique, ...]:
     return (Unique("metadata", "entity id", config.entity_id),)
 
@@ -81,8 +107,9 @@ def _blueprints() -> tuple[Blueprint, ...]:
     return (saml.bp,)
 
 
-KIND: Kind[SamlSchool, Upstream] = Kind(
+KIND: SchoolKind[SamlSchool] = SchoolKind(
     title="SAML 2.0", form_template="admin/register_saml.html",
     fields=metadata.MetadataFields(SamlSchool, columns=("entity_id",), derived=("entity_id",)),
     keys=metadata.FIELDS | {"subject", "legacy_sha1"},
-    parse=_parse, form=_form, unique=_unique, build=_build, blueprints=_blueprints)
+    parse=_parse, form=_form, unique=_unique, build=_build, blueprints=_blueprints,
+    scopes=_scopes, read=_read, sample=_sample)

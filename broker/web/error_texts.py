@@ -36,6 +36,9 @@ DUTCH: dict[str, tuple[str, str]] = {
     "too_many_logins": ("Even te druk",
                         "Er zijn net heel veel inlogs gestart vanaf jouw netwerk. Wacht een "
                         "minuut en probeer het opnieuw."),
+    "not_allowed_from_here": ("Niet beschikbaar vanaf jouw adres",
+                              "Deze pagina is alleen voor de beheerders van Loper, vanaf "
+                              "hun eigen netwerk."),
     "service_unavailable": ("Loper is even niet bereikbaar",
                             "Probeer het over een minuut opnieuw."),
     "registration_problem": ("Loper is even niet bereikbaar",
@@ -51,6 +54,27 @@ DUTCH: dict[str, tuple[str, str]] = {
                            "Een leerapp of je school was niet bereikbaar om je uit te loggen. "
                            "Sluit de browser om zeker te zijn."),
     "http_404": ("Pagina niet gevonden", "Deze pagina bestaat niet."),
+    # admin accounts (broker/admin/invitations.py, password_reset.py)
+    "link_unknown": ("Deze link is onbekend",
+                     "Controleer of u de hele link uit de e-mail hebt geopend, of vraag een "
+                     "nieuwe aan."),
+    "link_used": ("Deze link is al gebruikt",
+                  "Elke link werkt één keer. Log in, of vraag een nieuwe link aan."),
+    "link_expired": ("Deze link is verlopen",
+                     "Vraag een nieuwe uitnodiging aan degene die u uitnodigde, of kies "
+                     "\"Wachtwoord vergeten?\" op de inlogpagina."),
+    "already_admin": ("Al een beheerder",
+                      "Dit e-mailadres hoort al bij een beheerdersaccount. Er is niets "
+                      "verstuurd."),
+    "mail_failed": ("De e-mail kon niet worden verstuurd",
+                    "Er is geen uitnodiging gemaakt. Probeer het later opnieuw, of meld het "
+                    "bij de federatiebeheerder."),
+    "cannot_remove": ("Niet toegestaan",
+                      "Hier verwijdert u alleen schoolbeheerders van deze school, en niet "
+                      "uzelf. Er is niets veranderd."),
+    "too_many_reset_requests": ("Te veel aanvragen",
+                                "Er is niets verstuurd. Wacht een uur en probeer het opnieuw, "
+                                "of vraag het de federatiebeheerder."),
 }
 
 

@@ -8,6 +8,7 @@ import secrets
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from broker import metrics
 from broker.errors import BrokerError, ConfigError, ServiceUnavailable
 from broker.registry import RegistryUnavailable
 from broker.store import StoreUnavailable
@@ -44,6 +45,7 @@ def _page(status: int, code: str, title: str, message: str, back_url: str | None
     if back_url is None:
         back_url, supplier_name = _last_app()
     level = logging.ERROR if status >= 500 else logging.WARNING
+    metrics.FAILURES.labels(code).inc()
     log.log(level, "request failed", exc_info=exc,
             extra={"error_id": error_id, "code": code, "status": status})
     nl = _wants_dutch() and dutch(code)
@@ -64,7 +66,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(StoreUnavailable)
     @app.errorhandler(RegistryUnavailable)
-    def unavailable(exc: Exception) -> Response:
+    def unavailable(exc: StoreUnavailable | RegistryUnavailable) -> Response:
+        part = "store" if isinstance(exc, StoreUnavailable) else "registry"
+        metrics.STORAGE_ERRORS.labels(part, exc.reason).inc()
         err = ServiceUnavailable("Loper cannot reach its storage right now. "
                                  "Please try again in a minute.")
         return _page(err.status, err.code, err.title, err.message)

@@ -8,10 +8,10 @@ from broker import hubs
 from broker.downstream.saml_idp import SamlIdp
 from broker.downstream.saml_kind import SamlSupplier
 from broker.errors import BadRequest, LogoutRejected, UnknownSchool
+from broker.kinds import school_scopes
 from broker.logout.run import Initiator
 from broker.registry import RegistryUnavailable
 from broker.saml.logout_messages import WIRE_BINDING, WIRE_QUERY, receive
-from broker.saml.scopes import scopes
 from broker.upstream.saml import SamlUpstream
 from broker.upstream.saml_kind import SamlSchool
 from broker.web import cookies
@@ -41,14 +41,15 @@ def _metadata(xml: str) -> Response:
 
 
 def _school_scopes() -> list[str] | None:
-    """The domains the SAML schools' metadata declares (shibmd:Scope), which is what Loper
-    knows of the schacHomeOrganization values it passes on; None if the registry is down."""
+    """The schools' scopes (their `domains`, their metadata's shibmd:Scope, a Google school's
+    `hd`): the only schacHomeOrganization values Loper passes on; None if the registry is
+    down."""
     try:
         schools = broker().registry.schools()
     except RegistryUnavailable:
         return None
-    return [scope for school in schools if isinstance(school.config, SamlSchool)
-            for scope in scopes(school.config.metadata_xml, school.config.entity_id)]
+    found = (scope for school in schools for scope in sorted(school_scopes(school)))
+    return list(dict.fromkeys(found))
 
 
 @bp.get("/idp/metadata")
@@ -65,11 +66,12 @@ def sp_metadata() -> Response:
 def idp_sso() -> Response:
     redirect = request.method == "GET"
     sent = request.args if redirect else request.form
-    params = refuse_repeated(sent) if redirect else refuse_repeated(sent, request.args)
+    params = refuse_repeated(sent, request.form if redirect else request.args)
     if "SAMLRequest" not in sent:
         raise BadRequest("This address expects a SAML AuthnRequest from a learning app.")
     binding = "redirect" if redirect else "post"
-    fields = {k: v for k, v in params.items() if k in sent or k in _HINTS}
+    fields = {k: v for k, v in params.items()
+              if k in sent or (k in _HINTS and k in request.args)}  # a GET's body: never
     idp = _idp()
     req = idp.parse_request(binding, fields, request.query_string.decode("latin-1"),
                             broker().registry.supplier_by_entity_id)

@@ -8,12 +8,16 @@ would.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
+import pyotp
 import pytest
 from argon2 import PasswordHasher
 from flask import Flask
@@ -206,3 +210,28 @@ def operator(app: Flask) -> Portal:
 @pytest.fixture
 def supplier_admin(app: Flask) -> Portal:
     return as_admin(app, SUPPLIER_ADMIN)
+
+
+_RECOVERY = re.compile(r"<li>([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})</li>")
+
+
+def enrol_totp(portal: Portal) -> tuple[str, list[str]]:
+    """Turn on the second factor as an admin would: start, read the key from the otpauth URI
+    shown beside the QR code, confirm with a code; (the secret, the recovery codes shown)."""
+    page = portal.post("/admin/account/totp", {"action": "start"}).get_data(as_text=True)
+    assert "<svg" in page, "the QR code is inline"
+    uri = html.unescape(page.split('id="totp-uri">', 1)[1].split("<", 1)[0])
+    secret = parse_qs(urlsplit(uri).query)["secret"][0]
+    assert uri.startswith("otpauth://totp/") and len(secret) >= 16
+    response = portal.post("/admin/account/totp", {"action": "confirm",
+                                                   "code": pyotp.TOTP(secret).now()})
+    assert response.status_code == 200
+    codes = _RECOVERY.findall(response.get_data(as_text=True))
+    assert len(codes) == 10
+    return secret, codes
+
+
+def next_code(secret: str) -> str:
+    """The code of the next 30 s step: accepted, and not the one enrolment used."""
+    totp = pyotp.TOTP(secret)
+    return totp.at(time.time() + totp.interval)

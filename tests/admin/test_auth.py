@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-import pyotp
 import pytest
 from flask import Flask
 
@@ -21,7 +19,9 @@ from tests.admin.conftest import (
     SCHOOL_A,
     Portal,
     as_admin,
+    enrol_totp,
     make_app,
+    next_code,
 )
 from tests.registry.helpers import snapshot
 
@@ -160,18 +160,7 @@ def test_behind_a_trusted_proxy_its_client_address_counts(template_instance: Pat
 
 
 def _enrol(portal: Portal) -> str:
-    page = portal.post("/admin/account/totp", {"action": "start"}).get_data(as_text=True)
-    secret = page.split('id="totp-secret">', 1)[1].split("<", 1)[0]
-    assert len(secret) >= 16
-    response = portal.post("/admin/account/totp", {"action": "confirm",
-                                                   "code": pyotp.TOTP(secret).now()})
-    assert response.status_code == 302
-    return secret
-
-
-def _next_code(secret: str) -> str:
-    totp = pyotp.TOTP(secret)
-    return totp.at(time.time() + totp.interval)
+    return enrol_totp(portal)[0]
 
 
 def test_totp_enrolment_and_login(app: Flask, accounts: Admins) -> None:
@@ -186,7 +175,7 @@ def test_totp_enrolment_and_login(app: Flask, accounts: Admins) -> None:
     assert response.location.endswith("/admin/login/code")
     assert portal.get(f"/admin/schools/{SCHOOL_A}").status_code == 302, "password alone: no"
     assert portal.post("/admin/login/code", {"code": "000000"}).status_code == 400
-    response = portal.post("/admin/login/code", {"code": _next_code(secret)})
+    response = portal.post("/admin/login/code", {"code": next_code(secret)})
     assert response.status_code == 302
     assert portal.get(f"/admin/schools/{SCHOOL_A}").status_code == 200
 
@@ -195,7 +184,7 @@ def test_a_totp_code_works_once(app: Flask) -> None:
     portal = as_admin(app, ADMIN_A)
     secret = _enrol(portal)
     portal.post("/admin/logout")
-    code = _next_code(secret)
+    code = next_code(secret)
     portal.login(ADMIN_A)
     assert portal.post("/admin/login/code", {"code": code}).status_code == 302
     second = Portal(app.test_client())

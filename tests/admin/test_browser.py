@@ -58,7 +58,7 @@ class World:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     chromium = shutil.which("chromium")
     if chromium is None:
-        pytest.fail("Debian's chromium is missing: run `.ci/system-deps --browser` "
+        pytest.fail("Debian's chromium is missing: run `.ci/system-deps test` "
                     "(never `playwright install`)")
     with running(tmp_path_factory.mktemp("admin-browser")) as stack:
         admins: Admins = stack.apps["broker"].extensions["loper_admins"]

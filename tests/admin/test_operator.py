@@ -288,3 +288,24 @@ def test_a_request_needs_a_reason(supplier_admin: Portal, registry: Registry, wh
                                    {"ask-eck_id": "yes", "why-eck_id": why})
     assert response.status_code == 400
     assert snapshot(registry) == before
+
+
+def test_register_a_supplier_with_the_entree_profile(operator: Portal,
+                                                     registry: Registry) -> None:
+    page = text(operator.get(NEW_SUPPLIER))
+    assert 'name="profile" value="oid" checked' in page and 'value="entree"' in page
+    response = operator.post(NEW_SUPPLIER, saml_form(
+        profile="entree", metadata_file=upload(sp_metadata(SP).encode())),
+        content_type="multipart/form-data")
+    assert response.status_code == 302, text(response)[:2000]
+    supplier = registry.supplier("woordjes")
+    assert supplier is not None and supplier.config.profile == "entree"
+
+
+def test_an_unknown_profile_is_named_and_nothing_registered(operator: Portal,
+                                                            registry: Registry) -> None:
+    response = operator.post(NEW_SUPPLIER, saml_form(
+        profile="surfconext", metadata_file=upload(sp_metadata(SP).encode())),
+        content_type="multipart/form-data")
+    assert 'unknown profile "surfconext"; expected "oid" or "entree"' in text(response)
+    assert registry.supplier("woordjes") is None

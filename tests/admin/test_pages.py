@@ -9,6 +9,7 @@ import pytest
 from werkzeug.test import TestResponse
 
 from broker.admin import texts
+from broker.profiles import PROFILES
 from broker.registry.audit import ACTIONS
 from tests.admin.conftest import SAML_SUPPLIER, SCHOOL_A, SCHOOL_B, Portal
 
@@ -19,7 +20,10 @@ DYNAMIC = {"change_": ("same", "added", "removed"),
            "choice_": ("none", "all", "student", "employee", "student+employee"),
            "health_": ("store", "registry"),
            "outcome_": ("fetched", "unchanged", "refused"),
-           "role_": ("operator", "school", "supplier")}
+           "role_": ("operator", "school", "supplier"),
+           "profile_": tuple(PROFILES), "choose_": tuple(PROFILES),
+           "mapping_": tuple(f"{field}{part}" for field in ("require", "claims", "roles")
+                             for part in ("", "_hint", "_example"))}
 
 
 def test_every_text_a_template_uses_exists_in_both_languages() -> None:
@@ -41,6 +45,7 @@ OPERATOR_PAGES = ["/admin/operator", "/admin/operator/suppliers/new",
                   f"/admin/schools/{SCHOOL_A}/suppliers/{SAML_SUPPLIER}",
                   f"/admin/schools/{SCHOOL_B}/suppliers/taalapp",
                   f"/admin/schools/{SCHOOL_A}/ledger", f"/admin/schools/{SCHOOL_A}/audit",
+                  f"/admin/operator/schools/{SCHOOL_A}", f"/admin/operator/schools/{SCHOOL_B}",
                   f"/admin/suppliers/{SAML_SUPPLIER}",
                   "/admin/schools"]
 

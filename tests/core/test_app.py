@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
+from broker import metrics
 from broker.errors import ConfigError
 from broker.instance import initialise
 from broker.keys import PSEUDONYM_FILE
@@ -50,7 +51,10 @@ def test_an_unreachable_redis_does_not_stop_the_start_and_is_used_once_it_answer
     assert ready.status_code == 503
     assert ready.get_json() == {"ready": False, "store": "unreachable", "registry": "ok",
                                 "keys": "ok"}
+    errors = {"part": "store", "reason": "unreachable"}
+    before = metrics.REGISTRY.get_sample_value("loper_storage_errors_total", errors) or 0
     _unavailable_page(client)
+    assert metrics.REGISTRY.get_sample_value("loper_storage_errors_total", errors) == before + 1
     with running_redis_server(port=port):
         assert client.get("/healthz").status_code == 200
         assert client.get("/readyz").get_json() == {"ready": True, "store": "ok",

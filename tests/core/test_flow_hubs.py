@@ -50,7 +50,8 @@ def test_a_pupil_picking_a_school_behind_a_hub_logs_in_at_the_hub_as_that_school
     before = released(world, "de-linde")
     sent = world.pick(world.ask(), "de-linde")
     assert sent.url == "https://entree.school.example/login"  # the hub's adapter, the hub
-    assert [login.school_id for login in world.upstream.sent] == ["de-linde"]  # the hint hook
+    assert [login.school_id for login in world.upstream.sent] == ["de-linde"]
+    assert [login.school_hint for login in world.upstream.sent] == ["11ZZ03"]  # hint = true
     outgoing, session = world.answer(sent, attributes=DE_LINDE)
     assert outgoing.form is not None and outgoing.form["school"] == "de-linde"
     assert outgoing.form["attributes"] == "given_name,role"  # De Linde's release, not De Es'
@@ -116,3 +117,18 @@ def test_a_login_for_own_pages_through_a_hub(world: World) -> None:
     sent = world.flow.start_own_page("/me", "de-es", "browser-1")
     _, session = world.answer(sent, attributes={"school_id": ["22YY04"]})
     assert session is not None and session.person.school_id == "de-es"
+
+
+def test_a_hub_is_hinted_only_with_hint_on_and_a_value_for_the_school(tmp_path: Path) -> None:
+    """`hint_value` wins over the one `match` value; a hub without `hint` hears nothing."""
+    (tmp_path / "hinted").mkdir()
+    (tmp_path / "quiet").mkdir()
+    hinted = build_registry(tmp_path / "hinted", HUBS.replace(
+        'via = "entree"\nsso_lifetime', 'via = "entree"\nhint_value = "https://idp.de-es.nl"'
+        "\nsso_lifetime"))
+    quiet = build_registry(tmp_path / "quiet", HUBS.replace("hint = true", "hint = false"))
+    for registry, expected in ((hinted, "https://idp.de-es.nl"), (quiet, None)):
+        other = World(registry, tmp_path)
+        other.pick(other.ask(), "de-es")
+        assert [login.school_hint for login in other.upstream.sent] == [expected]
+        registry.close()

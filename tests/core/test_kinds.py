@@ -20,11 +20,15 @@ from flask import Blueprint, Flask, Response, request
 
 from app import create_app
 from broker import kinds
+from broker.admin import mapping_form
 from broker.admin.register import register_school
+from broker.admin.school_samples import shaped
+from broker.attributes import by_name
 from broker.context import Broker
-from broker.identity import AuthnContext, Identity, PendingLogin
+from broker.identity import Attributes, AuthnContext, Identity, PendingLogin
 from broker.instance import initialise
-from broker.kinds import FormFields, FormSources, Kind, UnknownProtocol, form_values
+from broker.kinds import FormFields, FormSources, SchoolKind, UnknownProtocol, form_values
+from broker.mapping import map_attributes
 from broker.outgoing import Outgoing
 from broker.records import School, SchoolConfig
 from broker.registry import FederationError, Registry, dump_federation, load_federation
@@ -32,6 +36,7 @@ from broker.registry.checks import Entry, url_problem
 from broker.registry.config_fields import ConfigFields
 from broker.settings import load_settings
 from broker.upstream import Callback, Upstream
+from broker.upstream.shapes import Sample
 from broker.web import cookies
 from broker.web.current import broker, flow
 from broker.web.login import finish_login
@@ -60,9 +65,18 @@ class ToyUpstream:
 
     def handle_callback(self, school: School, params: Mapping[str, str],
                         state: bytes) -> Callback:
-        identity = Identity(school.id, params["user"], {"given_name": (params["name"],)},
+        identity = Identity(school.id, params["user"], _read(school, {"name": params["name"]}),
                             AuthnContext(datetime.now(UTC)))
         return Callback(identity, f"toy:{state.decode()}", 60)
+
+
+def _read(school: School, answer: Mapping[str, object]) -> Attributes:
+    """A toy school sends one name; the school's mapping applies as for any kind."""
+    return map_attributes(school, answer, by_name({"given_name": answer.get("name")}))
+
+
+def _sample(school: School, sample: Sample) -> tuple[str, dict[str, object]]:
+    return "Toy", {"user": sample.subject, "name": sample.given_name}
 
 
 toy_bp = Blueprint("toy", __name__)
@@ -90,9 +104,10 @@ def _build(_broker: Broker) -> Upstream:
     return ToyUpstream()
 
 
-TOY: Kind[ToySchool, Upstream] = Kind(
+TOY: SchoolKind[ToySchool] = SchoolKind(
     title="Toy", fields=ConfigFields(ToySchool), keys=frozenset({"login_url", "greeting"}),
-    parse=_parse, form=_form, build=_build, blueprints=lambda: (toy_bp,))
+    parse=_parse, form=_form, build=_build, blueprints=lambda: (toy_bp,), read=_read,
+    sample=_sample)
 
 # -- the tests -----------------------------------------------------------------------------------
 
@@ -245,3 +260,15 @@ def test_the_built_in_kinds() -> None:
     assert list(kinds.downstreams()) == ["saml", "oidc"]
     with pytest.raises(UnknownProtocol, match='a supplier has protocol "toy"'):
         kinds.downstream("toy")
+
+
+def test_a_toy_school_is_previewed_in_its_shape_and_mapped_on_the_operators_page(
+        toy: None) -> None:
+    school = School("speel", "De Speeltuin", ToySchool("https://toy.example/login"),
+                    roles={"Kind": "student"})
+    pupil, teacher = shaped(school, {}.get)
+    assert pupil.shape == "Toy" and pupil.sent == {"user": "preview-pupil", "name": "Sanne"}
+    assert pupil.attributes == {"given_name": ("Sanne",)} and teacher.problem is None
+    assert mapping_form.editable(school) == ("claims", "roles")  # the toy has no own table
+    edited, problems = mapping_form.read(school, {"claims": "given_name = nick"})
+    assert problems == () and edited is not None and edited.claims == {"given_name": "nick"}

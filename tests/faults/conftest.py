@@ -133,11 +133,13 @@ class Loper:
 
 @contextmanager
 def running_loper(env: dict[str, str], log: Path, wrapper: Sequence[str] = (),
-                  healthy: bool = True) -> Iterator[Loper]:
-    """gunicorn 'app:create_app()' with 2 workers (config/gunicorn.conf.py); when yielded its
-    workers run and /healthz answers (with 200 unless `healthy` is False)."""
+                  healthy: bool = True, worker_class: str | None = None) -> Iterator[Loper]:
+    """gunicorn 'app:create_app()' with 2 workers (config/gunicorn.conf.py, or its settings with
+    `worker_class`); when yielded its workers run and /healthz answers (with 200 unless
+    `healthy` is False)."""
     port = int(env["BROKER_BASE_URL"].rsplit(":", 1)[1])
-    with gunicorn(port, env, log, workers=2, wrapper=wrapper) as server, \
+    with gunicorn(port, env, log, workers=2, wrapper=wrapper,
+                  worker_class=worker_class) as server, \
             requests.Session() as http:
         loper = Loper(server, http)
         if healthy:

@@ -63,7 +63,7 @@ def _school(stack: ExitStack, folder: Path, school_id: str, loper: str,
     stack.callback(driver.close)
     entry = {"id": school_id, "name": f"School {school_id}", "protocol": "oidc",
              "issuer": issuer, "client_id": "loper", "client_secret": secret,
-             "scopes": ["openid", "profile"]}
+             "scopes": ["openid", "profile"], "domains": ["lyceum.example"]}
     return School(school_id, issuer, slowed, driver), entry
 
 

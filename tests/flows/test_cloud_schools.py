@@ -72,9 +72,12 @@ def test_an_account_of_another_domain_or_tenant_is_refused(
         supplier: str) -> None:
     url = federation.supplier(supplier)
     name, (_, _, stranger) = _people(school_id)
+    before = len(federation.registry.ledger().entries(school_id, supplier))
     log_in_via_picker(browser, url, stranger, name)
     assert browser.url.startswith(federation.issuer), browser.url
-    assert 400 <= browser.page.status_code < 500
+    assert browser.page.status_code == 403 and "school_response_rejected" in browser.text
+    assert re.search(r'class="error-id">[0-9a-f]{12}<', browser.text)  # the error id
+    assert len(federation.registry.ledger().entries(school_id, supplier)) == before
     assert re.search(rf"has another value than the (&#39;|'){claim}(&#39;|') claim", browser.text)
     assert stranger.given_name not in browser.text and not browser.saml_posts
     assert not any(r.url.startswith(url) and "/callback" in r.url for r in browser.history)

@@ -5,9 +5,12 @@ state in the session's real Redis), and the attacker's view of it (tests/hostile
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from broker.instance import initialise
+from broker.settings import load_settings
 from tests.flows.conftest import (  # noqa: F401  (fixtures, shared with tests/flows)
     Federation,
     browser,
@@ -49,6 +52,15 @@ def pupil(federation: Federation) -> Iterator[Browser]:  # noqa: F811
         logged_in.login(federation.pupil.id)
         assert logged_in.url.startswith(federation.supplier("rekenwonders")), logged_in.url
         yield logged_in
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh instance folder (`broker init`), for apps a test makes with its own settings."""
+    folder = tmp_path_factory.mktemp("instance") / "instance"
+    for _ in initialise(load_settings({"instance": folder}, environ={})):
+        pass
+    return folder
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ error, never with a code. The token and userinfo endpoints answer with the proto
 error and issue nothing.
 
 Classes and cases: redirect_uri variants 22, open redirects through error paths 8, code race 1,
-PKCE 6, state and nonce injection 5, client authentication 11 (and 2 genuine baselines), refresh
-token reuse 1, userinfo 3.
+PKCE 6, acr_values of absurd size 2, state and nonce injection 5, client authentication 11
+(and 2 genuine baselines), refresh token reuse 1, userinfo 3.
 
 Covered elsewhere and not repeated here:
 - tests/downstream/oidc/test_authorize.py and test_http.py: 26 near misses of an https
@@ -263,6 +263,22 @@ def test_leaving_out_the_challenge_is_an_error_without_a_code(rp: StrictRp, pupi
                                     code_challenge_method=None)
     answer = rp.answer(login, location)
     assert answer["error"] == "invalid_request" and "code" not in answer
+
+
+ACR_VALUES = {"2,000 classes": " ".join(f"urn:acr:{i}" for i in range(2000)),
+              "a class of 50,000 characters": "urn:" + "a" * 50_000}
+
+
+@pytest.mark.parametrize("name", ACR_VALUES)
+def test_acr_values_of_absurd_size_are_an_error_without_a_login(
+        rp: StrictRp, pupil: Browser, state: StateWatch, traffic: Traffic, name: str) -> None:
+    """OIDC Core 3.1.2.6: invalid_request at the checked redirect_uri; the school is never asked
+    and nothing is stored."""
+    with state.unchanged(), traffic.none():
+        login, location = authorize(rp, pupil, acr_values=ACR_VALUES[name])
+    answer = rp.answer(login, location)
+    assert answer["error"] == "invalid_request" and "code" not in answer
+    assert "acr_values" in answer["error_description"]
 
 
 # -- state and nonce injection ----------------------------------------------------------------

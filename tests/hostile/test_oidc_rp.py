@@ -215,6 +215,9 @@ HOSTILE: dict[str, OpTweaks] = {
     "ID token from another issuer": OpTweaks(claims={"iss": "https://evil.example"}),
     "ID token with a foreign azp": OpTweaks(claims={"azp": "another-app"}),
     "userinfo about another user": OpTweaks(userinfo_sub="someone-else"),
+    "an answer of 501 claims": OpTweaks(claims={f"c{i}": "x" for i in range(501)}),
+    "a claim of 1001 values": OpTweaks(claims={"groups": [f"g{i}" for i in range(1001)]}),
+    "a value of 5000 characters": OpTweaks(claims={"name": "x" * 5000}),
 }
 MIX_UP = ("iss of another server", "no iss although promised")
 

@@ -8,8 +8,8 @@ request Loper may answer with the protocol's error (IsPassive) gets a signed SAM
 without an assertion. RelayState goes back unchanged, and only inside the auto-POST form.
 
 Classes and cases: ACS not in the metadata 11, NameIDPolicy and Subject 7, RequestedAuthnContext
-4, IsPassive 3, RelayState 7, signature algorithm downgrade 9, parsing and sizes 11, repeated
-parameters 15.
+6, IsPassive 3, RelayState 7, signature algorithm downgrade 9, parsing and sizes 11, repeated
+parameters 18, hints naming two schools 3.
 
 Covered elsewhere and not repeated here:
 - tests/downstream/test_saml_idp_rejects.py (SamlIdp.parse_request): undecodable, truncated,
@@ -207,6 +207,9 @@ CONTEXTS: dict[str, tuple[str, int, str]] = {
     "17 classes": (_context("exact", *(f"urn:c:{i}" for i in range(17))), 400, "17 classes"),
     "a class of 1100 characters": (_context("exact", "urn:" + "x" * 1100), 400, "1024"),
     "an empty class": (_context("minimum", ""), 400, "empty"),
+    "2,000 classes": (_context("exact", *(f"urn:c:{i}" for i in range(2000))), 400,
+                      "2000 classes"),
+    "a class of 100,000 characters": (_context("exact", "urn:" + "x" * 100_000), 400, "1024"),
 }
 
 
@@ -478,6 +481,37 @@ def test_a_parameter_repeated_in_a_post_is_refused(sso: Sso, browser: Browser,
     url = f"{sso.url}?{_query(query)}" if query else sso.url
     data = [("SAMLRequest", request), ("RelayState", "lesson-1"), *form]
     sso.refuses(browser, "POST", url, 400, name, "more than once", data=data)
+
+
+GET_BODIES = {"SAMLRequest": "SAMLRequest", "RelayState": "RelayState", "school": "school"}
+"""A redirect (GET) that carries a field in a body as well as in its query."""
+
+
+@pytest.mark.parametrize("name", GET_BODIES)
+def test_a_redirect_with_the_parameter_in_a_body_too_is_refused(sso: Sso, browser: Browser,
+                                                                name: str) -> None:
+    once = _redirect_repeats(sso, "SAMLRequest").rsplit("&", 1)[0]
+    other = {"SAMLRequest": _post_request(sso), "RelayState": "lesson-2", "school": "lyceum"}
+    sso.refuses(browser, "GET", once, 400, name, "more than once", data={name: other[name]})
+
+
+CONFLICTS: dict[str, tuple[str, dict[str, str]]] = {
+    # name: (query, form); a form means the POST binding
+    "school and idp_hint in the query": ("school=regenboog&idp_hint=lyceum", {}),
+    "school in the query, idp_hint in the form": ("school=regenboog", {"idp_hint": "lyceum"}),
+    "idp_hint in the query, school in the form": ("idp_hint=lyceum", {"school": "regenboog"}),
+}
+
+
+@pytest.mark.parametrize("case", CONFLICTS)
+def test_hints_naming_two_schools_are_refused(sso: Sso, browser: Browser, case: str) -> None:
+    query, form = CONFLICTS[case]
+    if not form:
+        url = sso.redirect(authn_request(sso.entity("rekenwonders"), destination=sso.url))
+        sso.refuses(browser, "GET", f"{url}&{query}", 400, "different schools")
+        return
+    data = {"SAMLRequest": _post_request(sso), "RelayState": "lesson-1", **form}
+    sso.refuses(browser, "POST", f"{sso.url}?{query}", 400, "different schools", data=data)
 
 
 def test_the_same_requests_sent_once_are_answered(sso: Sso, browser: Browser) -> None:

@@ -25,9 +25,7 @@ from flask import Flask, request
 from lxml import etree
 
 from app import create_app
-from broker.instance import initialise
 from broker.keys import KeyPair
-from broker.settings import load_settings
 from broker.web import health
 from demo.keys import ensure_keypair
 from demo.stack import running
@@ -283,14 +281,6 @@ def test_an_unexpected_error_is_a_500_page_without_a_stack_trace(
 
 
 # -- proxies and the Host header -------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("proxy-instance") / "instance"
-    for _ in initialise(load_settings({"instance": folder}, environ={})):
-        pass
-    return folder
-
 
 @pytest.fixture
 def probe(instance: Path) -> Iterator[Callable[..., Flask]]:

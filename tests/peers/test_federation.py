@@ -27,6 +27,7 @@ def test_writes_the_demo_federation(peers: Peers, tmp_path: Path) -> None:
         "id": "regenboog", "name": "OBS De Regenboog", "protocol": "saml",
         "metadata": "regenboog-idp.xml", "subject": "nameid", "place": "Utrecht",
         "privacy_contact": "mailto:privacy@regenboog.example", "guardian_role": "ouder",
+        "domains": ["regenboog.example"],
     }]
     assert (path.parent / "regenboog-idp.xml").read_text() == school
     by_id = {s["id"]: s for s in fed["suppliers"]}

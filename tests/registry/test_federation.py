@@ -26,7 +26,7 @@ from tests.registry.conftest import (
     write_federation,
 )
 from tests.registry.helpers import snapshot
-from tests.registry.metadata_xml import idp_metadata
+from tests.registry.metadata_xml import idp_metadata, sp_metadata
 
 
 def test_load_reads_every_field(federation_file: Path) -> None:
@@ -257,3 +257,37 @@ def test_an_employee_acr_of_absurd_size_is_refused(tmp_path: Path) -> None:
                               f'url = "https://taalapp.example"\nemployee_acr = "{"x" * 1025}"\n')
     with pytest.raises(FederationError, match="employee_acr"):
         load_federation(write_federation(tmp_path, text))
+
+
+def test_a_suppliers_profile_survives_export_and_import(registry: Registry,
+                                                        tmp_path: Path) -> None:
+    """Kept with the kind's config (the registry row's JSON), exported only when not "oid"."""
+    text = FEDERATION.replace('id = "rekenwonders"\n', 'id = "rekenwonders"\nprofile = "entree"\n')
+    text = text.replace('id = "taalapp"\n', 'id = "taalapp"\nprofile = "entree"\n', 1)
+    registry.import_federation(load_federation(write_federation(tmp_path, text)), key_version=1)
+    assert {registry.supplier(s).config.profile for s in ("rekenwonders", "taalapp")} == {
+        "entree"}
+    exported = dump_federation(registry.export_federation())
+    assert exported.count('profile = "entree"') == 2
+    assert dump_federation(_imported_again(exported, tmp_path, key_version=1)) == exported
+
+
+def test_the_default_profile_is_oid_and_not_exported(registry: Registry,
+                                                     federation_file: Path) -> None:
+    registry.import_federation(load_federation(federation_file), key_version=1)
+    assert registry.supplier("taalapp").config.profile == "oid"
+    assert "profile" not in dump_federation(registry.export_federation())
+
+
+def test_a_supplier_may_name_its_own_domain_as_scope(registry: Registry, tmp_path: Path) -> None:
+    """Accepted and never used: Loper publishes and believes the schools' scopes only."""
+    scope = ('<md:Extensions><shibmd:Scope xmlns:shibmd="urn:mace:shibboleth:metadata:1.0">'
+             "rekenwonders.example</shibmd:Scope></md:Extensions>")
+    xml = sp_metadata(REKENWONDERS_SP).replace("<md:SPSSODescriptor", scope
+                                               + "<md:SPSSODescriptor", 1)
+    path = write_federation(tmp_path, FEDERATION)
+    (tmp_path / "rekenwonders-sp.xml").write_text(xml)
+    registry.import_federation(load_federation(path), key_version=1)
+    supplier = registry.supplier("rekenwonders")
+    assert supplier is not None and "rekenwonders.example</shibmd:Scope>" in (
+        supplier.config.metadata_xml)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from broker.registry import FederationError, Registry, load_federation
-from tests.registry.conftest import FEDERATION, REGENBOOG_IDP, write_federation
+from tests.registry.conftest import FEDERATION, REGENBOOG_IDP, REKENWONDERS_SP, write_federation
 from tests.registry.helpers import snapshot
 from tests.registry.metadata_xml import idp_metadata, sp_metadata
 
@@ -49,13 +50,24 @@ def _inline(xml: str) -> str:
     return 'metadata_xml = """' + xml.replace('"', '\\"') + '"""'
 
 
+def _scoped_sp(scope: str, *, regexp: bool = False, on: str = "SPSSODescriptor") -> str:
+    """Rekenwonders' SP metadata (inline) claiming `scope` (shibmd:Scope) in the Extensions
+    of `on`: its SPSSODescriptor or the EntityDescriptor."""
+    flag = ' regexp="true"' if regexp else ""
+    extensions = (f'<md:Extensions><shibmd:Scope xmlns:shibmd="urn:mace:shibboleth:metadata:1.0"'
+                  f"{flag}>{scope}</shibmd:Scope></md:Extensions>")
+    xml = re.sub(rf"(<md:{on}[^>]*>)", lambda m: m.group(1) + extensions,
+                 sp_metadata(REKENWONDERS_SP), count=1)
+    return _inline(xml)
+
+
 CASES = [
     Case("unknown top-level key", "", "\n[[owners]]\nid = 1\n", 'top-level key "owners"', None,
          "allowed: [[metadata_sources]], [[schools]], [[suppliers]], [[releases]]"),
     Case("not TOML", "", "\n[[schools]\n", "the file", None, "is not valid TOML"),
     Case("unknown school field", *_insert(SCHOOL_ANCHOR, 'colour = "red"'), REGENBOOG,
-         "colour", "unknown field; allowed here: claims, default_role, entity_id, "
-         "guardian_role, hub, id, legacy_sha1, link_by_eck_id, metadata"),
+         "colour", "unknown field; allowed here: claims, default_role, domains, entity_id, "
+         "guardian_role, hint, hub, id, legacy_sha1, link_by_eck_id, metadata"),
     Case("oidc field on saml school", *_insert(SCHOOL_ANCHOR, 'issuer = "https://x"'),
          REGENBOOG, "issuer", "unknown field"),
     Case("unknown supplier field", *_insert(TAAL_ANCHOR, "colour = 1"), TAALAPP, "colour",
@@ -198,6 +210,27 @@ CASES = [
          'suppliers[0] (id "rekenwonders2")', "metadata",
          'entity id "https://rekenwonders.example/sp" is already used by "rekenwonders" in the '
          "registry"),
+    Case("supplier claims a school's scope", 'metadata = "rekenwonders-sp.xml"',
+         _scoped_sp("regenboog.example"), REKENWONDERS, "metadata_xml",
+         "claims the scope regenboog.example, outside its own domain; expected no shibmd:Scope"),
+    Case("supplier claims a scope on its entity", 'metadata = "rekenwonders-sp.xml"',
+         _scoped_sp("127.0.0.1", on="EntityDescriptor"), REKENWONDERS, "metadata_xml",
+         "claims the scope 127.0.0.1, outside its own domain"),
+    Case("supplier claims a top-level scope", 'metadata = "rekenwonders-sp.xml"',
+         _scoped_sp("example"), REKENWONDERS, "metadata_xml", "claims the scope example,"),
+    Case("supplier claims its own domain as a pattern", 'metadata = "rekenwonders-sp.xml"',
+         _scoped_sp("rekenwonders.example", regexp=True), REKENWONDERS, "metadata_xml",
+         "claims the scope rekenwonders.example, outside its own domain"),
+    Case("supplier claims a scope beside a malformed Location", 'metadata = "rekenwonders-sp.xml"',
+         _scoped_sp("regenboog.example").replace('Location=\\"https://',
+                                                 'Location=\\"https://[', 1),
+         REKENWONDERS, "metadata_xml", "claims the scope regenboog.example,"),
+    Case("unknown profile", *_insert(REKEN_ANCHOR, 'profile = "surfconext"'), REKENWONDERS,
+         "profile", 'unknown profile "surfconext"; expected "oid" or "entree"'),
+    Case("profile not a string", *_insert(TAAL_ANCHOR, "profile = 1"), TAALAPP, "profile",
+         'got an integer; expected a profile: "oid" or "entree"'),
+    Case("profile on a school", *_insert(SCHOOL_ANCHOR, 'profile = "entree"'), REGENBOOG,
+         "profile", "unknown field"),
 ]
 
 

@@ -21,6 +21,8 @@ issuer = "https://hub.example"
 client_id = "loper"
 client_secret_env = "ENTREE_SECRET"
 hub = true
+hint = true                     # name the picked school in the login request
+domains = ["delinde.nl", "de-es.nl"]
 
 [schools.claims]
 school_id = "nlEduPersonHomeOrganizationId"
@@ -49,15 +51,20 @@ ENTREE, LINDE, ES = ('schools[0] (id "entree")', 'schools[1] (id "de-linde")',
 
 def test_a_hub_and_the_schools_behind_it_are_read(tmp_path: Path) -> None:
     hub, linde, es = load_federation(write_federation(tmp_path, HUB)).schools
-    assert hub.hub and hub.behind is None
+    assert hub.hub and hub.behind is None and hub.hint
+    assert hub.domains == ("delinde.nl", "de-es.nl")
     assert linde.config == Behind(hub="entree", match={"school_id": "11ZZ03"})
     assert linde.place == "Zwolle" and not linde.hub
     assert es.behind is not None and es.behind.match == {"school_id": "22YY04"}
 
 
 def test_hubs_survive_export_import_export(registry: Registry, tmp_path: Path) -> None:
-    exported = round_trip(registry, tmp_path, HUB)
-    assert 'via = "entree"' in exported and "hub = true" in exported
+    text = HUB.replace("hub = true\n", 'hub = true\nhint_parameter = "idp_hint"\n').replace(
+        "sso_lifetime = 300\n", 'sso_lifetime = 300\nhint_value = "https://idp.de-es.nl"\n')
+    exported = round_trip(registry, tmp_path, text)
+    assert 'via = "entree"' in exported and "hub = true" in exported and "hint = true" in exported
+    assert 'hint_value = "https://idp.de-es.nl"' in exported
+    assert 'hint_parameter = "idp_hint"' in exported
 
 
 BAD: dict[str, tuple[str, str, str, str]] = {  # (old, new, entry, says) in HUB
@@ -70,6 +77,20 @@ BAD: dict[str, tuple[str, str, str, str]] = {  # (old, new, entry, says) in HUB
                                      'unknown attribute "brin"'),
     "a school behind a hub without match": ('\n[schools.match]\nschool_id = "22YY04"\n', "",
                                             ES, "is missing or empty"),
+    "a hint on a school that is no hub": ("hub = true\n", "hub = false\n", ENTREE,
+                                          "is set on a school that is no hub"),
+    "a domain that is none": ('"de-es.nl"', '"De Es.nl"', ENTREE, "is not a domain name"),
+    "no domains at all": ('domains = ["delinde.nl", "de-es.nl"]', "domains = []", ENTREE,
+                          "has 0 entries"),
+    "a hint parameter Loper sends itself": ("hint = true", 'hint = true\nhint_parameter = "nonce"',
+                                            ENTREE, '"nonce" cannot carry the hint'),
+    "a hint parameter of another shape": ("hint = true", 'hint = true\nhint_parameter = "a b"',
+                                          ENTREE, "cannot carry the hint"),
+    "an absurd hint value": ("sso_lifetime = 300\n",
+                             f'sso_lifetime = 300\nhint_value = "{"x" * 600}"\n', ES,
+                             "has 600 characters; expected at most 512"),
+    "domains behind a hub": ("sso_lifetime = 300\n", 'sso_lifetime = 300\ndomains = ["a.nl"]\n',
+                             ES, '"domains": unknown field'),
     "protocol fields behind a hub": ("sso_lifetime = 300\n",
                                      'sso_lifetime = 300\nissuer = "https://x.example"\n', ES,
                                      '"issuer": unknown field'),

@@ -76,6 +76,20 @@ def test_require_survives_export_import_export(registry: Registry, tmp_path: Pat
     assert "[schools.require]" in exported and "[schools.roles]" in exported
 
 
+def test_an_import_changing_how_answers_are_read_is_in_the_audit_trail(
+        registry: Registry, tmp_path: Path) -> None:
+    registry.import_federation(load_federation(write_federation(tmp_path, SCHOOLS)),
+                               key_version=1)
+    changed = SCHOOLS.replace('Docent = "employee"', 'Docent = "employee"\nStaf = "employee"')
+    path = write_federation(tmp_path, changed, "again.toml")
+    registry.import_federation(load_federation(path), key_version=1)
+    [row] = [e for e in registry.audit_trail().entries("esdoorn") if e.action == "mapping"]
+    assert row.before is not None and row.after is not None
+    assert row.after["roles"] == {**row.before["roles"], "Staf": "employee"}
+    assert row.reason == f"federation import of {path}"
+    assert not [e for e in registry.audit_trail().entries("kompas") if e.action == "mapping"]
+
+
 KOMPAS, VLINDER, ESDOORN = ('schools[0] (id "kompas")', 'schools[1] (id "vlinder")',
                            'schools[2] (id "esdoorn")')
 KOMPAS_HD = 'hd = ["kompas.example.nl"]'

@@ -15,6 +15,7 @@ from urllib.parse import quote
 import pytest
 from click.testing import CliRunner
 
+from broker import metrics
 from broker.cli import main
 from broker.metadata_refresh import Refresher, refresh
 from broker.outbound.fetch import Fetcher
@@ -514,3 +515,20 @@ def test_a_certificate_that_is_no_certificate(tmp_path: Path) -> None:
                     'url = "https://a.example/e.xml"\n')
     with pytest.raises(FederationError, match='field "certificate": is not a PEM certificate'):
         load_federation(path)
+
+
+def test_each_refresh_counts_in_the_metrics_by_source_and_outcome(imported: Registry,
+                                                                  world: World) -> None:
+    def counted(outcome: str) -> float:
+        value = metrics.REGISTRY.get_sample_value(
+            "loper_metadata_refreshes_total", {"source": "entree", "outcome": outcome})
+        return value or 0.0
+
+    before = {outcome: counted(outcome) for outcome in ("fetched", "unchanged", "refused")}
+    world.publish(sign(good(school_cert=certificate_b64("noorderlicht-2027")), world.signer))
+    refresh(imported)
+    refresh(imported)
+    del world.site.bodies["/entree.xml"]
+    refresh(imported)
+    assert {outcome: counted(outcome) - before[outcome] for outcome in before} == {
+        "fetched": 1, "unchanged": 1, "refused": 1}

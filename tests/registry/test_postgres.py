@@ -15,12 +15,17 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, make_url, text
 
 from broker.localtime import months
 from broker.registry import FederationError, Registry, dump_federation, load_federation
+from broker.registry.admin_links import AdminLinks, LinkRefused, new_token
+from broker.registry.admins import Admins
 from broker.registry.eck_ids import Outcome
 from broker.registry.models import Base
+from broker.registry.recovery_codes import RecoveryCodes
+from broker.sealed import Sealer
 from tests.registry.conftest import FEDERATION, write_federation
 
 
@@ -149,3 +154,23 @@ def test_report_and_eck_ids(pg_registry: Registry, tmp_path: Path) -> None:
     assert pg_registry.resolve_anchor("anchor-new") == "anchor-old"
     assert eck_ids.arrive("h" * 64, "lyceum", True, "anchor-other", at).outcome is (
         Outcome.CLAIMED_TWICE)
+
+
+def test_admin_links_and_recovery_codes(pg_registry: Registry, tmp_path: Path) -> None:
+    pg_registry.import_federation(load_federation(write_federation(tmp_path, FEDERATION)),
+                                  key_version=1)
+    school = pg_registry.schools()[0].id
+    accounts = Admins(pg_registry, Sealer(Fernet.generate_key()))
+    links = AdminLinks(accounts)
+    token = new_token()
+    links.invite(token, "new@school.example", school, by="operator@loper.example", ttl=60)
+    admin = links.accept(token, "a long enough password")
+    with pytest.raises(LinkRefused, match="used"):
+        links.accept(token, "a long enough password")
+    accounts.set_totp(admin.id, "JBSWY3DPEHPK3PXP", by=admin.email)
+    assert accounts.totp_secret(admin.id) == "JBSWY3DPEHPK3PXP"
+    codes = RecoveryCodes(accounts)
+    first = codes.replace(admin.id, by=admin.email)[0]
+    assert codes.use(admin.id, first) and not codes.use(admin.id, first)
+    assert codes.left(admin.id) == 9
+    assert pg_registry.ledger().verify().ok

@@ -167,3 +167,32 @@ def test_the_entree_attributes_and_no_sensitive_value_in_any_log(
                    "branch_id": ("11ZZ03", "noise")}
     logged = caplog.text + " ".join(str(vars(r)) for r in caplog.records)
     assert not any(v in logged for v in ("profile-8c1f", "real-2b7e", "1a5c9c72", "xxxx"))
+
+
+SCHAC = "urn:oid:1.3.6.1.4.1.25178.1.2.9"
+
+
+@pytest.mark.parametrize("sent, kept", [("regenboog.example", True), ("REGENBOOG.example", True),
+                                        ("lyceum.example", False),
+                                        ("sub.regenboog.example", False)])
+def test_schac_home_organization_must_be_one_of_the_schools_scopes(
+        upstream: SamlUpstream, idp: SchoolIdp, sent: str, kept: bool) -> None:
+    """Shibboleth's ValueMatchesShibMDScope: the value itself is one of the school's scopes."""
+    school = School("regenboog", "OBS De Regenboog",
+                    SamlSchool(scoped_metadata(idp, "regenboog.example"), idp.entity_id))
+    got = answer(Login(upstream, idp, school), [(SCHAC, [sent])], URI)
+    assert got.get("school_domain") == ((sent,) if kept else None)
+
+
+def test_configured_domains_count_beside_the_metadatas_scopes(upstream: SamlUpstream,
+                                                             idp: SchoolIdp) -> None:
+    school = School("regenboog", "OBS De Regenboog", SamlSchool(idp.metadata_xml(),
+                                                                idp.entity_id),
+                    domains=("regenboog.example",))
+    got = answer(Login(upstream, idp, school), [*SCOPED, (SCHAC, ["regenboog.example"])], URI)
+    assert got["scoped_affiliation"] == ("student@regenboog.example", "member@regenboog.example")
+    assert got["school_domain"] == ("regenboog.example",)
+
+
+def test_without_any_scope_no_school_domain_is_believed(login: Login) -> None:
+    assert "school_domain" not in answer(login, [(SCHAC, ["regenboog.example"])], URI)

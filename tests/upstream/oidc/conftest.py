@@ -52,9 +52,10 @@ def op(served_op: ServedOp) -> Iterator[ServedOp]:
     served_op.tweak()
 
 
-def school_at(issuer: str, **oidc: Any) -> School:
+def school_at(issuer: str, domains: tuple[str, ...] = ("lyceum.example",),
+              **oidc: Any) -> School:
     settings: dict[str, Any] = {"client_id": CLIENT_ID, "client_secret": SECRET, **oidc}
-    return School(id="lyceum", name="Het Lyceum",
+    return School(id="lyceum", name="Het Lyceum", domains=domains,
                   config=OidcSchool(issuer=issuer, **settings))
 
 

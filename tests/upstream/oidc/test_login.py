@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -150,3 +151,14 @@ def test_a_suppliers_context_is_passed_on_as_acr_values(
     answer = browser.log_in(rp, lyceum, acr=asked)
     assert answer.request["acr_values"] == "https://refeds.org/profile/mfa urn:school:pw"
     assert answer.finish(rp, lyceum).identity.authn.class_ref == ACR
+
+
+@pytest.mark.parametrize("parameter", [None, "idp_hint"])
+def test_a_hub_is_told_the_school_in_its_hint_parameter(rp: OidcUpstream, op: ServedOp,
+                                                       browser: SchoolBrowser,
+                                                       parameter: str | None) -> None:
+    settings = {"hint_parameter": parameter} if parameter else {}
+    hub = replace(school_at(op.base_url, **settings), hub=True, hint=True)
+    sent = browser.log_in(rp, hub, school_id="de-linde", school_hint="11ZZ03").request
+    assert sent[parameter or "login_hint"] == "11ZZ03"
+    assert "login_hint" not in browser.log_in(rp, hub).request

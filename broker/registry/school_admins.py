@@ -1,0 +1,43 @@
+"""The admins of one school: who they are, and taking one off the school (the portal's
+"Admins" page; inviting is admin_links.py)."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from broker.registry import admins as accounts
+from broker.registry import audit
+from broker.registry.admins import Admin, Admins
+from broker.registry.models_admin import AdminRow, AdminSchoolRow
+
+
+def of_school(admins: Admins, school_id: str) -> list[Admin]:
+    """The school admins of one school."""
+    with admins.db.read() as session:
+        rows = session.scalars(select(AdminRow).join(AdminSchoolRow)
+                               .where(AdminSchoolRow.school_id == school_id,
+                                      AdminRow.role == "school").order_by(AdminRow.email))
+        return [accounts.record(session, row) for row in rows]
+
+
+def remove_from_school(admins: Admins, admin_id: int, school_id: str, *, by: str) -> Admin:
+    """The admin no longer manages the school; an account left without a school is
+    deleted (its sessions end with it). ValueError: not a school admin of that school."""
+    with admins.ledger.writing() as chain:
+        session = chain.session
+        row = session.get(AdminRow, admin_id)
+        before = accounts.record(session, row) if row else None
+        if row is None or before is None or before.role != "school" or (
+                school_id not in before.schools):
+            raise ValueError(f"no school admin of {school_id} with id {admin_id}")
+        session.execute(delete(AdminSchoolRow).where(AdminSchoolRow.admin_id == admin_id,
+                                                     AdminSchoolRow.school_id == school_id))
+        if before.schools == {school_id}:
+            session.delete(row)
+            after = None
+        else:
+            session.flush()
+            after = accounts.record(session, row)
+        chain.add(audit.audit_row(school_id, None, by, "admin", accounts.state(before),
+                                  accounts.state(after), "removed from the school"))
+        return before

@@ -1,0 +1,57 @@
+"""/metrics for Prometheus, readable only from the addresses of the metrics_allow setting;
+and the timing of every request (Loper's own handling, per step) that it reports."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from flask import Blueprint, Flask, Response, g, request
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from broker import metrics
+from broker.errors import NotAllowedHere
+from broker.settings import LOOPBACK, PROXIES, Settings, metrics_allowed
+from broker.web.current import broker
+
+bp = Blueprint("metrics", __name__)
+
+
+def allowed(settings: Settings) -> bool:
+    """Is the client (as the trusted proxies report it) one that metrics_allow names?"""
+    words, networks = metrics_allowed(settings.metrics_allow)
+    try:
+        client = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    if LOOPBACK in words and client.is_loopback:
+        return True
+    if (PROXIES in words and settings.trusted_proxies
+            and "X-Forwarded-For" not in request.headers):
+        return True  # the proxy in front of Loper, asking for itself
+    return any(client in network for network in networks)
+
+
+@bp.get("/metrics")
+def exposition() -> Response:
+    if not allowed(broker().settings):
+        raise NotAllowedHere("Loper's metrics can be read only from the addresses its "
+                             "operator allowed (the metrics_allow setting).")
+    response = Response(metrics.exposition(), mimetype=CONTENT_TYPE_LATEST)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Time every request that reaches a view; first of the before-request hooks."""
+
+    @app.before_request
+    def begin() -> None:
+        g.metrics_started = metrics.begin_step()
+
+    @app.teardown_request
+    def end(_exc: BaseException | None) -> None:
+        started = g.pop("metrics_started", None)
+        if started is not None and request.endpoint is not None:
+            metrics.end_step(request.endpoint, started)
+
+    app.register_blueprint(bp)

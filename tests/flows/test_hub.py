@@ -1,0 +1,86 @@
+"""A hub with two schools behind it, over real HTTP: the demo hub (a pysaml2 IdP answering for
+CBS De Linde and OBS De Es, demo/hub.py) -> Loper -> SAML and OIDC suppliers.
+
+The picker lists the schools, not the hub; the hub is told the picked school's BRIN in
+Scoping/IDPList; the answer belongs to the school it names, with that school's release and
+pseudonyms; an answer for a school Loper does not know, or for the other school, ends on
+Loper's 4xx page with nothing sent."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from demo.hub import HUB_PEOPLE, LINDE
+from demo.people import DemoPerson
+from tests.flows.conftest import (
+    OID_AFFILIATION,
+    OID_GIVEN_NAME,
+    PAIRWISE_ID,
+    Federation,
+    log_in_via_picker,
+    saml_request_to_school,
+    whoami,
+)
+from tests.peers.browser import Browser
+
+FLEUR, JAN, MILAN, ZOE = HUB_PEOPLE
+SCHOOL_ID = "urn:mace:dir:attribute-def:nlEduPersonHomeOrganizationId"
+
+
+def ledger(federation: Federation, school: str) -> int:
+    return len(federation.registry.ledger().entries(school, "rekenwonders"))
+
+
+def test_the_picker_lists_the_schools_behind_the_hub_not_the_hub(federation: Federation,
+                                                                browser: Browser) -> None:
+    browser.get(f"{federation.supplier('rekenwonders')}/login")
+    assert "CBS De Linde" in browser.text and "OBS De Es" in browser.text
+    assert "Entree (demo hub)" not in browser.text
+
+
+def test_a_pupil_behind_the_hub_logs_in_as_a_pupil_of_her_school(federation: Federation,
+                                                                 browser: Browser) -> None:
+    url = federation.supplier("rekenwonders")
+    browser.get(f"{url}/login")
+    browser.click("CBS De Linde")
+    request = saml_request_to_school(browser, federation.running.schools["entree"])
+    assert re.search(rf'<(\w+:)?IDPEntry ProviderID="{LINDE}"', request), request
+    names = re.findall(r'name="person" value="([0-9a-f]+)"', browser.text)
+    assert names[:2] == [FLEUR.id, JAN.id]  # the hinted school's people first
+    browser.login(FLEUR.id)
+    me = whoami(browser, url)
+    assert me["status"] == "ok", browser.text[:500]
+    assert me["name_id"] == federation.pseudonym_of("de-linde", FLEUR, "rekenwonders")
+    assert me["attributes"] == {OID_GIVEN_NAME: ["Fleur"], OID_AFFILIATION: ["student"],
+                                SCHOOL_ID: [LINDE], PAIRWISE_ID: [f"{me['name_id']}@127.0.0.1"]}
+
+
+def test_the_other_school_behind_the_hub_has_its_own_pupils(federation: Federation,
+                                                            browser: Browser) -> None:
+    url = federation.supplier("leesplein")
+    log_in_via_picker(browser, url, MILAN, "OBS De Es")
+    me = whoami(browser, url)
+    assert me["status"] == "ok" and me["claims"] == {
+        "given_name": "Milan", "eduperson_affiliation": ["student"],
+        "nl_edu_person_home_organization_id": ["22YY04"]}
+
+
+@pytest.mark.parametrize("person, code, says", [
+    (ZOE, "no_school_behind_hub", "a school Loper does not know"),
+    (MILAN, "other_school_behind_hub", "not for the school you picked"),
+], ids=["unknown school", "the other school"])
+def test_an_answer_for_an_unknown_or_another_school_is_refused(
+        federation: Federation, browser: Browser, person: DemoPerson, code: str,
+        says: str) -> None:
+    url = federation.supplier("rekenwonders")
+    before = ledger(federation, "de-linde"), ledger(federation, "de-es")
+    log_in_via_picker(browser, url, person, "CBS De Linde")
+    assert browser.page.status_code == 403, browser.text[:500]
+    assert browser.url.startswith(federation.issuer) and says in browser.text
+    assert code in browser.text
+    assert re.search(r'class="error-id">[0-9a-f]{12}<', browser.text)
+    assert person.given_name not in browser.text
+    assert not any(p["action"].startswith(url) for p in browser.saml_posts)
+    assert (ledger(federation, "de-linde"), ledger(federation, "de-es")) == before

@@ -1,0 +1,139 @@
+"""Supplier software from the field, logging pupils in through a real, running Loper.
+
+Session-scoped: Loper (the demo federation, Redis state, signed IdP metadata) and each piece of
+software (its own apache2, shibd or php process on a free loopback port), started when a test
+first needs it. The figure "supplier software: N/4 peers passed" closes the test output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser as Chromium
+from playwright.sync_api import Page
+
+from tests.fixtures.chromium import launched_chromium
+from tests.flows.conftest import Federation
+from tests.peers.browser import Browser
+from tests.suppliers.loper import (
+    idp_metadata,
+    metadata_signing_cert,
+    metadata_url,
+    register,
+    running_loper,
+)
+from tests.suppliers.mellon import running_mellon
+from tests.suppliers.openidc import running_openidc
+from tests.suppliers.shibboleth import running_shibboleth
+from tests.suppliers.simplesamlphp import running_simplesamlphp
+from tests.suppliers.software import SupplierSoftware
+
+SOFTWARE = ("mellon", "shibboleth", "openidc", "simplesamlphp")
+"""Fixture names, one per piece of software; tests take `software`, parametrised over them."""
+
+
+@pytest.fixture(scope="session")
+def loper(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Federation]:
+    with running_loper(tmp_path_factory.mktemp("suppliers"), redis_url) as federation:
+        yield federation
+
+
+@pytest.fixture(scope="session")
+def mellon(loper: Federation) -> Iterator[SupplierSoftware]:
+    with running_mellon(idp_metadata(loper)) as software:
+        register(loper, software)
+        yield software
+
+
+@pytest.fixture(scope="session")
+def shibboleth(loper: Federation) -> Iterator[SupplierSoftware]:
+    with running_shibboleth(metadata_url(loper), metadata_url(loper),
+                            metadata_signing_cert(loper)) as software:
+        register(loper, software)
+        yield software
+
+
+@pytest.fixture(scope="session")
+def openidc(loper: Federation) -> Iterator[SupplierSoftware]:
+    with running_openidc(loper.issuer) as software:
+        register(loper, software)
+        yield software
+
+
+@pytest.fixture(scope="session")
+def simplesamlphp(loper: Federation) -> Iterator[SupplierSoftware]:
+    with running_simplesamlphp(idp_metadata(loper), metadata_url(loper)) as software:
+        register(loper, software)
+        yield software
+
+
+@pytest.fixture(params=SOFTWARE)
+def software(request: pytest.FixtureRequest) -> SupplierSoftware:
+    found: SupplierSoftware = request.getfixturevalue(request.param)
+    _titles[found.name] = found.title
+    return found
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with Browser() as b:
+        yield b
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Chromium]:
+    with launched_chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(chromium: Chromium) -> Iterator[Page]:
+    context = chromium.new_context(locale="en-GB")
+    yield context.new_page()
+    context.close()
+
+
+# -- the figure at the end of the output ----------------------------------------------------
+
+_software_of: dict[str, str] = {}
+"""Test node id -> the software it exercises."""
+_failed: set[str] = set()
+_titles: dict[str, str] = {}
+"""Software -> its name and installed version."""
+_ran: set[str] = set()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test exercises the software it is parametrised with, or the one its module is named
+    after (test_shibboleth.py)."""
+    for item in items:
+        if not item.nodeid.startswith("tests/suppliers/"):
+            continue
+        callspec = getattr(item, "callspec", None)
+        name = callspec.params.get("software") if callspec is not None else None
+        name = name or item.nodeid.split("::")[0].removesuffix(".py").split("/test_")[-1]
+        if name in SOFTWARE:
+            _software_of[item.nodeid] = name
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    name = _software_of.get(report.nodeid)
+    if name is None:
+        return
+    _ran.add(name)
+    if report.failed:
+        _failed.add(name)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _ran:
+        return
+    passed = sorted(_ran - _failed)
+    terminalreporter.write_sep("-", "supplier software")
+    for name in SOFTWARE:
+        if name in _ran:
+            outcome = "passed" if name in passed else "FAILED"
+            terminalreporter.write_line(f"{_titles.get(name, name)}: {outcome}")
+    terminalreporter.write_line(
+        f"supplier software: {len(passed)}/{len(SOFTWARE)} peers passed")
