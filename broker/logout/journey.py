@@ -1,8 +1,10 @@
 """The logout journey: end Loper's session, ask the participants, answer whoever started it.
 
-begin() -> [a redirect per SAML supplier, then one to the school] -> finish. Each redirect's
-answer comes back through answered(); the run (broker/logout/run.py) is taken atomically, so a
-replayed answer, or one that answers nothing Loper asked in this browser, is refused.
+begin() -> [a redirect to the school, then one per SAML supplier] -> finish. The school comes
+first: its session is the one that would log the next pupil on a shared device in, and a
+supplier that never answers its redirect must not keep it alive. Each redirect's answer comes
+back through answered(); the run (broker/logout/run.py) is taken atomically, so a replayed
+answer, or one that answers nothing Loper asked in this browser, is refused.
 """
 
 from __future__ import annotations
@@ -76,9 +78,9 @@ class Logouts:
             if not run.school_sent or run.outcome(SCHOOL) is not None:
                 raise LogoutRejected("Loper asked the school for no logout in this browser.")
             at_school = self._school_answer(run, params)
-            return self._finish(replace(run, outcomes=(*run.outcomes,
-                                                       Outcome(SCHOOL, at_school))))
-        if not run.steps or run.school_sent:
+            return self._advance(replace(run, outcomes=(*run.outcomes,
+                                                        Outcome(SCHOOL, at_school))))
+        if not run.steps or (run.school_sent and run.outcome(SCHOOL) is None):
             raise LogoutRejected("Loper asked no learning app for a logout in this browser.")
         step, rest = run.steps[0], run.steps[1:]
         supplier = self.broker.registry.supplier(step.party)
@@ -97,16 +99,17 @@ class Logouts:
         return downstream if isinstance(downstream, Logout) else None
 
     def _advance(self, run: LogoutRun) -> Next:
-        if run.steps:
-            runs.keep(self.broker.store, run)
-            return run.steps[0].outgoing
         if run.initiator.by != "school" and run.school_id and not run.school_sent:
             result, sent = self._to_school(run)
             if sent is not None:
                 outgoing, state = sent
                 runs.keep(self.broker.store, replace(run, school_sent=True, school_state=state))
                 return outgoing
-            run = replace(run, outcomes=(*run.outcomes, Outcome(SCHOOL, result)))
+            run = replace(run, school_sent=True,
+                          outcomes=(*run.outcomes, Outcome(SCHOOL, result)))
+        if run.steps:
+            runs.keep(self.broker.store, run)
+            return run.steps[0].outgoing
         return self._finish(run)
 
     def _school(self, run: LogoutRun) -> tuple[School, School] | None:

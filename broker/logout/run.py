@@ -70,7 +70,7 @@ class LogoutRun:
     outcomes: tuple[Outcome, ...] = ()
     frames: tuple[str, ...] = ()
     school_sent: bool = False
-    """The school's step is in flight (or was)."""
+    """The school's step is in flight, or over (then its outcome is in `outcomes`)."""
     school_state: bytes = b""
     had_session: bool = True
 

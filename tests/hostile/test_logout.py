@@ -171,7 +171,11 @@ def test_a_logout_response_for_another_request_in_a_running_logout_is_refused(
     started = send(pupil, "GET", federation.issuer + "/logout")
     token = started.text.split('name="csrf_token" value="')[1].split('"')[0]
     step = send(pupil, "POST", federation.issuer + "/logout", data={"csrf_token": token})
-    assert step.status_code == 303  # to Taalapp's SLO with Loper's LogoutRequest
+    assert step.status_code == 303  # to the school first, with Loper's LogoutRequest
+    at_school = send(pupil, "GET", step.headers["Location"])
+    step = send(pupil, "GET", at_school.headers["Location"])  # the school's answer, at Loper
+    assert step.status_code == 303  # then to Taalapp's SLO with Loper's LogoutRequest
+    assert step.headers["Location"].startswith(federation.supplier("taalapp") + "/slo?")
     run = query_of(step.headers["Location"])["RelayState"]
     xml = attacker.message("", kind="LogoutResponse", in_response_to="_" + "cd" * 20)
     refused(send(pupil, "GET", attacker.url(xml, relay_state=run)), 403,
