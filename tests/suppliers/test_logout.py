@@ -30,7 +30,7 @@ SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
 NS = {"samlp": "urn:oasis:names:tc:SAML:2.0:protocol"}
 DAAN, NOOR = DEFAULT_PEOPLE[1], DEFAULT_PEOPLE[2]
 """Pupils with no session at the software but the test's own: mellon finds the session a
-LogoutRequest ends by its NameID alone (see test_mellon_ends_the_first_session_of_a_nameid)."""
+LogoutRequest ends by its NameID alone (test_mellon_finds_the_session_to_end_by_nameid_alone)."""
 
 
 def own_logout(software: SupplierSoftware) -> str:
