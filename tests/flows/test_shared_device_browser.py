@@ -18,7 +18,6 @@ from playwright.sync_api import BrowserContext, Page
 from broker.context import Broker
 from broker.registry.federation import Federation
 from demo.stack import Running, running
-from tests.flows.test_demo_browser import chromium  # noqa: F401  (the fixture)
 
 SANNE, DAAN = "Sanne", "Daan"
 
