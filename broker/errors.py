@@ -160,6 +160,21 @@ class ServiceUnavailable(BrokerError):
     code = "service_unavailable"
 
 
+class LogoutRejected(BrokerError):
+    """A logout message failed validation (signature, issuer, an answer to no request of
+    Loper's, a replay): nobody is logged out by it and nothing is sent on."""
+
+    status = 403
+    code = "logout_rejected"
+
+
+class LogoutUnreachable(BrokerError):
+    """A supplier's or school's logout endpoint did not answer, or answered with an error."""
+
+    status = 502
+    code = "logout_unreachable"
+
+
 class ConfigError(Exception):
     """A deployment or federation setting is wrong; the message says what to fix."""
 

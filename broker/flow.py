@@ -7,13 +7,12 @@ supplier request -> pending login -> (school picker) -> school login -> Identity
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from broker import acr, codec, hubs, linking, metrics, release
+from broker import acr, codec, hubs, linking, metrics, release, sso
 from broker.context import Broker
 from broker.downstream import (
     NO_AUTHN_CONTEXT,
@@ -34,28 +33,20 @@ from broker.errors import (
     UnknownSupplier,
     UpstreamRejected,
 )
-from broker.identity import Identity, PendingLogin, Person
+from broker.identity import Identity, PendingLogin, Person, Released
 from broker.logs import login_log
 from broker.outgoing import Outgoing
 from broker.pseudonym import anchor
 from broker.records import School, Supplier
+from broker.sso import SsoSession, new_id
+
+__all__ = ["OWN_PAGES", "Flow", "SsoSession", "new_id", "record_delivery", "still_open"]
 
 OWN_PAGES = ""
 """The supplier id of a login for Loper's own pages (no supplier has an empty id)."""
 SSO_SESSION = "sso_session"
 """The upstream of a login served from Loper's own session, without asking the school."""
 NO_SCHOOL = "none"
-
-
-@dataclass(frozen=True)
-class SsoSession:
-    id: str
-    person: Person
-    ttl: int
-
-
-def new_id() -> str:
-    return secrets.token_urlsafe(18)
 
 
 def pending_key(login_id: str, browser: str) -> str:
@@ -108,7 +99,7 @@ class Flow:
         if session is not None and self._session_serves(session.person, login, school):
             log.info("login served from sso session", extra={"school": session.person.school_id})
             with self._counting(login, SSO_SESSION):
-                return self._release(login, req.supplier, session.person, SSO_SESSION)
+                return self._release(login, req.supplier, session, SSO_SESSION)
         if login.passive:
             log.info("passive login without session")
             metrics.login_ended(NO_SCHOOL, login.protocol, "answered_error")
@@ -190,6 +181,9 @@ class Flow:
         if upstream is None:
             raise UnknownSchool(f"{school.name} cannot be reached: its protocol "
                                 f"{hub.protocol!r} is not enabled here.")
+        if school.shared_devices or hub.shared_devices:
+            # a shared device: whoever sits at it now must log in at school afresh
+            login = replace(login, force_authn=True)
         # A hub's adapter sees the school behind it as the login's school_id (its hint).
         asked = login if hub is school else replace(login, school_id=school.id,
                                                     school_hint=hubs.hint_for(hub, school))
@@ -225,20 +219,21 @@ class Flow:
                 upstream: str) -> tuple[Outgoing, SsoSession | None]:
         if login.supplier_id == OWN_PAGES:  # a login for Loper's own page (/me): no release
             school = self._school_of(login)
-            session = self._sign_in(self._person_from_school(school, login, params), school)
+            person, at_school = self._person_from_school(school, login, params)
+            session = self._sign_in(person, at_school, school)
             metrics.login_ended(upstream, login.protocol, "released")
             return Outgoing(self.settings.url(login.request.decode())), session
         supplier = self._supplier(login.supplier_id)
         try:
             school = self._school_of(login)
             try:
-                person = self._person_from_school(school, login, params)
+                person, at_school = self._person_from_school(school, login, params)
             except LoginTooOld:
                 if login.force_authn:  # it was asked for a fresh login already: refuse
                     raise
                 return self._ask_fresh(login, school, supplier), None
-            session = self._sign_in(person, school)
-            return self._release(login, supplier, person, upstream, school), session
+            session = self._sign_in(person, at_school, school)
+            return self._release(login, supplier, session, upstream, school), session
         except BrokerError as exc:
             _way_back(exc, supplier)
             raise
@@ -266,11 +261,10 @@ class Flow:
             raise UnknownSchool("The school of this login is no longer registered.")
         return school
 
-    def _sign_in(self, person: Person, school: School) -> SsoSession:
+    def _sign_in(self, person: Person, at_school: bytes, school: School) -> SsoSession:
         ttl = school.sso_lifetime or self.settings.sso_lifetime
-        session = SsoSession(new_id(), person, ttl)
-        self.broker.store.put_session(session.id, codec.encode(person), ttl)
-        return session
+        return sso.start(self.broker.store, person, at_school, ttl,
+                         browser_bound=school.shared_devices)
 
     def _ask_fresh(self, login: PendingLogin, school: School, supplier: Supplier) -> Outgoing:
         """Once, back to the school, now forcing a fresh login: the password prompt that the
@@ -280,7 +274,8 @@ class Flow:
         return self._go_upstream(replace(login, force_authn=True), school, supplier)
 
     def _person_from_school(self, school: School, login: PendingLogin,
-                            params: dict[str, str]) -> Person:
+                            params: dict[str, str]) -> tuple[Person, bytes]:
+        """The person the school vouches for, and what logging out there needs later."""
         registry = self.broker.registry
         hub = hubs.hub_of(school, registry.school)  # or the school itself
         with metrics.upstream_call(hub.id, "callback"):
@@ -291,7 +286,7 @@ class Flow:
         identity = callback.identity
         if hub is not school:  # the hub's answer, as the school behind it that it names
             identity = hubs.school_of(hub, identity, registry.schools(), school.id)
-        return self._anchor(identity)
+        return self._anchor(identity), callback.session
 
     def _anchor(self, identity: Identity) -> Person:
         keys = self.broker.pseudonym_keys
@@ -301,9 +296,10 @@ class Flow:
                       attributes=identity.attributes, authn=identity.authn)
 
     # -- the release ---------------------------------------------------------------------------
-    def _release(self, login: PendingLogin, supplier: Supplier, person: Person, upstream: str,
+    def _release(self, login: PendingLogin, supplier: Supplier, session: SsoSession,
+                 upstream: str,
                  school: School | None = None) -> Outgoing:
-        registry = self.broker.registry
+        registry, person = self.broker.registry, session.person
         school = school or registry.school(person.school_id)
         if school is None:
             raise UnknownSchool("Your school is no longer registered.", back_url=supplier.url)
@@ -318,6 +314,7 @@ class Flow:
         released = release.decide(person, school, supplier,
                                   registry.policy(school.id, supplier.id),
                                   self.broker.pseudonym_keys, now.date())
+        released = self._join(session, released, login.protocol)
         names = sorted(released.attributes)
         if not isinstance(downstream, CollectedLater):  # else when the supplier collects it
             record_delivery(self.broker, Delivery.of(released, login.protocol))
@@ -326,6 +323,14 @@ class Flow:
         answer = downstream.respond(supplier, login.request, released)
         metrics.login_ended(upstream, login.protocol, "released")
         return answer
+
+    def _join(self, session: SsoSession, released: Released, protocol: str) -> Released:
+        """The supplier becomes a participant of the session (for single logout), with the
+        session id it is given."""
+        record, sid = session.record.joined(released.supplier_id, protocol, released.subject)
+        if record is not session.record:
+            sso.save(self.broker.store, replace(session, record=record))
+        return replace(released, session=sid)
 
     # -- state -----------------------------------------------------------------------------
     def _save(self, login: PendingLogin) -> None:
@@ -353,7 +358,4 @@ class Flow:
         return self.broker.downstreams[login.protocol]
 
     def session(self, session_id: str | None) -> SsoSession | None:
-        if not session_id:
-            return None
-        person = codec.decode(self.broker.store.get_session(session_id), Person)
-        return SsoSession(session_id, person, 0) if person else None
+        return sso.load(self.broker.store, session_id)

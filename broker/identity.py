@@ -84,3 +84,6 @@ class Released:
     subject: str
     attributes: Attributes
     authn: AuthnContext
+    session: str = ""
+    """The session id this supplier is given (OIDC `sid`, SAML SessionIndex): what a single
+    logout names (broker/sso.py); empty outside an SSO session."""

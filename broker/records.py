@@ -84,6 +84,10 @@ class School:
     """The role of anyone whose role values map to nothing; None: no role."""
     hub: bool = False
     """A hub (e.g. Entree) answering for the schools `via` it; never shown in the picker."""
+    shared_devices: bool = False
+    """Classroom devices are shared: every new Loper session makes the school authenticate
+    the pupil afresh (ForceAuthn, prompt=login), and the SSO cookie lasts as long as the
+    browser."""
     domains: tuple[str, ...] = ()
     """The school's own domains, besides those its protocol declares (kinds.school_scopes):
     the only scopes of its eduPersonScopedAffiliation and schacHomeOrganization values."""

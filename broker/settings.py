@@ -52,6 +52,9 @@ class Settings:
     outbound_timeout: int = 10
     """Seconds one outbound call (a school's discovery, keys, tokens, user info, a metadata
     URL) may take in all, from connect to last byte."""
+    logout_timeout: int = 3
+    """Seconds one back-channel logout (an OIDC logout token) may take; they are all sent at
+    once, so the pupil waits this long at most for an app that does not answer."""
     outbound_failure_ttl: int = 30
     """Seconds a school that timed out is answered "does not answer" at once (per process)."""
     outbound_per_host: int = 8
@@ -195,7 +198,7 @@ def _validate(s: Settings) -> None:
         raise ConfigError("setting saml_encryption: expected aes256-gcm, aes128-gcm, "
                           f"aes256-cbc or aes128-cbc, got {s.saml_encryption!r}")
     for name in ("sso_lifetime", "pending_ttl", "relay_state_max", "login_starts_per_minute",
-                 "outbound_per_host"):
+                 "outbound_per_host", "logout_timeout"):
         if getattr(s, name) <= 0:
             raise ConfigError(f"setting {name}: must be positive")
     _validate_metadata(s)

@@ -59,6 +59,10 @@ Loper demo federation is running (Ctrl-C stops it).
 
   What went where: {demo.broker}/me shows the pupil which app received what.
 
+  Log out everywhere: {demo.broker}/logout ("Overal uitloggen") logs the pupil out of all
+  three apps and of the school, and lists them; the next pupil must type a password. Each
+  app's own "Log out here" does the same through Loper (SAML single logout, OIDC logout).
+
   OpenID Connect school: log out everywhere at {demo.broker}/logout, open Leesplein
   and pick "Het Lyceum" (Amersfoort), choose a pupil, password "demo".
   Schools on Google Workspace and Entra ID: pick "Het Kompas" or "De Esdoorn" the same way;

@@ -134,6 +134,8 @@ class OidcClientEntry:
     client_secret: str
     redirect_uris: Sequence[str]
     url: str | None = None
+    backchannel_logout_uri: str | None = None
+    post_logout_redirect_uris: Sequence[str] = ()
 
 
 def write_federation(folder: Path, school_metadata: str, suppliers: dict[str, str], *,
@@ -176,6 +178,10 @@ def write_federation(folder: Path, school_metadata: str, suppliers: dict[str, st
                  "redirect_uris": list(client.redirect_uris), "requests": spec["requests"]}
         if client.url:
             entry["url"] = client.url
+        if client.backchannel_logout_uri:
+            entry["backchannel_logout_uri"] = client.backchannel_logout_uri
+        if client.post_logout_redirect_uris:
+            entry["post_logout_redirect_uris"] = list(client.post_logout_redirect_uris)
         entries.append(entry)
     schools: list[dict[str, Any]] = [SCHOOL]
     if lyceum is not None:

@@ -2,7 +2,9 @@
 
 Routes: /metadata, /sso/redirect and /sso/post (an AuthnRequest arrives), /sso/login (the login
 form posts here; it carries the request in hidden fields SAMLRequest, RelayState, binding and,
-for a signed redirect, SigAlg and Signature), /logout (ends the school session), / (status).
+for a signed redirect, SigAlg and Signature), /logout (ends the school session, and with single
+logout the session at the SP it last logged in to), /slo (single logout, school_slo.py),
+/ (status).
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, Response, request, session
+from flask import Flask, Response, redirect, request, session
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.samlp import STATUS_AUTHN_FAILED
+from werkzeug.wrappers import Response as BaseResponse
 
+from demo import school_slo
 from demo.keys import ensure_keypair
 from demo.metadata import MetadataSource
 from demo.people import DEFAULT_PEOPLE, PASSWORD, SCHOOL_NAME, DemoPerson
@@ -126,6 +130,7 @@ def create_school_idp(
                                             audience=req.sp_entity_id, person=person,
                                             authn_instant=at,
                                             attributes=attributes(person) if attributes else None)
+        session["sp"] = req.sp_entity_id  # the SP its single logout goes to
         return _post_back(req, saml_response, msg.relay_state)
 
     def login_form(msg: _Message, req: AuthnRequestInfo, error: str | None = None) -> str:
@@ -174,9 +179,28 @@ def create_school_idp(
         return answer(msg, req, person, now)
 
     @app.route("/logout", methods=["GET", "POST"])
-    def logout() -> str:
-        session.pop("login", None)
-        return page(name, "<p>You are logged out at school.</p>")
+    def logout() -> BaseResponse | str:
+        login, sp = session.pop("login", None), session.pop("sp", None)
+        asked = school_slo.ask(tool, sp, login["person"]) if login and sp else None
+        if asked is None:
+            return page(name, "<p>You are logged out at school.</p>")
+        session["logout_request"] = asked[0]
+        return redirect(asked[1], code=303)
+
+    @app.get("/slo")
+    def slo() -> BaseResponse | str:
+        outcome = school_slo.receive(tool, request.args)
+        if outcome.kind == "request":
+            login = session.get("login")
+            if login and login["person"] == outcome.name_id:
+                session.pop("login")
+                session.pop("sp", None)
+            assert outcome.redirect is not None
+            return redirect(outcome.redirect, code=303)
+        if outcome.in_response_to != session.pop("logout_request", None):
+            raise SchoolRequestError("this LogoutResponse answers no logout of the school")
+        return page(name, "<p>You are logged out at school{{ ' and everywhere' if ok "
+                    "else '' }}.</p>", ok=outcome.ok)
 
     @app.get("/")
     def home() -> str:

@@ -29,6 +29,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge  # type: ignore[im
 from flask import Flask, Response, jsonify, redirect, request, session
 from flask.typing import ResponseReturnValue
 from joserfc import jwt
+from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 from joserfc.util import json_b64encode, urlsafe_b64encode
 from werkzeug.wrappers import Response as BaseResponse
@@ -80,6 +81,8 @@ class OpClient:
     client_id: str
     client_secret: str
     redirect_uris: Sequence[str]
+    post_logout_redirect_uris: Sequence[str] = ()
+    """RP-Initiated Logout 1.0: where /logout may send the browser back (exact match)."""
 
 
 @dataclass(frozen=True)
@@ -265,6 +268,7 @@ def discovery(base: str, tweaks: OpTweaks,
     doc: dict[str, Any] = {
         "issuer": base, "authorization_endpoint": f"{base}/authorize",
         "token_endpoint": f"{base}/token", "userinfo_endpoint": f"{base}/userinfo",
+        "end_session_endpoint": f"{base}/logout",
         "jwks_uri": f"{base}/jwks", "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code"], "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": sorted({"RS256", tweaks.alg}),
@@ -298,6 +302,7 @@ def create_school_op(base_url: str, state_dir: Path,
     app.add_url_rule("/authorize/login", view_func=op.authorize_login, methods=["POST"])
     app.add_url_rule("/token", view_func=op.token, methods=["POST"])
     app.add_url_rule("/userinfo", view_func=op.userinfo, methods=["GET", "POST"])
+    app.add_url_rule("/logout", view_func=op.logout)
     app.add_url_rule("/", view_func=op.home)
     app.register_error_handler(_Fatal, _refused)
     return app
@@ -393,6 +398,9 @@ class _Provider:
         answer.headers["Cache-Control"] = "no-store"
         return answer
 
+    def logout(self) -> ResponseReturnValue:
+        return _logout(self)
+
     def userinfo(self) -> ResponseReturnValue:
         auth = request.headers.get("Authorization", "")
         grant = self.store.grant_for(auth[7:]) if auth[:7].lower() == "bearer " else None
@@ -401,6 +409,22 @@ class _Provider:
                                 {"WWW-Authenticate": 'Bearer error="invalid_token"'})
         sub = self.tweaks.userinfo_sub or self.profile.subject(grant.person)
         return jsonify({"sub": sub, **self.profile.claims(grant.person, grant.scope)})
+
+
+def _logout(op: _Provider) -> ResponseReturnValue:
+    """RP-Initiated Logout 1.0: end the session here; back to a registered
+    post_logout_redirect_uri of the client its id_token_hint was issued to, with its state."""
+    session.pop("login", None)
+    hint, back = request.args.get("id_token_hint", ""), request.args.get("post_logout_redirect_uri")
+    try:
+        claims = jwt.decode(hint, op.keys.published, algorithms=["RS256"]).claims if hint else {}
+    except (JoseError, ValueError) as exc:
+        raise _Fatal("The id_token_hint was not issued here.") from exc
+    client = next((c for c in op.listed() if c.client_id == claims.get("aud")), None)
+    if client is None or back is None or back not in client.post_logout_redirect_uris:
+        return page(op.profile.name, "<p>You are logged out at school.</p>")
+    state = request.args.get("state")
+    return redirect(_with_query(back, {"state": state} if state else {}), 303)
 
 
 def _refused(exc: Exception) -> tuple[str, int]:

@@ -118,6 +118,7 @@ class SchoolIdpTool:
             BINDING_HTTP_REDIRECT: sso_redirect_url or f"{base}/sso/redirect",
             BINDING_HTTP_POST: sso_post_url or f"{base}/sso/post",
         }
+        self.slo_url = f"{base}/slo"
         self._name = name
         self._server = Lazy(self._new_server)
         self._metadata = Lazy(self._new_metadata)
@@ -137,6 +138,7 @@ class SchoolIdpTool:
                     "name": self._name,
                     "endpoints": {
                         "single_sign_on_service": [(u, b) for b, u in self._sso.items()],
+                        "single_logout_service": [(self.slo_url, BINDING_HTTP_REDIRECT)],
                     },
                     "name_id_format": [NAMEID_FORMAT_PERSISTENT],
                     # pysaml2 reads these two only here, inside service.idp (FACTS.md).

@@ -112,11 +112,13 @@ def _build(folder: Path, urls: Mapping[str, str], settings: Mapping[str, Any]) -
         "taalapp": create_onelogin_sp(urls["taalapp"], peers / "taalapp",
                                       published["saml-idp"]),
         "lyceum": create_school_op(urls["lyceum"], peers / "lyceum", [OpClient(
-            "loper", lyceum_secret, [f"{urls['broker']}/oidc/callback"])]),
+            "loper", lyceum_secret, [f"{urls['broker']}/oidc/callback"],
+            [f"{urls['broker']}/oidc/logged-out"])]),
         "leesplein": create_oidc_rp(urls["leesplein"], peers / "leesplein", urls["broker"],
                                     "leesplein", leesplein_secret),
         **{name: create_school_op(urls[name], peers / name, [OpClient(
-            "loper", secrets[name], [f"{urls['broker']}/oidc/callback"])], people, profile)
+            "loper", secrets[name], [f"{urls['broker']}/oidc/callback"],
+            [f"{urls['broker']}/oidc/logged-out"])], people, profile)
            for name, (profile, people) in cloud.items()},
     }
     federation = write_federation(
@@ -125,7 +127,9 @@ def _build(folder: Path, urls: Mapping[str, str], settings: Mapping[str, Any]) -
         urls={name: urls[name] for name in ("rekenwonders", "taalapp")},
         lyceum=OidcSchoolEntry(urls["lyceum"], lyceum_secret),
         oidc_suppliers={"leesplein": OidcClientEntry(
-            leesplein_secret, [f"{urls['leesplein']}/callback"], urls["leesplein"])},
+            leesplein_secret, [f"{urls['leesplein']}/callback"], urls["leesplein"],
+            backchannel_logout_uri=f"{urls['leesplein']}/logout/backchannel",
+            post_logout_redirect_uris=[f"{urls['leesplein']}/bye"])},
         cloud={name: OidcSchoolEntry(urls[name], secrets[name]) for name in cloud},
         saml_schools={name: _peer_metadata(apps[name]) for name in ("entree", "wilg")})
     registry = Registry(loaded.registry_url)

@@ -6,7 +6,9 @@ the checks authlib leaves to its caller are in supplier_oidc_check.py (the RFC 9
 ID token against Loper's JWKS with joserfc, the user info's `sub`).
 
 Routes: / (what it received), /login?school=&prompt=&max_age=, /callback, /whoami (JSON),
-/userinfo (JSON: the user info read again now with the last login's access token), /logout.
+/userinfo (JSON: the user info read again now with the last login's access token), /logout
+(RP-initiated logout at Loper), /bye (back from it), /logout/backchannel (Loper's logout
+tokens, supplier_oidc_logout.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from authlib.integrations.requests_client import (  # type: ignore[import-untyped]
     OAuth2Session,
@@ -36,6 +39,7 @@ from demo.supplier_oidc_check import (
     require,
     verify_id_token,
 )
+from demo.supplier_oidc_logout import EndedSessions, verify_logout_token
 from demo.supplier_web import FAILED, home_template
 from demo.web import new_app, page
 
@@ -57,6 +61,8 @@ class LoginResult:
     issuer: str | None = None
     auth_time: int | None = None
     acr: str | None = None
+    raw_id_token: str | None = None
+    """Sent back as id_token_hint when the pupil logs out here."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,7 @@ class OidcRp:
         self._secret = client_secret
         self._scope = scope
         self._provider = Lazy(lambda: Provider.discover(self.issuer))
+        self.ended = EndedSessions()
         self._tokens: dict[str, str] = {}
         """Access tokens stay on the server; the session holds a random handle."""
         self._lock = threading.Lock()
@@ -103,6 +110,18 @@ class OidcRp:
                 provider.authorization_endpoint, code_verifier=verifier, **extra)
         return url, Pending(state, nonce, verifier, max_age)
 
+    def back_channel_logout(self, raw: str) -> None:
+        provider = self._provider.get()
+        self.ended.end(verify_logout_token(raw, provider.keys(), provider.issuer,
+                                           self.client_id))
+
+    def logout_url(self, id_token: str, base_url: str, state: str) -> str | None:
+        endpoint = self._provider.get().end_session_endpoint
+        if not endpoint:
+            return None
+        return f"{endpoint}?" + urlencode({"id_token_hint": id_token, "state": state,
+                                           "post_logout_redirect_uri": f"{base_url}/bye"})
+
     def finish_login(self, url: str, params: Mapping[str, str],
                      pending: list[Pending]) -> tuple[LoginResult, str | None]:
         """Check the answer to one of the `pending` logins; (result, access token handle)."""
@@ -126,7 +145,8 @@ class OidcRp:
             userinfo = self._userinfo(client, provider, claims["sub"])
         result = LoginResult(status="ok", sub=claims["sub"], claims=person_claims(claims),
                              id_token=claims, userinfo=userinfo, issuer=claims["iss"],
-                             auth_time=claims.get("auth_time"), acr=claims.get("acr"))
+                             auth_time=claims.get("auth_time"), acr=claims.get("acr"),
+                             raw_id_token=token["id_token"])
         return result, self._keep(access)
 
     def _userinfo(self, client: Any, provider: Provider, sub: str) -> dict[str, Any]:
@@ -182,6 +202,13 @@ def create_oidc_rp(base_url: str, state_dir: Path, issuer: str, client_id: str,
     rp = OidcRp(base, issuer, client_id, client_secret)
     app = new_app(__name__, base, state_dir, cookie=f"{name.lower()}-rp")
 
+    def _result() -> LoginResult | None:
+        stored = session.get("result")
+        result = LoginResult(**stored) if stored else None
+        if result is not None and rp.ended.ended(result.id_token.get("sid")):
+            return None  # Loper ended this session over the back channel
+        return result
+
     @app.get("/")
     def home() -> str:
         result = _result()
@@ -228,12 +255,34 @@ def create_oidc_rp(base_url: str, state_dir: Path, issuer: str, client_id: str,
 
     @app.post("/logout")
     def logout() -> BaseResponse:
+        """Log out here, and at Loper (and so everywhere) when logged in through it."""
+        result = _result()
         session.clear()
-        return redirect("/", code=303)
+        state = secrets.token_urlsafe(16)
+        url = rp.logout_url(result.raw_id_token, base, state) if (
+            result and result.raw_id_token) else None
+        if url is None:
+            return redirect("/", code=303)
+        session["logout_state"] = state
+        return redirect(url, code=303)
+
+    @app.get("/bye")
+    def bye() -> tuple[str, int]:
+        expected = session.pop("logout_state", None)
+        if expected is None or request.args.get("state") != expected:
+            return page(name, FAILED, problem="this logout was not started here"), 400
+        return page(name, BYE, app_name=name), 200
+
+    @app.post("/logout/backchannel")
+    def backchannel() -> tuple[str, int, dict[str, str]]:
+        headers = {"Cache-Control": "no-store"}
+        try:
+            rp.back_channel_logout(request.form.get("logout_token", ""))
+        except LoginFailed as exc:
+            return str(exc), 400, headers
+        return "", 200, headers
 
     return app
 
 
-def _result() -> LoginResult | None:
-    stored = session.get("result")
-    return LoginResult(**stored) if stored else None
+BYE = "<p class=\"bye\">You are logged out of {{ app_name }} and of Loper.</p>"

@@ -49,6 +49,8 @@ class Provider:
     jwks_uri: str
     iss_parameter: bool
     """RFC 9207: the provider says it puts `iss` in every authorization response."""
+    end_session_endpoint: str | None = None
+    """RP-Initiated Logout 1.0 (absent: this provider offers no logout)."""
 
     @classmethod
     def discover(cls, issuer: str) -> Provider:
@@ -61,7 +63,8 @@ class Provider:
         require("S256" in doc.get("code_challenge_methods_supported", []), "no PKCE S256")
         return cls(issuer, doc["authorization_endpoint"], doc["token_endpoint"],
                    doc["userinfo_endpoint"], doc["jwks_uri"],
-                   doc.get("authorization_response_iss_parameter_supported") is True)
+                   doc.get("authorization_response_iss_parameter_supported") is True,
+                   doc.get("end_session_endpoint"))
 
     def keys(self) -> KeySet:
         """Read on every login: a demo, and a key rollover needs no restart."""

@@ -1,7 +1,8 @@
 """Demo supplier "Taalapp": a python3-saml (OneLogin) SP, as a supplier would integrate with Loper.
 
 Sends signed AuthnRequests (RSA-SHA256) over HTTP-POST, strict mode, wants signed
-assertions, no encryption.
+assertions, no encryption. Single logout over HTTP-Redirect with python3-saml's own
+OneLogin_Saml2_Auth (logout, process_slo): signed both ways, signatures checked.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, redirect, request
+from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.authn_request import OneLogin_Saml2_Authn_Request
 from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
+from onelogin.saml2.logout_request import OneLogin_Saml2_Logout_Request
 from onelogin.saml2.response import OneLogin_Saml2_Response
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
@@ -28,6 +31,7 @@ from demo.supplier_web import (
     LoginResult,
     Outgoing,
     ReplayCache,
+    SloResult,
     create_saml_supplier,
     require,
     with_hint,
@@ -43,6 +47,7 @@ class OneloginSp:
                  name: str) -> None:
         self.entity_id = f"{base_url}/metadata"
         self.acs_url = f"{base_url}/acs"
+        self.slo_url = f"{base_url}/slo"
         self._name = name
         key_file, cert_file = ensure_keypair(state_dir, f"{name.lower()}-sp")
         self._key, self._cert = key_file.read_text(), cert_file.read_text()
@@ -58,6 +63,8 @@ class OneloginSp:
             "sp": {
                 "entityId": self.entity_id,
                 "assertionConsumerService": {"url": self.acs_url, "binding": C.BINDING_HTTP_POST},
+                "singleLogoutService": {"url": self.slo_url,
+                                        "binding": C.BINDING_HTTP_REDIRECT},
                 "NameIDFormat": C.NAMEID_PERSISTENT,
                 "x509cert": self._cert,
                 "privateKey": self._key,
@@ -73,8 +80,10 @@ class OneloginSp:
             },
             "security": {
                 "authnRequestsSigned": True,
+                "logoutRequestSigned": True,
+                "logoutResponseSigned": True,
                 "wantAssertionsSigned": True,
-                "wantMessagesSigned": False,
+                "wantMessagesSigned": False,  # the logout messages' signature: see slo()
                 "wantAssertionsEncrypted": False,
                 "wantNameIdEncrypted": False,
                 "wantNameId": True,
@@ -153,7 +162,44 @@ class OneloginSp:
             issuer=idp,
             authn_instant=statements[0].get("AuthnInstant") if statements else None,
             in_response_to=in_response_to,
+            session_index=response.get_session_index(),
         )
+
+    # -- single logout ---------------------------------------------------------------------
+    def _auth(self) -> OneLogin_Saml2_Auth | None:
+        settings, _idp = self._settings.get()
+        if not settings.get_idp_slo_url():
+            return None
+        return OneLogin_Saml2_Auth(_request_data(), settings)
+
+    def start_logout(self, result: LoginResult) -> Outgoing | None:
+        auth = self._auth()
+        if auth is None or not result.name_id:
+            return None
+        url = auth.logout(return_to="/", name_id=result.name_id,
+                          session_index=result.session_index,
+                          name_id_format=result.name_id_format)
+        return Outgoing(str(auth.get_last_request_id()), redirect(url, code=303))
+
+    def slo(self, query: Mapping[str, str], pending: str | None) -> SloResult:
+        auth = self._auth()
+        require(auth is not None, "the IdP offers no single logout")
+        assert auth is not None
+        # python3-saml checks a signature that is there; that it is there is checked here.
+        require("Signature" in query and "SigAlg" in query, "the message is not signed")
+        answer = auth.process_slo(keep_local_session=True, request_id=pending)
+        errors = auth.get_errors()
+        if "SAMLResponse" in query:
+            require(errors in ([], ["logout_not_success"]),
+                    f"the LogoutResponse was refused: {auth.get_last_error_reason()}")
+            return SloResult("response", ok=not errors)
+        require(not errors, f"the LogoutRequest was refused: {auth.get_last_error_reason()}")
+        xml = auth.get_last_request_xml()
+        self._replay.check(OneLogin_Saml2_Logout_Request.get_id(xml))
+        return SloResult("request", name_id=OneLogin_Saml2_Logout_Request.get_nameid(xml),
+                         session_indexes=tuple(
+                             OneLogin_Saml2_Logout_Request.get_session_indexes(xml)),
+                         answer=redirect(answer, code=303))
 
 
 def _status_result(response: OneLogin_Saml2_Response, status: str,

@@ -1,7 +1,9 @@
 """Demo supplier "Rekenwonders": a pysaml2 SP, as a supplier would integrate with Loper.
 
 Asks for a persistent NameID over HTTP-Redirect, wants signed assertions, and publishes an
-encryption key, so Loper encrypts the assertion to it (pysaml2 decrypts it).
+encryption key, so Loper encrypts the assertion to it (pysaml2 decrypts it). Single logout over
+HTTP-Redirect, both ways: its LogoutRequests and LogoutResponses are signed, and it checks the
+IdP's signature on what comes in (pysaml2's verify_redirect_signature) before pysaml2 reads it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
 from saml2.response import AuthnResponse, StatusError
-from saml2.saml import NAMEID_FORMAT_PERSISTENT
+from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
+from saml2.sigver import verify_redirect_signature
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from demo.keys import ensure_keypair
@@ -28,6 +31,7 @@ from demo.supplier_web import (
     LoginResult,
     Outgoing,
     ReplayCache,
+    SloResult,
     create_saml_supplier,
     require,
     with_hint,
@@ -42,6 +46,7 @@ class Pysaml2Sp:
         slug = name.lower()
         self.entity_id = f"{base_url}/metadata"
         self.acs_url = f"{base_url}/acs"
+        self.slo_url = f"{base_url}/slo"
         self._name = name
         self._signing = ensure_keypair(state_dir, f"{slug}-sp-signing")
         self._encryption = ensure_keypair(state_dir, f"{slug}-sp-encryption")
@@ -67,7 +72,10 @@ class Pysaml2Sp:
             "service": {
                 "sp": {
                     "name": self._name,
-                    "endpoints": {"assertion_consumer_service": acs},
+                    "endpoints": {"assertion_consumer_service": acs,
+                                  "single_logout_service": [
+                                      (self.slo_url, BINDING_HTTP_REDIRECT)]},
+                    "logout_requests_signed": True,
                     "name_id_format": [NAMEID_FORMAT_PERSISTENT],
                     "name_id_policy_format": NAMEID_FORMAT_PERSISTENT,
                     "want_assertions_signed": True,
@@ -164,7 +172,74 @@ class Pysaml2Sp:
             issuer=assertion.issuer.text,
             authn_instant=statements[0].authn_instant if statements else None,
             in_response_to=message.in_response_to,
+            session_index=statements[0].session_index if statements else None,
         )
+
+    # -- single logout ---------------------------------------------------------------------
+    def _idp_slo(self) -> tuple[Saml2Client, str, str | None]:
+        client, idp = self._client.get()
+        # Asked, pysaml2 raises UnsupportedBinding (and logs an error) when the IdP has none.
+        services = [service for descriptor in client.metadata[idp].get("idpsso_descriptor", [])
+                    for service in descriptor.get("single_logout_service", [])
+                    if service["binding"] == BINDING_HTTP_REDIRECT]
+        return client, idp, services[0]["location"] if services else None
+
+    def start_logout(self, result: LoginResult) -> Outgoing | None:
+        client, idp, destination = self._idp_slo()
+        if destination is None or not result.name_id:
+            return None
+        name_id = NameID(text=result.name_id, format=result.name_id_format)
+        request_id, logout_request = client.create_logout_request(
+            destination, idp, name_id=name_id, sign=False,
+            session_indexes=[result.session_index] if result.session_index else None)
+        info = client.apply_binding(BINDING_HTTP_REDIRECT, str(logout_request), destination,
+                                    relay_state="/", sign=True, sigalg=SIG_RSA_SHA256)
+        return Outgoing(request_id, redirect(dict(info["headers"])["Location"], code=303))
+
+    def slo(self, query: Mapping[str, str], pending: str | None) -> SloResult:
+        client, idp, destination = self._idp_slo()
+        require(destination is not None, "the IdP offers no single logout")
+        assert destination is not None
+        certs = [cert for _, cert in client.metadata.certs(idp, "idpsso", "signing")]
+        message = {k: query[k] for k in ("SAMLRequest", "SAMLResponse", "RelayState", "SigAlg",
+                                         "Signature") if k in query}
+        require("Signature" in message and "SigAlg" in message, "the message is not signed")
+        require(any(_verified(message, client, cert) for cert in certs),
+                "the message's signature does not verify")
+        try:
+            if "SAMLRequest" in message:
+                return self._logout_request(client, idp, destination, message)
+            answer = client.parse_logout_request_response(message.get("SAMLResponse", ""),
+                                                          BINDING_HTTP_REDIRECT)
+        except LoginFailed:
+            raise
+        except Exception as exc:  # pysaml2 raises many unrelated types on bad input
+            raise LoginFailed(describe_and_release(exc)) from None
+        require(answer is not None and answer.response.in_response_to == pending,
+                "the LogoutResponse answers no LogoutRequest sent from here")
+        return SloResult("response", ok=answer.response.status.status_code.value == SUCCESS)
+
+    def _logout_request(self, client: Saml2Client, idp: str, destination: str,
+                        message: Mapping[str, str]) -> SloResult:
+        parsed = client.parse_logout_request(message["SAMLRequest"], BINDING_HTTP_REDIRECT)
+        require(parsed is not None and parsed.message.issuer.text == idp,
+                "the LogoutRequest is not from the IdP")
+        request = parsed.message
+        self._replay.check(request.id)
+        answer = client.create_logout_response(request, [BINDING_HTTP_REDIRECT], sign=False)
+        info = client.apply_binding(BINDING_HTTP_REDIRECT, str(answer), destination,
+                                    relay_state=message.get("RelayState", ""), response=True,
+                                    sign=True, sigalg=SIG_RSA_SHA256)
+        return SloResult("request", name_id=request.name_id.text,
+                         session_indexes=tuple(i.text for i in request.session_index),
+                         answer=redirect(dict(info["headers"])["Location"], code=303))
+
+
+def _verified(message: Mapping[str, str], client: Saml2Client, cert: str) -> bool:
+    try:
+        return bool(verify_redirect_signature(dict(message), client.sec.sec_backend, cert=cert))
+    except Exception:  # an unsupported SigAlg, a malformed signature
+        return False
 
 
 def create_pysaml2_sp(base_url: str, state_dir: Path, broker_idp_metadata: MetadataSource,

@@ -40,6 +40,8 @@ class LoginResult:
     issuer: str | None = None
     authn_instant: str | None = None
     in_response_to: str | None = None
+    session_index: str | None = None
+    """What a single logout names, with the NameID."""
 
     @property
     def pairwise_id(self) -> str | None:
@@ -55,6 +57,19 @@ class Outgoing:
     response: BaseResponse | str
 
 
+@dataclass(frozen=True)
+class SloResult:
+    """A logout message from the IdP, checked by the supplier's library."""
+
+    kind: str
+    """"request" (the IdP ends our session; `answer` takes the browser back) or "response"
+    (the answer to our own LogoutRequest; `ok` says whether it succeeded)."""
+    name_id: str | None = None
+    session_indexes: tuple[str, ...] = ()
+    answer: BaseResponse | None = None
+    ok: bool = False
+
+
 class SamlSp(Protocol):
     def metadata_xml(self) -> str: ...
 
@@ -62,6 +77,15 @@ class SamlSp(Protocol):
 
     def finish_login(self, form: Mapping[str, str], pending: list[str]) -> LoginResult:
         """Check a posted SAMLResponse answering one of the `pending` request ids."""
+        ...
+
+    def start_logout(self, result: LoginResult) -> Outgoing | None:
+        """A signed LogoutRequest to the IdP over HTTP-Redirect; None if it offers no SLO."""
+        ...
+
+    def slo(self, query: Mapping[str, str], pending: str | None) -> SloResult:
+        """A LogoutRequest or LogoutResponse that came over HTTP-Redirect (signature checked);
+        `pending`: the id of our own LogoutRequest. Raise LoginFailed when it fails."""
         ...
 
 
@@ -138,6 +162,9 @@ HOME = home_template(logged_in="""\
  <label><input type="checkbox" name="passive" value="1"> IsPassive</label>""")
 
 FAILED = '<p class="error">Login failed: {{ problem }}</p><p><a href="/">back</a></p>'
+LOGGED_OUT = ('<p class="logged-out">{{ "You are logged out everywhere." if ok else '
+              '"You are logged out here, but the IdP could not log you out everywhere." }}</p>'
+              '<p><a href="/">back</a></p>')
 
 
 def create_saml_supplier(import_name: str, make_sp: NewSp, base_url: str, state_dir: Path,
@@ -146,7 +173,7 @@ def create_saml_supplier(import_name: str, make_sp: NewSp, base_url: str, state_
     behind the shared pages; keys and secrets live in `state_dir`.
 
     Routes: / (what it received), /login?school=&force=1&passive=1, /acs, /metadata,
-    /whoami (JSON), /logout.
+    /whoami (JSON), /logout (single logout at the IdP when it offers it), /slo.
     """
     base = base_url.rstrip("/")
     sp = make_sp(base, state_dir, idp_metadata, name)
@@ -196,8 +223,29 @@ def register_supplier(app: Flask, name: str, sp: SamlSp) -> None:
 
     @app.post("/logout")
     def logout() -> BaseResponse:
+        result = _result()
         session.clear()
-        return redirect("/", code=303)
+        outgoing = sp.start_logout(result) if result and result.status == "ok" else None
+        if outgoing is None or isinstance(outgoing.response, str):
+            return redirect("/", code=303)
+        session["logout_request"] = outgoing.request_id
+        return outgoing.response
+
+    @app.get("/slo")
+    def slo() -> BaseResponse | tuple[str, int]:
+        try:
+            outcome = sp.slo(request.args.to_dict(), session.get("logout_request"))
+        except LoginFailed as exc:
+            return page(name, FAILED, problem=str(exc)), 400
+        if outcome.kind == "response":
+            session.clear()
+            return page(name, LOGGED_OUT, ok=outcome.ok), 200
+        result = _result()
+        if result is not None and result.name_id == outcome.name_id and (
+                not outcome.session_indexes or result.session_index in outcome.session_indexes):
+            session.pop("result")  # the IdP ended this session
+        assert outcome.answer is not None
+        return outcome.answer
 
 
 def _result() -> LoginResult | None:

@@ -7,7 +7,7 @@ interfaces); the flow finds out with isinstance() and does without when it does 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -65,16 +65,48 @@ class Downstream(Protocol):
         """A protocol-level failure answer (e.g. NO_PASSIVE)."""
 
 
+@dataclass(frozen=True)
+class LogoutSent:
+    """How a downstream ends one supplier session (broker/logout/)."""
+
+    outgoing: Outgoing | None = None
+    """The browser must go here (a SAML LogoutRequest); the supplier's answer comes back to
+    the downstream's endpoint with the relay state it was given, and is read by
+    `logout_answered`."""
+    frame: str | None = None
+    """A page the browser loads in an invisible iframe (OIDC Front-Channel Logout)."""
+    state: bytes = b""
+    """What `logout_answered` needs to check the answer (e.g. the LogoutRequest's ID)."""
+
+    @property
+    def done(self) -> bool:
+        """Ended already, over the back channel."""
+        return self.outgoing is None and self.frame is None
+
+
 @runtime_checkable
 class Logout(Protocol):
     """A downstream that can end a supplier's session for one person (SAML single logout
     towards the SP, OIDC back-channel and front-channel logout)."""
 
-    def logout(self, supplier: Supplier, subject: str, sid: str) -> Outgoing | None:
-        """End the session of `subject` (the supplier's pseudonym) started in Loper's session
-        `sid`: over the back channel (then None), or by the browser (an Outgoing it must
-        follow, e.g. a LogoutRequest or a front-channel page). Raise BrokerError when the
-        supplier cannot be reached or refuses."""
+    def logout(self, supplier: Supplier, subject: str, sid: str,
+               relay_state: str) -> LogoutSent | None:
+        """End the session of `subject` (the supplier's pseudonym) that was given `sid`: over
+        the back channel (LogoutSent()), or by the browser. None: the supplier registered no
+        logout. Raise LogoutUnreachable when the supplier cannot be reached or refuses.
+        Called from several threads at once (one per participant)."""
+
+    def logout_answered(self, supplier: Supplier, params: Mapping[str, str],
+                        state: bytes) -> bool:
+        """Read the supplier's answer to `logout`'s outgoing: True when its session ended,
+        False when it says it could not; raise LogoutRejected for an answer that fails
+        validation or answers another request."""
+
+    def answer_logout(self, supplier: Supplier, request: bytes,
+                      complete: bool) -> Outgoing | None:
+        """The answer to a logout the supplier started (`request`: what the downstream kept
+        of it): a SAML LogoutResponse (PartialLogout unless `complete`), an OIDC redirect to
+        a registered post_logout_redirect_uri; None: Loper's own page."""
 
 
 @runtime_checkable

@@ -22,6 +22,7 @@ PATHS = {
     "userinfo": "/oidc/userinfo",
     "jwks": "/oidc/jwks",
     "revocation": "/oidc/revoke",
+    "end_session": "/oidc/logout",
 }
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 
@@ -46,6 +47,8 @@ class OidcOpConfig:
     """(school id, supplier id) -> does the school still release to the supplier today? Asked
     by the token grants and userinfo before they serve a snapshot; the composition root wires
     it to the release policy (the OP knows neither the registry nor release.py)."""
+    logout_timeout: float = 3.0
+    """Seconds one back-channel logout call may take (the logout_timeout setting)."""
     record_delivery: RecordDelivery = field(kw_only=True)
     """Writes a release to the ledger; called when a code is redeemed, the moment the supplier
     receives what was released (the composition root wires it to the registry's ledger)."""
@@ -65,7 +68,7 @@ class OidcOpConfig:
 
 
 def discovery_document(issuer: str, algorithms: tuple[str, ...]) -> dict[str, object]:
-    claims = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "at_hash"]
+    claims = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "at_hash", "sid"]
     return {
         "issuer": issuer,
         **{f"{name}_endpoint": issuer + path for name, path in PATHS.items() if name != "jwks"},
@@ -87,4 +90,9 @@ def discovery_document(issuer: str, algorithms: tuple[str, ...]) -> dict[str, ob
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
+        # RP-Initiated, Back-Channel and Front-Channel Logout 1.0
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+        "frontchannel_logout_supported": True,
+        "frontchannel_logout_session_supported": True,
     }

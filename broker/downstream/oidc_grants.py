@@ -52,6 +52,8 @@ class Snapshot:
     """The school that released; None in a snapshot written before it was recorded."""
     supplier_id: str | None = None
     """The supplier it was released to (the registry id, not the client_id)."""
+    sid: str | None = None
+    """The login's session id at Loper, given to this client (OIDC Back-Channel Logout 2.1)."""
 
     def __post_init__(self) -> None:
         texts = (self.grant, self.client_id, self.sub, *self.scope)

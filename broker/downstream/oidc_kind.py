@@ -47,6 +47,11 @@ class OidcSupplier(SupplierConfig):
     client_secret_env: str | None = None
     redirect_uris: tuple[str, ...] = ()
     post_logout_redirect_uris: tuple[str, ...] = ()
+    """Where RP-initiated logout may send the browser afterwards (exact match)."""
+    backchannel_logout_uri: str | None = None
+    """Back-Channel Logout 1.0: logout tokens are POSTed here."""
+    frontchannel_logout_uri: str | None = None
+    """Front-Channel Logout 1.0: loaded in an iframe, with iss and sid."""
     jwks: str | None = None
     pkce_required: bool = True
     offline_access: bool = False
@@ -81,6 +86,15 @@ def _jwks(entry: Entry) -> str | None:
     return jwks
 
 
+def _logout_uri(entry: Entry, key: str) -> str | None:
+    """An absolute https URL (http on loopback) without a fragment (Logout 1.0, 2.2)."""
+    uri = entry.text(key, "an absolute https URL")
+    wrong = url_problem(uri, fragment_ok=False) if uri is not None else None
+    if wrong:
+        entry.problem(key, wrong)
+    return uri
+
+
 def _parse(entry: Entry, _base_dir: Path) -> OidcSupplier:
     client_id = entry.text("client_id", required=True)
     secret, env = parse.secret(entry)
@@ -92,6 +106,8 @@ def _parse(entry: Entry, _base_dir: Path) -> OidcSupplier:
         client_id=client_id or "", client_secret=secret, client_secret_env=env,
         redirect_uris=entry.urls("redirect_uris", required=True),
         post_logout_redirect_uris=entry.urls("post_logout_redirect_uris"), jwks=jwks,
+        backchannel_logout_uri=_logout_uri(entry, "backchannel_logout_uri"),
+        frontchannel_logout_uri=_logout_uri(entry, "frontchannel_logout_uri"),
         pkce_required=True if pkce is None else pkce,
         offline_access=entry.get("offline_access", bool, "true or false") or False,
         id_token_alg=alg)
@@ -139,6 +155,7 @@ def _build(broker: Broker) -> Downstream:
     op = OidcOp(OidcOpConfig(issuer=s.base_url, signing_keys=oidc_key_paths(s.keys_dir),
                              next_signing_keys=published_oidc_keys(s.keys_dir),
                              still_open=functools.partial(still_open, broker),
+                             logout_timeout=float(s.logout_timeout),
                              record_delivery=functools.partial(record_delivery, broker)),
                 broker.store, broker.registry.supplier_by_client_id)
     return op
@@ -154,7 +171,8 @@ KIND: DownstreamKind[OidcSupplier] = DownstreamKind(
     title="OpenID Connect", form_template="admin/register_oidc_supplier.html",
     fields=ConfigFields(OidcSupplier, columns=("client_id",)),
     keys=frozenset({"client_id", "client_secret", "client_secret_env", "redirect_uris",
-                    "post_logout_redirect_uris", "jwks", "pkce_required", "offline_access",
+                    "post_logout_redirect_uris", "backchannel_logout_uri",
+                    "frontchannel_logout_uri", "jwks", "pkce_required", "offline_access",
                     "id_token_alg"}),
     parse=_parse, form=_form, unique=_unique, build=_build, blueprints=_blueprints,
     render=_render, template="admin/preview_oidc.html")

@@ -29,8 +29,9 @@ from authlib.oauth2.rfc6749 import (
 from authlib.oidc.core.errors import LoginRequiredError
 
 from broker import profiles
-from broker.downstream import NO_PASSIVE, Delivery, DownstreamRequest
+from broker.downstream import NO_PASSIVE, Delivery, DownstreamRequest, LogoutSent
 from broker.downstream import oidc_clients as clients
+from broker.downstream import oidc_logout as logouts
 from broker.downstream import oidc_token as tokens
 from broker.downstream.oidc_authorize import Ask, find_target, parse, safe_state
 from broker.downstream.oidc_common import NO_STORE, JsonReply, header, ok
@@ -40,6 +41,7 @@ from broker.downstream.oidc_keys import SigningKeys
 from broker.downstream.oidc_kind import oidc_of
 from broker.errors import RequestRejected
 from broker.identity import Released
+from broker.outbound.fetch import Fetcher
 from broker.outgoing import Outgoing
 from broker.records import Supplier
 from broker.store import StateStore
@@ -60,6 +62,7 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
         self.record_delivery = config.record_delivery
         """CollectedLater: the supplier receives the release at the token endpoint."""
         self.query_client = clients.client_finder(find_client)
+        self._find_supplier = find_client
         self._keys = SigningKeys(config.signing_keys, config.next_signing_keys)  # once per process
         self.grants = Grants(store, Lifetimes(config.code_ttl, config.access_token_ttl,
                                               config.refresh_token_ttl))
@@ -72,6 +75,7 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
         self.register_grant(tokens.CodeGrant, [tokens.S256Challenge(required=True), id_token])
         self.register_grant(tokens.RefreshGrant, [id_token])
         self.register_endpoint(tokens.Revocation)
+        self._logout_fetcher = Fetcher(timeout=config.logout_timeout, max_bytes=64 * 1024)
 
     def _url(self, endpoint: str) -> str:
         return self.config.issuer + PATHS[endpoint]
@@ -109,7 +113,8 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
                                    ask.scope, released.subject, self.config.scope),
             scope=ask.scope,
             auth_time=int(released.authn.instant.timestamp()), acr=released.authn.class_ref,
-            nonce=ask.nonce, school_id=released.school_id, supplier_id=released.supplier_id)
+            nonce=ask.nonce, school_id=released.school_id, supplier_id=released.supplier_id,
+            sid=released.session or None)
         record = CodeRecord(snapshot, ask.redirect_uri, ask.code_challenge,
                             Delivery.of(released, PROTOCOL))
         request = tokens.Request(self._url("authorization"), ask.params(), {}, "GET")
@@ -147,6 +152,27 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
         request = tokens.Request(self._url("authorization"), params, {}, "GET")
         self.get_authorization_grant(request).validate_authorization_request()
         return request.scope  # type: ignore[no-any-return]
+
+    # -- logout (oidc_logout.py) -------------------------------------------------------------
+    def logout(self, supplier: Supplier, subject: str, sid: str,
+               relay_state: str) -> LogoutSent | None:
+        return logouts.ask(self._keys, self.config.issuer, self._logout_fetcher, supplier,
+                           subject, sid)
+
+    def logout_answered(self, supplier: Supplier, params: Mapping[str, str],
+                        state: bytes) -> bool:
+        return False  # the OP sends no browser to a supplier that must answer
+
+    def answer_logout(self, supplier: Supplier, request: bytes,
+                      complete: bool) -> Outgoing | None:
+        return logouts.answer(supplier, request)
+
+    def end_session(self, params: Mapping[str, str]) -> tuple[Supplier | None,
+                                                              logouts.EndSession]:
+        """RP-Initiated Logout 1.0: who asks, for which session; raises LogoutRejected for an
+        id_token_hint Loper did not issue."""
+        return logouts.parse_end_session(params, self._keys, self.config.issuer,
+                                         self._find_supplier)
 
     # -- the back channel ------------------------------------------------------------------------
     def token(self, form: Mapping[str, str], headers: Mapping[str, str],

@@ -147,7 +147,12 @@ class IdToken(OpenIDCode):  # type: ignore[misc]
         return {"iss": self._issuer, "aud": client.client_id, "iat": now, "exp": now + self._ttl}
 
     def get_authorization_code_claims(self, record: CodeRecord) -> dict[str, object]:
-        return {} if record.snapshot.nonce is None else {"nonce": record.snapshot.nonce}
+        claims: dict[str, object] = {}
+        if record.snapshot.nonce is not None:
+            claims["nonce"] = record.snapshot.nonce
+        if record.snapshot.sid is not None:
+            claims["sid"] = record.snapshot.sid  # OIDC Back-Channel Logout 1.0, 2.1
+        return claims
 
     def generate_user_info(self, user: Snapshot, scope: str) -> dict[str, object]:
         served = narrowed(user, scope)

@@ -41,6 +41,11 @@ class SamlIdpConfig:
     metadata_signing: KeyPair | None = None
     """Signs the metadata (an enveloped RSA-SHA256 signature) when the operator set one."""
 
+    @property
+    def slo_url(self) -> str:
+        """f"{base_url}/saml/idp/slo": SingleLogoutService over HTTP-Redirect and HTTP-POST."""
+        return self.sso_url.rsplit("/", 1)[0] + "/slo"
+
 
 def pysaml2_config(config: SamlIdpConfig, sp_metadata: str | None = None) -> IdPConfig:
     """pysaml2's view of Loper's IdP.
@@ -50,7 +55,9 @@ def pysaml2_config(config: SamlIdpConfig, sp_metadata: str | None = None) -> IdP
     """
     idp: dict[str, Any] = {
         "endpoints": {"single_sign_on_service": [(config.sso_url, BINDING_HTTP_REDIRECT),
-                                                 (config.sso_url, BINDING_HTTP_POST)]},
+                                                 (config.sso_url, BINDING_HTTP_POST)],
+                      "single_logout_service": [(config.slo_url, BINDING_HTTP_REDIRECT),
+                                                (config.slo_url, BINDING_HTTP_POST)]},
         "name_id_format": list(NAME_ID_FORMATS),
         "want_authn_requests_signed": False,
         # pysaml2 defaults to RSA-SHA1/SHA-1 unless these sit inside service.idp

@@ -18,17 +18,20 @@ from collections.abc import Callable, Mapping, Sequence
 from saml2.extension import mdui
 from saml2.metadata import entity_descriptor, metadata_tostring_fix
 
-from broker import profiles
-from broker.downstream import DownstreamRequest
+from broker import codec, profiles
+from broker.downstream import DownstreamRequest, LogoutSent
+from broker.downstream import saml_logout as logouts
 from broker.downstream.saml_config import SamlIdpConfig, pysaml2_config
+from broker.downstream.saml_kind import saml_of
 from broker.downstream.saml_peer import Attach, PeerCache, SpPeer
 from broker.downstream.saml_request import DS, StoredRequest, parse_authn_request
-from broker.downstream.saml_response import ResponseBuilder, Signer, signer
-from broker.errors import RequestRejected
+from broker.downstream.saml_response import ResponseBuilder
+from broker.errors import LogoutRejected, RequestRejected, UnknownSupplier
 from broker.identity import Released
 from broker.outgoing import Outgoing
 from broker.records import Supplier
 from broker.saml.encrypt import CIPHERS
+from broker.saml.logout_messages import WIRE_BINDING, AskedLogout, Received, receive
 from broker.saml.published import (
     Renderings,
     add_extensions,
@@ -37,6 +40,7 @@ from broker.saml.published import (
     ui_info,
 )
 from broker.saml.scopes import SHIBMD
+from broker.saml.signer import Signer, signer
 from broker.saml.xmlparse import parse, to_text
 
 __all__ = ["SamlIdp", "SamlIdpConfig"]
@@ -114,6 +118,35 @@ class SamlIdp:
         "AuthnFailed", "RequestDenied"... (or its full URN)."""
         stored, _peer = self._stored(supplier, request)
         return _post(stored, self._answers.failure(stored, status))
+
+    # -- single logout (saml_logout.py) ------------------------------------------------------
+    def logout(self, supplier: Supplier, subject: str, sid: str,
+               relay_state: str) -> LogoutSent | None:
+        return logouts.ask(self.config, self._peers.get(supplier), subject, sid, relay_state)
+
+    def logout_answered(self, supplier: Supplier, params: Mapping[str, str],
+                        state: bytes) -> bool:
+        return logouts.answered(self.config, self._peers.get(supplier), params, state)
+
+    def answer_logout(self, supplier: Supplier, request: bytes,
+                      complete: bool) -> Outgoing | None:
+        return logouts.answer(self.config, self._peers.get(supplier), request, complete)
+
+    def parse_logout_request(self, params: Mapping[str, str],
+                             find_supplier: Callable[[str], Supplier | None]
+                             ) -> tuple[Supplier, Received, bytes]:
+        """A supplier's LogoutRequest, checked (`params` with the wire keys of saml_logout):
+        the supplier, the message, and what answer_logout needs to answer it."""
+        issuer = receive(params.get(WIRE_BINDING, ""), params).issuer
+        supplier = find_supplier(issuer)
+        saml = saml_of(supplier) if supplier else None
+        if supplier is None or saml is None or saml.entity_id != issuer:
+            raise UnknownSupplier(f"No learning app is registered as {issuer[:200]!r}.")
+        received = logouts.read(self.config, self._peers.get(supplier), params, "LogoutRequest")
+        if not received.name_id:
+            raise LogoutRejected("The LogoutRequest names nobody (no NameID).")
+        kept = AskedLogout(received.id, received.relay_state)
+        return supplier, received, codec.encode(kept)
 
     def _stored(self, supplier: Supplier, request: bytes) -> tuple[StoredRequest, SpPeer]:
         stored = StoredRequest.read(request)

@@ -10,25 +10,21 @@ Signatures are RSA-SHA256 with SHA-256 digests and exclusive c14n, through pysam
 from __future__ import annotations
 
 import base64
-import functools
 import secrets
 from datetime import UTC, datetime, timedelta
 
 from saml2 import saml, samlp
-from saml2.config import Config
 from saml2.saml import NAMEID_FORMAT_ENTITY, SCM_BEARER
-from saml2.sigver import pre_signature_part, read_cert_from_file, security_context
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from broker import profiles
 from broker.downstream.saml_config import TRANSIENT, SamlIdpConfig
-from broker.downstream.saml_peer import Attach, SpPeer, pysaml2_errors
+from broker.downstream.saml_peer import Attach, SpPeer
 from broker.downstream.saml_request import DS, SAML, SAMLP, StoredRequest
 from broker.errors import ResponseFailed
 from broker.identity import Released
-from broker.keys import KeyPair
 from broker.saml.encrypt import EncryptionFailed, Recipient
-from broker.saml.xmlparse import Element, new_element, parse, parse_declaring, to_bytes, to_text
+from broker.saml.signer import signer
+from broker.saml.xmlparse import Element, new_element, parse_declaring, to_bytes
 
 XS = "http://www.w3.org/2001/XMLSchema"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -66,31 +62,6 @@ def status(code: str | None = None) -> samlp.Status:
     top = "Requester" if name in REQUESTER_FAULTS else "Responder"
     return samlp.Status(status_code=samlp.StatusCode(
         value=STATUS + top, status_code=samlp.StatusCode(value=STATUS + name)))
-
-
-class Signer:
-    """Loper's SAML signing key, loaded once per process (see signer())."""
-
-    def __init__(self, signing: KeyPair) -> None:
-        conf = Config().load({"key_file": str(signing.key), "cert_file": str(signing.cert)})
-        self.security = security_context(conf)
-        self._cert = read_cert_from_file(str(signing.cert))
-
-    def template(self, ident: str) -> object:
-        return pre_signature_part(ident, self._cert, digest_alg=DIGEST_SHA256,
-                                  sign_alg=SIG_RSA_SHA256)
-
-    def sign(self, element: Element, ident: str) -> Element:
-        xml = to_text(element)
-        node_name = element.tag.replace("}", ":")[1:]  # pysaml2 names "{ns}Tag" "ns:Tag"
-        with pysaml2_errors("Loper could not sign its answer", ResponseFailed):
-            signed = self.security.sign_statement(xml, node_name=node_name, node_id=ident)
-        return parse(signed)
-
-
-@functools.cache
-def signer(signing: KeyPair) -> Signer:
-    return Signer(signing)
 
 
 def _element(message: saml.SamlBase, nsmap: dict[str, str]) -> Element:
@@ -183,4 +154,5 @@ def _authn_statement(released: Released) -> saml.AuthnStatement:
     context = saml.AuthnContext(authn_context_class_ref=saml.AuthnContextClassRef(
         text=released.authn.class_ref or UNSPECIFIED_CONTEXT))
     return saml.AuthnStatement(authn_instant=_instant(released.authn.instant),
-                               session_index=_new_id(), authn_context=context)
+                               session_index=released.session or _new_id(),
+                               authn_context=context)

@@ -16,6 +16,8 @@ SCHOOL_COMMON = ("place", "sso_lifetime", "link_by_eck_id", "privacy_contact", "
 SCHOOL_IN_CONFIG = ("claims", "roles", "default_role", "domains")
 """School fields of every protocol kept in the row's JSON `config` beside the kind's (no
 column of their own): a school's own names for the vocabulary (broker/mapping.py)."""
+SCHOOL_FLAGS = ("hub", "hint", "shared_devices")
+"""School flags kept in the row's JSON `config` when true (no column of their own)."""
 SCHOOL_COLUMNS = ("entity_id",)
 SUPPLIER_IN_CONFIG = ("employee_acr",)
 """Supplier fields of every protocol kept in the row's JSON `config` beside the kind's."""
@@ -40,8 +42,7 @@ def school_values(school: School) -> dict[str, Any]:
     else:
         kind = kinds.upstream(school.protocol, f'school "{school.id}"')
         columns, config = kind.fields.row(school.config)
-        config = config | ({"hub": True} if school.hub else {}) | (
-            {"hint": True} if school.hint else {})
+    config = config | {flag: True for flag in SCHOOL_FLAGS if getattr(school, flag)}
     return {"id": school.id, "name": school.name, "protocol": school.protocol,
             **{name: getattr(school, name) for name in SCHOOL_COMMON},
             **_columns(SCHOOL_COLUMNS, columns),
@@ -57,12 +58,12 @@ def school_record(row: SchoolRow) -> School:
     else:
         kind = kinds.upstream(row.protocol, f'school "{row.id}" in the registry')
         config = kind.fields.record({"entity_id": row.entity_id}, row.config)
-    return School(id=row.id, name=row.name, config=config, hub=row.config.get("hub", False),
+    return School(id=row.id, name=row.name, config=config,
+                  **{flag: row.config.get(flag, False) for flag in SCHOOL_FLAGS},
                   **{name: getattr(row, name) for name in SCHOOL_COMMON},
                   claims=row.config.get("claims"), roles=row.config.get("roles"),
                   default_role=row.config.get("default_role"),
-                  domains=tuple(row.config.get("domains", ())),
-                  hint=row.config.get("hint", False))
+                  domains=tuple(row.config.get("domains", ())))
 
 
 def supplier_values(supplier: Supplier) -> dict[str, Any]:

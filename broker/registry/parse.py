@@ -29,9 +29,9 @@ _MAILTO = re.compile(r"^mailto:[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SCHOOL_FIELDS = frozenset({"id", "name", "protocol", "place", "sso_lifetime", "link_by_eck_id",
                            "privacy_contact", "guardian_role", "claims", "roles",
-                           "default_role", "hub", "domains", "hint"})
+                           "default_role", "hub", "domains", "hint", "shared_devices"})
 BEHIND_FIELDS = frozenset({"id", "name", "place", "sso_lifetime", "link_by_eck_id",
-                           "privacy_contact", "via", "match", "hint_value"})
+                           "privacy_contact", "via", "match", "hint_value", "shared_devices"})
 """The fields of a school behind a hub: it logs in through the hub, whose protocol fields,
 `claims` and `roles` its answers are read with."""
 SUPPLIER_FIELDS = frozenset({"id", "name", "protocol", "url", "sector", "requests",
@@ -118,6 +118,7 @@ def school(entry: Entry, base_dir: Path) -> School | None:
         return _behind(entry)
     head = _head(entry, SCHOOL_FIELDS, kinds.upstreams())
     hub = entry.get("hub", bool, "true or false") or False
+    shared = entry.get("shared_devices", bool, "true or false") or False
     place = entry.text("place")
     sso_lifetime = _positive(entry, "sso_lifetime", "a whole number of seconds above 0")
     link = entry.get("link_by_eck_id", bool, "true or false") or False
@@ -135,7 +136,8 @@ def school(entry: Entry, base_dir: Path) -> School | None:
     return School(id=head[0], name=head[1], config=config, place=place,
                   sso_lifetime=sso_lifetime, link_by_eck_id=link, privacy_contact=contact,
                   guardian_role=guardian_role, claims=claims, roles=roles,
-                  default_role=default_role, hub=hub, domains=domains, hint=hint)
+                  default_role=default_role, hub=hub, domains=domains, hint=hint,
+                  shared_devices=shared)
 
 
 def mapping_fields(entry: Entry, guardian_role: str | None
@@ -180,6 +182,7 @@ def _behind(entry: Entry) -> School | None:
     sso_lifetime = _positive(entry, "sso_lifetime", "a whole number of seconds above 0")
     link = entry.get("link_by_eck_id", bool, "true or false") or False
     contact = privacy_contact(entry)
+    shared = entry.get("shared_devices", bool, "true or false") or False
     hint_value = entry.text("hint_value", "how the hub knows this school (an IdP entity id, a "
                             "BRIN)")
     if hint_value is not None and len(hint_value) > MAX_NAME:
@@ -189,7 +192,8 @@ def _behind(entry: Entry) -> School | None:
         return None
     return School(id=ident, name=name, config=Behind(hub=hub, match=match,
                                                      hint_value=hint_value), place=place,
-                  sso_lifetime=sso_lifetime, link_by_eck_id=link, privacy_contact=contact)
+                  sso_lifetime=sso_lifetime, link_by_eck_id=link, privacy_contact=contact,
+                  shared_devices=shared)
 
 
 def _table(entry: Entry, key: str, expected: str, names: frozenset[str] | None,

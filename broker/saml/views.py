@@ -27,6 +27,8 @@ class Issuer(Protocol):
 class NameID(Protocol):
     text: str | None
     format: str | None
+    name_qualifier: str | None
+    sp_name_qualifier: str | None
 
 
 class StatusCode(Protocol):
@@ -91,6 +93,7 @@ class AuthnContext(Protocol):
 
 class AuthnStatement(Protocol):
     authn_instant: str | None
+    session_index: str | None
     session_not_on_or_after: str | None
     authn_context: AuthnContext | None
 
@@ -156,6 +159,7 @@ class SpClient(Protocol):
     """saml2.client.Saml2Client for one school."""
 
     metadata: Metadata
+    sec: Security
 
     def create_authn_request(self, destination: str, **options: object) -> tuple[str, object]:
         ...
@@ -207,8 +211,21 @@ class ParsedRequest(Protocol):
     message: AuthnRequest
 
 
+class Security(Protocol):
+    """saml2.sigver.SecurityContext: the signatures of logout messages."""
+
+    def correctly_signed_logout_request(self, decoded_xml: str, must: bool = ...) -> object:
+        ...
+
+    def correctly_signed_logout_response(self, decoded_xml: str, must: bool = ...) -> object:
+        ...
+
+
 class IdpServer(Protocol):
     """saml2.server.Server holding one supplier's SP metadata."""
+
+    metadata: Metadata
+    sec: Security
 
     def parse_authn_request(self, enc_request: str,
                             binding: str | None = ...) -> ParsedRequest: ...

@@ -54,8 +54,18 @@ class Logout(Protocol):
         """Where to send the browser to log out at the school, and the state to keep until
         its answer; None when this school offers no logout. `session`: Callback.session."""
 
-    def handle_logout(self, school: School, params: Mapping[str, str], state: bytes) -> None:
-        """Check the school's answer to the logout; raise UpstreamRejected if it fails."""
+    def handle_logout(self, school: School, params: Mapping[str, str], state: bytes) -> bool:
+        """Check the school's answer to the logout: True when its session ended, False when
+        it says it could not; raise LogoutRejected for an answer that fails validation."""
+
+
+@runtime_checkable
+class LogoutAnswer(Protocol):
+    """An upstream whose schools may start a logout themselves (a SAML LogoutRequest)."""
+
+    def answer_logout(self, school: School, request: bytes, complete: bool) -> Outgoing:
+        """The answer to the school's logout (`request`: what the upstream kept of it): a
+        SAML LogoutResponse, PartialLogout unless `complete`."""
 
 
 @runtime_checkable

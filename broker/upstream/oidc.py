@@ -22,12 +22,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from authlib.common.urls import url_decode
+from authlib.common.urls import add_params_to_uri, url_decode
 from authlib.oauth2 import ClientAuth
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
 
 from broker import codec
-from broker.errors import BrokerError, UpstreamRejected
+from broker.errors import BrokerError, LogoutRejected, UpstreamRejected
 from broker.identity import AuthnContext, Identity, PendingLogin
 from broker.outgoing import Outgoing
 from broker.records import School
@@ -60,6 +60,23 @@ class OidcRpConfig:
     jwks_min_refresh: float = 60.0
     """An unknown key id makes Loper read the JWKS again, at most once in this many seconds."""
     max_response_bytes: int = 1024 * 1024
+
+    @property
+    def logged_out_uri(self) -> str:
+        """f"{base_url}/oidc/logged-out": where a school's logout sends the browser back."""
+        return self.redirect_uri.rsplit("/", 1)[0] + "/logged-out"
+
+
+@dataclass(frozen=True)
+class SchoolSession:
+    """What logging out at the school needs: its ID token, as id_token_hint."""
+
+    id_token: str
+
+
+@dataclass(frozen=True)
+class LogoutState:
+    state: str
 
 
 @dataclass(frozen=True)
@@ -124,7 +141,28 @@ class OidcUpstream:
         check_required(oidc.require, claims)
         return Callback(identity=_identity(school, oidc, claims, now),
                         replay_key=_replay_key(oidc.issuer, claims, tokens.id_token),
-                        replay_ttl=self._replay_ttl(claims, now))
+                        replay_ttl=self._replay_ttl(claims, now),
+                        session=codec.encode(SchoolSession(tokens.id_token)))
+
+    # -- logout at the school (RP-Initiated Logout 1.0) -----------------------------------------
+    def logout_redirect(self, school: School, session: bytes,
+                        relay_state: str) -> tuple[Outgoing, bytes] | None:
+        """To the school's end_session_endpoint with its ID token as id_token_hint; it sends
+        the browser back to /oidc/logged-out with `relay_state` as its state."""
+        kept = codec.decode(session, SchoolSession)
+        endpoint = self._provider(_oidc(school)).end_session_endpoint
+        if kept is None or endpoint is None:
+            return None
+        url = add_params_to_uri(endpoint, {
+            "id_token_hint": kept.id_token, "client_id": _oidc(school).client_id,
+            "post_logout_redirect_uri": self.config.logged_out_uri, "state": relay_state})
+        return Outgoing(url), codec.encode(LogoutState(relay_state))
+
+    def handle_logout(self, school: School, params: Mapping[str, str], state: bytes) -> bool:
+        kept = codec.decode(state, LogoutState)
+        if kept is None or params.get("state") != kept.state:
+            raise LogoutRejected("Your school's answer does not belong to this logout.")
+        return True
 
     def _provider(self, oidc: OidcSchool) -> ProviderInfo:
         return self.providers.provider(oidc.discovery_issuer, oidc.issuer)

@@ -36,6 +36,8 @@ class ProviderInfo:
     token_auth_methods: tuple[str, ...]
     template: str | None = None
     """A multi-tenant issuer ({tenantid}): answers may name any tenant's issuer of its shape."""
+    end_session_endpoint: str | None = None
+    """RP-Initiated Logout 1.0 (None: the school offers no logout, or not over https)."""
 
     @classmethod
     def parse(cls, doc: Mapping[str, Any], issuer: str,
@@ -61,7 +63,12 @@ class ProviderInfo:
                    iss_parameter_supported=(
                        doc.get("authorization_response_iss_parameter_supported") is True),
                    token_auth_methods=tuple(m for m in methods if isinstance(m, str))
-                   if isinstance(methods, list) else (), template=template)
+                   if isinstance(methods, list) else (), template=template,
+                   end_session_endpoint=_optional_url(doc.get("end_session_endpoint")))
+
+
+def _optional_url(value: object) -> str | None:
+    return value if isinstance(value, str) and is_secure_url(value) else None
 
 
 @dataclass

@@ -14,29 +14,25 @@ from dataclasses import dataclass
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.response import StatusError, UnsolicitedResponse, VerificationError
-from saml2.saml import (
-    NAMEID_FORMAT_PERSISTENT,
-    NAMEID_FORMAT_TRANSIENT,
-    NAMEID_FORMAT_UNSPECIFIED,
-    AuthnContextClassRef,
-)
+from saml2.saml import NAMEID_FORMAT_PERSISTENT, AuthnContextClassRef
 from saml2.samlp import IDPEntry, IDPList, RequestedAuthnContext, Scoping, response_from_string
 from saml2.sigver import DecryptError, MissingKey, SignatureError, SigverError
 from saml2.validate import ResponseLifetimeExceed, ToEarly
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from broker import codec
-from broker.attributes import BY_NAME, by_saml_name
 from broker.errors import BadRequest, ConfigError, UpstreamRejected
-from broker.identity import Attributes, AuthnContext, Identity, PendingLogin
+from broker.identity import PendingLogin
 from broker.outgoing import Outgoing
 from broker.records import School
 from broker.saml import views
 from broker.saml.compat import parse_authn_response
 from broker.saml.decode import decode_post
 from broker.saml.frames import release_frames
+from broker.saml.logout_messages import AskedLogout, Received
 from broker.saml.published import Renderings
 from broker.upstream import Callback
+from broker.upstream import saml_logout as logouts
 from broker.upstream.saml_checks import (
     Expected,
     assertion_count,
@@ -47,11 +43,11 @@ from broker.upstream.saml_checks import (
     check_signatures,
     check_unique_ids,
     confirmation_expiry,
-    instant,
     reject,
 )
 from broker.upstream.saml_config import Attach, SamlSpConfig, SchoolClients, sp_metadata_xml
-from broker.upstream.saml_kind import SamlSchool, read_attributes
+from broker.upstream.saml_identity import identity_of
+from broker.upstream.saml_kind import SamlSchool
 
 __all__ = ["SamlSpConfig", "SamlUpstream"]
 
@@ -162,61 +158,6 @@ def _envelope(xml: bytes) -> views.Response:
     return response
 
 
-def _raw_attributes(assertion: views.Assertion) -> dict[str, list[str]]:
-    """Attribute values by SAML name, from the assertion's own AttributeStatements only:
-    whatever sits in its Advice is never read."""
-    raw: dict[str, list[str]] = {}
-    for statement in assertion.attribute_statement:
-        for attribute in statement.attribute:
-            values = raw.setdefault(str(attribute.name), [])
-            values.extend(value.text.strip() for value in attribute.attribute_value
-                          if isinstance(value.text, str) and value.text.strip())
-    return raw
-
-
-def _nameid_subject(assertion: views.Assertion, parsed: views.CheckedResponse) -> str:
-    name_id = (assertion.subject.name_id if assertion.subject else None) or parsed.name_id
-    # (the latter: a decrypted EncryptedID)
-    text = (name_id.text or "").strip() if name_id is not None else ""
-    if name_id is None or not text:
-        reject("The assertion has no NameID, and this school identifies people by NameID.")
-    name_format = name_id.format or NAMEID_FORMAT_UNSPECIFIED
-    if name_format == NAMEID_FORMAT_TRANSIENT:
-        reject("The school sends a transient NameID, which changes at every login; configure "
-               "a persistent NameID for Loper (or identify people by an attribute).")
-    if name_format not in (NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_UNSPECIFIED):
-        reject(f"The school sends a NameID of format {name_format}; Loper needs a persistent "
-               "NameID (or identify people by an attribute).")
-    return text
-
-
-def _attribute_subject(name: str, raw: Mapping[str, list[str]], attributes: Attributes) -> str:
-    found = by_saml_name(name)
-    internal = name if name in BY_NAME else found.name if found is not None else None
-    if internal is not None:
-        values = list(attributes.get(internal, ()))
-    else:  # an attribute outside Loper's vocabulary, named exactly
-        values = [v for key, vs in raw.items() if key.lower() == name.lower() for v in vs]
-    if len(values) != 1:
-        reject(f"The assertion carries {len(values)} values of {name}, the attribute this "
-               "school identifies people by; Loper needs exactly one.")
-    return values[0]
-
-
-def _identity(school: School, saml: SamlSchool, parsed: views.CheckedResponse,
-              assertion: views.Assertion) -> Identity:
-    raw = _raw_attributes(assertion)
-    attributes = read_attributes(school, raw)
-    subject = (_nameid_subject(assertion, parsed) if saml.subject == "nameid"
-               else _attribute_subject(saml.subject, raw, attributes))
-    statement = assertion.authn_statement[0]
-    context = statement.authn_context
-    ref = context.authn_context_class_ref if context is not None else None
-    class_ref = ref.text.strip() if ref is not None and ref.text else None
-    authn = AuthnContext(instant(statement.authn_instant, "The AuthnInstant"), class_ref)
-    return Identity(school.id, subject, attributes, authn)
-
-
 class SamlUpstream:
     """The Upstream protocol for schools with a SAML identity provider."""
 
@@ -298,7 +239,37 @@ class SamlUpstream:
         check_response(parsed.response, exp)
         check_assertion(assertion, exp)
         check_signatures(parsed.response, assertion, exp)
-        identity = _identity(school, saml, parsed, assertion)
+        identity = identity_of(school, saml, parsed, assertion)
         check_max_age(identity.authn.instant, exp)  # verified first: only then worth a retry
         ttl = math.ceil(confirmation_expiry(assertion) + exp.skew - time.time())
-        return Callback(identity, f"saml-assertion:{assertion.id}", max(1, ttl))
+        return Callback(identity, f"saml-assertion:{assertion.id}", max(1, ttl),
+                        session=logouts.school_session(assertion, parsed))
+
+    # -- single logout (saml_logout.py) ---------------------------------------------------------
+    def logout_redirect(self, school: School, session: bytes,
+                        relay_state: str) -> tuple[Outgoing, bytes] | None:
+        saml = _saml(school)
+        return logouts.ask(self._config, self._client(school, saml), saml, session,
+                           relay_state)
+
+    def handle_logout(self, school: School, params: Mapping[str, str], state: bytes) -> bool:
+        saml = _saml(school)
+        return logouts.answered(self._config, self._client(school, saml), saml, params, state)
+
+    def answer_logout(self, school: School, request: bytes, complete: bool) -> Outgoing:
+        saml = _saml(school)
+        return logouts.answer(self._config, self._client(school, saml), saml, request,
+                              complete)
+
+    def parse_logout_request(self, school: School,
+                             params: Mapping[str, str]) -> tuple[Received, bytes]:
+        """The school's LogoutRequest, checked, and what answer_logout needs."""
+        saml = _saml(school)
+        received = logouts.read(self._config, self._client(school, saml), saml, params,
+                                "LogoutRequest")
+        return received, codec.encode(AskedLogout(received.id, received.relay_state))
+
+    @staticmethod
+    def logout_names(session: bytes, received: Received) -> bool:
+        """Does the school's LogoutRequest name the school session kept as `session`?"""
+        return logouts.names(session, received)

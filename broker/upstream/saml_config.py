@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from saml2 import BINDING_HTTP_POST, md, samlp
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, md, samlp
 from saml2.cert import read_cert_from_file
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
@@ -59,6 +59,11 @@ class SamlSpConfig:
     organization: str = "Loper"
     presentation: Presentation = Presentation()
     """Name, links, logo, contacts and validity published in the metadata."""
+
+    @property
+    def slo_url(self) -> str:
+        """f"{base_url}/saml/sp/slo": SingleLogoutService over HTTP-Redirect and HTTP-POST."""
+        return self.acs_url.rsplit("/", 1)[0] + "/slo"
 
     @property
     def key_pairs(self) -> tuple[KeyPair, ...]:
@@ -108,6 +113,8 @@ def sp_metadata_xml(config: SamlSpConfig, now: dt.datetime | None = None) -> str
         want_assertions_signed="true",
         key_descriptor=[_key_descriptor(cert, use)
                         for use in ("signing", "encryption") for cert in certs],
+        single_logout_service=[md.SingleLogoutService(binding=binding, location=config.slo_url)
+                               for binding in (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST)],
         name_id_format=[md.NameIDFormat(text=NAMEID_FORMAT_PERSISTENT)],
         assertion_consumer_service=[md.AssertionConsumerService(
             binding=BINDING_HTTP_POST, location=config.acs_url, index="0", is_default="true")])

@@ -6,6 +6,7 @@ from flask import current_app
 
 from broker.context import Broker
 from broker.flow import Flow
+from broker.logout.journey import Logouts
 
 
 def broker() -> Broker:
@@ -15,3 +16,7 @@ def broker() -> Broker:
 
 def flow() -> Flow:
     return Flow(broker())
+
+
+def logouts() -> Logouts:
+    return Logouts(broker())

@@ -14,17 +14,22 @@ def csp_nonce() -> str:
     return nonce
 
 
+def content_security_policy(frames: tuple[str, ...] = ()) -> str:
+    """Loper's policy; `frames`: origins a page may load in iframes (front-channel logout)."""
+    nonce = g.get("csp_nonce")
+    script = f"'nonce-{nonce}'" if nonce else "'none'"
+    framed = f"frame-src {' '.join(frames)}; " if frames else ""
+    return (f"default-src 'none'; script-src {script}; style-src 'self' 'unsafe-inline'; "
+            f"img-src 'self' data:; {framed}form-action *; frame-ancestors 'none'; "
+            "base-uri 'none'")
+
+
 def init_app(app: Flask, secure: bool) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
     @app.after_request
     def secure_headers(response: Response) -> Response:
-        nonce = g.get("csp_nonce")
-        script = f"'nonce-{nonce}'" if nonce else "'none'"
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            f"default-src 'none'; script-src {script}; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data:; form-action *; frame-ancestors 'none'; base-uri 'none'")
+        response.headers.setdefault("Content-Security-Policy", content_security_policy())
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "no-referrer")

@@ -53,6 +53,8 @@ def finish_login(outgoing: Outgoing, session: SsoSession | None) -> Response:
     back to the school (its login was too old for the supplier's max_age)."""
     response = to_response(outgoing)
     if session is not None:
+        # a shared device: the cookie ends with the browser (the session may end earlier)
+        max_age = None if session.browser_bound else session.ttl
         cookies.set_cookie(response, broker().settings, cookies.SSO, session.id,
-                           max_age=session.ttl, cross_site=True)
+                           max_age=max_age, cross_site=True)
     return response

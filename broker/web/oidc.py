@@ -16,8 +16,14 @@ from broker.downstream.oidc_common import JsonReply
 from broker.downstream.oidc_config import DISCOVERY_PATH, PATHS
 from broker.downstream.oidc_kind import OidcSupplier
 from broker.downstream.oidc_op import OidcOp
-from broker.web.current import broker
+from broker.errors import BadRequest
+from broker.logout.run import Initiator
+from broker.outgoing import Outgoing
+from broker.web import cookies
+from broker.web.current import broker, flow, logouts
+from broker.web.i18n import language
 from broker.web.login import start_login
+from broker.web.logout import carry_on
 from broker.web.params import single
 from broker.web.respond import to_response
 
@@ -82,3 +88,25 @@ def userinfo() -> Response:
 def revoke() -> Response:
     form, repeated = single(request.form)
     return _json(_op().revoke(form, _headers(), repeated))
+
+
+@bp.route(PATHS["end_session"], methods=["GET", "POST"])
+def end_session() -> Response:
+    """RP-Initiated Logout 1.0. With an id_token_hint naming this browser's session, the
+    logout runs at once; without one (or for another session) the pupil confirms on Loper's
+    logout page, so no site can log a pupil out behind their back."""
+    params, repeated = single(request.args if request.method == "GET" else request.form)
+    if repeated:
+        raise BadRequest("Each logout parameter may be sent once.")
+    supplier, asked = _op().end_session(params)
+    settings = broker().settings
+    browser, _ = cookies.browser_id(request, settings)
+    session = flow().session(cookies.read(request, settings, cookies.SSO))
+    known = session.record.participant(supplier.id) if session and supplier else None
+    ours = known is not None and asked.sid == known.sid
+    if supplier is None or (session is not None and not ours):
+        return to_response(Outgoing(settings.url("/logout")))
+    # this browser's session, or none at all (nothing to confirm: back to the app)
+    initiator = Initiator("supplier", supplier.id, OidcSupplier.protocol, asked.encode(),
+                          language())
+    return carry_on(logouts().begin(session, browser, initiator))

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, request
 
+from broker import hubs
 from broker.downstream.saml_idp import SamlIdp
 from broker.downstream.saml_kind import SamlSupplier
-from broker.errors import BadRequest
+from broker.errors import BadRequest, LogoutRejected, UnknownSchool
 from broker.kinds import school_scopes
+from broker.logout.run import Initiator
 from broker.registry import RegistryUnavailable
+from broker.saml.logout_messages import WIRE_BINDING, WIRE_QUERY, receive
 from broker.upstream.saml import SamlUpstream
 from broker.upstream.saml_kind import SamlSchool
 from broker.web import cookies
-from broker.web.current import broker, flow
+from broker.web.current import broker, flow, logouts
+from broker.web.i18n import language
 from broker.web.login import finish_login, start_login
+from broker.web.logout import carry_on
 from broker.web.params import refuse_repeated
 
 bp = Blueprint("saml", __name__, url_prefix="/saml")
@@ -54,10 +59,7 @@ def idp_metadata() -> Response:
 
 @bp.get("/sp/metadata")
 def sp_metadata() -> Response:
-    sp = broker().upstreams.get(SamlSchool.protocol)
-    if not isinstance(sp, SamlUpstream):
-        abort(404)
-    return _metadata(sp.metadata_xml())
+    return _metadata(_sp().metadata_xml())
 
 
 @bp.route("/idp/sso", methods=["GET", "POST"])
@@ -86,3 +88,80 @@ def sp_acs() -> Response:
     fields = {k: v for k, v in form.items() if k in request.form}
     outgoing, session = flow().finish(login_id, fields, browser)
     return finish_login(outgoing, session)
+
+
+REPLAY_TTL = 900
+"""Seconds a logout message's ID is remembered (longer than it is accepted: 300 s + skew)."""
+
+
+def wire() -> dict[str, str]:
+    """A logout message's parameters, with its binding and the raw query (for the
+    Redirect binding's signature), which the adapters read from the wire keys."""
+    redirect = request.method == "GET"
+    sent = request.args if redirect else request.form
+    params = refuse_repeated(sent) if redirect else refuse_repeated(sent, request.args)
+    fields = {k: v for k, v in params.items()
+              if k in ("SAMLRequest", "SAMLResponse", "RelayState", "SigAlg", "Signature")}
+    if not ("SAMLRequest" in fields) ^ ("SAMLResponse" in fields):
+        raise BadRequest("This address expects one SAML LogoutRequest or LogoutResponse.")
+    return {**fields, WIRE_BINDING: "redirect" if redirect else "post",
+            WIRE_QUERY: request.query_string.decode("latin-1") if redirect else ""}
+
+
+def remember(issuer: str, message_id: str) -> None:
+    if not broker().store.remember_once("saml-logout", f"{issuer}|{message_id}", REPLAY_TTL):
+        raise LogoutRejected("This logout message was used once already.")
+
+
+@bp.route("/idp/slo", methods=["GET", "POST"])
+def idp_slo() -> Response:
+    """A supplier's LogoutRequest (its session, then everyone's, ends), or its answer to
+    Loper's LogoutRequest (the logout goes on to the next participant)."""
+    params = wire()
+    browser, _ = cookies.browser_id(request, broker().settings)
+    if "SAMLResponse" in params:
+        return carry_on(logouts().answered(params.get("RelayState", ""), browser, "supplier",
+                                           params))
+    supplier, asked, kept = _idp().parse_logout_request(params,
+                                                        broker().registry.supplier_by_entity_id)
+    remember(asked.issuer, asked.id)
+    session = flow().session(cookies.read(request, broker().settings, cookies.SSO))
+    if session is not None and not session.record.names(
+            supplier.id, asked.name_id or "", asked.session_indexes):
+        session = None  # another pupil's, or an old session: it ends nobody's, says nothing
+    initiator = Initiator("supplier", supplier.id, SamlSupplier.protocol, kept, language())
+    return carry_on(logouts().begin(session, browser, initiator))
+
+
+def _sp() -> SamlUpstream:
+    sp = broker().upstreams.get(SamlSchool.protocol)
+    if not isinstance(sp, SamlUpstream):
+        abort(404)
+    return sp
+
+
+@bp.route("/sp/slo", methods=["GET", "POST"])
+def sp_slo() -> Response:
+    """The school's LogoutRequest (Loper's session and the suppliers' end), or its answer to
+    Loper's LogoutRequest (the last step of a logout)."""
+    params = wire()
+    browser, _ = cookies.browser_id(request, broker().settings)
+    if "SAMLResponse" in params:
+        return carry_on(logouts().answered(params.get("RelayState", ""), browser, "school",
+                                           params))
+    registry = broker().registry
+    issuer = receive(params[WIRE_BINDING], params).issuer
+    school = registry.school_by_entity_id(issuer)
+    if school is None or not isinstance(school.config, SamlSchool):
+        raise UnknownSchool(f"No school is registered as {issuer[:200]!r}.")
+    sp = _sp()
+    asked, kept = sp.parse_logout_request(school, params)
+    remember(asked.issuer, asked.id)
+    session = flow().session(cookies.read(request, broker().settings, cookies.SSO))
+    if session is not None:
+        own = registry.school(session.person.school_id)
+        ours = own is not None and hubs.hub_of(own, registry.school).id == school.id
+        if not ours or not sp.logout_names(session.record.school_session, asked):
+            session = None  # another pupil's, or an old session: it ends nobody's
+    initiator = Initiator("school", school.id, SamlSchool.protocol, kept, language())
+    return carry_on(logouts().begin(session, browser, initiator))

@@ -1,4 +1,5 @@
-"""The OIDC callback from schools that log in with OpenID Connect (Loper as RP)."""
+"""The OIDC callback from schools that log in with OpenID Connect (Loper as RP), and the way
+back from a school's logout (RP-Initiated Logout 1.0)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from flask import Blueprint, Response, request
 
 from broker.errors import BadRequest
 from broker.web import cookies
-from broker.web.current import broker, flow
+from broker.web.current import broker, flow, logouts
 from broker.web.login import finish_login
+from broker.web.logout import carry_on
 
 bp = Blueprint("school_oidc", __name__)
 
@@ -26,3 +28,13 @@ def callback() -> Response:
     browser, _ = cookies.browser_id(request, broker().settings)
     outgoing, session = flow().finish(params["state"][:64], params, browser)
     return finish_login(outgoing, session)
+
+
+@bp.get("/oidc/logged-out")
+def logged_out() -> Response:
+    """Back from the school's end_session_endpoint: its state names the logout in progress."""
+    state = request.args.get("state", "")
+    if not state or len(state) > MAX_PARAM:
+        raise BadRequest("This address expects the way back from a school's logout.")
+    browser, _ = cookies.browser_id(request, broker().settings)
+    return carry_on(logouts().answered(state, browser, "school", {"state": state}))

@@ -145,7 +145,8 @@ class FakeUpstream:
         age = (datetime.now(UTC) - instant).total_seconds()
         if kept.max_age is not None and age > kept.max_age:
             raise LoginTooOld("The fake school's login is older than max_age.")
-        return Callback(identity, f"fake-answer:{params['answer']}", 60)
+        return Callback(identity, f"fake-answer:{params['answer']}", 60,
+                        session=f"at-school:{params['subject']}".encode())
 
 
 @dataclass
@@ -157,7 +158,8 @@ class FakeDownstream:
         return Outgoing(self._read(request).return_to, {
             "sub": released.subject, "school": released.school_id,
             "attributes": ",".join(sorted(released.attributes)),
-            "auth_time": str(int(released.authn.instant.timestamp()))})
+            "auth_time": str(int(released.authn.instant.timestamp())),
+            "sid": released.session})
 
     def respond_error(self, supplier: Supplier, request: bytes, status: str) -> Outgoing:
         return Outgoing(self._read(request).return_to, {"error": status})

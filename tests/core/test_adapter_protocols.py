@@ -16,8 +16,8 @@ class LoggingOutSchool(FakeUpstream):
                         relay_state: str) -> tuple[Outgoing, bytes] | None:
         return Outgoing(f"https://{school.id}.school.example/logout"), session
 
-    def handle_logout(self, school: School, params: Mapping[str, str], state: bytes) -> None:
-        return None
+    def handle_logout(self, school: School, params: Mapping[str, str], state: bytes) -> bool:
+        return True
 
 
 class RefreshingSchool(FakeUpstream):
@@ -27,7 +27,16 @@ class RefreshingSchool(FakeUpstream):
 
 
 class LoggingOutSupplier(FakeDownstream):
-    def logout(self, supplier: Supplier, subject: str, sid: str) -> Outgoing | None:
+    def logout(self, supplier: Supplier, subject: str, sid: str,
+               relay_state: str) -> downstream.LogoutSent | None:
+        return None
+
+    def logout_answered(self, supplier: Supplier, params: Mapping[str, str],
+                        state: bytes) -> bool:
+        return True
+
+    def answer_logout(self, supplier: Supplier, request: bytes,
+                      complete: bool) -> Outgoing | None:
         return None
 
 

@@ -40,6 +40,8 @@ FAMILIES = {
     "admin.choose_": ("oid", "entree"),
     "admin.mapping_": ("require", "claims", "roles", "require_hint", "claims_hint", "roles_hint",
                        "require_example", "claims_example", "roles_example"),
+    "pupil.apps_": ("done", "frame", "none", "failed"),
+    "pupil.school_": ("done", "none", "failed"),
     "admin.stopped_": ("supplier_suspended", "supplier_not_activated", "agreement_ended"),
     "admin.": ("activated_now", "deactivated_now", "agreement_too_long", "bad_valid_until",
                "valid_until_past", "saved", "suspended_now", "resumed_now"),

@@ -21,6 +21,8 @@ from tests.downstream.peers import OneLoginSp, PysamlSp, SentRequest
 BASE = "https://loper.example"
 RELEASED = {"given_name": ("Jan",), "role": ("student", "member")}
 AUTHN_INSTANT = datetime(2025, 3, 1, 8, 30, tzinfo=UTC)
+SESSION = "sid-given-to-this-sp"
+"""The session id of every release here: the SessionIndex the SP is given."""
 
 
 class SamlWorld:
@@ -71,7 +73,7 @@ class SamlWorld:
     def released(self, request: DownstreamRequest, subject: str = "v1-4f2a9c",
                  class_ref: str | None = None, **attributes: tuple[str, ...]) -> Released:
         return Released("regenboog", request.supplier.id, subject, attributes or RELEASED,
-                        AuthnContext(AUTHN_INSTANT, class_ref))
+                        AuthnContext(AUTHN_INSTANT, class_ref), SESSION)
 
     def login(self, sp: PysamlSp | OneLoginSp, binding: str = "redirect",
               relay_state: str = "", **request_options: Any) -> tuple[SentRequest, Outgoing]:

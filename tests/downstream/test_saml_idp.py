@@ -16,9 +16,9 @@ from broker import codec
 from broker.attributes import PAIRWISE_ID
 from broker.downstream.saml_config import PERSISTENT
 from broker.downstream.saml_request import StoredRequest
-from broker.downstream.saml_response import signer
 from broker.errors import BadRequest
-from tests.downstream.saml_world import AUTHN_INSTANT, SamlWorld, response_xml
+from broker.saml.signer import signer
+from tests.downstream.saml_world import AUTHN_INSTANT, SESSION, SamlWorld, response_xml
 
 NS = {"samlp": "urn:oasis:names:tc:SAML:2.0:protocol",
       "saml": "urn:oasis:names:tc:SAML:2.0:assertion",
@@ -158,7 +158,7 @@ def test_response_and_assertion_are_signed_sha256_exclusive_c14n(world: SamlWorl
     assert audiences == [sp.entity_id]
     statement = assertion.find("saml:AuthnStatement", NS)
     assert statement.get("AuthnInstant") == AUTHN_INSTANT.strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert statement.get("SessionIndex")
+    assert statement.get("SessionIndex") == SESSION  # what a LogoutRequest names
     assert statement.findtext(".//saml:AuthnContextClassRef", namespaces=NS) == (
         "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified")
 

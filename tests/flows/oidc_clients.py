@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -37,9 +37,11 @@ class RpClient:
 
 def register_client(federation: Running, client_id: str, redirect_uris: Sequence[str],
                     releases: Mapping[str, Sequence[str]], *,
-                    offline_access: bool = False, profile: str = "oid") -> RpClient:
+                    offline_access: bool = False, profile: str = "oid",
+                    **logout: Any) -> RpClient:
     """Register an OIDC supplier `client_id` with `releases` (school id -> attributes), whose
-    claims are named by `profile` (broker/profiles.py)."""
+    claims are named by `profile` (broker/profiles.py); `logout`: its logout fields
+    (backchannel_logout_uri, post_logout_redirect_uris...)."""
     secret = secrets.token_urlsafe(24)
     home = urlsplit(redirect_uris[0])
     supplier = Supplier(
@@ -47,7 +49,7 @@ def register_client(federation: Running, client_id: str, redirect_uris: Sequence
         sector=client_id, key_version=UNPINNED, url=f"{home.scheme}://{home.netloc}/",
         config=OidcSupplier(client_id=client_id, client_secret=secret,
                           redirect_uris=tuple(redirect_uris), offline_access=offline_access,
-                          profile=profile))
+                          profile=profile, **logout))
     policies = tuple(Policy(school, client_id, frozenset(names))
                      for school, names in releases.items())
     broker = federation.broker

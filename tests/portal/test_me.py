@@ -4,6 +4,7 @@ parent view. (tests/flows/test_transparency.py drives /me after real logins.)"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,7 @@ from broker import codec
 from broker.context import Broker
 from broker.identity import AuthnContext, Person
 from broker.pseudonym import anchor, pseudonym
+from broker.sso import SessionRecord
 from tests.admin.conftest import FEDERATION as ADMIN_FEDERATION
 from tests.registry.conftest import initialised_instance
 
@@ -50,7 +52,8 @@ def visitor(app: Flask, broker: Broker, school: str = "", subject: str = "",
     if school:
         person = Person(school, anchor(broker.pseudonym_keys, school, subject), attributes,
                         AuthnContext(datetime.now(UTC)))
-        broker.store.put_session(f"session-{subject}", codec.encode(person), 600)
+        record = SessionRecord(person, int(time.time()) + 600)
+        broker.store.put_session(f"session-{subject}", codec.encode(record), 600)
         client.set_cookie("loper_sso", f"session-{subject}")
     return client
 

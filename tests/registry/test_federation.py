@@ -226,6 +226,32 @@ def test_a_suppliers_employee_acr_survives_export_and_import(registry: Registry,
     assert dump_federation(_imported_again(exported, tmp_path, key_version=1)) == exported
 
 
+def test_a_suppliers_logout_endpoints_survive_export_and_import(registry: Registry,
+                                                                tmp_path: Path) -> None:
+    logout = ('backchannel_logout_uri = "https://taalapp.example/logout/bc"\n'
+              'frontchannel_logout_uri = "https://taalapp.example/logout/fc?app=1"\n'
+              'post_logout_redirect_uris = ["https://taalapp.example/bye"]\n')
+    text = FEDERATION.replace('client_secret = "s3cret"\n', 'client_secret = "s3cret"\n' + logout)
+    registry.import_federation(load_federation(write_federation(tmp_path, text)), key_version=1)
+    taalapp = registry.supplier("taalapp")
+    assert taalapp is not None and isinstance(taalapp.config, OidcSupplier)
+    assert (taalapp.config.backchannel_logout_uri, taalapp.config.frontchannel_logout_uri) == (
+        "https://taalapp.example/logout/bc", "https://taalapp.example/logout/fc?app=1")
+    exported = dump_federation(registry.export_federation())
+    assert exported.count("backchannel_logout_uri") == 1
+    assert dump_federation(_imported_again(exported, tmp_path, key_version=1)) == exported
+
+
+def test_shared_devices_survive_export_and_import(registry: Registry, tmp_path: Path) -> None:
+    text = FEDERATION.replace('place = "Utrecht"', 'place = "Utrecht"\nshared_devices = true')
+    registry.import_federation(load_federation(write_federation(tmp_path, text)), key_version=1)
+    assert {s.id: s.shared_devices for s in registry.schools()} == {
+        "regenboog": True, "lyceum": False}
+    exported = dump_federation(registry.export_federation())
+    assert exported.count("shared_devices = true") == 1, "defaults are left out"
+    assert dump_federation(_imported_again(exported, tmp_path, key_version=1)) == exported
+
+
 def test_an_employee_acr_of_absurd_size_is_refused(tmp_path: Path) -> None:
     text = FEDERATION.replace('url = "https://taalapp.example"\n',
                               f'url = "https://taalapp.example"\nemployee_acr = "{"x" * 1025}"\n')

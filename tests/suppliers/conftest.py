@@ -2,7 +2,8 @@
 
 Session-scoped: Loper (the demo federation, Redis state, signed IdP metadata) and each piece of
 software (its own apache2, shibd or php process on a free loopback port), started when a test
-first needs it. The figure "supplier software: N/4 peers passed" closes the test output.
+first needs it. The figures "supplier software: N/4 peers passed" and "supplier logout: N/3
+peers passed" (tests/suppliers/test_logout.py) close the test output.
 """
 
 from __future__ import annotations
@@ -95,6 +96,11 @@ _failed: set[str] = set()
 _titles: dict[str, str] = {}
 """Software -> its name and installed version."""
 _ran: set[str] = set()
+LOGOUT_MODULE = "tests/suppliers/test_logout.py"
+LOGOUT_SOFTWARE = ("shibboleth", "mellon", "openidc")
+"""The software whose single logout test_logout.py verifies both ways."""
+_logout_ran: set[str] = set()
+_logout_failed: set[str] = set()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -117,6 +123,10 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     _ran.add(name)
     if report.failed:
         _failed.add(name)
+    if report.nodeid.startswith(LOGOUT_MODULE):
+        _logout_ran.add(name)
+        if report.failed:
+            _logout_failed.add(name)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -130,3 +140,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(f"{_titles.get(name, name)}: {outcome}")
     terminalreporter.write_line(
         f"supplier software: {len(passed)}/{len(SOFTWARE)} peers passed")
+    if _logout_ran:
+        logged_out = _logout_ran - _logout_failed
+        terminalreporter.write_line(
+            f"supplier logout: {len(logged_out)}/{len(LOGOUT_SOFTWARE)} peers passed")

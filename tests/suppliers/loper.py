@@ -58,10 +58,12 @@ def idp_metadata(loper: Federation) -> str:
 def register(loper: Federation, software: SupplierSoftware) -> None:
     """Make `software` a supplier of Loper (id: its name) that the school has activated."""
     config: SupplierConfig
-    if software.client is not None:
-        config = OidcSupplier(client_id=software.client.client_id,
-                              client_secret=software.client.client_secret,
-                              redirect_uris=(software.client.redirect_uri,))
+    client = software.client
+    if client is not None:
+        config = OidcSupplier(client_id=client.client_id, client_secret=client.client_secret,
+                              redirect_uris=(client.redirect_uri,),
+                              post_logout_redirect_uris=client.post_logout_redirect_uris,
+                              backchannel_logout_uri=client.backchannel_logout_uri)
     else:
         assert software.metadata is not None and software.entity_id is not None
         config = SamlSupplier(metadata_xml=software.metadata, entity_id=software.entity_id)

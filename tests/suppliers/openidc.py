@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from urllib.parse import quote
 
 from tests.suppliers.apache import WHOAMI, running_apache
 from tests.suppliers.daemons import HOST, free_port, version, workspace
@@ -54,7 +55,8 @@ def running_openidc(issuer: str) -> Iterator[SupplierSoftware]:
     base = f"http://{HOST}:{port}"
     redirect_uri = f"{base}/app/redirect_uri"
     client = OidcClient(CLIENT_ID, secrets.token_urlsafe(24), redirect_uri,
-                        backchannel_logout_uri=f"{redirect_uri}?logout=backchannel")
+                        backchannel_logout_uri=f"{redirect_uri}?logout=backchannel",
+                        post_logout_redirect_uris=(f"{base}/",))
     with workspace("openidc") as folder:
         body = _CONF.format(issuer=issuer, client_id=client.client_id, secret=client.client_secret,
                             redirect_uri=client.redirect_uri,
@@ -65,5 +67,6 @@ def running_openidc(issuer: str) -> Iterator[SupplierSoftware]:
                 name="openidc",
                 title=f"mod_auth_openidc {version('libapache2-mod-auth-openidc')}",
                 base_url=url, app_url=f"{url}{WHOAMI}",
-                logout_url=f"{client.redirect_uri}?logout={url}/", folder=folder, seen=seen,
+                logout_url=f"{client.redirect_uri}?logout={quote(url + '/', safe='')}",
+                folder=folder, seen=seen,
                 expect=expect, client=client, logs=(folder / "error.log",))

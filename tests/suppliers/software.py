@@ -45,7 +45,9 @@ class OidcClient:
     client_secret: str
     redirect_uri: str
     backchannel_logout_uri: str | None = None
-    """Where the RP takes OIDC Back-Channel Logout tokens (not registered in Loper yet)."""
+    """Where the RP takes OIDC Back-Channel Logout tokens."""
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    """Where Loper may send the browser back after the RP's own logout."""
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ def test_discovery_names_everything_under_the_issuer(op: OidcOp) -> None:
     assert doc["issuer"] == ISSUER
     for name, path in (("authorization_endpoint", "/oidc/authorize"),
                        ("token_endpoint", "/oidc/token"), ("userinfo_endpoint", "/oidc/userinfo"),
-                       ("jwks_uri", "/oidc/jwks"), ("revocation_endpoint", "/oidc/revoke")):
+                       ("jwks_uri", "/oidc/jwks"), ("revocation_endpoint", "/oidc/revoke"),
+                       ("end_session_endpoint", "/oidc/logout")):
         assert doc[name] == ISSUER + path
     assert doc["response_types_supported"] == ["code"]
     assert doc["subject_types_supported"] == ["pairwise"]
@@ -35,9 +36,12 @@ def test_discovery_names_everything_under_the_issuer(op: OidcOp) -> None:
     assert doc["scopes_supported"] == ["openid", "profile", "email", "offline_access"]
     assert doc["grant_types_supported"] == ["authorization_code", "refresh_token"]
     assert doc["authorization_response_iss_parameter_supported"] is True
+    for logout in ("backchannel_logout", "frontchannel_logout"):
+        assert doc[f"{logout}_supported"] is True
+        assert doc[f"{logout}_session_supported"] is True
     claims = doc["claims_supported"]
     assert isinstance(claims, list)
-    assert {"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr"} <= set(claims)
+    assert {"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "sid"} <= set(claims)
     assert {a.oidc_claim for a in VOCABULARY} <= set(claims)
 
 

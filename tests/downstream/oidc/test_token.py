@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -51,6 +52,15 @@ def test_the_code_flow_gives_a_verifiable_id_token(rp: Rp) -> None:
 def test_without_nonce_there_is_no_nonce_claim(rp: Rp) -> None:
     claims = verify_id_token(rp.op, rp.tokens()["id_token"]).claims
     assert "nonce" not in claims
+
+
+def test_the_id_token_carries_the_session_id_this_client_was_given(rp: Rp) -> None:
+    released = replace(released_for(rp.supplier), session="sid-of-this-client")
+    answer = rp.login(released)
+    _, body, _ = rp.exchange(answer["code"])
+    assert verify_id_token(rp.op, body["id_token"]).claims["sid"] == "sid-of-this-client"
+    without = verify_id_token(rp.op, rp.tokens()["id_token"]).claims
+    assert "sid" not in without  # outside an SSO session there is none to name
 
 
 @pytest.mark.parametrize("nonce", ["a&b=c", "<script>", "üñí ☃", '"quoted"', "n" * 255])

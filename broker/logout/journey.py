@@ -1,0 +1,163 @@
+"""The logout journey: end Loper's session, ask the participants, answer whoever started it.
+
+begin() -> [a redirect to the school, then one per SAML supplier] -> finish. The school comes
+first: its session is the one that would log the next pupil on a shared device in, and a
+supplier that never answers its redirect must not keep it alive. Each redirect's answer comes
+back through answered(); the run (broker/logout/run.py) is taken atomically, so a replayed
+answer, or one that answers nothing Loper asked in this browser, is refused.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from broker import hubs
+from broker.context import Broker
+from broker.downstream import Logout
+from broker.errors import BrokerError, LogoutRejected
+from broker.logout import run as runs
+from broker.logout.fanout import fan_out
+from broker.logout.run import SCHOOL, Initiator, LogoutRun, Outcome, Result
+from broker.outgoing import Outgoing
+from broker.records import School
+from broker.sso import SsoSession, new_id
+from broker.upstream import Logout as SchoolLogout
+from broker.upstream import LogoutAnswer
+
+log = logging.getLogger("loper.logout")
+
+Side = Literal["supplier", "school"]
+
+
+@dataclass(frozen=True)
+class Finished:
+    run: LogoutRun
+    ending: Outgoing | None
+    """The answer to whoever started the logout; None: Loper's own page."""
+
+
+Next = Outgoing | Finished
+
+
+class Logouts:
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+
+    def begin(self, session: SsoSession | None, browser: str, initiator: Initiator) -> Next:
+        """End `session` (this browser's, if any) and everyone in it."""
+        run_id = new_id()
+        if session is None:
+            return self._finish(LogoutRun(run_id, browser, initiator, "", b"",
+                                          had_session=False))
+        self.broker.store.delete_session(session.id)  # Loper's own session ends first
+        record = session.record
+        by_supplier = initiator.by == "supplier"
+        others = [p for p in record.participants
+                  if not (by_supplier and p.supplier_id == initiator.party)]
+        asked = fan_out(self.broker, others, run_id, self.broker.settings.logout_timeout + 1)
+        itself = (Outcome(initiator.party, "done"),) if by_supplier and record.participant(
+            initiator.party) else ()
+        run = LogoutRun(run_id, browser, initiator, record.person.school_id,
+                        record.school_session, steps=asked.steps,
+                        outcomes=itself + asked.outcomes, frames=asked.frames)
+        log.info("logout started", extra={"by": initiator.by, "school": run.school_id,
+                                          "participants": len(record.participants)})
+        return self._advance(run)
+
+    def answered(self, run_id: str, browser: str, side: Side,
+                 params: Mapping[str, str]) -> Next:
+        """A supplier's or the school's answer to the redirect in flight."""
+        run = runs.take(self.broker.store, run_id, browser)
+        if run is None:
+            raise LogoutRejected("This logout answer belongs to no logout that Loper started "
+                                 "in this browser (it may be used already, or expired).")
+        if side == "school":
+            if not run.school_sent or run.outcome(SCHOOL) is not None:
+                raise LogoutRejected("Loper asked the school for no logout in this browser.")
+            at_school = self._school_answer(run, params)
+            return self._advance(replace(run, outcomes=(*run.outcomes,
+                                                        Outcome(SCHOOL, at_school))))
+        if not run.steps or (run.school_sent and run.outcome(SCHOOL) is None):
+            raise LogoutRejected("Loper asked no learning app for a logout in this browser.")
+        step, rest = run.steps[0], run.steps[1:]
+        supplier = self.broker.registry.supplier(step.party)
+        downstream = self._downstream_of(step.party)
+        if supplier is None or downstream is None:
+            result: Result = "failed"
+        else:
+            ended = downstream.logout_answered(supplier, params, step.state)
+            result = "done" if ended else "failed"
+        return self._advance(replace(run, steps=rest,
+                                     outcomes=(*run.outcomes, Outcome(step.party, result))))
+
+    def _downstream_of(self, supplier_id: str) -> Logout | None:
+        supplier = self.broker.registry.supplier(supplier_id)
+        downstream = self.broker.downstreams.get(supplier.protocol) if supplier else None
+        return downstream if isinstance(downstream, Logout) else None
+
+    def _advance(self, run: LogoutRun) -> Next:
+        if run.initiator.by != "school" and run.school_id and not run.school_sent:
+            result, sent = self._to_school(run)
+            if sent is not None:
+                outgoing, state = sent
+                runs.keep(self.broker.store, replace(run, school_sent=True, school_state=state))
+                return outgoing
+            run = replace(run, school_sent=True,
+                          outcomes=(*run.outcomes, Outcome(SCHOOL, result)))
+        if run.steps:
+            runs.keep(self.broker.store, run)
+            return run.steps[0].outgoing
+        return self._finish(run)
+
+    def _school(self, run: LogoutRun) -> tuple[School, School] | None:
+        """The session's school and the one whose login service it used (its hub, or itself)."""
+        school = self.broker.registry.school(run.school_id)
+        if school is None:
+            return None
+        return school, hubs.hub_of(school, self.broker.registry.school)
+
+    def _to_school(self, run: LogoutRun) -> tuple[Result, tuple[Outgoing, bytes] | None]:
+        found = self._school(run)
+        upstream = self.broker.upstreams.get(found[1].protocol) if found else None
+        if found is None or not isinstance(upstream, SchoolLogout):
+            return "none", None
+        try:
+            sent = upstream.logout_redirect(found[1], run.school_session, relay_state=run.id)
+        except BrokerError as exc:
+            log.warning("logout at school failed", extra={"school": run.school_id,
+                                                          "reason": exc.message})
+            return "failed", None
+        return ("none", None) if sent is None else ("done", sent)
+
+    def _school_answer(self, run: LogoutRun, params: Mapping[str, str]) -> Result:
+        found = self._school(run)
+        upstream = self.broker.upstreams.get(found[1].protocol) if found else None
+        if found is None or not isinstance(upstream, SchoolLogout):
+            return "failed"
+        return "done" if upstream.handle_logout(found[1], params, run.school_state) else "failed"
+
+    def _finish(self, run: LogoutRun) -> Finished:
+        log.info("logout finished", extra={
+            "by": run.initiator.by, "school": run.school_id or "-",
+            "failed": ",".join(o.party or "school" for o in run.outcomes
+                               if o.result == "failed") or "-"})
+        return Finished(run, self._ending(run))
+
+    def _ending(self, run: LogoutRun) -> Outgoing | None:
+        initiator = run.initiator
+        if initiator.by == "supplier":
+            supplier = self.broker.registry.supplier(initiator.party)
+            downstream = self.broker.downstreams.get(initiator.protocol)
+            if supplier is None or not isinstance(downstream, Logout):
+                return None
+            return downstream.answer_logout(supplier, initiator.request, run.complete)
+        if initiator.by == "school":  # the school (or hub) whose IdP asked
+            school = self.broker.registry.school(initiator.party)
+            upstream = self.broker.upstreams.get(initiator.protocol)
+            if school is None or not isinstance(upstream, LogoutAnswer):
+                return None
+            return upstream.answer_logout(school, initiator.request, run.complete)
+        return None

@@ -1,0 +1,98 @@
+"""A logout in progress: what was ended, what is still to go, and who gets the answer.
+
+Kept in the state store between the browser's redirects under its id and its browser (only
+that browser finds it), taken atomically at each answer: an answer that comes twice, or from
+another browser, finds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Literal
+
+from broker import codec
+from broker.outgoing import Outgoing
+from broker.store import StateStore
+
+KIND = "logout-run"
+TTL = 600
+"""Seconds a redirect step may take (a supplier showing its own "logged out" page)."""
+
+Result = Literal["done", "frame", "none", "failed"]
+"""done: ended (confirmed); frame: asked in an iframe (the browser did it, unconfirmed); none:
+no logout registered; failed: could not be reached, or refused."""
+
+SCHOOL = ""
+"""The party id of the school's step (no supplier has an empty id)."""
+
+By = Literal["pupil", "supplier", "school"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    party: str
+    """A supplier id, or SCHOOL."""
+    result: Result
+
+
+@dataclass(frozen=True)
+class Step:
+    """A supplier session that the browser ends: a redirect there, an answer back."""
+
+    party: str
+    outgoing: Outgoing
+    state: bytes
+
+
+@dataclass(frozen=True)
+class Initiator:
+    """Who started the logout, and what its adapter kept to answer it at the end."""
+
+    by: By
+    party: str = ""
+    """The supplier's or school's id (by the pupil: none)."""
+    protocol: str = ""
+    request: bytes = b""
+    lang: str = "nl"
+
+
+@dataclass(frozen=True)
+class LogoutRun:
+    id: str
+    browser: str
+    initiator: Initiator
+    school_id: str
+    """The session's school ("" when there was no session)."""
+    school_session: bytes
+    steps: tuple[Step, ...] = ()
+    """Redirects still to go, in order; the first one is in flight once sent."""
+    outcomes: tuple[Outcome, ...] = ()
+    frames: tuple[str, ...] = ()
+    school_sent: bool = False
+    """The school's step is in flight, or over (then its outcome is in `outcomes`)."""
+    school_state: bytes = b""
+    had_session: bool = True
+
+    def outcome(self, party: str) -> Result | None:
+        return next((o.result for o in self.outcomes if o.party == party), None)
+
+    @property
+    def complete(self) -> bool:
+        """Every session ended, or was asked to in an iframe: none failed, and none is left
+        because it has no logout (SAML core 3.7.3.2: else PartialLogout)."""
+        return all(o.result in ("done", "frame") for o in self.outcomes)
+
+
+def _key(run_id: str, browser: str) -> str:
+    return f"{run_id}.{hashlib.sha256(browser.encode()).hexdigest()[:32]}"
+
+
+def keep(store: StateStore, run: LogoutRun) -> None:
+    store.put_token(KIND, _key(run.id, run.browser), codec.encode(run), TTL)
+
+
+def take(store: StateStore, run_id: str, browser: str) -> LogoutRun | None:
+    if not run_id or len(run_id) > 64:
+        return None
+    return codec.decode(store.take_token(KIND, _key(run_id, browser)), LogoutRun)

@@ -1,0 +1,103 @@
+"""The single sign-on session: who is logged in in this browser, and where.
+
+A session knows its participants (OIDC Back-Channel Logout 1.0, SAML profiles 4.4): the
+supplier sessions it started, each with the pseudonym and the session id (`sid`, also the SAML
+SessionIndex) that supplier was given, and the school's own session (what the upstream returned
+as Callback.session: its NameID and SessionIndex, or its ID token). Single logout reads them.
+Each supplier gets its own `sid`, so two suppliers cannot link their sessions by it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, replace
+
+from broker import codec
+from broker.identity import Person
+from broker.store import StateStore
+
+
+@dataclass(frozen=True)
+class Participant:
+    supplier_id: str
+    protocol: str
+    """The downstream protocol the supplier logged in with."""
+    subject: str
+    """The supplier's pseudonym (SAML NameID, OIDC sub)."""
+    sid: str
+    """The session id this supplier was given: OIDC `sid`, SAML SessionIndex."""
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """What the state store keeps of one SSO session."""
+
+    person: Person
+    expires: int
+    """Seconds since the epoch; a supplier joining never extends the session."""
+    school_session: bytes = b""
+    """The upstream's Callback.session: what logging out at the school needs."""
+    participants: tuple[Participant, ...] = ()
+
+    def participant(self, supplier_id: str) -> Participant | None:
+        return next((p for p in self.participants if p.supplier_id == supplier_id), None)
+
+    def names(self, supplier_id: str, subject: str, sids: tuple[str, ...]) -> bool:
+        """Does a supplier's logout name this session: its pseudonym, and (when it names any)
+        the sid it was given? (SAML core 3.7.3.2: SessionIndex narrows the logout.)"""
+        known = self.participant(supplier_id)
+        return known is not None and known.subject == subject and (
+            not sids or known.sid in sids)
+
+    def joined(self, supplier_id: str, protocol: str, subject: str) -> tuple[SessionRecord, str]:
+        """This session with the supplier among its participants, and the supplier's sid
+        (the one it was given before, when it logs in again in this session)."""
+        known = self.participant(supplier_id)
+        if known is not None and known.subject == subject and known.protocol == protocol:
+            return self, known.sid
+        joining = Participant(supplier_id, protocol, subject, secrets.token_urlsafe(18))
+        others = tuple(p for p in self.participants if p.supplier_id != supplier_id)
+        return replace(self, participants=(*others, joining)), joining.sid
+
+
+@dataclass(frozen=True)
+class SsoSession:
+    id: str
+    record: SessionRecord
+    ttl: int
+    """Seconds it lasts from now (the SSO cookie's max-age)."""
+    browser_bound: bool = False
+    """The cookie lasts as long as the browser (a school with shared devices)."""
+
+    @property
+    def person(self) -> Person:
+        return self.record.person
+
+
+def new_id() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def start(store: StateStore, person: Person, school_session: bytes, ttl: int,
+          browser_bound: bool = False) -> SsoSession:
+    record = SessionRecord(person, int(time.time()) + ttl, school_session)
+    session = SsoSession(new_id(), record, ttl, browser_bound)
+    store.put_session(session.id, codec.encode(record), ttl)
+    return session
+
+
+def save(store: StateStore, session: SsoSession) -> None:
+    """Keep a changed record until the session's own end, not a second longer."""
+    left = session.record.expires - int(time.time())
+    if left > 0:
+        store.put_session(session.id, codec.encode(session.record), left)
+
+
+def load(store: StateStore, session_id: str | None) -> SsoSession | None:
+    if not session_id:
+        return None
+    record = codec.decode(store.get_session(session_id), SessionRecord)
+    if record is None:
+        return None
+    return SsoSession(session_id, record, max(0, record.expires - int(time.time())))

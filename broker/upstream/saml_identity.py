@@ -1,0 +1,71 @@
+"""The person a school's SAML assertion vouches for: its attributes (from the assertion's own
+AttributeStatements, read under the school's names) and its subject (the persistent NameID or
+the attribute the school identifies people by)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT, NAMEID_FORMAT_UNSPECIFIED
+
+from broker.attributes import BY_NAME, by_saml_name
+from broker.identity import Attributes, AuthnContext, Identity
+from broker.records import School
+from broker.saml import views
+from broker.upstream.saml_checks import instant, reject
+from broker.upstream.saml_kind import SamlSchool, read_attributes
+
+
+def _raw_attributes(assertion: views.Assertion) -> dict[str, list[str]]:
+    """Attribute values by SAML name, from the assertion's own AttributeStatements only:
+    whatever sits in its Advice is never read."""
+    raw: dict[str, list[str]] = {}
+    for statement in assertion.attribute_statement:
+        for attribute in statement.attribute:
+            values = raw.setdefault(str(attribute.name), [])
+            values.extend(value.text.strip() for value in attribute.attribute_value
+                          if isinstance(value.text, str) and value.text.strip())
+    return raw
+
+
+def _nameid_subject(assertion: views.Assertion, parsed: views.CheckedResponse) -> str:
+    name_id = (assertion.subject.name_id if assertion.subject else None) or parsed.name_id
+    # (the latter: a decrypted EncryptedID)
+    text = (name_id.text or "").strip() if name_id is not None else ""
+    if name_id is None or not text:
+        reject("The assertion has no NameID, and this school identifies people by NameID.")
+    name_format = name_id.format or NAMEID_FORMAT_UNSPECIFIED
+    if name_format == NAMEID_FORMAT_TRANSIENT:
+        reject("The school sends a transient NameID, which changes at every login; configure "
+               "a persistent NameID for Loper (or identify people by an attribute).")
+    if name_format not in (NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_UNSPECIFIED):
+        reject(f"The school sends a NameID of format {name_format}; Loper needs a persistent "
+               "NameID (or identify people by an attribute).")
+    return text
+
+
+def _attribute_subject(name: str, raw: Mapping[str, list[str]], attributes: Attributes) -> str:
+    found = by_saml_name(name)
+    internal = name if name in BY_NAME else found.name if found is not None else None
+    if internal is not None:
+        values = list(attributes.get(internal, ()))
+    else:  # an attribute outside Loper's vocabulary, named exactly
+        values = [v for key, vs in raw.items() if key.lower() == name.lower() for v in vs]
+    if len(values) != 1:
+        reject(f"The assertion carries {len(values)} values of {name}, the attribute this "
+               "school identifies people by; Loper needs exactly one.")
+    return values[0]
+
+
+def identity_of(school: School, saml: SamlSchool, parsed: views.CheckedResponse,
+              assertion: views.Assertion) -> Identity:
+    raw = _raw_attributes(assertion)
+    attributes = read_attributes(school, raw)
+    subject = (_nameid_subject(assertion, parsed) if saml.subject == "nameid"
+               else _attribute_subject(saml.subject, raw, attributes))
+    statement = assertion.authn_statement[0]
+    context = statement.authn_context
+    ref = context.authn_context_class_ref if context is not None else None
+    class_ref = ref.text.strip() if ref is not None and ref.text else None
+    authn = AuthnContext(instant(statement.authn_instant, "The AuthnInstant"), class_ref)
+    return Identity(school.id, subject, attributes, authn)

@@ -1,0 +1,148 @@
+"""Single logout with supplier software from the field, both ways.
+
+(a) The pupil logs out at the app: Shibboleth and mellon send Loper a signed SAML
+LogoutRequest (SP-initiated SLO) and get Loper's LogoutResponse; mod_auth_openidc sends the
+browser to Loper's end_session_endpoint with its ID token as hint. Loper's session ends, and
+the school's: the next login there asks for the school and its password again.
+(b) "Log out everywhere" at Loper reaches the app: Shibboleth and mellon get Loper's signed
+LogoutRequest in the browser's redirect chain and answer it; mod_auth_openidc gets a logout
+token at its registered backchannel_logout_uri. The app's session is gone: its protected page
+sends the browser to Loper again.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pytest
+from lxml import etree
+
+from demo.people import DEFAULT_PEOPLE, DemoPerson
+from tests.flows.conftest import REGENBOOG, Federation, at_school_login, log_out
+from tests.flows.test_logout_saml import listed
+from tests.peers.browser import Browser, decode_saml
+from tests.suppliers.conftest import LOGOUT_SOFTWARE
+from tests.suppliers.journey import log_in, open_app
+from tests.suppliers.loper import SCHOOL
+from tests.suppliers.software import SupplierSoftware
+
+SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
+NS = {"samlp": "urn:oasis:names:tc:SAML:2.0:protocol"}
+DAAN, NOOR = DEFAULT_PEOPLE[1], DEFAULT_PEOPLE[2]
+"""Pupils with no session at the software but the test's own: mellon finds the session a
+LogoutRequest ends by its NameID alone (test_mellon_finds_the_session_to_end_by_nameid_alone)."""
+
+
+def own_logout(software: SupplierSoftware) -> str:
+    """The software's own logout, coming back to its home page afterwards."""
+    home = quote(f"{software.base_url}/", safe="")
+    if software.name == "shibboleth":
+        return f"{software.logout_url}?return={home}"
+    if software.name == "mellon":
+        return f"{software.logout_url}?ReturnTo={home}"
+    return software.logout_url  # mod_auth_openidc: redirect_uri?logout=<its home page>
+
+
+def mark(browser: Browser) -> tuple[int, int]:
+    return len(browser.history), len(browser.saml_posts)
+
+
+def saml_messages(browser: Browser, since: tuple[int, int], url: str, kind: str) -> list[str]:
+    """Every SAML message of `kind` (SAMLRequest, SAMLResponse) the browser carried to `url`
+    since `mark`, over HTTP-Redirect or HTTP-POST, decoded."""
+    found = [parse_qs(urlsplit(r.url).query).get(kind, [""])[0]
+             for r in browser.history[since[0]:] if r.url.startswith(url)]
+    found += [p[kind] for p in browser.saml_posts[since[1]:]
+              if p["action"].startswith(url) and kind in p]
+    return [decode_saml(value) for value in found if value]
+
+
+def status_of(xml: str) -> str:
+    root = etree.fromstring(xml.encode(), etree.XMLParser(resolve_entities=False,
+                                                          no_network=True))
+    codes = root.xpath("samlp:Status/samlp:StatusCode/@Value", namespaces=NS)
+    assert isinstance(codes, list) and codes
+    return str(codes[0])
+
+
+def assert_logged_out_at_app(browser: Browser, loper: Federation, software: SupplierSoftware,
+                             pupil: DemoPerson) -> None:
+    """The app's protected page sends the browser to Loper (the app's session is gone), and
+    Loper asks for the school (Loper's session is gone), whose login asks for a password."""
+    before = len(browser.history)
+    browser.get(software.app_url)
+    assert open_app(browser, software) is None, "the app still knows the pupil"
+    assert [r.url for r in browser.history[before:] if r.url.startswith(loper.issuer)]
+    assert "/discovery" in browser.url, browser.url
+    browser.click(REGENBOOG)
+    assert at_school_login(browser), "the school's session outlived the logout"
+    browser.login(pupil.id)
+    assert open_app(browser, software) is not None  # and the pupil can log in again
+
+
+@pytest.mark.parametrize("software", list(LOGOUT_SOFTWARE), indirect=True)
+def test_logging_out_at_the_app_ends_lopers_session(loper: Federation,
+                                                    software: SupplierSoftware,
+                                                    browser: Browser) -> None:
+    log_in(browser, software, DAAN)
+    since = mark(browser)
+
+    browser.get(own_logout(software))
+
+    assert browser.url.startswith(f"{software.base_url}/"), browser.text[:500]
+    if software.protocol == "saml":
+        requests_ = saml_messages(browser, since, f"{loper.issuer}/saml/idp/slo",
+                                  "SAMLRequest")
+        assert len(requests_) == 1 and "LogoutRequest" in requests_[0]
+        answers = saml_messages(browser, since, software.base_url, "SAMLResponse")
+        assert [status_of(xml) for xml in answers] == [SUCCESS]
+    else:
+        ended = [r.url for r in browser.history[since[0]:]
+                 if r.url.startswith(f"{loper.issuer}/oidc/logout")]
+        assert ended and "id_token_hint=" in ended[0]
+    assert_logged_out_at_app(browser, loper, software, DAAN)
+
+
+@pytest.mark.parametrize("software", list(LOGOUT_SOFTWARE), indirect=True)
+def test_log_out_everywhere_reaches_the_app(loper: Federation, software: SupplierSoftware,
+                                            browser: Browser) -> None:
+    log_in(browser, software, NOOR)
+    since = mark(browser)
+
+    log_out(browser, loper.issuer)
+
+    assert browser.url.startswith(loper.issuer), browser.text[:500] + "".join(
+        log.read_text()[-3000:] for log in software.logs)
+    assert listed(browser, "done") == [software.title], browser.text[:2000]
+    assert 'id="school-done"' in browser.text
+    if software.protocol == "saml":  # the LogoutRequest went through the browser, answered
+        asked = saml_messages(browser, since, software.base_url, "SAMLRequest")
+        assert len(asked) == 1 and "LogoutRequest" in asked[0]
+        answers = saml_messages(browser, since, f"{loper.issuer}/saml/idp/slo",
+                                "SAMLResponse")
+        assert [status_of(xml) for xml in answers] == [SUCCESS]
+    else:  # the back channel: the browser never went to the app
+        assert not [r.url for r in browser.history[since[0]:]
+                    if r.url.startswith(software.base_url)]
+    assert_logged_out_at_app(browser, loper, software, NOOR)
+
+
+def test_mellon_finds_the_session_to_end_by_nameid_alone(loper: Federation,
+                                                         mellon: SupplierSoftware,
+                                                         browser: Browser) -> None:
+    """A pupil logged in at mellon on two devices: Loper's LogoutRequest for the second names
+    the NameID and SessionIndex of the second, but mellon looks the session up by NameID
+    alone, finds the other one, and Lasso refuses the request ("Unknown principal on
+    logout"): mellon answers HTTP 500 and no LogoutResponse. The school was logged out before
+    any app, so the next pupil on this device still has to type a password."""
+    with Browser() as other_device:
+        log_in(other_device, mellon, loper.pupil)
+    log_in(browser, mellon, loper.pupil)
+
+    log_out(browser, loper.issuer)
+
+    assert browser.url.startswith(f"{mellon.base_url}/mellon/logout?SAMLRequest=")
+    assert browser.page.status_code == 500
+    assert "Unknown principal on logout" in (mellon.folder / "error.log").read_text()
+    browser.get(f"{loper.supplier('rekenwonders')}/login", {"school": SCHOOL})
+    assert at_school_login(browser)
