@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from broker.errors import ConfigError
+from broker.jsonvalue import loads_object
 
 PSEUDONYM_FILE = "pseudonym.json"
 SECRET_FILE = "cookie-secret"
@@ -198,19 +199,20 @@ def _hex_key(value: object, where: str) -> bytes:
 def load_pseudonym_keys(keys_dir: Path) -> PseudonymKeys:
     path = keys_dir / PSEUDONYM_FILE
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = loads_object(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: the pseudonym key is missing; run `broker init` "
                           "(or restore the file from backup if this instance had one)") from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"{path}: the pseudonym key file is corrupt ({exc}); restore it "
                           "from backup: a new key would change every pseudonym") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("keys"), dict):
+    keys = doc.get("keys") if doc is not None else None
+    if doc is None or not isinstance(keys, dict):
         raise ConfigError(f"{path}: expected {{\"anchor\", \"current\", \"keys\"}}; "
                           "restore it from backup")
     versions: dict[int, bytes] = {}
-    for version, value in doc["keys"].items():
-        if not str(version).isdigit():
+    for version, value in keys.items():
+        if not version.isdigit():
             raise ConfigError(f"{path}: key version {version!r} is not a whole number")
         versions[int(version)] = _hex_key(value, f"{path}: keys.{version}")
     current = doc.get("current")

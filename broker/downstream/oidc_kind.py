@@ -6,7 +6,6 @@ The adapter itself is broker/downstream/oidc_op.py; it is imported when the kind
 from __future__ import annotations
 
 import functools
-import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from broker import attributes, profiles
 from broker.downstream import Downstream
 from broker.identity import Released
+from broker.jsonvalue import loads_object
 from broker.kinds import (
     DownstreamKind,
     FormFields,
@@ -78,10 +78,10 @@ def _jwks(entry: Entry) -> str | None:
             entry.problem("jwks", wrong)
         return jwks
     try:
-        keys = json.loads(jwks).get("keys")
-    except (ValueError, AttributeError):
-        keys = None
-    if not isinstance(keys, list):
+        doc = loads_object(jwks)
+    except ValueError:
+        doc = None
+    if doc is None or not isinstance(doc.get("keys"), list):
         entry.problem("jwks", 'is not a JWKS document; expected {"keys": [...]} or a JWKS URL')
     return jwks
 

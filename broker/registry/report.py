@@ -3,12 +3,12 @@ pseudonyms) and which attributes were sent, read from the release ledger."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import String, cast, func, select
 
+from broker.jsonvalue import loads
 from broker.registry.db import Database
 from broker.registry.ledger import RELEASE
 from broker.registry.models import LedgerEntryRow
@@ -45,7 +45,10 @@ def monthly(db: Database, school_id: str,
             for supplier_id, sent in session.execute(
                     select(row.supplier_id, cast(row.attributes, String)).where(*within)
                     .distinct()):
-                names.setdefault(supplier_id, set()).update(json.loads(sent))
+                listed = loads(sent)
+                names.setdefault(supplier_id, set()).update(
+                    name for name in (listed if isinstance(listed, list) else ())
+                    if isinstance(name, str))
             found.extend(SupplierMonth(month, supplier_id, people, logins,
                                        tuple(sorted(names.get(supplier_id, ()))))
                          for supplier_id, people, logins in counts)

@@ -19,7 +19,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import quote
 
 from authlib.common.urls import add_params_to_uri, url_decode
@@ -29,6 +28,7 @@ from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_r
 from broker import codec
 from broker.errors import BrokerError, LogoutRejected, UpstreamRejected
 from broker.identity import AuthnContext, Identity, PendingLogin
+from broker.jsonvalue import Json
 from broker.outgoing import Outgoing
 from broker.records import School
 from broker.upstream import Callback
@@ -136,7 +136,7 @@ class OidcUpstream:
                                                                  oidc.issuer),
                                  expected, now, tokens.access_token)
         if info.userinfo_endpoint is not None:
-            claims = {**self._userinfo(info.userinfo_endpoint, tokens, claims["sub"]),
+            claims = {**self._userinfo(info.userinfo_endpoint, tokens, claims.get("sub")),
                       **claims}
         check_required(oidc.require, claims)
         return Callback(identity=_identity(school, oidc, claims, now),
@@ -183,7 +183,7 @@ class OidcUpstream:
                                    "the scope 'openid' is allowed for Loper.")
         return _Tokens(id_token, access if isinstance(access, str) else None)
 
-    def _userinfo(self, url: str, tokens: _Tokens, sub: str) -> Mapping[str, Any]:
+    def _userinfo(self, url: str, tokens: _Tokens, sub: object) -> Mapping[str, Json]:
         if tokens.access_token is None:
             raise UpstreamRejected("Your school's login server sent no access token, so Loper "
                                    "cannot read the user info.")
@@ -197,8 +197,9 @@ class OidcUpstream:
                                    "another user than its ID token (sub differs).")
         return answer.body
 
-    def _replay_ttl(self, claims: Mapping[str, Any], now: float) -> int:
-        left = int(claims["exp"] - now) + self.config.clock_skew
+    def _replay_ttl(self, claims: Mapping[str, object], now: float) -> int:
+        exp = claims.get("exp")  # a number: the ID token's checks passed
+        left = (int(exp - now) if is_time(exp) else 0) + self.config.clock_skew
         return max(1, min(left, REPLAY_TTL_MAX))
 
 
@@ -239,7 +240,7 @@ def _token_refused(status: int, error: object) -> UpstreamRejected:
                             f"(HTTP status {status}, error '{code}').{hints.get(code, '')}")
 
 
-def _identity(school: School, oidc: OidcSchool, claims: Mapping[str, Any],
+def _identity(school: School, oidc: OidcSchool, claims: Mapping[str, object],
               now: float) -> Identity:
     subject = claims.get(oidc.subject)
     if not isinstance(subject, str) or not subject.strip() or len(subject) > 1024:
@@ -253,7 +254,7 @@ def _identity(school: School, oidc: OidcSchool, claims: Mapping[str, Any],
                     authn=AuthnContext(instant, acr if isinstance(acr, str) else None))
 
 
-def _replay_key(issuer: str, claims: Mapping[str, Any], raw: str) -> str:
+def _replay_key(issuer: str, claims: Mapping[str, object], raw: str) -> str:
     jti = claims.get("jti")
     unique = jti if isinstance(jti, str) and jti else raw
     return "oidc-id-token:" + hashlib.sha256(f"{issuer}\n{unique}".encode()).hexdigest()

@@ -9,14 +9,13 @@ answers with a server error a SchoolUnavailable (502), anything else an Upstream
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from broker.errors import SchoolTimeout, SchoolUnavailable, UpstreamRejected
+from broker.jsonvalue import Json, JsonObject, loads_object
 from broker.outbound.errors import (
     OutboundError,
     OutboundTimeout,
@@ -41,7 +40,7 @@ def host_of(url: str) -> str:
 @dataclass(frozen=True)
 class JsonAnswer:
     status: int
-    body: Mapping[str, Any]
+    body: Mapping[str, Json]
     content_type: str
 
 
@@ -62,7 +61,7 @@ class Http:
         return self._json(url, what, lambda: self.fetcher.post(url, data, accept=_JSON,
                                                                headers=headers))
 
-    def document(self, url: str, what: str) -> Mapping[str, Any]:
+    def document(self, url: str, what: str) -> Mapping[str, Json]:
         """A JSON document that must be there (HTTP 200): discovery, JWKS."""
         answer = self.get(url, what)
         if answer.status == 200:
@@ -105,15 +104,15 @@ def _school_error(exc: OutboundError, url: str, what: str) -> Exception:
                              f"Loper asked for its {what} ({exc}). Please try again later.")
 
 
-def _json_object(raw: bytes, url: str, what: str, kind: str) -> Mapping[str, Any]:
+def _json_object(raw: bytes, url: str, what: str, kind: str) -> JsonObject:
     """The body as a JSON object; {} for an empty body (e.g. a bare error status)."""
     if not raw.strip():
         return {}
     try:
-        value = json.loads(raw)
+        value = loads_object(raw)
     except (UnicodeDecodeError, ValueError):
         value = None
-    if not isinstance(value, dict):
+    if value is None:
         raise UpstreamRejected(f"The {what} from your school's login server ({host_of(url)}) "
                                f"is not a JSON object (content type {kind[:60] or 'none'!r}).")
     return value

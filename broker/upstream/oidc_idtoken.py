@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import TypeGuard
 
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
@@ -69,7 +69,7 @@ def usable_algorithms(pinned: tuple[str, ...]) -> list[str]:
 
 
 def verify_id_token(raw: str, keys: KeyLookup, expected: Expected, now: float,
-                    access_token: str | None = None) -> dict[str, Any]:
+                    access_token: str | None = None) -> dict[str, object]:
     """The ID token's claims after checking signature, issuer, audience, times and nonce."""
     allowed = usable_algorithms(expected.algorithms)
     header = _header(raw)
@@ -91,11 +91,12 @@ def verify_id_token(raw: str, keys: KeyLookup, expected: Expected, now: float,
                                "key (kid) that the server does not publish in its JWKS.") from exc
     except (JoseError, ValueError, TypeError, KeyError) as exc:
         raise _malformed() from exc
-    check_claims(token.claims, token.header, expected, now, access_token)
-    return token.claims
+    claims: dict[str, object] = dict(token.claims)
+    check_claims(claims, dict(token.header), expected, now, access_token)
+    return claims
 
 
-def check_claims(claims: dict[str, Any], header: dict[str, Any], expected: Expected,
+def check_claims(claims: dict[str, object], header: dict[str, object], expected: Expected,
                  now: float, access_token: str | None) -> None:
     """authlib's checks for an ID token of the code flow (OIDC Core 3.1.3.7: iss, aud, azp,
     exp, iat, nbf, nonce, at_hash), then Loper's own for auth_time."""
@@ -119,7 +120,7 @@ def check_claims(claims: dict[str, Any], header: dict[str, Any], expected: Expec
     _check_auth_time(claims, expected)
 
 
-def _check_auth_time(claims: Mapping[str, Any], expected: Expected) -> None:
+def _check_auth_time(claims: Mapping[str, object], expected: Expected) -> None:
     """OIDC Core 3.1.2.1 max_age: authlib only asks that auth_time be there (not for max_age=0),
     never that it be recent enough."""
     auth_time = claims.get("auth_time")
@@ -136,7 +137,7 @@ def is_time(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
 
 
-def _header(raw: str) -> dict[str, Any]:
+def _header(raw: str) -> dict[str, object]:
     try:
         header = extract_compact(raw.encode("ascii")).headers()
     except (JoseError, ValueError, TypeError, KeyError) as exc:

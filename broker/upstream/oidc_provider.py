@@ -13,12 +13,12 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry, Key, KeySet
 
 from broker.errors import UpstreamRejected
+from broker.jsonvalue import Json
 from broker.upstream.oidc_http import Http, host_of, is_secure_url
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
@@ -40,7 +40,7 @@ class ProviderInfo:
     """RP-Initiated Logout 1.0 (None: the school offers no logout, or not over https)."""
 
     @classmethod
-    def parse(cls, doc: Mapping[str, Any], issuer: str,
+    def parse(cls, doc: Mapping[str, Json], issuer: str,
               template: str | None = None) -> ProviderInfo:
         where = f"The discovery document of your school's login server ({host_of(issuer)})"
         if doc.get("issuer") not in (issuer, template or issuer):
@@ -138,9 +138,21 @@ def _read_jwks(http: Http, url: str) -> KeySet:
         if not isinstance(data, dict) or data.get("use", "sig") != "sig":
             continue
         try:
-            keys.append(JWKRegistry.import_key(data))
+            keys.append(JWKRegistry.import_key(_key_parameters(data)))
         except (JoseError, ValueError, TypeError, KeyError):
             continue  # RFC 7517 section 5: skip a key that cannot be understood
     if not keys:
         raise problem
     return KeySet(keys)
+
+
+def _key_parameters(data: Mapping[str, Json]) -> dict[str, str | list[str]]:
+    """A JWK's members as joserfc reads them: strings and lists of strings (x5c, key_ops);
+    members of other types are not key parameters (RFC 7517 4: ignore what is not understood)."""
+    out: dict[str, str | list[str]] = {}
+    for name, value in data.items():
+        if isinstance(value, str):
+            out[name] = value
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            out[name] = [v for v in value if isinstance(v, str)]
+    return out

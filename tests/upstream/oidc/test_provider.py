@@ -6,11 +6,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from joserfc.jwk import JWKRegistry, RSAKey
 
 from broker.errors import SchoolTimeout, SchoolUnavailable, UpstreamRejected
 from broker.identity import PendingLogin
 from broker.records import School
 from broker.upstream.oidc import OidcUpstream
+from broker.upstream.oidc_provider import _key_parameters
 from broker.upstream.saml_kind import SamlSchool
 from demo.school_op import create_school_op
 from tests.faults.slow import slow_socket
@@ -127,3 +129,12 @@ def test_a_school_that_answers_404_is_a_rejection(rp: OidcUpstream) -> None:
     with slow_socket("drip", head=head, every=0.0, piece=1024) as server:
         with pytest.raises(UpstreamRejected, match="answered HTTP status 404"):
             _start(rp, school_at(f"http://127.0.0.1:{server.port}"))
+
+
+def test_jwk_members_of_other_types_are_ignored_and_the_key_still_read() -> None:
+    """RFC 7517 4: a member Loper does not understand is ignored, not fatal (a WebCrypto
+    export carries "ext": true); a malformed x5c is dropped, the key itself still read."""
+    published = RSAKey.generate_key(2048).as_dict(private=False)
+    parameters = _key_parameters({**published, "ext": True, "x5c": [1, 2], "use": "sig"})
+    assert parameters == {**published, "use": "sig"}
+    assert isinstance(JWKRegistry.import_key(parameters), RSAKey)
