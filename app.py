@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, request
 
 from broker import kinds
 from broker.context import Broker
@@ -21,6 +21,7 @@ from broker.registry import Registry, RegistryUnavailable
 from broker.settings import Settings, load_settings, redacted_url
 from broker.sqlite_faults import DISK_FULL, WRONG_FILE
 from broker.store import open_store
+from broker.web import slots
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 log = logging.getLogger("loper.boot")
@@ -87,15 +88,11 @@ def _one_registry_view_per_request(app: Flask, broker: Broker) -> None:
     @app.before_request
     def begin() -> None:
         if request.blueprint != "health":  # they say themselves what is down
-            view = broker.registry.consistent()
-            view.__enter__()
-            g.registry_view = view
+            slots.enter("registry_view", broker.registry.consistent())
 
     @app.teardown_request
     def end(_exc: BaseException | None) -> None:
-        view = g.pop("registry_view", None)
-        if view is not None:
-            view.__exit__(None, None, None)
+        slots.leave("registry_view")
 
 
 def _outbound_timeout(app: Flask, seconds: float) -> None:
@@ -105,14 +102,11 @@ def _outbound_timeout(app: Flask, seconds: float) -> None:
 
     @app.before_request
     def begin() -> None:
-        g.outbound_timeout = default_timeout(seconds)
-        g.outbound_timeout.__enter__()
+        slots.enter("outbound_timeout", default_timeout(seconds))
 
     @app.teardown_request
     def end(_exc: BaseException | None) -> None:
-        scope = g.pop("outbound_timeout", None)
-        if scope is not None:
-            scope.__exit__(None, None, None)
+        slots.leave("outbound_timeout")
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, Response, g
+from flask import Flask, Response
+
+from broker.web.slots import Slot
+
+_NONCE = Slot("csp_nonce", str)
 
 
 def csp_nonce() -> str:
-    if "csp_nonce" not in g:
-        g.csp_nonce = secrets.token_urlsafe(16)
-    nonce: str = g.csp_nonce
-    return nonce
+    return _NONCE.get() or _NONCE.set(secrets.token_urlsafe(16))
 
 
 def content_security_policy(frames: tuple[str, ...] = ()) -> str:
     """Loper's policy; `frames`: origins a page may load in iframes (front-channel logout)."""
-    nonce = g.get("csp_nonce")
+    nonce = _NONCE.get()
     script = f"'nonce-{nonce}'" if nonce else "'none'"
     framed = f"frame-src {' '.join(frames)}; " if frames else ""
     return (f"default-src 'none'; script-src {script}; style-src 'self' 'unsafe-inline'; "

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import ipaddress
 
-from flask import Blueprint, Flask, Response, g, request
+from flask import Blueprint, Flask, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from broker import metrics
 from broker.errors import NotAllowedHere
 from broker.settings import LOOPBACK, PROXIES, Settings, metrics_allowed
 from broker.web.current import broker
+from broker.web.slots import Slot
 
 bp = Blueprint("metrics", __name__)
+_STARTED = Slot("metrics_started", float)
 
 
 def allowed(settings: Settings) -> bool:
@@ -46,11 +48,11 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def begin() -> None:
-        g.metrics_started = metrics.begin_step()
+        _STARTED.set(metrics.begin_step())
 
     @app.teardown_request
     def end(_exc: BaseException | None) -> None:
-        started = g.pop("metrics_started", None)
+        started = _STARTED.pop()
         if started is not None and request.endpoint is not None:
             metrics.end_step(request.endpoint, started)
 
