@@ -13,29 +13,33 @@ import functools
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 from urllib.parse import urlsplit
 
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, md, samlp
+import saml2
+from saml2 import md, samlp, xmldsig
 from saml2.cert import read_cert_from_file
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.extension import mdui
 from saml2.saml import NAMEID_FORMAT_PERSISTENT
 from saml2.sigver import RSACrypto, SecurityContext, import_rsa_key_from_file
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256, KeyInfo, X509Certificate, X509Data
-from saml2.xmldsig import NAMESPACE as DS_NAMESPACE
 
 from broker.errors import ConfigError
 from broker.keys import KeyPair
 from broker.saml.compat import xmlsec1_backend
 from broker.saml.published import Presentation, add_extensions, stamp, ui_info
-from broker.saml.views import SpClient
+from broker.saml.views import Metadata, Security, SpClient
 from broker.upstream.saml_kind import SamlSchool
 
 IDP_DESCRIPTOR = "idpsso"
+POST: str = saml2.BINDING_HTTP_POST
+REDIRECT: str = saml2.BINDING_HTTP_REDIRECT
+PERSISTENT: str = NAMEID_FORMAT_PERSISTENT
+NAMESPACES: dict[str, str] = {"md": md.NAMESPACE, "ds": xmldsig.NAMESPACE,
+                              "mdui": mdui.NAMESPACE}
 # Advertised to schools' IdPs in the encryption KeyDescriptors (SAML metadata 2.4.1.1).
 ENCRYPTION_METHODS = (
     "http://www.w3.org/2009/xmlenc11#aes256-gcm",
@@ -43,6 +47,45 @@ ENCRYPTION_METHODS = (
     "http://www.w3.org/2009/xmlenc11#rsa-oaep",
     "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p",
 )
+
+
+class _Element(Protocol):
+    """A pysaml2 element (saml2.SamlBase) of Loper's SP metadata."""
+
+    def to_string(self, nspair: Mapping[str, str] | None = None) -> bytes: ...
+
+
+_Make = Callable[..., _Element]
+"""A pysaml2 element class: its children and attributes as keywords, the element out."""
+
+
+class _Classes(Protocol):
+    """The pysaml2 classes Loper's SP metadata is made of (saml2.md, saml2.xmldsig), typed."""
+
+    EntityDescriptor: _Make
+    SPSSODescriptor: _Make
+    KeyDescriptor: _Make
+    EncryptionMethod: _Make
+    SingleLogoutService: _Make
+    NameIDFormat: _Make
+    AssertionConsumerService: _Make
+    Organization: _Make
+    OrganizationName: _Make
+    OrganizationDisplayName: _Make
+    OrganizationURL: _Make
+
+
+class _Signature(Protocol):
+    KeyInfo: _Make
+    X509Data: _Make
+    X509Certificate: _Make
+
+
+MD: _Classes = md
+DS: _Signature = xmldsig
+PROTOCOL: str = samlp.NAMESPACE
+SIGNING_ALGORITHM: str = xmldsig.SIG_RSA_SHA256
+DIGEST_ALGORITHM: str = xmldsig.DIGEST_SHA256
 
 
 @dataclass(frozen=True)
@@ -71,7 +114,7 @@ class SamlSpConfig:
 
 
 @functools.cache
-def _redirect_signer(key_file: str) -> Any:
+def _redirect_signer(key_file: str) -> object:
     """Loper's private key for signing HTTP-Redirect query strings, parsed once."""
     try:
         return RSACrypto(import_rsa_key_from_file(key_file))
@@ -86,20 +129,21 @@ def _cert_body(pair: KeyPair) -> str:
         raise ConfigError(f"{pair.cert}: the SAML certificate cannot be read ({exc})") from exc
 
 
-def _key_descriptor(cert: str, use: str) -> Any:
-    methods = ([md.EncryptionMethod(algorithm=alg) for alg in ENCRYPTION_METHODS]
+def _key_descriptor(cert: str, use: str) -> _Element:
+    methods = ([MD.EncryptionMethod(algorithm=alg) for alg in ENCRYPTION_METHODS]
                if use == "encryption" else [])
-    key_info = KeyInfo(x509_data=[X509Data(x509_certificate=X509Certificate(text=cert))])
-    return md.KeyDescriptor(key_info=key_info, use=use, encryption_method=methods)
+    key_info = DS.KeyInfo(x509_data=[DS.X509Data(x509_certificate=DS.X509Certificate(
+        text=cert))])
+    return MD.KeyDescriptor(key_info=key_info, use=use, encryption_method=methods)
 
 
-def _organization(config: SamlSpConfig) -> Any:
+def _organization(config: SamlSpConfig) -> _Element:
     parts = urlsplit(config.entity_id)
-    return md.Organization(
-        organization_name=[md.OrganizationName(text=config.organization, lang="en")],
-        organization_display_name=[md.OrganizationDisplayName(text=config.organization,
+    return MD.Organization(
+        organization_name=[MD.OrganizationName(text=config.organization, lang="en")],
+        organization_display_name=[MD.OrganizationDisplayName(text=config.organization,
                                                               lang="en")],
-        organization_url=[md.OrganizationURL(text=f"{parts.scheme}://{parts.netloc}/",
+        organization_url=[MD.OrganizationURL(text=f"{parts.scheme}://{parts.netloc}/",
                                              lang="en")])
 
 
@@ -107,26 +151,25 @@ def sp_metadata_xml(config: SamlSpConfig, now: dt.datetime | None = None) -> str
     """Loper's SP metadata, for the schools' IdPs: mdui:UIInfo in the SPSSODescriptor (what
     a school's login page may show about who asks), validity and contacts on the entity."""
     certs = [_cert_body(pair) for pair in config.key_pairs]
-    spsso = md.SPSSODescriptor(
-        protocol_support_enumeration=samlp.NAMESPACE,
+    spsso = MD.SPSSODescriptor(
+        protocol_support_enumeration=PROTOCOL,
         authn_requests_signed="true",
         want_assertions_signed="true",
         key_descriptor=[_key_descriptor(cert, use)
                         for use in ("signing", "encryption") for cert in certs],
-        single_logout_service=[md.SingleLogoutService(binding=binding, location=config.slo_url)
-                               for binding in (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST)],
-        name_id_format=[md.NameIDFormat(text=NAMEID_FORMAT_PERSISTENT)],
-        assertion_consumer_service=[md.AssertionConsumerService(
-            binding=BINDING_HTTP_POST, location=config.acs_url, index="0", is_default="true")])
+        single_logout_service=[MD.SingleLogoutService(binding=binding, location=config.slo_url)
+                               for binding in (REDIRECT, POST)],
+        name_id_format=[MD.NameIDFormat(text=PERSISTENT)],
+        assertion_consumer_service=[MD.AssertionConsumerService(
+            binding=POST, location=config.acs_url, index="0", is_default="true")])
     add_extensions(spsso, ui_info(config.presentation))
-    descriptor = md.EntityDescriptor(entity_id=config.entity_id, spsso_descriptor=[spsso],
+    descriptor = MD.EntityDescriptor(entity_id=config.entity_id, spsso_descriptor=[spsso],
                                      organization=_organization(config))
     stamp(descriptor, config.presentation, now or dt.datetime.now(dt.UTC))
-    namespaces = {"md": md.NAMESPACE, "ds": DS_NAMESPACE, "mdui": mdui.NAMESPACE}
-    return str(descriptor.to_string(namespaces).decode("utf-8"))
+    return descriptor.to_string(NAMESPACES).decode("utf-8")
 
 
-def _pysaml2_config(config: SamlSpConfig, metadata_xml: str) -> dict[str, Any]:
+def _pysaml2_config(config: SamlSpConfig, metadata_xml: str) -> dict[str, object]:
     # No key_file / cert_file here: pysaml2 would parse the private key twice per client.
     # The keys go into the SecurityContext built in build_client().
     return {
@@ -137,7 +180,7 @@ def _pysaml2_config(config: SamlSpConfig, metadata_xml: str) -> dict[str, Any]:
         "only_use_keys_in_metadata": True,
         "metadata": {"inline": [metadata_xml]},
         "service": {"sp": {
-            "endpoints": {"assertion_consumer_service": [(config.acs_url, BINDING_HTTP_POST)]},
+            "endpoints": {"assertion_consumer_service": [(config.acs_url, POST)]},
             "authn_requests_signed": True,
             "want_assertions_signed": False,
             "want_response_signed": False,
@@ -145,26 +188,27 @@ def _pysaml2_config(config: SamlSpConfig, metadata_xml: str) -> dict[str, Any]:
             "allow_unsolicited": False,
             "name_id_format_allow_create": True,
             # Inside service.sp: at the top level pysaml2 ignores them and signs RSA-SHA1.
-            "signing_algorithm": SIG_RSA_SHA256,
-            "digest_algorithm": DIGEST_SHA256,
+            "signing_algorithm": SIGNING_ALGORITHM,
+            "digest_algorithm": DIGEST_ALGORITHM,
         }},
     }
 
 
-def _security_context(config: SamlSpConfig, metadata: Any) -> Any:
+def _security_context(config: SamlSpConfig, metadata: Metadata) -> Security:
     keys = [str(pair.key) for pair in config.key_pairs]
-    return SecurityContext(
+    context: Security = SecurityContext(
         xmlsec1_backend(), str(config.signing.key), cert_file=str(config.signing.cert),
         metadata=metadata, only_use_keys_in_metadata=True, enc_key_files=keys,
         encryption_keypairs=[{"key_file": str(p.key), "cert_file": str(p.cert)}
                              for p in config.key_pairs],
         sec_backend=_redirect_signer(str(config.signing.key)))
+    return context
 
 
 def _load_client(config: SamlSpConfig, saml: SamlSchool) -> SpClient:
-    loaded = Saml2Client(config=SPConfig().load(_pysaml2_config(config, saml.metadata_xml)))
-    loaded.sec = _security_context(config, loaded.metadata)
-    client: SpClient = loaded
+    client: SpClient = Saml2Client(
+        config=SPConfig().load(_pysaml2_config(config, saml.metadata_xml)))
+    client.sec = _security_context(config, client.metadata)
     try:
         signing = client.metadata.certs(saml.entity_id, IDP_DESCRIPTOR, "signing")
     except KeyError:  # no such entity
