@@ -179,7 +179,10 @@ class Table:
     downstreams: dict[str, DownstreamKind[Any]]
 
 
-def _by_name(*kinds: Any) -> dict[str, Any]:
+K = TypeVar("K", bound="Kind[Any, Any]")
+
+
+def _by_name(kinds: tuple[K, ...]) -> dict[str, K]:
     return {kind.name: kind for kind in kinds}
 
 
@@ -192,8 +195,9 @@ def _builtin() -> Table:
     from broker.upstream import oidc_kind as oidc_school
     from broker.upstream import saml_kind as saml_school
 
-    return Table(upstreams=_by_name(saml_school.KIND, oidc_school.KIND),
-                 downstreams=_by_name(saml_supplier.KIND, oidc_supplier.KIND))
+    schools: tuple[UpstreamKind, ...] = (saml_school.KIND, oidc_school.KIND)
+    suppliers: tuple[DownstreamKind[Any], ...] = (saml_supplier.KIND, oidc_supplier.KIND)
+    return Table(upstreams=_by_name(schools), downstreams=_by_name(suppliers))
 
 
 def upstreams() -> dict[str, UpstreamKind]:
@@ -204,7 +208,7 @@ def downstreams() -> dict[str, DownstreamKind[Any]]:
     return _builtin().downstreams
 
 
-def _find(table: Mapping[str, Any], name: str, owner: str) -> Any:
+def _find(table: Mapping[str, K], name: str, owner: str) -> K:
     kind = table.get(name)
     if kind is None:
         known = ", ".join(f'"{k}"' for k in table)
@@ -215,14 +219,12 @@ def _find(table: Mapping[str, Any], name: str, owner: str) -> Any:
 
 def upstream(name: str, owner: str = "a school") -> UpstreamKind:
     """The kind of a school's protocol; UnknownProtocol names `owner` if there is none."""
-    found: UpstreamKind = _find(upstreams(), name, owner)
-    return found
+    return _find(upstreams(), name, owner)
 
 
 def downstream(name: str, owner: str = "a supplier") -> DownstreamKind[Any]:
     """The kind of a supplier's protocol; UnknownProtocol names `owner` if there is none."""
-    found: DownstreamKind[Any] = _find(downstreams(), name, owner)
-    return found
+    return _find(downstreams(), name, owner)
 
 
 def school_scopes(school: School) -> frozenset[str]:
