@@ -46,7 +46,7 @@ def fan_out(broker: Broker, participants: Sequence[Participant], relay_state: st
         for participant in participants:
             supplier = broker.registry.supplier(participant.supplier_id)
             downstream = broker.downstreams.get(participant.protocol)
-            if supplier is None or not isinstance(downstream, Logout):
+            if supplier is None or downstream is None or not isinstance(downstream, Logout):
                 outcomes.append(Outcome(participant.supplier_id, "none"))
                 continue
             asked.append((supplier, pool.submit(_ask, downstream, supplier, participant,

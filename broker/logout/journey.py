@@ -122,7 +122,7 @@ class Logouts:
     def _to_school(self, run: LogoutRun) -> tuple[Result, tuple[Outgoing, bytes] | None]:
         found = self._school(run)
         upstream = self.broker.upstreams.get(found[1].protocol) if found else None
-        if found is None or not isinstance(upstream, SchoolLogout):
+        if found is None or upstream is None or not isinstance(upstream, SchoolLogout):
             return "none", None
         try:
             sent = upstream.logout_redirect(found[1], run.school_session, relay_state=run.id)
@@ -135,7 +135,7 @@ class Logouts:
     def _school_answer(self, run: LogoutRun, params: Mapping[str, str]) -> Result:
         found = self._school(run)
         upstream = self.broker.upstreams.get(found[1].protocol) if found else None
-        if found is None or not isinstance(upstream, SchoolLogout):
+        if found is None or upstream is None or not isinstance(upstream, SchoolLogout):
             return "failed"
         return "done" if upstream.handle_logout(found[1], params, run.school_state) else "failed"
 
@@ -151,13 +151,13 @@ class Logouts:
         if initiator.by == "supplier":
             supplier = self.broker.registry.supplier(initiator.party)
             downstream = self.broker.downstreams.get(initiator.protocol)
-            if supplier is None or not isinstance(downstream, Logout):
+            if supplier is None or downstream is None or not isinstance(downstream, Logout):
                 return None
             return downstream.answer_logout(supplier, initiator.request, run.complete)
         if initiator.by == "school":  # the school (or hub) whose IdP asked
             school = self.broker.registry.school(initiator.party)
             upstream = self.broker.upstreams.get(initiator.protocol)
-            if school is None or not isinstance(upstream, LogoutAnswer):
+            if school is None or upstream is None or not isinstance(upstream, LogoutAnswer):
                 return None
             return upstream.answer_logout(school, initiator.request, run.complete)
         return None
