@@ -51,7 +51,8 @@ def _write_private(path: Path, data: bytes) -> None:
         out.write(data)
 
 
-def _self_signed(key: rsa.RSAPrivateKey, common_name: str, years: int = 10) -> bytes:
+def self_signed(key: rsa.RSAPrivateKey, common_name: str, years: int = 10) -> bytes:
+    """A self-signed SHA-256 certificate (PEM) for `key`, valid from a day ago for `years`."""
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
@@ -62,7 +63,8 @@ def _self_signed(key: rsa.RSAPrivateKey, common_name: str, years: int = 10) -> b
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
-def _pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
+def private_pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
+    """`key` as unencrypted PKCS#8 PEM."""
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption())
 
@@ -77,8 +79,8 @@ def ensure_saml_keypair(keys_dir: Path, common_name: str, which: str = "current"
     if pair.key.exists():
         return False
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    _write_private(pair.key, _pem(key))
-    pair.cert.write_bytes(_self_signed(key, common_name))
+    _write_private(pair.key, private_pem(key))
+    pair.cert.write_bytes(self_signed(key, common_name))
     return True
 
 
@@ -130,7 +132,7 @@ def ensure_oidc_keys(keys_dir: Path, which: str = "current") -> bool:
         key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey = (
             rsa.generate_private_key(public_exponent=65537, key_size=2048) if alg == "RS256"
             else ec.generate_private_key(ec.SECP256R1()))
-        _write_private(path, _pem(key))
+        _write_private(path, private_pem(key))
         created = True
     return created
 

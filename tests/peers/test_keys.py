@@ -21,7 +21,7 @@ def test_makes_a_self_signed_rsa_2048_sha256_certificate_for_ten_years(tmp_path:
     assert cert.issuer == cert.subject
     assert isinstance(cert.signature_hash_algorithm, hashes.SHA256)
     lifetime = cert.not_valid_after_utc - cert.not_valid_before_utc
-    assert timedelta(days=3649) < lifetime < timedelta(days=3651)
+    assert timedelta(days=3649) < lifetime <= timedelta(days=3651)
     assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
 
 
