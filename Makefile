@@ -34,9 +34,11 @@ test: $(STAMP) lint
 	@.ci/system-deps test
 	$(VENV)/bin/pytest
 
+## make lint: ruff, strict mypy, and no Any expressions beyond [tool.loper.any-exprs].
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(PY) .ci/any-exprs .mypy-report/any-exprs.txt
 
 bench: $(STAMP)
 	@.ci/system-deps bench
