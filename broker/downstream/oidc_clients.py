@@ -17,7 +17,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Collection, Mapping
-from typing import Any
+from typing import Protocol
 from urllib.parse import unquote_plus
 
 from authlib.oauth2.rfc6749 import ClientMixin, InvalidClientError, InvalidRequestError
@@ -31,7 +31,7 @@ from broker.downstream.oidc_kind import OidcSupplier, oidc_of
 from broker.records import Supplier
 from broker.store import StateStore
 
-ASSERTION_TYPE = JWTBearerClientAssertion.CLIENT_ASSERTION_TYPE  # RFC 7523 2.2
+ASSERTION_TYPE: str = JWTBearerClientAssertion.CLIENT_ASSERTION_TYPE  # RFC 7523 2.2
 ASSERTION_ALGS = ("RS256", "ES256", "PS256")
 _KEY_TYPE = {"RS256": "RSA", "PS256": "RSA", "ES256": "EC"}
 KEY_CARRYING_HEADERS = ("jwk", "jku", "x5u", "x5c")
@@ -40,6 +40,16 @@ MAX_ASSERTION_LIFETIME = 3600 + LEEWAY
 MAX_ASSERTION = 8192
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
 _SECRET_METHODS = AUTH_METHODS[:2]
+
+
+class AuthRequest(Protocol):
+    """What client authentication reads of authlib's OAuth2Request."""
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def form(self) -> Mapping[str, str]: ...
 
 
 def registered_secret(oidc: OidcSupplier) -> str | None:
@@ -111,14 +121,14 @@ def check_methods(form: Mapping[str, str], headers: Mapping[str, str],
     """RFC 6749 3.2 and 2.3: no parameter twice, one authentication method at a time (authlib
     checks neither at the token endpoint)."""
     if repeated:
-        raise InvalidRequestError("A request parameter is repeated.")
+        raise _invalid_request("A request parameter is repeated.")
     asserted = "client_assertion" in form or "client_assertion_type" in form
     if sum((header(headers, "Authorization") is not None, "client_secret" in form, asserted)) > 1:
-        raise InvalidRequestError("Use exactly one client authentication method.")
+        raise _invalid_request("Use exactly one client authentication method.")
 
 
 def authenticate_basic(query_client: Callable[[str], Client | None],
-                       request: Any) -> Client | None:
+                       request: AuthRequest) -> Client | None:
     """client_secret_basic: the credentials are form-encoded before Basic (RFC 6749 2.3.1), and
     a client_id in the form must name the same client."""
     scheme, _, value = (request.headers.get("Authorization") or "").strip().partition(" ")
@@ -135,8 +145,14 @@ def authenticate_basic(query_client: Callable[[str], Client | None],
     return client if client is not None and client.check_client_secret(secret) else None
 
 
-def _fail(description: str) -> InvalidClientError:
-    return InvalidClientError(description=description, status_code=401)
+def _fail(description: str) -> Exception:
+    error: Exception = InvalidClientError(description=description, status_code=401)
+    return error
+
+
+def _invalid_request(description: str) -> Exception:
+    error: Exception = InvalidRequestError(description)
+    return error
 
 
 @functools.lru_cache(maxsize=64)
@@ -155,18 +171,21 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
         self._store = store
 
     def __call__(self, query_client: Callable[[str], Client | None],
-                 request: Any) -> Client | None:
+                 request: AuthRequest) -> Client | None:
         """A client_id in the form must name the client the assertion is for."""
         named = request.form.get("client_id")
-        return super().__call__(  # type: ignore[no-any-return]
+        found: Client | None = super().__call__(
             lambda sub: query_client(sub) if named in (None, sub) else None, request)
+        return found
 
     def get_audiences(self) -> list[str]:
         return list(self._audiences)
 
-    def extract_assertion(self, assertion: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    def extract_assertion(self, assertion: str) -> tuple[dict[str, object], dict[str, object]]:
         if len(assertion) > MAX_ASSERTION:
             raise _fail("The client assertion is too large.")
+        head: dict[str, object]
+        claims: dict[str, object]
         head, claims = super().extract_assertion(assertion)
         if head.get("alg") not in ASSERTION_ALGS:
             raise _fail("The client assertion's algorithm is not allowed.")
@@ -180,24 +199,25 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
         except (JoseError, ValueError, TypeError, KeyError) as exc:
             raise _fail("This client has no usable registered keys.") from exc
 
-    def process_assertion_claims(self, assertion: str, keys: KeySet) -> dict[str, Any]:
+    def process_assertion_claims(self, assertion: str, keys: KeySet) -> dict[str, object]:
         """Verified with the one registered key that fits its alg and kid, that alg only."""
-        head = jws.extract_compact(assertion.encode("ascii")).headers()  # checked above
-        alg, kid = head["alg"], head.get("kid")
+        head: dict[str, object] = jws.extract_compact(assertion.encode("ascii")).headers()
+        alg, kid = str(head["alg"]), head.get("kid")  # alg: one of ASSERTION_ALGS, checked above
         usable = [k for k in keys if k.key_type == _KEY_TYPE[alg]
                   and k.get("use") in (None, "sig") and k.alg in (None, alg)]
         matching: list[Key] = [k for k in usable if kid is None or k.kid == kid]
         if len(matching) != 1:
             raise _fail("No single registered key matches the client assertion.")
         try:
-            claims: dict[str, Any] = jwt.decode(assertion, matching[0], algorithms=[alg]).claims
+            claims: dict[str, object] = jwt.decode(assertion, matching[0], algorithms=[alg]).claims
         except JoseError as exc:
             raise _fail("The client assertion's signature does not verify.") from exc
         self.verify_claims(claims)
         return claims
 
-    def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
-        lifetime = int(claims["exp"]) - int(time.time())
+    def validate_jti(self, claims: dict[str, object], jti: str) -> bool:
+        exp = claims.get("exp")  # a number: verify_claims checked it
+        lifetime = (int(exp) if isinstance(exp, int | float) else 0) - int(time.time())
         if lifetime > MAX_ASSERTION_LIFETIME:
             raise _fail("The client assertion is valid for too long.")
         return self._store.remember_once("oidc-client-assertion", f"{claims['sub']}\n{jti}",
