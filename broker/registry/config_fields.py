@@ -10,36 +10,41 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 C = TypeVar("C")
 
 
-def plain(value: Any) -> Any:
+def field_values(record: object) -> dict[str, object]:
+    """A dataclass record's fields by name (the one place they are read by name)."""
+    fields = dataclasses.fields(record)  # type: ignore[arg-type]
+    return {f.name: getattr(record, f.name) for f in fields}
+
+
+def plain(value: object) -> object:
     """A record value as TOML and JSON write it: tuples as arrays, sets sorted, tables too."""
     if isinstance(value, frozenset | set):
-        return sorted(value)
+        members: Iterable[str] = value
+        return sorted(members)
     if isinstance(value, Mapping):
-        return {k: plain(v) for k, v in value.items()}
+        items: Iterable[tuple[str, object]] = value.items()
+        return {k: plain(v) for k, v in items}
     return list(value) if isinstance(value, tuple) else value
 
 
-def _frozen(value: Any) -> Any:
+def _frozen(value: object) -> object:
     """A JSON value back as the record holds it: arrays as tuples, tables too."""
     if isinstance(value, dict):
-        return {k: _frozen(v) for k, v in value.items()}
+        items: Iterable[tuple[str, object]] = value.items()
+        return {k: _frozen(v) for k, v in items}
     return tuple(value) if isinstance(value, list) else value
 
 
-def non_default(record: object, skip: Iterable[str] = ()) -> dict[str, Any]:
+def non_default(record: object, skip: Iterable[str] = ()) -> dict[str, object]:
     """The fields of a dataclass record that are set and differ from their defaults."""
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(record):  # type: ignore[arg-type]
-        value = getattr(record, f.name)
-        if f.name in skip or value is None or value == f.default:
-            continue
-        out[f.name] = plain(value)
-    return out
+    defaults = {f.name: f.default for f in dataclasses.fields(record)}  # type: ignore[arg-type]
+    return {name: plain(value) for name, value in field_values(record).items()
+            if name not in skip and value is not None and value != defaults[name]}
 
 
 @dataclass(frozen=True)
@@ -51,18 +56,17 @@ class ConfigFields(Generic[C]):
     """Fields the federation file does not carry: they are read from another field (e.g. the
     entity id from the metadata)."""
 
-    def export(self, config: C) -> dict[str, Any]:
+    def export(self, config: C) -> dict[str, object]:
         """The federation-file fields of `config`, defaults left out."""
         return non_default(config, self.derived)
 
-    def row(self, config: C) -> tuple[dict[str, Any], dict[str, Any]]:
+    def row(self, config: C) -> tuple[dict[str, object], dict[str, object]]:
         """(values of the row's own columns, the JSON config)."""
-        values = {f.name: plain(getattr(config, f.name))
-                  for f in dataclasses.fields(config)}  # type: ignore[arg-type]
+        values = {name: plain(value) for name, value in field_values(config).items()}
         return ({k: v for k, v in values.items() if k in self.columns},
                 {k: v for k, v in values.items() if k not in self.columns})
 
-    def record(self, columns: Mapping[str, Any], config: Mapping[str, Any]) -> C:
+    def record(self, columns: Mapping[str, object], config: Mapping[str, object]) -> C:
         """The dataclass back from a row; JSON keys it does not know are ignored."""
         names = {f.name for f in dataclasses.fields(self.type)}  # type: ignore[arg-type]
         values = {k: _frozen(v) for k, v in config.items()
