@@ -17,6 +17,7 @@ import io
 import logging
 import warnings
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,13 @@ REMEMBER_DAYS = 365
 CATALOGUES = Path(__file__).resolve().parents[1] / "translations"
 
 log = logging.getLogger("loper.i18n")
+
+# flask_babel ships no types: what Loper calls of it, with the types it returns.
+in_language: Callable[[str], AbstractContextManager[None]] = force_locale
+"""`with in_language("en"):` texts, dates and times in that language, whatever the request's."""
+_current_locale: Callable[[], object] = get_locale
+_format_datetime: Callable[[datetime, str], str] = format_datetime
+_format_date: Callable[[date, str], str] = format_date
 
 
 class MissingMessage(UserWarning):
@@ -97,7 +105,7 @@ def negotiate() -> str:
 
 def language() -> str:
     """The language of this request: "nl" or "en"."""
-    return str(get_locale() or DEFAULT)
+    return str(_current_locale() or DEFAULT)
 
 
 def other_language() -> str:
@@ -140,7 +148,7 @@ def in_both_languages(make: Callable[[], str], between: str) -> str:
     """`make()` in Dutch, then in English: for a mail to someone whose language is not known."""
     made = []
     for lang in LANGUAGES:
-        with force_locale(lang):
+        with in_language(lang):
             made.append(make())
     return between.join(made)
 
@@ -152,11 +160,11 @@ def attribute_word(name: str) -> str:
 
 def local_time(at: datetime, form: str = "d MMM y, HH:mm") -> str:
     """A moment as people here read it: Dutch time, in this request's language."""
-    return str(format_datetime(at, form))
+    return _format_datetime(at, form)
 
 
 def local_date(day: date, form: str = "long") -> str:
-    return str(format_date(day, form))
+    return _format_date(day, form)
 
 
 def _domain() -> _Catalogues:

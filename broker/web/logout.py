@@ -11,7 +11,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Response, render_template
-from flask_babel import force_locale
 
 from broker.logout.journey import Finished, Next
 from broker.logout.run import SCHOOL
@@ -19,6 +18,7 @@ from broker.outgoing import Outgoing
 from broker.web import cookies
 from broker.web.current import broker
 from broker.web.headers import content_security_policy
+from broker.web.i18n import in_language
 from broker.web.respond import to_response
 
 
@@ -39,7 +39,7 @@ def _page(done: Finished) -> Response:
     school = run.outcome(SCHOOL)
     everywhere = not (apps["none"] or apps["failed"]) and school in (None, "done")
     ending = done.ending
-    with force_locale(lang):  # the language the logout began in, wherever it ends
+    with in_language(lang):  # the language the logout began in, wherever it ends
         html = render_template(
             "logged_out.html", had_session=run.had_session,
             everywhere=everywhere, apps=apps, school=school, frames=run.frames,
