@@ -9,9 +9,9 @@ check that failed, never a claim's value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import TypeGuard
+from typing import Protocol, TypeGuard
 
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
@@ -28,6 +28,17 @@ from joserfc.jws import JWSRegistry, extract_compact
 
 from broker.errors import UpstreamRejected
 from broker.upstream.oidc_require import issuer_for
+
+
+class _Claims(Protocol):
+    """authlib's CodeIDToken: the claims checks of an ID token from the code flow."""
+
+    def validate(self, now: int, leeway: int) -> None: ...
+
+
+# authlib ships no types: its ID token claims class, with the types Loper uses.
+_code_id_token: Callable[..., _Claims] = CodeIDToken
+_ESSENTIAL: Collection[str] = CodeIDToken.ESSENTIAL_CLAIMS
 
 KeyLookup = Callable[[str | None], KeySet]
 """The school's signing keys, given the token's key id (the JWKS may be read again)."""
@@ -100,7 +111,7 @@ def check_claims(claims: dict[str, object], header: dict[str, object], expected:
                  now: float, access_token: str | None) -> None:
     """authlib's checks for an ID token of the code flow (OIDC Core 3.1.3.7: iss, aud, azp,
     exp, iat, nbf, nonce, at_hash), then Loper's own for auth_time."""
-    id_token = CodeIDToken(
+    id_token = _code_id_token(
         claims, header,
         options={"iss": {"essential": True, "value": issuer_for(expected.issuer, claims)},
                  "aud": {"essential": True, "value": expected.client_id}},
@@ -111,7 +122,7 @@ def check_claims(claims: dict[str, object], header: dict[str, object], expected:
     except ExpiredTokenError as exc:
         raise _claim_problem("exp") from exc
     except MissingClaimError as exc:
-        if exc.claim in CodeIDToken.ESSENTIAL_CLAIMS:
+        if exc.claim in _ESSENTIAL:
             raise UpstreamRejected("The ID token from your school's login server lacks "
                                    f"required claims: {exc.claim}.") from exc
         raise _claim_problem(exc.claim) from exc
