@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from broker import kinds
 from broker.records import AttributeRequest, Behind, Policy, School, Supplier
-from broker.registry.config_fields import plain
+from broker.registry.config_fields import field_values, plain
 from broker.registry.models import ReleasePolicyRow, SchoolRow, SupplierRow
 
 SCHOOL_COMMON = ("place", "sso_lifetime", "link_by_eck_id", "privacy_contact", "guardian_role")
@@ -25,29 +26,32 @@ SUPPLIER_COLUMNS = ("entity_id", "client_id")
 """The indexed columns a kind may fill (ConfigFields.columns); the rest is JSON `config`."""
 
 
-def _columns(names: tuple[str, ...], values: dict[str, Any]) -> dict[str, Any]:
+def _columns(names: tuple[str, ...], values: dict[str, object]) -> dict[str, object]:
     wrong = values.keys() - set(names)
     if wrong:
         raise ValueError(f"a protocol kind asks for columns the registry lacks: {sorted(wrong)}")
     return {name: values.get(name) for name in names}
 
 
-def school_values(school: School) -> dict[str, Any]:
+def school_values(school: School) -> dict[str, object]:
     behind = school.behind
-    columns: dict[str, Any]
-    config: dict[str, Any]
+    columns: dict[str, object]
+    config: dict[str, object]
     if behind is not None:  # no kind: its hub's fields are the hub's
-        columns, config = {}, {"via": behind.hub, "match": dict(behind.match)} | (
-            {"hint_value": behind.hint_value} if behind.hint_value else {})
+        columns = {}
+        config = {"via": behind.hub, "match": dict(behind.match)}
+        if behind.hint_value:
+            config["hint_value"] = behind.hint_value
     else:
         kind = kinds.upstream(school.protocol, f'school "{school.id}"')
         columns, config = kind.fields.row(school.config)
-    config = config | {flag: True for flag in SCHOOL_FLAGS if getattr(school, flag)}
+    fields = field_values(school)
+    config = config | {flag: True for flag in SCHOOL_FLAGS if fields[flag]}
     return {"id": school.id, "name": school.name, "protocol": school.protocol,
-            **{name: getattr(school, name) for name in SCHOOL_COMMON},
+            **{name: fields[name] for name in SCHOOL_COMMON},
             **_columns(SCHOOL_COLUMNS, columns),
-            "config": config | {name: plain(getattr(school, name)) for name in SCHOOL_IN_CONFIG
-                                if getattr(school, name) not in (None, ())}}
+            "config": config | {name: plain(fields[name]) for name in SCHOOL_IN_CONFIG
+                                if fields[name] not in (None, ())}}
 
 
 def school_record(row: SchoolRow) -> School:
@@ -66,15 +70,16 @@ def school_record(row: SchoolRow) -> School:
                   domains=tuple(row.config.get("domains", ())))
 
 
-def supplier_values(supplier: Supplier) -> dict[str, Any]:
+def supplier_values(supplier: Supplier) -> dict[str, object]:
     kind = kinds.downstream(supplier.protocol, f'supplier "{supplier.id}"')
     columns, config = kind.fields.row(supplier.config)
+    fields = field_values(supplier)
     return {"id": supplier.id, "name": supplier.name, "protocol": supplier.protocol,
             "sector": supplier.sector, "key_version": supplier.key_version, "url": supplier.url,
             "requests": [{"attribute": r.attribute, "why": r.why} for r in supplier.requests],
             **_columns(SUPPLIER_COLUMNS, columns),
-            "config": config | {name: getattr(supplier, name) for name in SUPPLIER_IN_CONFIG
-                                if getattr(supplier, name) is not None}}
+            "config": config | {name: fields[name] for name in SUPPLIER_IN_CONFIG
+                                if fields[name] is not None}}
 
 
 def supplier_record(row: SupplierRow) -> Supplier:
@@ -103,7 +108,7 @@ def policy_record(row: ReleasePolicyRow) -> Policy:
                   agreement=row.agreement, active=row.active)
 
 
-def upsert(session: Session, row: Any, kind: type[Any], values: dict[str, Any]) -> str:
+def upsert(session: Session, row: object, kind: type[Any], values: Mapping[str, object]) -> str:
     """Add a `kind` row with `values`, or assign them to `row`: "added", "updated" or
     "unchanged"."""
     if row is None:
@@ -112,7 +117,7 @@ def upsert(session: Session, row: Any, kind: type[Any], values: dict[str, Any]) 
     return "updated" if assign(row, values) else "unchanged"
 
 
-def assign(row: object, values: dict[str, Any]) -> bool:
+def assign(row: object, values: Mapping[str, object]) -> bool:
     """Copy `values` onto an existing row; True if anything changed."""
     changed = False
     for key, value in values.items():
