@@ -1,22 +1,15 @@
-"""Typed views of the pysaml2 objects Loper reads (saml2.saml, saml2.samlp, saml2.xmldsig).
+"""Typed views of the pysaml2 objects Loper still uses: metadata, clients and servers.
 
 pysaml2 is untyped, so every object it hands over is Any to mypy. The SAML adapters take them
 as these small Protocols instead, at the one place pysaml2 returns them; after that, every
-attribute Loper reads is checked. Only what Loper reads is declared: a view, not a copy of
-pysaml2's classes. Element lists are Sequences; optional child elements and XML attributes
-may be None.
+attribute Loper reads is checked. Only what Loper reads is declared. (The messages of a login,
+AuthnRequest and Response, are read on lxml: request_tree and response_tree.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Protocol, TypedDict
-
-
-class Text(Protocol):
-    """An element with text content only (Audience, AuthnContextClassRef, StatusMessage...)."""
-
-    text: str | None
 
 
 class Metadata(Protocol):
@@ -47,49 +40,6 @@ class SpClient(Protocol):
                       **options: object) -> BindingInfo: ...
 
 
-class NameIDPolicy(Protocol):
-    format: str | None
-    sp_name_qualifier: str | None
-
-
-class IDPEntry(Protocol):
-    provider_id: str | None
-
-
-class IDPList(Protocol):
-    idp_entry: Sequence[IDPEntry]
-
-
-class Scoping(Protocol):
-    idp_list: IDPList | None
-
-
-class RequestedAuthnContext(Protocol):
-    comparison: str | None
-    authn_context_class_ref: Sequence[Text]
-    authn_context_decl_ref: Sequence[Text]
-
-
-class AuthnRequest(Protocol):
-    """samlp:AuthnRequest as pysaml2's Server parsed (and, if signed, verified) it."""
-
-    id: str | None
-    destination: str | None
-    issue_instant: str | None
-    assertion_consumer_service_url: str | None
-    assertion_consumer_service_index: str | None
-    protocol_binding: str | None
-    name_id_policy: NameIDPolicy | None
-    scoping: Scoping | None
-    force_authn: str | None
-    is_passive: str | None
-    requested_authn_context: RequestedAuthnContext | None
-
-
-class ParsedRequest(Protocol):
-    message: AuthnRequest
-
-
 class Security(Protocol):
     """saml2.sigver.SecurityContext: the signatures of logout messages."""
 
@@ -105,6 +55,3 @@ class IdpServer(Protocol):
 
     metadata: Metadata
     sec: Security
-
-    def parse_authn_request(self, enc_request: str,
-                            binding: str | None = ...) -> ParsedRequest: ...

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 import xmlsec
 
-from broker.errors import BadRequest
 from broker.saml.crypto_policy import Policy
+from broker.saml.decode import parse_message
 from broker.saml.response_tree import ASSERTION, RESPONSE, Assertion, Response
 from broker.saml.schema import Invalid, assert_valid
 from broker.saml.verify import Rejected, decrypt_in_place, verify_enveloped
-from broker.saml.xmlparse import Element, NotXml, parse
+from broker.saml.xmlparse import Element
 from broker.upstream.saml_checks import (
     assertion_count,
     check_assertion,
@@ -45,16 +45,6 @@ class Trust:
     """Loper's private keys (the current one, then the next)."""
     policy: Policy
     """Which algorithms are allowed (SHA-1 only for a legacy school)."""
-
-
-def _parse(xml: bytes) -> Element:
-    try:
-        root = parse(xml)
-    except NotXml as exc:
-        raise BadRequest("The SAML response is not well-formed XML.") from exc
-    if root.tag != RESPONSE:
-        raise BadRequest("The SAML message is not a SAML Response.")
-    return root
 
 
 def _valid(element: Element, what: str) -> None:
@@ -96,7 +86,7 @@ def _assertion(response: Response, exp: Expected, trust: Trust) -> Assertion:
 def read_response(xml: bytes, exp: Expected, trust: Trust) -> Assertion:
     """The checked, verified and decrypted assertion of a school's Response (UpstreamRejected,
     LoginCancelled or BadRequest if it is not acceptable)."""
-    root = _parse(xml)
+    root = parse_message(xml, RESPONSE, "a SAML Response")
     check_unique_ids(root)
     response = Response(root)
     check_response(response, exp)
