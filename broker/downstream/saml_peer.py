@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+import xmlsec
 from cryptography import x509
 from cryptography.utils import CryptographyDeprecationWarning
 from saml2 import BINDING_HTTP_POST
@@ -25,6 +26,7 @@ from broker.downstream.saml_config import SamlIdpConfig, pysaml2_config
 from broker.downstream.saml_kind import saml_of
 from broker.errors import BrokerError, RequestRejected, UnknownSupplier
 from broker.records import Supplier
+from broker.saml.crypto_keys import certificate_key
 from broker.saml.encrypt import EncryptionFailed, Recipient
 from broker.saml.frames import release_frames
 from broker.saml.views import IdpServer
@@ -68,6 +70,8 @@ class SpPeer:
     sign_requests: bool
     """AuthnRequestsSigned="true" in the metadata: unsigned requests are refused."""
     signing_certs: tuple[x509.Certificate, ...]
+    signing_keys: tuple[xmlsec.Key, ...]
+    """The same certificates as xmlsec keys (enveloped signatures, checked on lxml)."""
     encryption: Recipient | None
     """The SP's encryption certificate (KeyDescriptor use="encryption" or without use);
     None: assertions go unencrypted."""
@@ -111,7 +115,9 @@ def load_peer(config: SamlIdpConfig, supplier: Supplier) -> SpPeer:
         if not descriptors:
             raise RequestRejected(f"The metadata of {supplier.name} has no SPSSODescriptor "
                                   f"for {entity_id}.")
-        signing = tuple(_x509(c) for c in _certs(server.metadata, entity_id, "signing"))
+        signing_b64 = _certs(server.metadata, entity_id, "signing")
+        signing = tuple(_x509(c) for c in signing_b64)
+        keys = tuple(certificate_key(c) for c in signing_b64)
         encryption = _certs(server.metadata, entity_id, "encryption")
     try:
         recipient = Recipient(encryption[0]) if encryption else None
@@ -120,7 +126,7 @@ def load_peer(config: SamlIdpConfig, supplier: Supplier) -> SpPeer:
                               f"used ({exc}).") from exc
     signed = any(d.get("authn_requests_signed", "false").lower() in ("true", "1")
                  for d in descriptors)
-    return SpPeer(entity_id, server, signed, signing, recipient, _acs(descriptors))
+    return SpPeer(entity_id, server, signed, signing, keys, recipient, _acs(descriptors))
 
 
 class PeerCache:

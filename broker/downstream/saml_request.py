@@ -17,13 +17,21 @@ from broker import acr, codec
 from broker.downstream import DownstreamRequest
 from broker.downstream.saml_config import PERSISTENT, TRANSIENT, UNSPECIFIED, SamlIdpConfig
 from broker.downstream.saml_kind import saml_of
-from broker.downstream.saml_peer import Acs, PeerCache, SpPeer, pysaml2_errors
+from broker.downstream.saml_peer import Acs, PeerCache, SpPeer
 from broker.errors import BadRequest, BrokerError, RequestRejected, UnknownSupplier
 from broker.records import Supplier
-from broker.saml.decode import decode_post, decode_redirect
+from broker.saml.crypto_policy import Policy
+from broker.saml.decode import decode_post, decode_redirect, parse_message
 from broker.saml.redirect import SignatureRejected, hash_for, verify_query
-from broker.saml.views import AuthnRequest, NameIDPolicy, RequestedAuthnContext
-from broker.saml.xmlparse import Element, NotXml, parse
+from broker.saml.request_tree import (
+    AUTHN_REQUEST,
+    AuthnRequest,
+    NameIDPolicy,
+    RequestedAuthnContext,
+)
+from broker.saml.schema import Invalid, assert_valid
+from broker.saml.verify import Rejected, verify_enveloped
+from broker.saml.xmlparse import Element
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
@@ -72,12 +80,7 @@ def _check_relay_state(config: SamlIdpConfig, value: str | None) -> None:
 
 
 def _issuer(xml: bytes) -> tuple[Element, str]:
-    try:
-        root = parse(xml)
-    except NotXml as exc:
-        raise BadRequest("The SAML message is not well-formed XML.") from exc
-    if root.tag != f"{{{SAMLP}}}AuthnRequest":
-        raise BadRequest("The SAML message is not an AuthnRequest.")
+    root = parse_message(xml, AUTHN_REQUEST, "an AuthnRequest")
     issuer = (root.findtext(f"{{{SAML}}}Issuer") or "").strip()
     if not issuer:
         raise RequestRejected("The AuthnRequest names no Issuer.")
@@ -103,8 +106,8 @@ def _check_xml_algorithms(signature: Element) -> None:
 
 def _check_signature(peer: SpPeer, binding: str, params: Mapping[str, str], raw_query: str,
                      root: Element) -> bool:
-    """Verify a query signature here (pysaml2 re-encodes the query, and checks only when
-    told it is required); refuse weak enveloped ones, which pysaml2 verifies afterwards."""
+    """Verify a query signature (as received: a re-encoded query would not verify); refuse weak
+    enveloped ones, which _validate verifies afterwards."""
     enveloped = root.find(f"{{{DS}}}Signature")
     if enveloped is not None:
         _check_xml_algorithms(enveloped)
@@ -119,10 +122,33 @@ def _check_signature(peer: SpPeer, binding: str, params: Mapping[str, str], raw_
     return enveloped is not None
 
 
-def _validate(peer: SpPeer, xml: bytes) -> AuthnRequest:
-    """pysaml2's checks: schema, enveloped signature (when present), Version, Destination."""
-    with pysaml2_errors("The login request was refused"):
-        return peer.server.parse_authn_request(xml.decode("utf-8"), binding=None).message
+def _validate(config: SamlIdpConfig, peer: SpPeer, root: Element) -> AuthnRequest:
+    """The request follows the SAML schema, is SAML 2.0, is destined for Loper (when it says),
+    and its enveloped signature (when present) verifies with the supplier's metadata keys."""
+    message = AuthnRequest(root)
+    asked = message.requested_authn_context
+    if asked is not None and asked.comparison not in (None, *acr.COMPARISONS):
+        raise RequestRejected("The login request was refused: its RequestedAuthnContext asks "
+                              f"for the comparison {(asked.comparison or '')[:40]!r}, which is "
+                              f"not one of {', '.join(acr.COMPARISONS)}.")
+    try:
+        assert_valid(root)
+    except Invalid as exc:  # (a supplier's request carries no personal data: say where)
+        raise RequestRejected("The login request was refused: it does not follow the SAML 2.0 "
+                              f"XML Schema ({str(exc)[:300]}).") from exc
+    if message.version != "2.0":
+        raise RequestRejected("The login request was refused: it is not SAML 2.0 (Version "
+                              f"{(message.version or '')[:20]!r}).")
+    if message.destination and message.destination != config.sso_url:
+        raise RequestRejected("The login request was refused: it is not destined for Loper "
+                              f"(its Destination is not {config.sso_url}).")
+    if root.find(f"{{{DS}}}Signature") is not None:
+        try:
+            verify_enveloped(root, peer.signing_keys, Policy())
+        except Rejected as exc:
+            raise RequestRejected("The login request was refused: its signature does not "
+                                  "verify with the keys in the learning app's metadata.") from exc
+    return message
 
 
 def _check_header(config: SamlIdpConfig, message: AuthnRequest, signed: bool) -> str:
@@ -193,7 +219,7 @@ def _context(asked: RequestedAuthnContext | None) -> acr.AcrRequest | None:
     if asked.authn_context_decl_ref:
         raise BadRequest("The RequestedAuthnContext names AuthnContextDeclRefs; Loper passes "
                          "on AuthnContextClassRefs only.")
-    classes = tuple((ref.text or "").strip() for ref in asked.authn_context_class_ref)
+    classes = tuple(ref.strip() for ref in asked.authn_context_class_ref)
     comparison = asked.comparison or "exact"
     problem = acr.problem(classes, comparison)
     if problem is not None:
@@ -206,14 +232,13 @@ def _true(value: str | None) -> bool:
 
 
 def _answerable(config: SamlIdpConfig, peer: SpPeer, binding: str, params: Mapping[str, str],
-                raw_query: str, root: Element,
-                xml: bytes) -> tuple[StoredRequest, AuthnRequest]:
+                raw_query: str, root: Element) -> tuple[StoredRequest, AuthnRequest]:
     """The checks that need the supplier's metadata; the request as respond() needs it."""
     try:
         signed = _check_signature(peer, binding, params, raw_query, root)
     except SignatureRejected as exc:
         raise RequestRejected(f"The login request was refused: {exc}.") from exc
-    message = _validate(peer, xml)
+    message = _validate(config, peer, root)
     request_id = _check_header(config, message, signed)
     acs = _acs(peer, message)
     name_id_format = _name_id_format(peer, message.name_id_policy)
@@ -230,7 +255,7 @@ def parse_authn_request(config: SamlIdpConfig, peers: PeerCache, binding: str,
     supplier = _supplier(find_supplier, issuer)
     try:
         peer = peers.get(supplier)
-        stored, message = _answerable(config, peer, binding, params, raw_query, root, xml)
+        stored, message = _answerable(config, peer, binding, params, raw_query, root)
         context = _context(message.requested_authn_context)
     except BrokerError as exc:
         exc.supplier_name = exc.supplier_name or supplier.name

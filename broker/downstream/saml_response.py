@@ -4,7 +4,9 @@ when the SP's metadata publishes an encryption key; or a signed error Response.
 Order (SAML core 6.2): the Assertion is built with every namespace it uses declared on itself,
 signed, then encrypted (so it decrypts into a document that parses on its own: pysaml2 and
 python3-saml both verify it after decryption), then put into the Response, which is signed last.
-Signatures are RSA-SHA256 with SHA-256 digests and exclusive c14n, through pysaml2.
+Both are built on lxml and signed in place with the `xmlsec` binding (RSA-SHA256, SHA-256
+digests, exclusive c14n; pysaml2's signature template): nothing is serialised before the
+Response itself, once.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import base64
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from saml2 import saml, samlp
 from saml2.saml import NAMEID_FORMAT_ENTITY, SCM_BEARER
 
 from broker import profiles
@@ -24,12 +25,13 @@ from broker.errors import ResponseFailed
 from broker.identity import Released
 from broker.saml.encrypt import EncryptionFailed, Recipient
 from broker.saml.signer import signer
-from broker.saml.xmlparse import Element, new_element, parse_declaring, to_bytes
+from broker.saml.xmlparse import Element, child, forget_ids, new_element, to_bytes
 
 XS = "http://www.w3.org/2001/XMLSchema"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
-ASSERTION_NS = {"saml": SAML, "ds": DS, "xs": XS, "xsi": XSI}
-RESPONSE_NS = {"samlp": SAMLP, "saml": SAML, "ds": DS}
+XSI_TYPE = f"{{{XSI}}}type"
+ASSERTION_NS = {"ds": DS, "saml": SAML, "xsi": XSI, "xs": XS}
+RESPONSE_NS = {"ds": DS, "saml": SAML, "samlp": SAMLP}
 UNSPECIFIED_CONTEXT = "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified"
 STATUS = "urn:oasis:names:tc:SAML:2.0:status:"
 SECOND_LEVEL = frozenset({
@@ -52,24 +54,21 @@ def _new_id() -> str:
     return "_" + secrets.token_hex(20)
 
 
-def status(code: str | None = None) -> samlp.Status:
+def _status_codes(code: str | None) -> tuple[str, ...]:
     """Success, or the top-level fault with a second-level code such as "NoPassive"."""
     if code is None:
-        return samlp.Status(status_code=samlp.StatusCode(value=STATUS + "Success"))
+        return (STATUS + "Success",)
     name = code.removeprefix(STATUS)
     if name not in SECOND_LEVEL:
         raise ValueError(f"{code!r} is not a SAML second-level status code")
     top = "Requester" if name in REQUESTER_FAULTS else "Responder"
-    return samlp.Status(status_code=samlp.StatusCode(
-        value=STATUS + top, status_code=samlp.StatusCode(value=STATUS + name)))
-
-
-def _element(message: saml.SamlBase, nsmap: dict[str, str]) -> Element:
-    """pysaml2 object -> lxml element declaring all `nsmap` namespaces it uses on itself."""
-    return parse_declaring(message.to_string(nspair=nsmap), nsmap, keep_prefixes=("xs", "xsi"))
+    return STATUS + top, STATUS + name
 
 
 class ResponseBuilder:
+    """Builds the answer on lxml, in the shape pysaml2 used to serialise it (element and
+    attribute order, namespace declarations), and signs it in place."""
+
     def __init__(self, config: SamlIdpConfig, attach: Attach | None = None) -> None:
         self._config = config
         self._signer = signer(config.signing)
@@ -79,14 +78,18 @@ class ResponseBuilder:
     def success(self, peer: SpPeer, request: StoredRequest, released: Released,
                 profile: profiles.Profile) -> str:
         now = datetime.now(UTC)
-        assertion = self._assertion(peer.entity_id, request, released, profile, now)
-        signed = self._signer.sign(_element(assertion, ASSERTION_NS), assertion.id)
+        try:
+            assertion = self._assertion(peer.entity_id, request, released, profile, now)
+        except ValueError as exc:  # a value that XML cannot carry (a control character)
+            raise ResponseFailed(f"Loper could not build its answer ({exc}).") from exc
+        self._signer.sign_in_place(assertion)
+        forget_ids(assertion)  # it moves into another document now
         if peer.encryption is not None:
-            signed = self._encrypted(signed, peer.encryption)
-        return self._response(request, status(), now, signed)
+            assertion = self._encrypted(assertion, peer.encryption)
+        return self._response(request, None, now, assertion)
 
     def failure(self, request: StoredRequest, code: str) -> str:
-        return self._response(request, status(code), datetime.now(UTC), None)
+        return self._response(request, code, datetime.now(UTC), None)
 
     def _encrypted(self, assertion: Element, recipient: Recipient) -> Element:
         wrapper = new_element(f"{{{SAML}}}EncryptedAssertion", {"saml": SAML})
@@ -96,63 +99,74 @@ class ResponseBuilder:
             raise ResponseFailed(f"Loper could not encrypt its answer ({exc}).") from exc
         return wrapper
 
-    def _response(self, request: StoredRequest, outcome: samlp.Status, now: datetime,
+    def _response(self, request: StoredRequest, code: str | None, now: datetime,
                   content: Element | None) -> str:
         ident = _new_id()
-        response = samlp.Response(
-            id=ident, version="2.0", issue_instant=_instant(now), destination=request.acs,
-            in_response_to=request.id, issuer=self._issuer(),
-            signature=self._signer.template(ident), status=outcome)
-        root = _element(response, RESPONSE_NS)
+        root = new_element(f"{{{SAMLP}}}Response", RESPONSE_NS)
+        for name, value in (("ID", ident), ("InResponseTo", request.id), ("Version", "2.0"),
+                            ("IssueInstant", _instant(now)), ("Destination", request.acs)):
+            root.set(name, value)
+        self._signed_header(root, ident)
+        parent = child(root, f"{{{SAMLP}}}Status")
+        for value in _status_codes(code):
+            parent = child(parent, f"{{{SAMLP}}}StatusCode", {"Value": value})
         if content is not None:
             root.append(content)
-        signed = self._signer.sign(root, ident)
-        return base64.b64encode(to_bytes(signed)).decode("ascii")
+        self._signer.sign_in_place(root)
+        return base64.b64encode(to_bytes(root)).decode("ascii")
 
-    def _issuer(self) -> saml.Issuer:
-        return saml.Issuer(text=self._config.entity_id, format=NAMEID_FORMAT_ENTITY)
+    def _signed_header(self, element: Element, ident: str) -> None:
+        """Issuer, then the signature template (SAML core 3.2.1, 2.3.3)."""
+        child(element, f"{{{SAML}}}Issuer", {"Format": NAMEID_FORMAT_ENTITY},
+              self._config.entity_id)
+        element.append(self._signer.template_element(ident))
 
     def _assertion(self, sp: str, request: StoredRequest, released: Released,
-                   profile: profiles.Profile, now: datetime) -> saml.Assertion:
+                   profile: profiles.Profile, now: datetime) -> Element:
         ident = _new_id()
         expires = _instant(now + timedelta(seconds=self._config.assertion_lifetime))
-        audience = saml.AudienceRestriction(audience=[saml.Audience(text=sp)])
-        return saml.Assertion(
-            id=ident, version="2.0", issue_instant=_instant(now), issuer=self._issuer(),
-            signature=self._signer.template(ident),
-            subject=self._subject(sp, request, released, expires),
-            conditions=saml.Conditions(
-                not_before=_instant(now - timedelta(seconds=self._config.clock_skew)),
-                not_on_or_after=expires, audience_restriction=[audience]),
-            authn_statement=[_authn_statement(released)],
-            attribute_statement=[self._attributes(released, profile)])
+        assertion = new_element(f"{{{SAML}}}Assertion", ASSERTION_NS)
+        for name, value in (("Version", "2.0"), ("ID", ident), ("IssueInstant", _instant(now))):
+            assertion.set(name, value)
+        self._signed_header(assertion, ident)
+        self._subject(assertion, sp, request, released, expires)
+        conditions = child(assertion, f"{{{SAML}}}Conditions", {
+            "NotBefore": _instant(now - timedelta(seconds=self._config.clock_skew)),
+            "NotOnOrAfter": expires})
+        restriction = child(conditions, f"{{{SAML}}}AudienceRestriction")
+        child(restriction, f"{{{SAML}}}Audience", text=sp)
+        _authn_statement(assertion, released)
+        self._attributes(assertion, released, profile)
+        return assertion
 
-    def _subject(self, sp: str, request: StoredRequest, released: Released,
-                 expires: str) -> saml.Subject:
+    def _subject(self, assertion: Element, sp: str, request: StoredRequest, released: Released,
+                 expires: str) -> None:
         transient = request.name_id_format == TRANSIENT
-        name_id = saml.NameID(
-            format=request.name_id_format, name_qualifier=self._config.entity_id,
-            sp_name_qualifier=sp, text=_new_id() if transient else released.subject)
-        data = saml.SubjectConfirmationData(recipient=request.acs, in_response_to=request.id,
-                                            not_on_or_after=expires)
-        confirmation = saml.SubjectConfirmation(method=SCM_BEARER,
-                                                subject_confirmation_data=data)
-        return saml.Subject(name_id=name_id, subject_confirmation=[confirmation])
+        subject = child(assertion, f"{{{SAML}}}Subject")
+        child(subject, f"{{{SAML}}}NameID", {
+            "NameQualifier": self._config.entity_id, "SPNameQualifier": sp,
+            "Format": request.name_id_format}, _new_id() if transient else released.subject)
+        confirmation = child(subject, f"{{{SAML}}}SubjectConfirmation", {"Method": SCM_BEARER})
+        child(confirmation, f"{{{SAML}}}SubjectConfirmationData", {
+            "NotOnOrAfter": expires, "Recipient": request.acs, "InResponseTo": request.id})
 
-    def _attributes(self, released: Released,
-                    profile: profiles.Profile) -> saml.AttributeStatement:
+    def _attributes(self, assertion: Element, released: Released,
+                    profile: profiles.Profile) -> None:
         """The pseudonym, then exactly the released attributes, under the profile's names."""
         named = profiles.saml_attributes(profile, released.attributes, released.subject,
                                          self._config.scope)
-        return saml.AttributeStatement(attribute=[
-            saml.Attribute(name=n.name, name_format=n.name_format, friendly_name=n.friendly_name,
-                           attribute_value=[saml.AttributeValue(text=v) for v in values])
-            for n, values in named])
+        statement = child(assertion, f"{{{SAML}}}AttributeStatement")
+        for n, values in named:
+            attribute = child(statement, f"{{{SAML}}}Attribute", {
+                "Name": n.name, "NameFormat": n.name_format, "FriendlyName": n.friendly_name})
+            for value in values:
+                child(attribute, f"{{{SAML}}}AttributeValue", {XSI_TYPE: "xs:string"}, value)
 
 
-def _authn_statement(released: Released) -> saml.AuthnStatement:
-    context = saml.AuthnContext(authn_context_class_ref=saml.AuthnContextClassRef(
-        text=released.authn.class_ref or UNSPECIFIED_CONTEXT))
-    return saml.AuthnStatement(authn_instant=_instant(released.authn.instant),
-                               session_index=released.session or _new_id(),
-                               authn_context=context)
+def _authn_statement(assertion: Element, released: Released) -> None:
+    statement = child(assertion, f"{{{SAML}}}AuthnStatement", {
+        "AuthnInstant": _instant(released.authn.instant),
+        "SessionIndex": released.session or _new_id()})
+    context = child(statement, f"{{{SAML}}}AuthnContext")
+    child(context, f"{{{SAML}}}AuthnContextClassRef",
+          text=released.authn.class_ref or UNSPECIFIED_CONTEXT)

@@ -1,12 +1,11 @@
-"""Where Loper reaches past pysaml2's public API: four couplings, all in this module, written
-against the pysaml2 versions in SUPPORTED and checked at start-up (check_version).
+"""Where Loper reaches past pysaml2's public API: three couplings, all in this module, written
+against the pysaml2 versions in SUPPORTED and checked at start-up (check_version). (A school's
+Response is not read by pysaml2 at all: broker/upstream/saml_verify.py.)
 
-1. parse_authn_response(): Saml2Client._parse_response, which is parse_authn_request_response
-   without storing every person's attributes in the client's never-forgetting identity cache.
-2. CryptoBackend and swap_crypto(): a crypto backend of Loper's own inside pysaml2's
+1. CryptoBackend and swap_crypto(): a crypto backend of Loper's own inside pysaml2's
    SecurityContext (its `crypto` attribute and the calls it makes on it).
-3. XmlSec1: pysaml2's xmlsec1 backend without `xmlsec1 --version` before every call.
-4. install_schema_validator(): pysaml2's XML Schema check replaced, by rebinding the names
+2. XmlSec1: pysaml2's xmlsec1 backend without `xmlsec1 --version` before every call.
+3. install_schema_validator(): pysaml2's XML Schema check replaced, by rebinding the names
    pysaml2 looks it up under (saml2.sigver.validate_doc_with_schema, saml2.xml.schema.validate).
 
 A new pysaml2 release can move any of these; move SUPPORTED only after the tests in tests/saml
@@ -22,25 +21,20 @@ import sys
 import threading
 from collections.abc import Callable
 from importlib import metadata
-from typing import Any
 
 import saml2.sigver
 import saml2.xml.schema
-from saml2.response import AuthnResponse
 from saml2.sigver import CryptoBackend as _CryptoBackend
 from saml2.sigver import CryptoBackendXmlSec1, SecurityContext
 
 from broker.errors import ConfigError
-from broker.saml.views import CheckedResponse, SpClient
 
 __all__ = ["SUPPORTED", "CryptoBackend", "XmlSec1", "check_version", "install_schema_validator",
-           "parse_authn_response", "schema_validator_installed", "swap_crypto",
-           "xmlsec1_backend"]
+           "schema_validator_installed", "swap_crypto", "xmlsec1_backend"]
 
 SUPPORTED = ((7, 5), (7, 6))
 """pysaml2 releases these couplings are written for: at least 7.5, below 7.6."""
 _RANGE = ">={}.{},<{}.{}".format(*SUPPORTED[0], *SUPPORTED[1])
-_ACS_SERVICE = "assertion_consumer_service"
 _lock = threading.Lock()
 
 
@@ -55,29 +49,7 @@ def check_version(installed: str | None = None) -> None:
                           f"{_RANGE}; install a version in that range")
 
 
-# -- 1. parsing a school's Response without the identity cache ----------------------------------
-def parse_authn_response(client: SpClient, xml: bytes, *, request_id: str, acs_url: str,
-                         sp_entity_id: str) -> CheckedResponse | None:
-    """pysaml2's checked AuthnResponse (signatures against the school's metadata, decryption,
-    its own checks, Recipient included), or the exception pysaml2 raises."""
-    internal: Any = client
-    parsed: CheckedResponse | None = internal._parse_response(
-        xml, AuthnResponse, _ACS_SERVICE, None,
-        outstanding_queries={request_id: request_id},
-        allow_unsolicited=False,
-        want_assertions_signed=False,
-        want_response_signed=False,
-        want_assertions_or_response_signed=True,
-        return_addrs=[acs_url],
-        entity_id=sp_entity_id,
-        attribute_converters=internal.config.attribute_converters,
-        allow_unknown_attributes=True,
-        conv_info={"acs_url": acs_url},  # non-empty: pysaml2 checks Recipient
-    )
-    return parsed
-
-
-# -- 2. a crypto backend of Loper's own --------------------------------------------------------
+# -- 1. a crypto backend of Loper's own --------------------------------------------------------
 class CryptoBackend(_CryptoBackend):  # type: ignore[misc]  # pysaml2 is untyped
     """The base of a backend that SecurityContext calls as sign_statement(statement, node_name,
     key_file, node_id), validate_signature(signedtext, cert_file, cert_type, node_name,
@@ -94,7 +66,7 @@ def swap_crypto(entity: object, make: Callable[[object], CryptoBackend]) -> None
     sec.only_use_keys_in_metadata = True
 
 
-# -- 3. pysaml2's xmlsec1 backend, asked its version once ----------------------------------------
+# -- 2. pysaml2's xmlsec1 backend, asked its version once ----------------------------------------
 class XmlSec1(CryptoBackendXmlSec1):  # type: ignore[misc]  # pysaml2 is untyped
     """pysaml2's xmlsec1 backend without `xmlsec1 --version` before every call."""
 
@@ -112,7 +84,7 @@ def xmlsec1_backend() -> XmlSec1:
     return XmlSec1(binary)
 
 
-# -- 4. pysaml2's schema check -------------------------------------------------------------------
+# -- 3. pysaml2's schema check -------------------------------------------------------------------
 Validator = Callable[..., None]
 original_schema_validator: Validator = saml2.xml.schema.validate
 """pysaml2's own validator (the xmlschema package)."""

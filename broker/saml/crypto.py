@@ -27,8 +27,6 @@ from broker.saml.compat import CryptoBackend, swap_crypto
 from broker.saml.crypto_decrypt import decrypt_first
 from broker.saml.crypto_keys import KEYS, KeyCache
 from broker.saml.crypto_policy import (
-    CANONICALIZATIONS,
-    TRANSFORMS,
     Policy,
     Rejected,
     check_signature,
@@ -37,14 +35,10 @@ from broker.saml.crypto_policy import (
     parse_xml,
 )
 from broker.saml.schema import install as install_schema_check
+from broker.saml.verify import signature_context
 
 __all__ = ["InProcessCrypto", "attach"]
 
-_XMLSEC_TRANSFORMS: dict[str, Any] = {
-    transform.href: transform
-    for name, transform in vars(xmlsec.constants).items()
-    if name.startswith("Transform") and isinstance(getattr(transform, "href", None), str)
-}
 _FAILURES = (Rejected, xmlsec.Error, OSError, ValueError)
 
 
@@ -68,10 +62,6 @@ class InProcessCrypto(CryptoBackend):
         self.policy = Policy(allow_sha1=allow_sha1)
         self.fallback = fallback
         self.keys = keys
-        self._signature_transforms = [_XMLSEC_TRANSFORMS[href] for href in
-                                      sorted(CANONICALIZATIONS | self.policy.signature_methods)]
-        self._reference_transforms = [_XMLSEC_TRANSFORMS[href] for href in
-                                      sorted(TRANSFORMS | self.policy.digest_methods)]
 
     @property
     def version(self) -> str:
@@ -86,7 +76,7 @@ class InProcessCrypto(CryptoBackend):
             node = element_by_id(root, node_id, node_name)
             signature = enveloped_signature(node)
             check_signature(signature, node.get("ID", ""), self.policy)
-            ctx = self._context(self.keys.private_key(key_file))
+            ctx = signature_context(self.keys.private_key(key_file), self.policy)
             ctx.register_id(node, "ID")
             ctx.sign(signature)
         except _FAILURES as exc:
@@ -101,7 +91,7 @@ class InProcessCrypto(CryptoBackend):
             node = element_by_id(root, node_id, node_name)
             signature = enveloped_signature(node)
             check_signature(signature, node.get("ID", ""), self.policy)
-            ctx = self._context(self.keys.certificate(cert_file, cert_type))
+            ctx = signature_context(self.keys.certificate(cert_file, cert_type), self.policy)
             ctx.register_id(node, "ID")
             ctx.verify(signature)
         except _FAILURES as exc:
@@ -126,17 +116,6 @@ class InProcessCrypto(CryptoBackend):
         if self.fallback is None:
             raise NotImplementedError("encryption is not done in-process")
         return self.fallback
-
-    def _context(self, key: xmlsec.Key) -> xmlsec.SignatureContext:
-        """A context with the key pinned (KeyInfo is never read) and only allowed algorithms."""
-        ctx = xmlsec.SignatureContext()
-        ctx.key = key
-        ctx.set_enabled_key_data([])
-        for transform in self._signature_transforms:
-            ctx.enable_signature_transform(transform)
-        for transform in self._reference_transforms:
-            ctx.enable_reference_transform(transform)
-        return ctx
 
 
 def attach(entity: object, *, allow_sha1: bool = False) -> None:

@@ -9,6 +9,9 @@ certificate is parsed once however many temporary files pysaml2 writes it to.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import functools
 import hashlib
 import os
 import threading
@@ -89,3 +92,14 @@ class KeyCache:
 
 KEYS = KeyCache()
 """The process-wide cache: every attached entity shares it."""
+
+
+@functools.lru_cache(maxsize=512)
+def certificate_key(cert_b64: str) -> xmlsec.Key:
+    """The public key of a metadata X509Certificate (base64 DER), parsed once per process;
+    ValueError if it is not a certificate."""
+    try:
+        der = base64.b64decode("".join(cert_b64.split()), validate=True)
+        return xmlsec.Key.from_memory(der, xmlsec.constants.KeyDataFormatCertDer, None)
+    except (binascii.Error, xmlsec.Error) as exc:
+        raise ValueError(f"unusable certificate: {exc}") from exc

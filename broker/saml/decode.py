@@ -15,6 +15,7 @@ import re
 import zlib
 
 from broker.errors import BadRequest
+from broker.saml.xmlparse import Element, NotXml, parse
 
 MAX_ENCODED = 512 * 1024
 MAX_XML = 256 * 1024
@@ -72,3 +73,15 @@ def decode_post(value: str | bytes) -> bytes:
 def decode_redirect(value: str | bytes) -> bytes:
     """HTTP-Redirect binding: base64 -> DEFLATE (capped) -> checked XML bytes."""
     return check_xml(_inflate(_b64(value)))
+
+
+def parse_message(xml: bytes, tag: str, name: str) -> Element:
+    """The root of a decoded message (hardened parser), which must be the element `tag`
+    (`name`: how to say it, "a SAML Response"); else BadRequest."""
+    try:
+        root = parse(xml)
+    except NotXml as exc:
+        raise BadRequest("The SAML message is not well-formed XML.") from exc
+    if root.tag != tag:
+        raise BadRequest(f"The SAML message is not {name}.")
+    return root

@@ -11,14 +11,14 @@ ancestors: the element must declare every namespace it uses itself, or the SP me
 
 from __future__ import annotations
 
-import base64
-import binascii
 import threading
 from collections.abc import Mapping
 from typing import Any
 
 import xmlsec
 from lxml import etree
+
+from broker.saml.crypto_keys import certificate_key
 
 CIPHERS: Mapping[str, tuple[Any, int]] = {
     "aes256-gcm": (xmlsec.constants.TransformAes256Gcm, 256),
@@ -36,10 +36,9 @@ class EncryptionFailed(Exception):
 def _certificate_key(cert_b64: str) -> xmlsec.Key:
     """The base64 DER of a metadata X509Certificate -> an xmlsec key for key transport."""
     try:
-        der = base64.b64decode("".join(cert_b64.split()), validate=True)
-        return xmlsec.Key.from_memory(der, xmlsec.constants.KeyDataFormatCertDer, None)
-    except (binascii.Error, ValueError, xmlsec.Error) as exc:
-        raise EncryptionFailed(f"unusable encryption certificate: {exc}") from exc
+        return certificate_key(cert_b64)
+    except ValueError as exc:
+        raise EncryptionFailed(f"the encryption certificate: {exc}") from exc
 
 
 class Recipient:

@@ -50,8 +50,8 @@ from broker.saml.compat import (
 )
 from broker.saml.xmlparse import has_dtd
 
-__all__ = ["NAMESPACES", "XMLSchemaError", "compiled", "install", "installed",
-           "pure_python_validate", "validate_doc_with_schema"]
+__all__ = ["NAMESPACES", "Invalid", "XMLSchemaError", "assert_valid", "compiled", "install",
+           "installed", "pure_python_validate", "validate_doc_with_schema"]
 
 NAMESPACES: dict[str, str] = {
     "http://www.w3.org/XML/1998/namespace": "xml.xsd",
@@ -168,6 +168,22 @@ def _check(doc: str | bytes) -> None:
     schema = compiled()
     with _lock:
         schema.assertValid(root)
+
+
+class Invalid(ValueError):
+    """The element is not valid against the schema set; the message says why (and may quote
+    the document's values)."""
+
+
+def assert_valid(element: etree._Element) -> None:
+    """Validate an element of a parsed document (with the namespaces its ancestors declare)
+    against pysaml2's schema set; Invalid if it is not valid."""
+    schema = compiled()
+    with _lock:
+        try:
+            schema.assertValid(element)
+        except etree.DocumentInvalid as exc:
+            raise Invalid(str(exc)) from exc
 
 
 def validate_doc_with_schema(doc: Any, validator: Any = None) -> None:

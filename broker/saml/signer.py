@@ -1,18 +1,30 @@
-"""Loper's enveloped XML signatures (RSA-SHA256, SHA-256 digests, exclusive c14n), through
-pysaml2's security context: its answers, metadata and logout messages."""
+"""Loper's enveloped XML signatures (RSA-SHA256, SHA-256 digests, exclusive c14n).
+
+Two ways in: `sign_in_place` signs an lxml element where it stands (the `xmlsec` binding, no
+serialisation: the answers to suppliers, on every login), and `sign` goes through pysaml2's
+security context (metadata and logout messages). Both use the same template: pysaml2's
+pre_signature_part, with Loper's certificate in KeyInfo.
+"""
 
 from __future__ import annotations
 
+import copy
 import functools
 
+import xmlsec
 from saml2.config import Config
 from saml2.sigver import pre_signature_part, read_cert_from_file, security_context
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from broker.errors import ResponseFailed
 from broker.keys import KeyPair
+from broker.saml.crypto_keys import KEYS
+from broker.saml.crypto_policy import DS, Policy
 from broker.saml.frames import release_frames
+from broker.saml.verify import signature_context
 from broker.saml.xmlparse import Element, parse, to_text
+
+_PLACEHOLDER = "_template"
 
 
 class Signer:
@@ -22,10 +34,35 @@ class Signer:
         conf = Config().load({"key_file": str(signing.key), "cert_file": str(signing.cert)})
         self.security = security_context(conf)
         self._cert = read_cert_from_file(str(signing.cert))
+        self._key_file = str(signing.key)
+        self._template = parse(str(self.template(_PLACEHOLDER)))
 
     def template(self, ident: str) -> object:
         return pre_signature_part(ident, self._cert, digest_alg=DIGEST_SHA256,
                                   sign_alg=SIG_RSA_SHA256)
+
+    def template_element(self, ident: str) -> Element:
+        """The ds:Signature template for the element whose ID is `ident`, to be placed in it
+        (after its Issuer) before sign_in_place."""
+        signature = copy.deepcopy(self._template)
+        reference = signature.find(f"{{{DS}}}SignedInfo/{{{DS}}}Reference")
+        if reference is None:
+            raise ValueError("pysaml2's signature template has no Reference")
+        reference.set("URI", f"#{ident}")
+        return signature
+
+    def sign_in_place(self, element: Element) -> None:
+        """Fill in the ds:Signature template that is a direct child of `element`."""
+        signature = element.find(f"{{{DS}}}Signature")
+        try:
+            if signature is None:
+                raise ValueError("no ds:Signature template in the element")
+            ctx = signature_context(KEYS.private_key(self._key_file), Policy())
+            ctx.register_id(element, "ID")
+            ctx.sign(signature)
+        except (xmlsec.Error, OSError, ValueError) as exc:
+            raise ResponseFailed(f"Loper could not sign its message ({type(exc).__name__})") \
+                from exc
 
     def sign(self, element: Element, ident: str) -> Element:
         xml = to_text(element)
@@ -42,5 +79,3 @@ class Signer:
 @functools.cache
 def signer(signing: KeyPair) -> Signer:
     return Signer(signing)
-
-

@@ -1,143 +1,15 @@
-"""Typed views of the pysaml2 objects Loper reads (saml2.saml, saml2.samlp, saml2.xmldsig).
+"""Typed views of the pysaml2 objects Loper still uses: metadata, clients and servers.
 
 pysaml2 is untyped, so every object it hands over is Any to mypy. The SAML adapters take them
 as these small Protocols instead, at the one place pysaml2 returns them; after that, every
-attribute Loper reads is checked. Only what Loper reads is declared: a view, not a copy of
-pysaml2's classes. Element lists are Sequences; optional child elements and XML attributes
-may be None.
+attribute Loper reads is checked. Only what Loper reads is declared. (The messages of a login,
+AuthnRequest and Response, are read on lxml: request_tree and response_tree.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Protocol, TypedDict
-
-
-class Text(Protocol):
-    """An element with text content only (Audience, AuthnContextClassRef, StatusMessage...)."""
-
-    text: str | None
-
-
-class Issuer(Protocol):
-    text: str | None
-    format: str | None
-
-
-class NameID(Protocol):
-    text: str | None
-    format: str | None
-    name_qualifier: str | None
-    sp_name_qualifier: str | None
-
-
-class StatusCode(Protocol):
-    value: str | None
-    status_code: StatusCode | None
-
-
-class Status(Protocol):
-    status_code: StatusCode | None
-    status_message: Text | None
-
-
-class Algorithm(Protocol):
-    """SignatureMethod or DigestMethod."""
-
-    algorithm: str | None
-
-
-class Reference(Protocol):
-    digest_method: Algorithm | None
-
-
-class SignedInfo(Protocol):
-    signature_method: Algorithm | None
-    reference: Sequence[Reference]
-
-
-class Signature(Protocol):
-    signed_info: SignedInfo | None
-
-
-class SubjectConfirmationData(Protocol):
-    not_before: str | None
-    not_on_or_after: str | None
-    recipient: str | None
-    in_response_to: str | None
-
-
-class SubjectConfirmation(Protocol):
-    method: str | None
-    subject_confirmation_data: SubjectConfirmationData | None
-
-
-class Subject(Protocol):
-    name_id: NameID | None
-    subject_confirmation: Sequence[SubjectConfirmation]
-
-
-class AudienceRestriction(Protocol):
-    audience: Sequence[Text]
-
-
-class Conditions(Protocol):
-    not_before: str | None
-    not_on_or_after: str | None
-    audience_restriction: Sequence[AudienceRestriction]
-
-
-class AuthnContext(Protocol):
-    authn_context_class_ref: Text | None
-
-
-class AuthnStatement(Protocol):
-    authn_instant: str | None
-    session_index: str | None
-    session_not_on_or_after: str | None
-    authn_context: AuthnContext | None
-
-
-class Attribute(Protocol):
-    name: str | None
-    attribute_value: Sequence[Text]
-
-
-class AttributeStatement(Protocol):
-    attribute: Sequence[Attribute]
-
-
-class Assertion(Protocol):
-    id: str | None
-    issuer: Issuer | None
-    issue_instant: str | None
-    subject: Subject | None
-    conditions: Conditions | None
-    authn_statement: Sequence[AuthnStatement]
-    attribute_statement: Sequence[AttributeStatement]
-    signature: Signature | None
-
-
-class Response(Protocol):
-    """samlp:Response as parsed (before any signature check)."""
-
-    destination: str | None
-    in_response_to: str | None
-    issue_instant: str | None
-    issuer: Issuer | None
-    status: Status | None
-    signature: Signature | None
-    assertion: Sequence[Assertion]
-    encrypted_assertion: Sequence[object]
-
-
-class CheckedResponse(Protocol):
-    """saml2.response.AuthnResponse after pysaml2 verified and decrypted it."""
-
-    response: Response
-    assertions: Sequence[Assertion]
-    name_id: NameID | None
-    """The NameID of a decrypted EncryptedID."""
 
 
 class Metadata(Protocol):
@@ -168,49 +40,6 @@ class SpClient(Protocol):
                       **options: object) -> BindingInfo: ...
 
 
-class NameIDPolicy(Protocol):
-    format: str | None
-    sp_name_qualifier: str | None
-
-
-class IDPEntry(Protocol):
-    provider_id: str | None
-
-
-class IDPList(Protocol):
-    idp_entry: Sequence[IDPEntry]
-
-
-class Scoping(Protocol):
-    idp_list: IDPList | None
-
-
-class RequestedAuthnContext(Protocol):
-    comparison: str | None
-    authn_context_class_ref: Sequence[Text]
-    authn_context_decl_ref: Sequence[Text]
-
-
-class AuthnRequest(Protocol):
-    """samlp:AuthnRequest as pysaml2's Server parsed (and, if signed, verified) it."""
-
-    id: str | None
-    destination: str | None
-    issue_instant: str | None
-    assertion_consumer_service_url: str | None
-    assertion_consumer_service_index: str | None
-    protocol_binding: str | None
-    name_id_policy: NameIDPolicy | None
-    scoping: Scoping | None
-    force_authn: str | None
-    is_passive: str | None
-    requested_authn_context: RequestedAuthnContext | None
-
-
-class ParsedRequest(Protocol):
-    message: AuthnRequest
-
-
 class Security(Protocol):
     """saml2.sigver.SecurityContext: the signatures of logout messages."""
 
@@ -226,6 +55,3 @@ class IdpServer(Protocol):
 
     metadata: Metadata
     sec: Security
-
-    def parse_authn_request(self, enc_request: str,
-                            binding: str | None = ...) -> ParsedRequest: ...

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Collection, Mapping
+from types import MappingProxyType
 
 from lxml import etree
 
@@ -16,6 +17,7 @@ Element = etree._Element
 """An lxml element."""
 
 _local = threading.local()
+_NO_ATTRIBUTES: Mapping[str, str | None] = MappingProxyType({})
 
 
 class NotXml(ValueError):
@@ -72,3 +74,26 @@ def to_text(element: Element) -> str:
 
 def to_bytes(element: Element) -> bytes:
     return etree.tostring(element)
+
+
+def child(parent: Element, tag: str, attributes: Mapping[str, str | None] = _NO_ATTRIBUTES,
+          text: str | None = None) -> Element:
+    """A new last child of `parent`, with its XML attributes set in the order given (None
+    values left out) and its text."""
+    element = etree.SubElement(parent, tag)
+    for name, value in attributes.items():
+        if value is not None:
+            element.set(name, value)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def forget_ids(element: Element) -> None:
+    """Set the element's XML attributes anew (same order): an ID attribute registered for a
+    signature (xmlsec's register_id) becomes a plain attribute again, so the element can move
+    to another document safely."""
+    attributes = list(element.attrib.items())
+    element.attrib.clear()
+    for name, value in attributes:
+        element.set(name, value)

@@ -13,12 +13,13 @@ import functools
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 from urllib.parse import urlsplit
 
 import saml2
+import xmlsec
 from saml2 import md, samlp, xmldsig
 from saml2.cert import read_cert_from_file
 from saml2.client import Saml2Client
@@ -30,9 +31,12 @@ from saml2.sigver import RSACrypto, SecurityContext, import_rsa_key_from_file
 from broker.errors import ConfigError
 from broker.keys import KeyPair
 from broker.saml.compat import xmlsec1_backend
+from broker.saml.crypto_keys import KEYS, certificate_key
+from broker.saml.crypto_policy import Policy
 from broker.saml.published import Presentation, add_extensions, stamp, ui_info
 from broker.saml.views import Metadata, Security, SpClient
 from broker.upstream.saml_kind import SamlSchool
+from broker.upstream.saml_verify import Trust
 
 IDP_DESCRIPTOR = "idpsso"
 POST: str = saml2.BINDING_HTTP_POST
@@ -230,6 +234,23 @@ def build_client(config: SamlSpConfig, saml: SamlSchool) -> SpClient:
                           f"({type(exc).__name__})") from exc
 
 
+def _signing_keys(client: SpClient, saml: SamlSchool) -> tuple[xmlsec.Key, ...]:
+    certs = cast(Sequence[tuple[str, str]],
+                 client.metadata.certs(saml.entity_id, IDP_DESCRIPTOR, "signing"))
+    try:
+        return tuple(certificate_key(str(cert)) for _name, cert in certs)
+    except ValueError as exc:
+        raise ConfigError(f"The SAML metadata of {saml.entity_id} holds an unusable signing "
+                          f"certificate ({exc})") from exc
+
+
+@dataclass(frozen=True)
+class _School:
+    client: SpClient
+    signing: tuple[xmlsec.Key, ...]
+    policy: Policy
+
+
 Attach = Callable[..., None]
 """Swaps a client's crypto backend: called as attach(client, allow_sha1=...), like
 broker.saml.crypto.attach."""
@@ -243,22 +264,32 @@ class SchoolClients:
         self._config = config
         self._attach = attach
         self._maxsize = maxsize
-        self._clients: OrderedDict[tuple[str, str], SpClient] = OrderedDict()
+        self._clients: OrderedDict[tuple[str, str], _School] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, school_id: str, saml: SamlSchool) -> SpClient:
+        return self._get(school_id, saml).client
+
+    def trust(self, school_id: str, saml: SamlSchool) -> Trust:
+        """The keys the school's answers are checked with (its metadata's, Loper's own)."""
+        school = self._get(school_id, saml)
+        decryption = tuple(KEYS.private_key(str(pair.key)) for pair in self._config.key_pairs)
+        return Trust(school.signing, decryption, school.policy)
+
+    def _get(self, school_id: str, saml: SamlSchool) -> _School:
         digest = hashlib.sha256(saml.metadata_xml.encode("utf-8")).hexdigest()
         key = (school_id, f"{saml.entity_id}|{saml.legacy_sha1}|{digest}")
         with self._lock:
-            client = self._clients.get(key)
-            if client is not None:
+            school = self._clients.get(key)
+            if school is not None:
                 self._clients.move_to_end(key)
-                return client
+                return school
         client = build_client(self._config, saml)  # outside the lock: parsing takes a while
         if self._attach is not None:
             self._attach(client, allow_sha1=saml.legacy_sha1)
+        school = _School(client, _signing_keys(client, saml), Policy(saml.legacy_sha1))
         with self._lock:
-            self._clients[key] = client
+            self._clients[key] = school
             while len(self._clients) > self._maxsize:
                 self._clients.popitem(last=False)
-        return client
+        return school

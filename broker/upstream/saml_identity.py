@@ -11,27 +11,14 @@ from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT, NAMEID
 from broker.attributes import BY_NAME, by_saml_name
 from broker.identity import Attributes, AuthnContext, Identity
 from broker.records import School
-from broker.saml import views
-from broker.upstream.saml_checks import instant, reject
+from broker.saml.response_tree import Assertion
 from broker.upstream.saml_kind import SamlSchool, read_attributes
+from broker.upstream.saml_times import instant, reject
 
 
-def _raw_attributes(assertion: views.Assertion) -> dict[str, list[str]]:
-    """Attribute values by SAML name, from the assertion's own AttributeStatements only:
-    whatever sits in its Advice is never read."""
-    raw: dict[str, list[str]] = {}
-    for statement in assertion.attribute_statement:
-        for attribute in statement.attribute:
-            values = raw.setdefault(str(attribute.name), [])
-            values.extend(value.text.strip() for value in attribute.attribute_value
-                          if isinstance(value.text, str) and value.text.strip())
-    return raw
-
-
-def _nameid_subject(assertion: views.Assertion, parsed: views.CheckedResponse) -> str:
-    name_id = (assertion.subject.name_id if assertion.subject else None) or parsed.name_id
-    # (the latter: a decrypted EncryptedID)
-    text = (name_id.text or "").strip() if name_id is not None else ""
+def _nameid_subject(assertion: Assertion) -> str:
+    name_id = assertion.subject.name_id if assertion.subject else None
+    text = name_id.text.strip() if name_id is not None else ""
     if name_id is None or not text:
         reject("The assertion has no NameID, and this school identifies people by NameID.")
     name_format = name_id.format or NAMEID_FORMAT_UNSPECIFIED
@@ -57,15 +44,12 @@ def _attribute_subject(name: str, raw: Mapping[str, list[str]], attributes: Attr
     return values[0]
 
 
-def identity_of(school: School, saml: SamlSchool, parsed: views.CheckedResponse,
-              assertion: views.Assertion) -> Identity:
-    raw = _raw_attributes(assertion)
+def identity_of(school: School, saml: SamlSchool, assertion: Assertion) -> Identity:
+    raw = assertion.attributes()
     attributes = read_attributes(school, raw)
-    subject = (_nameid_subject(assertion, parsed) if saml.subject == "nameid"
+    subject = (_nameid_subject(assertion) if saml.subject == "nameid"
                else _attribute_subject(saml.subject, raw, attributes))
     statement = assertion.authn_statement[0]
-    context = statement.authn_context
-    ref = context.authn_context_class_ref if context is not None else None
-    class_ref = ref.text.strip() if ref is not None and ref.text else None
-    authn = AuthnContext(instant(statement.authn_instant, "The AuthnInstant"), class_ref)
+    authn = AuthnContext(instant(statement.authn_instant, "The AuthnInstant"),
+                         statement.class_ref)
     return Identity(school.id, subject, attributes, authn)

@@ -29,6 +29,7 @@ from broker.saml.logout_messages import (
     Received,
     SentRequest,
 )
+from broker.saml.response_tree import Assertion
 from broker.upstream.saml_config import SamlSpConfig
 from broker.upstream.saml_kind import SamlSchool
 
@@ -39,9 +40,9 @@ class SchoolSession:
     session_index: str | None
 
 
-def school_session(assertion: views.Assertion, parsed: views.CheckedResponse) -> bytes:
-    name_id = (assertion.subject.name_id if assertion.subject else None) or parsed.name_id
-    if name_id is None or not name_id.text:
+def school_session(assertion: Assertion) -> bytes:
+    name_id = assertion.subject.name_id if assertion.subject else None
+    if name_id is None or not name_id.text.strip():
         return b""  # (a school that identifies people by an attribute may send none)
     statements = assertion.authn_statement
     return codec.encode(SchoolSession(

@@ -28,6 +28,7 @@ NS = {"samlp": "urn:oasis:names:tc:SAML:2.0:protocol",
 GIVEN_NAME, AFFILIATION = "urn:oid:2.5.4.42", "urn:oid:1.3.6.1.4.1.5923.1.1.1.1"
 EXPECTED = {PAIRWISE_ID: ["v1-4f2a9c@loper.example"], GIVEN_NAME: ["Jan"],
             AFFILIATION: ["student", "member"]}
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
 ODD_RELAY = "a b&c=d/é%20+?#<>\"'\t~"
 
 
@@ -161,6 +162,29 @@ def test_response_and_assertion_are_signed_sha256_exclusive_c14n(world: SamlWorl
     assert statement.get("SessionIndex") == SESSION  # what a LogoutRequest names
     assert statement.findtext(".//saml:AuthnContextClassRef", namespaces=NS) == (
         "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified")
+
+
+def test_the_answer_keeps_the_shape_every_sp_library_reads(world: SamlWorld) -> None:
+    """Element order (SAML core 3.2.2, 2.3.3), namespace declarations (the Assertion declares
+    what it uses beyond its Response: it can be encrypted and read on its own) and typed
+    values, as the SPs in tests/suppliers accept them."""
+    sp = world.onelogin_sp("olshape")
+    _, out = world.login(sp, "post")
+    raw = response_xml(out)
+    doc = _xml(raw)
+    assert raw.startswith(b'<samlp:Response xmlns:ds="http://www.w3.org/2000/09/xmldsig#" '
+                          b'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" '
+                          b'xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="')
+    assert [etree.QName(e).localname for e in doc] == [
+        "Issuer", "Signature", "Status", "Assertion"]
+    assertion = doc.find("saml:Assertion", NS)
+    assert [etree.QName(e).localname for e in assertion] == [
+        "Issuer", "Signature", "Subject", "Conditions", "AuthnStatement", "AttributeStatement"]
+    assert b'<saml:Assertion xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ' \
+           b'xmlns:xs="http://www.w3.org/2001/XMLSchema" Version="2.0" ID="' in raw
+    values = assertion.findall(".//saml:AttributeValue", NS)
+    assert values and {v.get(f"{{{XSI}}}type") for v in values} == {"xs:string"}
+    assert doc.findtext("saml:Issuer", namespaces=NS) == world.config.entity_id
 
 
 def test_authn_context_class_ref_is_passed_on(world: SamlWorld) -> None:

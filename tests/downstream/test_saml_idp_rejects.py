@@ -189,6 +189,8 @@ def test_oversize_relay_state(world: SamlWorld, binding: str, relay_state: str) 
     ("IssueInstant", "2020-01-01T00:00:00Z", "too long ago"),
     ("IssueInstant", "2999-01-01T00:00:00Z", "in the future"),
     ("Destination", "https://elsewhere.example/sso", "destined"),
+    ("Version", "1.1", "not SAML 2.0"),
+    ("ID", "1 is no NCName", "XML Schema"),
 ])
 def test_stale_or_misdirected_requests(world: SamlWorld, attribute: str, value: str,
                                        match: str) -> None:

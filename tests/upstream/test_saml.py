@@ -288,6 +288,17 @@ def _response_issuer(value: str) -> Any:
     return change
 
 
+def _inverted_window(root: etree._Element) -> None:
+    """Within the clock skew either way, but NotOnOrAfter before NotBefore."""
+    conditions = root.find(".//saml:Conditions", NS)
+    conditions.set("NotBefore", iso(30))
+    conditions.set("NotOnOrAfter", iso(10))
+
+
+def _unknown_element(root: etree._Element) -> None:
+    etree.SubElement(root.find("saml:Assertion", NS), f"{{{SAML}}}Unknown").text = "x"
+
+
 SC_DATA = ".//saml:SubjectConfirmationData"
 CONDITIONS = ".//saml:Conditions"
 
@@ -311,6 +322,10 @@ CONDITIONS = ".//saml:Conditions"
     (_remove(".//saml:Subject"), "no Subject"),
     (_two_assertions, "2 assertions"),
     (_status, "status .*Responder / .*AuthnFailed: Account locked \\(and still carried"),
+    (_set(".", "Version", "1.1"), "response is not SAML 2.0"),
+    (_set("saml:Assertion", "Version", "3.0"), "assertion is not SAML 2.0"),
+    (_inverted_window, "assertion is valid from .* until .*: never"),
+    (_unknown_element, "assertion does not follow the SAML 2.0 XML Schema"),
 ])
 def test_rejected(login: Login, change: Any, match: str) -> None:
     request, state = login.start()
