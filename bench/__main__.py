@@ -30,12 +30,10 @@ from typing import Any
 from bench.large import LargeSpec
 from bench.procs import ROOT, free_port, redis_server
 from bench.profiler import loper_logs_to
-from bench.report import checks, table, write
+from bench.report import table, write
 from bench.suite import Options, large_section, main_section
+from bench.verdicts import BASELINE, CPU_PER_LOGIN_MS, P99_HOP_MS, load_baseline
 from bench.world import World, build_world
-
-TARGET_CPU = {"saml->saml": 15.0, "oidc->oidc": 10.0}
-TARGET_P99_MS = 50.0
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -61,14 +59,18 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="run only scenarios whose name contains this (e.g. 'oidc->oidc')")
     parser.add_argument("--no-large", dest="large", action="store_false",
                         help="skip the large-registry section")
-    parser.add_argument("--large-schools", type=int, default=5000)
-    parser.add_argument("--large-suppliers", type=int, default=1000)
+    parser.add_argument("--large-schools", type=int, default=50_000)
+    parser.add_argument("--large-suppliers", type=int, default=5_000)
     parser.add_argument("--large-logins", type=int, default=20,
                         help="logins per scenario and mode against the large registry")
-    parser.add_argument("--profile", choices=("missed", "all", "none"), default="missed",
-                        help="profile in-process the scenarios that miss a target (default), "
-                             "all of them, or none")
+    parser.add_argument("--profile", choices=("slowest", "missed", "all", "none"),
+                        default="slowest",
+                        help="profile in-process the pair with the most CPU per login "
+                             "(default), the scenarios that miss a target, all, or none")
     parser.add_argument("--profile-logins", type=int, default=20)
+    parser.add_argument("--baseline", type=Path, default=BASELINE,
+                        help="the figures throughput is judged against (default "
+                             "bench/baseline.json; `python -m bench.baseline` writes one)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results",
                         help="where bench.json and profile.txt go (default bench-results/)")
     parser.add_argument("--keep", action="store_true",
@@ -126,17 +128,23 @@ def _meta(args: argparse.Namespace, world: World) -> dict[str, Any]:
 
 def _to_profile(results: dict[str, Any], mode: str) -> list[str]:
     """Scenario names to profile: per pair, the costliest scenario if a scenario of the pair
-    misses a CPU or latency target (or every scenario, with mode "all")."""
+    misses a CPU or latency target (or every scenario, with mode "all"; the costliest of all
+    with mode "slowest")."""
+    if mode == "slowest":
+        found = _to_profile(results, "all")
+        costs = {s["name"]: (s["runs"] or [{}])[0].get("cpu_ms_per_login") or 0.0
+               for s in results["main"]["scenarios"] if s["name"] in found}
+        return [max(costs, key=lambda name: costs[name])] if costs else []
     worst: dict[str, tuple[float, str]] = {}
     for scenario in results["main"]["scenarios"]:
         if "error" in scenario:
             continue
         runs = {r["concurrency"]: r for r in scenario.get("runs", [])}
         cpu = runs.get(1, {}).get("cpu_ms_per_login") or 0.0
-        limit = TARGET_CPU.get(scenario["pair"])
+        limit = CPU_PER_LOGIN_MS.get(scenario["pair"])
         hops = runs.get(4, {}).get("hops_ms", {})
         missed = (mode == "all" or (limit is not None and cpu > limit)
-                  or any(stats["p99"] > TARGET_P99_MS for stats in hops.values()))
+                  or any(stats["p99"] > P99_HOP_MS for stats in hops.values()))
         if not missed:
             continue
         key = scenario["name"] if mode == "all" else scenario["pair"]
@@ -147,7 +155,7 @@ def _to_profile(results: dict[str, Any], mode: str) -> list[str]:
 def _slow_picker(results: dict[str, Any]) -> str | None:
     """The large registry's URL if its school picker misses the latency target."""
     large = results.get("large") or {}
-    slow = any(run.get("hops_ms", {}).get("picker", {}).get("p99", 0) > TARGET_P99_MS
+    slow = any(run.get("hops_ms", {}).get("picker", {}).get("p99", 0) > P99_HOP_MS
                for run in large.get("runs", []))
     return str(large["registry_url"]) if slow and large.get("registry_url") else None
 
@@ -232,11 +240,11 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(folder, ignore_errors=True)
     results["meta"]["total_s"] = round(time.monotonic() - started, 1)
     results["meta"]["load_after"] = _load()
-    path = write(results, args.out)
+    path = write(results, args.out, load_baseline(args.baseline))
     print()
     print(table(results))
     print(f"\n{path} ({results['meta']['total_s']} s)")
-    missed = [c for c in checks(results) if c.verdict == "MISS"]
+    missed = [c for c in results["checks"] if c["verdict"] == "missed"]
     return 1 if missed and os.environ.get("BENCH_STRICT") else 0
 
 
