@@ -32,6 +32,7 @@ from bench.procs import ROOT, free_port, redis_server
 from bench.profiler import loper_logs_to
 from bench.report import table, write
 from bench.suite import Options, large_section, main_section
+from bench.tls import MODES, self_signed
 from bench.verdicts import BASELINE, CPU_PER_LOGIN_MS, P99_HOP_MS, load_baseline
 from bench.world import World, build_world
 
@@ -53,6 +54,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--worker-class", default=None,
                         help="gunicorn worker class (default: config/gunicorn.conf.py's, gthread;"
                              " sync to compare)")
+    parser.add_argument("--tls", choices=MODES, default="none",
+                        help="none: plain http to gunicorn (default); gunicorn: gunicorn "
+                             "terminates TLS itself; nginx: nginx terminates it, with keep-alive "
+                             "to the browser (a self-signed key made at run time)")
     parser.add_argument("--inflight", type=int, default=100,
                         help="logins left in flight per scenario for the state size (default 100)")
     parser.add_argument("--only", default="",
@@ -119,7 +124,7 @@ def _meta(args: argparse.Namespace, world: World) -> dict[str, Any]:
     return {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "git": _git(),
             "python": platform.python_version(), "cpus": os.cpu_count(),
             "workers": args.workers, "worker_class": args.worker_class or "gthread",
-            "mode": args.mode, "redis": _redis_version(),
+            "mode": args.mode, "tls": args.tls, "redis": _redis_version(),
             "app_crypto": _app_crypto(),
             "logins_requested": args.logins, "budget_s": args.budget, "load_before": _load(),
             "notes": world.notes, "not_driven": world.undriven,
@@ -178,11 +183,13 @@ def bench(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                       budget_s=args.budget, mode=args.mode, inflight=args.inflight,
                       workers=args.workers, worker_class=args.worker_class,
                       large=LargeSpec(args.large_schools, args.large_suppliers)
-                      if args.large else None, large_logins=args.large_logins)
+                      if args.large else None, large_logins=args.large_logins, tls=args.tls,
+                      tls_files=self_signed(folder / "tls") if args.tls != "none" else None)
     args.out.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         redis = stack.enter_context(redis_server(folder))
-        loper = f"http://127.0.0.1:{free_port()}"
+        scheme = "https" if args.tls != "none" else "http"
+        loper = f"{scheme}://127.0.0.1:{free_port()}"
         print(f"building the federation in {folder} ...", flush=True)
         world = build_world(folder, loper, redis.url)
         stack.callback(world.close)
@@ -190,7 +197,9 @@ def bench(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         if args.only:
             world.scenarios = [s for s in world.scenarios if args.only in s.name]
         results: dict[str, Any] = {"meta": _meta(args, world), "options": asdict(options)}
-        print(f"Loper under gunicorn at {loper}: {len(world.scenarios)} scenarios", flush=True)
+        behind = " behind nginx" if args.tls == "nginx" else ""
+        print(f"Loper under gunicorn{behind} at {loper}: {len(world.scenarios)} scenarios",
+              flush=True)
         started = time.monotonic()
         results["main"] = main_section(world, redis.url, options, folder / "gunicorn.log")
         results["meta"]["main_s"] = round(time.monotonic() - started, 1)

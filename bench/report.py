@@ -36,7 +36,7 @@ def table(results: dict[str, Any]) -> str:
     lines = [
         f"Loper bench  {meta['date']}  git {meta['git']}  gunicorn {meta['workers']} "
         f"{meta.get('worker_class', 'sync')} workers, Redis {meta['redis']}, "
-        f"{meta['cpus']} CPUs, mode {meta['mode']}",
+        f"{meta['cpus']} CPUs, mode {meta['mode']}, TLS {meta.get('tls', 'none')}",
         f"SAML signatures: {meta['app_crypto']}",
         f"peers: {'; '.join(meta['notes'])}",
         f"start-up (demo registry): {main.get('startup_s', '-')} s to first /healthz 200; "
@@ -63,6 +63,10 @@ def table(results: dict[str, Any]) -> str:
             f" {get(c1, 'logins_per_s'):>5} {get(c4, 'logins_per_s'):>5}"
             f" {c1.get('login_ms', {}).get('p50', 0):>6.1f}"
             f" {c4.get('login_ms', {}).get('p50', 0):>6.1f}")
+        if c1.get("proxy_cpu_ms_per_login") is not None:
+            lines.append(f"   + nginx (TLS, keep-alive) CPU ms/login: c1 "
+                         f"{get(c1, 'proxy_cpu_ms_per_login')}, c4 "
+                         f"{get(c4, 'proxy_cpu_ms_per_login')}")
         errors = sum(r.get("errors", 0) for r in runs.values())
         if errors:
             example = scenario["runs"][0]["first_errors"][:1]
