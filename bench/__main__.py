@@ -31,7 +31,7 @@ from bench.large import LargeSpec
 from bench.procs import ROOT, free_port, redis_server
 from bench.profiler import loper_logs_to
 from bench.report import table, write
-from bench.suite import Options, large_section, main_section
+from bench.suite import Options, large_section, loper_env, main_section
 from bench.tls import MODES, self_signed
 from bench.verdicts import BASELINE, CPU_PER_LOGIN_MS, P99_HOP_MS, load_baseline
 from bench.world import World, build_world
@@ -58,6 +58,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="none: plain http to gunicorn (default); gunicorn: gunicorn "
                              "terminates TLS itself; nginx: nginx terminates it, with keep-alive "
                              "to the browser (a self-signed key made at run time)")
+    parser.add_argument("--peer", choices=("none", "satosa"), default="none",
+                        help="satosa: also drive SATOSA 8.6 (installed into its own virtual "
+                             "environment) with the same SAML peers and keys, side by side")
     parser.add_argument("--inflight", type=int, default=100,
                         help="logins left in flight per scenario for the state size (default 100)")
     parser.add_argument("--only", default="",
@@ -124,7 +127,7 @@ def _meta(args: argparse.Namespace, world: World) -> dict[str, Any]:
     return {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "git": _git(),
             "python": platform.python_version(), "cpus": os.cpu_count(),
             "workers": args.workers, "worker_class": args.worker_class or "gthread",
-            "mode": args.mode, "tls": args.tls, "redis": _redis_version(),
+            "mode": args.mode, "tls": args.tls, "peer": args.peer, "redis": _redis_version(),
             "app_crypto": _app_crypto(),
             "logins_requested": args.logins, "budget_s": args.budget, "load_before": _load(),
             "notes": world.notes, "not_driven": world.undriven,
@@ -210,6 +213,11 @@ def bench(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             results["large"] = large_section(world, options, folder / "large",
                                              folder / "gunicorn-large.log")
             results["meta"]["large_s"] = round(time.monotonic() - started, 1)
+        if args.peer == "satosa":
+            from bench.satosa import satosa_section
+
+            print("SATOSA side by side (SAML -> SAML) ...", flush=True)
+            results["satosa"] = satosa_section(world, options, loper_env(world), folder)
         names = _to_profile(results, args.profile) if args.profile != "none" else []
         if names:
             from bench.profiler import profile

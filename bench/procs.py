@@ -166,9 +166,12 @@ class Gunicorn:
 
     def __init__(self, port: int, env: Mapping[str, str], log: Path, workers: int = 2,
                  wrapper: Sequence[str] = (), worker_class: str | None = None,
-                 config: Path = CONFIG, tls: tuple[Path, Path] | None = None) -> None:
+                 config: Path = CONFIG, tls: tuple[Path, Path] | None = None,
+                 app: str = "app:create_app()", python: str = sys.executable,
+                 health: str = "/healthz") -> None:
         """`wrapper`: a command that runs gunicorn's, e.g. in other namespaces (`unshare`);
-        `tls`: (certificate, key) for gunicorn to terminate TLS itself."""
+        `tls`: (certificate, key) for gunicorn to terminate TLS itself; `app`, `python` and
+        `health` serve another WSGI application (SATOSA, in its own virtual environment)."""
         self.port = port
         self.env = dict(env)
         self.log = log
@@ -177,6 +180,9 @@ class Gunicorn:
         self.worker_class = worker_class
         self.config = config
         self.tls = tls
+        self.app = app
+        self.python = python
+        self.health = health
         self.process: subprocess.Popen[bytes] | None = None
         self.started = 0.0
 
@@ -185,10 +191,10 @@ class Gunicorn:
         return f"http://{HOST}:{self.port}"
 
     def start(self) -> None:
-        command = [*self.wrapper, sys.executable, "-m", "gunicorn", "--config", str(self.config),
+        command = [*self.wrapper, self.python, "-m", "gunicorn", "--config", str(self.config),
                    "--workers", str(self.workers), "--no-control-socket",
                    "--bind", f"{HOST}:{self.port}", "--timeout", "120",
-                   "--graceful-timeout", "5", "app:create_app()"]
+                   "--graceful-timeout", "5", self.app]
         if self.worker_class:  # gunicorn runs "sync" with threads > 1 as gthread
             threads = ["--threads", "1"] if self.worker_class == "sync" else []
             command[-1:-1] = ["--worker-class", self.worker_class, *threads]
@@ -216,7 +222,7 @@ class Gunicorn:
                                    + self.log_tail())
             conn = self._connection()
             try:
-                conn.request("GET", "/healthz")
+                conn.request("GET", self.health)
                 if conn.getresponse().status == 200:
                     return time.monotonic() - self.started
             except OSError:

@@ -82,6 +82,8 @@ def table(results: dict[str, Any]) -> str:
     large = results.get("large")
     if large:
         lines += _large_lines(large)
+    if results.get("satosa"):
+        lines += _satosa_lines(results["satosa"])
     lines += ["", *verdict_lines(results.get("checks", []))]
     profile = results.get("profile")
     if profile:
@@ -104,6 +106,24 @@ def verdict_lines(found: list[dict[str, Any]]) -> list[str]:
         wanted = f"{'>=' if check.get('at_least') else '<='} {num(check['limit'])} {unit}"
         lines.append(f"{check['target'][:50]:50} {wanted.rstrip():>10} {value:>10}"
                      f"  {check['verdict']:7}  {check['where'][:60]}")
+    return lines
+
+
+def _satosa_lines(section: dict[str, Any]) -> list[str]:
+    """Loper and SATOSA side by side on the same logins, with the ratio of their CPU."""
+    lines = ["", f"Loper and SATOSA {section.get('satosa_version', '?')}, "
+                 f"{section['pair']} {section['school']}->{section['supplier']}, school hint, "
+                 "gunicorn workers' CPU per login",
+             f"{'':6} {'Loper ms':>9} {'SATOSA ms':>10} {'ratio':>7} {'Loper/s':>8} "
+             f"{'SATOSA/s':>9} {'p50 ms Loper':>13} {'SATOSA':>7}"]
+    for loper, satosa in zip(section.get("loper", []), section.get("satosa", []), strict=False):
+        c = loper["concurrency"]
+        ratio = section.get("ratios", {}).get(str(c))
+        lines.append(f"{'c' + str(c):6} {loper['cpu_ms_per_login'] or 0:9.2f} "
+                     f"{satosa['cpu_ms_per_login'] or 0:10.2f} "
+                     f"{(str(ratio) + ' x') if ratio else '-':>7} {loper['logins_per_s']:8.1f} "
+                     f"{satosa['logins_per_s']:9.1f} {loper['login_ms']['p50']:13.1f} "
+                     f"{satosa['login_ms']['p50']:7.1f}")
     return lines
 
 

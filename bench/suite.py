@@ -74,7 +74,7 @@ def serving(world: World, options: Options, env: dict[str, str], log: Path) -> I
         yield Served(server, proxy)
 
 
-def _env(world: World, registry_url: str | None = None) -> dict[str, str]:
+def loper_env(world: World, registry_url: str | None = None) -> dict[str, str]:
     env = {"BROKER_INSTANCE": str(world.overrides["instance"]), "BROKER_BASE_URL": world.loper,
            "BROKER_STATE_URL": str(world.overrides["state_url"]),
            # every simulated pupil comes from 127.0.0.1: lift the per-address start limit
@@ -107,7 +107,7 @@ def _rss(usage: dict[int, Usage]) -> dict[str, Any]:
             "max_mb": round(max((u.rss_kb for u in usage.values()), default=0) / 1024, 1)}
 
 
-def _cpu_ms(before: dict[int, Usage], after: dict[int, Usage]) -> dict[str, Any]:
+def cpu_ms(before: dict[int, Usage], after: dict[int, Usage]) -> dict[str, Any]:
     pids = sorted(before.keys() & after.keys())
     per_worker = [round((after[p].cpu_s - before[p].cpu_s) * 1000, 1) for p in pids]
     return {"total_ms": round(sum(per_worker), 1), "per_worker_ms": per_worker,
@@ -138,8 +138,8 @@ def measured_run(served: Served, client: redis.Redis, scenario: Scenario, plan: 
     own = time.process_time() - own
     after, memory_after = server.worker_usage(), used_memory(client)
     n = max(result.logins, 1)
-    proxy_ms = _cpu_ms(proxy, served.usage())["total_ms"]
-    return summarise(result, _cpu_ms(before, after), {
+    proxy_ms = cpu_ms(proxy, served.usage())["total_ms"]
+    return summarise(result, cpu_ms(before, after), {
         "proxy_cpu_ms_per_login": round(proxy_ms / n, 2) if served.proxy else None,
         "redis_retained_bytes_per_login": round((memory_after - memory) / n, 1),
         "redis_server_cpu_ms_per_login": round(
@@ -171,7 +171,7 @@ def main_section(world: World, redis_url: str, options: Options, log: Path) -> d
     client = redis.Redis.from_url(redis_url)
     section: dict[str, Any] = {"scenarios": []}
     try:
-        with serving(world, options, _env(world), log) as served:
+        with serving(world, options, loper_env(world), log) as served:
             server = served.server
             section["startup_s"] = round(server.wait_healthy(), 3)
             server.wait_workers()
@@ -228,7 +228,7 @@ def large_section(world: World, options: Options, folder: Path,
     picked = _large_scenarios(world.scenarios)
     client = redis.Redis.from_url(str(world.overrides["state_url"]))
     try:
-        with serving(world, options, _env(world, built.url), log) as served:
+        with serving(world, options, loper_env(world, built.url), log) as served:
             server = served.server
             section["startup_s"] = round(server.wait_healthy(), 3)
             server.wait_workers()

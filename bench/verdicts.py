@@ -26,6 +26,8 @@ LARGE_RSS_MB = 200.0
 LARGE_SLOWER = 1.15
 """A login against the large registry counts as "no slower" within 15% of the demo
 registry's (run-to-run noise of a few dozen logins on a shared machine)."""
+SATOSA_RATIO = 20.0
+"""SATOSA's CPU per login over Loper's, the same logins driven through both."""
 P99_HOP_MS = 50.0
 INFLIGHT_BYTES = 4096.0
 SESSION_BYTES = 2048.0
@@ -157,9 +159,19 @@ def state_checks(results: dict[str, Any]) -> list[Check]:
     return found
 
 
+def satosa_checks(results: dict[str, Any]) -> list[Check]:
+    section = results.get("satosa")
+    if not section:
+        return []
+    ratio = section.get("ratios", {}).get("1")
+    return [Check("SATOSA CPU/login over Loper's (SAML->SAML, c1)", SATOSA_RATIO, "x", ratio,
+                  f"SATOSA {section.get('satosa_version', '?')}, same peers and keys",
+                  at_least=True)]
+
+
 def checks(results: dict[str, Any], baseline: dict[str, Any] | None) -> list[Check]:
     return [*cpu_checks(results), throughput_check(results, baseline), *large_checks(results),
-            *state_checks(results)]
+            *satosa_checks(results), *state_checks(results)]
 
 
 def load_baseline(path: Path = BASELINE) -> dict[str, Any] | None:
