@@ -8,9 +8,10 @@ logins (school hint, no picker: SATOSA has one school) are then driven through L
 SATOSA, and both are measured the same way: the CPU time of the gunicorn workers over the run,
 the peers' cost kept out.
 
-OIDC -> OIDC is not driven: SATOSA's OIDC frontend (pyop) needs its token stores in Redis or
-MongoDB shared by the workers and a client registration, and its OIDC backend a client at the
-school; the SAML pair is the one both proxies are built around.
+OIDC -> OIDC is not driven: the bench's OIDC school (demo/school_op.py) demands PKCE (S256)
+from its clients, as Loper sends it, and SATOSA 8.6's OIDC backend (on `oic`) sends none; its
+OIDC frontend (pyop) would also need its token stores in Redis or MongoDB to work with two
+workers. The SAML pair is the one both proxies are built around.
 """
 
 from __future__ import annotations

@@ -83,3 +83,13 @@ def test_the_printed_verdicts_show_figure_target_and_verdict() -> None:
                             "unit": "ms", "value": 6.25, "where": "S>S a->b",
                             "at_least": False, "verdict": "missed"}])
     assert "<= 5.00 ms" in lines[1] and "6.25 ms" in lines[1] and "missed" in lines[1]
+
+
+def test_satosa_side_by_side_needs_twenty_times_more_cpu_than_loper() -> None:
+    results = _results()
+    results["satosa"] = {"satosa_version": "8.6.0", "ratios": {"1": 8.2, "4": 8.1}}
+    satosa = _by_target(checks(results, None))["SATOSA CPU/login over Loper's"]
+    assert satosa.value == 8.2 and satosa.verdict == "missed" and "8.6.0" in satosa.where
+    results["satosa"]["ratios"]["1"] = 21.0
+    assert _by_target(checks(results, None))["SATOSA CPU/login over Loper's"].verdict == "met"
+    assert "SATOSA CPU/login over Loper's" not in _by_target(checks(_results(), None))
