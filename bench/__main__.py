@@ -88,6 +88,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary folder (instance, logs) and print its path")
     args = parser.parse_args(argv)
+    if args.peer == "satosa" and args.tls != "none":
+        parser.error("--peer satosa compares both over plain http: leave out --tls")
     if args.logins < 1 or args.workers < 1:
         parser.error("--logins and --workers must be at least 1")
     return args
@@ -221,7 +223,11 @@ def bench(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             from bench.satosa import satosa_section
 
             print("SATOSA side by side (SAML -> SAML) ...", flush=True)
-            results["satosa"] = satosa_section(world, options, loper_env(world), folder)
+            try:
+                results["satosa"] = satosa_section(world, options, loper_env(world), folder)
+            except (OSError, RuntimeError, subprocess.CalledProcessError) as exc:
+                results["satosa"] = {"error": f"{type(exc).__name__}: {exc}"}
+                print(f"  SATOSA FAILED: {exc}", flush=True)
         names = _to_profile(results, args.profile) if args.profile != "none" else []
         if names:
             from bench.profiler import profile

@@ -112,10 +112,12 @@ def verdict_lines(found: list[dict[str, Any]]) -> list[str]:
 def _satosa_lines(section: dict[str, Any]) -> list[str]:
     """Loper and SATOSA side by side on the same logins, with the ratio of their CPU."""
     lines = ["", f"Loper and SATOSA {section.get('satosa_version', '?')}, "
-                 f"{section['pair']} {section['school']}->{section['supplier']}, school hint, "
-                 "gunicorn workers' CPU per login",
+                 f"{section.get('pair')} {section.get('school')}->{section.get('supplier')}, "
+                 "school hint, gunicorn workers' CPU per login",
              f"{'':6} {'Loper ms':>9} {'SATOSA ms':>10} {'ratio':>7} {'Loper/s':>8} "
              f"{'SATOSA/s':>9} {'p50 ms Loper':>13} {'SATOSA':>7}"]
+    if "error" in section:
+        lines.append(f"SATOSA FAILED: {section['error'][:300]}")
     for loper, satosa in zip(section.get("loper", []), section.get("satosa", []), strict=False):
         c = loper["concurrency"]
         ratio = section.get("ratios", {}).get(str(c))

@@ -142,6 +142,10 @@ def satosa_section(world: World, options: Options, loper_env: dict[str, str],
         section["startup_s"] = round(server.wait_healthy(), 3)
         server.wait_workers()
         section["satosa"] = _measure(server, scenario, options, base, 850_000)
+    except Exception as exc:  # SATOSA's or its peers' failure: reported, Loper's run stands
+        section["error"] = f"{type(exc).__name__}: {exc}"
+        print(f"    SATOSA FAILED: {section['error']}\n{server.log_tail(15)}", flush=True)
+        return section
     finally:
         server.stop()
     section["ratios"] = {str(a["concurrency"]): round(b["cpu_ms_per_login"]
