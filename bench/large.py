@@ -4,8 +4,8 @@ Schools are SAML IdPs with small metadata (one shared certificate: the key is ne
 login reaches them); suppliers are SAML SPs and OIDC clients; every school releases a few
 attributes to a few suppliers. Written as one federation file and imported the way an operator
 does (`broker federation import`), into a registry of its own; that registry is kept in
-~/.cache/loper-bench/large/ for as long as neither the spec nor Loper's code changes (50,000
-schools take minutes to import), and each run adds its own demo federation to a copy.
+~/.cache/loper-bench/large/ for as long as neither the spec nor the registry's code changes
+(50,000 schools take minutes to import), and each run adds its own demo federation to a copy.
 """
 
 from __future__ import annotations
@@ -128,10 +128,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _cache_key(spec: LargeSpec) -> str:
-    """Changes with the spec and with any of Loper's code (which decides what an import
-    stores): a registry built by other code is never reused."""
+    """Changes with the spec and with the registry's code (what an import stores; its
+    migrations are in broker/registry/ too, and a copy is upgraded before use anyway)."""
     digest = hashlib.sha256(repr(spec).encode())
-    for path in sorted([*(ROOT / "broker").rglob("*.py"), Path(__file__)]):
+    for path in sorted([*(ROOT / "broker" / "registry").rglob("*.py"), Path(__file__)]):
         digest.update(path.relative_to(ROOT).as_posix().encode() + path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -177,9 +177,10 @@ def build_large_registry(folder: Path, demo_federation: Path, key_version: int,
     built = cache / _cache_key(spec)
     if not (built / "meta.json").exists():
         print(f"  importing the large registry once (kept in {built}) ...", flush=True)
-        shutil.rmtree(built, ignore_errors=True)
-        _build(built.with_suffix(".partial"), spec, key_version)
-        built.with_suffix(".partial").rename(built)
+        partial = built.with_suffix(".partial")  # a build that was stopped: started again
+        shutil.rmtree(partial, ignore_errors=True)
+        _build(partial, spec, key_version)
+        partial.rename(built)
     meta = json.loads((built / "meta.json").read_text(encoding="utf-8"))
     folder.mkdir(parents=True, exist_ok=True)
     for name in (DB, DB + HEAD_SUFFIX):
@@ -188,6 +189,7 @@ def build_large_registry(folder: Path, demo_federation: Path, key_version: int,
     url = f"sqlite:///{folder / DB}"
     registry = Registry(url)
     try:
+        registry.upgrade()
         registry.import_federation(load_federation(demo_federation), key_version=key_version)
     finally:
         registry.close()
