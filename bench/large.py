@@ -157,8 +157,11 @@ def _build(folder: Path, spec: LargeSpec, key_version: int) -> dict[str, Any]:
         imported = time.perf_counter() - started
     finally:
         registry.close()
-    with sqlite3.connect(folder / DB) as db:  # everything into the database file itself
+    db = sqlite3.connect(folder / DB)
+    try:  # everything into the database file itself
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.close()
     meta = {"file_bytes": path.stat().st_size, "generate_s": round(generated, 2),
             "import_s": round(imported, 2), "summary": str(summary)}
     path.unlink()  # the registry holds it all; the file is only measured
