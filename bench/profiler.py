@@ -207,7 +207,7 @@ def _section(result: ProfileResult) -> str:
     return (f"\n{'=' * 100}\n{result.scenario}: {result.logins} logins, {result.ms_per_login} ms "
             f"of requests to Loper per login (profiler overhead included), "
             f"{result.children_cpu_ms_per_login} ms CPU of forked processes per login\n"
-            f"by concern: " + ", ".join(f"{b['bucket']} {b['ms_per_login']}"
+            f"by package: " + ", ".join(f"{b['bucket']} {b['ms_per_login']}"
                                         for b in result.buckets)
             + f"\n{'=' * 100}\n{result.text}")
 
