@@ -3,13 +3,19 @@
 Schools are SAML IdPs with small metadata (one shared certificate: the key is never used, no
 login reaches them); suppliers are SAML SPs and OIDC clients; every school releases a few
 attributes to a few suppliers. Written as one federation file and imported the way an operator
-does (`broker federation import`), into a registry of its own.
+does (`broker federation import`), into a registry of its own; that registry is kept in
+~/.cache/loper-bench/large/ for as long as neither the spec nor the registry's code changes
+(50,000 schools take minutes to import), and each run adds its own demo federation to a copy.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import random
+import shutil
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +35,7 @@ ATTRIBUTES = ("role", "given_name", "family_name", "groups", "school_id", "displ
 PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
 REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+DB = "large-registry.sqlite"
 
 
 @dataclass(frozen=True)
@@ -116,8 +123,21 @@ class LargeRegistry:
     summary: str
 
 
-def build_large_registry(folder: Path, demo_federation: Path, key_version: int,
-                         spec: LargeSpec) -> LargeRegistry:
+CACHE = Path.home() / ".cache" / "loper-bench" / "large"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cache_key(spec: LargeSpec) -> str:
+    """Changes with the spec and with the registry's code (what an import stores; its
+    migrations are in broker/registry/ too, and a copy is upgraded before use anyway)."""
+    digest = hashlib.sha256(repr(spec).encode())
+    for path in sorted([*(ROOT / "broker" / "registry").rglob("*.py"), Path(__file__)]):
+        digest.update(path.relative_to(ROOT).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _build(folder: Path, spec: LargeSpec, key_version: int) -> dict[str, Any]:
+    """Generate the federation file and import it into a registry of its own in `folder`."""
     from broker.registry import Registry
     from broker.registry.federation import load_federation
     from demo.keys import ensure_keypair
@@ -129,15 +149,52 @@ def build_large_registry(folder: Path, demo_federation: Path, key_version: int,
     path = folder / "large-federation.toml"
     path.write_text(tomli_w.dumps(document), encoding="utf-8")
     generated = time.perf_counter() - started
-    url = f"sqlite:///{folder / 'large-registry.sqlite'}"
-    registry = Registry(url)
+    registry = Registry(f"sqlite:///{folder / DB}")
     try:
         registry.upgrade()
-        registry.import_federation(load_federation(demo_federation), key_version=key_version)
         started = time.perf_counter()
         summary = registry.import_federation(load_federation(path), key_version=key_version)
         imported = time.perf_counter() - started
     finally:
         registry.close()
-    return LargeRegistry(url, path, path.stat().st_size, round(generated, 2),
-                         round(imported, 2), str(summary))
+    db = sqlite3.connect(folder / DB)
+    try:  # everything into the database file itself
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.close()
+    meta = {"file_bytes": path.stat().st_size, "generate_s": round(generated, 2),
+            "import_s": round(imported, 2), "summary": str(summary)}
+    path.unlink()  # the registry holds it all; the file is only measured
+    (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    return meta
+
+
+def build_large_registry(folder: Path, demo_federation: Path, key_version: int,
+                         spec: LargeSpec, cache: Path = CACHE) -> LargeRegistry:
+    """The large registry in `folder`: the synthetic federation (built once per spec and code,
+    kept in `cache`: importing 50,000 schools takes minutes) plus this run's demo federation."""
+    from broker.registry import Registry
+    from broker.registry.federation import load_federation
+    from broker.registry.ledger import HEAD_SUFFIX
+
+    built = cache / _cache_key(spec)
+    if not (built / "meta.json").exists():
+        print(f"  importing the large registry once (kept in {built}) ...", flush=True)
+        partial = built.with_suffix(".partial")  # a build that was stopped: started again
+        shutil.rmtree(partial, ignore_errors=True)
+        _build(partial, spec, key_version)
+        partial.rename(built)
+    meta = json.loads((built / "meta.json").read_text(encoding="utf-8"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in (DB, DB + HEAD_SUFFIX):
+        if (built / name).exists():
+            shutil.copyfile(built / name, folder / name)
+    url = f"sqlite:///{folder / DB}"
+    registry = Registry(url)
+    try:
+        registry.upgrade()
+        registry.import_federation(load_federation(demo_federation), key_version=key_version)
+    finally:
+        registry.close()
+    return LargeRegistry(url, folder / DB, meta["file_bytes"], meta["generate_s"],
+                         meta["import_s"], meta["summary"])

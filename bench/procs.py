@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -34,7 +35,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+def stop_group(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
     """SIGTERM the process group this bench started, then SIGKILL what is left."""
     if process.poll() is None:
         try:
@@ -144,7 +145,7 @@ class RedisServer:
     def stop(self) -> None:
         if self.process is not None:
             process, self.process = self.process, None
-            _stop(process)
+            stop_group(process)
 
 
 @contextmanager
@@ -165,8 +166,12 @@ class Gunicorn:
 
     def __init__(self, port: int, env: Mapping[str, str], log: Path, workers: int = 2,
                  wrapper: Sequence[str] = (), worker_class: str | None = None,
-                 config: Path = CONFIG) -> None:
-        """`wrapper`: a command that runs gunicorn's, e.g. in other namespaces (`unshare`)."""
+                 config: Path = CONFIG, tls: tuple[Path, Path] | None = None,
+                 app: str = "app:create_app()", python: str = sys.executable,
+                 health: str = "/healthz") -> None:
+        """`wrapper`: a command that runs gunicorn's, e.g. in other namespaces (`unshare`);
+        `tls`: (certificate, key) for gunicorn to terminate TLS itself; `app`, `python` and
+        `health` serve another WSGI application (SATOSA, in its own virtual environment)."""
         self.port = port
         self.env = dict(env)
         self.log = log
@@ -174,6 +179,10 @@ class Gunicorn:
         self.wrapper = list(wrapper)
         self.worker_class = worker_class
         self.config = config
+        self.tls = tls
+        self.app = app
+        self.python = python
+        self.health = health
         self.process: subprocess.Popen[bytes] | None = None
         self.started = 0.0
 
@@ -182,13 +191,15 @@ class Gunicorn:
         return f"http://{HOST}:{self.port}"
 
     def start(self) -> None:
-        command = [*self.wrapper, sys.executable, "-m", "gunicorn", "--config", str(self.config),
+        command = [*self.wrapper, self.python, "-m", "gunicorn", "--config", str(self.config),
                    "--workers", str(self.workers), "--no-control-socket",
                    "--bind", f"{HOST}:{self.port}", "--timeout", "120",
-                   "--graceful-timeout", "5", "app:create_app()"]
+                   "--graceful-timeout", "5", self.app]
         if self.worker_class:  # gunicorn runs "sync" with threads > 1 as gthread
             threads = ["--threads", "1"] if self.worker_class == "sync" else []
             command[-1:-1] = ["--worker-class", self.worker_class, *threads]
+        if self.tls:
+            command[-1:-1] = ["--certfile", str(self.tls[0]), "--keyfile", str(self.tls[1])]
         env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
         # the workers' metrics files beside the log, gone with the run's folder ("" in env:
         # config/gunicorn.conf.py's default, in /dev/shm)
@@ -209,9 +220,9 @@ class Gunicorn:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited ({self.process.returncode}):\n"
                                    + self.log_tail())
-            conn = http.client.HTTPConnection(HOST, self.port, timeout=5)
+            conn = self._connection()
             try:
-                conn.request("GET", "/healthz")
+                conn.request("GET", self.health)
                 if conn.getresponse().status == 200:
                     return time.monotonic() - self.started
             except OSError:
@@ -220,6 +231,12 @@ class Gunicorn:
                 conn.close()
             time.sleep(0.01)
         raise RuntimeError("gunicorn did not serve /healthz in time:\n" + self.log_tail())
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if not self.tls:
+            return http.client.HTTPConnection(HOST, self.port, timeout=5)
+        context = ssl.create_default_context(cafile=str(self.tls[0]))
+        return http.client.HTTPSConnection(HOST, self.port, timeout=5, context=context)
 
     def wait_workers(self, timeout: float = 60.0) -> list[int]:
         """The worker pids, once all of them run."""
@@ -256,13 +273,14 @@ class Gunicorn:
     def stop(self) -> None:
         if self.process is not None:
             process, self.process = self.process, None
-            _stop(process)
+            stop_group(process)
 
 
 @contextmanager
 def gunicorn(port: int, env: Mapping[str, str], log: Path, workers: int = 2,
-             wrapper: Sequence[str] = (), worker_class: str | None = None) -> Iterator[Gunicorn]:
-    server = Gunicorn(port, env, log, workers, wrapper, worker_class)
+             wrapper: Sequence[str] = (), worker_class: str | None = None,
+             tls: tuple[Path, Path] | None = None) -> Iterator[Gunicorn]:
+    server = Gunicorn(port, env, log, workers, wrapper, worker_class, tls=tls)
     try:
         server.start()
         yield server

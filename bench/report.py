@@ -1,12 +1,13 @@
-"""Targets (PASS/MISS), the one-screen table and bench-results/bench.json."""
+"""The one-screen table and bench-results/bench.json (with the verdicts)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
+from bench.verdicts import checks, num, short
 
 HOPS = ("sso", "picker", "choose", "acs", "callback", "token", "userinfo")
 COLUMNS = ("sso", "picker", "choose", "acs/callback", "token", "userinfo")
@@ -19,69 +20,6 @@ def _hop(hops: dict[str, dict[str, float]], column: str) -> dict[str, float] | N
     return None
 
 
-@dataclass(frozen=True)
-class Check:
-    target: str
-    limit: float
-    unit: str
-    value: float | None
-    where: str = ""
-
-    @property
-    def verdict(self) -> str:
-        if self.value is None:
-            return "n/a"
-        return "PASS" if self.value <= self.limit else "MISS"
-
-
-def _runs(results: dict[str, Any], concurrency: int) -> Iterable[tuple[dict[str, Any],
-                                                                      dict[str, Any]]]:
-    for scenario in results.get("main", {}).get("scenarios", []):
-        for run in scenario.get("runs", []):
-            if run["concurrency"] == concurrency and run["logins"]:
-                yield scenario, run
-
-
-def _worst(items: Iterable[tuple[float, str]]) -> tuple[float | None, str]:
-    found = sorted(items, reverse=True)
-    return found[0] if found else (None, "no measurement")
-
-
-def checks(results: dict[str, Any]) -> list[Check]:
-    found = []
-    for pair, limit in (("saml->saml", 15.0), ("oidc->oidc", 10.0)):
-        cpu = [(r["cpu_ms_per_login"], _short(s["name"])) for s, r in _runs(results, 1)
-               if s["pair"] == pair]
-        value, where = _worst(cpu)
-        found.append(Check(f"{pair.upper()} broker CPU/login (c1, worst)", limit, "ms", value,
-                           where))
-    p99 = [(stats["p99"], f"{_short(s['name'])} {hop}") for s, r in _runs(results, 4)
-           for hop, stats in r["hops_ms"].items()]
-    value, where = _worst(p99)
-    found.append(Check("p99 per hop, c4 on 2 workers (worst hop)", 50.0, "ms", value, where))
-    inflight = [(max(s["inflight"]["used_memory_bytes_per_login"],
-                     s["inflight"]["pending_key"]["memory_usage_bytes"]), _short(s["name"]))
-                for s in results.get("main", {}).get("scenarios", []) if "inflight" in s]
-    value, where = _worst(inflight)
-    found.append(Check("Redis state per in-flight login (worst)", 4096.0, "B", value, where))
-    session = results.get("main", {}).get("redis_keys", {}).get("session")
-    found.append(Check("Redis state per SSO session", 2048.0, "B",
-                       session["memory_usage_bytes"] if session else None, "MEMORY USAGE"))
-    large = results.get("large")
-    if large:
-        found.append(Check("large registry: start-up to first /healthz 200", 5.0, "s",
-                           large.get("startup_s"), f"{large['schools']} schools, "
-                           f"{large['suppliers']} suppliers"))
-        found.append(Check("large registry: RSS per worker", 250.0, "MB",
-                           large.get("rss_after", {}).get("max_mb"), "after its logins"))
-        p99 = [(stats["p99"], f"{_short(run['scenario'])} {hop} ({run['mode']})")
-               for run in large.get("runs", []) for hop, stats in run.get("hops_ms", {}).items()]
-        value, where = _worst(p99)
-        found.append(Check("large registry: p99 per hop, c1 (worst hop)", 50.0, "ms", value,
-                           where))
-    return found
-
-
 def _cell(stats: dict[str, float] | None) -> str:
     if not stats:
         return "-"
@@ -92,18 +30,13 @@ def _num(value: float) -> str:
     return f"{value:.1f}" if value < 10 else f"{value:.0f}"
 
 
-def _short(name: str) -> str:
-    return name.replace("saml->", "S>").replace("oidc->", "O>").replace(">saml", ">S").replace(
-        ">oidc", ">O")
-
-
 def table(results: dict[str, Any]) -> str:
     meta = results["meta"]
     main = results.get("main", {})
     lines = [
         f"Loper bench  {meta['date']}  git {meta['git']}  gunicorn {meta['workers']} "
         f"{meta.get('worker_class', 'sync')} workers, Redis {meta['redis']}, "
-        f"{meta['cpus']} CPUs, mode {meta['mode']}",
+        f"{meta['cpus']} CPUs, mode {meta['mode']}, TLS {meta.get('tls', 'none')}",
         f"SAML signatures: {meta['app_crypto']}",
         f"peers: {'; '.join(meta['notes'])}",
         f"start-up (demo registry): {main.get('startup_s', '-')} s to first /healthz 200; "
@@ -130,6 +63,10 @@ def table(results: dict[str, Any]) -> str:
             f" {get(c1, 'logins_per_s'):>5} {get(c4, 'logins_per_s'):>5}"
             f" {c1.get('login_ms', {}).get('p50', 0):>6.1f}"
             f" {c4.get('login_ms', {}).get('p50', 0):>6.1f}")
+        if c1.get("proxy_cpu_ms_per_login") is not None:
+            lines.append(f"   + nginx (TLS, keep-alive) CPU ms/login: c1 "
+                         f"{get(c1, 'proxy_cpu_ms_per_login')}, c4 "
+                         f"{get(c4, 'proxy_cpu_ms_per_login')}")
         errors = sum(r.get("errors", 0) for r in runs.values())
         if errors:
             example = scenario["runs"][0]["first_errors"][:1]
@@ -138,29 +75,58 @@ def table(results: dict[str, Any]) -> str:
                   + "".join(f"{h:>13}" for h in COLUMNS)]
     for scenario in main.get("scenarios", []):
         for run in scenario.get("runs", []):
-            label = f"{_short(scenario['name'])[:29]} c{run['concurrency']}"
+            label = f"{short(scenario['name'])[:29]} c{run['concurrency']}"
             lines.append(f" {label:32}" + "".join(
                 f"{_cell(_hop(run['hops_ms'], column)):>13}" for column in COLUMNS))
     lines += ["", _state_line(main), _rss_line("RSS per worker, demo registry", main)]
     large = results.get("large")
     if large:
         lines += _large_lines(large)
-    lines += ["", f"{'target':46} {'limit':>9} {'measured':>9}  verdict  where"]
-    for check in results.get("checks", []):
-        value = "-" if check["value"] is None else _num(check["value"])
-        limit = f"<= {_num(check['limit'])} {check['unit']}"
-        lines.append(f"{check['target'][:46]:46} {limit:>9} {value + ' ' + check['unit']:>9}"
-                     f"  {check['verdict']:7}  {check['where'][:40]}")
+    if results.get("satosa"):
+        lines += _satosa_lines(results["satosa"])
+    lines += ["", *verdict_lines(results.get("checks", []))]
     profile = results.get("profile")
     if profile:
         lines += ["", f"profile ({profile['file']}), in-process, {profile['clock']} ms per login "
-                      "(+ CPU of forked xmlsec1): where it goes"]
+                      "(+ CPU of forked xmlsec1): what remains, by package"]
         for entry in profile["scenarios"]:
             tops = ", ".join(f"{b['bucket']} {b['ms_per_login']:.1f}"
-                             for b in entry["buckets"][:4])
-            lines.append(f" {_short(entry['scenario'])[:27]:27} {entry['ms_per_login']:5.1f} "
+                             for b in entry["buckets"][:7])
+            lines.append(f" {short(entry['scenario'])[:27]:27} {entry['ms_per_login']:5.1f} "
                          f"(+{entry['children_cpu_ms_per_login']:.0f}): " + tops)
     return "\n".join(lines)
+
+
+def verdict_lines(found: list[dict[str, Any]]) -> list[str]:
+    """One line per target: the figure, the target and the verdict (met / missed / n/a)."""
+    lines = [f"{'target':50} {'wanted':>10} {'measured':>10}  verdict  where"]
+    for check in found:
+        unit = check["unit"]
+        value = "-" if check["value"] is None else f"{num(check['value'])} {unit}".rstrip()
+        wanted = f"{'>=' if check.get('at_least') else '<='} {num(check['limit'])} {unit}"
+        lines.append(f"{check['target'][:50]:50} {wanted.rstrip():>10} {value:>10}"
+                     f"  {check['verdict']:7}  {check['where'][:60]}")
+    return lines
+
+
+def _satosa_lines(section: dict[str, Any]) -> list[str]:
+    """Loper and SATOSA side by side on the same logins, with the ratio of their CPU."""
+    lines = ["", f"Loper and SATOSA {section.get('satosa_version', '?')}, "
+                 f"{section.get('pair')} {section.get('school')}->{section.get('supplier')}, "
+                 "school hint, gunicorn workers' CPU per login",
+             f"{'':6} {'Loper ms':>9} {'SATOSA ms':>10} {'ratio':>7} {'Loper/s':>8} "
+             f"{'SATOSA/s':>9} {'p50 ms Loper':>13} {'SATOSA':>7}"]
+    if "error" in section:
+        lines.append(f"SATOSA FAILED: {section['error'][:300]}")
+    for loper, satosa in zip(section.get("loper", []), section.get("satosa", []), strict=False):
+        c = loper["concurrency"]
+        ratio = section.get("ratios", {}).get(str(c))
+        lines.append(f"{'c' + str(c):6} {loper['cpu_ms_per_login'] or 0:9.2f} "
+                     f"{satosa['cpu_ms_per_login'] or 0:10.2f} "
+                     f"{(str(ratio) + ' x') if ratio else '-':>7} {loper['logins_per_s']:8.1f} "
+                     f"{satosa['logins_per_s']:9.1f} {loper['login_ms']['p50']:13.1f} "
+                     f"{satosa['login_ms']['p50']:7.1f}")
+    return lines
 
 
 def _busy(meta: dict[str, Any]) -> bool:
@@ -202,17 +168,18 @@ def _large_lines(large: dict[str, Any]) -> list[str]:
              _rss_line("  RSS per worker", large)]
     for run in large.get("runs", []):
         if "error" in run:
-            lines.append(f"  {_short(run['scenario'])[:28]:28} FAILED: {run['error'][:120]}")
+            lines.append(f"  {short(run['scenario'])[:28]:28} FAILED: {run['error'][:120]}")
             continue
         hops = "  ".join(f"{hop} {_cell(run['hops_ms'].get(hop))}" for hop in HOPS
                          if hop in run["hops_ms"])
-        lines.append(f"  {_short(run['scenario'])[:28]:28} {run['mode']:6} n={run['logins']:<3}"
+        lines.append(f"  {short(run['scenario'])[:28]:28} {run['mode']:6} n={run['logins']:<3}"
                      f" CPU {run['cpu_ms_per_login'] or 0:.1f} ms/login  {hops}")
     return lines
 
 
-def write(results: dict[str, Any], folder: Path) -> Path:
-    results["checks"] = [asdict(c) | {"verdict": c.verdict} for c in checks(results)]
+def write(results: dict[str, Any], folder: Path, baseline: dict[str, Any] | None) -> Path:
+    results["checks"] = [asdict(c) | {"verdict": c.verdict}
+                         for c in checks(results, baseline)]
     path = folder / "bench.json"
     path.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
     return path

@@ -7,6 +7,8 @@ in a plain dict (a fresh browser per login), sent back as one Cookie header.
 from __future__ import annotations
 
 import http.client
+import ssl
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -74,12 +76,36 @@ def _remember(jar: Jar, set_cookies: list[str]) -> None:
 
 
 class HttpTransport:
-    """One connection per request: gunicorn's sync workers close every connection anyway."""
+    """By default one connection per request: gunicorn closes every connection anyway (sync
+    workers, and gthread with keepalive 0). With `keepalive` a login's hops share one
+    connection, as a browser's would (a proxy such as nginx keeps it open). https needs
+    `cafile`, the certificate the server presents."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, keepalive: bool = False, cafile: str | None = None) -> None:
         parts = urlsplit(base_url)
         self.host = parts.hostname or "127.0.0.1"
-        self.port = parts.port or 80
+        self.context = (ssl.create_default_context(cafile=cafile)
+                        if parts.scheme == "https" else None)
+        self.port = parts.port or (443 if self.context else 80)
+        self.keepalive = keepalive
+        self.local = threading.local()
+
+    def _connect(self) -> http.client.HTTPConnection:
+        if self.context is not None:
+            return http.client.HTTPSConnection(self.host, self.port, timeout=TIMEOUT,
+                                               context=self.context)
+        return http.client.HTTPConnection(self.host, self.port, timeout=TIMEOUT)
+
+    def _connection(self, jar: Jar) -> http.client.HTTPConnection:
+        """This login's connection (one per thread: a thread drives one login at a time)."""
+        held: tuple[int, http.client.HTTPConnection] | None = getattr(self.local, "held", None)
+        if held is not None and held[0] == id(jar):
+            return held[1]
+        if held is not None:
+            held[1].close()
+        conn = self._connect()
+        self.local.held = (id(jar), conn)
+        return conn
 
     def send(self, request: Request, jar: Jar) -> Response:
         parts = urlsplit(request.url)
@@ -88,13 +114,17 @@ class HttpTransport:
         if jar:
             headers["Cookie"] = _cookie_header(jar)
         started = time.perf_counter()
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=TIMEOUT)
+        conn = self._connection(jar) if self.keepalive else self._connect()
         try:
             conn.request(request.method, path, body=body, headers=headers)
             answer = conn.getresponse()
             data = answer.read()
-        finally:
+        except BaseException:
             conn.close()
+            raise
+        finally:
+            if not self.keepalive:
+                conn.close()
         seconds = time.perf_counter() - started
         _remember(jar, answer.headers.get_all("Set-Cookie") or [])
         names = {k.lower(): v for k, v in answer.getheaders() if k.lower() != "set-cookie"}
