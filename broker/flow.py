@@ -220,7 +220,7 @@ class Flow:
         if login.supplier_id == OWN_PAGES:  # a login for Loper's own page (/me): no release
             school = self._school_of(login)
             person, at_school = self._person_from_school(school, login, params)
-            session = self._sign_in(person, at_school, school)
+            session = self._sign_in(person, at_school, school, stored=True)
             metrics.login_ended(upstream, login.protocol, "released")
             return Outgoing(self.settings.url(login.request.decode())), session
         supplier = self._supplier(login.supplier_id)
@@ -232,8 +232,8 @@ class Flow:
                 if login.force_authn:  # it was asked for a fresh login already: refuse
                     raise
                 return self._ask_fresh(login, school, supplier), None
-            session = self._sign_in(person, at_school, school)
-            return self._release(login, supplier, session, upstream, school), session
+            session = self._sign_in(person, at_school, school, stored=False)
+            return self._release(login, supplier, session, upstream, school, fresh=True), session
         except BrokerError as exc:
             _way_back(exc, supplier)
             raise
@@ -261,10 +261,15 @@ class Flow:
             raise UnknownSchool("The school of this login is no longer registered.")
         return school
 
-    def _sign_in(self, person: Person, at_school: bytes, school: School) -> SsoSession:
+    def _sign_in(self, person: Person, at_school: bytes, school: School, *,
+                 stored: bool) -> SsoSession:
+        """The new SSO session; `stored` now, or by the release that the supplier joins it with
+        (so that a first login writes it once)."""
         ttl = school.sso_lifetime or self.settings.sso_lifetime
-        return sso.start(self.broker.store, person, at_school, ttl,
-                         browser_bound=school.shared_devices)
+        if stored:
+            return sso.start(self.broker.store, person, at_school, ttl,
+                             browser_bound=school.shared_devices)
+        return sso.begin(person, at_school, ttl, browser_bound=school.shared_devices)
 
     def _ask_fresh(self, login: PendingLogin, school: School, supplier: Supplier) -> Outgoing:
         """Once, back to the school, now forcing a fresh login: the password prompt that the
@@ -297,8 +302,9 @@ class Flow:
 
     # -- the release ---------------------------------------------------------------------------
     def _release(self, login: PendingLogin, supplier: Supplier, session: SsoSession,
-                 upstream: str,
-                 school: School | None = None) -> Outgoing:
+                 upstream: str, school: School | None = None, *, fresh: bool = False) -> Outgoing:
+        """The supplier's answer; `fresh`: the session is new, stored here with the supplier
+        joined (nothing is stored when the release is refused)."""
         registry, person = self.broker.registry, session.person
         school = school or registry.school(person.school_id)
         if school is None:
@@ -308,13 +314,15 @@ class Flow:
             login_log("loper.flow", login.id, supplier=supplier.id).info(
                 "login does not meet the requested context", extra={"school": school.id})
             metrics.login_ended(upstream, login.protocol, "answered_error")
+            if fresh:
+                sso.save(self.broker.store, session)
             return downstream.respond_error(supplier, login.request, NO_AUTHN_CONTEXT)
         acr.check_employee(supplier, person.roles, person.authn.class_ref)
         now = datetime.now(UTC)
         released = release.decide(person, school, supplier,
                                   registry.policy(school.id, supplier.id),
                                   self.broker.pseudonym_keys, now.date())
-        released = self._join(session, released, login.protocol)
+        released = self._join(session, released, login.protocol, fresh)
         names = sorted(released.attributes)
         if not isinstance(downstream, CollectedLater):  # else when the supplier collects it
             record_delivery(self.broker, Delivery.of(released, login.protocol))
@@ -324,11 +332,12 @@ class Flow:
         metrics.login_ended(upstream, login.protocol, "released")
         return answer
 
-    def _join(self, session: SsoSession, released: Released, protocol: str) -> Released:
+    def _join(self, session: SsoSession, released: Released, protocol: str,
+              fresh: bool) -> Released:
         """The supplier becomes a participant of the session (for single logout), with the
-        session id it is given."""
+        session id it is given; a `fresh` session is stored with it, once."""
         record, sid = session.record.joined(released.supplier_id, protocol, released.subject)
-        if record is not session.record:
+        if fresh or record is not session.record:
             sso.save(self.broker.store, replace(session, record=record))
         return replace(released, session=sid)
 
