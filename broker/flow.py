@@ -322,13 +322,13 @@ class Flow:
         released = release.decide(person, school, supplier,
                                   registry.policy(school.id, supplier.id),
                                   self.broker.pseudonym_keys, now.date())
-        released = self._join(session, released, login.protocol, fresh)
-        names = sorted(released.attributes)
+        with self.broker.store.batched():  # the session and what the answer keeps: one trip
+            released = self._join(session, released, login.protocol, fresh)
+            answer = downstream.respond(supplier, login.request, released)
         if not isinstance(downstream, CollectedLater):  # else when the supplier collects it
             record_delivery(self.broker, Delivery.of(released, login.protocol))
-        login_log("loper.flow", login.id, supplier=supplier.id).info(
-            "released", extra={"school": school.id, "attributes": ",".join(names) or "-"})
-        answer = downstream.respond(supplier, login.request, released)
+        login_log("loper.flow", login.id, supplier=supplier.id).info("released", extra={
+            "school": school.id, "attributes": ",".join(sorted(released.attributes)) or "-"})
         metrics.login_ended(upstream, login.protocol, "released")
         return answer
 

@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 from broker import sqlite_faults
 from broker.errors import ConfigError
-from broker.store.base import StoreUnavailable, check_data, check_key, check_ttl
+from broker.store.base import Batching, Put, StoreUnavailable, check_key, check_ttl
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -75,7 +75,7 @@ def sqlite_path_from_url(url: str) -> str:
     return "/" + path.lstrip("/")
 
 
-class SqliteStore:
+class SqliteStore(Batching):
     """The state store in one SQLite file; safe for many threads and processes."""
 
     backend = "sqlite"
@@ -98,7 +98,7 @@ class SqliteStore:
     # -- the interface -------------------------------------------------------------------------
 
     def save_pending(self, login_id: str, data: bytes, ttl: int) -> None:
-        self._put("pending", "", check_key(login_id, "login_id"), data, ttl)
+        self._write(Put("pending", "", check_key(login_id, "login_id"), data, ttl))
 
     def load_pending(self, login_id: str) -> bytes | None:
         return self._get("pending", "", check_key(login_id, "login_id"))
@@ -107,7 +107,7 @@ class SqliteStore:
         return self._take("pending", "", check_key(login_id, "login_id"))
 
     def put_code(self, code: str, data: bytes, ttl: int) -> None:
-        self._put("code", "", check_key(code, "code"), data, ttl)
+        self._write(Put("code", "", check_key(code, "code"), data, ttl))
 
     def take_code(self, code: str) -> bytes | None:
         return self._take("code", "", check_key(code, "code"))
@@ -124,13 +124,13 @@ class SqliteStore:
         return self._get("session", "", check_key(session_id, "session_id"))
 
     def put_session(self, session_id: str, data: bytes, ttl: int) -> None:
-        self._put("session", "", check_key(session_id, "session_id"), data, ttl)
+        self._write(Put("session", "", check_key(session_id, "session_id"), data, ttl))
 
     def delete_session(self, session_id: str) -> None:
         self._execute(_DELETE, ("session", "", check_key(session_id, "session_id")))
 
     def put_token(self, kind: str, key: str, data: bytes, ttl: int) -> None:
-        self._put("token", check_key(kind, "kind"), check_key(key), data, ttl)
+        self._write(Put("token", check_key(kind, "kind"), check_key(key), data, ttl))
 
     def get_token(self, kind: str, key: str) -> bytes | None:
         return self._get("token", check_key(kind, "kind"), check_key(key))
@@ -178,9 +178,22 @@ class SqliteStore:
 
     # -- the machinery -------------------------------------------------------------------------
 
-    def _put(self, ns: str, kind: str, key: str, data: bytes, ttl: int) -> None:
-        value, ttl = check_data(data), check_ttl(ttl)
-        self._execute(_PUT, (ns, kind, key, value, time.time() + ttl), write=True)
+    def _store_all(self, puts: Sequence[Put]) -> None:
+        expires = time.time()
+        rows = [(p.role, p.kind, p.key, p.data, expires + p.ttl) for p in puts]
+        if len(rows) == 1:
+            self._execute(_PUT, rows[0], write=True)
+            return
+        with self._connection() as conn:  # one transaction: one commit for them all
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(_PUT, rows)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        if time.time() >= self._next_purge:
+            self._purge()
 
     def _get(self, ns: str, kind: str, key: str) -> bytes | None:
         rows, _ = self._execute(_GET, (ns, kind, key, time.time()))
