@@ -323,8 +323,16 @@ class Registry:
     # Aliases: a pupil's new identity linked to their existing anchor
 
     def resolve_anchor(self, anchor: str) -> str:
+        """The anchor this one is an alias of, or itself; a query only for an anchor that may
+        have an alias (the cache knows the hashes of those that do)."""
+        if hash(anchor) not in self._cache.get(("alias hashes",), self._alias_hashes):
+            return anchor
         with self._db.read() as session:
             return aliases.resolve(session, anchor)
+
+    def _alias_hashes(self) -> frozenset[int]:
+        with self._db.read() as session:
+            return aliases.hashes(session)
 
     def add_alias(self, anchor: str, target_anchor: str, *, schools: Sequence[str] = (),
                   by: str = audit.COMMAND_LINE) -> None:
