@@ -2,7 +2,8 @@
 
 Every operation is one SQL statement in autocommit mode, so it is atomic across threads and
 processes (``DELETE ... RETURNING`` for the take_* operations, upserts for remember_once and
-count_hit). Connections come from a small per-process pool (a connection is used by one thread
+count_hit); ``put_all`` (the end of a ``batched()`` block) writes its records in one
+transaction, with one commit. Connections come from a small per-process pool (a connection is used by one thread
 at a time); a busy timeout makes writers queue instead of failing. Expired rows are ignored on
 read and purged at most once a minute per process, after a write.
 
