@@ -3,9 +3,9 @@
 Every operation is one SQL statement in autocommit mode, so it is atomic across threads and
 processes (``DELETE ... RETURNING`` for the take_* operations, upserts for remember_once and
 count_hit); ``put_all`` (the end of a ``batched()`` block) writes its records in one
-transaction, with one commit. Connections come from a small per-process pool (a connection is used by one thread
-at a time); a busy timeout makes writers queue instead of failing. Expired rows are ignored on
-read and purged at most once a minute per process, after a write.
+transaction, with one commit. Connections come from a small per-process pool (a connection is
+used by one thread at a time); a busy timeout makes writers queue instead of failing. Expired
+rows are ignored on read and purged at most once a minute per process, after a write.
 
 A path that cannot hold a SQLite file is a ConfigError at start; a full or failing disk is not:
 the store opens anyway, raises StoreUnavailable (with the reason) until the disk recovers, and
