@@ -6,13 +6,20 @@ supplier request -> pending login -> (school picker) -> school login -> Identity
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from broker import acr, codec, hubs, linking, metrics, release, sso
+from broker import (
+    acr,
+    flow_metrics,
+    flow_pending,
+    flow_sessions,
+    hubs,
+    linking,
+    metrics,
+    release,
+    sso,
+)
 from broker.context import Broker
 from broker.downstream import (
     NO_AUTHN_CONTEXT,
@@ -25,15 +32,13 @@ from broker.downstream import (
 from broker.errors import (
     BrokerError,
     LoginCancelled,
-    LoginExpired,
     LoginTooOld,
-    NoLoginStarted,
-    SupplierSuspended,
     UnknownSchool,
     UnknownSupplier,
     UpstreamRejected,
 )
-from broker.identity import Identity, PendingLogin, Person, Released
+from broker.flow_release import record_delivery, still_open
+from broker.identity import Identity, PendingLogin, Person
 from broker.logs import login_log
 from broker.outgoing import Outgoing
 from broker.pseudonym import anchor
@@ -44,42 +49,12 @@ __all__ = ["OWN_PAGES", "Flow", "SsoSession", "new_id", "record_delivery", "stil
 
 OWN_PAGES = ""
 """The supplier id of a login for Loper's own pages (no supplier has an empty id)."""
-SSO_SESSION = "sso_session"
-"""The upstream of a login served from Loper's own session, without asking the school."""
-NO_SCHOOL = "none"
-
-
-def pending_key(login_id: str, browser: str) -> str:
-    """A pending login is stored under its id AND its browser: only that browser finds it."""
-    return f"{login_id}.{hashlib.sha256(browser.encode()).hexdigest()[:32]}"
-
-
-def still_open(broker: Broker, school_id: str, supplier_id: str) -> bool:
-    """Does the school still release to the supplier today, as a new login would find?
-    (Tokens issued earlier ask this before they are refreshed or used.)"""
-    registry = broker.registry
-    school, supplier = registry.school(school_id), registry.supplier(supplier_id)
-    if school is None or supplier is None:
-        return False
-    try:
-        release.check_open(school, supplier, registry.policy(school_id, supplier_id),
-                           datetime.now(UTC).date())
-    except SupplierSuspended:
-        return False
-    return True
 
 
 def _way_back(exc: BrokerError, supplier: Supplier) -> None:
     """An error in the middle of a login links back to the learning app."""
     exc.back_url = exc.back_url or supplier.url
     exc.supplier_name = exc.supplier_name or supplier.name
-
-
-def record_delivery(broker: Broker, delivery: Delivery) -> None:
-    """Write a release to the ledger as the supplier receives it. (A downstream that answers
-    later calls this then: the OIDC provider when its code is redeemed.)"""
-    broker.registry.ledger().append(datetime.now(UTC), delivery.school_id, delivery.supplier_id,
-                                    delivery.pseudonym, delivery.attributes, delivery.protocol)
 
 
 class Flow:
@@ -96,13 +71,13 @@ class Flow:
                              acr=req.acr)
         log = login_log("loper.flow", login.id, supplier=req.supplier.id)
         school = self._hinted_school(req.school_hints)
-        if session is not None and self._session_serves(session.person, login, school):
+        if session is not None and flow_sessions.serves(session.person, login, school):
             log.info("login served from sso session", extra={"school": session.person.school_id})
-            with self._counting(login, SSO_SESSION):
-                return self._release(login, req.supplier, session, SSO_SESSION)
+            with flow_metrics.counting(login, flow_sessions.SSO_SESSION):
+                return self._release(login, req.supplier, session, flow_sessions.SSO_SESSION)
         if login.passive:
             log.info("passive login without session")
-            metrics.login_ended(NO_SCHOOL, login.protocol, "answered_error")
+            metrics.login_ended(flow_metrics.NO_SCHOOL, login.protocol, "answered_error")
             return self._downstream(login).respond_error(req.supplier, login.request, NO_PASSIVE)
         if school is None and session is not None:
             school = self.broker.registry.school(session.person.school_id)  # re-authenticate
@@ -111,9 +86,9 @@ class Flow:
             # answer from its own session (OIDC Core 3.1.2.1).
             login = replace(login, force_authn=True)
         if school is not None:
-            with self._counting(login, self._upstream_of(school)):
+            with flow_metrics.counting(login, flow_metrics.upstream_of(self.broker, school)):
                 return self._go_upstream(login, school, req.supplier)
-        self._save(login)
+        flow_pending.save(self.broker, login)
         log.info("login waits for the school picker")
         return Outgoing(self.settings.url(f"/discovery?login={login.id}"))
 
@@ -124,9 +99,9 @@ class Flow:
                              request=path.encode(), browser=browser)
         school = self.broker.registry.school(school_id) if school_id else None
         if school is not None:
-            with self._counting(login, self._upstream_of(school)):
+            with flow_metrics.counting(login, flow_metrics.upstream_of(self.broker, school)):
                 return self._go_upstream(login, school)
-        self._save(login)
+        flow_pending.save(self.broker, login)
         return Outgoing(self.settings.url(f"/discovery?login={login.id}"))
 
     def _hinted_school(self, hints: tuple[str, ...]) -> School | None:
@@ -137,26 +112,10 @@ class Flow:
                 return school
         return None
 
-    def _session_serves(self, person: Person, login: PendingLogin, hinted: School | None) -> bool:
-        if login.force_authn or (hinted is not None and hinted.id != person.school_id):
-            return False
-        if not acr.answered(login.acr, person.authn.class_ref):
-            return False  # the school must log the pupil in as the supplier asks
-        if login.max_age is not None:
-            age = (datetime.now(UTC) - person.authn.instant).total_seconds()
-            return age <= login.max_age
-        return True
-
     # -- step 2: the pupil picked a school ----------------------------------------------------
     def pending(self, login_id: str, browser: str) -> PendingLogin:
         """This browser's pending login; another browser's is simply not found."""
-        if not login_id:
-            raise NoLoginStarted("The school picker was opened without a login.")
-        data = self.broker.store.load_pending(pending_key(login_id, browser))
-        login = codec.decode(data, PendingLogin)
-        if login is None:
-            raise LoginExpired("the login has expired or was started in another browser")
-        return login
+        return flow_pending.load(self.broker, login_id, browser)
 
     def choose_school(self, login: PendingLogin, school_id: str) -> Outgoing:
         school = self.broker.registry.school(school_id)
@@ -164,7 +123,7 @@ class Flow:
             raise UnknownSchool(f"there is no school with id {school_id!r}",
                                 back_url=self.settings.url(f"/discovery?login={login.id}"))
         own_page = login.supplier_id == OWN_PAGES
-        with self._counting(login, self._upstream_of(school)):
+        with flow_metrics.counting(login, flow_metrics.upstream_of(self.broker, school)):
             return self._go_upstream(login, school,
                                      None if own_page else self._supplier(login.supplier_id))
 
@@ -194,7 +153,7 @@ class Flow:
             if supplier is not None:
                 _way_back(exc, supplier)
             raise
-        self._save(replace(login, school_id=school.id, upstream=state))
+        flow_pending.save(self.broker, replace(login, school_id=school.id, upstream=state))
         login_log("loper.flow", login.id).info("sent to school", extra={"school": school.id})
         return outgoing
 
@@ -204,14 +163,15 @@ class Flow:
         """The answer to the supplier (for a login for Loper's own page: that page) and the new
         SSO session; or the way back to the school and no session, when the school's login was
         too old for the supplier's max_age."""
-        login = self._take(login_id, browser)
-        upstream = self._upstream_of(self.broker.registry.school(login.school_id or ""))
-        with self._counting(login, upstream):
+        login = flow_pending.take(self.broker, login_id, browser)
+        school = self.broker.registry.school(login.school_id or "")
+        upstream = flow_metrics.upstream_of(self.broker, school)
+        with flow_metrics.counting(login, upstream):
             try:
                 return self._finish(login, params, upstream)
             except LoginCancelled as exc:  # the pupil may pick a school again, or another one
                 again = replace(login, id=new_id(), school_id=None, upstream=b"")
-                self._save(again)
+                flow_pending.save(self.broker, again)
                 exc.other_school_url = self.settings.url(f"/discovery?login={again.id}")
                 raise
 
@@ -220,7 +180,7 @@ class Flow:
         if login.supplier_id == OWN_PAGES:  # a login for Loper's own page (/me): no release
             school = self._school_of(login)
             person, at_school = self._person_from_school(school, login, params)
-            session = self._sign_in(person, at_school, school)
+            session = flow_sessions.sign_in(self.broker, person, at_school, school, stored=True)
             metrics.login_ended(upstream, login.protocol, "released")
             return Outgoing(self.settings.url(login.request.decode())), session
         supplier = self._supplier(login.supplier_id)
@@ -232,25 +192,10 @@ class Flow:
                 if login.force_authn:  # it was asked for a fresh login already: refuse
                     raise
                 return self._ask_fresh(login, school, supplier), None
-            session = self._sign_in(person, at_school, school)
-            return self._release(login, supplier, session, upstream, school), session
+            session = flow_sessions.sign_in(self.broker, person, at_school, school, stored=False)
+            return self._release(login, supplier, session, upstream, school, fresh=True), session
         except BrokerError as exc:
             _way_back(exc, supplier)
-            raise
-
-    def _upstream_of(self, school: School | None) -> str:
-        """The protocol by which the school answers (its hub's), as the metrics label it."""
-        if school is None:
-            return NO_SCHOOL
-        return hubs.hub_of(school, self.broker.registry.school).protocol
-
-    @contextmanager
-    def _counting(self, login: PendingLogin, upstream: str) -> Iterator[None]:
-        """A login that ends here on an error page counts as ended with that page's code."""
-        try:
-            yield
-        except Exception as exc:
-            metrics.login_ended(upstream, login.protocol, metrics.outcome(exc))
             raise
 
     def _school_of(self, login: PendingLogin) -> School:
@@ -260,11 +205,6 @@ class Flow:
                 school, registry.school).protocol not in self.broker.upstreams:
             raise UnknownSchool("The school of this login is no longer registered.")
         return school
-
-    def _sign_in(self, person: Person, at_school: bytes, school: School) -> SsoSession:
-        ttl = school.sso_lifetime or self.settings.sso_lifetime
-        return sso.start(self.broker.store, person, at_school, ttl,
-                         browser_bound=school.shared_devices)
 
     def _ask_fresh(self, login: PendingLogin, school: School, supplier: Supplier) -> Outgoing:
         """Once, back to the school, now forcing a fresh login: the password prompt that the
@@ -297,8 +237,9 @@ class Flow:
 
     # -- the release ---------------------------------------------------------------------------
     def _release(self, login: PendingLogin, supplier: Supplier, session: SsoSession,
-                 upstream: str,
-                 school: School | None = None) -> Outgoing:
+                 upstream: str, school: School | None = None, *, fresh: bool = False) -> Outgoing:
+        """The supplier's answer; `fresh`: the session is new, stored here with the supplier
+        joined (nothing is stored when the release is refused)."""
         registry, person = self.broker.registry, session.person
         school = school or registry.school(person.school_id)
         if school is None:
@@ -308,45 +249,23 @@ class Flow:
             login_log("loper.flow", login.id, supplier=supplier.id).info(
                 "login does not meet the requested context", extra={"school": school.id})
             metrics.login_ended(upstream, login.protocol, "answered_error")
+            if fresh:
+                sso.save(self.broker.store, session)
             return downstream.respond_error(supplier, login.request, NO_AUTHN_CONTEXT)
         acr.check_employee(supplier, person.roles, person.authn.class_ref)
         now = datetime.now(UTC)
         released = release.decide(person, school, supplier,
                                   registry.policy(school.id, supplier.id),
                                   self.broker.pseudonym_keys, now.date())
-        released = self._join(session, released, login.protocol)
-        names = sorted(released.attributes)
+        with self.broker.store.batched():  # the session and what the answer keeps: one trip
+            released = flow_sessions.join(self.broker, session, released, login.protocol, fresh)
+            answer = downstream.respond(supplier, login.request, released)
         if not isinstance(downstream, CollectedLater):  # else when the supplier collects it
             record_delivery(self.broker, Delivery.of(released, login.protocol))
-        login_log("loper.flow", login.id, supplier=supplier.id).info(
-            "released", extra={"school": school.id, "attributes": ",".join(names) or "-"})
-        answer = downstream.respond(supplier, login.request, released)
+        login_log("loper.flow", login.id, supplier=supplier.id).info("released", extra={
+            "school": school.id, "attributes": ",".join(sorted(released.attributes)) or "-"})
         metrics.login_ended(upstream, login.protocol, "released")
         return answer
-
-    def _join(self, session: SsoSession, released: Released, protocol: str) -> Released:
-        """The supplier becomes a participant of the session (for single logout), with the
-        session id it is given."""
-        record, sid = session.record.joined(released.supplier_id, protocol, released.subject)
-        if record is not session.record:
-            sso.save(self.broker.store, replace(session, record=record))
-        return replace(released, session=sid)
-
-    # -- state -----------------------------------------------------------------------------
-    def _save(self, login: PendingLogin) -> None:
-        self.broker.store.save_pending(pending_key(login.id, login.browser),
-                                       codec.encode(login), self.settings.pending_ttl)
-
-    def _take(self, login_id: str, browser: str) -> PendingLogin:
-        """Take this browser's pending login, atomically: its request is burned, whatever the
-        answer turns out to be; a stray answer from another browser burns nobody's login."""
-        data = self.broker.store.take_pending(pending_key(login_id, browser)) if login_id else None
-        login = codec.decode(data, PendingLogin)
-        if login is None:
-            raise UpstreamRejected(
-                "This answer from your school does not belong to a login started in this "
-                "browser (it may have expired, been used already, or be unsolicited).")
-        return login
 
     def _supplier(self, supplier_id: str) -> Supplier:
         supplier = self.broker.registry.supplier(supplier_id)

@@ -79,11 +79,19 @@ def new_id() -> str:
     return secrets.token_urlsafe(18)
 
 
+def begin(person: Person, school_session: bytes, ttl: int,
+          browser_bound: bool = False) -> SsoSession:
+    """A new session, not stored yet: the login that starts it stores it once, with the
+    supplier it logs in among its participants (`save`)."""
+    record = SessionRecord(person, int(time.time()) + ttl, school_session)
+    return SsoSession(new_id(), record, ttl, browser_bound)
+
+
 def start(store: StateStore, person: Person, school_session: bytes, ttl: int,
           browser_bound: bool = False) -> SsoSession:
-    record = SessionRecord(person, int(time.time()) + ttl, school_session)
-    session = SsoSession(new_id(), record, ttl, browser_bound)
-    store.put_session(session.id, codec.encode(record), ttl)
+    """A new session, stored now (a login without a supplier to join it)."""
+    session = begin(person, school_session, ttl, browser_bound)
+    store.put_session(session.id, codec.encode(session.record), ttl)
     return session
 
 

@@ -144,8 +144,9 @@ class Grants:
     # -- codes ---------------------------------------------------------------------------------
     def store_code(self, code: str, record: CodeRecord) -> None:
         key = digest(code)
-        self._link(CODE_LINK, key, record.snapshot, self.ttl.of(record.snapshot))
-        self.store.put_code(key, codec.encode(record), self.ttl.code)
+        with self.store.batched():  # one round trip
+            self._link(CODE_LINK, key, record.snapshot, self.ttl.of(record.snapshot))
+            self.store.put_code(key, codec.encode(record), self.ttl.code)
 
     def take_code(self, code: str, client_id: str) -> CodeRecord | None:
         """Consume the code atomically; a second use revokes what the first one got."""
@@ -164,8 +165,9 @@ class Grants:
     def issue_refresh(self, snapshot: Snapshot) -> str:
         token = secrets.token_urlsafe(32)
         key = digest(token)
-        self._link(REFRESH_LINK, key, snapshot, self.ttl.refresh)
-        self.store.put_token(REFRESH, key, codec.encode(snapshot), self.ttl.refresh)
+        with self.store.batched():  # one round trip
+            self._link(REFRESH_LINK, key, snapshot, self.ttl.refresh)
+            self.store.put_token(REFRESH, key, codec.encode(snapshot), self.ttl.refresh)
         return token
 
     def access(self, token: str) -> Snapshot | None:

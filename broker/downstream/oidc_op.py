@@ -239,12 +239,13 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
         """Tokens for the granted snapshot, narrowed to `scope`; a refresh token carries the
         whole grant."""
         served = tokens.narrowed(user, scope)
-        token: dict[str, object] = {
-            "access_token": self.grants.issue_access(served),
-            "token_type": "Bearer", "expires_in": self.config.access_token_ttl,
-            "scope": " ".join(served.scope)}
-        if include_refresh_token and "offline_access" in user.scope:
-            token["refresh_token"] = self.grants.issue_refresh(user)
+        with self.grants.store.batched():  # both tokens in one round trip
+            token: dict[str, object] = {
+                "access_token": self.grants.issue_access(served),
+                "token_type": "Bearer", "expires_in": self.config.access_token_ttl,
+                "scope": " ".join(served.scope)}
+            if include_refresh_token and "offline_access" in user.scope:
+                token["refresh_token"] = self.grants.issue_refresh(user)
         return token
 
     # -- authlib's framework hooks ---------------------------------------------------------------

@@ -62,6 +62,12 @@ def linked_to(session: Session, anchor: str) -> str | None:
     return target
 
 
+def hashes(session: Session) -> frozenset[int]:
+    """hash() of every anchor that is an alias: this process's, small (an int per alias)."""
+    anchors = session.scalars(select(AliasRow.anchor).execution_options(yield_per=5000))
+    return frozenset(hash(anchor) for anchor in anchors)
+
+
 def resolve(session: Session, anchor: str) -> str:
     return linked_to(session, anchor) or anchor
 

@@ -2,14 +2,15 @@
 
 What is cached: the answers of Registry.school, school_by_entity_id, supplier,
 supplier_by_entity_id, supplier_by_client_id, policy, schools() and suppliers(), "not found"
-(None) included (at most MAX_NEGATIVE of those: their keys come from requests). Records are
-frozen, so one object can be handed to every caller and thread.
+(None) included (at most MAX_NEGATIVE of those: their keys come from requests); and which
+anchors have an alias (a set of their hashes: a login's anchor not in it is resolved without
+a query). Records are frozen, so one object can be handed to every caller and thread.
 
 How it stays right: the registry_version table holds one number, raised inside every write
 transaction that changes a school, supplier or release policy. Nobody has to remember to:
 every session of Database.write() is watched (`RecordCache._watch`) for rows of those tables
-added, deleted or changed, and for bulk statements on them; aliases, the ledger and admin
-accounts do not count, nor does a write that changes nothing. SQL run behind the registry's
+added, deleted or changed, and for bulk statements on them (aliases too); the ledger and
+admin accounts do not count, nor does a write that changes nothing. SQL run behind the registry's
 back (psql) is not seen until such a write or `invalidate()`. Before serving a read the cache
 compares that number with the one its records belong to, and drops them all when it moved.
 The check is one SELECT of one value on a driver-level connection (about 8 us on SQLite).
@@ -43,6 +44,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from broker.registry.db import Database
 from broker.registry.models import (
+    AliasRow,
     RegistryVersionRow,
     ReleasePolicyRow,
     SchoolRow,
@@ -51,7 +53,7 @@ from broker.registry.models import (
 
 T = TypeVar("T")
 
-CACHED = (SchoolRow, SupplierRow, ReleasePolicyRow)
+CACHED = (SchoolRow, SupplierRow, ReleasePolicyRow, AliasRow)
 """The rows behind cached records: a write that changes one raises the registry version."""
 
 VERSION_SQL = "SELECT version FROM registry_version WHERE id = 1"

@@ -47,19 +47,29 @@ def _sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
+_NEWEST = "loper_ledger_newest"
+"""SQLite: the newest seq of any chain, read with the claim (session.info)."""
+
+
 def next_seq(session: Session) -> int:
     """A number for a new row, unique in the ledger, under the claimed chain's lock."""
     if _sqlite(session):  # one writer at a time: after the newest row of any chain
-        newest = session.scalar(select(func.max(LedgerCheckpointRow.head_seq)))
-        return int(newest or 0) + 1
+        seq = int(session.info[_NEWEST]) + 1
+        session.info[_NEWEST] = seq
+        return seq
     return int(session.scalar(text("SELECT nextval('ledger_seq')")) or 0)
 
 
 def claim(session: Session, engine: Engine) -> LedgerCheckpointRow:
     """Lock a chain for this transaction and return its checkpoint row."""
     query = select(LedgerCheckpointRow)
-    if _sqlite(session):
-        return session.execute(query.where(LedgerCheckpointRow.id == FIRST)).scalar_one()
+    if _sqlite(session):  # the one chain, and the newest seq of any (one statement)
+        newest = select(func.max(LedgerCheckpointRow.head_seq)).scalar_subquery()
+        row = session.execute(
+            select(LedgerCheckpointRow, newest).where(LedgerCheckpointRow.id == FIRST)).one()
+        session.info[_NEWEST] = int(row[1] or 0)
+        checkpoint: LedgerCheckpointRow = row[0]
+        return checkpoint
     free = query.order_by(LedgerCheckpointRow.id).limit(1).with_for_update(skip_locked=True)
     found = session.execute(free).scalar_one_or_none()
     if found is not None:

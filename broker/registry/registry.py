@@ -6,12 +6,9 @@ suppliers and policies are cached per process (cache.py) and usually need no que
 
 from __future__ import annotations
 
-import dataclasses
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TypeVar
 
 from sqlalchemy import Select, func, select
@@ -23,25 +20,19 @@ from broker.registry import (
     aliases,
     audit,
     convert,
+    importing,
     release_entries,
     report,
     school_change,
     source_store,
 )
 from broker.registry.cache import RecordCache
-from broker.registry.checks import Problems
-from broker.registry.convert import upsert as _upsert
 from broker.registry.db import Database, RegistryUnavailable
 from broker.registry.eck_ids import EckIds
 from broker.registry.federation import (
-    UNPINNED,
     Federation,
-    check_hubs,
-    check_school_clashes,
-    check_supplier_clashes,
-    release_label,
-    supplier_label,
 )
+from broker.registry.importing import ImportSummary
 from broker.registry.ledger import Ledger
 from broker.registry.models import ReleasePolicyRow, SchoolRow, SupplierRow
 from broker.registry.report import SupplierMonth
@@ -50,61 +41,6 @@ T = TypeVar("T")
 Row = TypeVar("Row")
 _ALL_SCHOOLS = select(SchoolRow).order_by(SchoolRow.name, SchoolRow.id)
 _ALL_SUPPLIERS = select(SupplierRow).order_by(SupplierRow.name, SupplierRow.id)
-
-
-@dataclass(frozen=True)
-class ImportSummary:
-    counts: Counter[str]
-    """By "<kind> <outcome>", e.g. "schools added", "policies updated", "suppliers unchanged"."""
-
-    def count(self, kind: str, outcome: str) -> int:
-        return self.counts[f"{kind} {outcome}"]
-
-    @property
-    def changed(self) -> int:
-        return sum(n for key, n in self.counts.items() if not key.endswith("unchanged"))
-
-    def __str__(self) -> str:
-        parts = []
-        for kind in ("schools", "suppliers", "policies"):
-            outcomes = ", ".join(f"{self.count(kind, o)} {o}"
-                                 for o in ("added", "updated", "unchanged"))
-            parts.append(f"{kind}: {outcomes}")
-        return "; ".join(parts)
-
-
-def _import_problems(federation: Federation, schools: dict[str, SchoolRow],
-                     suppliers: dict[str, Supplier],
-                     held: Mapping[tuple[str, str], ReleasePolicyRow | None]) -> Problems:
-    problems = Problems(federation.source)
-    today = datetime.now(UTC).date()
-    for i, policy in enumerate(federation.policies):
-        row = held.get((policy.school_id, policy.supplier_id))
-        kept = row is not None and row.valid_until == policy.valid_until
-        if policy.valid_until is not None and policy.valid_until < today and not kept:
-            problems.add(release_label(i, policy), "valid_until",
-                         f"{policy.valid_until.isoformat()} is in the past; expected the last "
-                         "day of a processing agreement still in force")
-    school_ids = schools.keys() | {s.id for s in federation.schools}
-    supplier_ids = suppliers.keys() | {s.id for s in federation.suppliers}
-    for i, policy in enumerate(federation.policies):
-        for field, value, known in (("school", policy.school_id, school_ids),
-                                    ("supplier", policy.supplier_id, supplier_ids)):
-            if value not in known:
-                problems.add(release_label(i, policy), field, f'unknown {field} "{value}"; '
-                             f"expected the id of a {field} in this file or in the registry")
-    registered = {k: convert.school_record(v) for k, v in schools.items()}
-    check_school_clashes(problems, federation, registered)
-    check_hubs(problems, federation, registered)
-    check_supplier_clashes(problems, federation, suppliers)
-    for i, supplier in enumerate(federation.suppliers):
-        pinned = suppliers.get(supplier.id)
-        if pinned and supplier.key_version not in (UNPINNED, pinned.key_version):
-            problems.add(supplier_label(i, supplier), "key_version",
-                         f"is {supplier.key_version} but the registered supplier's pseudonyms use "
-                         f"key version {pinned.key_version}; expected {pinned.key_version} or no "
-                         "key_version (changing it would change every pseudonym)")
-    return problems
 
 
 class Registry:
@@ -266,40 +202,8 @@ class Registry:
         New suppliers are pinned to `key_version` (or the file's key_version); suppliers
         already registered keep theirs.
         """
-        counts: Counter[str] = Counter()
         with self._ledger.writing() as chain:
-            session = chain.session
-            schools = {row.id: row for row in session.scalars(select(SchoolRow))}
-            supplier_rows = {row.id: row for row in session.scalars(select(SupplierRow))}
-            suppliers = {k: convert.supplier_record(v) for k, v in supplier_rows.items()}
-            held = {(p.school_id, p.supplier_id): session.get(
-                ReleasePolicyRow, (p.school_id, p.supplier_id)) for p in federation.policies}
-            _import_problems(federation, schools, suppliers, held).raise_if_any()
-            for school in federation.schools:
-                row = schools.get(school.id)
-                changed = audit.mapping_row(convert.school_record(row), school, by,
-                                            f"federation import of {federation.source}"
-                                            ) if row is not None else None
-                outcome = _upsert(session, row, SchoolRow, convert.school_values(school))
-                counts[f"schools {outcome}"] += 1
-                if changed is not None:
-                    chain.add(changed)
-            for supplier in federation.suppliers:
-                registered = suppliers.get(supplier.id)
-                pinned = registered.key_version if registered else (
-                    supplier.key_version or key_version)
-                values = convert.supplier_values(dataclasses.replace(supplier, key_version=pinned))
-                outcome = _upsert(session, supplier_rows.get(supplier.id), SupplierRow, values)
-                counts[f"suppliers {outcome}"] += 1
-            source_store.save(session, federation.metadata_sources, datetime.now(UTC))
-            session.flush()
-            for policy in federation.policies:
-                outcome = release_entries.write(
-                    chain, policy.school_id, policy.supplier_id,
-                    release_entries.replaced_by(policy), by,
-                    f"federation import of {federation.source}")
-                counts[f"policies {outcome}"] += 1
-        return ImportSummary(counts)
+            return importing.import_federation(chain, federation, key_version, by)
 
     def change_school(self, school: School, *, by: str = audit.COMMAND_LINE) -> bool:
         """Store a registered school as given, after the checks an import makes against the
@@ -323,8 +227,16 @@ class Registry:
     # Aliases: a pupil's new identity linked to their existing anchor
 
     def resolve_anchor(self, anchor: str) -> str:
+        """The anchor this one is an alias of, or itself; a query only for an anchor that may
+        have an alias (the cache knows the hashes of those that do)."""
+        if hash(anchor) not in self._cache.get(("alias hashes",), self._alias_hashes):
+            return anchor
         with self._db.read() as session:
             return aliases.resolve(session, anchor)
+
+    def _alias_hashes(self) -> frozenset[int]:
+        with self._db.read() as session:
+            return aliases.hashes(session)
 
     def add_alias(self, anchor: str, target_anchor: str, *, schools: Sequence[str] = (),
                   by: str = audit.COMMAND_LINE) -> None:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from broker.errors import ConfigError
 from broker.settings import redacted_url
-from broker.store.base import StateStore, StoreUnavailable
+from broker.store.base import Put, StateStore, StoreUnavailable
 from broker.store.memory import MemoryStore
 from broker.store.sqlite_store import SqliteStore, sqlite_path_from_url
 
-__all__ = ["ACCEPTED_URLS", "MemoryStore", "StateStore", "StoreUnavailable", "SqliteStore",
+__all__ = ["ACCEPTED_URLS", "MemoryStore", "Put", "StateStore", "StoreUnavailable", "SqliteStore",
            "open_store"]
 
 ACCEPTED_URLS = (

@@ -8,7 +8,11 @@ contract suite (tests/store/test_contract.py): ``SqliteStore`` (embedded default
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import NamedTuple, Protocol, runtime_checkable
 
 
 class StoreUnavailable(Exception):
@@ -91,6 +95,18 @@ class StateStore(Protocol):
         """
         ...
 
+    # Several writes in one round trip.
+    def put_all(self, puts: Sequence[Put]) -> None:
+        """Store every record as its put_* would, in one round trip (not atomically: on an
+        error some may be stored; the caller then hands none of them out)."""
+        ...
+
+    def batched(self) -> contextlib.AbstractContextManager[None]:
+        """Inside, this thread's put_*, save_pending and put_session calls are queued and
+        stored together at the end (put_all); on an exception none is stored. Reads inside do
+        not see the queued writes: wrap only writes that nothing reads back before the end."""
+        ...
+
     # Operations.
     def check(self) -> dict[str, object]:
         """Health: ``{"ok": True, "backend": "sqlite"|"redis", ...}``; raise StoreUnavailable.
@@ -126,3 +142,70 @@ def check_key(key: str, name: str = "key") -> str:
     if not isinstance(key, str):
         raise TypeError(f"{name} must be a str, not {type(key).__name__}")
     return key
+
+
+class Put(NamedTuple):
+    """One record to store: `role` is "pending", "code", "session" or "token" (with its
+    `kind`; the other roles have the kind "")."""
+
+    role: str
+    kind: str
+    key: str
+    data: bytes
+    ttl: int
+
+    def checked(self) -> Put:
+        if self.role not in ROLES:
+            raise ValueError(f"no record role {self.role!r}: use one of {', '.join(ROLES)}")
+        return Put(self.role, check_key(self.kind, "kind"), check_key(self.key),
+                   check_data(self.data), check_ttl(self.ttl))
+
+
+ROLES = ("pending", "code", "session", "token")
+
+
+class Batching:
+    """put_all, batched() and the queue between them, for every store: a store calls
+    `_write(put)` in each put_* and implements `_store_all` (one round trip)."""
+
+    _batches: threading.local | None = None
+    _batches_made = threading.Lock()
+
+    def _store_all(self, puts: Sequence[Put]) -> None:
+        raise NotImplementedError
+
+    def put_all(self, puts: Sequence[Put]) -> None:
+        checked = [put.checked() for put in puts]
+        if checked:
+            self._store_all(checked)
+
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        local = self._local()
+        outer = getattr(local, "queue", None)
+        if outer is not None:  # nested: the outermost batch stores everything
+            yield
+            return
+        queue: list[Put] = []
+        local.queue = queue
+        try:
+            yield
+        finally:
+            local.queue = None
+        if queue:
+            self._store_all(queue)
+
+    def _write(self, put: Put) -> None:
+        checked = put.checked()
+        queue: list[Put] | None = getattr(self._local(), "queue", None)
+        if queue is None:
+            self._store_all((checked,))
+        else:
+            queue.append(checked)
+
+    def _local(self) -> threading.local:
+        if self._batches is None:
+            with self._batches_made:
+                if self._batches is None:
+                    self._batches = threading.local()
+        return self._batches

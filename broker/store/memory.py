@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from broker.store.base import StoreUnavailable, check_data, check_key, check_ttl
+from broker.store.base import Batching, Put, StoreUnavailable, check_key, check_ttl
 
 _Key = tuple[str, str, str]
 
@@ -39,7 +39,7 @@ def _named(name: str) -> _Records:
         return records
 
 
-class MemoryStore:
+class MemoryStore(Batching):
     """The StateStore protocol on a dict; thread-safe, single-process."""
 
     backend = "memory"
@@ -52,7 +52,7 @@ class MemoryStore:
 
     # -- pending logins, codes, sessions, tokens ---------------------------------------------
     def save_pending(self, login_id: str, data: bytes, ttl: int) -> None:
-        self._put(("pending", "", check_key(login_id, "login_id")), data, ttl)
+        self._write(Put("pending", "", check_key(login_id, "login_id"), data, ttl))
 
     def load_pending(self, login_id: str) -> bytes | None:
         return self._get(("pending", "", check_key(login_id, "login_id")))
@@ -61,7 +61,7 @@ class MemoryStore:
         return self._get(("pending", "", check_key(login_id, "login_id")), take=True)
 
     def put_code(self, code: str, data: bytes, ttl: int) -> None:
-        self._put(("code", "", check_key(code, "code")), data, ttl)
+        self._write(Put("code", "", check_key(code, "code"), data, ttl))
 
     def take_code(self, code: str) -> bytes | None:
         return self._get(("code", "", check_key(code, "code")), take=True)
@@ -70,13 +70,13 @@ class MemoryStore:
         return self._get(("session", "", check_key(session_id, "session_id")))
 
     def put_session(self, session_id: str, data: bytes, ttl: int) -> None:
-        self._put(("session", "", check_key(session_id, "session_id")), data, ttl)
+        self._write(Put("session", "", check_key(session_id, "session_id"), data, ttl))
 
     def delete_session(self, session_id: str) -> None:
         self._get(("session", "", check_key(session_id, "session_id")), take=True)
 
     def put_token(self, kind: str, key: str, data: bytes, ttl: int) -> None:
-        self._put(("token", check_key(kind, "kind"), check_key(key)), data, ttl)
+        self._write(Put("token", check_key(kind, "kind"), check_key(key), data, ttl))
 
     def get_token(self, kind: str, key: str) -> bytes | None:
         return self._get(("token", check_key(kind, "kind"), check_key(key)))
@@ -125,11 +125,12 @@ class MemoryStore:
             raise StoreUnavailable("the in-memory state store is closed")
         return self._records
 
-    def _put(self, key: _Key, data: bytes, ttl: int) -> None:
-        value, ttl = check_data(data), check_ttl(ttl)
+    def _store_all(self, puts: Sequence[Put]) -> None:
         records = self._open()
         with records.lock:
-            records.values[key] = (value, self._clock() + ttl)
+            now = self._clock()
+            for put in puts:
+                records.values[(put.role, put.kind, put.key)] = (put.data, now + put.ttl)
 
     def _get(self, key: _Key, *, take: bool = False) -> bytes | None:
         records = self._open()

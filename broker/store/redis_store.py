@@ -5,10 +5,12 @@ Keys are ``<prefix><role>:...`` (prefix ``loper:`` by default): ``loper:pending:
 ``loper:token:<kind>:<key>``, ``loper:hits:<bucket>``; in a kind, ``%`` and ``:`` are written
 ``%25`` and ``%3A`` so that a kind containing ``:`` cannot collide with another kind's key.
 Every operation is one atomic command on one key: SET EX, GETDEL, SET NX EX, and a small Lua
-script for INCR + EXPIRE on the first hit, which names its one key in KEYS. No operation,
-pipeline or script touches two keys, so on a Redis Cluster every command lands on the node of
-its key and none can fail with CROSSSLOT; a future operation on several keys must hash-tag
-them (``loper:{<id>}:...``) so that they share a slot (tests/store/test_cluster.py runs the
+script for INCR + EXPIRE on the first hit, which names its one key in KEYS. ``put_all`` (and a
+``batched()`` block, which ends in it) sends several SET EX in one pipeline without MULTI: one
+round trip to one server; on a Cluster redis-py sends each node its commands. No command or
+script touches two keys, so on a Redis Cluster every command lands on the node of its key and
+none can fail with CROSSSLOT; a future operation on several keys must hash-tag them
+(``loper:{<id>}:...``) so that they share a slot (tests/store/test_contract.py runs the
 contract suite on a real cluster). Needs Redis >= 6.2 (GETDEL).
 
 The URL names one server, a Sentinel-watched master or a Cluster (redis_urls.py). The client
@@ -21,7 +23,7 @@ few seconds instead of hanging.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import redis
@@ -29,7 +31,7 @@ from redis.exceptions import ClusterCrossSlotError, CrossSlotTransactionError, R
 
 from broker.errors import ConfigError
 from broker.store import redis_urls
-from broker.store.base import StoreUnavailable, check_data, check_key, check_ttl
+from broker.store.base import Batching, Put, StoreUnavailable, check_key, check_ttl
 
 _HIT_SCRIPT = """
 local n = redis.call('INCR', KEYS[1])
@@ -60,7 +62,7 @@ def _bytes(value: object) -> bytes | None:
     raise TypeError(f"unexpected Redis reply {type(value).__name__}")  # decode_responses is off
 
 
-class RedisStore:
+class RedisStore(Batching):
     """The state store in Redis; safe for many threads, processes and machines."""
 
     backend = "redis"
@@ -119,7 +121,7 @@ class RedisStore:
     # -- the interface -------------------------------------------------------------------------
 
     def save_pending(self, login_id: str, data: bytes, ttl: int) -> None:
-        self._set(self._key("pending", check_key(login_id, "login_id")), data, ttl)
+        self._write(Put("pending", "", check_key(login_id, "login_id"), data, ttl))
 
     def load_pending(self, login_id: str) -> bytes | None:
         return self._get(self._key("pending", check_key(login_id, "login_id")))
@@ -128,7 +130,7 @@ class RedisStore:
         return self._take(self._key("pending", check_key(login_id, "login_id")))
 
     def put_code(self, code: str, data: bytes, ttl: int) -> None:
-        self._set(self._key("code", check_key(code, "code")), data, ttl)
+        self._write(Put("code", "", check_key(code, "code"), data, ttl))
 
     def take_code(self, code: str) -> bytes | None:
         return self._take(self._key("code", check_key(code, "code")))
@@ -143,13 +145,13 @@ class RedisStore:
         return self._get(self._key("session", check_key(session_id, "session_id")))
 
     def put_session(self, session_id: str, data: bytes, ttl: int) -> None:
-        self._set(self._key("session", check_key(session_id, "session_id")), data, ttl)
+        self._write(Put("session", "", check_key(session_id, "session_id"), data, ttl))
 
     def delete_session(self, session_id: str) -> None:
         self._delete(self._key("session", check_key(session_id, "session_id")))
 
     def put_token(self, kind: str, key: str, data: bytes, ttl: int) -> None:
-        self._set(self._key("token", _kind(kind), check_key(key)), data, ttl)
+        self._write(Put("token", check_key(kind, "kind"), check_key(key), data, ttl))
 
     def get_token(self, kind: str, key: str) -> bytes | None:
         return self._get(self._key("token", _kind(kind), check_key(key)))
@@ -195,10 +197,21 @@ class RedisStore:
     def _key(self, role: str, *parts: str) -> str:
         return self.prefix + role + ":" + ":".join(parts)
 
-    def _set(self, name: str, data: bytes, ttl: int) -> None:
-        value, ttl = check_data(data), check_ttl(ttl)
+    def _name(self, put: Put) -> str:
+        if put.role == "token":
+            return self._key("token", _kind(put.kind), put.key)
+        return self._key(put.role, put.key)
+
+    def _store_all(self, puts: Sequence[Put]) -> None:
         with self._guard():
-            self._client.set(name, value, ex=ttl)
+            client = self._client
+            if len(puts) == 1:
+                client.set(self._name(puts[0]), puts[0].data, ex=puts[0].ttl)
+                return
+            pipe = client.pipeline(transaction=False)  # each SET on one key: no CROSSSLOT
+            for put in puts:
+                pipe.set(self._name(put), put.data, ex=put.ttl)
+            pipe.execute()
 
     def _get(self, name: str) -> bytes | None:
         with self._guard():

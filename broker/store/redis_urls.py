@@ -13,7 +13,12 @@
 A Sentinel client also asks the Sentinels for the master at most twice a second while it is
 used (FollowMaster): after a planned failover (SENTINEL FAILOVER) the old master takes writes
 until the Sentinels turn it into a replica, seconds later, which then throws those writes away;
-so as soon as the Sentinels name a new master, every connection to the old one is closed.
+so as soon as the Sentinels name a new master, no command is sent to the old one any more:
+its idle connections are closed at once, a connection in use when the news comes is closed
+when its command is done (redis-py drops a released connection to an address that is no
+longer the master's). A connection in use is never closed from another thread: redis-py's
+connections are not thread-safe, and a socket and buffer taken away mid-reply raise
+AttributeError or ValueError (a bare 500), not a ConnectionError.
 
 The client is created without connecting (a Cluster client is built on first use, since
 redis-py's reads the cluster's layout when built), so a broker starts while Redis is away.
@@ -137,8 +142,9 @@ def sentinel_client(target: RedisTarget, connect_timeout: float, timeout: float)
 
 
 class FollowMaster:
-    """Ask the Sentinels for the master at most every `every` seconds; when it changed, close
-    every connection, also those in use (their commands fail over to the new master)."""
+    """Ask the Sentinels for the master at most every `every` seconds. When it changed, the
+    pool forgets the old master: it closes the idle connections to it now, and each one in
+    use when its command is done (see the module's docstring)."""
 
     def __init__(self, client: redis.Redis, every: float = FOLLOW_EVERY) -> None:
         pool = client.connection_pool
@@ -154,13 +160,10 @@ class FollowMaster:
             return
         try:
             self._next = now + self._every
-            before = self._pool.master_address
-            try:
-                address = self._pool.get_master_address()  # type: ignore[no-untyped-call]
+            try:  # a new address closes the idle connections to the old one
+                self._pool.get_master_address()  # type: ignore[no-untyped-call]
             except redis.exceptions.RedisError:
                 return  # no Sentinel answers: keep the connections there are
-            if before is not None and address != before:
-                self._pool.disconnect(inuse_connections=True)
         finally:
             self._lock.release()
 

@@ -2,9 +2,10 @@
 
 Every operation is one SQL statement in autocommit mode, so it is atomic across threads and
 processes (``DELETE ... RETURNING`` for the take_* operations, upserts for remember_once and
-count_hit). Connections come from a small per-process pool (a connection is used by one thread
-at a time); a busy timeout makes writers queue instead of failing. Expired rows are ignored on
-read and purged at most once a minute per process, after a write.
+count_hit); ``put_all`` (the end of a ``batched()`` block) writes its records in one
+transaction, with one commit. Connections come from a small per-process pool (a connection is
+used by one thread at a time); a busy timeout makes writers queue instead of failing. Expired
+rows are ignored on read and purged at most once a minute per process, after a write.
 
 A path that cannot hold a SQLite file is a ConfigError at start; a full or failing disk is not:
 the store opens anyway, raises StoreUnavailable (with the reason) until the disk recovers, and
@@ -24,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 
 from broker import sqlite_faults
 from broker.errors import ConfigError
-from broker.store.base import StoreUnavailable, check_data, check_key, check_ttl
+from broker.store.base import Batching, Put, StoreUnavailable, check_key, check_ttl
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -75,7 +76,7 @@ def sqlite_path_from_url(url: str) -> str:
     return "/" + path.lstrip("/")
 
 
-class SqliteStore:
+class SqliteStore(Batching):
     """The state store in one SQLite file; safe for many threads and processes."""
 
     backend = "sqlite"
@@ -98,7 +99,7 @@ class SqliteStore:
     # -- the interface -------------------------------------------------------------------------
 
     def save_pending(self, login_id: str, data: bytes, ttl: int) -> None:
-        self._put("pending", "", check_key(login_id, "login_id"), data, ttl)
+        self._write(Put("pending", "", check_key(login_id, "login_id"), data, ttl))
 
     def load_pending(self, login_id: str) -> bytes | None:
         return self._get("pending", "", check_key(login_id, "login_id"))
@@ -107,7 +108,7 @@ class SqliteStore:
         return self._take("pending", "", check_key(login_id, "login_id"))
 
     def put_code(self, code: str, data: bytes, ttl: int) -> None:
-        self._put("code", "", check_key(code, "code"), data, ttl)
+        self._write(Put("code", "", check_key(code, "code"), data, ttl))
 
     def take_code(self, code: str) -> bytes | None:
         return self._take("code", "", check_key(code, "code"))
@@ -124,13 +125,13 @@ class SqliteStore:
         return self._get("session", "", check_key(session_id, "session_id"))
 
     def put_session(self, session_id: str, data: bytes, ttl: int) -> None:
-        self._put("session", "", check_key(session_id, "session_id"), data, ttl)
+        self._write(Put("session", "", check_key(session_id, "session_id"), data, ttl))
 
     def delete_session(self, session_id: str) -> None:
         self._execute(_DELETE, ("session", "", check_key(session_id, "session_id")))
 
     def put_token(self, kind: str, key: str, data: bytes, ttl: int) -> None:
-        self._put("token", check_key(kind, "kind"), check_key(key), data, ttl)
+        self._write(Put("token", check_key(kind, "kind"), check_key(key), data, ttl))
 
     def get_token(self, kind: str, key: str) -> bytes | None:
         return self._get("token", check_key(kind, "kind"), check_key(key))
@@ -178,9 +179,22 @@ class SqliteStore:
 
     # -- the machinery -------------------------------------------------------------------------
 
-    def _put(self, ns: str, kind: str, key: str, data: bytes, ttl: int) -> None:
-        value, ttl = check_data(data), check_ttl(ttl)
-        self._execute(_PUT, (ns, kind, key, value, time.time() + ttl), write=True)
+    def _store_all(self, puts: Sequence[Put]) -> None:
+        expires = time.time()
+        rows = [(p.role, p.kind, p.key, p.data, expires + p.ttl) for p in puts]
+        if len(rows) == 1:
+            self._execute(_PUT, rows[0], write=True)
+            return
+        with self._connection() as conn:  # one transaction: one commit for them all
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(_PUT, rows)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        if time.time() >= self._next_purge:
+            self._purge()
 
     def _get(self, ns: str, kind: str, key: str) -> bytes | None:
         rows, _ = self._execute(_GET, (ns, kind, key, time.time()))

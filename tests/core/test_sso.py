@@ -48,6 +48,17 @@ def test_the_first_supplier_and_the_school_are_participants(world: World) -> Non
     assert len(taalapp.sid) >= 22  # a random value, told to this supplier alone
 
 
+def test_a_first_login_writes_its_session_once(world: World) -> None:
+    """The session is stored with its first supplier already joined: one write, never a
+    session without the participant that logging out needs."""
+    _, session = world.answer(world.ask(hints=("regenboog",)))
+    assert world.store.sessions_put == 1
+    assert [p.supplier_id for p in stored(world, session).record.participants] == ["taalapp"]
+    world.ask("taalapp", hints=("lyceum",))  # another login, still at its school: no write
+    world.ask("taalapp", session=stored(world, session))  # the same supplier again: no write
+    assert world.store.sessions_put == 1
+
+
 def test_each_supplier_gets_its_own_sid_and_keeps_it(world: World) -> None:
     first, session = world.answer(world.ask(hints=("regenboog",)))
     second = world.ask("leesplein", session=stored(world, session))

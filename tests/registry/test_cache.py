@@ -281,15 +281,29 @@ def test_resume_and_bulk_statements_raise_the_version(loaded: Registry,
     assert lyceum is not None and lyceum.place == "Zeist"
 
 
+def test_an_alias_is_seen_by_every_process_at_once(loaded: Registry, other: Registry,
+                                                   registry_url: str) -> None:
+    """Which anchors have an alias is cached: resolving any other anchor runs no query; a new
+    alias raises the registry version, so another process resolves it at its next login."""
+    assert other.resolve_anchor("b") == "b"
+    count = Statements(other)
+    assert [other.resolve_anchor(a) for a in ("b", "c", "d")] == ["b", "c", "d"]
+    assert count.selects("aliases") == 0
+    before = version(registry_url)
+    loaded.add_alias("b", "a")
+    assert version(registry_url) == before + 1
+    assert other.resolve_anchor("b") == "a" and other.resolve_anchor("c") == "c"
+    assert count.selects("aliases") == 2  # the anchors with an alias again, then b's
+
+
 def test_what_changes_no_record_keeps_the_cache(loaded: Registry, registry_url: str,
                                                 federation_file: Path) -> None:
-    """Aliases, the ledger, admin accounts, unchanged imports and failed writes."""
+    """The ledger, admin accounts, unchanged imports and failed writes."""
     before = version(registry_url)
     suspended(loaded)
     loaded.school("regenboog")
     count = Statements(loaded)  # (the writes below read rows themselves)
     loaded.import_federation(load_federation(federation_file), key_version=1)
-    loaded.add_alias("b", "a")
     loaded.ledger().append(datetime.now(UTC), "regenboog", "rekenwonders", "v1-x", ["role"],
                            "saml")
     policy = loaded.policy(*POLICY)

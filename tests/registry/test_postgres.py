@@ -14,7 +14,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from broker.localtime import months
 from broker.registry import FederationError, Registry, dump_federation, load_federation
@@ -107,6 +107,32 @@ def test_record_cache_across_processes(pg_registry: Registry, pg_url: str,
                 (3,)]  # 1, the import, the suspension
     finally:
         engine.dispose()
+
+
+def test_a_warm_login_reads_nothing_and_appends_in_four_statements(
+        pg_registry: Registry, tmp_path: Path) -> None:
+    """What a login asks of the registry: cached reads run no statement (the version check is
+    one driver-level SELECT); the ledger append claims a chain, numbers the row, moves the
+    chain's head and inserts the row, in one transaction."""
+    pg_registry.import_federation(load_federation(write_federation(tmp_path, FEDERATION)),
+                                  key_version=1)
+    reads = (lambda: pg_registry.school("lyceum"), lambda: pg_registry.supplier("taalapp"),
+             lambda: pg_registry.policy("lyceum", "taalapp"),
+             lambda: pg_registry.resolve_anchor("anchor-of-a-pupil"))
+    for read in reads:
+        read()  # warm
+    seen: list[str] = []
+
+    def ran(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(" ".join(statement.split())[:40])
+
+    event.listen(pg_registry._db.engine, "before_cursor_execute", ran)
+    for read in reads:
+        read()
+    assert seen == []
+    pg_registry.ledger().append(datetime.now(UTC), "lyceum", "taalapp", "v1-x", ["role"], "oidc")
+    assert [s.split()[0] for s in seen] == ["SELECT", "SELECT", "UPDATE", "INSERT"], seen
+    assert "nextval(" in seen[1], seen
 
 
 def test_report_and_eck_ids(pg_registry: Registry, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ Concurrency (threads and processes racing) is in test_concurrency.py, with the s
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from broker.store import MemoryStore, StateStore, StoreUnavailable, open_store
+from broker.store import MemoryStore, Put, StateStore, StoreUnavailable, open_store
 
 BLOB = bytes(range(256)) * 16  # every byte value, 4 KB
 
@@ -135,6 +136,64 @@ def test_roles_do_not_share_keys(store: StateStore) -> None:
     assert store.get_session("x") == b"session"
     store.delete_session("x")
     assert store.get_token("x", "x") == b"token"
+
+
+def test_put_all_stores_each_record_as_its_put_would(store: StateStore) -> None:
+    store.put_all([Put("pending", "", "x", b"pending", 60), Put("code", "", "x", b"code", 60),
+                   Put("session", "", "x", b"session", 60),
+                   Put("token", "a:b", "x", b"token", 60)])
+    store.put_all([])
+    assert store.take_pending("x") == b"pending"
+    assert store.take_code("x") == b"code"
+    assert store.get_session("x") == b"session"
+    assert store.get_token("a:b", "x") == b"token"
+    assert store.get_token("a", "b:x") is None
+
+
+def test_put_all_checks_every_record_before_storing_any(store: StateStore) -> None:
+    for bad in (Put("pending", "", "y", b"x", 0), Put("hits", "", "y", b"x", 60),
+                Put("code", "", "y", "text", 60)):  # type: ignore[arg-type]
+        with pytest.raises((ValueError, TypeError)):
+            store.put_all([Put("code", "", "ok", b"x", 60), bad])
+    assert store.take_code("ok") is None
+
+
+def test_a_batch_stores_its_writes_at_its_end(store: StateStore) -> None:
+    with store.batched():
+        store.save_pending("p", b"pending", 60)
+        with store.batched():  # nested: stored with the outer batch
+            store.put_code("c", b"code", 60)
+        store.put_session("s", b"session", 60)
+        store.put_token("k", "t", b"token", 60)
+        assert store.get_session("s") is None  # queued, not stored yet
+        assert store.remember_once("once", "r", 60) is True  # not queued: it answers now
+    assert store.load_pending("p") == b"pending"
+    assert store.take_code("c") == b"code"
+    assert store.get_session("s") == b"session"
+    assert store.get_token("k", "t") == b"token"
+    assert store.remember_once("once", "r", 60) is False
+
+
+def test_a_batch_that_fails_stores_nothing(store: StateStore) -> None:
+    with pytest.raises(RuntimeError), store.batched():
+        store.put_session("s", b"session", 60)
+        store.put_code("c", b"code", 60)
+        raise RuntimeError("the answer could not be built")
+    assert store.get_session("s") is None and store.take_code("c") is None
+    with pytest.raises(ValueError), store.batched():
+        store.put_code("c", b"code", 60)
+        store.put_session("s", b"session", 0)  # refused at once, with its batch
+    assert store.take_code("c") is None
+
+
+def test_a_batch_belongs_to_its_thread(store: StateStore) -> None:
+    with store.batched():
+        other = threading.Thread(target=store.put_code, args=("theirs", b"x", 60))
+        other.start()
+        other.join()
+        assert store.take_code("theirs") == b"x"  # stored at once, not in this batch
+        store.put_code("mine", b"y", 60)
+    assert store.take_code("mine") == b"y"
 
 
 @pytest.mark.parametrize("key", ODD_KEYS)
