@@ -14,11 +14,12 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from flask import Flask, Response, current_app, render_template, request, url_for
+from flask import Flask, Response, current_app, g, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from broker import metrics
 from broker.errors import BrokerError, ConfigError, ServiceUnavailable
+from broker.records import Supplier
 from broker.registry import RegistryUnavailable
 from broker.store import StoreUnavailable
 from broker.web import cookies
@@ -44,9 +45,19 @@ class Shown:
     other_school_url: str | None = None
 
 
+def remember_app(supplier: Supplier) -> None:
+    """The app this request comes from: an error before the login is stored (the state store
+    being down) still links back to it."""
+    g.loper_app = supplier
+
+
 def _last_app() -> tuple[str | None, str | None]:
-    """The app of the login this browser started last (its "start again" URL and name), for a
-    pupil's error page that knows no app of its own: the login's state is gone or unreadable."""
+    """The app of this request, else of the login this browser started last (its "start again"
+    URL and name), for a pupil's error page that knows no app of its own: the login's state is
+    gone or unreadable."""
+    current: Supplier | None = g.get("loper_app")
+    if current is not None and current.url:
+        return current.url, current.name
     supplier_id = cookies.read(request, broker().settings, cookies.LAST_APP)
     try:
         supplier = broker().registry.supplier(supplier_id) if supplier_id else None
@@ -55,6 +66,14 @@ def _last_app() -> tuple[str | None, str | None]:
     if supplier is None or not supplier.url:
         return None, None
     return supplier.url, supplier.name
+
+
+def _try_again(shown: Shown) -> str | None:
+    """After a passing outage the very same step may well work: a GET is asked again as it
+    was (a POST cannot be repeated by a link)."""
+    if shown.status != ServiceUnavailable.status or request.method != "GET":
+        return None
+    return request.full_path if request.query_string else request.path
 
 
 def _page(shown: Shown, detail: str, exc: BaseException | None = None) -> Response:
@@ -75,7 +94,7 @@ def _page(shown: Shown, detail: str, exc: BaseException | None = None) -> Respon
         else None
     html = render_template("error.html", shown=shown, error_id=error_id, back_url=back_url,
                            supplier_name=supplier_name, other_school_url=shown.other_school_url,
-                           me_url=me_url)
+                           me_url=me_url, try_again_url=_try_again(shown))
     response = Response(html, status=shown.status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
