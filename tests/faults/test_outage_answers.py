@@ -72,3 +72,26 @@ def test_the_503_page_of_a_step_without_an_app_offers_the_same_step_again(
     ((again, words),) = TRY_AGAIN.findall(page)
     assert words == "Try again" and html.unescape(again) == step
     assert "Start again" not in page  # no app to go back to: this browser started no login
+
+
+@pytest.mark.parametrize("part", ["redis", "postgres"])
+@pytest.mark.parametrize("call", sorted(MACHINE_CALLS))
+def test_relying_parties_get_a_json_oauth_error_while_storage_is_down(
+        loper: Served, part: str, call: str) -> None:
+    method, path, kwargs = MACHINE_CALLS[call]
+    with down(getattr(loper, part)):
+        answer = getattr(loper, method)(path, **kwargs)
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["Content-Type"] == "application/json"
+    assert answer.headers["Retry-After"] == "5" and answer.headers["Cache-Control"] == "no-store"
+    body = answer.json()
+    assert body["error"] == "temporarily_unavailable"
+    assert "try again" in body["error_description"]
+    assert ERROR_ID.fullmatch(body["error_id"])
+
+
+def test_a_machine_endpoint_never_answers_a_page(loper: Served) -> None:
+    wrong_method = loper.get("/oidc/token")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"] == "invalid_request"
+    assert ERROR_ID.fullmatch(wrong_method.json()["error_id"])
