@@ -3,6 +3,8 @@ endpoint alike.
 
 - `machine`: it answers software, never a person (the OIDC token, userinfo and revocation
   endpoints, JWKS, discovery): its errors are JSON OAuth errors (RFC 6749 5.2), never a page.
+- `published`: it serves a document the process holds (SAML metadata, OIDC discovery, JWKS),
+  also while the registry is down: suppliers refreshing it during an outage get the last copy.
 """
 
 from __future__ import annotations
@@ -15,10 +17,16 @@ from werkzeug.exceptions import HTTPException
 
 View = TypeVar("View", bound=Callable[..., Any])
 _MACHINE = "loper_machine"
+_PUBLISHED = "loper_published"
 
 
 def machine(view: View) -> View:
     setattr(view, _MACHINE, True)
+    return view
+
+
+def published(view: View) -> View:
+    setattr(view, _PUBLISHED, True)
     return view
 
 
@@ -45,3 +53,7 @@ def _says(mark: str) -> bool:
 
 def answers_machines() -> bool:
     return _says(_MACHINE)
+
+
+def serves_published() -> bool:
+    return _says(_PUBLISHED)

@@ -21,7 +21,7 @@ from broker.logout.run import Initiator
 from broker.outgoing import Outgoing
 from broker.web import cookies
 from broker.web.current import broker, flow, logouts
-from broker.web.endpoints import machine
+from broker.web.endpoints import machine, published
 from broker.web.i18n import language
 from broker.web.login import start_login
 from broker.web.logout import carry_on
@@ -56,12 +56,14 @@ def _headers() -> dict[str, str]:
 
 @bp.get(DISCOVERY_PATH)
 @machine
+@published
 def discovery() -> Response:
     return _published(_op().discovery())
 
 
 @bp.get(PATHS["jwks"])
 @machine
+@published
 def jwks() -> Response:
     return _published(_op().jwks())
 

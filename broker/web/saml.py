@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, current_app, request
 
 from broker import hubs
 from broker.downstream.saml_idp import SamlIdp
@@ -16,6 +16,7 @@ from broker.upstream.saml import SamlUpstream
 from broker.upstream.saml_kind import SamlSchool
 from broker.web import cookies
 from broker.web.current import broker, flow, logouts
+from broker.web.endpoints import published
 from broker.web.i18n import language
 from broker.web.login import finish_login, start_login
 from broker.web.logout import carry_on
@@ -25,6 +26,10 @@ bp = Blueprint("saml", __name__, url_prefix="/saml")
 
 _XML = "application/samlmetadata+xml"
 _HINTS = ("school", "idp_hint")
+_SCOPED = "loper.idp_metadata_scoped"
+"""Set once this process served IdP metadata with the schools' scopes: while the registry
+is down that rendering is served again; before it, the answer is 503 (a copy without the
+schools' scopes would make suppliers drop their scoped attributes)."""
 
 
 def _idp() -> SamlIdp:
@@ -53,11 +58,18 @@ def _school_scopes() -> list[str] | None:
 
 
 @bp.get("/idp/metadata")
+@published
 def idp_metadata() -> Response:
-    return _metadata(_idp().metadata_xml(_school_scopes()))
+    scopes = _school_scopes()
+    if scopes is None and not current_app.extensions.get(_SCOPED):
+        raise RegistryUnavailable("no IdP metadata with the schools' scopes rendered yet")
+    xml = _idp().metadata_xml(scopes)  # None: the last rendering, while the registry is down
+    current_app.extensions[_SCOPED] = True
+    return _metadata(xml)
 
 
 @bp.get("/sp/metadata")
+@published
 def sp_metadata() -> Response:
     return _metadata(_sp().metadata_xml())
 

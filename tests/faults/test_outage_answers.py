@@ -90,8 +90,38 @@ def test_relying_parties_get_a_json_oauth_error_while_storage_is_down(
     assert ERROR_ID.fullmatch(body["error_id"])
 
 
+@pytest.mark.parametrize("part", ["redis", "postgres"])
+def test_discovery_and_jwks_need_no_storage(loper: Served, part: str) -> None:
+    with down(getattr(loper, part)):
+        for path in ("/.well-known/openid-configuration", "/oidc/jwks"):
+            answer = loper.get(path)
+            assert answer.status_code == 200, answer.text
+            assert answer.headers["Content-Type"] == "application/json"
+
+
 def test_a_machine_endpoint_never_answers_a_page(loper: Served) -> None:
     wrong_method = loper.get("/oidc/token")
     assert wrong_method.status_code == 405
     assert wrong_method.json()["error"] == "invalid_request"
     assert ERROR_ID.fullmatch(wrong_method.json()["error_id"])
+
+
+def test_suppliers_refreshing_metadata_get_the_last_copy_while_the_registry_is_down(
+        loper: Served) -> None:
+    before = {path: loper.get(path) for path in ("/saml/idp/metadata", "/saml/sp/metadata")}
+    with down(loper.postgres):
+        for path, earlier in before.items():
+            during = loper.get(path)
+            assert during.status_code == 200, during.text
+            assert during.headers["Content-Type"].startswith("application/samlmetadata+xml")
+            assert during.text == earlier.text  # the very copy served before the outage
+
+
+def test_a_process_that_never_rendered_its_metadata_answers_503_until_the_registry_is_back(
+        loper: Served) -> None:
+    # a new worker of the same instance
+    with served(loper.folder, loper.redis, loper.postgres) as fresh:
+        with down(loper.postgres):  # started while it answered; nobody asked for the metadata yet
+            _outage_page(fresh.get("/saml/idp/metadata"))
+            assert fresh.get("/saml/sp/metadata").status_code == 200  # lists no school
+        assert fresh.get("/saml/idp/metadata").status_code == 200
