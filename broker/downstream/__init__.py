@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from broker.acr import AcrRequest
+from broker.errors import BadRequest
 from broker.identity import Released
 from broker.outgoing import Outgoing
 from broker.records import Supplier
@@ -30,6 +31,20 @@ class DownstreamRequest:
     max_age: int | None = None
     acr: AcrRequest | None = None
     """The authentication context asked for: passed on to the school, checked on its answer."""
+
+
+SCHOOL_HINTS = ("school", "idp_hint")
+"""The parameters by which a supplier names the school, skipping the picker."""
+
+
+def named_school(params: Mapping[str, str]) -> str | None:
+    """The school a supplier's request names by `school` or `idp_hint` (both may name the same
+    one); BadRequest when they name different schools: Loper never picks one silently."""
+    named = {params[k].strip() for k in SCHOOL_HINTS if params.get(k, "").strip()}
+    if len(named) > 1:
+        raise BadRequest("The parameters school and idp_hint name different schools; a request "
+                         "names at most one.")
+    return named.pop() if named else None
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, request
 
 from broker import hubs
+from broker.downstream import SCHOOL_HINTS
 from broker.downstream.saml_idp import SamlIdp
 from broker.downstream.saml_kind import SamlSupplier
 from broker.errors import BadRequest, LogoutRejected, UnknownSchool
@@ -25,7 +26,6 @@ from broker.web.params import refuse_repeated
 bp = Blueprint("saml", __name__, url_prefix="/saml")
 
 _XML = "application/samlmetadata+xml"
-_HINTS = ("school", "idp_hint")
 _SCOPED = "loper.idp_metadata_scoped"
 """Set once this process served IdP metadata with the schools' scopes: while the registry
 is down that rendering is served again; before it, the answer is 503 (a copy without the
@@ -83,7 +83,7 @@ def idp_sso() -> Response:
         raise BadRequest("This address expects a SAML AuthnRequest from a learning app.")
     binding = "redirect" if redirect else "post"
     fields = {k: v for k, v in params.items()
-              if k in sent or (k in _HINTS and k in request.args)}  # a GET's body: never
+              if k in sent or (k in SCHOOL_HINTS and k in request.args)}  # a GET's body: never
     idp = _idp()
     req = idp.parse_request(binding, fields, request.query_string.decode("latin-1"),
                             broker().registry.supplier_by_entity_id)
