@@ -125,6 +125,16 @@ class Logout(Protocol):
 
 
 @runtime_checkable
+class SessionBound(Protocol):
+    """A downstream whose grants would outlive the SSO session they were issued in (the OIDC
+    provider's refresh tokens): every logout tells it each session that ended."""
+
+    def session_ended(self, sid: str) -> None:
+        """End what was issued to the participant that was given `sid` (its refresh and
+        access tokens): a later use is refused."""
+
+
+@runtime_checkable
 class CollectedLater(Protocol):
     """A downstream whose supplier collects the release after respond() has answered: the OIDC
     provider, whose code is redeemed at the token endpoint. It records the release in the
