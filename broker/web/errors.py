@@ -82,9 +82,11 @@ def _last_app() -> tuple[str | None, str | None]:
 def _try_again(shown: Shown) -> str | None:
     """After a passing outage the very same step may well work: a GET is asked again as it
     was (a POST cannot be repeated by a link)."""
-    if shown.status != ServiceUnavailable.status or request.method != "GET":
+    if (shown.status != ServiceUnavailable.status or request.method != "GET"
+            or request.url_rule is None):  # only a page of Loper's, never a path as sent
         return None
-    return request.full_path if request.query_string else request.path
+    path = "/" + request.path.lstrip("/")  # never //host: a link to another site
+    return f"{path}?{request.query_string.decode('latin-1')}" if request.query_string else path
 
 
 def _oauth_error(shown: Shown, error_id: str) -> Response:

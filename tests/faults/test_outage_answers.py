@@ -74,6 +74,14 @@ def test_the_503_page_of_a_step_without_an_app_offers_the_same_step_again(
     assert "Start again" not in page  # no app to go back to: this browser started no login
 
 
+@pytest.mark.parametrize("path", ["//evil.example/discovery", "/no-such-page?x=1"])
+def test_try_again_never_leads_off_loper(loper: Served, path: str) -> None:
+    with down(loper.postgres):  # every page then fails before routing is looked at
+        page = loper.get(path)
+    assert page.status_code in (404, 503), page.text
+    assert 'href="//' not in page.text and not TRY_AGAIN.search(page.text)
+
+
 @pytest.mark.parametrize("part", ["redis", "postgres"])
 @pytest.mark.parametrize("call", sorted(MACHINE_CALLS))
 def test_relying_parties_get_a_json_oauth_error_while_storage_is_down(
