@@ -86,7 +86,6 @@ def _one_registry_view_per_request(app: Flask, broker: Broker) -> None:
     published document is served from the process's last copy while the registry is down."""
     from broker.web.endpoints import serves_published
 
-
     @app.before_request
     def begin() -> None:
         if request.blueprint == "health":  # they say themselves what is down
