@@ -83,12 +83,20 @@ def _warm_up(broker: Broker) -> None:
 
 
 def _one_registry_view_per_request(app: Flask, broker: Broker) -> None:
-    """Check the registry version once per request instead of once per cached read."""
+    """Check the registry version once per request instead of once per cached read; a
+    published document is served from the process's last copy while the registry is down."""
+    from broker.web.endpoints import serves_published
 
     @app.before_request
     def begin() -> None:
-        if request.blueprint != "health":  # they say themselves what is down
+        if request.blueprint == "health":  # they say themselves what is down
+            return
+        try:
             slots.enter("registry_view", broker.registry.consistent())
+        except RegistryUnavailable:
+            if serves_published():  # the last copy this process holds
+                return
+            raise
 
     @app.teardown_request
     def end(_exc: BaseException | None) -> None:

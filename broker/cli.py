@@ -6,48 +6,33 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import wraps
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import BinaryIO
 
 import click
 
 from broker import alias_file, instance
+from broker.cli_errors import FriendlyGroup
 from broker.errors import ConfigError
 from broker.keys import load_pseudonym_keys
 from broker.keys_cli import keys_group
 from broker.metadata_cli import metadata_group
 from broker.outbound.fetch import default_timeout
 from broker.pseudonym import anchor
-from broker.registry import Registry, RegistryUnavailable, VerifyResult
+from broker.registry import Registry, VerifyResult
 from broker.registry.admins import Admins
 from broker.registry.aliases import AliasEvent, record
 from broker.registry.federation import dump_federation, load_federation
 from broker.settings import Settings, load_settings
 
-F = TypeVar("F", bound=Callable[..., Any])
 CLI_ACTOR = "cli"
-
-
-def friendly(func: F) -> F:
-    """Turn ConfigError into a one-line message and exit status 2, never a traceback."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ConfigError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _settings(ctx: click.Context) -> Settings:
     return load_settings({"instance": ctx.obj["instance"]} if ctx.obj["instance"] else None)
 
 
-@click.group()
+@click.group(cls=FriendlyGroup)
 @click.option("--instance", type=click.Path(path_type=Path), default=None,
               help="Instance folder (default: $BROKER_INSTANCE or ./instance).")
 @click.pass_context
@@ -58,7 +43,6 @@ def main(ctx: click.Context, instance: Path | None) -> None:
 
 @main.command("init")
 @click.pass_context
-@friendly
 def init_cmd(ctx: click.Context) -> None:
     """Create the instance folder: settings, keys, database schema. Safe to run again."""
     settings = _settings(ctx)
@@ -74,7 +58,6 @@ def federation() -> None:
 @federation.command("import")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.pass_context
-@friendly
 def federation_import(ctx: click.Context, file: Path) -> None:
     """Add or update schools, suppliers and releases from FILE (all or nothing)."""
     settings = _settings(ctx)
@@ -91,7 +74,6 @@ def federation_import(ctx: click.Context, file: Path) -> None:
 
 @federation.command("export")
 @click.pass_context
-@friendly
 def federation_export(ctx: click.Context) -> None:
     """Print the federation as TOML (the import format)."""
     registry = Registry(_settings(ctx).registry_url)
@@ -112,7 +94,6 @@ def alias() -> None:
 @click.option("--to-school", required=True, help="The school of the EXISTING identity.")
 @click.option("--to-subject", required=True, help="The pupil's EXISTING id at that school.")
 @click.pass_context
-@friendly
 def alias_add(ctx: click.Context, school: str, subject: str, to_school: str,
               to_subject: str) -> None:
     """Suppliers keep the pupil's history: the new identity gets the existing pseudonyms."""
@@ -139,7 +120,6 @@ def alias_add(ctx: click.Context, school: str, subject: str, to_school: str,
 @click.argument("file", type=click.File("rb"))
 @click.option("--school", required=True, help="The school of the NEW identities.")
 @click.pass_context
-@friendly
 def alias_import(ctx: click.Context, file: BinaryIO, school: str) -> None:
     """Link many pupils at once from a CSV file with the header
     subject,previous_school,previous_subject (all or nothing)."""
@@ -166,7 +146,6 @@ def ledger() -> None:
 
 @ledger.command("verify")
 @click.pass_context
-@friendly
 def ledger_verify(ctx: click.Context) -> None:
     """Check the hash chain and its end; exit 1 when a row was edited, deleted or reordered,
     or the newest rows are missing."""
@@ -199,7 +178,6 @@ def _tail_checked(result: VerifyResult) -> str:
 @click.option("--older-than", type=click.IntRange(min=1), default=None, metavar="DAYS",
               help="Remove the releases older than DAYS days.")
 @click.pass_context
-@friendly
 def ledger_purge(ctx: click.Context, before: datetime | None, older_than: int | None) -> None:
     """Remove old releases (retention); the chain stays verifiable."""
     if (before is None) == (older_than is None):
@@ -229,8 +207,6 @@ def _admins(ctx: click.Context, action: Callable[[Admins], str]) -> None:
         click.echo(action(Admins(registry)))
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
-    except RegistryUnavailable as exc:
-        raise ConfigError(f"{exc}; run `broker init` first (it also upgrades the schema)") from exc
     finally:
         registry.close()
 
@@ -246,7 +222,6 @@ def _password() -> str:
 @click.option("--operator", is_flag=True, help="The federation operator: everything.")
 @click.option("--supplier", default=None, help="The supplier to manage.")
 @click.pass_context
-@friendly
 def admin_add(ctx: click.Context, email: str, schools: tuple[str, ...], operator: bool,
               supplier: str | None) -> None:
     """Create an admin; the password is read from BROKER_ADMIN_PASSWORD or asked twice."""
@@ -262,7 +237,6 @@ def admin_add(ctx: click.Context, email: str, schools: tuple[str, ...], operator
 @click.argument("email")
 @click.option("--clear-totp", is_flag=True, help="Also remove the second factor (lost phone).")
 @click.pass_context
-@friendly
 def admin_password(ctx: click.Context, email: str, clear_totp: bool) -> None:
     """Set a new password (BROKER_ADMIN_PASSWORD or asked twice); ends the admin's sessions."""
     password = _password()

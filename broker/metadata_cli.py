@@ -13,7 +13,7 @@ import click
 
 from broker.metadata_refresh import refresh
 from broker.outbound.fetch import default_timeout
-from broker.registry import Registry, RegistryUnavailable
+from broker.registry import Registry
 from broker.settings import load_settings
 
 
@@ -32,8 +32,6 @@ def refresh_cmd(ctx: click.Context) -> None:
     try:
         with default_timeout(settings.outbound_timeout):
             results = refresh(registry)
-    except RegistryUnavailable as exc:
-        raise click.ClickException(f"{exc}; run `broker init` first") from exc
     finally:
         registry.close()
     if not results:

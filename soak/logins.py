@@ -76,8 +76,9 @@ class Broken(Exception):
 
 def _oauth_error(response: Response) -> str | None:
     """'400 invalid_grant' for the token or user info endpoint refusing with an OAuth error
-    (RFC 6749 5.2, RFC 6750 3.1): the app starts the login again."""
-    if response.status not in (400, 401):
+    (RFC 6749 5.2, RFC 6750 3.1): the app starts the login again; '503
+    temporarily_unavailable' while Loper's storage is down (the app tries again later)."""
+    if response.status not in (400, 401, 503):
         return None
     try:
         error = json.loads(response.body).get("error")

@@ -22,7 +22,7 @@ from tests.fixtures.postgres_server import PostgresServer
 from tests.fixtures.redis_server import RedisServer
 
 LOST = ("login_expired", "school_response_rejected", "service_unavailable", "invalid_grant",
-        "invalid_token")
+        "invalid_token", "temporarily_unavailable")
 """How a login whose state went with a Redis restart ends: Loper's page (its state is gone,
 or Redis cannot be reached for a moment) or the app's code or token refused."""
 FIRST_OR_APP = ("authorize", "token", "userinfo")

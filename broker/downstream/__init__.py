@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from broker.acr import AcrRequest
+from broker.errors import BadRequest
 from broker.identity import Released
 from broker.outgoing import Outgoing
 from broker.records import Supplier
@@ -30,6 +31,20 @@ class DownstreamRequest:
     max_age: int | None = None
     acr: AcrRequest | None = None
     """The authentication context asked for: passed on to the school, checked on its answer."""
+
+
+SCHOOL_HINTS = ("school", "idp_hint")
+"""The parameters by which a supplier names the school, skipping the picker."""
+
+
+def named_school(params: Mapping[str, str]) -> str | None:
+    """The school a supplier's request names by `school` or `idp_hint` (both may name the same
+    one); BadRequest when they name different schools: Loper never picks one silently."""
+    named = {params[k].strip() for k in SCHOOL_HINTS if params.get(k, "").strip()}
+    if len(named) > 1:
+        raise BadRequest("The parameters school and idp_hint name different schools; a request "
+                         "names at most one.")
+    return named.pop() if named else None
 
 
 @dataclass(frozen=True)
@@ -107,6 +122,16 @@ class Logout(Protocol):
         """The answer to a logout the supplier started (`request`: what the downstream kept
         of it): a SAML LogoutResponse (PartialLogout unless `complete`), an OIDC redirect to
         a registered post_logout_redirect_uri; None: Loper's own page."""
+
+
+@runtime_checkable
+class SessionBound(Protocol):
+    """A downstream whose grants would outlive the SSO session they were issued in (the OIDC
+    provider's refresh tokens): every logout tells it each session that ended."""
+
+    def session_ended(self, sid: str) -> None:
+        """End what was issued to the participant that was given `sid` (its refresh and
+        access tokens): a later use is refused."""
 
 
 @runtime_checkable

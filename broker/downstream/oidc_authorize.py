@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 
 from broker import acr, codec
-from broker.downstream import DownstreamRequest
+from broker.downstream import DownstreamRequest, named_school
 from broker.downstream.oidc_clients import Client
 from broker.errors import BadRequest, RequestRejected, UnknownSupplier
+from broker.records import Supplier
 
 MAX_STATE = 512
 MAX_NONCE = 255
@@ -106,8 +107,9 @@ def parse(params: Mapping[str, str], repeated: Collection[str], target: Target,
     prompts = set(params.get("prompt", "").split())
     if "none" in prompts and len(prompts) > 1:
         raise InvalidRequestError("prompt=none cannot be combined with other values.")
-    return DownstreamRequest(supplier=target.client.supplier, request=codec.encode(ask),
-                             school_hints=_hints(params), force_authn="login" in prompts,
+    supplier = target.client.supplier
+    return DownstreamRequest(supplier=supplier, request=codec.encode(ask),
+                             school_hints=_hints(params, supplier), force_authn="login" in prompts,
                              passive="none" in prompts, max_age=ask.max_age,
                              acr=_acr_values(params.get("acr_values")))
 
@@ -151,9 +153,14 @@ def _acr_values(value: str | None) -> acr.AcrRequest | None:
     return acr.AcrRequest(classes, required=False) if classes else None
 
 
-def _hints(params: Mapping[str, str]) -> tuple[str, ...]:
-    hints = (params.get("school"), params.get("idp_hint"))
-    return tuple(h for h in hints if h and len(h) <= MAX_ID)
+def _hints(params: Mapping[str, str], supplier: Supplier) -> tuple[str, ...]:
+    """The school named by `school` or `idp_hint`; naming two is a 400 on Loper's page."""
+    try:
+        named = named_school(params)
+    except BadRequest as exc:
+        exc.back_url, exc.supplier_name = supplier.url, supplier.name
+        raise
+    return (named,) if named and len(named) <= MAX_ID else ()
 
 
 def safe_state(params: Mapping[str, str]) -> str | None:

@@ -11,7 +11,8 @@ Every token belongs to a grant: one login at one supplier. A grant is revoked as
 its code is redeemed twice (RFC 6749 4.1.2) or a rotated refresh token comes back (RFC 9700
 4.14.2): a revocation marker that every token lookup checks. The link from a code or refresh
 token to its grant is written before the code or token is handed out, so a replay that races
-the first redemption still finds the grant to revoke.
+the first redemption still finds the grant to revoke. Every grant of an SSO session ends with
+its logout: a marker for the sid its supplier was given, checked the same way.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ OpenCheck = Callable[[str, str], bool]
 log = logging.getLogger("loper.oidc")
 
 ACCESS, REFRESH, REVOKED = "oidc-access", "oidc-refresh", "oidc-revoked"
+SESSION_ENDED = "oidc-session-ended"
 CODE_LINK, REFRESH_LINK = "oidc-code-grant", "oidc-refresh-grant"
 
 
@@ -172,7 +174,9 @@ class Grants:
 
     def access(self, token: str) -> Snapshot | None:
         snapshot = _snapshot(self.store.get_token(ACCESS, digest(token)))
-        return None if snapshot is None or self.revoked(snapshot.grant) else snapshot
+        if snapshot is None or self.revoked(snapshot.grant) or self._session_ended(snapshot):
+            return None
+        return snapshot
 
     def take_refresh(self, token: str, client_id: str) -> Snapshot | None:
         """Rotation: the refresh token is consumed atomically; reuse revokes its grant.
@@ -191,7 +195,9 @@ class Grants:
         if snapshot.client_id != client_id:  # a leaked token: nobody keeps using it
             self.revoke(snapshot)
             return None
-        return None if revoked or (link is None and self.revoked(snapshot.grant)) else snapshot
+        if revoked or (link is None and self.revoked(snapshot.grant)):
+            return None
+        return None if self._session_ended(snapshot) else snapshot
 
     def revoke_token(self, token: str, client_id: str) -> None:
         """RFC 7009: a refresh token takes its whole grant along; unknown tokens are no error."""
@@ -211,6 +217,15 @@ class Grants:
         grant's refresh tokens live: the marker then outlives any token."""
         ttl = self.ttl.longest if narrowed else self.ttl.of(snapshot)
         self._mark_revoked(snapshot.grant, ttl)
+
+    def end_session(self, sid: str) -> None:
+        """The SSO session that gave this sid is logged out: every token of its logins (the
+        refreshed ones too: they carry the sid) is refused from now on."""
+        self.store.put_token(SESSION_ENDED, digest(sid), b"1", self.ttl.longest)
+
+    def _session_ended(self, snapshot: Snapshot) -> bool:
+        return snapshot.sid is not None and self.store.get_token(
+            SESSION_ENDED, digest(snapshot.sid)) is not None
 
     def revoked(self, grant: str) -> bool:
         return self.store.get_token(REVOKED, grant) is not None

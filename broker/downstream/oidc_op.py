@@ -163,6 +163,9 @@ class OidcOp(AuthorizationServer):  # type: ignore[misc]
                         state: bytes) -> bool:
         return False  # the OP sends no browser to a supplier that must answer
 
+    def session_ended(self, sid: str) -> None:
+        self.grants.end_session(sid)
+
     def answer_logout(self, supplier: Supplier, request: bytes,
                       complete: bool) -> Outgoing | None:
         return logouts.answer(supplier, request)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from saml2 import BINDING_HTTP_POST
 
 from broker import acr, codec
-from broker.downstream import DownstreamRequest
+from broker.downstream import DownstreamRequest, named_school
 from broker.downstream.saml_config import PERSISTENT, TRANSIENT, UNSPECIFIED, SamlIdpConfig
 from broker.downstream.saml_kind import saml_of
 from broker.downstream.saml_peer import Acs, PeerCache, SpPeer
@@ -200,11 +200,7 @@ def _name_id_format(peer: SpPeer, policy: NameIDPolicy | None) -> str:
 
 
 def _hints(params: Mapping[str, str], message: AuthnRequest) -> tuple[str, ...]:
-    named = {params[k].strip() for k in ("school", "idp_hint") if params.get(k, "").strip()}
-    if len(named) > 1:
-        raise BadRequest("The parameters school and idp_hint name different schools; a request "
-                         "names at most one.")
-    asked = [params.get("school") or params.get("idp_hint") or ""]
+    asked = [named_school(params) or ""]
     idp_list = message.scoping.idp_list if message.scoping is not None else None
     entries = idp_list.idp_entry if idp_list is not None else []
     asked.extend(entry.provider_id or "" for entry in entries)

@@ -10,20 +10,20 @@ answer, or one that answers nothing Loper asked in this browser, is refused.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from broker import hubs
 from broker.context import Broker
-from broker.downstream import Logout
+from broker.downstream import Logout, SessionBound
 from broker.errors import BrokerError, LogoutRejected
 from broker.logout import run as runs
 from broker.logout.fanout import fan_out
 from broker.logout.run import SCHOOL, Initiator, LogoutRun, Outcome, Result
 from broker.outgoing import Outgoing
 from broker.records import School
-from broker.sso import SsoSession, new_id
+from broker.sso import Participant, SsoSession, new_id
 from broker.upstream import Logout as SchoolLogout
 from broker.upstream import LogoutAnswer
 
@@ -54,6 +54,7 @@ class Logouts:
                                           had_session=False))
         self.broker.store.delete_session(session.id)  # Loper's own session ends first
         record = session.record
+        self._end_grants(record.participants)
         by_supplier = initiator.by == "supplier"
         others = [p for p in record.participants
                   if not (by_supplier and p.supplier_id == initiator.party)]
@@ -66,6 +67,14 @@ class Logouts:
         log.info("logout started", extra={"by": initiator.by, "school": run.school_id,
                                           "participants": len(record.participants)})
         return self._advance(run)
+
+    def _end_grants(self, participants: Sequence[Participant]) -> None:
+        """What the session's logins issued that would outlive it (refresh tokens) ends with
+        it, at every participant, the one that started the logout too."""
+        for participant in participants:
+            downstream = self.broker.downstreams.get(participant.protocol)
+            if downstream is not None and isinstance(downstream, SessionBound):
+                downstream.session_ended(participant.sid)
 
     def answered(self, run_id: str, browser: str, side: Side,
                  params: Mapping[str, str]) -> Next:

@@ -1,10 +1,10 @@
 """The one outbound HTTP fetcher: OIDC discovery, JWKS, tokens, user info, metadata URLs.
 
-Every call has one overall deadline, from the first connect to the last byte, however slowly
-the server sends (the watchdog cuts the socket; the body is read as it arrives and the clock
-checked after every read), and a size cap. No redirect is followed, no cookie is kept (urllib3
-has no cookie jar), no compression is asked for or accepted, and TLS is verified against the
-standard CA variables (policy.ca_bundle).
+Every call has one overall deadline, from resolving the host's name (resolve.py) to the last
+byte, however slowly the server sends (the watchdog cuts the socket; the body is read as it
+arrives and the clock checked after every read), and a size cap. No redirect is followed, no
+cookie is kept (urllib3 has no cookie jar), no compression is asked for or accepted, and TLS
+is verified against the standard CA variables (policy.ca_bundle).
 
 Connections are pooled per thread (per process for sync workers; a forked child starts with
 none), so a school's server is reached over a kept-alive connection. urllib3 keys pools by
@@ -44,6 +44,7 @@ from broker.outbound.errors import (
 )
 from broker.outbound.hosts import Hosts
 from broker.outbound.policy import ca_bundle
+from broker.outbound.resolve import is_address, resolve
 from broker.outbound.watchdog import WATCHDOG, Watch
 
 READ_SIZE = 16 * 1024
@@ -72,12 +73,30 @@ def _attach(sock: object) -> None:
 
 class _Connection(HTTPConnection):
     """A connection whose socket the watchdog of the current call can cut: from the TCP
-    connect on (a TLS handshake included), and again for each call on a kept-alive one."""
+    connect on (a TLS handshake included), and again for each call on a kept-alive one. Its
+    host name is resolved within the call's deadline too (resolve.py)."""
 
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
+        watch: Watch | None = getattr(_calls, "watch", None)
+        if watch is None or is_address(self._dns_host):
+            sock = super()._new_conn()
+        else:  # the name is resolved within the call's deadline, then each address tried
+            sock = self._connect_any(resolve(self._dns_host, self.port, watch.remaining()))
         _attach(sock)
         return sock
+
+    def _connect_any(self, addresses: list[str]) -> socket.socket:
+        name, failed = self._dns_host, None
+        try:
+            for address in addresses:
+                self._dns_host = address  # TLS still checks the name (self.host is restored)
+                try:
+                    return super()._new_conn()
+                except NewConnectionError as exc:  # refused: the next address may answer
+                    failed = exc
+            raise failed or NewConnectionError(self, f"{name} has no address")
+        finally:
+            self._dns_host = name
 
     def getresponse(self) -> urllib3.HTTPResponse:  # type: ignore[override]
         _attach(self.sock)

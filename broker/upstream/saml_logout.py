@@ -1,14 +1,15 @@
 """Single logout at a SAML school (SAML profiles 4.4), Loper as the SP: its LogoutRequest to
 the school's IdP and the school's answer, and the school's own LogoutRequest and Loper's answer.
 
-What logging out needs from the login (the NameID as the school gave it, and its SessionIndex)
+The messages are handled as at Loper's IdP (broker/saml/logout_exchange.py). What logging
+out needs from the login (the NameID as the school gave it, and its SessionIndex)
 is kept with the SSO session as the upstream's Callback.session (a SchoolSession).
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -17,17 +18,12 @@ from cryptography import x509
 from broker import codec
 from broker.errors import LogoutRejected
 from broker.outgoing import Outgoing
-from broker.saml import logout_messages as slo
+from broker.saml import logout_exchange as exchange
 from broker.saml import views
-from broker.saml.frames import release_frames
 from broker.saml.logout_messages import (
-    WIRE_BINDING,
-    WIRE_QUERY,
-    AskedLogout,
     Endpoint,
     NameId,
     Received,
-    SentRequest,
 )
 from broker.saml.response_tree import Assertion
 from broker.upstream.saml_config import SamlSpConfig
@@ -61,10 +57,7 @@ def ask(config: SamlSpConfig, client: views.SpClient, saml: SamlSchool, session:
     found = endpoint(client, saml)
     if kept is None or found is None:
         return None
-    ident, message = slo.logout_request(config.entity_id, found.location, kept.name_id,
-                                        kept.session_index)
-    outgoing = slo.send(config.signing, found, found.location, message, relay_state)
-    return outgoing, codec.encode(SentRequest(ident))
+    return exchange.ask(config, found, kept.name_id, kept.session_index, relay_state)
 
 
 def _certificates(client: views.SpClient, saml: SamlSchool) -> list[x509.Certificate]:
@@ -73,41 +66,16 @@ def _certificates(client: views.SpClient, saml: SamlSchool) -> list[x509.Certifi
     return [x509.load_der_x509_certificate(base64.b64decode(cert)) for _name, cert in pairs]
 
 
-def _verify_xml(client: views.SpClient, kind: str) -> Callable[[Received], None]:
-    def verify(received: Received) -> None:
-        check = (client.sec.correctly_signed_logout_request if kind == "LogoutRequest"
-                 else client.sec.correctly_signed_logout_response)
-        failed = False
-        try:
-            check(received.xml.decode("utf-8"), must=True)
-        except Exception as exc:  # pysaml2's exceptions share no base class
-            release_frames(exc)
-            failed = True
-        if failed:
-            raise LogoutRejected(f"The {kind}'s signature does not verify with the school's "
-                                 "metadata.")
-    return verify
-
-
 def read(config: SamlSpConfig, client: views.SpClient, saml: SamlSchool,
          params: Mapping[str, str], kind: str) -> Received:
     """A message from the school's IdP, checked: signed by it, to Loper, fresh."""
-    received = slo.receive(params.get(WIRE_BINDING, ""), params)
-    if received.kind != kind or received.issuer != saml.entity_id:
-        raise LogoutRejected(f"This is not a {kind} from {saml.entity_id[:200]}.")
-    slo.check_signed(received, params, params.get(WIRE_QUERY, ""),
-                     _certificates(client, saml), _verify_xml(client, kind))
-    slo.check_fresh(received, config.slo_url, config.clock_skew)
-    return received
+    return exchange.read(config, params, kind, saml.entity_id, _certificates(client, saml),
+                         client.sec, "school's")
 
 
 def answered(config: SamlSpConfig, client: views.SpClient, saml: SamlSchool,
              params: Mapping[str, str], state: bytes) -> bool:
-    received = read(config, client, saml, params, "LogoutResponse")
-    sent = codec.decode(state, SentRequest)
-    if sent is None or received.in_response_to != sent.id:
-        raise LogoutRejected("This LogoutResponse answers no LogoutRequest Loper sent.")
-    return received.success
+    return exchange.answers_ours(read(config, client, saml, params, "LogoutResponse"), state)
 
 
 def names(session: bytes, received: Received) -> bool:
@@ -119,12 +87,9 @@ def names(session: bytes, received: Received) -> bool:
 
 def answer(config: SamlSpConfig, client: views.SpClient, saml: SamlSchool, request: bytes,
            complete: bool) -> Outgoing:
-    kept = codec.decode(request, AskedLogout)
     found = endpoint(client, saml)
-    if kept is None or found is None:
+    answered = None if found is None else exchange.answer(config, found, request, complete)
+    if answered is None:
         raise LogoutRejected("The school's logout cannot be answered: its metadata offers no "
                              "SingleLogoutService.")
-    message = slo.logout_response(config.entity_id, found.response_location, kept.id,
-                                  None if complete else "PartialLogout")
-    return slo.send(config.signing, found, found.response_location, message,
-                    kept.relay_state or "")
+    return answered

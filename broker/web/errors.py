@@ -1,5 +1,8 @@
 """The one error handler: log an error id, show it on a friendly page with a way on.
 
+An endpoint that answers software (broker/web/endpoints.py: the OIDC token endpoint,
+userinfo, ...) gets the same as a JSON OAuth error with the error id, never a page.
+
 The page speaks the reader's language (broker/web/i18n.py) from the catalogues: the error's
 code is its message key. The technical detail goes to the log next to the error id; the page
 shows the id only, as the code for the helpdesk. An error in the admin portal keeps the
@@ -9,6 +12,7 @@ and /me.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from collections.abc import Mapping
@@ -19,15 +23,24 @@ from werkzeug.exceptions import HTTPException
 
 from broker import metrics
 from broker.errors import BrokerError, ConfigError, ServiceUnavailable
+from broker.records import Supplier
 from broker.registry import RegistryUnavailable
 from broker.store import StoreUnavailable
 from broker.web import cookies
 from broker.web.current import broker
+from broker.web.endpoints import answers_machines
+from broker.web.slots import Slot
 
 log = logging.getLogger("loper.errors")
 MAX_DETAIL = 1000
 WERKZEUG_PAGES = (400, 404, 405, 413)
 """HTTP errors with a page of their own; any other gets the general `http_error` one."""
+RETRY_AFTER = 5
+"""Seconds a relying party is asked to wait while storage is down (Loper serves again within
+seconds of its return)."""
+UNAVAILABLE = "Loper cannot reach its storage right now; try again shortly."
+FAILED = "Loper failed to answer this request; the error id names the failure in its log."
+REFUSED = "Loper refused this request; the error id names the reason in its log."
 
 
 @dataclass(frozen=True)
@@ -44,9 +57,22 @@ class Shown:
     other_school_url: str | None = None
 
 
+_APP = Slot("loper_app", Supplier)
+
+
+def remember_app(supplier: Supplier) -> None:
+    """The app this request comes from: an error before the login is stored (the state store
+    being down) still links back to it."""
+    _APP.set(supplier)
+
+
 def _last_app() -> tuple[str | None, str | None]:
-    """The app of the login this browser started last (its "start again" URL and name), for a
-    pupil's error page that knows no app of its own: the login's state is gone or unreadable."""
+    """The app of this request, else of the login this browser started last (its "start again"
+    URL and name), for a pupil's error page that knows no app of its own: the login's state is
+    gone or unreadable."""
+    current = _APP.get()
+    if current is not None and current.url:
+        return current.url, current.name
     supplier_id = cookies.read(request, broker().settings, cookies.LAST_APP)
     try:
         supplier = broker().registry.supplier(supplier_id) if supplier_id else None
@@ -57,6 +83,33 @@ def _last_app() -> tuple[str | None, str | None]:
     return supplier.url, supplier.name
 
 
+def _try_again(shown: Shown) -> str | None:
+    """After a passing outage the very same step may well work: a GET is asked again as it
+    was (a POST cannot be repeated by a link)."""
+    if (shown.status != ServiceUnavailable.status or request.method != "GET"
+            or request.url_rule is None):  # only a page of Loper's, never a path as sent
+        return None
+    path = "/" + request.path.lstrip("/")  # never //host: a link to another site
+    return f"{path}?{request.query_string.decode('latin-1')}" if request.query_string else path
+
+
+def _oauth_error(shown: Shown, error_id: str) -> Response:
+    """An error for software (RFC 6749 5.2, RFC 6750 3): JSON, never a page; while storage is
+    down `temporarily_unavailable` with Retry-After, so a relying party waits and asks again."""
+    if shown.status == ServiceUnavailable.status:
+        error, description = "temporarily_unavailable", UNAVAILABLE
+    elif shown.status >= 500:
+        error, description = "server_error", FAILED
+    else:
+        error, description = "invalid_request", REFUSED
+    body = {"error": error, "error_description": description, "error_id": error_id}
+    response = Response(json.dumps(body), status=shown.status, mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    if shown.status == ServiceUnavailable.status:
+        response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
 def _page(shown: Shown, detail: str, exc: BaseException | None = None) -> Response:
     error_id = secrets.token_hex(6)
     detail = "".join(c if c.isprintable() else "?" for c in detail[:MAX_DETAIL])  # one line
@@ -64,6 +117,8 @@ def _page(shown: Shown, detail: str, exc: BaseException | None = None) -> Respon
     metrics.FAILURES.labels(shown.code).inc()
     log.log(level, "request failed", exc_info=exc, extra={
         "error_id": error_id, "code": shown.code, "status": shown.status, "detail": detail})
+    if answers_machines():
+        return _oauth_error(shown, error_id)
     if request.path.startswith("/admin"):
         from broker.admin.base import admin_error_page
 
@@ -75,7 +130,7 @@ def _page(shown: Shown, detail: str, exc: BaseException | None = None) -> Respon
         else None
     html = render_template("error.html", shown=shown, error_id=error_id, back_url=back_url,
                            supplier_name=supplier_name, other_school_url=shown.other_school_url,
-                           me_url=me_url)
+                           me_url=me_url, try_again_url=_try_again(shown))
     response = Response(html, status=shown.status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -11,6 +11,7 @@ from broker.outgoing import Outgoing
 from broker.web import cookies
 from broker.web.client import client_address
 from broker.web.current import broker, flow
+from broker.web.errors import remember_app
 from broker.web.respond import to_response
 
 
@@ -23,6 +24,7 @@ def _throttle() -> None:
 
 
 def start_login(req: DownstreamRequest, protocol: str) -> Response:
+    remember_app(req.supplier)
     _throttle()
     settings = broker().settings
     browser, new = cookies.browser_id(request, settings)

@@ -21,6 +21,7 @@ from broker.logout.run import Initiator
 from broker.outgoing import Outgoing
 from broker.web import cookies
 from broker.web.current import broker, flow, logouts
+from broker.web.endpoints import machine, published
 from broker.web.i18n import language
 from broker.web.login import start_login
 from broker.web.logout import carry_on
@@ -54,11 +55,15 @@ def _headers() -> dict[str, str]:
 
 
 @bp.get(DISCOVERY_PATH)
+@machine
+@published
 def discovery() -> Response:
     return _published(_op().discovery())
 
 
 @bp.get(PATHS["jwks"])
+@machine
+@published
 def jwks() -> Response:
     return _published(_op().jwks())
 
@@ -73,18 +78,21 @@ def authorize() -> Response:
 
 
 @bp.post(PATHS["token"])
+@machine
 def token() -> Response:
     form, repeated = single(request.form)
     return _json(_op().token(form, _headers(), repeated))
 
 
 @bp.route(PATHS["userinfo"], methods=["GET", "POST"])
+@machine
 def userinfo() -> Response:
     form = request.form.to_dict(flat=True) if request.method == "POST" else None
     return _json(_op().userinfo(_headers(), form))
 
 
 @bp.post(PATHS["revocation"])
+@machine
 def revoke() -> Response:
     form, repeated = single(request.form)
     return _json(_op().revoke(form, _headers(), repeated))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, current_app, request
 
 from broker import hubs
+from broker.downstream import SCHOOL_HINTS
 from broker.downstream.saml_idp import SamlIdp
 from broker.downstream.saml_kind import SamlSupplier
 from broker.errors import BadRequest, LogoutRejected, UnknownSchool
@@ -16,6 +17,7 @@ from broker.upstream.saml import SamlUpstream
 from broker.upstream.saml_kind import SamlSchool
 from broker.web import cookies
 from broker.web.current import broker, flow, logouts
+from broker.web.endpoints import published
 from broker.web.i18n import language
 from broker.web.login import finish_login, start_login
 from broker.web.logout import carry_on
@@ -24,7 +26,10 @@ from broker.web.params import refuse_repeated
 bp = Blueprint("saml", __name__, url_prefix="/saml")
 
 _XML = "application/samlmetadata+xml"
-_HINTS = ("school", "idp_hint")
+_SCOPED = "loper.idp_metadata_scoped"
+"""Set once this process served IdP metadata with the schools' scopes: while the registry
+is down that rendering is served again; before it, the answer is 503 (a copy without the
+schools' scopes would make suppliers drop their scoped attributes)."""
 
 
 def _idp() -> SamlIdp:
@@ -53,11 +58,18 @@ def _school_scopes() -> list[str] | None:
 
 
 @bp.get("/idp/metadata")
+@published
 def idp_metadata() -> Response:
-    return _metadata(_idp().metadata_xml(_school_scopes()))
+    scopes = _school_scopes()
+    if scopes is None and not current_app.extensions.get(_SCOPED):
+        raise RegistryUnavailable("no IdP metadata with the schools' scopes rendered yet")
+    xml = _idp().metadata_xml(scopes)  # None: the last rendering, while the registry is down
+    current_app.extensions[_SCOPED] = True
+    return _metadata(xml)
 
 
 @bp.get("/sp/metadata")
+@published
 def sp_metadata() -> Response:
     return _metadata(_sp().metadata_xml())
 
@@ -71,7 +83,7 @@ def idp_sso() -> Response:
         raise BadRequest("This address expects a SAML AuthnRequest from a learning app.")
     binding = "redirect" if redirect else "post"
     fields = {k: v for k, v in params.items()
-              if k in sent or (k in _HINTS and k in request.args)}  # a GET's body: never
+              if k in sent or (k in SCHOOL_HINTS and k in request.args)}  # a GET's body: never
     idp = _idp()
     req = idp.parse_request(binding, fields, request.query_string.decode("latin-1"),
                             broker().registry.supplier_by_entity_id)

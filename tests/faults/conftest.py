@@ -45,9 +45,10 @@ AUTHORIZE = {"client_id": "rekenapp", "redirect_uri": "https://rekenapp.example/
              "code_challenge_method": "S256"}
 
 
-def make_instance(folder: Path, **settings: str) -> dict[str, str]:
-    """`broker init` and `broker federation import` (one OIDC supplier); the environment a
-    gunicorn serving this instance needs, on a free port."""
+def make_instance(folder: Path, federation_toml: str = FEDERATION,
+                  **settings: str) -> dict[str, str]:
+    """`broker init` and `broker federation import` (by default one OIDC supplier); the
+    environment a gunicorn serving this instance needs, on a free port."""
     env = {"BROKER_INSTANCE": str(folder),
            "BROKER_BASE_URL": f"http://127.0.0.1:{free_port()}",
            **{f"BROKER_{name.upper()}": value for name, value in settings.items()}}
@@ -55,7 +56,7 @@ def make_instance(folder: Path, **settings: str) -> dict[str, str]:
     for _ in initialise(loaded):
         pass
     federation = folder / "federation.toml"
-    federation.write_text(FEDERATION, encoding="utf-8")
+    federation.write_text(federation_toml, encoding="utf-8")
     registry = Registry(loaded.registry_url)
     try:
         registry.import_federation(load_federation(federation), key_version=1)

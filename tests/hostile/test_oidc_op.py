@@ -11,7 +11,8 @@ error and issue nothing.
 
 Classes and cases: redirect_uri variants 22, open redirects through error paths 8, code race 1,
 PKCE 6, acr_values of absurd size 2, state and nonce injection 5, client authentication 11
-(and 2 genuine baselines), refresh token reuse 1, userinfo 3.
+(and 2 genuine baselines), refresh token reuse 1, userinfo 3, school and
+idp_hint naming two schools 3.
 
 Covered elsewhere and not repeated here:
 - tests/downstream/oidc/test_authorize.py and test_http.py: 26 near misses of an https
@@ -190,6 +191,30 @@ def test_an_unknown_client_with_a_redirect_uri_is_a_page(front: Front, browser: 
                                                          rp: StrictRp) -> None:
     login = rp.begin(client_id="not-registered", redirect_uri=EVIL)
     front.refuses(browser, login.params, 404)
+
+
+HINT_CONFLICTS = {
+    "school and idp_hint": {"school": "regenboog", "idp_hint": "lyceum"},
+    "idp_hint and school": {"idp_hint": "regenboog", "school": "lyceum"},
+    "one of them an unknown school": {"school": "regenboog", "idp_hint": "no-such-school"},
+}
+
+
+@pytest.mark.parametrize("case", HINT_CONFLICTS)
+def test_hints_naming_two_schools_are_refused(front: Front, rp: StrictRp, pupil: Browser,
+                                              case: str) -> None:
+    """Neither wins silently: the pupil would log in at a school the app did not mean."""
+    login = rp.begin(**HINT_CONFLICTS[case])
+    page = front.refuses(pupil, login.params, 400)
+    refused(page, 400, "school and idp_hint name different schools")
+    assert "Opnieuw beginnen bij" in page.text  # the way back to the app
+
+
+def test_hints_naming_one_school_twice_are_answered(rp: StrictRp, pupil: Browser) -> None:
+    """The control for the refusals above."""
+    login = rp.begin(school="regenboog", idp_hint=" regenboog ")
+    response = send(pupil, "GET", login.url)
+    assert response.status_code == 303, response.text[:400]
 
 
 def test_a_prompt_none_error_goes_only_to_the_registered_uri(

@@ -405,7 +405,8 @@ def test_broker_metadata_refresh(world: World, tmp_path: Path,
         result = CliRunner().invoke(main, ["--instance", str(instance), *args])
         return result.exit_code, result.stdout, result.stderr
 
-    assert broker("metadata", "refresh")[0] == 1  # no registry yet: says to run init
+    status, _, said = broker("metadata", "refresh")
+    assert status == 2 and "`broker init`" in said  # no instance yet: says to run init
     assert broker("init")[0] == 0
     assert broker("metadata", "refresh") == (
         0, "no metadata sources; add [[metadata_sources]] to the federation file\n", "")

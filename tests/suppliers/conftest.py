@@ -2,7 +2,7 @@
 
 Session-scoped: Loper (the demo federation, Redis state, signed IdP metadata) and each piece of
 software (its own apache2, shibd or php process on a free loopback port), started when a test
-first needs it. The figures "supplier software: N/4 peers passed" and "supplier logout: N/3
+first needs it. The figures "supplier software: N/4 peers passed" and "supplier logout: N/4
 peers passed" (tests/suppliers/test_logout.py) close the test output.
 """
 
@@ -62,6 +62,14 @@ def openidc(loper: Federation) -> Iterator[SupplierSoftware]:
 
 
 @pytest.fixture(scope="session")
+def openidc_front(loper: Federation) -> Iterator[SupplierSoftware]:
+    """mod_auth_openidc taking its logout in the browser (Front-Channel Logout)."""
+    with running_openidc(loper.issuer, front_channel=True) as software:
+        register(loper, software)
+        yield software
+
+
+@pytest.fixture(scope="session")
 def simplesamlphp(loper: Federation) -> Iterator[SupplierSoftware]:
     with running_simplesamlphp(idp_metadata(loper), metadata_url(loper)) as software:
         register(loper, software)
@@ -97,7 +105,7 @@ _titles: dict[str, str] = {}
 """Software -> its name and installed version."""
 _ran: set[str] = set()
 LOGOUT_MODULE = "tests/suppliers/test_logout.py"
-LOGOUT_SOFTWARE = ("shibboleth", "mellon", "openidc")
+LOGOUT_SOFTWARE = ("shibboleth", "mellon", "openidc", "simplesamlphp")
 """The software whose single logout test_logout.py verifies both ways."""
 _logout_ran: set[str] = set()
 _logout_failed: set[str] = set()

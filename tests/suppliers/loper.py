@@ -63,7 +63,8 @@ def register(loper: Federation, software: SupplierSoftware) -> None:
         config = OidcSupplier(client_id=client.client_id, client_secret=client.client_secret,
                               redirect_uris=(client.redirect_uri,),
                               post_logout_redirect_uris=client.post_logout_redirect_uris,
-                              backchannel_logout_uri=client.backchannel_logout_uri)
+                              backchannel_logout_uri=client.backchannel_logout_uri,
+                              frontchannel_logout_uri=client.frontchannel_logout_uri)
     else:
         assert software.metadata is not None and software.entity_id is not None
         config = SamlSupplier(metadata_xml=software.metadata, entity_id=software.entity_id)

@@ -49,22 +49,26 @@ def expect(sent: Sent) -> Seen:
 
 
 @contextmanager
-def running_openidc(issuer: str) -> Iterator[SupplierSoftware]:
-    """A private apache2 with mod_auth_openidc in front of the app, as a client of `issuer`."""
+def running_openidc(issuer: str, front_channel: bool = False) -> Iterator[SupplierSoftware]:
+    """A private apache2 with mod_auth_openidc in front of the app, as a client of `issuer`,
+    taking logouts over the back channel (a logout token), or with `front_channel` in the
+    browser (its redirect URI with logout=get, loaded in an iframe: Front-Channel Logout)."""
     port = free_port()
     base = f"http://{HOST}:{port}"
     redirect_uri = f"{base}/app/redirect_uri"
-    client = OidcClient(CLIENT_ID, secrets.token_urlsafe(24), redirect_uri,
-                        backchannel_logout_uri=f"{redirect_uri}?logout=backchannel",
-                        post_logout_redirect_uris=(f"{base}/",))
-    with workspace("openidc") as folder:
+    client_id = f"{CLIENT_ID}-front" if front_channel else CLIENT_ID
+    channel = ({"frontchannel_logout_uri": f"{redirect_uri}?logout=get"} if front_channel
+               else {"backchannel_logout_uri": f"{redirect_uri}?logout=backchannel"})
+    client = OidcClient(client_id, secrets.token_urlsafe(24), redirect_uri,
+                        post_logout_redirect_uris=(f"{base}/",), **channel)
+    with workspace(client_id) as folder:
         body = _CONF.format(issuer=issuer, client_id=client.client_id, secret=client.client_secret,
                             redirect_uri=client.redirect_uri,
                             passphrase=secrets.token_urlsafe(24))
         with running_apache("openidc", folder, port,
                             {"auth_openidc_module": "mod_auth_openidc.so"}, body) as url:
             yield SupplierSoftware(
-                name="openidc",
+                name=client_id,
                 title=f"mod_auth_openidc {version('libapache2-mod-auth-openidc')}",
                 base_url=url, app_url=f"{url}{WHOAMI}",
                 logout_url=f"{client.redirect_uri}?logout={quote(url + '/', safe='')}",

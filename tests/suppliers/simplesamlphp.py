@@ -61,6 +61,7 @@ $config = [
         'privatekey' => 'sp.key',
         'certificate' => 'sp.crt',
         'sign.authnrequest' => true,
+        'sign.logout' => true,
         'signature.algorithm' => 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
         'NameIDPolicy' => [
             'Format' => 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
@@ -80,7 +81,14 @@ echo json_encode([
     'attributes' => (object) $as->getAttributes(),
 ]);
 """
+_LOGOUT = """<?php
+require_once('{installed}/lib/_autoload.php');
+$as = new \\SimpleSAML\\Auth\\Simple('{sp}');
+$as->logout('{base}/');
+"""
 APP = "/app/whoami.php"
+LOGOUT = "/app/logout.php"
+"""The app's logout: SimpleSAMLphp's single logout, back to the home page afterwards."""
 
 
 def seen(answer: Mapping[str, Any]) -> Seen:
@@ -105,6 +113,9 @@ def _write(folder: Path, base: str, idp_metadata: str, idp_entity_id: str) -> st
         sp=SP, entity_id=entity_id, idp_entity_id=idp_entity_id))
     (folder / "www" / "simplesaml").symlink_to(INSTALLED / "www")
     (folder / "www" / "app" / "whoami.php").write_text(_APP.format(installed=INSTALLED, sp=SP))
+    (folder / "www" / "app" / "logout.php").write_text(
+        _LOGOUT.format(installed=INSTALLED, sp=SP, base=base))
+    (folder / "www" / "index.html").write_text("<!doctype html><title>Supplier</title>home\n")
     return entity_id
 
 
@@ -129,7 +140,6 @@ def running_simplesamlphp(idp_metadata: str, idp_entity_id: str
             yield SupplierSoftware(
                 name="simplesamlphp", title=f"SimpleSAMLphp {version('simplesamlphp')}",
                 base_url=base, app_url=f"{base}{APP}",
-                logout_url=f"{base}/simplesaml/module.php/core/authenticate.php?as={SP}"
-                           "&logout",
+                logout_url=f"{base}{LOGOUT}",
                 folder=folder, seen=seen, expect=expect, metadata=metadata.text,
                 entity_id=entity_id, logs=php.logs)

@@ -46,6 +46,8 @@ class OidcClient:
     redirect_uri: str
     backchannel_logout_uri: str | None = None
     """Where the RP takes OIDC Back-Channel Logout tokens."""
+    frontchannel_logout_uri: str | None = None
+    """Where the RP's logout is loaded in an iframe (OIDC Front-Channel Logout)."""
     post_logout_redirect_uris: tuple[str, ...] = ()
     """Where Loper may send the browser back after the RP's own logout."""
 

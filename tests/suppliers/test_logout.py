@@ -1,13 +1,14 @@
 """Single logout with supplier software from the field, both ways.
 
-(a) The pupil logs out at the app: Shibboleth and mellon send Loper a signed SAML
-LogoutRequest (SP-initiated SLO) and get Loper's LogoutResponse; mod_auth_openidc sends the
-browser to Loper's end_session_endpoint with its ID token as hint. Loper's session ends, and
-the school's: the next login there asks for the school and its password again.
-(b) "Log out everywhere" at Loper reaches the app: Shibboleth and mellon get Loper's signed
-LogoutRequest in the browser's redirect chain and answer it; mod_auth_openidc gets a logout
-token at its registered backchannel_logout_uri. The app's session is gone: its protected page
-sends the browser to Loper again.
+(a) The pupil logs out at the app: Shibboleth, mellon and SimpleSAMLphp send Loper a signed
+SAML LogoutRequest (SP-initiated SLO) and get Loper's LogoutResponse; mod_auth_openidc sends
+the browser to Loper's end_session_endpoint with its ID token as hint. Loper's session ends,
+and the school's: the next login there asks for the school and its password again.
+(b) "Log out everywhere" at Loper reaches the app: Shibboleth, mellon and SimpleSAMLphp get
+Loper's signed LogoutRequest in the browser's redirect chain and answer it; mod_auth_openidc
+gets a logout token at its registered backchannel_logout_uri, or (a second instance) its
+front-channel logout loaded by a real Chromium in the iframe of Loper's page. The app's
+session is gone: its protected page sends the browser to Loper again.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from lxml import etree
+from playwright.sync_api import Page
 
 from demo.people import DEFAULT_PEOPLE, DemoPerson
 from tests.flows.conftest import REGENBOOG, Federation, at_school_login, log_out
 from tests.flows.test_logout_saml import listed
 from tests.peers.browser import Browser, decode_saml
 from tests.suppliers.conftest import LOGOUT_SOFTWARE
-from tests.suppliers.journey import log_in, open_app
+from tests.suppliers.journey import log_in, log_in_with_page, open_app
 from tests.suppliers.loper import SCHOOL
 from tests.suppliers.software import SupplierSoftware
 
@@ -40,7 +42,9 @@ def own_logout(software: SupplierSoftware) -> str:
         return f"{software.logout_url}?return={home}"
     if software.name == "mellon":
         return f"{software.logout_url}?ReturnTo={home}"
-    return software.logout_url  # mod_auth_openidc: redirect_uri?logout=<its home page>
+    # mod_auth_openidc: redirect_uri?logout=<its home page>; SimpleSAMLphp: the app's page
+    # calling Auth\Simple::logout(<its home page>)
+    return software.logout_url
 
 
 def mark(browser: Browser) -> tuple[int, int]:
@@ -146,3 +150,20 @@ def test_mellon_finds_the_session_to_end_by_nameid_alone(loper: Federation,
     assert "Unknown principal on logout" in (mellon.folder / "error.log").read_text()
     browser.get(f"{loper.supplier('rekenwonders')}/login", {"school": SCHOOL})
     assert at_school_login(browser)
+
+
+def test_front_channel_logout_reaches_mod_auth_openidc_in_a_real_browser(
+        loper: Federation, openidc_front: SupplierSoftware, page: Page) -> None:
+    """Chromium loads the app's logout (its redirect URI with logout=get, iss and sid) in the
+    hidden iframe of Loper's page; mod_auth_openidc ends its session from that request."""
+    log_in_with_page(page, openidc_front, loper.pupil)
+    page.goto(f"{loper.issuer}/logout?lang=en")
+    frame_url = f"{openidc_front.client.redirect_uri}?logout=get"  # type: ignore[union-attr]
+    with page.expect_response(lambda r: r.url.startswith(frame_url)) as framed:
+        page.get_by_role("button", name="Log out everywhere").click()
+    asked = parse_qs(urlsplit(framed.value.url).query)
+    assert asked["iss"] == [loper.issuer] and asked["sid"][0]
+    assert framed.value.status == 200
+    assert openidc_front.title in page.locator("ul.apps-frame").inner_text()
+    page.goto(openidc_front.app_url)  # the app's session is gone: back to Loper's picker
+    assert "/discovery" in page.url, page.url

@@ -40,10 +40,10 @@ def _error(outcome: DownstreamRequest | Outgoing) -> dict[str, str]:
 
 
 def test_a_valid_request_becomes_a_downstream_request(rp: Rp) -> None:
-    req = rp.authorize(nonce="n-0S6_WzA2Mj", school="regenboog", idp_hint="lyceum",
+    req = rp.authorize(nonce="n-0S6_WzA2Mj", school="regenboog", idp_hint="regenboog",
                        scope="openid profile email offline_access phone")
     assert req.supplier == rp.supplier and not req.passive and not req.force_authn
-    assert req.school_hints == ("regenboog", "lyceum")
+    assert req.school_hints == ("regenboog",)
     ask = Ask.read(req.request)  # the flow keeps these bytes and hands them back
     assert ask.client_id == "taalapp" and ask.redirect_uri == REDIRECT
     # offline_access is not allowed for this client; phone is not a scope Loper knows
