@@ -149,6 +149,13 @@ def test_every_error_page_a_pupil_can_meet(visit: Visit) -> None:
     visit.error_page("http_404")
     visit.goto(f"{broker}/saml/sp/acs", 405)
     visit.error_page("http_405")
+    visit.goto(f"{broker}/saml/idp/sso?SAMLRequest=%25%25no-base64", 400)  # a broken request
+    visit.error_page("bad_request")
+    visit.goto(f"{broker}/oidc/authorize?client_id=nobody&response_type=code&scope=openid"
+               "&redirect_uri=https%3A%2F%2Fapp.example%2Fcb", 404)
+    visit.error_page("unknown_supplier")
+    visit.goto(f"{broker}/oidc/callback?state=forged&code=forged", 403)  # not started here
+    visit.error_page("school_response_rejected")
 
     for school in ("OBS De Regenboog", "Het Lyceum"):  # Cancel at a SAML and an OIDC school
         visit.goto(f"{rekenwonders}/login")
