@@ -5,8 +5,8 @@ import (which checks clashes with what is registered). No Flask here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,11 +30,10 @@ class Outcome:
     record: School | Supplier | None = None
 
 
-def _plain(problems: tuple[Problem, ...] | list[Problem]) -> tuple[Message, ...]:
+def _plain(problems: Iterable[Problem]) -> tuple[Message, ...]:
     """The problems by field, without the file and entry a federation file needs (the form
-    is one entry)."""
-    return tuple(p.in_field() if p.field != "metadata_xml" else
-                 Problem(p.source, p.where, "metadata", p.message).in_field()
+    is one entry; its metadata field is "metadata")."""
+    return tuple((replace(p, field="metadata") if p.field == "metadata_xml" else p).in_field()
                  for p in problems)
 
 
