@@ -280,6 +280,12 @@ def test_what_is_wrong_in_a_file_or_form_in_the_page_language(visit: Visit) -> N
     expect(visit.page.locator("div.alert li").first).to_contain_text("atlantis")
     visit.check("admin-07-alias-problem")
 
+    visit.goto(f"{admin}/schools/regenboog/suppliers/rekenwonders", 200)  # the school's shape
+    visit.page.locator("#sample").select_option("school-student")
+    visit.page.get_by_role("button", name=visit.word("preview")).click()
+    expect(visit.page.locator("#school-shape")).to_be_visible()
+    visit.check()
+
     visit.goto(f"{admin}/schools/regenboog/admins", 200)  # Loper's own reasons in the trail
     visit.page.locator("#invite-email").fill(f"audit{visit.width}{visit.lang}@regenboog.example")
     visit.page.get_by_role("button", name=visit.word("invite")).click()
