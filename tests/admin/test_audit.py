@@ -192,11 +192,12 @@ def test_admin_account_changes_are_recorded_in_the_schools_they_serve(
 
 
 
-@pytest.mark.parametrize(("lang", "created", "removed"), [
-    ("nl", "account aangemaakt", "van de school verwijderd"),
-    ("en", "account created", "removed from the school")])
+@pytest.mark.parametrize(("lang", "created", "removed", "command_line"), [
+    ("nl", "account aangemaakt", "van de school verwijderd", "de operator (opdrachtregel)"),
+    ("en", "account created", "removed from the school", "the operator (command line)")])
 def test_lopers_own_reasons_are_read_in_the_readers_language(
-        school_a: Portal, registry: Registry, lang: str, created: str, removed: str) -> None:
+        school_a: Portal, registry: Registry, lang: str, created: str, removed: str,
+        command_line: str) -> None:
     """Loper's reasons are stored as a key and its values; a person's words and rows from
     before (English text) are shown as they were written."""
     with registry.ledger().writing() as chain:
@@ -204,7 +205,7 @@ def test_lopers_own_reasons_are_read_in_the_readers_language(
         chain.add(audit_row(SCHOOL_A, None, OPERATOR, "admin", None, None,
                             msg("audit.removed_from_school")))
     page = text(school_a.get(AUDIT_A, query_string={"lang": lang}))
-    for words in (created, removed):
+    for words in (created, removed, command_line):
         assert f"<td>{words}</td>" in page
     assert "<td data-user-text>imported in 2025</td>" in page
     rows = list(csv.reader(io.StringIO(
