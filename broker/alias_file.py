@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from broker.keys import PseudonymKeys
+from broker.messages import Message, msg
 from broker.pseudonym import anchor
 from broker.registry import Registry
 from broker.registry.aliases import AliasEvent, LinkRefused, record
@@ -39,25 +40,28 @@ class AliasLine:
 
 
 class AliasFileError(ValueError):
-    """The file cannot be used; `problems` names each line. Nothing was linked."""
+    """The file cannot be used; `problems` names each line (str(): in English). Nothing was
+    linked."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[Message]) -> None:
         shown = problems[:MAX_PROBLEMS]
         if len(problems) > MAX_PROBLEMS:
-            shown.append(f"... and {len(problems) - MAX_PROBLEMS} more problems")
-        super().__init__("nothing was linked: " + "; ".join(shown))
+            shown.append(msg("alias.more_problems", n=len(problems) - MAX_PROBLEMS))
+        super().__init__("nothing was linked: " + "; ".join(str(p) for p in shown))
         self.problems = tuple(shown)
+
+
+def _at(line: int, problem: Message) -> Message:
+    return msg("alias.at_line", line=line, problem=problem)
 
 
 def decode(data: bytes) -> str:
     if len(data) > MAX_BYTES:
-        raise AliasFileError([f"the file is larger than {MAX_BYTES // 1024} KB; expected at "
-                              f"most {MAX_LINKS} lines (split a larger file)"])
+        raise AliasFileError([msg("alias.too_large", kb=MAX_BYTES // 1024, n=MAX_LINKS)])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise AliasFileError([f"the file is not UTF-8 text (byte {exc.start + 1}); save it "
-                              "as CSV UTF-8"]) from None
+        raise AliasFileError([msg("alias.not_utf8", byte=exc.start + 1)]) from None
 
 
 def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -66,19 +70,20 @@ def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
         for row in reader:
             yield reader.line_num, row
     except csv.Error as exc:
-        raise AliasFileError([f"line {reader.line_num}: not CSV ({exc})"]) from None
+        raise AliasFileError([_at(reader.line_num, msg("alias.not_csv", detail=str(exc)))]
+                             ) from None
 
 
-def _problem(row: list[str], known: Collection[str]) -> str | None:
+def _problem(row: list[str], known: Collection[str]) -> Message | None:
     if len(row) != len(HEADER):
-        return f"has {len(row)} fields; expected {len(HEADER)}: {','.join(HEADER)}"
+        return msg("alias.fields", n=len(row), expected=len(HEADER), header=",".join(HEADER))
     for name, value in zip(HEADER, row, strict=True):
         if not value.strip():
-            return f"{name} is empty"
+            return msg("alias.empty", field=name)
         if len(value) > MAX_FIELD:
-            return f"{name} is longer than {MAX_FIELD} characters"
+            return msg("alias.too_long", field=name, n=MAX_FIELD)
     if row[1].strip() not in known:
-        return f'unknown school "{row[1].strip()[:64]}" in previous_school'
+        return msg("alias.unknown_school", school=row[1].strip()[:64])
     return None
 
 
@@ -87,29 +92,29 @@ def read(text: str, school_id: str, known_schools: Collection[str]) -> list[Alia
     rows = _rows(text)
     first = next(rows, None)
     if first is None or tuple(c.strip() for c in first[1]) != HEADER:
-        raise AliasFileError([f"line 1: expected the header {','.join(HEADER)}"])
-    problems: list[str] = []
+        raise AliasFileError([_at(1, msg("alias.header", header=",".join(HEADER)))])
+    problems: list[Message] = []
     found: list[AliasLine] = []
     first_line: dict[tuple[str, str], int] = {}
     for number, row in rows:
         if not any(cell.strip() for cell in row):
             continue
         if len(found) + len(problems) >= MAX_LINKS:
-            raise AliasFileError([f"line {number}: more than {MAX_LINKS} links in one file; "
-                                  "split the file"])
+            raise AliasFileError([_at(number, msg("alias.too_many", n=MAX_LINKS))])
         wrong = _problem(row, known_schools)
         if wrong is None:
             line = AliasLine(number, *(cell.strip() for cell in row))
-            for key, what in (((school_id, line.subject), "subject"),
-                              ((line.previous_school, line.previous_subject), "previous id")):
+            for key, own in (((school_id, line.subject), True),
+                             ((line.previous_school, line.previous_subject), False)):
                 seen = first_line.setdefault(key, number)
                 if seen != number:
-                    wrong = f"the same {what} as line {seen}"
+                    wrong = (msg("alias.same_subject", line=seen) if own
+                             else msg("alias.same_previous", line=seen))
             if (line.previous_school, line.previous_subject) == (school_id, line.subject):
-                wrong = "links a pupil to themselves"
+                wrong = msg("alias.self")
             found.append(line)
         if wrong:
-            problems.append(f"line {number}: {wrong}")
+            problems.append(_at(number, wrong))
     if problems:
         raise AliasFileError(problems)
     return found
@@ -125,7 +130,8 @@ def import_links(registry: Registry, keys: PseudonymKeys, school_id: str, data: 
     try:
         registry.add_aliases(pairs, schools=(school_id,), by=actor)
     except LinkRefused as exc:
-        raise AliasFileError([f"line {lines[exc.index].line}: {exc.reason}"]) from None
+        reason = msg("alias.cycle") if "cycle" in exc.reason else msg("alias.self")
+        raise AliasFileError([_at(lines[exc.index].line, reason)]) from None
     now = datetime.now(UTC)
     for line in lines:
         record(AliasEvent(now, school_id, "linked by import", actor, line.previous_school,

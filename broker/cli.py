@@ -133,7 +133,8 @@ def alias_import(ctx: click.Context, file: BinaryIO, school: str) -> None:
                                         file.read(alias_file.MAX_BYTES + 1), CLI_ACTOR)
     except alias_file.AliasFileError as exc:
         raise ConfigError(f"{file.name}: " + "\n  ".join(("nothing was linked:",
-                                                           *exc.problems))) from exc
+                                                           *map(str, exc.problems)))
+                          ) from exc
     finally:
         registry.close()
     click.echo(f"{count} pupils of {school} linked to their previous identities")

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from broker.downstream import Downstream
 from broker.errors import ConfigError
 from broker.identity import Attributes, Released
+from broker.messages import Message
 from broker.records import School, SchoolConfig, SupplierConfig
 from broker.upstream import Upstream
 from broker.upstream.shapes import Sample
@@ -59,10 +60,10 @@ class Unique:
     then says what a clash asks for."""
 
     field: str
-    what: str
+    what: Message
     value: str
     shared: bool = False
-    expected: str = ""
+    expected: Message | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class FormFields:
 class FormProblem(ValueError):
     """A registration form field that cannot be used."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: Message) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message

@@ -15,9 +15,9 @@ from werkzeug.wrappers import Response
 from broker.admin.base import bp, login_required, page, school_or_404
 from broker.admin.ledger import Filters, csv_download, read_filters
 from broker.records import School
-from broker.registry.audit import ACTIONS, AuditEntry, State
+from broker.registry.audit import ACTIONS, COMMAND_LINE, AuditEntry, State
 from broker.web.current import broker
-from broker.web.i18n import text
+from broker.web.i18n import say, text
 
 PAGE_ROWS = 200
 CSV_ROWS = 100_000
@@ -56,8 +56,17 @@ def _page(school: School, filters: Filters, action: str | None, error: str | Non
     names = {s.id: s.name for s in broker().registry.suppliers()}
     return page("admin/audit.html", 400 if error else 200, school=school, filters=filters,
                 action=action, actions=ACTIONS, query=query, error=error,
-                entries=entries[:PAGE_ROWS], more=len(entries) > PAGE_ROWS,
+                command_line=COMMAND_LINE, entries=entries[:PAGE_ROWS],
+                more=len(entries) > PAGE_ROWS,
                 supplier_names=names, state_text=state_text)
+
+
+def reason_text(entry: AuditEntry) -> str:
+    """The row's reason as the reader reads it: a person's words as written, Loper's own
+    in the reader's language."""
+    if entry.reason is None or isinstance(entry.reason, str):
+        return entry.reason or ""
+    return say(entry.reason, code=False)
 
 
 @bp.get("/schools/<school_id>/audit")
@@ -79,7 +88,7 @@ def audit_csv(school_id: str) -> Response:
         return _page(school, filters, action, error or text("admin.bad_separator"), [])
     rows = ([e.at.astimezone(UTC).isoformat(timespec="seconds"), e.school_id,
              e.supplier_id or "", e.actor, e.action, state_text(e.before), state_text(e.after),
-             e.reason or "", str(e.seq)]
+             reason_text(e), str(e.seq)]
             for e in _entries(school, filters, action, CSV_ROWS))
     return csv_download(f"loper-audit-{school.id}", ["time_utc", "school", "supplier", "actor",
                         "action", "before", "after", "reason", "ledger_row"], rows, separator)

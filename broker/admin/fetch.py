@@ -13,6 +13,7 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+from broker.messages import msg
 from broker.outbound.errors import OutboundError
 from broker.outbound.fetch import Fetcher
 from broker.registry.checks import url_problem
@@ -40,17 +41,16 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise MetadataError(f'the host "{host}" cannot be found') from exc
+        raise MetadataError(msg("problem.host_unknown", host=host[:200])) from exc
     addresses = list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
     if not addresses:
-        raise MetadataError(f'the host "{host}" has no address')
+        raise MetadataError(msg("problem.host_no_address", host=host[:200]))
     for address in addresses:
         kind = blocked(ipaddress.ip_address(address))
         if kind and not allow_private:
-            raise MetadataError(
-                f'"{host}" is a {kind} address ({address}); Loper fetches metadata only from '
-                "public addresses. Upload the file instead, or (operator) allow private "
-                "addresses for this registration")
+            raise MetadataError(msg("problem.host_not_public", host=host[:200],
+                                    kind=msg("problem.address_" + kind.replace("-", "_")),
+                                    address=address))
     return addresses[0]
 
 
@@ -68,8 +68,7 @@ def fetch(url: str, *, allow_private: bool = False, timeout: float | None = None
         answer = Fetcher(timeout, MAX_BYTES, failure_ttl=0).get(url, accept=ACCEPT,
                                                                 connect_to=address)
     except OutboundError as exc:
-        raise MetadataError(f"cannot fetch {url}: {exc}") from exc
+        raise MetadataError(msg("problem.cannot_fetch", url=url[:200], detail=str(exc))) from exc
     if answer.status != 200:
-        raise MetadataError(f"{url} answered HTTP {answer.status}; expected 200 with the "
-                            "metadata (redirects are not followed)")
+        raise MetadataError(msg("problem.fetch_status", url=url[:200], status=answer.status))
     return answer.body

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from broker import kinds
+from broker.messages import Message, msg
 from broker.records import School
 from broker.registry import parse
 from broker.registry.checks import Entry, Problems
@@ -31,13 +32,6 @@ class MappingForm:
     tables: Mapping[str, str]
     """Field -> its text area: `name = value` lines."""
     default_role: str
-
-
-class FormProblems(Problems):
-    """Problems named by field only: the page shows one school."""
-
-    def add(self, where: str, field: str | None, message: str) -> None:
-        self.items.append(f'"{field}": {message}' if field else message)
 
 
 def editable(school: School) -> tuple[str, ...]:
@@ -74,8 +68,7 @@ def typed(school: School, form: Mapping[str, str]) -> MappingForm:
 def _table(field: str, text: str, arrays: bool, problems: Problems) -> dict[str, Any]:
     """`name = value` lines -> a table (arrays: repeated names gather their values)."""
     if len(text) > MAX_TEXT or text.count("\n") >= MAX_LINES:
-        problems.add("", field, f"is too long; expected at most {MAX_LINES} lines and "
-                     f"{MAX_TEXT} characters")
+        problems.add("", field, msg("problem.text_too_long", lines=MAX_LINES, n=MAX_TEXT))
         return {}
     found: dict[str, Any] = {}
     for number, line in enumerate(text.splitlines(), 1):
@@ -83,20 +76,20 @@ def _table(field: str, text: str, arrays: bool, problems: Problems) -> dict[str,
             continue
         name, equals, value = (part.strip() for part in line.partition("="))
         if not equals or not name or not value:
-            problems.add("", field, f"line {number} is not of the form name = value")
+            problems.add("", field, msg("problem.not_name_value", line=number))
         elif arrays:
             found.setdefault(name, []).append(value)
         elif name in found:
-            problems.add("", field, f'line {number} names "{name[:80]}" again; expected each '
-                         "name once")
+            problems.add("", field, msg("problem.name_again", line=number, name=name[:80]))
         else:
             found[name] = value
     return found
 
 
-def read(school: School, form: Mapping[str, str]) -> tuple[School | None, tuple[str, ...]]:
-    """`school` with the posted tables, or None and every problem found."""
-    problems = FormProblems("form")
+def read(school: School, form: Mapping[str, str]) -> tuple[School | None, tuple[Message, ...]]:
+    """`school` with the posted tables, or None and every problem found (by field only: the
+    page shows one school)."""
+    problems = Problems("form")
     kind = kinds.upstream(school.protocol, f'school "{school.id}"')
     table: dict[str, Any] = {}
     for field in editable(school):
@@ -109,6 +102,6 @@ def read(school: School, form: Mapping[str, str]) -> tuple[School | None, tuple[
     claims, roles, default_role = parse.mapping_fields(entry, school.guardian_role)
     config = kind.edit(school.config, entry) if kind.edit is not None else school.config
     if problems.items:
-        return None, tuple(problems.items)
+        return None, tuple(p.in_field() for p in problems.items)
     return dataclasses.replace(school, config=config, claims=claims, roles=roles,
                                default_role=default_role), ()

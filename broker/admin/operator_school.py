@@ -14,9 +14,9 @@ from werkzeug.wrappers import Response
 from broker import attributes, mapping
 from broker.admin import mapping_form, school_samples
 from broker.admin.base import NotFound, bp, login_required, operator_only, page
+from broker.messages import Message
 from broker.records import School
 from broker.registry import FederationError
-from broker.registry.federation import school_label
 from broker.web.current import broker
 from broker.web.i18n import text
 
@@ -32,7 +32,7 @@ def _school(school_id: str) -> School:
 
 
 def _page(school: School, form: mapping_form.MappingForm, status: int = 200,
-          problems: tuple[str, ...] = ()) -> Response:
+          problems: tuple[Message, ...] = ()) -> Response:
     registry = broker().registry
     hub = registry.school(school.behind.hub) if school.behind else None
     behind = [s for s in registry.schools() if s.behind and s.behind.hub == school.id]
@@ -64,8 +64,7 @@ def operator_school_post(school_id: str) -> Response:
     try:
         changed = broker().registry.change_school(edited, by=admin.email)
     except FederationError as exc:
-        where = f'{exc.source}: {school_label(0, edited)}, '
-        return _page(school, typed, 400, tuple(p.removeprefix(where) for p in exc.problems))
+        return _page(school, typed, 400, tuple(p.in_field() for p in exc.found))
     if changed:
         log.info("school mapping changed", extra={"admin": admin.id, "school": school.id})
     flash(text("admin.mapping_saved") if changed else text("admin.mapping_unchanged"))

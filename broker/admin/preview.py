@@ -18,6 +18,7 @@ from broker.errors import SupplierSuspended
 from broker.identity import Attributes, AuthnContext, Person
 from broker.keys import PseudonymKeys
 from broker.kinds import PreviewContext
+from broker.messages import Message, msg
 from broker.pseudonym import anchor
 from broker.records import Policy, School, Supplier
 from broker.release import decide
@@ -29,21 +30,19 @@ MAX_VALUE, MAX_VALUES = 200, 20
 @dataclass(frozen=True)
 class Sample:
     key: str
-    label: Mapping[str, str]
+    label: Message
     attributes: Attributes
 
 
 SAMPLES: tuple[Sample, ...] = (
-    Sample("pupil", {"nl": "Sanne de Vries, leerling groep 7",
-                     "en": "Sanne de Vries, pupil in year 7"},
+    Sample("pupil", msg("admin.sample_pupil"),
            {"role": ("student",), "given_name": ("Sanne",), "family_name": ("de Vries",),
             "display_name": ("Sanne de Vries",), "email": ("sanne.devries@leerling.example",),
             "groups": ("groep-7a",), "eck_id": ("https://ketenid.nl/201703/5f1c0a9e7d",)}),
-    Sample("pupil-young", {"nl": "Daan Jansen, leerling groep 3",
-                           "en": "Daan Jansen, pupil in year 3"},
+    Sample("pupil-young", msg("admin.sample_pupil_young"),
            {"role": ("student",), "given_name": ("Daan",), "family_name": ("Jansen",),
             "display_name": ("Daan Jansen",), "groups": ("groep-3b",)}),
-    Sample("teacher", {"nl": "Bram Visser, leraar", "en": "Bram Visser, teacher"},
+    Sample("teacher", msg("admin.sample_teacher"),
            {"role": ("employee",), "given_name": ("Bram",), "family_name": ("Visser",),
             "display_name": ("Bram Visser",), "email": ("b.visser@school.example",),
             "groups": ("groep-7a", "groep-8b"),

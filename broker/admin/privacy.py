@@ -12,6 +12,7 @@ from broker import alias_file
 from broker.admin.base import bp, current_admin, login_required, page, school_or_404
 from broker.admin.ledger import csv_download
 from broker.localtime import LOCAL_TIME, months
+from broker.messages import msg
 from broker.records import School
 from broker.registry.report import SupplierMonth
 from broker.web.current import broker
@@ -77,7 +78,7 @@ def aliases_post(school_id: str) -> Response:
     b = broker()
     try:
         if not data:
-            raise alias_file.AliasFileError([text("admin.aliases_no_file")])
+            raise alias_file.AliasFileError([msg("admin.aliases_no_file")])
         count = alias_file.import_links(b.registry, b.pseudonym_keys, school.id, data,
                                         current_admin().email)
     except alias_file.AliasFileError as exc:

@@ -5,17 +5,18 @@ import (which checks clashes with what is registered). No Flask here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from broker import kinds
 from broker.admin import fetch
+from broker.messages import Message, msg
 from broker.records import School, Supplier
 from broker.registry import Federation, FederationError, Registry, parse
-from broker.registry.checks import Entry, Problems
+from broker.registry.checks import Entry, Problem, Problems
 from broker.registry.metadata import MetadataError
 
 SOURCE, WHERE = "form", "registration"
@@ -23,20 +24,21 @@ SOURCE, WHERE = "form", "registration"
 
 @dataclass(frozen=True)
 class Outcome:
-    problems: tuple[str, ...] = ()
+    problems: tuple[Message, ...] = ()
     secret: str | None = None
     """A secret generated for the supplier (OIDC: its client secret): shown once, never again."""
     record: School | Supplier | None = None
 
 
-def _plain(problems: list[str]) -> tuple[str, ...]:
-    """Problem texts without the file-and-entry prefix a federation file needs."""
-    out = []
-    for text in problems:
-        for prefix in (f"{SOURCE}: {WHERE}, ", f"{SOURCE}: {WHERE}: ", f"{SOURCE}: "):
-            text = text.removeprefix(prefix)
-        out.append(text.replace('field "metadata_xml"', "metadata"))
-    return tuple(out)
+def _plain(problems: Iterable[Problem]) -> tuple[Message, ...]:
+    """The problems by field, without the file and entry a federation file needs (the form
+    is one entry; its metadata field is "metadata")."""
+    return tuple((replace(p, field="metadata") if p.field == "metadata_xml" else p).in_field()
+                 for p in problems)
+
+
+def _form_problem(exc: kinds.FormProblem) -> Message:
+    return msg("problem.in_field", field=exc.field, problem=exc.message)
 
 
 def _metadata(form: Mapping[str, str], upload: bytes | None) -> str:
@@ -47,13 +49,13 @@ def _metadata(form: Mapping[str, str], upload: bytes | None) -> str:
     elif url:
         raw = fetch.fetch(url, allow_private=form.get("allow_private") == "yes")
     else:
-        raise MetadataError("missing: upload the SAML metadata file or give its https URL")
+        raise MetadataError(msg("problem.no_metadata"))
     if len(raw) > fetch.MAX_BYTES:
-        raise MetadataError(f"the metadata is larger than {fetch.MAX_BYTES // 1024} KB")
+        raise MetadataError(msg("problem.the_metadata_too_large", kb=fetch.MAX_BYTES // 1024))
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise MetadataError("the metadata is not UTF-8 encoded text") from exc
+        raise MetadataError(msg("problem.the_metadata_not_utf8")) from exc
 
 
 class _Sources:
@@ -68,7 +70,7 @@ class _Sources:
         try:
             return _metadata(self._form, self._upload)
         except MetadataError as exc:
-            raise kinds.FormProblem("metadata", str(exc)) from exc
+            raise kinds.FormProblem("metadata", exc.message) from exc
 
     def check_host(self, field: str, url: str) -> None:
         host = _host(url)
@@ -76,7 +78,7 @@ class _Sources:
             try:
                 fetch.resolve(host, 443, allow_private=False)
             except MetadataError as exc:
-                raise kinds.FormProblem(field, str(exc)) from exc
+                raise kinds.FormProblem(field, exc.message) from exc
 
 
 def _read(kind: kinds.Kind[Any, Any] | None, form: Mapping[str, str], upload: bytes | None,
@@ -89,11 +91,11 @@ def _read(kind: kinds.Kind[Any, Any] | None, form: Mapping[str, str], upload: by
     return kinds.FormFields(table | own.table, own.shown_once)
 
 
-def _add(registry: Registry, federation: Federation, key_version: int) -> tuple[str, ...]:
+def _add(registry: Registry, federation: Federation, key_version: int) -> tuple[Message, ...]:
     try:
         registry.import_federation(federation, key_version=key_version)
     except FederationError as exc:
-        return _plain(list(exc.problems))
+        return _plain(exc.found)
     return ()
 
 
@@ -101,11 +103,11 @@ def register_supplier(registry: Registry, form: Mapping[str, str], upload: bytes
                       key_version: int) -> Outcome:
     table = kinds.form_values(form, "id", "name", "protocol", "url", "profile")
     if registry.supplier(table.get("id", "")) is not None:
-        return Outcome((f'a supplier with id "{table["id"]}" is already registered',))
+        return Outcome((msg("problem.supplier_exists", id=table["id"]),))
     try:
         read = _read(kinds.downstreams().get(table.get("protocol", "")), form, upload, table)
     except kinds.FormProblem as exc:
-        return Outcome((str(exc),))
+        return Outcome((_form_problem(exc),))
     problems = Problems(SOURCE)
     supplier = parse.supplier(Entry(read.table, WHERE, problems), Path("."))
     if supplier is None:
@@ -118,11 +120,11 @@ def register_school(registry: Registry, form: Mapping[str, str], upload: bytes |
                     key_version: int) -> Outcome:
     table = kinds.form_values(form, "id", "name", "protocol", "place")
     if registry.school(table.get("id", "")) is not None:
-        return Outcome((f'a school with id "{table["id"]}" is already registered',))
+        return Outcome((msg("problem.school_exists", id=table["id"]),))
     try:
         read = _read(kinds.upstreams().get(table.get("protocol", "")), form, upload, table)
     except kinds.FormProblem as exc:
-        return Outcome((str(exc),))
+        return Outcome((_form_problem(exc),))
     problems = Problems(SOURCE)
     school = parse.school(Entry(read.table, WHERE, problems), Path("."))
     if school is None:

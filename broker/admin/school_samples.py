@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from broker import hubs, kinds
 from broker.errors import BrokerError
 from broker.identity import Attributes, AuthnContext, Identity
+from broker.messages import Message, msg
 from broker.records import School
 from broker.upstream.shapes import Sample
 
@@ -24,39 +25,35 @@ PEOPLE = {
     "employee": Sample("employee", "Bram", "Visser", "preview-teacher",
                        ("Groep 7a", "Leerkrachten")),
 }
-LABELS = {"student": {"nl": "Sanne de Vries, leerling, zoals {school} haar stuurt ({shape})",
-                      "en": "Sanne de Vries, pupil, as {school} sends her ({shape})"},
-          "employee": {"nl": "Bram Visser, leraar, zoals {school} hem stuurt ({shape})",
-                       "en": "Bram Visser, teacher, as {school} sends him ({shape})"}}
 
 
 @dataclass(frozen=True)
 class Shaped:
     key: str
-    label: Mapping[str, str]
+    label: Message
     shape: str
     """The school's software, as the preview names it ("Microsoft Entra ID", ...)."""
     sent: Mapping[str, object]
     """What the school sends: claims, or SAML attribute Names with their values."""
     attributes: Attributes
     """What Loper reads from it: what every supplier's release starts from."""
-    problem: str | None = None
+    problem: Message | None = None
     """Why a real login with this answer would end on Loper's error page."""
 
 
-def _read(reader: School, school: School, sample: Sample) -> tuple[str, Mapping[str, object],
-                                                                   Attributes, str | None]:
+def _read(reader: School, school: School, sample: Sample
+          ) -> tuple[str, Mapping[str, object], Attributes, Message | None]:
     kind = kinds.upstream(reader.protocol, f'school "{reader.id}"')
     shape, sent = kind.sample(reader, sample)
     try:
         attributes = kind.read(reader, sent)
     except BrokerError as exc:
-        return shape, sent, {}, exc.message
+        return shape, sent, {}, msg("admin.shape_refused", code=exc.code)
     if school.behind is not None:
         identity = Identity(reader.id, sample.subject, attributes,
                             AuthnContext(datetime.now(UTC)))
         if not hubs.matches(school, identity):
-            return shape, sent, attributes, "matches no school behind the hub"
+            return shape, sent, attributes, msg("admin.shape_no_match", hub=reader.name)
     return shape, sent, attributes, None
 
 
@@ -71,7 +68,8 @@ def shaped(school: School, find: Callable[[str], School | None]) -> tuple[Shaped
     for role, person in PEOPLE.items():
         shape, sent, attributes, problem = _read(
             reader, school, dataclasses.replace(person, extra=extra))
-        label = {lang: text.format(school=school.name, shape=shape)
-                 for lang, text in LABELS[role].items()}
+        label = (msg("admin.sample_school_student", school=school.name, shape=shape)
+                 if role == "student" else
+                 msg("admin.sample_school_employee", school=school.name, shape=shape))
         found.append(Shaped(PREFIX + role, label, shape, sent, attributes, problem))
     return tuple(found)

@@ -25,9 +25,10 @@ from broker.kinds import (
     Unique,
     form_values,
 )
+from broker.messages import msg
 from broker.records import Supplier, SupplierConfig
 from broker.registry import parse
-from broker.registry.checks import Entry, url_problem
+from broker.registry.checks import BOOL, Entry, url_problem
 from broker.registry.config_fields import ConfigFields
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def oidc_of(supplier: Supplier) -> OidcSupplier | None:
 
 def _jwks(entry: Entry) -> str | None:
     """A JWKS URL or an inline JWKS document (JSON with "keys")."""
-    jwks = entry.text("jwks", "a JWKS URL or a JWKS document (JSON)")
+    jwks = entry.text("jwks", msg("problem.expect_jwks"))
     if jwks is None:
         return None
     if not jwks.lstrip().startswith("{"):
@@ -82,13 +83,13 @@ def _jwks(entry: Entry) -> str | None:
     except ValueError:
         doc = None
     if doc is None or not isinstance(doc.get("keys"), list):
-        entry.problem("jwks", 'is not a JWKS document; expected {"keys": [...]} or a JWKS URL')
+        entry.problem("jwks", msg("problem.not_jwks"))
     return jwks
 
 
 def _logout_uri(entry: Entry, key: str) -> str | None:
     """An absolute https URL (http on loopback) without a fragment (Logout 1.0, 2.2)."""
-    uri = entry.text(key, "an absolute https URL")
+    uri = entry.text(key, msg("problem.expect_url"))
     wrong = url_problem(uri, fragment_ok=False) if uri is not None else None
     if wrong:
         entry.problem(key, wrong)
@@ -101,7 +102,7 @@ def _parse(entry: Entry, _base_dir: Path) -> OidcSupplier:
     jwks = _jwks(entry)
     alg = entry.text("id_token_alg") or OidcSupplier.id_token_alg
     parse.algorithm(entry, "id_token_alg", alg)
-    pkce = entry.get("pkce_required", bool, "true or false")
+    pkce = entry.get("pkce_required", bool, BOOL)
     return OidcSupplier(
         client_id=client_id or "", client_secret=secret, client_secret_env=env,
         redirect_uris=entry.urls("redirect_uris", required=True),
@@ -109,7 +110,7 @@ def _parse(entry: Entry, _base_dir: Path) -> OidcSupplier:
         backchannel_logout_uri=_logout_uri(entry, "backchannel_logout_uri"),
         frontchannel_logout_uri=_logout_uri(entry, "frontchannel_logout_uri"),
         pkce_required=True if pkce is None else pkce,
-        offline_access=entry.get("offline_access", bool, "true or false") or False,
+        offline_access=entry.get("offline_access", bool, BOOL) or False,
         id_token_alg=alg)
 
 
@@ -125,7 +126,7 @@ def _form(form: Mapping[str, str], _sources: FormSources) -> FormFields:
 
 
 def _unique(config: OidcSupplier) -> tuple[Unique, ...]:
-    return (Unique("client_id", "client id", config.client_id),)
+    return (Unique("client_id", msg("problem.what_client_id"), config.client_id),)
 
 
 def _render(released: Released, config: OidcSupplier, context: PreviewContext) -> Rendered:

@@ -23,6 +23,7 @@ from broker.kinds import (
     Rendered,
     Unique,
 )
+from broker.messages import msg
 from broker.records import Supplier, SupplierConfig
 from broker.registry import metadata
 from broker.registry.checks import Entry
@@ -63,10 +64,7 @@ def _parse(entry: Entry, base_dir: Path) -> SamlSupplier | None:
     if claimed:
         field = next((f for f in ("metadata_xml", "metadata_source") if f in entry.table),
                      "metadata")
-        entry.problem(field, f"the supplier's metadata claims the scope {', '.join(claimed)}, "
-                      "outside its own domain; expected no shibmd:Scope, or only its own domain "
-                      "(a scope is what an identity provider vouches for, and a supplier "
-                      "vouches for none)")
+        entry.problem(field, msg("problem.supplier_scope", scopes=tuple(claimed)))
         return None
     return SamlSupplier(found.xml, found.entity_id, found.source)
 
@@ -76,7 +74,7 @@ def _form(_form: Mapping[str, str], sources: FormSources) -> FormFields:
 
 
 def _unique(config: SamlSupplier) -> tuple[Unique, ...]:
-    return (Unique("metadata", "entity id", config.entity_id),)
+    return (Unique("metadata", msg("problem.what_entity_id"), config.entity_id),)
 
 
 def _render(released: Released, config: SamlSupplier, context: PreviewContext) -> Rendered:

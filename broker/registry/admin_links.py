@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from broker.messages import Message, msg
 from broker.registry import admins as accounts
 from broker.registry import audit
 from broker.registry.admins import Admin, Admins, normalise_email
@@ -91,7 +92,7 @@ class AdminLinks:
             session.add(row)
             _audit(chain, school_id, by, None, {"invited": email, "role": "school",
                                                 "until": row.expires_at.isoformat()},
-                   "invitation sent")
+                   msg("audit.invitation_sent"))
             return _link(row)
 
     def pending(self, school_id: str) -> list[Link]:
@@ -110,7 +111,7 @@ class AdminLinks:
                 AdminLinkRow.email == normalise_email(email), AdminLinkRow.used_at.is_(None)))
             if gone.rowcount:  # type: ignore[attr-defined]
                 _audit(chain, school_id, by, {"invited": normalise_email(email)}, None,
-                       "invitation withdrawn")
+                       msg("audit.invitation_withdrawn"))
             return bool(gone.rowcount)  # type: ignore[attr-defined]
 
     def accept(self, token: str, password: str) -> Admin:
@@ -122,7 +123,7 @@ class AdminLinks:
             assert link.school_id is not None
             return accounts.create_account(
                 chain, link.email, hashed, "school", schools=[link.school_id],
-                by=link.email, reason=f"invitation by {link.created_by} accepted")
+                by=link.email, reason=msg("audit.invitation_accepted", by=link.created_by))
 
     # -- Password resets ------------------------------------------------------------------------
 
@@ -158,8 +159,7 @@ class AdminLinks:
                 AdminLinkRow.purpose == RESET, AdminLinkRow.admin_id == row.id,
                 AdminLinkRow.used_at.is_(None)))
             accounts.audit_account(chain, before, accounts.record(chain.session, row),
-                                   row.email, "password reset by e-mail link: every session "
-                                   "of the account ended")
+                                   row.email, msg("audit.password_reset"))
             return before
 
     # -- Either ---------------------------------------------------------------------------------
@@ -200,5 +200,5 @@ def _spend(session: Session, token: str, purpose: str) -> Link:
 
 
 def _audit(chain: Chain, school_id: str, by: str, before: dict[str, str] | None,
-           after: dict[str, str] | None, reason: str) -> None:
+           after: dict[str, str] | None, reason: Message) -> None:
     chain.add(audit.audit_row(school_id, None, by, "admin", before, after, reason))

@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from broker import attributes
+from broker.messages import msg
 from broker.records import AttributeRequest
 from broker.registry import audit
 from broker.registry.db import Database
@@ -103,7 +104,7 @@ def state(admin: Admin | None) -> audit.State:
 
 
 def audit_account(chain: Chain, before: Admin | None, after: Admin | None, by: str,
-                  reason: str | None = None) -> None:
+                  reason: audit.Reason = None) -> None:
     """One audit row in each school the account serves (operators and supplier admins: in
     the chain, under no school)."""
     either = after or before
@@ -136,7 +137,7 @@ def check_new_account(session: Session, email: str, role: str, schools: Sequence
 
 def create_account(chain: Chain, email: str, hashed: str, role: str, *,
                    schools: Sequence[str] = (), supplier_id: str | None = None,
-                   by: str, reason: str) -> Admin:
+                   by: str, reason: audit.Reason) -> Admin:
     """Create an account (its password_hash() given) in `chain`'s transaction, with its audit
     row; ValueError if wrong."""
     email = normalise_email(email)
@@ -178,7 +179,8 @@ class Admins:
         hashed = password_hash(password)
         with self._ledger.writing() as chain:
             return create_account(chain, email, hashed, role, schools=sorted(set(schools)),
-                                  supplier_id=supplier_id, by=by, reason="account created")
+                                  supplier_id=supplier_id, by=by,
+                                  reason=msg("audit.account_created"))
 
     def get(self, admin_id: int) -> Admin | None:
         with self._db.read() as session:
@@ -225,7 +227,7 @@ class Admins:
         if admin is None:
             raise ValueError(f'no admin with e-mail "{normalise_email(email)}"')
         self._set(admin.id, {"password_hash": hasher.hash(password), "epoch": admin.epoch + 1},
-                  (by, "password reset: every session of the account ended"))
+                  (by, msg("audit.password_set")))
         return admin
 
     def _seal(self) -> Sealer:
@@ -242,7 +244,7 @@ class Admins:
     def set_totp(self, admin_id: int, secret: str | None, *,
                  by: str = audit.COMMAND_LINE) -> None:
         """Turn the second factor on (a secret) or off (None: its recovery codes go too)."""
-        reason = "second factor turned " + ("on" if secret is not None else "off")
+        reason = msg("audit.totp_on") if secret is not None else msg("audit.totp_off")
         sealed = self._seal().seal(secret) if secret is not None else None
         self._set(admin_id, {"totp_secret": sealed}, (by, reason))
         if secret is None:
@@ -260,7 +262,7 @@ class Admins:
             return len(plain)
 
     def _set(self, admin_id: int, values: dict[str, object],
-             audited: tuple[str, str] | None = None) -> None:
+             audited: tuple[str, audit.Reason] | None = None) -> None:
         """Change the account; `audited` (who, why): also record it in the audit trail."""
         with self._ledger.writing() as chain:
             session = chain.session

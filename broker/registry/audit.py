@@ -4,6 +4,11 @@ Audit rows are rows of kind "audit" in the ledger's hash chain (ledger.py), writ
 transaction of the change they record: a change is never committed without its row, and
 `broker ledger verify` covers both kinds. A row names one school (whose admins see it) and,
 where the action concerns one, a supplier; `detail` holds the rest as JSON.
+
+A reason is either a person's own words (a suspension's reason, as typed) or, for what Loper
+records by itself (an account created, an invitation accepted), a Message stored as its key
+and parameters (`reason_message`), shown in the reader's language. Rows written before that
+keep their English text in `reason`.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 
 from broker import kinds
+from broker.messages import Message, from_json
 from broker.records import Policy, School
 from broker.registry.config_fields import plain
 from broker.registry.convert import policy_values
@@ -41,16 +47,24 @@ class AuditEntry:
     action: str
     before: State
     after: State
-    reason: str | None
+    reason: str | Message | None
+    """A person's words (str) or Loper's own reason (a Message)."""
+
+
+Reason = str | Message | None
 
 
 def audit_row(school_id: str, supplier_id: str | None, actor: str, action: str,
-              before: State, after: State, reason: str | None = None) -> LedgerEntryRow:
+              before: State, after: State, reason: Reason = None) -> LedgerEntryRow:
     """A row for Chain.add; its time is now. `before` and `after` must be JSON values."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    detail = {"actor": actor, "action": action, "before": before, "after": after,
-              "reason": reason}
+    detail: dict[str, Any] = {"actor": actor, "action": action, "before": before,
+                              "after": after}
+    if isinstance(reason, Message):
+        detail["reason_message"] = reason.as_json()
+    else:
+        detail["reason"] = reason
     return LedgerEntryRow(at=datetime.now(UTC), school_id=school_id,
                           supplier_id=supplier_id or "", pseudonym="", attributes=[],
                           protocol="", kind=AUDIT, detail=detail)
@@ -79,7 +93,7 @@ def mapping_state(school: School) -> State:
 
 
 def mapping_row(before: School, after: School, actor: str,
-                reason: str | None = None) -> LedgerEntryRow | None:
+                reason: Reason = None) -> LedgerEntryRow | None:
     """The audit row of a change to how a school's answers are read; None if none."""
     old, new = mapping_state(before), mapping_state(after)
     return None if old == new else audit_row(after.id, None, actor, "mapping", old, new, reason)
@@ -100,7 +114,7 @@ def policy_action(before: Policy | None, after: Policy) -> str:
 
 
 def policy_row(before: Policy | None, after: Policy, actor: str,
-               reason: str | None = None) -> LedgerEntryRow:
+               reason: Reason = None) -> LedgerEntryRow:
     return audit_row(after.school_id, after.supplier_id, actor, policy_action(before, after),
                      policy_state(before), policy_state(after), reason)
 
@@ -110,7 +124,8 @@ def _entry(row: LedgerEntryRow) -> AuditEntry:
     return AuditEntry(seq=row.seq, at=row.at, school_id=row.school_id,
                       supplier_id=row.supplier_id or None, actor=str(detail.get("actor")),
                       action=str(detail.get("action")), before=detail.get("before"),
-                      after=detail.get("after"), reason=detail.get("reason"))
+                      after=detail.get("after"),
+                      reason=from_json(detail.get("reason_message")) or detail.get("reason"))
 
 
 class AuditTrail:

@@ -7,43 +7,69 @@ nothing raises until the whole file has been read (see federation.py).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 from broker import attributes
 from broker.errors import ConfigError
+from broker.messages import Message, msg
 from broker.outbound.policy import secure_url_problem
 
 T = TypeVar("T")
 _TOML_TYPES: tuple[tuple[type, str], ...] = (
-    (bool, "a boolean"), (int, "an integer"), (float, "a float"), (str, "a string"),
-    (list, "an array"), (dict, "a table"), (datetime, "a date-time"), (date, "a date"),
-    (time, "a time"),
+    (bool, "boolean"), (int, "integer"), (float, "float"), (str, "string"),
+    (list, "array"), (dict, "table"), (datetime, "date_time"), (date, "date"), (time, "time"),
 )
+BOOL = msg("problem.expect_bool")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem: in which file, which entry and field, what is wrong (and what was
+    expected). `str()` is the English line the command line prints."""
+
+    source: str
+    where: str | Message
+    field: str | None
+    message: Message
+
+    def __str__(self) -> str:
+        at = f'{self.where}, field "{self.field}"' if self.field else str(self.where)
+        return f"{self.source}: {at}: {self.message}"
+
+    def in_field(self) -> Message:
+        """The problem within one entry (a registration form): its field and message."""
+        if self.field is None:
+            return self.message
+        return msg("problem.in_field", field=self.field, problem=self.message)
 
 
 class FederationError(ConfigError):
-    """The federation is invalid; `problems` lists every problem found, one a line."""
+    """The federation is invalid; `found` lists every problem, `problems` their English
+    lines."""
 
-    def __init__(self, source: str, problems: Collection[str]) -> None:
+    def __init__(self, source: str, problems: Collection[Problem]) -> None:
         self.source = source
-        self.problems = tuple(problems)
+        self.found = tuple(problems)
+        self.problems = tuple(str(p) for p in self.found)
         count = f"{len(self.problems)} problem" + ("s" if len(self.problems) != 1 else "")
         super().__init__(f"{source}: {count}:\n" + "\n".join(f"  {p}" for p in self.problems))
 
 
-def toml_type(value: object) -> str:
-    return next((name for kind, name in _TOML_TYPES if isinstance(value, kind)), "a value")
+def toml_type(value: object) -> Message:
+    """What a TOML value is ("a boolean", "a table"...)."""
+    return msg("problem.toml_" + next(
+        (name for kind, name in _TOML_TYPES if isinstance(value, kind)), "value"))
 
 
-def url_problem(value: str, *, fragment_ok: bool = True) -> str | None:
+def url_problem(value: str, *, fragment_ok: bool = True) -> Message | None:
     """None for an absolute https URL (or http on a loopback host), else what is wrong."""
-    wrong = secure_url_problem(value)
-    if wrong:
-        return wrong
+    if secure_url_problem(value):
+        return msg("problem.not_https_url", url=value[:200])
     if urlsplit(value).fragment and not fragment_ok:
-        return f'"{value}" has a fragment (#...); expected a URL without one'
+        return msg("problem.url_fragment", url=value[:200])
     return None
 
 
@@ -52,11 +78,10 @@ class Problems:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.items: list[str] = []
+        self.items: list[Problem] = []
 
-    def add(self, where: str, field: str | None, message: str) -> None:
-        at = f'{where}, field "{field}"' if field else where
-        self.items.append(f"{self.source}: {at}: {message}")
+    def add(self, where: str | Message, field: str | None, message: Message) -> None:
+        self.items.append(Problem(self.source, where, field, message))
 
     def raise_if_any(self) -> None:
         if self.items:
@@ -66,15 +91,15 @@ class Problems:
 class Entry:
     """One table ([[schools]], [[suppliers]], [[releases]]) and typed access to its fields."""
 
-    def __init__(self, table: Mapping[str, object], where: str, problems: Problems, *,
-                 prefix: str = "") -> None:
+    def __init__(self, table: Mapping[str, object], where: str | Message, problems: Problems,
+                 *, prefix: str = "") -> None:
         self.table = table
         self.where = where
         self.problems = problems
         self.prefix = prefix
         self._start = len(problems.items)
 
-    def problem(self, field: str | None, message: str) -> None:
+    def problem(self, field: str | None, message: Message) -> None:
         self.problems.add(self.where, self.prefix + field if field else None, message)
 
     def clean(self) -> bool:
@@ -84,61 +109,65 @@ class Entry:
     def allow(self, allowed: Collection[str]) -> None:
         for key in self.table:
             if key not in allowed:
-                self.problem(key, "unknown field; allowed here: " + ", ".join(sorted(allowed)))
+                self.problem(key, msg("problem.unknown_field", allowed=tuple(sorted(allowed))))
 
-    def get(self, key: str, kind: type[T], expected: str, *, required: bool = False) -> T | None:
+    def get(self, key: str, kind: type[T], expected: Message, *,
+            required: bool = False) -> T | None:
         """The value if present and of `kind`; otherwise record a problem and return None."""
         value = self.table.get(key)
         if value is None:
             if required:
-                self.problem(key, f"missing; expected {expected}")
+                self.problem(key, msg("problem.missing", expected=expected))
             return None
         wrong_bool = isinstance(value, bool) and kind is not bool  # bool is an int in Python
         wrong_date = isinstance(value, datetime) and kind is date
         if not isinstance(value, kind) or wrong_bool or wrong_date:
-            self.problem(key, f"got {toml_type(value)}; expected {expected}")
+            self.problem(key, msg("problem.wrong_type", got=toml_type(value), expected=expected))
             return None
         return value
 
-    def text(self, key: str, expected: str = "a non-empty string", *,
+    def text(self, key: str, expected: Message | None = None, *,
              required: bool = False) -> str | None:
+        expected = expected or msg("problem.expect_text")
         value = self.get(key, str, expected, required=required)
         if value is not None and not value.strip():
-            self.problem(key, f"is empty; expected {expected}")
+            self.problem(key, msg("problem.empty", expected=expected))
             return None
         return value
 
-    def strings(self, key: str, expected: str = "an array of strings") -> tuple[str, ...] | None:
+    def strings(self, key: str, expected: Message | None = None) -> tuple[str, ...] | None:
+        expected = expected or msg("problem.expect_strings")
         value = self.get(key, list, expected)
         if value is None:
             return None
         if not all(isinstance(v, str) and v for v in value):
-            self.problem(key, f"has an element that is not a non-empty string; expected {expected}")
+            self.problem(key, msg("problem.bad_element", expected=expected))
             return None
         return tuple(value)
 
     def names(self, key: str, value: object) -> frozenset[str] | None:
         """A list of attribute names from the vocabulary."""
-        known = ", ".join(sorted(attributes.NAMES))
+        known = tuple(sorted(attributes.NAMES))
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.problem(key, f"got {toml_type(value)}; expected an array of attribute names "
-                         f"({known})")
+            self.problem(key, msg("problem.wrong_type", got=toml_type(value),
+                                  expected=msg("problem.expect_attributes", known=known)))
             return None
         unknown = [v for v in value if v not in attributes.NAMES]
         if unknown:
-            self.problem(key, "unknown attribute " + ", ".join(f'"{u}"' for u in unknown)
-                         + f"; expected one of {known}")
+            self.problem(key, msg("problem.unknown_attributes", names=tuple(unknown),
+                                  known=known))
             return None
         return frozenset(value)
 
     def urls(self, key: str, *, required: bool = False) -> tuple[str, ...]:
-        value = self.strings(key, "an array of absolute https URLs")
+        expected = msg("problem.expect_urls")
+        value = self.strings(key, expected)
         if value is None:
             if required and key not in self.table:
-                self.problem(key, "missing; expected an array of absolute https URLs")
+                self.problem(key, msg("problem.missing", expected=expected))
             return ()
         if required and not value:
-            self.problem(key, "is empty; expected at least one absolute https URL")
+            self.problem(key, msg("problem.no_url"))
         for url in value:
             wrong = url_problem(url, fragment_ok=False)
             if wrong:

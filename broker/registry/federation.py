@@ -17,6 +17,7 @@ from typing import Any
 import tomli_w
 
 from broker import kinds
+from broker.messages import Message, msg
 from broker.records import Policy, School, Supplier
 from broker.registry import metadata, parse, sources
 from broker.registry.checks import Entry, FederationError, Problems, toml_type
@@ -25,6 +26,7 @@ from broker.registry.config_fields import non_default
 __all__ = ["Federation", "FederationError", "load_federation", "dump_federation", "UNPINNED"]
 UNPINNED = parse.UNPINNED
 SECTIONS = ("metadata_sources", "schools", "suppliers", "releases")
+THE_FILE = msg("problem.where_file")
 HEADER = "# Loper federation: schools, suppliers and their release policies.\n\n"
 
 
@@ -61,17 +63,17 @@ def _label(section: str, i: int, table: Mapping[str, Any]) -> str:
 
 
 def clashes(problems: Problems, items: Iterable[tuple[str | None, str, str | None]],
-            field: str, what: str) -> None:
+            field: str, what: Message) -> None:
     """Report each (where, owner, value) whose value an earlier item with another owner has.
 
     `where` None marks an item already in the registry: it is never reported itself.
     """
     _clashes(problems, [(where, owner, value, False) for where, owner, value in items],
-             field, what, f"a unique {what}")
+             field, what, msg("problem.expect_unique", what=what))
 
 
 def _clashes(problems: Problems, items: Iterable[tuple[str | None, str, str | None, bool]],
-             field: str, what: str, expected: str) -> None:
+             field: str, what: Message, expected: Message) -> None:
     """`clashes`, where items that are each `shared` may hold one value together."""
     seen: dict[str, tuple[str | None, str, bool]] = {}
     for where, owner, value, shared in items:
@@ -79,36 +81,38 @@ def _clashes(problems: Problems, items: Iterable[tuple[str | None, str, str | No
             continue
         first = seen.setdefault(value, (where, owner, shared))
         if first[1] != owner and where is not None and not (shared and first[2]):
-            holder = first[0] or f'"{first[1]}" in the registry'
-            problems.add(where, field, f'{what} "{value}" is already used by {holder}; '
-                         f"expected {expected}")
+            holder = first[0] or msg("problem.in_registry", id=first[1])
+            problems.add(where, field, msg("problem.clash", what=what, value=value[:200],
+                                           holder=holder, expected=expected))
 
 
 def _file_clashes(problems: Problems, federation: Federation) -> None:
     schools = [(school_label(i, s), str(i), s.id) for i, s in enumerate(federation.schools)]
     suppliers = [(supplier_label(i, s), str(i), s.id)
                  for i, s in enumerate(federation.suppliers)]
+    ident = msg("problem.what_id")
     clashes(problems, [(f'metadata_sources[{i}] (id "{s.source.id}")', str(i), s.source.id)
-                       for i, s in enumerate(federation.metadata_sources)], "id", "id")
-    clashes(problems, schools, "id", "id")
-    clashes(problems, suppliers, "id", "id")
+                       for i, s in enumerate(federation.metadata_sources)], "id", ident)
+    clashes(problems, schools, "id", ident)
+    clashes(problems, suppliers, "id", ident)
     check_school_clashes(problems, federation, {})
     check_supplier_clashes(problems, federation, {})
     pairs = [(release_label(i, p), str(i), f"{p.school_id}/{p.supplier_id}")
              for i, p in enumerate(federation.policies)]
-    clashes(problems, pairs, "supplier", "school/supplier pair")
+    clashes(problems, pairs, "supplier", msg("problem.what_pair"))
 
 
 def _unique_clashes(problems: Problems,
                     items: Iterable[tuple[str | None, str, Iterable[kinds.Unique]]]) -> None:
     """Clashes of every Unique value a kind declares, each `what` on its own."""
-    by_what: dict[tuple[str, str], list[tuple[str | None, str, str | None, bool]]] = {}
-    expected: dict[tuple[str, str], str] = {}
+    by_what: dict[tuple[str, Message], list[tuple[str | None, str, str | None, bool]]] = {}
+    expected: dict[tuple[str, Message], Message] = {}
     for where, owner, uniques in items:
         for unique in uniques:
             key = (unique.field, unique.what)
             by_what.setdefault(key, []).append((where, owner, unique.value, unique.shared))
-            expected.setdefault(key, unique.expected or f"a unique {unique.what}")
+            expected.setdefault(key, unique.expected or msg("problem.expect_unique",
+                                                            what=unique.what))
     for (field, what), values in by_what.items():
         _clashes(problems, values, field, what, expected[(field, what)])
 
@@ -121,7 +125,7 @@ def check_school_clashes(problems: Problems, federation: Federation,
         (school_label(i, s), s) for i, s in enumerate(federation.schools)]
     _unique_clashes(problems, [(w, s.id, school_unique(s)) for w, s in items])
     clashes(problems, [(w, s.id, hub_match(s)) for w, s in items], "match",
-            "match behind its hub")
+            msg("problem.what_match"))
 
 
 def check_hubs(problems: Problems, federation: Federation,
@@ -131,9 +135,8 @@ def check_hubs(problems: Problems, federation: Federation,
             if s.hub}
     for i, school in enumerate(federation.schools):
         if school.behind is not None and school.behind.hub not in hubs:
-            problems.add(school_label(i, school), "via", f'"{school.behind.hub}" is no hub; '
-                         "expected the id of a school with hub = true, in this file or in the "
-                         "registry")
+            problems.add(school_label(i, school), "via",
+                         msg("problem.no_hub", hub=school.behind.hub))
 
 
 def hub_match(school: School) -> str | None:
@@ -167,25 +170,25 @@ def _read(path: Path, problems: Problems) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        problems.add("the file", None, f"cannot be read ({exc.strerror or exc}); expected a "
-                     "readable TOML file")
+        problems.add(THE_FILE, None, msg("problem.unreadable", detail=str(exc.strerror or exc)))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        problems.add("the file", None, f"is not valid TOML ({exc}); expected TOML as in "
-                     "the federation file format")
+        problems.add(THE_FILE, None, msg("problem.not_toml", detail=str(exc)))
     return {}
 
 
 def _tables(doc: Mapping[str, Any], section: str, problems: Problems) -> list[Entry]:
     value = doc.get(section, [])
     if not isinstance(value, list):
-        problems.add(section, None, f"got {toml_type(value)}; expected [[{section}]] tables")
+        problems.add(section, None, msg("problem.wrong_type", got=toml_type(value), expected=msg(
+            "problem.expect_tables", section=f"[[{section}]]")))
         return []
     entries = []
     for i, table in enumerate(value):
         if isinstance(table, dict):
             entries.append(Entry(table, _label(section, i, table), problems))
         else:
-            problems.add(f"{section}[{i}]", None, f"got {toml_type(table)}; expected a table")
+            problems.add(f"{section}[{i}]", None, msg("problem.wrong_type", got=toml_type(table),
+                                                      expected=msg("problem.toml_table")))
     return entries
 
 
@@ -195,8 +198,8 @@ def load_federation(path: Path) -> Federation:
     doc = _read(path, problems)
     for key in doc:
         if key not in SECTIONS:
-            problems.add(f'top-level key "{key}"', None, "unknown; allowed: "
-                         + ", ".join(f"[[{s}]]" for s in SECTIONS))
+            problems.add(msg("problem.where_top_key", key=key[:80]), None, msg(
+                "problem.unknown_section", allowed=tuple(f"[[{s}]]" for s in SECTIONS)))
     base_dir = path.parent
     loaded = [sources.load(e, base_dir) for e in _tables(doc, "metadata_sources", problems)]
     with metadata.sources({s.source.id: sources.lookup(s) for s in loaded if s}):

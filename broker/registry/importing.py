@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from broker.messages import Message, msg
 from broker.records import Supplier
 from broker.registry import audit, convert, release_entries, source_store
 from broker.registry.checks import Problems
@@ -60,16 +61,15 @@ def _import_problems(federation: Federation, schools: dict[str, SchoolRow],
         kept = row is not None and row.valid_until == policy.valid_until
         if policy.valid_until is not None and policy.valid_until < today and not kept:
             problems.add(release_label(i, policy), "valid_until",
-                         f"{policy.valid_until.isoformat()} is in the past; expected the last "
-                         "day of a processing agreement still in force")
+                         msg("problem.valid_until_past", day=policy.valid_until.isoformat()))
     school_ids = schools.keys() | {s.id for s in federation.schools}
     supplier_ids = suppliers.keys() | {s.id for s in federation.suppliers}
     for i, policy in enumerate(federation.policies):
         for field, value, known in (("school", policy.school_id, school_ids),
                                     ("supplier", policy.supplier_id, supplier_ids)):
             if value not in known:
-                problems.add(release_label(i, policy), field, f'unknown {field} "{value}"; '
-                             f"expected the id of a {field} in this file or in the registry")
+                problems.add(release_label(i, policy), field,
+                             msg("problem.unknown_" + field, id=value[:80]))
     registered = {k: convert.school_record(v) for k, v in schools.items()}
     check_school_clashes(problems, federation, registered)
     check_hubs(problems, federation, registered)
@@ -78,9 +78,8 @@ def _import_problems(federation: Federation, schools: dict[str, SchoolRow],
         pinned = suppliers.get(supplier.id)
         if pinned and supplier.key_version not in (UNPINNED, pinned.key_version):
             problems.add(supplier_label(i, supplier), "key_version",
-                         f"is {supplier.key_version} but the registered supplier's pseudonyms use "
-                         f"key version {pinned.key_version}; expected {pinned.key_version} or no "
-                         "key_version (changing it would change every pseudonym)")
+                         msg("problem.key_version_pinned", value=supplier.key_version,
+                             pinned=pinned.key_version))
     return problems
 
 
@@ -103,9 +102,14 @@ def import_federation(chain: Chain, federation: Federation, key_version: int,
     for policy in federation.policies:
         outcome = release_entries.write(chain, policy.school_id, policy.supplier_id,
                                         release_entries.replaced_by(policy), by,
-                                        f"federation import of {federation.source}")
+                                        _imported(federation))
         counts[f"policies {outcome}"] += 1
     return ImportSummary(counts)
+
+
+def _imported(federation: Federation) -> Message:
+    """The audit reason of every change an import makes, in the reader's language."""
+    return msg("audit.federation_import", source=federation.source)
 
 
 def _schools(chain: Chain, federation: Federation, rows: Mapping[str, SchoolRow], by: str,
@@ -114,8 +118,7 @@ def _schools(chain: Chain, federation: Federation, rows: Mapping[str, SchoolRow]
     for school in federation.schools:
         row = rows.get(school.id)
         changed = audit.mapping_row(convert.school_record(row), school, by,
-                                    f"federation import of {federation.source}"
-                                    ) if row is not None else None
+                                    _imported(federation)) if row is not None else None
         outcome = upsert(chain.session, row, SchoolRow, convert.school_values(school))
         counts[f"schools {outcome}"] += 1
         if changed is not None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, TypeVar
 
+from broker.messages import Message, msg
 from broker.outbound.errors import OutboundError, OutboundTooLarge
 from broker.outbound.fetch import Fetcher
 from broker.registry.checks import Entry, url_problem
@@ -26,8 +27,7 @@ MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 Role = Literal["idp", "sp"]
 _DESCRIPTOR = {"idp": "IDPSSODescriptor", "sp": "SPSSODescriptor"}
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
-_EXPECTED = {"idp": "SAML 2.0 metadata with an IDPSSODescriptor (a school's identity provider)",
-             "sp": "SAML 2.0 metadata with an SPSSODescriptor (a supplier's service provider)"}
+_EXPECTED = {"idp": msg("problem.expect_idp_metadata"), "sp": msg("problem.expect_sp_metadata")}
 FIELDS = frozenset({"metadata", "metadata_xml", "entity_id", "metadata_source"})
 """The federation-file fields `from_entry` reads."""
 Lookup = Callable[[str], str]
@@ -36,7 +36,12 @@ _SOURCES: ContextVar[Mapping[str, Lookup | None]] = ContextVar("metadata_sources
 
 
 class MetadataError(ValueError):
-    """The metadata cannot be used; the message says why."""
+    """The metadata cannot be used; `message` says why (str(): in English)."""
+
+    def __init__(self, message: str | Message) -> None:
+        self.message = (message if isinstance(message, Message)
+                        else msg("problem.detail", detail=message))
+        super().__init__(str(self.message))
 
 
 _FETCHER = Fetcher(max_bytes=MAX_BYTES, failure_ttl=0)
@@ -52,15 +57,15 @@ def fetch(url: str) -> bytes:
     try:
         answer = _FETCHER.get(url, accept=ACCEPT)
     except OutboundTooLarge as exc:
-        raise MetadataError(f"{url} is larger than {MAX_BYTES // (1024 * 1024)} MB") from exc
+        raise MetadataError(msg("problem.too_large", what=url[:200],
+                                mb=MAX_BYTES // (1024 * 1024))) from exc
     except OutboundError as exc:
-        raise MetadataError(f"cannot fetch {url}: {exc}") from exc
+        raise MetadataError(msg("problem.cannot_fetch", url=url[:200], detail=str(exc))) from exc
     if answer.location:
-        raise MetadataError(f"cannot fetch {url}: it redirects to {answer.location[:200]}; "
-                            "expected 200 with the metadata (redirects are not followed)")
+        raise MetadataError(msg("problem.fetch_redirect", url=url[:200],
+                                location=answer.location[:200]))
     if answer.status != 200:
-        raise MetadataError(f"cannot fetch {url}: it answered HTTP {answer.status}; expected "
-                            "200 with the metadata (redirects are not followed)")
+        raise MetadataError(msg("problem.fetch_status", url=url[:200], status=answer.status))
     return answer.body
 
 
@@ -71,10 +76,12 @@ def read(reference: str, base_dir: Path) -> bytes:
     path = base_dir / reference
     try:
         if path.stat().st_size > MAX_BYTES:
-            raise MetadataError(f"{path} is larger than {MAX_BYTES // (1024 * 1024)} MB")
+            raise MetadataError(msg("problem.too_large", what=str(path),
+                                    mb=MAX_BYTES // (1024 * 1024)))
         return path.read_bytes()
     except OSError as exc:
-        raise MetadataError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise MetadataError(msg("problem.cannot_read", path=str(path),
+                                detail=str(exc.strerror or exc))) from exc
 
 
 def as_text(xml: bytes) -> str:
@@ -82,7 +89,7 @@ def as_text(xml: bytes) -> str:
     try:
         text = xml.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise MetadataError("is not UTF-8 encoded") from exc
+        raise MetadataError(msg("problem.metadata_not_utf8")) from exc
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -91,13 +98,13 @@ def parse(xml: bytes) -> ET.Element:
     standard library (no lxml outside broker/saml: docs/architecture.md). For reading text and
     attributes only; signatures are checked on the bytes, by broker/saml/aggregate.py."""
     if len(xml) > MAX_BYTES:
-        raise MetadataError(f"is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise MetadataError(msg("problem.metadata_too_large", mb=MAX_BYTES // (1024 * 1024)))
     if _DTD.search(xml):
-        raise MetadataError("contains a DOCTYPE or entity declaration, which is not allowed")
+        raise MetadataError(msg("problem.metadata_doctype"))
     try:
         root = ET.fromstring(xml)  # no DTD (refused above), so no entities
     except (ET.ParseError, ValueError) as exc:  # ValueError: an encoding expat cannot read
-        raise MetadataError(f"is not well-formed XML ({exc})") from exc
+        raise MetadataError(msg("problem.metadata_not_xml", detail=str(exc)[:200])) from exc
     return root
 
 
@@ -105,13 +112,14 @@ def entity_id(xml: bytes, role: Role) -> str:
     """The entityID of an EntityDescriptor that has the descriptor for `role`."""
     root = parse(xml)
     if root.tag != f"{{{MD}}}EntityDescriptor":
-        raise MetadataError(f"has the root element {root.tag}, not an EntityDescriptor")
+        raise MetadataError(msg("problem.metadata_root", tag=root.tag[:200]))
     entity = str(root.get("entityID", "")).strip()
     if not entity:
-        raise MetadataError("has an EntityDescriptor without entityID")
+        raise MetadataError(msg("problem.metadata_no_entity_id"))
     descriptor = _DESCRIPTOR[role]
     if root.find(f"{{{MD}}}{descriptor}") is None:
-        raise MetadataError(f'of entity "{entity}" has no {descriptor}')
+        raise MetadataError(msg("problem.metadata_no_descriptor", entity=entity[:200],
+                                descriptor=descriptor))
     return entity
 
 
@@ -135,17 +143,14 @@ def sources(lookups: Mapping[str, Lookup | None]) -> Iterator[None]:
 
 
 def _from_source(entry: Entry, role: Role) -> Found | None:
-    source = entry.text("metadata_source", "the id of a [[metadata_sources]] entry")
-    wanted = entry.text("entity_id", "the entityID of this entry in its metadata source",
-                        required=True)
+    source = entry.text("metadata_source", msg("problem.expect_source"))
+    wanted = entry.text("entity_id", msg("problem.expect_entity_id"), required=True)
     if "metadata" in entry.table or "metadata_xml" in entry.table:
-        entry.problem("metadata_source", 'is set together with "metadata" or "metadata_xml"; '
-                      "expected one of the two")
+        entry.problem("metadata_source", msg("problem.source_and_metadata"))
         return None
     known = _SOURCES.get({})
     if source is not None and source not in known:
-        entry.problem("metadata_source", f'unknown metadata source "{source}"; expected the '
-                      "id of a [[metadata_sources]] entry in this file")
+        entry.problem("metadata_source", msg("problem.unknown_source", source=source[:80]))
         return None
     find = known.get(source) if source is not None else None
     if find is None or wanted is None:
@@ -153,13 +158,13 @@ def _from_source(entry: Entry, role: Role) -> Found | None:
     try:
         xml = find(wanted)
     except MetadataError as exc:
-        entry.problem("entity_id", str(exc))
+        entry.problem("entity_id", exc.message)
         return None
     try:
         return Found(xml, entity_id(xml.encode(), role), source)
     except MetadataError as exc:
-        entry.problem("entity_id", f'in metadata source "{source}", the metadata {exc}; '
-                      f"expected {_EXPECTED[role]}")
+        entry.problem("entity_id", msg("problem.source_metadata", source=str(source),
+                                       problem=exc.message, expected=_EXPECTED[role]))
         return None
 
 
@@ -169,19 +174,18 @@ def from_entry(entry: Entry, base_dir: Path, role: Role) -> Found | None:
     if "metadata_source" in entry.table:
         return _from_source(entry, role)
     if "entity_id" in entry.table:
-        entry.problem("entity_id", 'is read from the metadata; expected it only together with '
-                      '"metadata_source"')
+        entry.problem("entity_id", msg("problem.entity_id_without_source"))
         return None
-    where = "a path relative to the federation file or an https URL, or metadata_xml"
+    where = msg("problem.expect_metadata")
     reference = entry.text("metadata", where)
     inline = entry.text("metadata_xml", _EXPECTED[role])
     if reference is not None and inline is not None:
-        entry.problem("metadata", 'both "metadata" and "metadata_xml" are set; expected one')
+        entry.problem("metadata", msg("problem.one_of_two", other="metadata_xml"))
         return None
     field = "metadata" if inline is None else "metadata_xml"
     if reference is None and inline is None:
         if "metadata" not in entry.table and "metadata_xml" not in entry.table:
-            entry.problem("metadata", f"missing; expected {where}")
+            entry.problem("metadata", msg("problem.missing", expected=where))
         return None
     wrong = url_problem(reference) if reference and "://" in reference else None
     if wrong:
@@ -190,12 +194,13 @@ def from_entry(entry: Entry, base_dir: Path, role: Role) -> Found | None:
     try:
         xml = inline.encode() if inline is not None else read(str(reference), base_dir)
     except MetadataError as exc:
-        entry.problem(field, f"{exc}; expected {where}")
+        entry.problem(field, msg("problem.and_expected", problem=exc.message, expected=where))
         return None
     try:
         return Found(as_text(xml), entity_id(xml, role))
     except MetadataError as exc:
-        entry.problem(field, f"the metadata {exc}; expected {_EXPECTED[role]}")
+        entry.problem(field, msg("problem.the_metadata", problem=exc.message,
+                                 expected=_EXPECTED[role]))
         return None
 
 

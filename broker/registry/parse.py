@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from broker import acr, attributes, kinds, mapping, profiles
+from broker.messages import Message, msg
 from broker.records import AttributeRequest, Behind, Policy, School, Supplier
-from broker.registry.checks import Entry, toml_type, url_problem
+from broker.registry.checks import BOOL, Entry, toml_type, url_problem
 from broker.saml.scopes import DOMAIN
 
 UNPINNED = 0
@@ -48,68 +49,71 @@ MAX_DOMAINS = 64
 MAX_AGREEMENT = 200
 """Characters of an agreement reference (a document number, a contract id)."""
 K = TypeVar("K", bound="kinds.Kind[Any, Any]")
+SECONDS = msg("problem.expect_seconds")
+
+
+def too_long(length: int, limit: int) -> Message:
+    return msg("problem.characters", n=length, expected=msg("problem.at_most", n=limit))
 
 
 def _head(entry: Entry, common: frozenset[str],
           table: Mapping[str, K]) -> tuple[str, str, K] | None:
     """id, name and protocol kind; also checks the entry's field names against its kind."""
     ident, name = _id_name(entry)
-    known = " or ".join(f'"{k}"' for k in table)
+    known = msg("problem.expect_protocol", known=tuple(table))
     protocol = entry.text("protocol", known, required=True)
     kind = table.get(protocol) if protocol is not None else None
     if protocol is not None and kind is None:
-        entry.problem("protocol", f'unknown protocol "{protocol}"; expected {known}')
+        entry.problem("protocol", msg("problem.unknown_protocol", protocol=protocol[:80],
+                                      expected=known))
     entry.allow(common | (kind.keys if kind else frozenset().union(
         *(k.keys for k in table.values()))))
     return (ident, name, kind) if ident and name and kind else None
 
 
 def _id_name(entry: Entry) -> tuple[str | None, str | None]:
-    ident = entry.text("id", "an id of lowercase letters, digits, '.', '-' or '_'",
-                       required=True)
+    ident = entry.text("id", msg("problem.expect_id"), required=True)
     if ident is not None and not _ID.match(ident):
-        entry.problem("id", f'"{ident}" is not a valid id; expected 1 to 64 lowercase letters, '
-                      "digits, '.', '-' or '_', starting with a letter or digit")
+        entry.problem("id", msg("problem.bad_id", id=ident[:80]))
         ident = None
     return ident, entry.text("name", required=True)
 
 
-def _positive(entry: Entry, key: str, expected: str) -> int | None:
+def _positive(entry: Entry, key: str, expected: Message) -> int | None:
     value = entry.get(key, int, expected)
     if value is not None and value <= 0:
-        entry.problem(key, f"is {value}; expected {expected}")
+        entry.problem(key, msg("problem.too_small", value=value, expected=expected))
     return value
 
 
 def secret(entry: Entry) -> tuple[str | None, str | None]:
     secret = entry.text("client_secret")
-    env = entry.text("client_secret_env", "the name of an environment variable")
+    env = entry.text("client_secret_env", msg("problem.expect_env"))
     if secret is not None and env is not None:
-        entry.problem("client_secret", 'is set together with "client_secret_env"; expected '
-                      "one of the two")
+        entry.problem("client_secret", msg("problem.one_of_two", other="client_secret_env"))
     if env is not None and not _ENV.match(env):
-        entry.problem("client_secret_env", f'"{env}" is not a valid name; expected the name '
-                      "of an environment variable (letters, digits, '_')")
+        entry.problem("client_secret_env", msg("problem.bad_env", name=env[:80]))
     return secret, env
 
 
 def algorithm(entry: Entry, key: str, value: str) -> None:
     if value not in ALGORITHMS:
-        entry.problem(key, f'unsupported algorithm "{value}"; expected one of '
-                      + ", ".join(sorted(ALGORITHMS)))
+        entry.problem(key, msg("problem.bad_algorithm", algorithm=value[:80],
+                               known=tuple(sorted(ALGORITHMS))))
 
 
 def privacy_contact(entry: Entry) -> str | None:
-    expected = "a mailto: address or an https URL where pupils and parents reach the school"
+    expected = msg("problem.expect_contact")
     contact = entry.text("privacy_contact", expected)
     if contact is None:
         return None
     if contact.startswith("mailto:"):
-        wrong = None if _MAILTO.match(contact) else f'"{contact}" is not an e-mail address'
+        wrong = None if _MAILTO.match(contact) else msg("problem.not_email", value=contact[:200])
     else:
         wrong = url_problem(contact, fragment_ok=False)
     if wrong:
-        entry.problem("privacy_contact", f"{wrong}; expected {expected}")
+        entry.problem("privacy_contact", msg("problem.and_expected", problem=wrong,
+                                             expected=expected))
     return contact
 
 
@@ -117,19 +121,18 @@ def school(entry: Entry, base_dir: Path) -> School | None:
     if "via" in entry.table:
         return _behind(entry)
     head = _head(entry, SCHOOL_FIELDS, kinds.upstreams())
-    hub = entry.get("hub", bool, "true or false") or False
-    shared = entry.get("shared_devices", bool, "true or false") or False
+    hub = entry.get("hub", bool, BOOL) or False
+    shared = entry.get("shared_devices", bool, BOOL) or False
     place = entry.text("place")
-    sso_lifetime = _positive(entry, "sso_lifetime", "a whole number of seconds above 0")
-    link = entry.get("link_by_eck_id", bool, "true or false") or False
+    sso_lifetime = _positive(entry, "sso_lifetime", SECONDS)
+    link = entry.get("link_by_eck_id", bool, BOOL) or False
     contact = privacy_contact(entry)
-    guardian_role = entry.text("guardian_role", "the role value of parents at the school's login")
+    guardian_role = entry.text("guardian_role", msg("problem.expect_guardian_role"))
     claims, roles, default_role = mapping_fields(entry, guardian_role)
     domains = domain_list(entry)
-    hint = entry.get("hint", bool, "true or false") or False
+    hint = entry.get("hint", bool, BOOL) or False
     if hint and not hub:
-        entry.problem("hint", "is set on a school that is no hub; expected it only together "
-                      "with hub = true")
+        entry.problem("hint", msg("problem.hint_without_hub"))
     config = head[2].parse(entry, base_dir) if head else None
     if head is None or config is None or not entry.clean():
         return None
@@ -143,29 +146,27 @@ def school(entry: Entry, base_dir: Path) -> School | None:
 def mapping_fields(entry: Entry, guardian_role: str | None
                    ) -> tuple[dict[str, str] | None, dict[str, str] | None, str | None]:
     """A school's `claims`, `roles` and `default_role` (broker/mapping.py)."""
-    claims = _table(entry, "claims", "a table of vocabulary name = \"the school's claim or "
-                    "attribute Name\"", attributes.NAMES)
+    claims = _table(entry, "claims", msg("problem.expect_claims"), attributes.NAMES)
     targets = mapping.role_targets(guardian_role)
-    roles = _table(entry, "roles", "a table of the school's role value = "
-                   + " or ".join(f'"{t}"' for t in targets), None, targets)
-    default_role = entry.text("default_role", " or ".join(f'"{t}"' for t in targets))
+    roles = _table(entry, "roles", msg("problem.expect_roles", targets=targets), None, targets)
+    default_role = entry.text("default_role", msg("problem.expect_one_of", known=targets))
     if default_role is not None and default_role not in targets:
-        entry.problem("default_role", f'"{default_role}" is not a role; expected '
-                      + " or ".join(f'"{t}"' for t in targets))
+        entry.problem("default_role", msg("problem.not_a_role", role=default_role[:80],
+                                          known=targets))
     return claims, roles, default_role
 
 
 def domain_list(entry: Entry) -> tuple[str, ...]:
     """`domains`: the school's own domains (the scopes of its scoped values)."""
-    expected = f"an array of 1 to {MAX_DOMAINS} domain names in lower case"
+    expected = msg("problem.expect_domains", n=MAX_DOMAINS)
     found = entry.strings("domains", expected) or ()
     if len(found) > MAX_DOMAINS or ("domains" in entry.table and not found):
-        entry.problem("domains", f"has {len(found)} entries; expected {expected}")
+        entry.problem("domains", msg("problem.entries", n=len(found), expected=expected))
         return ()
     for domain in found:
         if not DOMAIN.fullmatch(domain):
-            entry.problem("domains", f'"{domain[:80]}" is not a domain name; expected '
-                          f"{expected}")
+            entry.problem("domains", msg("problem.not_a_domain", domain=domain[:80],
+                                         expected=expected))
     return found
 
 
@@ -173,21 +174,19 @@ def _behind(entry: Entry) -> School | None:
     """A school behind a hub (`via`): which hub, and which of its answers are this school's."""
     entry.allow(BEHIND_FIELDS)
     ident, name = _id_name(entry)
-    hub = entry.text("via", "the id of a school with hub = true", required=True)
-    expected = 'a table of vocabulary name = "the value that marks this school"'
+    hub = entry.text("via", msg("problem.expect_hub"), required=True)
+    expected = msg("problem.expect_match")
     match = _table(entry, "match", expected, attributes.NAMES)
     if entry.table.get("match") in (None, {}):
-        entry.problem("match", f"is missing or empty; expected {expected}")
+        entry.problem("match", msg("problem.missing_or_empty", expected=expected))
     place = entry.text("place")
-    sso_lifetime = _positive(entry, "sso_lifetime", "a whole number of seconds above 0")
-    link = entry.get("link_by_eck_id", bool, "true or false") or False
+    sso_lifetime = _positive(entry, "sso_lifetime", SECONDS)
+    link = entry.get("link_by_eck_id", bool, BOOL) or False
     contact = privacy_contact(entry)
-    shared = entry.get("shared_devices", bool, "true or false") or False
-    hint_value = entry.text("hint_value", "how the hub knows this school (an IdP entity id, a "
-                            "BRIN)")
+    shared = entry.get("shared_devices", bool, BOOL) or False
+    hint_value = entry.text("hint_value", msg("problem.expect_hint_value"))
     if hint_value is not None and len(hint_value) > MAX_NAME:
-        entry.problem("hint_value", f"has {len(hint_value)} characters; expected at most "
-                      f"{MAX_NAME}")
+        entry.problem("hint_value", too_long(len(hint_value), MAX_NAME))
     if not (ident and name and hub and match) or not entry.clean():
         return None
     return School(id=ident, name=name, config=Behind(hub=hub, match=match,
@@ -196,7 +195,7 @@ def _behind(entry: Entry) -> School | None:
                   shared_devices=shared)
 
 
-def _table(entry: Entry, key: str, expected: str, names: frozenset[str] | None,
+def _table(entry: Entry, key: str, expected: Message, names: frozenset[str] | None,
            values: tuple[str, ...] | None = None) -> dict[str, str] | None:
     """A table of text -> text: keys from `names` (if given), values from `values` (if
     given), at most MAX_MAPPED entries of at most MAX_NAME characters."""
@@ -204,18 +203,19 @@ def _table(entry: Entry, key: str, expected: str, names: frozenset[str] | None,
     if not table:
         return None
     if len(table) > MAX_MAPPED:
-        entry.problem(key, f"has {len(table)} entries; expected at most {MAX_MAPPED}")
+        entry.problem(key, msg("problem.entries", n=len(table),
+                               expected=msg("problem.at_most", n=MAX_MAPPED)))
         return None
     found: dict[str, str] = {}
     for name, value in table.items():
         where = f"{key}.{name}"
         if names is not None and name not in names:
-            entry.problem(where, f'unknown attribute "{name}"; expected one of '
-                          + ", ".join(sorted(names)))
+            entry.problem(where, msg("problem.unknown_attributes", names=(name[:80],),
+                                     known=tuple(sorted(names))))
         elif not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME:
-            entry.problem(where, f"expected {expected}")
+            entry.problem(where, msg("problem.expected", expected=expected))
         elif len(name) > MAX_NAME or (values is not None and value not in values):
-            entry.problem(where, f"expected {expected}")
+            entry.problem(where, msg("problem.expected", expected=expected))
         else:
             found[name] = value
     return found
@@ -223,16 +223,17 @@ def _table(entry: Entry, key: str, expected: str, names: frozenset[str] | None,
 
 def _requests(entry: Entry) -> tuple[AttributeRequest, ...]:
     found: list[AttributeRequest] = []
-    expected = 'an array of tables { attribute = "...", why = "..." }'
+    expected = msg("problem.expect_requests")
     for i, item in enumerate(entry.get("requests", list, expected) or []):
         if not isinstance(item, dict):
-            entry.problem(f"requests[{i}]", f"got {toml_type(item)}; expected {expected}")
+            entry.problem(f"requests[{i}]", msg("problem.wrong_type", got=toml_type(item),
+                                                expected=expected))
             continue
         sub = Entry(item, entry.where, entry.problems, prefix=f"requests[{i}].")
         sub.allow({"attribute", "why"})
-        attribute = sub.text("attribute", "an attribute name", required=True)
+        attribute = sub.text("attribute", msg("problem.expect_attribute"), required=True)
         known = sub.names("attribute", [attribute]) if attribute else None
-        why = sub.text("why", "the reason the supplier needs it", required=True)
+        why = sub.text("why", msg("problem.expect_why"), required=True)
         if attribute and known and why:
             found.append(AttributeRequest(attribute, why))
     return tuple(found)
@@ -240,20 +241,22 @@ def _requests(entry: Entry) -> tuple[AttributeRequest, ...]:
 
 def supplier(entry: Entry, base_dir: Path) -> Supplier | None:
     head = _head(entry, SUPPLIER_FIELDS, kinds.downstreams())
-    url = entry.text("url", "the supplier's https URL")
-    if url is not None and url_problem(url):
-        entry.problem("url", str(url_problem(url)))
-    key_version = _positive(entry, "key_version", "a pseudonym key version, 1 or higher")
+    url = entry.text("url", msg("problem.expect_supplier_url"))
+    wrong = url_problem(url) if url is not None else None
+    if wrong:
+        entry.problem("url", wrong)
+    key_version = _positive(entry, "key_version", msg("problem.expect_key_version"))
     config = head[2].parse(entry, base_dir) if head else None
     requests = _requests(entry)
-    sector = entry.text("sector", "a pseudonym sector (by default the supplier's id)")
-    employee_acr = entry.text("employee_acr", "an authentication context class, such as "
-                              f'"{acr.REFEDS_MFA}"')
+    sector = entry.text("sector", msg("problem.expect_sector"))
+    employee_acr = entry.text("employee_acr", msg("problem.expect_acr", example=acr.REFEDS_MFA))
     if employee_acr is not None and acr.problem((employee_acr,)):
-        entry.problem("employee_acr", f"{acr.problem((employee_acr,))}")
-    profile = entry.text("profile", f"a profile: {profiles.EXPECTED}")
+        entry.problem("employee_acr", msg("problem.bad_acr", max=acr.MAX_CLASS))
+    known = tuple(profiles.PROFILES)
+    profile = entry.text("profile", msg("problem.expect_one_of", known=known))
     if profile is not None and profile not in profiles.PROFILES:
-        entry.problem("profile", f'unknown profile "{profile}"; expected {profiles.EXPECTED}')
+        entry.problem("profile", msg("problem.unknown_profile", profile=profile[:80],
+                                     known=known))
     if head is None or config is None or not entry.clean():
         return None
     if profile is not None:
@@ -265,20 +268,18 @@ def supplier(entry: Entry, base_dir: Path) -> Supplier | None:
 
 def release(entry: Entry) -> Policy | None:
     entry.allow(RELEASE_FIELDS)
-    school_id = entry.text("school", "the id of a school", required=True)
-    supplier_id = entry.text("supplier", "the id of a supplier", required=True)
+    school_id = entry.text("school", msg("problem.expect_school"), required=True)
+    supplier_id = entry.text("supplier", msg("problem.expect_supplier"), required=True)
     names = entry.names("attributes", entry.table.get("attributes", []))
     by_role: dict[str, frozenset[str]] = {}
-    roles = entry.get("roles", dict, 'a table of role = ["attribute", ...]') or {}
+    roles = entry.get("roles", dict, msg("problem.expect_role_table")) or {}
     for role, extra in roles.items():
         by_role[role] = entry.names(f"roles.{role}", extra) or frozenset()
-    suspended = entry.text("suspended", "the reason for the suspension")
-    valid_until = entry.get("valid_until", date, "a date such as 2027-08-01 (the agreement's "
-                            "last day)")
-    agreement = entry.text("agreement", "the reference of the processing agreement")
+    suspended = entry.text("suspended", msg("problem.expect_suspended"))
+    valid_until = entry.get("valid_until", date, msg("problem.expect_valid_until"))
+    agreement = entry.text("agreement", msg("problem.expect_agreement"))
     if agreement is not None and len(agreement) > MAX_AGREEMENT:
-        entry.problem("agreement", f"has {len(agreement)} characters; expected at most "
-                      f"{MAX_AGREEMENT}")
+        entry.problem("agreement", too_long(len(agreement), MAX_AGREEMENT))
     if not (school_id and supplier_id and entry.clean()):
         return None
     return Policy(school_id=school_id, supplier_id=supplier_id, attributes=names or frozenset(),

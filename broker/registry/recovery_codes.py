@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select, update
 
+from broker.messages import msg
 from broker.registry import admins as accounts
 from broker.registry.admins import Admins
 from broker.registry.models_admin import AdminRecoveryCodeRow, AdminRow
@@ -56,7 +57,8 @@ class RecoveryCodes:
             session.add_all(AdminRecoveryCodeRow(admin_id=admin_id, code_hash=_hash(code),
                                                  used_at=None) for code in codes)
             admin = accounts.record(session, row)
-            accounts.audit_account(chain, admin, admin, by, f"{COUNT} new recovery codes made")
+            accounts.audit_account(chain, admin, admin, by, msg("audit.recovery_codes_made",
+                                                                n=COUNT))
         return codes
 
     def left(self, admin_id: int) -> int:
@@ -81,5 +83,5 @@ class RecoveryCodes:
             assert row is not None
             admin = accounts.record(session, row)
             accounts.audit_account(chain, admin, admin, admin.email,
-                                   "signed in with a recovery code")
+                                   msg("audit.recovery_code_used"))
             return True

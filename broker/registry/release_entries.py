@@ -18,7 +18,7 @@ Change = Callable[[Policy | None], Policy | None]
 
 
 def write(chain: Chain, school_id: str, supplier_id: str, change: Change, by: str,
-          reason: str | None = None) -> str:
+          reason: audit.Reason = None) -> str:
     """Apply `change` to the pair's entry and record it in the audit trail, in `chain`'s
     transaction. Returns "added", "updated" or "unchanged"; ValueError for unknown ids."""
     session = chain.session

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
+from broker.messages import msg
 from broker.registry import admins as accounts
 from broker.registry import audit
 from broker.registry.admins import Admin, Admins
@@ -39,5 +40,5 @@ def remove_from_school(admins: Admins, admin_id: int, school_id: str, *, by: str
             session.flush()
             after = accounts.record(session, row)
         chain.add(audit.audit_row(school_id, None, by, "admin", accounts.state(before),
-                                  accounts.state(after), "removed from the school"))
+                                  accounts.state(after), msg("audit.removed_from_school")))
         return before

@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 from cryptography import x509
 
+from broker.messages import Message, msg
 from broker.registry import aggregate, metadata
 from broker.registry.checks import Entry, url_problem
 
@@ -78,22 +79,22 @@ def check_certificate(pem: str) -> str | None:
     return None
 
 
-def _one_of(entry: Entry, first: tuple[str, str],
-            second: tuple[str, str]) -> tuple[str, str] | None:
+def _one_of(entry: Entry, first: tuple[str, Message],
+            second: tuple[str, Message]) -> tuple[str, str] | None:
     """(field, value) of the one of two (field, what it is) fields that is set."""
     values = [(field, entry.text(field, what)) for field, what in (first, second)]
     found = [(field, value) for field, value in values if value is not None]
     if len(found) == 1:
         return found[0]
     if found or not any(field in entry.table for field, _ in values):
-        entry.problem(first[0], f"expected exactly one of {first[0]} ({first[1]}) and "
-                      f"{second[0]} ({second[1]})")
+        entry.problem(first[0], msg("problem.exactly_one", first=first[0], first_is=first[1],
+                                    second=second[0], second_is=second[1]))
     return None
 
 
 def _certificate(entry: Entry, base_dir: Path) -> str | None:
-    found = _one_of(entry, ("certificate", "a PEM file relative to the federation file"),
-                    ("certificate_pem", "a PEM certificate"))
+    found = _one_of(entry, ("certificate", msg("problem.expect_pem_file")),
+                    ("certificate_pem", msg("problem.expect_pem")))
     if found is None:
         return None
     field, value = found
@@ -101,12 +102,11 @@ def _certificate(entry: Entry, base_dir: Path) -> str | None:
     try:
         pem = value if field == "certificate_pem" else path.read_text("ascii")
     except (OSError, UnicodeDecodeError) as exc:
-        entry.problem(field, f"cannot read {path}: {exc}; expected a PEM certificate file "
-                      "relative to the federation file")
+        entry.problem(field, msg("problem.unreadable_pem", path=str(path), detail=str(exc)))
         return None
     wrong = check_certificate(pem)
     if wrong:
-        entry.problem(field, wrong)
+        entry.problem(field, msg("problem.detail", detail=wrong))
         return None
     return pem
 
@@ -114,16 +114,18 @@ def _certificate(entry: Entry, base_dir: Path) -> str | None:
 def parse(entry: Entry, base_dir: Path) -> MetadataSource | None:
     """One [[metadata_sources]] table; problems go on the entry."""
     entry.allow(FIELDS)
-    ident = entry.text("id", "an id for the source", required=True)
-    found = _one_of(entry, ("url", "the signed aggregate's https URL"),
-                    ("mdq", "the https base URL of a Metadata Query service"))
+    ident = entry.text("id", msg("problem.expect_source_id"), required=True)
+    found = _one_of(entry, ("url", msg("problem.expect_aggregate_url")),
+                    ("mdq", msg("problem.expect_mdq_url")))
     url = found[1] if found else None
-    if found is not None and url_problem(found[1]):
-        entry.problem(found[0], str(url_problem(found[1])))
+    wrong = url_problem(found[1]) if found is not None else None
+    if found is not None and wrong:
+        entry.problem(found[0], wrong)
     pem = _certificate(entry, base_dir)
-    refresh = entry.get("refresh", int, f"a whole number of seconds, at least {MIN_REFRESH}")
+    expected = msg("problem.expect_refresh", n=MIN_REFRESH)
+    refresh = entry.get("refresh", int, expected)
     if refresh is not None and refresh < MIN_REFRESH:
-        entry.problem("refresh", f"is {refresh}; expected at least {MIN_REFRESH} seconds")
+        entry.problem("refresh", msg("problem.too_small", value=refresh, expected=expected))
     if ident is None or url is None or pem is None or not entry.clean():
         return None
     return MetadataSource(ident, url, pem, refresh or DEFAULT_REFRESH,
@@ -177,9 +179,8 @@ def lookup(loaded: Loaded) -> Callable[[str], str] | None:
 
     def find(entity_id: str) -> str:
         if entity_id not in entities:
-            raise metadata.MetadataError(
-                f'"{entity_id}" is not in metadata source "{source.id}" ({len(entities)} '
-                "entities); expected the entityID of an entity in it")
+            raise metadata.MetadataError(msg("problem.not_in_source", entity=entity_id[:200],
+                                             source=source.id, n=len(entities)))
         return entities[entity_id]
 
     return find
@@ -194,7 +195,7 @@ def load(entry: Entry, base_dir: Path) -> Loaded | None:
     try:
         return Loaded(source, fetch(source, datetime.now(UTC)))
     except metadata.MetadataError as exc:
-        entry.problem("url", str(exc))
+        entry.problem("url", exc.message)
         return Loaded(source, None)
 
 

@@ -15,6 +15,7 @@ from broker.attributes import from_oidc
 from broker.identity import Attributes
 from broker.kinds import FormFields, FormSources, SchoolKind, Unique, form_values, school_scopes
 from broker.mapping import map_attributes
+from broker.messages import msg
 from broker.records import School, SchoolConfig
 from broker.registry import parse
 from broker.registry.checks import Entry, url_problem
@@ -75,7 +76,7 @@ _OWN_PARAMETERS = frozenset({"response_type", "client_id", "redirect_uri", "scop
 
 
 def _parse(entry: Entry, _base_dir: Path) -> OidcSchool:
-    issuer = entry.text("issuer", "the https URL of the school's OpenID provider", required=True)
+    issuer = entry.text("issuer", msg("problem.expect_issuer"), required=True)
     wrong = url_problem(issuer) if issuer else None
     if wrong:
         entry.problem("issuer", wrong)
@@ -86,12 +87,11 @@ def _parse(entry: Entry, _base_dir: Path) -> OidcSchool:
         parse.algorithm(entry, "algorithms", algorithm)
     hint_parameter = entry.text("hint_parameter") or OidcSchool.hint_parameter
     if not _PARAMETER.fullmatch(hint_parameter) or hint_parameter in _OWN_PARAMETERS:
-        entry.problem("hint_parameter", f'"{hint_parameter[:80]}" cannot carry the hint; '
-                      "expected a parameter name of letters, digits and '_' that Loper does "
-                      "not send itself, such as login_hint or idp_hint")
+        entry.problem("hint_parameter", msg("problem.bad_hint_parameter",
+                                            name=hint_parameter[:80]))
     scopes = entry.strings("scopes") or OidcSchool.scopes
     if "openid" not in scopes:
-        entry.problem("scopes", 'lacks "openid"; expected an array of scopes with "openid"')
+        entry.problem("scopes", msg("problem.no_openid_scope"))
     return OidcSchool(issuer=issuer or "", client_id=client_id or "", client_secret=secret,
                       client_secret_env=env, subject=entry.text("subject") or "sub",
                       algorithms=algorithms, scopes=scopes, hint_parameter=hint_parameter,
@@ -102,9 +102,9 @@ def _unique(oidc: OidcSchool) -> tuple[Unique, ...]:
     """Schools at one provider must be told apart by `require`: no two may accept the same
     value of the same claim, nor share an issuer when either lacks `require` (an answer for
     the school with `require` would also be accepted as the one without)."""
-    issuer = Unique("issuer", "issuer", oidc.issuer, shared=bool(oidc.require),
-                    expected="a unique issuer, or [schools.require] on every school at it")
-    return (issuer, *(Unique("require", "issuer and required claim value",
+    issuer = Unique("issuer", msg("problem.what_issuer"), oidc.issuer,
+                    shared=bool(oidc.require), expected=msg("problem.expect_unique_issuer"))
+    return (issuer, *(Unique("require", msg("problem.what_require"),
                              f"{oidc.issuer} {claim} = {value}")
                       for claim, values in sorted((oidc.require or {}).items())
                       for value in values))

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 
 from broker.errors import UpstreamRejected
+from broker.messages import msg
 from broker.registry.checks import Entry
 
 Require = Mapping[str, tuple[str, ...]]
@@ -36,37 +37,37 @@ _TID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
 
 def parse_require(entry: Entry, issuer: str | None) -> Require | None:
     """The `require` table: claim name -> an array of accepted values."""
-    expected = 'a table of claim = ["accepted value", ...]'
+    expected = msg("problem.expect_require")
     table = entry.get("require", dict, expected)
     require: dict[str, tuple[str, ...]] = {}
     if table is not None and (not table or len(table) > MAX_CLAIMS):
-        entry.problem("require", f"has {len(table)} claims; expected 1 to {MAX_CLAIMS}")
+        entry.problem("require", msg("problem.claims_count", n=len(table), max=MAX_CLAIMS))
         table = None
     for claim, values in (table or {}).items():
         where = f"require.{claim}"
         if not _CLAIM.match(claim):
-            entry.problem(where, "is not a claim name; expected letters, digits, '_', '.', ':'")
+            entry.problem(where, msg("problem.not_a_claim"))
             continue
         ok = (isinstance(values, list) and 0 < len(values) <= MAX_VALUES
               and all(isinstance(v, str) and v.strip() and len(v) <= MAX_VALUE for v in values))
         if not ok:
-            entry.problem(where, f"expected an array of 1 to {MAX_VALUES} non-empty strings of "
-                          f"at most {MAX_VALUE} characters")
+            entry.problem(where, msg("problem.expect_claim_values", n=MAX_VALUES,
+                                     max=MAX_VALUE))
             continue
         require[claim] = tuple(values)
     shared = SHARED.get(issuer or "")
     if shared is not None and shared not in require:
-        entry.problem("require", f'lacks "{shared}"; every account of {issuer} would be '
-                      f"accepted as one of this school, so its {shared} values must be listed")
+        entry.problem("require", msg("problem.require_shared", claim=shared,
+                                     issuer=issuer or ""))
     if issuer is not None and TENANT in issuer:
         tids = require.get(TENANT_CLAIM, ())
         if not tids:
-            entry.problem("require", f'lacks "{TENANT_CLAIM}"; an issuer with {TENANT} accepts '
-                          "every tenant of the provider, so the school's tenant ids must be "
-                          "listed")
+            entry.problem("require", msg("problem.require_tenant", claim=TENANT_CLAIM,
+                                         template=TENANT))
         for tid in tids:
             if not _TID.match(tid):
-                entry.problem(f"require.{TENANT_CLAIM}", f'"{tid}" is not a tenant id')
+                entry.problem(f"require.{TENANT_CLAIM}", msg("problem.not_a_tenant",
+                                                             tid=tid[:80]))
     return require or None
 
 

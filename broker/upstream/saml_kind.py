@@ -15,9 +15,10 @@ from broker.attributes import from_saml
 from broker.identity import Attributes
 from broker.kinds import FormFields, FormSources, SchoolKind, Unique, form_values, school_scopes
 from broker.mapping import map_attributes
+from broker.messages import msg
 from broker.records import School, SchoolConfig
 from broker.registry import metadata
-from broker.registry.checks import Entry
+from broker.registry.checks import BOOL, Entry
 from broker.saml.scopes import scopes
 from broker.upstream import Upstream
 from broker.upstream.shapes import Sample
@@ -47,7 +48,7 @@ class SamlSchool(SchoolConfig):
 
 def _parse(entry: Entry, base_dir: Path) -> SamlSchool | None:
     found = metadata.from_entry(entry, base_dir, "idp")
-    legacy = entry.get("legacy_sha1", bool, "true or false") or False
+    legacy = entry.get("legacy_sha1", bool, BOOL) or False
     subject = entry.text("subject") or "nameid"
     return SamlSchool(found.xml, found.entity_id, subject=subject, legacy_sha1=legacy,
                       metadata_source=found.source) if found else None
@@ -79,7 +80,7 @@ def _sample(school: School, sample: Sample) -> tuple[str, dict[str, object]]:
 
 
 def _unique(config: SamlSchool) -> tuple[Unique, ...]:
-    return (Unique("metadata", "entity id", config.entity_id),)
+    return (Unique("metadata", msg("problem.what_entity_id"), config.entity_id),)
 
 
 def _build(broker: Broker) -> Upstream:

@@ -32,6 +32,7 @@ from markupsafe import Markup
 
 from broker import attributes
 from broker.localtime import LOCAL_TIME
+from broker.messages import Message
 from broker.web import cookies
 from broker.web.current import broker
 
@@ -144,6 +145,14 @@ def plural(key: str, n: int, **params: object) -> str:
     return message % {"n": n, **params}
 
 
+def say(message: Message, code: bool = True) -> str:
+    """A Message (a problem found in a file or form, an audit reason) in this request's
+    language; `code`: as HTML, its values from the file set apart as code (else plain text,
+    e.g. for an <option>)."""
+    shown = message.render(_domain().get_translations().gettext, html=code)
+    return Markup(shown) if code else shown
+
+
 def in_both_languages(make: Callable[[], str], between: str) -> str:
     """`make()` in Dutch, then in English: for a mail to someone whose language is not known."""
     made = []
@@ -193,7 +202,8 @@ def init_app(app: Flask) -> None:
     globals_: dict[str, Callable[..., Any]] = {
         "_": _jinja_text, "plural": _jinja_plural, "language": language,
         "other_language": other_language, "switch_language_url": switch_language_url,
-        "local_time": local_time, "local_date": local_date, "attribute_word": attribute_word}
+        "local_time": local_time, "local_date": local_date, "attribute_word": attribute_word,
+        "say": say}
     app.jinja_env.globals.update(globals_)
 
     @app.context_processor

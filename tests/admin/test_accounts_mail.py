@@ -139,7 +139,7 @@ def test_invitation_totp_and_reset_by_email(live: Live) -> None:
     invitee.close()
 
     trail = live.app.extensions["loper"].registry.audit_trail().entries(SCHOOL_A)
-    reasons = [e.reason or "" for e in trail if e.action == "admin"]
+    reasons = [str(e.reason or "") for e in trail if e.action == "admin"]
     for wanted in ("invitation sent", "invitation by", "second factor turned on",
                    "recovery codes made", "password reset by e-mail", "recovery code"):
         assert any(wanted in r for r in reasons), (wanted, reasons)

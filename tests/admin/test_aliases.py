@@ -3,7 +3,9 @@ for the school's own admins only."""
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 
 import pytest
 
@@ -54,18 +56,28 @@ def test_a_good_file_links_every_pupil_and_is_recorded(
     assert actors == {ADMIN_A}
 
 
-@pytest.mark.parametrize(("data", "says"), [
-    (HEADER + b"new-1,lyceum,old-1\nnew-3,atlantis,old-3\n",
-     "line 3: unknown school &#34;atlantis&#34; in previous_school"),
-    (HEADER + b"new-1,lyceum,old-1\nnew-1,lyceum,old-9\n", "line 3: the same subject as line 2"),
-    (b"", "Choose a CSV file"),
+@pytest.mark.parametrize(("lang", "data", "says"), [
+    ("en", HEADER + b"new-1,lyceum,old-1\nnew-3,atlantis,old-3\n",
+     'line 3: unknown school "atlantis" in previous_school'),
+    ("nl", HEADER + b"new-1,lyceum,old-1\nnew-3,atlantis,old-3\n",
+     'regel 3: onbekende school "atlantis" in previous_school'),
+    ("en", HEADER + b"new-1,lyceum,old-1\nnew-1,lyceum,old-9\n",
+     "line 3: the same subject as line 2"),
+    ("nl", HEADER + b"new-1,lyceum,old-1\nnew-1,lyceum,old-9\n",
+     "regel 3: dezelfde leerling (subject) als regel 2"),
+    ("nl", b"\xff\xfeoops", "het bestand is geen UTF-8-tekst (byte 1); sla het op als CSV UTF-8"),
+    ("en", b"", "Choose a CSV file"),
 ])
 def test_a_bad_file_links_nothing_and_names_the_line(school_a: Portal, broker: Broker,
-                                                     data: bytes, says: str) -> None:
-    school_a.get(ALIASES, query_string={"lang": "en"})
+                                                     lang: str, data: bytes, says: str) -> None:
+    """Each problem in the page's language; the file's own values set apart as code."""
+    school_a.get(ALIASES, query_string={"lang": lang})
     answer = upload(school_a, data)
-    assert answer.startswith("400 ") and says in answer, answer[:3000]
-    assert "Nothing was linked" in answer
+    shown = html.unescape(re.sub(r"<[^>]+>", "", answer))
+    assert answer.startswith("400 ") and says in shown, shown[:3000]
+    assert ("Nothing was linked" if lang == "en" else "Niets gekoppeld") in shown
+    if "atlantis" in says:
+        assert "<code>atlantis</code>" in answer
     assert not linked(broker, "new-1")
 
 

@@ -204,7 +204,7 @@ def test_the_operator_lists_and_removes_a_school_admin(app: Flask, operator: Por
     assert accounts.by_email(ADMIN_A) is None
     assert victim.get(f"/admin/schools/{SCHOOL_A}").status_code == 302, "their session ended"
     trail = app.extensions["loper"].registry.audit_trail().entries(SCHOOL_A)
-    assert trail[0].reason == "removed from the school" and trail[0].actor == OPERATOR
+    assert str(trail[0].reason) == "removed from the school" and trail[0].actor == OPERATOR
     assert trail[0].after is None and trail[0].before is not None
 
 

@@ -7,6 +7,7 @@ import dataclasses
 import html
 import io
 import ipaddress
+import re
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,15 @@ SP = "https://woordjes.example/sp"
 
 
 def text(response: object) -> str:
-    return html.unescape(response.get_data(as_text=True))  # type: ignore[attr-defined]
+    """The page, unescaped, with the <code> around a problem's values taken out."""
+    page = response.get_data(as_text=True)  # type: ignore[attr-defined]
+    return html.unescape(re.sub(r"</?code>", "", page))
+
+
+def in_english(portal: Portal) -> Portal:
+    """The portal in English from now on (the problems the command line prints too)."""
+    portal.get("/admin/login", query_string={"lang": "en"})
+    return portal
 
 
 def upload(content: bytes, name: str = "metadata.xml") -> tuple[io.BytesIO, str]:
@@ -94,17 +103,27 @@ def test_register_a_saml_supplier_by_upload(operator: Portal, registry: Registry
     assert supplier.sector == "woordjes" and supplier.url == "https://woordjes.example"
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"this is not XML at all", "not well-formed XML"),
-    (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "boom">]><x>&e;</x>', "DOCTYPE"),
-    (idp_metadata("https://idp.example").encode(), "has no SPSSODescriptor"),
+@pytest.mark.parametrize(("content", "english", "dutch"), [
+    (b"this is not XML at all", "metadata: the metadata is not well-formed XML (",
+     "metadata: de metadata is geen geldige XML ("),
+    (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "boom">]><x>&e;</x>',
+     "contains a DOCTYPE or entity declaration", "bevat een DOCTYPE of entity-declaratie"),
+    (idp_metadata("https://idp.example").encode(),
+     'of entity "https://idp.example" has no SPSSODescriptor; expected SAML 2.0 metadata',
+     'van entiteit "https://idp.example" heeft geen SPSSODescriptor; verwacht SAML 2.0-metadata'),
     (b"<md:EntitiesDescriptor xmlns:md='urn:oasis:names:tc:SAML:2.0:metadata'/>",
-     "not an EntityDescriptor"),
-    (b"\xff\xfe\x00<not utf-8>", "not UTF-8"),
-    (b"", "missing"),
+     "not an EntityDescriptor", "niet met een EntityDescriptor"),
+    (b"\xff\xfe\x00<not utf-8>", "the metadata is not UTF-8 encoded text",
+     "de metadata is geen UTF-8-tekst"),
+    (b"", "missing: upload the SAML metadata file", "ontbreekt: upload het SAML-metadatabestand"),
 ])
+@pytest.mark.parametrize("lang", ["nl", "en"])
 def test_bad_metadata_uploads_are_refused_clearly(operator: Portal, registry: Registry,
-                                                  content: bytes, message: str) -> None:
+                                                  content: bytes, english: str, dutch: str,
+                                                  lang: str) -> None:
+    """In the page's language (the command line says the same in English)."""
+    message = english if lang == "en" else dutch
+    operator.get("/admin/login", query_string={"lang": lang})
     before = snapshot(registry)
     response = operator.post(NEW_SUPPLIER, saml_form(metadata_file=upload(content)),
                              content_type="multipart/form-data")
@@ -146,6 +165,7 @@ def test_a_huge_upload_is_refused(operator: Portal, registry: Registry) -> None:
 ])
 def test_metadata_urls_to_internal_addresses_are_refused(operator: Portal, registry: Registry,
                                                          url: str, kind: str) -> None:
+    in_english(operator)
     before = snapshot(registry)
     response = operator.post(NEW_SUPPLIER, saml_form(metadata_url=url))
     assert response.status_code == 400
@@ -221,6 +241,7 @@ def test_register_an_oidc_supplier_shows_its_secret_once(operator: Portal,
 ])
 def test_bad_supplier_registrations_are_refused(operator: Portal, registry: Registry,
                                                 form: dict[str, object], message: str) -> None:
+    in_english(operator)
     before = snapshot(registry)
     response = operator.post(NEW_SUPPLIER, form)
     assert response.status_code == 400
@@ -230,6 +251,7 @@ def test_bad_supplier_registrations_are_refused(operator: Portal, registry: Regi
 
 def test_an_entity_id_already_registered_is_refused(operator: Portal,
                                                     registry: Registry) -> None:
+    in_english(operator)
     taken = registry.supplier(SAML_SUPPLIER)
     assert taken is not None and taken.protocol == "saml"
     response = operator.post(NEW_SUPPLIER, saml_form(
@@ -240,6 +262,7 @@ def test_an_entity_id_already_registered_is_refused(operator: Portal,
 
 
 def test_register_schools(operator: Portal, registry: Registry) -> None:
+    in_english(operator)
     response = operator.post(NEW_SCHOOL, {
         "id": "klimop", "name": "De Klimop", "place": "Zwolle", "protocol": "saml",
         "metadata_file": upload(idp_metadata("https://idp.klimop.example").encode())},
@@ -305,8 +328,9 @@ def test_register_a_supplier_with_the_entree_profile(operator: Portal,
 
 def test_an_unknown_profile_is_named_and_nothing_registered(operator: Portal,
                                                             registry: Registry) -> None:
+    in_english(operator)
     response = operator.post(NEW_SUPPLIER, saml_form(
         profile="surfconext", metadata_file=upload(sp_metadata(SP).encode())),
         content_type="multipart/form-data")
-    assert 'unknown profile "surfconext"; expected "oid" or "entree"' in text(response)
+    assert 'unknown profile "surfconext"; expected one of oid, entree' in text(response)
     assert registry.supplier("woordjes") is None

@@ -99,7 +99,7 @@ def test_many_problems_are_listed_up_to_a_limit(registry: Registry) -> None:
     with pytest.raises(AliasFileError) as refused:
         import_links(registry, KEYS, "lyceum", data, "ict")
     assert len(refused.value.problems) == alias_file.MAX_PROBLEMS + 1
-    assert refused.value.problems[-1] == "... and 10 more problems"
+    assert str(refused.value.problems[-1]) == "... and 10 more problems"
 
 
 def test_a_file_that_is_not_utf8_is_refused(registry: Registry) -> None:

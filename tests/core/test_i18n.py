@@ -25,8 +25,8 @@ from broker.web.i18n import CATALOGUES, LANGUAGES, MissingMessage, compile_catal
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
-LITERAL = re.compile(r"""\b(?:_|text|plural)\(\s*["']([a-z_]+\.[a-z_0-9.]+)["'](?!\s*[~+])""")
-FAMILY = re.compile(r"""\b(?:_|text|plural)\(\s*["']([a-z_]+\.[a-z_0-9]*)["']\s*(?:~|\+)""")
+LITERAL = re.compile(r"""\b(?:_|text|plural|msg)\(\s*["']([a-z_]+\.[a-z_0-9.]+)["'](?!\s*[~+])""")
+FAMILY = re.compile(r"""\b(?:_|text|plural|msg)\(\s*["']([a-z_]+\.[a-z_0-9]*)["']\s*(?:~|\+)""")
 FAMILIES = {
     "admin.change_": ("same", "added", "removed"),
     "admin.action_": ACTIONS,
@@ -43,6 +43,11 @@ FAMILIES = {
     "pupil.apps_": ("done", "frame", "none", "failed"),
     "pupil.school_": ("done", "none", "failed"),
     "admin.stopped_": ("supplier_suspended", "supplier_not_activated", "agreement_ended"),
+    "problem.toml_": ("boolean", "integer", "float", "string", "array", "table", "date_time",
+                      "date", "time", "value"),
+    "problem.address_": ("unspecified", "loopback", "link_local", "private", "multicast",
+                         "reserved", "non_public"),
+    "problem.unknown_": ("school", "supplier"),
     "admin.": ("activated_now", "deactivated_now", "agreement_too_long", "bad_valid_until",
                "valid_until_past", "saved", "suspended_now", "resumed_now"),
 }

@@ -187,7 +187,7 @@ def test_an_unknown_protocol_names_the_file_entry_and_field(tmp_path: Path) -> N
     with pytest.raises(FederationError) as caught:
         load_federation(path)
     assert (f'{path}: schools[0] (id "speelschool"), field "protocol": unknown protocol "toy"; '
-            'expected "saml" or "oidc"') in caught.value.problems
+            'expected one of saml, oidc') in caught.value.problems
 
 
 def test_a_stored_row_of_an_unknown_protocol_is_a_clear_error(

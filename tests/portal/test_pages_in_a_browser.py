@@ -33,11 +33,11 @@ WORDS = {  # what a person reads and presses, per language
     "nl": {"search": "Zoek op naam of plaats", "logout": "Overal uitloggen",
            "password": "Wachtwoord", "preview": "Voorbeeld bekijken",
            "cancelled": "Inloggen gestopt", "other_school": "Een andere school kiezen",
-           "invite": "Uitnodiging versturen"},
+           "invite": "Uitnodiging versturen", "invitation_sent": "uitnodiging verstuurd"},
     "en": {"search": "Search by name or place", "logout": "Log out everywhere",
            "password": "Password", "preview": "Show preview",
            "cancelled": "Login cancelled", "other_school": "Choose another school",
-           "invite": "Send the invitation"},
+           "invite": "Send the invitation", "invitation_sent": "invitation sent"},
 }
 
 
@@ -149,6 +149,13 @@ def test_every_error_page_a_pupil_can_meet(visit: Visit) -> None:
     visit.error_page("http_404")
     visit.goto(f"{broker}/saml/sp/acs", 405)
     visit.error_page("http_405")
+    visit.goto(f"{broker}/saml/idp/sso?SAMLRequest=%25%25no-base64", 400)  # a broken request
+    visit.error_page("bad_request")
+    visit.goto(f"{broker}/oidc/authorize?client_id=nobody&response_type=code&scope=openid"
+               "&redirect_uri=https%3A%2F%2Fapp.example%2Fcb", 404)
+    visit.error_page("unknown_supplier")
+    visit.goto(f"{broker}/oidc/callback?state=forged&code=forged", 403)  # not started here
+    visit.error_page("school_response_rejected")
 
     for school in ("OBS De Regenboog", "Het Lyceum"):  # Cancel at a SAML and an OIDC school
         visit.goto(f"{rekenwonders}/login")
@@ -227,3 +234,63 @@ def test_the_admin_portal(visit: Visit) -> None:
                  "operator/schools/regenboog"):
         visit.goto(f"{admin}/{path}", 200)
         visit.check("admin-05-operator" if path == "operator" else None)
+
+
+BAD_CSV = b"subject,previous_school,previous_subject\nnew-1,atlantis,old-1\n,regenboog,old-2\n"
+
+
+def test_what_is_wrong_in_a_file_or_form_in_the_page_language(visit: Visit) -> None:
+    """The checks shared with the command line (a registration's metadata and fields, a
+    school's mapping, an alias CSV file) and the audit trail's own reasons speak the page's
+    language; only the file's own values are shown as they are."""
+    admin = f"{visit.stack.broker}/admin"
+    log_in_as(visit, OPERATOR)
+    visit.goto(f"{admin}/operator/schools/new", 200)  # SAML metadata that is no XML
+    visit.page.locator("#id").fill(f"kapot{visit.width}{visit.lang}")
+    visit.page.locator("#name").fill("De Kapotte Metadata")
+    visit.page.locator("#metadata_file").set_input_files(
+        files=[{"name": "idp.xml", "mimeType": "text/xml", "buffer": b"<EntityDescriptor"}])
+    visit.page.locator("form.card button[type=submit]").click()
+    expect(visit.page.locator("div.alert li")).to_contain_text("metadata")
+    visit.check("admin-06-registration-problem")
+
+    visit.goto(f"{admin}/operator/schools/new", 200)  # an OIDC school without client_id
+    visit.page.locator("#id").fill(f"zonder{visit.width}{visit.lang}")
+    visit.page.locator("#name").fill("Zonder Client")
+    visit.page.locator("input[name=protocol][value=oidc]").check()
+    visit.page.locator("#issuer").fill("https://127.0.0.1/school")
+    visit.page.locator("input[name=allow_private]").check()
+    visit.page.locator("form.card button[type=submit]").click()
+    expect(visit.page.locator("div.alert li")).to_contain_text("client_id")
+    visit.check()
+
+    visit.goto(f"{admin}/operator/schools/regenboog", 200)  # a mapping line without "="
+    visit.page.locator("textarea").first.fill("no equals sign here")
+    visit.page.locator("form.card button[type=submit]").click()
+    expect(visit.page.locator("#problems li")).to_have_count(1)
+    visit.check()
+
+    visit.page.context.clear_cookies()
+    log_in_as(visit, COORDINATOR)
+    visit.goto(f"{admin}/schools/regenboog/aliases", 200)  # a CSV file with two bad lines
+    visit.page.locator("#file").set_input_files(
+        files=[{"name": "koppelingen.csv", "mimeType": "text/csv", "buffer": BAD_CSV}])
+    visit.page.locator("form.card button[type=submit]").click()
+    expect(visit.page.locator("div.alert li")).to_have_count(2)
+    expect(visit.page.locator("div.alert li").first).to_contain_text("atlantis")
+    visit.check("admin-07-alias-problem")
+
+    visit.goto(f"{admin}/schools/regenboog/suppliers/rekenwonders", 200)  # the school's shape
+    visit.page.locator("#sample").select_option("school-student")
+    visit.page.get_by_role("button", name=visit.word("preview")).click()
+    expect(visit.page.locator("#school-shape")).to_be_visible()
+    visit.check()
+
+    visit.goto(f"{admin}/schools/regenboog/admins", 200)  # Loper's own reasons in the trail
+    visit.page.locator("#invite-email").fill(f"audit{visit.width}{visit.lang}@regenboog.example")
+    visit.page.get_by_role("button", name=visit.word("invite")).click()
+    expect(visit.page.locator("#invitation-link")).to_be_visible()
+    visit.goto(f"{admin}/schools/regenboog/audit", 200)
+    reasons = visit.page.locator("table td:last-child").all_inner_texts()
+    assert WORDS[visit.lang]["invitation_sent"] in reasons, reasons
+    visit.check("admin-08-audit")

@@ -74,7 +74,7 @@ BAD: dict[str, tuple[str, str, str, str]] = {  # (old, new, entry, says) in HUB
         '"22YY04"', '"11ZZ03"', ES,
         'match behind its hub "entree: school_id = 11ZZ03" is already used by schools[1]'),
     "match outside the vocabulary": ('school_id = "22YY04"', 'brin = "22YY04"', ES,
-                                     'unknown attribute "brin"'),
+                                     'unknown attribute brin'),
     "a school behind a hub without match": ('\n[schools.match]\nschool_id = "22YY04"\n', "",
                                             ES, "is missing or empty"),
     "a hint on a school that is no hub": ("hub = true\n", "hub = false\n", ENTREE,

@@ -86,7 +86,7 @@ def test_an_import_changing_how_answers_are_read_is_in_the_audit_trail(
     [row] = [e for e in registry.audit_trail().entries("esdoorn") if e.action == "mapping"]
     assert row.before is not None and row.after is not None
     assert row.after["roles"] == {**row.before["roles"], "Staf": "employee"}
-    assert row.reason == f"federation import of {path}"
+    assert str(row.reason) == f"federation import of {path}"
     assert not [e for e in registry.audit_trail().entries("kompas") if e.action == "mapping"]
 
 
@@ -99,10 +99,10 @@ GOOGLE, STICHTING = "https://accounts.google.com", "https://sso.stichting.exampl
 Edit = str | tuple[str, ...]
 BAD: dict[str, tuple[Edit, Edit, str, str]] = {  # (old, new, entry, says) in SCHOOLS
     "a claim for a name outside the vocabulary": (
-        'role = "roles"', 'nickname = "roles"', ESDOORN, 'unknown attribute "nickname"'),
+        'role = "roles"', 'nickname = "roles"', ESDOORN, 'unknown attribute nickname'),
     "a role mapped to a raw value": (
         'Docent = "employee"', 'Docent = "Docent"', ESDOORN,
-        'expected a table of the school\'s role value = "student"'),
+        'expected a table of the school\'s role value = one of student'),
     "a default role that is no role": (
         'default_role = "student"', 'default_role = "Leerling"', ESDOORN,
         '"Leerling" is not a role'),

@@ -495,7 +495,8 @@ def test_mdq_refresh_picks_up_a_rotated_key_and_refuses_a_bad_answer(
      'field "url": expected exactly one of url (the signed aggregate\'s https URL) and mdq'),
     ("", 'field "url": expected exactly one of url'),
     ('url = "http://metadata.example/e.xml"', "is not an absolute https URL"),
-    ('url = "https://a.example/e.xml"\nrefresh = 5', 'field "refresh": is 5; expected at least 60'),
+    ('url = "https://a.example/e.xml"\nrefresh = 5',
+     'field "refresh": is 5; expected a whole number of seconds, at least 60'),
     ('url = "https://a.example/e.xml"\ncertificate_pem = "nope"',
      'field "certificate": expected exactly one of certificate'),
 ])
