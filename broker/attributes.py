@@ -25,6 +25,9 @@ MAX_VALUES = 256
 """Values kept per attribute (Entra ID sends at most 150 groups in a SAML token)."""
 MAX_VALUE_CHARS = 1024
 """Longer values are dropped: no name, group or identifier of a school comes near this."""
+UNCARRIABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+"""Characters that XML 1.0 cannot carry (and DEL): a value with one is dropped on input, so no
+answer to a supplier ever fails on it."""
 SCOPED = re.compile(r"[^@\s]{1,64}@([A-Za-z0-9.-]{1,253})")
 """value@scope (eduPersonScopedAffiliation); the scope must be one of the school's."""
 ECK_ID = re.compile(r"https://ketenid\.nl/[0-9]{1,16}/[0-9A-Fa-f]{1,256}")
@@ -145,6 +148,8 @@ def by_saml_name(name: str) -> Attribute | None:
 def _problem(attr: Attribute, value: str, scopes: frozenset[str]) -> str | None:
     if len(value) > MAX_VALUE_CHARS:
         return f"longer than {MAX_VALUE_CHARS} characters"
+    if UNCARRIABLE.search(value):
+        return "contains control characters"
     if attr.accepts(value, scopes):
         return None
     if attr.scoped or attr.a_scope:

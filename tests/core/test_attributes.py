@@ -160,3 +160,14 @@ def test_absurd_counts_and_sizes_are_capped(caplog: pytest.LogCaptureFixture) ->
     got = attributes.from_saml({"isMemberOf": many, "givenName": [huge, "Sanne"]})
     assert got == {"groups": tuple(many[:attributes.MAX_VALUES]), "given_name": ("Sanne",)}
     assert len(caplog.records) == 2 and huge not in caplog.text
+
+
+@pytest.mark.parametrize("value", ["Sa\x01nne", "Sanne\x00", "Sa\x7fnne", "Sa\ud800nne"])
+def test_a_value_no_answer_can_carry_is_dropped_by_name(
+        value: str, caplog: pytest.LogCaptureFixture) -> None:
+    got = attributes.from_oidc({"given_name": value, "family_name": "de Vries"})
+    assert got == {"family_name": ("de Vries",)}
+    (record,) = caplog.records
+    assert record.__dict__["attribute"] == "given_name"
+    assert "control characters" in record.getMessage()
+    assert value not in caplog.text

@@ -33,7 +33,8 @@ PER_STEP = {
     "/discovery": 1 + 2,  # the picker reads the pending login; the pick reads and rewrites it
     "/oidc/callback": 3,  # pending login taken; the school's answer remembered; session + code
     "/oidc/token": 2,  # the code taken; the access token
-    "/oidc/userinfo": 2,  # the access token; whether its grant was revoked
+    "/oidc/userinfo": 3,  # the access token; whether its grant was revoked; whether its
+    # SSO session was logged out (both keys come from the token's record)
 }
 """Round trips of a first login (no SSO session yet) per path."""
 
