@@ -5,7 +5,9 @@ and en, 375 px and 1280 px; the same checks on every page).
 This federation's Loper stands behind one trusted proxy (trusted_proxies 1), so each visit
 comes from an address of its own (X-Forwarded-For): its login starts count alone, and it is
 not an address allowed to read /metrics. Het Lyceum's login server is moved, for one visit at
-a time, to a port where nothing listens and to one that never answers.
+a time, to a port where nothing listens and to one that never answers. Taalapp requires
+teachers to log in with a second factor, which the demo school's password login is not.
+The state store is a Redis server of its own, stopped for a moment in each visit.
 """
 
 from __future__ import annotations
@@ -17,20 +19,44 @@ from dataclasses import replace
 import pytest
 from playwright.sync_api import expect
 
+from broker.acr import REFEDS_MFA
+from broker.context import Broker
 from broker.records import School
 from demo.stack import HOST, Running, running
-from tests.portal.test_pages_in_a_browser import LOCALES, WIDTHS, Visit, visit
+from tests.faults.outage import down
+from tests.fixtures.redis_server import RedisServer, running_redis_server
+from tests.portal.test_pages_in_a_browser import (
+    LOCALES,
+    WIDTHS,
+    Visit,
+    log_in_at_school,
+    visit,
+)
 
 __all__ = ["visit"]  # the walk's fixture, on this module's stack
 
-STARTS_PER_MINUTE = 3
+STARTS_PER_MINUTE = 6
 SETTINGS = {"trusted_proxies": 1, "login_starts_per_minute": STARTS_PER_MINUTE,
             "outbound_timeout": 1}
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    with running(tmp_path_factory.mktemp("errors"), settings=SETTINGS) as stack:
+def state_store() -> Iterator[RedisServer]:
+    with running_redis_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, state_store: RedisServer
+          ) -> Iterator[Running]:
+    settings = {**SETTINGS, "state_url": state_store.url}
+    with running(tmp_path_factory.mktemp("errors"), settings=settings) as stack:
+        broker: Broker = stack.apps["broker"].extensions["loper"]
+        federation = broker.registry.export_federation()
+        strict = tuple(replace(s, employee_acr=REFEDS_MFA) if s.id == "taalapp" else s
+                       for s in federation.suppliers)
+        broker.registry.import_federation(replace(federation, suppliers=strict),
+                                          key_version=broker.pseudonym_keys.current)
         yield stack
 
 
@@ -73,9 +99,15 @@ def choose_lyceum(visit: Visit, status: int) -> None:
     assert answer.value.status == status
 
 
-def test_the_error_pages_around_a_login(visit: Visit, silent_port: int) -> None:
+def test_the_error_pages_around_a_login(visit: Visit, silent_port: int,
+                                        state_store: RedisServer) -> None:
     from_own_address(visit)
     broker, leesplein = visit.stack.broker, visit.stack.suppliers["leesplein"]
+    rekenwonders = visit.stack.suppliers["rekenwonders"]
+    with down(state_store):  # the state store is down: nothing can be started or kept
+        visit.goto(f"{rekenwonders}/login", 503)
+        visit.error_page("service_unavailable")
+
     visit.goto(f"{broker}/oidc/authorize?client_id=leesplein&response_type=code&scope=openid"
                "&redirect_uri=https%3A%2F%2Fevil.example%2Fcb", 403)  # not its registered one
     visit.error_page("supplier_request_rejected")
@@ -85,7 +117,6 @@ def test_the_error_pages_around_a_login(visit: Visit, silent_port: int) -> None:
     visit.goto(f"{broker}/metrics", 403)  # from an address metrics_allow does not name
     visit.error_page("not_allowed_from_here")
 
-    rekenwonders = visit.stack.suppliers["rekenwonders"]
     visit.goto(f"{rekenwonders}/login")  # login start 1: a school nobody registered
     expect(visit.page.locator("h1")).to_be_visible()
     assert "/discovery?login=" in visit.page.url
@@ -102,5 +133,24 @@ def test_the_error_pages_around_a_login(visit: Visit, silent_port: int) -> None:
     finally:
         visit.broker.registry.change_school(lyceum)
 
-    visit.goto(f"{rekenwonders}/login", 429)  # start 4, one more than a minute allows
+    for person, code in (("Zoë Peters", "no_school_behind_hub"),  # starts 4 and 5
+                         ("Milan de Boer", "other_school_behind_hub")):
+        visit.page.context.clear_cookies()  # a new login at the hub too
+        visit.goto(f"{rekenwonders}/login")
+        visit.page.get_by_role("link", name="CBS De Linde").click()
+        visit.page.get_by_label(person).check()  # the hub answers for someone else
+        with visit.page.expect_response(lambda r: r.url.startswith(broker)) as answer:
+            log_in_at_school(visit)
+        assert answer.value.status == 403
+        visit.error_page(code)
+
+    taalapp = visit.stack.suppliers["taalapp"]
+    visit.goto(f"{taalapp}/login?school=regenboog")  # start 6: a teacher, password only
+    visit.page.get_by_label("Bram Visser").check()
+    with visit.page.expect_response(lambda r: r.url.startswith(broker)) as answer:
+        log_in_at_school(visit)
+    assert answer.value.status == 403
+    visit.error_page("login_too_weak")
+
+    visit.goto(f"{rekenwonders}/login", 429)  # start 7, one more than a minute allows
     visit.error_page("too_many_logins")
