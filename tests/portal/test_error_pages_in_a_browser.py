@@ -7,7 +7,8 @@ comes from an address of its own (X-Forwarded-For): its login starts count alone
 not an address allowed to read /metrics. Het Lyceum's login server is moved, for one visit at
 a time, to a port where nothing listens and to one that never answers. Taalapp requires
 teachers to log in with a second factor, which the demo school's password login is not.
-The state store is a Redis server of its own, stopped for a moment in each visit.
+The state store is a Redis server of its own, stopped for a moment in each visit. OBS De
+Regenboog links pupils by ECK iD, and another pupil of it already arrived with Sanne's.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect
 
 from broker.acr import REFEDS_MFA
 from broker.context import Broker
+from broker.pseudonym import eck_hash
 from broker.records import School
+from demo.people import DEFAULT_PEOPLE
 from demo.stack import HOST, Running, running
 from tests.faults.outage import down
 from tests.fixtures.redis_server import RedisServer, running_redis_server
@@ -35,7 +39,7 @@ from tests.portal.test_pages_in_a_browser import (
 
 __all__ = ["visit"]  # the walk's fixture, on this module's stack
 
-STARTS_PER_MINUTE = 6
+STARTS_PER_MINUTE = 7
 SETTINGS = {"trusted_proxies": 1, "login_starts_per_minute": STARTS_PER_MINUTE,
             "outbound_timeout": 1}
 
@@ -57,6 +61,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory, state_store: RedisServer
                        for s in federation.suppliers)
         broker.registry.import_federation(replace(federation, suppliers=strict),
                                           key_version=broker.pseudonym_keys.current)
+        regenboog = broker.registry.school("regenboog")
+        assert regenboog is not None
+        broker.registry.change_school(replace(regenboog, link_by_eck_id=True))
+        sanne = DEFAULT_PEOPLE[0]
+        broker.registry.eck_ids().arrive(eck_hash(broker.pseudonym_keys, sanne.eck_id),
+                                         "regenboog", True, "another-pupil", datetime.now(UTC))
         yield stack
 
 
@@ -91,23 +101,29 @@ def lyceum_at(visit: Visit, port: int) -> School:
     return lyceum
 
 
-def choose_lyceum(visit: Visit, status: int) -> None:
+def choose(visit: Visit, school: str, status: int | None = None) -> None:
+    """A new login at Rekenwonders, `school` picked; Loper answers the pick with `status`."""
     visit.goto(f"{visit.stack.suppliers['rekenwonders']}/login")
     with visit.page.expect_response(lambda r: "/discovery?" in r.url and "school=" in r.url
                                     ) as answer:
-        visit.page.get_by_role("link", name="Het Lyceum").click()
+        visit.page.get_by_role("link", name=school).click()
+    assert status is None or answer.value.status == status
+
+
+def at_school_as(visit: Visit, person: str, status: int) -> None:
+    """Logged in at the school as `person`; Loper answers the school with `status`."""
+    visit.page.get_by_label(person).check()
+    with visit.page.expect_response(lambda r: r.url.startswith(visit.stack.broker)) as answer:
+        log_in_at_school(visit)
     assert answer.value.status == status
 
 
-def test_the_error_pages_around_a_login(visit: Visit, silent_port: int,
-                                        state_store: RedisServer) -> None:
+def test_the_error_pages_of_a_refused_request(visit: Visit, state_store: RedisServer) -> None:
     from_own_address(visit)
     broker, leesplein = visit.stack.broker, visit.stack.suppliers["leesplein"]
-    rekenwonders = visit.stack.suppliers["rekenwonders"]
     with down(state_store):  # the state store is down: nothing can be started or kept
-        visit.goto(f"{rekenwonders}/login", 503)
+        visit.goto(f"{visit.stack.suppliers['rekenwonders']}/login", 503)
         visit.error_page("service_unavailable")
-
     visit.goto(f"{broker}/oidc/authorize?client_id=leesplein&response_type=code&scope=openid"
                "&redirect_uri=https%3A%2F%2Fevil.example%2Fcb", 403)  # not its registered one
     visit.error_page("supplier_request_rejected")
@@ -117,6 +133,11 @@ def test_the_error_pages_around_a_login(visit: Visit, silent_port: int,
     visit.goto(f"{broker}/metrics", 403)  # from an address metrics_allow does not name
     visit.error_page("not_allowed_from_here")
 
+
+def test_the_error_pages_at_the_end_of_a_login(visit: Visit, silent_port: int) -> None:
+    """Each login start is counted, and the last one is one more than a minute allows."""
+    from_own_address(visit)
+    rekenwonders = visit.stack.suppliers["rekenwonders"]
     visit.goto(f"{rekenwonders}/login")  # login start 1: a school nobody registered
     expect(visit.page.locator("h1")).to_be_visible()
     assert "/discovery?login=" in visit.page.url
@@ -125,32 +146,35 @@ def test_the_error_pages_around_a_login(visit: Visit, silent_port: int,
 
     lyceum = lyceum_at(visit, closed_port())
     try:
-        choose_lyceum(visit, 502)  # start 2: nothing listens at the school's login server
+        choose(visit, "Het Lyceum", 502)  # start 2: nothing listens at its login server
         visit.error_page("school_unavailable")
         lyceum_at(visit, silent_port)
-        choose_lyceum(visit, 504)  # start 3: the school's login server never answers
+        choose(visit, "Het Lyceum", 504)  # start 3: its login server never answers
         visit.error_page("school_timeout")
     finally:
         visit.broker.registry.change_school(lyceum)
 
-    for person, code in (("Zoë Peters", "no_school_behind_hub"),  # starts 4 and 5
-                         ("Milan de Boer", "other_school_behind_hub")):
+    for person, code in (("Zoë Peters", "no_school_behind_hub"),  # starts 4 and 5: the hub
+                         ("Milan de Boer", "other_school_behind_hub")):  # answers for another
         visit.page.context.clear_cookies()  # a new login at the hub too
-        visit.goto(f"{rekenwonders}/login")
-        visit.page.get_by_role("link", name="CBS De Linde").click()
-        visit.page.get_by_label(person).check()  # the hub answers for someone else
-        with visit.page.expect_response(lambda r: r.url.startswith(broker)) as answer:
-            log_in_at_school(visit)
-        assert answer.value.status == 403
+        choose(visit, "CBS De Linde")
+        at_school_as(visit, person, 403)
         visit.error_page(code)
 
-    taalapp = visit.stack.suppliers["taalapp"]
-    visit.goto(f"{taalapp}/login?school=regenboog")  # start 6: a teacher, password only
-    visit.page.get_by_label("Bram Visser").check()
-    with visit.page.expect_response(lambda r: r.url.startswith(broker)) as answer:
-        log_in_at_school(visit)
-    assert answer.value.status == 403
+    visit.goto(f"{visit.stack.suppliers['taalapp']}/login?school=regenboog")  # start 6
+    at_school_as(visit, "Bram Visser", 403)  # a teacher, with a password only
     visit.error_page("login_too_weak")
 
-    visit.goto(f"{rekenwonders}/login", 429)  # start 7, one more than a minute allows
+    visit.page.context.clear_cookies()  # start 7: Sanne, whose ECK iD another pupil has
+    choose(visit, "OBS De Regenboog")
+    at_school_as(visit, DEFAULT_PEOPLE[0].display_name, 409)
+    visit.error_page("eck_id_claimed_twice")
+
+    # start 8 is one more than a minute allows (a slow machine may have begun a new minute)
+    for _ in range(STARTS_PER_MINUTE + 1):
+        answer = visit.page.goto(f"{rekenwonders}/login")
+        assert answer is not None
+        if answer.status == 429:
+            break
+    assert answer.status == 429
     visit.error_page("too_many_logins")
