@@ -9,11 +9,13 @@ a time, to a port where nothing listens and to one that never answers. Taalapp r
 teachers to log in with a second factor, which the demo school's password login is not.
 The state store is a Redis server of its own, stopped for a moment in each visit. OBS De
 Regenboog links pupils by ECK iD, and another pupil of it already arrived with Sanne's. Het
-Lyceum, for one login, sends a first name with a control character (its OpTweaks).
+Lyceum, for one login, sends a first name with a control character (its OpTweaks): the value
+is dropped on input and the pupil gets in, so no page of Loper's shows response_failed for it.
 """
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Iterator
 from dataclasses import replace
@@ -176,13 +178,11 @@ def test_the_error_pages_at_the_end_of_a_login(visit: Visit, silent_port: int) -
     visit.stack.apps["lyceum"].config["TWEAKS"] = OpTweaks(claims={"given_name": "Sa\x01nne"})
     try:
         choose(visit, "Het Lyceum")
-        with visit.page.expect_response(lambda r: r.url.startswith(visit.stack.broker)
-                                        ) as answer:
-            log_in_at_school(visit)
-        assert answer.value.status == 500
+        log_in_at_school(visit)  # the name is dropped on input; the pupil still gets in
+        expect(visit.page).to_have_url(re.compile("^" + re.escape(rekenwonders)))
     finally:
         visit.stack.apps["lyceum"].config["TWEAKS"] = OpTweaks()
-    visit.error_page("response_failed")
+    visit.page.context.clear_cookies()
 
     # start 9 is one more than a minute allows (a slow machine may have begun a new minute)
     for _ in range(STARTS_PER_MINUTE + 1):
