@@ -18,7 +18,9 @@ from __future__ import annotations
 import bisect
 import functools
 import heapq
+import logging
 import re
+import threading
 import unicodedata
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -26,6 +28,8 @@ from typing import TYPE_CHECKING, Generic, NamedTuple, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from broker.registry import Registry
+
+log = logging.getLogger("loper.picker")
 
 MAX_MATCHES = 50
 MERGE_UP_TO = 256
@@ -81,12 +85,30 @@ class Choice(NamedTuple):
     place: str | None
 
 
+_BUILDING = threading.Lock()
+"""One build at a time per process: a page asked for while the warm-up builds waits for it."""
+
+
 def picker_index(registry: Registry) -> SearchIndex[Choice]:
     """This process's search index of the schools a pupil picks, built once per registry
     version from their names alone (not every school's record: a worker starts fast and small
     with a national registry)."""
-    return registry.derived(
-        "picker index", lambda: SearchIndex([Choice(*names) for names in registry.school_names()]))
+    with _BUILDING:
+        return registry.derived("picker index", lambda: SearchIndex(
+            [Choice(*names) for names in registry.school_names()]))
+
+
+def warm_up_in_background(registry: Registry) -> None:
+    """Build the index beside the worker's first requests (a worker is ready at once; the
+    picker's first page waits for the rest of the build, if any)."""
+    def build() -> None:
+        try:
+            picker_index(registry)
+        except Exception as exc:  # the first page builds it again and answers for itself
+            log.warning("the school picker's index was not built at start-up: %s",
+                        type(exc).__name__)
+
+    threading.Thread(target=build, name="picker-index", daemon=True).start()
 
 
 def _trigrams(word: str) -> set[str]:
