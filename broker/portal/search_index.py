@@ -46,7 +46,7 @@ def fold_words(text: str) -> list[str]:
     """The words of `text` as a search compares them: case, accents and punctuation gone,
     "st"/"ste" read as "sint"."""
     if text.isascii():  # most names: the same words, much faster
-        words = _ASCII_WORDS.findall(text.lower())
+        words: list[str] = _ASCII_WORDS.findall(text.lower())
     else:
         decomposed = unicodedata.normalize("NFKD", text.casefold())
         plain = "".join(c for c in decomposed if not unicodedata.combining(c))

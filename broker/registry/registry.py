@@ -51,6 +51,7 @@ Row = TypeVar("Row")
 _ALL_SCHOOLS = select(SchoolRow).order_by(SchoolRow.name, SchoolRow.id)
 _SCHOOL_NAMES = select(SchoolRow.id, SchoolRow.name, SchoolRow.place,
                        SchoolRow.config["hub"].as_boolean()).order_by(SchoolRow.name, SchoolRow.id)
+"""Every school with its hub flag (a JSON field: Any to mypy), by name."""
 _ALL_SUPPLIERS = select(SupplierRow).order_by(SupplierRow.name, SupplierRow.id)
 
 
@@ -183,8 +184,8 @@ class Registry:
         """(id, name, place) of every school a pupil picks (hubs left out), by name: what the
         school picker searches, read without building every school's record."""
         with self._db.read() as session:
-            rows = session.execute(_SCHOOL_NAMES).all()
-        return [(row[0], row[1], row[2]) for row in rows if not row[3]]
+            return [(row[0], row[1], row[2]) for row in session.execute(_SCHOOL_NAMES)
+                    if not row[3]]
 
     # Schools and suppliers
 
