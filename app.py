@@ -65,12 +65,16 @@ def build_broker(settings: Settings) -> Broker:
 
 
 def _warm_up(broker: Broker) -> None:
-    """Probe the storage and load the registry's records, best-effort: what is down is logged
-    with what to fix if it is no blink, and /readyz answers 503 until it is back."""
+    """Probe the storage and build the school picker's index (in the background), best-effort:
+    what is down is logged with what to fix if it is no blink, and /readyz answers 503 until
+    it is back."""
+    from broker.portal.search_index import warm_up_in_background
     from broker.web.health import dependencies
 
     s = broker.settings
-    parts = dependencies(broker, warm=True)
+    parts = dependencies(broker)
+    if not isinstance(parts["registry"], Exception):
+        warm_up_in_background(broker.registry)
     for name, what, url, setting in (
             ("store", "state store", s.state_url, "state_url / BROKER_STATE_URL"),
             ("registry", "registry", s.registry_url, "registry_url / BROKER_REGISTRY_URL")):

@@ -40,6 +40,9 @@ from broker.registry.report import SupplierMonth
 T = TypeVar("T")
 Row = TypeVar("Row")
 _ALL_SCHOOLS = select(SchoolRow).order_by(SchoolRow.name, SchoolRow.id)
+_SCHOOL_NAMES = select(SchoolRow.id, SchoolRow.name, SchoolRow.place,
+                       SchoolRow.config["hub"].as_boolean()).order_by(SchoolRow.name, SchoolRow.id)
+"""Every school with its hub flag (a JSON field: Any to mypy), by name."""
 _ALL_SUPPLIERS = select(SupplierRow).order_by(SupplierRow.name, SupplierRow.id)
 
 
@@ -107,6 +110,18 @@ class Registry:
             with self._db.read() as session:
                 return tuple(record(row) for row in session.scalars(query))
         return list(self._cache.get((key,), load))
+
+    def derived(self, name: str, build: Callable[[], T]) -> T:
+        """A value computed from cached records (e.g. the picker's search index), kept with
+        them: built again only after the registry version moved."""
+        return self._cache.get(("derived", name), build)
+
+    def school_names(self) -> list[tuple[str, str, str | None]]:
+        """(id, name, place) of every school a pupil picks (hubs left out), by name: what the
+        school picker searches, read without building every school's record."""
+        with self._db.read() as session:
+            return [(row[0], row[1], row[2]) for row in session.execute(_SCHOOL_NAMES)
+                    if not row[3]]
 
     # Schools and suppliers
 

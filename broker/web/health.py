@@ -14,6 +14,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from broker.context import Broker
+from broker.portal.search_index import picker_index
 from broker.registry import RegistryUnavailable
 from broker.store import StoreUnavailable
 from broker.web.current import broker
@@ -27,14 +28,14 @@ Part = dict[str, object] | Unavailable
 
 
 def dependencies(b: Broker, warm: bool = False) -> dict[str, Part]:
-    """The state store and the registry, checked; `warm`: and the registry's records loaded
-    (the picker's first page then need not load them)."""
+    """The state store and the registry, checked; `warm`: and the school picker's search index
+    built (the picker's first page then need not build it)."""
     parts: dict[str, Part] = {}
     for name, check in (("store", b.store.check), ("registry", b.registry.check)):
         try:
             parts[name] = check()
             if warm and name == "registry":
-                b.registry.schools()
+                picker_index(b.registry)
         except (StoreUnavailable, RegistryUnavailable) as exc:
             parts[name] = exc
     return parts
