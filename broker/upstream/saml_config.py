@@ -18,30 +18,38 @@ from dataclasses import dataclass
 from typing import Protocol, cast
 from urllib.parse import urlsplit
 
-import saml2
 import xmlsec
 from saml2 import md, samlp, xmldsig
 from saml2.cert import read_cert_from_file
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.extension import mdui
-from saml2.saml import NAMEID_FORMAT_PERSISTENT
 from saml2.sigver import RSACrypto, SecurityContext, import_rsa_key_from_file
 
 from broker.errors import ConfigError
 from broker.keys import KeyPair
-from broker.saml.compat import xmlsec1_backend
+from broker.saml.compat import (
+    BINDING_HTTP_POST,
+    BINDING_HTTP_REDIRECT,
+    DIGEST_SHA256,
+    NAMEID_FORMAT_PERSISTENT,
+    SIG_RSA_SHA256,
+    add_extensions,
+    stamp,
+    ui_info,
+    xmlsec1_backend,
+)
 from broker.saml.crypto_keys import KEYS, certificate_key
 from broker.saml.crypto_policy import Policy
-from broker.saml.published import Presentation, add_extensions, stamp, ui_info
+from broker.saml.published import Presentation
 from broker.saml.views import Metadata, Security, SpClient
 from broker.upstream.saml_kind import SamlSchool
 from broker.upstream.saml_verify import Trust
 
 IDP_DESCRIPTOR = "idpsso"
-POST: str = saml2.BINDING_HTTP_POST
-REDIRECT: str = saml2.BINDING_HTTP_REDIRECT
-PERSISTENT: str = NAMEID_FORMAT_PERSISTENT
+POST = BINDING_HTTP_POST
+REDIRECT = BINDING_HTTP_REDIRECT
+PERSISTENT = NAMEID_FORMAT_PERSISTENT
 NAMESPACES: dict[str, str] = {"md": md.NAMESPACE, "ds": xmldsig.NAMESPACE,
                               "mdui": mdui.NAMESPACE}
 # Advertised to schools' IdPs in the encryption KeyDescriptors (SAML metadata 2.4.1.1).
@@ -88,8 +96,8 @@ class _Signature(Protocol):
 MD: _Classes = md
 DS: _Signature = xmldsig
 PROTOCOL: str = samlp.NAMESPACE
-SIGNING_ALGORITHM: str = xmldsig.SIG_RSA_SHA256
-DIGEST_ALGORITHM: str = xmldsig.DIGEST_SHA256
+SIGNING_ALGORITHM = SIG_RSA_SHA256
+DIGEST_ALGORITHM = DIGEST_SHA256
 
 
 @dataclass(frozen=True)
