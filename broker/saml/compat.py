@@ -26,10 +26,12 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from importlib import metadata
+from importlib import metadata, resources
+from pathlib import Path
 from typing import Final
 
 import saml2
+import saml2.data.schemas
 import saml2.saml
 import saml2.samlp
 import saml2.sigver
@@ -37,34 +39,50 @@ import saml2.xml.schema
 import saml2.xmldsig
 from cryptography.utils import CryptographyDeprecationWarning
 from saml2 import md
-from saml2.config import Config, IdPConfig
+from saml2.client import Saml2Client
+from saml2.config import Config, IdPConfig, SPConfig
 from saml2.extension import mdui, shibmd
 from saml2.metadata import entity_descriptor, metadata_tostring_fix
 from saml2.sigver import CryptoBackend as _CryptoBackend
 from saml2.sigver import (
     CryptoBackendXmlSec1,
+    RSACrypto,
     SecurityContext,
+    import_rsa_key_from_file,
     pre_signature_part,
     read_cert_from_file,
     security_context,
 )
+from saml2.xml.schema import XMLSchemaError as _XMLSchemaError
 
 from broker.errors import ConfigError
 from broker.saml.published import Presentation, duration
-from broker.saml.views import IdpServer, SigningContext
+from broker.saml.views import (
+    Encrypter,
+    IdpServer,
+    Metadata,
+    MetadataClasses,
+    Security,
+    SignatureClasses,
+    SigningContext,
+    SpClient,
+)
 
 with warnings.catch_warnings():
     # pysaml2 7.5 touches cryptography's deprecated CFB mode when saml2.server is imported.
     warnings.filterwarnings("ignore", "CFB has been moved", CryptographyDeprecationWarning)
     from saml2.server import Server
 
-__all__ = ["BINDING_HTTP_POST", "BINDING_HTTP_REDIRECT", "DIGEST_SHA256", "MDUI",
-           "NAMEID_FORMAT_PERSISTENT", "NAMEID_FORMAT_TRANSIENT", "NAMEID_FORMAT_UNSPECIFIED",
-           "SIG_RSA_SHA256", "SUPPORTED", "CryptoBackend", "XmlSec1", "add_extensions",
+__all__ = ["BINDING_HTTP_POST", "BINDING_HTTP_REDIRECT", "DIGEST_SHA256", "DS_CLASSES", "MDUI",
+           "MD_CLASSES", "NAMEID_FORMAT_ENTITY", "NAMEID_FORMAT_PERSISTENT",
+           "NAMEID_FORMAT_TRANSIENT", "NAMEID_FORMAT_UNSPECIFIED", "NAMESPACE_DS", "NAMESPACE_MD",
+           "NAMESPACE_SAMLP", "SCM_BEARER", "SIG_RSA_SHA256", "SUPPORTED", "CryptoBackend",
+           "DecryptError", "SignatureError", "XMLSchemaError", "XmlSec1", "add_extensions",
            "check_version", "idp_config", "idp_metadata", "idp_server", "install_schema_validator",
-           "read_pem_cert", "requested_authn_context", "schema_validator_installed",
-           "scope_elements", "scoping", "signature_template", "signing_context", "stamp",
-           "swap_crypto", "ui_info", "xmlsec1_backend"]
+           "read_pem_cert", "requested_authn_context", "rsa_signer", "schema_folder",
+           "schema_validator_installed", "scope_elements", "scoping", "signature_template",
+           "signing_context", "sp_client", "sp_security", "stamp", "swap_crypto", "ui_info",
+           "xmlsec1_backend"]
 
 SUPPORTED = ((7, 5), (7, 6))
 """pysaml2 releases these couplings are written for: at least 7.5, below 7.6."""
@@ -90,7 +108,7 @@ class CryptoBackend(_CryptoBackend):  # type: ignore[misc]  # pysaml2 is untyped
     node_id), decrypt(enctext, key_file), encrypt(...) and encrypt_assertion(...)."""
 
 
-def swap_crypto(entity: object, make: Callable[[object], CryptoBackend]) -> None:
+def swap_crypto(entity: object, make: Callable[[Encrypter], CryptoBackend]) -> None:
     """Give a pysaml2 Server or Saml2Client (or a SecurityContext itself) the backend
     make(current backend), and check signatures only against keys from the peer's metadata."""
     sec = getattr(entity, "sec", entity)
@@ -154,6 +172,21 @@ NAMEID_FORMAT_UNSPECIFIED: Final[str] = saml2.saml.NAMEID_FORMAT_UNSPECIFIED
 SIG_RSA_SHA256: Final[str] = saml2.xmldsig.SIG_RSA_SHA256
 DIGEST_SHA256: Final[str] = saml2.xmldsig.DIGEST_SHA256
 MDUI: Final[str] = mdui.NAMESPACE
+SignatureError: Final[type[Exception]] = saml2.sigver.SignatureError
+DecryptError: Final[type[Exception]] = saml2.sigver.DecryptError
+XMLSchemaError: Final[type[Exception]] = _XMLSchemaError
+NAMEID_FORMAT_ENTITY: Final[str] = saml2.saml.NAMEID_FORMAT_ENTITY
+SCM_BEARER: Final[str] = saml2.saml.SCM_BEARER
+NAMESPACE_MD: Final[str] = md.NAMESPACE
+NAMESPACE_DS: Final[str] = saml2.xmldsig.NAMESPACE
+NAMESPACE_SAMLP: Final[str] = saml2.samlp.NAMESPACE
+MD_CLASSES: Final[MetadataClasses] = md
+DS_CLASSES: Final[SignatureClasses] = saml2.xmldsig
+
+
+def schema_folder() -> Path:
+    """The folder of the XSD files pysaml2 bundles."""
+    return Path(str(resources.files(saml2.data.schemas)))
 
 
 def idp_config(conf: dict[str, object]) -> object:
@@ -166,6 +199,30 @@ def idp_server(config: object) -> IdpServer:
     """saml2.server.Server for `config` (a saml2.config.IdPConfig)."""
     server: IdpServer = Server(config=config)
     return server
+
+
+def sp_client(conf: dict[str, object]) -> SpClient:
+    """saml2.client.Saml2Client configured by `conf` (an SPConfig's dict)."""
+    client: SpClient = Saml2Client(config=SPConfig().load(conf))
+    return client
+
+
+def sp_security(crypto: object, key_file: str, cert_file: str, metadata: Metadata,
+                key_pairs: Sequence[tuple[str, str]], sec_backend: object) -> Security:
+    """saml2.sigver.SecurityContext of Loper's SP: signs with key_file (cert_file), decrypts
+    with each (key file, certificate file) of key_pairs, trusts the keys in `metadata` only."""
+    context: Security = SecurityContext(
+        crypto, key_file, cert_file=cert_file, metadata=metadata,
+        only_use_keys_in_metadata=True, enc_key_files=[key for key, _cert in key_pairs],
+        encryption_keypairs=[{"key_file": key, "cert_file": cert} for key, cert in key_pairs],
+        sec_backend=sec_backend)
+    return context
+
+
+def rsa_signer(key_file: str) -> object:
+    """pysaml2's RSACrypto for the private key in key_file (PEM): signs Redirect queries."""
+    signer: object = RSACrypto(import_rsa_key_from_file(key_file))
+    return signer
 
 
 def scoping(provider_id: str) -> object:

@@ -8,7 +8,7 @@ AuthnRequest and Response, are read on lxml: request_tree and response_tree.)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Literal, Protocol, TypedDict
 
 Descriptor = Literal["spsso_descriptor", "idpsso_descriptor"]
@@ -93,3 +93,45 @@ class IdpServer(Protocol):
 
     metadata: Metadata
     sec: Security
+
+
+class Encrypter(Protocol):
+    """The encryption of a pysaml2 CryptoBackend (xmlsec1's), which Loper leaves to it."""
+
+    def encrypt(self, *args: object, **kwargs: object) -> object: ...
+
+    def encrypt_assertion(self, *args: object, **kwargs: object) -> object: ...
+
+
+class MetadataElement(Protocol):
+    """A pysaml2 element (saml2.SamlBase) of Loper's SP metadata."""
+
+    def to_string(self, nspair: Mapping[str, str] | None = None) -> bytes: ...
+
+
+Make = Callable[..., MetadataElement]
+"""A pysaml2 element class: its children and attributes as keywords, the element out."""
+
+
+class MetadataClasses(Protocol):
+    """The saml2.md classes Loper's SP metadata is made of."""
+
+    EntityDescriptor: Make
+    SPSSODescriptor: Make
+    KeyDescriptor: Make
+    EncryptionMethod: Make
+    SingleLogoutService: Make
+    NameIDFormat: Make
+    AssertionConsumerService: Make
+    Organization: Make
+    OrganizationName: Make
+    OrganizationDisplayName: Make
+    OrganizationURL: Make
+
+
+class SignatureClasses(Protocol):
+    """The saml2.xmldsig classes of a KeyDescriptor."""
+
+    KeyInfo: Make
+    X509Data: Make
+    X509Certificate: Make
