@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.config import IdPConfig
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from broker.keys import KeyPair
+from broker.saml.compat import (
+    BINDING_HTTP_POST,
+    BINDING_HTTP_REDIRECT,
+    DIGEST_SHA256,
+    SIG_RSA_SHA256,
+    idp_config,
+)
 from broker.saml.published import Presentation
 
 PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
@@ -47,13 +49,13 @@ class SamlIdpConfig:
         return self.sso_url.rsplit("/", 1)[0] + "/slo"
 
 
-def pysaml2_config(config: SamlIdpConfig, sp_metadata: str | None = None) -> IdPConfig:
+def pysaml2_config(config: SamlIdpConfig, sp_metadata: str | None = None) -> object:
     """pysaml2's view of Loper's IdP.
 
     With `sp_metadata`: a verifier that knows exactly one SP and holds no private key (one per
     supplier, cheap). Without: the signer that holds Loper's keys (one per process).
     """
-    idp: dict[str, Any] = {
+    idp: dict[str, object] = {
         "endpoints": {"single_sign_on_service": [(config.sso_url, BINDING_HTTP_REDIRECT),
                                                  (config.sso_url, BINDING_HTTP_POST)],
                       "single_logout_service": [(config.slo_url, BINDING_HTTP_REDIRECT),
@@ -64,7 +66,7 @@ def pysaml2_config(config: SamlIdpConfig, sp_metadata: str | None = None) -> IdP
         "signing_algorithm": SIG_RSA_SHA256,
         "digest_algorithm": DIGEST_SHA256,
     }
-    conf: dict[str, Any] = {
+    conf: dict[str, object] = {
         "entityid": config.entity_id,
         "accepted_time_diff": config.clock_skew,
         "metadata_key_usage": "signing",
@@ -77,4 +79,4 @@ def pysaml2_config(config: SamlIdpConfig, sp_metadata: str | None = None) -> IdP
         conf["cert_file"] = str(config.signing.cert)
         if config.next_signing is not None:
             conf["additional_cert_files"] = [str(config.next_signing.cert)]
-    return IdPConfig().load(conf)
+    return idp_config(conf)

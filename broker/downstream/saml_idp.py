@@ -10,13 +10,9 @@ saml_response (building, signing, encrypting).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
-
-from saml2.extension import mdui
-from saml2.metadata import entity_descriptor, metadata_tostring_fix
 
 from broker import codec, profiles
 from broker.downstream import DownstreamRequest, LogoutSent
@@ -30,15 +26,10 @@ from broker.errors import LogoutRejected, RequestRejected, UnknownSupplier
 from broker.identity import Released
 from broker.outgoing import Outgoing
 from broker.records import Supplier
+from broker.saml.compat import MDUI, idp_metadata, scope_elements, ui_info
 from broker.saml.encrypt import CIPHERS
 from broker.saml.logout_messages import WIRE_BINDING, AskedLogout, Received, receive
-from broker.saml.published import (
-    Renderings,
-    add_extensions,
-    scope_elements,
-    stamp,
-    ui_info,
-)
+from broker.saml.published import Renderings
 from broker.saml.scopes import SHIBMD
 from broker.saml.signer import Signer, signer
 from broker.saml.xmlparse import parse, to_text
@@ -53,18 +44,12 @@ def _metadata(config: SamlIdpConfig, metadata_signer: Signer | None, scopes: Seq
     """Loper's IdP metadata with the pysaml2 SPs' reading of it: SSO endpoints and keys from
     pysaml2, then shibmd:Scope and mdui:UIInfo in the IDPSSODescriptor, validity and contacts
     on the entity; signed when the operator configured a metadata signing key."""
-    descriptor = entity_descriptor(pysaml2_config(config))
     shown = config.presentation
-    add_extensions(descriptor.idpsso_descriptor,
-                   *scope_elements((config.scope, *scopes)), ui_info(shown))
-    stamp(descriptor, shown, now)
     ident = "_" + secrets.token_hex(20) if metadata_signer is not None else ""
-    if metadata_signer is not None:
-        descriptor.id = ident
-        descriptor.signature = metadata_signer.template(ident)
-    xml = metadata_tostring_fix(descriptor, {"md": MD, "ds": DS, "shibmd": SHIBMD,
-                                             "mdui": mdui.NAMESPACE})
-    text = xml.decode() if isinstance(xml, bytes) else str(xml)
+    text = idp_metadata(
+        pysaml2_config(config), [*scope_elements((config.scope, *scopes)), ui_info(shown)],
+        shown, now, (ident, metadata_signer.template(ident)) if metadata_signer else None,
+        {"md": MD, "ds": DS, "shibmd": SHIBMD, "mdui": MDUI})
     if metadata_signer is None:
         return text
     return to_text(metadata_signer.sign(parse(text), ident))
@@ -87,8 +72,8 @@ class SamlIdp:
             metadata_signer = signer(config.metadata_signing)
             if attach is not None:
                 attach(metadata_signer.security)
-        self._metadata = Renderings(functools.partial(_metadata, config, metadata_signer),
-                                    clock)
+        self._metadata = Renderings(
+            lambda scopes, now: _metadata(config, metadata_signer, scopes, now), clock)
         self._metadata.get(())  # a broken key or setting fails at start, not on a request
 
     def metadata_xml(self, scopes: Sequence[str] | None = ()) -> str:

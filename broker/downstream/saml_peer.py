@@ -10,34 +10,26 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
-import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import TypeAlias, cast
 
 import xmlsec
 from cryptography import x509
-from cryptography.utils import CryptographyDeprecationWarning
-from saml2 import BINDING_HTTP_POST
 
 from broker.downstream.saml_config import SamlIdpConfig, pysaml2_config
 from broker.downstream.saml_kind import saml_of
 from broker.errors import BrokerError, RequestRejected, UnknownSupplier
 from broker.records import Supplier
+from broker.saml.compat import BINDING_HTTP_POST, idp_server
 from broker.saml.crypto_keys import certificate_key
 from broker.saml.encrypt import EncryptionFailed, Recipient
 from broker.saml.frames import release_frames
-from broker.saml.views import IdpServer
+from broker.saml.views import IdpServer, Metadata, RoleEntry
 
-with warnings.catch_warnings():
-    # pysaml2 7.5 touches cryptography's deprecated CFB mode when saml2.server is imported.
-    warnings.filterwarnings("ignore", "CFB has been moved", CryptographyDeprecationWarning)
-    from saml2.server import Server
-
-
-Attach: TypeAlias = Callable[[Any], None]
+Attach: TypeAlias = Callable[[object], None]
 """Given each pysaml2 Server / SecurityContext the IdP creates, e.g. to swap its crypto backend."""
 
 
@@ -87,7 +79,7 @@ class SpPeer:
         return ranked[0]
 
 
-def _acs(descriptors: list[dict[str, Any]]) -> tuple[Acs, ...]:
+def _acs(descriptors: list[RoleEntry]) -> tuple[Acs, ...]:
     def flag(value: str | None) -> bool | None:
         return None if value is None else value.lower() in ("true", "1")
 
@@ -95,8 +87,9 @@ def _acs(descriptors: list[dict[str, Any]]) -> tuple[Acs, ...]:
                  for d in descriptors for e in d.get("assertion_consumer_service", []))
 
 
-def _certs(metadata: Any, entity_id: str, use: str) -> list[str]:
-    return [cert for _name, cert in metadata.certs(entity_id, "spsso", use)]
+def _certs(metadata: Metadata, entity_id: str, use: str) -> list[str]:
+    pairs = cast(Sequence[tuple[str, str]], metadata.certs(entity_id, "spsso", use))
+    return [cert for _name, cert in pairs]
 
 
 def _x509(cert_b64: str) -> x509.Certificate:
@@ -109,7 +102,7 @@ def load_peer(config: SamlIdpConfig, supplier: Supplier) -> SpPeer:
         raise UnknownSupplier(f"{supplier.name} is not registered as a SAML service provider.")
     entity_id = saml.entity_id
     with pysaml2_errors(f"The metadata of {supplier.name} cannot be used"):
-        server = Server(config=pysaml2_config(config, saml.metadata_xml))
+        server = idp_server(pysaml2_config(config, saml.metadata_xml))
         found = entity_id in server.metadata.keys()
         descriptors = server.metadata[entity_id].get("spsso_descriptor") if found else None
         if not descriptors:

@@ -11,8 +11,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from saml2 import BINDING_HTTP_POST
-
 from broker import acr, codec
 from broker.downstream import DownstreamRequest, named_school
 from broker.downstream.saml_config import PERSISTENT, TRANSIENT, UNSPECIFIED, SamlIdpConfig
@@ -20,6 +18,7 @@ from broker.downstream.saml_kind import saml_of
 from broker.downstream.saml_peer import Acs, PeerCache, SpPeer
 from broker.errors import BadRequest, BrokerError, RequestRejected, UnknownSupplier
 from broker.records import Supplier
+from broker.saml.compat import BINDING_HTTP_POST
 from broker.saml.crypto_policy import Policy
 from broker.saml.decode import decode_post, decode_redirect, parse_message
 from broker.saml.redirect import SignatureRejected, hash_for, verify_query

@@ -15,14 +15,13 @@ import base64
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from saml2.saml import NAMEID_FORMAT_ENTITY, SCM_BEARER
-
 from broker import profiles
 from broker.downstream.saml_config import TRANSIENT, SamlIdpConfig
 from broker.downstream.saml_peer import Attach, SpPeer
 from broker.downstream.saml_request import DS, SAML, SAMLP, StoredRequest
 from broker.errors import ResponseFailed
 from broker.identity import Released
+from broker.saml.compat import NAMEID_FORMAT_ENTITY, SCM_BEARER
 from broker.saml.encrypt import EncryptionFailed, Recipient
 from broker.saml.signer import signer
 from broker.saml.xmlparse import Element, child, forget_ids, new_element, to_bytes

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from saml2.sigver import SignatureError
-
+from broker.saml.compat import SignatureError
 from broker.saml.crypto import InProcessCrypto
 from broker.saml.xmlparse import Element, NotXml, parse, to_text
 

@@ -17,13 +17,10 @@ done by libxml2 instead of the pure-Python xmlschema package (process-wide, once
 
 from __future__ import annotations
 
-from typing import Any
-
 import xmlsec
 from lxml import etree
-from saml2.sigver import DecryptError, SignatureError
 
-from broker.saml.compat import CryptoBackend, swap_crypto
+from broker.saml.compat import CryptoBackend, DecryptError, SignatureError, swap_crypto
 from broker.saml.crypto_decrypt import decrypt_first
 from broker.saml.crypto_keys import KEYS, KeyCache
 from broker.saml.crypto_policy import (
@@ -36,6 +33,7 @@ from broker.saml.crypto_policy import (
 )
 from broker.saml.schema import install as install_schema_check
 from broker.saml.verify import signature_context
+from broker.saml.views import Encrypter
 
 __all__ = ["InProcessCrypto", "attach"]
 
@@ -56,7 +54,7 @@ def _serialize(root: etree._Element) -> str:
 class InProcessCrypto(CryptoBackend):
     """A pysaml2 CryptoBackend that signs, verifies and decrypts without a subprocess."""
 
-    def __init__(self, *, allow_sha1: bool = False, fallback: Any = None,
+    def __init__(self, *, allow_sha1: bool = False, fallback: Encrypter | None = None,
                  keys: KeyCache = KEYS) -> None:
         super().__init__()
         self.policy = Policy(allow_sha1=allow_sha1)
@@ -65,7 +63,8 @@ class InProcessCrypto(CryptoBackend):
 
     @property
     def version(self) -> str:
-        version = xmlsec.get_libxmlsec_version()  # type: ignore[attr-defined]  # not in stubs
+        # get_libxmlsec_version is missing from xmlsec's stubs
+        version: tuple[int, ...] = xmlsec.get_libxmlsec_version()  # type: ignore[attr-defined]
         return ".".join(str(part) for part in version)
 
     def sign_statement(self, statement: object, node_name: str, key_file: str,
@@ -106,13 +105,13 @@ class InProcessCrypto(CryptoBackend):
             raise DecryptError(f"cannot decrypt with {key_file}: {exc}") from exc
         return _serialize(root)
 
-    def encrypt(self, *args: Any, **kwargs: Any) -> Any:
+    def encrypt(self, *args: object, **kwargs: object) -> object:
         return self._fallback().encrypt(*args, **kwargs)
 
-    def encrypt_assertion(self, *args: Any, **kwargs: Any) -> Any:
+    def encrypt_assertion(self, *args: object, **kwargs: object) -> object:
         return self._fallback().encrypt_assertion(*args, **kwargs)
 
-    def _fallback(self) -> Any:
+    def _fallback(self) -> Encrypter:
         if self.fallback is None:
             raise NotImplementedError("encryption is not done in-process")
         return self.fallback
@@ -130,7 +129,7 @@ def attach(entity: object, *, allow_sha1: bool = False) -> None:
     The first call in a process also makes pysaml2's schema check run on libxml2
     (broker.saml.schema.install: same verdicts or stricter, ~50 times cheaper).
     """
-    def make(current: object) -> InProcessCrypto:
+    def make(current: Encrypter) -> InProcessCrypto:
         fallback = current.fallback if isinstance(current, InProcessCrypto) else current
         return InProcessCrypto(allow_sha1=allow_sha1, fallback=fallback)
 

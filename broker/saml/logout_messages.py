@@ -17,20 +17,20 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote, urlencode
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 
 from broker.errors import BadRequest, LogoutRejected
 from broker.keys import KeyPair
 from broker.outgoing import Outgoing
+from broker.saml.compat import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from broker.saml.decode import decode_post, decode_redirect
 from broker.saml.redirect import SignatureRejected, verify_query
 from broker.saml.signer import signer
+from broker.saml.views import Descriptor, Metadata
 from broker.saml.xmlparse import Element, NotXml, new_element, parse, to_bytes
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
@@ -56,7 +56,8 @@ class Endpoint:
     response_location: str
 
     @classmethod
-    def offered(cls, metadata: Any, entity_id: str, descriptor: str) -> Endpoint | None:
+    def offered(cls, metadata: Metadata, entity_id: str,
+                descriptor: Descriptor) -> Endpoint | None:
         """The SingleLogoutService of `entity_id`'s `descriptor` ("spsso_descriptor",
         "idpsso_descriptor") in pysaml2's metadata store: Redirect first, then POST. (Read from
         the entity itself: the store's service() raises, and logs an error, when it has none.)"""

@@ -14,11 +14,8 @@ import base64
 import datetime as dt
 import math
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-from saml2 import md
-from saml2.extension import mdui, shibmd
 
 from broker.settings import Settings
 
@@ -79,39 +76,6 @@ def presentation(s: Settings) -> Presentation:
                   s.metadata_logo_height),
         contacts=contacts, valid_for=s.metadata_valid_days * 24 * 3600,
         cache_duration=s.metadata_cache_hours * 3600)
-
-
-def ui_info(p: Presentation) -> mdui.UIInfo:
-    return mdui.UIInfo(
-        display_name=[mdui.DisplayName(text=text, lang=lang) for lang, text in p.display_name],
-        description=[mdui.Description(text=text, lang=lang) for lang, text in p.description],
-        information_url=[mdui.InformationURL(text=url, lang=lang)
-                         for lang, url in p.information_url],
-        privacy_statement_url=[mdui.PrivacyStatementURL(text=url, lang=lang)
-                               for lang, url in p.privacy_url],
-        logo=[mdui.Logo(text=p.logo.url, width=str(p.logo.width), height=str(p.logo.height))]
-        if p.logo else [])
-
-
-def scope_elements(scopes: Iterable[str]) -> list[shibmd.Scope]:
-    return [shibmd.Scope(text=scope, regexp="false") for scope in dict.fromkeys(scopes)]
-
-
-def add_extensions(descriptor: md.RoleDescriptorType_, *elements: object) -> None:
-    """Put `elements` into the role descriptor's md:Extensions (made if it has none)."""
-    if descriptor.extensions is None:
-        descriptor.extensions = md.Extensions()
-    for element in elements:
-        descriptor.extensions.add_extension_element(element)
-
-
-def stamp(entity: md.EntityDescriptor, p: Presentation, now: dt.datetime) -> None:
-    """validUntil (now + valid_for), cacheDuration and the contacts, on Loper's own entity."""
-    entity.valid_until = (now + dt.timedelta(seconds=p.valid_for)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    entity.cache_duration = duration(p.cache_duration)
-    entity.contact_person = [md.ContactPerson(
-        contact_type=c.kind, email_address=[md.EmailAddress(text=f"mailto:{c.email}")])
-        for c in p.contacts]
 
 
 def duration(seconds: int) -> str:

@@ -35,17 +35,15 @@ calls it, so every process that attaches the in-process crypto backend validates
 from __future__ import annotations
 
 import threading
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
-import saml2.data.schemas
 from lxml import etree
-from saml2.xml.schema import XMLSchemaError
 
 from broker.saml.compat import (
+    XMLSchemaError,
     install_schema_validator,
     original_schema_validator,
+    schema_folder,
     schema_validator_installed,
 )
 from broker.saml.xmlparse import has_dtd
@@ -83,7 +81,7 @@ pure_python_validate = original_schema_validator
 
 
 def _folder() -> Path:
-    return Path(str(resources.files(saml2.data.schemas)))
+    return schema_folder()
 
 
 class _BundledOnly(etree.Resolver):
@@ -186,7 +184,7 @@ def assert_valid(element: etree._Element) -> None:
             raise Invalid(str(exc)) from exc
 
 
-def validate_doc_with_schema(doc: Any, validator: Any = None) -> None:
+def validate_doc_with_schema(doc: object, validator: object = None) -> None:
     """saml2.xml.schema.validate on libxml2: None if doc (XML text, str or bytes) is valid
     against pysaml2's schema set, else XMLSchemaError({"doc": doc, "error": message}).
 

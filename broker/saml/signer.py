@@ -12,12 +12,10 @@ import copy
 import functools
 
 import xmlsec
-from saml2.config import Config
-from saml2.sigver import pre_signature_part, read_cert_from_file, security_context
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from broker.errors import ResponseFailed
 from broker.keys import KeyPair
+from broker.saml.compat import read_pem_cert, signature_template, signing_context
 from broker.saml.crypto_keys import KEYS
 from broker.saml.crypto_policy import DS, Policy
 from broker.saml.frames import release_frames
@@ -31,15 +29,13 @@ class Signer:
     """Loper's SAML signing key, loaded once per process (see signer())."""
 
     def __init__(self, signing: KeyPair) -> None:
-        conf = Config().load({"key_file": str(signing.key), "cert_file": str(signing.cert)})
-        self.security = security_context(conf)
-        self._cert = read_cert_from_file(str(signing.cert))
+        self.security = signing_context(str(signing.key), str(signing.cert))
+        self._cert = read_pem_cert(str(signing.cert))
         self._key_file = str(signing.key)
         self._template = parse(str(self.template(_PLACEHOLDER)))
 
     def template(self, ident: str) -> object:
-        return pre_signature_part(ident, self._cert, digest_alg=DIGEST_SHA256,
-                                  sign_alg=SIG_RSA_SHA256)
+        return signature_template(ident, self._cert)
 
     def template_element(self, ident: str) -> Element:
         """The ds:Signature template for the element whose ID is `ident`, to be placed in it

@@ -8,12 +8,44 @@ AuthnRequest and Response, are read on lxml: request_tree and response_tree.)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Protocol, TypedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Literal, Protocol, TypedDict
+
+Descriptor = Literal["spsso_descriptor", "idpsso_descriptor"]
+
+
+class EndpointEntry(TypedDict, total=False):
+    """One endpoint of a role in pysaml2's metadata store (an AssertionConsumerService,
+    a SingleLogoutService): its XML attributes, as strings."""
+
+    binding: str
+    location: str
+    response_location: str
+    index: str
+    is_default: str
+
+
+class RoleEntry(TypedDict, total=False):
+    """One SPSSODescriptor or IDPSSODescriptor in pysaml2's metadata store."""
+
+    assertion_consumer_service: list[EndpointEntry]
+    single_logout_service: list[EndpointEntry]
+    authn_requests_signed: str
+
+
+class EntityEntry(TypedDict, total=False):
+    """One EntityDescriptor in pysaml2's metadata store: its roles."""
+
+    spsso_descriptor: list[RoleEntry]
+    idpsso_descriptor: list[RoleEntry]
 
 
 class Metadata(Protocol):
-    """saml2.mdstore.MetadataStore, as a school's client reads it."""
+    """saml2.mdstore.MetadataStore, as Loper reads it."""
+
+    def keys(self) -> Iterable[str]: ...
+
+    def __getitem__(self, entity_id: str) -> EntityEntry: ...
 
     def service(self, entity_id: str, typ: str,
                 service: str) -> Mapping[str, Sequence[Mapping[str, str]]] | None: ...
@@ -50,8 +82,56 @@ class Security(Protocol):
         ...
 
 
+class SigningContext(Protocol):
+    """saml2.sigver.SecurityContext holding Loper's own signing key."""
+
+    def sign_statement(self, statement: str, node_name: str, node_id: str) -> str: ...
+
+
 class IdpServer(Protocol):
     """saml2.server.Server holding one supplier's SP metadata."""
 
     metadata: Metadata
     sec: Security
+
+
+class Encrypter(Protocol):
+    """The encryption of a pysaml2 CryptoBackend (xmlsec1's), which Loper leaves to it."""
+
+    def encrypt(self, *args: object, **kwargs: object) -> object: ...
+
+    def encrypt_assertion(self, *args: object, **kwargs: object) -> object: ...
+
+
+class MetadataElement(Protocol):
+    """A pysaml2 element (saml2.SamlBase) of Loper's SP metadata."""
+
+    def to_string(self, nspair: Mapping[str, str] | None = None) -> bytes: ...
+
+
+Make = Callable[..., MetadataElement]
+"""A pysaml2 element class: its children and attributes as keywords, the element out."""
+
+
+class MetadataClasses(Protocol):
+    """The saml2.md classes Loper's SP metadata is made of."""
+
+    EntityDescriptor: Make
+    SPSSODescriptor: Make
+    KeyDescriptor: Make
+    EncryptionMethod: Make
+    SingleLogoutService: Make
+    NameIDFormat: Make
+    AssertionConsumerService: Make
+    Organization: Make
+    OrganizationName: Make
+    OrganizationDisplayName: Make
+    OrganizationURL: Make
+
+
+class SignatureClasses(Protocol):
+    """The saml2.xmldsig classes of a KeyDescriptor."""
+
+    KeyInfo: Make
+    X509Data: Make
+    X509Certificate: Make

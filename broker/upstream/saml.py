@@ -13,17 +13,21 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.saml import NAMEID_FORMAT_PERSISTENT, AuthnContextClassRef
-from saml2.samlp import IDPEntry, IDPList, RequestedAuthnContext, Scoping
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
-
 from broker import codec
 from broker.errors import BadRequest, ConfigError
 from broker.identity import PendingLogin
 from broker.outgoing import Outgoing
 from broker.records import School
 from broker.saml import views
+from broker.saml.compat import (
+    BINDING_HTTP_POST,
+    BINDING_HTTP_REDIRECT,
+    DIGEST_SHA256,
+    NAMEID_FORMAT_PERSISTENT,
+    SIG_RSA_SHA256,
+    requested_authn_context,
+    scoping,
+)
 from broker.saml.decode import decode_post
 from broker.saml.logout_messages import AskedLogout, Received
 from broker.saml.published import Renderings
@@ -83,14 +87,12 @@ def _authn_request(client: views.SpClient, binding: str, destination: str, relay
     if pending.passive:
         flags["is_passive"] = "true"
     if pending.school_hint is not None:  # a hub: the school picked behind it (SAML core 3.4.1.2)
-        flags["scoping"] = Scoping(idp_list=IDPList(idp_entry=[
-            IDPEntry(provider_id=pending.school_hint)]))
+        flags["scoping"] = scoping(pending.school_hint)
     if pending.acr is not None and pending.acr.required:
         # The supplier's RequestedAuthnContext as it asked it. (OIDC acr_values are voluntary,
         # and a SAML IdP must refuse what it cannot meet: they stay out.)
-        flags["requested_authn_context"] = RequestedAuthnContext(
-            authn_context_class_ref=[AuthnContextClassRef(text=c) for c in pending.acr.classes],
-            comparison=pending.acr.comparison)
+        flags["requested_authn_context"] = requested_authn_context(pending.acr.classes,
+                                                                   pending.acr.comparison)
     embedded = binding == BINDING_HTTP_POST  # Redirect: signed query string, not the XML
     request_id, request = client.create_authn_request(
         destination, binding=BINDING_HTTP_POST, sign=embedded, sign_alg=SIG_RSA_SHA256,

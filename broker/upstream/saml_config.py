@@ -13,37 +13,48 @@ import functools
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import cast
 from urllib.parse import urlsplit
 
-import saml2
 import xmlsec
-from saml2 import md, samlp, xmldsig
-from saml2.cert import read_cert_from_file
-from saml2.client import Saml2Client
-from saml2.config import SPConfig
-from saml2.extension import mdui
-from saml2.saml import NAMEID_FORMAT_PERSISTENT
-from saml2.sigver import RSACrypto, SecurityContext, import_rsa_key_from_file
 
 from broker.errors import ConfigError
 from broker.keys import KeyPair
-from broker.saml.compat import xmlsec1_backend
+from broker.saml.compat import (
+    BINDING_HTTP_POST,
+    BINDING_HTTP_REDIRECT,
+    DIGEST_SHA256,
+    DS_CLASSES,
+    MD_CLASSES,
+    MDUI,
+    NAMEID_FORMAT_PERSISTENT,
+    NAMESPACE_DS,
+    NAMESPACE_MD,
+    NAMESPACE_SAMLP,
+    SIG_RSA_SHA256,
+    add_extensions,
+    read_pem_cert,
+    rsa_signer,
+    sp_client,
+    sp_security,
+    stamp,
+    ui_info,
+    xmlsec1_backend,
+)
 from broker.saml.crypto_keys import KEYS, certificate_key
 from broker.saml.crypto_policy import Policy
-from broker.saml.published import Presentation, add_extensions, stamp, ui_info
-from broker.saml.views import Metadata, Security, SpClient
+from broker.saml.published import Presentation
+from broker.saml.views import Metadata, MetadataElement, Security, SpClient
 from broker.upstream.saml_kind import SamlSchool
 from broker.upstream.saml_verify import Trust
 
 IDP_DESCRIPTOR = "idpsso"
-POST: str = saml2.BINDING_HTTP_POST
-REDIRECT: str = saml2.BINDING_HTTP_REDIRECT
-PERSISTENT: str = NAMEID_FORMAT_PERSISTENT
-NAMESPACES: dict[str, str] = {"md": md.NAMESPACE, "ds": xmldsig.NAMESPACE,
-                              "mdui": mdui.NAMESPACE}
+POST = BINDING_HTTP_POST
+REDIRECT = BINDING_HTTP_REDIRECT
+PERSISTENT = NAMEID_FORMAT_PERSISTENT
+NAMESPACES: dict[str, str] = {"md": NAMESPACE_MD, "ds": NAMESPACE_DS, "mdui": MDUI}
 # Advertised to schools' IdPs in the encryption KeyDescriptors (SAML metadata 2.4.1.1).
 ENCRYPTION_METHODS = (
     "http://www.w3.org/2009/xmlenc11#aes256-gcm",
@@ -53,43 +64,11 @@ ENCRYPTION_METHODS = (
 )
 
 
-class _Element(Protocol):
-    """A pysaml2 element (saml2.SamlBase) of Loper's SP metadata."""
-
-    def to_string(self, nspair: Mapping[str, str] | None = None) -> bytes: ...
-
-
-_Make = Callable[..., _Element]
-"""A pysaml2 element class: its children and attributes as keywords, the element out."""
-
-
-class _Classes(Protocol):
-    """The pysaml2 classes Loper's SP metadata is made of (saml2.md, saml2.xmldsig), typed."""
-
-    EntityDescriptor: _Make
-    SPSSODescriptor: _Make
-    KeyDescriptor: _Make
-    EncryptionMethod: _Make
-    SingleLogoutService: _Make
-    NameIDFormat: _Make
-    AssertionConsumerService: _Make
-    Organization: _Make
-    OrganizationName: _Make
-    OrganizationDisplayName: _Make
-    OrganizationURL: _Make
-
-
-class _Signature(Protocol):
-    KeyInfo: _Make
-    X509Data: _Make
-    X509Certificate: _Make
-
-
-MD: _Classes = md
-DS: _Signature = xmldsig
-PROTOCOL: str = samlp.NAMESPACE
-SIGNING_ALGORITHM: str = xmldsig.SIG_RSA_SHA256
-DIGEST_ALGORITHM: str = xmldsig.DIGEST_SHA256
+MD = MD_CLASSES
+DS = DS_CLASSES
+PROTOCOL = NAMESPACE_SAMLP
+SIGNING_ALGORITHM = SIG_RSA_SHA256
+DIGEST_ALGORITHM = DIGEST_SHA256
 
 
 @dataclass(frozen=True)
@@ -121,19 +100,19 @@ class SamlSpConfig:
 def _redirect_signer(key_file: str) -> object:
     """Loper's private key for signing HTTP-Redirect query strings, parsed once."""
     try:
-        return RSACrypto(import_rsa_key_from_file(key_file))
+        return rsa_signer(key_file)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{key_file}: the SAML signing key cannot be read ({exc})") from exc
 
 
 def _cert_body(pair: KeyPair) -> str:
     try:
-        return str(read_cert_from_file(str(pair.cert), "pem"))
+        return read_pem_cert(str(pair.cert))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{pair.cert}: the SAML certificate cannot be read ({exc})") from exc
 
 
-def _key_descriptor(cert: str, use: str) -> _Element:
+def _key_descriptor(cert: str, use: str) -> MetadataElement:
     methods = ([MD.EncryptionMethod(algorithm=alg) for alg in ENCRYPTION_METHODS]
                if use == "encryption" else [])
     key_info = DS.KeyInfo(x509_data=[DS.X509Data(x509_certificate=DS.X509Certificate(
@@ -141,7 +120,7 @@ def _key_descriptor(cert: str, use: str) -> _Element:
     return MD.KeyDescriptor(key_info=key_info, use=use, encryption_method=methods)
 
 
-def _organization(config: SamlSpConfig) -> _Element:
+def _organization(config: SamlSpConfig) -> MetadataElement:
     parts = urlsplit(config.entity_id)
     return MD.Organization(
         organization_name=[MD.OrganizationName(text=config.organization, lang="en")],
@@ -199,19 +178,13 @@ def _pysaml2_config(config: SamlSpConfig, metadata_xml: str) -> dict[str, object
 
 
 def _security_context(config: SamlSpConfig, metadata: Metadata) -> Security:
-    keys = [str(pair.key) for pair in config.key_pairs]
-    context: Security = SecurityContext(
-        xmlsec1_backend(), str(config.signing.key), cert_file=str(config.signing.cert),
-        metadata=metadata, only_use_keys_in_metadata=True, enc_key_files=keys,
-        encryption_keypairs=[{"key_file": str(p.key), "cert_file": str(p.cert)}
-                             for p in config.key_pairs],
-        sec_backend=_redirect_signer(str(config.signing.key)))
-    return context
+    return sp_security(xmlsec1_backend(), str(config.signing.key), str(config.signing.cert),
+                       metadata, [(str(p.key), str(p.cert)) for p in config.key_pairs],
+                       _redirect_signer(str(config.signing.key)))
 
 
 def _load_client(config: SamlSpConfig, saml: SamlSchool) -> SpClient:
-    client: SpClient = Saml2Client(
-        config=SPConfig().load(_pysaml2_config(config, saml.metadata_xml)))
+    client = sp_client(_pysaml2_config(config, saml.metadata_xml))
     client.sec = _security_context(config, client.metadata)
     try:
         signing = client.metadata.certs(saml.entity_id, IDP_DESCRIPTOR, "signing")

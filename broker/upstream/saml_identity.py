@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT, NAMEID_FORMAT_UNSPECIFIED
-
 from broker.attributes import BY_NAME, by_saml_name
 from broker.identity import Attributes, AuthnContext, Identity
 from broker.records import School
+from broker.saml.compat import (
+    NAMEID_FORMAT_PERSISTENT,
+    NAMEID_FORMAT_TRANSIENT,
+    NAMEID_FORMAT_UNSPECIFIED,
+)
 from broker.saml.response_tree import Assertion
 from broker.upstream.saml_kind import SamlSchool, read_attributes
 from broker.upstream.saml_times import instant, reject
