@@ -7,9 +7,9 @@ transaction, with one commit. Connections come from a small per-process pool (a 
 used by one thread at a time); a busy timeout makes writers queue instead of failing. Expired
 rows are ignored on read and purged at most once a minute per process, after a write.
 
-A path that cannot hold a SQLite file is a ConfigError at start; a full or failing disk is not:
-the store opens anyway, raises StoreUnavailable (with the reason) until the disk recovers, and
-sets itself up on first use then.
+A path that cannot hold a SQLite file is a ConfigError at start (sqlite_setup.py); a full or
+failing disk is not: the store opens anyway, raises StoreUnavailable (with the reason) until
+the disk recovers, and sets itself up on first use then.
 """
 
 from __future__ import annotations
@@ -20,25 +20,14 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from broker import sqlite_faults
 from broker.errors import ConfigError
+from broker.store import sqlite_setup
 from broker.store.base import Batching, Put, StoreUnavailable, check_key, check_ttl
 
-SCHEMA_VERSION = 1
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS state (
-    ns TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
-    value BLOB NOT NULL, expires REAL NOT NULL,
-    PRIMARY KEY (ns, kind, key)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS state_expires ON state (expires);
-CREATE TABLE IF NOT EXISTS hits (
-    bucket TEXT PRIMARY KEY, n INTEGER NOT NULL, expires REAL NOT NULL
-) WITHOUT ROWID;
-"""
 _PUT = "INSERT OR REPLACE INTO state (ns, kind, key, value, expires) VALUES (?, ?, ?, ?, ?)"
 _GET = "SELECT value FROM state WHERE ns = ? AND kind = ? AND key = ? AND expires > ?"
 _TAKE = "DELETE FROM state WHERE ns = ? AND kind = ? AND key = ? RETURNING value, expires"
@@ -220,6 +209,10 @@ class SqliteStore(Batching):
             self._purge()
         return rows, changed
 
+    def _setup(self) -> None:
+        self.journal_mode = sqlite_setup.set_up(self.path, self._busy_timeout)
+        self._set_up = True
+
     def _purge(self) -> int:
         """Delete expired rows; return how many."""
         now = time.time()
@@ -258,7 +251,7 @@ class SqliteStore(Batching):
         if not self._set_up:
             self._setup()
         try:
-            return self._connect()
+            return sqlite_setup.connect(self.path, self._busy_timeout)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open SQLite state store {self.path}: {exc}",
                                    sqlite_faults.reason(exc, self.path)) from exc
@@ -269,50 +262,3 @@ class SqliteStore(Batching):
                 self._idle.append(conn)
                 return
         conn.close()
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
-        )
-        try:
-            conn.execute("PRAGMA synchronous = NORMAL")
-        except BaseException:
-            conn.close()
-            raise
-        return conn
-
-    def _setup(self) -> None:
-        """Create the folder, the file and the schema; switch to WAL. A path that cannot be used
-        is a ConfigError; a full or failing disk is StoreUnavailable (try again later)."""
-        folder = os.path.dirname(self.path)
-        try:
-            os.makedirs(folder, exist_ok=True)
-        except OSError as exc:
-            self._setup_failed(exc, f"cannot create the folder {folder!r} for the SQLite state"
-                               f" store: {exc}")
-        try:
-            conn = self._connect()
-        except sqlite3.Error as exc:
-            self._setup_failed(exc, f"cannot open the SQLite state store {self.path!r}: {exc}"
-                               " (the folder must exist and be writable by the broker)")
-        try:
-            mode = str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
-            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            if version != SCHEMA_VERSION:  # nothing is written when the schema is there
-                if version:  # short-lived state of another schema: start afresh
-                    conn.executescript("DROP TABLE IF EXISTS state; DROP TABLE IF EXISTS hits;")
-                conn.executescript(_SCHEMA)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        except sqlite3.DatabaseError as exc:
-            self._setup_failed(exc, f"cannot use {self.path!r} as the SQLite state store: {exc}"
-                               " (it must be a writable SQLite file, or not exist yet)")
-        finally:
-            conn.close()
-        self.journal_mode, self._set_up = mode, True
-
-    def _setup_failed(self, exc: BaseException, message: str) -> NoReturn:
-        if sqlite_faults.is_fault(exc, self.path):
-            reason = sqlite_faults.reason(exc, self.path)
-            raise StoreUnavailable(f"cannot set up the SQLite state store {self.path}: {reason}"
-                                   f" ({exc})", reason) from exc
-        raise ConfigError(message) from exc
