@@ -90,6 +90,13 @@ class Database:
             with session.begin():
                 yield session
 
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One write transaction on SQL Core, without a Session (the ledger's append, on every
+        login): committed when the block ends, rolled back if it raises."""
+        with self._available(), self._writer.begin() as connection:
+            yield connection
+
     def check_disk(self) -> None:
         """RegistryUnavailable when the SQLite file's disk is full: reads still work then, but
         every login writes the ledger."""

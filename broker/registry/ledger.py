@@ -44,11 +44,19 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from broker.registry import ledger_chains
 from broker.registry.db import Database
-from broker.registry.ledger_chains import RELEASE, purge_chain, row_hash, utc, verify_chain
+from broker.registry.ledger_chains import (
+    RELEASE,
+    Claimed,
+    purge_chain,
+    row_hash,
+    utc,
+    verify_chain,
+)
 from broker.registry.ledger_head import Head, HeadDamaged, HeadFile
 from broker.registry.models import LedgerCheckpointRow, LedgerEntryRow
 
@@ -66,15 +74,17 @@ class Chain:
     def __init__(self, session: Session, ledger: Ledger) -> None:
         self.session = session
         self._ledger = ledger
-        self._checkpoint: LedgerCheckpointRow | None = None
+        self._claimed: Claimed | None = None
         self.head: Head | None = None
         self.intact = True
 
     def add(self, row: LedgerEntryRow) -> None:
-        if self._checkpoint is None:
-            self._checkpoint = ledger_chains.claim(self.session, self._ledger._db.engine)
-            self.intact = self._ledger._head_intact(self.session, self._checkpoint)
-        self._ledger._link(self.session, self._checkpoint, row)
+        connection = self.session.connection()
+        if self._claimed is None:
+            self._claimed = ledger_chains.claim(connection, self._ledger._db.engine)
+            self.intact = self._ledger._head_intact(connection, self._claimed)
+        ledger_chains.advance(connection, self._claimed, row)
+        self.session.add(row)
         self.head = Head(row.seq, row.hash)
 
 
@@ -142,12 +152,18 @@ class Ledger:
     def append(self, at: datetime, school_id: str, supplier_id: str, pseudonym: str,
                attribute_names: Sequence[str], protocol: str) -> int:
         """Record one release; returns its seq once it is durable. Attribute names only: a
-        value must never reach the ledger."""
+        value must never reach the ledger. Every login appends one: SQL Core in one
+        transaction (claim, number, insert, move the checkpoint), none of the ORM's work."""
         row = LedgerEntryRow(at=utc(at), school_id=school_id, supplier_id=supplier_id,
                              pseudonym=pseudonym, attributes=sorted(set(attribute_names)),
-                             protocol=protocol, kind=RELEASE)
-        with self.writing() as chain:
-            chain.add(row)
+                             protocol=protocol, kind=RELEASE, detail=None)
+        with self._db.transaction() as connection:
+            claimed = ledger_chains.claim(connection, self._db.engine)
+            intact = self._head_intact(connection, claimed)
+            ledger_chains.advance(connection, claimed, row)
+            ledger_chains.insert_row(connection, row)
+        if intact and self._head is not None:
+            self._record_head(self._head, Head(row.seq, row.hash))
         return row.seq
 
     @contextmanager
@@ -160,17 +176,7 @@ class Ledger:
         if chain.head is not None and chain.intact and self._head is not None:
             self._record_head(self._head, chain.head)
 
-    @staticmethod
-    def _link(session: Session, checkpoint: LedgerCheckpointRow, row: LedgerEntryRow) -> None:
-        """Chain `row` after the head of the chain this transaction holds."""
-        row.seq, row.chain = ledger_chains.next_seq(session), checkpoint.id
-        row.link, row.prev_hash = checkpoint.head_link + 1, checkpoint.head_hash
-        row.hash = row_hash(checkpoint.head_hash, row)
-        checkpoint.head_seq, checkpoint.head_link, checkpoint.head_hash = (
-            row.seq, row.link, row.hash)
-        session.add(row)
-
-    def _head_intact(self, session: Session, checkpoint: LedgerCheckpointRow) -> bool:
+    def _head_intact(self, connection: Connection, checkpoint: Claimed) -> bool:
         """Does the database still hold the row the head file names? Asked under the lock,
         when every row the file can name is committed. If not, rows were lost: the file stays
         as it is, the evidence, until the operator accepts the loss (verify() says how)."""
@@ -187,8 +193,7 @@ class Ledger:
             found: str | None = (checkpoint.base_hash if recorded.seq == checkpoint.base_seq
                                  else checkpoint.head_hash)
         else:
-            kept = session.get(LedgerEntryRow, recorded.seq)
-            found = kept.hash if kept is not None else None
+            found = ledger_chains.row_at(connection, recorded.seq)
         if found == recorded.hash:
             return True
         log.error("ledger rows were lost: row %d, recorded in %s, is not in the database; "

@@ -19,12 +19,13 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, insert, select, text
+from sqlalchemy import CursorResult, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from broker.registry.models import LedgerCheckpointRow, LedgerEntryRow
@@ -43,46 +44,85 @@ def genesis(chain: int) -> str:
     return hashlib.sha256(f"loper ledger chain {chain}".encode()).hexdigest()
 
 
-def _sqlite(session: Session) -> bool:
-    return session.get_bind().dialect.name == "sqlite"
+@dataclass
+class Claimed:
+    """The chain a write transaction holds: its checkpoint row's head and base as claimed,
+    moved on by each row the transaction appends (advance)."""
+
+    id: int
+    head_seq: int
+    head_hash: str
+    head_link: int
+    base_seq: int
+    base_hash: str
+    newest: int | None
+    """SQLite: the newest seq of any chain (rows are numbered after it); None on PostgreSQL,
+    where the sequence ``ledger_seq`` numbers them."""
 
 
-_NEWEST = "loper_ledger_newest"
-"""SQLite: the newest seq of any chain, read with the claim (session.info)."""
+_CP = LedgerCheckpointRow
+_SELECT = select(_CP.id, _CP.head_seq, _CP.head_hash, _CP.head_link, _CP.base_seq,
+                 _CP.base_hash)
+_ENTRY_COLUMNS = tuple(column.key for column in LedgerEntryRow.__table__.columns)
+# Statements built once: building one per call (its bound values, its cache key) cost more
+# than running it.
+_CLAIM_SQLITE = _SELECT.add_columns(select(func.max(_CP.head_seq)).scalar_subquery()) \
+    .where(_CP.id == FIRST)
+_MOVE_HEAD = update(_CP).where(_CP.id == bindparam("chain_id")).values(
+    head_seq=bindparam("seq"), head_link=bindparam("link"), head_hash=bindparam("hash"))
+_INSERT_ROW = insert(LedgerEntryRow)
+_ROW_HASH = select(LedgerEntryRow.hash).where(LedgerEntryRow.seq == bindparam("seq"))
 
 
-def next_seq(session: Session) -> int:
-    """A number for a new row, unique in the ledger, under the claimed chain's lock."""
-    if _sqlite(session):  # one writer at a time: after the newest row of any chain
-        seq = int(session.info[_NEWEST]) + 1
-        session.info[_NEWEST] = seq
-        return seq
-    return int(session.scalar(text("SELECT nextval('ledger_seq')")) or 0)
-
-
-def claim(session: Session, engine: Engine) -> LedgerCheckpointRow:
-    """Lock a chain for this transaction and return its checkpoint row."""
-    query = select(LedgerCheckpointRow)
-    if _sqlite(session):  # the one chain, and the newest seq of any (one statement)
-        newest = select(func.max(LedgerCheckpointRow.head_seq)).scalar_subquery()
-        row = session.execute(
-            select(LedgerCheckpointRow, newest).where(LedgerCheckpointRow.id == FIRST)).one()
-        session.info[_NEWEST] = int(row[1] or 0)
-        checkpoint: LedgerCheckpointRow = row[0]
-        return checkpoint
-    free = query.order_by(LedgerCheckpointRow.id).limit(1).with_for_update(skip_locked=True)
-    found = session.execute(free).scalar_one_or_none()
-    if found is not None:
-        return found
-    added = _add_chain(engine)
+def claim(connection: Connection, engine: Engine) -> Claimed:
+    """Lock a chain for this transaction and return its checkpoint (SQL Core, no ORM: every
+    login appends a row)."""
+    if connection.dialect.name == "sqlite":  # the one chain, and the newest seq of any
+        row = connection.execute(_CLAIM_SQLITE).one()
+        return Claimed(row[0], row[1], row[2], row[3], row[4], row[5], int(row[6] or 0))
+    free = _SELECT.order_by(_CP.id).limit(1).with_for_update(skip_locked=True)
+    found = connection.execute(free).one_or_none()
+    added = _add_chain(engine) if found is None else None
     if added is not None:
-        new = query.where(LedgerCheckpointRow.id == added).with_for_update(skip_locked=True)
-        found = session.execute(new).scalar_one_or_none()
-        if found is not None:
-            return found
-    count = session.scalar(select(func.count()).select_from(LedgerCheckpointRow)) or 1
-    wait = query.where(LedgerCheckpointRow.id == random.randint(FIRST, int(count)))
-    return session.execute(wait.with_for_update()).scalar_one()
+        found = connection.execute(
+            _SELECT.where(_CP.id == added).with_for_update(skip_locked=True)).one_or_none()
+    if found is None:  # every chain is held and no more may be added: wait for one
+        count = connection.scalar(select(func.count()).select_from(_CP)) or 1
+        wait = _SELECT.where(_CP.id == random.randint(FIRST, int(count))).with_for_update()
+        found = connection.execute(wait).one()
+    return Claimed(*found, newest=None)
+
+
+def _next_seq(connection: Connection, claimed: Claimed) -> int:
+    """A number for a new row, unique in the ledger, under the claimed chain's lock."""
+    if claimed.newest is not None:  # SQLite, one writer at a time: after the newest row
+        claimed.newest += 1
+        return claimed.newest
+    return int(connection.scalar(text("SELECT nextval('ledger_seq')")) or 0)
+
+
+def advance(connection: Connection, claimed: Claimed, row: LedgerEntryRow) -> None:
+    """Number `row`, chain it after the claimed chain's head, and move the checkpoint on (the
+    caller inserts the row itself)."""
+    row.seq, row.chain = _next_seq(connection, claimed), claimed.id
+    row.link, row.prev_hash = claimed.head_link + 1, claimed.head_hash
+    row.hash = row_hash(claimed.head_hash, row)
+    claimed.head_seq, claimed.head_link, claimed.head_hash = row.seq, row.link, row.hash
+    connection.execute(_MOVE_HEAD, {"chain_id": claimed.id, "seq": row.seq, "link": row.link,
+                                    "hash": row.hash})
+
+
+def insert_row(connection: Connection, row: LedgerEntryRow) -> None:
+    """The chained row, inserted with SQL Core (Ledger.append; a transaction that changes
+    other rows too adds it to its ORM session instead, in the unit of work's order)."""
+    connection.execute(_INSERT_ROW,
+                       {key: getattr(row, key) for key in _ENTRY_COLUMNS})
+
+
+def row_at(connection: Connection, seq: int) -> str | None:
+    """The hash of the row numbered `seq` (None: no such row)."""
+    found = connection.scalar(_ROW_HASH, {"seq": seq})
+    return str(found) if found is not None else None
 
 
 def _add_chain(engine: Engine) -> int | None:
