@@ -225,7 +225,7 @@ class Flow:
             raise UpstreamRejected("This answer from your school was already used once.")
         identity = callback.identity
         if hub is not school:  # the hub's answer, as the school behind it that it names
-            identity = hubs.school_of(hub, identity, registry.schools(), school.id)
+            identity = hubs.school_of(hub, identity, registry.schools_behind(hub.id), school.id)
         return self._anchor(identity), callback.session
 
     def _anchor(self, identity: Identity) -> Person:

@@ -6,7 +6,7 @@ suppliers and policies are cached per process (cache.py) and usually need no que
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import TypeVar
@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from broker import attributes
-from broker.records import Policy, School, Supplier
+from broker.records import Behind, Policy, School, Supplier
 from broker.registry import (
     aliases,
     audit,
@@ -132,6 +132,20 @@ class Registry:
     def schools(self) -> list[School]:
         """Sorted by name."""
         return self._cached_all("schools", _ALL_SCHOOLS, convert.school_record)
+
+    def schools_behind(self, hub_id: str) -> list[School]:
+        """The schools that log in through the hub `hub_id`, sorted by name: what a hub's
+        answer is matched against, without building every school's record."""
+        query = _ALL_SCHOOLS.where(SchoolRow.protocol == Behind.protocol,
+                                   SchoolRow.config["via"].as_string() == hub_id)
+        return self._cached_all(f"behind {hub_id}", query, convert.school_record)
+
+    def each_school(self) -> Iterator[School]:
+        """Every school, by name, one at a time and kept nowhere: for a value derived from all
+        of them (derived()), in the memory of a few hundred records instead of all of them."""
+        with self._db.read() as session:
+            for row in session.scalars(_ALL_SCHOOLS.execution_options(yield_per=500)):
+                yield convert.school_record(row)
 
     def school_by_entity_id(self, entity_id: str) -> School | None:
         return self._cached(
