@@ -78,6 +78,7 @@ def table(results: dict[str, Any]) -> str:
             label = f"{short(scenario['name'])[:29]} c{run['concurrency']}"
             lines.append(f" {label:32}" + "".join(
                 f"{_cell(_hop(run['hops_ms'], column)):>13}" for column in COLUMNS))
+    lines += _per_hop_lines(main, meta)
     lines += ["", _state_line(main), _rss_line("RSS per worker, demo registry", main)]
     large = results.get("large")
     if large:
@@ -150,6 +151,28 @@ def _state_line(main: dict[str, Any]) -> str:
             f"(in steps: Redis doubles its key table), pending key {keys[0]:.0f}-{keys[-1]:.0f} B "
             f"(MEMORY USAGE)\nRedis per SSO session: {session.get('memory_usage_bytes', 0):.0f} B "
             f"(MEMORY USAGE; value {session.get('value_bytes', 0):.0f} B)")
+
+
+def _per_hop_lines(main: dict[str, Any], meta: dict[str, Any]) -> list[str]:
+    """Where a login's CPU goes, hop by hop (bench/hops.py), and the floor under each hop."""
+    lines = ["", f"{'broker CPU per hop, ms (c1, mean)':33}"
+                 + "".join(f"{h:>13}" for h in COLUMNS) + f"{'= login':>9}"]
+    for scenario in main.get("scenarios", []):
+        hops = scenario.get("per_hop", {}).get("hops_cpu_ms", {})
+        if hops:
+            total = sum(h["mean"] for h in hops.values())
+            lines.append(f" {short(scenario['name'])[:32]:32}" + "".join(
+                f"{_mean(_hop(hops, column)):>13}" for column in COLUMNS) + f"{total:>9.2f}")
+    floor = main.get("floor", {})
+    if "mean" in floor:
+        lines.append(f"floor: GET {floor['path']} costs {floor['mean']:.2f} ms of worker CPU "
+                     f"(p50 {floor['p50']:.2f}) with {meta.get('worker_class', 'sync')} workers: "
+                     "what serving any request costs; a login through the picker makes 4")
+    return lines if len(lines) > 2 else []
+
+
+def _mean(stats: dict[str, float] | None) -> str:
+    return f"{stats['mean']:.2f}" if stats else "-"
 
 
 def _rss_line(label: str, section: dict[str, Any]) -> str:

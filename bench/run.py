@@ -33,6 +33,7 @@ class Login:
     started: Started
     jar: Jar = field(default_factory=dict)
     hops: dict[str, float] = field(default_factory=dict)
+    hop_cpu: dict[str, float] = field(default_factory=dict)
     to_school: Request | None = None
     answer: Request | None = None
     final: Response | None = None
@@ -49,6 +50,8 @@ class RunResult:
     wall_s: float = 0.0
     """Wall time of the timed phases (A and C) only."""
     hops: dict[str, list[float]] = field(default_factory=dict)
+    hop_cpu: dict[str, list[float]] = field(default_factory=dict)
+    """Per hop, the workers' CPU ms of each login's request (bench/hops.py's transport)."""
     totals: list[float] = field(default_factory=list)
     """Per login: the sum of its hops (Loper's share of the login's latency)."""
     login_ids: list[str] = field(default_factory=list)
@@ -62,6 +65,8 @@ class RunResult:
 def _hop(transport: Transport, login: Login, name: str, request: Request) -> Response:
     response = transport.send(request, login.jar)
     login.hops[name] = login.hops.get(name, 0.0) + response.seconds
+    if response.cpu_ms is not None:
+        login.hop_cpu[name] = login.hop_cpu.get(name, 0.0) + response.cpu_ms
     if response.status >= 400:
         raise LoginFailed(f"{name}: HTTP {response.status}: {response.text()[:300]!r}")
     return response
@@ -185,6 +190,8 @@ def _collect(result: RunResult, logins: Iterable[Login], finished: bool) -> None
         result.logins += 1
         for name, seconds in login.hops.items():
             result.hops.setdefault(name, []).append(seconds)
+        for name, cpu_ms in login.hop_cpu.items():
+            result.hop_cpu.setdefault(name, []).append(cpu_ms)
         result.totals.append(sum(login.hops.values()))
         if login.to_school is not None:
             relay = _relay(login.to_school)

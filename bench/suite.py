@@ -11,6 +11,7 @@ from typing import Any
 
 import redis
 
+from bench import hops
 from bench.large import LargeSpec, build_large_registry
 from bench.peers import LoginFailed
 from bench.procs import Gunicorn, Usage, free_port, gunicorn, usage
@@ -176,6 +177,7 @@ def main_section(world: World, redis_url: str, options: Options, log: Path) -> d
             section["startup_s"] = round(server.wait_healthy(), 3)
             server.wait_workers()
             section["rss_idle"] = _rss(_settled(server))
+            cpu_transport = hops.CpuTransport(options.transport(world.loper), server.worker_pids)
             index = 0
             for scenario in world.scenarios:
                 print(f"  {scenario.name} ...", flush=True)
@@ -203,9 +205,13 @@ def main_section(world: World, redis_url: str, options: Options, log: Path) -> d
                     entry["runs"].append(measured_run(served, client, scenario, plan,
                                                       options, world.loper, index))
                     index += options.logins
+                entry["per_hop"] = hops.per_hop(cpu_transport, scenario, world.loper,
+                                                options.mode, index)
+                index += hops.LOGINS
                 if options.inflight:
                     entry["inflight"] = inflight_state(client, scenario, options.inflight,
                                                        options, world.loper)
+            section["floor"] = hops.floor(cpu_transport, world.loper)
             section["rss_after"] = _rss(server.worker_usage())
             section["redis_keys"] = census(client)
             section["redis_used_memory"] = used_memory(client)

@@ -35,6 +35,8 @@ class Response:
     """Lower-case names; Set-Cookie is not kept here (see the jar)."""
     body: bytes
     seconds: float
+    cpu_ms: float | None = None
+    """The workers' CPU time for this request (bench/hops.py's transport only)."""
 
     @property
     def location(self) -> str:
