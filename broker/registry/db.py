@@ -20,8 +20,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, create_engine, event, inspect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -132,6 +130,9 @@ class Database:
         return row[0] if row else None
 
     def upgrade(self) -> None:
+        from alembic import command  # here, not at the top: alembic costs a worker's start
+        from alembic.config import Config  # half a second and only a migration needs it
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.set_main_option("path_separator", "os")
