@@ -10,25 +10,19 @@ parser; its signature is checked by the adapter against the sender's metadata (c
 from __future__ import annotations
 
 import base64
-import functools
 import secrets
-import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from urllib.parse import quote, urlencode
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from broker.errors import BadRequest, LogoutRejected
 from broker.keys import KeyPair
 from broker.outgoing import Outgoing
 from broker.saml.compat import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from broker.saml.decode import decode_post, decode_redirect
-from broker.saml.redirect import SignatureRejected, verify_query
+from broker.saml.redirect import SignatureRejected, signed_query, signing_key, verify_query
 from broker.saml.signer import signer
 from broker.saml.views import Descriptor, Metadata
 from broker.saml.xmlparse import Element, NotXml, new_element, parse, to_bytes
@@ -37,7 +31,6 @@ SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 STATUS = "urn:oasis:names:tc:SAML:2.0:status:"
-RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 ENTITY = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity"
 LIFETIME = 300
 MAX_ID = 256
@@ -154,14 +147,6 @@ def logout_response(issuer: str, destination: str, in_response_to: str,
     return root
 
 
-@functools.cache
-def _private_key(path: Path) -> rsa.RSAPrivateKey:
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise ValueError(f"{path}: the SAML signing key is not an RSA key")
-    return key
-
-
 def send(keys: KeyPair, endpoint: Endpoint, url: str, message: Element,
          relay_state: str) -> Outgoing:
     """`message`, signed, to `url` over the endpoint's binding ("SAMLRequest" for a request)."""
@@ -172,16 +157,7 @@ def send(keys: KeyPair, endpoint: Endpoint, url: str, message: Element,
         if relay_state:
             form["RelayState"] = relay_state
         return Outgoing(url, form)
-    compressor = zlib.compressobj(wbits=-15)
-    deflated = compressor.compress(to_bytes(message)) + compressor.flush()
-    fields = {param: base64.b64encode(deflated).decode("ascii")}
-    if relay_state:
-        fields["RelayState"] = relay_state
-    fields["SigAlg"] = RSA_SHA256
-    query = urlencode(fields, quote_via=quote)
-    signature = _private_key(keys.key).sign(query.encode("ascii"), padding.PKCS1v15(),
-                                            hashes.SHA256())
-    query += "&Signature=" + quote(base64.b64encode(signature).decode("ascii"), safe="")
+    query = signed_query(signing_key(keys.key), param, to_bytes(message), relay_state)
     return Outgoing(f"{url}{'&' if '?' in url else '?'}{query}")
 
 

@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from broker import codec
 from broker.errors import BadRequest, ConfigError
@@ -31,6 +32,7 @@ from broker.saml.compat import (
 from broker.saml.decode import decode_post
 from broker.saml.logout_messages import AskedLogout, Received
 from broker.saml.published import Renderings
+from broker.saml.redirect import signed_query, signing_key
 from broker.upstream import Callback
 from broker.upstream import saml_logout as logouts
 from broker.upstream.saml_checks import Expected, check_max_age, confirmation_expiry
@@ -81,8 +83,8 @@ def _forced(pending: PendingLogin) -> bool:
     return pending.force_authn or pending.max_age == 0
 
 
-def _authn_request(client: views.SpClient, binding: str, destination: str, relay_state: str,
-                   pending: PendingLogin, subject: str) -> tuple[str, Outgoing]:
+def _authn_request(client: views.SpClient, key: Path, binding: str, destination: str,
+                   relay_state: str, pending: PendingLogin, subject: str) -> tuple[str, Outgoing]:
     flags: dict[str, object] = {"force_authn": "true"} if _forced(pending) else {}
     if pending.passive:
         flags["is_passive"] = "true"
@@ -103,9 +105,9 @@ def _authn_request(client: views.SpClient, binding: str, destination: str, relay
         if relay_state:
             form["RelayState"] = relay_state
         return str(request_id), Outgoing(destination, form)
-    info = client.apply_binding(BINDING_HTTP_REDIRECT, str(request), destination, relay_state,
-                                sign=True, sigalg=SIG_RSA_SHA256)
-    return str(request_id), Outgoing(dict(info["headers"])["Location"])
+    query = signed_query(signing_key(key), "SAMLRequest", str(request).encode("utf-8"),
+                         relay_state)
+    return str(request_id), Outgoing(f"{destination}{'&' if '?' in destination else '?'}{query}")
 
 
 class SamlUpstream:
@@ -134,8 +136,9 @@ class SamlUpstream:
         binding, destination = _sso_endpoint(client, saml.entity_id)
         issued_at = int(time.time())
         try:
-            request_id, outgoing = _authn_request(client, binding, destination, relay_state,
-                                                  pending, saml.subject)
+            request_id, outgoing = _authn_request(client, self._config.signing.key, binding,
+                                                  destination, relay_state, pending,
+                                                  saml.subject)
         except Exception as exc:  # signing fails only on a broken key or xmlsec1 set-up
             raise ConfigError(f"The AuthnRequest for {school.id} cannot be created "
                               f"({type(exc).__name__}: {exc})") from exc
