@@ -57,7 +57,6 @@ class OAuthError(OAuth2Error):  # type: ignore[misc]
     is raised; it goes back to a checked redirect_uri or as a JSON error body."""
 
     error: str
-    description: str
 
     def __init__(self, error: str, description: str, status: int = 400) -> None:
         super().__init__(description, status_code=status, error=error)
@@ -90,7 +89,7 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         self.register_client_auth_method(
             "client_secret_basic", lambda _query, request: op.authenticate_basic(request))
         self.register_client_auth_method("private_key_jwt", _PrivateKeyJwt(assertions))
-        self.register_token_generator("default", self._generate)
+        self.register_token_generator("default", op.tokens)
         id_token = _IdToken(op, keys)
         self.register_grant(_CodeGrant, [_S256Challenge(required=True), id_token])
         self.register_grant(_RefreshGrant, [id_token])
@@ -145,11 +144,6 @@ class Server(AuthorizationServer):  # type: ignore[misc]
 
     def send_signal(self, name: str, *args: object, **kwargs: object) -> None:
         pass
-
-    def _generate(self, grant_type: str, client: Client, user: Snapshot,
-                  scope: str | None = None, expires_in: int | None = None,
-                  include_refresh_token: bool = True) -> dict[str, object]:
-        return self.provider.tokens(client, user, scope, include_refresh_token)
 
     def _redirect(self, headers: list[tuple[str, str]]) -> Outgoing:
         """Every authorization response, also an error, names the issuer (RFC 9207)."""

@@ -53,7 +53,6 @@ class OidcOp:
         self.record_delivery = config.record_delivery
         """CollectedLater: the supplier receives the release at the token endpoint."""
         self.find_client = clients.client_finder(find_client)
-        self._find_supplier = find_client
         self._keys = SigningKeys(config.signing_keys, config.next_signing_keys)  # once per process
         self.grants = Grants(store, Lifetimes(config.code_ttl, config.access_token_ttl,
                                               config.refresh_token_ttl))
@@ -144,7 +143,7 @@ class OidcOp:
         """RP-Initiated Logout 1.0: who asks, for which session; raises LogoutRejected for an
         id_token_hint Loper did not issue."""
         return logouts.parse_end_session(params, self._keys, self.config.issuer,
-                                         self._find_supplier)
+                                         self.find_client)
 
     # -- the back channel ------------------------------------------------------------------------
     def token(self, form: Mapping[str, str], headers: Mapping[str, str],
@@ -201,17 +200,18 @@ class OidcOp:
     def authenticate_basic(self, request: clients.AuthRequest) -> clients.Client | None:
         return clients.authenticate_basic(self.find_client, request)
 
-    def tokens(self, client: clients.Client, user: Snapshot, scope: str | None,
-               refresh: bool) -> dict[str, object]:
-        """Tokens for the granted snapshot, narrowed to `scope`; a refresh token carries the
-        whole grant."""
+    def tokens(self, grant_type: str, client: clients.Client, user: Snapshot,
+               scope: str | None = None, expires_in: int | None = None,
+               include_refresh_token: bool = True) -> dict[str, object]:
+        """authlib's token generator: tokens for the granted snapshot, narrowed to `scope`; a
+        refresh token carries the whole grant."""
         served = user.narrowed(scope)
         with self.grants.store.batched():  # both tokens in one round trip
             token: dict[str, object] = {
                 "access_token": self.grants.issue_access(served),
                 "token_type": "Bearer", "expires_in": self.config.access_token_ttl,
                 "scope": " ".join(served.scope)}
-            if refresh and "offline_access" in user.scope:
+            if include_refresh_token and "offline_access" in user.scope:
                 token["refresh_token"] = self.grants.issue_refresh(user)
         return token
 
