@@ -178,10 +178,7 @@ class OidcOp:
         snapshot = self.grants.access(token)
         if snapshot is None:
             return _bearer_error(401, "invalid_token", "The access token is invalid or expired.")
-        if not snapshot.still_open(self.config.still_open):
-            log.info("userinfo refused: the release is closed",
-                     extra={"supplier": snapshot.supplier_id, "school": snapshot.school_id})
-            self.grants.revoke(snapshot, narrowed=True)
+        if self._closed(snapshot, "userinfo", narrowed=True):
             return _bearer_error(401, "invalid_token", SUSPENDED)
         return ok({**snapshot.claims, "sub": snapshot.sub})
 
@@ -190,12 +187,17 @@ class OidcOp:
         """No token for a client whose ID token algorithm is not offered, nor for a release the
         school has closed since the login (the grant ends)."""
         client.signing_alg(self._keys.algorithms)
-        if granted.still_open(self.config.still_open):
-            return
-        log.info("oidc grant refused: the release is closed",
-                 extra={"supplier": granted.supplier_id, "school": granted.school_id})
-        self.grants.revoke(granted)
-        raise OAuthError("invalid_grant", SUSPENDED)
+        if self._closed(granted, "oidc grant"):
+            raise OAuthError("invalid_grant", SUSPENDED)
+
+    def _closed(self, snapshot: Snapshot, refused: str, *, narrowed: bool = False) -> bool:
+        """Has the school closed the release since the login? Then its grant ends."""
+        if snapshot.still_open(self.config.still_open):
+            return False
+        log.info("%s refused: the release is closed", refused,
+                 extra={"supplier": snapshot.supplier_id, "school": snapshot.school_id})
+        self.grants.revoke(snapshot, narrowed=narrowed)
+        return True
 
     def authenticate_basic(self, request: clients.AuthRequest) -> clients.Client | None:
         return clients.authenticate_basic(self.find_client, request)
