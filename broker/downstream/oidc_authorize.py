@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
-from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
-
 from broker import acr, codec
+from broker.authlib_compat import OAuthError
 from broker.downstream import DownstreamRequest, named_school
 from broker.downstream.oidc_clients import Client
 from broker.errors import BadRequest, RequestRejected, UnknownSupplier
@@ -93,12 +92,10 @@ def parse(params: Mapping[str, str], repeated: Collection[str], target: Target,
           algorithms: Collection[str], validate: Callable[[Mapping[str, str]], str]
           ) -> DownstreamRequest:
     """Check everything after the target (`validate`: authlib's checks, giving the scope);
-    raise OAuth2Error, which goes back as a redirect."""
+    raise OAuthError, which goes back as a redirect."""
     _check_shape(params, repeated)
     oidc = target.client.oidc
-    if oidc.id_token_alg not in algorithms:
-        raise OAuth2Error("The ID token algorithm of this client is not offered.",
-                          error="server_error")
+    target.client.signing_alg(algorithms)
     ask = Ask(client_id=oidc.client_id, redirect_uri=target.redirect_uri,
               scope=tuple(validate(params).split()),
               state=_capped(params, "state", MAX_STATE), nonce=_capped(params, "nonce", MAX_NONCE),
@@ -106,7 +103,7 @@ def parse(params: Mapping[str, str], repeated: Collection[str], target: Target,
               max_age=_max_age(params.get("max_age")))
     prompts = set(params.get("prompt", "").split())
     if "none" in prompts and len(prompts) > 1:
-        raise InvalidRequestError("prompt=none cannot be combined with other values.")
+        raise OAuthError("invalid_request", "prompt=none cannot be combined with other values.")
     supplier = target.client.supplier
     return DownstreamRequest(supplier=supplier, request=codec.encode(ask),
                              school_hints=_hints(params, supplier), force_authn="login" in prompts,
@@ -118,20 +115,20 @@ def _check_shape(params: Mapping[str, str], repeated: Collection[str]) -> None:
     """What authlib does not check: every parameter once (it checks five), the request objects
     Loper does not support, a missing response_type (authlib: unsupported), the query mode."""
     if repeated:
-        raise InvalidRequestError("A request parameter is repeated.")
+        raise OAuthError("invalid_request", "A request parameter is repeated.")
     for name, error in UNSUPPORTED.items():
         if name in params:
-            raise OAuth2Error(f"The {name} parameter is not supported.", error=error)
+            raise OAuthError(error, f"The {name} parameter is not supported.")
     if not params.get("response_type"):
-        raise InvalidRequestError("response_type is missing.")
+        raise OAuthError("invalid_request", "response_type is missing.")
     if params.get("response_mode", "query") != "query":
-        raise InvalidRequestError("Only response_mode=query is supported.")
+        raise OAuthError("invalid_request", "Only response_mode=query is supported.")
 
 
 def _capped(params: Mapping[str, str], name: str, limit: int) -> str | None:
     value = params.get(name)
     if value is not None and len(value) > limit:
-        raise InvalidRequestError(f"The {name} parameter is too long.")
+        raise OAuthError("invalid_request", f"The {name} parameter is too long.")
     return value or None
 
 
@@ -139,7 +136,7 @@ def _max_age(value: str | None) -> int | None:
     if value is None:
         return None
     if not value.isascii() or not value.isdigit() or len(value) > 9:
-        raise InvalidRequestError("max_age must be a number of seconds.")
+        raise OAuthError("invalid_request", "max_age must be a number of seconds.")
     return int(value)
 
 
@@ -149,7 +146,7 @@ def _acr_values(value: str | None) -> acr.AcrRequest | None:
     classes = tuple(value.split()) if value else ()
     problem = acr.problem(classes)
     if problem is not None:
-        raise InvalidRequestError(f"acr_values cannot be accepted: {problem}.")
+        raise OAuthError("invalid_request", f"acr_values cannot be accepted: {problem}.")
     return acr.AcrRequest(classes, required=False) if classes else None
 
 

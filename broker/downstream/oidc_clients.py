@@ -20,25 +20,23 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Protocol
 from urllib.parse import unquote_plus
 
-from authlib.oauth2.rfc6749 import ClientMixin, InvalidClientError, InvalidRequestError
-from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import Key, KeySet
 
+from broker.authlib_compat import AUTH_METHODS, OAuthError
 from broker.downstream.oidc_common import SCOPES, header
 from broker.downstream.oidc_kind import OidcSupplier, oidc_of
 from broker.records import Supplier
 from broker.store import StateStore
 
-ASSERTION_TYPE: str = JWTBearerClientAssertion.CLIENT_ASSERTION_TYPE  # RFC 7523 2.2
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"  # RFC 7523 2.2
 ASSERTION_ALGS = ("RS256", "ES256", "PS256")
 _KEY_TYPE = {"RS256": "RSA", "PS256": "RSA", "ES256": "EC"}
 KEY_CARRYING_HEADERS = ("jwk", "jku", "x5u", "x5c")
 LEEWAY = 30
 MAX_ASSERTION_LIFETIME = 3600 + LEEWAY
 MAX_ASSERTION = 8192
-AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
 _SECRET_METHODS = AUTH_METHODS[:2]
 
 
@@ -60,8 +58,8 @@ def registered_secret(oidc: OidcSupplier) -> str | None:
     return None
 
 
-class Client(ClientMixin):  # type: ignore[misc]
-    """A registered OIDC supplier, as authlib asks about it."""
+class Client:
+    """A registered OIDC supplier, as authlib asks about it (its ClientMixin's methods)."""
 
     def __init__(self, supplier: Supplier, oidc: OidcSupplier) -> None:
         self.supplier = supplier
@@ -104,6 +102,14 @@ class Client(ClientMixin):  # type: ignore[misc]
         return " ".join(s for s in SCOPES if s in asked and (
             s != "offline_access" or self.oidc.offline_access))
 
+    def signing_alg(self, offered: Collection[str]) -> str:
+        """The client's ID token algorithm; no code or token for a client whose algorithm is
+        not offered."""
+        if self.oidc.id_token_alg not in offered:
+            raise OAuthError("server_error",
+                             "The ID token algorithm of this client is not offered.", 500)
+        return self.oidc.id_token_alg
+
 
 def client_finder(find: Callable[[str], Supplier | None]) -> Callable[[str], Client | None]:
     """authlib's query_client over the registry (the client_id must match exactly)."""
@@ -121,10 +127,10 @@ def check_methods(form: Mapping[str, str], headers: Mapping[str, str],
     """RFC 6749 3.2 and 2.3: no parameter twice, one authentication method at a time (authlib
     checks neither at the token endpoint)."""
     if repeated:
-        raise _invalid_request("A request parameter is repeated.")
+        raise OAuthError("invalid_request", "A request parameter is repeated.")
     asserted = "client_assertion" in form or "client_assertion_type" in form
     if sum((header(headers, "Authorization") is not None, "client_secret" in form, asserted)) > 1:
-        raise _invalid_request("Use exactly one client authentication method.")
+        raise OAuthError("invalid_request", "Use exactly one client authentication method.")
 
 
 def authenticate_basic(query_client: Callable[[str], Client | None],
@@ -145,14 +151,8 @@ def authenticate_basic(query_client: Callable[[str], Client | None],
     return client if client is not None and client.check_client_secret(secret) else None
 
 
-def _fail(description: str) -> Exception:
-    error: Exception = InvalidClientError(description=description, status_code=401)
-    return error
-
-
-def _invalid_request(description: str) -> Exception:
-    error: Exception = InvalidRequestError(description)
-    return error
+def _fail(description: str) -> OAuthError:
+    return OAuthError("invalid_client", description, 401)
 
 
 @functools.lru_cache(maxsize=64)
@@ -160,46 +160,33 @@ def _keyset(jwks: str) -> KeySet:
     return KeySet.import_key_set(json.loads(jwks))
 
 
-class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
-    """private_key_jwt, with Loper's allow-list, key choice, lifetime cap and replay check."""
+class Assertions:
+    """private_key_jwt: Loper's allow-list, key choice, lifetime cap and replay check, which
+    authlib's JWTBearerClientAssertion asks for (authlib_compat)."""
 
-    CLIENT_AUTH_METHOD = "private_key_jwt"
+    leeway = LEEWAY
 
     def __init__(self, audiences: tuple[str, ...], store: StateStore) -> None:
-        super().__init__(leeway=LEEWAY)
-        self._audiences = audiences
+        self.audiences = audiences
         self._store = store
 
-    def __call__(self, query_client: Callable[[str], Client | None],
-                 request: AuthRequest) -> Client | None:
-        """A client_id in the form must name the client the assertion is for."""
-        named = request.form.get("client_id")
-        found: Client | None = super().__call__(
-            lambda sub: query_client(sub) if named in (None, sub) else None, request)
-        return found
-
-    def get_audiences(self) -> list[str]:
-        return list(self._audiences)
-
-    def extract_assertion(self, assertion: str) -> tuple[dict[str, object], dict[str, object]]:
+    def check_size(self, assertion: str) -> None:
         if len(assertion) > MAX_ASSERTION:
             raise _fail("The client assertion is too large.")
-        head: dict[str, object]
-        claims: dict[str, object]
-        head, claims = super().extract_assertion(assertion)
+
+    def check_header(self, head: Mapping[str, object]) -> None:
         if head.get("alg") not in ASSERTION_ALGS:
             raise _fail("The client assertion's algorithm is not allowed.")
         if any(name in head for name in KEY_CARRYING_HEADERS):
             raise _fail("The client assertion may not carry its own key.")
-        return head, claims
 
-    def resolve_client_public_key(self, client: Client) -> KeySet:
+    def keys(self, client: Client) -> KeySet:
         try:
             return _keyset(client.oidc.jwks or "")
         except (JoseError, ValueError, TypeError, KeyError) as exc:
             raise _fail("This client has no usable registered keys.") from exc
 
-    def process_assertion_claims(self, assertion: str, keys: KeySet) -> dict[str, object]:
+    def verify(self, assertion: str, keys: KeySet) -> dict[str, object]:
         """Verified with the one registered key that fits its alg and kid, that alg only."""
         head: dict[str, object] = jws.extract_compact(assertion.encode("ascii")).headers()
         alg, kid = str(head["alg"]), head.get("kid")  # alg: one of ASSERTION_ALGS, checked above
@@ -212,11 +199,10 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
             claims: dict[str, object] = jwt.decode(assertion, matching[0], algorithms=[alg]).claims
         except JoseError as exc:
             raise _fail("The client assertion's signature does not verify.") from exc
-        self.verify_claims(claims)
         return claims
 
-    def validate_jti(self, claims: dict[str, object], jti: str) -> bool:
-        exp = claims.get("exp")  # a number: verify_claims checked it
+    def once(self, claims: Mapping[str, object], jti: str) -> bool:
+        exp = claims.get("exp")  # a number: authlib's verify_claims checked it
         lifetime = (int(exp) if isinstance(exp, int | float) else 0) - int(time.time())
         if lifetime > MAX_ASSERTION_LIFETIME:
             raise _fail("The client assertion is valid for too long.")

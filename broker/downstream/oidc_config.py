@@ -4,14 +4,14 @@ the discovery document (OIDC Discovery 1.0, section 3)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from broker import profiles
+from broker.authlib_compat import AUTH_METHODS, GRANT_TYPES
 from broker.downstream import RecordDelivery
-from broker.downstream import oidc_clients as clients
-from broker.downstream import oidc_token as tokens
+from broker.downstream.oidc_clients import ASSERTION_ALGS
 from broker.downstream.oidc_common import SCOPES
 from broker.downstream.oidc_grants import OpenCheck
 from broker.errors import ConfigError
@@ -49,7 +49,8 @@ class OidcOpConfig:
     it to the release policy (the OP knows neither the registry nor release.py)."""
     logout_timeout: float = 3.0
     """Seconds one back-channel logout call may take (the logout_timeout setting)."""
-    record_delivery: RecordDelivery = field(kw_only=True)
+    _: KW_ONLY
+    record_delivery: RecordDelivery
     """Writes a release to the ledger; called when a code is redeemed, the moment the supplier
     receives what was released (the composition root wires it to the registry's ledger)."""
 
@@ -75,14 +76,14 @@ def discovery_document(issuer: str, algorithms: tuple[str, ...]) -> dict[str, ob
         "jwks_uri": issuer + PATHS["jwks"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": list(tokens.GRANT_TYPES),
+        "grant_types_supported": list(GRANT_TYPES),
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": list(algorithms),
         "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": list(clients.AUTH_METHODS),
-        "token_endpoint_auth_signing_alg_values_supported": list(clients.ASSERTION_ALGS),
-        "revocation_endpoint_auth_methods_supported": list(clients.AUTH_METHODS),
-        "revocation_endpoint_auth_signing_alg_values_supported": list(clients.ASSERTION_ALGS),
+        "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
+        "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "revocation_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
         "scopes_supported": list(SCOPES),
         "claims_supported": claims + list(profiles.claim_scopes()),
         "prompt_values_supported": ["none", "login"],

@@ -20,13 +20,17 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from broker import codec
+from broker import codec, profiles
+from broker.authlib_compat import OAuthError
 from broker.downstream import Delivery
 from broker.downstream.oidc_common import digest
 from broker.store import StateStore
+
+if TYPE_CHECKING:
+    from broker.downstream.oidc_clients import Client
 
 Claims = Mapping[str, str | list[str]]
 OpenCheck = Callable[[str, str], bool]
@@ -36,6 +40,7 @@ log = logging.getLogger("loper.oidc")
 ACCESS, REFRESH, REVOKED = "oidc-access", "oidc-refresh", "oidc-revoked"
 SESSION_ENDED = "oidc-session-ended"
 CODE_LINK, REFRESH_LINK = "oidc-code-grant", "oidc-refresh-grant"
+_CLAIM_SCOPE = profiles.claim_scopes()
 
 
 @dataclass(frozen=True)
@@ -79,8 +84,20 @@ class Snapshot:
     def get_scope(self) -> str:
         return " ".join(self.scope)
 
-    def check_client(self, client: Any) -> bool:
-        return bool(client.client_id == self.client_id)
+    def check_client(self, client: Client) -> bool:
+        return client.client_id == self.client_id
+
+    def narrowed(self, scope: str | None) -> Snapshot:
+        """RFC 6749 6: a refresh may ask for less than was granted, never for more."""
+        if scope is None:
+            return self
+        wanted = set(scope.split())
+        if "openid" not in wanted or not wanted <= set(self.scope):
+            raise OAuthError("invalid_scope", "The scope exceeds what was granted.")
+        granted = tuple(s for s in self.scope if s in wanted)
+        claims = {k: v for k, v in self.claims.items()
+                  if _CLAIM_SCOPE.get(k) is None or _CLAIM_SCOPE[k] in granted}
+        return replace(self, scope=granted, claims=claims)
 
 
 @dataclass(frozen=True)

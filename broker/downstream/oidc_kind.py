@@ -131,7 +131,7 @@ def _unique(config: OidcSupplier) -> tuple[Unique, ...]:
 
 def _render(released: Released, config: OidcSupplier, context: PreviewContext) -> Rendered:
     """The claims under the names of the supplier's profile, and the ID token and userinfo an
-    RP asking PREVIEW_SCOPES receives (as oidc_op's snapshot and oidc_token serve them)."""
+    RP asking PREVIEW_SCOPES receives (as oidc_op serves its snapshot)."""
     profile = profiles.of(config.profile)
     label = {profile.claim(a): a.name for a in attributes.VOCABULARY}
     if profile.subject_claim is not None:

@@ -20,7 +20,8 @@ from joserfc.jwk import KeySet
 
 from broker import codec
 from broker.downstream import LogoutSent
-from broker.downstream.oidc_authorize import MAX_STATE
+from broker.downstream.oidc_authorize import safe_state
+from broker.downstream.oidc_clients import Client
 from broker.downstream.oidc_keys import SigningKeys
 from broker.downstream.oidc_kind import OidcSupplier, oidc_of
 from broker.errors import LogoutRejected, LogoutUnreachable
@@ -57,10 +58,9 @@ def send_back_channel(fetcher: Fetcher, supplier: Supplier, uri: str, token: str
         raise LogoutUnreachable(f"{supplier.name} refused the logout (HTTP {answer.status}).")
 
 
-def front_channel_url(uri: str, issuer: str, sid: str) -> str:
-    """Front-Channel Logout 2: iss and sid added to the registered URI's query."""
-    joiner = "&" if "?" in uri else "?"
-    return f"{uri}{joiner}{urlencode({'iss': issuer, 'sid': sid})}"
+def _with_query(uri: str, params: Mapping[str, str]) -> str:
+    """`params` added to the registered URI's query."""
+    return f"{uri}{'&' if '?' in uri else '?'}{urlencode(params)}"
 
 
 def ask(keys: SigningKeys, issuer: str, fetcher: Fetcher, supplier: Supplier, subject: str,
@@ -74,7 +74,8 @@ def ask(keys: SigningKeys, issuer: str, fetcher: Fetcher, supplier: Supplier, su
                           logout_token(keys, issuer, oidc, subject, sid))
         return LogoutSent()
     if oidc.frontchannel_logout_uri:
-        return LogoutSent(frame=front_channel_url(oidc.frontchannel_logout_uri, issuer, sid))
+        return LogoutSent(frame=_with_query(oidc.frontchannel_logout_uri,  # Front-Channel 2
+                                            {"iss": issuer, "sid": sid}))
     return None
 
 
@@ -109,7 +110,7 @@ def _hint(token: str, keys: SigningKeys, issuer: str) -> Mapping[str, object]:
 
 
 def parse_end_session(params: Mapping[str, str], keys: SigningKeys, issuer: str,
-                      find_client: Callable[[str], Supplier | None]) -> tuple[
+                      find_client: Callable[[str], Client | None]) -> tuple[
                           Supplier | None, EndSession]:
     """The supplier that asks (from id_token_hint or client_id, which must agree) and its
     request. An unregistered post_logout_redirect_uri is dropped: Loper's own page follows."""
@@ -120,16 +121,13 @@ def parse_end_session(params: Mapping[str, str], keys: SigningKeys, issuer: str,
     client_id = str(claims["aud"]) if claims else params.get("client_id") or None
     if claims and params.get("client_id") not in (None, client_id):
         raise LogoutRejected("The client_id does not match the id_token_hint.")
-    supplier = find_client(client_id) if client_id else None
-    oidc = oidc_of(supplier) if supplier else None
-    if oidc is None or oidc.client_id != client_id:
-        supplier, client_id = None, None
+    client = find_client(client_id) if client_id else None
     wanted = params.get("post_logout_redirect_uri")
-    redirect = wanted if oidc is not None and wanted in oidc.post_logout_redirect_uris else None
-    state = params.get("state")
+    redirect = wanted if client and wanted in client.oidc.post_logout_redirect_uris else None
     sid = claims.get("sid") if claims else None
-    return supplier, EndSession(client_id, sid if isinstance(sid, str) else None, redirect,
-                                state if state and len(state) <= MAX_STATE else None)
+    return (client.supplier if client else None), EndSession(
+        client.client_id if client else None, sid if isinstance(sid, str) else None, redirect,
+        safe_state(params))
 
 
 def answer(supplier: Supplier, request: bytes) -> Outgoing | None:
@@ -141,5 +139,4 @@ def answer(supplier: Supplier, request: bytes) -> Outgoing | None:
         return None
     if kept.state is None:
         return Outgoing(kept.redirect_uri)
-    joiner = "&" if "?" in kept.redirect_uri else "?"
-    return Outgoing(f"{kept.redirect_uri}{joiner}{urlencode({'state': kept.state})}")
+    return Outgoing(_with_query(kept.redirect_uri, {"state": kept.state}))

@@ -16,17 +16,20 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
 from urllib.parse import quote
 
-from authlib.common.urls import add_params_to_uri, url_decode
-from authlib.oauth2 import ClientAuth
-from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
-
 from broker import codec
+from broker.authlib_compat import (
+    Credentials,
+    add_params,
+    authorization_url,
+    credentials,
+    form_pairs,
+    token_request,
+)
 from broker.errors import BrokerError, LogoutRejected, UpstreamRejected
 from broker.identity import AuthnContext, Identity, PendingLogin
 from broker.jsonvalue import Json
@@ -39,21 +42,6 @@ from broker.upstream.oidc_kind import OidcSchool, read_claims
 from broker.upstream.oidc_login import LoginState, check_response, new_login_state, safe_code
 from broker.upstream.oidc_provider import ProviderCache, ProviderInfo
 from broker.upstream.oidc_require import check_required
-
-
-class _ClientAuth(Protocol):
-    """authlib's ClientAuth: adds the client's credentials to the token request."""
-
-    def prepare(self, method: str, uri: str, headers: dict[str, str],
-                body: str) -> tuple[str, dict[str, str], str]: ...
-
-
-# authlib ships no types: the client helpers Loper calls, with the types they return.
-_authorization_url: Callable[..., str] = prepare_grant_uri
-_token_request: Callable[..., str] = prepare_token_request
-_add_params: Callable[[str, Mapping[str, str]], str] = add_params_to_uri
-_form_pairs: Callable[[str], list[tuple[str, str]]] = url_decode
-_auth: Callable[[str, str, str], _ClientAuth] = ClientAuth
 
 _log = logging.getLogger("loper.upstream.oidc")
 REPLAY_TTL_MAX = 24 * 3600
@@ -119,9 +107,9 @@ class OidcUpstream:
         prompt = "none" if pending.passive else "login" if pending.force_authn else None
         max_age = 0 if pending.force_authn else pending.max_age
         hint = {oidc.hint_parameter: pending.school_hint} if pending.school_hint else {}
-        url = _authorization_url(
-            info.authorization_endpoint, oidc.client_id, "code",
-            redirect_uri=self.config.redirect_uri, scope=scopes, state=relay_state,
+        url = authorization_url(
+            info.authorization_endpoint, oidc.client_id, scopes,
+            redirect_uri=self.config.redirect_uri, state=relay_state,
             nonce=state.nonce, code_challenge=state.challenge(), code_challenge_method="S256",
             prompt=prompt, max_age=None if max_age is None else str(max_age),
             acr_values=" ".join(pending.acr.classes) if pending.acr else None, **hint)
@@ -169,7 +157,7 @@ class OidcUpstream:
         endpoint = self._provider(_oidc(school)).end_session_endpoint
         if kept is None or endpoint is None:
             return None
-        url = _add_params(endpoint, {
+        url = add_params(endpoint, {
             "id_token_hint": kept.id_token, "client_id": _oidc(school).client_id,
             "post_logout_redirect_uri": self.config.logged_out_uri, "state": relay_state})
         return Outgoing(url), codec.encode(LogoutState(relay_state))
@@ -186,11 +174,10 @@ class OidcUpstream:
     def _redeem(self, oidc: OidcSchool, info: ProviderInfo, code: str,
                 verifier: str) -> _Tokens:
         """RFC 6749 4.1.3 with RFC 7636 4.5: the code and its verifier, for the tokens."""
-        body = _token_request("authorization_code", code=code, code_verifier=verifier,
-                                     redirect_uri=self.config.redirect_uri)
+        body = token_request(code, verifier, self.config.redirect_uri)
         url, headers, body = _client_auth(oidc, info).prepare("POST", info.token_endpoint, {},
                                                               body)
-        answer = self.http.post(url, "token response", dict(_form_pairs(body)), headers)
+        answer = self.http.post(url, "token response", form_pairs(body), headers)
         if answer.status != 200:
             raise _token_refused(answer.status, answer.body.get("error"))
         id_token, access = answer.body.get("id_token"), answer.body.get("access_token")
@@ -236,14 +223,15 @@ def _client_secret(oidc: OidcSchool) -> str:
     return secret
 
 
-def _client_auth(oidc: OidcSchool, info: ProviderInfo) -> _ClientAuth:
+def _client_auth(oidc: OidcSchool, info: ProviderInfo) -> Credentials:
     """client_secret_basic unless the school offers client_secret_post only. RFC 6749 2.3.1:
     for basic, both parts are form-urlencoded first, which authlib leaves to its caller."""
     secret = _client_secret(oidc)
     methods = info.token_auth_methods
     if "client_secret_basic" not in methods and "client_secret_post" in methods:
-        return _auth(oidc.client_id, secret, "client_secret_post")
-    return _auth(quote(oidc.client_id, safe=""), quote(secret, safe=""), "client_secret_basic")
+        return credentials(oidc.client_id, secret, "client_secret_post")
+    return credentials(quote(oidc.client_id, safe=""), quote(secret, safe=""),
+                       "client_secret_basic")
 
 
 def _token_refused(status: int, error: object) -> UpstreamRejected:

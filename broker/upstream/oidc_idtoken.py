@@ -9,11 +9,10 @@ check that failed, never a claim's value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol, TypeGuard
+from typing import TypeGuard
 
-from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.errors import (
     BadSignatureError,
@@ -26,19 +25,9 @@ from joserfc.errors import (
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry, extract_compact
 
+from broker.authlib_compat import ESSENTIAL_CLAIMS, check_code_id_token
 from broker.errors import UpstreamRejected
 from broker.upstream.oidc_require import issuer_for
-
-
-class _Claims(Protocol):
-    """authlib's CodeIDToken: the claims checks of an ID token from the code flow."""
-
-    def validate(self, now: int, leeway: int) -> None: ...
-
-
-# authlib ships no types: its ID token claims class, with the types Loper uses.
-_code_id_token: Callable[..., _Claims] = CodeIDToken
-_ESSENTIAL: Collection[str] = CodeIDToken.ESSENTIAL_CLAIMS
 
 KeyLookup = Callable[[str | None], KeySet]
 """The school's signing keys, given the token's key id (the JWKS may be read again)."""
@@ -111,18 +100,14 @@ def check_claims(claims: dict[str, object], header: dict[str, object], expected:
                  now: float, access_token: str | None) -> None:
     """authlib's checks for an ID token of the code flow (OIDC Core 3.1.3.7: iss, aud, azp,
     exp, iat, nbf, nonce, at_hash), then Loper's own for auth_time."""
-    id_token = _code_id_token(
-        claims, header,
-        options={"iss": {"essential": True, "value": issuer_for(expected.issuer, claims)},
-                 "aud": {"essential": True, "value": expected.client_id}},
-        params={"nonce": expected.nonce, "client_id": expected.client_id,
-                "access_token": access_token})
     try:
-        id_token.validate(now=int(now), leeway=expected.skew)
+        check_code_id_token(claims, header, issuer=issuer_for(expected.issuer, claims),
+                            client_id=expected.client_id, nonce=expected.nonce,
+                            access_token=access_token, now=int(now), leeway=expected.skew)
     except ExpiredTokenError as exc:
         raise _claim_problem("exp") from exc
     except MissingClaimError as exc:
-        if exc.claim in _ESSENTIAL:
+        if exc.claim in ESSENTIAL_CLAIMS:
             raise UpstreamRejected("The ID token from your school's login server lacks "
                                    f"required claims: {exc.claim}.") from exc
         raise _claim_problem(exc.claim) from exc

@@ -12,9 +12,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
-
 from broker import codec
+from broker.authlib_compat import s256_challenge
 from broker.errors import BadRequest, LoginCancelled, UpstreamRejected
 from broker.upstream.oidc_provider import ProviderInfo
 from broker.upstream.oidc_require import fits
@@ -35,7 +34,7 @@ class LoginState:
 
     def challenge(self) -> str:
         """RFC 7636 4.2, S256."""
-        return str(create_s256_code_challenge(self.verifier))
+        return s256_challenge(self.verifier)
 
     @classmethod
     def read(cls, state: bytes, school_id: str) -> LoginState:
