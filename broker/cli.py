@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 import click
 
-from broker import alias_file, instance
+from broker import alias_file, cli_context, instance
 from broker.cli_errors import FriendlyGroup
 from broker.errors import ConfigError
 from broker.keys import load_pseudonym_keys
@@ -23,13 +23,8 @@ from broker.registry import Registry, VerifyResult
 from broker.registry.admins import Admins
 from broker.registry.aliases import AliasEvent, record
 from broker.registry.federation import dump_federation, load_federation
-from broker.settings import Settings, load_settings
 
 CLI_ACTOR = "cli"
-
-
-def _settings(ctx: click.Context) -> Settings:
-    return load_settings({"instance": ctx.obj["instance"]} if ctx.obj["instance"] else None)
 
 
 @click.group(cls=FriendlyGroup)
@@ -38,14 +33,14 @@ def _settings(ctx: click.Context) -> Settings:
 @click.pass_context
 def main(ctx: click.Context, instance: Path | None) -> None:
     """Loper, the single sign-on broker for schools."""
-    ctx.obj = {"instance": instance}
+    cli_context.keep_instance(ctx, instance)
 
 
 @main.command("init")
 @click.pass_context
 def init_cmd(ctx: click.Context) -> None:
     """Create the instance folder: settings, keys, database schema. Safe to run again."""
-    settings = _settings(ctx)
+    settings = cli_context.settings(ctx)
     for line in instance.initialise(settings):
         click.echo(line)
 
@@ -60,7 +55,7 @@ def federation() -> None:
 @click.pass_context
 def federation_import(ctx: click.Context, file: Path) -> None:
     """Add or update schools, suppliers and releases from FILE (all or nothing)."""
-    settings = _settings(ctx)
+    settings = cli_context.settings(ctx)
     keys = load_pseudonym_keys(settings.keys_dir)
     registry = Registry(settings.registry_url)
     try:
@@ -76,7 +71,7 @@ def federation_import(ctx: click.Context, file: Path) -> None:
 @click.pass_context
 def federation_export(ctx: click.Context) -> None:
     """Print the federation as TOML (the import format)."""
-    registry = Registry(_settings(ctx).registry_url)
+    registry = Registry(cli_context.settings(ctx).registry_url)
     try:
         click.echo(dump_federation(registry.export_federation()), nl=False)
     finally:
@@ -97,7 +92,7 @@ def alias() -> None:
 def alias_add(ctx: click.Context, school: str, subject: str, to_school: str,
               to_subject: str) -> None:
     """Suppliers keep the pupil's history: the new identity gets the existing pseudonyms."""
-    settings = _settings(ctx)
+    settings = cli_context.settings(ctx)
     keys = load_pseudonym_keys(settings.keys_dir)
     registry = Registry(settings.registry_url)
     try:
@@ -123,7 +118,7 @@ def alias_add(ctx: click.Context, school: str, subject: str, to_school: str,
 def alias_import(ctx: click.Context, file: BinaryIO, school: str) -> None:
     """Link many pupils at once from a CSV file with the header
     subject,previous_school,previous_subject (all or nothing)."""
-    settings = _settings(ctx)
+    settings = cli_context.settings(ctx)
     keys = load_pseudonym_keys(settings.keys_dir)
     registry = Registry(settings.registry_url)
     try:
@@ -150,7 +145,7 @@ def ledger() -> None:
 def ledger_verify(ctx: click.Context) -> None:
     """Check the hash chain and its end; exit 1 when a row was edited, deleted or reordered,
     or the newest rows are missing."""
-    registry = Registry(_settings(ctx).registry_url)
+    registry = Registry(cli_context.settings(ctx).registry_url)
     try:
         result = registry.ledger().verify()
     finally:
@@ -185,7 +180,7 @@ def ledger_purge(ctx: click.Context, before: datetime | None, older_than: int | 
         raise click.UsageError("give either --before DATE or --older-than DAYS")
     cut = (before.replace(tzinfo=UTC) if before is not None
            else datetime.now(UTC) - timedelta(days=older_than or 0))
-    registry = Registry(_settings(ctx).registry_url)
+    registry = Registry(cli_context.settings(ctx).registry_url)
     try:
         removed = registry.ledger().purge(cut)
         result = registry.ledger().verify()
@@ -203,7 +198,7 @@ def admin() -> None:
 
 
 def _admins(ctx: click.Context, action: Callable[[Admins], str]) -> None:
-    registry = Registry(_settings(ctx).registry_url)
+    registry = Registry(cli_context.settings(ctx).registry_url)
     try:
         click.echo(action(Admins(registry)))
     except ValueError as exc:

@@ -9,15 +9,17 @@ with the check that tells why (pg_isready for PostgreSQL, the folder for SQLite)
 from __future__ import annotations
 
 import os
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import NoReturn
 
 import click
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from broker import cli_context
 from broker.errors import ConfigError
 from broker.registry import RegistryUnavailable
-from broker.settings import load_settings, redacted_url
+from broker.settings import redacted_url
 from broker.sqlite_faults import DISK_FULL
 
 EXIT_STATUS = 2
@@ -69,19 +71,22 @@ def explain_registry(url: str, exc: RegistryUnavailable) -> str:
 
 
 def _registry_url(ctx: click.Context) -> str:
-    instance = (ctx.find_root().obj or {}).get("instance")
     try:
-        return load_settings({"instance": instance} if instance else None).registry_url
+        return cli_context.settings(ctx).registry_url
     except ConfigError:
         return "(registry_url)"
+
+
+_invoke: Callable[[click.Group, click.Context], object] = click.Group.invoke
+"""click.Group's own invoke: it returns what the command returns, which no caller reads."""
 
 
 class FriendlyGroup(click.Group):
     """A click group whose commands end with one line, never a traceback."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: click.Context) -> object:
         try:
-            return super().invoke(ctx)
+            return _invoke(self, ctx)
         except ConfigError as exc:
             _fail(str(exc))
         except RegistryUnavailable as exc:

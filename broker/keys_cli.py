@@ -11,14 +11,8 @@ from __future__ import annotations
 
 import click
 
-from broker import keys
+from broker import cli_context, keys
 from broker.errors import ConfigError
-from broker.settings import Settings, load_settings
-
-
-def _settings(ctx: click.Context) -> Settings:
-    instance = (ctx.find_root().obj or {}).get("instance")
-    return load_settings({"instance": instance} if instance else None)
 
 
 @click.group("keys")
@@ -30,7 +24,7 @@ def keys_group() -> None:
 @click.pass_context
 def next_cmd(ctx: click.Context) -> None:
     """Create the next signing keys (published from the next restart, not yet used)."""
-    settings = _settings(ctx)
+    settings = cli_context.settings(ctx)
     saml = keys.ensure_saml_keypair(settings.keys_dir, settings.host, "next")
     oidc = keys.ensure_oidc_keys(settings.keys_dir, "next")
     click.echo("created the next signing keys; restart Loper to publish them" if saml or oidc
@@ -42,7 +36,7 @@ def next_cmd(ctx: click.Context) -> None:
 def promote_cmd(ctx: click.Context) -> None:
     """Sign with the next keys from the next restart; keep the old ones published."""
     try:
-        keys.promote_next(_settings(ctx).keys_dir)
+        keys.promote_next(cli_context.settings(ctx).keys_dir)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo("the next keys are now current; restart Loper to sign with them")

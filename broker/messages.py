@@ -16,9 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Union
+from typing import Union
 
+from babel.support import Translations
 from markupsafe import Markup
+
+from broker.jsonvalue import Json, JsonObject
 
 Param = Union[str, int, "Message", tuple["Param", ...]]
 Gettext = Callable[[str], str]
@@ -43,7 +46,7 @@ class Message:
     def __hash__(self) -> int:
         return hash((self.key, repr(sorted(self.params.items()))))
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JsonObject:
         return {"key": self.key, "params": {k: _json(v) for k, v in self.params.items()}}
 
 
@@ -51,12 +54,14 @@ def msg(key: str, /, **params: Param) -> Message:
     return Message(key, params)
 
 
-def from_json(value: object) -> Message | None:
+def from_json(value: Json) -> Message | None:
     """A Message stored with `as_json` (the audit trail); None for anything else."""
-    if not isinstance(value, dict) or not isinstance(value.get("key"), str):
+    if not isinstance(value, dict):
         return None
-    params = value.get("params")
-    return Message(value["key"], {k: _unjson(v) for k, v in params.items()}
+    key, params = value.get("key"), value.get("params")
+    if not isinstance(key, str):
+        return None
+    return Message(key, {k: _unjson(v) for k, v in params.items()}
                    if isinstance(params, dict) else {})
 
 
@@ -73,7 +78,7 @@ def _value(value: Param, gettext: Gettext, html: bool) -> object:
     return value
 
 
-def _json(value: Param) -> object:
+def _json(value: Param) -> Json:
     if isinstance(value, Message):
         return value.as_json()
     if isinstance(value, tuple):
@@ -81,7 +86,7 @@ def _json(value: Param) -> object:
     return value
 
 
-def _unjson(value: object) -> Param:
+def _unjson(value: Json) -> Param:
     if isinstance(value, dict):
         return from_json(value) or ""
     if isinstance(value, list):
@@ -90,7 +95,7 @@ def _unjson(value: object) -> Param:
 
 
 @cache
-def _catalogue(lang: str) -> Any:
+def _catalogue(lang: str) -> Translations:
     from broker.web.i18n import compile_catalogue  # the catalogues, outside any request
 
     return compile_catalogue(lang)

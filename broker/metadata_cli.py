@@ -11,10 +11,10 @@ import sys
 
 import click
 
+from broker import cli_context
 from broker.metadata_refresh import refresh
 from broker.outbound.fetch import default_timeout
 from broker.registry import Registry
-from broker.settings import load_settings
 
 
 @click.group("metadata")
@@ -26,8 +26,7 @@ def metadata_group() -> None:
 @click.pass_context
 def refresh_cmd(ctx: click.Context) -> None:
     """Fetch and verify every metadata source now; apply what is good, keep the rest."""
-    instance = (ctx.find_root().obj or {}).get("instance")
-    settings = load_settings({"instance": instance} if instance else None)
+    settings = cli_context.settings(ctx)
     registry = Registry(settings.registry_url)
     try:
         with default_timeout(settings.outbound_timeout):

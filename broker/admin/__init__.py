@@ -24,19 +24,19 @@ def init_app(app: Flask) -> None:
         school,
         supplier,
     )
-    from broker.admin.base import bp
+    from broker.admin.base import ADMINS, LINKS, MAILER, RECOVERY_CODES, bp
     from broker.keys import seal_key
     from broker.mail import Mailer
     from broker.registry.admin_links import AdminLinks
     from broker.registry.admins import Admins
     from broker.registry.recovery_codes import RecoveryCodes
     from broker.sealed import Sealer
+    from broker.web.current import BROKER
 
-    broker = app.extensions["loper"]
-    accounts = Admins(broker.registry, Sealer(seal_key(broker.settings.keys_dir)))
-    app.extensions["loper_admins"] = accounts
-    app.extensions["loper_admin_links"] = AdminLinks(accounts)
-    app.extensions["loper_recovery_codes"] = RecoveryCodes(accounts)
-    app.extensions["loper_mailer"] = Mailer(broker.settings)
-    auth.login_manager.init_app(app)
+    broker = BROKER.of(app)
+    accounts = ADMINS.put(app, Admins(broker.registry, Sealer(seal_key(broker.settings.keys_dir))))
+    LINKS.put(app, AdminLinks(accounts))
+    RECOVERY_CODES.put(app, RecoveryCodes(accounts))
+    MAILER.put(app, Mailer(broker.settings))
+    auth.init_app(app)
     app.register_blueprint(bp)

@@ -11,15 +11,13 @@ import json
 import logging
 import secrets
 import time
-from typing import Any
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, request, session, url_for
-from flask_login import LoginManager, UserMixin, login_user, logout_user
-from flask_login import current_user as _current_user
+from flask import Flask, flash, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
-from broker.admin import security, totp
+from broker.admin import login_door, security, totp
 from broker.admin.base import (
     admins,
     bp,
@@ -30,6 +28,8 @@ from broker.admin.base import (
     refused_form,
     signed_in,
 )
+from broker.admin.login_door import AdminSession
+from broker.jsonvalue import Json, loads_object
 from broker.registry.admins import Admin, normalise_email
 from broker.registry.recovery_codes import looks_like_code
 from broker.web.current import broker
@@ -39,27 +39,18 @@ log = logging.getLogger("loper.admin")
 SESSION_KIND, SESSION_TTL = "admin-session", 8 * 3600
 PENDING_TOTP_KIND, PENDING_TOTP_TTL = "admin-totp-pending", 10 * 60
 SECOND_FACTOR_TTL = 5 * 60
-login_manager = LoginManager()
 
 
-class AdminUser(UserMixin):  # type: ignore[misc]  # flask_login has no type hints
-    def __init__(self, admin: Admin, session_id: str) -> None:
-        self.admin = admin
-        self.session_id = session_id
-
-    def get_id(self) -> str:
-        return self.session_id
-
-
-def _load(session_id: str) -> AdminUser | None:
+def _load(session_id: str) -> AdminSession | None:
     data = broker().store.get_token(SESSION_KIND, session_id)
-    if data is None:
+    doc = loads_object(data) if data is not None else None
+    if doc is None:
         return None
-    doc = json.loads(data)
-    admin = admins().get(int(doc["admin"]))
-    if admin is None or admin.epoch != doc["epoch"]:
+    admin_id, epoch = doc.get("admin"), doc.get("epoch")
+    admin = admins().get(admin_id) if isinstance(admin_id, int) else None
+    if admin is None or admin.epoch != epoch:
         return None
-    return AdminUser(admin, session_id)
+    return AdminSession(admin, session_id)
 
 
 def _unauthorized() -> Response:
@@ -67,8 +58,10 @@ def _unauthorized() -> Response:
     return redirect(url_for("admin.login", next=wanted))
 
 
-login_manager.user_loader(_load)
-login_manager.unauthorized_handler(_unauthorized)
+def init_app(app: Flask) -> None:
+    """Admins sign in to `app` with a session in the state store (Flask-Login's cookie names
+    it)."""
+    login_door.init_app(app, _load, _unauthorized)
 
 
 @bp.before_request
@@ -78,7 +71,7 @@ def _protect_posts() -> None:
 
 
 @bp.context_processor
-def _globals() -> dict[str, Any]:
+def _globals() -> dict[str, object]:
     return {"csrf_token": security.csrf_token, "csrf_field": security.CSRF_FIELD,
             "pretty_json": _pretty_json}
 
@@ -113,7 +106,7 @@ def sign_in(admin: Admin, next_url: str | None) -> Response:
     broker().store.put_token(SESSION_KIND, session_id,
                              json.dumps({"admin": admin.id, "epoch": admin.epoch}).encode(),
                              SESSION_TTL)
-    login_user(AdminUser(admin, session_id))
+    login_door.sign_in(AdminSession(admin, session_id))
     log.info("admin signed in", extra={"admin": admin.id, "role": admin.role})
     return redirect(_safe_next(next_url) or home_url(admin))
 
@@ -152,11 +145,27 @@ def login_post() -> Response:
     return sign_in(admin, next_url)
 
 
-def _pending_second_factor() -> dict[str, Any] | None:
-    pending = session.get("admin_2fa")
-    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > SECOND_FACTOR_TTL:
+@dataclass(frozen=True)
+class _PendingSecondFactor:
+    """A password that was right, kept in the Flask session until the code is typed."""
+
+    admin_id: int
+    epoch: int
+    email: str
+    next_url: str | None
+
+
+def _pending_second_factor() -> _PendingSecondFactor | None:
+    pending: Json = session.get("admin_2fa")
+    if not isinstance(pending, dict):
         return None
-    return pending
+    at, admin_id, epoch = pending.get("at", 0), pending.get("id"), pending.get("epoch")
+    email, next_url = pending.get("email"), pending.get("next")
+    if (not isinstance(at, int | float) or time.time() - at > SECOND_FACTOR_TTL
+            or not isinstance(admin_id, int) or not isinstance(epoch, int)
+            or not isinstance(email, str) or not isinstance(next_url, str | None)):
+        return None
+    return _PendingSecondFactor(admin_id, epoch, email, next_url)
 
 
 @bp.get("/login/code")
@@ -171,15 +180,15 @@ def login_code_post() -> Response:
     pending = _pending_second_factor()
     if pending is None:
         return redirect(url_for("admin.login"))
-    security.refuse_if_throttled(str(pending["email"]))
-    admin = admins().get(int(pending["id"]))
+    security.refuse_if_throttled(pending.email)
+    admin = admins().get(pending.admin_id)
     code = request.form.get("code", "")[:64]
-    if admin is None or admin.epoch != pending["epoch"] or not admin.totp_enabled or not (
+    if admin is None or admin.epoch != pending.epoch or not admin.totp_enabled or not (
             totp.second_factor_ok(admin, code)):
-        security.count_failure(str(pending["email"]))
+        security.count_failure(pending.email)
         return page("admin/login_code.html", 400, error=text("admin.code_wrong"),
                     error_id=refused_form("code_wrong"))
-    response = sign_in(admin, pending.get("next"))
+    response = sign_in(admin, pending.next_url)
     if looks_like_code(code):
         flash(text("admin.recovery_used", n=recovery_codes().left(admin.id)))
     return response
@@ -187,10 +196,10 @@ def login_code_post() -> Response:
 
 @bp.post("/logout")
 def logout() -> Response:
-    user = _current_user
-    if user is not None and user.is_authenticated:
-        broker().store.delete_token(SESSION_KIND, user.session_id)
-    logout_user()
+    me = login_door.signed_in()
+    if me is not None:
+        broker().store.delete_token(SESSION_KIND, me.session_id)
+    login_door.sign_out()
     security.new_session()
     flash(text("admin.logged_out"))
     return redirect(url_for("admin.login"))
@@ -204,7 +213,7 @@ def account() -> Response:
     return _account_page()
 
 
-def _account_page(status: int = 200, **context: Any) -> Response:
+def _account_page(status: int = 200, **context: object) -> Response:
     me = current_admin()
     pending = broker().store.get_token(PENDING_TOTP_KIND, str(me.id))
     left = recovery_codes().left(me.id) if me.totp_enabled else None

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING
 
-import flask_login
-from flask import Blueprint, Response, current_app, render_template
-from flask_login import current_user
+from flask import Blueprint, Response, render_template, request
 
+from broker.admin import login_door
+from broker.admin.login_door import login_required as login_required  # every admin view's
 from broker.errors import BrokerError
 from broker.mail import Mailer
 from broker.records import School, Supplier
@@ -23,15 +22,19 @@ from broker.registry.admin_links import AdminLinks
 from broker.registry.admins import Admin, Admins
 from broker.registry.recovery_codes import RecoveryCodes
 from broker.web.current import broker
+from broker.web.flask_door import Extension
+
+if TYPE_CHECKING:
+    from broker.web.errors import Shown
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 log = logging.getLogger("loper.admin")
-View = TypeVar("View", bound=Callable[..., Any])
 
-
-def login_required(view: View) -> View:
-    """flask-login's decorator, typed: anonymous visitors go to the login page."""
-    return cast(View, flask_login.login_required(view))
+ADMINS = Extension[Admins]("loper_admins")
+LINKS = Extension[AdminLinks]("loper_admin_links")
+RECOVERY_CODES = Extension[RecoveryCodes]("loper_recovery_codes")
+MAILER = Extension[Mailer]("loper_mailer")
+"""What broker/admin/__init__.py builds for the app, beside its Broker."""
 
 
 class AdminError(BrokerError):
@@ -87,35 +90,32 @@ class TooLarge(AdminError):
 
 
 def admins() -> Admins:
-    found: Admins = current_app.extensions["loper_admins"]
-    return found
+    return ADMINS.get()
 
 
 def links() -> AdminLinks:
-    found: AdminLinks = current_app.extensions["loper_admin_links"]
-    return found
+    return LINKS.get()
 
 
 def recovery_codes() -> RecoveryCodes:
-    found: RecoveryCodes = current_app.extensions["loper_recovery_codes"]
-    return found
+    return RECOVERY_CODES.get()
 
 
 def mailer() -> Mailer:
-    found: Mailer = current_app.extensions["loper_mailer"]
-    return found
+    return MAILER.get()
 
 
 def current_admin() -> Admin:
     """The signed-in admin (views are @login_required)."""
-    if not current_user.is_authenticated:
+    session = login_door.signed_in()
+    if session is None:
         raise Forbidden()
-    admin: Admin = current_user.admin
-    return admin
+    return session.admin
 
 
 def signed_in() -> Admin | None:
-    return current_user.admin if current_user and current_user.is_authenticated else None
+    session = login_door.signed_in()
+    return session.admin if session is not None else None
 
 
 def school_or_404(school_id: str) -> School:
@@ -142,7 +142,15 @@ def operator_only() -> Admin:
     return admin
 
 
-def page(template: str, status: int = 200, **context: Any) -> Response:
+def uploaded(field: str, at_most: int) -> bytes | None:
+    """At most `at_most` bytes of the file posted as `field`; None when no file was chosen."""
+    file = request.files.get(field)
+    if file is None or not file.filename:
+        return None
+    return file.stream.read(at_most)
+
+
+def page(template: str, status: int = 200, **context: object) -> Response:
     """Render an admin page; never cached (it shows a school's data)."""
     html = render_template(template, me=signed_in(), **context)
     response = Response(html, status=status, mimetype="text/html")
@@ -157,7 +165,7 @@ def refused_form(code: str) -> str:
     return error_id
 
 
-def admin_error_page(shown: Any, error_id: str) -> Response:
+def admin_error_page(shown: Shown, error_id: str) -> Response:
     """An error page inside the portal: its header, navigation and language link stay (also
     for a URL no admin view answers, where the blueprint's context is not there)."""
     from broker.admin import security

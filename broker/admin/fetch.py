@@ -27,11 +27,11 @@ def blocked(ip: IPAddress) -> str | None:
     """What kind of non-public address `ip` is; None for a public one."""
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    for test, kind in (("is_unspecified", "unspecified"), ("is_loopback", "loopback"),
-                       ("is_link_local", "link-local"),
-                       ("is_private", "private"), ("is_multicast", "multicast"),
-                       ("is_reserved", "reserved")):
-        if getattr(ip, test):
+    for found, kind in ((ip.is_unspecified, "unspecified"), (ip.is_loopback, "loopback"),
+                        (ip.is_link_local, "link-local"),
+                        (ip.is_private, "private"), (ip.is_multicast, "multicast"),
+                        (ip.is_reserved, "reserved")):
+        if found:
             return kind
     return None if ip.is_global else "non-public"
 

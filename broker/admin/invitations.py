@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
@@ -167,12 +166,12 @@ def _password_error(password: str, again: str) -> str | None:
     return text("admin.password_long")
 
 
-def chosen_password(purpose: str, email: str, **context: Any) -> str | Response:
+def chosen_password(purpose: str, email: str, **context: object) -> str | Response:
     """The set-password form of an invitation or reset link: on GET the form; on POST the
     password chosen, or the form again saying what is wrong (nothing is spent then)."""
     context |= {"purpose": purpose, "email": email, "min_password": MIN_PASSWORD}
     if request.method == "GET":
-        return page("admin/set_password.html", **context)
+        return page("admin/set_password.html", 200, **context)
     password, again = request.form.get("password", ""), request.form.get("password2", "")
     problem = _password_error(password, again)
     if problem:

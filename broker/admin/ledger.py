@@ -9,6 +9,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import chain
 
 from flask import request
 from werkzeug.wrappers import Response
@@ -109,8 +110,7 @@ def csv_download(name: str, header: Sequence[str], rows: Iterable[Sequence[str]]
     which Excel needs to read it as UTF-8."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=separator, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows([_cell(v) for v in row] for row in rows)
+    writer.writerows(chain([header], ([_cell(v) for v in row] for row in rows)))
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'

@@ -10,9 +10,8 @@ refuses what an import refuses, with the same messages. No Flask here.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from broker import kinds
 from broker.messages import Message, msg
@@ -43,10 +42,10 @@ def editable(school: School) -> tuple[str, ...]:
     return (*sorted(kind.editable), *MAPS)
 
 
-def _lines(table: Mapping[str, Any] | None) -> str:
+def _lines(table: Mapping[str, object] | None) -> str:
     out: list[str] = []
     for name, value in (table or {}).items():
-        values = value if isinstance(value, list | tuple) else [value]
+        values: Iterable[object] = value if isinstance(value, list | tuple) else [value]
         out.extend(f"{name} = {v}" for v in values)
     return "\n".join(out)
 
@@ -65,12 +64,14 @@ def typed(school: School, form: Mapping[str, str]) -> MappingForm:
                        form.get("default_role", "")[:200])
 
 
-def _table(field: str, text: str, arrays: bool, problems: Problems) -> dict[str, Any]:
+def _table(field: str, text: str, arrays: bool,
+           problems: Problems) -> dict[str, str] | dict[str, list[str]]:
     """`name = value` lines -> a table (arrays: repeated names gather their values)."""
     if len(text) > MAX_TEXT or text.count("\n") >= MAX_LINES:
         problems.add("", field, msg("problem.text_too_long", lines=MAX_LINES, n=MAX_TEXT))
         return {}
-    found: dict[str, Any] = {}
+    found: dict[str, str] = {}
+    gathered: dict[str, list[str]] = {}
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -78,12 +79,12 @@ def _table(field: str, text: str, arrays: bool, problems: Problems) -> dict[str,
         if not equals or not name or not value:
             problems.add("", field, msg("problem.not_name_value", line=number))
         elif arrays:
-            found.setdefault(name, []).append(value)
+            gathered.setdefault(name, []).append(value)
         elif name in found:
             problems.add("", field, msg("problem.name_again", line=number, name=name[:80]))
         else:
             found[name] = value
-    return found
+    return gathered if arrays else found
 
 
 def read(school: School, form: Mapping[str, str]) -> tuple[School | None, tuple[Message, ...]]:
@@ -91,7 +92,7 @@ def read(school: School, form: Mapping[str, str]) -> tuple[School | None, tuple[
     page shows one school)."""
     problems = Problems("form")
     kind = kinds.upstream(school.protocol, f'school "{school.id}"')
-    table: dict[str, Any] = {}
+    table: dict[str, object] = {}
     for field in editable(school):
         found = _table(field, form.get(field, ""), field not in MAPS, problems)
         if found:

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from broker import kinds, profiles
 from broker.admin import fetch, peer_certificates, register
-from broker.admin.base import admins, bp, login_required, operator_only, page
+from broker.admin.base import admins, bp, login_required, operator_only, page, uploaded
 from broker.keys import saml_signing
 from broker.registry import Registry, RegistryUnavailable
 from broker.store import StoreUnavailable
@@ -96,14 +96,6 @@ def verify_ledger() -> Response:
     return redirect(url_for("admin.operator"))
 
 
-def _upload() -> bytes | None:
-    file = request.files.get("metadata_file")
-    if file is None or not file.filename:
-        return None
-    data: bytes = file.read(fetch.MAX_BYTES + 1)
-    return data
-
-
 Registration = Callable[[Registry, Mapping[str, str], bytes | None, int], register.Outcome]
 """register.register_school or register.register_supplier."""
 
@@ -116,8 +108,8 @@ def _register(kind: str, add: Registration, protocols: Iterable[kinds.Kind[Any, 
     choices = list(protocols)
     if request.method == "GET":
         return page(template, form={}, kinds=choices, profiles=list(profiles.PROFILES))
-    b = broker()
-    outcome = add(b.registry, request.form, _upload(), b.pseudonym_keys.current)
+    b, metadata = broker(), uploaded("metadata_file", fetch.MAX_BYTES + 1)
+    outcome = add(b.registry, request.form, metadata, b.pseudonym_keys.current)
     if outcome.problems:
         return page(template, 400, form=request.form, problems=outcome.problems, kinds=choices,
                     profiles=list(profiles.PROFILES))

@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 
 from flask import flash, redirect, request, url_for
-from flask_login import logout_user
 from werkzeug.wrappers import Response
 
-from broker.admin import security
+from broker.admin import login_door, security
 from broker.admin.base import bp, links, mailer, page
 from broker.admin.invitations import MAIL_BETWEEN, LinkUnusable, chosen_password, peek, until
 from broker.registry.admin_links import RESET, LinkRefused
@@ -66,7 +65,7 @@ def reset_password(token: str) -> Response:
     except LinkRefused as exc:
         raise LinkUnusable(exc.reason) from exc
     log.info("admin password reset by e-mail link", extra={"admin": admin.id})
-    logout_user()
+    login_door.sign_out()
     security.new_session()
     flash(text("admin.password_changed"))
     return redirect(url_for("admin.login"))

@@ -9,7 +9,7 @@ from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from broker import alias_file
-from broker.admin.base import bp, current_admin, login_required, page, school_or_404
+from broker.admin.base import bp, current_admin, login_required, page, school_or_404, uploaded
 from broker.admin.ledger import csv_download
 from broker.localtime import LOCAL_TIME, months
 from broker.messages import msg
@@ -73,8 +73,7 @@ def aliases(school_id: str) -> Response:
 @login_required
 def aliases_post(school_id: str) -> Response:
     school = school_or_404(school_id)
-    upload = request.files.get("file")
-    data = upload.read(alias_file.MAX_BYTES + 1) if upload and upload.filename else b""
+    data = uploaded("file", alias_file.MAX_BYTES + 1) or b""
     b = broker()
     try:
         if not data:

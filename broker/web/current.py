@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
 from broker.context import Broker
 from broker.flow import Flow
 from broker.logout.journey import Logouts
+from broker.web.flask_door import Extension
+
+BROKER = Extension[Broker]("loper")
+"""The Broker app.create_app builds, in app.extensions["loper"]."""
 
 
 def broker() -> Broker:
-    value: Broker = current_app.extensions["loper"]
-    return value
+    return BROKER.get()
 
 
 def flow() -> Flow:

@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 from flask import current_app, request
 from werkzeug.exceptions import HTTPException
 
+from broker.web import flask_door
+
 View = TypeVar("View", bound=Callable[..., Any])
 _MACHINE = "loper_machine"
 _PUBLISHED = "loper_published"
@@ -38,10 +40,10 @@ def _endpoint() -> str | None:
     adapter = current_app.url_map.bind_to_environ(request.environ)
     for method in ("GET", "POST"):
         try:
-            endpoint, _ = adapter.match(request.path, method=method)
+            rule, _ = adapter.match(request.path, method=method, return_rule=True)
         except HTTPException:
             continue
-        return str(endpoint)
+        return flask_door.endpoint(rule)
     return None
 
 

@@ -17,23 +17,22 @@ import io
 import logging
 import warnings
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from flask import Flask, Response, request
-from flask_babel import Babel, Domain, force_locale, format_date, format_datetime, get_locale
 from markupsafe import Markup
 
 from broker import attributes
 from broker.localtime import LOCAL_TIME
 from broker.messages import Message
-from broker.web import cookies
+from broker.web import babel_door, cookies
+from broker.web.babel_door import in_language as in_language  # pages and mails use it
 from broker.web.current import broker
 
 LANGUAGES = ("nl", "en")
@@ -43,13 +42,6 @@ REMEMBER_DAYS = 365
 CATALOGUES = Path(__file__).resolve().parents[1] / "translations"
 
 log = logging.getLogger("loper.i18n")
-
-# flask_babel ships no types: what Loper calls of it, with the types it returns.
-in_language: Callable[[str], AbstractContextManager[None]] = force_locale
-"""`with in_language("en"):` texts, dates and times in that language, whatever the request's."""
-_current_locale: Callable[[], object] = get_locale
-_format_datetime: Callable[[datetime, str], str] = format_datetime
-_format_date: Callable[[date, str], str] = format_date
 
 
 class MissingMessage(UserWarning):
@@ -67,7 +59,7 @@ class _Missing(NullTranslations):
         return self.gettext(singular)
 
 
-def read_catalogue(lang: str, folder: Path = CATALOGUES) -> Any:
+def read_catalogue(lang: str, folder: Path = CATALOGUES) -> Catalog:
     """The checked-in catalogue of `lang`, as babel reads it."""
     with (folder / lang / "LC_MESSAGES" / "messages.po").open("rb") as po:
         return read_po(po, locale=lang)
@@ -83,17 +75,6 @@ def compile_catalogue(lang: str, folder: Path = CATALOGUES) -> Translations:
     return translations
 
 
-class _Catalogues(Domain):  # type: ignore[misc]
-    """Flask-Babel's domain, with the catalogues compiled once at start."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.compiled = {lang: compile_catalogue(lang) for lang in LANGUAGES}
-
-    def get_translations(self) -> Translations:
-        return self.compiled.get(language(), self.compiled[DEFAULT])
-
-
 def negotiate() -> str:
     chosen = request.args.get("lang")
     if chosen in LANGUAGES:
@@ -106,7 +87,7 @@ def negotiate() -> str:
 
 def language() -> str:
     """The language of this request: "nl" or "en"."""
-    return str(_current_locale() or DEFAULT)
+    return str(babel_door.locale() or DEFAULT)
 
 
 def other_language() -> str:
@@ -135,13 +116,13 @@ def switch_language_url() -> str | None:
 
 def text(key: str, **params: object) -> str:
     """The message `key` in this request's language, its %(name)s placeholders filled."""
-    message: str = _domain().get_translations().gettext(key)
+    message: str = babel_door.translations().gettext(key)
     return message % params
 
 
 def plural(key: str, n: int, **params: object) -> str:
     """The singular or plural form of `key` for the number `n` (%(n)s in the message)."""
-    message: str = _domain().get_translations().ngettext(key, key, n)
+    message: str = babel_door.translations().ngettext(key, key, n)
     return message % {"n": n, **params}
 
 
@@ -149,7 +130,7 @@ def say(message: Message, code: bool = True) -> str:
     """A Message (a problem found in a file or form, an audit reason) in this request's
     language; `code`: as HTML, its values from the file set apart as code (else plain text,
     e.g. for an <option>)."""
-    shown = message.render(_domain().get_translations().gettext, html=code)
+    shown = message.render(babel_door.translations().gettext, html=code)
     return Markup(shown) if code else shown
 
 
@@ -169,37 +150,29 @@ def attribute_word(name: str) -> str:
 
 def local_time(at: datetime, form: str = "d MMM y, HH:mm") -> str:
     """A moment as people here read it: Dutch time, in this request's language."""
-    return _format_datetime(at, form)
+    return babel_door.local_time(at, form)
 
 
 def local_date(day: date, form: str = "long") -> str:
-    return _format_date(day, form)
-
-
-def _domain() -> _Catalogues:
-    from flask import current_app
-
-    found: _Catalogues = current_app.extensions["babel"].instance.domain_instance
-    return found
+    return babel_door.local_date(day, form)
 
 
 def _jinja_text(key: str, **params: object) -> Markup:
     """_() in templates: the message escaped, then its placeholders filled (and escaped)."""
-    return Markup.escape(_domain().get_translations().gettext(key)) % params
+    return Markup.escape(babel_door.translations().gettext(key)) % params
 
 
 def _jinja_plural(key: str, n: int, **params: object) -> Markup:
-    message = _domain().get_translations().ngettext(key, key, n)
+    message = babel_door.translations().ngettext(key, key, n)
     return Markup.escape(message) % {"n": n, **params}
 
 
 def init_app(app: Flask) -> None:
-    babel = Babel()
-    domain = _Catalogues()
-    babel.init_app(app, default_locale=DEFAULT, locale_selector=negotiate,
-                   timezone_selector=lambda: LOCAL_TIME.key)
-    babel.__dict__["domain_instance"] = domain  # the cached_property, set once: compiled
-    globals_: dict[str, Callable[..., Any]] = {
+    compiled = {lang: compile_catalogue(lang) for lang in LANGUAGES}  # once, at start
+    babel_door.init_app(app, default=DEFAULT, negotiate=negotiate,
+                        time_zone=lambda: LOCAL_TIME.key,
+                        catalogue=lambda: compiled.get(language(), compiled[DEFAULT]))
+    globals_: dict[str, Callable[..., object]] = {
         "_": _jinja_text, "plural": _jinja_plural, "language": language,
         "other_language": other_language, "switch_language_url": switch_language_url,
         "local_time": local_time, "local_date": local_date, "attribute_word": attribute_word,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Generic, TypeVar
 
-from flask import g
+from broker.web import flask_door
 
 T = TypeVar("T")
 
@@ -17,26 +17,26 @@ class Slot(Generic[T]):
         self.kind = kind
 
     def set(self, value: T) -> T:
-        setattr(g, self.name, value)
+        flask_door.keep(self.name, value)
         return value
 
     def get(self) -> T | None:
-        value: object = g.get(self.name)
+        value = flask_door.kept(self.name)
         return value if isinstance(value, self.kind) else None
 
     def pop(self) -> T | None:
-        value: object = g.pop(self.name, None)
+        value = flask_door.take(self.name)
         return value if isinstance(value, self.kind) else None
 
 
 def enter(name: str, manager: AbstractContextManager[object]) -> None:
     """Enter `manager` for the rest of the request; `leave(name)` exits it."""
     manager.__enter__()
-    setattr(g, name, manager)
+    flask_door.keep(name, manager)
 
 
 def leave(name: str) -> None:
     """Exit the manager `enter(name, ...)` entered, if it did."""
-    manager: object = g.pop(name, None)
+    manager = flask_door.take(name)
     if isinstance(manager, AbstractContextManager):
         manager.__exit__(None, None, None)
