@@ -63,7 +63,6 @@ class Claimed:
 _CP = LedgerCheckpointRow
 _SELECT = select(_CP.id, _CP.head_seq, _CP.head_hash, _CP.head_link, _CP.base_seq,
                  _CP.base_hash)
-_ENTRY_COLUMNS = tuple(column.key for column in LedgerEntryRow.__table__.columns)
 # Statements built once: building one per call (its bound values, its cache key) cost more
 # than running it.
 _CLAIM_SQLITE = _SELECT.add_columns(select(func.max(_CP.head_seq)).scalar_subquery()) \
@@ -115,8 +114,11 @@ def advance(connection: Connection, claimed: Claimed, row: LedgerEntryRow) -> No
 def insert_row(connection: Connection, row: LedgerEntryRow) -> None:
     """The chained row, inserted with SQL Core (Ledger.append; a transaction that changes
     other rows too adds it to its ORM session instead, in the unit of work's order)."""
-    connection.execute(_INSERT_ROW,
-                       {key: getattr(row, key) for key in _ENTRY_COLUMNS})
+    connection.execute(_INSERT_ROW, {
+        "seq": row.seq, "chain": row.chain, "link": row.link, "at": row.at,
+        "school_id": row.school_id, "supplier_id": row.supplier_id, "pseudonym": row.pseudonym,
+        "attributes": row.attributes, "protocol": row.protocol, "kind": row.kind,
+        "detail": row.detail, "prev_hash": row.prev_hash, "hash": row.hash})
 
 
 def row_at(connection: Connection, seq: int) -> str | None:
