@@ -7,6 +7,7 @@ value, so the rest of the registry holds no Any.
   version check, cache.py) and a pragma run outside a transaction (a migration).
 - Session.execute types its answer as a Result, which has no rowcount; for an UPDATE or a
   DELETE it is a CursorResult, which has.
+- A JSON column's field in a query (JSON's comparator, which the stubs leave untyped).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Connection, CursorResult, Engine, Result, event
+from sqlalchemy import ColumnElement, Connection, CursorResult, Engine, Result, event
 from sqlalchemy.engine.interfaces import DBAPICursor
+from sqlalchemy.orm import QueryableAttribute
 
 Rows = Result[Any]
 """What Session.execute answers an UPDATE or a DELETE with."""
@@ -55,3 +57,15 @@ def sqlite_pragma(connection: Connection, pragma: str) -> None:
     raw = connection.connection.driver_connection
     if raw is not None:
         raw.execute(f"PRAGMA {pragma}")
+
+
+def json_text(column: QueryableAttribute[Any], key: str) -> ColumnElement[str]:
+    """The string field `key` of a JSON column, in SQL (NULL where it is absent)."""
+    text: ColumnElement[str] = column[key].as_string()
+    return text
+
+
+def json_flag(column: QueryableAttribute[Any], key: str) -> ColumnElement[bool]:
+    """The true/false field `key` of a JSON column, in SQL (NULL where it is absent)."""
+    flag: ColumnElement[bool] = column[key].as_boolean()
+    return flag
