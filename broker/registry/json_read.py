@@ -46,7 +46,12 @@ def table(obj: JsonObject, key: str) -> dict[str, str] | None:
         return None
     if not isinstance(value, dict):
         raise _wrong(key, "a table", value)
-    return {name: text(value, name) for name in value}
+    strings: dict[str, str] = {}
+    for name, item in value.items():
+        if not isinstance(item, str):
+            raise _wrong(key, "a table of strings", item)
+        strings[name] = item
+    return strings
 
 
 def texts(obj: JsonObject, key: str) -> tuple[str, ...]:
@@ -54,10 +59,12 @@ def texts(obj: JsonObject, key: str) -> tuple[str, ...]:
     value = obj.get(key, [])
     if not isinstance(value, list):
         raise _wrong(key, "an array", value)
+    strings: list[str] = []
     for item in value:
         if not isinstance(item, str):
             raise _wrong(key, "an array of strings", item)
-    return tuple(str(item) for item in value)
+        strings.append(item)
+    return tuple(strings)
 
 
 def json_value(value: object) -> Json:
