@@ -8,7 +8,7 @@ does not decode into its type is treated as absent, never half-trusted.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import msgspec
 
@@ -27,11 +27,16 @@ def decode(data: bytes | None, kind: type[T]) -> T | None:
     """The `kind` that `data` encodes, or None for no data or data of any other shape."""
     if not data:
         return None
-    decoder = _DECODERS.get(kind)
-    if decoder is None:
-        decoder = _DECODERS[kind] = msgspec.msgpack.Decoder(kind)
     try:
-        value: T = decoder.decode(data)
+        value = _decoder(kind).decode(data)
     except (msgspec.DecodeError, TypeError, ValueError):  # TypeError: a __post_init__ check
         return None
     return value
+
+
+def _decoder(kind: type[T]) -> msgspec.msgpack.Decoder[T]:
+    """The decoder of `kind`, made once (the table keeps each under its own type)."""
+    found = _DECODERS.get(kind)
+    if found is None:
+        found = _DECODERS[kind] = msgspec.msgpack.Decoder(kind)
+    return cast("msgspec.msgpack.Decoder[T]", found)

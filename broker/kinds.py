@@ -116,11 +116,11 @@ class Rendered:
     """Whole messages to show as well (e.g. "id_token", "userinfo")."""
 
 
-def _nothing_unique(_config: Any) -> tuple[Unique, ...]:
+def _nothing_unique(_config: object) -> tuple[Unique, ...]:
     return ()
 
 
-def _no_scopes(_config: Any) -> tuple[str, ...]:
+def _no_scopes(_config: object) -> tuple[str, ...]:
     return ()
 
 

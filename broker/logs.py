@@ -13,14 +13,14 @@ import logging
 import sys
 import time
 from collections.abc import Mapping, MutableMapping
-from typing import Any
 
 _RESERVED = set(vars(logging.makeLogRecord({})))
 
 
 def _extras(record: logging.LogRecord) -> dict[str, object]:
     """What the call bound to the line (login id, school, error id...)."""
-    return {k: v for k, v in vars(record).items() if k not in _RESERVED and k != "message"}
+    fields: dict[str, object] = vars(record)
+    return {k: v for k, v in fields.items() if k not in _RESERVED and k != "message"}
 
 
 class KeyValueFormatter(logging.Formatter):
@@ -62,10 +62,13 @@ def _quote(value: object) -> str:
 class LoginLog(logging.LoggerAdapter[logging.Logger]):
     """A logger whose every line carries the login id (and what else was bound)."""
 
-    def process(self, msg: Any,
-                kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
+    def process(self, msg: object,
+                kwargs: MutableMapping[str, object]) -> tuple[object, MutableMapping[str, object]]:
         bound: Mapping[str, object] = self.extra or {}
-        kwargs["extra"] = {**bound, **kwargs.get("extra", {})}
+        extra = kwargs.get("extra", {})
+        if not isinstance(extra, Mapping):
+            raise TypeError(f"extra must be a mapping, not {type(extra).__name__}")
+        kwargs["extra"] = {**bound, **extra}
         return msg, kwargs
 
 

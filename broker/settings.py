@@ -12,12 +12,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, SupportsIndex, SupportsInt, cast
 from urllib.parse import urlsplit
 
 from broker.errors import ConfigError
 from broker.outbound.policy import is_loopback
-from broker.settings_checks import check_mail, check_presentation
+from broker.settings_checks import check_mail, check_presentation, positive
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -138,7 +138,7 @@ def redacted_url(url: str) -> str:
     return re.sub(r"(?<=://)[^/@]*@", "***@", url)
 
 
-def _from_file(instance: Path) -> dict[str, Any]:
+def _from_file(instance: Path) -> dict[str, object]:
     path = instance / SETTINGS_FILE
     if not path.exists():
         return {}
@@ -156,26 +156,34 @@ def _from_file(instance: Path) -> dict[str, Any]:
     return data
 
 
-def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+def _from_env(environ: Mapping[str, str]) -> dict[str, object]:
     return {name: environ[ENV_PREFIX + name.upper()] for name in _KNOWN - {"instance"}
             if ENV_PREFIX + name.upper() in environ}
 
 
-def _coerce(raw: dict[str, Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
+def _coerce(raw: Mapping[str, object]) -> dict[str, str | int]:
+    """Each setting as its field's type (a whole number or a string), or ConfigError."""
+    values: dict[str, str | int] = {}
     for name, value in raw.items():
         if name in _INT_FIELDS:
-            try:
-                value = int(value)
-            except (TypeError, ValueError) as exc:
-                raise ConfigError(
-                    f"setting {name}: expected a whole number, got {value!r}") from exc
-            if value < 0:
-                raise ConfigError(f"setting {name}: must not be negative, got {value}")
-        elif not isinstance(value, str):
+            values[name] = _whole(name, value)
+        elif isinstance(value, str):
+            values[name] = value
+        else:
             raise ConfigError(f"setting {name}: expected a string, got {value!r}")
-        values[name] = value
     return values
+
+
+def _whole(name: str, value: object) -> int:
+    try:
+        if not isinstance(value, SupportsInt | SupportsIndex | str | bytes | bytearray):
+            raise TypeError(value)  # what int() takes
+        number = int(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name}: expected a whole number, got {value!r}") from exc
+    if number < 0:
+        raise ConfigError(f"setting {name}: must not be negative, got {number}")
+    return number
 
 
 def _validate(s: Settings) -> None:
@@ -198,10 +206,10 @@ def _validate(s: Settings) -> None:
     if s.saml_encryption not in ("aes256-gcm", "aes128-gcm", "aes256-cbc", "aes128-cbc"):
         raise ConfigError("setting saml_encryption: expected aes256-gcm, aes128-gcm, "
                           f"aes256-cbc or aes128-cbc, got {s.saml_encryption!r}")
-    for name in ("sso_lifetime", "pending_ttl", "relay_state_max", "login_starts_per_minute",
-                 "outbound_per_host", "logout_timeout"):
-        if getattr(s, name) <= 0:
-            raise ConfigError(f"setting {name}: must be positive")
+    positive({"sso_lifetime": s.sso_lifetime, "pending_ttl": s.pending_ttl,
+              "relay_state_max": s.relay_state_max,
+              "login_starts_per_minute": s.login_starts_per_minute,
+              "outbound_per_host": s.outbound_per_host, "logout_timeout": s.logout_timeout})
     check_presentation(s)
     check_mail(s)
     metrics_allowed(s.metrics_allow)
@@ -232,13 +240,15 @@ def metrics_allowed(value: str) -> tuple[frozenset[str], tuple[IPNetwork, ...]]:
     return frozenset(words), tuple(networks)
 
 
-def load_settings(overrides: Mapping[str, Any] | None = None,
+def load_settings(overrides: Mapping[str, object] | None = None,
                   environ: Mapping[str, str] | None = None) -> Settings:
     """Read the settings for one deployment; raise ConfigError saying what to fix."""
     env = os.environ if environ is None else environ
     overrides = dict(overrides or {})
-    instance = Path(overrides.pop("instance", None) or env.get("BROKER_INSTANCE") or "instance")
-    instance = instance.resolve()
+    given = overrides.pop("instance", None) or env.get("BROKER_INSTANCE") or "instance"
+    if not isinstance(given, str | os.PathLike):
+        raise TypeError(f"instance: expected a path, got {given!r}")
+    instance = Path(given).resolve()
     raw = {**_from_file(instance), **_from_env(env), **overrides}
     unknown = sorted(set(raw) - _KNOWN)
     if unknown:
@@ -249,6 +259,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
     if not values.get("registry_url"):
         values["registry_url"] = f"sqlite:///{instance / 'registry.sqlite'}"
     values["base_url"] = str(values.get("base_url", Settings.base_url)).rstrip("/")
-    settings = Settings(instance=instance, **values)
+    # By name: _coerce gave each value its field's type (_INT_FIELDS are int, the rest str).
+    settings = Settings(instance=instance, **cast(dict[str, Any], values))
     _validate(settings)
     return settings

@@ -6,6 +6,7 @@ start-up (broker/settings.py), with messages that say what to fix.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -29,22 +30,35 @@ def _check_url(name: str, value: str, *, data_image: bool = False) -> None:
                           + (" or a data:image/ URL" if data_image else "") + f", got {value!r}")
 
 
-def check_presentation(s: Settings) -> None:
-    for name in ("metadata_display_name_nl", "metadata_display_name_en",
-                 "metadata_description_nl", "metadata_description_en"):
-        if not getattr(s, name).strip() or len(getattr(s, name)) > 400:
-            raise ConfigError(f"setting {name}: expected a text of 1 to 400 characters")
-    for name in ("metadata_information_url", "metadata_privacy_url", "metadata_logo_url"):
-        if getattr(s, name):
-            _check_url(name, getattr(s, name), data_image=name == "metadata_logo_url")
-    for name in ("contact_technical_email", "contact_support_email"):
-        if getattr(s, name) and not _EMAIL.fullmatch(getattr(s, name)):
-            raise ConfigError(f"setting {name}: expected an e-mail address, "
-                              f"got {getattr(s, name)!r}")
-    for name in ("metadata_logo_width", "metadata_logo_height", "metadata_valid_days",
-                 "metadata_cache_hours"):
-        if getattr(s, name) <= 0:
+def positive(numbers: Mapping[str, int]) -> None:
+    """ConfigError for the first setting (name -> its value) that is not above zero."""
+    for name, number in numbers.items():
+        if number <= 0:
             raise ConfigError(f"setting {name}: must be positive")
+
+
+def check_presentation(s: Settings) -> None:
+    texts = {"metadata_display_name_nl": s.metadata_display_name_nl,
+             "metadata_display_name_en": s.metadata_display_name_en,
+             "metadata_description_nl": s.metadata_description_nl,
+             "metadata_description_en": s.metadata_description_en}
+    for name, text in texts.items():
+        if not text.strip() or len(text) > 400:
+            raise ConfigError(f"setting {name}: expected a text of 1 to 400 characters")
+    urls = {"metadata_information_url": s.metadata_information_url,
+            "metadata_privacy_url": s.metadata_privacy_url,
+            "metadata_logo_url": s.metadata_logo_url}
+    for name, url in urls.items():
+        if url:
+            _check_url(name, url, data_image=name == "metadata_logo_url")
+    for name, email in {"contact_technical_email": s.contact_technical_email,
+                        "contact_support_email": s.contact_support_email}.items():
+        if email and not _EMAIL.fullmatch(email):
+            raise ConfigError(f"setting {name}: expected an e-mail address, got {email!r}")
+    positive({"metadata_logo_width": s.metadata_logo_width,
+              "metadata_logo_height": s.metadata_logo_height,
+              "metadata_valid_days": s.metadata_valid_days,
+              "metadata_cache_hours": s.metadata_cache_hours})
     key = Path(s.metadata_signing_key)
     if s.metadata_signing_key and (key.is_absolute() or ".." in key.parts):
         raise ConfigError("setting metadata_signing_key: expected a path inside the instance "
@@ -55,9 +69,7 @@ def check_presentation(s: Settings) -> None:
 
 
 def check_mail(s: Settings) -> None:
-    for name in ("invitation_ttl", "password_reset_ttl"):
-        if getattr(s, name) <= 0:
-            raise ConfigError(f"setting {name}: must be positive")
+    positive({"invitation_ttl": s.invitation_ttl, "password_reset_ttl": s.password_reset_ttl})
     if not s.smtp_host:
         return
     if s.smtp_security not in ("starttls", "tls", "none"):

@@ -62,11 +62,16 @@ class Answer:
 
 # -- connections whose socket the watchdog can cut --------------------------------------------
 
-_calls = threading.local()
+class _Call(threading.local):
+    watch: Watch | None = None
+    """The watchdog of this thread's call in progress (None: none)."""
+
+
+_calls = _Call()
 
 
 def _attach(sock: object) -> None:
-    watch: Watch | None = getattr(_calls, "watch", None)
+    watch = _calls.watch
     if watch is not None and sock is not None:
         WATCHDOG.attach(watch, sock)  # type: ignore[arg-type]
 
@@ -77,7 +82,7 @@ class _Connection(HTTPConnection):
     host name is resolved within the call's deadline too (resolve.py)."""
 
     def _new_conn(self) -> socket.socket:
-        watch: Watch | None = getattr(_calls, "watch", None)
+        watch = _calls.watch
         if watch is None or is_address(self._dns_host):
             sock = super()._new_conn()
         else:  # the name is resolved within the call's deadline, then each address tried
@@ -115,13 +120,19 @@ class _TlsPool(HTTPSConnectionPool):
     ConnectionCls = _TlsConnection
 
 
-_managers = threading.local()
+class _Managers(threading.local):
+    manager: urllib3.PoolManager | None = None
+    pid: int | None = None
+    """The process the manager was made in."""
+
+
+_managers = _Managers()
 
 
 def pool_manager() -> urllib3.PoolManager:
     """This thread's pools; new ones in a forked child (no socket shared with the parent)."""
-    current: urllib3.PoolManager | None = getattr(_managers, "manager", None)
-    if current is None or getattr(_managers, "pid", None) != os.getpid():
+    current = _managers.manager
+    if current is None or _managers.pid != os.getpid():
         current = urllib3.PoolManager(num_pools=50, maxsize=1, retries=False)
         current.pool_classes_by_scheme = {"http": _Pool, "https": _TlsPool}
         _managers.manager, _managers.pid = current, os.getpid()

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from broker.messages import Message, msg
 from broker.registry import admins as accounts
-from broker.registry import audit
+from broker.registry import audit, sql_door
 from broker.registry.admins import Admin, Admins, normalise_email
 from broker.registry.ledger import Chain
 from broker.registry.models_admin import AdminLinkRow, AdminRow
@@ -109,10 +109,10 @@ class AdminLinks:
             gone = chain.session.execute(delete(AdminLinkRow).where(
                 AdminLinkRow.purpose == INVITE, AdminLinkRow.school_id == school_id,
                 AdminLinkRow.email == normalise_email(email), AdminLinkRow.used_at.is_(None)))
-            if gone.rowcount:  # type: ignore[attr-defined]
+            if sql_door.rowcount(gone):
                 _audit(chain, school_id, by, {"invited": normalise_email(email)}, None,
                        msg("audit.invitation_withdrawn"))
-            return bool(gone.rowcount)  # type: ignore[attr-defined]
+            return bool(sql_door.rowcount(gone))
 
     def accept(self, token: str, password: str) -> Admin:
         """Spend the invitation and create the account; LinkRefused, or ValueError (password,
@@ -194,7 +194,7 @@ def _spend(session: Session, token: str, purpose: str) -> Link:
     spent = session.execute(update(AdminLinkRow).where(
         AdminLinkRow.token_hash == token_hash(token), AdminLinkRow.used_at.is_(None))
         .values(used_at=datetime.now(UTC)))
-    if spent.rowcount != 1:  # type: ignore[attr-defined]
+    if sql_door.rowcount(spent) != 1:
         raise LinkRefused("used")
     return link
 

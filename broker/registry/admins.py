@@ -22,7 +22,9 @@ from broker import attributes
 from broker.messages import msg
 from broker.records import AttributeRequest
 from broker.registry import audit
+from broker.registry.config_fields import field_value
 from broker.registry.db import Database
+from broker.registry.json_read import json_value
 from broker.registry.ledger import Chain, Ledger
 from broker.registry.models import SchoolRow, SupplierRow
 from broker.registry.models_admin import AdminRecoveryCodeRow, AdminRow, AdminSchoolRow
@@ -99,7 +101,7 @@ def state(admin: Admin | None) -> audit.State:
     """An account as the audit trail shows it (never a password or a TOTP secret)."""
     if admin is None:
         return None
-    return {"email": admin.email, "role": admin.role, "schools": sorted(admin.schools),
+    return {"email": admin.email, "role": admin.role, "schools": json_value(sorted(admin.schools)),
             "supplier_id": admin.supplier_id, "second_factor": admin.totp_enabled}
 
 
@@ -270,7 +272,8 @@ class Admins:
             if row is None:
                 raise ValueError(f"no admin with id {admin_id}")
             before = record(session, row)
-            changed = {key: value for key, value in values.items() if getattr(row, key) != value}
+            changed = {key: value for key, value in values.items()
+                       if field_value(row, key) != value}
             for key, value in changed.items():
                 setattr(row, key, value)
             if audited is not None and changed:

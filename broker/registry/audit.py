@@ -16,16 +16,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select
 
 from broker import kinds
+from broker.jsonvalue import Json, JsonObject
 from broker.messages import Message, from_json
 from broker.records import Policy, School
-from broker.registry.config_fields import plain
+from broker.registry import sql_door
+from broker.registry.config_fields import field_values, plain
 from broker.registry.convert import policy_values
 from broker.registry.db import Database
+from broker.registry.json_read import json_value
 from broker.registry.models import LedgerEntryRow
 
 AUDIT = "audit"
@@ -34,7 +36,7 @@ ACTIONS = ("activate", "deactivate", "release", "agreement", "suspend", "resume"
 """What an audit row records, in the order the filter offers them."""
 COMMAND_LINE = "operator (command line)"
 """The actor of changes made with the `broker` command or the registry's API directly."""
-State = Mapping[str, Any] | None
+State = Mapping[str, Json] | None
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,8 @@ def audit_row(school_id: str, supplier_id: str | None, actor: str, action: str,
     """A row for Chain.add; its time is now. `before` and `after` must be JSON values."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    detail: dict[str, Any] = {"actor": actor, "action": action, "before": before,
-                              "after": after}
+    detail: JsonObject = {"actor": actor, "action": action, "before": _object(before),
+                          "after": _object(after)}
     if isinstance(reason, Message):
         detail["reason_message"] = reason.as_json()
     else:
@@ -76,9 +78,9 @@ def policy_state(policy: Policy | None) -> State:
         return None
     values = policy_values(policy)
     del values["school_id"], values["supplier_id"]
-    until = values["valid_until"]
-    values["valid_until"] = until.isoformat() if until is not None else None
-    return values
+    values["valid_until"] = (policy.valid_until.isoformat() if policy.valid_until is not None
+                             else None)
+    return {name: json_value(value) for name, value in values.items()}
 
 
 def mapping_state(school: School) -> State:
@@ -87,8 +89,10 @@ def mapping_state(school: School) -> State:
     if school.behind is not None:
         return {"via": school.behind.hub, "match": dict(school.behind.match)}
     kind = kinds.upstream(school.protocol, f'school "{school.id}"')
-    own = {name: plain(getattr(school.config, name, None)) for name in sorted(kind.editable)}
-    return {"claims": plain(school.claims or {}), "roles": plain(school.roles or {}),
+    fields = field_values(school.config)
+    own = {name: json_value(plain(fields.get(name))) for name in sorted(kind.editable)}
+    return {"claims": json_value(plain(school.claims or {})),
+            "roles": json_value(plain(school.roles or {})),
             "default_role": school.default_role, **own}
 
 
@@ -119,13 +123,24 @@ def policy_row(before: Policy | None, after: Policy, actor: str,
                      policy_state(before), policy_state(after), reason)
 
 
+def _object(state: State) -> JsonObject | None:
+    return None if state is None else dict(state)
+
+
+def _state(value: Json) -> State:
+    """Before or after as written (an object, or null)."""
+    return value if isinstance(value, dict) else None
+
+
 def _entry(row: LedgerEntryRow) -> AuditEntry:
     detail = row.detail or {}
+    reason = detail.get("reason")
     return AuditEntry(seq=row.seq, at=row.at, school_id=row.school_id,
                       supplier_id=row.supplier_id or None, actor=str(detail.get("actor")),
-                      action=str(detail.get("action")), before=detail.get("before"),
-                      after=detail.get("after"),
-                      reason=from_json(detail.get("reason_message")) or detail.get("reason"))
+                      action=str(detail.get("action")), before=_state(detail.get("before")),
+                      after=_state(detail.get("after")),
+                      reason=from_json(detail.get("reason_message"))
+                      or (reason if isinstance(reason, str) else None))
 
 
 class AuditTrail:
@@ -141,7 +156,8 @@ class AuditTrail:
         query = select(LedgerEntryRow).where(LedgerEntryRow.school_id == school_id,
                                              LedgerEntryRow.kind == AUDIT)
         if actions:
-            query = query.where(LedgerEntryRow.detail["action"].as_string().in_(sorted(actions)))
+            query = query.where(sql_door.json_text(LedgerEntryRow.detail, "action")
+                                .in_(sorted(actions)))
         if supplier_id is not None:
             query = query.where(LedgerEntryRow.supplier_id == supplier_id)
         if since is not None:

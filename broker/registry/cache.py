@@ -37,7 +37,7 @@ import threading
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from time import monotonic
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast
 
 from sqlalchemy import Connection, event, insert, update
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
@@ -86,7 +86,7 @@ class RecordCache:
         self._db = db
         self.check_interval = check_interval
         self._lock = threading.Lock()
-        self._entries: dict[Hashable, Any] = {}
+        self._entries: dict[Hashable, object] = {}
         self._negative = 0
         self._version: int | None = None
         """The registry version the entries belong to; None: unknown, check before serving."""
@@ -128,7 +128,7 @@ class RecordCache:
                     or (self.check_interval and now - self._checked < self.check_interval)):
                 return self._generation
         found = self._db.peek(VERSION_SQL)  # outside the lock: other threads go on
-        version = -1 if found is None else int(found)  # -1: the row is gone (until a write)
+        version = -1 if found is None else found  # -1: the row is gone (until a write)
         with self._lock:
             if version != self._version:
                 self._drop()
@@ -186,8 +186,10 @@ def _executed(state: ORMExecuteState) -> None:
 def _flushed(session: Session, _context: UOWTransaction) -> None:
     """Rows of cached tables added, deleted or really changed (new, dirty, deleted still hold
     what this flush wrote)."""
-    if any(isinstance(row, CACHED) for row in (*session.new, *session.deleted)) or any(
-            isinstance(row, CACHED) and session.is_modified(row) for row in session.dirty):
+    gone_or_new: tuple[object, ...] = (*session.new, *session.deleted)
+    dirty: tuple[object, ...] = tuple(session.dirty)
+    if any(isinstance(row, CACHED) for row in gone_or_new) or any(
+            isinstance(row, CACHED) and session.is_modified(row) for row in dirty):
         session.info[_CHANGED] = True
 
 

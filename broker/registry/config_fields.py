@@ -15,10 +15,16 @@ from typing import Generic, TypeVar
 C = TypeVar("C")
 
 
+def field_value(record: object, name: str) -> object:
+    """One field of a record or row by name (the one place fields are read by name)."""
+    value: object = getattr(record, name)
+    return value
+
+
 def field_values(record: object) -> dict[str, object]:
-    """A dataclass record's fields by name (the one place they are read by name)."""
+    """A dataclass record's fields by name."""
     fields = dataclasses.fields(record)  # type: ignore[arg-type]
-    return {f.name: getattr(record, f.name) for f in fields}
+    return {f.name: field_value(record, f.name) for f in fields}
 
 
 def plain(value: object) -> object:

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from broker import kinds
-from broker.records import AttributeRequest, Behind, Policy, School, Supplier
-from broker.registry.config_fields import field_values, plain
-from broker.registry.models import ReleasePolicyRow, SchoolRow, SupplierRow
+from broker.records import (
+    AttributeRequest,
+    Behind,
+    Policy,
+    School,
+    SchoolConfig,
+    Supplier,
+    SupplierConfig,
+)
+from broker.registry import json_read
+from broker.registry.config_fields import field_value, field_values, plain
+from broker.registry.models import Base, ReleasePolicyRow, SchoolRow, SupplierRow
 
 SCHOOL_COMMON = ("place", "sso_lifetime", "link_by_eck_id", "privacy_contact", "guardian_role")
 """School fields of every protocol: a column each, named as in the record."""
@@ -55,19 +63,25 @@ def school_values(school: School) -> dict[str, object]:
 
 
 def school_record(row: SchoolRow) -> School:
-    config: Any
+    stored = row.config
+    config: SchoolConfig
     if row.protocol == Behind.protocol:
-        config = Behind(hub=row.config["via"], match=row.config["match"],
-                        hint_value=row.config.get("hint_value"))
+        config = Behind(hub=json_read.text(stored, "via"),
+                        match=json_read.table(stored, "match") or {},
+                        hint_value=json_read.optional_text(stored, "hint_value"))
     else:
         kind = kinds.upstream(row.protocol, f'school "{row.id}" in the registry')
-        config = kind.fields.record({"entity_id": row.entity_id}, row.config)
+        config = kind.fields.record({"entity_id": row.entity_id}, stored)
     return School(id=row.id, name=row.name, config=config,
-                  **{flag: row.config.get(flag, False) for flag in SCHOOL_FLAGS},
-                  **{name: getattr(row, name) for name in SCHOOL_COMMON},
-                  claims=row.config.get("claims"), roles=row.config.get("roles"),
-                  default_role=row.config.get("default_role"),
-                  domains=tuple(row.config.get("domains", ())))
+                  hub=json_read.flag(stored, "hub"), hint=json_read.flag(stored, "hint"),
+                  shared_devices=json_read.flag(stored, "shared_devices"),
+                  place=row.place, sso_lifetime=row.sso_lifetime,
+                  link_by_eck_id=row.link_by_eck_id, privacy_contact=row.privacy_contact,
+                  guardian_role=row.guardian_role,
+                  claims=json_read.table(stored, "claims"),
+                  roles=json_read.table(stored, "roles"),
+                  default_role=json_read.optional_text(stored, "default_role"),
+                  domains=json_read.texts(stored, "domains"))
 
 
 def supplier_values(supplier: Supplier) -> dict[str, object]:
@@ -84,15 +98,15 @@ def supplier_values(supplier: Supplier) -> dict[str, object]:
 
 def supplier_record(row: SupplierRow) -> Supplier:
     kind = kinds.downstream(row.protocol, f'supplier "{row.id}" in the registry')
-    config = kind.fields.record({"entity_id": row.entity_id, "client_id": row.client_id},
-                                row.config)
+    config: SupplierConfig = kind.fields.record(
+        {"entity_id": row.entity_id, "client_id": row.client_id}, row.config)
     return Supplier(id=row.id, name=row.name, config=config, sector=row.sector,
                     key_version=row.key_version, url=row.url,
                     requests=tuple(AttributeRequest(**r) for r in row.requests),
-                    employee_acr=row.config.get("employee_acr"))
+                    employee_acr=json_read.optional_text(row.config, "employee_acr"))
 
 
-def policy_values(policy: Policy) -> dict[str, Any]:
+def policy_values(policy: Policy) -> dict[str, object]:
     return {"school_id": policy.school_id, "supplier_id": policy.supplier_id,
             "attributes": sorted(policy.attributes),
             "by_role": {role: sorted(names) for role, names in sorted(policy.by_role.items())},
@@ -108,7 +122,7 @@ def policy_record(row: ReleasePolicyRow) -> Policy:
                   agreement=row.agreement, active=row.active)
 
 
-def upsert(session: Session, row: object, kind: type[Any], values: Mapping[str, object]) -> str:
+def upsert(session: Session, row: object, kind: type[Base], values: Mapping[str, object]) -> str:
     """Add a `kind` row with `values`, or assign them to `row`: "added", "updated" or
     "unchanged"."""
     if row is None:
@@ -121,7 +135,7 @@ def assign(row: object, values: Mapping[str, object]) -> bool:
     """Copy `values` onto an existing row; True if anything changed."""
     changed = False
     for key, value in values.items():
-        if getattr(row, key) != value:
+        if field_value(row, key) != value:
             setattr(row, key, value)
             changed = True
     return changed

@@ -18,7 +18,6 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Connection, create_engine, event, inspect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -26,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broker import sqlite_faults
 from broker.errors import ServiceUnavailable
+from broker.registry import sql_door
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT = 30
@@ -46,14 +46,6 @@ class RegistryUnavailable(ServiceUnavailable):
         self.reason = reason
 
 
-def _sqlite_setup(dbapi_connection: Any, _record: object) -> None:
-    dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _sqlite_begin)
-    cursor = dbapi_connection.cursor()
-    for pragma in SQLITE_PRAGMAS:
-        cursor.execute(f"PRAGMA {pragma}")
-    cursor.close()
-
-
 def _sqlite_begin(connection: Connection) -> None:
     immediate = connection.get_execution_options().get(_IMMEDIATE, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
@@ -69,7 +61,7 @@ class Database:
         self.sqlite_path = (self.engine.url.database or "") if sqlite else None
         """The SQLite file (to tell a full disk from other faults); None for PostgreSQL."""
         if sqlite:
-            event.listen(self.engine, "connect", _sqlite_setup)
+            sql_door.sqlite_on_connect(self.engine, SQLITE_PRAGMAS)  # BEGIN: _sqlite_begin
             event.listen(self.engine, "begin", _sqlite_begin)
         self._writer = self.engine.execution_options(**{_IMMEDIATE: True})
         self.write_sessions = sessionmaker(self._writer, expire_on_commit=False)
@@ -102,9 +94,9 @@ class Database:
             raise RegistryUnavailable(f"The registry is unavailable: {sqlite_faults.DISK_FULL}",
                                       sqlite_faults.DISK_FULL)
 
-    def peek(self, sql: str) -> Any:
-        """The first column of the first row of one SELECT (None: no row), on a pooled
-        driver connection: none of a Session's or Connection's bookkeeping (on SQLite ~8 us
+    def peek(self, sql: str) -> int | None:
+        """The first column of the first row of one SELECT, a whole number (None: no row), on
+        a pooled driver connection: none of a Session's or Connection's bookkeeping (on SQLite ~8 us
         instead of ~40), for the registry version check that precedes cached reads."""
         dbapi_error = self.engine.dialect.loaded_dbapi.Error
         try:
@@ -115,8 +107,7 @@ class Database:
         try:
             cursor = connection.cursor()
             try:
-                cursor.execute(sql)
-                row = cursor.fetchone()
+                value = sql_door.first_int(cursor, sql)
             finally:
                 cursor.close()
         except dbapi_error as exc:
@@ -127,7 +118,7 @@ class Database:
                    else self._unavailable(exc)) from exc
         finally:
             connection.close()
-        return row[0] if row else None
+        return value
 
     def upgrade(self) -> None:
         from alembic import command  # here, not at the top: alembic costs a worker's start
@@ -141,16 +132,16 @@ class Database:
             # foreign keys on, that drop would cascade into every row referring to it (a
             # school's release entries, aliases...). Off for the migration only: the pragma
             # must be set outside a transaction, on the driver's connection.
-            raw = connection.connection.driver_connection if self.sqlite_path is not None else None
-            if raw is not None:
-                raw.execute("PRAGMA foreign_keys=OFF")
+            sqlite = self.sqlite_path is not None
+            if sqlite:
+                sql_door.sqlite_pragma(connection, "foreign_keys=OFF")
             try:
                 with connection.begin():
                     config.attributes["connection"] = connection
                     command.upgrade(config, "head")
             finally:
-                if raw is not None:
-                    raw.execute("PRAGMA foreign_keys=ON")
+                if sqlite:
+                    sql_door.sqlite_pragma(connection, "foreign_keys=ON")
 
     def exists(self) -> bool:
         with self._available(), self.engine.connect() as connection:

@@ -55,7 +55,7 @@ def release_label(i: int, policy: Policy) -> str:
     return f'releases[{i}] (school "{policy.school_id}", supplier "{policy.supplier_id}")'
 
 
-def _label(section: str, i: int, table: Mapping[str, Any]) -> str:
+def _label(section: str, i: int, table: Mapping[str, object]) -> str:
     if section == "releases":
         return f'releases[{i}] (school "{table.get("school")}", supplier "{table.get("supplier")}")'
     ident = table.get("id")
@@ -166,7 +166,7 @@ def supplier_unique(supplier: Supplier) -> tuple[kinds.Unique, ...]:
     return kinds.downstream(supplier.protocol).unique(supplier.config)
 
 
-def _read(path: Path, problems: Problems) -> dict[str, Any]:
+def _read(path: Path, problems: Problems) -> dict[str, object]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -176,14 +176,15 @@ def _read(path: Path, problems: Problems) -> dict[str, Any]:
     return {}
 
 
-def _tables(doc: Mapping[str, Any], section: str, problems: Problems) -> list[Entry]:
+def _tables(doc: Mapping[str, object], section: str, problems: Problems) -> list[Entry]:
     value = doc.get(section, [])
     if not isinstance(value, list):
         problems.add(section, None, msg("problem.wrong_type", got=toml_type(value), expected=msg(
             "problem.expect_tables", section=f"[[{section}]]")))
         return []
+    tables: list[object] = value
     entries = []
-    for i, table in enumerate(value):
+    for i, table in enumerate(tables):
         if isinstance(table, dict):
             entries.append(Entry(table, _label(section, i, table), problems))
         else:

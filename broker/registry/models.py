@@ -8,7 +8,6 @@ a test checks that these models and the migration agree.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -28,6 +27,8 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from broker.jsonvalue import JsonObject
 
 ID = 64
 """Length of school and supplier ids (used in URLs)."""
@@ -65,9 +66,18 @@ NAMING = {
 }
 
 
+Names = list[str]
+"""A JSON array of attribute names (a release entry's, a ledger row's)."""
+NamesByRole = dict[str, list[str]]
+"""A JSON object: role -> attribute names."""
+Requests = list[dict[str, str]]
+"""A supplier's requests: [{"attribute": ..., "why": ...}, ...]."""
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UtcDateTime}
+    type_annotation_map = {JsonObject: JSON, Names: JSON, NamesByRole: JSON, Requests: JSON,
+                           datetime: UtcDateTime}
 
 
 class SchoolRow(Base):
@@ -80,7 +90,7 @@ class SchoolRow(Base):
     place: Mapped[str | None] = mapped_column(String(200))
     entity_id: Mapped[str | None] = mapped_column(String(1024), unique=True)
     """SAML schools: the IdP's entity id (for Scoping/IDPList hints)."""
-    config: Mapped[dict[str, Any]]
+    config: Mapped[JsonObject]
     """The kind's config fields except those in their own column (ConfigFields.columns)."""
     sso_lifetime: Mapped[int | None]
     link_by_eck_id: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -98,11 +108,10 @@ class SupplierRow(Base):
     sector: Mapped[str] = mapped_column(String(255))
     key_version: Mapped[int]
     url: Mapped[str | None] = mapped_column(String(2048))
-    requests: Mapped[list[Any]]
-    """[{"attribute": ..., "why": ...}, ...]"""
+    requests: Mapped[Requests]
     entity_id: Mapped[str | None] = mapped_column(String(1024), unique=True)
     client_id: Mapped[str | None] = mapped_column(String(255), unique=True)
-    config: Mapped[dict[str, Any]]
+    config: Mapped[JsonObject]
     """The kind's config fields except those in their own columns (ConfigFields.columns)."""
 
 
@@ -114,8 +123,8 @@ class ReleasePolicyRow(Base):
     supplier_id: Mapped[str] = mapped_column(
         String(ID), ForeignKey("suppliers.id", ondelete="CASCADE"), primary_key=True,
         index=True)
-    attributes: Mapped[list[Any]]
-    by_role: Mapped[dict[str, Any]]
+    attributes: Mapped[Names]
+    by_role: Mapped[NamesByRole]
     suspended_reason: Mapped[str | None] = mapped_column(Text)
     valid_until: Mapped[date | None] = mapped_column(Date)
     agreement: Mapped[str | None] = mapped_column(Text)
@@ -172,11 +181,11 @@ class LedgerEntryRow(Base):
     school_id: Mapped[str] = mapped_column(String(ID))
     supplier_id: Mapped[str] = mapped_column(String(ID))
     pseudonym: Mapped[str] = mapped_column(String(255))
-    attributes: Mapped[list[Any]]
+    attributes: Mapped[Names]
     protocol: Mapped[str] = mapped_column(String(8))
     kind: Mapped[str] = mapped_column(String(16), server_default="release")
     """"release" or "audit"."""
-    detail: Mapped[dict[str, Any] | None]
+    detail: Mapped[JsonObject | None]
     """Audit rows: who, which action, before, after, the reason (audit.py); releases: None."""
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))

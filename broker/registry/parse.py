@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from broker import acr, attributes, kinds, mapping, profiles
 from broker.messages import Message, msg
-from broker.records import AttributeRequest, Behind, Policy, School, Supplier
+from broker.records import AttributeRequest, Behind, Policy, School, Supplier, SupplierConfig
 from broker.registry.checks import BOOL, Entry, toml_type, url_problem
 from broker.saml.scopes import DOMAIN
 
@@ -246,7 +246,7 @@ def supplier(entry: Entry, base_dir: Path) -> Supplier | None:
     if wrong:
         entry.problem("url", wrong)
     key_version = _positive(entry, "key_version", msg("problem.expect_key_version"))
-    config = head[2].parse(entry, base_dir) if head else None
+    config: SupplierConfig | None = head[2].parse(entry, base_dir) if head else None
     requests = _requests(entry)
     sector = entry.text("sector", msg("problem.expect_sector"))
     employee_acr = entry.text("employee_acr", msg("problem.expect_acr", example=acr.REFEDS_MFA))

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select, update
 
 from broker.messages import msg
 from broker.registry import admins as accounts
+from broker.registry import sql_door
 from broker.registry.admins import Admins
 from broker.registry.models_admin import AdminRecoveryCodeRow, AdminRow
 
@@ -77,7 +78,7 @@ class RecoveryCodes:
                 AdminRecoveryCodeRow.admin_id == admin_id,
                 AdminRecoveryCodeRow.code_hash == _hash(code),
                 AdminRecoveryCodeRow.used_at.is_(None)).values(used_at=datetime.now(UTC)))
-            if spent.rowcount != 1:  # type: ignore[attr-defined]
+            if sql_door.rowcount(spent) != 1:
                 return False
             row = session.get(AdminRow, admin_id)
             assert row is not None

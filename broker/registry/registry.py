@@ -25,6 +25,7 @@ from broker.registry import (
     report,
     school_change,
     source_store,
+    sql_door,
 )
 from broker.registry.cache import RecordCache
 from broker.registry.db import Database, RegistryUnavailable
@@ -41,9 +42,12 @@ T = TypeVar("T")
 Row = TypeVar("Row")
 _ALL_SCHOOLS = select(SchoolRow).order_by(SchoolRow.name, SchoolRow.id)
 _SCHOOL_NAMES = select(SchoolRow.id, SchoolRow.name, SchoolRow.place,
-                       SchoolRow.config["hub"].as_boolean()).order_by(SchoolRow.name, SchoolRow.id)
-"""Every school with its hub flag (a JSON field: Any to mypy), by name."""
+                       sql_door.json_flag(SchoolRow.config, "hub")).order_by(SchoolRow.name,
+                                                                            SchoolRow.id)
+"""Every school with its hub flag (a JSON field), by name."""
 _ALL_SUPPLIERS = select(SupplierRow).order_by(SupplierRow.name, SupplierRow.id)
+_SUPPLIER_KEYS = {"entity_id": SupplierRow.entity_id, "client_id": SupplierRow.client_id}
+"""The unique columns a supplier is looked up by."""
 
 
 class Registry:
@@ -169,7 +173,7 @@ class Registry:
 
     def _supplier_where(self, column: str, value: str) -> Supplier | None:
         return self._cached((f"supplier {column}", value), lambda s: s.scalar(
-            select(SupplierRow).where(getattr(SupplierRow, column) == value)),
+            select(SupplierRow).where(_SUPPLIER_KEYS[column] == value)),
             convert.supplier_record)
 
     # Release policies

@@ -13,16 +13,19 @@ that only one process can win; the others see the result through the registry.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TypeVar
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from broker.records import School, Supplier
 from broker.registry import convert, metadata
 from broker.registry.aggregate import Aggregate
+from broker.registry.config_fields import field_values
 from broker.registry.db import Database
 from broker.registry.models import SchoolRow, SupplierRow
 from broker.registry.models_sources import MetadataSourceRow
@@ -76,7 +79,7 @@ def _status(row: MetadataSourceRow) -> SourceStatus:
                         row.outcome, row.message, row.next_fetch)
 
 
-def _good(aggregate: Aggregate, source: MetadataSource, now: datetime) -> dict[str, Any]:
+def _good(aggregate: Aggregate, source: MetadataSource, now: datetime) -> dict[str, object]:
     return {"document": aggregate.xml, "fetched_at": now, "valid_until": aggregate.valid_until,
             "checked_at": now, "next_fetch": source.next_fetch(aggregate, now)}
 
@@ -86,26 +89,40 @@ class _Sourced:
     """A school or supplier row whose metadata comes from a source."""
 
     side: str
-    row: Any
-    record: Any
-    """The School or Supplier record."""
+    row: SchoolRow | SupplierRow
+    entity_id: str
     role: metadata.Role
-    values: Callable[[Any], dict[str, Any]]
+    values: Callable[[str], dict[str, object]]
+    """The row's values with this metadata document instead of its own."""
 
-    @property
-    def entity_id(self) -> str:
-        return str(getattr(self.record.config, "entity_id", ""))
+
+Record = TypeVar("Record", School, Supplier)
+Row = TypeVar("Row", SchoolRow, SupplierRow)
+
+
+def _side(session: Session, source_id: str, side: str, table: type[Row], role: metadata.Role,
+          record_of: Callable[[Row], Record],
+          values_of: Callable[[Record], dict[str, object]]) -> Iterator[_Sourced]:
+    """The rows of `table` whose metadata comes from the source."""
+    for row in session.scalars(select(table)):
+        record = record_of(row)
+        fields = field_values(record.config)
+        if fields.get("metadata_source") == source_id:
+            yield _Sourced(side, row, str(fields.get("entity_id", "")), role,
+                           functools.partial(_with_metadata, record, values_of))
+
+
+def _with_metadata(record: Record, values_of: Callable[[Record], dict[str, object]],
+                   xml: str) -> dict[str, object]:
+    config = dataclasses.replace(record.config, **{"metadata_xml": xml})
+    return values_of(dataclasses.replace(record, config=config))
 
 
 def _sourced(session: Session, source_id: str) -> Iterator[_Sourced]:
-    sides: Iterable[tuple[str, type[Any], metadata.Role, Any, Any]] = (
-        ("school", SchoolRow, "idp", convert.school_record, convert.school_values),
-        ("supplier", SupplierRow, "sp", convert.supplier_record, convert.supplier_values))
-    for side, table, role, record_of, values_of in sides:
-        for row in session.scalars(select(table)):
-            record = record_of(row)
-            if getattr(record.config, "metadata_source", None) == source_id:
-                yield _Sourced(side, row, record, role, values_of)
+    yield from _side(session, source_id, "school", SchoolRow, "idp", convert.school_record,
+                     convert.school_values)
+    yield from _side(session, source_id, "supplier", SupplierRow, "sp",
+                     convert.supplier_record, convert.supplier_values)
 
 
 def _apply(session: Session, source_id: str, aggregate: Aggregate,
@@ -124,9 +141,7 @@ def _apply(session: Session, source_id: str, aggregate: Aggregate,
             notes.append(f'{item.side} "{item.row.id}" kept its metadata: entity '
                          f'"{item.entity_id}" {exc}')
             continue
-        config = dataclasses.replace(item.record.config, metadata_xml=xml)
-        if convert.assign(item.row, item.values(dataclasses.replace(item.record,
-                                                                    config=config))):
+        if convert.assign(item.row, item.values(xml)):
             notes.append(f'{item.side} "{item.row.id}" updated')
     return notes
 
@@ -135,7 +150,7 @@ def save(session: Session, loaded: Sequence[Loaded], now: datetime) -> None:
     """Inside an import: add or update each source, with the aggregate read with the file."""
     for item in loaded:
         source = item.source
-        values: dict[str, Any] = {"url": source.url, "mdq": source.mdq,
+        values: dict[str, object] = {"url": source.url, "mdq": source.mdq,
                                   "certificate": source.certificate_pem,
                                   "refresh": source.refresh}
         if item.aggregate is not None:

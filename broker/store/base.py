@@ -128,7 +128,7 @@ def check_ttl(ttl: int, name: str = "ttl") -> int:
     return ttl
 
 
-def check_data(data: bytes) -> bytes:
+def check_data(data: object) -> bytes:
     """Validate a value: bytes (bytearray and memoryview are copied to bytes)."""
     if isinstance(data, bytes):
         return data
@@ -137,7 +137,7 @@ def check_data(data: bytes) -> bytes:
     raise TypeError(f"store values must be bytes, not {type(data).__name__}")
 
 
-def check_key(key: str, name: str = "key") -> str:
+def check_key(key: object, name: str = "key") -> str:
     """Validate a key or kind: a str (may be empty, may contain ':' or any unicode)."""
     if not isinstance(key, str):
         raise TypeError(f"{name} must be a str, not {type(key).__name__}")
@@ -164,11 +164,16 @@ class Put(NamedTuple):
 ROLES = ("pending", "code", "session", "token")
 
 
+class _Batch(threading.local):
+    queue: list[Put] | None = None
+    """This thread's open batch (Batching.batched); None: writes are stored at once."""
+
+
 class Batching:
     """put_all, batched() and the queue between them, for every store: a store calls
     `_write(put)` in each put_* and implements `_store_all` (one round trip)."""
 
-    _batches: threading.local | None = None
+    _batches: _Batch | None = None
     _batches_made = threading.Lock()
 
     def _store_all(self, puts: Sequence[Put]) -> None:
@@ -182,8 +187,7 @@ class Batching:
     @contextmanager
     def batched(self) -> Iterator[None]:
         local = self._local()
-        outer = getattr(local, "queue", None)
-        if outer is not None:  # nested: the outermost batch stores everything
+        if local.queue is not None:  # nested: the outermost batch stores everything
             yield
             return
         queue: list[Put] = []
@@ -197,15 +201,15 @@ class Batching:
 
     def _write(self, put: Put) -> None:
         checked = put.checked()
-        queue: list[Put] | None = getattr(self._local(), "queue", None)
+        queue = self._local().queue
         if queue is None:
             self._store_all((checked,))
         else:
             queue.append(checked)
 
-    def _local(self) -> threading.local:
+    def _local(self) -> _Batch:
         if self._batches is None:
             with self._batches_made:
                 if self._batches is None:
-                    self._batches = threading.local()
+                    self._batches = _Batch()
         return self._batches

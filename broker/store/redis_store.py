@@ -30,7 +30,7 @@ import redis
 from redis.exceptions import ClusterCrossSlotError, CrossSlotTransactionError, RedisClusterException
 
 from broker.errors import ConfigError
-from broker.store import redis_urls
+from broker.store import redis_door, redis_urls
 from broker.store.base import Batching, Put, StoreUnavailable, check_key, check_ttl
 
 _HIT_SCRIPT = """
@@ -93,12 +93,11 @@ class RedisStore(Batching):
                 decode_responses=False)
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"invalid Redis state store URL: {exc}") from exc
-        pool = client.connection_pool
-        kwargs = pool.connection_kwargs
+        kwargs = redis_door.pool_options(client)
         if kwargs.get("decode_responses"):
             raise ConfigError("the Redis state store URL must not set decode_responses")
         try:  # a connection object is built without connecting: check the URL's options now
-            pool.connection_class(**kwargs).disconnect()
+            redis_door.check_pool_options(client)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"invalid option in the Redis state store URL: {exc}") from exc
         if kwargs.get("path"):
@@ -166,20 +165,18 @@ class RedisStore(Batching):
         name = self._key("hits", check_key(bucket, "bucket"))
         check_ttl(window, "window")
         with self._guard():
-            return int(self._client.eval(_HIT_SCRIPT, 1, name, window))
+            return redis_door.eval_int(self._client, _HIT_SCRIPT, (name,), window)
 
     def check(self) -> dict[str, object]:
         started = time.perf_counter()
         with self._guard():
             client = self._client
             client.ping()
-            info = client.info("server")
-        if "redis_version" not in info and info:  # a Cluster answers per node
-            info = next(iter(info.values()))
+            version = redis_door.server_version(client)
         return {
             "ok": True,
             "backend": self.backend,
-            "version": str(info.get("redis_version", "?")),
+            "version": version,
             "latency_ms": round((time.perf_counter() - started) * 1000, 3),
         }
 

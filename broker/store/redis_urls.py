@@ -34,11 +34,12 @@ from urllib.parse import unquote
 
 import redis
 from redis.backoff import ExponentialBackoff, NoBackoff
-from redis.cluster import ClusterNode, RedisCluster
+from redis.cluster import RedisCluster
 from redis.retry import Retry
 from redis.sentinel import Sentinel, SentinelConnectionPool
 
 from broker.errors import ConfigError
+from broker.store import redis_door
 
 SENTINEL = "redis+sentinel"
 CLUSTER = "redis+cluster"
@@ -51,7 +52,7 @@ enough that a pupil soon sees Loper's page instead of waiting."""
 FOLLOW_EVERY = 0.5
 """Seconds between two questions to the Sentinels about the master (FollowMaster)."""
 
-Client = redis.Redis | RedisCluster
+Client = redis_door.Client
 
 
 @dataclass(frozen=True)
@@ -134,11 +135,10 @@ def single_retry() -> Retry:
 def sentinel_client(target: RedisTarget, connect_timeout: float, timeout: float) -> redis.Redis:
     sentinel = Sentinel(list(target.nodes), sentinel_kwargs={
         "socket_connect_timeout": connect_timeout, "socket_timeout": timeout})
-    client: redis.Redis = sentinel.master_for(
-        target.service, db=target.db, username=target.username, password=target.password,
-        retry=failover_retry(), health_check_interval=30, decode_responses=False,
-        socket_connect_timeout=connect_timeout, socket_timeout=timeout)
-    return client
+    return redis_door.sentinel_master(
+        sentinel, target.service, db=target.db, username=target.username,
+        password=target.password, retry=failover_retry(), health_check_interval=30,
+        decode_responses=False, socket_connect_timeout=connect_timeout, socket_timeout=timeout)
 
 
 class FollowMaster:
@@ -161,7 +161,7 @@ class FollowMaster:
         try:
             self._next = now + self._every
             try:  # a new address closes the idle connections to the old one
-                self._pool.get_master_address()  # type: ignore[no-untyped-call]
+                redis_door.ask_master(self._pool)
             except redis.exceptions.RedisError:
                 return  # no Sentinel answers: keep the connections there are
         finally:
@@ -173,8 +173,7 @@ class LazyCluster:
 
     def __init__(self, target: RedisTarget, connect_timeout: float, timeout: float) -> None:
         self._build: Callable[[], RedisCluster] = lambda: RedisCluster(
-            startup_nodes=[ClusterNode(host, port)  # type: ignore[no-untyped-call]
-                           for host, port in target.nodes],
+            startup_nodes=[redis_door.cluster_node(host, port) for host, port in target.nodes],
             username=target.username, password=target.password, retry=failover_retry(),
             socket_connect_timeout=connect_timeout, socket_timeout=timeout,
             decode_responses=False)

@@ -10,6 +10,7 @@ from typing import NoReturn
 
 from broker import sqlite_faults
 from broker.errors import ConfigError
+from broker.store import sqlite_rows
 from broker.store.base import StoreUnavailable
 
 SCHEMA_VERSION = 1
@@ -52,8 +53,8 @@ def set_up(path: str, busy_timeout: float) -> str:
         _failed(path, exc, f"cannot open the SQLite state store {path!r}: {exc}"
                 " (the folder must exist and be writable by the broker)")
     try:
-        mode = str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
-        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        mode = str(sqlite_rows.first(conn, "PRAGMA journal_mode = WAL"))
+        version = sqlite_rows.whole(sqlite_rows.first(conn, "PRAGMA user_version"))
         if version != SCHEMA_VERSION:  # nothing is written when the schema is there
             if version:  # short-lived state of another schema: start afresh
                 conn.executescript("DROP TABLE IF EXISTS state; DROP TABLE IF EXISTS hits;")

@@ -20,12 +20,11 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from broker import sqlite_faults
 from broker.errors import ConfigError
-from broker.store import sqlite_setup
+from broker.store import sqlite_rows, sqlite_setup
 from broker.store.base import Batching, Put, StoreUnavailable, check_key, check_ttl
 
 _PUT = "INSERT OR REPLACE INTO state (ns, kind, key, value, expires) VALUES (?, ?, ?, ?, ?)"
@@ -135,7 +134,7 @@ class SqliteStore(Batching):
         check_key(bucket, "bucket")
         check_ttl(window, "window")
         rows, _ = self._execute(_HIT, (bucket, time.time(), window), write=True)
-        return int(rows[0][0])
+        return sqlite_rows.whole(rows[0][0])
 
     def check(self) -> dict[str, object]:
         started = time.perf_counter()
@@ -151,7 +150,7 @@ class SqliteStore(Batching):
             "ok": True,
             "backend": self.backend,
             "journal_mode": self.journal_mode,
-            "records": int(rows[0][0]),
+            "records": sqlite_rows.whole(rows[0][0]),
             "purged": purged,
             "latency_ms": round((time.perf_counter() - started) * 1000, 3),
         }
@@ -187,21 +186,21 @@ class SqliteStore(Batching):
 
     def _get(self, ns: str, kind: str, key: str) -> bytes | None:
         rows, _ = self._execute(_GET, (ns, kind, key, time.time()))
-        return bytes(rows[0][0]) if rows else None
+        return sqlite_rows.blob(rows[0][0]) if rows else None
 
     def _take(self, ns: str, kind: str, key: str) -> bytes | None:
         rows, _ = self._execute(_TAKE, (ns, kind, key))
-        if rows and rows[0][1] > time.time():
-            return bytes(rows[0][0])
+        if rows and sqlite_rows.real(rows[0][1]) > time.time():
+            return sqlite_rows.blob(rows[0][0])
         return None
 
     def _execute(
-        self, sql: str, params: Sequence[Any], *, write: bool = False
-    ) -> tuple[list[Any], int]:
+        self, sql: str, params: sqlite_rows.Params, *, write: bool = False
+    ) -> tuple[list[sqlite_rows.Row], int]:
         with self._connection() as conn:
             cursor = conn.execute(sql, params)
             try:
-                rows = cursor.fetchall()  # step to the end: the statement (and its lock) is done
+                rows = sqlite_rows.fetch_all(cursor)  # to the end: the statement (its lock) is done
                 changed = cursor.rowcount
             finally:
                 cursor.close()

@@ -23,7 +23,7 @@ def run(connection: Connection) -> None:
         context.run_migrations()
 
 
-given = context.config.attributes.get("connection")
+given: Connection | None = context.config.attributes.get("connection")
 if given is not None:
     run(given)
 else:
