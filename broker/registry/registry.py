@@ -141,7 +141,7 @@ class Registry:
         """The schools that log in through the hub `hub_id`, sorted by name: what a hub's
         answer is matched against, without building every school's record."""
         query = _ALL_SCHOOLS.where(SchoolRow.protocol == Behind.protocol,
-                                   SchoolRow.config["via"].as_string() == hub_id)
+                                   sql_door.json_text(SchoolRow.config, "via") == hub_id)
         return self._cached_all(f"behind {hub_id}", query, convert.school_record)
 
     def each_school(self) -> Iterator[School]:
