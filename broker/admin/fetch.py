@@ -68,7 +68,7 @@ def fetch(url: str, *, allow_private: bool = False, timeout: float | None = None
         answer = Fetcher(timeout, MAX_BYTES, failure_ttl=0).get(url, accept=ACCEPT,
                                                                 connect_to=address)
     except OutboundError as exc:
-        raise MetadataError(msg("problem.cannot_fetch", url=url[:200], detail=str(exc))) from exc
+        raise MetadataError(msg("problem.cannot_fetch", url=url[:200], detail=exc.reason)) from exc
     if answer.status != 200:
         raise MetadataError(msg("problem.fetch_status", url=url[:200], status=answer.status))
     return answer.body

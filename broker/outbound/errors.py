@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from broker.messages import Message
+
 
 class OutboundError(Exception):
-    """A call failed; `host` is what a person can be told, the message says why."""
+    """A call failed; `host` is what a person can be told, `reason` says why (a Message: a
+    page shows it in its reader's language; str() of the exception is the English)."""
 
-    def __init__(self, message: str, host: str) -> None:
-        super().__init__(message)
+    def __init__(self, reason: Message, host: str) -> None:
+        super().__init__(reason.key)
+        self.reason = reason
         self.host = host
+
+    def __str__(self) -> str:  # rendered when read, not when raised (the catalogue may load)
+        return str(self.reason)
 
 
 class OutboundTimeout(OutboundError):

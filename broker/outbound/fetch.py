@@ -35,6 +35,7 @@ from urllib3.exceptions import HTTPError, NewConnectionError, SSLError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.response import BaseHTTPResponse
 
+from broker.messages import msg
 from broker.outbound.errors import (
     OutboundError,
     OutboundTimeout,
@@ -248,11 +249,11 @@ class Fetcher:
     def _read(self, response: BaseHTTPResponse, watch: Watch, shown: str) -> bytes:
         encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
         if encoding not in ("", "identity"):
-            raise OutboundUnreachable(f"{shown} sent a compressed answer ({encoding[:20]}) "
-                                      "that was not asked for", shown)
+            raise OutboundUnreachable(msg("outbound.compressed", host=shown,
+                                          encoding=encoding[:20]), shown)
         declared = response.headers.get("Content-Length", "")
-        too_big = OutboundTooLarge(f"the answer from {shown} is larger than "
-                                   f"{self.max_bytes // 1024} KB", shown)
+        too_big = OutboundTooLarge(msg("outbound.too_large", host=shown,
+                                       kb=self.max_bytes // 1024), shown)
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise too_big
         body = bytearray()
@@ -271,8 +272,9 @@ class Fetcher:
         refused = isinstance(exc, NewConnectionError)  # urllib3 makes it a ConnectTimeoutError
         if watch.fired or (isinstance(exc, Urllib3Timeout) and not refused):
             self.hosts.timed_out(origin)
-            return OutboundTimeout(f"{shown} did not answer within {self.timeout:g} s",
-                                   shown)
+            return OutboundTimeout(msg("outbound.timeout", host=shown,
+                                       seconds=f"{self.timeout:g}"), shown)
         if isinstance(exc, SSLError):
-            return OutboundTlsError(f"the TLS certificate of {shown} cannot be verified", shown)
-        return OutboundUnreachable(f"{shown} cannot be reached ({type(exc).__name__})", shown)
+            return OutboundTlsError(msg("outbound.tls", host=shown), shown)
+        return OutboundUnreachable(msg("outbound.unreachable", host=shown,
+                                       error=type(exc).__name__), shown)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from broker.messages import msg
 from broker.outbound.errors import OutboundBusy, OutboundTimeout
 
 
@@ -38,12 +39,11 @@ class Hosts:
             if until is None and (self.per_host is None or waiting < self.per_host):
                 self._waiting[origin] = waiting + 1
         if until is not None:
-            raise OutboundTimeout(f"{shown} did not answer within {timeout:g} s a moment ago; "
-                                  f"Loper tries again in {until - time.monotonic():.0f} s",
-                                  shown)
+            raise OutboundTimeout(msg("outbound.timed_out_recently", host=shown,
+                                      seconds=f"{timeout:g}",
+                                      again=f"{until - time.monotonic():.0f}"), shown)
         if self.per_host is not None and waiting >= self.per_host:
-            raise OutboundBusy(f"{shown} is slow to answer: {waiting} calls to it are waiting "
-                               "already", shown)
+            raise OutboundBusy(msg("outbound.busy", host=shown, waiting=waiting), shown)
         try:
             yield
         finally:

@@ -60,7 +60,7 @@ def fetch(url: str) -> bytes:
         raise MetadataError(msg("problem.too_large", what=url[:200],
                                 mb=MAX_BYTES // (1024 * 1024))) from exc
     except OutboundError as exc:
-        raise MetadataError(msg("problem.cannot_fetch", url=url[:200], detail=str(exc))) from exc
+        raise MetadataError(msg("problem.cannot_fetch", url=url[:200], detail=exc.reason)) from exc
     if answer.location:
         raise MetadataError(msg("problem.fetch_redirect", url=url[:200],
                                 location=answer.location[:200]))

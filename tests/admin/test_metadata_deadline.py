@@ -42,7 +42,7 @@ def test_a_slow_metadata_url_is_given_up_on_in_time(quick_app: Flask, mode: Mode
         elapsed = time.monotonic() - started
     page = html.unescape(re.sub(r"</?code>", "", response.get_data(as_text=True)))
     assert response.status_code == 400
-    assert (f"{url} kan niet worden opgehaald: 127.0.0.1:{server.port} did not answer within "
-            "1 s") in page  # the outbound fetcher's own detail, set apart as code
+    assert (f"{url} kan niet worden opgehaald: 127.0.0.1:{server.port} antwoordde niet "
+            "binnen 1 s") in page  # the outbound fetcher's detail, in the page's language
     assert DEADLINE <= elapsed < DEADLINE + 1.0
     assert snapshot(registry) == before

@@ -193,7 +193,7 @@ def test_a_huge_or_missing_document_at_a_url_is_refused(operator: Portal,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     base, cert = https_server
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
-    for path, message in (("/huge.xml", "larger than 1024 KB"), ("/nothing", "HTTP 404")):
+    for path, message in (("/huge.xml", "groter dan 1024 KB"), ("/nothing", "HTTP 404")):
         response = operator.post(NEW_SUPPLIER, saml_form(metadata_url=base + path,
                                                          allow_private="yes"))
         assert response.status_code == 400 and message in text(response)

@@ -43,7 +43,8 @@ def _call(fetcher: Fetcher, url: str) -> list[object]:
         answer = fetcher.get(url, accept="application/json")
         outcome, said = "answer", answer.body.decode()
     except OutboundError as exc:
-        outcome, said = type(exc).__name__, str(exc)
+        took = time.monotonic() - started  # the call's time, not the message's rendering
+        return [type(exc).__name__, str(exc), took]
     return [outcome, said, time.monotonic() - started]
 
 
