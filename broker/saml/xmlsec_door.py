@@ -1,7 +1,7 @@
 """What the stubs of xmlsec and lxml leave out or get wrong, typed in one place.
 
-The rest of broker/saml calls xmlsec and lxml through their stubs directly; this door fills in
-only what those stubs miss: xmlsec's transforms looked up by algorithm URI (the stubs type each
+Everything else calls xmlsec and lxml through their stubs directly; this door fills in only
+what those stubs miss: xmlsec's transforms looked up by algorithm URI (the stubs type each
 constant, but the module's namespace is Any), libxmlsec's version and the real return of
 EncryptionContext.decrypt (bytes for an EncryptedKey, where the stubs promise an element), and
 lxml's DocInfo.doctype and Resolver.resolve_filename, which lxml-stubs do not declare.
