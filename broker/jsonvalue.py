@@ -8,6 +8,10 @@ and handed on as `Json`, so the code that reads it checks each field's type wher
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySetSerialization
 
 Json = None | bool | int | float | str | list["Json"] | dict[str, "Json"]
 JsonObject = dict[str, Json]
@@ -24,3 +28,11 @@ def loads_object(raw: str | bytes) -> JsonObject | None:
     value = loads(raw)
     return value if isinstance(value, dict) else None
 
+
+def loads_key_set(raw: str | bytes) -> KeySetSerialization:
+    """A JWKS as joserfc's KeySet.import_key_set takes it, unchecked: joserfc checks each key
+    itself (and raises KeyError, TypeError, ValueError or JoseError). Its TypedDict types a
+    key's members as strings or lists of strings, which a JWKS's need not be ("ext": true),
+    so Json does not fit it."""
+    value: KeySetSerialization = json.loads(raw)
+    return value

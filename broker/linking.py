@@ -22,6 +22,12 @@ from broker.registry.eck_ids import Outcome
 ACTOR = "login"
 
 
+def _action(outcome: Outcome) -> str:
+    """The audit trail's words for an outcome: its value. (Read from an Outcome as declared:
+    mypy types the value of one narrowed to some of its members Any.)"""
+    return outcome.value
+
+
 def resolve(registry: Registry, keys: PseudonymKeys, identity: Identity, raw: str) -> str:
     """The anchor of this identity (`raw`: its anchor before aliases), linked by ECK iD where
     its school and another both link by it; EckIdClaimedTwice when another pupil of this
@@ -34,7 +40,7 @@ def resolve(registry: Registry, keys: PseudonymKeys, identity: Identity, raw: st
     arrival = registry.eck_ids().arrive(eck_hash(keys, values[0]), school.id,
                                         school.link_by_eck_id, raw, now)
     if arrival.outcome is not Outcome.KNOWN:
-        event = AliasEvent(now, school.id, arrival.outcome.value, ACTOR, arrival.other_school)
+        event = AliasEvent(now, school.id, _action(arrival.outcome), ACTOR, arrival.other_school)
         if arrival.outcome is Outcome.NOT_OPTED_IN and not school.link_by_eck_id:
             record(event)  # the log only: it comes back at every login of this pupil
         else:

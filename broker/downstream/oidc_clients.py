@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import functools
 import hmac
-import json
 import os
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -27,6 +26,7 @@ from joserfc.jwk import Key, KeySet
 from broker.authlib_compat import AUTH_METHODS, OAuthError
 from broker.downstream.oidc_common import SCOPES, header
 from broker.downstream.oidc_kind import OidcSupplier, oidc_of
+from broker.jsonvalue import loads_key_set
 from broker.records import Supplier
 from broker.store import StateStore
 
@@ -157,7 +157,7 @@ def _fail(description: str) -> OAuthError:
 
 @functools.lru_cache(maxsize=64)
 def _keyset(jwks: str) -> KeySet:
-    return KeySet.import_key_set(json.loads(jwks))
+    return KeySet.import_key_set(loads_key_set(jwks))
 
 
 class Assertions:

@@ -8,17 +8,20 @@ differs from the default, to the federation file.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 C = TypeVar("C")
 
+_attribute: Callable[[object, str], object] = getattr
+"""getattr(record, name): a field read by a computed name is some object; the caller checks
+its type where it uses it."""
+
 
 def field_value(record: object, name: str) -> object:
     """One field of a record or row by name (the one place fields are read by name)."""
-    value: object = getattr(record, name)
-    return value
+    return _attribute(record, name)
 
 
 def field_values(record: object) -> dict[str, object]:

@@ -17,7 +17,7 @@ from broker.records import (
     SupplierConfig,
 )
 from broker.registry import json_read
-from broker.registry.config_fields import field_value, field_values, plain
+from broker.registry.config_fields import ConfigFields, field_value, field_values, plain
 from broker.registry.models import Base, ReleasePolicyRow, SchoolRow, SupplierRow
 
 SCHOOL_COMMON = ("place", "sso_lifetime", "link_by_eck_id", "privacy_contact", "guardian_role")
@@ -98,7 +98,9 @@ def supplier_values(supplier: Supplier) -> dict[str, object]:
 
 def supplier_record(row: SupplierRow) -> Supplier:
     kind = kinds.downstream(row.protocol, f'supplier "{row.id}" in the registry')
-    config: SupplierConfig = kind.fields.record(
+    # A supplier's kind makes SupplierConfigs (the table types each kind's config class Any).
+    fields: ConfigFields[SupplierConfig] = kind.fields
+    config = fields.record(
         {"entity_id": row.entity_id, "client_id": row.client_id}, row.config)
     return Supplier(id=row.id, name=row.name, config=config, sector=row.sector,
                     key_version=row.key_version, url=row.url,

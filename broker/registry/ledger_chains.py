@@ -21,14 +21,15 @@ import json
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Sequence, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from broker.jsonvalue import JsonObject
 from broker.registry.models import LedgerCheckpointRow, LedgerEntryRow
+from broker.registry.sql_door import rowcount
 
 RELEASE = "release"
 """The kind of a release row; audit rows (audit.py) have their own."""
@@ -71,6 +72,7 @@ _MOVE_HEAD = update(_CP).where(_CP.id == bindparam("chain_id")).values(
     head_seq=bindparam("seq"), head_link=bindparam("link"), head_hash=bindparam("hash"))
 _INSERT_ROW = insert(LedgerEntryRow)
 _ROW_HASH = select(LedgerEntryRow.hash).where(LedgerEntryRow.seq == bindparam("seq"))
+_NEXT_SEQ = select(Sequence("ledger_seq").next_value())
 
 
 def claim(connection: Connection, engine: Engine) -> Claimed:
@@ -97,7 +99,7 @@ def _next_seq(connection: Connection, claimed: Claimed) -> int:
     if claimed.newest is not None:  # SQLite, one writer at a time: after the newest row
         claimed.newest += 1
         return claimed.newest
-    return int(connection.scalar(text("SELECT nextval('ledger_seq')")) or 0)
+    return int(connection.scalar(_NEXT_SEQ) or 0)
 
 
 def advance(connection: Connection, claimed: Claimed, row: LedgerEntryRow) -> None:
@@ -152,7 +154,7 @@ def utc(at: datetime) -> datetime:
 
 
 def row_hash(prev_hash: str, row: LedgerEntryRow) -> str:
-    fields: dict[str, Any] = {
+    fields: JsonObject = {
         "seq": row.seq, "at": utc(row.at).isoformat(timespec="microseconds"),
         "school_id": row.school_id, "supplier_id": row.supplier_id, "pseudonym": row.pseudonym,
         "attributes": list(row.attributes), "protocol": row.protocol}
@@ -208,4 +210,4 @@ def purge_chain(session: Session, checkpoint: LedgerCheckpointRow, before: datet
     result = session.execute(delete(LedgerEntryRow).where(in_chain, LedgerEntryRow.link <= cut))
     checkpoint.base_seq, checkpoint.base_link, checkpoint.base_hash = last.seq, cut, last.hash
     checkpoint.purged_at = datetime.now(UTC)
-    return int(cast(CursorResult[Any], result).rowcount)
+    return rowcount(result)

@@ -34,6 +34,7 @@ from broker.saml.crypto_policy import (
 from broker.saml.schema import install as install_schema_check
 from broker.saml.verify import signature_context
 from broker.saml.views import Encrypter
+from broker.saml.xmlsec_door import libxmlsec_version
 
 __all__ = ["InProcessCrypto", "attach"]
 
@@ -63,9 +64,7 @@ class InProcessCrypto(CryptoBackend):
 
     @property
     def version(self) -> str:
-        # get_libxmlsec_version is missing from xmlsec's stubs
-        version: tuple[int, ...] = xmlsec.get_libxmlsec_version()  # type: ignore[attr-defined]
-        return ".".join(str(part) for part in version)
+        return ".".join(str(part) for part in libxmlsec_version())
 
     def sign_statement(self, statement: object, node_name: str, key_file: str,
                        node_id: str | None) -> str:

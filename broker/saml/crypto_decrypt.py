@@ -20,6 +20,7 @@ from broker.saml.crypto_policy import (
     XENC,
     Rejected,
 )
+from broker.saml.xmlsec_door import decrypt
 
 _NS = {"ds": DS, "xenc": XENC}
 _KEY_DATA = {"aes": xmlsec.constants.KeyDataAes, "des": xmlsec.constants.KeyDataDes}
@@ -60,7 +61,7 @@ def _session_key(enc_data: etree._Element, private_key: xmlsec.Key, kind: str) -
         ctx = xmlsec.EncryptionContext()
         ctx.key = private_key
         try:
-            raw = ctx.decrypt(encrypted_key)
+            raw = decrypt(ctx, encrypted_key)
         except xmlsec.Error as exc:
             errors.append(f"EncryptedKey: {exc}")
             continue
@@ -82,7 +83,7 @@ def decrypt_first(root: etree._Element, private_key: xmlsec.Key) -> etree._Eleme
     ctx = xmlsec.EncryptionContext()
     ctx.key = _session_key(enc_data, private_key, kind)
     try:
-        result = ctx.decrypt(enc_data)
+        result = decrypt(ctx, enc_data)
     except xmlsec.Error as exc:
         raise Rejected(f"EncryptedData: {exc}") from exc
     if not isinstance(result, etree._Element):

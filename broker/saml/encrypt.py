@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Any
 
 import xmlsec
 from lxml import etree
 
 from broker.saml.crypto_keys import certificate_key
+from broker.saml.xmlsec_door import Transform
 
-CIPHERS: Mapping[str, tuple[Any, int]] = {
+CIPHERS: Mapping[str, tuple[Transform, int]] = {
     "aes256-gcm": (xmlsec.constants.TransformAes256Gcm, 256),
     "aes128-gcm": (xmlsec.constants.TransformAes128Gcm, 128),
     "aes256-cbc": (xmlsec.constants.TransformAes256Cbc, 256),

@@ -9,7 +9,7 @@ and pysaml2's security context that verifies an enveloped signature against its 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from cryptography import x509
 
@@ -28,6 +28,7 @@ from broker.saml.logout_messages import (
     Received,
     SentRequest,
 )
+from broker.saml.views import Security
 
 
 class Role(Protocol):
@@ -54,7 +55,7 @@ def ask(role: Role, found: Endpoint, name_id: NameId, session_index: str | None,
     return outgoing, codec.encode(SentRequest(ident))
 
 
-def _verifier(security: Any, kind: str, whose: str) -> Callable[[Received], None]:
+def _verifier(security: Security, kind: str, whose: str) -> Callable[[Received], None]:
     """An enveloped signature, checked by pysaml2 against the peer's metadata."""
     def verify(received: Received) -> None:
         check = (security.correctly_signed_logout_request if kind == "LogoutRequest"
@@ -72,7 +73,7 @@ def _verifier(security: Any, kind: str, whose: str) -> Callable[[Received], None
 
 
 def read(role: Role, params: Mapping[str, str], kind: str, peer: str,
-         certificates: Sequence[x509.Certificate], security: Any, whose: str) -> Received:
+         certificates: Sequence[x509.Certificate], security: Security, whose: str) -> Received:
     """A `kind` message from the peer `peer` (its entity id), checked: signed with a key of
     its metadata, addressed to Loper's SLO URL, fresh."""
     received = slo.receive(params.get(WIRE_BINDING, ""), params)

@@ -47,6 +47,7 @@ from broker.saml.compat import (
     schema_validator_installed,
 )
 from broker.saml.xmlparse import has_dtd
+from broker.saml.xmlsec_door import FileResolver
 
 __all__ = ["NAMESPACES", "Invalid", "XMLSchemaError", "assert_valid", "compiled", "install",
            "installed", "pure_python_validate", "validate_doc_with_schema"]
@@ -84,20 +85,19 @@ def _folder() -> Path:
     return schema_folder()
 
 
-class _BundledOnly(etree.Resolver):
+class _BundledOnly(FileResolver):
     """Resolve schemaLocations to pysaml2's bundled XSD files; refuse anything else."""
 
     def __init__(self, folder: Path) -> None:
         super().__init__()
         self.folder = folder.resolve()
 
-    # lxml-stubs give Resolver.resolve two arguments and no resolve_filename; lxml has both.
-    def resolve(self, url: str, _pubid: object, context: object) -> object:  # type: ignore[override]
+    def locate(self, url: str) -> Path:
         name = _REMOTE.get(url)
         path = self.folder / name if name else Path(url.removeprefix("file://")).resolve()
         if path.parent != self.folder or not path.is_file():
             raise XMLSchemaError(f"schema location {url!r} is not a bundled pysaml2 XSD")
-        return self.resolve_filename(str(path), context)  # type: ignore[attr-defined]
+        return path
 
 
 def _compile() -> etree.XMLSchema:
@@ -115,7 +115,16 @@ _lock = threading.Lock()
 """Guards compiling, installing and each validation (lxml keeps one error log per XMLSchema
 object, so concurrent validations would mix up their messages; a check takes ~40 us)."""
 _schema: etree.XMLSchema | None = None
-_local = threading.local()
+
+
+class _PerThread(threading.local):
+    """This thread's parsers, by whether they read str input."""
+
+    def __init__(self) -> None:
+        self.parsers: dict[bool, etree.XMLParser] = {}
+
+
+_local = _PerThread()
 
 
 def compiled() -> etree.XMLSchema:
@@ -131,13 +140,12 @@ def compiled() -> etree.XMLSchema:
 def _parser(text: bool) -> etree.XMLParser:
     """Per thread: a hardened parser; for str input one that ignores the declared encoding
     (the str is handed to libxml2 as UTF-8, whatever its XML declaration says)."""
-    name = "text" if text else "bytes"
-    parser: etree.XMLParser | None = getattr(_local, name, None)
+    parser = _local.parsers.get(text)
     if parser is None:
         parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
                                  load_dtd=False, dtd_validation=False,
                                  encoding="utf-8" if text else None)
-        setattr(_local, name, parser)
+        _local.parsers[text] = parser
     return parser
 
 

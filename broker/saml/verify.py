@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any
 
 import xmlsec
 
@@ -27,21 +26,16 @@ from broker.saml.crypto_policy import (
     enveloped_signature,
 )
 from broker.saml.xmlparse import Element
+from broker.saml.xmlsec_door import TRANSFORM_BY_HREF, Transform
 
 __all__ = ["Rejected", "decrypt_in_place", "signature_context", "verify_enveloped"]
 
-_XMLSEC_TRANSFORMS: dict[str, Any] = {
-    transform.href: transform
-    for name, transform in vars(xmlsec.constants).items()
-    if name.startswith("Transform") and isinstance(getattr(transform, "href", None), str)
-}
-
 
 @functools.cache
-def _transforms(policy: Policy) -> tuple[list[Any], list[Any]]:
-    signature = [_XMLSEC_TRANSFORMS[href]
+def _transforms(policy: Policy) -> tuple[list[Transform], list[Transform]]:
+    signature = [TRANSFORM_BY_HREF[href]
                  for href in sorted(CANONICALIZATIONS | policy.signature_methods)]
-    reference = [_XMLSEC_TRANSFORMS[href] for href in sorted(TRANSFORMS | policy.digest_methods)]
+    reference = [TRANSFORM_BY_HREF[href] for href in sorted(TRANSFORMS | policy.digest_methods)]
     return signature, reference
 
 

@@ -13,10 +13,11 @@ from types import MappingProxyType
 
 from lxml import etree
 
+from broker.saml.xmlsec_door import doctype
+
 Element = etree._Element
 """An lxml element."""
 
-_local = threading.local()
 _NO_ATTRIBUTES: Mapping[str, str | None] = MappingProxyType({})
 
 
@@ -24,8 +25,17 @@ class NotXml(ValueError):
     """Not well-formed XML, or XML with a DTD; the message says which."""
 
 
+class _PerThread(threading.local):
+    """This thread's hardened parser, once it has made one."""
+
+    parser: etree.XMLParser | None = None
+
+
+_local = _PerThread()
+
+
 def hardened_parser() -> etree.XMLParser:
-    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+    parser = _local.parser
     if parser is None:
         parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
                                  load_dtd=False, dtd_validation=False, remove_pis=False)
@@ -36,8 +46,7 @@ def hardened_parser() -> etree.XMLParser:
 def has_dtd(root: Element) -> bool:
     """Does the document of `root` carry a DOCTYPE (with or without an internal subset)?"""
     docinfo = root.getroottree().docinfo
-    doctype: str = docinfo.doctype  # type: ignore[attr-defined]  # missing in lxml-stubs
-    return bool(doctype) or docinfo.internalDTD is not None
+    return bool(doctype(docinfo)) or docinfo.internalDTD is not None
 
 
 def parse(data: str | bytes) -> Element:
