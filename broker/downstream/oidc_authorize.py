@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from broker import acr, codec
-from broker.authlib_compat import OAuthError
+from broker.authlib_extensions import OAuthError
 from broker.downstream import DownstreamRequest, named_school
 from broker.downstream.oidc_clients import Client
 from broker.errors import BadRequest, RequestRejected, UnknownSupplier

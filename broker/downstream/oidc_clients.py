@@ -23,7 +23,7 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import Key, KeySet
 
-from broker.authlib_compat import AUTH_METHODS, OAuthError
+from broker.authlib_extensions import AUTH_METHODS, OAuthError
 from broker.downstream.oidc_common import SCOPES, header
 from broker.downstream.oidc_kind import OidcSupplier, oidc_of
 from broker.jsonvalue import loads_key_set
@@ -162,7 +162,7 @@ def _keyset(jwks: str) -> KeySet:
 
 class Assertions:
     """private_key_jwt: Loper's allow-list, key choice, lifetime cap and replay check, which
-    authlib's JWTBearerClientAssertion asks for (authlib_compat)."""
+    authlib's JWTBearerClientAssertion asks for (authlib_extensions)."""
 
     leeway = LEEWAY
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from broker import profiles
-from broker.authlib_compat import AUTH_METHODS, GRANT_TYPES
+from broker.authlib_extensions import AUTH_METHODS, GRANT_TYPES
 from broker.downstream import RecordDelivery
 from broker.downstream.oidc_clients import ASSERTION_ALGS
 from broker.downstream.oidc_common import SCOPES

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from broker import codec, profiles
-from broker.authlib_compat import OAuthError
+from broker.authlib_extensions import OAuthError
 from broker.downstream import Delivery
 from broker.downstream.oidc_common import digest
 from broker.store import StateStore

@@ -19,7 +19,8 @@ import secrets
 from collections.abc import Callable, Collection, Mapping
 
 from broker import profiles
-from broker.authlib_compat import OAuthError, Server
+from broker.authlib_compat import Server
+from broker.authlib_extensions import OAuthError
 from broker.downstream import NO_PASSIVE, Delivery, DownstreamRequest, LogoutSent
 from broker.downstream import oidc_clients as clients
 from broker.downstream import oidc_logout as logouts

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from broker import codec
-from broker.authlib_compat import (
+from broker.authlib_client import (
     Credentials,
     add_params,
     authorization_url,

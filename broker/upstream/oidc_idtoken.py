@@ -25,7 +25,7 @@ from joserfc.errors import (
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry, extract_compact
 
-from broker.authlib_compat import ESSENTIAL_CLAIMS, check_code_id_token
+from broker.authlib_client import ESSENTIAL_CLAIMS, check_code_id_token
 from broker.errors import UpstreamRejected
 from broker.upstream.oidc_require import issuer_for
 

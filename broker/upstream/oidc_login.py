@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from broker import codec
-from broker.authlib_compat import s256_challenge
+from broker.authlib_client import s256_challenge
 from broker.errors import BadRequest, LoginCancelled, UpstreamRejected
 from broker.upstream.oidc_provider import ProviderInfo
 from broker.upstream.oidc_require import fits
