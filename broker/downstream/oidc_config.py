@@ -97,3 +97,12 @@ def discovery_document(issuer: str, algorithms: tuple[str, ...]) -> dict[str, ob
         "frontchannel_logout_supported": True,
         "frontchannel_logout_session_supported": True,
     }
+
+
+@dataclass(frozen=True)
+class Published:
+    """The discovery document and the JWKS as served: JSON serialised once per process (the
+    keys are read at start; a new key takes a restart), not again on every fetch."""
+
+    discovery: bytes
+    jwks: bytes

@@ -14,6 +14,7 @@ paths, discovery).
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import secrets
 from collections.abc import Callable, Collection, Mapping
@@ -26,7 +27,7 @@ from broker.downstream import oidc_clients as clients
 from broker.downstream import oidc_logout as logouts
 from broker.downstream.oidc_authorize import Ask, find_target, parse, safe_state
 from broker.downstream.oidc_common import BEARER, NO_STORE, JsonReply, header, ok
-from broker.downstream.oidc_config import PATHS, OidcOpConfig, discovery_document
+from broker.downstream.oidc_config import PATHS, OidcOpConfig, Published, discovery_document
 from broker.downstream.oidc_grants import CodeRecord, Grants, Lifetimes, Snapshot
 from broker.downstream.oidc_keys import SigningKeys
 from broker.downstream.oidc_kind import oidc_of
@@ -58,6 +59,8 @@ class OidcOp:
         self.grants = Grants(store, Lifetimes(config.code_ttl, config.access_token_ttl,
                                               config.refresh_token_ttl))
         self._discovery = discovery_document(config.issuer, self._keys.algorithms)
+        self.published = Published(json.dumps(self._discovery).encode(),
+                                   json.dumps(self._keys.jwks()).encode())
         urls = {name: config.issuer + path for name, path in PATHS.items()}
         self._server = Server(self, urls, self._keys,
                               clients.Assertions((urls["token"], config.issuer), store))

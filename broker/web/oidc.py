@@ -7,7 +7,6 @@ Outgoing or (status, body, headers); this module turns them into responses.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 
 from flask import Blueprint, Response, abort, request
 
@@ -44,10 +43,9 @@ def _json(reply: JsonReply) -> Response:
                     mimetype="application/json")
 
 
-def _published(document: Mapping[str, object]) -> Response:
-    response = _json((200, dict(document), {"Cache-Control": "public, max-age=3600"}))
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+def _published(document: bytes) -> Response:
+    return Response(document, mimetype="application/json", headers={
+        "Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"})
 
 
 def _headers() -> dict[str, str]:
@@ -58,14 +56,14 @@ def _headers() -> dict[str, str]:
 @machine
 @published
 def discovery() -> Response:
-    return _published(_op().discovery())
+    return _published(_op().published.discovery)
 
 
 @bp.get(PATHS["jwks"])
 @machine
 @published
 def jwks() -> Response:
-    return _published(_op().jwks())
+    return _published(_op().published.jwks)
 
 
 @bp.route(PATHS["authorization"], methods=["GET", "POST"])

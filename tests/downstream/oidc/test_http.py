@@ -132,13 +132,16 @@ def authorize(harness: Harness, session: OAuth2Session, verifier: str,
     return answer.headers["Location"], state
 
 
-def test_discovery_and_jwks_over_http(harness: Harness) -> None:
+def test_discovery_and_jwks_over_http(harness: Harness, op: OidcOp) -> None:
     doc = harness.client.get("/.well-known/openid-configuration")
     assert doc.status_code == 200 and doc.mimetype == "application/json"
     assert doc.json is not None and doc.json["issuer"] == ISSUER
     jwks = harness.client.get("/oidc/jwks")
     assert jwks.status_code == 200 and jwks.json is not None
     assert all(key["kid"] for key in jwks.json["keys"])
+    assert (doc.json, jwks.json) == (op.discovery(), op.jwks())
+    assert doc.headers["Cache-Control"] == "public, max-age=3600"
+    assert jwks.headers["Access-Control-Allow-Origin"] == "*"
 
 
 @pytest.mark.parametrize("auth_method", ["client_secret_basic", "client_secret_post"])
