@@ -10,7 +10,6 @@ saml_response (building, signing, encrypting).
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 
@@ -31,6 +30,7 @@ from broker.saml.encrypt import CIPHERS
 from broker.saml.logout_messages import WIRE_BINDING, AskedLogout, Received, receive
 from broker.saml.published import Renderings
 from broker.saml.scopes import SHIBMD
+from broker.saml.sending import new_id
 from broker.saml.signer import Signer, signer
 from broker.saml.xmlparse import parse, to_text
 
@@ -45,7 +45,7 @@ def _metadata(config: SamlIdpConfig, metadata_signer: Signer | None, scopes: Seq
     pysaml2, then shibmd:Scope and mdui:UIInfo in the IDPSSODescriptor, validity and contacts
     on the entity; signed when the operator configured a metadata signing key."""
     shown = config.presentation
-    ident = "_" + secrets.token_hex(20) if metadata_signer is not None else ""
+    ident = new_id() if metadata_signer is not None else ""
     text = idp_metadata(
         pysaml2_config(config), [*scope_elements((config.scope, *scopes)), ui_info(shown)],
         shown, now, (ident, metadata_signer.template(ident)) if metadata_signer else None,

@@ -12,7 +12,6 @@ Response itself, once.
 from __future__ import annotations
 
 import base64
-import secrets
 from datetime import UTC, datetime, timedelta
 
 from broker import profiles
@@ -23,6 +22,7 @@ from broker.errors import ResponseFailed
 from broker.identity import Released
 from broker.saml.compat import NAMEID_FORMAT_ENTITY, SCM_BEARER
 from broker.saml.encrypt import EncryptionFailed, Recipient
+from broker.saml.sending import instant, new_id
 from broker.saml.signer import signer
 from broker.saml.xmlparse import Element, child, forget_ids, new_element, to_bytes
 
@@ -42,15 +42,6 @@ SECOND_LEVEL = frozenset({
 """SAML core 3.2.2.2."""
 REQUESTER_FAULTS = frozenset({"InvalidAttrNameOrValue", "InvalidNameIDPolicy",
                               "RequestUnsupported", "UnsupportedBinding"})
-
-
-def _instant(moment: datetime) -> str:
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _new_id() -> str:
-    return "_" + secrets.token_hex(20)
 
 
 def _status_codes(code: str | None) -> tuple[str, ...]:
@@ -100,10 +91,10 @@ class ResponseBuilder:
 
     def _response(self, request: StoredRequest, code: str | None, now: datetime,
                   content: Element | None) -> str:
-        ident = _new_id()
+        ident = new_id()
         root = new_element(f"{{{SAMLP}}}Response", RESPONSE_NS)
         for name, value in (("ID", ident), ("InResponseTo", request.id), ("Version", "2.0"),
-                            ("IssueInstant", _instant(now)), ("Destination", request.acs)):
+                            ("IssueInstant", instant(now)), ("Destination", request.acs)):
             root.set(name, value)
         self._signed_header(root, ident)
         parent = child(root, f"{{{SAMLP}}}Status")
@@ -122,15 +113,15 @@ class ResponseBuilder:
 
     def _assertion(self, sp: str, request: StoredRequest, released: Released,
                    profile: profiles.Profile, now: datetime) -> Element:
-        ident = _new_id()
-        expires = _instant(now + timedelta(seconds=self._config.assertion_lifetime))
+        ident = new_id()
+        expires = instant(now + timedelta(seconds=self._config.assertion_lifetime))
         assertion = new_element(f"{{{SAML}}}Assertion", ASSERTION_NS)
-        for name, value in (("Version", "2.0"), ("ID", ident), ("IssueInstant", _instant(now))):
+        for name, value in (("Version", "2.0"), ("ID", ident), ("IssueInstant", instant(now))):
             assertion.set(name, value)
         self._signed_header(assertion, ident)
         self._subject(assertion, sp, request, released, expires)
         conditions = child(assertion, f"{{{SAML}}}Conditions", {
-            "NotBefore": _instant(now - timedelta(seconds=self._config.clock_skew)),
+            "NotBefore": instant(now - timedelta(seconds=self._config.clock_skew)),
             "NotOnOrAfter": expires})
         restriction = child(conditions, f"{{{SAML}}}AudienceRestriction")
         child(restriction, f"{{{SAML}}}Audience", text=sp)
@@ -144,7 +135,7 @@ class ResponseBuilder:
         subject = child(assertion, f"{{{SAML}}}Subject")
         child(subject, f"{{{SAML}}}NameID", {
             "NameQualifier": self._config.entity_id, "SPNameQualifier": sp,
-            "Format": request.name_id_format}, _new_id() if transient else released.subject)
+            "Format": request.name_id_format}, new_id() if transient else released.subject)
         confirmation = child(subject, f"{{{SAML}}}SubjectConfirmation", {"Method": SCM_BEARER})
         child(confirmation, f"{{{SAML}}}SubjectConfirmationData", {
             "NotOnOrAfter": expires, "Recipient": request.acs, "InResponseTo": request.id})
@@ -164,8 +155,8 @@ class ResponseBuilder:
 
 def _authn_statement(assertion: Element, released: Released) -> None:
     statement = child(assertion, f"{{{SAML}}}AuthnStatement", {
-        "AuthnInstant": _instant(released.authn.instant),
-        "SessionIndex": released.session or _new_id()})
+        "AuthnInstant": instant(released.authn.instant),
+        "SessionIndex": released.session or new_id()})
     context = child(statement, f"{{{SAML}}}AuthnContext")
     child(context, f"{{{SAML}}}AuthnContextClassRef",
           text=released.authn.class_ref or UNSPECIFIED_CONTEXT)

@@ -79,8 +79,8 @@ __all__ = ["BINDING_HTTP_POST", "BINDING_HTTP_REDIRECT", "DIGEST_SHA256", "DS_CL
            "NAMESPACE_SAMLP", "SCM_BEARER", "SIG_RSA_SHA256", "SUPPORTED", "CryptoBackend",
            "DecryptError", "SignatureError", "XMLSchemaError", "XmlSec1", "add_extensions",
            "check_version", "idp_config", "idp_metadata", "idp_server", "install_schema_validator",
-           "read_pem_cert", "requested_authn_context", "rsa_signer", "schema_folder",
-           "schema_validator_installed", "scope_elements", "scoping", "signature_template",
+           "read_pem_cert", "rsa_signer", "schema_folder",
+           "schema_validator_installed", "scope_elements", "signature_template",
            "signing_context", "sp_client", "sp_security", "stamp", "swap_crypto", "ui_info",
            "xmlsec1_backend"]
 
@@ -223,21 +223,6 @@ def rsa_signer(key_file: str) -> object:
     """pysaml2's RSACrypto for the private key in key_file (PEM): signs Redirect queries."""
     signer: object = RSACrypto(import_rsa_key_from_file(key_file))
     return signer
-
-
-def scoping(provider_id: str) -> object:
-    """samlp:Scoping naming the one IdP behind a hub (SAML core 3.4.1.2)."""
-    element: object = saml2.samlp.Scoping(idp_list=saml2.samlp.IDPList(idp_entry=[
-        saml2.samlp.IDPEntry(provider_id=provider_id)]))
-    return element
-
-
-def requested_authn_context(classes: Iterable[str], comparison: str | None) -> object:
-    """samlp:RequestedAuthnContext with these AuthnContextClassRefs."""
-    element: object = saml2.samlp.RequestedAuthnContext(
-        authn_context_class_ref=[saml2.saml.AuthnContextClassRef(text=c) for c in classes],
-        comparison=comparison)
-    return element
 
 
 def signing_context(key_file: str, cert_file: str) -> SigningContext:

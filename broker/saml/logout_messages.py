@@ -9,8 +9,6 @@ parser; its signature is checked by the adapter against the sender's metadata (c
 
 from __future__ import annotations
 
-import base64
-import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,18 +18,16 @@ from cryptography import x509
 from broker.errors import BadRequest, LogoutRejected
 from broker.keys import KeyPair
 from broker.outgoing import Outgoing
+from broker.saml import sending
 from broker.saml.compat import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from broker.saml.decode import decode_post, decode_redirect
-from broker.saml.redirect import SignatureRejected, signed_query, signing_key, verify_query
-from broker.saml.signer import signer
+from broker.saml.redirect import SignatureRejected, verify_query
+from broker.saml.sending import SAML, SAMLP, instant, new_id, protocol_message
 from broker.saml.views import Descriptor, Metadata
-from broker.saml.xmlparse import Element, NotXml, new_element, parse, to_bytes
+from broker.saml.xmlparse import Element, NotXml, parse
 
-SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
-SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 STATUS = "urn:oasis:names:tc:SAML:2.0:status:"
-ENTITY = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity"
 LIFETIME = 300
 MAX_ID = 256
 BINDINGS = {BINDING_HTTP_REDIRECT: "redirect", BINDING_HTTP_POST: "post"}
@@ -93,31 +89,11 @@ class AskedLogout:
     relay_state: str | None
 
 
-def _instant(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _new_id() -> str:
-    return "_" + secrets.token_hex(20)
-
-
-def _root(tag: str, ident: str, issuer: str, destination: str) -> Element:
-    root = new_element(f"{{{SAMLP}}}{tag}", {"samlp": SAMLP, "saml": SAML})
-    root.set("ID", ident)
-    root.set("Version", "2.0")
-    root.set("IssueInstant", _instant(datetime.now(UTC)))
-    root.set("Destination", destination)
-    issued = root.makeelement(f"{{{SAML}}}Issuer", {"Format": ENTITY})
-    issued.text = issuer
-    root.append(issued)
-    return root
-
-
 def logout_request(issuer: str, destination: str, name_id: NameId,
                    session_index: str | None) -> tuple[str, Element]:
-    ident = _new_id()
-    root = _root("LogoutRequest", ident, issuer, destination)
-    root.set("NotOnOrAfter", _instant(datetime.now(UTC) + timedelta(seconds=LIFETIME)))
+    ident = new_id()
+    root = protocol_message("LogoutRequest", ident, issuer, destination)
+    root.set("NotOnOrAfter", instant(datetime.now(UTC) + timedelta(seconds=LIFETIME)))
     named = root.makeelement(f"{{{SAML}}}NameID", {})
     named.text = name_id.value
     for attribute, value in (("Format", name_id.format), ("NameQualifier",
@@ -136,7 +112,7 @@ def logout_request(issuer: str, destination: str, name_id: NameId,
 def logout_response(issuer: str, destination: str, in_response_to: str,
                     second: str | None = None, top: str = "Success") -> Element:
     """Success, or with a second-level code: Success/PartialLogout (some sessions remain)."""
-    root = _root("LogoutResponse", _new_id(), issuer, destination)
+    root = protocol_message("LogoutResponse", new_id(), issuer, destination)
     root.set("InResponseTo", in_response_to)
     status = root.makeelement(f"{{{SAMLP}}}Status", {})
     code = status.makeelement(f"{{{SAMLP}}}StatusCode", {"Value": STATUS + top})
@@ -149,24 +125,8 @@ def logout_response(issuer: str, destination: str, in_response_to: str,
 
 def send(keys: KeyPair, endpoint: Endpoint, url: str, message: Element,
          relay_state: str) -> Outgoing:
-    """`message`, signed, to `url` over the endpoint's binding ("SAMLRequest" for a request)."""
-    param = "SAMLResponse" if message.tag.endswith("LogoutResponse") else "SAMLRequest"
-    if endpoint.binding == "post":
-        signed = signer(keys).sign(message, _signed_template(keys, message))
-        form = {param: base64.b64encode(to_bytes(signed)).decode("ascii")}
-        if relay_state:
-            form["RelayState"] = relay_state
-        return Outgoing(url, form)
-    query = signed_query(signing_key(keys.key), param, to_bytes(message), relay_state)
-    return Outgoing(f"{url}{'&' if '?' in url else '?'}{query}")
-
-
-def _signed_template(keys: KeyPair, message: Element) -> str:
-    """Put the signature template after the Issuer (SAML core 5.4.1); the ID to sign."""
-    ident = message.get("ID", "")
-    template = parse(str(signer(keys).template(ident)))
-    message.insert(1, template)
-    return ident
+    """`message`, signed, to `url` over the endpoint's binding."""
+    return sending.send(keys, endpoint.binding == "post", url, message, relay_state)
 
 
 # -- what comes in -------------------------------------------------------------------------

@@ -53,23 +53,12 @@ class Metadata(Protocol):
     def certs(self, entity_id: str, descriptor: str, use: str) -> Sequence[object]: ...
 
 
-class BindingInfo(TypedDict):
-    """What Entity.apply_binding returns, as far as Loper reads it."""
-
-    headers: list[tuple[str, str]]
-
-
 class SpClient(Protocol):
     """saml2.client.Saml2Client for one school."""
 
     metadata: Metadata
     sec: Security
 
-    def create_authn_request(self, destination: str, **options: object) -> tuple[str, object]:
-        ...
-
-    def apply_binding(self, binding: str, msg_str: str, destination: str, relay_state: str,
-                      **options: object) -> BindingInfo: ...
 
 
 class Security(Protocol):

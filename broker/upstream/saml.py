@@ -1,18 +1,17 @@
 """Loper as a SAML service provider towards the schools' identity providers.
 
-pysaml2 makes the AuthnRequest (and the logout messages); the school's Response is read on
-lxml, once (saml_verify.py: signatures against the one school's metadata, decryption, and the
-checks in saml_checks.py); the pysaml2 set-up is in saml_config.py.
+The AuthnRequest is built on lxml (saml_request.py), and so are the logout messages; the
+school's Response is read on lxml, once (saml_verify.py: signatures against the one school's
+metadata, decryption, and the checks in saml_checks.py); the pysaml2 set-up (which reads the
+school's metadata) is in saml_config.py.
 """
 
 from __future__ import annotations
 
-import base64
 import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from broker import codec
 from broker.errors import BadRequest, ConfigError
@@ -23,22 +22,17 @@ from broker.saml import views
 from broker.saml.compat import (
     BINDING_HTTP_POST,
     BINDING_HTTP_REDIRECT,
-    DIGEST_SHA256,
-    NAMEID_FORMAT_PERSISTENT,
-    SIG_RSA_SHA256,
-    requested_authn_context,
-    scoping,
 )
 from broker.saml.decode import decode_post
 from broker.saml.logout_messages import AskedLogout, Received
 from broker.saml.published import Renderings
-from broker.saml.redirect import signed_query, signing_key
 from broker.upstream import Callback
 from broker.upstream import saml_logout as logouts
 from broker.upstream.saml_checks import Expected, check_max_age, confirmation_expiry
 from broker.upstream.saml_config import Attach, SamlSpConfig, SchoolClients, sp_metadata_xml
 from broker.upstream.saml_identity import identity_of
 from broker.upstream.saml_kind import SamlSchool
+from broker.upstream.saml_request import Ask, Requester, authn_request
 from broker.upstream.saml_verify import read_response
 
 __all__ = ["SamlSpConfig", "SamlUpstream"]
@@ -83,33 +77,6 @@ def _forced(pending: PendingLogin) -> bool:
     return pending.force_authn or pending.max_age == 0
 
 
-def _authn_request(client: views.SpClient, key: Path, binding: str, destination: str,
-                   relay_state: str, pending: PendingLogin, subject: str) -> tuple[str, Outgoing]:
-    flags: dict[str, object] = {"force_authn": "true"} if _forced(pending) else {}
-    if pending.passive:
-        flags["is_passive"] = "true"
-    if pending.school_hint is not None:  # a hub: the school picked behind it (SAML core 3.4.1.2)
-        flags["scoping"] = scoping(pending.school_hint)
-    if pending.acr is not None and pending.acr.required:
-        # The supplier's RequestedAuthnContext as it asked it. (OIDC acr_values are voluntary,
-        # and a SAML IdP must refuse what it cannot meet: they stay out.)
-        flags["requested_authn_context"] = requested_authn_context(pending.acr.classes,
-                                                                   pending.acr.comparison)
-    embedded = binding == BINDING_HTTP_POST  # Redirect: signed query string, not the XML
-    request_id, request = client.create_authn_request(
-        destination, binding=BINDING_HTTP_POST, sign=embedded, sign_alg=SIG_RSA_SHA256,
-        digest_alg=DIGEST_SHA256,
-        nameid_format=NAMEID_FORMAT_PERSISTENT if subject == "nameid" else None, **flags)
-    if embedded:
-        form = {"SAMLRequest": base64.b64encode(str(request).encode("utf-8")).decode("ascii")}
-        if relay_state:
-            form["RelayState"] = relay_state
-        return str(request_id), Outgoing(destination, form)
-    query = signed_query(signing_key(key), "SAMLRequest", str(request).encode("utf-8"),
-                         relay_state)
-    return str(request_id), Outgoing(f"{destination}{'&' if '?' in destination else '?'}{query}")
-
-
 class SamlUpstream:
     """The Upstream protocol for schools with a SAML identity provider."""
 
@@ -119,6 +86,8 @@ class SamlUpstream:
         in each school's client (called with allow_sha1=legacy_sha1 of SamlSchool)."""
         self._config = config
         self._clients = SchoolClients(config, attach_crypto)
+        self._requester = Requester(config.entity_id, config.acs_url, config.organization,
+                                    config.signing)
         self._metadata = Renderings(lambda _scopes, now: sp_metadata_xml(config, now), clock)
         self._metadata.get()  # a broken key or setting fails at start, not on a request
 
@@ -135,11 +104,12 @@ class SamlUpstream:
         client = self._client(school, saml)
         binding, destination = _sso_endpoint(client, saml.entity_id)
         issued_at = int(time.time())
+        ask = Ask(forced=_forced(pending), persistent=saml.subject == "nameid")
         try:
-            request_id, outgoing = _authn_request(client, self._config.signing.key, binding,
-                                                  destination, relay_state, pending,
-                                                  saml.subject)
-        except Exception as exc:  # signing fails only on a broken key or xmlsec1 set-up
+            request_id, outgoing = authn_request(self._requester, destination,
+                                                 binding == BINDING_HTTP_POST, pending, ask,
+                                                 relay_state)
+        except Exception as exc:  # signing fails only on a broken key or xmlsec set-up
             raise ConfigError(f"The AuthnRequest for {school.id} cannot be created "
                               f"({type(exc).__name__}: {exc})") from exc
         kept = RequestState(request_id, issued_at, _forced(pending), pending.max_age)
