@@ -113,6 +113,11 @@ class RecordCache:
                 self._negative += value is None
         return value
 
+    def generation(self) -> int:
+        """The generation of what may be served now (after a version check, as before a read):
+        something derived from the registry elsewhere (eck_cache.py) stands while it lasts."""
+        return self._current()
+
     def _storable(self, key: tuple[str, ...], value: object) -> bool:
         if value is not None:
             return True
