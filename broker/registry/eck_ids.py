@@ -41,7 +41,8 @@ class Arrival:
     def again(self, links: bool) -> Arrival | None:
         """What the same arrival (at a school that links if `links`) answers next time while
         nothing else changes; None for a refusal, which is asked again every time. At a linking
-        school every other arrival has left its row there with this anchor: KNOWN."""
+        school any other arrival found or left this school's row for this pupil, so the next
+        one is KNOWN with the same anchor (a link is made once)."""
         if self.outcome is Outcome.CLAIMED_TWICE:
             return None
         return Arrival(Outcome.KNOWN, self.anchor) if links else self
