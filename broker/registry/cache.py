@@ -113,6 +113,12 @@ class RecordCache:
                 self._negative += value is None
         return value
 
+    def generation(self) -> int:
+        """The generation of what may be served now (after a version check if one is due, as
+        before a read): an answer cached elsewhere (eck_cache.py) stands while the generation
+        it was read in does."""
+        return self._current()
+
     def _storable(self, key: tuple[str, ...], value: object) -> bool:
         if value is not None:
             return True

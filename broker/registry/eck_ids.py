@@ -3,7 +3,8 @@
 `arrive` decides, in one transaction, what a login with an ECK iD means for the pupil's anchor:
 the ECK iD is new here (remembered; linked to the anchor it has at another linking school),
 known with this anchor (nothing changes), or known with another pupil's anchor at this school
-(refused, nothing changes).
+(refused, nothing changes). Answers that stand are served from a per-process cache
+(eck_cache.py): a pupil seen before in this process costs no query.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from broker.registry import aliases
 from broker.registry.db import Database
+from broker.registry.eck_cache import ArrivalCache, Key
 from broker.registry.models import EckIdRow, SchoolRow
 
 
@@ -29,22 +31,37 @@ class Outcome(Enum):
     NOT_OPTED_IN = "not linked: one of the two schools does not link by ECK iD"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Arrival:
     outcome: Outcome
     anchor: str
     """The anchor to use (after aliases); for CLAIMED_TWICE the pupil's own, unlinked."""
     other_school: str | None = None
 
+    def again(self, links: bool) -> Arrival | None:
+        """What the same arrival (at a school that links if `links`) answers next time while
+        nothing else changes; None for a refusal, which is asked again every time. At a linking
+        school any other arrival found or left this school's row for this pupil, so the next
+        one is KNOWN with the same anchor (a link is made once)."""
+        if self.outcome is Outcome.CLAIMED_TWICE:
+            return None
+        return Arrival(Outcome.KNOWN, self.anchor) if links else self
+
 
 class EckIds:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, cache: ArrivalCache) -> None:
         self._db = db
+        self._cache = cache
 
     def arrive(self, eck_hash: str, school_id: str, links: bool, anchor: str,
                at: datetime) -> Arrival:
         """A pupil of `school_id` (which links by ECK iD if `links`) arrives with the ECK iD of
         this hash and this anchor (before aliases). Only a first arrival writes."""
+        return self._cache.get(Key(eck_hash, school_id, anchor, links),
+                               lambda: self._look_or_write(eck_hash, school_id, links, anchor, at))
+
+    def _look_or_write(self, eck_hash: str, school_id: str, links: bool, anchor: str,
+                       at: datetime) -> Arrival:
         with self._db.read() as session:
             known = self._arrive(session, eck_hash, school_id, links, anchor, None)
         if known is not None:

@@ -29,6 +29,7 @@ from broker.registry import (
 )
 from broker.registry.cache import RecordCache
 from broker.registry.db import Database, RegistryUnavailable
+from broker.registry.eck_cache import ArrivalCache
 from broker.registry.eck_ids import EckIds
 from broker.registry.federation import (
     Federation,
@@ -59,6 +60,7 @@ class Registry:
         self._db = Database(url)
         self._ledger = Ledger(self._db)
         self._cache = RecordCache(self._db, check_interval)
+        self._arrivals = ArrivalCache(self._cache)
 
     def upgrade(self) -> None:
         """Create the schema or bring it to the newest version; safe to repeat."""
@@ -307,6 +309,6 @@ class Registry:
                                        "other_school": event.other_school}))
 
     def eck_ids(self) -> EckIds:
-        return EckIds(self._db)
+        return EckIds(self._db, self._arrivals)
 
 __all__ = ["ImportSummary", "Registry", "RegistryUnavailable"]
