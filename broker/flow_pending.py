@@ -32,7 +32,7 @@ class StartLimit:
         return f"login-start:{self.address}"
 
     def admit(self, broker: Broker) -> None:
-        """Count a start that stores no pending login; TooManyRequests over the limit."""
+        """Count a start before it does anything; TooManyRequests over the limit."""
         if self.over(broker.store.count_hit(self.bucket, WINDOW)):
             raise self.refused()
 

@@ -100,7 +100,6 @@ class StateStore(Protocol):
         """Every ``(kind, key)`` record as get_token returns it, in one round trip, in order."""
         ...
 
-
     def put_all(self, puts: Sequence[Put]) -> None:
         """Store every record as its put_* would, in one round trip (not atomically: on an
         error some may be stored; the caller then hands none of them out)."""
@@ -108,8 +107,9 @@ class StateStore(Protocol):
 
     def put_all_counting(self, puts: Sequence[Put], bucket: str, window: int) -> int:
         """put_all and count_hit in one round trip: store every record, count one hit in
-        ``bucket`` and return its count (as their calls in a row would; neither waits for an
-        open batch). A caller that refuses on the count takes its records back."""
+        ``bucket`` and return its count, as their calls in a row would (not atomically, and
+        not queued in an open batch). A caller that refuses on the count takes its records
+        back."""
         ...
 
     def batched(self) -> contextlib.AbstractContextManager[None]:
