@@ -90,6 +90,17 @@ def test_a_start_over_the_limit_is_refused_and_leaves_nothing(world: World,
     world.ask(hints=hints, limit=StartLimit("192.0.2.10", 2))  # another address starts
 
 
+@pytest.mark.parametrize("school", [None, "regenboog"], ids=["picker", "school"])
+def test_an_own_page_start_over_the_limit_is_refused_and_leaves_nothing(
+        world: World, school: str | None) -> None:
+    limit = StartLimit("192.0.2.9", 1)
+    world.flow.start_own_page("/me", school, "browser-1", limit)
+    kept = dict(world.store._records.values)  # white-box: every record of the store
+    with pytest.raises(TooManyRequests):
+        world.flow.start_own_page("/me", school, "browser-1", limit)
+    assert world.store._records.values == kept
+
+
 def test_a_start_served_from_the_session_is_counted_before_it(world: World) -> None:
     session = logged_in(world)
     limit = StartLimit("192.0.2.9", 0)
