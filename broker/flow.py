@@ -37,6 +37,7 @@ from broker.errors import (
     UnknownSupplier,
     UpstreamRejected,
 )
+from broker.flow_pending import StartLimit
 from broker.flow_release import record_delivery, still_open
 from broker.identity import Identity, PendingLogin, Person
 from broker.logs import login_log
@@ -45,7 +46,8 @@ from broker.pseudonym import anchor
 from broker.records import School, Supplier
 from broker.sso import SsoSession, new_id
 
-__all__ = ["OWN_PAGES", "Flow", "SsoSession", "new_id", "record_delivery", "still_open"]
+__all__ = ["OWN_PAGES", "Flow", "SsoSession", "StartLimit", "new_id", "record_delivery",
+           "still_open"]
 
 OWN_PAGES = ""
 """The supplier id of a login for Loper's own pages (no supplier has an empty id)."""
@@ -64,13 +66,19 @@ class Flow:
 
     # -- step 1: a supplier asks for a login ------------------------------------------------
     def start(self, req: DownstreamRequest, protocol: str, browser: str,
-              session: SsoSession | None) -> Outgoing:
+              session: SsoSession | None, limit: StartLimit) -> Outgoing:
+        """The supplier's answer at once, or the way to the school or the school picker.
+        `limit` counts the start before anything else happens; a start straight to the picker
+        stores its pending login and nothing else, and counts itself with it."""
         login = PendingLogin(id=new_id(), supplier_id=req.supplier.id, protocol=protocol,
                              request=req.request, force_authn=req.force_authn,
                              passive=req.passive, max_age=req.max_age, browser=browser,
                              acr=req.acr)
         log = login_log("loper.flow", login.id, supplier=req.supplier.id)
         school = self._hinted_school(req.school_hints)
+        if school is None and session is None and not login.passive:
+            return self._to_picker(login, limit)
+        limit.admit(self.broker)  # before a release, a way to the school or an answer
         if session is not None and flow_sessions.serves(session.person, login, school):
             log.info("login served from sso session", extra={"school": session.person.school_id})
             with flow_metrics.counting(login, flow_sessions.SSO_SESSION):
@@ -88,20 +96,31 @@ class Flow:
         if school is not None:
             with flow_metrics.counting(login, flow_metrics.upstream_of(self.broker, school)):
                 return self._go_upstream(login, school, req.supplier)
-        flow_pending.save(self.broker, login)
-        log.info("login waits for the school picker")
+        return self._to_picker(login)
+
+    def _to_picker(self, login: PendingLogin, limit: StartLimit | None = None) -> Outgoing:
+        """The way to the school picker, with the pending login stored; a start not counted
+        yet is counted with it (`limit`): one round trip."""
+        if limit is None:
+            flow_pending.save(self.broker, login)
+        else:
+            flow_pending.start(self.broker, login, limit)
+        login_log("loper.flow", login.id, supplier=login.supplier_id).info(
+            "login waits for the school picker")
         return Outgoing(self.settings.url(f"/discovery?login={login.id}"))
 
-    def start_own_page(self, path: str, school_id: str | None, browser: str) -> Outgoing:
+    def start_own_page(self, path: str, school_id: str | None, browser: str,
+                       limit: StartLimit) -> Outgoing:
         """A login for one of Loper's own pages (`path`, e.g. /me): no supplier, no release;
-        the pupil (or parent) lands on the page with an SSO session."""
+        the pupil (or parent) lands on the page with an SSO session. `limit` as in start."""
         login = PendingLogin(id=new_id(), supplier_id=OWN_PAGES, protocol="",
                              request=path.encode(), browser=browser)
         school = self.broker.registry.school(school_id) if school_id else None
         if school is not None:
+            limit.admit(self.broker)
             with flow_metrics.counting(login, flow_metrics.upstream_of(self.broker, school)):
                 return self._go_upstream(login, school)
-        flow_pending.save(self.broker, login)
+        flow_pending.start(self.broker, login, limit)
         return Outgoing(self.settings.url(f"/discovery?login={login.id}"))
 
     def _hinted_school(self, hints: tuple[str, ...]) -> School | None:

@@ -4,11 +4,13 @@ supplier's request and the school's answer, found only by the browser that start
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from broker import codec
 from broker.context import Broker
-from broker.errors import LoginExpired, NoLoginStarted, UpstreamRejected
+from broker.errors import LoginExpired, NoLoginStarted, TooManyRequests, UpstreamRejected
 from broker.identity import PendingLogin
+from broker.store import Put
 
 
 def pending_key(login_id: str, browser: str) -> str:
@@ -16,9 +18,51 @@ def pending_key(login_id: str, browser: str) -> str:
     return f"{login_id}.{hashlib.sha256(browser.encode()).hexdigest()[:32]}"
 
 
+@dataclass(frozen=True)
+class StartLimit:
+    """How many logins one address may start in a minute: every started login may store a
+    pending login, and one address must not fill the store. A start that stores one counts
+    itself in the same round trip (`start`), any other first (`admit`)."""
+
+    address: str
+    most: int
+
+    @property
+    def bucket(self) -> str:
+        return f"login-start:{self.address}"
+
+    def admit(self, broker: Broker) -> None:
+        """Count a start before it does anything; TooManyRequests over the limit."""
+        if self.over(broker.store.count_hit(self.bucket, WINDOW)):
+            raise self.refused()
+
+    def over(self, started: int) -> bool:
+        return started > self.most
+
+    @staticmethod
+    def refused() -> TooManyRequests:
+        return TooManyRequests("Too many logins were started from your network in the last "
+                               "minute. Please wait a minute and try again.")
+
+
+WINDOW = 60
+"""The seconds in which a StartLimit counts starts."""
+
+
 def save(broker: Broker, login: PendingLogin) -> None:
     broker.store.save_pending(pending_key(login.id, login.browser), codec.encode(login),
                               broker.settings.pending_ttl)
+
+
+def start(broker: Broker, login: PendingLogin, limit: StartLimit) -> None:
+    """Save a newly started login and count its start, in one round trip; over the limit
+    the login is taken back (a refused start leaves nothing in the store) and refused."""
+    key = pending_key(login.id, login.browser)
+    put = Put("pending", "", key, codec.encode(login), broker.settings.pending_ttl)
+    started = broker.store.put_all_counting([put], limit.bucket, WINDOW)
+    if limit.over(started):
+        broker.store.take_pending(key)  # a refused start leaves nothing in the store
+        raise limit.refused()
 
 
 def load(broker: Broker, login_id: str, browser: str) -> PendingLogin:

@@ -191,7 +191,7 @@ class Grants:
 
     def access(self, token: str) -> Snapshot | None:
         snapshot = _snapshot(self.store.get_token(ACCESS, digest(token)))
-        if snapshot is None or self.revoked(snapshot.grant) or self._session_ended(snapshot):
+        if snapshot is None or self._ended(snapshot):
             return None
         return snapshot
 
@@ -239,6 +239,14 @@ class Grants:
         """The SSO session that gave this sid is logged out: every token of its logins (the
         refreshed ones too: they carry the sid) is refused from now on."""
         self.store.put_token(SESSION_ENDED, digest(sid), b"1", self.ttl.longest)
+
+    def _ended(self, snapshot: Snapshot) -> bool:
+        """Is the snapshot's grant revoked, or its SSO session logged out? Both markers are
+        named by the snapshot: one round trip asks for both."""
+        markers = [(REVOKED, snapshot.grant)]
+        if snapshot.sid is not None:
+            markers.append((SESSION_ENDED, digest(snapshot.sid)))
+        return any(marker is not None for marker in self.store.get_tokens(markers))
 
     def _session_ended(self, snapshot: Snapshot) -> bool:
         return snapshot.sid is not None and self.store.get_token(

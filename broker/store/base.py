@@ -95,10 +95,21 @@ class StateStore(Protocol):
         """
         ...
 
-    # Several writes in one round trip.
+    # Several reads or writes in one round trip.
+    def get_tokens(self, keys: Sequence[tuple[str, str]]) -> list[bytes | None]:
+        """Every ``(kind, key)`` record as get_token returns it, in one round trip, in order."""
+        ...
+
     def put_all(self, puts: Sequence[Put]) -> None:
         """Store every record as its put_* would, in one round trip (not atomically: on an
         error some may be stored; the caller then hands none of them out)."""
+        ...
+
+    def put_all_counting(self, puts: Sequence[Put], bucket: str, window: int) -> int:
+        """put_all and count_hit in one round trip: store every record, count one hit in
+        ``bucket`` and return its count, as their calls in a row would (not atomically, and
+        not queued in an open batch). A caller that refuses on the count takes its records
+        back."""
         ...
 
     def batched(self) -> contextlib.AbstractContextManager[None]:
@@ -170,8 +181,9 @@ class _Batch(threading.local):
 
 
 class Batching:
-    """put_all, batched() and the queue between them, for every store: a store calls
-    `_write(put)` in each put_* and implements `_store_all` (one round trip)."""
+    """put_all, put_all_counting, batched() and the queue between them, for every store: a
+    store calls `_write(put)` in each put_* and implements `_store_all` and
+    `_store_all_counting` (one round trip each)."""
 
     _batches: _Batch | None = None
     _batches_made = threading.Lock()
@@ -179,10 +191,18 @@ class Batching:
     def _store_all(self, puts: Sequence[Put]) -> None:
         raise NotImplementedError
 
+    def _store_all_counting(self, puts: Sequence[Put], bucket: str, window: int) -> int:
+        raise NotImplementedError
+
     def put_all(self, puts: Sequence[Put]) -> None:
         checked = [put.checked() for put in puts]
         if checked:
             self._store_all(checked)
+
+    def put_all_counting(self, puts: Sequence[Put], bucket: str, window: int) -> int:
+        checked = [put.checked() for put in puts]
+        return self._store_all_counting(checked, check_key(bucket, "bucket"),
+                                        check_ttl(window, "window"))
 
     @contextmanager
     def batched(self) -> Iterator[None]:

@@ -87,6 +87,9 @@ class MemoryStore(Batching):
     def delete_token(self, kind: str, key: str) -> None:
         self._get(("token", check_key(kind, "kind"), check_key(key)), take=True)
 
+    def get_tokens(self, keys: Sequence[tuple[str, str]]) -> list[bytes | None]:
+        return [self.get_token(kind, key) for kind, key in keys]
+
     # -- replay caches and rate limits -------------------------------------------------------
     def remember_once(self, kind: str, key: str, ttl: int) -> bool:
         full = ("once", check_key(kind, "kind"), check_key(key))
@@ -105,12 +108,7 @@ class MemoryStore(Batching):
         check_ttl(window, "window")
         records = self._open()
         with records.lock:
-            now = self._clock()
-            count, expires = records.hits.get(bucket, (0, 0.0))
-            if expires <= now:
-                count, expires = 0, now + window
-            records.hits[bucket] = (count + 1, expires)
-            return count + 1
+            return self._hit(records, bucket, window)
 
     # -- operations --------------------------------------------------------------------------
     def check(self) -> dict[str, object]:
@@ -128,9 +126,28 @@ class MemoryStore(Batching):
     def _store_all(self, puts: Sequence[Put]) -> None:
         records = self._open()
         with records.lock:
-            now = self._clock()
-            for put in puts:
-                records.values[(put.role, put.kind, put.key)] = (put.data, now + put.ttl)
+            self._put(records, puts)
+
+    def _store_all_counting(self, puts: Sequence[Put], bucket: str, window: int) -> int:
+        records = self._open()
+        with records.lock:
+            self._put(records, puts)
+            return self._hit(records, bucket, window)
+
+    def _put(self, records: _Records, puts: Sequence[Put]) -> None:
+        """Store the records (the caller holds the lock)."""
+        now = self._clock()
+        for put in puts:
+            records.values[(put.role, put.kind, put.key)] = (put.data, now + put.ttl)
+
+    def _hit(self, records: _Records, bucket: str, window: int) -> int:
+        """Count one hit in the bucket (the caller holds the lock)."""
+        now = self._clock()
+        count, expires = records.hits.get(bucket, (0, 0.0))
+        if expires <= now:
+            count, expires = 0, now + window
+        records.hits[bucket] = (count + 1, expires)
+        return count + 1
 
     def _get(self, key: _Key, *, take: bool = False) -> bytes | None:
         records = self._open()

@@ -1,7 +1,8 @@
 """Where the Redis state store reads what redis-py types Any, or leaves untyped: the options a
-URL gave a connection pool, a Lua script's answer, INFO's reply, and three calls redis-py
-does not annotate (a Sentinel's master client, asking the Sentinels for the master, a
-cluster's start-up node). Each function hands back a typed value.
+URL gave a connection pool, a Lua script's answer, a pipeline's replies, INFO's reply, and four
+calls redis-py does not annotate (a Sentinel's master client, asking the Sentinels for the
+master, a cluster's start-up node, a script queued in a pipeline). Each function hands back a
+typed value.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis
-from redis.cluster import ClusterNode, RedisCluster
+from redis.client import Pipeline as OnePipeline
+from redis.cluster import ClusterNode, ClusterPipeline, RedisCluster
 from redis.sentinel import Sentinel, SentinelConnectionPool
 
 Client = redis.Redis | RedisCluster
+Pipeline = OnePipeline | ClusterPipeline
 
 
 def pool_options(client: redis.Redis) -> Mapping[str, object]:
@@ -32,6 +35,19 @@ def check_pool_options(client: redis.Redis) -> None:
 def eval_int(client: Client, script: str, keys: Sequence[str], *args: str | int) -> int:
     """The whole number a Lua script answers."""
     return int(client.eval(script, len(keys), *keys, *args))
+
+
+def queue_eval(pipe: Pipeline, script: str, keys: Sequence[str], *args: str | int) -> None:
+    """Queue a Lua script in a pipeline (a Cluster's pipeline has no eval of its own; its
+    EVAL goes to the node of its keys)."""
+    pipe.execute_command("EVAL", script, len(keys), *keys, *args)  # type: ignore[no-untyped-call]
+
+
+def replies(pipe: Pipeline) -> list[object]:
+    """Send a pipeline's commands (one round trip to each server they name) and hand back
+    their replies, in the order of the commands."""
+    answers: list[object] = pipe.execute()
+    return answers
 
 
 def server_version(client: Client) -> str:

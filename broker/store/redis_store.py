@@ -6,8 +6,9 @@ Keys are ``<prefix><role>:...`` (prefix ``loper:`` by default): ``loper:pending:
 ``%25`` and ``%3A`` so that a kind containing ``:`` cannot collide with another kind's key.
 Every operation is one atomic command on one key: SET EX, GETDEL, SET NX EX, and a small Lua
 script for INCR + EXPIRE on the first hit, which names its one key in KEYS. ``put_all`` (and a
-``batched()`` block, which ends in it) sends several SET EX in one pipeline without MULTI: one
-round trip to one server; on a Cluster redis-py sends each node its commands. No command or
+``batched()`` block, which ends in it) sends several SET EX in one pipeline without MULTI,
+``put_all_counting`` that script and its SET EX, ``get_tokens`` several GET: one round trip
+to one server; on a Cluster redis-py sends each node its commands. No command or
 script touches two keys, so on a Redis Cluster every command lands on the node of its key and
 none can fail with CROSSSLOT; a future operation on several keys must hash-tag them
 (``loper:{<id>}:...``) so that they share a slot (tests/store/test_contract.py runs the
@@ -54,6 +55,12 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, redis.exceptions.ClusterDownError):
         return "cluster down"
     return "refused the command"  # read-only replica, out of memory, failed snapshot...
+
+
+def _count(value: object) -> int:
+    if isinstance(value, int):
+        return value
+    raise TypeError(f"unexpected Redis reply {type(value).__name__}")
 
 
 def _bytes(value: object) -> bytes | None:
@@ -161,6 +168,16 @@ class RedisStore(Batching):
     def delete_token(self, kind: str, key: str) -> None:
         self._delete(self._key("token", _kind(kind), check_key(key)))
 
+    def get_tokens(self, keys: Sequence[tuple[str, str]]) -> list[bytes | None]:
+        names = [self._key("token", _kind(kind), check_key(key)) for kind, key in keys]
+        if not names:
+            return []
+        with self._guard():
+            pipe = self._client.pipeline(transaction=False)  # each GET on one key: no CROSSSLOT
+            for name in names:
+                pipe.get(name)
+            return [_bytes(reply) for reply in redis_door.replies(pipe)]
+
     def count_hit(self, bucket: str, window: int) -> int:
         name = self._key("hits", check_key(bucket, "bucket"))
         check_ttl(window, "window")
@@ -209,6 +226,14 @@ class RedisStore(Batching):
             for put in puts:
                 pipe.set(self._name(put), put.data, ex=put.ttl)
             pipe.execute()
+
+    def _store_all_counting(self, puts: Sequence[Put], bucket: str, window: int) -> int:
+        with self._guard():
+            pipe = self._client.pipeline(transaction=False)  # each on one key: no CROSSSLOT
+            redis_door.queue_eval(pipe, _HIT_SCRIPT, (self._key("hits", bucket),), window)
+            for put in puts:
+                pipe.set(self._name(put), put.data, ex=put.ttl)
+            return _count(redis_door.replies(pipe)[0])
 
     def _get(self, name: str) -> bytes | None:
         with self._guard():

@@ -3,9 +3,10 @@
 Every operation is one SQL statement in autocommit mode, so it is atomic across threads and
 processes (``DELETE ... RETURNING`` for the take_* operations, upserts for remember_once and
 count_hit); ``put_all`` (the end of a ``batched()`` block) writes its records in one
-transaction, with one commit. Connections come from a small per-process pool (a connection is
-used by one thread at a time); a busy timeout makes writers queue instead of failing. Expired
-rows are ignored on read and purged at most once a minute per process, after a write.
+transaction, with one commit, and ``put_all_counting`` counts its hit in the same one.
+Connections come from a small per-process pool (a connection is used by one thread at a
+time); a busy timeout makes writers queue instead of failing. Expired rows are ignored on read
+and purged at most once a minute per process, after a write.
 
 A path that cannot hold a SQLite file is a ConfigError at start (sqlite_setup.py); a full or
 failing disk is not: the store opens anyway, raises StoreUnavailable (with the reason) until
@@ -62,6 +63,11 @@ def sqlite_path_from_url(url: str) -> str:
             " shared between processes)"
         )
     return "/" + path.lstrip("/")
+
+
+def _rows(puts: Sequence[Put], now: float) -> list[sqlite_rows.Params]:
+    """The rows of records stored at `now`."""
+    return [(p.role, p.kind, p.key, p.data, now + p.ttl) for p in puts]
 
 
 class SqliteStore(Batching):
@@ -130,6 +136,9 @@ class SqliteStore(Batching):
     def delete_token(self, kind: str, key: str) -> None:
         self._execute(_DELETE, ("token", check_key(kind, "kind"), check_key(key)))
 
+    def get_tokens(self, keys: Sequence[tuple[str, str]]) -> list[bytes | None]:
+        return [self.get_token(kind, key) for kind, key in keys]
+
     def count_hit(self, bucket: str, window: int) -> int:
         check_key(bucket, "bucket")
         check_ttl(window, "window")
@@ -168,21 +177,38 @@ class SqliteStore(Batching):
     # -- the machinery -------------------------------------------------------------------------
 
     def _store_all(self, puts: Sequence[Put]) -> None:
-        expires = time.time()
-        rows = [(p.role, p.kind, p.key, p.data, expires + p.ttl) for p in puts]
+        rows = _rows(puts, time.time())
         if len(rows) == 1:
             self._execute(_PUT, rows[0], write=True)
             return
-        with self._connection() as conn:  # one transaction: one commit for them all
+        self._in_one_transaction(rows)
+
+    def _store_all_counting(self, puts: Sequence[Put], bucket: str, window: int) -> int:
+        now = time.time()
+        return self._in_one_transaction(_rows(puts, now), (bucket, now, window))
+
+    def _in_one_transaction(self, rows: Sequence[sqlite_rows.Params],
+                            hit: sqlite_rows.Params | None = None) -> int:
+        """Write the rows and count the `hit` (bucket, now, window) in one transaction, with
+        one commit; returns the hit's count (0 without one)."""
+        count = 0
+        with self._connection() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.executemany(_PUT, rows)
+                if hit is not None:
+                    cursor = conn.execute(_HIT, hit)
+                    try:
+                        count = sqlite_rows.whole(sqlite_rows.fetch_all(cursor)[0][0])
+                    finally:
+                        cursor.close()
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
         if time.time() >= self._next_purge:
             self._purge()
+        return count
 
     def _get(self, ns: str, kind: str, key: str) -> bytes | None:
         rows, _ = self._execute(_GET, (ns, kind, key, time.time()))

@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import Response, request
 
 from broker.downstream import DownstreamRequest
-from broker.errors import TooManyRequests
-from broker.flow import SsoSession
+from broker.flow import SsoSession, StartLimit
 from broker.outgoing import Outgoing
 from broker.web import cookies
 from broker.web.client import client_address
@@ -15,22 +14,19 @@ from broker.web.errors import remember_app
 from broker.web.respond import to_response
 
 
-def _throttle() -> None:
-    """Every started login may store a pending login: cap what one address can start."""
-    started = broker().store.count_hit(f"login-start:{client_address()}", 60)
-    if started > broker().settings.login_starts_per_minute:
-        raise TooManyRequests("Too many logins were started from your network in the last "
-                              "minute. Please wait a minute and try again.")
+def _limit() -> StartLimit:
+    """Every started login may store a pending login: cap what one address can start (the
+    flow counts the start, with the pending login where it can)."""
+    return StartLimit(client_address(), broker().settings.login_starts_per_minute)
 
 
 def start_login(req: DownstreamRequest, protocol: str) -> Response:
     remember_app(req.supplier)
-    _throttle()
     settings = broker().settings
     browser, new = cookies.browser_id(request, settings)
     the_flow = flow()
     session = the_flow.session(cookies.read(request, settings, cookies.SSO))
-    response = to_response(the_flow.start(req, protocol, browser, session))
+    response = to_response(the_flow.start(req, protocol, browser, session, _limit()))
     if new:
         cookies.remember_browser(response, settings, browser)
     cookies.set_cookie(response, settings, cookies.LAST_APP, req.supplier.id, max_age=None,
@@ -41,10 +37,9 @@ def start_login(req: DownstreamRequest, protocol: str) -> Response:
 def start_own_page(path: str, school_id: str | None) -> Response:
     """A login for one of Loper's own pages (`path`), through the school picker unless the
     school is named."""
-    _throttle()
     settings = broker().settings
     browser, new = cookies.browser_id(request, settings)
-    response = to_response(flow().start_own_page(path, school_id, browser))
+    response = to_response(flow().start_own_page(path, school_id, browser, _limit()))
     if new:
         cookies.remember_browser(response, settings, browser)
     return response

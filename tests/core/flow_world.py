@@ -22,7 +22,7 @@ from broker import codec
 from broker.context import Broker
 from broker.downstream import DownstreamRequest
 from broker.errors import LoginTooOld, UpstreamRejected
-from broker.flow import Flow, SsoSession
+from broker.flow import Flow, SsoSession, StartLimit
 from broker.identity import AuthnContext, Identity, PendingLogin, Released
 from broker.keys import PseudonymKeys
 from broker.outgoing import Outgoing
@@ -88,6 +88,8 @@ PROTOCOL = "fake"
 """The downstream protocol of every login here: the flow only hands it back to FakeDownstream."""
 PUPIL = {"role": ("student",), "given_name": ("Sanne",), "family_name": ("de Vries",)}
 KEYS = PseudonymKeys(anchor=b"a" * 32, versions={1: b"1" * 32}, current=1)
+LIMIT = StartLimit("192.0.2.1", 1_000_000)
+"""The starts of one address: never over the limit in these tests."""
 
 
 def build_registry(folder: Path, federation: str = FEDERATION) -> Registry:
@@ -212,12 +214,12 @@ class World:
 
     def ask(self, supplier: str | Supplier = "taalapp", *, hints: tuple[str, ...] = (),
             browser: str = "browser-1", session: SsoSession | None = None,
-            **options: Any) -> Outgoing:
+            limit: StartLimit = LIMIT, **options: Any) -> Outgoing:
         """A supplier's login request (options: force_authn, passive, max_age)."""
         record = supplier if isinstance(supplier, Supplier) else self.supplier(supplier)
         request = codec.encode(SupplierRequest(f"https://{record.id}.example/callback"))
         return self.flow.start(DownstreamRequest(record, request, hints, **options), PROTOCOL,
-                               browser, session)
+                               browser, session, limit)
 
     def answer(self, sent: Outgoing, *, subject: str = "pupil-1", browser: str = "browser-1",
                age: float = 0, answer: str | None = None, eck_id: str = "",

@@ -17,11 +17,12 @@ from broker.errors import (
     LoginExpired,
     LoginTooOld,
     SupplierSuspended,
+    TooManyRequests,
     UnknownSchool,
     UnknownSupplier,
     UpstreamRejected,
 )
-from broker.flow import SsoSession, still_open
+from broker.flow import SsoSession, StartLimit, still_open
 from broker.registry import Registry
 from tests.core.flow_world import REGENBOOG_IDP, World, build_registry, picker_login
 
@@ -71,6 +72,42 @@ def test_a_hint_skips_the_picker(world: World, hints: tuple[str, ...]) -> None:
     assert sent.url == "https://regenboog.school.example/login"
     assert [login.school_id for login in world.upstream.sent] == [None]
     assert world.answer(sent)[0].url == "https://taalapp.example/callback"
+
+
+@pytest.mark.parametrize("hints", [(), ("regenboog",)], ids=["picker", "hint"])
+def test_a_start_over_the_limit_is_refused_and_leaves_nothing(world: World,
+                                                             hints: tuple[str, ...]) -> None:
+    """Straight to the picker, the start is counted with its pending login (one round trip),
+    which the refusal takes back; to the school, the start is counted first."""
+    limit = StartLimit("192.0.2.9", 2)
+    world.ask(hints=hints, limit=limit)
+    world.ask(hints=hints, limit=limit)
+    kept = dict(world.store._records.values)  # white-box: every record of the store
+    with pytest.raises(TooManyRequests):
+        world.ask(hints=hints, limit=limit)
+    assert world.store._records.values == kept
+    assert len(world.upstream.sent) == (2 if hints else 0)  # refused before the school
+    world.ask(hints=hints, limit=StartLimit("192.0.2.10", 2))  # another address starts
+
+
+@pytest.mark.parametrize("school", [None, "regenboog"], ids=["picker", "school"])
+def test_an_own_page_start_over_the_limit_is_refused_and_leaves_nothing(
+        world: World, school: str | None) -> None:
+    limit = StartLimit("192.0.2.9", 1)
+    world.flow.start_own_page("/me", school, "browser-1", limit)
+    kept = dict(world.store._records.values)  # white-box: every record of the store
+    with pytest.raises(TooManyRequests):
+        world.flow.start_own_page("/me", school, "browser-1", limit)
+    assert world.store._records.values == kept
+
+
+def test_a_start_served_from_the_session_is_counted_before_it(world: World) -> None:
+    session = logged_in(world)
+    limit = StartLimit("192.0.2.9", 0)
+    kept = dict(world.store._records.values)
+    with pytest.raises(TooManyRequests):
+        world.ask(session=session, limit=limit)
+    assert world.store._records.values == kept
 
 
 def test_an_unknown_hint_leads_to_the_picker(world: World) -> None:

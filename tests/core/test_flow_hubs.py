@@ -12,7 +12,7 @@ import pytest
 from broker.errors import NoSchoolBehindHub, OtherSchoolBehindHub, UnknownSchool
 from broker.portal.discovery import listed, pickable
 from broker.registry import Registry
-from tests.core.flow_world import FEDERATION, World, build_registry, picker_login
+from tests.core.flow_world import FEDERATION, LIMIT, World, build_registry, picker_login
 from tests.registry.test_federation_hubs import HUB
 
 HUBS = FEDERATION + "\n" + HUB + """
@@ -114,7 +114,7 @@ def test_the_hub_itself_is_never_picked_nor_hinted(world: World) -> None:
 
 
 def test_a_login_for_own_pages_through_a_hub(world: World) -> None:
-    sent = world.flow.start_own_page("/me", "de-es", "browser-1")
+    sent = world.flow.start_own_page("/me", "de-es", "browser-1", LIMIT)
     _, session = world.answer(sent, attributes={"school_id": ["22YY04"]})
     assert session is not None and session.person.school_id == "de-es"
 

@@ -15,7 +15,7 @@ from broker.portal import guardians
 from broker.portal.transparency import overview
 from broker.pseudonym import anchor
 from broker.registry import Registry
-from tests.core.flow_world import FEDERATION, KEYS, World, build_registry
+from tests.core.flow_world import FEDERATION, KEYS, LIMIT, World, build_registry
 
 PARENTS = FEDERATION.replace('metadata = "regenboog-idp.xml"\n',
                              'metadata = "regenboog-idp.xml"\nlink_by_eck_id = true\n'
@@ -38,7 +38,7 @@ def world(registry: Registry, tmp_path: Path) -> World:
 
 def parent_logs_in(world: World, children: list[str], role: str = "ouder",
                    school: str = "regenboog") -> Person:
-    sent = world.flow.start_own_page("/me", school, "browser-1")
+    sent = world.flow.start_own_page("/me", school, "browser-1", LIMIT)
     assert sent.url == f"https://{school}.school.example/login"
     landed, session = world.answer(sent, subject="parent-1",
                                    attributes={"role": [role], "guardian_of": children})
@@ -93,7 +93,7 @@ def test_only_a_parent_by_the_schools_own_role_sees_children(world: World, role:
 
 
 def test_a_login_for_the_page_goes_through_the_picker_without_a_school(world: World) -> None:
-    picker = world.flow.start_own_page("/me", None, "browser-1")
+    picker = world.flow.start_own_page("/me", None, "browser-1", LIMIT)
     assert picker.url.startswith(world.broker.settings.url("/discovery?login="))
     login_id = picker.url.rsplit("=", 1)[1]
     assert world.flow.pending(login_id, "browser-1").supplier_id == OWN_PAGES

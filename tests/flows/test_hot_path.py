@@ -29,12 +29,12 @@ LEDGER_APPEND = ("BEGIN IMMEDIATE", "SELECT ledger_checkpoint.", "UPDATE ledger_
                  "INSERT INTO ledger ", "COMMIT")
 """The statements of one release written to the ledger (SQLite)."""
 PER_STEP = {
-    "/oidc/authorize": 2,  # the rate limit's count; the pending login written
+    "/oidc/authorize": 1,  # the pending login written, with the rate limit's count
     "/discovery": 1 + 2,  # the picker reads the pending login; the pick reads and rewrites it
     "/oidc/callback": 3,  # pending login taken; the school's answer remembered; session + code
     "/oidc/token": 2,  # the code taken; the access token
-    "/oidc/userinfo": 3,  # the access token; whether its grant was revoked; whether its
-    # SSO session was logged out (both keys come from the token's record)
+    "/oidc/userinfo": 2,  # the access token; whether its grant was revoked and whether its
+    # SSO session was logged out, together (both keys come from the token's record)
 }
 """Round trips of a first login (no SSO session yet) per path."""
 

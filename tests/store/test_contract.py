@@ -158,6 +158,48 @@ def test_put_all_checks_every_record_before_storing_any(store: StateStore) -> No
     assert store.take_code("ok") is None
 
 
+def test_put_all_counting_stores_and_counts_at_once(store: StateStore) -> None:
+    assert store.put_all_counting([Put("pending", "", "p", b"pending", 60)], "starts", 60) == 1
+    assert store.put_all_counting([Put("code", "", "c", b"code", 60),
+                                   Put("token", "a:b", "t", b"token", 60)], "starts", 60) == 2
+    assert store.put_all_counting([], "starts", 60) == 3
+    assert store.count_hit("starts", 60) == 4  # count_hit's counter
+    assert store.put_all_counting([], "others", 60) == 1
+    assert store.load_pending("p") == b"pending"
+    assert store.take_code("c") == b"code"
+    assert store.get_token("a:b", "t") == b"token"
+    with store.batched():  # not queued: it answers now
+        assert store.put_all_counting([Put("session", "", "s", b"s", 60)], "starts", 60) == 5
+        assert store.get_session("s") == b"s"
+
+
+def test_put_all_counting_checks_everything_before_storing_or_counting(
+        store: StateStore) -> None:
+    for bad in (Put("pending", "", "y", b"x", 0), Put("hits", "", "y", b"x", 60),
+                Put("code", "", "y", "text", 60)):  # type: ignore[arg-type]
+        with pytest.raises((ValueError, TypeError)):
+            store.put_all_counting([Put("code", "", "ok", b"x", 60), bad], "b", 60)
+    with pytest.raises(ValueError):
+        store.put_all_counting([Put("code", "", "ok", b"x", 60)], "b", 0)
+    with pytest.raises(TypeError):
+        store.put_all_counting([Put("code", "", "ok", b"x", 60)], None, 60)  # type: ignore[arg-type]
+    assert store.take_code("ok") is None
+    assert store.count_hit("b", 60) == 1
+
+
+def test_get_tokens_reads_each_record_as_get_token_would(store: StateStore) -> None:
+    store.put_token("a:b", "x", b"one", 60)
+    store.put_token("a", "b:x", b"two", 60)
+    store.put_code("x", b"code", 60)  # another role: no token
+    assert store.get_tokens([("a:b", "x"), ("a", "b:x"), ("c", "x"), ("a:b", "x")]) == [
+        b"one", b"two", None, b"one"]
+    assert store.get_tokens([("a", "b:x")]) == [b"two"]
+    assert store.get_tokens([]) == []
+    assert store.take_token("a:b", "x") == b"one"  # reading did not consume
+    with pytest.raises(TypeError):
+        store.get_tokens([("a", 1)])  # type: ignore[list-item]
+
+
 def test_a_batch_stores_its_writes_at_its_end(store: StateStore) -> None:
     with store.batched():
         store.save_pending("p", b"pending", 60)
@@ -257,6 +299,9 @@ TTL_CALLS: dict[str, Callable[[StateStore, Any], object]] = {
     "put_session": lambda s, ttl: s.put_session("s", b"x", ttl),
     "put_token": lambda s, ttl: s.put_token("k", "t", b"x", ttl),
     "count_hit": lambda s, ttl: s.count_hit("b", ttl),
+    "put_all_counting": lambda s, ttl: s.put_all_counting([Put("code", "", "c", b"x", ttl)],
+                                                          "b", 60),
+    "put_all_counting window": lambda s, ttl: s.put_all_counting([], "b", ttl),
 }
 
 
@@ -286,6 +331,7 @@ def test_nothing_outlives_its_ttl(store: StateStore) -> None:
     assert store.remember_once("jti", "long", 60) is True
     assert [store.count_hit("short", 1) for _ in range(3)] == [1, 2, 3]
     assert store.count_hit("long", 60) == 1
+    assert store.put_all_counting([Put("code", "", "counted", b"x", 1)], "counted", 1) == 1
     time.sleep(1.1)
     assert store.load_pending("short") is None
     assert store.take_pending("to-take") is None
@@ -303,6 +349,8 @@ def test_nothing_outlives_its_ttl(store: StateStore) -> None:
     assert store.remember_once("jti", "long", 60) is False
     assert store.count_hit("short", 1) == 1  # a new window
     assert store.count_hit("long", 60) == 2
+    assert store.take_code("counted") is None
+    assert store.put_all_counting([], "counted", 1) == 1  # a new window
     # Expired records can be written again as new ones.
     store.put_code("short", b"again", 60)
     assert store.take_code("short") == b"again"
