@@ -35,7 +35,7 @@ class Options:
     worker_class: str | None = None
     """None: config/gunicorn.conf.py's worker model."""
     large: LargeSpec | None = LargeSpec()
-    large_logins: int = 20
+    large_logins: int = 100
     tls: str = "none"
     """none: plain http to gunicorn; gunicorn: gunicorn terminates TLS; nginx: nginx does,
     with keep-alive to the browser (bench/tls.py)."""
