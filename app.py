@@ -22,6 +22,7 @@ from broker.settings import Settings, load_settings, redacted_url
 from broker.sqlite_faults import DISK_FULL, WRONG_FILE
 from broker.store import open_store
 from broker.web import slots
+from broker.web.session_cookie import OnlyWhenSent
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 log = logging.getLogger("loper.boot")
@@ -128,6 +129,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(SECRET_KEY=cookie_secret(settings.keys_dir),
                       SESSION_COOKIE_SECURE=settings.secure, SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Lax", MAX_CONTENT_LENGTH=1024 * 1024)
+    app.session_interface = OnlyWhenSent()
     app.extensions["loper"] = broker = build_broker(settings)
     _warm_up(broker)
     from broker.web import metrics

@@ -28,13 +28,18 @@ def content_security_policy(frames: tuple[str, ...] = ()) -> str:
 def init_app(app: Flask, secure: bool) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
+    fixed = [("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+             ("Referrer-Policy", "no-referrer")]
+    if secure:
+        fixed.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+
     @app.after_request
     def secure_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", content_security_policy())
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if secure:
-            response.headers.setdefault("Strict-Transport-Security",
-                                        "max-age=31536000; includeSubDomains")
+        """Each header unless the view set its own (a page with frames sets its CSP). One
+        look at the headers already there: werkzeug's setdefault walks them all, lowering
+        every name, once per header added."""
+        present = {name.lower() for name in response.headers.keys()}
+        wanted = [("Content-Security-Policy", content_security_policy()), *fixed]
+        response.headers.extend([(name, value) for name, value in wanted
+                                 if name.lower() not in present])
         return response

@@ -139,6 +139,9 @@ def test_every_page_carries_the_security_headers(instance: Path) -> None:
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], path
         assert headers["Referrer-Policy"] == "no-referrer"
         assert headers["X-Content-Type-Options"] == "nosniff"
+        for name in ("Content-Security-Policy", "X-Frame-Options", "Referrer-Policy",
+                     "X-Content-Type-Options"):
+            assert len(headers.getlist(name)) == 1, (path, name)
 
 
 def test_hsts_only_over_https(instance: Path, tmp_path: Path) -> None:
