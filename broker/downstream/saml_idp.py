@@ -52,26 +52,24 @@ def _metadata(config: SamlIdpConfig, metadata_signer: Signer | None, scopes: Seq
         {"md": MD, "ds": DS, "shibmd": SHIBMD, "mdui": MDUI})
     if metadata_signer is None:
         return text
-    return to_text(metadata_signer.sign(parse(text), ident))
+    signed = parse(text)
+    metadata_signer.sign_in_place(signed)  # the template pysaml2 put in, for `ident`
+    return to_text(signed)
 
 
 class SamlIdp:
     def __init__(self, config: SamlIdpConfig, attach: Attach | None = None,
                  clock: Callable[[], float] = time.time) -> None:
-        """`attach` is called with every pysaml2 object that signs or verifies (the signer's
-        SecurityContext, each supplier's Server): pass broker.saml.crypto.attach to do that
-        in-process instead of forking xmlsec1."""
+        """`attach` is called with each supplier's pysaml2 Server, which verifies: pass
+        broker.saml.crypto.attach to do that in-process instead of forking xmlsec1 (Loper's
+        own signatures are made in process by broker/saml/signer.py)."""
         if config.encryption not in CIPHERS:
             raise ValueError(f"encryption={config.encryption!r}; expected one of "
                              f"{sorted(CIPHERS)}")
         self.config = config
         self._peers = PeerCache(config, attach=attach)
-        self._answers = ResponseBuilder(config, attach)
-        metadata_signer = None
-        if config.metadata_signing is not None:
-            metadata_signer = signer(config.metadata_signing)
-            if attach is not None:
-                attach(metadata_signer.security)
+        self._answers = ResponseBuilder(config)
+        metadata_signer = signer(config.metadata_signing) if config.metadata_signing else None
         self._metadata = Renderings(
             lambda scopes, now: _metadata(config, metadata_signer, scopes, now), clock)
         self._metadata.get(())  # a broken key or setting fails at start, not on a request

@@ -92,8 +92,10 @@ def _build(broker: Broker) -> Downstream:
     from broker.saml.compat import check_version
     from broker.saml.crypto import attach
     from broker.saml.published import presentation
+    from broker.saml.schema import install as install_schema_check
 
     check_version()  # before pysaml2's internals are used
+    install_schema_check()  # at start: every worker checks schemas on libxml2 from the first
     s = broker.settings
     idp = SamlIdp(SamlIdpConfig(entity_id=s.url("/saml/idp/metadata"),
                                 sso_url=s.url("/saml/idp/sso"), signing=saml_signing(s.keys_dir),

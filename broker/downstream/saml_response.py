@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from broker import profiles
 from broker.downstream.saml_config import TRANSIENT, SamlIdpConfig
-from broker.downstream.saml_peer import Attach, SpPeer
+from broker.downstream.saml_peer import SpPeer
 from broker.downstream.saml_request import DS, SAML, SAMLP, StoredRequest
 from broker.errors import ResponseFailed
 from broker.identity import Released
@@ -59,11 +59,9 @@ class ResponseBuilder:
     """Builds the answer on lxml, in the shape pysaml2 used to serialise it (element and
     attribute order, namespace declarations), and signs it in place."""
 
-    def __init__(self, config: SamlIdpConfig, attach: Attach | None = None) -> None:
+    def __init__(self, config: SamlIdpConfig) -> None:
         self._config = config
         self._signer = signer(config.signing)
-        if attach is not None:
-            attach(self._signer.security)
 
     def success(self, peer: SpPeer, request: StoredRequest, released: Released,
                 profile: profiles.Profile) -> str:

@@ -40,7 +40,7 @@ import saml2.xmldsig
 from cryptography.utils import CryptographyDeprecationWarning
 from saml2 import md
 from saml2.client import Saml2Client
-from saml2.config import Config, IdPConfig, SPConfig
+from saml2.config import IdPConfig, SPConfig
 from saml2.extension import mdui, shibmd
 from saml2.metadata import entity_descriptor, metadata_tostring_fix
 from saml2.sigver import CryptoBackend as _CryptoBackend
@@ -51,7 +51,6 @@ from saml2.sigver import (
     import_rsa_key_from_file,
     pre_signature_part,
     read_cert_from_file,
-    security_context,
 )
 from saml2.xml.schema import XMLSchemaError as _XMLSchemaError
 
@@ -64,7 +63,6 @@ from broker.saml.views import (
     MetadataClasses,
     Security,
     SignatureClasses,
-    SigningContext,
     SpClient,
 )
 
@@ -81,7 +79,7 @@ __all__ = ["BINDING_HTTP_POST", "BINDING_HTTP_REDIRECT", "DIGEST_SHA256", "DS_CL
            "check_version", "idp_config", "idp_metadata", "idp_server", "install_schema_validator",
            "read_pem_cert", "rsa_signer", "schema_folder",
            "schema_validator_installed", "scope_elements", "signature_template",
-           "signing_context", "sp_client", "sp_security", "stamp", "swap_crypto", "ui_info",
+           "sp_client", "sp_security", "stamp", "swap_crypto", "ui_info",
            "xmlsec1_backend"]
 
 SUPPORTED = ((7, 5), (7, 6))
@@ -223,13 +221,6 @@ def rsa_signer(key_file: str) -> object:
     """pysaml2's RSACrypto for the private key in key_file (PEM): signs Redirect queries."""
     signer: object = RSACrypto(import_rsa_key_from_file(key_file))
     return signer
-
-
-def signing_context(key_file: str, cert_file: str) -> SigningContext:
-    """saml2.sigver.SecurityContext that signs with this key pair (PEM files)."""
-    context: SigningContext = security_context(
-        Config().load({"key_file": key_file, "cert_file": cert_file}))
-    return context
 
 
 def read_pem_cert(cert_file: str) -> str:

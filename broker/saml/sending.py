@@ -16,7 +16,7 @@ from broker.keys import KeyPair
 from broker.outgoing import Outgoing
 from broker.saml.redirect import signed_query, signing_key
 from broker.saml.signer import signer
-from broker.saml.xmlparse import Element, new_element, parse, to_bytes
+from broker.saml.xmlparse import Element, new_element, to_bytes
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
@@ -53,18 +53,12 @@ def send(keys: KeyPair, post: bool, url: str, message: Element, relay_state: str
     a response, else SAMLRequest)."""
     param = "SAMLResponse" if message.tag.endswith("Response") else "SAMLRequest"
     if post:
-        signed = signer(keys).sign(message, _signed_template(keys, message))
-        form = {param: base64.b64encode(to_bytes(signed)).decode("ascii")}
+        signing = signer(keys)
+        message.insert(1, signing.template_element(message.get("ID", "")))  # after the Issuer
+        signing.sign_in_place(message)
+        form = {param: base64.b64encode(to_bytes(message)).decode("ascii")}
         if relay_state:
             form["RelayState"] = relay_state
         return Outgoing(url, form)
     query = signed_query(signing_key(keys.key), param, to_bytes(message), relay_state)
     return Outgoing(f"{url}{'&' if '?' in url else '?'}{query}")
-
-
-def _signed_template(keys: KeyPair, message: Element) -> str:
-    """Put the signature template after the Issuer (SAML core 5.4.1); the ID to sign."""
-    ident = message.get("ID", "")
-    template = parse(str(signer(keys).template(ident)))
-    message.insert(1, template)
-    return ident

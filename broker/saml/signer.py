@@ -1,9 +1,9 @@
 """Loper's enveloped XML signatures (RSA-SHA256, SHA-256 digests, exclusive c14n).
 
-Two ways in: `sign_in_place` signs an lxml element where it stands (the `xmlsec` binding, no
-serialisation: the answers to suppliers, on every login), and `sign` goes through pysaml2's
-security context (metadata and logout messages). Both use the same template: pysaml2's
-pre_signature_part, with Loper's certificate in KeyInfo.
+`sign_in_place` signs an lxml element where it stands, with the `xmlsec` binding and no
+serialisation: the answers to suppliers, the messages sent over HTTP-POST (broker/saml/sending.py)
+and the IdP metadata. The template is pysaml2's pre_signature_part, with Loper's certificate
+in KeyInfo.
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ import xmlsec
 
 from broker.errors import ResponseFailed
 from broker.keys import KeyPair
-from broker.saml.compat import read_pem_cert, signature_template, signing_context
+from broker.saml.compat import read_pem_cert, signature_template
 from broker.saml.crypto_keys import KEYS
 from broker.saml.crypto_policy import DS, Policy
-from broker.saml.frames import release_frames
 from broker.saml.verify import signature_context
-from broker.saml.xmlparse import Element, parse, to_text
+from broker.saml.xmlparse import Element, parse
 
 _PLACEHOLDER = "_template"
 
@@ -29,7 +28,6 @@ class Signer:
     """Loper's SAML signing key, loaded once per process (see signer())."""
 
     def __init__(self, signing: KeyPair) -> None:
-        self.security = signing_context(str(signing.key), str(signing.cert))
         self._cert = read_pem_cert(str(signing.cert))
         self._key_file = str(signing.key)
         self._template = parse(str(self.template(_PLACEHOLDER)))
@@ -59,17 +57,6 @@ class Signer:
         except (xmlsec.Error, OSError, ValueError) as exc:
             raise ResponseFailed(f"Loper could not sign its message ({type(exc).__name__})") \
                 from exc
-
-    def sign(self, element: Element, ident: str) -> Element:
-        xml = to_text(element)
-        node_name = element.tag.replace("}", ":")[1:]  # pysaml2 names "{ns}Tag" "ns:Tag"
-        try:
-            signed = self.security.sign_statement(xml, node_name=node_name, node_id=ident)
-        except Exception as exc:  # pysaml2's exceptions share no base class
-            release_frames(exc)
-            raise ResponseFailed(f"Loper could not sign its message ({type(exc).__name__})") \
-                from exc
-        return parse(signed)
 
 
 @functools.cache

@@ -71,12 +71,6 @@ class Security(Protocol):
         ...
 
 
-class SigningContext(Protocol):
-    """saml2.sigver.SecurityContext holding Loper's own signing key."""
-
-    def sign_statement(self, statement: str, node_name: str, node_id: str) -> str: ...
-
-
 class IdpServer(Protocol):
     """saml2.server.Server holding one supplier's SP metadata."""
 
