@@ -28,6 +28,7 @@ from broker.downstream import (
     Delivery,
     Downstream,
     DownstreamRequest,
+    Renaming,
 )
 from broker.errors import (
     BrokerError,
@@ -276,6 +277,8 @@ class Flow:
         released = release.decide(person, school, supplier,
                                   registry.policy(school.id, supplier.id),
                                   self.broker.pseudonym_keys, now.date())
+        if isinstance(downstream, Renaming):
+            released = replace(released, name=downstream.name_for(supplier, login.request) or "")
         with self.broker.store.batched():  # the session and what the answer keeps: one trip
             released = flow_sessions.join(self.broker, session, released, login.protocol, fresh)
             answer = downstream.respond(supplier, login.request, released)

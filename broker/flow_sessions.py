@@ -43,7 +43,8 @@ def join(broker: Broker, session: SsoSession, released: Released, protocol: str,
          fresh: bool) -> Released:
     """The supplier becomes a participant of the session (for single logout), with the
     session id it is given; a `fresh` session is stored with it, once."""
-    record, sid = session.record.joined(released.supplier_id, protocol, released.subject)
+    record, sid = session.record.joined(released.supplier_id, protocol, released.subject,
+                                        released.name)
     if fresh or record is not session.record:
         sso.save(broker.store, replace(session, record=record))
     return replace(released, session=sid)

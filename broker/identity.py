@@ -87,3 +87,8 @@ class Released:
     session: str = ""
     """The session id this supplier is given (OIDC `sid`, SAML SessionIndex): what a single
     logout names (broker/sso.py); empty outside an SSO session."""
+    name: str = ""
+    """The name this supplier is given for the person at this login when it is not `subject`
+    (a SAML transient NameID, fresh at every login: broker.downstream.Renaming); empty:
+    `subject`. The session keeps it, so that a single logout names the person as the
+    supplier knows them."""

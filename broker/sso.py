@@ -27,6 +27,14 @@ class Participant:
     """The supplier's pseudonym (SAML NameID, OIDC sub)."""
     sid: str
     """The session id this supplier was given: OIDC `sid`, SAML SessionIndex."""
+    name: str = ""
+    """The name it was given at its latest login when not `subject` (a SAML transient
+    NameID: Released.name); empty: `subject`."""
+
+    @property
+    def known_as(self) -> str:
+        """How this supplier names the person: the name it was given, else the pseudonym."""
+        return self.name or self.subject
 
 
 @dataclass(frozen=True)
@@ -43,20 +51,27 @@ class SessionRecord:
     def participant(self, supplier_id: str) -> Participant | None:
         return next((p for p in self.participants if p.supplier_id == supplier_id), None)
 
-    def names(self, supplier_id: str, subject: str, sids: tuple[str, ...]) -> bool:
-        """Does a supplier's logout name this session: its pseudonym, and (when it names any)
-        the sid it was given? (SAML core 3.7.3.2: SessionIndex narrows the logout.)"""
+    def names(self, supplier_id: str, name: str, sids: tuple[str, ...]) -> bool:
+        """Does a supplier's logout name this session: the name the supplier knows the person
+        by, and (when it names any) the sid it was given? (SAML core 3.7.3.2: SessionIndex
+        narrows the logout.)"""
         known = self.participant(supplier_id)
-        return known is not None and known.subject == subject and (
+        return known is not None and known.known_as == name and (
             not sids or known.sid in sids)
 
-    def joined(self, supplier_id: str, protocol: str, subject: str) -> tuple[SessionRecord, str]:
-        """This session with the supplier among its participants, and the supplier's sid
-        (the one it was given before, when it logs in again in this session)."""
+    def joined(self, supplier_id: str, protocol: str, subject: str,
+               name: str = "") -> tuple[SessionRecord, str]:
+        """This session with the supplier among its participants, known by `name` (empty: by
+        `subject`), and the supplier's sid (the one it was given before, when it logs in
+        again in this session)."""
         known = self.participant(supplier_id)
         if known is not None and known.subject == subject and known.protocol == protocol:
-            return self, known.sid
-        joining = Participant(supplier_id, protocol, subject, secrets.token_urlsafe(18))
+            if known.name == name:
+                return self, known.sid
+            joining = replace(known, name=name)
+        else:
+            joining = Participant(supplier_id, protocol, subject, secrets.token_urlsafe(18),
+                                  name)
         others = tuple(p for p in self.participants if p.supplier_id != supplier_id)
         return replace(self, participants=(*others, joining)), joining.sid
 

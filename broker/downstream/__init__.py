@@ -104,12 +104,13 @@ class Logout(Protocol):
     """A downstream that can end a supplier's session for one person (SAML single logout
     towards the SP, OIDC back-channel and front-channel logout)."""
 
-    def logout(self, supplier: Supplier, subject: str, sid: str,
-               relay_state: str) -> LogoutSent | None:
-        """End the session of `subject` (the supplier's pseudonym) that was given `sid`: over
-        the back channel (LogoutSent()), or by the browser. None: the supplier registered no
-        logout. Raise LogoutUnreachable when the supplier cannot be reached or refuses.
-        Called from several threads at once (one per participant)."""
+    def logout(self, supplier: Supplier, subject: str, sid: str, relay_state: str,
+               name: str = "") -> LogoutSent | None:
+        """End the session of `subject` (the supplier's pseudonym) that was given `sid`, and
+        `name` at its login (Renaming; empty: none): over the back channel (LogoutSent()), or
+        by the browser. None: the supplier registered no logout. Raise LogoutUnreachable
+        when the supplier cannot be reached or refuses. Called from several threads at once
+        (one per participant)."""
 
     def logout_answered(self, supplier: Supplier, params: Mapping[str, str],
                         state: bytes) -> bool:
@@ -122,6 +123,16 @@ class Logout(Protocol):
         """The answer to a logout the supplier started (`request`: what the downstream kept
         of it): a SAML LogoutResponse (PartialLogout unless `complete`), an OIDC redirect to
         a registered post_logout_redirect_uri; None: Loper's own page."""
+
+
+@runtime_checkable
+class Renaming(Protocol):
+    """A downstream that may name the person to the supplier otherwise than by the pseudonym:
+    the SAML IdP, to an SP asking for a transient NameID."""
+
+    def name_for(self, supplier: Supplier, request: bytes) -> str | None:
+        """A fresh name for this login's answer (`respond` finds it as Released.name), or None:
+        the supplier knows the person by the pseudonym."""
 
 
 @runtime_checkable

@@ -126,8 +126,8 @@ class OidcOp:
         return ask
 
     # -- logout (oidc_logout.py) -------------------------------------------------------------
-    def logout(self, supplier: Supplier, subject: str, sid: str,
-               relay_state: str) -> LogoutSent | None:
+    def logout(self, supplier: Supplier, subject: str, sid: str, relay_state: str,
+               name: str = "") -> LogoutSent | None:
         return logouts.ask(self._keys, self.config.issuer, self._logout_fetcher, supplier,
                            subject, sid)
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from broker import codec, profiles
 from broker.downstream import DownstreamRequest, LogoutSent
 from broker.downstream import saml_logout as logouts
-from broker.downstream.saml_config import SamlIdpConfig, pysaml2_config
+from broker.downstream.saml_config import TRANSIENT, SamlIdpConfig, pysaml2_config
 from broker.downstream.saml_kind import saml_of
 from broker.downstream.saml_peer import Attach, PeerCache, SpPeer
 from broker.downstream.saml_request import DS, StoredRequest, parse_authn_request
@@ -96,6 +96,11 @@ class SamlIdp:
         profile = profiles.of(supplier.config.profile)
         return _post(stored, self._answers.success(peer, stored, released, profile))
 
+    def name_for(self, supplier: Supplier, request: bytes) -> str | None:
+        """A fresh transient NameID for an SP that asked for one (SAML core 8.3.8); the SSO
+        session keeps it, so that a logout either way names the pupil by it."""
+        return new_id() if StoredRequest.read(request).name_id_format == TRANSIENT else None
+
     def respond_error(self, supplier: Supplier, request: bytes, status: str) -> Outgoing:
         """A signed Response without assertion; `status` is a second-level code: "NoPassive",
         "AuthnFailed", "RequestDenied"... (or its full URN)."""
@@ -103,9 +108,10 @@ class SamlIdp:
         return _post(stored, self._answers.failure(stored, status))
 
     # -- single logout (saml_logout.py) ------------------------------------------------------
-    def logout(self, supplier: Supplier, subject: str, sid: str,
-               relay_state: str) -> LogoutSent | None:
-        return logouts.ask(self.config, self._peers.get(supplier), subject, sid, relay_state)
+    def logout(self, supplier: Supplier, subject: str, sid: str, relay_state: str,
+               name: str = "") -> LogoutSent | None:
+        return logouts.ask(self.config, self._peers.get(supplier), subject, sid, relay_state,
+                           name)
 
     def logout_answered(self, supplier: Supplier, params: Mapping[str, str],
                         state: bytes) -> bool:

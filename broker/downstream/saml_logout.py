@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from broker.downstream import LogoutSent
-from broker.downstream.saml_config import PERSISTENT, SamlIdpConfig
+from broker.downstream.saml_config import PERSISTENT, TRANSIENT, SamlIdpConfig
 from broker.downstream.saml_peer import SpPeer
 from broker.errors import LogoutRejected
 from broker.outgoing import Outgoing
@@ -24,13 +24,16 @@ def endpoint(peer: SpPeer) -> Endpoint | None:
     return Endpoint.offered(peer.server.metadata, peer.entity_id, "spsso_descriptor")
 
 
-def ask(config: SamlIdpConfig, peer: SpPeer, subject: str, sid: str,
-        relay_state: str) -> LogoutSent | None:
+def ask(config: SamlIdpConfig, peer: SpPeer, subject: str, sid: str, relay_state: str,
+        transient: str = "") -> LogoutSent | None:
+    """A LogoutRequest naming the pupil as the SP knows them: by the `transient` NameID it was
+    given at its login, else by the persistent pseudonym."""
     found = endpoint(peer)
     if found is None:
         return None
-    outgoing, state = exchange.ask(config, found, NameId(subject, PERSISTENT, config.entity_id,
-                                                         peer.entity_id), sid, relay_state)
+    named = (NameId(transient, TRANSIENT, config.entity_id, peer.entity_id) if transient
+             else NameId(subject, PERSISTENT, config.entity_id, peer.entity_id))
+    outgoing, state = exchange.ask(config, found, named, sid, relay_state)
     return LogoutSent(outgoing=outgoing, state=state)
 
 

@@ -133,7 +133,8 @@ class ResponseBuilder:
         subject = child(assertion, f"{{{SAML}}}Subject")
         child(subject, f"{{{SAML}}}NameID", {
             "NameQualifier": self._config.entity_id, "SPNameQualifier": sp,
-            "Format": request.name_id_format}, new_id() if transient else released.subject)
+            "Format": request.name_id_format},
+            (released.name or new_id()) if transient else released.subject)
         confirmation = child(subject, f"{{{SAML}}}SubjectConfirmation", {"Method": SCM_BEARER})
         child(confirmation, f"{{{SAML}}}SubjectConfirmationData", {
             "NotOnOrAfter": expires, "Recipient": request.acs, "InResponseTo": request.id})

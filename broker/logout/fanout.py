@@ -33,7 +33,8 @@ class Asked:
 
 def _ask(downstream: Logout, supplier: Supplier, participant: Participant,
          relay_state: str) -> LogoutSent | None:
-    return downstream.logout(supplier, participant.subject, participant.sid, relay_state)
+    return downstream.logout(supplier, participant.subject, participant.sid, relay_state,
+                             participant.name)
 
 
 def fan_out(broker: Broker, participants: Sequence[Participant], relay_state: str,

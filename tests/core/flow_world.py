@@ -196,14 +196,15 @@ class Store(MemoryStore):
 class World:
     """One broker with a fake school and supplier; a small helper for the journey's steps."""
 
-    def __init__(self, registry: Registry, instance: Path) -> None:
+    def __init__(self, registry: Registry, instance: Path,
+                 downstream: FakeDownstream | None = None) -> None:
         self.clock = Clock()
         self.store = Store(clock=self.clock)
         self.upstream = FakeUpstream()
         settings = load_settings({"instance": instance}, environ={})
         self.broker = Broker(settings, self.store, registry, KEYS,
                              upstreams={"saml": self.upstream, "oidc": self.upstream},
-                             downstreams={PROTOCOL: FakeDownstream()})
+                             downstreams={PROTOCOL: downstream or FakeDownstream()})
         self.flow = Flow(self.broker)
         self.answers = itertools.count()
 

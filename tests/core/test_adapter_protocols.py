@@ -27,8 +27,8 @@ class RefreshingSchool(FakeUpstream):
 
 
 class LoggingOutSupplier(FakeDownstream):
-    def logout(self, supplier: Supplier, subject: str, sid: str,
-               relay_state: str) -> downstream.LogoutSent | None:
+    def logout(self, supplier: Supplier, subject: str, sid: str, relay_state: str,
+               name: str = "") -> downstream.LogoutSent | None:
         return None
 
     def logout_answered(self, supplier: Supplier, params: Mapping[str, str],
@@ -46,8 +46,9 @@ def test_an_adapter_offers_what_it_implements() -> None:
     assert isinstance(RefreshingSchool(), upstream.Refresh)
     assert not isinstance(RefreshingSchool(), upstream.Logout)
     assert isinstance(LoggingOutSupplier(), downstream.Logout)
+    assert not isinstance(LoggingOutSupplier(), downstream.Renaming)
 
 
 def test_a_plain_adapter_offers_neither() -> None:
     assert not isinstance(FakeUpstream(), upstream.Logout | upstream.Refresh)
-    assert not isinstance(FakeDownstream(), downstream.Logout)
+    assert not isinstance(FakeDownstream(), downstream.Logout | downstream.Renaming)

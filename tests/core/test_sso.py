@@ -3,6 +3,7 @@ pseudonym and the session id that supplier was given, and the school's own sessi
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,8 +11,11 @@ from pathlib import Path
 import pytest
 
 from broker.flow import SsoSession
+from broker.identity import Released
+from broker.outgoing import Outgoing
+from broker.records import Supplier
 from broker.registry import Registry
-from tests.core.flow_world import FEDERATION, World, build_registry
+from tests.core.flow_world import FEDERATION, FakeDownstream, World, build_registry
 
 BOTH = FEDERATION.replace('suspended = "contract under review"\n', "").replace(
     'client_secret = "s3cret"\nsso_lifetime = 600', 'client_secret = "s3cret"\nsso_lifetime = 600\n'
@@ -99,3 +103,45 @@ def test_other_schools_keep_their_remembered_sessions(world: World) -> None:
     _, session = world.answer(world.ask(hints=("regenboog",)))
     assert not world.upstream.sent[-1].force_authn
     assert session is not None and not session.browser_bound
+
+
+class RenamingDownstream(FakeDownstream):
+    """A supplier that knows the pupil by a fresh name at every login, as a SAML SP asking
+    for a transient NameID does."""
+
+    def __init__(self) -> None:
+        self.names = itertools.count()
+
+    def name_for(self, supplier: Supplier, request: bytes) -> str | None:
+        return f"transient-{next(self.names)}"
+
+    def respond(self, supplier: Supplier, request: bytes, released: Released) -> Outgoing:
+        answer = super().respond(supplier, request, released)
+        return Outgoing(answer.url, {**(answer.form or {}), "name": released.name})
+
+
+def test_a_supplier_that_knows_the_pupil_by_another_name_is_logged_out_by_it(
+        registry: Registry, tmp_path: Path) -> None:
+    """The session keeps the name the supplier was given at its latest login, so that its
+    logout (which names the pupil so) ends this session, and Loper's names the pupil so."""
+    world = World(registry, tmp_path, RenamingDownstream())
+    first, session = world.answer(world.ask(hints=("regenboog",)))
+    again = world.ask("taalapp", session=stored(world, session))
+    assert first.form is not None and again.form is not None
+    assert (first.form["name"], again.form["name"]) == ("transient-0", "transient-1")
+    assert again.form["sid"] == first.form["sid"]  # the same supplier session, renamed
+    record = stored(world, session).record
+    [taalapp] = record.participants
+    assert taalapp.known_as == "transient-1" and taalapp.subject == first.form["sub"]
+    assert record.names("taalapp", "transient-1", (again.form["sid"],))
+    assert not record.names("taalapp", "transient-0", ())  # an earlier login's name
+    assert not record.names("taalapp", taalapp.subject, ())  # never told to this supplier
+
+
+def test_a_supplier_known_by_the_pseudonym_is_logged_out_by_it(world: World) -> None:
+    answer, session = world.answer(world.ask(hints=("regenboog",)))
+    assert answer.form is not None
+    record = stored(world, session).record
+    assert record.participants[0].known_as == answer.form["sub"]
+    assert record.names("taalapp", answer.form["sub"], (answer.form["sid"],))
+    assert not record.names("taalapp", answer.form["sub"], ("another-sid",))

@@ -76,6 +76,15 @@ def simplesamlphp(loper: Federation) -> Iterator[SupplierSoftware]:
         yield software
 
 
+@pytest.fixture(scope="session")
+def simplesamlphp_stock(loper: Federation) -> Iterator[SupplierSoftware]:
+    """SimpleSAMLphp with its stock NameIDPolicy: it asks for a transient NameID."""
+    with running_simplesamlphp(idp_metadata(loper), metadata_url(loper), persistent=False,
+                               name="simplesamlphp-stock") as software:
+        register(loper, software)
+        yield software
+
+
 @pytest.fixture(params=SOFTWARE)
 def software(request: pytest.FixtureRequest) -> SupplierSoftware:
     found: SupplierSoftware = request.getfixturevalue(request.param)

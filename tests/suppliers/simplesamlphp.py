@@ -1,11 +1,12 @@
 """SimpleSAMLphp 1.19 (Debian's simplesamlphp) as a supplier's SAML SP, served by `php -S`.
 
 A private config folder (SIMPLESAMLPHP_CONFIG_DIR) holds config.php, an authsource
-`default-sp` (saml:SP, signed AuthnRequests asking for a persistent NameID) and Loper's IdP
-metadata. The app is a PHP page that asks SimpleSAMLphp for a login and answers with the NameID
-and the attributes as SimpleSAMLphp hands them to an application (under their SAML names:
-the stock SP has no attribute map). Its cookies have names of their own: every server in
-these tests shares 127.0.0.1, and cookies ignore ports.
+`default-sp` (saml:SP, signed AuthnRequests asking for a persistent NameID, or with the stock
+NameIDPolicy: a transient NameID) and Loper's IdP metadata. The app is a PHP page that asks
+SimpleSAMLphp for a login and answers with the NameID and the attributes as SimpleSAMLphp hands
+them to an application (under their SAML names: the stock SP has no attribute map). Its cookies
+have names of their own: every server in these tests shares 127.0.0.1, and cookies ignore
+ports.
 """
 
 from __future__ import annotations
@@ -62,11 +63,7 @@ $config = [
         'certificate' => 'sp.crt',
         'sign.authnrequest' => true,
         'sign.logout' => true,
-        'signature.algorithm' => 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
-        'NameIDPolicy' => [
-            'Format' => 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
-            'AllowCreate' => true,
-        ],
+        'signature.algorithm' => 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',{policy}
     ],
 ];
 """
@@ -86,6 +83,13 @@ require_once('{installed}/lib/_autoload.php');
 $as = new \\SimpleSAML\\Auth\\Simple('{sp}');
 $as->logout('{base}/');
 """
+PERSISTENT_POLICY = """
+        'NameIDPolicy' => [
+            'Format' => 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+            'AllowCreate' => true,
+        ],"""
+"""What a supplier that keeps pupils' data configures; without it SimpleSAMLphp asks for a
+transient NameID (its default in 1.19)."""
 APP = "/app/whoami.php"
 LOGOUT = "/app/logout.php"
 """The app's logout: SimpleSAMLphp's single logout, back to the home page afterwards."""
@@ -100,7 +104,8 @@ def expect(sent: Sent) -> Seen:
     return Seen(sent.pseudonym, sent.saml)
 
 
-def _write(folder: Path, base: str, idp_metadata: str, idp_entity_id: str) -> str:
+def _write(folder: Path, base: str, idp_metadata: str, idp_entity_id: str,
+           persistent: bool) -> str:
     """Config, keys, metadata and the app; returns the SP's entity id."""
     entity_id = f"{base}/simplesaml/module.php/saml/sp/metadata.php/{SP}"
     for sub in ("config", "cert", "log", "data", "tmp", "metadata", "sessions", "www/app"):
@@ -110,7 +115,8 @@ def _write(folder: Path, base: str, idp_metadata: str, idp_entity_id: str) -> st
     (folder / "config" / "config.php").write_text(_CONFIG.format(
         base=base, folder=folder, salt=secrets.token_hex(16), admin=secrets.token_hex(16)))
     (folder / "config" / "authsources.php").write_text(_AUTHSOURCES.format(
-        sp=SP, entity_id=entity_id, idp_entity_id=idp_entity_id))
+        sp=SP, entity_id=entity_id, idp_entity_id=idp_entity_id,
+        policy=PERSISTENT_POLICY if persistent else ""))
     (folder / "www" / "simplesaml").symlink_to(INSTALLED / "www")
     (folder / "www" / "app" / "whoami.php").write_text(_APP.format(installed=INSTALLED, sp=SP))
     (folder / "www" / "app" / "logout.php").write_text(
@@ -120,12 +126,14 @@ def _write(folder: Path, base: str, idp_metadata: str, idp_entity_id: str) -> st
 
 
 @contextmanager
-def running_simplesamlphp(idp_metadata: str, idp_entity_id: str
-                          ) -> Iterator[SupplierSoftware]:
+def running_simplesamlphp(idp_metadata: str, idp_entity_id: str, *, persistent: bool = True,
+                          name: str = "simplesamlphp") -> Iterator[SupplierSoftware]:
+    """`persistent`: the SP asks for a persistent NameID, else it keeps SimpleSAMLphp's stock
+    policy; `name`: its supplier id in Loper."""
     port = free_port()
     base = f"http://{HOST}:{port}"
-    with workspace("simplesamlphp") as folder:
-        entity_id = _write(folder, base, idp_metadata, idp_entity_id)
+    with workspace(name) as folder:
+        entity_id = _write(folder, base, idp_metadata, idp_entity_id, persistent)
         hand_over(folder)
         env = {**os.environ, "SIMPLESAMLPHP_CONFIG_DIR": str(folder / "config")}
         php = Daemon("php -S (SimpleSAMLphp)", [
@@ -138,7 +146,7 @@ def running_simplesamlphp(idp_metadata: str, idp_entity_id: str
                 f"{base}/simplesaml/module.php/saml/sp/metadata.php/{SP}", timeout=10)
             metadata.raise_for_status()
             yield SupplierSoftware(
-                name="simplesamlphp", title=f"SimpleSAMLphp {version('simplesamlphp')}",
+                name=name, title=f"SimpleSAMLphp {version('simplesamlphp')}",
                 base_url=base, app_url=f"{base}{APP}",
                 logout_url=f"{base}{LOGOUT}",
                 folder=folder, seen=seen, expect=expect, metadata=metadata.text,
