@@ -47,6 +47,15 @@ def mellon(loper: Federation) -> Iterator[SupplierSoftware]:
 
 
 @pytest.fixture(scope="session")
+def mellon_stock(loper: Federation) -> Iterator[SupplierSoftware]:
+    """mellon whose metadata names no NameIDFormat: it asks for a transient NameID."""
+    with running_mellon(idp_metadata(loper), persistent=False,
+                        name="mellon-stock") as software:
+        register(loper, software)
+        yield software
+
+
+@pytest.fixture(scope="session")
 def shibboleth(loper: Federation) -> Iterator[SupplierSoftware]:
     with running_shibboleth(metadata_url(loper), metadata_url(loper),
                             metadata_signing_cert(loper)) as software:
@@ -129,6 +138,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         callspec = getattr(item, "callspec", None)
         name = callspec.params.get("software") if callspec is not None else None
         name = name or item.nodeid.split("::")[0].removesuffix(".py").split("/test_")[-1]
+        name = name.removesuffix("_stock")  # the same software with its defaults
         if name in SOFTWARE:
             _software_of[item.nodeid] = name
 

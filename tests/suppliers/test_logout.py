@@ -38,9 +38,10 @@ LogoutRequest ends by its NameID alone (test_mellon_finds_the_session_to_end_by_
 def own_logout(software: SupplierSoftware) -> str:
     """The software's own logout, coming back to its home page afterwards."""
     home = quote(f"{software.base_url}/", safe="")
-    if software.name == "shibboleth":
+    kind = software.name.removesuffix("-stock")  # the same software with its defaults
+    if kind == "shibboleth":
         return f"{software.logout_url}?return={home}"
-    if software.name == "mellon":
+    if kind == "mellon":
         return f"{software.logout_url}?ReturnTo={home}"
     # mod_auth_openidc: redirect_uri?logout=<its home page>; SimpleSAMLphp: the app's page
     # calling Auth\Simple::logout(<its home page>)
