@@ -68,6 +68,9 @@ class SpPeer:
     """The SP's encryption certificate (KeyDescriptor use="encryption" or without use);
     None: assertions go unencrypted."""
     acs: tuple[Acs, ...]
+    name_id_formats: tuple[str, ...] = ()
+    """The NameIDFormats of its metadata, in its order (SAML metadata 2.4.4: the formats it
+    supports)."""
 
     def default_acs(self) -> Acs:
         """SAML metadata 2.2.3: isDefault="true", else the first not marked false, else first."""
@@ -119,7 +122,10 @@ def load_peer(config: SamlIdpConfig, supplier: Supplier) -> SpPeer:
                               f"used ({exc}).") from exc
     signed = any(d.get("authn_requests_signed", "false").lower() in ("true", "1")
                  for d in descriptors)
-    return SpPeer(entity_id, server, signed, signing, keys, recipient, _acs(descriptors))
+    formats = tuple(f.get("text", "").strip() for d in descriptors
+                    for f in d.get("name_id_format", []))
+    return SpPeer(entity_id, server, signed, signing, keys, recipient, _acs(descriptors),
+                  formats)
 
 
 class PeerCache:

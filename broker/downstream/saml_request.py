@@ -35,7 +35,6 @@ from broker.saml.xmlparse import Element
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 DS = "http://www.w3.org/2000/09/xmldsig#"
-ACCEPTED_NAME_ID = (PERSISTENT, TRANSIENT, UNSPECIFIED)
 DIGESTS = ("http://www.w3.org/2001/04/xmlenc#sha256", "http://www.w3.org/2001/04/xmldsig-more#sha384",
            "http://www.w3.org/2001/04/xmlenc#sha512")
 MAX_ID = 256
@@ -187,15 +186,19 @@ def _acs(peer: SpPeer, message: AuthnRequest) -> Acs:
 
 
 def _name_id_format(peer: SpPeer, policy: NameIDPolicy | None) -> str:
-    if policy is None:
-        return PERSISTENT
-    if policy.sp_name_qualifier not in (None, peer.entity_id):
+    """The format the SP asks for; when it names none (or unspecified), the first its metadata
+    lists that Loper offers, else persistent."""
+    if policy is not None and policy.sp_name_qualifier not in (None, peer.entity_id):
         raise RequestRejected("InvalidNameIDPolicy: a learning app can only ask for its own "
                               "identifiers (SPNameQualifier).")
-    if policy.format not in (None, *ACCEPTED_NAME_ID):
-        raise RequestRejected(f"InvalidNameIDPolicy: the NameID format {policy.format} is not "
+    asked = None if policy is None or policy.format == UNSPECIFIED else policy.format
+    if asked is None:
+        asked = next((f for f in peer.name_id_formats if f in (PERSISTENT, TRANSIENT)),
+                     PERSISTENT)
+    if asked not in (PERSISTENT, TRANSIENT):
+        raise RequestRejected(f"InvalidNameIDPolicy: the NameID format {asked} is not "
                               "offered; ask for persistent or transient.")
-    return TRANSIENT if policy.format == TRANSIENT else PERSISTENT
+    return asked
 
 
 def _hints(params: Mapping[str, str], message: AuthnRequest) -> tuple[str, ...]:

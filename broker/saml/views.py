@@ -25,12 +25,19 @@ class EndpointEntry(TypedDict, total=False):
     is_default: str
 
 
+class TextEntry(TypedDict, total=False):
+    """An element of simple content in pysaml2's metadata store (a NameIDFormat)."""
+
+    text: str
+
+
 class RoleEntry(TypedDict, total=False):
     """One SPSSODescriptor or IDPSSODescriptor in pysaml2's metadata store."""
 
     assertion_consumer_service: list[EndpointEntry]
     single_logout_service: list[EndpointEntry]
     authn_requests_signed: str
+    name_id_format: list[TextEntry]
 
 
 class EntityEntry(TypedDict, total=False):

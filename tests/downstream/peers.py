@@ -58,6 +58,8 @@ class PysamlSp:
     acs_url: str = ""
     sign_alg: str = SIG_RSA_SHA256
     digest_alg: str = DIGEST_SHA256
+    name_id_formats: tuple[str, ...] = (NAMEID_FORMAT_PERSISTENT,)
+    """The NameIDFormats its metadata lists."""
     client: Saml2Client = field(init=False)
 
     def __post_init__(self) -> None:
@@ -75,7 +77,7 @@ class PysamlSp:
                 "endpoints": {"assertion_consumer_service": [(self.acs_url, BINDING_HTTP_POST)]},
                 "authn_requests_signed": self.sign_requests,
                 "want_assertions_signed": True, "want_response_signed": True,
-                "name_id_format": NAMEID_FORMAT_PERSISTENT, "allow_unsolicited": False,
+                "name_id_format": list(self.name_id_formats), "allow_unsolicited": False,
                 "signing_algorithm": SIG_RSA_SHA256, "digest_algorithm": DIGEST_SHA256,
             }},
         }

@@ -9,7 +9,11 @@ import pytest
 import xmlsec
 from lxml import etree  # type: ignore[import-untyped]
 from saml2.response import StatusNoPassive
-from saml2.saml import NAMEID_FORMAT_TRANSIENT, NAMEID_FORMAT_UNSPECIFIED
+from saml2.saml import (
+    NAMEID_FORMAT_EMAILADDRESS,
+    NAMEID_FORMAT_TRANSIENT,
+    NAMEID_FORMAT_UNSPECIFIED,
+)
 from saml2.samlp import IDPEntry, IDPList, Scoping
 
 from broker import codec
@@ -228,6 +232,26 @@ def test_transient_name_id_is_random_and_unspecified_gets_persistent(world: Saml
     assert len(values) == 2
     request = world.parse(sp.request("post", nameid_format=NAMEID_FORMAT_UNSPECIFIED))
     assert StoredRequest.read(request.request).name_id_format == PERSISTENT
+
+
+@pytest.mark.parametrize(("name", "listed", "given"), [
+    ("pyft", (NAMEID_FORMAT_TRANSIENT,), NAMEID_FORMAT_TRANSIENT),
+    ("pyfet", (NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_TRANSIENT, PERSISTENT),
+     NAMEID_FORMAT_TRANSIENT),
+    ("pyfpt", (PERSISTENT, NAMEID_FORMAT_TRANSIENT), PERSISTENT),
+    ("pyfe", (NAMEID_FORMAT_EMAILADDRESS,), PERSISTENT),
+    ("pyfnone", (), PERSISTENT),
+])
+def test_an_sp_that_names_no_format_gets_the_first_its_metadata_lists(
+        world: SamlWorld, name: str, listed: tuple[str, ...], given: str) -> None:
+    """SAML metadata 2.4.4: the NameIDFormats an SP lists are the ones it supports; asked for
+    none (or unspecified), Loper gives the first of them it offers, else persistent."""
+    sp = world.pysaml_sp(name, keys="pyformats", name_id_formats=listed)
+    sent, out = world.login(sp, "post", nameid_format=NAMEID_FORMAT_UNSPECIFIED)
+    assert out.form is not None
+    name_id = sp.accept(dict(out.form), sent.request_id).assertion.subject.name_id
+    assert name_id.format == given
+    assert (name_id.text == "v1-4f2a9c") == (given == PERSISTENT)
 
 
 def test_force_authn_is_passive_scoping_and_school_hint(world: SamlWorld) -> None:
