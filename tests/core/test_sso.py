@@ -136,6 +136,7 @@ def test_a_supplier_that_knows_the_pupil_by_another_name_is_logged_out_by_it(
     assert record.names("taalapp", "transient-1", (again.form["sid"],))
     assert not record.names("taalapp", "transient-0", ())  # an earlier login's name
     assert not record.names("taalapp", taalapp.subject, ())  # never told to this supplier
+    assert not record.names("leesplein", "transient-1", ())  # another supplier's name
 
 
 def test_a_supplier_known_by_the_pseudonym_is_logged_out_by_it(world: World) -> None:
