@@ -50,6 +50,9 @@ class Logouts:
         """End `session` (this browser's, if any) and everyone in it."""
         run_id = new_id()
         if session is None:
+            stuck = runs.waiting(self.broker.store, browser) if initiator.by == "pupil" else None
+            if stuck is not None:
+                return self._past_the_stuck_step(stuck)
             return self._finish(LogoutRun(run_id, browser, initiator, "", b"",
                                           had_session=False))
         self.broker.store.delete_session(session.id)  # Loper's own session ends first
@@ -66,6 +69,23 @@ class Logouts:
                         outcomes=itself + asked.outcomes, frames=asked.frames)
         log.info("logout started", extra={"by": initiator.by, "school": run.school_id,
                                           "participants": len(record.participants)})
+        return self._advance(run)
+
+    def _past_the_stuck_step(self, run: LogoutRun) -> Next:
+        """The pupil pressed "log out everywhere" again while the browser's redirect to the
+        school or an app never came back (it stopped at an error page of its own): that party
+        counts as not reached, and the logout goes on with the others."""
+        if run.school_sent and run.outcome(SCHOOL) is None:
+            stuck = SCHOOL
+            run = replace(run, outcomes=(*run.outcomes, Outcome(SCHOOL, "failed")))
+        elif run.steps:
+            stuck = run.steps[0].party
+            run = replace(run, steps=run.steps[1:],
+                          outcomes=(*run.outcomes, Outcome(stuck, "failed")))
+        else:
+            return self._advance(run)
+        log.info("logout goes on past a step that never answered",
+                 extra={"party": stuck or "school", "school": run.school_id})
         return self._advance(run)
 
     def _end_grants(self, participants: Sequence[Participant]) -> None:

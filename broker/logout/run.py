@@ -2,7 +2,9 @@
 
 Kept in the state store between the browser's redirects under its id and its browser (only
 that browser finds it), taken atomically at each answer: an answer that comes twice, or from
-another browser, finds nothing.
+another browser, finds nothing. The browser's latest run is also found by the browser alone
+(`waiting`), for a pupil whose redirect never came back (an app's own error page) and who
+presses "log out everywhere" again.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from broker.outgoing import Outgoing
 from broker.store import StateStore
 
 KIND = "logout-run"
+WAITING = "logout-run-waiting"
 TTL = 600
 """Seconds a redirect step may take (a supplier showing its own "logged out" page)."""
 
@@ -84,12 +87,25 @@ class LogoutRun:
         return all(o.result in ("done", "frame") for o in self.outcomes)
 
 
+def _browser_key(browser: str) -> str:
+    return hashlib.sha256(browser.encode()).hexdigest()[:32]
+
+
 def _key(run_id: str, browser: str) -> str:
-    return f"{run_id}.{hashlib.sha256(browser.encode()).hexdigest()[:32]}"
+    return f"{run_id}.{_browser_key(browser)}"
 
 
 def keep(store: StateStore, run: LogoutRun) -> None:
-    store.put_token(KIND, _key(run.id, run.browser), codec.encode(run), TTL)
+    with store.batched():  # one round trip
+        store.put_token(KIND, _key(run.id, run.browser), codec.encode(run), TTL)
+        store.put_token(WAITING, _browser_key(run.browser), run.id.encode(), TTL)
+
+
+def waiting(store: StateStore, browser: str) -> LogoutRun | None:
+    """This browser's run whose redirect is still out, taken; None when there is none (its
+    last run finished, or was never started here)."""
+    run_id = store.get_token(WAITING, _browser_key(browser))
+    return None if run_id is None else take(store, run_id.decode("ascii", "replace"), browser)
 
 
 def take(store: StateStore, run_id: str, browser: str) -> LogoutRun | None:

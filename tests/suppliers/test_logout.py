@@ -153,6 +153,31 @@ def test_mellon_finds_the_session_to_end_by_nameid_alone(loper: Federation,
     assert at_school_login(browser)
 
 
+def test_a_logout_stuck_at_an_app_goes_on_when_the_pupil_logs_out_again(
+        loper: Federation, mellon: SupplierSoftware, simplesamlphp: SupplierSoftware,
+        browser: Browser) -> None:
+    """The chain stops at mellon's HTTP 500 (the two-device case above), before SimpleSAMLphp
+    was asked. The pupil goes back to Loper and presses "log out everywhere" again: mellon
+    counts as not reached, and the logout goes on with SimpleSAMLphp."""
+    with Browser() as other_device:
+        log_in(other_device, mellon, NOOR)
+    log_in(browser, mellon, NOOR)
+    browser.get(simplesamlphp.app_url)  # single sign-on: no school login
+    assert open_app(browser, simplesamlphp) is not None
+
+    log_out(browser, loper.issuer)
+    assert browser.url.startswith(f"{mellon.base_url}/mellon/logout?SAMLRequest=")
+    assert browser.page.status_code == 500
+
+    log_out(browser, loper.issuer)
+
+    assert browser.url.startswith(loper.issuer), browser.text[:500]
+    assert listed(browser, "failed") == [mellon.title]
+    assert listed(browser, "done") == [simplesamlphp.title]
+    browser.get(simplesamlphp.app_url)
+    assert open_app(browser, simplesamlphp) is None  # its session ended too
+
+
 def test_front_channel_logout_reaches_mod_auth_openidc_in_a_real_browser(
         loper: Federation, openidc_front: SupplierSoftware, page: Page) -> None:
     """Chromium loads the app's logout (its redirect URI with logout=get, iss and sid) in the
