@@ -121,8 +121,7 @@ class Flow:
             limit.admit(self.broker)
             with flow_metrics.counting(login, flow_metrics.upstream_of(self.broker, school)):
                 return self._go_upstream(login, school)
-        flow_pending.start(self.broker, login, limit)
-        return Outgoing(self.settings.url(f"/discovery?login={login.id}"))
+        return self._to_picker(login, limit)
 
     def _hinted_school(self, hints: tuple[str, ...]) -> School | None:
         registry = self.broker.registry

@@ -13,7 +13,12 @@ from datetime import UTC, datetime
 
 from broker import acr, codec
 from broker.downstream import DownstreamRequest, named_school
-from broker.downstream.saml_config import PERSISTENT, TRANSIENT, UNSPECIFIED, SamlIdpConfig
+from broker.downstream.saml_config import (
+    NAME_ID_FORMATS,
+    PERSISTENT,
+    UNSPECIFIED,
+    SamlIdpConfig,
+)
 from broker.downstream.saml_kind import saml_of
 from broker.downstream.saml_peer import Acs, PeerCache, SpPeer
 from broker.errors import BadRequest, BrokerError, RequestRejected, UnknownSupplier
@@ -187,15 +192,14 @@ def _acs(peer: SpPeer, message: AuthnRequest) -> Acs:
 
 def _name_id_format(peer: SpPeer, policy: NameIDPolicy | None) -> str:
     """The format the SP asks for; when it names none (or unspecified), the first its metadata
-    lists that Loper offers, else persistent."""
+    lists of those Loper offers (NAME_ID_FORMATS, its IdP metadata's), else persistent."""
     if policy is not None and policy.sp_name_qualifier not in (None, peer.entity_id):
         raise RequestRejected("InvalidNameIDPolicy: a learning app can only ask for its own "
                               "identifiers (SPNameQualifier).")
     asked = None if policy is None or policy.format == UNSPECIFIED else policy.format
     if asked is None:
-        asked = next((f for f in peer.name_id_formats if f in (PERSISTENT, TRANSIENT)),
-                     PERSISTENT)
-    if asked not in (PERSISTENT, TRANSIENT):
+        asked = next((f for f in peer.name_id_formats if f in NAME_ID_FORMATS), PERSISTENT)
+    if asked not in NAME_ID_FORMATS:
         raise RequestRejected(f"InvalidNameIDPolicy: the NameID format {asked} is not "
                               "offered; ask for persistent or transient.")
     return asked

@@ -75,18 +75,13 @@ class Logouts:
         """The pupil pressed "log out everywhere" again while the browser's redirect to the
         school or an app never came back (it stopped at an error page of its own): that party
         counts as not reached, and the logout goes on with the others."""
-        if run.school_sent and run.outcome(SCHOOL) is None:
-            stuck = SCHOOL
-            run = replace(run, outcomes=(*run.outcomes, Outcome(SCHOOL, "failed")))
-        elif run.steps:
-            stuck = run.steps[0].party
-            run = replace(run, steps=run.steps[1:],
-                          outcomes=(*run.outcomes, Outcome(stuck, "failed")))
-        else:
+        at_school = run.school_sent and run.outcome(SCHOOL) is None
+        if not at_school and not run.steps:  # nothing in flight (a run is kept only while so)
             return self._advance(run)
-        log.info("logout goes on past a step that never answered",
-                 extra={"party": stuck or "school", "school": run.school_id})
-        return self._advance(run)
+        log.info("logout goes on past a step that never answered", extra={
+            "party": "school" if at_school else run.steps[0].party, "school": run.school_id})
+        return self._advance(run.school_answered("failed") if at_school
+                             else run.step_answered("failed"))
 
     def _end_grants(self, participants: Sequence[Participant]) -> None:
         """What the session's logins issued that would outlive it (refresh tokens) ends with
@@ -106,12 +101,10 @@ class Logouts:
         if side == "school":
             if not run.school_sent or run.outcome(SCHOOL) is not None:
                 raise LogoutRejected("Loper asked the school for no logout in this browser.")
-            at_school = self._school_answer(run, params)
-            return self._advance(replace(run, outcomes=(*run.outcomes,
-                                                        Outcome(SCHOOL, at_school))))
+            return self._advance(run.school_answered(self._school_answer(run, params)))
         if not run.steps or (run.school_sent and run.outcome(SCHOOL) is None):
             raise LogoutRejected("Loper asked no learning app for a logout in this browser.")
-        step, rest = run.steps[0], run.steps[1:]
+        step = run.steps[0]
         supplier = self.broker.registry.supplier(step.party)
         downstream = self._downstream_of(step.party)
         if supplier is None or downstream is None:
@@ -119,8 +112,7 @@ class Logouts:
         else:
             ended = downstream.logout_answered(supplier, params, step.state)
             result = "done" if ended else "failed"
-        return self._advance(replace(run, steps=rest,
-                                     outcomes=(*run.outcomes, Outcome(step.party, result))))
+        return self._advance(run.step_answered(result))
 
     def _downstream_of(self, supplier_id: str) -> Logout | None:
         supplier = self.broker.registry.supplier(supplier_id)
@@ -134,8 +126,7 @@ class Logouts:
                 outgoing, state = sent
                 runs.keep(self.broker.store, replace(run, school_sent=True, school_state=state))
                 return outgoing
-            run = replace(run, school_sent=True,
-                          outcomes=(*run.outcomes, Outcome(SCHOOL, result)))
+            run = replace(run.school_answered(result), school_sent=True)
         if run.steps:
             runs.keep(self.broker.store, run)
             return run.steps[0].outgoing

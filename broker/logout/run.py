@@ -10,7 +10,7 @@ presses "log out everywhere" again.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from broker import codec
@@ -76,6 +76,15 @@ class LogoutRun:
     """The school's step is in flight, or over (then its outcome is in `outcomes`)."""
     school_state: bytes = b""
     had_session: bool = True
+
+    def school_answered(self, result: Result) -> LogoutRun:
+        """The school's step over, with `result`."""
+        return replace(self, outcomes=(*self.outcomes, Outcome(SCHOOL, result)))
+
+    def step_answered(self, result: Result) -> LogoutRun:
+        """The app step in flight over, with `result`: the next one is first now."""
+        done = Outcome(self.steps[0].party, result)
+        return replace(self, steps=self.steps[1:], outcomes=(*self.outcomes, done))
 
     def outcome(self, party: str) -> Result | None:
         return next((o.result for o in self.outcomes if o.party == party), None)

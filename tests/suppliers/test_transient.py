@@ -17,8 +17,7 @@ from tests.flows.conftest import Federation, log_out
 from tests.peers.browser import Browser
 from tests.suppliers.journey import log_in, open_app
 from tests.suppliers.loper import SCHOOL
-from tests.suppliers.software import SupplierSoftware
-from tests.suppliers.test_logout import (
+from tests.suppliers.slo import (
     SUCCESS,
     assert_logged_out_at_app,
     mark,
@@ -26,6 +25,7 @@ from tests.suppliers.test_logout import (
     saml_messages,
     status_of,
 )
+from tests.suppliers.software import SupplierSoftware
 
 STOCK = ["simplesamlphp_stock", "mellon_stock"]
 """The `software` fixture's parameters: the software with what it asks for by default."""
