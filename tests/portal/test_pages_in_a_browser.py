@@ -2,7 +2,8 @@
 English, on a phone (375 px) and a desktop (1280 px), against the demo federation on loopback.
 
 On every page: the page is in the language asked for and has no words of the other one, it
-does not overflow sideways, and axe-core finds no serious or critical WCAG 2.2 AA violation
+does not overflow sideways, no ordinary word is split across two lines (a table on a phone
+becomes one block per row), and axe-core finds no serious or critical WCAG 2.2 AA violation
 (tests/fixtures/chromium.py). LOPER_SCREENSHOTS=1 also saves the main pages under
 docs/screenshots/.
 """
