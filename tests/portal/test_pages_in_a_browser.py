@@ -232,7 +232,7 @@ def test_the_admin_portal(visit: Visit) -> None:
     visit.check()
     log_in_as(visit, OPERATOR)
     for path in ("operator", "operator/suppliers/new", "operator/schools/new",
-                 "operator/schools/regenboog"):
+                 "operator/schools/regenboog", "suppliers/rekenwonders"):
         visit.goto(f"{admin}/{path}", 200)
         visit.check("admin-05-operator" if path == "operator" else None)
 
