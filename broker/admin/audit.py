@@ -1,6 +1,7 @@
-"""A school's audit trail: every admin action on its data (who, when, before and after, the
-reason), filtered by kind of action, supplier and dates, and as CSV (`,` or, for Dutch
-Excel, `;`). The rows themselves are written by the registry with each change.
+"""A school's audit trail: every admin action on its data (who, when, what changed from what
+to what, the reason), filtered by kind of action, supplier and dates, and as CSV (`,` or, for
+Dutch Excel, `;`: both states whole). The rows themselves are written by the registry with
+each change.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import UTC
 from flask import request
 from werkzeug.wrappers import Response
 
+from broker.admin.audit_changes import changes
 from broker.admin.base import bp, login_required, page, school_or_404
 from broker.admin.ledger import Filters, csv_download, read_filters
 from broker.records import School
@@ -40,7 +42,7 @@ def _entries(school: School, filters: Filters, action: str | None,
 
 
 def state_text(state: State) -> str:
-    """Before or after, as one line of JSON (keys sorted)."""
+    """Before or after, as one line of JSON (keys sorted): the CSV's columns."""
     return "" if state is None else json.dumps(state, sort_keys=True, ensure_ascii=False)
 
 
@@ -58,7 +60,7 @@ def _page(school: School, filters: Filters, action: str | None, error: str | Non
                 action=action, actions=ACTIONS, query=query, error=error,
                 command_line=COMMAND_LINE, entries=entries[:PAGE_ROWS],
                 more=len(entries) > PAGE_ROWS,
-                supplier_names=names, state_text=state_text)
+                supplier_names=names, changes=changes)
 
 
 def reason_text(entry: AuditEntry) -> str:

@@ -71,6 +71,33 @@ def test_each_portal_action_is_recorded_with_before_and_after(school_a: Portal,
     assert registry.ledger().verify().ok
 
 
+def _rows(page: str) -> list[dict[str, str]]:
+    """The audit table's rows as a reader sees them: each cell's text by its column's name."""
+    table = etree.fromstring(page, etree.HTMLParser()).find(".//table[@id='audit']")
+    names = [" ".join(th.xpath("string()").split()) for th in table.iterfind("thead/tr/th")]
+    return [dict(zip(names, (" ".join(td.xpath("string()").split())
+                             for td in row.iterfind("td")), strict=True))
+            for row in table.iterfind("tbody/tr")]
+
+
+def test_the_page_shows_what_changed_from_what_to_what(school_a: Portal,
+                                                       registry: Registry) -> None:
+    """Only the fields that changed, readable: a list as its items, an invitation's end in
+    Dutch time; what stayed the same is left out. The CSV keeps both states whole."""
+    school_a.post(SUPPLIER_A, {"action": "save", "release-given_name": "all"})
+    school_a.post(f"/admin/schools/{SCHOOL_A}/admins/invite", {"email": "new@regenboog.example"})
+    rows = _rows(text(school_a.get(AUDIT_A, query_string={"lang": "en"})))
+    released = next(r for r in rows if r["Action"] == "release changed")
+    assert (released["Before"], released["After"]) == ("attributes: role",
+                                                        "attributes: given_name, role")
+    invited = next(r for r in rows if "new@regenboog.example" in r["After"])
+    until = invited["After"].split("until: ")[1]
+    assert invited["Before"] == "" and "T" not in until and "+00:00" not in until
+    csv_rows = list(csv.DictReader(io.StringIO(text(school_a.get(f"{AUDIT_A}.csv")))))
+    whole = next(r for r in csv_rows if r["action"] == "release")
+    assert '"agreement"' in whole["before"] and '"agreement"' in whole["after"]
+
+
 def test_a_change_that_changes_nothing_is_not_recorded(school_a: Portal,
                                                        registry: Registry) -> None:
     school_a.post(f"{SUPPLIER_A}/resume", {})  # not suspended
