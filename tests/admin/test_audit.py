@@ -71,12 +71,22 @@ def test_each_portal_action_is_recorded_with_before_and_after(school_a: Portal,
     assert registry.ledger().verify().ok
 
 
+def _table(page: str) -> etree._Element:
+    table = etree.fromstring(page, etree.HTMLParser()).find(".//table[@id='audit']")
+    assert table is not None
+    return table
+
+
+def _said(element: etree._Element) -> str:
+    """An element's text as a reader sees it (white space collapsed)."""
+    return " ".join(element.xpath("string()").split())
+
+
 def _rows(page: str) -> list[dict[str, str]]:
     """The audit table's rows as a reader sees them: each cell's text by its column's name."""
-    table = etree.fromstring(page, etree.HTMLParser()).find(".//table[@id='audit']")
-    names = [" ".join(th.xpath("string()").split()) for th in table.iterfind("thead/tr/th")]
-    return [dict(zip(names, (" ".join(td.xpath("string()").split())
-                             for td in row.iterfind("td")), strict=True))
+    table = _table(page)
+    names = [_said(th) for th in table.iterfind("thead/tr/th")]
+    return [dict(zip(names, (_said(td) for td in row.iterfind("td")), strict=True))
             for row in table.iterfind("tbody/tr")]
 
 
@@ -232,10 +242,8 @@ def test_lopers_own_reasons_are_read_in_the_readers_language(
         chain.add(audit_row(SCHOOL_A, None, OPERATOR, "admin", None, None, "imported in 2025"))
         chain.add(audit_row(SCHOOL_A, None, OPERATOR, "admin", None, None,
                             msg("audit.removed_from_school")))
-    cells = etree.fromstring(text(school_a.get(AUDIT_A, query_string={"lang": lang})),
-                             etree.HTMLParser()).iter("td")
-    shown = {" ".join(cell.xpath("string()").split()): "data-user-text" in cell.attrib
-             for cell in cells}
+    cells = _table(text(school_a.get(AUDIT_A, query_string={"lang": lang}))).iter("td")
+    shown = {_said(cell): "data-user-text" in cell.attrib for cell in cells}
     for words in (created, removed, command_line):
         assert shown.get(words) is False  # Loper's own words, in the reader's language
     assert shown.get("imported in 2025") is True  # a person's words, marked as such

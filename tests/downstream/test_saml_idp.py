@@ -9,11 +9,6 @@ import pytest
 import xmlsec
 from lxml import etree  # type: ignore[import-untyped]
 from saml2.response import StatusNoPassive
-from saml2.saml import (
-    NAMEID_FORMAT_EMAILADDRESS,
-    NAMEID_FORMAT_TRANSIENT,
-    NAMEID_FORMAT_UNSPECIFIED,
-)
 from saml2.samlp import IDPEntry, IDPList, Scoping
 
 from broker import codec
@@ -218,40 +213,6 @@ def test_relay_state_comes_back_unchanged(world: SamlWorld, binding: str) -> Non
     assert sent.params["RelayState"] == ODD_RELAY
     assert out.form is not None and out.form["RelayState"] == ODD_RELAY
     sp.accept(dict(out.form), sent.request_id)
-
-
-def test_transient_name_id_is_random_and_unspecified_gets_persistent(world: SamlWorld) -> None:
-    sp = world.pysaml_sp("pytrans")
-    values = set()
-    for _ in range(2):
-        sent, out = world.login(sp, "post", nameid_format=NAMEID_FORMAT_TRANSIENT)
-        assert out.form is not None
-        name_id = sp.accept(dict(out.form), sent.request_id).assertion.subject.name_id
-        assert name_id.format == NAMEID_FORMAT_TRANSIENT and name_id.text != "v1-4f2a9c"
-        values.add(name_id.text)
-    assert len(values) == 2
-    request = world.parse(sp.request("post", nameid_format=NAMEID_FORMAT_UNSPECIFIED))
-    assert StoredRequest.read(request.request).name_id_format == PERSISTENT
-
-
-@pytest.mark.parametrize(("name", "listed", "given"), [
-    ("pyft", (NAMEID_FORMAT_TRANSIENT,), NAMEID_FORMAT_TRANSIENT),
-    ("pyfet", (NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_TRANSIENT, PERSISTENT),
-     NAMEID_FORMAT_TRANSIENT),
-    ("pyfpt", (PERSISTENT, NAMEID_FORMAT_TRANSIENT), PERSISTENT),
-    ("pyfe", (NAMEID_FORMAT_EMAILADDRESS,), PERSISTENT),
-    ("pyfnone", (), PERSISTENT),
-])
-def test_an_sp_that_names_no_format_gets_the_first_its_metadata_lists(
-        world: SamlWorld, name: str, listed: tuple[str, ...], given: str) -> None:
-    """SAML metadata 2.4.4: the NameIDFormats an SP lists are the ones it supports; asked for
-    none (or unspecified), Loper gives the first of them it offers, else persistent."""
-    sp = world.pysaml_sp(name, keys="pyformats", name_id_formats=listed)
-    sent, out = world.login(sp, "post", nameid_format=NAMEID_FORMAT_UNSPECIFIED)
-    assert out.form is not None
-    name_id = sp.accept(dict(out.form), sent.request_id).assertion.subject.name_id
-    assert name_id.format == given
-    assert (name_id.text == "v1-4f2a9c") == (given == PERSISTENT)
 
 
 def test_force_authn_is_passive_scoping_and_school_hint(world: SamlWorld) -> None:
