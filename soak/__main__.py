@@ -7,7 +7,8 @@ with Redis and PostgreSQL, while faults are injected; one figure per scenario:
                            page, an SSO session at most lost
   gunicorn worker killed   kill -9 mid-request: only its requests in flight are dropped
   a school that hangs      its pupils get "your school does not answer"; others go on
-  PostgreSQL restarted     mid-load: ledger rows = released logins, ledger verify passes
+  PostgreSQL restarted     mid-load: a ledger row per released login (one more only for a
+                           token answer the crash cut off), ledger verify passes
   two instances            each login's steps alternate between two Lopers sharing
                            Redis and PostgreSQL
 

@@ -34,6 +34,14 @@ class Run:
         return sum(1 for _, outcome in self.outcomes if outcome.released)
 
     @property
+    def cut_at_token(self) -> int:
+        """Logins whose token request got no tokens because of a fault: their ledger row may
+        have been committed just before the fault cut the answer (a commit's acknowledgement
+        can be lost; no store can tell the writer then)."""
+        return sum(1 for _, o in self.outcomes
+                   if o.step == "token" and not o.released and o.kind != "ok")
+
+    @property
     def per_second(self) -> float:
         return self.count("ok") / self.seconds if self.seconds else 0.0
 
