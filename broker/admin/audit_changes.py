@@ -1,5 +1,6 @@
 """What an audit row changed, as the audit page shows it: only the fields whose value differs
-between before and after, each value readable (a list as its items, a time in Dutch time).
+between before and after, each named in the reader's language and its value readable (a list
+as its items, an attribute in plain words, yes or no, a time in Dutch time).
 
 The CSV download keeps both states whole, as JSON (audit.py).
 """
@@ -7,17 +8,31 @@ The CSV download keeps both states whole, as JSON (audit.py).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from broker.jsonvalue import Json
 from broker.registry.audit import State
-from broker.web.i18n import local_time
+from broker.web.i18n import attribute_word, local_time, text
 
 EMPTY = "—"
 
-Field = tuple[str, str]
-"""A field's name and its value as shown."""
+NAMED = frozenset({
+    "active", "agreement", "anchor", "attributes", "by_role", "claims", "default_role",
+    "email", "invited", "linked_to", "match", "other_school", "outcome", "require", "role",
+    "roles", "schools", "second_factor", "supplier_id", "suspended_reason", "until",
+    "valid_until", "via"})
+"""The fields audit rows hold (broker/registry/audit.py, admins.py, admin_links.py,
+registry.py); each has the words `audit.field_<name>`. Any other is shown by its name."""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str | None
+    """The field's words in the reader's language; None: show the name itself."""
+    value: str
 
 
 @dataclass(frozen=True)
@@ -30,18 +45,48 @@ def changes(before: State, after: State) -> Changes:
     """The fields that differ; a field that one side lacks is shown on the other side only."""
     old, new = before or {}, after or {}
     names = sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
-    return Changes(tuple((name, shown(old[name])) for name in names if name in old),
-                   tuple((name, shown(new[name])) for name in names if name in new))
+    return Changes(tuple(_field(name, old[name]) for name in names if name in old),
+                   tuple(_field(name, new[name]) for name in names if name in new))
+
+
+def _field(name: str, value: Json) -> Field:
+    label = text("audit.field_" + name) if name in NAMED else None
+    return Field(name, label, _VALUES.get(name, shown)(value))
 
 
 def shown(value: Json) -> str:
     if value is None or value == "" or value == [] or value == {}:
         return EMPTY
+    if isinstance(value, bool):
+        return text("admin.yes") if value else text("admin.no")
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return ", ".join(str(item) for item in value)
     if isinstance(value, str):
         return _time(value) or value
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _attributes(value: Json) -> str:
+    if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
+        return ", ".join(attribute_word(str(item)) for item in value)
+    return shown(value)
+
+
+def _by_role(value: Json) -> str:
+    """{"student": ["given_name"]} as 'student: voornaam'; roles are the school's own values."""
+    if isinstance(value, dict) and value:
+        return "; ".join(f"{role}: {_attributes(names)}" for role, names in sorted(value.items()))
+    return shown(value)
+
+
+def _account_role(value: Json) -> str:
+    if isinstance(value, str) and value in ("operator", "school", "supplier"):
+        return text("admin.role_" + value)
+    return shown(value)
+
+
+_VALUES: dict[str, Callable[[Json], str]] = {
+    "attributes": _attributes, "by_role": _by_role, "role": _account_role}
 
 
 def _time(value: str) -> str | None:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from lxml import etree
 
+from broker.admin.audit_changes import NAMED
 from broker.messages import msg
 from broker.registry import Registry
 from broker.registry.admins import Admins
@@ -90,19 +91,28 @@ def _rows(page: str) -> list[dict[str, str]]:
             for row in table.iterfind("tbody/tr")]
 
 
-def test_the_page_shows_what_changed_from_what_to_what(school_a: Portal,
-                                                       registry: Registry) -> None:
-    """Only the fields that changed, readable: a list as its items, an invitation's end in
-    Dutch time; what stayed the same is left out. The CSV keeps both states whole."""
+@pytest.mark.parametrize(("lang", "words"), [
+    ("en", {"Action": "release changed", "Before": "released: role (pupil, teacher)",
+            "After": "released: given name, role (pupil, teacher)", "until": "valid until: ",
+            "role": "role: school admin"}),
+    ("nl", {"Handeling": "vrijgave gewijzigd", "Ervoor": "vrijgegeven: rol (leerling, leraar)",
+            "Erna": "vrijgegeven: voornaam, rol (leerling, leraar)", "until": "geldig tot: ",
+            "role": "rol: schoolbeheerder"})])
+def test_the_page_shows_what_changed_from_what_to_what(school_a: Portal, registry: Registry,
+                                                       lang: str, words: dict[str, str]) -> None:
+    """Only the fields that changed, in the reader's words: a field by its name in the
+    reader's language, an attribute in plain words, an invitation's end in Dutch time; what
+    stayed the same is left out. The CSV keeps both states whole."""
+    action, before, after = list(words)[:3]
     school_a.post(SUPPLIER_A, {"action": "save", "release-given_name": "all"})
     school_a.post(f"/admin/schools/{SCHOOL_A}/admins/invite", {"email": "new@regenboog.example"})
-    rows = _rows(text(school_a.get(AUDIT_A, query_string={"lang": "en"})))
-    released = next(r for r in rows if r["Action"] == "release changed")
-    assert (released["Before"], released["After"]) == ("attributes: role",
-                                                        "attributes: given_name, role")
-    invited = next(r for r in rows if "new@regenboog.example" in r["After"])
-    until = invited["After"].split("until: ")[1]
-    assert invited["Before"] == "" and "T" not in until and "+00:00" not in until
+    rows = _rows(text(school_a.get(AUDIT_A, query_string={"lang": lang})))
+    released = next(r for r in rows if r[action] == words[action])
+    assert (released[before], released[after]) == (words[before], words[after])
+    invited = next(r for r in rows if "new@regenboog.example" in r[after])
+    until = invited[after].split(words["until"])[1]
+    assert invited[before] == "" and "T" not in until and "+00:00" not in until
+    assert words["role"] in invited[after]
     csv_rows = list(csv.DictReader(io.StringIO(text(school_a.get(f"{AUDIT_A}.csv")))))
     whole = next(r for r in csv_rows if r["action"] == "release")
     assert '"agreement"' in whole["before"] and '"agreement"' in whole["after"]
@@ -228,6 +238,26 @@ def test_admin_account_changes_are_recorded_in_the_schools_they_serve(
         assert "JBSWY3DPEHPK3PXP" not in str(totp.after) and "argon2" not in str(reset.after)
     assert registry.ledger().verify().ok
 
+
+
+@pytest.mark.parametrize(("lang", "sides", "active"), [
+    ("en", ("Before", "After"), ("active: no", "active: yes")),
+    ("nl", ("Ervoor", "Erna"), ("actief: nee", "actief: ja"))])
+def test_every_field_is_named_in_the_readers_words(school_a: Portal, registry: Registry,
+                                                   lang: str, sides: tuple[str, str],
+                                                   active: tuple[str, str]) -> None:
+    """Every field Loper writes has its words in both languages; yes and no are words; a
+    field from elsewhere (an older Loper) is shown by its name, as code."""
+    with registry.ledger().writing() as chain:
+        chain.add(audit_row(SCHOOL_A, None, OPERATOR, "admin", {"active": False},
+                            {"active": True, "colour": "blue"}))
+        chain.add(audit_row(SCHOOL_A, None, OPERATOR, "admin", None,
+                            {name: "x" for name in NAMED}))
+    page = text(school_a.get(AUDIT_A, query_string={"lang": lang}))
+    every, toggled = _rows(page)[:2]  # newest first
+    assert "audit.field_" not in page and every[sides[1]].count(": x") == len(NAMED)
+    assert toggled[sides[0]] == active[0] and toggled[sides[1]].startswith(active[1])
+    assert toggled[sides[1]].endswith("colour: blue") and "<code>colour</code>" in page
 
 
 @pytest.mark.parametrize(("lang", "created", "removed", "command_line"), [

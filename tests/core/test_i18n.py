@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from broker import attributes
+from broker.admin.audit_changes import NAMED
 from broker.errors import BrokerError
 from broker.instance import initialise
 from broker.registry.audit import ACTIONS
@@ -40,6 +41,7 @@ FAMILIES = {
     "admin.choose_": ("oid", "entree"),
     "admin.mapping_": ("require", "claims", "roles", "require_hint", "claims_hint", "roles_hint",
                        "require_example", "claims_example", "roles_example"),
+    "audit.field_": tuple(NAMED),
     "pupil.apps_": ("done", "frame", "none", "failed"),
     "pupil.school_": ("done", "none", "failed"),
     "admin.stopped_": ("supplier_suspended", "supplier_not_activated", "agreement_ended"),
