@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import ClassVar
 
+from broker.languages import LANGUAGES
+
 
 @dataclass(frozen=True)
 class SchoolConfig:
@@ -106,10 +108,41 @@ class School:
         return self.config if isinstance(self.config, Behind) else None
 
 
+WHY_FIELDS = ("why", *(f"why_{language}" for language in LANGUAGES))
+"""A request's reason: in no stated language, or in one (`why_nl`, `why_en`)."""
+
+
 @dataclass(frozen=True)
 class AttributeRequest:
+    """An attribute a supplier asks for, and why, in its own words: `why` in no stated
+    language, and (or) `why_in` per language (the fields `why_nl`, `why_en`)."""
+
     attribute: str
-    why: str
+    why: str = ""
+    why_in: tuple[tuple[str, str], ...] = ()
+    """(language, why) for each language it is written in, in LANGUAGES order."""
+
+    def reason(self, language: str) -> tuple[str, str | None]:
+        """The why a reader of `language` sees, and the language it is in (None: not stated):
+        theirs, else the one without a language, else the first one written."""
+        given = dict(self.why_in)
+        if language in given:
+            return given[language], language
+        if self.why or not self.why_in:
+            return self.why, None
+        first, text = self.why_in[0]
+        return text, first
+
+    def fields(self) -> dict[str, str]:
+        """As the federation file and the registry keep it: attribute, why, why_<language>."""
+        found = {"attribute": self.attribute} | ({"why": self.why} if self.why else {})
+        return found | {f"why_{language}": text for language, text in self.why_in}
+
+    @classmethod
+    def of(cls, fields: Mapping[str, str]) -> AttributeRequest:
+        return cls(fields["attribute"], fields.get("why", ""), tuple(
+            (language, fields[f"why_{language}"]) for language in LANGUAGES
+            if fields.get(f"why_{language}")))
 
 
 @dataclass(frozen=True)

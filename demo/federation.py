@@ -50,8 +50,14 @@ LYCEUM = {
 }
 """The OIDC school; its issuer and Loper's client secret there are added when written."""
 
-_GIVEN_NAME = {"attribute": "given_name", "why": "greets the pupil by name"}
-_ROLE = {"attribute": "role", "why": "shows pupils and teachers different screens"}
+def _asks(attribute: str, nl: str, en: str) -> dict[str, str]:
+    """A request with its reason in both languages: pupils and parents read theirs."""
+    return {"attribute": attribute, "why_nl": nl, "why_en": en}
+
+
+_GIVEN_NAME = _asks("given_name", "begroet de leerling bij naam", "greets the pupil by name")
+_ROLE = _asks("role", "toont leerlingen en leraren een eigen scherm",
+              "shows pupils and teachers different screens")
 
 SUPPLIERS: dict[str, dict[str, Any]] = {
     "rekenwonders": {
@@ -62,7 +68,8 @@ SUPPLIERS: dict[str, dict[str, Any]] = {
         "name": "Taalapp",
         "requests": [
             _GIVEN_NAME, _ROLE,
-            {"attribute": "groups", "why": "groups pupils by class for their teacher"},
+            _asks("groups", "deelt leerlingen per klas in voor hun leraar",
+                  "groups pupils by class for their teacher"),
         ],
     },
 }
@@ -74,7 +81,8 @@ OIDC_SUPPLIERS: dict[str, dict[str, Any]] = {
         "client_id": "leesplein",
         "requests": [
             _GIVEN_NAME, _ROLE,
-            {"attribute": "email", "why": "sends the pupil's reading list by e-mail"},
+            _asks("email", "mailt de leerling de leeslijst",
+                  "sends the pupil's reading list by e-mail"),
         ],
     },
 }
@@ -106,8 +114,8 @@ NEW_SUPPLIER: dict[str, Any] = {
     "client_id": "woordenschat",
     "client_secret": "woordenschat-demo-secret",
     "redirect_uris": ["http://127.0.0.1:8406/callback"],
-    "requests": [_GIVEN_NAME, {"attribute": "groups",
-                               "why": "puts pupils in their class's word lists"}],
+    "requests": [_GIVEN_NAME, _asks("groups", "zet leerlingen in de woordenlijsten van hun klas",
+                                    "puts pupils in their class's word lists")],
 }
 """A supplier just registered by the operator and activated by no school yet: the portal
 shows it as new, and it gets nothing until a school activates it (no app runs behind it)."""

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from broker import attributes
-from broker.records import Policy, Supplier
+from broker.records import AttributeRequest, Policy, Supplier
 
 ROLES = ("student", "employee")
 """eduPersonAffiliation values the form offers: a pupil and a teacher."""
@@ -24,8 +24,9 @@ FIELD_PREFIX = "release-"
 @dataclass(frozen=True)
 class Row:
     name: str
-    why: str | None
-    """The supplier's reason; None when it does not (or no longer) ask for it."""
+    asked: AttributeRequest | None
+    """The supplier's request, with its reason; None when it does not (or no longer) ask
+    for it."""
     choice: str
     sensitive: bool
 
@@ -45,7 +46,7 @@ def released_to(policy: Policy | None, name: str) -> str:
 def rows(supplier: Supplier, policy: Policy | None) -> list[Row]:
     """What the form shows: the requested attributes in the supplier's order, then any
     attribute released without being asked for (so the admin can withdraw it)."""
-    asked = {r.attribute: r.why for r in supplier.requests}
+    asked = {r.attribute: r for r in supplier.requests}
     released = set(policy.attributes).union(*policy.by_role.values()) if policy else set()
     names = list(asked) + [a.name for a in attributes.VOCABULARY
                            if a.name in released and a.name not in asked]

@@ -51,7 +51,7 @@ def _line(supplier: Supplier, policy: Policy | None, today: date) -> SupplierLin
     shown = release_form.rows(supplier, policy)
     return SupplierLine(
         supplier, policy, tuple(r for r in shown if r.choice != "none"),
-        tuple(r.name for r in shown if r.choice == "none" and r.why is not None),
+        tuple(r.name for r in shown if r.choice == "none" and r.asked is not None),
         activation.status(policy, today))
 
 

@@ -7,7 +7,7 @@ only a school's release sends anything beyond the pseudonym.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
@@ -22,6 +22,7 @@ from broker.admin.base import (
     page,
     supplier_or_404,
 )
+from broker.languages import LANGUAGES
 from broker.records import AttributeRequest, Supplier
 from broker.registry.admins import MAX_WHY
 from broker.web.i18n import text
@@ -36,25 +37,39 @@ def _own(supplier_id: str) -> Supplier:
 
 
 def _requests(form: Mapping[str, str]) -> tuple[list[AttributeRequest], dict[str, str]]:
-    """The requests ticked on the form, and a problem per attribute lacking a good reason."""
+    """The requests ticked on the form, each with its reason in every language written, and
+    a problem per attribute lacking a good reason (none at all, or one too long)."""
     found, problems = [], {}
     for attr in attributes.VOCABULARY:
         if form.get(f"ask-{attr.name}") != "yes":
             continue
-        why = " ".join(form.get(f"why-{attr.name}", "").split())
-        if not why or len(why) > MAX_WHY:
+        why = {f"why_{lang}": " ".join(form.get(f"why-{attr.name}-{lang}", "").split())
+               for lang in LANGUAGES}
+        if not any(why.values()) or any(len(text) > MAX_WHY for text in why.values()):
             problems[attr.name] = text("admin.why_needed", max=MAX_WHY)
-        found.append(AttributeRequest(attr.name, why))
+        found.append(AttributeRequest.of({"attribute": attr.name} | why))
     return found, problems
+
+
+def _written(requests: Sequence[AttributeRequest]) -> dict[str, dict[str, str]]:
+    """attribute -> language -> the reason written for it (a reason in no stated language
+    stands in every language's field, for the supplier to translate)."""
+    return {r.attribute: {lang: dict(r.why_in).get(lang, r.why) for lang in LANGUAGES}
+            for r in requests}
+
+
+def _form(supplier: Supplier, requests: Sequence[AttributeRequest], problems: dict[str, str],
+          status: int = 200) -> Response:
+    return page("admin/supplier.html", status, supplier=supplier, asked=_written(requests),
+                problems=problems, vocabulary=attributes.VOCABULARY, max_why=MAX_WHY,
+                languages=LANGUAGES)
 
 
 @bp.get("/suppliers/<supplier_id>")
 @login_required
 def supplier_requests(supplier_id: str) -> Response:
     supplier = _own(supplier_id)
-    asked = {r.attribute: r.why for r in supplier.requests}
-    return page("admin/supplier.html", supplier=supplier, asked=asked, problems={},
-                vocabulary=attributes.VOCABULARY, max_why=MAX_WHY)
+    return _form(supplier, supplier.requests, {})
 
 
 @bp.post("/suppliers/<supplier_id>")
@@ -63,9 +78,7 @@ def supplier_requests_post(supplier_id: str) -> Response:
     supplier = _own(supplier_id)
     requests, problems = _requests(request.form)
     if problems:
-        return page("admin/supplier.html", 400, supplier=supplier,
-                    asked={r.attribute: r.why for r in requests}, problems=problems,
-                    vocabulary=attributes.VOCABULARY, max_why=MAX_WHY)
+        return _form(supplier, requests, problems, 400)
     admins().set_requests(supplier.id, requests)
     log.info("supplier requests changed", extra={
         "admin": current_admin().id, "supplier": supplier.id,

@@ -26,7 +26,7 @@ from broker.errors import SupplierSuspended
 from broker.identity import Person
 from broker.portal import guardians
 from broker.pseudonym import pseudonym
-from broker.records import Policy, School, Supplier
+from broker.records import AttributeRequest, Policy, School, Supplier
 from broker.web import cookies
 from broker.web.current import broker, flow
 from broker.web.i18n import local_time
@@ -59,9 +59,8 @@ class AppNow:
     open: bool
     suspended_reason: str | None = None
     ended_on: date | None = None
-    why: tuple[tuple[str, str], ...] = ()
-    """(attribute name, the app's reason) for each attribute it receives and gave a reason
-    for."""
+    why: tuple[AttributeRequest, ...] = ()
+    """The app's reason for each attribute it receives and gave a reason for."""
     agreement: str | None = None
     enabled: bool = True
     """False: the school has not activated the app, or deactivated it."""
@@ -102,9 +101,9 @@ def agreement(policy: Policy | None) -> str | None:
     return policy.agreement if policy is not None and policy.agreement else None
 
 
-def _why(supplier: Supplier, names: frozenset[str]) -> tuple[tuple[str, str], ...]:
-    asked = {r.attribute: r.why for r in supplier.requests}
-    return tuple((name, asked[name]) for name in _ordered(names) if name in asked)
+def _why(supplier: Supplier, names: frozenset[str]) -> tuple[AttributeRequest, ...]:
+    asked = {r.attribute: r for r in supplier.requests}
+    return tuple(asked[name] for name in _ordered(names) if name in asked)
 
 
 def _app_now(school: School, supplier: Supplier, policy: Policy | None, person: Person,

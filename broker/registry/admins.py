@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from broker import attributes
 from broker.messages import msg
-from broker.records import AttributeRequest
+from broker.records import WHY_FIELDS, AttributeRequest
 from broker.registry import audit
 from broker.registry.config_fields import field_value
 from broker.registry.db import Database
@@ -285,11 +285,14 @@ class Admins:
         unknown = {r.attribute for r in requests} - attributes.NAMES
         if unknown:
             raise ValueError("unknown attributes: " + ", ".join(sorted(unknown)))
-        if any(not r.why.strip() or len(r.why) > MAX_WHY for r in requests):
+        kept = [AttributeRequest.of({k: v.strip() for k, v in r.fields().items()}).fields()
+                for r in requests]
+        reasons = [[v for k, v in r.items() if k in WHY_FIELDS] for r in kept]
+        if any(not texts or any(len(t) > MAX_WHY for t in texts) for texts in reasons):
             raise ValueError(f"every request needs a reason of 1 to {MAX_WHY} characters")
         # Changes a supplier record: the commit raises the registry version (cache.py)
         with self._db.write() as session:
             row = session.get(SupplierRow, supplier_id)
             if row is None:
                 raise ValueError(f'unknown supplier "{supplier_id}"')
-            row.requests = [{"attribute": r.attribute, "why": r.why.strip()} for r in requests]
+            row.requests = kept

@@ -90,7 +90,7 @@ def supplier_values(supplier: Supplier) -> dict[str, object]:
     fields = field_values(supplier)
     return {"id": supplier.id, "name": supplier.name, "protocol": supplier.protocol,
             "sector": supplier.sector, "key_version": supplier.key_version, "url": supplier.url,
-            "requests": [{"attribute": r.attribute, "why": r.why} for r in supplier.requests],
+            "requests": [r.fields() for r in supplier.requests],
             **_columns(SUPPLIER_COLUMNS, columns),
             "config": config | {name: fields[name] for name in SUPPLIER_IN_CONFIG
                                 if fields[name] is not None}}
@@ -104,7 +104,7 @@ def supplier_record(row: SupplierRow) -> Supplier:
         {"entity_id": row.entity_id, "client_id": row.client_id}, row.config)
     return Supplier(id=row.id, name=row.name, config=config, sector=row.sector,
                     key_version=row.key_version, url=row.url,
-                    requests=tuple(AttributeRequest(**r) for r in row.requests),
+                    requests=tuple(AttributeRequest.of(r) for r in row.requests),
                     employee_acr=json_read.optional_text(row.config, "employee_acr"))
 
 

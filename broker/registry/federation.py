@@ -234,7 +234,7 @@ def _supplier_doc(supplier: Supplier) -> dict[str, Any]:
     if supplier.sector != supplier.id:
         doc["sector"] = supplier.sector
     if supplier.requests:
-        doc["requests"] = [{"attribute": r.attribute, "why": r.why} for r in supplier.requests]
+        doc["requests"] = [r.fields() for r in supplier.requests]
     return doc | kinds.downstream(supplier.protocol).fields.export(supplier.config)
 
 

@@ -71,7 +71,7 @@ Names = list[str]
 NamesByRole = dict[str, list[str]]
 """A JSON object: role -> attribute names."""
 Requests = list[dict[str, str]]
-"""A supplier's requests: [{"attribute": ..., "why": ...}, ...]."""
+"""A supplier's requests: [{"attribute": ..., "why": ..., "why_nl": ...}, ...] (records.py)."""
 
 
 class Base(DeclarativeBase):

@@ -15,7 +15,15 @@ from typing import Any, TypeVar
 
 from broker import acr, attributes, kinds, mapping, profiles
 from broker.messages import Message, msg
-from broker.records import AttributeRequest, Behind, Policy, School, Supplier, SupplierConfig
+from broker.records import (
+    WHY_FIELDS,
+    AttributeRequest,
+    Behind,
+    Policy,
+    School,
+    Supplier,
+    SupplierConfig,
+)
 from broker.registry.checks import BOOL, Entry, toml_type, url_problem
 from broker.saml.scopes import DOMAIN
 
@@ -230,12 +238,15 @@ def _requests(entry: Entry) -> tuple[AttributeRequest, ...]:
                                                 expected=expected))
             continue
         sub = Entry(item, entry.where, entry.problems, prefix=f"requests[{i}].")
-        sub.allow({"attribute", "why"})
+        sub.allow({"attribute", *WHY_FIELDS})
         attribute = sub.text("attribute", msg("problem.expect_attribute"), required=True)
         known = sub.names("attribute", [attribute]) if attribute else None
-        why = sub.text("why", msg("problem.expect_why"), required=True)
-        if attribute and known and why:
-            found.append(AttributeRequest(attribute, why))
+        why = {key: sub.text(key, msg("problem.expect_why")) for key in WHY_FIELDS}
+        if not any(key in item for key in WHY_FIELDS):
+            sub.problem("why", msg("problem.missing", expected=msg("problem.expect_why")))
+        elif attribute and known and sub.clean():
+            found.append(AttributeRequest.of({"attribute": attribute} | {
+                key: text for key, text in why.items() if text is not None}))
     return tuple(found)
 
 

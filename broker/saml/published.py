@@ -17,9 +17,9 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from broker.languages import LANGUAGES
 from broker.settings import Settings
 
-LANGUAGES = ("nl", "en")
 Localized = tuple[tuple[str, str], ...]
 """(language, text) pairs, in the order published."""
 

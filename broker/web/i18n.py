@@ -29,13 +29,14 @@ from flask import Flask, Response, request
 from markupsafe import Markup
 
 from broker import attributes
+from broker.languages import LANGUAGES
 from broker.localtime import LOCAL_TIME
 from broker.messages import Message
+from broker.records import AttributeRequest
 from broker.web import babel_door, cookies
 from broker.web.babel_door import in_language as in_language  # pages and mails use it
 from broker.web.current import broker
 
-LANGUAGES = ("nl", "en")
 DEFAULT = "nl"
 COOKIE = "loper_lang"
 REMEMBER_DAYS = 365
@@ -148,6 +149,15 @@ def attribute_word(name: str) -> str:
     return text(f"attribute.{name}") if name in attributes.BY_NAME else name
 
 
+def why_words(asked: AttributeRequest, css: str = "") -> Markup:
+    """A supplier's reason for asking, in this page's language if it wrote one: marked as
+    the supplier's own words, with the language it is in when that is stated."""
+    words, lang = asked.reason(language())
+    return Markup("<span{}{} data-user-text>{}</span>").format(
+        Markup(' class="{}"').format(css) if css else "",
+        Markup(' lang="{}"').format(lang) if lang else "", words)
+
+
 def local_time(at: datetime, form: str = "d MMM y, HH:mm") -> str:
     """A moment as people here read it: Dutch time, in this request's language."""
     return babel_door.local_time(at, form)
@@ -176,7 +186,7 @@ def init_app(app: Flask) -> None:
         "_": _jinja_text, "plural": _jinja_plural, "language": language,
         "other_language": other_language, "switch_language_url": switch_language_url,
         "local_time": local_time, "local_date": local_date, "attribute_word": attribute_word,
-        "say": say}
+        "why_words": why_words, "say": say}
     app.jinja_env.globals.update(globals_)
 
     @app.context_processor

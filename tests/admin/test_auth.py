@@ -218,7 +218,7 @@ def test_totp_guessing_is_throttled(strict: Flask) -> None:
      {"action": "save", "release-email": "all"}),
     (f"/admin/schools/{SCHOOL_A}/suppliers/{SAML_SUPPLIER}/suspend", {"reason": "csrf"}),
     (f"/admin/schools/{SCHOOL_A}/suppliers/{SAML_SUPPLIER}/resume", {}),
-    (f"/admin/suppliers/{SAML_SUPPLIER}", {"ask-eck_id": "yes", "why-eck_id": "csrf"}),
+    (f"/admin/suppliers/{SAML_SUPPLIER}", {"ask-eck_id": "yes", "why-eck_id-en": "csrf"}),
     ("/admin/operator/suppliers/new", {"id": "csrf", "name": "CSRF", "protocol": "oidc",
                                        "redirect_uris": "https://csrf.example/cb"}),
     ("/admin/account/totp", {"action": "start"}),

@@ -196,7 +196,7 @@ def test_activate_a_supplier_and_read_the_audit_trail(world: World) -> None:
     log_in(world, page, COORDINATOR)
     new = page.locator("tr", has_text="Woordenschat")
     expect(new).to_contain_text("nieuw")
-    expect(new).to_contain_text("puts pupils in their class's word lists")
+    expect(new).to_contain_text("zet leerlingen in de woordenlijsten van hun klas")
     expect(page.locator("#new-suppliers")).to_contain_text("wachten op uw besluit")
     screenshot(page, "07-new-supplier")
 

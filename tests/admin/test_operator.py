@@ -10,6 +10,7 @@ import ipaddress
 import re
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 from broker.admin import fetch
@@ -293,23 +294,30 @@ def test_the_supplier_admin_edits_requests_and_schools_see_them(
     page = text(supplier_admin.get(url))
     assert "greets the pupil by name" in page
     response = supplier_admin.post(url, {"ask-given_name": "yes",
-                                         "why-given_name": "greets the pupil by name",
+                                         "why-given_name-en": "greets the pupil by name",
                                          "ask-school_id": "yes",
-                                         "why-school_id": "  links the school's licences  "})
+                                         "why-school_id-nl": "  koppelt de licenties  ",
+                                         "why-school_id-en": "  links the school's licences  "})
     assert response.status_code == 302
     supplier = registry.supplier(SAML_SUPPLIER)
     assert supplier is not None
-    assert [(r.attribute, r.why) for r in supplier.requests] == [
-        ("given_name", "greets the pupil by name"), ("school_id", "links the school's licences")]
-    release = text(school_a.get(f"/admin/schools/{SCHOOL_A}/suppliers/{SAML_SUPPLIER}"))
-    assert "links the school's licences" in release
+    assert [(r.attribute, r.why, r.why_in) for r in supplier.requests] == [
+        ("given_name", "", (("en", "greets the pupil by name"),)),
+        ("school_id", "", (("nl", "koppelt de licenties"), ("en", "links the school's licences")))]
+    release = school_a.get(f"/admin/schools/{SCHOOL_A}/suppliers/{SAML_SUPPLIER}",
+                           query_string={"lang": "nl"})
+    shown = lxml.html.fromstring(text(release)).xpath("//span[@data-user-text]")
+    assert {(s.text, s.get("lang")) for s in shown} >= {
+        ("koppelt de licenties", "nl"),  # the reader's language
+        ("greets the pupil by name", "en")}  # the only one written, marked as English
 
 
 @pytest.mark.parametrize("why", ["", "   ", "x" * 301])
 def test_a_request_needs_a_reason(supplier_admin: Portal, registry: Registry, why: str) -> None:
     before = snapshot(registry)
     response = supplier_admin.post(f"/admin/suppliers/{SAML_SUPPLIER}",
-                                   {"ask-eck_id": "yes", "why-eck_id": why})
+                                   {"ask-eck_id": "yes", "why-eck_id-nl": why,
+                                    "why-eck_id-en": why[:1]})
     assert response.status_code == 400
     assert snapshot(registry) == before
 

@@ -128,7 +128,7 @@ def test_a_school_admin_cannot_edit_a_suppliers_requests(school_a: Portal,
     before = snapshot(registry)
     assert school_a.get(f"/admin/suppliers/{SAML_SUPPLIER}").status_code == 404
     response = school_a.post(f"/admin/suppliers/{SAML_SUPPLIER}",
-                             {"ask-eck_id": "yes", "why-eck_id": "we want it"})
+                             {"ask-eck_id": "yes", "why-eck_id-en": "we want it"})
     assert response.status_code == 404
     assert snapshot(registry) == before
 
@@ -138,7 +138,7 @@ def test_a_supplier_admin_reaches_only_their_own_supplier(supplier_admin: Portal
     before = snapshot(registry)
     assert supplier_admin.get(f"/admin/suppliers/{OIDC_SUPPLIER}").status_code == 404
     assert supplier_admin.post(f"/admin/suppliers/{OIDC_SUPPLIER}",
-                               {"ask-email": "yes", "why-email": "x"}).status_code == 404
+                               {"ask-email": "yes", "why-email-en": "x"}).status_code == 404
     for url in B_PAGES[:2] + [f"/admin/schools/{SCHOOL_A}"]:
         assert supplier_admin.get(url).status_code == 404
     assert snapshot(registry) == before
@@ -148,7 +148,7 @@ def test_a_supplier_admin_cannot_redirect_a_save_to_another_supplier(
         supplier_admin: Portal, registry: Registry) -> None:
     taalapp = registry.supplier(OIDC_SUPPLIER)
     response = supplier_admin.post(f"/admin/suppliers/{SAML_SUPPLIER}", {
-        "ask-role": "yes", "why-role": "different screens", "supplier_id": OIDC_SUPPLIER,
+        "ask-role": "yes", "why-role-en": "different screens", "supplier_id": OIDC_SUPPLIER,
         "id": OIDC_SUPPLIER})
     assert response.status_code == 302
     assert registry.supplier(OIDC_SUPPLIER) == taalapp

@@ -19,10 +19,11 @@ from broker import attributes
 from broker.admin.audit_changes import NAMED
 from broker.errors import BrokerError
 from broker.instance import initialise
+from broker.languages import LANGUAGES
 from broker.registry.audit import ACTIONS
 from broker.settings import load_settings
 from broker.web import errors as web_errors
-from broker.web.i18n import CATALOGUES, LANGUAGES, MissingMessage, compile_catalogue, read_catalogue
+from broker.web.i18n import CATALOGUES, MissingMessage, compile_catalogue, read_catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -42,6 +43,7 @@ FAMILIES = {
     "admin.mapping_": ("require", "claims", "roles", "require_hint", "claims_hint", "roles_hint",
                        "require_example", "claims_example", "roles_example"),
     "audit.field_": tuple(NAMED),
+    "admin.written_in_": LANGUAGES,
     "pupil.apps_": ("done", "frame", "none", "failed"),
     "pupil.school_": ("done", "none", "failed"),
     "admin.stopped_": ("supplier_suspended", "supplier_not_activated", "agreement_ended"),

@@ -35,7 +35,7 @@ def test_writes_the_demo_federation(peers: Peers, tmp_path: Path) -> None:
     for supplier_id, spec in by_id.items():
         assert spec["protocol"] == "saml"
         assert (path.parent / spec["metadata"]).read_text() == suppliers[supplier_id]
-        assert all(r["why"] for r in spec["requests"])
+        assert all(r["why_nl"] and r["why_en"] for r in spec["requests"])  # both languages
     assert [r["attribute"] for r in by_id["rekenwonders"]["requests"]] == ["given_name"]
     assert [r["attribute"] for r in by_id["taalapp"]["requests"]] == ["given_name", "role",
                                                                       "groups"]

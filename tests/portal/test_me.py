@@ -27,7 +27,10 @@ FEDERATION = ADMIN_FEDERATION.replace(
     'privacy_contact = "mailto:privacy@regenboog.example"\n').replace(
     'supplier = "rekenwonders"\nattributes = ["role"]',
     'supplier = "rekenwonders"\nattributes = ["role", "given_name"]').replace(
-    'attributes = ["given_name", "groups"]', "attributes = []")
+    'attributes = ["given_name", "groups"]', "attributes = []").replace(
+    '{ attribute = "given_name", why = "greets the pupil by name" }',
+    '{ attribute = "given_name", why_nl = "begroet de leerling bij naam", '
+    'why_en = "greets the pupil by name" }')
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +93,20 @@ def test_the_overview_says_why_under_which_agreement_and_whom_to_ask(
     assert contact.get("href") == "mailto:privacy@regenboog.example"
     assert contact.text_content() == "privacy@regenboog.example"
     assert doc.xpath('//a[@href="/me/print"]')
+
+
+def test_each_reader_reads_the_apps_reasons_in_their_language(app: Flask,
+                                                              broker: Broker) -> None:
+    """A reason written in the page's language is shown in it; one written in no stated
+    language is shown as it is, without claiming a language."""
+    client = visitor(app, broker, "regenboog", "sanne", role=("student",))
+    for lang, given_name in (("nl", "begroet de leerling bij naam"),
+                             ("en", "greets the pupil by name")):
+        response = client.get("/me", query_string={"lang": lang})
+        doc = lxml.html.fromstring(response.get_data(as_text=True))
+        reasons = {(s.text, s.get("lang")) for s in doc.xpath('//table[@id="why"]//span')}
+        assert reasons == {(given_name, lang),
+                           ("shows pupils and teachers different screens", None)}, lang
 
 
 def test_a_school_without_a_privacy_contact_says_ask_the_school(app: Flask,

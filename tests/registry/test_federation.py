@@ -102,6 +102,34 @@ def test_export_import_export_is_byte_identical(registry: Registry, federation_f
     assert [s.key_version for s in again.suppliers] == [3, 3]
 
 
+def test_a_reason_per_language_is_read_kept_and_written(registry: Registry,
+                                                        tmp_path: Path) -> None:
+    """`why_nl` and `why_en` beside (or instead of) `why`: each reader gets theirs, and the
+    registry keeps and exports them as written."""
+    text = FEDERATION.replace('why = "greets the pupil by name"',
+                              'why_en = "greets the pupil", why_nl = "begroet de leerling"')
+    federation = load_federation(write_federation(tmp_path, text))
+    [asked] = federation.suppliers[0].requests
+    assert asked == AttributeRequest("given_name", "", (("nl", "begroet de leerling"),
+                                                        ("en", "greets the pupil")))
+    assert (asked.reason("nl"), asked.reason("en")) == (("begroet de leerling", "nl"),
+                                                        ("greets the pupil", "en"))
+    registry.import_federation(federation, key_version=1)
+    exported = dump_federation(registry.export_federation())
+    assert 'why_nl = "begroet de leerling"' in exported and "why =" not in exported
+    assert dump_federation(_imported_again(exported, tmp_path, key_version=1)) == exported
+
+
+def test_a_reason_falls_back_to_one_without_a_language_then_to_the_first() -> None:
+    plain = AttributeRequest("email", "sends a report")
+    english = AttributeRequest("email", why_in=(("en", "sends a report"),))
+    both = AttributeRequest("email", "sends a report", (("nl", "stuurt een verslag"),))
+    assert plain.reason("nl") == ("sends a report", None)  # its language is not stated
+    assert english.reason("nl") == ("sends a report", "en")
+    assert (both.reason("nl"), both.reason("en")) == (("stuurt een verslag", "nl"),
+                                                      ("sends a report", None))
+
+
 def _imported_again(exported: str, tmp_path: Path, key_version: int) -> Federation:
     """`exported`, written to a file and imported into a fresh registry, exported again."""
     copy = tmp_path / "copy" / "exported.toml"

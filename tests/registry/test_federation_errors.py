@@ -158,6 +158,12 @@ CASES = [
          REKENWONDERS, "requests[0].attribute", 'unknown attribute iq'),
     Case("request without why", ', why = "greets the pupil by name"', "", REKENWONDERS,
          "requests[0].why", "missing; expected the reason"),
+    Case("request with a reason in an unknown language", 'why = "greets the pupil by name"',
+         'why_de = "begrüßt"', REKENWONDERS, "requests[0].why_de", "unknown field; allowed "
+         "here: attribute, why, why_en, why_nl"),
+    Case("request with an empty Dutch reason", 'why = "greets the pupil by name"',
+         'why_nl = " ", why_en = "greets"', REKENWONDERS, "requests[0].why_nl",
+         "is empty; expected the reason"),
     Case("valid_until not a date", "valid_until = 2027-08-01", 'valid_until = "next year"',
          'releases[1] (school "lyceum", supplier "taalapp")', "valid_until",
          "got a string; expected a date such as 2027-08-01"),
