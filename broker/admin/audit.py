@@ -13,11 +13,11 @@ from datetime import UTC
 from flask import request
 from werkzeug.wrappers import Response
 
-from broker.admin.audit_changes import changes
+from broker.admin.audit_changes import actor, changes
 from broker.admin.base import bp, login_required, page, school_or_404
 from broker.admin.ledger import Filters, csv_download, read_filters
 from broker.records import School
-from broker.registry.audit import ACTIONS, COMMAND_LINE, AuditEntry, State
+from broker.registry.audit import ACTIONS, AuditEntry, State
 from broker.web.current import broker
 from broker.web.i18n import say, text
 
@@ -58,7 +58,7 @@ def _page(school: School, filters: Filters, action: str | None, error: str | Non
     names = {s.id: s.name for s in broker().registry.suppliers()}
     return page("admin/audit.html", 400 if error else 200, school=school, filters=filters,
                 action=action, actions=ACTIONS, query=query, error=error,
-                command_line=COMMAND_LINE, entries=entries[:PAGE_ROWS],
+                actor=actor, entries=entries[:PAGE_ROWS],
                 more=len(entries) > PAGE_ROWS,
                 supplier_names=names, changes=changes)
 

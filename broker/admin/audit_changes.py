@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from broker.jsonvalue import Json
-from broker.registry.audit import State
+from broker.linking import ACTOR as AT_LOGIN
+from broker.registry.audit import COMMAND_LINE, State
+from broker.registry.eck_ids import Outcome
 from broker.web.i18n import attribute_word, local_time, text
 
 EMPTY = "—"
@@ -39,6 +41,13 @@ class Field:
 class Changes:
     before: tuple[Field, ...]
     after: tuple[Field, ...]
+
+
+def actor(who: str) -> str:
+    """Who made the change: an admin's e-mail as it is; Loper's own actors in words."""
+    if who == COMMAND_LINE:
+        return text("admin.actor_command_line")
+    return text("admin.actor_login") if who == AT_LOGIN else who
 
 
 def changes(before: State, after: State) -> Changes:
@@ -79,6 +88,14 @@ def _by_role(value: Json) -> str:
     return shown(value)
 
 
+def _outcome(value: Json) -> str:
+    """What Loper did as a pupil arrived with an ECK iD (broker/registry/eck_ids.py)."""
+    known = {outcome.value: outcome.name.lower() for outcome in Outcome}
+    if isinstance(value, str) and value in known:
+        return text("audit.outcome_" + known[value])
+    return shown(value)
+
+
 def _account_role(value: Json) -> str:
     if isinstance(value, str) and value in ("operator", "school", "supplier"):
         return text("admin.role_" + value)
@@ -86,7 +103,7 @@ def _account_role(value: Json) -> str:
 
 
 _VALUES: dict[str, Callable[[Json], str]] = {
-    "attributes": _attributes, "by_role": _by_role, "role": _account_role}
+    "attributes": _attributes, "by_role": _by_role, "role": _account_role, "outcome": _outcome}
 
 
 def _time(value: str) -> str | None:

@@ -11,10 +11,13 @@ import pytest
 from lxml import etree
 
 from broker.admin.audit_changes import NAMED
+from broker.linking import ACTOR as AT_LOGIN
 from broker.messages import msg
 from broker.registry import Registry
 from broker.registry.admins import Admins
+from broker.registry.aliases import AliasEvent
 from broker.registry.audit import AuditEntry, audit_row
+from broker.registry.eck_ids import Outcome
 from tests.admin.conftest import (
     ADMIN_A,
     OIDC_SUPPLIER,
@@ -258,6 +261,19 @@ def test_every_field_is_named_in_the_readers_words(school_a: Portal, registry: R
     assert "audit.field_" not in page and every[sides[1]].count(": x") == len(NAMED)
     assert toggled[sides[0]] == active[0] and toggled[sides[1]].startswith(active[1])
     assert toggled[sides[1]].endswith("colour: blue") and "<code>colour</code>" in page
+
+
+@pytest.mark.parametrize(("lang", "who", "what"), [
+    ("nl", "Loper, toen de leerling inlogde",
+     "uitkomst: geweigerd: een andere leerling van deze school heeft dit ECK iD"),
+    ("en", "Loper, as the pupil logged in",
+     "outcome: refused: another pupil of this school has this ECK iD")])
+def test_a_link_loper_refused_at_login_is_said_in_words(school_a: Portal, registry: Registry,
+                                                        lang: str, who: str, what: str) -> None:
+    registry.record_alias_event(AliasEvent(datetime.now(UTC), SCHOOL_A,
+                                           Outcome.CLAIMED_TWICE.value, AT_LOGIN, None))
+    newest = _rows(text(school_a.get(AUDIT_A, query_string={"lang": lang})))[0]
+    assert who in newest.values() and any(v.startswith(what) for v in newest.values())
 
 
 @pytest.mark.parametrize(("lang", "created", "removed", "command_line"), [

@@ -21,6 +21,7 @@ from broker.errors import BrokerError
 from broker.instance import initialise
 from broker.languages import LANGUAGES
 from broker.registry.audit import ACTIONS
+from broker.registry.eck_ids import Outcome
 from broker.settings import load_settings
 from broker.web import errors as web_errors
 from broker.web.i18n import CATALOGUES, MissingMessage, compile_catalogue, read_catalogue
@@ -43,6 +44,7 @@ FAMILIES = {
     "admin.mapping_": ("require", "claims", "roles", "require_hint", "claims_hint", "roles_hint",
                        "require_example", "claims_example", "roles_example"),
     "audit.field_": tuple(NAMED),
+    "audit.outcome_": tuple(o.name.lower() for o in Outcome),
     "admin.written_in_": LANGUAGES,
     "pupil.apps_": ("done", "frame", "none", "failed"),
     "pupil.school_": ("done", "none", "failed"),
