@@ -43,6 +43,8 @@ class SupplierLine:
     released: tuple[release_form.Row, ...]
     waiting: tuple[str, ...]
     """Asked for, not released to anyone."""
+    unasked: tuple[str, ...]
+    """Released, but not (or no longer) asked for: more than the supplier says it needs."""
     status: str
     """activation.status: "new", "inactive", "suspended", "ended", "ending" or "active"."""
 
@@ -52,6 +54,7 @@ def _line(supplier: Supplier, policy: Policy | None, today: date) -> SupplierLin
     return SupplierLine(
         supplier, policy, tuple(r for r in shown if r.choice != "none"),
         tuple(r.name for r in shown if r.choice == "none" and r.asked is not None),
+        tuple(r.name for r in shown if r.choice != "none" and r.asked is None),
         activation.status(policy, today))
 
 
@@ -73,7 +76,7 @@ def school(school_id: str) -> Response:
     policies = {p.supplier_id: p for p in registry.policies(the_school.id)}
     today = datetime.now(UTC).date()
     lines = [_line(s, policies.get(s.id), today) for s in registry.suppliers()]
-    lines.sort(key=lambda line: (line.status != "new", not line.waiting,
+    lines.sort(key=lambda line: (line.status != "new", not line.unasked, not line.waiting,
                                  not line.supplier.requests, line.supplier.name.lower()))
     return page("admin/school.html", school=the_school, lines=lines)
 

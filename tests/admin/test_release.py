@@ -19,6 +19,7 @@ from broker.identity import AuthnContext, Person
 from broker.pseudonym import anchor
 from broker.records import AttributeRequest, Policy, Supplier
 from broker.registry import Federation, Registry
+from broker.registry.admins import Admins
 from broker.release import decide
 from tests.admin.conftest import (
     OIDC_SUPPLIER,
@@ -257,3 +258,15 @@ def test_unknown_choices_keep_what_is_released() -> None:
     assert release_form.choices_from({"release-email": "everyone!"}, shown) == {"email": "all"}
     assert release_form.choices_from({}, shown) == {"email": "all"}
 
+
+
+def test_the_overview_flags_data_released_that_the_supplier_no_longer_asks_for(
+        school_a: Portal, registry: Registry) -> None:
+    """Data minimisation: when a supplier stops asking for an attribute the school still
+    releases, the school's overview says so at the top and on the supplier's line."""
+    overview = f"/admin/schools/{SCHOOL_A}"
+    assert "does not (or no longer) ask for" not in text(school_a.get(overview))
+    Admins(registry).set_requests(SAML_SUPPLIER, [AttributeRequest("given_name", "greets")])
+    page = text(school_a.get(overview, query_string={"lang": "en"}))
+    assert "1 supplier receives data it does not (or no longer) ask for" in page
+    assert "not (or no longer) asked for: role (pupil, teacher)" in page
