@@ -14,19 +14,22 @@ from datetime import datetime
 
 from broker.jsonvalue import Json
 from broker.linking import ACTOR as AT_LOGIN
+from broker.records import AttributeRequest
 from broker.registry.audit import COMMAND_LINE, State
 from broker.registry.eck_ids import Outcome
-from broker.web.i18n import attribute_word, local_time, text
+from broker.web.i18n import attribute_word, language, local_time, text
 
 EMPTY = "—"
 
 NAMED = frozenset({
-    "active", "agreement", "anchor", "attributes", "by_role", "claims", "default_role",
+    "active", "agreement", "anchor", "asks_for", "attributes", "by_role", "claims",
+    "default_role", "reasons",
     "email", "invited", "linked_to", "match", "other_school", "outcome", "require", "role",
     "roles", "schools", "second_factor", "supplier_id", "suspended_reason", "until",
     "valid_until", "via"})
 """The fields audit rows hold (broker/registry/audit.py, admins.py, admin_links.py,
-registry.py); each has the words `audit.field_<name>`. Any other is shown by its name."""
+registry.py, supplier_requests.py); each has the words `audit.field_<name>`. Any other is
+shown by its name."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,19 @@ def _outcome(value: Json) -> str:
     return shown(value)
 
 
+def _reasons(value: Json) -> str:
+    """A supplier's requests (supplier_requests.state) as each attribute and its reason, in
+    the reader's language when the supplier wrote one."""
+    asked: list[AttributeRequest] = []
+    for item in value if isinstance(value, list) else ():
+        if not isinstance(item, dict) or not isinstance(item.get("attribute"), str):
+            return shown(value)
+        asked.append(AttributeRequest.of({k: v for k, v in item.items() if isinstance(v, str)}))
+    if not asked:
+        return shown(value)
+    return "; ".join(f"{attribute_word(r.attribute)}: {r.reason(language())[0]}" for r in asked)
+
+
 def _account_role(value: Json) -> str:
     if isinstance(value, str) and value in ("operator", "school", "supplier"):
         return text("admin.role_" + value)
@@ -103,7 +119,8 @@ def _account_role(value: Json) -> str:
 
 
 _VALUES: dict[str, Callable[[Json], str]] = {
-    "attributes": _attributes, "by_role": _by_role, "role": _account_role, "outcome": _outcome}
+    "attributes": _attributes, "asks_for": _attributes, "by_role": _by_role,
+    "reasons": _reasons, "role": _account_role, "outcome": _outcome}
 
 
 def _time(value: str) -> str | None:

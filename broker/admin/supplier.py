@@ -24,7 +24,7 @@ from broker.admin.base import (
 )
 from broker.languages import LANGUAGES
 from broker.records import AttributeRequest, Supplier
-from broker.registry.admins import MAX_WHY
+from broker.registry.supplier_requests import MAX_WHY
 from broker.web.i18n import text
 
 log = logging.getLogger("loper.admin")
@@ -79,7 +79,7 @@ def supplier_requests_post(supplier_id: str) -> Response:
     requests, problems = _requests(request.form)
     if problems:
         return _form(supplier, requests, problems, 400)
-    admins().set_requests(supplier.id, requests)
+    admins().set_requests(supplier.id, requests, by=current_admin().email)
     log.info("supplier requests changed", extra={
         "admin": current_admin().id, "supplier": supplier.id,
         "attributes": ",".join(r.attribute for r in requests) or "-"})

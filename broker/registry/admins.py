@@ -18,10 +18,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from broker import attributes
 from broker.messages import msg
-from broker.records import WHY_FIELDS, AttributeRequest
-from broker.registry import audit
+from broker.records import AttributeRequest
+from broker.registry import audit, supplier_requests
 from broker.registry.config_fields import field_value
 from broker.registry.db import Database
 from broker.registry.json_read import json_value
@@ -34,7 +33,6 @@ from broker.sealed import Sealer, is_sealed
 ROLES = ("operator", "school", "supplier")
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
-MAX_WHY = 300
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,63}$")
 
 
@@ -281,18 +279,6 @@ class Admins:
 
     # The supplier admin's one write: what the supplier asks for, and why.
 
-    def set_requests(self, supplier_id: str, requests: Sequence[AttributeRequest]) -> None:
-        unknown = {r.attribute for r in requests} - attributes.NAMES
-        if unknown:
-            raise ValueError("unknown attributes: " + ", ".join(sorted(unknown)))
-        kept = [AttributeRequest.of({k: v.strip() for k, v in r.fields().items()}).fields()
-                for r in requests]
-        reasons = [[v for k, v in r.items() if k in WHY_FIELDS] for r in kept]
-        if any(not texts or any(len(t) > MAX_WHY for t in texts) for texts in reasons):
-            raise ValueError(f"every request needs a reason of 1 to {MAX_WHY} characters")
-        # Changes a supplier record: the commit raises the registry version (cache.py)
-        with self._db.write() as session:
-            row = session.get(SupplierRow, supplier_id)
-            if row is None:
-                raise ValueError(f'unknown supplier "{supplier_id}"')
-            row.requests = kept
+    def set_requests(self, supplier_id: str, requests: Sequence[AttributeRequest], *,
+                     by: str = audit.COMMAND_LINE) -> None:
+        supplier_requests.replace(self._ledger, supplier_id, requests, by)

@@ -31,8 +31,8 @@ from broker.registry.json_read import json_value
 from broker.registry.models import LedgerEntryRow
 
 AUDIT = "audit"
-ACTIONS = ("activate", "deactivate", "release", "agreement", "suspend", "resume", "alias",
-           "admin", "role", "mapping")
+ACTIONS = ("activate", "deactivate", "release", "agreement", "suspend", "resume", "requests",
+           "alias", "admin", "role", "mapping")
 """What an audit row records, in the order the filter offers them."""
 COMMAND_LINE = "operator (command line)"
 """The actor of changes made with the `broker` command or the registry's API directly."""

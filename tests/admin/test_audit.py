@@ -13,6 +13,7 @@ from lxml import etree
 from broker.admin.audit_changes import NAMED
 from broker.linking import ACTOR as AT_LOGIN
 from broker.messages import msg
+from broker.records import AttributeRequest
 from broker.registry import Registry
 from broker.registry.admins import Admins
 from broker.registry.aliases import AliasEvent
@@ -26,6 +27,7 @@ from tests.admin.conftest import (
     SAML_SUPPLIER,
     SCHOOL_A,
     SCHOOL_B,
+    SUPPLIER_ADMIN,
     Portal,
 )
 
@@ -82,7 +84,9 @@ def _table(page: str) -> etree._Element:
 
 
 def _said(element: etree._Element) -> str:
-    """An element's text as a reader sees it (white space collapsed)."""
+    """An element's text as a reader sees it (white space collapsed, a line break a space)."""
+    for br in element.iter("br"):
+        br.tail = " " + (br.tail or "")
     return " ".join(element.xpath("string()").split())
 
 
@@ -274,6 +278,30 @@ def test_a_link_loper_refused_at_login_is_said_in_words(school_a: Portal, regist
                                            Outcome.CLAIMED_TWICE.value, AT_LOGIN, None))
     newest = _rows(text(school_a.get(AUDIT_A, query_string={"lang": lang})))[0]
     assert who in newest.values() and any(v.startswith(what) for v in newest.values())
+
+
+def test_a_suppliers_new_requests_are_in_the_trail_of_each_school_it_works_with(
+        supplier_admin: Portal, school_a: Portal, school_b: Portal, registry: Registry) -> None:
+    """Each school decides its release on what the supplier asks: a change to that (by the
+    supplier's admin) is in the trail of every school with a release entry for it, once."""
+    form = {"ask-given_name": "yes", "why-given_name-nl": "begroet de leerling",
+            "why-given_name-en": "greets the pupil", "ask-email": "yes",
+            "why-email-en": "sends a report"}
+    assert supplier_admin.post(f"/admin/suppliers/{SAML_SUPPLIER}", form).status_code == 302
+    assert supplier_admin.post(f"/admin/suppliers/{SAML_SUPPLIER}", form).status_code == 302
+    for portal, school in ((school_a, SCHOOL_A), (school_b, SCHOOL_B)):
+        rows = _rows(text(portal.get(f"/admin/schools/{school}/audit",
+                                     query_string={"lang": "nl"})))
+        changed = [r for r in rows if r["Handeling"] == "gevraagde gegevens gewijzigd"]
+        assert len(changed) == 1, school  # the second, identical save changed nothing
+        assert changed[0]["Door"] == SUPPLIER_ADMIN
+        assert changed[0]["Erna"] == ("vraagt om: voornaam, e-mailadres redenen: voornaam: "
+                                      "begroet de leerling; e-mailadres: sends a report")
+    def rows() -> int:
+        return sum(len(registry.audit_trail().entries(s)) for s in (SCHOOL_A, SCHOOL_B))
+    before = rows()
+    Admins(registry).set_requests(OIDC_SUPPLIER, [AttributeRequest("role", "shows lessons")])
+    assert rows() == before  # no school has a release entry for it
 
 
 @pytest.mark.parametrize(("lang", "created", "removed", "command_line"), [
