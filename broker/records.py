@@ -122,6 +122,11 @@ class AttributeRequest:
     why_in: tuple[tuple[str, str], ...] = ()
     """(language, why) for each language it is written in, in LANGUAGES order."""
 
+    @property
+    def explained(self) -> bool:
+        """The supplier gave a reason (in some language)."""
+        return bool(self.why or self.why_in)
+
     def reason(self, language: str) -> tuple[str, str | None]:
         """The why a reader of `language` sees, and the language it is in (None: not stated):
         theirs, else the one without a language, else the first one written."""

@@ -60,7 +60,7 @@ class AppNow:
     suspended_reason: str | None = None
     ended_on: date | None = None
     why: tuple[AttributeRequest, ...] = ()
-    """The app's reason for each attribute it receives and gave a reason for."""
+    """The app's reason for each attribute it receives (an empty one: it gave none)."""
     agreement: str | None = None
     enabled: bool = True
     """False: the school has not activated the app, or deactivated it."""
@@ -102,8 +102,10 @@ def agreement(policy: Policy | None) -> str | None:
 
 
 def _why(supplier: Supplier, names: frozenset[str]) -> tuple[AttributeRequest, ...]:
+    """The app's request for each attribute it receives; one without a reason where the
+    school releases what the app does not (or no longer) ask for."""
     asked = {r.attribute: r for r in supplier.requests}
-    return tuple(asked[name] for name in _ordered(names) if name in asked)
+    return tuple(asked.get(name, AttributeRequest(name)) for name in _ordered(names))
 
 
 def _app_now(school: School, supplier: Supplier, policy: Policy | None, person: Person,

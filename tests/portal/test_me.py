@@ -18,6 +18,7 @@ from broker import codec
 from broker.context import Broker
 from broker.identity import AuthnContext, Person
 from broker.pseudonym import anchor, pseudonym
+from broker.registry.admins import Admins
 from broker.sso import SessionRecord
 from tests.admin.conftest import FEDERATION as ADMIN_FEDERATION
 from tests.registry.conftest import initialised_instance
@@ -78,6 +79,23 @@ def page(client: FlaskClient, url: str = "/me") -> lxml.html.HtmlElement:
 def rows(doc: lxml.html.HtmlElement, table_id: str) -> list[list[str]]:
     return [[" ".join(cell.text_content().split()) for cell in row.xpath("./th|./td")]
             for row in doc.xpath(f'//table[@id="{table_id}"]/tbody/tr')]
+
+
+def test_an_attribute_the_app_gets_without_asking_says_it_gave_no_reason(
+        app: Flask, broker: Broker) -> None:
+    """The school releases 'role' to an app that no longer asks for it: the pupil reads that
+    the app gave no reason, not that it gets only a code name."""
+    admins = Admins(broker.registry)
+    supplier = broker.registry.supplier("rekenwonders")
+    assert supplier is not None
+    admins.set_requests("rekenwonders", [])
+    try:
+        doc = page(visitor(app, broker, "regenboog", "sanne", role=("student",)))
+        assert rows(doc, "why")[0][1] == (
+            "role (pupil, teacher): the app gave no reason; your school sends it anyway "
+            "given name: the app gave no reason; your school sends it anyway")
+    finally:
+        admins.set_requests("rekenwonders", supplier.requests)
 
 
 def test_the_overview_says_why_under_which_agreement_and_whom_to_ask(
