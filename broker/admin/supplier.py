@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from broker import attributes
+from broker.admin import activation, release_form
 from broker.admin.base import (
     NotFound,
     admins,
@@ -23,11 +26,13 @@ from broker.admin.base import (
     supplier_or_404,
 )
 from broker.languages import LANGUAGES
-from broker.records import AttributeRequest, Supplier
+from broker.records import AttributeRequest, Policy, Supplier
 from broker.registry.supplier_requests import MAX_WHY
+from broker.web.current import broker
 from broker.web.i18n import text
 
 log = logging.getLogger("loper.admin")
+MAX_SCHOOLS_SHOWN = 500
 
 
 def _own(supplier_id: str) -> Supplier:
@@ -58,11 +63,42 @@ def _written(requests: Sequence[AttributeRequest]) -> dict[str, dict[str, str]]:
             for r in requests}
 
 
+@dataclass(frozen=True)
+class SchoolLine:
+    school: str
+    """The school's name."""
+    policy: Policy
+    status: str
+    """activation.status of the pair."""
+    released: tuple[release_form.Row, ...]
+
+
+@dataclass(frozen=True)
+class Schools:
+    lines: tuple[SchoolLine, ...]
+    total: int
+
+
+def _schools(supplier: Supplier) -> Schools:
+    """The schools with a release entry for this supplier, by name, and what each releases
+    to it now: what the supplier's helpdesk needs to know when a school's pupils arrive
+    without an attribute. (The supplier receives all of it anyway; no pupil data here.)"""
+    registry = broker().registry
+    today = datetime.now(UTC).date()
+    policies = registry.policies(supplier_id=supplier.id)
+    named = sorted(((school.name if (school := registry.school(p.school_id)) else p.school_id,
+                     p) for p in policies), key=lambda pair: pair[0].lower())
+    return Schools(tuple(
+        SchoolLine(name, policy, activation.status(policy, today),
+                   tuple(r for r in release_form.rows(supplier, policy) if r.choice != "none"))
+        for name, policy in named[:MAX_SCHOOLS_SHOWN]), len(policies))
+
+
 def _form(supplier: Supplier, requests: Sequence[AttributeRequest], problems: dict[str, str],
           status: int = 200) -> Response:
     return page("admin/supplier.html", status, supplier=supplier, asked=_written(requests),
                 problems=problems, vocabulary=attributes.VOCABULARY, max_why=MAX_WHY,
-                languages=LANGUAGES)
+                languages=LANGUAGES, schools=_schools(supplier))
 
 
 @bp.get("/suppliers/<supplier_id>")

@@ -185,11 +185,14 @@ class Registry:
                             lambda s: s.get(ReleasePolicyRow, (school_id, supplier_id)),
                             convert.policy_record)
 
-    def policies(self, school_id: str | None = None) -> list[Policy]:
+    def policies(self, school_id: str | None = None, *,
+                 supplier_id: str | None = None) -> list[Policy]:
         query = select(ReleasePolicyRow).order_by(ReleasePolicyRow.school_id,
                                                   ReleasePolicyRow.supplier_id)
         if school_id is not None:
             query = query.where(ReleasePolicyRow.school_id == school_id)
+        if supplier_id is not None:
+            query = query.where(ReleasePolicyRow.supplier_id == supplier_id)
         with self._db.read() as session:
             return [convert.policy_record(row) for row in session.scalars(query)]
 

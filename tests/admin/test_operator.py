@@ -17,7 +17,7 @@ from broker.admin import fetch
 from broker.context import Broker
 from broker.keys import ensure_saml_keypair
 from broker.registry import Federation, Registry
-from tests.admin.conftest import SAML_SUPPLIER, SCHOOL_A, Portal
+from tests.admin.conftest import OIDC_SUPPLIER, SAML_SUPPLIER, SCHOOL_A, Portal
 from tests.registry.helpers import snapshot, sql
 from tests.registry.metadata_xml import certificate_b64, idp_metadata, sp_metadata
 from tests.registry.test_metadata_url import BODIES, https_server  # noqa: F401  (a fixture)
@@ -310,6 +310,32 @@ def test_the_supplier_admin_edits_requests_and_schools_see_them(
     assert {(s.text, s.get("lang")) for s in shown} >= {
         ("koppelt de licenties", "nl"),  # the reader's language
         ("greets the pupil by name", "en")}  # the only one written, marked as English
+
+
+def test_the_supplier_admin_sees_what_each_school_releases_to_them(
+        supplier_admin: Portal, school_a: Portal, registry: Registry) -> None:
+    """Their helpdesk's question ('why does this school's pupil arrive without a name?'):
+    each school with a release entry, what it releases now and its status."""
+    school_a.post(f"/admin/schools/{SCHOOL_A}/suppliers/{SAML_SUPPLIER}/suspend",
+                  {"reason": "contract under review"})
+    doc = lxml.html.fromstring(text(supplier_admin.get(f"/admin/suppliers/{SAML_SUPPLIER}",
+                                                       query_string={"lang": "en"})))
+    rows = [[" ".join(c.text_content().split()) for c in row.xpath("./th|./td")]
+            for row in doc.xpath('//table[@id="schools-table"]/tbody/tr')]
+    assert rows == [
+        ["Het Lyceum", "pseudonym, given name, classes and groups", "active"],
+        ["OBS De Regenboog", "pseudonym, role (pupil, teacher)", "suspended"]]
+    assert "contract under review" not in text(supplier_admin.get(
+        f"/admin/suppliers/{SAML_SUPPLIER}"))  # the school's words stay with its pupils
+    other = supplier_admin.get(f"/admin/suppliers/{OIDC_SUPPLIER}")
+    assert other.status_code == 404  # another supplier's schools: not this admin's
+
+
+def test_a_supplier_no_school_has_activated_is_told_it_receives_nothing(
+        operator: Portal) -> None:
+    page = text(operator.get(f"/admin/suppliers/{OIDC_SUPPLIER}", query_string={"lang": "en"}))
+    assert "No school has activated you yet: you receive nothing" in page
+    assert 'id="schools-table"' not in page
 
 
 @pytest.mark.parametrize("why", ["", "   ", "x" * 301])
