@@ -23,10 +23,9 @@ EMPTY = "—"
 
 NAMED = frozenset({
     "active", "agreement", "anchor", "asks_for", "attributes", "by_role", "claims",
-    "default_role", "reasons",
-    "email", "invited", "linked_to", "match", "other_school", "outcome", "require", "role",
-    "roles", "schools", "second_factor", "supplier_id", "suspended_reason", "until",
-    "valid_until", "via"})
+    "default_role", "email", "invited", "linked_to", "match", "other_school", "outcome",
+    "reasons", "require", "role", "roles", "schools", "second_factor", "supplier_id",
+    "suspended_reason", "until", "valid_until", "via"})
 """The fields audit rows hold (broker/registry/audit.py, admins.py, admin_links.py,
 registry.py, supplier_requests.py); each has the words `audit.field_<name>`. Any other is
 shown by its name."""
