@@ -28,6 +28,7 @@ from broker.admin.base import (
     supplier_or_404,
 )
 from broker.identity import Attributes
+from broker.plain_text import is_plain
 from broker.records import Policy, School, Supplier
 from broker.web.current import broker
 from broker.web.i18n import text
@@ -177,8 +178,10 @@ def _changed(school: School, supplier: Supplier, event: str, message: str) -> Re
 def suspend(school_id: str, supplier_id: str) -> Response:
     school, supplier = _pair(school_id, supplier_id)
     reason = _reason()
-    if not reason or len(reason) > MAX_REASON:
-        return _release_page(school, supplier, {}, 400, suspend_error=text("admin.reason_needed"),
+    if not reason or len(reason) > MAX_REASON or not is_plain(reason):
+        wrong = (text("admin.plain_text") if reason and not is_plain(reason)
+                 else text("admin.reason_needed"))
+        return _release_page(school, supplier, {}, 400, suspend_error=wrong,
                              reason=reason[:MAX_REASON])
     broker().registry.suspend(school.id, supplier.id, reason, by=current_admin().email)
     return _changed(school, supplier, "suspended", "suspended_now")

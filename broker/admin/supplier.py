@@ -26,6 +26,7 @@ from broker.admin.base import (
     supplier_or_404,
 )
 from broker.languages import LANGUAGES
+from broker.plain_text import is_plain
 from broker.records import AttributeRequest, Policy, Supplier
 from broker.registry.supplier_requests import MAX_WHY
 from broker.web.current import broker
@@ -52,6 +53,8 @@ def _requests(form: Mapping[str, str]) -> tuple[list[AttributeRequest], dict[str
                for lang in LANGUAGES}
         if not any(why.values()) or any(len(text) > MAX_WHY for text in why.values()):
             problems[attr.name] = text("admin.why_needed", max=MAX_WHY)
+        elif not all(is_plain(written) for written in why.values()):
+            problems[attr.name] = text("admin.plain_text")
         found.append(AttributeRequest.of({"attribute": attr.name} | why))
     return found, problems
 

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from broker import acr, attributes, kinds, mapping, profiles
 from broker.messages import Message, msg
+from broker.plain_text import is_plain
 from broker.records import (
     WHY_FIELDS,
     AttributeRequest,
@@ -242,6 +243,9 @@ def _requests(entry: Entry) -> tuple[AttributeRequest, ...]:
         attribute = sub.text("attribute", msg("problem.expect_attribute"), required=True)
         known = sub.names("attribute", [attribute]) if attribute else None
         why = {key: sub.text(key, msg("problem.expect_why")) for key in WHY_FIELDS}
+        for key, written in why.items():
+            if written is not None and not is_plain(written):
+                sub.problem(key, msg("problem.not_plain"))
         if not any(key in item for key in WHY_FIELDS):
             sub.problem("why", msg("problem.missing", expected=msg("problem.expect_why")))
         elif attribute and known and sub.clean():
@@ -287,6 +291,8 @@ def release(entry: Entry) -> Policy | None:
     for role, extra in roles.items():
         by_role[role] = entry.names(f"roles.{role}", extra) or frozenset()
     suspended = entry.text("suspended", msg("problem.expect_suspended"))
+    if suspended is not None and not is_plain(suspended):
+        entry.problem("suspended", msg("problem.not_plain"))
     valid_until = entry.get("valid_until", date, msg("problem.expect_valid_until"))
     agreement = entry.text("agreement", msg("problem.expect_agreement"))
     if agreement is not None and len(agreement) > MAX_AGREEMENT:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from broker import attributes
 from broker.jsonvalue import Json
+from broker.plain_text import is_plain
 from broker.records import WHY_FIELDS, AttributeRequest
 from broker.registry import audit
 from broker.registry.ledger import Ledger
@@ -34,6 +35,8 @@ def replace(ledger: Ledger, supplier_id: str, requests: Sequence[AttributeReques
     reasons = [[v for k, v in r.items() if k in WHY_FIELDS] for r in kept]
     if any(not texts or any(len(t) > MAX_WHY for t in texts) for texts in reasons):
         raise ValueError(f"every request needs a reason of 1 to {MAX_WHY} characters")
+    if not all(is_plain(t) for texts in reasons for t in texts):
+        raise ValueError("a reason must be plain text (no control or direction characters)")
     # Changes a supplier record: the commit raises the registry version (cache.py)
     with ledger.writing() as chain:
         row = chain.session.get(SupplierRow, supplier_id)

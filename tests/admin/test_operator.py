@@ -16,7 +16,9 @@ import pytest
 from broker.admin import fetch
 from broker.context import Broker
 from broker.keys import ensure_saml_keypair
+from broker.records import AttributeRequest
 from broker.registry import Federation, Registry
+from broker.registry.admins import Admins
 from tests.admin.conftest import OIDC_SUPPLIER, SAML_SUPPLIER, SCHOOL_A, Portal
 from tests.registry.helpers import snapshot, sql
 from tests.registry.metadata_xml import certificate_b64, idp_metadata, sp_metadata
@@ -336,6 +338,22 @@ def test_a_supplier_no_school_has_activated_is_told_it_receives_nothing(
     page = text(operator.get(f"/admin/suppliers/{OIDC_SUPPLIER}", query_string={"lang": "en"}))
     assert "No school has activated you yet: you receive nothing" in page
     assert 'id="schools-table"' not in page
+
+
+@pytest.mark.parametrize("why", ["greets\u202eeman yb", "a\x00b", "x\u2067y"])
+def test_a_reason_must_be_plain_text(supplier_admin: Portal, registry: Registry,
+                                     why: str) -> None:
+    """Pupils and schools read the reason: no control characters, no direction overrides."""
+    before = snapshot(registry)
+    response = supplier_admin.post(f"/admin/suppliers/{SAML_SUPPLIER}",
+                                   {"ask-eck_id": "yes", "why-eck_id-en": why},
+                                   query_string={"lang": "en"})
+    assert response.status_code == 400
+    assert "Use plain text: no control characters" in text(response)
+    assert snapshot(registry) == before
+    with pytest.raises(ValueError, match="plain text"):
+        Admins(registry).set_requests(SAML_SUPPLIER, [AttributeRequest("eck_id", why)])
+    assert snapshot(registry) == before
 
 
 @pytest.mark.parametrize("why", ["", "   ", "x" * 301])

@@ -189,6 +189,18 @@ def test_a_suspension_needs_a_reason(school_a: Portal, registry: Registry, reaso
     assert policy is not None and policy.suspended_reason is None
 
 
+@pytest.mark.parametrize("reason", ["datalek\u202e.kennisgeving", "a\x00b", "x\u2066y"])
+def test_a_suspension_reason_must_be_plain_text(school_a: Portal, registry: Registry,
+                                                reason: str) -> None:
+    """Pupils read the reason: a direction override could show them another text."""
+    response = school_a.post(f"{RELEASE_A}/suspend", {"reason": reason},
+                             query_string={"lang": "en"})
+    assert response.status_code == 400
+    assert "Use plain text: no control characters" in text(response)
+    policy = registry.policy(SCHOOL_A, SAML_SUPPLIER)
+    assert policy is not None and policy.suspended_reason is None
+
+
 def test_the_overview_shows_status_and_waiting_requests(school_a: Portal,
                                                         registry: Registry) -> None:
     registry.activate(SCHOOL_A, OIDC_SUPPLIER, agreement=None, valid_until=None)
