@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from broker.plain_text import is_plain
 from broker.records import Policy
 from broker.registry.parse import MAX_AGREEMENT
 
@@ -59,6 +60,8 @@ def read_form(form: Mapping[str, str], today: date) -> AgreementForm:
     typed = AgreementForm(reference[:MAX_AGREEMENT], until[:10])
     if len(reference) > MAX_AGREEMENT:
         return AgreementForm(typed.reference, typed.valid_until, "agreement_too_long")
+    if not is_plain(reference):  # pupils read it on /me
+        return AgreementForm(typed.reference, typed.valid_until, "plain_text")
     if not until:
         return typed
     try:

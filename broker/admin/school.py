@@ -214,6 +214,9 @@ def activate(school_id: str, supplier_id: str) -> Response:
 @login_required
 def deactivate(school_id: str, supplier_id: str) -> Response:
     school, supplier = _pair(school_id, supplier_id)
-    broker().registry.deactivate(school.id, supplier.id, reason=_reason()[:MAX_REASON] or None,
+    reason = _reason()
+    if not is_plain(reason):  # the audit trail shows it as written
+        return _release_page(school, supplier, {}, 400, deactivate_error=text("admin.plain_text"))
+    broker().registry.deactivate(school.id, supplier.id, reason=reason[:MAX_REASON] or None,
                                  by=current_admin().email)
     return _changed(school, supplier, "deactivated", "deactivated_now")

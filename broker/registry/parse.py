@@ -291,12 +291,13 @@ def release(entry: Entry) -> Policy | None:
     for role, extra in roles.items():
         by_role[role] = entry.names(f"roles.{role}", extra) or frozenset()
     suspended = entry.text("suspended", msg("problem.expect_suspended"))
-    if suspended is not None and not is_plain(suspended):
-        entry.problem("suspended", msg("problem.not_plain"))
     valid_until = entry.get("valid_until", date, msg("problem.expect_valid_until"))
     agreement = entry.text("agreement", msg("problem.expect_agreement"))
     if agreement is not None and len(agreement) > MAX_AGREEMENT:
         entry.problem("agreement", too_long(len(agreement), MAX_AGREEMENT))
+    for field, written in (("suspended", suspended), ("agreement", agreement)):
+        if written is not None and not is_plain(written):  # pupils read both
+            entry.problem(field, msg("problem.not_plain"))
     if not (school_id and supplier_id and entry.clean()):
         return None
     return Policy(school_id=school_id, supplier_id=supplier_id, attributes=names or frozenset(),

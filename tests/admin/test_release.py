@@ -201,6 +201,18 @@ def test_a_suspension_reason_must_be_plain_text(school_a: Portal, registry: Regi
     assert policy is not None and policy.suspended_reason is None
 
 
+def test_an_agreement_reference_and_a_deactivation_reason_must_be_plain_text(
+        school_a: Portal, registry: Registry) -> None:
+    before = registry.policy(SCHOOL_A, SAML_SUPPLIER)
+    for url, form, shown in (
+            (f"{RELEASE_A}/activate", {"agreement": "VO-\u202e71"}, "activate-error"),
+            (f"{RELEASE_A}/deactivate", {"reason": "klaar\x00"}, "deactivate-error")):
+        response = school_a.post(url, form, query_string={"lang": "en"})
+        assert response.status_code == 400, url
+        assert f'id="{shown}">Use plain text' in text(response)
+    assert registry.policy(SCHOOL_A, SAML_SUPPLIER) == before
+
+
 def test_the_overview_shows_status_and_waiting_requests(school_a: Portal,
                                                         registry: Registry) -> None:
     registry.activate(SCHOOL_A, OIDC_SUPPLIER, agreement=None, valid_until=None)

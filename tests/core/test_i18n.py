@@ -54,8 +54,8 @@ FAMILIES = {
     "problem.address_": ("unspecified", "loopback", "link_local", "private", "multicast",
                          "reserved", "non_public"),
     "problem.unknown_": ("school", "supplier"),
-    "admin.": ("activated_now", "deactivated_now", "agreement_too_long", "bad_valid_until",
-               "valid_until_past", "saved", "suspended_now", "resumed_now"),
+    "admin.": ("activated_now", "deactivated_now", "agreement_too_long", "plain_text",
+               "bad_valid_until", "valid_until_past", "saved", "suspended_now", "resumed_now"),
 }
 
 
