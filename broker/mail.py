@@ -15,6 +15,7 @@ import logging
 import smtplib
 import ssl
 import threading
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -79,10 +80,16 @@ class Mailer:
     def send_later(self, to: str, subject: str, body: str) -> None:
         """Send in the background, so that the answer takes as long whether or not a message
         goes out (a password reset must not tell which accounts exist); failures are logged."""
+        self.send_all_later([(to, subject, body)])
+
+    def send_all_later(self, messages: Sequence[tuple[str, str, str]]) -> None:
+        """(to, subject, body) of each message, sent one after the other by one thread in
+        the background; a message that fails is logged and the rest still go."""
         def run() -> None:
-            try:
-                self.send(to, subject, body)
-            except MailFailed:
-                pass  # logged by send()
+            for to, subject, body in messages:
+                try:
+                    self.send(to, subject, body)
+                except MailFailed:
+                    pass  # logged by send()
 
         threading.Thread(target=run, name="mail", daemon=True).start()

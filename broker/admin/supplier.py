@@ -15,7 +15,7 @@ from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from broker import attributes
-from broker.admin import activation, release_form
+from broker.admin import activation, release_form, supplier_notice
 from broker.admin.base import (
     NotFound,
     admins,
@@ -119,6 +119,8 @@ def supplier_requests_post(supplier_id: str) -> Response:
     if problems:
         return _form(supplier, requests, problems, 400)
     admins().set_requests(supplier.id, requests, by=current_admin().email)
+    supplier_notice.tell_schools(supplier, supplier_notice.difference(supplier.requests,
+                                                                       requests))
     log.info("supplier requests changed", extra={
         "admin": current_admin().id, "supplier": supplier.id,
         "attributes": ",".join(r.attribute for r in requests) or "-"})

@@ -1,0 +1,77 @@
+"""A supplier changes what it asks for: the admins of every school where it is active get an
+e-mail over real SMTP (a local aiosmtpd server) saying what changed, with a link to review
+their release; schools where it is not active, and an unchanged save, send nothing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from broker.records import AttributeRequest
+from broker.registry import Registry
+from tests.admin.conftest import (
+    ADMIN_A,
+    ADMIN_B,
+    SAML_SUPPLIER,
+    SCHOOL_A,
+    SCHOOL_B,
+    SUPPLIER_ADMIN,
+    as_admin,
+    make_app,
+)
+from tests.fixtures.smtp_server import SmtpServer
+
+FORM = {"ask-given_name": "yes", "why-given_name-nl": "begroet de leerling bij naam",
+        "why-given_name-en": "greets the pupil by name", "ask-email": "yes",
+        "why-email-nl": "stuurt de leraar een weekverslag"}
+
+
+@pytest.fixture
+def mailing(template_instance: Path, tmp_path: Path, smtp_server: SmtpServer) -> Iterator[Flask]:
+    app = make_app(template_instance, tmp_path, base_url="https://loper.example",
+                   **smtp_server.settings())
+    yield app
+    app.extensions["loper"].registry.close()
+    app.extensions["loper"].store.close()
+
+
+def _save(app: Flask, form: dict[str, str]) -> None:
+    response = as_admin(app, SUPPLIER_ADMIN).post(f"/admin/suppliers/{SAML_SUPPLIER}", form)
+    assert response.status_code == 302
+
+
+def test_each_school_admin_is_told_what_the_supplier_now_asks(
+        mailing: Flask, smtp_server: SmtpServer) -> None:
+    _save(mailing, FORM)
+    for admin, school in ((ADMIN_A, SCHOOL_A), (ADMIN_B, SCHOOL_B)):
+        message = smtp_server.wait_for(admin)
+        assert message["Subject"].strip() == ("Rekenwonders vraagt om andere gegevens / "
+                                      "Rekenwonders asks for other data")
+        body = message.get_body(("plain",))
+        assert body is not None
+        words = body.get_content()
+        assert "No longer asked for: role (pupil, teacher), classes and groups" in words
+        assert "With another reason: given name, e-mail address" in words
+        assert "Niet meer gevraagd: rol (leerling, leraar), klassen en groepen" in words
+        assert f"https://loper.example/admin/schools/{school}/suppliers/{SAML_SUPPLIER}" in words
+        assert "begroet" not in words  # what changed, not the supplier's words
+
+
+def test_an_unchanged_save_and_an_inactive_school_send_nothing(
+        mailing: Flask, smtp_server: SmtpServer) -> None:
+    registry: Registry = mailing.extensions["loper"].registry
+    registry.deactivate(SCHOOL_B, SAML_SUPPLIER)
+    _save(mailing, FORM)
+    smtp_server.wait_for(ADMIN_A)
+    _save(mailing, FORM)  # the same again: nothing changed
+    time.sleep(0.5)  # mail goes out in the background: give a wrong one time to arrive
+    assert not smtp_server.inbox.messages
+    supplier = registry.supplier(SAML_SUPPLIER)
+    assert supplier is not None and [r.attribute for r in supplier.requests] == [
+        "given_name", "email"]
+    assert AttributeRequest("email", why_in=(("nl", "stuurt de leraar een weekverslag"),)) in (
+        supplier.requests)
