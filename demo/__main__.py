@@ -17,17 +17,20 @@ PORTS = {"broker": 8400, "school": 8401, "rekenwonders": 8402, "taalapp": 8403, 
 """8406 is Woordenschat's redirect URI (demo/federation.py), though no app runs there."""
 
 
-DEMO_ADMINS = {"ict@regenboog.demo": ("school", ["regenboog"]),
-               "operator@loper.demo": ("operator", [])}
+DEMO_ADMINS: dict[str, tuple[str, list[str], str | None]] = {
+    "ict@regenboog.demo": ("school", ["regenboog"], None),
+    "operator@loper.demo": ("operator", [], None),
+    "dev@rekenwonders.demo": ("supplier", [], "rekenwonders")}
+"""e-mail -> (role, its schools, its supplier)."""
 DEMO_ADMIN_PASSWORD = "demo-password"
 
 
 def ensure_demo_admins(demo: Running) -> None:
     """The demo's admin accounts (never in a real deployment: `broker admin add` there)."""
     admins: Admins = demo.apps["broker"].extensions["loper_admins"]
-    for email, (role, schools) in DEMO_ADMINS.items():
+    for email, (role, schools, supplier) in DEMO_ADMINS.items():
         if admins.by_email(email) is None:
-            admins.add(email, DEMO_ADMIN_PASSWORD, role, schools=schools)
+            admins.add(email, DEMO_ADMIN_PASSWORD, role, schools=schools, supplier_id=supplier)
 
 
 def register_new_supplier(demo: Running) -> None:
@@ -77,6 +80,8 @@ Loper demo federation is running (Ctrl-C stops it).
   attribute, preview what a supplier gets, suspend it, read the ledger. Woordenschat is
   new: it gets nothing, not even a pseudonym, until the school activates it ("Bekijken en
   activeren"). Every change shows at {demo.broker}/admin/schools/regenboog/audit.
+  As dev@rekenwonders.demo (same password), Rekenwonders' developer: what the app asks for
+  and why (in Dutch and English), and which schools release what to it.
 
   Loper:  {demo.broker}/healthz   {demo.broker}/.well-known/openid-configuration
   schools: {demo.schools['regenboog']}/ (SAML)   {demo.schools['lyceum']}/ (OpenID Connect)
