@@ -44,7 +44,8 @@ def _own(supplier_id: str) -> Supplier:
 
 def _requests(form: Mapping[str, str]) -> tuple[list[AttributeRequest], dict[str, str]]:
     """The requests ticked on the form, each with its reason in every language written, and
-    a problem per attribute lacking a good reason (none at all, or one too long)."""
+    a problem per attribute lacking a good reason (none at all, one too long, or one that is
+    not plain text)."""
     found, problems = [], {}
     for attr in attributes.VOCABULARY:
         if form.get(f"ask-{attr.name}") != "yes":
