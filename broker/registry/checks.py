@@ -16,6 +16,7 @@ from broker import attributes
 from broker.errors import ConfigError
 from broker.messages import Message, msg
 from broker.outbound.policy import secure_url_problem
+from broker.plain_text import is_plain
 
 T = TypeVar("T")
 _TOML_TYPES: tuple[tuple[type, str], ...] = (
@@ -132,6 +133,15 @@ class Entry:
         value = self.get(key, str, expected, required=required)
         if value is not None and not value.strip():
             self.problem(key, msg("problem.empty", expected=expected))
+            return None
+        return value
+
+    def plain_text(self, key: str, expected: Message) -> str | None:
+        """A text people will read (a reason, a reference): no control or direction
+        characters (broker/plain_text.py)."""
+        value = self.text(key, expected)
+        if value is not None and not is_plain(value):
+            self.problem(key, msg("problem.not_plain"))
             return None
         return value
 

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 from broker import acr, attributes, kinds, mapping, profiles
 from broker.messages import Message, msg
-from broker.plain_text import is_plain
 from broker.records import (
     WHY_FIELDS,
     AttributeRequest,
@@ -242,10 +241,7 @@ def _requests(entry: Entry) -> tuple[AttributeRequest, ...]:
         sub.allow({"attribute", *WHY_FIELDS})
         attribute = sub.text("attribute", msg("problem.expect_attribute"), required=True)
         known = sub.names("attribute", [attribute]) if attribute else None
-        why = {key: sub.text(key, msg("problem.expect_why")) for key in WHY_FIELDS}
-        for key, written in why.items():
-            if written is not None and not is_plain(written):
-                sub.problem(key, msg("problem.not_plain"))
+        why = {key: sub.plain_text(key, msg("problem.expect_why")) for key in WHY_FIELDS}
         if not any(key in item for key in WHY_FIELDS):
             sub.problem("why", msg("problem.missing", expected=msg("problem.expect_why")))
         elif attribute and known and sub.clean():
@@ -290,14 +286,11 @@ def release(entry: Entry) -> Policy | None:
     roles = entry.get("roles", dict, msg("problem.expect_role_table")) or {}
     for role, extra in roles.items():
         by_role[role] = entry.names(f"roles.{role}", extra) or frozenset()
-    suspended = entry.text("suspended", msg("problem.expect_suspended"))
+    suspended = entry.plain_text("suspended", msg("problem.expect_suspended"))  # pupils read it
     valid_until = entry.get("valid_until", date, msg("problem.expect_valid_until"))
-    agreement = entry.text("agreement", msg("problem.expect_agreement"))
+    agreement = entry.plain_text("agreement", msg("problem.expect_agreement"))  # and this
     if agreement is not None and len(agreement) > MAX_AGREEMENT:
         entry.problem("agreement", too_long(len(agreement), MAX_AGREEMENT))
-    for field, written in (("suspended", suspended), ("agreement", agreement)):
-        if written is not None and not is_plain(written):  # pupils read both
-            entry.problem(field, msg("problem.not_plain"))
     if not (school_id and supplier_id and entry.clean()):
         return None
     return Policy(school_id=school_id, supplier_id=supplier_id, attributes=names or frozenset(),
