@@ -17,7 +17,7 @@ from flask import url_for
 from broker.admin.base import admins, mailer
 from broker.admin.invitations import MAIL_BETWEEN
 from broker.records import AttributeRequest, Supplier
-from broker.registry.school_admins import of_school
+from broker.registry.school_admins import emails_of_schools
 from broker.web.current import broker
 from broker.web.i18n import attribute_word, in_both_languages, text
 
@@ -47,18 +47,19 @@ def tell_schools(supplier: Supplier, changed: Difference) -> int:
     """Mail the admins of every school where `supplier` is active; how many mails go out."""
     if not changed or not mailer().configured:
         return 0
-    settings, messages = broker().settings, []
+    registry, settings, messages = broker().registry, broker().settings, []
     subject = in_both_languages(
         lambda: text("admin.mail_requests_subject", supplier=supplier.name), " / ")
-    for policy in broker().registry.policies(supplier_id=supplier.id):
-        school = broker().registry.school(policy.school_id)
-        if not policy.active or school is None:
+    active = [p.school_id for p in registry.policies(supplier_id=supplier.id) if p.active]
+    for school_id, emails in emails_of_schools(admins(), active).items():
+        school = registry.school(school_id)
+        if school is None or not emails:
             continue
         link = settings.url(url_for("admin.release", school_id=school.id,
                                     supplier_id=supplier.id))
         body = in_both_languages(
             functools.partial(_body, supplier.name, school.name, changed, link), MAIL_BETWEEN)
-        messages += [(admin.email, subject, body) for admin in of_school(admins(), school.id)]
+        messages += [(email, subject, body) for email in emails]
     mailer().send_all_later(messages)
     log.info("schools told of changed requests",
              extra={"supplier": supplier.id, "mails": len(messages)})
