@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from broker.admin import activation, release_form, school_samples
+from broker.admin import activation, release_form, school_samples, supplier_notice
 from broker.admin import preview as previews
 from broker.admin.base import (
     NotFound,
@@ -149,6 +149,7 @@ def release_post(school_id: str, supplier_id: str) -> Response:
     choices = release_form.choices_from(request.form, release_form.rows(supplier, current))
     proposed = release_form.proposed_policy(school.id, supplier.id, current, choices)
     registry.set_policy(proposed, by=current_admin().email)
+    supplier_notice.tell_supplier(school, supplier, current)
     log.info("release changed", extra={"admin": current_admin().id, "school": school.id,
                                        "supplier": supplier.id,
                                        "attributes": ",".join(sorted(proposed.attributes)),
@@ -165,11 +166,13 @@ def _reason() -> str:
     return " ".join(request.form.get("reason", "").split())
 
 
-def _changed(school: School, supplier: Supplier, event: str, message: str) -> Response:
-    """After a change made in the admin's name (and so in the audit trail): log it, and show
-    the release page afresh with `message`."""
+def _changed(school: School, supplier: Supplier, before: Policy | None, event: str,
+             message: str) -> Response:
+    """After a change made in the admin's name (and so in the audit trail): log it, tell the
+    supplier's admins, and show the release page afresh with `message`."""
     log.warning("supplier %s", event, extra={"admin": current_admin().id, "school": school.id,
                                              "supplier": supplier.id})
+    supplier_notice.tell_supplier(school, supplier, before)
     return _back_to_release(school, supplier, message)
 
 
@@ -183,16 +186,18 @@ def suspend(school_id: str, supplier_id: str) -> Response:
                  else text("admin.reason_needed"))
         return _release_page(school, supplier, {}, 400, suspend_error=wrong,
                              reason=reason[:MAX_REASON])
+    before = broker().registry.policy(school.id, supplier.id)
     broker().registry.suspend(school.id, supplier.id, reason, by=current_admin().email)
-    return _changed(school, supplier, "suspended", "suspended_now")
+    return _changed(school, supplier, before, "suspended", "suspended_now")
 
 
 @bp.post("/schools/<school_id>/suppliers/<supplier_id>/resume")
 @login_required
 def resume(school_id: str, supplier_id: str) -> Response:
     school, supplier = _pair(school_id, supplier_id)
+    before = broker().registry.policy(school.id, supplier.id)
     broker().registry.resume(school.id, supplier.id, by=current_admin().email)
-    return _changed(school, supplier, "resumed", "resumed_now")
+    return _changed(school, supplier, before, "resumed", "resumed_now")
 
 
 @bp.post("/schools/<school_id>/suppliers/<supplier_id>/activate")
@@ -205,9 +210,10 @@ def activate(school_id: str, supplier_id: str) -> Response:
         return _release_page(school, supplier, {}, 400, agreement_form=typed,
                              activate_error=text("admin." + typed.problem))
     agreement = typed.agreement()
+    before = broker().registry.policy(school.id, supplier.id)
     broker().registry.activate(school.id, supplier.id, agreement=agreement.reference,
                                valid_until=agreement.valid_until, by=current_admin().email)
-    return _changed(school, supplier, "activated", "activated_now")
+    return _changed(school, supplier, before, "activated", "activated_now")
 
 
 @bp.post("/schools/<school_id>/suppliers/<supplier_id>/deactivate")
@@ -217,6 +223,7 @@ def deactivate(school_id: str, supplier_id: str) -> Response:
     reason = _reason()
     if not is_plain(reason):  # the audit trail shows it as written
         return _release_page(school, supplier, {}, 400, deactivate_error=text("admin.plain_text"))
+    before = broker().registry.policy(school.id, supplier.id)
     broker().registry.deactivate(school.id, supplier.id, reason=reason[:MAX_REASON] or None,
                                  by=current_admin().email)
-    return _changed(school, supplier, "deactivated", "deactivated_now")
+    return _changed(school, supplier, before, "deactivated", "deactivated_now")

@@ -1,23 +1,30 @@
-"""Telling schools that a supplier they work with changed what it asks for: each admin of a
-school where the supplier is active gets an e-mail (in Dutch and English) naming what is new,
-what is no longer asked for and what is asked for with another reason, with a link to the
-school's release page for that supplier. Sent in the background; without SMTP, nothing is
-sent (the school's overview and audit trail say it anyway).
+"""Telling each side of a school-supplier pair what the other changed, by e-mail (in Dutch
+and English, sent in the background; without SMTP nothing is sent, and the portal's pages say
+it anyway):
+
+- a supplier changed what it asks for: each admin of a school where it is active hears what
+  is newly asked for, no longer asked for and reworded, with a link to that release page;
+- a school activated, suspended, resumed or deactivated a supplier, or changed what it
+  releases to it: the supplier's admins hear it, with what they receive from that school
+  now (never the school's reason for a suspension: that is for its pupils).
 """
 
 from __future__ import annotations
 
 import functools
+import html
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from flask import url_for
+from flask import render_template, url_for
 
+from broker.admin import activation, release_form
 from broker.admin.base import admins, mailer
 from broker.admin.invitations import MAIL_BETWEEN
-from broker.records import AttributeRequest, Supplier
-from broker.registry.school_admins import emails_of_schools
+from broker.records import AttributeRequest, Policy, School, Supplier
+from broker.registry.school_admins import emails_of_schools, emails_of_supplier
 from broker.web.current import broker
 from broker.web.i18n import attribute_word, in_both_languages, text
 
@@ -75,3 +82,47 @@ def _body(supplier: str, school: str, changed: Difference, link: str) -> str:
                               names=", ".join(attribute_word(n) for n in names)))
     lines.append(text("admin.mail_requests_review", link=link))
     return "\n".join(lines)
+
+
+EVENTS = {"active": "activated", "suspended": "suspended", "inactive": "deactivated",
+          "ended": "ended"}
+"""The pair's status after a school's change -> what the supplier is told happened."""
+
+
+def _status(policy: Policy | None) -> str:
+    """activation.status, with an agreement about to end counted as active."""
+    found = activation.status(policy, datetime.now(UTC).date())
+    return "active" if found == "ending" else found
+
+
+def tell_supplier(school: School, supplier: Supplier, before: Policy | None) -> bool:
+    """Mail `supplier`'s admins what `school` just changed for them (compared with `before`,
+    the release entry as it was); False when nothing they would notice changed."""
+    if not mailer().configured:
+        return False
+    after = broker().registry.policy(school.id, supplier.id)
+    was, now = _status(before), _status(after)
+    released = tuple(r for r in release_form.rows(supplier, after) if r.choice != "none")
+    if was == now:
+        old = tuple(r for r in release_form.rows(supplier, before) if r.choice != "none")
+        event = "release" if released != old else None
+    else:
+        event = "resumed" if (was, now) == ("suspended", "active") else EVENTS.get(now)
+    emails = emails_of_supplier(admins(), supplier.id)
+    if event is None or not emails:
+        return False
+    link = broker().settings.url(url_for("admin.supplier_requests", supplier_id=supplier.id,
+                                         _anchor="schools"))
+    subject = in_both_languages(lambda: text(
+        "admin.mail_pair_subject", supplier=supplier.name, school=school.name), " / ")
+    body = in_both_languages(lambda: "\n".join((
+        text("admin.mail_pair_" + event, supplier=supplier.name, school=school.name),
+        text("admin.mail_pair_receives", school=school.name,
+             names=html.unescape(render_template(
+                 "admin/_receives_line.txt", released=released,
+                 status="inactive" if now in ("suspended", "ended") else now).strip())),
+        text("admin.mail_pair_more", link=link))), MAIL_BETWEEN)
+    mailer().send_all_later([(email, subject, body) for email in emails])
+    log.info("supplier told of a school's change",
+             extra={"school": school.id, "supplier": supplier.id, "event": event})
+    return True

@@ -1,5 +1,5 @@
 """The admins of one school: who they are, and taking one off the school (the portal's
-"Admins" page; inviting is admin_links.py)."""
+"Admins" page; inviting is admin_links.py); whom to tell of a change, by e-mail."""
 
 from __future__ import annotations
 
@@ -34,6 +34,14 @@ def emails_of_schools(admins: Admins, school_ids: Collection[str]) -> dict[str, 
         for school_id, email in rows:
             found[school_id].append(email)
     return found
+
+
+def emails_of_supplier(admins: Admins, supplier_id: str) -> list[str]:
+    """The e-mail addresses of a supplier's admins."""
+    with admins.db.read() as session:
+        return list(session.scalars(select(AdminRow.email).where(
+            AdminRow.role == "supplier", AdminRow.supplier_id == supplier_id)
+            .order_by(AdminRow.email)))
 
 
 def remove_from_school(admins: Admins, admin_id: int, school_id: str, *, by: str) -> Admin:

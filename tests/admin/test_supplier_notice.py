@@ -1,6 +1,7 @@
-"""A supplier changes what it asks for: the admins of every school where it is active get an
-e-mail over real SMTP (a local aiosmtpd server) saying what changed, with a link to review
-their release; schools where it is not active, and an unchanged save, send nothing."""
+"""Each side of a school-supplier pair hears what the other changed, over real SMTP (a local
+aiosmtpd server): a supplier's new requests reach the admins of every school where it is
+active; a school's activation, suspension, resumption, deactivation or release change reaches
+the supplier's admins. What changes nothing sends nothing."""
 
 from __future__ import annotations
 
@@ -75,3 +76,36 @@ def test_an_unchanged_save_and_an_inactive_school_send_nothing(
         "given_name", "email"]
     assert AttributeRequest("email", why_in=(("nl", "stuurt de leraar een weekverslag"),)) in (
         supplier.requests)
+
+
+def _body(message: object) -> str:
+    body = message.get_body(("plain",))  # type: ignore[attr-defined]
+    assert body is not None
+    return str(body.get_content())
+
+
+def test_the_supplier_hears_what_a_school_changed_for_it(
+        mailing: Flask, smtp_server: SmtpServer) -> None:
+    school = as_admin(mailing, ADMIN_A)
+    release = f"/admin/schools/{SCHOOL_A}/suppliers/{SAML_SUPPLIER}"
+    for url, form, said, receives in (
+            (release, {"action": "save", "release-role": "all", "release-given_name": "all"},
+             "OBS De Regenboog has changed which data Rekenwonders receives.",
+             "pseudonym, given name, role (pupil, teacher)"),
+            (f"{release}/suspend", {"reason": "datalek in onderzoek"},
+             "OBS De Regenboog has suspended Rekenwonders", "nothing"),
+            (f"{release}/resume", {}, "OBS De Regenboog has resumed Rekenwonders",
+             "pseudonym, given name, role (pupil, teacher)"),
+            (f"{release}/deactivate", {}, "OBS De Regenboog has deactivated Rekenwonders",
+             "nothing")):
+        assert school.post(url, form).status_code == 302, url
+        words = _body(smtp_server.wait_for(SUPPLIER_ADMIN))
+        assert said in words and f"You now receive from OBS De Regenboog: {receives}." in words
+        assert "datalek" not in words  # the school's reason is for its pupils
+        assert "https://loper.example/admin/suppliers/rekenwonders#schools" in words
+    assert school.post(f"{release}/activate", {}).status_code == 302
+    assert "has activated Rekenwonders" in _body(smtp_server.wait_for(SUPPLIER_ADMIN))
+    assert school.post(release, {"action": "save", "release-role": "all",
+                                 "release-given_name": "all"}).status_code == 302
+    time.sleep(0.5)  # the same release again changes nothing: no mail
+    assert not smtp_server.inbox.messages

@@ -47,6 +47,7 @@ FAMILIES = {
     "audit.outcome_": tuple(o.name.lower() for o in Outcome),
     "admin.written_in_": LANGUAGES,
     "admin.mail_requests_": ("added", "dropped", "reworded"),
+    "admin.mail_pair_": ("activated", "resumed", "suspended", "deactivated", "ended", "release"),
     "pupil.apps_": ("done", "frame", "none", "failed"),
     "pupil.school_": ("done", "none", "failed"),
     "admin.stopped_": ("supplier_suspended", "supplier_not_activated", "agreement_ended"),
