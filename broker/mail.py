@@ -60,6 +60,12 @@ class Mailer:
         s = self._s
         timeout = s.outbound_timeout
         try:
+            message = self.message(to, subject, body)
+        except ValueError as exc:  # a header that cannot be written: a line break in it
+            log.warning("mail not sent", extra={"reason": "unwritable header"})
+            raise MailFailed("the message could not be written (a header with a line "
+                             "break)") from exc
+        try:
             if s.smtp_security == "tls":
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=timeout,
                                                       context=_tls_context())
@@ -70,7 +76,7 @@ class Mailer:
                     smtp.starttls(context=_tls_context())
                 if s.smtp_username:
                     smtp.login(s.smtp_username, s.smtp_password)
-                smtp.send_message(self.message(to, subject, body))
+                smtp.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
             reason = type(exc).__name__
             log.warning("mail not sent", extra={"reason": reason, "smtp_host": s.smtp_host})
@@ -82,9 +88,10 @@ class Mailer:
         goes out (a password reset must not tell which accounts exist); failures are logged."""
         self.send_all_later([(to, subject, body)])
 
-    def send_all_later(self, messages: Sequence[tuple[str, str, str]]) -> None:
+    def send_all_later(self, messages: Sequence[tuple[str, str, str]]) -> threading.Thread:
         """(to, subject, body) of each message, sent one after the other by one thread in
-        the background; a message that fails is logged and the rest still go."""
+        the background (returned, started); a message that fails is logged and the rest
+        still go."""
         def run() -> None:
             for to, subject, body in messages:
                 try:
@@ -92,4 +99,6 @@ class Mailer:
                 except MailFailed:
                     pass  # logged by send()
 
-        threading.Thread(target=run, name="mail", daemon=True).start()
+        thread = threading.Thread(target=run, name="mail", daemon=True)
+        thread.start()
+        return thread

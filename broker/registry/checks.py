@@ -136,10 +136,11 @@ class Entry:
             return None
         return value
 
-    def plain_text(self, key: str, expected: Message) -> str | None:
-        """A text people will read (a reason, a reference): no control or direction
+    def plain_text(self, key: str, expected: Message | None = None, *,
+                   required: bool = False) -> str | None:
+        """A text people will read (a name, a reason, a reference): no control or direction
         characters (broker/plain_text.py)."""
-        value = self.text(key, expected)
+        value = self.text(key, expected, required=required)
         if value is not None and not is_plain(value):
             self.problem(key, msg("problem.not_plain"))
             return None

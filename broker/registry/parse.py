@@ -84,7 +84,7 @@ def _id_name(entry: Entry) -> tuple[str | None, str | None]:
     if ident is not None and not _ID.match(ident):
         entry.problem("id", msg("problem.bad_id", id=ident[:80]))
         ident = None
-    return ident, entry.text("name", required=True)
+    return ident, entry.plain_text("name", required=True)  # pupils read it
 
 
 def _positive(entry: Entry, key: str, expected: Message) -> int | None:
@@ -131,7 +131,7 @@ def school(entry: Entry, base_dir: Path) -> School | None:
     head = _head(entry, SCHOOL_FIELDS, kinds.upstreams())
     hub = entry.get("hub", bool, BOOL) or False
     shared = entry.get("shared_devices", bool, BOOL) or False
-    place = entry.text("place")
+    place = entry.plain_text("place")
     sso_lifetime = _positive(entry, "sso_lifetime", SECONDS)
     link = entry.get("link_by_eck_id", bool, BOOL) or False
     contact = privacy_contact(entry)
@@ -187,7 +187,7 @@ def _behind(entry: Entry) -> School | None:
     match = _table(entry, "match", expected, attributes.NAMES)
     if entry.table.get("match") in (None, {}):
         entry.problem("match", msg("problem.missing_or_empty", expected=expected))
-    place = entry.text("place")
+    place = entry.plain_text("place")
     sso_lifetime = _positive(entry, "sso_lifetime", SECONDS)
     link = entry.get("link_by_eck_id", bool, BOOL) or False
     contact = privacy_contact(entry)

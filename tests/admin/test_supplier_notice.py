@@ -5,6 +5,7 @@ the supplier's admins. What changes nothing sends nothing."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,15 @@ from tests.fixtures.smtp_server import SmtpServer
 FORM = {"ask-given_name": "yes", "why-given_name-nl": "begroet de leerling bij naam",
         "why-given_name-en": "greets the pupil by name", "ask-email": "yes",
         "why-email-nl": "stuurt de leraar een weekverslag"}
+
+
+@pytest.fixture(autouse=True)
+def mail_sent() -> Iterator[None]:
+    """Mail goes out from a background thread: each test ends when its mail has gone."""
+    yield
+    for thread in threading.enumerate():
+        if thread.name == "mail":
+            thread.join(10)
 
 
 @pytest.fixture

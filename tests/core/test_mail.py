@@ -80,3 +80,17 @@ def test_an_untrusted_certificate_is_refused(tmp_path: Path, tls: ssl.SSLContext
     with running_smtp_server(tls, {"loper": "mail password"}) as smtp, pytest.raises(
             MailFailed, match="SSLCertVerificationError"):
         _mailer(tmp_path, smtp.port).send("ict@school.example", "Onderwerp", "Hallo")
+
+
+def test_a_message_that_cannot_be_written_fails_alone(tmp_path: Path,
+                                                      tls: ssl.SSLContext) -> None:
+    """A line break in a header is refused before connecting; in a batch sent in the
+    background, the messages after it still go."""
+    with running_smtp_server(tls, {"loper": "mail password"}) as smtp:
+        mailer = _mailer(tmp_path, smtp.port)
+        with pytest.raises(MailFailed, match="could not be written"):
+            mailer.send("ict@school.example", "Onderwerp\nBcc: x@evil.example", "Hallo")
+        mailer.send_all_later([("a@school.example", "Een\r\nregel", "Hallo"),
+                               ("b@school.example", "Onderwerp", "Hallo")]).join(10)
+        assert smtp.wait_for("b@school.example")["Subject"] == "Onderwerp"
+        assert [m["To"] for m in smtp.inbox.messages] == []
