@@ -54,6 +54,11 @@ def rows(supplier: Supplier, policy: Policy | None) -> list[Row]:
                 attributes.is_sensitive(name)) for name in names if name in attributes.NAMES]
 
 
+def released(supplier: Supplier, policy: Policy | None) -> tuple[Row, ...]:
+    """The rows of what the release entry sends to someone (pupils, teachers or both)."""
+    return tuple(row for row in rows(supplier, policy) if row.choice != "none")
+
+
 def choices_from(form: Mapping[str, str], shown: list[Row]) -> dict[str, str]:
     """The choice per shown attribute; a missing or unknown value keeps what is released now."""
     picked: dict[str, str] = {}

@@ -44,10 +44,13 @@ class SupplierLine:
     released: tuple[release_form.Row, ...]
     waiting: tuple[str, ...]
     """Asked for, not released to anyone."""
-    unasked: tuple[str, ...]
-    """Released, but not (or no longer) asked for: more than the supplier says it needs."""
     status: str
     """activation.status: "new", "inactive", "suspended", "ended", "ending" or "active"."""
+
+    @property
+    def unasked(self) -> tuple[str, ...]:
+        """Released, but not (or no longer) asked for: more than the supplier says it needs."""
+        return tuple(row.name for row in self.released if row.asked is None)
 
 
 def _line(supplier: Supplier, policy: Policy | None, today: date) -> SupplierLine:
@@ -55,7 +58,6 @@ def _line(supplier: Supplier, policy: Policy | None, today: date) -> SupplierLin
     return SupplierLine(
         supplier, policy, tuple(r for r in shown if r.choice != "none"),
         tuple(r.name for r in shown if r.choice == "none" and r.asked is not None),
-        tuple(r.name for r in shown if r.choice != "none" and r.asked is None),
         activation.status(policy, today))
 
 

@@ -94,7 +94,7 @@ def _schools(supplier: Supplier) -> Schools:
                      p) for p in policies), key=lambda pair: pair[0].lower())
     return Schools(tuple(
         SchoolLine(name, policy, activation.status(policy, today),
-                   tuple(r for r in release_form.rows(supplier, policy) if r.choice != "none"))
+                   release_form.released(supplier, policy))
         for name, policy in named[:MAX_SCHOOLS_SHOWN]), len(policies))
 
 

@@ -102,10 +102,9 @@ def tell_supplier(school: School, supplier: Supplier, before: Policy | None) -> 
         return False
     after = broker().registry.policy(school.id, supplier.id)
     was, now = _status(before), _status(after)
-    released = tuple(r for r in release_form.rows(supplier, after) if r.choice != "none")
+    released = release_form.released(supplier, after)
     if was == now:
-        old = tuple(r for r in release_form.rows(supplier, before) if r.choice != "none")
-        event = "release" if released != old else None
+        event = "release" if released != release_form.released(supplier, before) else None
     else:
         event = "resumed" if (was, now) == ("suspended", "active") else EVENTS.get(now)
     emails = emails_of_supplier(admins(), supplier.id)
