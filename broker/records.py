@@ -123,9 +123,14 @@ class AttributeRequest:
     """(language, why) for each language it is written in, in LANGUAGES order."""
 
     @property
+    def texts(self) -> tuple[str, ...]:
+        """Every reason written: the one without a language, then each language's."""
+        return ((self.why,) if self.why else ()) + tuple(text for _, text in self.why_in)
+
+    @property
     def explained(self) -> bool:
         """The supplier gave a reason (in some language)."""
-        return bool(self.why or self.why_in)
+        return bool(self.texts)
 
     def reason(self, language: str) -> tuple[str, str | None]:
         """The why a reader of `language` sees, and the language it is in (None: not stated):

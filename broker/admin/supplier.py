@@ -26,9 +26,8 @@ from broker.admin.base import (
     supplier_or_404,
 )
 from broker.languages import LANGUAGES
-from broker.plain_text import is_plain
 from broker.records import AttributeRequest, Policy, Supplier
-from broker.registry.supplier_requests import MAX_WHY
+from broker.registry.supplier_requests import MAX_WHY, reason_problem
 from broker.web.current import broker
 from broker.web.i18n import text
 
@@ -50,13 +49,14 @@ def _requests(form: Mapping[str, str]) -> tuple[list[AttributeRequest], dict[str
     for attr in attributes.VOCABULARY:
         if form.get(f"ask-{attr.name}") != "yes":
             continue
-        why = {f"why_{lang}": " ".join(form.get(f"why-{attr.name}-{lang}", "").split())
-               for lang in LANGUAGES}
-        if not any(why.values()) or any(len(text) > MAX_WHY for text in why.values()):
-            problems[attr.name] = text("admin.why_needed", max=MAX_WHY)
-        elif not all(is_plain(written) for written in why.values()):
-            problems[attr.name] = text("admin.plain_text")
-        found.append(AttributeRequest.of({"attribute": attr.name} | why))
+        asked = AttributeRequest.of({"attribute": attr.name} | {
+            f"why_{lang}": " ".join(form.get(f"why-{attr.name}-{lang}", "").split())
+            for lang in LANGUAGES})
+        wrong = reason_problem(asked)
+        if wrong is not None:
+            problems[attr.name] = (text("admin.why_needed", max=MAX_WHY)
+                                   if wrong == "missing_or_long" else text("admin.plain_text"))
+        found.append(asked)
     return found, problems
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from broker import attributes
 from broker.jsonvalue import Json
 from broker.plain_text import is_plain
-from broker.records import WHY_FIELDS, AttributeRequest
+from broker.records import AttributeRequest
 from broker.registry import audit
 from broker.registry.ledger import Ledger
 from broker.registry.models import ReleasePolicyRow, SupplierRow
@@ -30,13 +30,14 @@ def replace(ledger: Ledger, supplier_id: str, requests: Sequence[AttributeReques
     unknown = {r.attribute for r in requests} - attributes.NAMES
     if unknown:
         raise ValueError("unknown attributes: " + ", ".join(sorted(unknown)))
-    kept = [AttributeRequest.of({k: v.strip() for k, v in r.fields().items()}).fields()
-            for r in requests]
-    reasons = [[v for k, v in r.items() if k in WHY_FIELDS] for r in kept]
-    if any(not texts or any(len(t) > MAX_WHY for t in texts) for texts in reasons):
+    stripped = [AttributeRequest.of({k: v.strip() for k, v in r.fields().items()})
+                for r in requests]
+    wrong = {reason_problem(r) for r in stripped} - {None}
+    if "missing_or_long" in wrong:
         raise ValueError(f"every request needs a reason of 1 to {MAX_WHY} characters")
-    if not all(is_plain(t) for texts in reasons for t in texts):
+    if wrong:
         raise ValueError("a reason must be plain text (no control or direction characters)")
+    kept: Fields = [r.fields() for r in stripped]
     # Changes a supplier record: the commit raises the registry version (cache.py)
     with ledger.writing() as chain:
         row = chain.session.get(SupplierRow, supplier_id)
@@ -51,6 +52,15 @@ def replace(ledger: Ledger, supplier_id: str, requests: Sequence[AttributeReques
         for school_id in sorted(schools):
             chain.add(audit.audit_row(school_id, supplier_id, by, "requests", state(before),
                                       state(kept)))
+
+
+def reason_problem(request: AttributeRequest) -> str | None:
+    """What is wrong with a request's reasons: "missing_or_long" (none written, or one over
+    MAX_WHY characters), "not_plain" (a control or direction character), or None."""
+    texts = request.texts
+    if not texts or any(len(text) > MAX_WHY for text in texts):
+        return "missing_or_long"
+    return None if all(is_plain(text) for text in texts) else "not_plain"
 
 
 def state(requests: Fields) -> dict[str, Json]:
