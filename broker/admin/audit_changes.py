@@ -90,11 +90,13 @@ def _by_role(value: Json) -> str:
     return shown(value)
 
 
+_OUTCOMES = {outcome.value: outcome.name.lower() for outcome in Outcome}
+
+
 def _outcome(value: Json) -> str:
     """What Loper did as a pupil arrived with an ECK iD (broker/registry/eck_ids.py)."""
-    known = {outcome.value: outcome.name.lower() for outcome in Outcome}
-    if isinstance(value, str) and value in known:
-        return text("audit.outcome_" + known[value])
+    if isinstance(value, str) and value in _OUTCOMES:
+        return text("audit.outcome_" + _OUTCOMES[value])
     return shown(value)
 
 
