@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.run import Plan, run
-from bench.transport import Jar, Request, Response, TestClientTransport, Transport
+from bench.transport import TestClientTransport
 from bench.world import Scenario, World
 
 TOP = 30
@@ -28,25 +28,6 @@ CLOCK_NOTE = (
     "channel and forked xmlsec1 processes counts, and grows when the machine is busy; the forked "
     "processes' own CPU is given per scenario. (This thread's CPU time as the clock was tried: "
     "at ~0.4 us per timer call it tripled the cost of Python-heavy code, a worse distortion.)")
-
-
-class ProfiledTransport:
-    def __init__(self, inner: Transport, profiler: cProfile.Profile) -> None:
-        self.inner = inner
-        self.profiler = profiler
-        self.enabled = False
-        self.seconds = 0.0
-
-    def send(self, request: Request, jar: Jar) -> Response:
-        if not self.enabled:
-            return self.inner.send(request, jar)
-        self.profiler.enable()
-        try:
-            response = self.inner.send(request, jar)
-        finally:
-            self.profiler.disable()
-        self.seconds += response.seconds
-        return response
 
 
 @dataclass
@@ -138,13 +119,6 @@ def _label(func: tuple[str, int, str]) -> str:
     return f"{path}:{line}({name})"
 
 
-def _total(stats: pstats.Stats) -> float:
-    """Profiled time: the cumulative time of the transport's send (the profile's root)."""
-    raw: dict[Func, Any] = stats.stats  # type: ignore[attr-defined]
-    roots = [v[3] for f, v in raw.items() if f[2] == "send" and f[0].endswith("bench/http.py")]
-    return sum(roots) if roots else float(stats.total_tt)  # type: ignore[attr-defined]
-
-
 def _top(stats: pstats.Stats, logins: int, limit: int) -> list[dict[str, Any]]:
     """The functions with the most cumulative time, Loper's and its libraries' (the bench's,
     Flask's and Werkzeug's dispatch layers left out: they contain everything)."""
@@ -183,10 +157,10 @@ def _children_cpu() -> float:
 def _profiled(app: Any, world: World, scenario: Scenario, plan: Plan,
               label: str) -> ProfileResult:
     profiler = cProfile.Profile()
-    transport = ProfiledTransport(TestClientTransport(app), profiler)
+    transport = TestClientTransport(app, profiler)
     warm = Plan(logins=3, mode=plan.mode, verify=plan.finish, finish=plan.finish)
     run(transport, scenario, warm, world.loper, 900_000)
-    transport.enabled = True
+    transport.profiling = True
     children = _children_cpu()
     measured = run(transport, scenario, plan, world.loper, 910_000)
     children = _children_cpu() - children
@@ -197,7 +171,7 @@ def _profiled(app: Any, world: World, scenario: Scenario, plan: Plan,
     stats.sort_stats("tottime").print_stats(20)
     buffer.write("Loper's own functions (broker/), by cumulative time:\n")
     stats.sort_stats("cumulative").print_stats(r"/broker/", 40)
-    total = _total(stats)
+    total = float(stats.total_tt)  # type: ignore[attr-defined]  # only Loper answering
     return ProfileResult(label, measured.logins, round(total * 1000 / n, 2),
                          round(children * 1000 / n, 2), buckets(stats, n, total),
                          _top(stats, n, TOP), buffer.getvalue())
