@@ -38,10 +38,11 @@ class Filters:
         return {k: v for k, v in found.items() if v}
 
     def span(self) -> tuple[datetime | None, datetime | None]:
-        """From the start of the first day (inclusive) to the end of the last (exclusive)."""
+        """From the start of the first day (inclusive) to the end of the last (exclusive).
+        The last day there is (31-12-9999, typed as "for ever") has no end: no bound."""
         since = datetime.combine(self.start, time(), UTC) if self.start else None
         until = (datetime.combine(self.end + timedelta(days=1), time(), UTC)
-                 if self.end else None)
+                 if self.end and self.end < date.max else None)
         return since, until
 
 

@@ -42,6 +42,8 @@ def shown(portal: Portal, query: dict[str, str]) -> list[str]:
     ({"to": "2026-03-10"}, ["v1-march-first", "v1-march-tenth"]),
     ({"from": "2026-03-10", "to": "2026-03-10", "supplier": OIDC_SUPPLIER}, ["v1-march-tenth"]),
     ({"from": "2026-04-01"}, []),
+    ({"from": "0001-01-01", "to": "9999-12-31"},  # the first and last days there are
+     ["v1-march-first", "v1-march-tenth", "v1-march-twentieth"]),
 ])
 def test_filters(school_a: Portal, query: dict[str, str], expected: list[str]) -> None:
     assert shown(school_a, query) == expected
@@ -55,6 +57,13 @@ def test_bad_filters_are_a_clear_400(school_a: Portal, query: dict[str, str]) ->
     assert response.status_code == 400
     assert 'role="alert"' in response.get_data(as_text=True)
     assert school_a.get(LEDGER + ".csv", query_string=query).status_code == 400
+
+
+@pytest.mark.parametrize("path", ["ledger", "ledger.csv", "audit", "audit.csv"])
+def test_the_last_day_there_is_means_no_end(school_a: Portal, path: str) -> None:
+    """31-12-9999 typed as "for ever": every page and download answers, none fails."""
+    response = school_a.get(f"/admin/schools/{SCHOOL_A}/{path}", query_string={"to": "9999-12-31"})
+    assert response.status_code == 200
 
 
 @pytest.mark.usefixtures("entries")
