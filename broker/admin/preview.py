@@ -93,6 +93,10 @@ def sample_attributes(school: School, key: str) -> Attributes:
             "school_id": ("00AA",)}
 
 
+CUSTOM_FIELDS: tuple[str, ...] = tuple(attr.name for attr in attributes.VOCABULARY)
+"""The attributes an admin can type a test value for: the whole vocabulary."""
+
+
 def typed_attributes(form: Mapping[str, str]) -> Attributes:
     """Values typed in (field "test-<attribute>"; multi-valued ones comma-separated)."""
     found: dict[str, tuple[str, ...]] = {}

@@ -121,7 +121,8 @@ def _release_page(school: School, supplier: Supplier, form: Mapping[str, str],
     return page("admin/release.html", status, school=school, supplier=supplier,
                 policy=current, status_now=activation.status(current, today), rows=shown,
                 choices=choices, preview=result,
-                samples=previews.SAMPLES, sample=key, typed=typed, person=values,
+                samples=previews.SAMPLES, custom_fields=previews.CUSTOM_FIELDS, sample=key,
+                typed=typed, person=values,
                 shaped=shaped, shown=next((s for s in shaped if s.key == key), None),
                 changed=not release_form.same_release(current, proposed), **extra)
 

@@ -153,6 +153,17 @@ def test_the_oidc_preview_shows_id_token_and_userinfo(school_b: Portal, broker: 
     assert userinfo == {"sub": subject, "given_name": "Sanne"}
 
 
+def test_an_admin_can_type_a_test_value_for_every_attribute(school_a: Portal) -> None:
+    page = school_a.get(RELEASE_A + "?lang=en").get_data(as_text=True)
+    for attr in attributes.VOCABULARY:
+        assert f'<input id="test-{attr.name}" name="test-{attr.name}"' in page, attr.name
+    assert '<label for="test-given_name">given name</label>' in page
+    response = school_a.post(RELEASE_A, {"action": "preview", "sample": "custom",
+                                         "release-given_name": "all", "test-given_name": "Piet"})
+    page = response.get_data(as_text=True)
+    assert 'name="test-given_name" type="text" value="Piet"' in page, "what was typed stays"
+
+
 def test_typed_values_are_previewed_and_escaped(school_a: Portal) -> None:
     script = "<script>alert(1)</script>"
     response = school_a.post(RELEASE_A, {"action": "preview", "sample": "custom",
