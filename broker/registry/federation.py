@@ -149,11 +149,19 @@ def hub_match(school: School) -> str | None:
 
 def check_supplier_clashes(problems: Problems, federation: Federation,
                            registered: Mapping[str, Supplier]) -> None:
-    """Entity ids and client ids must stay unique, counting suppliers already registered."""
+    """Entity ids, client ids and names must stay unique, counting suppliers already
+    registered: a school's overview and a pupil's /me tell suppliers apart by name."""
     in_file = {s.id for s in federation.suppliers}
     items = [(None, s) for sid, s in registered.items() if sid not in in_file] + [
         (supplier_label(i, s), s) for i, s in enumerate(federation.suppliers)]
     _unique_clashes(problems, [(w, s.id, supplier_unique(s)) for w, s in items])
+    clashes(problems, [(w, s.id, same_name(s.name)) for w, s in items], "name",
+            msg("problem.what_name"))
+
+
+def same_name(name: str) -> str:
+    """A name as schools tell suppliers apart by it: case and spacing do not count."""
+    return " ".join(name.casefold().split())
 
 
 def school_unique(school: School) -> tuple[kinds.Unique, ...]:

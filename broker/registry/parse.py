@@ -56,12 +56,26 @@ MAX_DOMAINS = 64
 """Entries of a school's `domains`."""
 MAX_AGREEMENT = 200
 """Characters of an agreement reference (a document number, a contract id)."""
+MAX_TITLE = 120
+"""Characters of a school's or supplier's name (the picker, the overview and /me show it)."""
+MAX_PLACE = 80
+"""Characters of a school's place."""
 K = TypeVar("K", bound="kinds.Kind[Any, Any]")
 SECONDS = msg("problem.expect_seconds")
 
 
 def too_long(length: int, limit: int) -> Message:
     return msg("problem.characters", n=length, expected=msg("problem.at_most", n=limit))
+
+
+def short_text(entry: Entry, key: str, limit: int, expected: Message | None = None, *,
+               required: bool = False) -> str | None:
+    """A plain text people read, of at most `limit` characters."""
+    value = entry.plain_text(key, expected, required=required)
+    if value is not None and len(value) > limit:
+        entry.problem(key, too_long(len(value), limit))
+        return None
+    return value
 
 
 def _head(entry: Entry, common: frozenset[str],
@@ -84,7 +98,7 @@ def _id_name(entry: Entry) -> tuple[str | None, str | None]:
     if ident is not None and not _ID.match(ident):
         entry.problem("id", msg("problem.bad_id", id=ident[:80]))
         ident = None
-    return ident, entry.plain_text("name", required=True)  # pupils read it
+    return ident, short_text(entry, "name", MAX_TITLE, required=True)  # pupils read it
 
 
 def _positive(entry: Entry, key: str, expected: Message) -> int | None:
@@ -131,7 +145,7 @@ def school(entry: Entry, base_dir: Path) -> School | None:
     head = _head(entry, SCHOOL_FIELDS, kinds.upstreams())
     hub = entry.get("hub", bool, BOOL) or False
     shared = entry.get("shared_devices", bool, BOOL) or False
-    place = entry.plain_text("place")
+    place = short_text(entry, "place", MAX_PLACE)
     sso_lifetime = _positive(entry, "sso_lifetime", SECONDS)
     link = entry.get("link_by_eck_id", bool, BOOL) or False
     contact = privacy_contact(entry)
@@ -187,7 +201,7 @@ def _behind(entry: Entry) -> School | None:
     match = _table(entry, "match", expected, attributes.NAMES)
     if entry.table.get("match") in (None, {}):
         entry.problem("match", msg("problem.missing_or_empty", expected=expected))
-    place = entry.plain_text("place")
+    place = short_text(entry, "place", MAX_PLACE)
     sso_lifetime = _positive(entry, "sso_lifetime", SECONDS)
     link = entry.get("link_by_eck_id", bool, BOOL) or False
     contact = privacy_contact(entry)
@@ -288,9 +302,8 @@ def release(entry: Entry) -> Policy | None:
         by_role[role] = entry.names(f"roles.{role}", extra) or frozenset()
     suspended = entry.plain_text("suspended", msg("problem.expect_suspended"))  # pupils read it
     valid_until = entry.get("valid_until", date, msg("problem.expect_valid_until"))
-    agreement = entry.plain_text("agreement", msg("problem.expect_agreement"))  # and this
-    if agreement is not None and len(agreement) > MAX_AGREEMENT:
-        entry.problem("agreement", too_long(len(agreement), MAX_AGREEMENT))
+    agreement = short_text(entry, "agreement", MAX_AGREEMENT,  # and this
+                           msg("problem.expect_agreement"))
     if not (school_id and supplier_id and entry.clean()):
         return None
     return Policy(school_id=school_id, supplier_id=supplier_id, attributes=names or frozenset(),

@@ -238,6 +238,10 @@ def test_register_an_oidc_supplier_shows_its_secret_once(operator: Portal,
     ({"id": "x", "protocol": "oidc", "redirect_uris": "https://x.example/cb"}, "name"),
     ({"id": "x", "name": "X", "protocol": "oidc", "client_id": "taalapp",
       "redirect_uris": "https://x.example/cb"}, 'client id "taalapp" is already used'),
+    ({"id": "x", "name": "  REKENwonders ", "protocol": "oidc",
+      "redirect_uris": "https://x.example/cb"}, 'name "rekenwonders" is already used'),
+    ({"id": "x", "name": "N" * 121, "protocol": "oidc", "redirect_uris": "https://x.example/cb"},
+     "has 121 characters; expected at most 120"),
 ])
 def test_bad_supplier_registrations_are_refused(operator: Portal, registry: Registry,
                                                 form: dict[str, object], message: str) -> None:
