@@ -145,8 +145,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     from broker import admin, metadata_refresh
     from broker.portal import discovery, logout, transparency
-    from broker.web import errors, headers, health, i18n
+    from broker.web import errors, headers, health, i18n, templating
 
+    templating.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
     headers.init_app(app, settings.secure)
