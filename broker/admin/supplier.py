@@ -41,21 +41,28 @@ def _own(supplier_id: str) -> Supplier:
     return supplier_or_404(supplier_id)
 
 
+def _typed(form: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """attribute -> language -> the reason typed on the form, its spacing tidied."""
+    return {attr.name: {lang: " ".join(form.get(f"why-{attr.name}-{lang}", "").split())
+                        for lang in LANGUAGES} for attr in attributes.VOCABULARY}
+
+
 def _requests(form: Mapping[str, str]) -> tuple[list[AttributeRequest], dict[str, str]]:
     """The requests ticked on the form, each with its reason in every language written, and
     a problem per attribute lacking a good reason (none at all, one too long, or one that is
-    not plain text)."""
+    not plain text), or with a reason but not ticked (saving would drop what was typed)."""
     found, problems = [], {}
-    for attr in attributes.VOCABULARY:
-        if form.get(f"ask-{attr.name}") != "yes":
+    for name, typed in _typed(form).items():
+        if form.get(f"ask-{name}") != "yes":
+            if any(typed.values()):
+                problems[name] = text("admin.why_not_asked")
             continue
-        asked = AttributeRequest.of({"attribute": attr.name} | {
-            f"why_{lang}": " ".join(form.get(f"why-{attr.name}-{lang}", "").split())
-            for lang in LANGUAGES})
+        asked = AttributeRequest.of({"attribute": name} | {
+            f"why_{lang}": why for lang, why in typed.items()})
         wrong = reason_problem(asked)
         if wrong is not None:
-            problems[attr.name] = (text("admin.why_needed", max=MAX_WHY)
-                                   if wrong == "missing_or_long" else text("admin.plain_text"))
+            problems[name] = (text("admin.why_needed", max=MAX_WHY)
+                              if wrong == "missing_or_long" else text("admin.plain_text"))
         found.append(asked)
     return found, problems
 
@@ -98,18 +105,22 @@ def _schools(supplier: Supplier) -> Schools:
         for name, policy in named[:MAX_SCHOOLS_SHOWN]), len(policies))
 
 
-def _form(supplier: Supplier, requests: Sequence[AttributeRequest], problems: dict[str, str],
+def _form(supplier: Supplier, requests: Sequence[AttributeRequest],
+          written: Mapping[str, Mapping[str, str]], problems: dict[str, str],
           status: int = 200) -> Response:
-    return page("admin/supplier.html", status, supplier=supplier, asked=_written(requests),
-                problems=problems, vocabulary=attributes.VOCABULARY, max_why=MAX_WHY,
-                languages=LANGUAGES, schools=_schools(supplier))
+    """The page: `requests` ticked, `written` the reasons in the fields (as saved, or as
+    typed when something must be corrected)."""
+    return page("admin/supplier.html", status, supplier=supplier,
+                asked={r.attribute for r in requests}, written=written, problems=problems,
+                vocabulary=attributes.VOCABULARY, max_why=MAX_WHY, languages=LANGUAGES,
+                schools=_schools(supplier))
 
 
 @bp.get("/suppliers/<supplier_id>")
 @login_required
 def supplier_requests(supplier_id: str) -> Response:
     supplier = _own(supplier_id)
-    return _form(supplier, supplier.requests, {})
+    return _form(supplier, supplier.requests, _written(supplier.requests), {})
 
 
 @bp.post("/suppliers/<supplier_id>")
@@ -118,7 +129,7 @@ def supplier_requests_post(supplier_id: str) -> Response:
     supplier = _own(supplier_id)
     requests, problems = _requests(request.form)
     if problems:
-        return _form(supplier, requests, problems, 400)
+        return _form(supplier, requests, _typed(request.form), problems, 400)
     admins().set_requests(supplier.id, requests, by=current_admin().email)
     supplier_notice.tell_schools(supplier, supplier_notice.difference(supplier.requests,
                                                                        requests))

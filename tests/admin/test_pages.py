@@ -52,3 +52,17 @@ def test_the_language_is_remembered_and_follows_the_browser(portal: Portal) -> N
 def test_the_login_page(portal: Portal) -> None:
     page = _check(portal.get("/admin/login"), "nl")
     assert 'autocomplete="current-password"' in page and "<script" not in page
+
+
+def test_loper_s_own_fault_sends_the_admin_to_the_operator(
+        school_a: Portal, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not to 'your school's ICT coordinator': that is who reads the admin portal."""
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a fault inside Loper")
+
+    monkeypatch.setattr("broker.admin.ledger._entries", broken)
+    response = school_a.get(f"/admin/schools/{SCHOOL_A}/ledger", query_string={"lang": "en"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "give the code below to the federation&#39;s operator" in page
+    assert "ICT coordinator" not in page and "a fault inside Loper" not in page

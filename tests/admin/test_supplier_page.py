@@ -88,3 +88,28 @@ def test_a_request_needs_a_reason(supplier_admin: Portal, registry: Registry, wh
                                     "why-eck_id-en": why[:1]})
     assert response.status_code == 400
     assert snapshot(registry) == before
+
+
+def test_a_reason_typed_without_asking_is_not_dropped(supplier_admin: Portal,
+                                                      registry: Registry) -> None:
+    before = snapshot(registry)
+    response = supplier_admin.post(f"/admin/suppliers/{SAML_SUPPLIER}",
+                                   {"why-email-en": "sends the weekly report"},
+                                   query_string={"lang": "en"})
+    page = text(response)
+    assert response.status_code == 400
+    assert "Nothing saved: correct what is marked below." in page
+    assert "You wrote a reason but did not tick “Ask”" in page
+    doc = lxml.html.fromstring(page)
+    assert doc.get_element_by_id("why-email-en").get("value") == "sends the weekly report"
+    assert doc.get_element_by_id("ask-email").get("checked") is None  # as it was sent
+    assert snapshot(registry) == before
+
+
+def test_a_reason_too_long_is_not_called_missing(supplier_admin: Portal) -> None:
+    response = supplier_admin.post(f"/admin/suppliers/{SAML_SUPPLIER}",
+                                   {"ask-email": "yes", "why-email-en": "x" * 301},
+                                   query_string={"lang": "en"})
+    assert response.status_code == 400
+    assert "Give a reason (1 to 300 characters)." in text(response)
+    assert "missing" not in text(response)
