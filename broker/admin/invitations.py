@@ -26,10 +26,10 @@ from broker.admin.base import (
 )
 from broker.mail import MailFailed
 from broker.registry.admin_links import INVITE, Link, LinkRefused, new_token
-from broker.registry.admins import MIN_PASSWORD, AlreadyAdmin, password_problem
-from broker.registry.school_admins import of_school, remove_from_school
+from broker.registry.admins import MAX_EMAIL, MIN_PASSWORD, AlreadyAdmin, password_problem
+from broker.registry.school_admins import of_school, remove_from_school, was_removed
 from broker.web.current import broker
-from broker.web.i18n import in_both_languages, text
+from broker.web.i18n import in_both_languages, say, text
 
 log = logging.getLogger("loper.admin")
 
@@ -98,16 +98,23 @@ def until(ttl: int) -> str:
     return (datetime.now(UTC) + timedelta(seconds=ttl)).strftime("%Y-%m-%d %H:%M")
 
 
+def _invite_refused(school_id: str, status: int, error: str, typed: str) -> Response:
+    """The admins page again, saying beside the form (what was typed still in it) why the
+    address was not invited."""
+    return _school_admins_page(school_id, status, error=error, typed=typed[:MAX_EMAIL])
+
+
 @bp.post("/schools/<school_id>/admins/invite")
 @login_required
 def invite(school_id: str) -> Response:
     school, me = school_or_404(school_id), current_admin()
+    typed = request.form.get("email", "")
     try:
-        email = links().check_invite(request.form.get("email", "")[:254], school_id)
-    except AlreadyAdmin as exc:
-        raise AlreadyAnAdmin() from exc
+        email = links().check_invite(typed, school_id)
+    except AlreadyAdmin:  # the same words wherever the account is: nothing about other schools
+        return _invite_refused(school_id, 409, text("admin.invite_already_admin"), typed)
     except ValueError:
-        return _school_admins_page(school_id, 400, error=text("admin.invite_bad_email"))
+        return _invite_refused(school_id, 400, text("admin.invite_bad_email"), typed)
     token, settings = new_token(), broker().settings
     link = settings.url(url_for("admin.accept", token=token))
     if mailer().configured:
@@ -119,11 +126,15 @@ def invite(school_id: str) -> Response:
             mailer().send(email, subject, body)
         except MailFailed as exc:
             raise MailNotSent() from exc
-    links().invite(token, email, school_id, by=me.email, ttl=settings.invitation_ttl)
+    invited = links().invite(token, email, school_id, by=me.email, ttl=settings.invitation_ttl)
     log.info("admin invited", extra={"admin": me.id, "school": school_id})
+    replaced = text("admin.invite_replaced", email=email) if invited.replaced else None
     if not mailer().configured:
-        return _school_admins_page(school_id, shown_link=link, shown_email=email)
+        return _school_admins_page(school_id, shown_link=link, shown_email=email,
+                                   replaced=replaced)
     flash(text("admin.invite_sent", email=email))
+    if replaced:
+        flash(replaced)
     return redirect(url_for("admin.school_admins", school_id=school_id))
 
 
@@ -142,7 +153,11 @@ def withdraw(school_id: str) -> Response:
 def remove_admin(school_id: str, admin_id: int) -> Response:
     school, me = school_or_404(school_id), current_admin()
     target = admins().get(admin_id)
-    if target is None or target.role != "school" or school_id not in target.schools:
+    if target is None or (target.role == "school" and school_id not in target.schools
+                          and was_removed(admins(), target, school_id)):
+        flash(text("admin.already_removed"))  # a second click, a reload: done already
+        return redirect(url_for("admin.school_admins", school_id=school_id))
+    if target.role != "school" or school_id not in target.schools:
         raise CannotRemove("not a school admin of this school")
     if target.id == me.id:
         raise CannotRemove("an admin cannot remove themselves")
@@ -159,11 +174,7 @@ def _password_error(password: str, again: str) -> str | None:
     if password != again:
         return text("admin.password_mismatch")
     wrong = password_problem(password)
-    if wrong is None:
-        return None
-    if "shorter" in wrong:
-        return text("admin.password_short", n=MIN_PASSWORD)
-    return text("admin.password_long")
+    return say(wrong, code=False) if wrong else None
 
 
 def chosen_password(purpose: str, email: str, **context: object) -> str | Response:

@@ -47,6 +47,14 @@ class Link:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class Invited:
+    link: Link
+    replaced: bool
+    """An open invitation to the same address for the school was replaced: its link no
+    longer works."""
+
+
 def new_token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -74,7 +82,7 @@ class AdminLinks:
             accounts.check_new_account(session, email, "school", [school_id], None)
         return email
 
-    def invite(self, token: str, email: str, school_id: str, *, by: str, ttl: int) -> Link:
+    def invite(self, token: str, email: str, school_id: str, *, by: str, ttl: int) -> Invited:
         """Store the invitation with this token (new_token(); it replaces an unspent one to the
         same address for the school). ValueError as check_invite."""
         now = datetime.now(UTC)
@@ -83,9 +91,11 @@ class AdminLinks:
             email = normalise_email(email)
             accounts.check_new_account(session, email, "school", [school_id], None)
             _prune(session, now)
-            session.execute(delete(AdminLinkRow).where(
-                AdminLinkRow.purpose == INVITE, AdminLinkRow.email == email,
-                AdminLinkRow.school_id == school_id, AdminLinkRow.used_at.is_(None)))
+            unspent = (AdminLinkRow.purpose == INVITE, AdminLinkRow.email == email,
+                       AdminLinkRow.school_id == school_id, AdminLinkRow.used_at.is_(None))
+            replaced = session.scalar(select(AdminLinkRow.token_hash).where(
+                *unspent, AdminLinkRow.expires_at > now).limit(1)) is not None
+            session.execute(delete(AdminLinkRow).where(*unspent))
             row = AdminLinkRow(token_hash=token_hash(token), purpose=INVITE, email=email,
                                school_id=school_id, admin_id=None, created_by=by,
                                created_at=now, expires_at=now + timedelta(seconds=ttl))
@@ -93,7 +103,7 @@ class AdminLinks:
             _audit(chain, school_id, by, None, {"invited": email, "role": "school",
                                                 "until": row.expires_at.isoformat()},
                    msg("audit.invitation_sent"))
-            return _link(row)
+            return Invited(_link(row), replaced)
 
     def pending(self, school_id: str) -> list[Link]:
         """Unspent, unexpired invitations to the school, by address."""

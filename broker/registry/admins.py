@@ -18,7 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from broker.messages import msg
+from broker.messages import Message, msg
 from broker.records import AttributeRequest
 from broker.registry import audit, supplier_requests
 from broker.registry.config_fields import field_value
@@ -33,7 +33,12 @@ from broker.sealed import Sealer, is_sealed
 ROLES = ("operator", "school", "supplier")
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,63}$")
+MAX_EMAIL = 254
+_LABEL = r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?"
+_EMAIL = re.compile(r'[^@\s<>()\[\]\\,;:"\x00-\x1f\x7f-\x9f]{1,64}@'
+                    rf"(?:{_LABEL}\.)+[^\W\d_]{{2,63}}")
+"""An address as a person types it: one @, no spaces, angle brackets, quotes or control
+characters; a domain of letters, digits and hyphens, with a dot and a top-level domain."""
 
 
 class AlreadyAdmin(ValueError):
@@ -70,11 +75,19 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def password_problem(password: str) -> str | None:
+def is_email(email: str) -> bool:
+    """Whether `email` (normalised) has the form of an e-mail address."""
+    return len(email) <= MAX_EMAIL and _EMAIL.fullmatch(email) is not None
+
+
+def password_problem(password: str) -> Message | None:
+    """What is wrong with a new password, by the rules every way of setting one shares."""
+    if password.isspace():
+        return msg("admin.password_blank")
     if len(password) < MIN_PASSWORD:
-        return f"the password is shorter than {MIN_PASSWORD} characters"
+        return msg("admin.password_short", n=MIN_PASSWORD)
     if len(password) > MAX_PASSWORD:
-        return f"the password is longer than {MAX_PASSWORD} characters"
+        return msg("admin.password_long")
     return None
 
 
@@ -83,7 +96,7 @@ def password_hash(password: str) -> str:
     taking the ledger's write lock: hashing is slow on purpose."""
     wrong = password_problem(password)
     if wrong:
-        raise ValueError(wrong)
+        raise ValueError(str(wrong))
     return hasher.hash(password)
 
 
@@ -119,7 +132,7 @@ def audit_account(chain: Chain, before: Admin | None, after: Admin | None, by: s
 def check_new_account(session: Session, email: str, role: str, schools: Sequence[str],
                       supplier_id: str | None) -> None:
     """ValueError saying what is wrong with a new account (unknown school, taken e-mail...)."""
-    if not _EMAIL.match(email):
+    if not is_email(email):
         raise ValueError(f'"{email}" is not an e-mail address')
     if role not in ROLES:
         raise ValueError(f'unknown role "{role}"; expected one of {", ".join(ROLES)}')
@@ -220,13 +233,11 @@ class Admins:
 
     def set_password(self, email: str, password: str, *, by: str = audit.COMMAND_LINE) -> Admin:
         """A new password; every session of the account ends (its epoch goes up)."""
-        wrong = password_problem(password)
-        if wrong:
-            raise ValueError(wrong)
+        hashed = password_hash(password)
         admin = self.by_email(email)
         if admin is None:
             raise ValueError(f'no admin with e-mail "{normalise_email(email)}"')
-        self._set(admin.id, {"password_hash": hasher.hash(password), "epoch": admin.epoch + 1},
+        self._set(admin.id, {"password_hash": hashed, "epoch": admin.epoch + 1},
                   (by, msg("audit.password_set")))
         return admin
 

@@ -7,11 +7,13 @@ from collections.abc import Collection
 
 from sqlalchemy import delete, select
 
-from broker.messages import msg
+from broker.messages import Message, msg
 from broker.registry import admins as accounts
 from broker.registry import audit
 from broker.registry.admins import Admin, Admins
 from broker.registry.models_admin import AdminRow, AdminSchoolRow
+
+REMOVED: Message = msg("audit.removed_from_school")
 
 
 def of_school(admins: Admins, school_id: str) -> list[Admin]:
@@ -63,5 +65,13 @@ def remove_from_school(admins: Admins, admin_id: int, school_id: str, *, by: str
             session.flush()
             after = accounts.record(session, row)
         chain.add(audit.audit_row(school_id, None, by, "admin", accounts.state(before),
-                                  accounts.state(after), msg("audit.removed_from_school")))
+                                  accounts.state(after), REMOVED))
         return before
+
+
+def was_removed(admins: Admins, admin: Admin, school_id: str) -> bool:
+    """Whether the school's audit trail has `admin` taken off the school (an admin of two
+    schools removed from one): removing them again is told as done, not refused."""
+    trail = audit.AuditTrail(admins.db).entries(school_id, actions=frozenset({"admin"}))
+    return any(entry.reason == REMOVED and entry.before is not None
+               and entry.before.get("email") == admin.email for entry in trail)

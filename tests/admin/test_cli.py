@@ -78,7 +78,9 @@ def test_admin_add_refuses_bad_input(instance: Path, args: list[str], message: s
 
 def test_short_passwords_and_duplicates_are_refused(instance: Path) -> None:
     short = broker(instance, "admin", "add", "x@y.example", "--operator", password="short")
-    assert short.exit_code == 2 and "shorter than 12" in short.output
+    assert short.exit_code == 2 and "too short: at least 12" in short.output
+    blank = broker(instance, "admin", "add", "x@y.example", "--operator", password=" " * 12)
+    assert blank.exit_code == 2 and "only spaces" in blank.output
     assert broker(instance, "admin", "add", "x@y.example", "--operator").exit_code == 0
     again = broker(instance, "admin", "add", "X@y.example", "--operator")
     assert again.exit_code == 2 and "already exists" in again.output

@@ -7,6 +7,7 @@ These run without a mail server: the link is shown to the admin who invited
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -100,25 +101,70 @@ def test_a_school_admin_cannot_invite_for_another_school(school_a: Portal,
     assert rows(accounts, AdminLinkRow) == 0 and audit_rows(accounts) == before
 
 
-@pytest.mark.parametrize("email", [ADMIN_A, ADMIN_B.upper(), OPERATOR])
-def test_an_address_that_is_an_admin_already_is_not_invited(operator: Portal, accounts: Admins,
-                                                            email: str) -> None:
+def refused_on_the_form(portal: Portal, accounts: Admins, email: str, status: int) -> str:
+    """Invite `email` for school A: the admins page again, in its layout, with what was typed
+    still in the field; nothing stored. The page's text."""
     before = audit_rows(accounts)
-    operator.get(f"/admin/schools/{SCHOOL_A}/admins")
-    response = operator.post(f"/admin/schools/{SCHOOL_A}/admins/invite", {"email": email})
-    refused(response, 409, "already_admin")
+    portal.get(f"/admin/schools/{SCHOOL_A}/admins")
+    response = portal.post(f"/admin/schools/{SCHOOL_A}/admins/invite", {"email": email})
+    page = response.get_data(as_text=True)
+    assert response.status_code == status, page[:400]
+    assert 'id="invite-error"' in page and 'class="error-id"' not in page, "no error page"
+    assert f'href="/admin/schools/{SCHOOL_A}/audit"' in page, "the school's menu stays"
+    field = re.search(r'<input id="invite-email"[^>]*>', page)
+    assert field is not None and f'value="{html.escape(email[:254])}"' in field.group(0)
     assert rows(accounts, AdminLinkRow) == 0 and audit_rows(accounts) == before
+    return page
 
 
-@pytest.mark.parametrize("email", ["", "not an address", "a@b", "x" * 300 + "@example.org"])
+@pytest.mark.parametrize(("portal", "email"), [
+    ("operator", ADMIN_A), ("operator", ADMIN_B.upper()), ("operator", OPERATOR),
+    ("school_a", ADMIN_A), ("school_a", OPERATOR), ("school_a", ADMIN_B)])
+def test_an_address_that_is_an_admin_already_is_refused_on_the_form(
+        request: pytest.FixtureRequest, accounts: Admins, portal: str, email: str) -> None:
+    page = refused_on_the_form(request.getfixturevalue(portal), accounts, email, 409)
+    assert "Dit adres heeft al een beheerdersaccount bij Loper" in page
+    assert "Er is niets verstuurd" in page
+    assert "school" not in page.split('id="invite-error">', 1)[1].split("<", 1)[0], (
+        "the same words wherever the account is")
+
+
+@pytest.mark.parametrize("email", [
+    "", "not an address", "a@b", "x" * 300 + "@example.org", "<b>x</b>@evil.nl",
+    "a b@example.org", "a@b@example.org", "a\x01@example.org", "a@example", "a@exa mple.org",
+    "x" * 64 + "@" + "d" * 63 + "." + "d" * 63 + "." + "d" * 63 + ".nl",
+])
 def test_a_bad_address_is_refused_on_the_form(operator: Portal, accounts: Admins,
                                               email: str) -> None:
+    page = refused_on_the_form(operator, accounts, email, 400)
+    assert "Dat is geen e-mailadres. Er is niets verstuurd." in page
+
+
+def test_inviting_again_says_the_earlier_link_no_longer_works(
+        app: Flask, operator: Portal, accounts: Admins) -> None:
+    earlier = invite(operator)
+    first = operator.get(f"/admin/schools/{SCHOOL_A}/admins").get_data(as_text=True)
+    assert "werkt niet meer" not in first
+    operator.post(f"/admin/schools/{SCHOOL_A}/admins/invite", {"email": "ander@example.org"})
+    assert "werkt niet meer" not in operator.get(
+        f"/admin/schools/{SCHOOL_A}/admins").get_data(as_text=True), "only for the same address"
     operator.get(f"/admin/schools/{SCHOOL_A}/admins")
-    response = operator.post(f"/admin/schools/{SCHOOL_A}/admins/invite", {"email": email})
-    assert response.status_code == 400
-    assert "Nothing was sent" in response.get_data(as_text=True) or (
-        "Er is niets verstuurd" in response.get_data(as_text=True))
-    assert rows(accounts, AdminLinkRow) == 0
+    again = operator.post(f"/admin/schools/{SCHOOL_A}/admins/invite", {"email": NEW.upper()})
+    page = again.get_data(as_text=True)
+    assert again.status_code == 200 and _LINK.search(page) is not None
+    assert (f"Er stond al een uitnodiging open voor {NEW}. De link van die eerdere uitnodiging "
+            "werkt niet meer") in page
+    refused(Portal(app.test_client()).get(f"/admin/invitation/{earlier}"), 404, "link_unknown")
+    assert rows(accounts, AdminLinkRow, email=NEW) == 1
+
+
+def test_inviting_again_after_the_earlier_invitation_expired_says_nothing_of_it(
+        operator: Portal, accounts: Admins) -> None:
+    _expire(accounts, invite(operator))
+    operator.get(f"/admin/schools/{SCHOOL_A}/admins")
+    page = operator.post(f"/admin/schools/{SCHOOL_A}/admins/invite",
+                         {"email": NEW}).get_data(as_text=True)
+    assert _LINK.search(page) is not None and "werkt niet meer" not in page
 
 
 def _expire(accounts: Admins, token: str) -> None:
@@ -159,6 +205,8 @@ def test_a_spoilt_invitation_link_is_refused(app: Flask, operator: Portal, accou
     ("short", "short", "too short"),
     (PASSWORD, PASSWORD + "!", "differ"),
     ("x" * 1025, "x" * 1025, "too long"),
+    (" " * 12, " " * 12, "The password is only spaces"),
+    ("\t \u00a0" * 8, "\t \u00a0" * 8, "The password is only spaces"),
 ])
 def test_a_bad_password_keeps_the_invitation_usable(app: Flask, operator: Portal,
                                                     accounts: Admins, password: str,
@@ -229,6 +277,35 @@ def test_a_school_admin_cannot_remove_an_operator_or_another_schools_admin(
     refused(school_a.post(f"/admin/schools/{SCHOOL_B}/admins/{victim.id}/remove"), 404,
             "not_found")
     assert accounts.get(victim.id) == victim and audit_rows(accounts) == before
+
+
+@pytest.mark.parametrize("portal", ["operator", "school_a"])
+def test_removing_an_admin_twice_says_they_were_removed_already(
+        app: Flask, request: pytest.FixtureRequest, accounts: Admins, portal: str) -> None:
+    remover: Portal = request.getfixturevalue(portal)
+    other = accounts.add(NEW, PASSWORD, "school", schools=[SCHOOL_A])
+    remover.get(f"/admin/schools/{SCHOOL_A}/admins")
+    url = f"/admin/schools/{SCHOOL_A}/admins/{other.id}/remove"
+    assert remover.post(url).status_code == 302 and accounts.get(other.id) is None
+    before = audit_rows(accounts)
+    response = remover.post(url)
+    assert response.status_code == 302
+    page = remover.get(response.location).get_data(as_text=True)
+    assert "Deze beheerder was al verwijderd. Er is niets veranderd." in page
+    assert "Niet toegestaan" not in page and audit_rows(accounts) == before
+
+
+def test_removing_an_admin_of_two_schools_twice_says_so_and_keeps_the_other_school(
+        operator: Portal, accounts: Admins) -> None:
+    both = accounts.add("beide@example.org", PASSWORD, "school", schools=[SCHOOL_A, SCHOOL_B])
+    operator.get(f"/admin/schools/{SCHOOL_A}/admins")
+    url = f"/admin/schools/{SCHOOL_A}/admins/{both.id}/remove"
+    operator.post(url)
+    before = audit_rows(accounts)
+    page = operator.get(operator.post(url).location).get_data(as_text=True)
+    assert "Deze beheerder was al verwijderd" in page and audit_rows(accounts) == before
+    left = accounts.get(both.id)
+    assert left is not None and left.schools == {SCHOOL_B}
 
 
 def test_a_school_admin_cannot_remove_themselves(school_a: Portal, accounts: Admins) -> None:

@@ -175,3 +175,37 @@ def test_a_mail_server_that_is_down_makes_no_invitation(template_instance: Path,
     finally:
         app.extensions["loper"].registry.close()
         app.extensions["loper"].store.close()
+
+
+def test_a_password_of_only_spaces_is_refused_and_the_link_still_works(
+        mailing: Flask, smtp_server: SmtpServer, accounts: Admins) -> None:
+    ask(mailing, ADMIN_A)
+    token = reset_token(smtp_server, ADMIN_A)
+    portal = Portal(mailing.test_client())
+    portal.get(f"/admin/reset/{token}?lang=en")
+    response = portal.post(f"/admin/reset/{token}", {"password": " " * 12,
+                                                     "password2": " " * 12})
+    assert response.status_code == 400
+    assert "The password is only spaces" in response.get_data(as_text=True)
+    assert accounts.check_password(ADMIN_A, " " * 12) is None
+    assert accounts.check_password(ADMIN_A, PASSWORD) is not None
+    response = portal.post(f"/admin/reset/{token}", {"password": NEW_PASSWORD,
+                                                     "password2": NEW_PASSWORD})
+    assert response.status_code == 302 and accounts.check_password(ADMIN_A, NEW_PASSWORD)
+
+
+def test_with_mail_inviting_again_says_the_earlier_link_no_longer_works(
+        mailing: Flask, smtp_server: SmtpServer) -> None:
+    operator = as_admin(mailing, "operator@loper.example")
+    shown = []
+    for _ in range(2):
+        operator.get("/admin/schools/regenboog/admins")
+        response = operator.post("/admin/schools/regenboog/admins/invite",
+                                 {"email": "new@regenboog.example"})
+        assert response.status_code == 302
+        shown.append(operator.get(response.location).get_data(as_text=True))
+        smtp_server.wait_for("new@regenboog.example")
+    assert "De uitnodiging is verstuurd naar new@regenboog.example." in shown[1]
+    assert "werkt niet meer" not in shown[0] and (
+        "De link van die eerdere uitnodiging werkt niet meer" in shown[1])
+    assert links(mailing) == 1
