@@ -4,6 +4,8 @@ their id at this school and their id at the school they come from.
     subject,previous_school,previous_subject
     s.devries@lyceum.example,regenboog,8f3a2c
 
+(or the same with semicolons, as a Dutch spreadsheet saves it).
+
 The file is checked whole before anything is linked (every problem names its line), then
 every link is made in one transaction, with its row in the school's audit trail: all or
 nothing.
@@ -64,8 +66,15 @@ def decode(data: bytes) -> str:
         raise AliasFileError([msg("alias.not_utf8", byte=exc.start + 1)]) from None
 
 
+def separator(text: str) -> str:
+    """"," or, when the header is written with them, ";": what a spreadsheet saves where
+    the comma is the decimal sign (Dutch Excel's "CSV")."""
+    header = text.split("\n", 1)[0].split(";")
+    return ";" if tuple(cell.strip() for cell in header) == HEADER else ","
+
+
 def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator(text), strict=True)
     try:
         for row in reader:
             yield reader.line_num, row

@@ -46,9 +46,19 @@ def test_every_line_links_a_new_id_to_the_previous_one(
     assert linked(registry, "new-1") == anchor(KEYS, "regenboog", "old-1")
 
 
+def test_a_file_a_dutch_spreadsheet_saved_with_semicolons(registry: Registry) -> None:
+    """Where the comma is the decimal sign, Excel's "CSV" separates fields by semicolons."""
+    data = ("\ufeffsubject;previous_school;previous_subject\r\n"
+            'new-1;regenboog;old-1\r\n"new;2";regenboog;old,2\r\n').encode()
+    assert import_links(registry, KEYS, "lyceum", data, "ict") == 2
+    assert linked(registry, "new-1") == anchor(KEYS, "regenboog", "old-1")
+    assert linked(registry, "new;2") == anchor(KEYS, "regenboog", "old,2")
+
+
 @pytest.mark.parametrize(("text", "says"), [
     ("", "line 1: expected the header subject,previous_school,previous_subject"),
-    ("subject;previous_school;previous_subject\n", "line 1: expected the header"),
+    ("subject;previous_school,previous_subject\n", "line 1: expected the header"),
+    ("subject\tprevious_school\tprevious_subject\n", "line 1: expected the header"),
     (HEADER + "a,regenboog\n", "line 2: has 2 fields; expected 3"),
     (HEADER + "a,regenboog,b,c\n", "line 2: has 4 fields"),
     (HEADER + "a,atlantis,b\n", 'line 2: unknown school "atlantis" in previous_school'),
