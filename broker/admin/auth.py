@@ -194,6 +194,15 @@ def login_code_post() -> Response:
     return response
 
 
+@bp.get("/logout")
+def logout_page() -> Response:
+    """/admin/logout typed into the address bar: a button to log out (a GET must not end a
+    session: any page could make the browser fetch it), or the login page if signed out."""
+    if login_door.signed_in() is None:
+        return redirect(url_for("admin.login"))
+    return page("admin/logout.html")
+
+
 @bp.post("/logout")
 def logout() -> Response:
     me = login_door.signed_in()

@@ -47,6 +47,19 @@ def test_log_in_and_out(portal: Portal) -> None:
     assert portal.get(f"/admin/schools/{SCHOOL_A}").status_code == 302
 
 
+def test_logout_typed_in_the_address_bar_asks_first(portal: Portal) -> None:
+    """A GET never ends the session (any page could make the browser fetch it): it offers
+    the button; signed out, it is the login page."""
+    assert portal.get("/admin/logout").location.endswith("/admin/login")
+    portal.login(ADMIN_A)
+    page = portal.get("/admin/logout", query_string={"lang": "en"}).get_data(as_text=True)
+    assert "Do you want to log out of Loper" in page
+    assert '<form method="post" action="/admin/logout">' in page
+    assert portal.get(f"/admin/schools/{SCHOOL_A}").status_code == 200, "still signed in"
+    portal.post("/admin/logout")
+    assert portal.get(f"/admin/schools/{SCHOOL_A}").status_code == 302
+
+
 @pytest.mark.parametrize(("email", "password"), [
     (ADMIN_A, "wrong password here"), ("nobody@example.org", PASSWORD), (ADMIN_A, ""), ("", ""),
 ])
