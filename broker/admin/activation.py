@@ -18,6 +18,13 @@ WARN_DAYS = 30
 """The portal warns this many days before an agreement's last day."""
 
 
+def can_suspend(policy: Policy | None) -> bool:
+    """Suspending is the emergency stop of a supplier the school has activated (its
+    agreement may have ended). A supplier never activated, or deactivated, gets nothing
+    already: there is nothing to stop, and the school's decision about it is activation."""
+    return policy is not None and policy.active
+
+
 def status(policy: Policy | None, today: date) -> str:
     """"new" (never activated), "inactive", "suspended", "ended" (past valid_until),
     "ending" (valid_until within WARN_DAYS) or "active"."""

@@ -119,7 +119,8 @@ def _release_page(school: School, supplier: Supplier, form: Mapping[str, str],
         (current.agreement or "") if current else "",
         current.valid_until.isoformat() if current and current.valid_until else ""))
     return page("admin/release.html", status, school=school, supplier=supplier,
-                policy=current, status_now=activation.status(current, today), rows=shown,
+                policy=current, status_now=activation.status(current, today),
+                can_suspend=activation.can_suspend(current), rows=shown,
                 choices=choices, preview=result,
                 samples=previews.SAMPLES, custom_fields=previews.CUSTOM_FIELDS, sample=key,
                 typed=typed, person=values,
@@ -182,14 +183,22 @@ def _changed(school: School, supplier: Supplier, before: Policy | None, event: s
 @bp.post("/schools/<school_id>/suppliers/<supplier_id>/suspend")
 @login_required
 def suspend(school_id: str, supplier_id: str) -> Response:
+    """The emergency stop of a supplier the school activated; refused (409, nothing stored)
+    for one it did not, or deactivated: that one gets nothing already."""
     school, supplier = _pair(school_id, supplier_id)
+    before = broker().registry.policy(school.id, supplier.id)
+    if not activation.can_suspend(before):
+        log.info("suspension refused: supplier not active",
+                 extra={"admin": current_admin().id, "school": school.id,
+                        "supplier": supplier.id})
+        return _release_page(school, supplier, {}, 409, suspend_refused=text(
+            "admin.suspend_not_active", supplier=supplier.name))
     reason = _reason()
     if not reason or len(reason) > MAX_REASON or not is_plain(reason):
         wrong = (text("admin.plain_text") if reason and not is_plain(reason)
                  else text("admin.reason_needed"))
         return _release_page(school, supplier, {}, 400, suspend_error=wrong,
                              reason=reason[:MAX_REASON])
-    before = broker().registry.policy(school.id, supplier.id)
     broker().registry.suspend(school.id, supplier.id, reason, by=current_admin().email)
     return _changed(school, supplier, before, "suspended", "suspended_now")
 

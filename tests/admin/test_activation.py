@@ -107,3 +107,53 @@ def test_the_preview_of_a_new_supplier_shows_what_it_would_get(school_a: Portal)
     assert "once activated" in page
 
 
+def _row(page: str, name: str) -> str:
+    row = page[page.index(f'scope="row">{name}'):]
+    return row[:row.index("</tr>")]
+
+
+def test_a_supplier_not_active_offers_activation_not_suspension(
+        school_a: Portal, registry: Registry) -> None:
+    """Suspending stops a supplier the school lets in; one never activated, or deactivated,
+    gets nothing already, and its page offers the activation alone."""
+    registry.deactivate(SCHOOL_A, SAML_SUPPLIER)
+    for url in (NEW_A, f"/admin/schools/{SCHOOL_A}/suppliers/{SAML_SUPPLIER}"):
+        page = text(school_a.get(f"{url}?lang=en"))
+        assert f'action="{url}/activate"' in page and "Activate" in page
+        assert f'action="{url}/suspend"' not in page, url
+        assert "Stop this supplier at once" not in page, url
+    registry.activate(SCHOOL_A, SAML_SUPPLIER, agreement=None, valid_until=None)
+    active = f"/admin/schools/{SCHOOL_A}/suppliers/{SAML_SUPPLIER}"
+    page = text(school_a.get(f"{active}?lang=en"))
+    assert f'action="{active}/suspend"' in page and "Stop this supplier at once" in page
+
+
+@pytest.mark.parametrize("supplier", [OIDC_SUPPLIER, SAML_SUPPLIER],
+                         ids=["never activated", "deactivated"])
+def test_suspending_a_supplier_not_active_is_refused_and_nothing_stored(
+        school_a: Portal, registry: Registry, supplier: str) -> None:
+    """A hand-made POST: 409 with the reason on the page, no entry, no audit row, and the
+    overview still reads as before (a new supplier stays new, with the nudge)."""
+    if supplier == SAML_SUPPLIER:
+        registry.deactivate(SCHOOL_A, SAML_SUPPLIER)
+    before = registry.policy(SCHOOL_A, supplier)
+    trail = registry.audit_trail().entries(SCHOOL_A, supplier_id=supplier)
+    overview = text(school_a.get(f"/admin/schools/{SCHOOL_A}?lang=en"))
+    url = f"/admin/schools/{SCHOOL_A}/suppliers/{supplier}"
+    response = school_a.post(f"{url}/suspend", {"reason": "datalek in onderzoek"},
+                             query_string={"lang": "en"})
+    assert response.status_code == 409
+    page = text(response)
+    name = "Taalapp" if supplier == OIDC_SUPPLIER else "Rekenwonders"
+    assert (f'id="suspend-refused">{name} is not active for your school and gets nothing: '
+            "there is nothing to stop. Only a supplier you have activated can be suspended. "
+            "Nothing was saved.") in page
+    assert f'action="{url}/activate"' in page and f'action="{url}/suspend"' not in page
+    assert registry.policy(SCHOOL_A, supplier) == before
+    assert registry.audit_trail().entries(SCHOOL_A, supplier_id=supplier) == trail
+    assert text(school_a.get(f"/admin/schools/{SCHOOL_A}?lang=en")) == overview
+    if supplier == OIDC_SUPPLIER:
+        assert before is None
+        assert "1 new supplier waits for your decision" in overview
+        assert "new" in _row(overview, "Taalapp") and "nothing" in _row(overview, "Taalapp")
+

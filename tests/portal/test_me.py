@@ -4,9 +4,11 @@ parent view. (tests/flows/test_transparency.py drives /me after real logins.)"""
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import lxml.html
 import pytest
@@ -18,6 +20,7 @@ from broker import codec
 from broker.context import Broker
 from broker.identity import AuthnContext, Person
 from broker.pseudonym import anchor, pseudonym
+from broker.registry import Registry
 from broker.registry.admins import Admins
 from broker.sso import SessionRecord
 from tests.admin.conftest import FEDERATION as ADMIN_FEDERATION
@@ -194,3 +197,56 @@ def test_an_app_that_got_data_before_the_school_had_to_activate_it_shows_as_not_
     doc = page(visitor(app, broker, "regenboog", "noor", role=("student",)))
     status = {row[0]: row[1:] for row in rows(doc, "now")}
     assert status["Taalapp"] == ["nothing", "Not (or no longer) enabled by your school"]
+
+
+GETS_NOTHING = {"en": "nothing: this app gets nothing from your school now",
+                "nl": "niets: deze app krijgt nu niets van je school"}
+
+
+def _suspended(registry: Registry) -> None:
+    registry.suspend("regenboog", "rekenwonders", "de school kijkt de afspraken na")
+
+
+def _deactivated(registry: Registry) -> None:
+    registry.deactivate("regenboog", "rekenwonders")
+
+
+def _agreement_ended(registry: Registry) -> None:
+    policy = registry.policy("regenboog", "rekenwonders")
+    assert policy is not None
+    registry.set_policy(dataclasses.replace(
+        policy, valid_until=datetime.now(UTC).date() - timedelta(days=1)))
+
+
+@pytest.mark.parametrize(("stop", "status"), [
+    (_suspended, "Suspended by your school: de school kijkt de afspraken na"),
+    (_deactivated, "Not (or no longer) enabled by your school"),
+    (_agreement_ended, "Agreement with your school ended on"),
+], ids=["suspended", "deactivated", "agreement ended"])
+def test_an_app_that_gets_nothing_now_is_never_said_to_get_a_code_name(
+        tmp_path: Path, stop: Callable[[Registry], None], status: str) -> None:
+    """Whatever stopped it, an app that gets nothing reads so in both tables: never "only
+    your code name: no reason needed" (nor the app's reasons) under why it gets it. Taalapp
+    was never activated; its entry holds only a suspension stored before the portal refused
+    suspending a supplier that is not active."""
+    application = create_app({"instance": initialised_instance(tmp_path, FEDERATION)})
+    broker: Broker = application.extensions["loper"]
+    try:
+        broker.registry.suspend("regenboog", "taalapp", "nog niet nagekeken")
+        stop(broker.registry)
+        client = visitor(application, broker, "regenboog", "fenna", role=("student",))
+        doc = page(client)
+        now = {row[0]: row[1:] for row in rows(doc, "now")}
+        assert now["Taalapp"] == ["nothing", "Not (or no longer) enabled by your school"]
+        assert now["Rekenwonders"][0] == "nothing"
+        assert now["Rekenwonders"][1].startswith(status)
+        assert rows(doc, "why") == [["Rekenwonders", GETS_NOTHING["en"], "not given"],
+                                    ["Taalapp", GETS_NOTHING["en"], "not given"]]
+        assert "code name" not in doc.xpath('string(//table[@id="why"])')
+        dutch = lxml.html.fromstring(client.get("/me?lang=nl").get_data(as_text=True))
+        why = {row[0]: row[1] for row in rows(dutch, "why")}
+        assert why == {"Rekenwonders": GETS_NOTHING["nl"], "Taalapp": GETS_NOTHING["nl"]}
+        assert "schuilnaam" not in dutch.xpath('string(//table[@id="why"])')
+    finally:
+        broker.registry.close()
+        broker.store.close()
