@@ -6,6 +6,7 @@ import html
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from babel.dates import format_date
 
 from broker.registry import Registry
 from tests.admin.conftest import OIDC_SUPPLIER, SAML_SUPPLIER, SCHOOL_A, SCHOOL_B, Portal
@@ -94,7 +95,7 @@ def test_the_portal_warns_thirty_days_before_an_agreement_ends(school_a: Portal,
     registry.activate(SCHOOL_B, SAML_SUPPLIER, agreement="B-1",
                       valid_until=TODAY + timedelta(days=30))
     page = text(school_a.get(f"/admin/schools/{SCHOOL_A}?lang=en"))
-    last = (TODAY + timedelta(days=30)).isoformat()
+    last = format_date(TODAY + timedelta(days=30), "long", locale="en")  # as dates read
     assert f"The processing agreement with Rekenwonders is ending: {last} is its last" in page
     registry.activate(SCHOOL_A, SAML_SUPPLIER, agreement="A-1",
                       valid_until=TODAY + timedelta(days=31))

@@ -6,6 +6,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import lxml.html
+from babel.dates import format_date
 
 from broker.registry.ledger import LedgerEntry
 from demo.people import DEFAULT_PEOPLE, DemoPerson
@@ -161,7 +162,8 @@ def test_a_lapsed_agreement_shows_its_end_date(federation: Federation, browser: 
     try:
         now = {row[0]: row[1:] for row in table(me(federation, browser), "now")}
         assert now["Leesplein"] == [
-            "nothing", f"Agreement with your school ended on {ended.isoformat()}"]
+            "nothing", "Agreement with your school ended on "
+            + format_date(ended, "long", locale="en")]
     finally:
         registry.set_policy(policy)
 
