@@ -25,8 +25,10 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from broker import attributes
 from broker.languages import LANGUAGES
@@ -101,18 +103,35 @@ the other language."""
 
 
 def switch_language_url() -> str | None:
-    """This page in the other language (a GET with ?lang=); None where the page answers a
-    supplier's or school's message (a POST, a protocol endpoint), which is not fetched again."""
-    if request.method != "GET":
-        return None
+    """This page in the other language (a GET with ?lang=). A page answering a form of
+    Loper's own (a POST) links to the page of that form, fetched again: what was typed is
+    not sent twice. None where the page answers a supplier's or school's message (a
+    protocol endpoint), which is not fetched again."""
     if request.blueprint in OWN_PAGES:
         args = request.args.to_dict(flat=False)
-    elif request.blueprint is None:  # a page that does not exist
+    elif request.blueprint is None and request.method == "GET":  # a page that does not exist
         args = {}
     else:
         return None
+    path = request.path if request.method == "GET" else _form_page(request.path)
+    if path is None:
+        return None
     args["lang"] = [other_language()]
-    return f"{request.path}?{urlencode(args, doseq=True)}"
+    return f"{path}?{urlencode(args, doseq=True)}"
+
+
+def _form_page(path: str) -> str | None:
+    """The page a form posted to `path` is on: `path` itself if a GET answers it, else the
+    nearest path above it that one does (.../suspend is a button on ...)."""
+    adapter = current_app.create_url_adapter(request)
+    while adapter is not None and path not in ("", "/"):
+        try:
+            adapter.match(path, method="GET")
+        except (HTTPException, RequestRedirect):
+            path = path.rsplit("/", 1)[0]
+        else:
+            return path
+    return None
 
 
 def text(key: str, **params: object) -> str:

@@ -66,3 +66,26 @@ def test_loper_s_own_fault_sends_the_admin_to_the_operator(
     assert response.status_code == 500
     assert "give the code below to the federation&#39;s operator" in page
     assert "ICT coordinator" not in page and "a fault inside Loper" not in page
+
+
+def _language_link(page: str) -> str | None:
+    found = re.search(r'<a class="lang" href="([^"]+)"', page)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+@pytest.mark.parametrize(("posted", "form", "link"), [
+    (f"/admin/schools/{SCHOOL_A}/suppliers/taalapp/suspend", {"reason": "x"},
+     f"/admin/schools/{SCHOOL_A}/suppliers/taalapp?lang=nl"),  # a button on the release page
+    (f"/admin/schools/{SCHOOL_A}/admins/invite", {"email": "not an address"},
+     f"/admin/schools/{SCHOOL_A}/admins?lang=nl"),
+    (f"/admin/schools/{SCHOOL_A}/suppliers/{SAML_SUPPLIER}", {"action": "preview"},
+     f"/admin/schools/{SCHOOL_A}/suppliers/{SAML_SUPPLIER}?lang=nl"),
+])
+def test_a_page_answering_a_form_links_to_its_page_in_the_other_language(
+        school_a: Portal, posted: str, form: dict[str, str], link: str) -> None:
+    """What was typed is not posted again: the link fetches the form's page afresh."""
+    school_a.get(f"/admin/schools/{SCHOOL_A}", query_string={"lang": "en"})
+    response = school_a.post(posted, form)
+    assert response.status_code in (200, 400, 409)
+    assert _language_link(response.get_data(as_text=True)) == link
+    assert school_a.get(link).status_code == 200
