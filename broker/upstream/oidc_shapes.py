@@ -17,7 +17,7 @@ import hashlib
 from broker.records import School
 from broker.upstream.oidc_kind import OidcSchool
 from broker.upstream.oidc_require import GOOGLE_DOMAIN, TENANT, TENANT_CLAIM
-from broker.upstream.shapes import Sample, domain, guid, put
+from broker.upstream.shapes import Sample, domain, guid, put, role_value
 
 CLAIMS = {"school_id": "nl_edu_person_home_organization_id", "school_domain":
           "schac_home_organization", "branch_id": "nl_edu_person_home_organization_branch_id"}
@@ -25,7 +25,11 @@ CLAIMS = {"school_id": "nl_edu_person_home_organization_id", "school_domain":
 
 
 def _google(oidc: OidcSchool, school: School, sample: Sample) -> dict[str, object]:
-    hd = (oidc.require or {}).get(GOOGLE_DOMAIN, (domain(school),))[0]
+    """The domain (`hd`) and the address in it: the role's own domain where the school tells
+    pupils from teachers by it, else the first it requires."""
+    domains = (oidc.require or {}).get(GOOGLE_DOMAIN, (domain(school),))
+    by_role = (school.claims or {}).get("role") == GOOGLE_DOMAIN
+    hd = role_value(school, sample.role) if by_role else domains[0]
     digits = str(int(hashlib.sha256(sample.subject.encode()).hexdigest(), 16))[:21]
     return {"iss": "https://accounts.google.com", "sub": digits, GOOGLE_DOMAIN: hd,
             "email": sample.email(hd), "email_verified": True, "name": sample.display_name,

@@ -57,6 +57,18 @@ def test_a_google_workspace_school() -> None:
     assert teacher["read"]["role"] == ("student",)
 
 
+def test_a_google_workspace_school_telling_its_teachers_by_their_domain() -> None:
+    """The teacher's address is in the teachers' domain, as the role read from it."""
+    split = replace(KOMPAS, claims={"role": "hd"}, config=replace(
+        KOMPAS.config, require={"hd": ("leerling.kompas.nl", "kompas.nl")}),
+        roles={"leerling.kompas.nl": "student", "kompas.nl": "employee"})
+    pupil, teacher = both(split)
+    assert (pupil["hd"], pupil["read"]["email"], pupil["read"]["role"]) == (
+        "leerling.kompas.nl", ("sanne.devries@leerling.kompas.nl",), ("student",))
+    assert (teacher["hd"], teacher["read"]["email"], teacher["read"]["role"]) == (
+        "kompas.nl", ("bram.visser@kompas.nl",), ("employee",))
+
+
 def test_an_entra_id_school() -> None:
     pupil, teacher = both(ESDOORN)
     assert pupil["tid"] == TENANT and pupil["ver"] == "2.0"
