@@ -234,9 +234,11 @@ def _table(entry: Entry, key: str, expected: Message, names: frozenset[str] | No
         if names is not None and name not in names:
             entry.problem(where, msg("problem.unknown_attributes", names=(name[:80],),
                                      known=tuple(sorted(names))))
-        elif not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME:
+        elif not isinstance(value, str) or not value.strip():
             entry.problem(where, msg("problem.expected", expected=expected))
-        elif len(name) > MAX_NAME or (values is not None and value not in values):
+        elif max(len(name), len(value)) > MAX_NAME:
+            entry.problem(where, too_long(max(len(name), len(value)), MAX_NAME))
+        elif values is not None and value not in values:
             entry.problem(where, msg("problem.expected", expected=expected))
         else:
             found[name] = value
