@@ -53,3 +53,12 @@ def test_the_cancelled_page_speaks_english_to_an_english_browser(federation: Fed
     cancel_at_school(browser)
     assert "Login cancelled" in browser.text and "Choose another school" in browser.text
     assert "Inloggen" not in browser.text
+
+
+def test_the_picker_leads_back_to_the_app(federation: Federation, browser: Browser) -> None:
+    """A pupil who opened the wrong app, or whose school is not listed, goes back from the
+    picker itself: to the app's own address, not into a login."""
+    rekenwonders = federation.supplier("rekenwonders")
+    browser.get(f"{rekenwonders}/login")
+    assert "Kies je school" in browser.text
+    assert f'<a href="{rekenwonders}" data-way="back">Terug naar Rekenwonders</a>' in browser.text
