@@ -69,17 +69,19 @@ def test_starttls_and_login(tmp_path: Path, tls: ssl.SSLContext) -> None:
 
 def test_a_wrong_mail_password_is_a_clear_failure(tmp_path: Path, tls: ssl.SSLContext) -> None:
     with running_smtp_server(tls, {"loper": "another password"}) as smtp:
-        with pytest.raises(MailFailed, match="did not take the message"):
+        with pytest.raises(MailFailed, match="did not take the message") as caught:
             _mailer(tmp_path, smtp.port).send("ict@school.example", "Onderwerp", "Hallo")
         assert smtp.inbox.messages == []
+    assert not caught.value.transient  # a wrong password is not tried again
 
 
 def test_an_untrusted_certificate_is_refused(tmp_path: Path, tls: ssl.SSLContext,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SSL_CERT_FILE")
     with running_smtp_server(tls, {"loper": "mail password"}) as smtp, pytest.raises(
-            MailFailed, match="SSLCertVerificationError"):
+            MailFailed, match="SSLCertVerificationError") as caught:
         _mailer(tmp_path, smtp.port).send("ict@school.example", "Onderwerp", "Hallo")
+    assert not caught.value.transient  # an OSError, and yet not tried again
 
 
 def test_a_message_that_cannot_be_written_fails_alone(tmp_path: Path,
@@ -88,8 +90,9 @@ def test_a_message_that_cannot_be_written_fails_alone(tmp_path: Path,
     background, the messages after it still go."""
     with running_smtp_server(tls, {"loper": "mail password"}) as smtp:
         mailer = _mailer(tmp_path, smtp.port)
-        with pytest.raises(MailFailed, match="could not be written"):
+        with pytest.raises(MailFailed, match="could not be written") as caught:
             mailer.send("ict@school.example", "Onderwerp\nBcc: x@evil.example", "Hallo")
+        assert not caught.value.transient
         mailer.send_all_later([("a@school.example", "Een\r\nregel", "Hallo"),
                                ("b@school.example", "Onderwerp", "Hallo")]).join(10)
         assert smtp.wait_for("b@school.example")["Subject"] == "Onderwerp"
