@@ -3,8 +3,11 @@
 begin() -> [a redirect to the school, then one per SAML supplier] -> finish. The school comes
 first: its session is the one that would log the next pupil on a shared device in, and a
 supplier that never answers its redirect must not keep it alive. Each redirect's answer comes
-back through answered(); the run (broker/logout/run.py) is taken atomically, so a replayed
-answer, or one that answers nothing Loper asked in this browser, is refused.
+back through answered(); the run (broker/logout/run.py) is taken atomically, so an answer
+that answers nothing Loper asked in this browser is refused. The same answer coming again in
+the same browser (a reload of the page it ended on) is no attack: once its logout is over,
+its result is shown again and nothing is done (`Finished.again`); while the logout still goes
+on, it is refused and the logout waits for its real answer.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ class Finished:
     run: LogoutRun
     ending: Outgoing | None
     """The answer to whoever started the logout; None: Loper's own page."""
+    again: bool = False
+    """An answer that came before, again (a reload): `run` is the logout it ended, over
+    already; nothing was done now, and nobody gets an answer again."""
 
 
 Next = Outgoing | Finished
@@ -94,25 +100,43 @@ class Logouts:
     def answered(self, run_id: str, browser: str, side: Side,
                  params: Mapping[str, str]) -> Next:
         """A supplier's or the school's answer to the redirect in flight."""
-        run = runs.take(self.broker.store, run_id, browser)
+        store = self.broker.store
+        before = runs.answered_before(store, browser, params)
+        if before is not None:
+            return self._again(before, run_id, browser)
+        run = runs.take(store, run_id, browser)
         if run is None:
             raise LogoutRejected("This logout answer belongs to no logout that Loper started "
                                  "in this browser (it may be used already, or expired).")
         if side == "school":
             if not run.school_sent or run.outcome(SCHOOL) is not None:
                 raise LogoutRejected("Loper asked the school for no logout in this browser.")
-            return self._advance(run.school_answered(self._school_answer(run, params)))
+            answered = run.school_answered(self._school_answer(run, params))
+        else:
+            answered = run.step_answered(self._step_answer(run, params))
+        step = self._advance(answered)
+        runs.keep_answered(store, run, params)
+        return step
+
+    def _again(self, before: str, run_id: str, browser: str) -> Finished:
+        """This answer was taken before in this browser: the result of its logout, if over."""
+        over = runs.finished(self.broker.store, before, browser) if before == run_id else None
+        if over is None:
+            raise LogoutRejected("This logout answer was used once already, and its logout "
+                                 "is still going on.")
+        log.info("logout answer came again; its logout is over", extra={
+            "by": over.initiator.by, "school": over.school_id or "-"})
+        return Finished(over, None, again=True)
+
+    def _step_answer(self, run: LogoutRun, params: Mapping[str, str]) -> Result:
         if not run.steps or (run.school_sent and run.outcome(SCHOOL) is None):
             raise LogoutRejected("Loper asked no learning app for a logout in this browser.")
         step = run.steps[0]
         supplier = self.broker.registry.supplier(step.party)
         downstream = self._downstream_of(step.party)
         if supplier is None or downstream is None:
-            result: Result = "failed"
-        else:
-            ended = downstream.logout_answered(supplier, params, step.state)
-            result = "done" if ended else "failed"
-        return self._advance(run.step_answered(result))
+            return "failed"
+        return "done" if downstream.logout_answered(supplier, params, step.state) else "failed"
 
     def _downstream_of(self, supplier_id: str) -> Logout | None:
         supplier = self.broker.registry.supplier(supplier_id)
@@ -164,6 +188,8 @@ class Logouts:
             "by": run.initiator.by, "school": run.school_id or "-",
             "failed": ",".join(o.party or "school" for o in run.outcomes
                                if o.result == "failed") or "-"})
+        if run.had_session:  # its answers, coming again, find how it went
+            runs.keep_finished(self.broker.store, run)
         return Finished(run, self._ending(run))
 
     def _ending(self, run: LogoutRun) -> Outgoing | None:

@@ -5,11 +5,18 @@ that browser finds it), taken atomically at each answer: an answer that comes tw
 another browser, finds nothing. The browser's latest run is also found by the browser alone
 (`waiting`), for a pupil whose redirect never came back (an app's own error page) and who
 presses "log out everywhere" again.
+
+Once a run is over, what it ended is kept a while longer for its browser (`keep_finished`),
+with every answer it took (`keep_answered`): the same answer coming again in that browser (a
+reload of the last page, a phone restoring the tab) finds its run's result (`answered_before`,
+`finished`), and nothing is done again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -21,6 +28,11 @@ KIND = "logout-run"
 WAITING = "logout-run-waiting"
 TTL = 600
 """Seconds a redirect step may take (a supplier showing its own "logged out" page)."""
+ANSWERED = "logout-answered"
+FINISHED = "logout-finished"
+KEPT_AFTER = 24 * 3600
+"""Seconds a finished run's result and its answers are kept for its browser: a tab restored
+the next morning still shows how the logout went, instead of refusing its own answer."""
 
 Result = Literal["done", "frame", "none", "failed"]
 """done: ended (confirmed); frame: asked in an iframe (the browser did it, unconfirmed); none:
@@ -121,3 +133,35 @@ def take(store: StateStore, run_id: str, browser: str) -> LogoutRun | None:
     if not run_id or len(run_id) > 64:
         return None
     return codec.decode(store.take_token(KIND, _key(run_id, browser)), LogoutRun)
+
+
+def _answer_key(browser: str, params: Mapping[str, str]) -> str:
+    """The answer exactly as it came (every parameter), in this browser."""
+    sent = json.dumps(sorted(params.items()), ensure_ascii=False)
+    return hashlib.sha256(f"{browser}\n{sent}".encode()).hexdigest()
+
+
+def keep_answered(store: StateStore, run: LogoutRun, params: Mapping[str, str]) -> None:
+    """`params` answered a step of `run` (taken and checked by its adapter)."""
+    store.put_token(ANSWERED, _answer_key(run.browser, params), run.id.encode(), KEPT_AFTER)
+
+
+def answered_before(store: StateStore, browser: str, params: Mapping[str, str]) -> str | None:
+    """The id of the run that this very answer answered in this browser before, if any."""
+    run_id = store.get_token(ANSWERED, _answer_key(browser, params))
+    return None if run_id is None else run_id.decode("ascii", "replace")
+
+
+def keep_finished(store: StateStore, run: LogoutRun) -> None:
+    """What `run` ended, without what its adapters kept (the school's session, the
+    initiator's request) and without its frames: enough to say again how it went."""
+    over = replace(run, school_session=b"", school_state=b"", steps=(), frames=(),
+                   initiator=replace(run.initiator, request=b""))
+    store.put_token(FINISHED, _key(run.id, run.browser), codec.encode(over), KEPT_AFTER)
+
+
+def finished(store: StateStore, run_id: str, browser: str) -> LogoutRun | None:
+    """This browser's run `run_id` that is over (kept, not taken: every reload finds it)."""
+    if not run_id or len(run_id) > 64:
+        return None
+    return codec.decode(store.get_token(FINISHED, _key(run_id, browser)), LogoutRun)

@@ -4,19 +4,23 @@ The end is the answer to whoever started it (a supplier's, a school's), or Loper
 lists which apps were logged out and which could not be. Front-channel logout iframes load on
 that page first (so a protocol answer then waits for them). Every step of a logout that ended
 a session clears the SSO cookie.
+
+An answer that comes again (a reload of that page, a phone restoring its tab) shows the page of
+the logout it ended once more, and nothing else: no frames, no answer to anyone, no cookie
+cleared (someone may have logged in on this device since, which the page then says).
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, render_template
+from flask import Response, render_template, request
 
 from broker.logout.journey import Finished, Next
 from broker.logout.run import SCHOOL
 from broker.outgoing import Outgoing
 from broker.web import cookies
-from broker.web.current import broker
+from broker.web.current import broker, flow
 from broker.web.headers import content_security_policy
 from broker.web.i18n import in_language
 from broker.web.respond import to_response
@@ -39,22 +43,32 @@ def _page(done: Finished) -> Response:
     school = run.outcome(SCHOOL)
     everywhere = not (apps["none"] or apps["failed"]) and school in (None, "done")
     ending = done.ending
+    frames = () if done.again else run.frames
     with in_language(lang):  # the language the logout began in, wherever it ends
         html = render_template(
             "logged_out.html", had_session=run.had_session,
-            everywhere=everywhere, apps=apps, school=school, frames=run.frames,
+            logged_in_since=done.again and _logged_in(),
+            everywhere=everywhere, apps=apps, school=school, frames=frames,
             ending=ending if ending is not None and ending.form is not None else None,
             ending_url=ending.url if ending is not None and ending.form is None else None)
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
-    origins = tuple(sorted({_origin(frame) for frame in run.frames}))
+    origins = tuple(sorted({_origin(frame) for frame in frames}))
     response.headers["Content-Security-Policy"] = content_security_policy(origins)
     return response
+
+
+def _logged_in() -> bool:
+    """Is someone logged in on this device now (after a logout that is over)?"""
+    settings = broker().settings
+    return flow().session(cookies.read(request, settings, cookies.SSO)) is not None
 
 
 def carry_on(step: Next) -> Response:
     if isinstance(step, Outgoing):
         response = to_response(step)
+    elif step.again:  # a logout that is over: its page again, nothing done
+        return _page(step)
     elif step.ending is not None and not step.run.frames:
         response = to_response(step.ending)
     else:

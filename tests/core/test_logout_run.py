@@ -1,11 +1,13 @@
 """A logout in progress is found by its id and browser at each answer, and by the browser
-alone when the pupil presses "log out everywhere" again after a redirect never came back
-(broker/logout/run.py)."""
+alone when the pupil presses "log out everywhere" again after a redirect never came back; once
+over, its result is found again by an answer that comes again (broker/logout/run.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from broker.logout import run as runs
-from broker.logout.run import Initiator, LogoutRun, Step
+from broker.logout.run import Initiator, LogoutRun, Outcome, Step
 from broker.outgoing import Outgoing
 from broker.store.memory import MemoryStore
 
@@ -29,3 +31,28 @@ def test_a_run_answered_is_no_longer_waiting() -> None:
     runs.keep(store, _run())
     assert runs.take(store, "run-1", "browser-1") == _run()  # the app's answer came back
     assert runs.waiting(store, "browser-1") is None
+
+
+def test_a_finished_run_is_kept_without_what_the_adapters_kept() -> None:
+    store = MemoryStore()
+    run = replace(_run(), school_session=b"the school's NameID", school_state=b"sent",
+                  frames=("https://app.example/front",),
+                  initiator=Initiator("supplier", "taalapp", "saml", b"its request", "en"),
+                  outcomes=(Outcome("rekenwonders", "done"),))
+    runs.keep_finished(store, run)
+    over = replace(run, school_session=b"", school_state=b"", steps=(), frames=(),
+                   initiator=Initiator("supplier", "taalapp", "saml", b"", "en"))
+    assert runs.finished(store, "run-1", "browser-1") == over
+    assert runs.finished(store, "run-1", "browser-1") == over  # kept, not taken: every reload
+    assert runs.finished(store, "run-1", "browser-2") is None
+    assert runs.take(store, "run-1", "browser-1") is None  # nothing to answer any more
+
+
+def test_an_answer_is_found_again_only_as_it_came_and_in_its_browser() -> None:
+    store = MemoryStore()
+    params = {"SAMLResponse": "abc", "RelayState": "run-1"}
+    runs.keep_answered(store, _run(), params)
+    assert runs.answered_before(store, "browser-1", dict(params)) == "run-1"
+    assert runs.answered_before(store, "browser-2", params) is None
+    assert runs.answered_before(store, "browser-1", {**params, "SAMLResponse": "abd"}) is None
+    assert runs.answered_before(store, "browser-1", {"RelayState": "run-1"}) is None
