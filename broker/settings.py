@@ -39,7 +39,7 @@ class Settings:
     pending_ttl: int = 15 * 60
     clock_skew: int = 60
     saml_encryption: str = "aes256-gcm"
-    relay_state_max: int = 80
+    relay_state_max: int = 1024
     log_level: str = "INFO"
     login_starts_per_minute: int = 1200
     """Logins one client address may start per minute (a whole school may share one)."""

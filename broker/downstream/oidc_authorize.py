@@ -18,7 +18,9 @@ from broker.downstream.oidc_clients import Client
 from broker.errors import BadRequest, RequestRejected, UnknownSupplier
 from broker.records import Supplier
 
-MAX_STATE = 512
+MAX_STATE = 2048
+"""Characters of a client's state: ASP.NET Core's OpenID Connect handler sends its encrypted
+properties as the state, often over 512 characters; a longer one is refused, not echoed."""
 MAX_NONCE = 255
 MAX_ID = 255
 UNSUPPORTED = {

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from broker import attributes, profiles
 from broker.downstream import Downstream
+from broker.downstream.oidc_keys import ID_TOKEN_ALGS
 from broker.identity import Released
 from broker.jsonvalue import loads_object
 from broker.kinds import (
@@ -101,7 +102,9 @@ def _parse(entry: Entry, _base_dir: Path) -> OidcSupplier:
     secret, env = parse.secret(entry)
     jwks = _jwks(entry)
     alg = entry.text("id_token_alg") or OidcSupplier.id_token_alg
-    parse.algorithm(entry, "id_token_alg", alg)
+    if alg not in ID_TOKEN_ALGS:  # what Loper signs with, not all a school may use
+        entry.problem("id_token_alg", msg("problem.bad_algorithm", algorithm=alg[:80],
+                                          known=ID_TOKEN_ALGS))
     pkce = entry.get("pkce_required", bool, BOOL)
     return OidcSupplier(
         client_id=client_id or "", client_secret=secret, client_secret_env=env,

@@ -33,7 +33,7 @@ class SamlIdpConfig:
     """The scope of the pairwise-id attribute: Loper's domain."""
     encryption: str = "aes256-gcm"
     """Assertion encryption: aes256-gcm, aes128-gcm, or aes256-cbc / aes128-cbc for older SPs."""
-    relay_state_max: int = 80
+    relay_state_max: int = 1024
     clock_skew: int = 60
     assertion_lifetime: int = 300
     request_lifetime: int = 300

@@ -79,7 +79,7 @@ def _decode(binding: str, params: Mapping[str, str]) -> bytes:
 def _check_relay_state(config: SamlIdpConfig, value: str | None) -> None:
     if value and len(value.encode()) > config.relay_state_max:
         raise BadRequest(f"The RelayState is longer than {config.relay_state_max} bytes "
-                         "(SAML bindings 3.4.3).")
+                         "(the relay_state_max setting).")
 
 
 def _issuer(xml: bytes) -> tuple[Element, str]:

@@ -237,6 +237,17 @@ def test_the_kept_request_is_small(world: SamlWorld) -> None:
     assert stored.acs == sp.acs_url and stored.relay_state == "x" * 80
 
 
+@pytest.mark.parametrize("relay_state", [
+    "https://rekenwonders.example/module.php/core/as_login.php?AuthId=default-sp&ReturnTo="
+    "https%3A%2F%2Frekenwonders.example%2Fles%2Fbreuken%2F3%3Fgroep%3D7a%26opdracht%3D12",
+    "x" * 1024])
+def test_a_deep_link_as_relay_state_is_kept_whole(world: SamlWorld, relay_state: str) -> None:
+    """SimpleSAMLphp and python3-saml send the page to return to: often over the 80 bytes
+    the bindings ask of senders. Up to relay_state_max (1024) it comes back unchanged."""
+    request = world.parse(world.onelogin_sp("oldeep").request("redirect", relay_state))
+    assert StoredRequest.read(request.request).relay_state == relay_state
+
+
 def test_a_damaged_kept_request_is_refused(world: SamlWorld) -> None:
     sp = world.pysaml_sp("pydamaged")
     request = world.parse(sp.request("post"))

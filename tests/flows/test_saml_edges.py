@@ -156,6 +156,6 @@ def test_a_relay_state_over_the_limit_is_refused(federation: Federation,
                                                  browser: Browser) -> None:
     browser.get(f"{federation.supplier('rekenwonders')}/login")
     request_url = next(r.url for r in browser.history if "/saml/idp/sso" in r.url)
-    long = re.sub(r"RelayState=[^&]*", "RelayState=" + "x" * 200, request_url)
+    long = re.sub(r"RelayState=[^&]*", "RelayState=" + "x" * 1025, request_url)
     browser.get(long)
     assert_error_page(browser, 400)

@@ -252,6 +252,8 @@ CASES = [
          _scoped_sp("regenboog.example").replace('Location=\\"https://',
                                                  'Location=\\"https://[', 1),
          REKENWONDERS, "metadata_xml", "claims the scope regenboog.example,"),
+    Case("an ID token algorithm Loper does not sign with", *_insert(TAAL_ANCHOR,
+         'id_token_alg = "PS256"'), TAALAPP, "id_token_alg", 'unsupported algorithm "PS256"'),
     Case("unknown profile", *_insert(REKEN_ANCHOR, 'profile = "surfconext"'), REKENWONDERS,
          "profile", 'unknown profile "surfconext"; expected one of oid, entree'),
     Case("profile not a string", *_insert(TAAL_ANCHOR, "profile = 1"), TAALAPP, "profile",
