@@ -69,7 +69,7 @@ def register(loper: Federation, software: SupplierSoftware) -> None:
         assert software.metadata is not None and software.entity_id is not None
         config = SamlSupplier(metadata_xml=software.metadata, entity_id=software.entity_id)
     home = urlsplit(software.base_url)
-    supplier = Supplier(id=software.name, name=software.title, sector=software.name,
+    supplier = Supplier(id=software.name, name=software.supplier_name, sector=software.name,
                         key_version=UNPINNED, url=f"{home.scheme}://{home.netloc}/",
                         config=config)
     policy = Policy(SCHOOL, software.name, RELEASE)

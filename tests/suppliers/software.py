@@ -79,6 +79,12 @@ class SupplierSoftware:
     """Its log files, for a failing test's report."""
 
     @property
+    def supplier_name(self) -> str:
+        """Its name in Loper, where no two suppliers share one: two instances of the same
+        software (its defaults, another logout channel) are told apart by their id."""
+        return f"{self.title} ({self.name})"
+
+    @property
     def protocol(self) -> str:
         return "oidc" if self.client is not None else "saml"
 

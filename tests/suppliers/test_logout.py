@@ -73,7 +73,7 @@ def test_log_out_everywhere_reaches_the_app(loper: Federation, software: Supplie
 
     assert browser.url.startswith(loper.issuer), browser.text[:500] + "".join(
         log.read_text()[-3000:] for log in software.logs)
-    assert listed(browser, "done") == [software.title], browser.text[:2000]
+    assert listed(browser, "done") == [software.supplier_name], browser.text[:2000]
     assert 'id="school-done"' in browser.text
     if software.protocol == "saml":  # the LogoutRequest went through the browser, answered
         asked = saml_messages(browser, since, software.base_url, "SAMLRequest")
@@ -127,8 +127,8 @@ def test_a_logout_stuck_at_an_app_goes_on_when_the_pupil_logs_out_again(
     log_out(browser, loper.issuer)
 
     assert browser.url.startswith(loper.issuer), browser.text[:500]
-    assert listed(browser, "failed") == [mellon.title]
-    assert listed(browser, "done") == [simplesamlphp.title]
+    assert listed(browser, "failed") == [mellon.supplier_name]
+    assert listed(browser, "done") == [simplesamlphp.supplier_name]
     browser.get(simplesamlphp.app_url)
     assert open_app(browser, simplesamlphp) is None  # its session ended too
 
@@ -145,6 +145,6 @@ def test_front_channel_logout_reaches_mod_auth_openidc_in_a_real_browser(
     asked = parse_qs(urlsplit(framed.value.url).query)
     assert asked["iss"] == [loper.issuer] and asked["sid"][0]
     assert framed.value.status == 200
-    assert openidc_front.title in page.locator("ul.apps-frame").inner_text()
+    assert openidc_front.supplier_name in page.locator("ul.apps-frame").inner_text()
     page.goto(openidc_front.app_url)  # the app's session is gone: back to Loper's picker
     assert "/discovery" in page.url, page.url
