@@ -38,7 +38,9 @@ def exposition() -> Response:
     if not allowed(broker().settings):
         raise NotAllowedHere("Loper's metrics can be read only from the addresses its "
                              "operator allowed (the metrics_allow setting).")
-    response = Response(metrics.exposition(), mimetype=CONTENT_TYPE_LATEST)
+    # content_type, not mimetype: werkzeug would add a second charset, and a scraper parsing
+    # the header strictly (Prometheus 3, Go's mime) refuses duplicate parameters
+    response = Response(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from app import create_app
 from broker.errors import ConfigError
@@ -36,7 +37,8 @@ def assert_refused(status: int, text: str) -> None:
 def test_loopback_reads_the_metrics_in_prometheus_text(instance: Path) -> None:
     page = client(instance).get("/metrics")
     assert page.status_code == 200
-    assert page.mimetype == "text/plain" and "version=" in page.content_type
+    kind = page.headers["Content-Type"]  # each parameter once: a strict scraper refuses twice
+    assert kind == CONTENT_TYPE_LATEST and kind.count("charset=") == 1
     text = page.get_data(as_text=True)
     assert "# TYPE loper_logins_total counter" in text
     assert "# TYPE loper_step_seconds histogram" in text
