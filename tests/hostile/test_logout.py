@@ -155,7 +155,7 @@ def test_relay_state_never_becomes_a_redirect(
     assert answered and answered[-1].startswith(federation.supplier("taalapp") + "/slo?")
     assert query_of(answered[-1])["RelayState"] == evil  # echoed to the app, never followed
     refused(send(pupil, "GET", attacker.url(attacker.message(pseudonym(federation)),
-                                            relay_state="x" * 200)), 403, "RelayState")
+                                            relay_state="x" * 1025)), 403, "RelayState")
 
 
 def test_a_logout_response_that_answers_no_request_of_lopers_is_refused(
