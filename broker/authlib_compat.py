@@ -9,7 +9,6 @@ handed back typed. The relying party's side is broker/authlib_client.py.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Error
 
 from broker.authlib_extensions import (
+    GRANT_TYPES,
     CodeGrant,
     IdToken,
     OAuthError,
@@ -26,16 +26,22 @@ from broker.authlib_extensions import (
     Revocation,
     S256Challenge,
 )
-from broker.downstream.oidc_common import BEARER, NO_STORE, JsonReply
+from broker.downstream.oidc_common import BEARER, NO_STORE, JsonReply, either, refused
 from broker.outgoing import Outgoing
 
 if TYPE_CHECKING:  # the OP's typed modules import this one
-    from broker.downstream.oidc_clients import Assertions
+    from broker.downstream.oidc_clients import Assertions, Client
     from broker.downstream.oidc_grants import CodeRecord
     from broker.downstream.oidc_keys import SigningKeys
     from broker.downstream.oidc_op import OidcOp
 
-log = logging.getLogger("loper.oidc")
+DESCRIPTIONS = {
+    "invalid_request": "The request is missing a parameter or is malformed.",
+    "invalid_grant": "The code or refresh token is invalid, expired or revoked, or was issued "
+                     "to another client.",
+    "unsupported_grant_type": f"The grant_type is not supported: use {either(GRANT_TYPES)}.",
+}
+"""What an error says when authlib raised it without a description."""
 
 
 class Server(AuthorizationServer):  # type: ignore[misc]
@@ -108,6 +114,19 @@ class Server(AuthorizationServer):  # type: ignore[misc]
     def send_signal(self, name: str, *args: object, **kwargs: object) -> None:
         pass
 
+    def authenticate_client(self, request: OAuthRequest, methods: list[str],
+                            endpoint: str = "token") -> Client:
+        """authlib's refusal once every method failed names the methods as a Python list;
+        Loper's names them in a sentence. A method's own refusal (of an assertion) stays."""
+        try:
+            client: Client = super().authenticate_client(request, methods, endpoint)
+        except OAuth2Error as error:
+            if error.description != f"The client cannot authenticate with methods: {methods}":
+                raise
+            raise OAuthError("invalid_client", "The client cannot authenticate with "
+                             f"{either(methods)}.", 401) from error
+        return client
+
     def _redirect(self, headers: list[tuple[str, str]]) -> Outgoing:
         """Every authorization response, also an error, names the issuer (RFC 9207)."""
         location: str = add_params_to_uri(dict(headers)["Location"], {"iss": self._issuer})
@@ -125,16 +144,24 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         return self._error_reply(request, error)
 
     def _error_reply(self, request: OAuthRequest, error: Any) -> JsonReply:
-        """RFC 6749 5.2 with Loper's stricter rendering: always a description (a fixed text),
-        and invalid_client is a 401 with a challenge for the scheme that was tried (authlib
-        answers 400, or a Basic challenge carrying the error)."""
+        """RFC 6749 5.2 with Loper's stricter rendering: always a description (a sentence), an
+        error id that the log line carries too, and 401 for invalid_client alone, with a
+        challenge for the scheme that was tried (authlib answers invalid_client 400, or with a
+        Basic challenge carrying the error, and unsupported_token_type 401)."""
         status, body, _ = error()
-        body.setdefault("error_description", "The request was refused.")
-        headers = dict(NO_STORE)
+        description = str(body.get("error_description") or DESCRIPTIONS.get(
+            error.error, "The request was refused."))
+        if not description.endswith((".", "?", "!")):
+            description += "."
+        headers: dict[str, str] = {}
         if error.error == "invalid_client":
             status = 401
             asserted = "Authorization" not in request.headers and any(
                 k in request.form for k in ("client_assertion", "client_assertion_type"))
             headers["WWW-Authenticate"] = BEARER if asserted else 'Basic realm="loper"'
-        log.info("back-channel request refused", extra={"error": error.error})
-        return status, body, headers
+        elif status == 401:
+            status = 400
+        client: Client | None = request.client  # once authenticated
+        logged = {"supplier": client.supplier.id} if client is not None else {}
+        return refused("back-channel request refused", status, error.error, description,
+                       headers, **logged)

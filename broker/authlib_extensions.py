@@ -83,8 +83,11 @@ class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
     INCLUDE_NEW_REFRESH_TOKEN = True  # rotation (RFC 9700 4.14.2)
 
     def authenticate_refresh_token(self, refresh_token: str) -> Snapshot | None:
-        return self.server.provider.grants.take_refresh(  # type: ignore[no-any-return]
-            refresh_token, self.request.client.client_id)
+        """Taken (rotated) only when the rest of the request is good too: authlib checks the
+        scope after this, when a refused request would have used the token up."""
+        request: OAuthRequest = self.request
+        return self.server.provider.take_refresh(  # type: ignore[no-any-return]
+            refresh_token, request.client, request.form.get("scope"))
 
     def authenticate_user(self, granted: Snapshot) -> Snapshot:
         self.server.provider.check_open(granted, self.request.client)
@@ -123,7 +126,8 @@ class S256Challenge(CodeChallenge):  # type: ignore[misc]
 
 class IdToken(OpenIDCode):  # type: ignore[misc]
     """The ID token: the login's snapshot, signed with Loper's keys (joserfc, oidc_keys.py).
-    OIDC Core 12.2: a refreshed one keeps iss, sub, aud, auth_time and acr, and has no nonce."""
+    OIDC Core 12.2: a refreshed one keeps iss, sub, aud, auth_time, acr and sid, and has no
+    nonce."""
 
     def __init__(self, op: OidcOp, keys: SigningKeys) -> None:
         super().__init__(require_nonce=False)
@@ -152,9 +156,7 @@ class IdToken(OpenIDCode):  # type: ignore[misc]
         claims: dict[str, object] = {}
         if record.snapshot.nonce is not None:
             claims["nonce"] = record.snapshot.nonce
-        if record.snapshot.sid is not None:
-            claims["sid"] = record.snapshot.sid  # OIDC Back-Channel Logout 1.0, 2.1
-        return claims
+        return claims  # the sid comes with the user's claims, in refreshed ID tokens too
 
     def generate_user_info(self, user: Snapshot, scope: str) -> dict[str, object]:
         return self._op.user_info(user, scope)

@@ -195,22 +195,34 @@ class Grants:
             return None
         return snapshot
 
-    def take_refresh(self, token: str, client_id: str) -> Snapshot | None:
+    def take_refresh(self, token: str, client_id: str,
+                     check: Callable[[Snapshot], None] = lambda granted: None,
+                     ) -> Snapshot | None:
         """Rotation: the refresh token is consumed atomically; reuse revokes its grant.
+
+        A refused request of its own client changes nothing (RFC 6749 6): the token is read
+        first, and taken only when `check` (the rest of the request: its scope, the client's
+        registration; raises OAuthError) lets it through. Another client holding it means it
+        leaked: its grant is revoked, and nobody keeps using it.
 
         Whether the grant is revoked is asked before the token is taken: requests racing with
         one token find it taken and revoke the grant (RFC 9700 4.14.2), which must not turn
         the one that took it into a loser too. That one is answered, with tokens the
         revocation has already ended."""
         key = digest(token)
-        link = codec.decode(self.store.get_token(REFRESH_LINK, key), _Link)
+        linked, stored = self.store.get_tokens([(REFRESH_LINK, key), (REFRESH, key)])
+        link, found = codec.decode(linked, _Link), _snapshot(stored)
+        if found is not None:
+            if found.client_id != client_id:  # a leaked token: nobody keeps using it
+                self.revoke(found)
+                return None
+            check(found)
         revoked = link is not None and self.revoked(link.grant)
         snapshot = _snapshot(self.store.take_token(REFRESH, key))
         if snapshot is None:
             self._revoke_linked(REFRESH_LINK, key, client_id)
             return None
-        if snapshot.client_id != client_id:  # a leaked token: nobody keeps using it
-            self.revoke(snapshot)
+        if snapshot.client_id != client_id:  # read above already: the record is never rewritten
             return None
         if revoked or (link is None and self.revoked(snapshot.grant)):
             return None

@@ -91,9 +91,19 @@ class EndSession:
     redirect_uri: str | None = None
     """post_logout_redirect_uri, only when registered exactly for the identified client."""
     state: str | None = None
+    hinted: bool = False
+    """The client was named by an id_token_hint Loper signed for it (not by client_id alone)."""
 
     def encode(self) -> bytes:
         return codec.encode(self)
+
+    @property
+    def answered_after_confirming(self) -> bool:
+        """When the pupil must confirm first (the hint names no session of this browser), does
+        the logout still end at the RP's post_logout_redirect_uri, with state? Only for a
+        hint that is an ID token of this client and a URI registered for it (RP-Initiated
+        Logout 1.0, 3)."""
+        return self.hinted and self.redirect_uri is not None
 
 
 def _hint(token: str, keys: SigningKeys, issuer: str) -> Mapping[str, object]:
@@ -127,7 +137,7 @@ def parse_end_session(params: Mapping[str, str], keys: SigningKeys, issuer: str,
     sid = claims.get("sid") if claims else None
     return (client.supplier if client else None), EndSession(
         client.client_id if client else None, sid if isinstance(sid, str) else None, redirect,
-        safe_state(params))
+        safe_state(params), hinted=bool(claims) and client is not None)
 
 
 def answer(supplier: Supplier, request: bytes) -> Outgoing | None:

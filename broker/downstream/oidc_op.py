@@ -26,7 +26,7 @@ from broker.downstream import NO_PASSIVE, Delivery, DownstreamRequest, LogoutSen
 from broker.downstream import oidc_clients as clients
 from broker.downstream import oidc_logout as logouts
 from broker.downstream.oidc_authorize import Ask, find_target, parse, safe_state
-from broker.downstream.oidc_common import BEARER, NO_STORE, JsonReply, header, ok
+from broker.downstream.oidc_common import BEARER, JsonReply, header, ok, refused
 from broker.downstream.oidc_config import PATHS, OidcOpConfig, Published, discovery_document
 from broker.downstream.oidc_grants import CodeRecord, Grants, Lifetimes, Snapshot
 from broker.downstream.oidc_keys import SigningKeys
@@ -156,8 +156,12 @@ class OidcOp:
 
     def revoke(self, form: Mapping[str, str], headers: Mapping[str, str],
                repeated: Collection[str] = ()) -> JsonReply:
-        """RFC 7009: 200 also for unknown tokens and for other clients' tokens."""
-        return self._back_channel("revocation", form, headers, repeated)
+        """RFC 7009: 200 also for unknown tokens (2.2) and for other clients' tokens, which
+        stay valid. token_type_hint is only a hint (2.1): Grants.revoke_token searches access
+        and refresh tokens whatever it says, so a hint Loper cannot use (id_token, or any
+        other) is ignored, where authlib refuses it with unsupported_token_type."""
+        unhinted = {k: v for k, v in form.items() if k != "token_type_hint"}
+        return self._back_channel("revocation", unhinted, headers, repeated)
 
     def _back_channel(self, endpoint: str, form: Mapping[str, str], headers: Mapping[str, str],
                       repeated: Collection[str]) -> JsonReply:
@@ -165,6 +169,8 @@ class OidcOp:
             clients.check_methods(form, headers, repeated)
             if endpoint == "token" and not form.get("grant_type"):
                 raise OAuthError("invalid_request", "grant_type is missing.")
+            if endpoint == "revocation" and not form.get("token"):
+                raise OAuthError("invalid_request", "token is missing.")
         return self._server.back_channel(endpoint, form, headers, check)
 
     def userinfo(self, headers: Mapping[str, str],
@@ -194,6 +200,16 @@ class OidcOp:
         if self._closed(granted, "oidc grant"):
             raise OAuthError("invalid_grant", SUSPENDED)
 
+    def take_refresh(self, token: str, client: clients.Client,
+                     scope: str | None) -> Snapshot | None:
+        """The refresh grant's token, taken (rotated) only once the request is known good: a
+        refused request of its client (a scope wider than granted, an ID token algorithm not
+        offered) leaves it as it was (RFC 6749 6)."""
+        def check(granted: Snapshot) -> None:
+            granted.narrowed(scope or None)  # authlib reads an empty scope as the granted one
+            client.signing_alg(self._keys.algorithms)
+        return self.grants.take_refresh(token, client.client_id, check)
+
     def _closed(self, snapshot: Snapshot, refused: str, *, narrowed: bool = False) -> bool:
         """Has the school closed the release since the login? Then its grant ends."""
         if snapshot.still_open(self.config.still_open):
@@ -222,16 +238,21 @@ class OidcOp:
         return token
 
     def user_info(self, user: Snapshot, scope: str) -> dict[str, object]:
-        """The ID token's claims about the user: the snapshot, narrowed to `scope`."""
+        """The ID token's claims about the user and the login: the snapshot, narrowed to
+        `scope`. Every ID token of the grant has them, a refreshed one too (OIDC Core 12.2):
+        the `sid` as well, which discovery promises (Back-Channel Logout 2.1, Front-Channel
+        Logout 3) and an RP's id_token_hint names its session by."""
         served = user.narrowed(scope)
         info: dict[str, object] = {**served.claims, "sub": served.sub,
                                    "auth_time": served.auth_time}
         if served.acr is not None:
             info["acr"] = served.acr
+        if served.sid is not None:
+            info["sid"] = served.sid
         return info
 
 def _bearer_error(status: int, error: str | None, description: str) -> JsonReply:
     """RFC 6750 3: the challenge names the error, except when no token was sent at all."""
     challenge = f'{BEARER}, error="{error}"' if error else BEARER
-    return status, {"error": error or "invalid_request", "error_description": description}, {
-        **NO_STORE, "WWW-Authenticate": challenge}
+    return refused("userinfo request refused", status, error or "invalid_request", description,
+                   {"WWW-Authenticate": challenge})

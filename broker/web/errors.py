@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flask import Flask, Response, current_app, render_template, request, url_for
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from broker import metrics
 from broker.errors import BrokerError, ConfigError, ServiceUnavailable
@@ -41,6 +41,7 @@ seconds of its return)."""
 UNAVAILABLE = "Loper cannot reach its storage right now; try again shortly."
 FAILED = "Loper failed to answer this request; the error id names the failure in its log."
 REFUSED = "Loper refused this request; the error id names the reason in its log."
+WRONG_METHOD = "This URL does not answer this method; the Allow header names those it does."
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,8 @@ def _oauth_error(shown: Shown, error_id: str) -> Response:
         error, description = "temporarily_unavailable", UNAVAILABLE
     elif shown.status >= 500:
         error, description = "server_error", FAILED
+    elif shown.status == MethodNotAllowed.code:
+        error, description = "invalid_request", WRONG_METHOD
     else:
         error, description = "invalid_request", REFUSED
     body = {"error": error, "error_description": description, "error_id": error_id}
@@ -136,6 +139,15 @@ def _page(shown: Shown, detail: str, exc: BaseException | None = None) -> Respon
     return response
 
 
+def _allowed(exc: HTTPException) -> str:
+    """The methods the URL does answer, for the Allow header a 405 must carry (RFC 9110
+    15.5.6): the router's, as in Flask's own answer to OPTIONS."""
+    methods = exc.valid_methods if isinstance(exc, MethodNotAllowed) else None
+    if not methods:
+        methods = current_app.url_map.bind_to_environ(request.environ).allowed_methods()
+    return ", ".join(sorted(methods))
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(BrokerError)
     def broker_error(exc: BrokerError) -> Response:
@@ -160,7 +172,10 @@ def init_app(app: Flask) -> None:
     def http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
         code = f"http_{status}" if status in WERKZEUG_PAGES else "http_error"
-        return _page(Shown(status, code), f"HTTP {status}: {exc.description or exc.name}")
+        response = _page(Shown(status, code), f"HTTP {status}: {exc.description or exc.name}")
+        if status == MethodNotAllowed.code:
+            response.headers["Allow"] = _allowed(exc)
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:

@@ -17,7 +17,7 @@ from broker.downstream.oidc_kind import OidcSupplier
 from broker.downstream.oidc_op import OidcOp
 from broker.errors import BadRequest
 from broker.logout.run import Initiator
-from broker.outgoing import Outgoing
+from broker.portal.logout import confirm_first
 from broker.web import cookies
 from broker.web.current import broker, flow, logouts
 from broker.web.endpoints import machine, published
@@ -100,7 +100,8 @@ def revoke() -> Response:
 def end_session() -> Response:
     """RP-Initiated Logout 1.0. With an id_token_hint naming this browser's session, the
     logout runs at once; without one (or for another session) the pupil confirms on Loper's
-    logout page, so no site can log a pupil out behind their back."""
+    logout page, so no site can log a pupil out behind their back; an app that named itself
+    by its ID token and a registered post_logout_redirect_uri is answered after that too."""
     params, repeated = single(request.args if request.method == "GET" else request.form)
     if repeated:
         raise BadRequest("Each logout parameter may be sent once.")
@@ -110,9 +111,9 @@ def end_session() -> Response:
     session = flow().session(cookies.read(request, settings, cookies.SSO))
     known = session.record.participant(supplier.id) if session and supplier else None
     ours = known is not None and asked.sid == known.sid
-    if supplier is None or (session is not None and not ours):
-        return to_response(Outgoing(settings.url("/logout")))
+    answer = None if supplier is None else Initiator(
+        "supplier", supplier.id, OidcSupplier.protocol, asked.encode(), language())
+    if answer is None or (session is not None and not ours):  # the pupil confirms first
+        return confirm_first(answer if asked.answered_after_confirming else None)
     # this browser's session, or none at all (nothing to confirm: back to the app)
-    initiator = Initiator("supplier", supplier.id, OidcSupplier.protocol, asked.encode(),
-                          language())
-    return carry_on(logouts().begin(session, browser, initiator))
+    return carry_on(logouts().begin(session, browser, answer))

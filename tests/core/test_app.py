@@ -163,6 +163,23 @@ def test_error_pages_speak_dutch_to_a_dutch_browser(instance: Path) -> None:
     assert "This login has expired" in english.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(("method", "path", "allowed"), [
+    ("PUT", "/saml/sp/acs", "OPTIONS, POST"),
+    ("DELETE", "/discovery", "GET, HEAD, OPTIONS"),
+    ("PATCH", "/admin/login", "GET, HEAD, OPTIONS, POST"),
+])
+def test_a_405_page_names_the_methods_the_url_answers(instance: Path, method: str, path: str,
+                                                      allowed: str) -> None:
+    """RFC 9110 15.5.6: a 405 MUST carry Allow, as on the OIDC endpoints' JSON answers."""
+    client = create_app({"instance": instance}).test_client()
+    page = client.open(path, method=method)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 405 and page.mimetype == "text/html"
+    assert 'data-error-code="http_405"' in text and 'class="error-id"' in text
+    assert page.headers["Allow"] == allowed
+    assert sorted(client.options(path).headers["Allow"].split(", ")) == allowed.split(", ")
+
+
 def test_requests_start_the_metadata_refresh_when_it_is_due(instance: Path) -> None:
     app = create_app({"instance": instance})
     refresher = app.extensions["loper.metadata_refresh"]

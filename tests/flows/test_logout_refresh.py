@@ -14,6 +14,8 @@ import pytest
 import requests
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from tests.flows.conftest import Federation, at_school_login, log_out
 from tests.flows.oidc_clients import RpClient, register_client
@@ -23,7 +25,8 @@ from tests.peers.browser import Browser
 @pytest.fixture(scope="module")
 def offline(federation: Federation, catcher: str) -> RpClient:
     return register_client(federation, "offline-app", [f"{catcher}/offline/cb"],
-                           {"regenboog": ["given_name"]}, offline_access=True)
+                           {"regenboog": ["given_name"]}, offline_access=True,
+                           post_logout_redirect_uris=(f"{catcher}/offline/bye",))
 
 
 class AuthlibRp:
@@ -58,6 +61,13 @@ class AuthlibRp:
     def userinfo(self, token: dict[str, str]) -> int:
         return requests.get(f"{self.issuer}/oidc/userinfo", timeout=10, headers={
             "Authorization": f"Bearer {token['access_token']}"}).status_code
+
+    def id_token(self, token: dict[str, str]) -> dict[str, object]:
+        """The ID token's claims, verified as an RP does: with Loper's JWKS."""
+        keys = KeySet.import_key_set(requests.get(f"{self.issuer}/oidc/jwks", timeout=10).json())
+        claims: dict[str, object] = jwt.decode(token["id_token"], keys,
+                                               algorithms=["RS256", "ES256"]).claims
+        return claims
 
 
 @pytest.fixture
@@ -126,4 +136,103 @@ def test_the_schools_logout_and_a_saml_apps_logout_end_them_too(
     token = rp.log_in(browser)
     browser.post(f"{rekenwonders}/logout", {})  # a SAML app's LogoutRequest
     assert browser.url.startswith(f"{rekenwonders}/slo"), browser.text[:300]
+    assert_ended(rp, token)
+
+
+def test_a_refreshed_id_token_names_the_session_so_logout_ends_back_at_the_app(
+        federation: Federation, browser: Browser, rp: AuthlibRp, catcher: str) -> None:
+    """authlib (like mod_auth_openidc) keeps the latest ID token: the refreshed one carries the
+    login's sid, so the app's logout with it runs at once and comes back with its state."""
+    token = rp.log_in(logged_in(browser, federation))
+    fresh = rp.refresh(token)
+    first, again = rp.id_token(token), rp.id_token(fresh)
+    assert isinstance(first["sid"], str) and again["sid"] == first["sid"]
+    assert {k: again[k] for k in ("iss", "sub", "aud", "auth_time", "acr")} == {
+        k: first[k] for k in ("iss", "sub", "aud", "auth_time", "acr")}
+    browser.get(f"{federation.issuer}/oidc/logout", {
+        "id_token_hint": fresh["id_token"],
+        "post_logout_redirect_uri": f"{catcher}/offline/bye", "state": "after-refresh"})
+    assert browser.url == f"{catcher}/offline/bye?state=after-refresh"
+    assert not any(r.url.startswith(f"{federation.issuer}/logout") for r in browser.history)
+    assert_ended(rp, fresh)
+
+
+def confirm_page(federation: Federation, browser: Browser, rp: AuthlibRp, catcher: str,
+                 state: str) -> dict[str, str]:
+    """The pupil logged in, and the app asking for a logout with an ID token of its own from
+    another session (another device): Loper's confirm page. The pupil's token."""
+    with Browser() as other:
+        elsewhere = rp.log_in(logged_in(other, federation))
+    token = rp.log_in(logged_in(browser, federation))
+    browser.get(f"{federation.issuer}/oidc/logout", {
+        "id_token_hint": elsewhere["id_token"],
+        "post_logout_redirect_uri": f"{catcher}/offline/bye", "state": state})
+    assert browser.url.startswith(f"{federation.issuer}/logout?"), browser.url
+    assert "Offline App" in browser.text
+    assert rp.userinfo(token) == 200  # nothing ends before the pupil confirms
+    return token
+
+
+def test_after_confirming_the_logout_still_ends_at_the_app_with_its_state(
+        federation: Federation, browser: Browser, rp: AuthlibRp, catcher: str) -> None:
+    token = confirm_page(federation, browser, rp, catcher, "confirmed")
+    browser.submit(browser.form("csrf_token"))
+    assert browser.url == f"{catcher}/offline/bye?state=confirmed"
+    assert_ended(rp, token)
+    browser.get(f"{federation.issuer}/oidc/logout", {  # nobody logged in: at once, no page
+        "id_token_hint": rp.log_in(logged_in(browser, federation))["id_token"],
+        "post_logout_redirect_uri": f"{catcher}/offline/bye", "state": "x"})
+    assert browser.url == f"{catcher}/offline/bye?state=x"
+
+
+def test_where_a_confirmed_logout_ends_cannot_be_changed_on_the_way(
+        federation: Federation, browser: Browser, rp: AuthlibRp, catcher: str) -> None:
+    token = confirm_page(federation, browser, rp, catcher, "mine")
+    form, link = browser.form("csrf_token"), browser.url
+    with Browser() as attacker:  # the same app's logout, asked in the attacker's browser
+        attacker.get(f"{federation.issuer}/logout")  # a browser id of its own
+        confirm_page(federation, attacker, rp, catcher, "theirs")
+        theirs = attacker.form("csrf_token")
+        attacker.get(link)  # the pupil's link is signed for the pupil's browser only
+        assert "answer" not in attacker.form("csrf_token").fields
+        assert "Offline App" not in attacker.text
+    for changed in ({"answer": theirs.fields["answer"]}, dict(theirs.fields),
+                    {"answer": form.fields["answer"][:-2] + "AA"}, {"answer": ""}):
+        browser.post(form.action, {**form.fields, **changed})
+        assert browser.page.status_code == 400 and "logout_expired" in browser.text
+    browser.post(form.action, {"csrf_token": form.fields["csrf_token"]})  # without whom
+    assert browser.page.status_code == 400
+    assert rp.userinfo(token) == 200  # none of that logged anybody out
+    browser.submit(form)
+    assert browser.url == f"{catcher}/offline/bye?state=mine"
+    assert_ended(rp, token)
+
+
+def test_without_a_registered_uri_the_confirmed_logout_ends_on_lopers_page(
+        federation: Federation, browser: Browser, rp: AuthlibRp, catcher: str) -> None:
+    with Browser() as other:
+        elsewhere = rp.log_in(logged_in(other, federation))
+    token = rp.log_in(logged_in(browser, federation))
+    browser.get(f"{federation.issuer}/oidc/logout", {
+        "id_token_hint": elsewhere["id_token"],
+        "post_logout_redirect_uri": f"{catcher}/elsewhere", "state": "s"})
+    assert browser.url == f"{federation.issuer}/logout"
+    browser.submit(browser.form("csrf_token"))
+    assert browser.url.startswith(federation.issuer) and browser.page.status_code == 200
+    assert_ended(rp, token)
+
+
+def test_a_confirm_page_left_too_long_logs_out_on_lopers_page(
+        federation: Federation, browser: Browser, rp: AuthlibRp, catcher: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("broker.portal.logout.ANSWER_TTL", -1)  # expired when it is made
+    with Browser() as other:
+        elsewhere = rp.log_in(logged_in(other, federation))
+    token = rp.log_in(logged_in(browser, federation))
+    browser.get(f"{federation.issuer}/oidc/logout", {
+        "id_token_hint": elsewhere["id_token"],
+        "post_logout_redirect_uri": f"{catcher}/offline/bye", "state": "late"})
+    assert "answer" not in browser.form("csrf_token").fields
+    browser.submit(browser.form("csrf_token"))
+    assert browser.url.startswith(federation.issuer) and browser.page.status_code == 200
     assert_ended(rp, token)

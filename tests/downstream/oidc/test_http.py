@@ -10,8 +10,10 @@ oidcc-ensure-registered-redirect-uri, oidcc-codereuse; discovery and JWKS docume
 from __future__ import annotations
 
 import json
+import logging
+import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from flask import Flask, Response
 from flask.testing import FlaskClient
 from joserfc.jwk import KeySet, RSAKey
 from requests.structures import CaseInsensitiveDict
+from werkzeug.test import TestResponse
 
 from broker.downstream import DownstreamRequest
 from broker.downstream.oidc_op import OidcOp
@@ -39,6 +42,7 @@ from tests.downstream.oidc.conftest import (
     REDIRECT_VARIANTS,
     SECRET,
     TOKEN_URL,
+    Rp,
     make_supplier,
     pkce_pair,
     query_of,
@@ -47,6 +51,7 @@ from tests.downstream.oidc.conftest import (
 )
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
+ERROR_ID = re.compile(r"[0-9a-f]{12}")
 
 
 class NoSuppliers:
@@ -267,9 +272,128 @@ def test_token_endpoint_errors_over_http(harness: Harness) -> None:
     replay = harness.client.post("/oidc/token", data="grant_type=authorization_code&code=a&code=b",
                                  content_type="application/x-www-form-urlencoded",
                                  auth=("taalapp", SECRET))
-    assert replay.status_code == 400 and replay.json == {
-        "error": "invalid_request", "error_description": "A request parameter is repeated."}
-    assert harness.client.get("/oidc/token").status_code == 405
+    assert replay.status_code == 400 and replay.json is not None
+    assert replay.json == {"error": "invalid_request",
+                           "error_description": "A request parameter is repeated.",
+                           "error_id": replay.json["error_id"]}
+    assert ERROR_ID.fullmatch(replay.json["error_id"])
+
+
+Call = Callable[[Harness, OidcOp, dict[str, Supplier]], TestResponse]
+BASIC_FAILED = ("The client cannot authenticate with client_secret_basic, client_secret_post or "
+                "private_key_jwt.")
+
+
+def _widened_refresh(harness: Harness, op: OidcOp,
+                     suppliers: dict[str, Supplier]) -> TestResponse:
+    tokens = Rp(op, suppliers["rekenapp"]).tokens(scope="openid offline_access")
+    return harness.client.post("/oidc/token", data={
+        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
+        "scope": "openid offline_access admin"}, auth=("rekenapp", SECRET))
+
+
+ERROR_CASES: dict[str, tuple[Call, int, str, str | None, str | None]] = {
+    # call, status, error, error_description (None: any sentence), WWW-Authenticate
+    "token: wrong secret": (
+        lambda h, _op, _s: h.client.post("/oidc/token", data={
+            "grant_type": "authorization_code", "code": "x"}, auth=("taalapp", "wrong")),
+        401, "invalid_client", BASIC_FAILED, 'Basic realm="loper"'),
+    "token: no client authentication": (
+        lambda h, _op, _s: h.client.post("/oidc/token", data={
+            "grant_type": "authorization_code", "code": "x"}),
+        401, "invalid_client", BASIC_FAILED, 'Basic realm="loper"'),
+    "token: unknown code": (
+        lambda h, _op, _s: h.client.post("/oidc/token", data={
+            "grant_type": "authorization_code", "code": "x", "redirect_uri": REDIRECT,
+            "code_verifier": "v" * 43}, auth=("taalapp", SECRET)),
+        400, "invalid_grant", None, None),
+    "token: unsupported grant_type": (
+        lambda h, _op, _s: h.client.post("/oidc/token", data={"grant_type": "password"},
+                                         auth=("taalapp", SECRET)),
+        400, "unsupported_grant_type",
+        "The grant_type is not supported: use authorization_code or refresh_token.", None),
+    "token: wider scope": (_widened_refresh, 400, "invalid_scope", None, None),
+    "revoke: wrong secret": (
+        lambda h, _op, _s: h.client.post("/oidc/revoke", data={"token": "x"},
+                                         auth=("taalapp", "wrong")),
+        401, "invalid_client", BASIC_FAILED, 'Basic realm="loper"'),
+    "revoke: no token": (
+        lambda h, _op, _s: h.client.post("/oidc/revoke", data={"token_type_hint": "id_token"},
+                                         auth=("taalapp", SECRET)),
+        400, "invalid_request", "token is missing.", None),
+    "userinfo: unknown token": (
+        lambda h, _op, _s: h.client.get("/oidc/userinfo",
+                                        headers={"Authorization": "Bearer nonsense"}),
+        401, "invalid_token", "The access token is invalid or expired.",
+        'Bearer realm="loper", error="invalid_token"'),
+    "userinfo: no token": (
+        lambda h, _op, _s: h.client.post("/oidc/userinfo"),
+        401, "invalid_request", "An access token is required.", 'Bearer realm="loper"'),
+    "userinfo: token twice": (
+        lambda h, _op, _s: h.client.post("/oidc/userinfo", data={"access_token": "a"},
+                                         headers={"Authorization": "Bearer b"}),
+        400, "invalid_request", "Send the access token once.",
+        'Bearer realm="loper", error="invalid_request"'),
+}
+
+
+@pytest.mark.parametrize("case", list(ERROR_CASES))
+def test_every_error_carries_an_error_id_that_its_log_line_names(
+        harness: Harness, op: OidcOp, suppliers: dict[str, Supplier], case: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """README "Endpoints": a JSON OAuth error (RFC 6749 5.2, RFC 6750 3) with an error id, the
+    same id logged next to the reason, so a supplier's helpdesk can quote it."""
+    call, status, error, description, challenge = ERROR_CASES[case]
+    caplog.set_level(logging.INFO, logger="loper.oidc")
+    answer = call(harness, op, suppliers)
+    assert answer.status_code == status and answer.mimetype == "application/json"
+    body = answer.json
+    assert body is not None and set(body) == {"error", "error_description", "error_id"}
+    assert body["error"] == error and ERROR_ID.fullmatch(body["error_id"])
+    said = body["error_description"]
+    assert said == description if description else said[:1].isupper() and said.endswith(".")
+    assert "[" not in said and "]" not in said  # a sentence, never a Python list
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert answer.headers.get("WWW-Authenticate") == challenge
+    logged = [vars(r) for r in caplog.records if vars(r).get("error_id") == body["error_id"]]
+    assert len(logged) == 1 and logged[0]["name"] == "loper.oidc"
+    assert (logged[0]["error"], logged[0]["status"], logged[0]["detail"]) == (error, status, said)
+
+
+@pytest.mark.parametrize(("method", "path", "allowed"), [
+    ("GET", "/oidc/token", "OPTIONS, POST"),
+    ("PUT", "/oidc/token", "OPTIONS, POST"),
+    ("GET", "/oidc/revoke", "OPTIONS, POST"),
+    ("DELETE", "/oidc/userinfo", "GET, HEAD, OPTIONS, POST"),
+    ("POST", "/oidc/jwks", "GET, HEAD, OPTIONS"),
+    ("DELETE", "/.well-known/openid-configuration", "GET, HEAD, OPTIONS"),
+])
+def test_a_405_names_the_methods_the_url_answers(harness: Harness, method: str, path: str,
+                                                 allowed: str) -> None:
+    """RFC 9110 15.5.6: a 405 MUST carry Allow; the methods are those the URL does answer,
+    as its answer to OPTIONS says."""
+    answer = harness.client.open(path, method=method)
+    assert answer.status_code == 405 and answer.mimetype == "application/json"
+    assert answer.headers["Allow"] == allowed
+    assert answer.headers["Cache-Control"] == "no-store"
+    body = answer.json
+    assert body is not None and body["error"] == "invalid_request"
+    assert "Allow" in body["error_description"] and ERROR_ID.fullmatch(body["error_id"])
+    options = harness.client.options(path)
+    assert options.status_code == 200
+    assert sorted(options.headers["Allow"].split(", ")) == allowed.split(", ")
+
+
+@pytest.mark.parametrize("hint", ["id_token", "access_token", "refresh_token", "urn:x:made-up"])
+def test_revoking_an_unknown_token_is_200_whatever_the_hint(harness: Harness, hint: str) -> None:
+    """RFC 7009 2.1: a hint the server cannot use makes it search all its token types; 2.2: an
+    unknown token is answered 200. 401 is for invalid_client alone (RFC 6749 5.2)."""
+    answer = harness.client.post("/oidc/revoke", data={"token": "nonsense",
+                                                       "token_type_hint": hint},
+                                 auth=("taalapp", SECRET))
+    assert answer.status_code == 200 and answer.json == {}
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert "WWW-Authenticate" not in answer.headers
 
 
 def test_code_reuse_over_http(harness: Harness) -> None:

@@ -7,6 +7,7 @@ OpenID conformance: oidcc-refresh-token (Basic OP, offline_access); revocation: 
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -15,7 +16,13 @@ from broker.downstream.oidc_common import half_hash
 from broker.downstream.oidc_op import OidcOp
 from broker.records import Supplier
 from broker.store import StateStore
-from tests.downstream.oidc.conftest import Rp, basic, make_supplier, verify_id_token
+from tests.downstream.oidc.conftest import (
+    Rp,
+    basic,
+    make_supplier,
+    released_for,
+    verify_id_token,
+)
 
 OFFLINE = "openid profile email offline_access"
 
@@ -96,10 +103,71 @@ def test_the_refresh_that_took_the_token_wins_a_race_with_its_reuse(
 
 def test_a_refresh_token_is_bound_to_its_client(op: OidcOp, suppliers: dict[str, Supplier],
                                                 offline_rp: Rp, offline: dict[str, Any]) -> None:
+    """Another client holding the token means it leaked: refused, and its grant ends."""
     suppliers["thief"] = make_supplier("thief", offline_access=True)
     status, body, _ = Rp(op, suppliers["thief"]).refresh(offline["refresh_token"])
     assert (status, body["error"]) == (400, "invalid_grant")
     assert offline_rp.userinfo(offline["access_token"])[0] == 401  # a leaked token: revoked
+
+
+@pytest.mark.parametrize("scope", [
+    "openid profile email offline_access phone",  # wider than granted
+    "profile offline_access",  # no openid: no ID token to refresh
+    "openid openid-not-a-scope",
+])
+def test_a_refused_refresh_leaves_the_token_and_its_grant_as_they_were(
+        offline_rp: Rp, offline: dict[str, Any], scope: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """RFC 6749 6: a refused request changes nothing; only a rotated token coming back is
+    reuse (RFC 9700 4.14.2), and that still ends the family."""
+    status, body, _ = offline_rp.refresh(offline["refresh_token"], scope=scope)
+    assert (status, body["error"]) == (400, "invalid_scope")
+    assert offline_rp.userinfo(offline["access_token"])[0] == 200
+    assert "oidc grant revoked" not in caplog.messages
+    status, fresh, _ = offline_rp.refresh(offline["refresh_token"])  # the same token, again
+    assert status == 200 and fresh["scope"] == OFFLINE
+    assert offline_rp.userinfo(fresh["access_token"])[0] == 200
+    status, body, _ = offline_rp.refresh(offline["refresh_token"])  # now that is reuse
+    assert (status, body["error"]) == (400, "invalid_grant")
+    assert "oidc grant revoked" in caplog.messages
+    assert offline_rp.userinfo(fresh["access_token"])[0] == 401
+    assert offline_rp.refresh(fresh["refresh_token"])[1]["error"] == "invalid_grant"
+
+
+def test_a_wider_scope_than_openid_offline_access_is_refused_and_the_token_still_works(
+        offline_rp: Rp) -> None:
+    """The supplier developer's report: granted `openid offline_access`, asked for `openid
+    profile offline_access` at a refresh, then the same token without scope."""
+    granted = offline_rp.tokens(scope="openid offline_access")
+    wide = offline_rp.refresh(granted["refresh_token"], scope="openid profile offline_access")
+    assert (wide[0], wide[1]["error"]) == (400, "invalid_scope")
+    status, fresh, _ = offline_rp.refresh(granted["refresh_token"])
+    assert status == 200 and fresh["scope"] == "openid offline_access"
+    assert offline_rp.userinfo(granted["access_token"])[0] == 200
+
+
+def test_a_client_whose_algorithm_is_not_offered_uses_no_refresh_token_up(
+        op: OidcOp, suppliers: dict[str, Supplier], offline_rp: Rp,
+        offline: dict[str, Any]) -> None:
+    registered = suppliers["rekenapp"]
+    suppliers["rekenapp"] = make_supplier("rekenapp", offline_access=True,
+                                          id_token_alg="PS256")  # Loper signs no PS256
+    assert Rp(op, suppliers["rekenapp"]).refresh(offline["refresh_token"])[0] == 500
+    suppliers["rekenapp"] = registered
+    assert offline_rp.refresh(offline["refresh_token"])[0] == 200
+
+
+def test_a_refreshed_id_token_keeps_the_sid(op: OidcOp, offline_rp: Rp) -> None:
+    """Back-Channel Logout 2.1 (discovery promises it): every ID token carries the sid, so an
+    RP that keeps the latest one still names its session at logout."""
+    released = replace(released_for(offline_rp.supplier), session="sid-of-this-login")
+    code = offline_rp.login(released, scope=OFFLINE)["code"]
+    status, first, _ = offline_rp.exchange(code)
+    assert status == 200
+    fresh = offline_rp.refresh(first["refresh_token"])[1]
+    narrowed = offline_rp.refresh(fresh["refresh_token"], scope="openid offline_access")[1]
+    for token in (first, fresh, narrowed):
+        assert verify_id_token(op, token["id_token"]).claims["sid"] == "sid-of-this-login"
 
 
 def test_refresh_may_narrow_the_scope_but_not_widen_it(offline_rp: Rp,
@@ -157,3 +225,29 @@ def test_revocation_needs_a_token_and_an_authenticated_client(rp: Rp) -> None:
     assert (status, body["error"]) == (401, "invalid_client")
     assert headers["WWW-Authenticate"] == 'Basic realm="loper"'
     assert rp.op.revoke({"token": "x"}, basic(), repeated=["token"])[0] == 400
+
+
+@pytest.mark.parametrize("hint", ["id_token", "urn:x:made-up", "access_token", "refresh_token"])
+def test_a_hint_is_only_a_hint(offline_rp: Rp, offline: dict[str, Any], hint: str) -> None:
+    """RFC 7009 2.1: a hint the server cannot use (or a wrong one) makes it search all its token
+    types, never an error; 2.2: an unknown token is answered 200 all the same."""
+    quiet = (200, {}, {"Cache-Control": "no-store", "Pragma": "no-cache"})
+    form = {"token": "nonsense", "token_type_hint": hint}
+    assert offline_rp.op.revoke(form, basic("rekenapp")) == quiet
+    form = {"token": offline["access_token"], "token_type_hint": hint}
+    assert offline_rp.op.revoke(form, basic("rekenapp")) == quiet
+    assert offline_rp.userinfo(offline["access_token"])[0] == 401
+    form = {"token": offline["refresh_token"], "token_type_hint": hint}
+    assert offline_rp.op.revoke(form, basic("rekenapp")) == quiet
+    assert offline_rp.refresh(offline["refresh_token"])[1]["error"] == "invalid_grant"
+
+
+def test_another_clients_token_is_not_revoked_whatever_the_hint(
+        rp: Rp, offline_rp: Rp, offline: dict[str, Any]) -> None:
+    """Refused without telling (200, as for an unknown token): an error would tell taalapp that
+    the string is a live token of another client."""
+    for hint in ("id_token", "access_token", "refresh_token"):
+        for token in (offline["access_token"], offline["refresh_token"]):
+            assert rp.op.revoke({"token": token, "token_type_hint": hint}, basic())[0] == 200
+    assert offline_rp.userinfo(offline["access_token"])[0] == 200
+    assert offline_rp.refresh(offline["refresh_token"])[0] == 200
