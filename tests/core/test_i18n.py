@@ -20,6 +20,7 @@ from broker.admin.audit_changes import NAMED
 from broker.errors import BrokerError
 from broker.instance import initialise
 from broker.languages import LANGUAGES
+from broker.outbound.fetch import CAUSES
 from broker.registry.audit import ACTIONS
 from broker.registry.eck_ids import Outcome
 from broker.settings import load_settings
@@ -49,6 +50,7 @@ FAMILIES = {
     "admin.mail_requests_": ("added", "dropped", "reworded"),
     "admin.mail_pair_": ("activated", "resumed", "suspended", "deactivated", "ended", "release"),
     "pupil.apps_": ("done", "frame", "none", "failed"),
+    "outbound.cause_": CAUSES,
     "pupil.school_": ("done", "none", "failed"),
     "admin.stopped_": ("supplier_suspended", "supplier_not_activated", "agreement_ended"),
     "problem.toml_": ("boolean", "integer", "float", "string", "array", "table", "date_time",

@@ -3,6 +3,8 @@ no redirects, no compression, a short memory of hosts that timed out, pools per 
 
 from __future__ import annotations
 
+import re
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -118,9 +120,37 @@ def test_a_refused_connection_is_unreachable_and_not_remembered(closed_port: int
     fetcher = Fetcher(DEADLINE)
     for _ in range(2):
         started = time.monotonic()
-        with pytest.raises(OutboundUnreachable, match="cannot be reached"):
+        with pytest.raises(OutboundUnreachable,
+                           match=r"cannot be reached \(the connection was refused\)"):
             fetcher.get(_url(closed_port), accept="application/json")
         assert time.monotonic() - started < DEADLINE
+
+
+def test_a_name_that_does_not_resolve_says_so() -> None:
+    with pytest.raises(OutboundUnreachable, match=r"\(its name is not found in DNS\)"):
+        Fetcher(DEADLINE).get("http://nonexistent.invalid/", accept="application/json")
+
+
+@pytest.mark.parametrize(("reply", "says"), [
+    (b"", "the connection was dropped"),
+    (b"SSH-2.0-OpenSSH_9.2\r\n\r\n", "the answer was not HTTP")])
+def test_a_host_that_does_not_speak_http_is_named_for_what_it_did(reply: bytes, says: str) -> None:
+    """The operator reads what went wrong in words, not a library's exception class."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(4096)
+            conn.sendall(reply)
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(OutboundUnreachable, match=re.escape(f"({says})")):
+            Fetcher(DEADLINE).get(_url(server.getsockname()[1]), accept="application/json")
+    finally:
+        thread.join(DEADLINE)
+        server.close()
 
 
 @pytest.mark.parametrize(("head", "body"), [
