@@ -7,8 +7,11 @@ their id at this school and their id at the school they come from.
 (or the same with semicolons, as a Dutch spreadsheet saves it).
 
 The file is checked whole before anything is linked (every problem names its line), then
-every link is made in one transaction, with its row in the school's audit trail: all or
-nothing.
+every link is made in one transaction, with its row in the audit trails of both schools (the
+pupil's new one and the one they come from): all or nothing. A line that is linked already
+in the same way changes nothing (the same file twice makes the same links); a line whose
+pupil is linked to another identity already is refused: a file never re-points a pupil (the
+operator does that, one pupil at a time, with `broker alias add --replace`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from broker.keys import PseudonymKeys
 from broker.messages import Message, msg
 from broker.pseudonym import anchor
 from broker.registry import Registry
-from broker.registry.aliases import AliasEvent, LinkRefused, record
+from broker.registry.aliases import AliasEvent, AlreadyLinked, Link, LinkRefused, record
 
 HEADER = ("subject", "previous_school", "previous_subject")
 MAX_BYTES = 1024 * 1024
@@ -83,14 +86,22 @@ def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
                              ) from None
 
 
+def field_problem(name: str, value: str) -> Message | None:
+    """What is wrong with one id (a pupil's subject, a school): empty, or too long."""
+    if not value.strip():
+        return msg("alias.empty", field=name)
+    if len(value) > MAX_FIELD:
+        return msg("alias.too_long", field=name, n=MAX_FIELD)
+    return None
+
+
 def _problem(row: list[str], known: Collection[str]) -> Message | None:
     if len(row) != len(HEADER):
         return msg("alias.fields", n=len(row), expected=len(HEADER), header=",".join(HEADER))
     for name, value in zip(HEADER, row, strict=True):
-        if not value.strip():
-            return msg("alias.empty", field=name)
-        if len(value) > MAX_FIELD:
-            return msg("alias.too_long", field=name, n=MAX_FIELD)
+        wrong = field_problem(name, value)
+        if wrong is not None:
+            return wrong
     if row[1].strip() not in known:
         return msg("alias.unknown_school", school=row[1].strip()[:64])
     return None
@@ -131,13 +142,18 @@ def read(text: str, school_id: str, known_schools: Collection[str]) -> list[Alia
 
 def import_links(registry: Registry, keys: PseudonymKeys, school_id: str, data: bytes,
                  actor: str) -> int:
-    """Check the file, then link every line in one transaction; the number of links."""
+    """Check the file, then link every line in one transaction; the number of lines (each
+    linked now, or linked so already)."""
     known = {school.id for school in registry.schools()}
     lines = read(decode(data), school_id, known)
-    pairs = [(anchor(keys, school_id, line.subject),
-              anchor(keys, line.previous_school, line.previous_subject)) for line in lines]
+    links = [Link(anchor(keys, school_id, line.subject),
+                  anchor(keys, line.previous_school, line.previous_subject), school_id,
+                  line.previous_school) for line in lines]
     try:
-        registry.add_aliases(pairs, schools=(school_id,), by=actor)
+        registry.add_aliases(links, by=actor)
+    except AlreadyLinked as exc:
+        raise AliasFileError([_at(lines[exc.index].line, msg("alias.linked_elsewhere"))]
+                             ) from None
     except LinkRefused as exc:
         reason = msg("alias.cycle") if "cycle" in exc.reason else msg("alias.self")
         raise AliasFileError([_at(lines[exc.index].line, reason)]) from None

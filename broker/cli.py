@@ -21,10 +21,9 @@ from broker.outbound.fetch import default_timeout
 from broker.pseudonym import anchor
 from broker.registry import Registry, VerifyResult
 from broker.registry.admins import Admins
-from broker.registry.aliases import AliasEvent, record
+from broker.registry.aliases import AliasEvent, Linked, record
+from broker.registry.audit import COMMAND_LINE
 from broker.registry.federation import dump_federation, load_federation
-
-CLI_ACTOR = "cli"
 
 
 @click.group(cls=FriendlyGroup)
@@ -88,27 +87,68 @@ def alias() -> None:
 @click.option("--subject", required=True, help="The pupil's NEW id at that school.")
 @click.option("--to-school", required=True, help="The school of the EXISTING identity.")
 @click.option("--to-subject", required=True, help="The pupil's EXISTING id at that school.")
+@click.option("--replace", is_flag=True,
+              help="Re-point a NEW identity that is linked to another one already (the pupil "
+                   "then gets other pseudonyms at every supplier); without it that is refused.")
 @click.pass_context
 def alias_add(ctx: click.Context, school: str, subject: str, to_school: str,
-              to_subject: str) -> None:
-    """Suppliers keep the pupil's history: the new identity gets the existing pseudonyms."""
+              to_subject: str, replace: bool) -> None:
+    """Suppliers keep the pupil's history: the new identity gets the existing pseudonyms.
+    An identity linked already is re-pointed only with --replace."""
+    subject, to_subject = _alias_subject("--subject", subject), _alias_subject(
+        "--to-subject", to_subject)
     settings = cli_context.settings(ctx)
     keys = load_pseudonym_keys(settings.keys_dir)
     registry = Registry(settings.registry_url)
+    new, existing = anchor(keys, school, subject), anchor(keys, to_school, to_subject)
     try:
         for school_id in (school, to_school):
             if registry.school(school_id) is None:
                 raise ConfigError(f"unknown school {school_id!r}")
+        now = registry.alias_of(new, school)
+        if now is not None and now.target == registry.resolve_anchor(existing):
+            click.echo(f"alias already in place: {school}'s {subject!r} receives the "
+                       f"pseudonyms of {to_school}'s {to_subject!r}; nothing changed")
+            return
+        if now is not None and not replace:
+            raise ConfigError(
+                f"{school}'s {subject!r} is already linked to {_linked(now)}; nothing changed. "
+                f"To link them to {to_school}'s {to_subject!r} instead (every supplier then "
+                f"sees other pseudonyms), run the command again with --replace")
         try:
-            registry.add_alias(anchor(keys, school, subject), anchor(keys, to_school, to_subject),
-                               schools=(school, to_school))
+            registry.add_alias(new, existing, school=school, other_school=to_school,
+                               replace=replace)
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
-        record(AliasEvent(datetime.now(UTC), school, "linked by command", CLI_ACTOR, to_school,
-                          (subject, to_subject)))
+        record(AliasEvent(datetime.now(UTC), school,
+                          "re-linked by command" if now else "linked by command", COMMAND_LINE,
+                          to_school, (subject, to_subject)))
     finally:
         registry.close()
-    click.echo("alias added: the new identity now receives the existing pseudonyms")
+    if now is None:
+        click.echo("alias added: the new identity now receives the existing pseudonyms")
+    else:
+        click.echo(f"alias replaced: {school}'s {subject!r} now receives the pseudonyms of "
+                   f"{to_school}'s {to_subject!r}; it was linked to {_linked(now)}")
+
+
+def _alias_subject(option: str, value: str) -> str:
+    """A pupil's id as `alias import` takes it: trimmed, not empty, not too long."""
+    wrong = alias_file.field_problem(option, value)
+    if wrong is not None:
+        raise ConfigError(f"{wrong}; nothing was linked")
+    return value.strip()
+
+
+def _linked(now: Linked) -> str:
+    """What an identity is linked to, in words: its school and who linked it when, where the
+    audit trail says (it keeps no pupil's id)."""
+    what = (f"a pupil's identity at {now.other_school}" if now.other_school
+            else "another identity")
+    if now.at is None:
+        return what
+    at = now.at if now.at.tzinfo else now.at.replace(tzinfo=UTC)
+    return f"{what} (linked {at.astimezone(UTC):%Y-%m-%d %H:%M} UTC by {now.actor})"
 
 
 @alias.command("import")
@@ -117,7 +157,8 @@ def alias_add(ctx: click.Context, school: str, subject: str, to_school: str,
 @click.pass_context
 def alias_import(ctx: click.Context, file: BinaryIO, school: str) -> None:
     """Link many pupils at once from a CSV file with the header
-    subject,previous_school,previous_subject (all or nothing)."""
+    subject,previous_school,previous_subject (all or nothing). Lines linked so already change
+    nothing; a pupil linked to another identity is refused (see alias add --replace)."""
     settings = cli_context.settings(ctx)
     keys = load_pseudonym_keys(settings.keys_dir)
     registry = Registry(settings.registry_url)
@@ -125,7 +166,7 @@ def alias_import(ctx: click.Context, file: BinaryIO, school: str) -> None:
         if registry.school(school) is None:
             raise ConfigError(f"unknown school {school!r}")
         count = alias_file.import_links(registry, keys, school,
-                                        file.read(alias_file.MAX_BYTES + 1), CLI_ACTOR)
+                                        file.read(alias_file.MAX_BYTES + 1), COMMAND_LINE)
     except alias_file.AliasFileError as exc:
         raise ConfigError(f"{file.name}: " + "\n  ".join(("nothing was linked:",
                                                            *map(str, exc.problems)))
@@ -178,6 +219,11 @@ def ledger_purge(ctx: click.Context, before: datetime | None, older_than: int | 
     """Remove old releases (retention); the chain stays verifiable."""
     if (before is None) == (older_than is None):
         raise click.UsageError("give either --before DATE or --older-than DAYS")
+    today = datetime.now(UTC).date()
+    if before is not None and before.date() > today:
+        raise ConfigError(f"--before {before:%Y-%m-%d} is after today ({today.isoformat()}, "
+                          f"UTC): that would remove every release and audit row up to now; "
+                          f"nothing was removed (give a past date, or --older-than DAYS)")
     cut = (before.replace(tzinfo=UTC) if before is not None
            else datetime.now(UTC) - timedelta(days=older_than or 0))
     registry = Registry(cli_context.settings(ctx).registry_url)
@@ -207,9 +253,25 @@ def _admins(ctx: click.Context, action: Callable[[Admins], str]) -> None:
         registry.close()
 
 
+def _at_terminal() -> bool:
+    """Whether the password can be asked for: standard input is a terminal."""
+    return sys.stdin.isatty()
+
+
 def _password() -> str:
-    return os.environ.get("BROKER_ADMIN_PASSWORD") or str(
-        click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    """BROKER_ADMIN_PASSWORD, or asked twice at the terminal; one line and exit 2 when there
+    is neither, or the two differ."""
+    given = os.environ.get("BROKER_ADMIN_PASSWORD")
+    if given:
+        return given
+    if not _at_terminal():
+        raise ConfigError("no password: set BROKER_ADMIN_PASSWORD, or run the command at a "
+                          "terminal to be asked for it; nothing was changed")
+    first = str(click.prompt("Password", hide_input=True))
+    if first != str(click.prompt("Repeat the password", hide_input=True)):
+        raise ConfigError("the two passwords differ; nothing was changed (run the command "
+                          "again)")
+    return first
 
 
 @admin.command("add")

@@ -101,6 +101,8 @@ def _parse(entry: Entry, _base_dir: Path) -> OidcSupplier:
     client_id = entry.text("client_id", required=True)
     secret, env = parse.secret(entry)
     jwks = _jwks(entry)
+    if not (secret or env or jwks):  # no public clients: each of Loper's methods needs one
+        entry.problem("client_secret", msg("problem.no_client_auth"))
     alg = entry.text("id_token_alg") or OidcSupplier.id_token_alg
     if alg not in ID_TOKEN_ALGS:  # what Loper signs with, not all a school may use
         entry.problem("id_token_alg", msg("problem.bad_algorithm", algorithm=alg[:80],

@@ -1,6 +1,10 @@
 """Aliases: a pupil's new anchor resolving to their existing one, so suppliers keep their
 history. Every change, and every link Loper refused, is an AliasEvent: logged here (`record`)
 and kept in the school's audit trail by the registry (add_aliases, record_alias_event).
+
+An admin's link never re-points an identity that is linked already (AlreadyLinked) unless the
+caller asks for that (`broker alias add --replace`): the pupil would get other pseudonyms at
+every supplier.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from broker.registry.models import AliasRow
+from broker.registry import sql_door
+from broker.registry.audit import AUDIT
+from broker.registry.models import AliasRow, LedgerEntryRow
 
 audit_log = logging.getLogger("loper.audit")
 
@@ -27,7 +33,8 @@ class AliasEvent:
     action: str
     """"linked by ECK iD", "not linked: ...", "linked by import", "refused: ..."."""
     actor: str
-    """Who: "login" (Loper itself, as the pupil arrived), an admin's e-mail, or "cli"."""
+    """Who: "login" (Loper itself, as the pupil arrived), an admin's e-mail, or the command
+    line (audit.COMMAND_LINE)."""
     other_school: str | None = None
     """The school of the identity it was linked to (or would have been)."""
     subjects: tuple[str, str] | None = None
@@ -46,6 +53,32 @@ def record(event: AliasEvent) -> None:
     audit_log.info("alias %s", event.action, extra=extra)
 
 
+@dataclass(frozen=True)
+class Link:
+    """A link an admin asks for: `anchor` (the pupil's new identity, at `school_id`) to resolve
+    to `target` (their existing one, at `other_school`). Recorded in both schools' trails."""
+
+    anchor: str
+    target: str
+    school_id: str | None = None
+    other_school: str | None = None
+
+    @property
+    def trails(self) -> list[str]:
+        return sorted({s for s in (self.school_id, self.other_school) if s is not None})
+
+
+@dataclass(frozen=True)
+class Linked:
+    """What an identity is linked to now: the anchor, and from the audit row that made the
+    link (when there is one) the school of that identity, when and by whom."""
+
+    target: str
+    other_school: str | None = None
+    at: datetime | None = None
+    actor: str | None = None
+
+
 class LinkRefused(ValueError):
     """Link number `index` (of those made together) would make a cycle; nothing was linked."""
 
@@ -55,11 +88,45 @@ class LinkRefused(ValueError):
         self.reason = reason
 
 
+class AlreadyLinked(LinkRefused):
+    """Link number `index` would re-point an identity that is linked to another one already
+    (`linked_to`, its anchor); nothing was linked."""
+
+    def __init__(self, index: int, linked_to: str) -> None:
+        super().__init__(index, "is already linked to another identity")
+        self.linked_to = linked_to
+
+
 def linked_to(session: Session, anchor: str) -> str | None:
     """The anchor `anchor` is an alias of, if it is one."""
     target: str | None = session.scalar(
         select(AliasRow.target_anchor).where(AliasRow.anchor == anchor))
     return target
+
+
+def described(session: Session, school_id: str | None, anchor: str) -> Linked | None:
+    """What `anchor` (an identity at `school_id`) is linked to now, with the newest audit row
+    in that school's trail that made the link, if any (a link by ECK iD, or one whose target
+    was linked on later, has none)."""
+    target = linked_to(session, anchor)
+    if target is None:
+        return None
+    if school_id is None:
+        return Linked(target)
+    rows = session.scalars(
+        select(LedgerEntryRow)
+        .where(LedgerEntryRow.school_id == school_id, LedgerEntryRow.kind == AUDIT,
+               sql_door.json_text(LedgerEntryRow.detail, "action") == "alias")
+        .order_by(LedgerEntryRow.seq.desc()).execution_options(yield_per=1000))
+    for row in rows:
+        after = (row.detail or {}).get("after")
+        if isinstance(after, dict) and after.get("anchor") == anchor:
+            if after.get("linked_to") != target:
+                break
+            other = after.get("other_school")
+            return Linked(target, other if isinstance(other, str) else None, row.at,
+                          str((row.detail or {}).get("actor")))
+    return Linked(target)
 
 
 def hashes(session: Session) -> frozenset[int]:

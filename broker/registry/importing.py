@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from broker import mapping
 from broker.messages import Message, msg
 from broker.records import Supplier
 from broker.registry import audit, convert, release_entries, source_store
@@ -70,6 +71,7 @@ def _import_problems(federation: Federation, schools: dict[str, SchoolRow],
             if value not in known:
                 problems.add(release_label(i, policy), field,
                              msg("problem.unknown_" + field, id=value[:80]))
+    check_release_roles(problems, federation, schools)
     registered = {k: convert.school_record(v) for k, v in schools.items()}
     check_school_clashes(problems, federation, registered)
     check_hubs(problems, federation, registered)
@@ -81,6 +83,23 @@ def _import_problems(federation: Federation, schools: dict[str, SchoolRow],
                          msg("problem.key_version_pinned", value=supplier.key_version,
                              pinned=pinned.key_version))
     return problems
+
+
+def check_release_roles(problems: Problems, federation: Federation,
+                        schools: Mapping[str, SchoolRow]) -> None:
+    """A release's `roles` names only roles a person of its school can have: Loper's
+    (mapping.ROLES) and the school's `guardian_role` (the file's entry, else the registry's);
+    any other key would be stored and never apply."""
+    guardian = {k: row.guardian_role for k, row in schools.items()}
+    guardian.update((school.id, school.guardian_role) for school in federation.schools)
+    for i, policy in enumerate(federation.policies):
+        if policy.school_id not in guardian:
+            continue  # an unknown school, said already
+        known = mapping.role_targets(guardian[policy.school_id])
+        for role in sorted(policy.by_role):
+            if role not in known:
+                problems.add(release_label(i, policy), "roles",
+                             msg("problem.not_a_role", role=role[:80], known=known))
 
 
 def import_federation(chain: Chain, federation: Federation, key_version: int,

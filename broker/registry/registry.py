@@ -276,31 +276,56 @@ class Registry:
         with self._db.read() as session:
             return aliases.hashes(session)
 
-    def add_alias(self, anchor: str, target_anchor: str, *, schools: Sequence[str] = (),
-                  by: str = audit.COMMAND_LINE) -> None:
+    def alias_of(self, anchor: str, school_id: str | None = None) -> aliases.Linked | None:
+        """What the identity `anchor` (at `school_id`) is linked to now, if it is an alias:
+        the anchor, and the school, time and actor of the link where its audit row says."""
+        with self._db.read() as session:
+            return aliases.described(session, school_id, anchor)
+
+    def add_alias(self, anchor: str, target_anchor: str, *, school: str | None = None,
+                  other_school: str | None = None, by: str = audit.COMMAND_LINE,
+                  replace: bool = False) -> str | None:
         """Make `anchor` resolve to `target_anchor` (itself resolved first: one hop, always);
-        recorded in the audit trail of `schools` (those of the two identities)."""
+        recorded in the audit trails of `school` and `other_school` (those of the two
+        identities). Returns what `anchor` was linked to before (None: nothing). An anchor
+        linked to another identity already is re-pointed only with `replace` (else
+        AlreadyLinked); ValueError for a cycle."""
         try:
-            self.add_aliases([(anchor, target_anchor)], schools=schools, by=by)
+            [was] = self.add_aliases([aliases.Link(anchor, target_anchor, school, other_school)],
+                                     by=by, replace=replace)
+        except aliases.AlreadyLinked:
+            raise
         except aliases.LinkRefused as exc:
             raise ValueError(exc.reason) from exc
+        return was
 
-    def add_aliases(self, links: Sequence[tuple[str, str]], *, schools: Sequence[str] = (),
-                    by: str = audit.COMMAND_LINE) -> None:
-        """Each (anchor, target anchor) in turn, in one transaction with its audit rows in the
-        trails of `schools`: all or nothing (LinkRefused names the link that would make a
-        cycle)."""
+    def add_aliases(self, links: Sequence[aliases.Link], *, by: str = audit.COMMAND_LINE,
+                    replace: bool = False) -> list[str | None]:
+        """Each link in turn, in one transaction with its audit rows in the trails of its two
+        schools: all or nothing. LinkRefused names the link that would make a cycle, and
+        AlreadyLinked one that would re-point an identity linked to another one already
+        (unless `replace`); a link that is there already changes nothing and writes no row.
+        Returns what each anchor was linked to before."""
+        before_each: list[str | None] = []
         with self._ledger.writing() as chain:
-            for index, (anchor, target) in enumerate(links):
-                was = aliases.linked_to(chain.session, anchor)
-                before = {"anchor": anchor, "linked_to": was} if was else None
+            for index, link in enumerate(links):
+                was = aliases.linked_to(chain.session, link.anchor)
+                before_each.append(was)
+                if was is not None and was == aliases.resolve(chain.session, link.target):
+                    continue  # the same link again (a file imported twice)
+                if was is not None and not replace:
+                    raise aliases.AlreadyLinked(index, was)
                 try:
-                    linked_to = aliases.link(chain.session, anchor, target)
+                    linked_to = aliases.link(chain.session, link.anchor, link.target)
                 except ValueError as exc:
                     raise aliases.LinkRefused(index, str(exc)) from exc
-                for school_id in sorted(set(schools)):
-                    chain.add(audit.audit_row(school_id, None, by, "alias", before,
-                                              {"anchor": anchor, "linked_to": linked_to}))
+                before = {"anchor": link.anchor, "linked_to": was} if was else None
+                after: dict[str, str] = {"anchor": link.anchor, "linked_to": linked_to}
+                if link.other_school is not None:
+                    after["other_school"] = link.other_school
+                for school_id in link.trails:
+                    chain.add(audit.audit_row(school_id, None, by, "alias", before, after))
+        return before_each
 
     def record_alias_event(self, event: aliases.AliasEvent) -> None:
         """A link Loper made or refused by itself (by ECK iD, as a pupil arrived), in the

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -53,14 +56,58 @@ def test_admin_add(instance: Path, args: list[str], role: str, schools: set[str]
         registry.close()
 
 
-def test_the_password_is_asked_twice_without_the_variable(instance: Path) -> None:
+def test_the_password_is_asked_twice_without_the_variable(
+        instance: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("broker.cli._at_terminal", lambda: True)
     result = broker(instance, "admin", "add", "a@b.example", "--operator", password=None,
                     prompt=f"{PASSWORD}\n{PASSWORD}\n")
     assert result.exit_code == 0, result.output
     assert PASSWORD not in result.output
     mismatch = broker(instance, "admin", "add", "c@d.example", "--operator", password=None,
                       prompt=f"{PASSWORD}\nsomething else entirely\n")
-    assert mismatch.exit_code != 0
+    assert mismatch.exit_code == 2
+    assert mismatch.stderr == ("error: the two passwords differ; nothing was changed (run the "
+                               "command again)\n")
+    assert "something else" not in mismatch.output and PASSWORD not in mismatch.output
+    assert not known(instance, "c@d.example")
+
+
+NO_PASSWORD = ("error: no password: set BROKER_ADMIN_PASSWORD, or run the command at a "
+               "terminal to be asked for it; nothing was changed\n")
+
+
+@pytest.mark.parametrize("command", [["add", "x@y.example", "--operator"],
+                                     ["password", "a@b.example"]])
+def test_without_a_terminal_or_the_variable_it_says_how_to_give_the_password(
+        instance: Path, command: list[str]) -> None:
+    assert broker(instance, "admin", "add", "a@b.example", "--operator").exit_code == 0
+    result = broker(instance, "admin", *command, password=None, prompt=f"{PASSWORD}\n" * 2)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", NO_PASSWORD)
+    assert not known(instance, "x@y.example")
+    registry, admins = accounts(instance)
+    try:
+        assert admins.check_password("a@b.example", PASSWORD) is not None
+    finally:
+        registry.close()
+
+
+def test_admin_add_with_stdin_from_dev_null(instance: Path) -> None:
+    """The installed command, as an operator runs it in a script: `... </dev/null`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BROKER_")}
+    env["BROKER_INSTANCE"] = str(instance)
+    done = subprocess.run([str(Path(sys.executable).with_name("broker")), "admin", "add",
+                           "x@y.nl", "--operator"], env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", NO_PASSWORD)
+    assert not known(instance, "x@y.nl")
+
+
+def known(instance: Path, email: str) -> bool:
+    registry, admins = accounts(instance)
+    try:
+        return admins.by_email(email) is not None
+    finally:
+        registry.close()
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -131,6 +178,20 @@ def test_ledger_purge_before(instance: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "removed 3 ledger rows" in result.output
     assert broker(instance, "ledger", "verify").exit_code == 0
+
+
+@pytest.mark.parametrize("days", [1, 365 * 73])
+def test_ledger_purge_refuses_a_date_after_today(instance: Path, days: int) -> None:
+    _fill_ledger(instance)
+    day = (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
+    today = datetime.now(UTC).date().isoformat()
+    result = broker(instance, "ledger", "purge", "--before", day)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"error: --before {day} is after today ({today}, UTC): that would remove every "
+        "release and audit row up to now; nothing was removed (give a past date, or "
+        "--older-than DAYS)\n")
+    assert "ledger ok: 4 rows verified" in broker(instance, "ledger", "verify").output
 
 
 @pytest.mark.parametrize("args", [[], ["--before", "2026-01-01", "--older-than", "5"],

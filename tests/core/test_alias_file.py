@@ -116,3 +116,23 @@ def test_a_file_that_is_not_utf8_is_refused(registry: Registry) -> None:
     with pytest.raises(AliasFileError, match="not UTF-8"):
         import_links(registry, KEYS, "lyceum", (HEADER + "caf\xe9,regenboog,b\n").encode(
             "latin-1"), "ict")
+
+
+def test_a_file_never_re_points_a_linked_pupil(registry: Registry) -> None:
+    """The same file twice makes the same links; a file moving a pupil to another previous
+    identity is refused whole (only `broker alias add --replace` re-points)."""
+    first = (HEADER + "new-1,regenboog,old-1\n").encode()
+    assert import_links(registry, KEYS, "lyceum", first, "ict@lyceum.example") == 1
+    trail = registry.audit_trail()
+    for school in ("lyceum", "regenboog"):  # the link is in both schools' trails
+        [row] = trail.entries(school, actions=frozenset({"alias"}))
+        assert (row.actor, row.after) == ("ict@lyceum.example", {
+            "anchor": anchor(KEYS, "lyceum", "new-1"),
+            "linked_to": anchor(KEYS, "regenboog", "old-1"), "other_school": "regenboog"})
+    moved = (HEADER + "other,regenboog,someone\nnew-1,regenboog,old-2\n").encode()
+    with pytest.raises(AliasFileError, match="^nothing was linked: line 3: the subject is "
+                       "already linked to another previous identity"):
+        import_links(registry, KEYS, "lyceum", moved, "ict@lyceum.example")
+    assert linked(registry, "new-1") == anchor(KEYS, "regenboog", "old-1")
+    assert linked(registry, "other") == anchor(KEYS, "lyceum", "other")
+    assert len(trail.entries("lyceum", actions=frozenset({"alias"}))) == 1

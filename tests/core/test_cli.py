@@ -14,6 +14,7 @@ from broker.cli import main
 from broker.keys import PSEUDONYM_FILE, load_pseudonym_keys
 from broker.pseudonym import anchor, pseudonym
 from broker.registry import Registry
+from broker.registry.audit import AuditEntry
 from tests.registry.conftest import FEDERATION, write_federation
 from tests.registry.helpers import sql
 
@@ -107,6 +108,28 @@ def test_a_bad_file_is_rejected_precisely_and_changes_nothing(instance: Path,
     assert broker(instance, "federation", "export").output == before
 
 
+@pytest.mark.parametrize(("old", "new", "says"), [
+    ('roles = { employee = ["email"] }', 'roles = { teacher = ["email"] }',
+     'releases[0] (school "regenboog", supplier "rekenwonders"), field "roles": "teacher" is '
+     "not a role; expected one of student, employee"),
+    ('client_secret = "s3cret"\n', "",
+     'suppliers[1] (id "taalapp"), field "client_secret": missing: without client_secret, '
+     "client_secret_env or jwks the app cannot authenticate at the token endpoint"),
+])
+def test_a_release_or_supplier_that_could_never_work_is_refused(
+        instance: Path, tmp_path: Path, old: str, new: str, says: str) -> None:
+    assert broker(instance, "init").exit_code == 0
+    assert broker(instance, "federation", "import",
+                  str(write_federation(tmp_path, FEDERATION))).exit_code == 0
+    before = broker(instance, "federation", "export").output
+    assert old in FEDERATION
+    bad = write_federation(tmp_path, FEDERATION.replace(old, new), "bad.toml")
+    result = broker(instance, "federation", "import", str(bad))
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert "Traceback" not in result.stderr and says in result.stderr
+    assert broker(instance, "federation", "export").output == before
+
+
 def test_alias_gives_the_new_identity_the_existing_pseudonym(instance: Path,
                                                              tmp_path: Path) -> None:
     assert broker(instance, "init").exit_code == 0
@@ -124,12 +147,117 @@ def test_alias_gives_the_new_identity_the_existing_pseudonym(instance: Path,
             linked = trail.entries(school, actions=frozenset({"alias"}))
             assert [(e.actor, e.before) for e in linked] == [("operator (command line)", None)]
             assert linked[0].after == {"anchor": anchor(keys, "lyceum", "new-42"),
-                                       "linked_to": anchor(keys, "regenboog", "old-7")}
+                                       "linked_to": anchor(keys, "regenboog", "old-7"),
+                                       "other_school": "regenboog"}
         assert registry.ledger().verify().ok
     finally:
         registry.close()
     assert pseudonym(keys, 1, "rekenwonders", resolved) == pseudonym(
         keys, 1, "rekenwonders", anchor(keys, "regenboog", "old-7"))
+
+
+@pytest.fixture
+def federated(instance: Path, tmp_path: Path) -> Path:
+    assert broker(instance, "init").exit_code == 0
+    assert broker(instance, "federation", "import",
+                  str(write_federation(tmp_path, FEDERATION))).exit_code == 0
+    return instance
+
+
+def link(instance: Path, subject: str, to_subject: str, *more: str) -> Result:
+    return broker(instance, "alias", "add", "--school", "lyceum", "--subject", subject,
+                  "--to-school", "regenboog", "--to-subject", to_subject, *more)
+
+
+def alias_state(instance: Path, subject: str) -> tuple[str, list[AuditEntry], list[AuditEntry]]:
+    """What lyceum's `subject` resolves to, and the alias rows of both schools' trails."""
+    keys = load_pseudonym_keys(instance / "keys")
+    registry = Registry(f"sqlite:///{instance / 'registry.sqlite'}")
+    try:
+        trail = registry.audit_trail()
+        return (registry.resolve_anchor(anchor(keys, "lyceum", subject)),
+                *(trail.entries(school, actions=frozenset({"alias"}))
+                  for school in ("lyceum", "regenboog")))
+    finally:
+        registry.close()
+
+
+def regenboog(instance: Path, subject: str) -> str:
+    return anchor(load_pseudonym_keys(instance / "keys"), "regenboog", subject)
+
+
+def test_a_linked_pupil_is_not_re_pointed_without_replace(federated: Path) -> None:
+    assert link(federated, "NEW1", "OLD1").exit_code == 0
+    before = alias_state(federated, "NEW1")
+    refused = link(federated, "NEW1", "OLD2")
+    assert refused.exit_code == 2 and refused.stdout == ""
+    [line] = refused.stderr.splitlines()
+    assert line.startswith("error: lyceum's 'NEW1' is already linked to a pupil's identity at "
+                           "regenboog (linked 20")
+    assert line.endswith(" UTC by operator (command line)); nothing changed. To link them to "
+                         "regenboog's 'OLD2' instead (every supplier then sees other "
+                         "pseudonyms), run the command again with --replace")
+    assert alias_state(federated, "NEW1") == before, "nothing linked, nothing recorded"
+    assert before[0] == regenboog(federated, "OLD1")
+    assert "--replace" in broker(federated, "alias", "add", "--help").output
+
+
+def test_the_same_link_again_changes_nothing(federated: Path) -> None:
+    assert link(federated, "NEW1", "OLD1").exit_code == 0
+    before = alias_state(federated, "NEW1")
+    again = link(federated, "NEW1", "OLD1")
+    assert again.exit_code == 0, again.output
+    assert again.stdout == ("alias already in place: lyceum's 'NEW1' receives the pseudonyms "
+                            "of regenboog's 'OLD1'; nothing changed\n")
+    assert alias_state(federated, "NEW1") == before
+
+
+def test_replace_re_points_and_says_what_it_was_linked_to(federated: Path) -> None:
+    assert link(federated, "NEW1", "OLD1").exit_code == 0
+    replaced = link(federated, "NEW1", "OLD2", "--replace")
+    assert replaced.exit_code == 0, replaced.output
+    assert replaced.stdout.startswith("alias replaced: lyceum's 'NEW1' now receives the "
+                                      "pseudonyms of regenboog's 'OLD2'; it was linked to a "
+                                      "pupil's identity at regenboog (linked 20")
+    resolved, lyceum, trail = alias_state(federated, "NEW1")
+    assert resolved == regenboog(federated, "OLD2")
+    for rows in (lyceum, trail):  # newest first, in both schools' trails
+        assert [(e.before or {}).get("linked_to") for e in rows] == [
+            regenboog(federated, "OLD1"), None]
+        assert rows[0].after is not None and rows[0].after["linked_to"] == resolved
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--subject", ""), ("--subject", "   "), ("--to-subject", ""), ("--to-subject", "\t")])
+def test_an_empty_subject_is_refused(federated: Path, option: str, value: str) -> None:
+    subjects = {"--subject": "NEW1", "--to-subject": "OLD1", option: value}
+    result = link(federated, subjects["--subject"], subjects["--to-subject"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == f"error: {option} is empty; nothing was linked\n"
+    resolved, lyceum, trail = alias_state(federated, subjects["--subject"])
+    assert (lyceum, trail) == ([], [])
+
+
+def test_alias_import_records_like_alias_add_and_never_re_points(federated: Path,
+                                                                 tmp_path: Path) -> None:
+    header = "subject,previous_school,previous_subject\n"
+    first, moved = tmp_path / "first.csv", tmp_path / "moved.csv"
+    first.write_text(header + "NEW1,regenboog,OLD1\nNEW2,regenboog,OLD2\n")
+    moved.write_text(header + "NEW2,regenboog,OLD2\nNEW1,regenboog,OLD3\n")
+    assert broker(federated, "alias", "import", str(first), "--school", "lyceum").exit_code == 0
+    resolved, lyceum, trail = alias_state(federated, "NEW1")
+    assert resolved == regenboog(federated, "OLD1")
+    assert [e.actor for e in lyceum] == [e.actor for e in trail] == ["operator (command line)"] * 2
+    again = broker(federated, "alias", "import", str(first), "--school", "lyceum")
+    assert again.exit_code == 0 and "2 pupils of lyceum linked" in again.stdout
+    assert alias_state(federated, "NEW1") == (resolved, lyceum, trail), "the same links, no rows"
+    refused = broker(federated, "alias", "import", str(moved), "--school", "lyceum")
+    assert refused.exit_code == 2 and refused.stdout == ""
+    assert refused.stderr == (
+        f"error: {moved}: nothing was linked:\n  line 3: the subject is already linked to "
+        "another previous identity; a file does not change a link: the operator does, one "
+        "pupil at a time (broker alias add --replace)\n")
+    assert alias_state(federated, "NEW1") == (resolved, lyceum, trail)
 
 
 def test_alias_import_links_a_whole_file_or_nothing(instance: Path, tmp_path: Path) -> None:

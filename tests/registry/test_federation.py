@@ -173,8 +173,10 @@ def test_key_version_is_pinned(registry: Registry, federation_file: Path, tmp_pa
     registry.import_federation(load_federation(federation_file), key_version=1)
     extra = FEDERATION + ('\n[[suppliers]]\nid = "new"\nname = "New"\nprotocol = "oidc"\n'
                           'client_id = "new"\nredirect_uris = ["https://new.example/cb"]\n'
+                          'client_secret_env = "NEW_SECRET"\n'
                           '\n[[suppliers]]\nid = "old"\nname = "Old"\nprotocol = "oidc"\n'
                           'client_id = "old"\nredirect_uris = ["https://old.example/cb"]\n'
+                          'client_secret_env = "OLD_SECRET"\n'
                           "key_version = 1\n")
     (tmp_path / "v2").mkdir()
     registry.import_federation(load_federation(write_federation(tmp_path / "v2", extra)),
@@ -192,6 +194,31 @@ def test_releases_may_name_registered_entries(registry: Registry, federation_fil
     registry.import_federation(load_federation(only), key_version=1)
     assert registry.policy("lyceum", "rekenwonders") == Policy(
         "lyceum", "rekenwonders", frozenset({"school_id"}))
+
+
+def test_a_release_may_name_the_schools_guardian_role(registry: Registry,
+                                                     tmp_path: Path) -> None:
+    """Parents of a school with `guardian_role` have that role; its release may name it,
+    whether the school is in the same file or in the registry already."""
+    text = FEDERATION.replace('place = "Utrecht"', 'place = "Utrecht"\nguardian_role = "ouder"'
+                              ).replace('roles = { employee = ["email"] }',
+                                        'roles = { employee = ["email"], ouder = ["email"] }')
+    registry.import_federation(load_federation(write_federation(tmp_path, text)), key_version=1)
+    only = tmp_path / "only-releases.toml"
+    only.write_text('[[releases]]\nschool = "regenboog"\nsupplier = "taalapp"\n'
+                    'attributes = []\nroles = { ouder = ["given_name"] }\n')
+    registry.import_federation(load_federation(only), key_version=1)
+    by_role = {s: p.by_role for s in ("rekenwonders", "taalapp")
+               if (p := registry.policy("regenboog", s)) is not None}
+    assert by_role == {"rekenwonders": {"employee": frozenset({"email"}),
+                                        "ouder": frozenset({"email"})},
+                       "taalapp": {"ouder": frozenset({"given_name"})}}
+    lyceum = tmp_path / "lyceum.toml"
+    lyceum.write_text('[[releases]]\nschool = "lyceum"\nsupplier = "taalapp"\n'
+                      'attributes = []\nroles = { ouder = ["given_name"] }\n')
+    with pytest.raises(FederationError, match='releases\\[0\\] .*field "roles": "ouder" is not '
+                       'a role; expected one of student, employee$'):
+        registry.import_federation(load_federation(lyceum), key_version=1)
 
 
 def test_empty_federation_dumps_and_loads(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ name = "Extra"
 protocol = "oidc"
 client_id = "extra"
 redirect_uris = ["https://extra.example/cb"]
+client_secret_env = "EXTRA_SECRET"
 """
 
 
@@ -128,7 +129,8 @@ CASES = [
     Case("duplicate supplier id", TAAL_ANCHOR, 'id = "rekenwonders"\n',
          'suppliers[1] (id "rekenwonders")', "id", "is already used by " + REKENWONDERS),
     Case("duplicate entity id", "", EXTRA_SUPPLIER.replace(
-        'protocol = "oidc"\nclient_id = "extra"\nredirect_uris = ["https://extra.example/cb"]',
+        'protocol = "oidc"\nclient_id = "extra"\nredirect_uris = ["https://extra.example/cb"]\n'
+        'client_secret_env = "EXTRA_SECRET"',
         'protocol = "saml"\nmetadata = "rekenwonders-sp.xml"'), 'suppliers[2] (id "extra")',
         "metadata", 'entity id "https://rekenwonders.example/sp" is already used by '
         + REKENWONDERS),
@@ -154,6 +156,14 @@ CASES = [
          "attributes", 'unknown attribute shoe_size; expected one of'),
     Case("unknown role attribute", 'employee = ["email"]', 'employee = ["salary"]', RELEASE_0,
          "roles.employee", 'unknown attribute salary'),
+    Case("role not of Loper's vocabulary", 'roles = { employee = ["email"] }',
+         'roles = { employee = ["email"], teacher = ["email"] }', RELEASE_0, "roles",
+         '"teacher" is not a role; expected one of student, employee'),
+    Case("role of parents at a school without guardian_role", 'roles = { employee = ["email"] }',
+         'roles = { ouder = ["email"] }', RELEASE_0, "roles", '"ouder" is not a role'),
+    Case("oidc supplier without client authentication", 'client_secret = "s3cret"\n', "",
+         TAALAPP, "client_secret", "missing: without client_secret, client_secret_env or jwks "
+         "the app cannot authenticate at the token endpoint"),
     Case("unknown requested attribute", 'attribute = "given_name"', 'attribute = "iq"',
          REKENWONDERS, "requests[0].attribute", 'unknown attribute iq'),
     Case("request without why", ', why = "greets the pupil by name"', "", REKENWONDERS,
