@@ -15,7 +15,9 @@ from flask import Flask, request
 from broker import kinds
 from broker.context import Broker
 from broker.errors import ConfigError
-from broker.keys import cookie_secret, load_pseudonym_keys
+from broker.instance import guard_seal_key
+from broker.key_checks import check_keys
+from broker.keys import SEAL_FILE, cookie_secret, load_pseudonym_keys, seal_key
 from broker.logs import setup_logging
 from broker.registry import Registry, RegistryUnavailable
 from broker.settings import Settings, load_settings, redacted_url
@@ -44,6 +46,20 @@ def _check_registry(registry: Registry, url: str) -> None:
     raise ConfigError(f"the registry {redacted_url(url)} has no schema: run `broker init`")
 
 
+def _seal_key_on_first_use(settings: Settings, registry: Registry) -> None:
+    """Make the TOTP sealing key if it is missing (an instance made before sealing existed),
+    unless the registry holds secrets sealed with a key that is gone, or cannot say."""
+    try:
+        guard_seal_key(settings, registry)
+    except RegistryUnavailable as exc:
+        raise ConfigError(
+            f"the TOTP sealing key {settings.keys_dir / SEAL_FILE} is missing and the "
+            f"registry {redacted_url(settings.registry_url)} cannot say whether it holds "
+            f"secrets sealed with it ({exc.reason}): restore the key from backup, or run "
+            "`broker init` once the registry answers") from exc
+    seal_key(settings.keys_dir)
+
+
 def build_broker(settings: Settings) -> Broker:
     """Load keys and open storage; raise ConfigError with what to fix.
 
@@ -56,6 +72,8 @@ def build_broker(settings: Settings) -> Broker:
     registry = Registry(settings.registry_url)
     try:
         _check_registry(registry, settings.registry_url)
+        _seal_key_on_first_use(settings, registry)
+        check_keys(settings.keys_dir)  # a corrupt key stops the start, not a login later
     except ConfigError:
         store.close()
         registry.close()

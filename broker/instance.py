@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from broker import keys
+from broker import key_checks, keys
 from broker.errors import ConfigError
 from broker.registry import Registry
 from broker.registry.admins import Admins
 from broker.sealed import Sealer
-from broker.settings import SETTINGS_FILE, Settings
+from broker.settings import SETTINGS_FILE, Settings, redacted_url
+
+SHOWN_OWNERS = 5
+"""At most this many admins are named when a missing sealing key costs their second factor."""
 
 
 def _make_dirs(settings: Settings) -> None:
@@ -34,8 +37,30 @@ def _guard_pseudonym_key(settings: Settings, registry: Registry) -> None:
             "Refusing to create one.")
 
 
+def guard_seal_key(settings: Settings, registry: Registry) -> None:
+    """ConfigError when the TOTP sealing key is missing but the registry holds secrets sealed
+    with it: a new key would not open them, and every admin with a second factor would be
+    locked out without a word. (RegistryUnavailable when the registry cannot be asked.)"""
+    path = settings.keys_dir / keys.SEAL_FILE
+    if path.exists() or not registry.exists():
+        return
+    owners = Admins(registry).sealed_totp_owners()
+    if not owners:
+        return
+    named = ", ".join(owners[:SHOWN_OWNERS]) + (
+        f" and {len(owners) - SHOWN_OWNERS} more" if len(owners) > SHOWN_OWNERS else "")
+    raise ConfigError(
+        f"the TOTP sealing key {path} is missing, but the registry "
+        f"{redacted_url(settings.registry_url)} holds the second factor of {len(owners)} "
+        f"admin(s) sealed with it ({named}). A new key would not open them: restore the key "
+        "from backup. Without a backup, reset each one's second factor with `broker admin "
+        "password EMAIL --clear-totp` (they enrol again), then run `broker init`. Refusing to "
+        "create a new key.")
+
+
 def initialise(settings: Settings) -> Iterator[str]:
     _make_dirs(settings)
+    key_checks.check_keys(settings.keys_dir, missing_ok=True)  # a corrupt key: stop, change nothing
     settings_file = settings.instance / SETTINGS_FILE
     if not settings_file.exists():
         settings_file.write_text(f'base_url = "{settings.base_url}"\n', encoding="utf-8")
@@ -43,6 +68,8 @@ def initialise(settings: Settings) -> Iterator[str]:
     registry = Registry(settings.registry_url)
     try:
         _guard_pseudonym_key(settings, registry)
+        registry.upgrade()  # first: the sealed secrets are asked for in the current schema
+        guard_seal_key(settings, registry)
         created = {
             "SAML signing key": keys.ensure_saml_keypair(settings.keys_dir, settings.host),
             "OIDC signing keys": keys.ensure_oidc_keys(settings.keys_dir),
@@ -50,7 +77,6 @@ def initialise(settings: Settings) -> Iterator[str]:
             "cookie secret": keys.ensure_cookie_secret(settings.keys_dir),
             "TOTP sealing key": keys.ensure_seal_key(settings.keys_dir),
         }
-        registry.upgrade()
         sealer = Sealer(keys.seal_key(settings.keys_dir))
         sealed = Admins(registry, sealer).seal_plain_totp_secrets()
     finally:

@@ -188,36 +188,48 @@ def seal_key(keys_dir: Path) -> bytes:
 
 def _hex_key(value: object, where: str) -> bytes:
     if not isinstance(value, str):
-        raise ConfigError(f"{where}: expected a hex string")
+        raise ValueError(f"{where}: expected a hex string")
     try:
         key = bytes.fromhex(value)
     except ValueError as exc:
-        raise ConfigError(f"{where}: not valid hex") from exc
+        raise ValueError(f"{where}: not valid hex") from exc
     if len(key) < 32:
-        raise ConfigError(f"{where}: too short ({len(key)} bytes; at least 32 expected)")
+        raise ValueError(f"{where}: too short ({len(key)} bytes; at least 32 expected)")
     return key
+
+
+PSEUDONYM_ADVICE = "restore it from backup: a new key would change every pseudonym"
 
 
 def load_pseudonym_keys(keys_dir: Path) -> PseudonymKeys:
     path = keys_dir / PSEUDONYM_FILE
     try:
-        doc = loads_object(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: the pseudonym key is missing; run `broker init` "
                           "(or restore the file from backup if this instance had one)") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: the pseudonym key file is corrupt ({exc}); restore it "
-                          "from backup: a new key would change every pseudonym") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: the pseudonym key file cannot be read ({exc.strerror}); "
+                          "fix the permissions of the keys folder") from exc
+    try:
+        return parse_pseudonym_keys(data)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: the pseudonym key is corrupt or unusable ({exc}); "
+                          f"{PSEUDONYM_ADVICE}") from exc
+
+
+def parse_pseudonym_keys(data: bytes) -> PseudonymKeys:
+    """The pseudonym keys in a pseudonym.json; ValueError says what is wrong with it."""
+    doc = loads_object(data.decode("utf-8"))  # UnicodeDecodeError, JSONDecodeError: ValueErrors
     keys = doc.get("keys") if doc is not None else None
     if doc is None or not isinstance(keys, dict):
-        raise ConfigError(f"{path}: expected {{\"anchor\", \"current\", \"keys\"}}; "
-                          "restore it from backup")
+        raise ValueError('expected {"anchor", "current", "keys"}')
     versions: dict[int, bytes] = {}
     for version, value in keys.items():
         if not version.isdigit():
-            raise ConfigError(f"{path}: key version {version!r} is not a whole number")
-        versions[int(version)] = _hex_key(value, f"{path}: keys.{version}")
+            raise ValueError(f"key version {version!r} is not a whole number")
+        versions[int(version)] = _hex_key(value, f"keys.{version}")
     current = doc.get("current")
     if not isinstance(current, int) or current not in versions:
-        raise ConfigError(f"{path}: current={current!r} names no key in keys")
-    return PseudonymKeys(_hex_key(doc.get("anchor"), f"{path}: anchor"), versions, current)
+        raise ValueError(f"current={current!r} names no key in keys")
+    return PseudonymKeys(_hex_key(doc.get("anchor"), "anchor"), versions, current)

@@ -5,6 +5,7 @@ say what to fix.
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import os
 import re
@@ -14,6 +15,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, SupportsIndex, SupportsInt, cast
 from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from broker.errors import ConfigError
 from broker.outbound.policy import is_loopback
@@ -25,6 +29,11 @@ SETTINGS_FILE = "broker.toml"
 ENV_PREFIX = "BROKER_"
 MAX_OUTBOUND_TIMEOUT = 25
 """Below gunicorn's worker timeout (30 s, config/gunicorn.conf.py) with room to answer."""
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+REGISTRY_DRIVERS = {"sqlite": None, "sqlite+pysqlite": None, "postgresql+psycopg": "psycopg"}
+"""The registry databases Loper runs on (SQLite, PostgreSQL through psycopg 3), with the
+module each needs beyond the standard library."""
+REGISTRY_URLS = "sqlite:///PATH or postgresql+psycopg://USER@HOST[:PORT]/DATABASE"
 
 
 @dataclass(frozen=True)
@@ -213,12 +222,35 @@ def _validate(s: Settings) -> None:
     check_presentation(s)
     check_mail(s)
     metrics_allowed(s.metrics_allow)
+    check_registry_url(s.registry_url)
+    if s.log_level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"setting log_level: expected {', '.join(LOG_LEVELS[:-1])} or "
+                          f"{LOG_LEVELS[-1]}, got {s.log_level!r}")
     if s.log_format not in ("text", "json"):
         raise ConfigError(f"setting log_format: expected text or json, got {s.log_format!r}")
     if not 1 <= s.outbound_timeout <= MAX_OUTBOUND_TIMEOUT:
         raise ConfigError(f"setting outbound_timeout: expected 1 to {MAX_OUTBOUND_TIMEOUT} "
                           f"seconds, got {s.outbound_timeout} (a pupil waits this long for a "
                           "school that does not answer)")
+
+
+def check_registry_url(url: str) -> None:
+    """ConfigError unless `url` names a registry database Loper runs on, with its driver
+    installed: a URL SQLAlchemy cannot parse, or one for another database or driver, would
+    otherwise fail deep inside SQLAlchemy."""
+    shown = redacted_url(url)
+    try:
+        driver = make_url(url).drivername
+    except ArgumentError:
+        raise ConfigError(f"setting registry_url: {shown!r} is not a database URL; expected "
+                          f"{REGISTRY_URLS}") from None
+    if driver not in REGISTRY_DRIVERS:
+        raise ConfigError(f"setting registry_url: {shown!r} names {driver}, which Loper does not "
+                          f"run on; expected {REGISTRY_URLS}")
+    module = REGISTRY_DRIVERS[driver]
+    if module is not None and importlib.util.find_spec(module) is None:
+        raise ConfigError(f"setting registry_url: {shown!r} needs the Python package {module}, "
+                          f"which is not installed: pip install '{module}[binary]'")
 
 
 LOOPBACK, PROXIES = "loopback", "proxies"

@@ -254,7 +254,7 @@ def account_totp() -> Response:
         return page("admin/recovery_codes.html", codes=codes, enabled=True)
     if action not in ("new_codes", "disable"):
         return redirect(url_for("admin.account"))
-    current = admins().totp_secret(admin.id)
+    current = totp.current_secret(admin)
     if current is None or not totp.code_ok(admin.id, current, code):
         return _account_page(400, error=text("admin.code_wrong"),
                              error_id=refused_form("code_wrong"))

@@ -12,12 +12,28 @@ import pyotp
 import segno
 from markupsafe import Markup
 
+from broker.admin.base import AdminError, admins, recovery_codes
 from broker.registry.admins import Admin
 from broker.registry.recovery_codes import looks_like_code
+from broker.sealed import SealBroken
 from broker.web.current import broker
 
 TOTP_USED = "admin-totp-used"
 ISSUER = "Loper"
+
+
+class SecondFactorUnreadable(AdminError):
+    """The admin's TOTP secret does not open with the instance's sealing key (the key was lost
+    and replaced): no code can be checked. The page sends the admin to a recovery code or the
+    operator; the log says what the operator can do."""
+
+    status = 403
+    code = "second_factor_unreadable"
+
+    def __init__(self, admin: Admin, exc: SealBroken) -> None:
+        super().__init__(f"the second factor of admin {admin.email} (id {admin.id}) cannot be "
+                         f"checked: {exc}, or reset it: broker admin password {admin.email} "
+                         "--clear-totp")
 
 
 def new_secret() -> str:
@@ -54,9 +70,16 @@ def code_ok(admin_id: int, secret: str, code: str) -> bool:
 
 def second_factor_ok(admin: Admin, code: str) -> bool:
     """A current TOTP code, or one of the admin's unused recovery codes (spent now)."""
-    from broker.admin.base import admins, recovery_codes
-
     if looks_like_code(code):
         return recovery_codes().use(admin.id, code)
-    secret = admins().totp_secret(admin.id)
+    secret = current_secret(admin)
     return secret is not None and code_ok(admin.id, secret, code)
+
+
+def current_secret(admin: Admin) -> str | None:
+    """The admin's TOTP secret (None: no second factor); SecondFactorUnreadable when it does
+    not open with this instance's sealing key."""
+    try:
+        return admins().totp_secret(admin.id)
+    except SealBroken as exc:
+        raise SecondFactorUnreadable(admin, exc) from exc

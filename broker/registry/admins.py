@@ -28,6 +28,7 @@ from broker.registry.ledger import Chain, Ledger
 from broker.registry.models import SchoolRow, SupplierRow
 from broker.registry.models_admin import AdminRecoveryCodeRow, AdminRow, AdminSchoolRow
 from broker.registry.registry import Registry
+from broker.sealed import PREFIX as SEALED
 from broker.sealed import Sealer, is_sealed
 
 ROLES = ("operator", "school", "supplier")
@@ -262,6 +263,14 @@ class Admins:
             with self._db.write() as session:
                 session.execute(delete(AdminRecoveryCodeRow)
                                 .where(AdminRecoveryCodeRow.admin_id == admin_id))
+
+    def sealed_totp_owners(self) -> list[str]:
+        """The e-mail addresses of the admins whose TOTP secret is sealed: only the instance's
+        sealing key opens it."""
+        with self._db.read() as session:
+            return list(session.scalars(select(AdminRow.email).where(
+                AdminRow.totp_secret.startswith(SEALED, autoescape=True)
+            ).order_by(AdminRow.email)))
 
     def seal_plain_totp_secrets(self) -> int:
         """Seal the TOTP secrets stored before sealing existed; how many there were."""

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from broker import sqlite_faults
 from broker.errors import ServiceUnavailable
 from broker.registry import sql_door
+from broker.settings import check_registry_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT = 30
@@ -55,6 +56,7 @@ class Database:
     """One engine and the two kinds of session the registry uses."""
 
     def __init__(self, url: str) -> None:
+        check_registry_url(url)  # ConfigError, not SQLAlchemy's errors deep inside
         sqlite = url.startswith("sqlite")
         connect_args = {"timeout": BUSY_TIMEOUT} if sqlite else {}
         self.engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not sqlite)

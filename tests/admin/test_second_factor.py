@@ -9,9 +9,15 @@ import stat
 from pathlib import Path
 
 import pyotp
+import pytest
+from click.testing import CliRunner
+from cryptography.fernet import Fernet
 from flask import Flask
 from sqlalchemy import text
 
+from app import create_app
+from broker.cli import main
+from broker.errors import ConfigError
 from broker.instance import initialise
 from broker.keys import SEAL_FILE
 from broker.registry import Registry
@@ -121,3 +127,83 @@ def test_broker_init_seals_secrets_an_older_version_left_plain(template_instance
         assert not any("sealed" in line for line in initialise(settings)), "once"
     finally:
         registry.close()
+
+
+def _close(app: Flask) -> None:
+    app.extensions["loper"].registry.close()
+    app.extensions["loper"].store.close()
+
+
+def test_init_refuses_a_new_sealing_key_while_secrets_are_sealed_with_the_lost_one(
+        app: Flask, tmp_path: Path) -> None:
+    enrol_totp(as_admin(app, ADMIN_A))
+    _close(app)
+    instance = tmp_path / "instance"
+    key = instance / "keys" / SEAL_FILE
+    key.unlink()
+    before = sorted((instance / "keys").iterdir())
+    result = CliRunner().invoke(main, ["--instance", str(instance), "init"])
+    assert result.exit_code == 2 and result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: the TOTP sealing key {key} is missing, but the registry ")
+    assert f"holds the second factor of 1 admin(s) sealed with it ({ADMIN_A})" in line
+    assert "restore the key from backup" in line
+    assert "`broker admin password EMAIL --clear-totp`" in line
+    assert sorted((instance / "keys").iterdir()) == before, "no new key"
+    with pytest.raises(ConfigError, match="TOTP sealing key .* is missing"):
+        create_app({"instance": instance})  # nor does the start make one
+    assert not key.exists()
+
+    # Without a backup: the documented reset; then there is nothing a new key would not open.
+    reset = CliRunner().invoke(main, ["--instance", str(instance), "admin", "password",
+                                      ADMIN_A, "--clear-totp"],
+                               env={"BROKER_ADMIN_PASSWORD": "a new long password"})
+    assert reset.exit_code == 0, reset.output
+    again = CliRunner().invoke(main, ["--instance", str(instance), "init"])
+    assert again.exit_code == 0 and "created TOTP sealing key" in again.stdout
+
+
+def test_a_secret_the_key_does_not_open_is_a_page_for_the_admin_and_one_log_line(
+        template_instance: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    app = make_app(template_instance, tmp_path)
+    secret, codes = enrol_totp(as_admin(app, ADMIN_A))
+    _close(app)
+    key = tmp_path / "instance" / "keys" / SEAL_FILE
+    key.write_bytes(Fernet.generate_key())  # lost and replaced by another key
+    app = create_app({"instance": tmp_path / "instance"})
+    app.config["TESTING"] = True
+    try:
+        portal = Portal(app.test_client())
+        assert portal.login(ADMIN_A).location.endswith("/admin/login/code")
+        caplog.clear()
+        response = portal.post("/admin/login/code", {"code": pyotp.TOTP(secret).now()},
+                               headers={"Accept-Language": "en"})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 403, page[:500]
+        assert 'data-error-code="second_factor_unreadable"' in page and "Traceback" not in page
+        assert "Your second step cannot be checked" in page
+        assert ("Sign in again with one of your recovery codes, or ask the federation operator "
+                "to reset your second step") in page
+        found = re.search(r'class="error-id">([0-9a-f]{12})<', page)
+        assert found is not None
+        logged = [r for r in caplog.records if getattr(r, "error_id", None) == found.group(1)]
+        assert len(logged) == 1
+        detail = str(getattr(logged[0], "detail", ""))
+        assert "does not open with this instance's key" in detail
+        assert f"broker admin password {ADMIN_A} --clear-totp" in detail
+        assert portal.get("/admin/account").status_code == 302, "not signed in"
+        assert second_step(app, codes[0])[1] == 302, "a recovery code still works"
+    finally:
+        _close(app)
+
+
+def test_without_sealed_secrets_the_start_makes_a_missing_sealing_key(
+        template_instance: Path, tmp_path: Path) -> None:
+    """An instance from before sealing existed: the key is made on first use, as before."""
+    app = make_app(template_instance, tmp_path)  # admins, none with a second factor
+    _close(app)
+    key = tmp_path / "instance" / "keys" / SEAL_FILE
+    key.unlink()
+    again = create_app({"instance": tmp_path / "instance"})
+    _close(again)
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600

@@ -70,3 +70,25 @@ def test_a_sqlite_registry_in_a_missing_folder_names_the_folder(
     assert "cannot be opened (cannot open the database file)" in line
     assert f"the folder {folder} does not exist: create it (`broker init`" in line
     assert not folder.exists()
+
+
+@pytest.mark.parametrize(("setting", "value", "expected"), [
+    ("BROKER_REGISTRY_URL", "mysql://x@y/z",
+     "error: setting registry_url: 'mysql://***@y/z' names mysql, which Loper does not run on; "
+     "expected sqlite:///PATH or postgresql+psycopg://USER@HOST[:PORT]/DATABASE"),
+    ("BROKER_REGISTRY_URL", "bogus",
+     "error: setting registry_url: 'bogus' is not a database URL; expected sqlite:///PATH or "
+     "postgresql+psycopg://USER@HOST[:PORT]/DATABASE"),
+    ("BROKER_LOG_LEVEL", "LOUD",
+     "error: setting log_level: expected DEBUG, INFO, WARNING or ERROR, got 'LOUD'"),
+])
+def test_a_setting_loper_cannot_run_with_is_one_line_before_anything_runs(
+        tmp_path: Path, setting: str, value: str, expected: str) -> None:
+    for _ in initialise(load_settings({"instance": tmp_path / "instance"}, environ={})):
+        pass
+    env = {key: val for key, val in os.environ.items() if not key.startswith("BROKER_")}
+    env.update(BROKER_INSTANCE=str(tmp_path / "instance"), **{setting: value})
+    result = subprocess.run([BROKER, "ledger", "verify"], env=env, capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [expected]

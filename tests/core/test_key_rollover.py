@@ -58,5 +58,24 @@ def test_promote_without_a_next_key_changes_nothing(tmp_path: Path) -> None:
     broker(instance, "init")
     before = saml_signing(instance / "keys").key.read_bytes()
     result = CliRunner().invoke(main, ["--instance", str(instance), "keys", "promote"])
-    assert result.exit_code == 1 and "broker keys next" in result.output
+    assert result.exit_code == 2, result.output  # as every `broker` command that cannot go on
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "error: no complete next key set to promote (missing saml-signing-next.key, "
+        "saml-signing-next.crt, oidc-rs256-next.key, oidc-es256-next.key); run `broker keys "
+        "next` first and publish it for a while"]
     assert saml_signing(instance / "keys").key.read_bytes() == before
+
+
+def test_a_corrupt_next_key_is_never_promoted(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    broker(instance, "init")
+    broker(instance, "keys", "next")
+    staged = saml_signing(instance / "keys", "next").key
+    staged.write_text("garbage\n")
+    before = {p.name: p.read_bytes() for p in (instance / "keys").iterdir()}
+    result = CliRunner().invoke(main, ["--instance", str(instance), "keys", "promote"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {staged}: the next SAML signing key is corrupt")
+    assert len(result.stderr.splitlines()) == 1
+    assert {p.name: p.read_bytes() for p in (instance / "keys").iterdir()} == before
