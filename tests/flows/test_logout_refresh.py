@@ -157,16 +157,24 @@ def test_a_refreshed_id_token_names_the_session_so_logout_ends_back_at_the_app(
     assert_ended(rp, fresh)
 
 
-def confirm_page(federation: Federation, browser: Browser, rp: AuthlibRp, catcher: str,
-                 state: str) -> dict[str, str]:
+def hinted_from_elsewhere(federation: Federation, browser: Browser, rp: AuthlibRp,
+                          redirect_uri: str, state: str) -> dict[str, str]:
     """The pupil logged in, and the app asking for a logout with an ID token of its own from
-    another session (another device): Loper's confirm page. The pupil's token."""
+    another session (another device). The pupil's token."""
     with Browser() as other:
         elsewhere = rp.log_in(logged_in(other, federation))
     token = rp.log_in(logged_in(browser, federation))
     browser.get(f"{federation.issuer}/oidc/logout", {
-        "id_token_hint": elsewhere["id_token"],
-        "post_logout_redirect_uri": f"{catcher}/offline/bye", "state": state})
+        "id_token_hint": elsewhere["id_token"], "post_logout_redirect_uri": redirect_uri,
+        "state": state})
+    return token
+
+
+def confirm_page(federation: Federation, browser: Browser, rp: AuthlibRp, catcher: str,
+                 state: str) -> dict[str, str]:
+    """hinted_from_elsewhere, with a registered URI: Loper's confirm page. The pupil's
+    token."""
+    token = hinted_from_elsewhere(federation, browser, rp, f"{catcher}/offline/bye", state)
     assert browser.url.startswith(f"{federation.issuer}/logout?"), browser.url
     assert "Offline App" in browser.text
     assert rp.userinfo(token) == 200  # nothing ends before the pupil confirms
@@ -210,12 +218,7 @@ def test_where_a_confirmed_logout_ends_cannot_be_changed_on_the_way(
 
 def test_without_a_registered_uri_the_confirmed_logout_ends_on_lopers_page(
         federation: Federation, browser: Browser, rp: AuthlibRp, catcher: str) -> None:
-    with Browser() as other:
-        elsewhere = rp.log_in(logged_in(other, federation))
-    token = rp.log_in(logged_in(browser, federation))
-    browser.get(f"{federation.issuer}/oidc/logout", {
-        "id_token_hint": elsewhere["id_token"],
-        "post_logout_redirect_uri": f"{catcher}/elsewhere", "state": "s"})
+    token = hinted_from_elsewhere(federation, browser, rp, f"{catcher}/elsewhere", "s")
     assert browser.url == f"{federation.issuer}/logout"
     browser.submit(browser.form("csrf_token"))
     assert browser.url.startswith(federation.issuer) and browser.page.status_code == 200
@@ -226,12 +229,7 @@ def test_a_confirm_page_left_too_long_logs_out_on_lopers_page(
         federation: Federation, browser: Browser, rp: AuthlibRp, catcher: str,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("broker.portal.logout.ANSWER_TTL", -1)  # expired when it is made
-    with Browser() as other:
-        elsewhere = rp.log_in(logged_in(other, federation))
-    token = rp.log_in(logged_in(browser, federation))
-    browser.get(f"{federation.issuer}/oidc/logout", {
-        "id_token_hint": elsewhere["id_token"],
-        "post_logout_redirect_uri": f"{catcher}/offline/bye", "state": "late"})
+    token = hinted_from_elsewhere(federation, browser, rp, f"{catcher}/offline/bye", "late")
     assert "answer" not in browser.form("csrf_token").fields
     browser.submit(browser.form("csrf_token"))
     assert browser.url.startswith(federation.issuer) and browser.page.status_code == 200
