@@ -10,15 +10,20 @@ every supplier.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from broker.registry import sql_door
+from broker.registry import audit, sql_door
 from broker.registry.audit import AUDIT
 from broker.registry.models import AliasRow, LedgerEntryRow
+
+if TYPE_CHECKING:  # the ledger's transaction, handed in by the registry
+    from broker.registry.ledger import Chain
 
 audit_log = logging.getLogger("loper.audit")
 
@@ -154,3 +159,34 @@ def link(session: Session, anchor: str, target_anchor: str) -> str:
     session.execute(update(AliasRow).where(AliasRow.target_anchor == anchor)
                     .values(target_anchor=target))
     return target
+
+
+def link_all(chain: Chain, links: Sequence[Link], *, by: str,
+             replace: bool) -> list[str | None]:
+    """Registry.add_aliases, in its transaction `chain`: each link with its audit rows in its
+    two schools' trails. Returns what each anchor was linked to before."""
+    before_each: list[str | None] = []
+    for index, asked in enumerate(links):
+        was = linked_to(chain.session, asked.anchor)
+        before_each.append(was)
+        if was is not None and was == resolve(chain.session, asked.target):
+            continue  # the same link again (a file imported twice)
+        if was is not None and not replace:
+            raise AlreadyLinked(index, was)
+        try:
+            now = link(chain.session, asked.anchor, asked.target)
+        except ValueError as exc:
+            raise LinkRefused(index, str(exc)) from exc
+        before = {"anchor": asked.anchor, "linked_to": was} if was else None
+        after: dict[str, str] = {"anchor": asked.anchor, "linked_to": now}
+        if asked.other_school is not None:
+            after["other_school"] = asked.other_school
+        for school_id in asked.trails:
+            chain.add(audit.audit_row(school_id, None, by, "alias", before, after))
+    return before_each
+
+
+def event_row(event: AliasEvent) -> LedgerEntryRow:
+    """The audit row of a link Loper made or refused by itself."""
+    return audit.audit_row(event.school_id, None, event.actor, "alias", None,
+                           {"outcome": event.action, "other_school": event.other_school})

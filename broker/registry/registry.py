@@ -306,35 +306,15 @@ class Registry:
         AlreadyLinked one that would re-point an identity linked to another one already
         (unless `replace`); a link that is there already changes nothing and writes no row.
         Returns what each anchor was linked to before."""
-        before_each: list[str | None] = []
         with self._ledger.writing() as chain:
-            for index, link in enumerate(links):
-                was = aliases.linked_to(chain.session, link.anchor)
-                before_each.append(was)
-                if was is not None and was == aliases.resolve(chain.session, link.target):
-                    continue  # the same link again (a file imported twice)
-                if was is not None and not replace:
-                    raise aliases.AlreadyLinked(index, was)
-                try:
-                    linked_to = aliases.link(chain.session, link.anchor, link.target)
-                except ValueError as exc:
-                    raise aliases.LinkRefused(index, str(exc)) from exc
-                before = {"anchor": link.anchor, "linked_to": was} if was else None
-                after: dict[str, str] = {"anchor": link.anchor, "linked_to": linked_to}
-                if link.other_school is not None:
-                    after["other_school"] = link.other_school
-                for school_id in link.trails:
-                    chain.add(audit.audit_row(school_id, None, by, "alias", before, after))
-        return before_each
+            return aliases.link_all(chain, links, by=by, replace=replace)
 
     def record_alias_event(self, event: aliases.AliasEvent) -> None:
         """A link Loper made or refused by itself (by ECK iD, as a pupil arrived), in the
         school's audit trail and the log."""
         aliases.record(event)
         with self._ledger.writing() as chain:
-            chain.add(audit.audit_row(event.school_id, None, event.actor, "alias", None,
-                                      {"outcome": event.action,
-                                       "other_school": event.other_school}))
+            chain.add(aliases.event_row(event))
 
     def eck_ids(self) -> EckIds:
         return EckIds(self._db, self._arrivals)
