@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broker import sqlite_faults
 from broker.errors import ServiceUnavailable
+from broker.private_files import create_private
 from broker.registry import sql_door
 from broker.settings import check_registry_url
 
@@ -62,7 +63,8 @@ class Database:
         self.engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not sqlite)
         self.sqlite_path = (self.engine.url.database or "") if sqlite else None
         """The SQLite file (to tell a full disk from other faults); None for PostgreSQL."""
-        if sqlite:
+        if self.sqlite_path is not None:
+            create_private(self.sqlite_path)  # password hashes, secrets: Loper's user alone
             sql_door.sqlite_on_connect(self.engine, SQLITE_PRAGMAS)  # BEGIN: _sqlite_begin
             event.listen(self.engine, "begin", _sqlite_begin)
         self._writer = self.engine.execution_options(**{_IMMEDIATE: True})

@@ -10,6 +10,7 @@ from typing import NoReturn
 
 from broker import sqlite_faults
 from broker.errors import ConfigError
+from broker.private_files import create_private
 from broker.store import sqlite_rows
 from broker.store.base import StoreUnavailable
 
@@ -47,6 +48,7 @@ def set_up(path: str, busy_timeout: float) -> str:
     except OSError as exc:
         _failed(path, exc, f"cannot create the folder {folder!r} for the SQLite state store: "
                 f"{exc}")
+    create_private(path)  # sessions and tokens: for Loper's user alone
     try:
         conn = connect(path, busy_timeout)
     except sqlite3.Error as exc:
