@@ -101,9 +101,9 @@ def _tls_context() -> ssl.SSLContext:
 
 class Mailer:
     def __init__(self, settings: Settings, *,
-                 retry_after: Sequence[float] = RETRY_AFTER) -> None:
+                 retry_after: Sequence[float] | None = None) -> None:
         self._s = settings
-        self._retry_after = tuple(retry_after)
+        self._retry_after = tuple(RETRY_AFTER if retry_after is None else retry_after)
 
     @property
     def configured(self) -> bool:
