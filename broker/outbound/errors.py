@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+from http.client import HTTPException, RemoteDisconnected
+
 from broker.messages import Message
 
 
@@ -36,3 +39,29 @@ class OutboundTlsError(OutboundError):
 
 class OutboundTooLarge(OutboundError):
     """The answer is larger than the call accepts."""
+
+
+CAUSES = ("name", "refused", "dropped", "not_http", "failed")
+"""What cause() can say (message keys outbound.cause_<cause>)."""
+
+
+def cause(exc: BaseException) -> str:
+    """Why a host cannot be reached, as an operator reads it: its name does not resolve, it
+    refuses the connection, it drops it, or it answers with no HTTP; else "failed"."""
+    seen: list[BaseException] = []
+    todo: list[object] = [exc]
+    while todo:  # urllib3 keeps the cause in .reason or in its args, Python in __cause__
+        found = todo.pop()
+        if isinstance(found, BaseException) and all(found is not s for s in seen):
+            seen.append(found)
+            todo += [getattr(found, "reason", None), found.__cause__, found.__context__,
+                     *found.args]
+    for cause in seen:
+        if isinstance(cause, socket.gaierror):
+            return "name"
+        if isinstance(cause, ConnectionRefusedError):
+            return "refused"
+        if isinstance(cause, ConnectionResetError | ConnectionAbortedError | BrokenPipeError
+                      | RemoteDisconnected):
+            return "dropped"
+    return "not_http" if any(isinstance(c, HTTPException) for c in seen) else "failed"

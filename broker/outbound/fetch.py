@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from http.client import HTTPException, RemoteDisconnected
+from http.client import HTTPException
 from urllib.parse import SplitResult, urlencode, urlsplit
 
 import certifi  # requests' own CA bundle (installed with requests)
@@ -42,6 +42,7 @@ from broker.outbound.errors import (
     OutboundTlsError,
     OutboundTooLarge,
     OutboundUnreachable,
+    cause,
 )
 from broker.outbound.hosts import Hosts
 from broker.outbound.policy import ca_bundle
@@ -146,32 +147,6 @@ def _tls_settings() -> dict[str, str]:
         return {"cert_reqs": "CERT_REQUIRED", "ca_cert_dir": bundle}
     return {"cert_reqs": "CERT_REQUIRED",
             "ca_certs": bundle if isinstance(bundle, str) else certifi.where()}
-
-
-CAUSES = ("name", "refused", "dropped", "not_http", "failed")
-"""What _cause can say (message keys outbound.cause_<cause>)."""
-
-
-def _cause(exc: BaseException) -> str:
-    """Why a host cannot be reached, as an operator reads it: its name does not resolve, it
-    refuses the connection, it drops it, or it answers with no HTTP; else "failed"."""
-    seen: list[BaseException] = []
-    todo: list[object] = [exc]
-    while todo:  # urllib3 keeps the cause in .reason or in its args, Python in __cause__
-        found = todo.pop()
-        if isinstance(found, BaseException) and all(found is not s for s in seen):
-            seen.append(found)
-            todo += [getattr(found, "reason", None), found.__cause__, found.__context__,
-                     *found.args]
-    for cause in seen:
-        if isinstance(cause, socket.gaierror):
-            return "name"
-        if isinstance(cause, ConnectionRefusedError):
-            return "refused"
-        if isinstance(cause, ConnectionResetError | ConnectionAbortedError | BrokenPipeError
-                      | RemoteDisconnected):
-            return "dropped"
-    return "not_http" if any(isinstance(c, HTTPException) for c in seen) else "failed"
 
 
 def _pool(scheme: str, host: str, port: int, connect_to: str | None) -> HTTPConnectionPool:
@@ -303,4 +278,4 @@ class Fetcher:
         if isinstance(exc, SSLError):
             return OutboundTlsError(msg("outbound.tls", host=shown), shown)
         return OutboundUnreachable(msg("outbound.unreachable", host=shown,
-                                       error=msg("outbound.cause_" + _cause(exc))), shown)
+                                       error=msg("outbound.cause_" + cause(exc))), shown)

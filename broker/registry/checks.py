@@ -65,6 +65,10 @@ def toml_type(value: object) -> Message:
         (name for kind, name in _TOML_TYPES if isinstance(value, kind)), "value"))
 
 
+def too_long(length: int, limit: int) -> Message:
+    return msg("problem.characters", n=length, expected=msg("problem.at_most", n=limit))
+
+
 def url_problem(value: str, *, fragment_ok: bool = True) -> Message | None:
     """None for an absolute https URL (or http on a loopback host), else what is wrong."""
     if secure_url_problem(value):
@@ -137,12 +141,15 @@ class Entry:
         return value
 
     def plain_text(self, key: str, expected: Message | None = None, *,
-                   required: bool = False) -> str | None:
+                   required: bool = False, longest: int | None = None) -> str | None:
         """A text people will read (a name, a reason, a reference): no control or direction
-        characters (broker/plain_text.py)."""
+        characters (broker/plain_text.py), and at most `longest` characters if given."""
         value = self.text(key, expected, required=required)
         if value is not None and not is_plain(value):
             self.problem(key, msg("problem.not_plain"))
+            return None
+        if value is not None and longest is not None and len(value) > longest:
+            self.problem(key, too_long(len(value), longest))
             return None
         return value
 

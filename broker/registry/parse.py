@@ -24,7 +24,7 @@ from broker.records import (
     Supplier,
     SupplierConfig,
 )
-from broker.registry.checks import BOOL, Entry, toml_type, url_problem
+from broker.registry.checks import BOOL, Entry, toml_type, too_long, url_problem
 from broker.saml.scopes import DOMAIN
 
 UNPINNED = 0
@@ -64,20 +64,6 @@ K = TypeVar("K", bound="kinds.Kind[Any, Any]")
 SECONDS = msg("problem.expect_seconds")
 
 
-def too_long(length: int, limit: int) -> Message:
-    return msg("problem.characters", n=length, expected=msg("problem.at_most", n=limit))
-
-
-def short_text(entry: Entry, key: str, limit: int, expected: Message | None = None, *,
-               required: bool = False) -> str | None:
-    """A plain text people read, of at most `limit` characters."""
-    value = entry.plain_text(key, expected, required=required)
-    if value is not None and len(value) > limit:
-        entry.problem(key, too_long(len(value), limit))
-        return None
-    return value
-
-
 def _head(entry: Entry, common: frozenset[str],
           table: Mapping[str, K]) -> tuple[str, str, K] | None:
     """id, name and protocol kind; also checks the entry's field names against its kind."""
@@ -98,7 +84,7 @@ def _id_name(entry: Entry) -> tuple[str | None, str | None]:
     if ident is not None and not _ID.match(ident):
         entry.problem("id", msg("problem.bad_id", id=ident[:80]))
         ident = None
-    return ident, short_text(entry, "name", MAX_TITLE, required=True)  # pupils read it
+    return ident, entry.plain_text("name", required=True, longest=MAX_TITLE)  # pupils read it
 
 
 def _positive(entry: Entry, key: str, expected: Message) -> int | None:
@@ -145,7 +131,7 @@ def school(entry: Entry, base_dir: Path) -> School | None:
     head = _head(entry, SCHOOL_FIELDS, kinds.upstreams())
     hub = entry.get("hub", bool, BOOL) or False
     shared = entry.get("shared_devices", bool, BOOL) or False
-    place = short_text(entry, "place", MAX_PLACE)
+    place = entry.plain_text("place", longest=MAX_PLACE)
     sso_lifetime = _positive(entry, "sso_lifetime", SECONDS)
     link = entry.get("link_by_eck_id", bool, BOOL) or False
     contact = privacy_contact(entry)
@@ -201,7 +187,7 @@ def _behind(entry: Entry) -> School | None:
     match = _table(entry, "match", expected, attributes.NAMES)
     if entry.table.get("match") in (None, {}):
         entry.problem("match", msg("problem.missing_or_empty", expected=expected))
-    place = short_text(entry, "place", MAX_PLACE)
+    place = entry.plain_text("place", longest=MAX_PLACE)
     sso_lifetime = _positive(entry, "sso_lifetime", SECONDS)
     link = entry.get("link_by_eck_id", bool, BOOL) or False
     contact = privacy_contact(entry)
@@ -304,8 +290,8 @@ def release(entry: Entry) -> Policy | None:
         by_role[role] = entry.names(f"roles.{role}", extra) or frozenset()
     suspended = entry.plain_text("suspended", msg("problem.expect_suspended"))  # pupils read it
     valid_until = entry.get("valid_until", date, msg("problem.expect_valid_until"))
-    agreement = short_text(entry, "agreement", MAX_AGREEMENT,  # and this
-                           msg("problem.expect_agreement"))
+    agreement = entry.plain_text("agreement", msg("problem.expect_agreement"),  # and this
+                                 longest=MAX_AGREEMENT)
     if not (school_id and supplier_id and entry.clean()):
         return None
     return Policy(school_id=school_id, supplier_id=supplier_id, attributes=names or frozenset(),

@@ -20,7 +20,7 @@ from broker.admin.audit_changes import NAMED
 from broker.errors import BrokerError
 from broker.instance import initialise
 from broker.languages import LANGUAGES
-from broker.outbound.fetch import CAUSES
+from broker.outbound.errors import CAUSES
 from broker.registry.audit import ACTIONS
 from broker.registry.eck_ids import Outcome
 from broker.settings import load_settings
