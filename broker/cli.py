@@ -19,7 +19,7 @@ from broker.keys_cli import keys_group
 from broker.metadata_cli import metadata_group
 from broker.outbound.fetch import default_timeout
 from broker.pseudonym import anchor
-from broker.registry import Registry, VerifyResult
+from broker.registry import VerifyResult
 from broker.registry.admins import Admins
 from broker.registry.aliases import AliasEvent, Linked, record
 from broker.registry.audit import COMMAND_LINE
@@ -56,13 +56,10 @@ def federation_import(ctx: click.Context, file: Path) -> None:
     """Add or update schools, suppliers and releases from FILE (all or nothing)."""
     settings = cli_context.settings(ctx)
     keys = load_pseudonym_keys(settings.keys_dir)
-    registry = Registry(settings.registry_url)
-    try:
+    with cli_context.registry(settings) as registry:
         with default_timeout(settings.outbound_timeout):  # metadata URLs in the file
             federation_file = load_federation(file)
         summary = registry.import_federation(federation_file, key_version=keys.current)
-    finally:
-        registry.close()
     click.echo(f"imported {file}: {summary}")
 
 
@@ -70,11 +67,8 @@ def federation_import(ctx: click.Context, file: Path) -> None:
 @click.pass_context
 def federation_export(ctx: click.Context) -> None:
     """Print the federation as TOML (the import format)."""
-    registry = Registry(cli_context.settings(ctx).registry_url)
-    try:
+    with cli_context.registry(cli_context.settings(ctx)) as registry:
         click.echo(dump_federation(registry.export_federation()), nl=False)
-    finally:
-        registry.close()
 
 
 @main.group()
@@ -99,9 +93,8 @@ def alias_add(ctx: click.Context, school: str, subject: str, to_school: str,
         "--to-subject", to_subject)
     settings = cli_context.settings(ctx)
     keys = load_pseudonym_keys(settings.keys_dir)
-    registry = Registry(settings.registry_url)
     new, existing = anchor(keys, school, subject), anchor(keys, to_school, to_subject)
-    try:
+    with cli_context.registry(settings) as registry:
         for school_id in (school, to_school):
             if registry.school(school_id) is None:
                 raise ConfigError(f"unknown school {school_id!r}")
@@ -123,8 +116,6 @@ def alias_add(ctx: click.Context, school: str, subject: str, to_school: str,
         record(AliasEvent(datetime.now(UTC), school,
                           "re-linked by command" if now else "linked by command", COMMAND_LINE,
                           to_school, (subject, to_subject)))
-    finally:
-        registry.close()
     if now is None:
         click.echo("alias added: the new identity now receives the existing pseudonyms")
     else:
@@ -161,18 +152,16 @@ def alias_import(ctx: click.Context, file: BinaryIO, school: str) -> None:
     nothing; a pupil linked to another identity is refused (see alias add --replace)."""
     settings = cli_context.settings(ctx)
     keys = load_pseudonym_keys(settings.keys_dir)
-    registry = Registry(settings.registry_url)
     try:
-        if registry.school(school) is None:
-            raise ConfigError(f"unknown school {school!r}")
-        count = alias_file.import_links(registry, keys, school,
-                                        file.read(alias_file.MAX_BYTES + 1), COMMAND_LINE)
+        with cli_context.registry(settings) as registry:
+            if registry.school(school) is None:
+                raise ConfigError(f"unknown school {school!r}")
+            count = alias_file.import_links(registry, keys, school,
+                                            file.read(alias_file.MAX_BYTES + 1), COMMAND_LINE)
     except alias_file.AliasFileError as exc:
         raise ConfigError(f"{file.name}: " + "\n  ".join(("nothing was linked:",
                                                            *map(str, exc.problems)))
                           ) from exc
-    finally:
-        registry.close()
     click.echo(f"{count} pupils of {school} linked to their previous identities")
 
 
@@ -186,11 +175,8 @@ def ledger() -> None:
 def ledger_verify(ctx: click.Context) -> None:
     """Check the hash chain and its end; exit 1 when a row was edited, deleted or reordered,
     or the newest rows are missing."""
-    registry = Registry(cli_context.settings(ctx).registry_url)
-    try:
+    with cli_context.registry(cli_context.settings(ctx)) as registry:
         result = registry.ledger().verify()
-    finally:
-        registry.close()
     if result.ok:
         chains = f" in {result.chains} chains" if result.chains > 1 else ""
         click.echo(f"ledger ok: {result.rows} rows verified{chains}")
@@ -226,12 +212,9 @@ def ledger_purge(ctx: click.Context, before: datetime | None, older_than: int | 
                           f"nothing was removed (give a past date, or --older-than DAYS)")
     cut = (before.replace(tzinfo=UTC) if before is not None
            else datetime.now(UTC) - timedelta(days=older_than or 0))
-    registry = Registry(cli_context.settings(ctx).registry_url)
-    try:
+    with cli_context.registry(cli_context.settings(ctx)) as registry:
         removed = registry.ledger().purge(cut)
         result = registry.ledger().verify()
-    finally:
-        registry.close()
     click.echo(f"removed {removed} ledger rows before {cut.isoformat(timespec='seconds')}; "
                f"{result.rows} rows remain, chain {'ok' if result.ok else 'BROKEN'}")
     if not result.ok:
@@ -244,13 +227,11 @@ def admin() -> None:
 
 
 def _admins(ctx: click.Context, action: Callable[[Admins], str]) -> None:
-    registry = Registry(cli_context.settings(ctx).registry_url)
     try:
-        click.echo(action(Admins(registry)))
+        with cli_context.registry(cli_context.settings(ctx)) as registry:
+            click.echo(action(Admins(registry)))
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
-    finally:
-        registry.close()
 
 
 def _at_terminal() -> bool:

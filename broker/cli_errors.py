@@ -23,7 +23,7 @@ from broker.settings import redacted_url
 from broker.sqlite_faults import DISK_FULL
 
 EXIT_STATUS = 2
-SETTING = "registry_url / BROKER_REGISTRY_URL"
+SETTING = cli_context.REGISTRY_SETTING
 
 
 def _fail(message: str) -> NoReturn:

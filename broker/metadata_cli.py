@@ -12,9 +12,8 @@ import sys
 import click
 
 from broker import cli_context
-from broker.metadata_refresh import refresh
+from broker.metadata_refresh import refresh, refused
 from broker.outbound.fetch import default_timeout
-from broker.registry import Registry
 
 
 @click.group("metadata")
@@ -27,15 +26,11 @@ def metadata_group() -> None:
 def refresh_cmd(ctx: click.Context) -> None:
     """Fetch and verify every metadata source now; apply what is good, keep the rest."""
     settings = cli_context.settings(ctx)
-    registry = Registry(settings.registry_url)
-    try:
-        with default_timeout(settings.outbound_timeout):
-            results = refresh(registry)
-    finally:
-        registry.close()
+    with cli_context.registry(settings) as registry, default_timeout(settings.outbound_timeout):
+        results = refresh(registry)
     if not results:
         click.echo("no metadata sources; add [[metadata_sources]] to the federation file")
-    for result in results:
-        click.echo(str(result), err=result.outcome == "refused")
-    if any(result.outcome == "refused" for result in results):
+    for result in results:  # said here only: the refresh itself logs nothing
+        click.echo(str(result), err=refused(result))
+    if any(map(refused, results)):
         sys.exit(1)

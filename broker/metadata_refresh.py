@@ -59,7 +59,8 @@ def _fetch_mdq(store: MetadataSources, source: sources.MetadataSource,
 
 
 def refresh_source(store: MetadataSources, source: sources.MetadataSource) -> Refreshed:
-    """Fetch, verify and record one source."""
+    """Fetch, verify and record one source. What it did is said by the caller, once: the
+    background pass logs it, `broker metadata refresh` prints it."""
     now = datetime.now(UTC)
     failures: dict[str, str] = {}
     try:
@@ -69,12 +70,15 @@ def refresh_source(store: MetadataSources, source: sources.MetadataSource) -> Re
             fetched = sources.fetch(source, now)
     except MetadataError as exc:
         result = store.record_refused(source, str(exc), now)
-        log.warning("metadata source %s", result)
     else:
         result = store.record_good(source, fetched, now, failures)
-        log.info("metadata source %s", result)
     metrics.METADATA_REFRESHES.labels(source.id, result.outcome).inc()
     return result
+
+
+def refused(result: Refreshed) -> bool:
+    """Whether the source's document was refused (or could not be fetched): nothing changed."""
+    return result.outcome == "refused"
 
 
 def refresh(registry: Registry, *, only_due: bool = False) -> list[Refreshed]:
@@ -133,12 +137,16 @@ class Refresher:
         the next interval)."""
         try:
             if self.timeout is None:
-                refresh(self.registry, only_due=True)
+                results = refresh(self.registry, only_due=True)
             else:
                 with default_timeout(self.timeout):
-                    refresh(self.registry, only_due=True)
+                    results = refresh(self.registry, only_due=True)
         except Exception:  # noqa: BLE001  # the process must go on serving with its last good
             log.exception("metadata refresh failed; trying again in about %.0f s", self.interval)
+            return
+        for result in results:
+            log.log(logging.WARNING if refused(result) else logging.INFO, "metadata source %s",
+                    result)
 
 
 def init_app(app: Flask, registry: Registry, timeout: float | None = None) -> Refresher:

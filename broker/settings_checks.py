@@ -5,19 +5,17 @@ start-up (broker/settings.py), with messages that say what to fix.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from broker.email_address import is_email
 from broker.errors import ConfigError
 from broker.outbound.policy import is_loopback
 
 if TYPE_CHECKING:
     from broker.settings import Settings
-
-_EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
 
 
 def _check_url(name: str, value: str, *, data_image: bool = False) -> None:
@@ -53,7 +51,7 @@ def check_presentation(s: Settings) -> None:
             _check_url(name, url, data_image=name == "metadata_logo_url")
     for name, email in {"contact_technical_email": s.contact_technical_email,
                         "contact_support_email": s.contact_support_email}.items():
-        if email and not _EMAIL.fullmatch(email):
+        if email and not is_email(email):
             raise ConfigError(f"setting {name}: expected an e-mail address, got {email!r}")
     positive({"metadata_logo_width": s.metadata_logo_width,
               "metadata_logo_height": s.metadata_logo_height,
@@ -81,7 +79,7 @@ def check_mail(s: Settings) -> None:
                           "accepted only for a relay on a loopback address)")
     if not 0 < s.smtp_port < 65536:
         raise ConfigError(f"setting smtp_port: expected 1 to 65535, got {s.smtp_port}")
-    if not _EMAIL.fullmatch(s.mail_from):
+    if not is_email(s.mail_from):
         raise ConfigError(f"setting mail_from: expected the sender's e-mail address (needed "
                           f"with smtp_host), got {s.mail_from!r}")
     if s.smtp_username and not s.smtp_password:

@@ -14,9 +14,13 @@ LOPER_WORKERS / LOPER_THREADS environment variables.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from broker import metrics_dir as metrics_dir_module
+from broker.errors import ConfigError
+from broker.key_checks import check_keys
+from broker.settings import load_settings
 
 worker_class = "gthread"
 
@@ -53,9 +57,33 @@ metrics_dir = metrics_dir_module.chosen(os.environ)
 os.environ[metrics_dir_module.ENV] = str(metrics_dir)
 
 
-def on_starting(server: object) -> None:
-    """A fresh start counts from zero: the files of the last run's workers go."""
+def on_starting(server: Any) -> None:
+    """A fresh start counts from zero: the files of the last run's workers go. Settings or a
+    key Loper cannot start with stop the server here, before it listens: Loper's one line as
+    gunicorn's reason, exit status 3 (as a worker that fails to boot), once, not once per
+    worker; a key that is missing is left to the workers (one made before sealing existed
+    gets its sealing key there)."""
     metrics_dir_module.prepare(metrics_dir)
+    try:
+        check_keys(load_settings().keys_dir, missing_ok=True)
+    except ConfigError as exc:
+        server.halt(reason=str(exc), exit_status=server.WORKER_BOOT_ERROR)
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """A worker that cannot load Loper for a reason the operator must fix (a ConfigError: a
+    registry without a schema, a missing key) logs Loper's one line and exits with gunicorn's
+    worker boot error, which stops the server; without this gunicorn prints a traceback."""
+    load_wsgi = worker.load_wsgi
+
+    def load_or_say_why() -> None:
+        try:
+            load_wsgi()
+        except ConfigError as exc:
+            worker.log.error("%s", exc)
+            sys.exit(server.WORKER_BOOT_ERROR)
+
+    worker.load_wsgi = load_or_say_why
 
 
 def child_exit(server: object, worker: Any) -> None:

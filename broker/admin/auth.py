@@ -29,8 +29,9 @@ from broker.admin.base import (
     signed_in,
 )
 from broker.admin.login_door import AdminSession
+from broker.email_address import normalise_email
 from broker.jsonvalue import Json, loads_object
-from broker.registry.admins import Admin, normalise_email
+from broker.registry.admins import Admin
 from broker.registry.recovery_codes import looks_like_code
 from broker.web.current import broker
 from broker.web.i18n import text

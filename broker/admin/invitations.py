@@ -24,9 +24,10 @@ from broker.admin.base import (
     page,
     school_or_404,
 )
+from broker.email_address import MAX_EMAIL
 from broker.mail import MailFailed
 from broker.registry.admin_links import INVITE, Link, LinkRefused, new_token
-from broker.registry.admins import MAX_EMAIL, MIN_PASSWORD, AlreadyAdmin, password_problem
+from broker.registry.admins import MIN_PASSWORD, AlreadyAdmin, password_problem
 from broker.registry.school_admins import of_school, remove_from_school, was_removed
 from broker.web.current import broker
 from broker.web.i18n import in_both_languages, say, text

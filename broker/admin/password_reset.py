@@ -16,8 +16,8 @@ from werkzeug.wrappers import Response
 from broker.admin import login_door, security
 from broker.admin.base import bp, links, mailer, page
 from broker.admin.invitations import MAIL_BETWEEN, LinkUnusable, chosen_password, peek, until
+from broker.email_address import normalise_email
 from broker.registry.admin_links import RESET, LinkRefused
-from broker.registry.admins import normalise_email
 from broker.web.current import broker
 from broker.web.i18n import in_both_languages, text
 

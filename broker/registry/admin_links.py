@@ -17,10 +17,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from broker.email_address import normalise_email
 from broker.messages import Message, msg
 from broker.registry import admins as accounts
 from broker.registry import audit, sql_door
-from broker.registry.admins import Admin, Admins, normalise_email
+from broker.registry.admins import Admin, Admins
 from broker.registry.ledger import Chain
 from broker.registry.models_admin import AdminLinkRow, AdminRow
 

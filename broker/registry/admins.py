@@ -8,7 +8,6 @@ against a known address, so timing does not tell which accounts exist.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from broker.email_address import is_email, normalise_email
 from broker.messages import Message, msg
 from broker.records import AttributeRequest
 from broker.registry import audit, supplier_requests
@@ -34,12 +34,6 @@ from broker.sealed import Sealer, is_sealed
 ROLES = ("operator", "school", "supplier")
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
-MAX_EMAIL = 254
-_LABEL = r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?"
-_EMAIL = re.compile(r'[^@\s<>()\[\]\\,;:"\x00-\x1f\x7f-\x9f]{1,64}@'
-                    rf"(?:{_LABEL}\.)+[^\W\d_]{{2,63}}")
-"""An address as a person types it: one @, no spaces, angle brackets, quotes or control
-characters; a domain of letters, digits and hyphens, with a dot and a top-level domain."""
 
 
 class AlreadyAdmin(ValueError):
@@ -70,15 +64,6 @@ class Admin:
 
     def can_manage_supplier(self, supplier_id: str) -> bool:
         return self.is_operator or (self.role == "supplier" and supplier_id == self.supplier_id)
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
-
-
-def is_email(email: str) -> bool:
-    """Whether `email` (normalised) has the form of an e-mail address."""
-    return len(email) <= MAX_EMAIL and _EMAIL.fullmatch(email) is not None
 
 
 def password_problem(password: str) -> Message | None:

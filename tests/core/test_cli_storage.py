@@ -62,13 +62,20 @@ def test_an_unreachable_postgresql_is_named_with_the_check_to_run(
     assert PASSWORD not in line
 
 
-@pytest.mark.parametrize("name", ["init", "federation import"])
-def test_a_sqlite_registry_in_a_missing_folder_names_the_folder(
-        tmp_path: Path, name: str) -> None:
+def test_a_sqlite_registry_in_a_missing_folder_names_the_folder(tmp_path: Path) -> None:
     folder = tmp_path / "no-such-folder"
-    line = one_line_error(run(tmp_path, f"sqlite:///{folder}/registry.sqlite", COMMANDS[name]))
+    line = one_line_error(run(tmp_path, f"sqlite:///{folder}/registry.sqlite", COMMANDS["init"]))
     assert "cannot be opened (cannot open the database file)" in line
     assert f"the folder {folder} does not exist: create it (`broker init`" in line
+    assert not folder.exists()
+
+
+def test_other_commands_never_create_the_registry(tmp_path: Path) -> None:
+    folder = tmp_path / "no-such-folder"
+    line = one_line_error(run(tmp_path, f"sqlite:///{folder}/registry.sqlite",
+                              COMMANDS["federation import"]))
+    assert line == (f"error: the registry sqlite:///{folder}/registry.sqlite does not exist: "
+                    "`broker init` creates it, or fix registry_url / BROKER_REGISTRY_URL")
     assert not folder.exists()
 
 

@@ -1,0 +1,119 @@
+"""What the real installed `broker` command says, in a process of its own as an operator runs
+it (no test's logging handlers in between): each outcome once, the exit status that goes with
+it, and no file left behind by a command that only reads."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from broker.email_address import is_email
+from tests.fixtures.redis_server import free_port
+from tests.registry.aggregates import aggregate, sign, signer
+from tests.registry.helpers import sql
+from tests.registry.https import serve
+from tests.registry.metadata_xml import idp_metadata
+
+BROKER = str(Path(sys.executable).with_name("broker"))
+SOURCE = """\
+[[metadata_sources]]
+id = "entree"
+url = "{url}"
+certificate = "entree-signing.pem"
+refresh = 600
+"""
+NO_REGISTRY = ("error: the registry sqlite:///{path} does not exist: `broker init` creates it, "
+               "or fix registry_url / BROKER_REGISTRY_URL")
+
+
+def broker(instance: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("BROKER_")}
+    return subprocess.run([BROKER, *args], env={**clean, "BROKER_INSTANCE": str(instance), **env},
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_metadata_refresh_says_each_sources_outcome_once(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    with serve(tmp_path) as site:
+        signed = sign(aggregate(idp_metadata("https://idp.example.nl")),
+                      signer(tmp_path, "entree-signing"))
+        site.bodies["/entree.xml"] = signed
+        federation = tmp_path / "federation.toml"
+        federation.write_text(SOURCE.format(url=site.base + "/entree.xml"), encoding="utf-8")
+        env = {"REQUESTS_CA_BUNDLE": str(site.cert)}
+        assert broker(instance, "init").returncode == 0
+        assert broker(instance, "federation", "import", str(federation), **env).returncode == 0
+        sql(f"sqlite:///{instance / 'registry.sqlite'}",
+            "INSERT INTO metadata_sources (id, url, mdq, certificate, refresh) "
+            "VALUES ('down', ?, 0, '', 600)", f"https://127.0.0.1:{free_port()}/down.xml")
+
+        mixed = broker(instance, "metadata", "refresh", **env)
+        assert (mixed.returncode, mixed.stdout) == (1, "entree: unchanged\n")
+        [down] = mixed.stderr.splitlines()
+        assert down.startswith("down: refused (cannot fetch https://127.0.0.1:")
+        assert down.endswith("; no good copy yet")
+
+        site.bodies["/entree.xml"] = aggregate(idp_metadata("https://idp.example.nl")).encode()
+        refused = broker(instance, "metadata", "refresh", **env)
+        assert (refused.returncode, refused.stdout) == (1, "")
+        assert [line.split(":")[0] for line in refused.stderr.splitlines()] == ["down", "entree"]
+        assert "entree: refused (the aggregate at " in refused.stderr
+        assert "is not signed" in refused.stderr and "kept last good from 20" in refused.stderr
+
+        site.bodies["/entree.xml"] = signed
+        sql(f"sqlite:///{instance / 'registry.sqlite'}", "DELETE FROM metadata_sources "
+            "WHERE id = 'down'")
+        good = broker(instance, "metadata", "refresh", **env)
+        assert (good.returncode, good.stdout, good.stderr) == (0, "entree: unchanged\n", "")
+
+
+@pytest.mark.parametrize("command", [
+    ["ledger", "verify"],
+    ["ledger", "purge", "--older-than", "30"],
+    ["federation", "export"],
+    ["metadata", "refresh"],
+    ["admin", "password", "ict@school.example.nl"],
+])
+def test_a_command_on_an_instance_without_a_registry_creates_none(
+        tmp_path: Path, command: list[str]) -> None:
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    result = broker(instance, *command, BROKER_ADMIN_PASSWORD="a-long-enough-password-1")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        NO_REGISTRY.format(path=instance / "registry.sqlite")]
+    assert list(instance.iterdir()) == []
+
+
+def test_an_empty_database_file_is_not_a_registry(tmp_path: Path) -> None:
+    """What an older `broker ledger verify` left behind: said so, and left as it was."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "registry.sqlite").touch()
+    result = broker(instance, "ledger", "verify")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        f"error: the registry sqlite:///{instance / 'registry.sqlite'} has no schema (an empty "
+        "database): `broker init` creates it, or fix registry_url / BROKER_REGISTRY_URL"]
+    assert sorted(path.name for path in instance.iterdir()) == ["registry.sqlite"]
+
+
+@pytest.mark.parametrize(("setting", "address", "expected"), [
+    ("contact_support_email", "help@school..example.nl", "an e-mail address"),
+    ("contact_technical_email", "ict;it@school.example.nl", "an e-mail address"),
+    ("mail_from", "loper@mail.example.n1",
+     "the sender's e-mail address (needed with smtp_host)"),
+])
+def test_an_address_loper_refuses_elsewhere_is_refused_in_the_settings(
+        tmp_path: Path, setting: str, address: str, expected: str) -> None:
+    assert not is_email(address)  # the check an admin's address gets
+    result = broker(tmp_path / "instance", "ledger", "verify", BROKER_SMTP_HOST="127.0.0.1",
+                    **{"BROKER_MAIL_FROM": "loper@school.example.nl",
+                       f"BROKER_{setting.upper()}": address})
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        f"error: setting {setting}: expected {expected}, got {address!r}"]
