@@ -192,3 +192,12 @@ class Policy:
     active: bool = True
     """Activated by the school (a release entry for the pair); a deactivated pair keeps its
     release on record but gets nothing, as if it had none."""
+    activated_once: bool = True
+    """The school has activated the pair at some time: set on activation, never cleared (the
+    registry's write path sees to both). False for a release saved before activating."""
+
+    @property
+    def never_activated(self) -> bool:
+        """A release the school prepared but never switched on: to everyone who sees the
+        pair, still "new", as if it had no entry."""
+        return not (self.active or self.activated_once)

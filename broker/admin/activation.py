@@ -26,9 +26,10 @@ def can_suspend(policy: Policy | None) -> bool:
 
 
 def status(policy: Policy | None, today: date) -> str:
-    """"new" (never activated), "inactive", "suspended", "ended" (past valid_until),
-    "ending" (valid_until within WARN_DAYS) or "active"."""
-    if policy is None:
+    """"new" (never activated, though its release may be saved already), "inactive"
+    (deactivated), "suspended", "ended" (past valid_until), "ending" (valid_until within
+    WARN_DAYS) or "active"."""
+    if policy is None or policy.never_activated:
         return "new"
     if not policy.active:
         return "inactive"

@@ -85,7 +85,7 @@ def proposed_policy(school_id: str, supplier_id: str, current: Policy | None,
             if choice in (role, BOTH):
                 by_role.setdefault(role, set()).add(name)
     release = Policy(school_id=school_id, supplier_id=supplier_id, active=False,
-                     attributes=frozenset(names),
+                     activated_once=False, attributes=frozenset(names),
                      by_role={role: frozenset(extra) for role, extra in sorted(by_role.items())
                               if extra})
     if current is None:

@@ -93,10 +93,12 @@ class Schools:
 def _schools(supplier: Supplier) -> Schools:
     """The schools with a release entry for this supplier, by name, and what each releases
     to it now: what the supplier's helpdesk needs to know when a school's pupils arrive
-    without an attribute. (The supplier receives all of it anyway; no pupil data here.)"""
+    without an attribute. (The supplier receives all of it anyway; no pupil data here.) A
+    release a school saved without ever activating the supplier is left out, as if it had
+    none: that school has not decided yet, and the supplier is not told of it either."""
     registry = broker().registry
     today = datetime.now(UTC).date()
-    policies = registry.policies(supplier_id=supplier.id)
+    policies = [p for p in registry.policies(supplier_id=supplier.id) if not p.never_activated]
     named = sorted(((school.name if (school := registry.school(p.school_id)) else p.school_id,
                      p) for p in policies), key=lambda pair: pair[0].lower())
     return Schools(tuple(

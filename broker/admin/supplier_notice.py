@@ -5,8 +5,9 @@ it anyway):
 - a supplier changed what it asks for: each admin of a school where it is active hears what
   is newly asked for, no longer asked for and reworded, with a link to that release page;
 - a school activated, suspended, resumed or deactivated a supplier, or changed what it
-  releases to it: the supplier's admins hear it, with what they receive from that school
-  now (never the school's reason for a suspension: that is for its pupils).
+  releases to it (not a release prepared before activating): the supplier's admins hear it,
+  with what they receive from that school now (never the school's reason for a suspension:
+  that is for its pupils).
 """
 
 from __future__ import annotations
@@ -103,7 +104,9 @@ def tell_supplier(school: School, supplier: Supplier, before: Policy | None) -> 
     after = broker().registry.policy(school.id, supplier.id)
     was, now = _status(before), _status(after)
     released = release_form.released(supplier, after)
-    if was == now:
+    if now == "new":  # a release prepared before activating: the supplier sees none of it
+        event = None
+    elif was == now:
         event = "release" if released != release_form.released(supplier, before) else None
     else:
         event = "resumed" if (was, now) == ("suspended", "active") else EVENTS.get(now)

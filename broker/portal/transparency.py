@@ -140,8 +140,9 @@ def overview(b: Broker, person: Person, today: date) -> Overview | None:
     sent = [Sent(row.at, names.get(row.supplier_id, row.supplier_id),
                  labels(row.attributes)) for row in rows]
     used = {row.supplier_id for row in rows}
+    decided = {i for i, policy in policies.items() if not policy.never_activated}
     apps = [_app_now(school, s, policies.get(s.id), person, today)
-            for s in suppliers if s.id in policies or s.id in used]
+            for s in suppliers if s.id in decided or s.id in used]
     return Overview(school=school, sent=sent, apps=apps, more=len(rows) >= ROWS)
 
 

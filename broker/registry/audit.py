@@ -73,11 +73,12 @@ def audit_row(school_id: str, supplier_id: str | None, actor: str, action: str,
 
 
 def policy_state(policy: Policy | None) -> State:
-    """A release entry as an audit row shows it (without the pair it belongs to)."""
+    """A release entry as an audit row shows it (without the pair it belongs to, nor
+    `activated_once`: the trail's own "activate" rows say that)."""
     if policy is None:
         return None
     values = policy_values(policy)
-    del values["school_id"], values["supplier_id"]
+    del values["school_id"], values["supplier_id"], values["activated_once"]
     values["valid_until"] = (policy.valid_until.isoformat() if policy.valid_until is not None
                              else None)
     return {name: json_value(value) for name, value in values.items()}

@@ -113,7 +113,8 @@ def policy_values(policy: Policy) -> dict[str, object]:
             "attributes": sorted(policy.attributes),
             "by_role": {role: sorted(names) for role, names in sorted(policy.by_role.items())},
             "suspended_reason": policy.suspended_reason, "valid_until": policy.valid_until,
-            "agreement": policy.agreement, "active": policy.active}
+            "agreement": policy.agreement, "active": policy.active,
+            "activated_once": policy.activated_once}
 
 
 def policy_record(row: ReleasePolicyRow) -> Policy:
@@ -121,7 +122,8 @@ def policy_record(row: ReleasePolicyRow) -> Policy:
                   attributes=frozenset(row.attributes),
                   by_role={role: frozenset(names) for role, names in row.by_role.items()},
                   suspended_reason=row.suspended_reason, valid_until=row.valid_until,
-                  agreement=row.agreement, active=row.active)
+                  agreement=row.agreement, active=row.active,
+                  activated_once=row.activated_once)
 
 
 def upsert(session: Session, row: object, kind: type[Base], values: Mapping[str, object]) -> str:

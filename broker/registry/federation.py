@@ -261,7 +261,11 @@ def _release_doc(policy: Policy) -> dict[str, Any]:
 
 
 def dump_federation(federation: Federation) -> str:
-    """The federation as TOML (metadata inline as metadata_xml), readable by load_federation."""
+    """The federation as TOML (metadata inline as metadata_xml), readable by load_federation.
+
+    Only active release entries: an entry in the file activates its pair on import (which
+    marks it activated once), so a deactivated release, or one prepared but never activated,
+    stays in the registry alone and has no field in the file."""
     doc = {"metadata_sources": [sources.export(s.source)
                                 for s in federation.metadata_sources],
            "schools": [_school_doc(s) for s in federation.schools],

@@ -105,7 +105,8 @@ def check_release_roles(problems: Problems, federation: Federation,
 def import_federation(chain: Chain, federation: Federation, key_version: int,
                       by: str) -> ImportSummary:
     """Add or update (by id); on any problem (FederationError) nothing is written. Each
-    release entry activates its pair; changed entries are recorded in the audit trail.
+    release entry activates its pair (and so marks it activated once: release_entries.write);
+    changed entries are recorded in the audit trail.
     New suppliers are pinned to `key_version` (or the file's); registered ones keep theirs."""
     session, counts = chain.session, Counter[str]()
     schools = {row.id: row for row in session.scalars(select(SchoolRow))}

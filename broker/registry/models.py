@@ -129,6 +129,9 @@ class ReleasePolicyRow(Base):
     valid_until: Mapped[date | None] = mapped_column(Date)
     agreement: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    activated_once: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    """Activated by the school at some time (Policy.activated_once); rows from before the
+    column count as activated (migration 0010)."""
 
 
 class RegistryVersionRow(Base):

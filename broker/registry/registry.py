@@ -203,7 +203,7 @@ class Registry:
             release_entries.write(chain, school_id, supplier_id, change, by, reason)
 
     def set_policy(self, policy: Policy, *, by: str = audit.COMMAND_LINE) -> None:
-        """Store the release entry as given (its `active` included)."""
+        """Store the release entry as given (its `active` included; not `activated_once`)."""
         unknown = (policy.attributes.union(*policy.by_role.values())) - attributes.NAMES
         if unknown:
             raise ValueError("unknown attributes: " + ", ".join(sorted(unknown)))

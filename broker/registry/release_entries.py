@@ -24,7 +24,7 @@ def write(chain: Chain, school_id: str, supplier_id: str, change: Change, by: st
     session = chain.session
     row = session.get(ReleasePolicyRow, (school_id, supplier_id))
     before = convert.policy_record(row) if row is not None else None
-    after = change(before)
+    after = _marked(before, change(before))
     if after is None or after == before:
         return "unchanged"
     if row is None:
@@ -34,6 +34,15 @@ def write(chain: Chain, school_id: str, supplier_id: str, change: Change, by: st
     outcome = convert.upsert(session, row, ReleasePolicyRow, convert.policy_values(after))
     chain.add(audit.policy_row(before, after, by, reason))
     return outcome
+
+
+def _marked(before: Policy | None, after: Policy | None) -> Policy | None:
+    """`after` with `activated_once` as the registry alone decides it, whatever the caller's
+    Policy says: true from the first time the pair is active on, never cleared."""
+    if after is None:
+        return None
+    once = after.active or (before is not None and before.activated_once)
+    return dataclasses.replace(after, activated_once=once)
 
 
 def replaced_by(policy: Policy) -> Change:
@@ -56,7 +65,8 @@ def deactivated(current: Policy | None) -> Policy | None:
 def suspended(school_id: str, supplier_id: str, reason: str) -> Change:
     """Every login stops at once (a pair not yet activated stays so, suspended)."""
     return lambda current: dataclasses.replace(
-        current or Policy(school_id, supplier_id, active=False), suspended_reason=reason)
+        current or Policy(school_id, supplier_id, active=False, activated_once=False),
+        suspended_reason=reason)
 
 
 def resumed(current: Policy | None) -> Policy | None:

@@ -15,9 +15,12 @@ from flask import Flask
 
 from broker.records import AttributeRequest
 from broker.registry import Registry
+from broker.registry.admins import Admins
 from tests.admin.conftest import (
     ADMIN_A,
     ADMIN_B,
+    OIDC_SUPPLIER,
+    PASSWORD,
     SAML_SUPPLIER,
     SCHOOL_A,
     SCHOOL_B,
@@ -27,6 +30,7 @@ from tests.admin.conftest import (
 )
 from tests.fixtures.smtp_server import SmtpServer
 
+TAALAPP_ADMIN = "dev@taalapp.example"
 FORM = {"ask-given_name": "yes", "why-given_name-nl": "begroet de leerling bij naam",
         "why-given_name-en": "greets the pupil by name", "ask-email": "yes",
         "why-email-nl": "stuurt de leraar een weekverslag"}
@@ -119,3 +123,22 @@ def test_the_supplier_hears_what_a_school_changed_for_it(
                                  "release-given_name": "all"}).status_code == 302
     time.sleep(0.5)  # the same release again changes nothing: no mail
     assert not smtp_server.inbox.messages
+
+
+def test_a_release_prepared_before_activating_tells_the_supplier_nothing(
+        mailing: Flask, smtp_server: SmtpServer) -> None:
+    """Taalapp was never activated at school A: saving its release first sends no mail (no
+    "deactivated"); the activation then tells it what it receives."""
+    accounts: Admins = mailing.extensions["loper_admins"]
+    accounts.add(TAALAPP_ADMIN, PASSWORD, "supplier", supplier_id=OIDC_SUPPLIER)
+    school = as_admin(mailing, ADMIN_A)
+    release = f"/admin/schools/{SCHOOL_A}/suppliers/{OIDC_SUPPLIER}"
+    assert school.post(release, {"action": "save",
+                                 "release-given_name": "all"}).status_code == 302
+    time.sleep(0.5)  # mail goes out in the background: give a wrong one time to arrive
+    assert not smtp_server.inbox.messages
+    assert school.post(f"{release}/activate", {}).status_code == 302
+    words = _body(smtp_server.wait_for(TAALAPP_ADMIN))
+    assert "OBS De Regenboog has activated Taalapp" in words
+    assert "You now receive from OBS De Regenboog: pseudonym, given name." in words
+    assert "deactivated" not in words

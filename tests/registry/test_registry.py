@@ -80,7 +80,8 @@ def test_suspend_and_resume(loaded: Registry) -> None:
 def test_suspending_a_pair_not_activated_keeps_it_so(loaded: Registry) -> None:
     loaded.suspend("regenboog", "taalapp", "not yet reviewed")
     assert loaded.policy("regenboog", "taalapp") == Policy(
-        "regenboog", "taalapp", suspended_reason="not yet reviewed", active=False)
+        "regenboog", "taalapp", suspended_reason="not yet reviewed", active=False,
+        activated_once=False)
     loaded.resume("lyceum", "rekenwonders")  # no policy: nothing to resume, no error
     with pytest.raises(ValueError, match='unknown school "atlantis"'):
         loaded.suspend("atlantis", "taalapp", "x")
