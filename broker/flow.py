@@ -76,6 +76,8 @@ class Flow:
                              passive=req.passive, max_age=req.max_age, browser=browser,
                              acr=req.acr)
         log = login_log("loper.flow", login.id, supplier=req.supplier.id)
+        if req.select_school and not login.passive:  # the pupil picks: no session, no hint
+            return self._to_picker(login, limit)
         school = self._hinted_school(req.school_hints)
         if school is None and session is None and not login.passive:
             return self._to_picker(login, limit)

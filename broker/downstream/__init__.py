@@ -31,6 +31,10 @@ class DownstreamRequest:
     max_age: int | None = None
     acr: AcrRequest | None = None
     """The authentication context asked for: passed on to the school, checked on its answer."""
+    select_school: bool = False
+    """The pupil picks the school (again) on the picker: no SSO session and no school hint
+    answers this login (OIDC prompt=select_account; the "account" is the school). A passive
+    login never shows the picker: downstreams refuse the two together."""
 
 
 SCHOOL_HINTS = ("school", "idp_hint")

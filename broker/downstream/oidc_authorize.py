@@ -4,6 +4,17 @@ The client and its redirect_uri are checked first; a problem with either ends on
 error page and never in a redirect (RFC 6749 4.1.2.1: an unchecked redirect_uri makes Loper an
 open redirector). redirect_uri is required in every request (OIDC Core 3.1.2.1), even when the
 client registered only one. Every later problem goes back to the checked redirect_uri.
+
+prompt (OIDC Core 3.1.2.1): `none` answers from the SSO session or with login_required, alone;
+`login` asks the school for a fresh login; `select_account` shows the school picker (the
+"account" is the school), also with an SSO session or a school hint. `consent` is accepted and
+changes nothing: Loper asks no consent of its own, the school as controller releases to the
+supplier (release.py, decided again at every login), and offline_access needs consent only
+without "other conditions" (OIDC Core 11), which the supplier's registration flag
+`offline_access` is (without it the scope is dropped). consent_required would fail every
+relying party asking prompt=consent for a refresh token. Any other value (a typo, `create`) is
+invalid_request (OpenID Connect Prompt Create 1.0, 4.1: a value not in
+prompt_values_supported), never ignored.
 """
 
 from __future__ import annotations
@@ -23,6 +34,10 @@ MAX_STATE = 2048
 properties as the state, often over 512 characters; a longer one is refused, not echoed."""
 MAX_NONCE = 255
 MAX_ID = 255
+MAX_ECHO = 40
+"""Characters of a refused value that an error description repeats."""
+PROMPTS = ("none", "login", "consent", "select_account")
+"""The prompt values honoured, as discovery publishes them (prompt_values_supported)."""
 UNSUPPORTED = {
     "request": "request_not_supported",
     "request_uri": "request_uri_not_supported",
@@ -103,14 +118,13 @@ def parse(params: Mapping[str, str], repeated: Collection[str], target: Target,
               state=_capped(params, "state", MAX_STATE), nonce=_capped(params, "nonce", MAX_NONCE),
               code_challenge=params.get("code_challenge"),
               max_age=_max_age(params.get("max_age")))
-    prompts = set(params.get("prompt", "").split())
-    if "none" in prompts and len(prompts) > 1:
-        raise OAuthError("invalid_request", "prompt=none cannot be combined with other values.")
+    prompts = _prompts(params.get("prompt"))
     supplier = target.client.supplier
     return DownstreamRequest(supplier=supplier, request=codec.encode(ask),
                              school_hints=_hints(params, supplier), force_authn="login" in prompts,
                              passive="none" in prompts, max_age=ask.max_age,
-                             acr=_acr_values(params.get("acr_values")))
+                             acr=_acr_values(params.get("acr_values")),
+                             select_school="select_account" in prompts)
 
 
 def _check_shape(params: Mapping[str, str], repeated: Collection[str]) -> None:
@@ -132,6 +146,27 @@ def _capped(params: Mapping[str, str], name: str, limit: int) -> str | None:
     if value is not None and len(value) > limit:
         raise OAuthError("invalid_request", f"The {name} parameter is too long.")
     return value or None
+
+
+def _prompts(value: str | None) -> frozenset[str]:
+    """The prompt values asked (see the module docstring); invalid_request for one Loper does
+    not honour, and for `none` with another."""
+    prompts = frozenset((value or "").split())
+    unknown = prompts.difference(PROMPTS)
+    if unknown:
+        raise OAuthError("invalid_request",
+                         f"prompt={_echo(min(unknown))} is not supported; supported values "
+                         f"are {' '.join(PROMPTS)}.")
+    if "none" in prompts and len(prompts) > 1:
+        raise OAuthError("invalid_request", "prompt=none cannot be combined with other values.")
+    return prompts
+
+
+def _echo(value: str) -> str:
+    """A value the request sent, as an error description may repeat it: at most MAX_ECHO
+    characters, and only those RFC 6749 4.1.2.1 allows there (printable ASCII but " and \\)."""
+    shown = "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in value[:MAX_ECHO])
+    return shown + "..." if len(value) > MAX_ECHO else shown
 
 
 def _max_age(value: str | None) -> int | None:

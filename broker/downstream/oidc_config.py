@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from broker import profiles
 from broker.authlib_extensions import AUTH_METHODS, GRANT_TYPES
 from broker.downstream import RecordDelivery
+from broker.downstream.oidc_authorize import PROMPTS
 from broker.downstream.oidc_clients import ASSERTION_ALGS
 from broker.downstream.oidc_common import SCOPES
 from broker.downstream.oidc_grants import OpenCheck
@@ -86,7 +87,7 @@ def discovery_document(issuer: str, algorithms: tuple[str, ...]) -> dict[str, ob
         "revocation_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
         "scopes_supported": list(SCOPES),
         "claims_supported": claims + list(profiles.claim_scopes()),
-        "prompt_values_supported": ["none", "login"],
+        "prompt_values_supported": list(PROMPTS),
         "authorization_response_iss_parameter_supported": True,
         "claims_parameter_supported": False,
         "request_parameter_supported": False,

@@ -7,11 +7,14 @@ joserfc); Taalapp (SAML) joins for single sign-on.
 
 from __future__ import annotations
 
+import pytest
+
 from broker.records import Policy
 from tests.flows.conftest import (
     LYCEUM,
     LYCEUM_ACR,
     PSEUDONYM,
+    REGENBOOG,
     Federation,
     at_school_login,
     log_in_via_picker,
@@ -116,6 +119,36 @@ def test_prompt_none_with_a_session_logs_in_silently(federation: Federation,
     log_in_via_picker(browser, taalapp, federation.lyceum_pupil, LYCEUM)
     browser.get(f"{leesplein}/login", {"prompt": "none"})
     assert whoami(browser, leesplein)["status"] == "ok"
+
+
+def test_prompt_select_account_lets_the_pupil_pick_another_school(
+        federation: Federation, browser: Browser, rp: StrictRp) -> None:
+    """A shared classroom device: Loper has Lotte's Lyceum session (and remembers the Lyceum
+    as the last choice), the app even names the Lyceum; the next pupil picks her own school."""
+    log_in_via_picker(browser, federation.supplier("leesplein"), federation.lyceum_pupil,
+                      LYCEUM)
+    login = rp.begin(prompt="select_account", school="lyceum")
+    browser.get(login.url)
+    assert "/discovery" in browser.url, "prompt=select_account must show the school picker"
+    assert browser.text.count("school=lyceum") == 2  # the last choice, shown, not chosen
+    browser.click(REGENBOOG)
+    browser.login(federation.pupil.id)
+    tokens = rp.finish(login, browser.url)
+    assert tokens.sub == federation.pseudonym_of("regenboog", federation.pupil, "strict-rp")
+
+
+@pytest.mark.parametrize(("prompt", "named"), [
+    ("create", "prompt=create"), ("select_acount", "prompt=select_acount"),
+    ("none select_account", "prompt=none"), ("x" * 10_000, "prompt=" + "x" * 40 + "...")])
+def test_a_prompt_loper_does_not_honour_is_refused_to_the_app(
+        federation: Federation, browser: Browser, rp: StrictRp, prompt: str,
+        named: str) -> None:
+    login = rp.begin(prompt=prompt, school="lyceum")
+    browser.get(login.url)
+    answer = rp.answer(login, browser.url)  # back at the redirect_uri with its state and iss
+    assert answer["error"] == "invalid_request" and "code" not in answer
+    assert answer["error_description"].startswith(named)
+    assert len(answer["error_description"]) < 200
 
 
 def test_max_age_is_honoured(federation: Federation, browser: Browser, rp: StrictRp) -> None:

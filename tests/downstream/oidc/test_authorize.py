@@ -58,12 +58,39 @@ def test_the_kept_request_stays_small_at_the_caps(rp: Rp) -> None:
     assert len(rp.authorize(nonce="n" * 32).request) < 400
 
 
-@pytest.mark.parametrize(("prompt", "passive", "force"), [
-    ("none", True, False), ("login", False, True), ("consent", False, False),
-    ("login consent", False, True)])
-def test_prompt(rp: Rp, prompt: str, passive: bool, force: bool) -> None:
-    req = rp.authorize(prompt=prompt)
-    assert (req.passive, req.force_authn) == (passive, force)
+@pytest.mark.parametrize(("prompt", "passive", "force", "select"), [
+    ("", False, False, False), ("none", True, False, False), ("login", False, True, False),
+    ("consent", False, False, False), ("login consent", False, True, False),
+    ("select_account", False, False, True), ("login  select_account", False, True, True),
+    ("consent select_account", False, False, True)])
+def test_prompt(rp: Rp, prompt: str, passive: bool, force: bool, select: bool) -> None:
+    req = rp.authorize(prompt=prompt, school="regenboog")
+    assert (req.passive, req.force_authn, req.select_school) == (passive, force, select)
+    assert req.school_hints == ("regenboog",)  # the flow ignores them for select_school
+
+
+def test_consent_with_offline_access_is_accepted(offline_rp: Rp) -> None:
+    """OIDC Core 11: the registration's offline_access is the other condition (see
+    broker/downstream/oidc_authorize.py); without it, the scope is dropped, not refused."""
+    req = offline_rp.authorize(prompt="consent", scope="openid offline_access")
+    assert Ask.read(req.request).scope == ("openid", "offline_access")
+
+
+@pytest.mark.parametrize(("prompt", "described"), [
+    ("create", "prompt=create is not supported"),
+    ("select_acount", "prompt=select_acount is not supported"),
+    ("login Consent", "prompt=Consent is not supported"),
+    ("none select_account", "prompt=none cannot be combined"),
+    ("none foo", "prompt=foo is not supported"),
+    ('x"\\é\x01' + "y" * 100, "prompt=x????" + "y" * 35 + "... is not"),  # RFC 6749 4.1.2.1
+    ("z" * 10_000, "prompt=" + "z" * 40 + "... is not"),
+])
+def test_a_prompt_not_honoured_goes_back_named(rp: Rp, prompt: str, described: str) -> None:
+    params = rp.params(prompt=prompt)
+    query = _error(rp.op.parse_authorization(params))
+    assert query["error"] == "invalid_request" and query["state"] == params["state"]
+    assert query["error_description"].startswith(described)
+    assert len(query["error_description"]) < 200  # a 10 kB value is never echoed
 
 
 @pytest.mark.parametrize("extra", [

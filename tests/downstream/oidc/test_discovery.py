@@ -36,6 +36,8 @@ def test_discovery_names_everything_under_the_issuer(op: OidcOp) -> None:
     assert doc["scopes_supported"] == ["openid", "profile", "email", "offline_access"]
     assert doc["grant_types_supported"] == ["authorization_code", "refresh_token"]
     assert doc["authorization_response_iss_parameter_supported"] is True
+    # exactly what the authorization request honours; anything else is invalid_request
+    assert doc["prompt_values_supported"] == ["none", "login", "consent", "select_account"]
     for logout in ("backchannel_logout", "frontchannel_logout"):
         assert doc[f"{logout}_supported"] is True
         assert doc[f"{logout}_session_supported"] is True
