@@ -31,6 +31,9 @@ class BrokerError(Exception):
         """Words of a person (the school's reason for a suspension), shown as they wrote them."""
         self.other_school_url: str | None = None
         """The school picker for this login again, where choosing another school makes sense."""
+        self.cancel_url: str | None = None
+        """The way out of this login that tells the app (broker/flow_cancel.py), where a
+        pending login waits for it; else `back_url` is the app's plain address."""
 
 
 class BadRequest(BrokerError):

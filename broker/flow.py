@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from broker import (
     acr,
+    flow_cancel,
     flow_metrics,
     flow_pending,
     flow_sessions,
@@ -38,7 +39,7 @@ from broker.errors import (
     UnknownSupplier,
     UpstreamRejected,
 )
-from broker.flow_pending import StartLimit
+from broker.flow_pending import OWN_PAGES, StartLimit
 from broker.flow_release import record_delivery, still_open
 from broker.identity import Identity, PendingLogin, Person
 from broker.logs import login_log
@@ -49,10 +50,6 @@ from broker.sso import SsoSession, new_id
 
 __all__ = ["OWN_PAGES", "Flow", "SsoSession", "StartLimit", "new_id", "record_delivery",
            "still_open"]
-
-OWN_PAGES = ""
-"""The supplier id of a login for Loper's own pages (no supplier has an empty id)."""
-
 
 def _way_back(exc: BrokerError, supplier: Supplier) -> None:
     """An error in the middle of a login links back to the learning app."""
@@ -190,10 +187,8 @@ class Flow:
         with flow_metrics.counting(login, upstream):
             try:
                 return self._finish(login, params, upstream)
-            except LoginCancelled as exc:  # the pupil may pick a school again, or another one
-                again = replace(login, id=new_id(), school_id=None, upstream=b"")
-                flow_pending.save(self.broker, again)
-                exc.other_school_url = self.settings.url(f"/discovery?login={again.id}")
+            except LoginCancelled as exc:  # the pupil may pick a school again, or stop
+                flow_cancel.offer_ways_on(self.broker, login, exc)
                 raise
 
     def _finish(self, login: PendingLogin, params: dict[str, str],

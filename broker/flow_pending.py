@@ -12,6 +12,9 @@ from broker.errors import LoginExpired, NoLoginStarted, TooManyRequests, Upstrea
 from broker.identity import PendingLogin
 from broker.store import Put
 
+OWN_PAGES = ""
+"""The supplier id of a login for Loper's own pages (no supplier has an empty id)."""
+
 
 def pending_key(login_id: str, browser: str) -> str:
     """A pending login is stored under its id AND its browser: only that browser finds it."""

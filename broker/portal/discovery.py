@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template, request, url_for
 
+from broker import flow_cancel
 from broker.portal.search_index import MAX_MATCHES as MAX_MATCHES
 from broker.portal.search_index import S, SearchIndex, fold, picker_index
 from broker.records import School
@@ -64,5 +65,15 @@ def discovery() -> Response:
     settings = broker().settings
     help_text = settings.picker_help_en if language() == "en" else settings.picker_help_nl
     html = render_template("discovery.html", login=login.id, query=query, schools=schools,
-                           more=more, last=last, supplier=supplier, not_listed_help=help_text)
+                           more=more, last=last, supplier=supplier, not_listed_help=help_text,
+                           stop_url=url_for("discovery.cancel", login=login.id))
     return Response(html, mimetype="text/html")
+
+
+@bp.get("/discovery/cancel")
+def cancel() -> Response:
+    """The pupil stops the login (a plain link, no JavaScript): the app that asked for it gets
+    its answer, that nobody logged in (broker/flow_cancel.py)."""
+    login_id = request.args.get("login", "")[:64]
+    browser, _ = cookies.browser_id(request, broker().settings)
+    return to_response(flow_cancel.cancel(flow(), login_id, browser))

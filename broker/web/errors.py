@@ -56,6 +56,7 @@ class Shown:
     back_url: str | None = None
     supplier_name: str | None = None
     other_school_url: str | None = None
+    cancel_url: str | None = None
 
 
 _APP = Slot("loper_app", Supplier)
@@ -133,7 +134,8 @@ def _page(shown: Shown, detail: str, exc: BaseException | None = None) -> Respon
         else None
     html = render_template("error.html", shown=shown, error_id=error_id, back_url=back_url,
                            supplier_name=supplier_name, other_school_url=shown.other_school_url,
-                           me_url=me_url, try_again_url=_try_again(shown))
+                           cancel_url=shown.cancel_url, me_url=me_url,
+                           try_again_url=_try_again(shown))
     response = Response(html, status=shown.status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -152,7 +154,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(BrokerError)
     def broker_error(exc: BrokerError) -> Response:
         return _page(Shown(exc.status, exc.code, exc.params, exc.reason, exc.back_url,
-                           exc.supplier_name, exc.other_school_url), exc.message)
+                           exc.supplier_name, exc.other_school_url, exc.cancel_url),
+                     exc.message)
 
     @app.errorhandler(StoreUnavailable)
     @app.errorhandler(RegistryUnavailable)

@@ -1,0 +1,36 @@
+"""The picker's way out for a login of Loper's own page (/me): no app waits for it, so the
+picker offers no "back to the app", and stopping leads back to the page itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from flask.testing import FlaskClient
+
+from app import create_app
+from broker.instance import initialise
+from broker.settings import load_settings
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> FlaskClient:
+    folder = tmp_path / "instance"
+    for _ in initialise(load_settings({"instance": folder}, environ={})):
+        pass
+    return create_app({"instance": folder}).test_client()
+
+
+def test_stopping_a_login_for_me_goes_back_to_me(client: FlaskClient) -> None:
+    started = client.get("/me/login")
+    picker = urlsplit(started.headers["Location"])
+    assert (started.status_code, picker.path) == (303, "/discovery")
+    page = client.get(f"{picker.path}?{picker.query}")
+    assert page.status_code == 200 and 'data-way="stop"' not in page.text
+    stopped = client.get(f"/discovery/cancel?{picker.query}")
+    assert stopped.status_code == 303
+    assert urlsplit(stopped.headers["Location"]).path == "/me"
+    assert client.get("/me").status_code == 200, "the page shows itself without a login"
+    again = client.get(f"/discovery/cancel?{picker.query}")
+    assert again.status_code == 400 and 'data-error-code="login_expired"' in again.text
