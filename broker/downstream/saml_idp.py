@@ -3,24 +3,29 @@
 parse_request() turns an AuthnRequest (HTTP-Redirect or HTTP-POST) into a DownstreamRequest
 whose opaque `request` (an encoded StoredRequest) the flow keeps with the pending login;
 respond() and respond_error() turn it plus a Released into the POST back to the SP's ACS.
+A trusted request that asks for what Loper cannot give raises saml_asks.Refused, which
+refuse() turns into that POST at once (a SAML error Response), with nothing stored.
 The parts: saml_peer (one supplier's SP, from its metadata), saml_request (validation),
-saml_response (building, signing, encrypting).
+saml_asks (what a request asks), saml_response (building, signing, encrypting).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 
 from broker import codec, profiles
 from broker.downstream import DownstreamRequest, LogoutSent
 from broker.downstream import saml_logout as logouts
+from broker.downstream.saml_asks import Refused, Reply
 from broker.downstream.saml_config import TRANSIENT, SamlIdpConfig, pysaml2_config
 from broker.downstream.saml_kind import saml_of
 from broker.downstream.saml_peer import Attach, PeerCache, SpPeer
 from broker.downstream.saml_request import DS, StoredRequest, parse_authn_request
-from broker.downstream.saml_response import ResponseBuilder
+from broker.downstream.saml_response import Failure, ResponseBuilder
 from broker.errors import LogoutRejected, RequestRejected, UnknownSupplier
 from broker.identity import Released
 from broker.outgoing import Outgoing
@@ -37,6 +42,8 @@ from broker.saml.xmlparse import parse, to_text
 __all__ = ["SamlIdp", "SamlIdpConfig"]
 
 MD = "urn:oasis:names:tc:SAML:2.0:metadata"
+
+log = logging.getLogger("loper.saml_idp")
 
 
 def _metadata(config: SamlIdpConfig, metadata_signer: Signer | None, scopes: Sequence[str],
@@ -85,7 +92,8 @@ class SamlIdp:
                       find_supplier: Callable[[str], Supplier | None]) -> DownstreamRequest:
         """`binding` is "redirect" (params from the query; `raw_query` as received, for the
         signature) or "post" (params from the form). Raises BadRequest, UnknownSupplier or
-        RequestRejected; never a pysaml2 exception."""
+        RequestRejected (Loper's page), or Refused (answered with refuse()); never a pysaml2
+        exception."""
         return parse_authn_request(self.config, self._peers, binding, params, raw_query,
                                    find_supplier)
 
@@ -94,7 +102,7 @@ class SamlIdp:
             raise ValueError("released for another supplier")
         stored, peer = self._stored(supplier, request)
         profile = profiles.of(supplier.config.profile)
-        return _post(stored, self._answers.success(peer, stored, released, profile))
+        return _post(stored.reply, self._answers.success(peer, stored, released, profile))
 
     def name_for(self, supplier: Supplier, request: bytes) -> str | None:
         """A fresh transient NameID for an SP that asked for one (SAML core 8.3.8); the SSO
@@ -105,7 +113,24 @@ class SamlIdp:
         """A signed Response without assertion; `status` is a second-level code: "NoPassive",
         "AuthnFailed", "RequestDenied"... (or its full URN)."""
         stored, _peer = self._stored(supplier, request)
-        return _post(stored, self._answers.failure(stored, status))
+        return _post(stored.reply, self._answers.failure(stored.reply, Failure(status)))
+
+    def refuse(self, refused: Refused) -> Outgoing:
+        """The answer to a trusted request that asks for what Loper cannot give: a signed
+        Response without assertion to its ACS, InResponseTo its ID, with its RelayState, status
+        Requester with the refusal's second-level code (SAML core 3.2.2.2, 3.4.1.1). Logged
+        with an error id, which its StatusMessage names. Raises `refused` itself (Loper's page)
+        when its ACS is not known."""
+        if refused.reply is None:
+            raise refused
+        error_id = secrets.token_hex(6)
+        log.warning("request refused with a SAML error response", extra={
+            "error_id": error_id, "code": refused.code, "saml_status": refused.second_level,
+            "supplier_name": refused.supplier_name, "detail": refused.message})
+        message = (f"Loper refused this request ({refused.second_level}); error id {error_id} "
+                   "names the reason in its log.")  # fixed words: the request may be forged
+        failure = Failure(refused.second_level, "Requester", message)
+        return _post(refused.reply, self._answers.failure(refused.reply, failure))
 
     # -- single logout (saml_logout.py) ------------------------------------------------------
     def logout(self, supplier: Supplier, subject: str, sid: str, relay_state: str,
@@ -146,8 +171,8 @@ class SamlIdp:
         return stored, peer
 
 
-def _post(stored: StoredRequest, message: str) -> Outgoing:
+def _post(reply: Reply, message: str) -> Outgoing:
     form = {"SAMLResponse": message}
-    if stored.relay_state is not None:
-        form["RelayState"] = stored.relay_state
-    return Outgoing(stored.acs, form)
+    if reply.relay_state is not None:
+        form["RelayState"] = reply.relay_state
+    return Outgoing(reply.acs, form)

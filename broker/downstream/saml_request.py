@@ -1,24 +1,24 @@
 """A supplier's AuthnRequest, decoded, verified and validated (SAML core 3.4.1, bindings 3.4/3.5).
 
 The message is decoded by broker.saml.decode (size caps, no DTD) before any XML library sees
-it; the signature, if any, is verified against the issuer's own metadata; everything the answer
-needs later is kept in a small StoredRequest.
+it; the signature, if any, is verified against the issuer's own metadata; what it asks of the
+answer is read by saml_asks once its ACS is known (a refusal of that goes back to the SP as a
+SAML error Response; any other refusal is Loper's page); everything the answer needs later is
+kept in a small StoredRequest.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from broker import acr, codec
 from broker.downstream import DownstreamRequest, named_school
-from broker.downstream.saml_config import (
-    NAME_ID_FORMATS,
-    PERSISTENT,
-    UNSPECIFIED,
-    SamlIdpConfig,
-)
+from broker.downstream import saml_asks as asks
+from broker.downstream.saml_asks import Reply
+from broker.downstream.saml_config import SamlIdpConfig
 from broker.downstream.saml_kind import saml_of
 from broker.downstream.saml_peer import Acs, PeerCache, SpPeer
 from broker.errors import BadRequest, BrokerError, RequestRejected, UnknownSupplier
@@ -27,12 +27,7 @@ from broker.saml.compat import BINDING_HTTP_POST
 from broker.saml.crypto_policy import Policy
 from broker.saml.decode import decode_post, decode_redirect, parse_message
 from broker.saml.redirect import SignatureRejected, hash_for, verify_query
-from broker.saml.request_tree import (
-    AUTHN_REQUEST,
-    AuthnRequest,
-    NameIDPolicy,
-    RequestedAuthnContext,
-)
+from broker.saml.request_tree import AUTHN_REQUEST, AuthnRequest
 from broker.saml.schema import Invalid, assert_valid
 from broker.saml.verify import Rejected, verify_enveloped
 from broker.saml.xmlparse import Element
@@ -56,6 +51,10 @@ class StoredRequest:
     binding: str
     name_id_format: str
     relay_state: str | None = None
+
+    @property
+    def reply(self) -> Reply:
+        return Reply(self.id, self.acs, self.relay_state)
 
     @classmethod
     def read(cls, data: bytes) -> StoredRequest:
@@ -129,13 +128,8 @@ def _validate(config: SamlIdpConfig, peer: SpPeer, root: Element) -> AuthnReques
     """The request follows the SAML schema, is SAML 2.0, is destined for Loper (when it says),
     and its enveloped signature (when present) verifies with the supplier's metadata keys."""
     message = AuthnRequest(root)
-    asked = message.requested_authn_context
-    if asked is not None and asked.comparison not in (None, *acr.COMPARISONS):
-        raise RequestRejected("The login request was refused: its RequestedAuthnContext asks "
-                              f"for the comparison {(asked.comparison or '')[:40]!r}, which is "
-                              f"not one of {', '.join(acr.COMPARISONS)}.")
     try:
-        assert_valid(root)
+        assert_valid(_without_unknown_comparison(root))
     except Invalid as exc:  # (a supplier's request carries no personal data: say where)
         raise RequestRejected("The login request was refused: it does not follow the SAML 2.0 "
                               f"XML Schema ({str(exc)[:300]}).") from exc
@@ -152,6 +146,19 @@ def _validate(config: SamlIdpConfig, peer: SpPeer, root: Element) -> AuthnReques
             raise RequestRejected("The login request was refused: its signature does not "
                                   "verify with the keys in the learning app's metadata.") from exc
     return message
+
+
+def _without_unknown_comparison(root: Element) -> Element:
+    """The request to check against the schema: an unknown RequestedAuthnContext Comparison
+    (its enumeration is in the schema) is left to saml_asks, which answers it NoAuthnContext
+    once the request is otherwise sound, so it is checked on a copy without it."""
+    asked = root.find(f"{{{SAMLP}}}RequestedAuthnContext")
+    if asked is None or asked.get("Comparison") in (None, *acr.COMPARISONS):
+        return root
+    copied = copy.deepcopy(root)
+    for context in copied.iterfind(f"{{{SAMLP}}}RequestedAuthnContext"):
+        context.attrib.pop("Comparison", "")
+    return copied
 
 
 def _check_header(config: SamlIdpConfig, message: AuthnRequest, signed: bool) -> str:
@@ -190,21 +197,6 @@ def _acs(peer: SpPeer, message: AuthnRequest) -> Acs:
     return acs
 
 
-def _name_id_format(peer: SpPeer, policy: NameIDPolicy | None) -> str:
-    """The format the SP asks for; when it names none (or unspecified), the first its metadata
-    lists of those Loper offers (NAME_ID_FORMATS, its IdP metadata's), else persistent."""
-    if policy is not None and policy.sp_name_qualifier not in (None, peer.entity_id):
-        raise RequestRejected("InvalidNameIDPolicy: a learning app can only ask for its own "
-                              "identifiers (SPNameQualifier).")
-    asked = None if policy is None or policy.format == UNSPECIFIED else policy.format
-    if asked is None:
-        asked = next((f for f in peer.name_id_formats if f in NAME_ID_FORMATS), PERSISTENT)
-    if asked not in NAME_ID_FORMATS:
-        raise RequestRejected(f"InvalidNameIDPolicy: the NameID format {asked} is not "
-                              "offered; ask for persistent or transient.")
-    return asked
-
-
 def _hints(params: Mapping[str, str], message: AuthnRequest) -> tuple[str, ...]:
     asked = [named_school(params) or ""]
     idp_list = message.scoping.idp_list if message.scoping is not None else None
@@ -214,28 +206,15 @@ def _hints(params: Mapping[str, str], message: AuthnRequest) -> tuple[str, ...]:
     return tuple(dict.fromkeys(h for h in hints if h and len(h) <= MAX_HINT))
 
 
-def _context(asked: RequestedAuthnContext | None) -> acr.AcrRequest | None:
-    """RequestedAuthnContext (SAML core 3.3.2.2.1): classes only, a known Comparison, capped."""
-    if asked is None:
-        return None
-    if asked.authn_context_decl_ref:
-        raise BadRequest("The RequestedAuthnContext names AuthnContextDeclRefs; Loper passes "
-                         "on AuthnContextClassRefs only.")
-    classes = tuple(ref.strip() for ref in asked.authn_context_class_ref)
-    comparison = asked.comparison or "exact"
-    problem = acr.problem(classes, comparison)
-    if problem is not None:
-        raise BadRequest(f"The RequestedAuthnContext cannot be accepted: {problem}.")
-    return acr.AcrRequest(classes, comparison) if classes else None
-
-
 def _true(value: str | None) -> bool:
     return value is not None and value.strip().lower() in ("true", "1")
 
 
 def _answerable(config: SamlIdpConfig, peer: SpPeer, binding: str, params: Mapping[str, str],
-                raw_query: str, root: Element) -> tuple[StoredRequest, AuthnRequest]:
-    """The checks that need the supplier's metadata; the request as respond() needs it."""
+                raw_query: str, root: Element
+                ) -> tuple[StoredRequest, AuthnRequest, acr.AcrRequest | None]:
+    """The checks that need the supplier's metadata; then what the request asks (saml_asks),
+    whose refusal goes back to the ACS found here; the request as respond() needs it."""
     try:
         signed = _check_signature(peer, binding, params, raw_query, root)
     except SignatureRejected as exc:
@@ -243,9 +222,15 @@ def _answerable(config: SamlIdpConfig, peer: SpPeer, binding: str, params: Mappi
     message = _validate(config, peer, root)
     request_id = _check_header(config, message, signed)
     acs = _acs(peer, message)
-    name_id_format = _name_id_format(peer, message.name_id_policy)
-    relay_state = params.get("RelayState") or None
-    return StoredRequest(request_id, acs.url, acs.binding, name_id_format, relay_state), message
+    reply = Reply(request_id, acs.url, params.get("RelayState") or None)
+    try:
+        name_id_format = asks.name_id_format(peer, message.name_id_policy)
+        context = asks.authn_context(message.requested_authn_context)
+    except asks.Refused as exc:
+        exc.reply = reply
+        raise
+    stored = StoredRequest(request_id, acs.url, acs.binding, name_id_format, reply.relay_state)
+    return stored, message, context
 
 
 def parse_authn_request(config: SamlIdpConfig, peers: PeerCache, binding: str,
@@ -257,8 +242,7 @@ def parse_authn_request(config: SamlIdpConfig, peers: PeerCache, binding: str,
     supplier = _supplier(find_supplier, issuer)
     try:
         peer = peers.get(supplier)
-        stored, message = _answerable(config, peer, binding, params, raw_query, root)
-        context = _context(message.requested_authn_context)
+        stored, message, context = _answerable(config, peer, binding, params, raw_query, root)
     except BrokerError as exc:
         exc.supplier_name = exc.supplier_name or supplier.name
         raise

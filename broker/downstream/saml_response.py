@@ -12,9 +12,12 @@ Response itself, once.
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from broker import profiles
+from broker.downstream.saml_asks import Reply
 from broker.downstream.saml_config import TRANSIENT, SamlIdpConfig
 from broker.downstream.saml_peer import SpPeer
 from broker.downstream.saml_request import DS, SAML, SAMLP, StoredRequest
@@ -42,16 +45,29 @@ SECOND_LEVEL = frozenset({
 """SAML core 3.2.2.2."""
 REQUESTER_FAULTS = frozenset({"InvalidAttrNameOrValue", "InvalidNameIDPolicy",
                               "RequestUnsupported", "UnsupportedBinding"})
+"""The second-level codes whose fault is the requester's unless a Failure says otherwise."""
+Fault = Literal["Requester", "Responder"]
 
 
-def _status_codes(code: str | None) -> tuple[str, ...]:
-    """Success, or the top-level fault with a second-level code such as "NoPassive"."""
-    if code is None:
+@dataclass(frozen=True)
+class Failure:
+    """A Response's Status other than Success (SAML core 3.2.2): a second-level `code` such as
+    "NoPassive" (or its full URN) under the top-level `fault` (None: the one usual for the
+    code), and a StatusMessage: a fixed text, never a value the request sent."""
+
+    code: str
+    fault: Fault | None = None
+    message: str | None = None
+
+
+def _status_codes(failure: Failure | None) -> tuple[str, ...]:
+    """Success, or the top-level fault with the failure's second-level code."""
+    if failure is None:
         return (STATUS + "Success",)
-    name = code.removeprefix(STATUS)
+    name = failure.code.removeprefix(STATUS)
     if name not in SECOND_LEVEL:
-        raise ValueError(f"{code!r} is not a SAML second-level status code")
-    top = "Requester" if name in REQUESTER_FAULTS else "Responder"
+        raise ValueError(f"{failure.code!r} is not a SAML second-level status code")
+    top = failure.fault or ("Requester" if name in REQUESTER_FAULTS else "Responder")
     return STATUS + top, STATUS + name
 
 
@@ -74,10 +90,11 @@ class ResponseBuilder:
         forget_ids(assertion)  # it moves into another document now
         if peer.encryption is not None:
             assertion = self._encrypted(assertion, peer.encryption)
-        return self._response(request, None, now, assertion)
+        return self._response(request.reply, None, now, assertion)
 
-    def failure(self, request: StoredRequest, code: str) -> str:
-        return self._response(request, code, datetime.now(UTC), None)
+    def failure(self, reply: Reply, failure: Failure) -> str:
+        """A signed Response without assertion."""
+        return self._response(reply, failure, datetime.now(UTC), None)
 
     def _encrypted(self, assertion: Element, recipient: Recipient) -> Element:
         wrapper = new_element(f"{{{SAML}}}EncryptedAssertion", {"saml": SAML})
@@ -87,17 +104,19 @@ class ResponseBuilder:
             raise ResponseFailed(f"Loper could not encrypt its answer ({exc}).") from exc
         return wrapper
 
-    def _response(self, request: StoredRequest, code: str | None, now: datetime,
+    def _response(self, reply: Reply, failure: Failure | None, now: datetime,
                   content: Element | None) -> str:
         ident = new_id()
         root = new_element(f"{{{SAMLP}}}Response", RESPONSE_NS)
-        for name, value in (("ID", ident), ("InResponseTo", request.id), ("Version", "2.0"),
-                            ("IssueInstant", instant(now)), ("Destination", request.acs)):
+        for name, value in (("ID", ident), ("InResponseTo", reply.id), ("Version", "2.0"),
+                            ("IssueInstant", instant(now)), ("Destination", reply.acs)):
             root.set(name, value)
         self._signed_header(root, ident)
-        parent = child(root, f"{{{SAMLP}}}Status")
-        for value in _status_codes(code):
+        status = parent = child(root, f"{{{SAMLP}}}Status")
+        for value in _status_codes(failure):
             parent = child(parent, f"{{{SAMLP}}}StatusCode", {"Value": value})
+        if failure is not None and failure.message:
+            child(status, f"{{{SAMLP}}}StatusMessage", text=failure.message)
         if content is not None:
             root.append(content)
         self._signer.sign_in_place(root)

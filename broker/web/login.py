@@ -14,7 +14,7 @@ from broker.web.errors import remember_app
 from broker.web.respond import to_response
 
 
-def _limit() -> StartLimit:
+def start_limit() -> StartLimit:
     """Every started login may store a pending login: cap what one address can start (the
     flow counts the start, with the pending login where it can)."""
     return StartLimit(client_address(), broker().settings.login_starts_per_minute)
@@ -26,7 +26,7 @@ def start_login(req: DownstreamRequest, protocol: str) -> Response:
     browser, new = cookies.browser_id(request, settings)
     the_flow = flow()
     session = the_flow.session(cookies.read(request, settings, cookies.SSO))
-    response = to_response(the_flow.start(req, protocol, browser, session, _limit()))
+    response = to_response(the_flow.start(req, protocol, browser, session, start_limit()))
     if new:
         cookies.remember_browser(response, settings, browser)
     cookies.set_cookie(response, settings, cookies.LAST_APP, req.supplier.id, max_age=None,
@@ -39,7 +39,7 @@ def start_own_page(path: str, school_id: str | None) -> Response:
     school is named."""
     settings = broker().settings
     browser, new = cookies.browser_id(request, settings)
-    response = to_response(flow().start_own_page(path, school_id, browser, _limit()))
+    response = to_response(flow().start_own_page(path, school_id, browser, start_limit()))
     if new:
         cookies.remember_browser(response, settings, browser)
     return response

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, current_app, request
 
 from broker import hubs
 from broker.downstream import SCHOOL_HINTS
+from broker.downstream.saml_asks import Refused
 from broker.downstream.saml_idp import SamlIdp
 from broker.downstream.saml_kind import SamlSupplier
 from broker.errors import BadRequest, LogoutRejected, UnknownSchool
@@ -19,9 +20,10 @@ from broker.web import cookies
 from broker.web.current import broker, flow, logouts
 from broker.web.endpoints import published
 from broker.web.i18n import language
-from broker.web.login import finish_login, start_login
+from broker.web.login import finish_login, start_limit, start_login
 from broker.web.logout import carry_on
 from broker.web.params import refuse_repeated
+from broker.web.respond import to_response
 
 bp = Blueprint("saml", __name__, url_prefix="/saml")
 
@@ -91,8 +93,12 @@ def idp_sso() -> Response:
     fields = {k: v for k, v in params.items()
               if k in sent or (k in SCHOOL_HINTS and k in request.args)}  # a GET's body: never
     idp = _idp()
-    req = idp.parse_request(binding, fields, request.query_string.decode("latin-1"),
-                            broker().registry.supplier_by_entity_id)
+    try:
+        req = idp.parse_request(binding, fields, request.query_string.decode("latin-1"),
+                                broker().registry.supplier_by_entity_id)
+    except Refused as refused:  # asks what Loper cannot give: the SP's own error, no login
+        start_limit().admit(broker())  # counted as a start: each answer costs a signature
+        return to_response(idp.refuse(refused))
     return start_login(req, SamlSupplier.protocol)
 
 

@@ -1,5 +1,7 @@
-"""A supplier's RequestedAuthnContext (SAML core 3.3.2.2.1): read into the DownstreamRequest,
-refused when malformed or of absurd size, and NoAuthnContext as a pysaml2 SP reads it."""
+"""A supplier's RequestedAuthnContext (SAML core 3.3.2.2.1): read into the DownstreamRequest;
+one Loper cannot accept or meet (malformed, of absurd size, DeclRefs, an unknown Comparison,
+better than any class it knows) is answered to the SP with Requester/NoAuthnContext, which a
+pysaml2 SP reads as such, as it reads the school's login falling short (Responder)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from saml2.samlp import RequestedAuthnContext
 from broker import acr
 from broker.acr import AcrRequest
 from broker.downstream import NO_AUTHN_CONTEXT
-from broker.errors import BadRequest, RequestRejected
+from tests.downstream.refusals import answered, refuse
 from tests.downstream.saml_world import SamlWorld
 
 PPT = acr.AC + "PasswordProtectedTransport"
@@ -47,26 +49,29 @@ def test_no_requested_context_is_none(world: SamlWorld) -> None:
     assert world.parse(world.pysaml_sp("pyacr").request("post")).acr is None
 
 
+@pytest.mark.parametrize("binding", ["redirect", "post"])
 @pytest.mark.parametrize(("context", "match"), [
     (asked(*[f"urn:class:{i}" for i in range(17)]), "17 classes"),
     (asked("urn:" + "x" * 1100), "1024 characters"),
     (RequestedAuthnContext(authn_context_decl_ref=[AuthnContextDeclRef(text="urn:decl")]),
      "DeclRef"),
-], ids=["too many classes", "class too long", "decl ref"])
-def test_a_malformed_context_is_a_bad_request(world: SamlWorld, context: RequestedAuthnContext,
-                                              match: str) -> None:
+    (asked(PPT, comparison="atleast"), "Comparison 'atleast'"),
+    (asked(MFA, comparison="better"), "no class Loper knows is better"),
+    (asked("urn:school:own", comparison="better"), "no class Loper knows is better"),
+], ids=["too many classes", "class too long", "decl ref", "unknown comparison",
+        "better than the strongest", "better than an unranked class"])
+def test_a_context_loper_cannot_accept_or_meet_is_answered_no_authn_context(
+        world: SamlWorld, binding: str, context: RequestedAuthnContext, match: str) -> None:
+    """An unknown Comparison breaks the schema's enumeration, and is answered all the same:
+    the rest of the request is checked against the schema."""
     sp = world.pysaml_sp("pyacr")
-    with pytest.raises(BadRequest, match=match) as refused:
-        world.parse(sp.request("post", requested_authn_context=context))
-    assert refused.value.status == 400 and refused.value.supplier_name
-
-
-def test_an_unknown_comparison_fails_the_schema_check(world: SamlWorld) -> None:
-    """pysaml2's schema check knows the enumeration: refused like any malformed request."""
-    sp = world.pysaml_sp("pyacr")
-    with pytest.raises(RequestRejected, match="comparison") as refused:
-        world.parse(sp.request("post", requested_authn_context=asked(PPT, comparison="atleast")))
-    assert refused.value.status == 403 and refused.value.supplier_name
+    sent = sp.request(binding, "lesson-5", requested_authn_context=context)
+    refused, out = refuse(world, sent)
+    assert match in refused.message and refused.supplier_name == "Pyacr"
+    answered(world, out, sent, sp.acs_url, NO_AUTHN_CONTEXT, "lesson-5")
+    assert out.form is not None
+    with pytest.raises(StatusNoAuthnContext):  # after verifying Loper's signature
+        sp.accept(dict(out.form), sent.request_id)
 
 
 def test_no_authn_context_is_a_response_without_assertion(world: SamlWorld) -> None:

@@ -2,14 +2,16 @@
 
 The attacker plays a registered supplier: Rekenwonders (pysaml2; unsigned requests, encrypted
 answers) or Taalapp (python3-saml; it signs its requests, so the attacker holds its key, and
-takes plain assertions). A refused request ends on Loper's error page (4xx with an error id),
-with no pending login stored, no request to the school and no form or redirect to anyone; a
-request Loper may answer with the protocol's error (IsPassive) gets a signed SAML Response
-without an assertion. RelayState goes back unchanged, and only inside the auto-POST form.
+takes plain assertions). A request that cannot be trusted or is not sound ends on Loper's error
+page (4xx with an error id), with no pending login stored, no request to the school and no form
+or redirect to anyone; a trusted request that asks for what Loper cannot give (a NameIDPolicy,
+a RequestedAuthnContext) or that Loper may answer with the protocol's error (IsPassive) gets a
+signed SAML Response without an assertion at its ACS, with nothing stored either. RelayState
+goes back unchanged, and only inside the auto-POST form.
 
 Classes and cases: ACS not in the metadata 11, NameIDPolicy and Subject 7, RequestedAuthnContext
-6, IsPassive 3, RelayState 7, signature algorithm downgrade 9, parsing and sizes 11, repeated
-parameters 18, hints naming two schools 3.
+9, untrusted requests asking what Loper refuses 3, IsPassive 3, RelayState 7, signature
+algorithm downgrade 9, parsing and sizes 11, repeated parameters 18, hints naming two schools 3.
 
 Covered elsewhere and not repeated here:
 - tests/downstream/test_saml_idp_rejects.py (SamlIdp.parse_request): undecodable, truncated,
@@ -25,6 +27,7 @@ Covered elsewhere and not repeated here:
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 from collections.abc import Callable
@@ -39,8 +42,10 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 from saml2.samlp import STATUS_NO_PASSIVE
 
+from broker.downstream.saml_idp import SamlIdp
 from broker.keys import KeyPair
 from demo.keys import ensure_keypair
+from tests.downstream.refusals import error_response
 from tests.error_log import says
 from tests.flows.conftest import Federation
 from tests.hostile.attacker import (
@@ -56,6 +61,7 @@ from tests.hostile.attacker import (
     refused,
     resign,
     send,
+    sets_sso_cookie,
     signed_query,
     xml_parser,
 )
@@ -116,6 +122,27 @@ class Sso:
         refused(response, status, *words)
         reason_coded(self.logs.since(mark))
         return response
+
+    def answers(self, browser: Browser, xml: bytes, second_level: str,
+                relay_state: str | None = None) -> None:
+        """Rekenwonders' request `xml` (HTTP-Redirect) is answered at its ACS with a signed
+        error Response (Requester, `second_level`), logged with the error id it names;
+        nothing stored (but the start, counted), nothing sent to anyone, no session."""
+        mark = self.logs.mark()
+        with self.state.unchanged(counted=True), self.traffic.none():
+            response = send(browser, "GET", self.redirect(xml, relay_state, school="regenboog"))
+        assert response.status_code == 200, response.text[:400]
+        assert "Location" not in response.headers and not sets_sso_cookie(response)
+        form, = parse_forms(response.content, response.url)
+        idp = self.federation.broker.downstreams["saml"]
+        assert isinstance(idp, SamlIdp)
+        error_id = error_response(
+            form.action, form.fields, cert=idp.config.signing.cert, acs=self.acs("rekenwonders"),
+            request_id=etree.fromstring(xml).get("ID"), relay_state=relay_state,
+            second_level=second_level)
+        logged = self.logs.since(mark)
+        reason_coded(logged)
+        assert any(getattr(r, "error_id", None) == error_id for r in logged), error_id
 
 
 @pytest.fixture
@@ -189,11 +216,10 @@ POLICIES = {
 
 
 @pytest.mark.parametrize("name", POLICIES)
-def test_a_name_id_policy_outside_the_offer_is_refused(sso: Sso, browser: Browser,
-                                                       name: str) -> None:
+def test_a_name_id_policy_outside_the_offer_is_answered_invalid_name_id_policy(
+        sso: Sso, browser: Browser, name: str) -> None:
     xml = authn_request(sso.entity("rekenwonders"), name_id_policy=POLICIES[name](sso))
-    sso.refuses(browser, "GET", sso.redirect(xml, school="regenboog"), 403,
-                "InvalidNameIDPolicy")
+    sso.answers(browser, xml, "InvalidNameIDPolicy", "lesson-2")
 
 
 def _context(comparison: str, *classes: str) -> str:
@@ -203,23 +229,47 @@ def _context(comparison: str, *classes: str) -> str:
            "</samlp:RequestedAuthnContext>"
 
 
-CONTEXTS: dict[str, tuple[str, int, str]] = {
-    "unknown Comparison": (_context("atleast", "urn:a"), 403, "comparison"),
-    "17 classes": (_context("exact", *(f"urn:c:{i}" for i in range(17))), 400, "17 classes"),
-    "a class of 1100 characters": (_context("exact", "urn:" + "x" * 1100), 400, "1024"),
-    "an empty class": (_context("minimum", ""), 400, "empty"),
-    "2,000 classes": (_context("exact", *(f"urn:c:{i}" for i in range(2000))), 400,
-                      "2000 classes"),
-    "a class of 100,000 characters": (_context("exact", "urn:" + "x" * 100_000), 400, "1024"),
+CONTEXTS: dict[str, str] = {
+    "unknown Comparison": _context("atleast", "urn:a"),
+    "an empty Comparison": _context("", "urn:a"),
+    "17 classes": _context("exact", *(f"urn:c:{i}" for i in range(17))),
+    "a class of 1100 characters": _context("exact", "urn:" + "x" * 1100),
+    "an empty class": _context("minimum", ""),
+    "2,000 classes": _context("exact", *(f"urn:c:{i}" for i in range(2000))),
+    "a class of 100,000 characters": _context("exact", "urn:" + "x" * 100_000),
+    "better than the strongest class": _context("better", "https://refeds.org/profile/mfa"),
+    "a DeclRef": '<samlp:RequestedAuthnContext><saml:AuthnContextDeclRef>urn:decl'
+                 "</saml:AuthnContextDeclRef></samlp:RequestedAuthnContext>",
 }
 
 
 @pytest.mark.parametrize("name", CONTEXTS)
-def test_a_malformed_requested_authn_context_is_refused(sso: Sso, browser: Browser,
-                                                        name: str) -> None:
-    context, status, words = CONTEXTS[name]
-    xml = authn_request(sso.entity("rekenwonders"), name_id_policy=context)
-    sso.refuses(browser, "GET", sso.redirect(xml, school="regenboog"), status, words)
+def test_a_requested_authn_context_loper_cannot_accept_is_answered_no_authn_context(
+        sso: Sso, browser: Browser, name: str) -> None:
+    xml = authn_request(sso.entity("rekenwonders"), name_id_policy=CONTEXTS[name])
+    sso.answers(browser, xml, "NoAuthnContext")
+
+
+UNTRUSTED: dict[str, tuple[Callable[[Sso], bytes], str]] = {
+    "an ACS not in the metadata": (lambda sso: authn_request(
+        sso.entity("rekenwonders"), acs="https://evil.example/acs",
+        name_id_policy=POLICIES["X509SubjectName format"](sso)), "not in the learning app"),
+    "unsigned from a supplier that signs": (lambda sso: authn_request(
+        sso.entity("taalapp"), destination=sso.url, name_id_policy=CONTEXTS["a DeclRef"]),
+        "AuthnRequestsSigned"),
+    "issued an hour ago": (lambda sso: authn_request(
+        sso.entity("rekenwonders"), issued=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
+        name_id_policy=CONTEXTS["unknown Comparison"]), "too long ago"),
+}
+
+
+@pytest.mark.parametrize("name", UNTRUSTED)
+def test_an_untrusted_request_gets_lopers_page_whatever_it_asks(sso: Sso, browser: Browser,
+                                                                name: str) -> None:
+    """Only a trusted request, with its ACS from the metadata, is answered at that ACS."""
+    request, words = UNTRUSTED[name]
+    url = sso.redirect(request(sso), "x", school="regenboog")
+    sso.refuses(browser, "GET", url, 403, words)
 
 
 def test_a_subject_naming_another_suppliers_pseudonym_gets_the_askers_own(
