@@ -7,7 +7,11 @@ back through answered(); the run (broker/logout/run.py) is taken atomically, so 
 that answers nothing Loper asked in this browser is refused. The same answer coming again in
 the same browser (a reload of the page it ended on) is no attack: once its logout is over,
 its result is shown again and nothing is done (`Finished.again`); while the logout still goes
-on, it is refused and the logout waits for its real answer.
+on, it is refused and the logout waits for its real answer. The same goes for the request
+that started a logout (an app's or the school's SAML LogoutRequest, an OIDC app's
+RP-initiated logout: the pupil reloads the page it ended on, or goes back to it): once that
+logout is over, the same request in the same browser finds its result (`asked_again`);
+anything else is left to its endpoint, which refuses a replay as before.
 """
 
 from __future__ import annotations
@@ -52,8 +56,10 @@ class Logouts:
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
 
-    def begin(self, session: SsoSession | None, browser: str, initiator: Initiator) -> Next:
-        """End `session` (this browser's, if any) and everyone in it."""
+    def begin(self, session: SsoSession | None, browser: str, initiator: Initiator,
+              asked: Mapping[str, str] | None = None) -> Next:
+        """End `session` (this browser's, if any) and everyone in it. `asked`: the app's
+        request that asked for it, exactly as it came (checked), found by `asked_again`."""
         run_id = new_id()
         if session is None:
             stuck = runs.waiting(self.broker.store, browser) if initiator.by == "pupil" else None
@@ -67,12 +73,14 @@ class Logouts:
         by_supplier = initiator.by == "supplier"
         others = [p for p in record.participants
                   if not (by_supplier and p.supplier_id == initiator.party)]
-        asked = fan_out(self.broker, others, run_id, self.broker.settings.logout_timeout + 1)
+        asked_to = fan_out(self.broker, others, run_id, self.broker.settings.logout_timeout + 1)
         itself = (Outcome(initiator.party, "done"),) if by_supplier and record.participant(
             initiator.party) else ()
         run = LogoutRun(run_id, browser, initiator, record.person.school_id,
-                        record.school_session, steps=asked.steps,
-                        outcomes=itself + asked.outcomes, frames=asked.frames)
+                        record.school_session, steps=asked_to.steps,
+                        outcomes=itself + asked_to.outcomes, frames=asked_to.frames)
+        if asked is not None:
+            runs.keep_answered(self.broker.store, run, asked)
         log.info("logout started", extra={"by": initiator.by, "school": run.school_id,
                                           "participants": len(record.participants)})
         return self._advance(run)
@@ -118,14 +126,25 @@ class Logouts:
         runs.keep_answered(store, run, params)
         return step
 
+    def asked_again(self, browser: str, asked: Mapping[str, str]) -> Finished | None:
+        """The logout that this very request (every parameter as it came) started in this
+        browser, if it is over: its result, and nothing is done. None: it started none here
+        that is over (another browser, an altered or new request, a logout still going on)."""
+        before = runs.answered_before(self.broker.store, browser, asked)
+        over = runs.finished(self.broker.store, before, browser) if before else None
+        return None if over is None else self._shown_again(over, "request")
+
     def _again(self, before: str, run_id: str, browser: str) -> Finished:
         """This answer was taken before in this browser: the result of its logout, if over."""
         over = runs.finished(self.broker.store, before, browser) if before == run_id else None
         if over is None:
             raise LogoutRejected("This logout answer was used once already, and its logout "
                                  "is still going on.")
-        log.info("logout answer came again; its logout is over", extra={
-            "by": over.initiator.by, "school": over.school_id or "-"})
+        return self._shown_again(over, "answer")
+
+    def _shown_again(self, over: LogoutRun, came: str) -> Finished:
+        log.info("logout message came again; its logout is over", extra={
+            "came": came, "by": over.initiator.by, "school": over.school_id or "-"})
         return Finished(over, None, again=True)
 
     def _step_answer(self, run: LogoutRun, params: Mapping[str, str]) -> Result:

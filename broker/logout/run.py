@@ -7,9 +7,9 @@ another browser, finds nothing. The browser's latest run is also found by the br
 presses "log out everywhere" again.
 
 Once a run is over, what it ended is kept a while longer for its browser (`keep_finished`),
-with every answer it took (`keep_answered`): the same answer coming again in that browser (a
-reload of the last page, a phone restoring the tab) finds its run's result (`answered_before`,
-`finished`), and nothing is done again.
+with every answer it took and the request that started it (`keep_answered`): the same
+message coming again in that browser (a reload of the last page, a phone restoring the tab, the
+back button) finds its run's result (`answered_before`, `finished`), and nothing is done again.
 """
 
 from __future__ import annotations
@@ -136,18 +136,19 @@ def take(store: StateStore, run_id: str, browser: str) -> LogoutRun | None:
 
 
 def _answer_key(browser: str, params: Mapping[str, str]) -> str:
-    """The answer exactly as it came (every parameter), in this browser."""
+    """The message exactly as it came (every parameter), in this browser."""
     sent = json.dumps(sorted(params.items()), ensure_ascii=False)
     return hashlib.sha256(f"{browser}\n{sent}".encode()).hexdigest()
 
 
 def keep_answered(store: StateStore, run: LogoutRun, params: Mapping[str, str]) -> None:
-    """`params` answered a step of `run` (taken and checked by its adapter)."""
+    """`params` answered a step of `run`, or asked for `run` (checked by its adapter)."""
     store.put_token(ANSWERED, _answer_key(run.browser, params), run.id.encode(), KEPT_AFTER)
 
 
 def answered_before(store: StateStore, browser: str, params: Mapping[str, str]) -> str | None:
-    """The id of the run that this very answer answered in this browser before, if any."""
+    """The id of the run that this very message answered, or asked for, in this browser
+    before, if any."""
     run_id = store.get_token(ANSWERED, _answer_key(browser, params))
     return None if run_id is None else run_id.decode("ascii", "replace")
 

@@ -7,7 +7,8 @@ a session clears the SSO cookie.
 
 An answer that comes again (a reload of that page, a phone restoring its tab) shows the page of
 the logout it ended once more, and nothing else: no frames, no answer to anyone, no cookie
-cleared (someone may have logged in on this device since, which the page then says).
+cleared (someone may have logged in on this device since, which the page then says); a logout
+an app asked for links back to that app (its registered address), as its answer is not sent again.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from urllib.parse import urlsplit
 from flask import Response, render_template, request
 
 from broker.logout.journey import Finished, Next
-from broker.logout.run import SCHOOL
+from broker.logout.run import SCHOOL, LogoutRun
 from broker.outgoing import Outgoing
+from broker.records import Supplier
 from broker.web import cookies
 from broker.web.current import broker, flow
 from broker.web.headers import content_security_policy
@@ -44,18 +46,28 @@ def _page(done: Finished) -> Response:
     everywhere = not (apps["none"] or apps["failed"]) and school in (None, "done")
     ending = done.ending
     frames = () if done.again else run.frames
+    app = _asking_app(run) if done.again else None
     with in_language(lang):  # the language the logout began in, wherever it ends
         html = render_template(
             "logged_out.html", had_session=run.had_session,
             logged_in_since=done.again and _logged_in(),
             everywhere=everywhere, apps=apps, school=school, frames=frames,
             ending=ending if ending is not None and ending.form is not None else None,
-            ending_url=ending.url if ending is not None and ending.form is None else None)
+            ending_url=ending.url if ending is not None and ending.form is None else None,
+            back_app=app)
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     origins = tuple(sorted({_origin(frame) for frame in frames}))
     response.headers["Content-Security-Policy"] = content_security_policy(origins)
     return response
+
+
+def _asking_app(run: LogoutRun) -> Supplier | None:
+    """The app that asked for the logout, if it has an address to go back to."""
+    if run.initiator.by != "supplier":
+        return None
+    supplier = broker().registry.supplier(run.initiator.party)
+    return supplier if supplier is not None and supplier.url else None
 
 
 def _logged_in() -> bool:

@@ -101,13 +101,18 @@ def end_session() -> Response:
     """RP-Initiated Logout 1.0. With an id_token_hint naming this browser's session, the
     logout runs at once; without one (or for another session) the pupil confirms on Loper's
     logout page, so no site can log a pupil out behind their back; an app that named itself
-    by its ID token and a registered post_logout_redirect_uri is answered after that too."""
+    by its ID token and a registered post_logout_redirect_uri is answered after that too.
+    The same request again in the browser whose logout it started, once that is over (a
+    reload), shows how it went and does nothing else."""
     params, repeated = single(request.args if request.method == "GET" else request.form)
     if repeated:
         raise BadRequest("Each logout parameter may be sent once.")
-    supplier, asked = _op().end_session(params)
     settings = broker().settings
     browser, _ = cookies.browser_id(request, settings)
+    again = logouts().asked_again(browser, params)
+    if again is not None:
+        return carry_on(again)
+    supplier, asked = _op().end_session(params)
     session = flow().session(cookies.read(request, settings, cookies.SSO))
     known = session.record.participant(supplier.id) if session and supplier else None
     ours = known is not None and asked.sid == known.sid
@@ -116,4 +121,4 @@ def end_session() -> Response:
     if answer is None or (session is not None and not ours):  # the pupil confirms first
         return confirm_first(answer if asked.answered_after_confirming else None)
     # this browser's session, or none at all (nothing to confirm: back to the app)
-    return carry_on(logouts().begin(session, browser, answer))
+    return carry_on(logouts().begin(session, browser, answer, params))

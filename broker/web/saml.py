@@ -140,12 +140,20 @@ def remember(issuer: str, message_id: str) -> None:
 @bp.route("/idp/slo", methods=["GET", "POST"])
 def idp_slo() -> Response:
     """A supplier's LogoutRequest (its session, then everyone's, ends), or its answer to
-    Loper's LogoutRequest (the logout goes on to the next participant)."""
+    Loper's LogoutRequest (the logout goes on to the next participant).
+
+    The same LogoutRequest again in the browser whose logout it started, once that is over (a
+    reload, the back button, a phone restoring its tab), shows how that logout went, with a
+    link to the app, and does nothing else: no second LogoutResponse (an SP may refuse a
+    replayed one, and it had its answer). Anywhere else it is a replay, refused."""
     params = wire()
     browser, _ = cookies.browser_id(request, broker().settings)
     if "SAMLResponse" in params:
         return carry_on(logouts().answered(params.get("RelayState", ""), browser, "supplier",
                                            params))
+    again = logouts().asked_again(browser, params)
+    if again is not None:
+        return carry_on(again)
     supplier, asked, kept = _idp().parse_logout_request(params,
                                                         broker().registry.supplier_by_entity_id)
     remember(asked.issuer, asked.id)
@@ -154,7 +162,7 @@ def idp_slo() -> Response:
             supplier.id, asked.name_id or "", asked.session_indexes):
         session = None  # another pupil's, or an old session: it ends nobody's, says nothing
     initiator = Initiator("supplier", supplier.id, SamlSupplier.protocol, kept, language())
-    return carry_on(logouts().begin(session, browser, initiator))
+    return carry_on(logouts().begin(session, browser, initiator, params))
 
 
 def _sp() -> SamlUpstream:
@@ -167,12 +175,16 @@ def _sp() -> SamlUpstream:
 @bp.route("/sp/slo", methods=["GET", "POST"])
 def sp_slo() -> Response:
     """The school's LogoutRequest (Loper's session and the suppliers' end), or its answer to
-    Loper's LogoutRequest (the last step of a logout)."""
+    Loper's LogoutRequest (the last step of a logout). The same LogoutRequest again in the
+    browser whose logout it started, once that is over, shows how it went (as idp_slo)."""
     params = wire()
     browser, _ = cookies.browser_id(request, broker().settings)
     if "SAMLResponse" in params:
         return carry_on(logouts().answered(params.get("RelayState", ""), browser, "school",
                                            params))
+    again = logouts().asked_again(browser, params)
+    if again is not None:
+        return carry_on(again)
     registry = broker().registry
     issuer = receive(params[WIRE_BINDING], params).issuer
     school = registry.school_by_entity_id(issuer)
@@ -188,4 +200,4 @@ def sp_slo() -> Response:
         if not ours or not sp.logout_names(session.record.school_session, asked):
             session = None  # another pupil's, or an old session: it ends nobody's
     initiator = Initiator("school", school.id, SamlSchool.protocol, kept, language())
-    return carry_on(logouts().begin(session, browser, initiator))
+    return carry_on(logouts().begin(session, browser, initiator, params))
