@@ -7,7 +7,8 @@ The page speaks the reader's language (broker/web/i18n.py) from the catalogues: 
 code is its message key. The technical detail goes to the log next to the error id; the page
 shows the id only, as the code for the helpdesk. An error in the admin portal keeps the
 portal's header and navigation; a pupil's page offers the way back to the app, another school
-and /me.
+and /me. A pupil's page that answers a school's or an app's message links to itself shown again
+in the other language (broker/web/error_again.py), as that message is not sent again.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import json
 import logging
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask import Flask, Response, current_app, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -29,6 +30,7 @@ from broker.store import StoreUnavailable
 from broker.web import cookies
 from broker.web.current import broker
 from broker.web.endpoints import answers_machines
+from broker.web.i18n import switch_language_url
 from broker.web.slots import Slot
 
 log = logging.getLogger("loper.errors")
@@ -127,15 +129,29 @@ def _page(shown: Shown, detail: str, exc: BaseException | None = None) -> Respon
         from broker.admin.base import admin_error_page
 
         return admin_error_page(shown, error_id)
-    back_url, supplier_name = shown.back_url, shown.supplier_name
-    if back_url is None:
+    if shown.back_url is None:
         back_url, supplier_name = _last_app()
+        shown = replace(shown, back_url=back_url, supplier_name=supplier_name)
+    try_again_url = _try_again(shown)
+    language_url = None
+    if switch_language_url() is None:  # a protocol message's page: shown again, not fetched
+        from broker.web import error_again
+
+        language_url = error_again.language_url(error_again.Page(shown, error_id))
+    return show_page(shown, error_id, try_again_url, language_url)
+
+
+def show_page(shown: Shown, error_id: str, try_again_url: str | None = None,
+              language_url: str | None = None) -> Response:
+    """A pupil's error page: what `shown` says, its ways on, the error id for the helpdesk;
+    `language_url`: its link to the other language, where the layout's own would be none."""
     me_url = url_for("transparency.me") if "transparency.me" in current_app.view_functions \
         else None
-    html = render_template("error.html", shown=shown, error_id=error_id, back_url=back_url,
-                           supplier_name=supplier_name, other_school_url=shown.other_school_url,
+    html = render_template("error.html", shown=shown, error_id=error_id,
+                           back_url=shown.back_url, supplier_name=shown.supplier_name,
+                           other_school_url=shown.other_school_url,
                            cancel_url=shown.cancel_url, me_url=me_url,
-                           try_again_url=_try_again(shown))
+                           try_again_url=try_again_url, language_url=language_url)
     response = Response(html, status=shown.status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -183,3 +199,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
         return _page(Shown(500, "internal_error"), "unexpected error", exc=exc)
+
+    from broker.web import error_again
+
+    app.register_blueprint(error_again.bp)  # its pages shown again in the other language

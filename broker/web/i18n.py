@@ -106,7 +106,8 @@ def switch_language_url() -> str | None:
     """This page in the other language (a GET with ?lang=). A page answering a form of
     Loper's own (a POST) links to the page of that form, fetched again: what was typed is
     not sent twice. None where the page answers a supplier's or school's message (a
-    protocol endpoint), which is not fetched again."""
+    protocol endpoint), which is not fetched again: its error page links to itself shown
+    again instead (broker/web/error_again.py)."""
     if request.blueprint in OWN_PAGES:
         args = request.args.to_dict(flat=False)
     elif request.blueprint is None and request.method == "GET":  # a page that does not exist
