@@ -9,9 +9,10 @@ from __future__ import annotations
 import base64
 import html
 import re
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.authn_request import OneLogin_Saml2_Authn_Request
@@ -44,6 +45,36 @@ class SentRequest:
 def redirect_request(url: str, request_id: str) -> SentRequest:
     query = urlsplit(url).query
     return SentRequest("redirect", dict(parse_qsl(query)), query, request_id)
+
+
+def encoded(binding: str, xml: bytes) -> str:
+    """The SAMLRequest of `xml`: raw DEFLATE then base64 (redirect), or base64 (post)."""
+    if binding == "redirect":
+        packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+        xml = packer.compress(xml) + packer.flush()
+    return base64.b64encode(xml).decode()
+
+
+def sent_as(binding: str, message: str, relay_state: str | None = None) -> SentRequest:
+    """A SAMLRequest as sent by hand (unsigned)."""
+    params = {"SAMLRequest": message}
+    if relay_state is not None:
+        params["RelayState"] = relay_state
+    raw = "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
+    return SentRequest(binding, params, raw if binding == "redirect" else "")
+
+
+def xml_of(sent: SentRequest) -> bytes:
+    raw = base64.b64decode(sent.params["SAMLRequest"])
+    return zlib.decompress(raw, -15) if sent.binding == "redirect" else raw
+
+
+def forged(sent: SentRequest, attribute: str, value: str) -> SentRequest:
+    """`sent` with one attribute of the AuthnRequest changed (its signature, if any, broken),
+    sent by HTTP-POST."""
+    xml = re.sub(rf' {attribute}="[^"]*"'.encode(), f' {attribute}="{value}"'.encode(),
+                 xml_of(sent))
+    return sent_as("post", encoded("post", xml))
 
 
 @dataclass
