@@ -241,6 +241,14 @@ class World:
         login_id = picker_login(picker)
         return self.flow.choose_school(self.flow.pending(login_id, browser), school)
 
+    def logged_in(self, school: str = "regenboog", age: float = 0) -> SsoSession:
+        """A pupil with an SSO session, read back from the store as the next request would."""
+        _, session = self.answer(self.ask(hints=(school,)), age=age)
+        assert session is not None
+        found = self.flow.session(session.id)
+        assert found is not None
+        return found
+
 
 def picker_login(outgoing: Outgoing) -> str:
     """The login id in a redirect to the school picker (fails on anything else)."""

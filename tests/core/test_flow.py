@@ -22,7 +22,7 @@ from broker.errors import (
     UnknownSupplier,
     UpstreamRejected,
 )
-from broker.flow import SsoSession, StartLimit, still_open
+from broker.flow import StartLimit, still_open
 from broker.registry import Registry
 from tests.core.flow_world import REGENBOOG_IDP, World, build_registry, picker_login
 
@@ -37,15 +37,6 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
 @pytest.fixture
 def world(registry: Registry, tmp_path: Path) -> World:
     return World(registry, tmp_path)
-
-
-def logged_in(world: World, school: str = "regenboog", age: float = 0) -> SsoSession:
-    """A pupil with an SSO session, read back from the store as the next request would."""
-    _, session = world.answer(world.ask(hints=(school,)), age=age)
-    assert session is not None
-    found = world.flow.session(session.id)
-    assert found is not None
-    return found
 
 
 # -- the first login: picker or hint, school, release ------------------------------------------
@@ -102,7 +93,7 @@ def test_an_own_page_start_over_the_limit_is_refused_and_leaves_nothing(
 
 
 def test_a_start_served_from_the_session_is_counted_before_it(world: World) -> None:
-    session = logged_in(world)
+    session = world.logged_in()
     limit = StartLimit("192.0.2.9", 0)
     kept = dict(world.store._records.values)
     with pytest.raises(TooManyRequests):
@@ -130,7 +121,7 @@ def test_one_pupil_keeps_one_pseudonym_per_supplier(world: World) -> None:
 
 # -- single sign-on --------------------------------------------------------------------------
 def test_a_second_login_is_served_from_the_session(world: World) -> None:
-    session = logged_in(world, age=30)
+    session = world.logged_in(age=30)
     outgoing = world.ask(session=session)
     assert outgoing.url == "https://taalapp.example/callback"
     assert outgoing.form is not None and outgoing.form["school"] == "regenboog"
@@ -138,20 +129,20 @@ def test_a_second_login_is_served_from_the_session(world: World) -> None:
 
 
 def test_a_hint_for_the_sessions_school_is_served_from_the_session(world: World) -> None:
-    session = logged_in(world)
+    session = world.logged_in()
     assert world.ask(hints=(REGENBOOG_IDP,), session=session).form is not None
     assert len(world.upstream.sent) == 1
 
 
 def test_a_hint_for_another_school_than_the_sessions_goes_there(world: World) -> None:
-    session = logged_in(world)
+    session = world.logged_in()
     sent = world.ask(hints=("lyceum",), session=session)
     assert sent.url == "https://lyceum.school.example/login"
     assert world.upstream.sent[-1].force_authn is False  # a first login at that school
 
 
 def test_passive_login_is_served_from_the_session(world: World) -> None:
-    session = logged_in(world)
+    session = world.logged_in()
     outgoing = world.ask(session=session, passive=True)
     assert outgoing.form is not None and "sub" in outgoing.form
 
@@ -165,57 +156,21 @@ def test_passive_login_without_session_fails_at_once(world: World,
 
 
 def test_force_authn_sends_the_pupil_back_to_school(world: World) -> None:
-    session = logged_in(world)
+    session = world.logged_in()
     sent = world.ask(session=session, force_authn=True)
     assert sent.url == "https://regenboog.school.example/login"
     assert world.upstream.sent[-1].force_authn is True
 
 
-# -- select_school (OIDC prompt=select_account): the pupil picks the school again ---------------
-@pytest.mark.parametrize("hints", [(), ("regenboog",), ("lyceum",)])
-def test_select_school_shows_the_picker_despite_session_and_hint(
-        world: World, hints: tuple[str, ...]) -> None:
-    session = logged_in(world)
-    picker = world.ask(hints=hints, session=session, select_school=True)
-    picker_login(picker)
-    assert len(world.upstream.sent) == 1  # only the first login went to a school
-    sent = world.pick(picker, "lyceum")  # another school's login on a shared device
-    assert sent.url == "https://lyceum.school.example/login"
-    outgoing, new = world.answer(sent)
-    assert outgoing.form is not None and outgoing.form["school"] == "lyceum"
-    assert new is not None and new.person.school_id == "lyceum"
-
-
-def test_select_school_may_pick_the_sessions_school_again(world: World) -> None:
-    session = logged_in(world)
-    sent = world.pick(world.ask(session=session, select_school=True), "regenboog")
-    assert sent.url == "https://regenboog.school.example/login"
-    assert world.upstream.sent[-1].force_authn is False  # the school decides on a password
-
-
-def test_select_school_counts_its_start_with_the_pending_login(world: World) -> None:
-    session = logged_in(world)
-    kept = dict(world.store._records.values)
-    with pytest.raises(TooManyRequests):
-        world.ask(session=session, select_school=True, limit=StartLimit("192.0.2.9", 0))
-    assert world.store._records.values == kept
-
-
-def test_a_passive_login_never_shows_the_picker(world: World) -> None:
-    session = logged_in(world)
-    outgoing = world.ask(session=session, passive=True, select_school=True)
-    assert outgoing.form is not None and "sub" in outgoing.form
-
-
 # -- max_age (OIDC Core 3.1.2.1) ---------------------------------------------------------------
 def test_a_session_young_enough_for_max_age_serves(world: World) -> None:
-    session = logged_in(world, age=30)
+    session = world.logged_in(age=30)
     assert world.ask(session=session, max_age=60).form is not None
     assert len(world.upstream.sent) == 1
 
 
 def test_a_session_too_old_for_max_age_makes_the_school_log_in_again(world: World) -> None:
-    session = logged_in(world, age=120)
+    session = world.logged_in(age=120)
     sent = world.ask(session=session, max_age=60)
     assert sent.url == "https://regenboog.school.example/login"
     assert world.upstream.sent[-1].force_authn is True
@@ -293,7 +248,7 @@ def test_a_suspended_supplier_gets_nothing(world: World) -> None:
 
 
 def test_a_suspended_supplier_gets_nothing_from_the_session_either(world: World) -> None:
-    session = logged_in(world)
+    session = world.logged_in()
     with pytest.raises(SupplierSuspended):
         world.ask("leesplein", session=session)
 
