@@ -89,3 +89,17 @@ def test_a_page_answering_a_form_links_to_its_page_in_the_other_language(
     assert response.status_code in (200, 400, 409)
     assert _language_link(response.get_data(as_text=True)) == link
     assert school_a.get(link).status_code == 200
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("nl", "Loper haalt de metadata eenmalig op, nu."),
+    ("en", "Loper fetches the metadata once, now."),
+])
+def test_registering_by_metadata_url_says_the_copy_is_not_kept_fresh(
+        operator: Portal, lang: str, words: str) -> None:
+    """Metadata fetched from a URL in the form is a copy of that moment: the operator reads
+    so beside the field, and where the metadata that Loper refreshes itself comes from."""
+    for url in ("/admin/operator/schools/new", "/admin/operator/suppliers/new"):
+        page = _check(operator.get(url, query_string={"lang": lang}), lang)
+        assert words in page and "[[metadata_sources]]" in page
+        assert 'aria-describedby="metadata_url_once"' in page
