@@ -5,10 +5,18 @@ supplier sessions it started, each with the pseudonym and the session id (`sid`,
 SessionIndex) that supplier was given, and the school's own session (what the upstream returned
 as Callback.session: its NameID and SessionIndex, or its ID token). Single logout reads them.
 Each supplier gets its own `sid`, so two suppliers cannot link their sessions by it.
+
+A login that starts a new session in a browser whose SSO cookie names another session (the
+next pupil on a shared classroom device, a fresh login the app or a school hint asked for)
+links the new session to that one (`replaced`): the apps logged in through it are still logged
+in in this browser, so a logout of the new session ends it too (`earlier`). The link is its own
+small record under the new session's id, living as long as that session, written only from this
+browser's own cookie: a logout never reaches a session that was not in this browser.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from dataclasses import dataclass, replace
@@ -90,6 +98,15 @@ class SsoSession:
         return self.record.person
 
 
+EARLIER = "sso-earlier"
+"""The id of the session that a session replaced in its browser, under that session's id."""
+EARLIER_MAX = 8
+"""Sessions replaced in one browser that a logout still ends (the newest ones): a bound on its
+reads and its fan-out."""
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""What a session id of a cookie may look like (new_id makes 24 of these characters)."""
+
+
 def new_id() -> str:
     return secrets.token_urlsafe(18)
 
@@ -124,3 +141,35 @@ def load(store: StateStore, session_id: str | None) -> SsoSession | None:
     if record is None:
         return None
     return SsoSession(session_id, record, max(0, record.expires - int(time.time())))
+
+
+def replaced(store: StateStore, session: SsoSession, earlier_id: str) -> None:
+    """`session` was started in a browser whose SSO cookie named `earlier_id`: remember that for
+    as long as `session` lasts (whether `earlier_id` still lives is asked at the logout)."""
+    if earlier_id != session.id and _ID.fullmatch(earlier_id) and session.ttl > 0:
+        store.put_token(EARLIER, session.id, earlier_id.encode(), session.ttl)
+
+
+def earlier(store: StateStore, session: SsoSession) -> tuple[SsoSession, ...]:
+    """The sessions that `session` replaced in its browser, one after the other, newest first,
+    while they live: the chain ends at one that ended or expired (what it replaced expired
+    before it, unless its school keeps sessions longer), or after EARLIER_MAX."""
+    found: list[SsoSession] = []
+    seen = {session.id}
+    at = session.id
+    while len(found) < EARLIER_MAX:
+        link = store.get_token(EARLIER, at)
+        prior = load(store, link.decode("ascii", "replace") if link else None)
+        if prior is None or prior.id in seen:
+            break
+        found.append(prior)
+        seen.add(prior.id)
+        at = prior.id
+    return tuple(found)
+
+
+def end(store: StateStore, sessions: tuple[SsoSession, ...]) -> None:
+    """Forget `sessions` and what they replaced."""
+    for session in sessions:
+        store.delete_session(session.id)
+        store.delete_token(EARLIER, session.id)

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from broker import hubs
+from broker import hubs, sso
 from broker.context import Broker
 from broker.downstream import Logout, SessionBound
 from broker.errors import BrokerError, LogoutRejected
@@ -58,7 +58,8 @@ class Logouts:
 
     def begin(self, session: SsoSession | None, browser: str, initiator: Initiator,
               asked: Mapping[str, str] | None = None) -> Next:
-        """End `session` (this browser's, if any) and everyone in it. `asked`: the app's
+        """End `session` (this browser's, if any), the live ones it replaced in this browser,
+        and everyone in them. `asked`: the app's
         request that asked for it, exactly as it came (checked), found by `asked_again`."""
         run_id = new_id()
         if session is None:
@@ -67,12 +68,16 @@ class Logouts:
                 return self._past_the_stuck_step(stuck)
             return self._finish(LogoutRun(run_id, browser, initiator, "", b"",
                                           had_session=False))
-        self.broker.store.delete_session(session.id)  # Loper's own session ends first
+        # With it end the sessions it replaced in this browser that still live (the previous
+        # pupils' on a shared device): their apps are still logged in here (broker/sso.py).
+        ended = (session, *sso.earlier(self.broker.store, session))
+        sso.end(self.broker.store, ended)  # Loper's own sessions end first
         record = session.record
-        self._end_grants(record.participants)
+        everyone = [p for each in ended for p in each.record.participants]
+        self._end_grants(everyone)
         by_supplier = initiator.by == "supplier"
-        others = [p for p in record.participants
-                  if not (by_supplier and p.supplier_id == initiator.party)]
+        # the app that asked ends its own session in this browser: it is not asked back
+        others = [p for p in everyone if not (by_supplier and p.supplier_id == initiator.party)]
         asked_to = fan_out(self.broker, others, run_id, self.broker.settings.logout_timeout + 1)
         itself = (Outcome(initiator.party, "done"),) if by_supplier and record.participant(
             initiator.party) else ()
@@ -82,7 +87,8 @@ class Logouts:
         if asked is not None:
             runs.keep_answered(self.broker.store, run, asked)
         log.info("logout started", extra={"by": initiator.by, "school": run.school_id,
-                                          "participants": len(record.participants)})
+                                          "participants": len(everyone),
+                                          "earlier_sessions": len(ended) - 1})
         return self._advance(run)
 
     def _past_the_stuck_step(self, run: LogoutRun) -> Next:

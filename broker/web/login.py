@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, request
 
+from broker import flow_sessions
 from broker.downstream import DownstreamRequest
 from broker.flow import SsoSession, StartLimit
 from broker.outgoing import Outgoing
@@ -50,8 +51,12 @@ def finish_login(outgoing: Outgoing, session: SsoSession | None) -> Response:
     back to the school (its login was too old for the supplier's max_age)."""
     response = to_response(outgoing)
     if session is not None:
+        settings = broker().settings
+        # the session this browser had until now ends with the new one's logout: its apps
+        # are still logged in here (the previous pupil's, on a shared classroom device)
+        flow_sessions.replacing(broker(), session, cookies.read(request, settings, cookies.SSO))
         # a shared device: the cookie ends with the browser (the session may end earlier)
         max_age = None if session.browser_bound else session.ttl
-        cookies.set_cookie(response, broker().settings, cookies.SSO, session.id,
+        cookies.set_cookie(response, settings, cookies.SSO, session.id,
                            max_age=max_age, cross_site=True)
     return response

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from flask import Response, render_template, request
 
 from broker.logout.journey import Finished, Next
-from broker.logout.run import SCHOOL, LogoutRun
+from broker.logout.run import SCHOOL, LogoutRun, Result
 from broker.outgoing import Outgoing
 from broker.records import Supplier
 from broker.web import cookies
@@ -26,6 +26,8 @@ from broker.web.current import broker, flow
 from broker.web.headers import content_security_policy
 from broker.web.i18n import in_language
 from broker.web.respond import to_response
+
+_WORSE: tuple[Result, ...] = ("done", "frame", "none", "failed")
 
 
 def _origin(url: str) -> str:
@@ -37,11 +39,18 @@ def _page(done: Finished) -> Response:
     run = done.run
     lang = run.initiator.lang
     registry = broker().registry
-    apps: dict[str, list[str]] = {"done": [], "frame": [], "none": [], "failed": []}
+    # The apps of every session this logout ended in this browser, the previous pupils' on a
+    # shared device too: the page is about this device. An app in two of them is listed once,
+    # with the worse of its results.
+    results: dict[str, Result] = {}
     for outcome in run.outcomes:
         if outcome.party != SCHOOL:
-            supplier = registry.supplier(outcome.party)
-            apps[outcome.result].append(supplier.name if supplier else outcome.party)
+            results[outcome.party] = max(results.get(outcome.party, "done"), outcome.result,
+                                         key=_WORSE.index)
+    apps: dict[str, list[str]] = {"done": [], "frame": [], "none": [], "failed": []}
+    for party, result in results.items():
+        supplier = registry.supplier(party)
+        apps[result].append(supplier.name if supplier else party)
     school = run.outcome(SCHOOL)
     everywhere = not (apps["none"] or apps["failed"]) and school in (None, "done")
     ending = done.ending

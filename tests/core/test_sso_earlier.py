@@ -1,0 +1,59 @@
+"""The sessions a browser's later logins replaced (broker/sso.py): linked only from that
+browser's own cookie, found while they live, newest first and bounded, forgotten together."""
+
+from __future__ import annotations
+
+import pytest
+
+from broker import sso
+from broker.store.memory import MemoryStore
+from tests.core.test_codec import PERSON
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+def started(store: MemoryStore, after: sso.SsoSession | None = None) -> sso.SsoSession:
+    session = sso.start(store, PERSON, b"", 600)
+    if after is not None:
+        sso.replaced(store, session, after.id)
+    return session
+
+
+def test_a_session_finds_what_it_replaced_newest_first(store: MemoryStore) -> None:
+    first = started(store)
+    second = started(store, first)
+    third = started(store, second)
+    assert [s.id for s in sso.earlier(store, third)] == [second.id, first.id]
+    assert sso.earlier(store, first) == ()  # a session from before: nothing replaced
+
+
+def test_the_chain_ends_at_a_session_that_ended(store: MemoryStore) -> None:
+    first = started(store)
+    second = started(store, first)
+    third = started(store, second)
+    store.delete_session(second.id)  # expired
+    assert sso.earlier(store, third) == ()
+    sso.end(store, (third,))
+    assert store.get_session(third.id) is None and store.get_token(sso.EARLIER, third.id) is None
+    assert store.get_session(first.id) is not None  # not reached: never ended by guessing
+
+
+def test_the_chain_is_bounded_and_never_loops(store: MemoryStore) -> None:
+    sessions = [started(store)]
+    for _ in range(sso.EARLIER_MAX + 3):
+        sessions.append(started(store, sessions[-1]))
+    found = sso.earlier(store, sessions[-1])
+    assert [s.id for s in found] == [s.id for s in reversed(sessions[-sso.EARLIER_MAX - 1:-1])]
+    sso.replaced(store, sessions[0], sessions[1].id)  # a loop (a planted cookie)
+    assert len(sso.earlier(store, sessions[1])) == 1
+
+
+@pytest.mark.parametrize("cookie", ["", "x" * 65, "../etc", "a b", "é"])
+def test_a_cookie_that_names_no_session_links_nothing(store: MemoryStore, cookie: str) -> None:
+    session = started(store)
+    sso.replaced(store, session, cookie)
+    sso.replaced(store, session, session.id)  # the same session: no replacement
+    assert store.get_token(sso.EARLIER, session.id) is None
