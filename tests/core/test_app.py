@@ -157,10 +157,10 @@ def test_error_pages_speak_dutch_to_a_dutch_browser(instance: Path) -> None:
     dutch = client.get("/discovery?login=gone", headers={"Accept-Language": "nl-NL,nl;q=0.9"})
     text = dutch.get_data(as_text=True)
     assert dutch.status_code == 400 and '<html lang="nl">' in text
-    assert "Deze inlog is verlopen" in text and "Code voor de helpdesk" in text
+    assert "Deze inlog is niet meer open" in text and "Code voor de helpdesk" in text
     assert "expired" not in text.replace('data-error-code="login_expired"', "")
     english = client.get("/discovery?login=gone", headers={"Accept-Language": "en-GB"})
-    assert "This login has expired" in english.get_data(as_text=True)
+    assert "This login is no longer open" in english.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("method", "path", "allowed"), [
