@@ -1,4 +1,5 @@
-"""`broker metadata refresh`: fetch every [[metadata_sources]] aggregate once, now.
+"""`broker metadata refresh`: fetch every [[metadata_sources]] document once, now (a signed
+aggregate, an MDQ service's answers, or one entity's own document trusted through TLS).
 
 Prints one line per source: fetched, unchanged, or refused (why) and whether a last good copy
 is kept; exits 1 if any source was refused. The server refreshes in the background as well
@@ -18,7 +19,7 @@ from broker.outbound.fetch import default_timeout
 
 @click.group("metadata")
 def metadata_group() -> None:
-    """SAML metadata from signed aggregates ([[metadata_sources]])."""
+    """SAML metadata from signed aggregates or entities' own URLs ([[metadata_sources]])."""
 
 
 @metadata_group.command("refresh")

@@ -10,6 +10,9 @@ the school's metadata as usual. A process that serves no requests does not refre
 no login to serve fresh metadata to); `broker metadata refresh` from cron covers an idle
 instance, and the operator page shows when each source was last refreshed.
 
+A source trusted through TLS (one entity's own document, registry/entity_source.py) is
+refreshed the same way; its document must still be the entity its schools and suppliers name.
+
 A document that cannot be fetched or is refused (aggregate.py) changes nothing but the
 source's outcome: the last good copy stays in use, after a restart too, and the source is
 tried again after source_store.RETRY.
@@ -67,7 +70,7 @@ def refresh_source(store: MetadataSources, source: sources.MetadataSource) -> Re
         if source.mdq:
             fetched, failures = _fetch_mdq(store, source, now)
         else:
-            fetched = sources.fetch(source, now)
+            fetched = sources.fetch(source, now, store.named(source.id) if source.tls else ())
     except MetadataError as exc:
         result = store.record_refused(source, str(exc), now)
     else:

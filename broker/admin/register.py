@@ -1,12 +1,19 @@
 """The operator's registration forms -> School / Supplier records, validated by the very code
 that validates a federation file (broker/registry/parse.py), then added by the registry's
 import (which checks clashes with what is registered). No Flask here.
+
+"Keep it fresh from this URL" (the form's `keep_fresh`, on by default): metadata fetched from
+an https URL is not stored as a copy of that moment; the entry names a new metadata source for
+that URL, trusted through TLS (broker/registry/entity_source.py), which the same import adds
+in the same transaction, so a refusal leaves nothing half stored. The source is called
+`<id>-idp` (a school) or `<id>-sp` (a supplier).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,9 +22,10 @@ from broker import kinds
 from broker.admin import fetch
 from broker.messages import Message, msg
 from broker.records import School, Supplier
-from broker.registry import Federation, FederationError, Registry, parse
+from broker.registry import Federation, FederationError, Registry, entity_source, metadata, parse
 from broker.registry.checks import Entry, Problem, Problems
 from broker.registry.metadata import MetadataError
+from broker.registry.sources import Loaded, MetadataSource, lookup
 
 SOURCE, WHERE = "form", "registration"
 
@@ -91,6 +99,38 @@ def _read(kind: kinds.Kind[Any, Any] | None, form: Mapping[str, str], upload: by
     return kinds.FormFields(table | own.table, own.shown_once)
 
 
+def _keep_fresh(registry: Registry, form: Mapping[str, str], upload: bytes | None,
+                table: dict[str, Any], source_id: str) -> tuple[dict[str, Any], tuple[Loaded, ...]]:
+    """The entry naming a new tls-trust source for the metadata URL, and that source with the
+    document just fetched, if the form asks to keep it fresh; else the entry as it was."""
+    url = form.get("metadata_url", "").strip()
+    xml = table.get("metadata_xml")
+    if form.get("keep_fresh") != "yes" or upload or not url or not isinstance(xml, str):
+        return table, ()
+    if not url.lower().startswith("https://"):
+        raise kinds.FormProblem("metadata_url", msg("problem.tls_needs_https", url=url[:200]))
+    if any(status.source.id == source_id for status in registry.metadata_sources().all()):
+        raise kinds.FormProblem("metadata_url", msg("problem.source_exists", id=source_id))
+    try:
+        found = entity_source.verify(xml.encode(), datetime.now(UTC))
+    except MetadataError as exc:
+        raise kinds.FormProblem("metadata", exc.message) from exc
+    entry = dict(table)
+    del entry["metadata_xml"]
+    entry |= {"metadata_source": source_id, "entity_id": next(iter(found.entities))}
+    return entry, (Loaded(MetadataSource(source_id, url, "", tls=True), found),)
+
+
+def _entry(registry: Registry, form: Mapping[str, str], upload: bytes | None,
+           read: kinds.FormFields,
+           role: metadata.Role) -> tuple[Entry, Problems, tuple[Loaded, ...]]:
+    """The form as one federation-file entry (FormProblem if it asks for what cannot be)."""
+    ident = form.get("id", "").strip()
+    table, loaded = _keep_fresh(registry, form, upload, read.table, f"{ident[:60]}-{role}")
+    problems = Problems(SOURCE)
+    return Entry(table, WHERE, problems), problems, loaded
+
+
 def _add(registry: Registry, federation: Federation, key_version: int) -> tuple[Message, ...]:
     try:
         registry.import_federation(federation, key_version=key_version)
@@ -106,13 +146,15 @@ def register_supplier(registry: Registry, form: Mapping[str, str], upload: bytes
         return Outcome((msg("problem.supplier_exists", id=table["id"]),))
     try:
         read = _read(kinds.downstreams().get(table.get("protocol", "")), form, upload, table)
+        entry, problems, loaded = _entry(registry, form, upload, read, "sp")
     except kinds.FormProblem as exc:
         return Outcome((_form_problem(exc),))
-    problems = Problems(SOURCE)
-    supplier = parse.supplier(Entry(read.table, WHERE, problems), Path("."))
+    with metadata.sources({s.source.id: lookup(s) for s in loaded}):
+        supplier = parse.supplier(entry, Path("."))
     if supplier is None:
         return Outcome(_plain(problems.items))
-    wrong = _add(registry, Federation(suppliers=(supplier,), source=SOURCE), key_version)
+    wrong = _add(registry, Federation(suppliers=(supplier,), source=SOURCE,
+                                      metadata_sources=loaded), key_version)
     return Outcome(wrong) if wrong else Outcome(secret=read.shown_once, record=supplier)
 
 
@@ -123,13 +165,15 @@ def register_school(registry: Registry, form: Mapping[str, str], upload: bytes |
         return Outcome((msg("problem.school_exists", id=table["id"]),))
     try:
         read = _read(kinds.upstreams().get(table.get("protocol", "")), form, upload, table)
+        entry, problems, loaded = _entry(registry, form, upload, read, "idp")
     except kinds.FormProblem as exc:
         return Outcome((_form_problem(exc),))
-    problems = Problems(SOURCE)
-    school = parse.school(Entry(read.table, WHERE, problems), Path("."))
+    with metadata.sources({s.source.id: lookup(s) for s in loaded}):
+        school = parse.school(entry, Path("."))
     if school is None:
         return Outcome(_plain(problems.items))
-    wrong = _add(registry, Federation(schools=(school,), source=SOURCE), key_version)
+    wrong = _add(registry, Federation(schools=(school,), source=SOURCE, metadata_sources=loaded),
+                 key_version)
     return Outcome(wrong) if wrong else Outcome(record=school)
 
 

@@ -45,6 +45,14 @@ def duration(text: str) -> timedelta:
         raise MetadataError(str(exc)) from exc
 
 
+def timestamp(text: str) -> datetime:
+    """An xs:dateTime (validUntil); without a zone it is read as UTC."""
+    try:
+        return signed.timestamp(text)
+    except signed.Refused as exc:
+        raise MetadataError(str(exc)) from exc
+
+
 def verify(xml: bytes, certificate_pem: str, *, source: str, now: datetime,
            node: Root = NODE) -> Aggregate:
     """The aggregate if it is signed by `certificate_pem` and still valid; else MetadataError.

@@ -108,19 +108,29 @@ def parse(xml: bytes) -> ET.Element:
     return root
 
 
-def entity_id(xml: bytes, role: Role) -> str:
-    """The entityID of an EntityDescriptor that has the descriptor for `role`."""
+def entity(xml: bytes) -> tuple[ET.Element, str]:
+    """The root of a document that is one EntityDescriptor, and its entityID."""
     root = parse(xml)
     if root.tag != f"{{{MD}}}EntityDescriptor":
         raise MetadataError(msg("problem.metadata_root", tag=root.tag[:200]))
-    entity = str(root.get("entityID", "")).strip()
-    if not entity:
+    found = str(root.get("entityID", "")).strip()
+    if not found:
         raise MetadataError(msg("problem.metadata_no_entity_id"))
+    return root, found
+
+
+def entity_id(xml: bytes, role: Role) -> str:
+    """The entityID of an EntityDescriptor that has the descriptor for `role`."""
+    return plays(*entity(xml), role)
+
+
+def plays(root: ET.Element, name: str, role: Role) -> str:
+    """`name` (its entityID) if the EntityDescriptor `root` has the descriptor for `role`."""
     descriptor = _DESCRIPTOR[role]
     if root.find(f"{{{MD}}}{descriptor}") is None:
-        raise MetadataError(msg("problem.metadata_no_descriptor", entity=entity[:200],
+        raise MetadataError(msg("problem.metadata_no_descriptor", entity=name[:200],
                                 descriptor=descriptor))
-    return entity
+    return name
 
 
 class Found(NamedTuple):

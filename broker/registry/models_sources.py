@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import Boolean, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from broker.registry.models import ID, Base
@@ -23,7 +23,9 @@ class MetadataSourceRow(Base):
     mdq: Mapped[bool]
     """True: url is the base of a Metadata Query service (each entity fetched on its own)."""
     certificate: Mapped[str] = mapped_column(Text)
-    """PEM: the aggregate's signature must verify with it."""
+    """PEM: the aggregate's signature must verify with it ("" for a source trusted by TLS)."""
+    tls: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    """True: one entity's own document, trusted through TLS (entity_source.py; migration 0011)."""
     refresh: Mapped[int]
     document: Mapped[str | None] = mapped_column(Text)
     """The last good (verified) aggregate (MDQ: its entities' answers, one after another)."""

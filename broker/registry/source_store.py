@@ -6,6 +6,8 @@ are cached tables, so a changed certificate raises the registry version and ever
 drops its cached records (cache.py): a key rollover takes effect at the next login after the
 refresh. A refused document changes nothing but the source's outcome and message.
 
+A source trusted through TLS (entity_source.py) has no certificate: its row says `tls`.
+
 Only one process fetches a due source: `claim` moves its next_fetch forward in one UPDATE
 that only one process can win; the others see the result through the registry.
 """
@@ -71,7 +73,8 @@ class Refreshed:
 
 
 def _record(row: MetadataSourceRow) -> MetadataSource:
-    return MetadataSource(row.id, row.url, row.certificate, row.refresh, mdq=row.mdq)
+    return MetadataSource(row.id, row.url, row.certificate, row.refresh, mdq=row.mdq,
+                          tls=row.tls)
 
 
 def _status(row: MetadataSourceRow) -> SourceStatus:
@@ -151,7 +154,7 @@ def save(session: Session, loaded: Sequence[Loaded], now: datetime) -> None:
     for item in loaded:
         source = item.source
         values: dict[str, object] = {"url": source.url, "mdq": source.mdq,
-                                  "certificate": source.certificate_pem,
+                                  "certificate": source.certificate_pem, "tls": source.tls,
                                   "refresh": source.refresh}
         if item.aggregate is not None:
             values |= _good(item.aggregate, source, now) | {"outcome": "fetched",
@@ -198,8 +201,13 @@ class MetadataSources:
 
     def entity_ids(self, source_id: str) -> list[str]:
         """The entities the source's schools and suppliers name (what MDQ is asked for)."""
+        return sorted({entity_id for entity_id, _ in self.named(source_id)})
+
+    def named(self, source_id: str) -> list[tuple[str, metadata.Role]]:
+        """(entity id, role) of each school and supplier of the source (what an entity's own
+        document must be)."""
         with self._db.read() as session:
-            return sorted({item.entity_id for item in _sourced(session, source_id)})
+            return sorted({(item.entity_id, item.role) for item in _sourced(session, source_id)})
 
     def record_good(self, source: MetadataSource, aggregate: Aggregate, now: datetime,
                     failures: Mapping[str, str] | None = None) -> Refreshed:

@@ -10,6 +10,11 @@ or, for a federation too large for one document, `mdq = "https://mdq.example"` i
 `url`: each entity is then fetched on its own from {mdq}/entities/{url-encoded entityID}
 (the Metadata Query Protocol), each answer a signed EntityDescriptor.
 
+Or one entity's own document (a school's ADFS or Entra ID metadata URL), trusted because TLS
+authenticates the school's server: `url = "https://..."` with `trust = "tls"` instead of a
+certificate (entity_source.py says why that is enough, and what is checked). A source names
+exactly one of certificate, certificate_pem and trust.
+
 Reading a federation file fetches and verifies each aggregate once (aggregate.py), and each
 entity it names from an MDQ source, so that its schools and suppliers can be checked against
 what the source holds; the server then refreshes them in the background
@@ -28,10 +33,10 @@ from urllib.parse import quote
 from cryptography import x509
 
 from broker.messages import Message, msg
-from broker.registry import aggregate, metadata
+from broker.registry import aggregate, entity_source, metadata
 from broker.registry.checks import Entry, url_problem
 
-FIELDS = frozenset({"id", "url", "mdq", "certificate", "certificate_pem", "refresh"})
+FIELDS = frozenset({"id", "url", "mdq", "certificate", "certificate_pem", "trust", "refresh"})
 DEFAULT_REFRESH = 3600
 MIN_REFRESH = 60
 """No source is fetched more often than this, whatever its cacheDuration or validUntil say."""
@@ -42,11 +47,13 @@ class MetadataSource:
     id: str
     url: str
     certificate_pem: str
-    """The certificate the aggregate's signature must verify with."""
+    """The certificate the aggregate's signature must verify with ("" for tls trust)."""
     refresh: int = DEFAULT_REFRESH
     """Seconds between fetches at most."""
     mdq: bool = False
     """`url` is the base of a Metadata Query service, not an aggregate."""
+    tls: bool = False
+    """`url` is one entity's own document, trusted through TLS (entity_source.py)."""
 
     def entity_url(self, entity_id: str) -> str:
         """Where an MDQ source answers for one entity."""
@@ -111,6 +118,32 @@ def _certificate(entry: Entry, base_dir: Path) -> str | None:
     return pem
 
 
+def _trust(entry: Entry, base_dir: Path) -> str | None:
+    """The pinned certificate's PEM, or entity_source.TRUST for `trust = "tls"`; None (a
+    problem on the entry) if the source does not say exactly one of them."""
+    pinned = "certificate" in entry.table or "certificate_pem" in entry.table
+    if "trust" not in entry.table:
+        if pinned:
+            return _certificate(entry, base_dir)
+        entry.problem("certificate", msg("problem.no_trust"))
+        return None
+    trust = entry.text("trust", msg("problem.expect_trust"))
+    if pinned:
+        entry.problem("trust", msg("problem.trust_and_certificate"))
+    elif trust is not None and trust != entity_source.TRUST:
+        entry.problem("trust", msg("problem.too_small", value=f'"{trust[:40]}"',
+                                   expected=msg("problem.expect_trust")))
+    return trust if trust == entity_source.TRUST and not pinned else None
+
+
+def _tls_url(entry: Entry, found: tuple[str, str] | None) -> None:
+    """A source trusted through TLS is one entity's document at an https URL."""
+    if found is not None and found[0] == "mdq":
+        entry.problem("mdq", msg("problem.tls_not_mdq"))
+    elif found is not None and not found[1].lower().startswith("https://"):
+        entry.problem("url", msg("problem.tls_needs_https", url=found[1][:200]))
+
+
 def parse(entry: Entry, base_dir: Path) -> MetadataSource | None:
     """One [[metadata_sources]] table; problems go on the entry."""
     entry.allow(FIELDS)
@@ -121,19 +154,27 @@ def parse(entry: Entry, base_dir: Path) -> MetadataSource | None:
     wrong = url_problem(found[1]) if found is not None else None
     if found is not None and wrong:
         entry.problem(found[0], wrong)
-    pem = _certificate(entry, base_dir)
+    pem = _trust(entry, base_dir)
+    tls = pem == entity_source.TRUST
+    if tls and not wrong:
+        _tls_url(entry, found)
     expected = msg("problem.expect_refresh", n=MIN_REFRESH)
     refresh = entry.get("refresh", int, expected)
     if refresh is not None and refresh < MIN_REFRESH:
         entry.problem("refresh", msg("problem.too_small", value=refresh, expected=expected))
     if ident is None or url is None or pem is None or not entry.clean():
         return None
-    return MetadataSource(ident, url, pem, refresh or DEFAULT_REFRESH,
-                          mdq=found is not None and found[0] == "mdq")
+    return MetadataSource(ident, url, "" if tls else pem, refresh or DEFAULT_REFRESH,
+                          mdq=found is not None and found[0] == "mdq", tls=tls)
 
 
-def fetch(source: MetadataSource, now: datetime) -> aggregate.Aggregate:
-    """Fetch and verify the source's aggregate; MetadataError says why it cannot be used."""
+def fetch(source: MetadataSource, now: datetime,
+          named: entity_source.Named = ()) -> aggregate.Aggregate:
+    """Fetch and verify the source's aggregate (tls trust: its entity's own document, which
+    must be the entity `named` by its schools and suppliers); MetadataError says why it
+    cannot be used."""
+    if source.tls:
+        return entity_source.fetch(source.url, now, named)
     xml = metadata.fetch(source.url)
     try:
         return aggregate.verify(xml, source.certificate_pem, source=source.id, now=now)
@@ -200,9 +241,12 @@ def load(entry: Entry, base_dir: Path) -> Loaded | None:
 
 
 def export(source: MetadataSource) -> dict[str, Any]:
-    """The [[metadata_sources]] table of `source`, its certificate inline."""
-    doc: dict[str, Any] = {"id": source.id, "mdq" if source.mdq else "url": source.url,
-                           "certificate_pem": source.certificate_pem}
+    """The [[metadata_sources]] table of `source`, its certificate inline (or its trust)."""
+    doc: dict[str, Any] = {"id": source.id, "mdq" if source.mdq else "url": source.url}
+    if source.tls:
+        doc["trust"] = entity_source.TRUST
+    else:
+        doc["certificate_pem"] = source.certificate_pem
     if source.refresh != DEFAULT_REFRESH:
         doc["refresh"] = source.refresh
     return doc

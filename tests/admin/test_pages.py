@@ -92,14 +92,14 @@ def test_a_page_answering_a_form_links_to_its_page_in_the_other_language(
 
 
 @pytest.mark.parametrize(("lang", "words"), [
-    ("nl", "Loper haalt de metadata eenmalig op, nu."),
-    ("en", "Loper fetches the metadata once, now."),
+    ("nl", ("Vers houden vanaf deze URL", "Zonder vinkje: Loper haalt de metadata eenmalig op")),
+    ("en", ("Keep it fresh from this URL", "Unticked: Loper fetches the metadata once")),
 ])
-def test_registering_by_metadata_url_says_the_copy_is_not_kept_fresh(
-        operator: Portal, lang: str, words: str) -> None:
-    """Metadata fetched from a URL in the form is a copy of that moment: the operator reads
-    so beside the field, and where the metadata that Loper refreshes itself comes from."""
+def test_the_metadata_url_field_says_what_keeping_it_fresh_means(
+        operator: Portal, lang: str, words: tuple[str, str]) -> None:
+    """A metadata URL in the form is kept fresh as a source (broker/registry/entity_source.py)
+    or, unticked, is a copy of that moment: the operator reads which beside the field."""
     for url in ("/admin/operator/schools/new", "/admin/operator/suppliers/new"):
         page = _check(operator.get(url, query_string={"lang": lang}), lang)
-        assert words in page and "[[metadata_sources]]" in page
+        assert all(w in page for w in words) and "[[metadata_sources]]" in page
         assert 'aria-describedby="metadata_url_once"' in page

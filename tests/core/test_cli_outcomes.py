@@ -16,7 +16,7 @@ from tests.fixtures.redis_server import free_port
 from tests.registry.aggregates import aggregate, sign, signer
 from tests.registry.helpers import sql
 from tests.registry.https import serve
-from tests.registry.metadata_xml import idp_metadata
+from tests.registry.metadata_xml import certificate_b64, idp_metadata
 
 BROKER = str(Path(sys.executable).with_name("broker"))
 SOURCE = """\
@@ -69,6 +69,43 @@ def test_metadata_refresh_says_each_sources_outcome_once(tmp_path: Path) -> None
             "WHERE id = 'down'")
         good = broker(instance, "metadata", "refresh", **env)
         assert (good.returncode, good.stdout, good.stderr) == (0, "entree: unchanged\n", "")
+
+
+OWN_URL = """\
+[[metadata_sources]]
+id = "wilg-idp"
+url = "{url}"
+trust = "tls"
+
+[[schools]]
+id = "wilg"
+name = "De Wilg"
+protocol = "saml"
+entity_id = "https://adfs.wilg.example/adfs/services/trust"
+metadata_source = "wilg-idp"
+"""
+
+
+def test_metadata_refresh_follows_a_schools_own_url(tmp_path: Path) -> None:
+    """A rollover at the school's ADFS URL is fetched; an unreachable URL keeps the last good."""
+    instance, idp = tmp_path / "instance", "https://adfs.wilg.example/adfs/services/trust"
+    with serve(tmp_path) as site:
+        site.bodies["/md.xml"] = idp_metadata(idp).encode()
+        federation = tmp_path / "federation.toml"
+        federation.write_text(OWN_URL.format(url=site.base + "/md.xml"), encoding="utf-8")
+        env = {"REQUESTS_CA_BUNDLE": str(site.cert)}
+        assert broker(instance, "init").returncode == 0
+        assert broker(instance, "federation", "import", str(federation), **env).returncode == 0
+        site.bodies["/md.xml"] = idp_metadata(idp, certificate_b64("wilg-2027")).encode()
+        rolled = broker(instance, "metadata", "refresh", **env)
+        assert (rolled.returncode, rolled.stdout, rolled.stderr) == (
+            0, 'wilg-idp: fetched (school "wilg" updated)\n', "")
+        exported = broker(instance, "federation", "export").stdout
+        assert 'trust = "tls"' in exported and 'metadata_source = "wilg-idp"' in exported
+    down = broker(instance, "metadata", "refresh", **env)
+    assert (down.returncode, down.stdout) == (1, "")
+    assert down.stderr.startswith("wilg-idp: refused (cannot fetch https://127.0.0.1:")
+    assert "kept last good from 20" in down.stderr
 
 
 @pytest.mark.parametrize("command", [
