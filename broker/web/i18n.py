@@ -18,6 +18,7 @@ import logging
 import warnings
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -94,7 +95,11 @@ def language() -> str:
 
 
 def other_language() -> str:
-    return "en" if language() == "nl" else "nl"
+    return _other(language())
+
+
+def _other(lang: str) -> str:
+    return "en" if lang == "nl" else "nl"
 
 
 OWN_PAGES = ("discovery", "transparency", "logout", "admin")
@@ -189,12 +194,19 @@ def local_date(day: date, form: str = "long") -> str:
 
 def _jinja_text(key: str, **params: object) -> Markup:
     """_() in templates: the message escaped, then its placeholders filled (and escaped)."""
-    return Markup.escape(babel_door.translations().gettext(key)) % params
+    return _text_in(babel_door.translations(), key, **params)
 
 
 def _jinja_plural(key: str, n: int, **params: object) -> Markup:
-    message = babel_door.translations().ngettext(key, key, n)
-    return Markup.escape(message) % {"n": n, **params}
+    return _plural_in(babel_door.translations(), key, n, **params)
+
+
+def _text_in(catalogue: Translations, key: str, **params: object) -> Markup:
+    return Markup.escape(catalogue.gettext(key)) % params
+
+
+def _plural_in(catalogue: Translations, key: str, n: int, **params: object) -> Markup:
+    return Markup.escape(catalogue.ngettext(key, key, n)) % {"n": n, **params}
 
 
 def init_app(app: Flask) -> None:
@@ -210,8 +222,14 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(globals_)
 
     @app.context_processor
-    def current_language() -> dict[str, str]:
-        return {"lang": language()}
+    def current_language() -> dict[str, object]:
+        """The page's language, the other one, and _() and plural() in its catalogue, found
+        once per page rather than once per call (a template imported without context uses
+        the globals above, which find them per call)."""
+        lang, catalogue = language(), babel_door.translations()
+        other = _other(lang)
+        return {"lang": lang, "language": lambda: lang, "other_language": lambda: other,
+                "_": partial(_text_in, catalogue), "plural": partial(_plural_in, catalogue)}
 
     @app.after_request
     def remember_choice(response: Response) -> Response:

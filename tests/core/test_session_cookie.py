@@ -22,6 +22,15 @@ def app() -> Flask:
     def read() -> str:
         return str(session.get("who", "nobody"))
 
+    @made.get("/clear")
+    def clear() -> str:
+        session.clear()
+        return "cleared"
+
+    @made.get("/untouched")
+    def untouched() -> str:
+        return "untouched"
+
     return made
 
 
@@ -43,4 +52,24 @@ def test_a_tampered_cookie_reads_as_an_empty_session() -> None:
     cookie = client.get_cookie("session")
     assert cookie is not None
     client.set_cookie("session", cookie.value[:-2] + "xx")
+    assert client.get("/read").get_data(as_text=True) == "nobody"
+
+
+def test_a_session_only_read_varies_on_the_cookie_as_flask_does() -> None:
+    answer = app().test_client().get("/read")
+    assert answer.headers.get("Vary") == "Cookie" and "Set-Cookie" not in answer.headers
+
+
+def test_a_request_that_never_touches_the_session_sends_nothing_about_it() -> None:
+    client = app().test_client()
+    client.get("/write")
+    answer = client.get("/untouched")
+    assert "Vary" not in answer.headers and "Set-Cookie" not in answer.headers
+
+
+def test_a_cleared_session_deletes_the_cookie() -> None:
+    client = app().test_client()
+    client.get("/write")
+    answer = client.get("/clear")
+    assert "session=;" in answer.headers["Set-Cookie"] and answer.headers["Vary"] == "Cookie"
     assert client.get("/read").get_data(as_text=True) == "nobody"
