@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from broker.cli import main
 from broker.email_address import is_email
 from tests.fixtures.redis_server import free_port
 from tests.registry.aggregates import aggregate, sign, signer
@@ -108,21 +110,35 @@ def test_metadata_refresh_follows_a_schools_own_url(tmp_path: Path) -> None:
     assert "kept last good from 20" in down.stderr
 
 
+def test_ledger_verify_on_an_instance_without_a_registry_creates_none(tmp_path: Path) -> None:
+    """The command that left an empty registry.sqlite behind, as an operator runs it."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    result = broker(instance, "ledger", "verify")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        NO_REGISTRY.format(path=instance / "registry.sqlite")]
+    assert list(instance.iterdir()) == []
+
+
 @pytest.mark.parametrize("command", [
-    ["ledger", "verify"],
     ["ledger", "purge", "--older-than", "30"],
     ["federation", "export"],
     ["metadata", "refresh"],
     ["admin", "password", "ict@school.example.nl"],
 ])
-def test_a_command_on_an_instance_without_a_registry_creates_none(
-        tmp_path: Path, command: list[str]) -> None:
+def test_no_other_command_creates_a_registry_either(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:
+    """The same check for every command that opens the registry (in this process: the one
+    above shows it in a process of its own)."""
+    for name in [n for n in os.environ if n.startswith("BROKER_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("BROKER_ADMIN_PASSWORD", "a-long-enough-password-1")
     instance = tmp_path / "instance"
     instance.mkdir()
-    result = broker(instance, *command, BROKER_ADMIN_PASSWORD="a-long-enough-password-1")
-    assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr.splitlines() == [
-        NO_REGISTRY.format(path=instance / "registry.sqlite")]
+    result = CliRunner().invoke(main, ["--instance", str(instance), *command])
+    assert result.exit_code == 2
+    assert NO_REGISTRY.format(path=instance / "registry.sqlite") in result.output
     assert list(instance.iterdir()) == []
 
 
