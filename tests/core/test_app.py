@@ -13,17 +13,14 @@ from flask.testing import FlaskClient
 from app import create_app
 from broker import metrics
 from broker.errors import ConfigError
-from broker.instance import initialise
 from broker.keys import PSEUDONYM_FILE
-from broker.settings import load_settings
 from tests.fixtures.redis_server import free_port, running_redis_server
+from tests.registry.conftest import fresh_instance
 
 
 @pytest.fixture
 def instance(tmp_path: Path) -> Path:
-    folder = tmp_path / "instance"
-    for _ in initialise(load_settings({"instance": folder}, environ={})):
-        pass
+    folder = fresh_instance(tmp_path / "instance")
     return folder
 
 

@@ -7,9 +7,6 @@ that each spelling ends up there.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from broker.downstream import NO_PASSIVE
@@ -23,20 +20,7 @@ from broker.errors import (
     UpstreamRejected,
 )
 from broker.flow import StartLimit, still_open
-from broker.registry import Registry
-from tests.core.flow_world import REGENBOOG_IDP, World, build_registry, picker_login
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    registry = build_registry(tmp_path_factory.mktemp("registry"))
-    yield registry
-    registry.close()
-
-
-@pytest.fixture
-def world(registry: Registry, tmp_path: Path) -> World:
-    return World(registry, tmp_path)
+from tests.core.flow_world import REGENBOOG_IDP, World, picker_login
 
 
 # -- the first login: picker or hint, school, release ------------------------------------------

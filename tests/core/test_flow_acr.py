@@ -5,7 +5,6 @@ below the supplier's employee_acr ends on Loper's page. Nothing is released in e
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -41,11 +40,6 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     registry = build_registry(tmp_path_factory.mktemp("registry"), FEDERATION + STRICT)
     yield registry
     registry.close()
-
-
-@pytest.fixture
-def world(registry: Registry, tmp_path: Path) -> World:
-    return World(registry, tmp_path)
 
 
 def ledger(world: World, supplier: str) -> int:

@@ -5,8 +5,6 @@ a clear error instead of a second answer."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -20,22 +18,9 @@ from broker.errors import (
 )
 from broker.flow import OWN_PAGES
 from broker.outgoing import Outgoing
-from broker.registry import Registry
-from tests.core.flow_world import LIMIT, PROTOCOL, World, build_registry, picker_login
+from tests.core.flow_world import LIMIT, PROTOCOL, World, picker_login
 
 ANSWERED = {"upstream": "none", "downstream": PROTOCOL, "outcome": "answered_error"}
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    registry = build_registry(tmp_path_factory.mktemp("registry"))
-    yield registry
-    registry.close()
-
-
-@pytest.fixture
-def world(registry: Registry, tmp_path: Path) -> World:
-    return World(registry, tmp_path)
 
 
 def stop(world: World, login_id: str, browser: str = "browser-1") -> Outgoing:

@@ -36,11 +36,6 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     registry.close()
 
 
-@pytest.fixture
-def world(registry: Registry, tmp_path: Path) -> World:
-    return World(registry, tmp_path)
-
-
 def released(world: World, school: str) -> int:
     return len(world.broker.registry.ledger().entries(school, "taalapp"))
 

@@ -4,27 +4,11 @@ app's school hint would have answered (on a shared device: another pupil's schoo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from broker.errors import TooManyRequests
 from broker.flow import StartLimit
-from broker.registry import Registry
-from tests.core.flow_world import World, build_registry, picker_login
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    registry = build_registry(tmp_path_factory.mktemp("registry"))
-    yield registry
-    registry.close()
-
-
-@pytest.fixture
-def world(registry: Registry, tmp_path: Path) -> World:
-    return World(registry, tmp_path)
+from tests.core.flow_world import World, picker_login
 
 
 @pytest.mark.parametrize("hints", [(), ("regenboog",), ("lyceum",)])

@@ -18,14 +18,13 @@ from app import create_app
 from broker import attributes
 from broker.admin.audit_changes import NAMED
 from broker.errors import BrokerError
-from broker.instance import initialise
 from broker.languages import LANGUAGES
 from broker.outbound.errors import CAUSES
 from broker.registry.audit import ACTIONS
 from broker.registry.eck_ids import Outcome
-from broker.settings import load_settings
 from broker.web import errors as web_errors
 from broker.web.i18n import CATALOGUES, MissingMessage, compile_catalogue, read_catalogue
+from tests.registry.conftest import fresh_instance
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -153,9 +152,7 @@ def _lang(client: FlaskClient, path: str, **headers: str) -> str:
 
 @pytest.fixture
 def client(tmp_path: Path) -> FlaskClient:
-    folder = tmp_path / "instance"
-    for _ in initialise(load_settings({"instance": folder}, environ={})):
-        pass
+    folder = fresh_instance(tmp_path / "instance")
     return create_app({"instance": folder}).test_client()
 
 

@@ -15,8 +15,7 @@ from app import create_app
 from broker import key_checks, keys
 from broker.cli import main
 from broker.errors import ConfigError
-from broker.instance import initialise
-from broker.settings import load_settings
+from tests.registry.conftest import fresh_instance
 
 
 def test_keys_are_created_once_and_kept(tmp_path: Path) -> None:
@@ -64,9 +63,7 @@ def test_missing_pseudonym_key_says_what_to_do(tmp_path: Path) -> None:
 # -- Every key is read and checked: by `broker init`, at start and by /readyz -------------------
 
 def _instance(tmp_path: Path) -> Path:
-    folder = tmp_path / "instance"
-    for _ in initialise(load_settings({"instance": folder}, environ={})):
-        pass
+    folder = fresh_instance(tmp_path / "instance")
     return folder
 
 

@@ -26,7 +26,6 @@ from broker.admin.school_samples import shaped
 from broker.attributes import by_name
 from broker.context import Broker
 from broker.identity import Attributes, AuthnContext, Identity, PendingLogin
-from broker.instance import initialise
 from broker.kinds import FormFields, FormSources, SchoolKind, UnknownProtocol, form_values
 from broker.mapping import map_attributes
 from broker.outgoing import Outgoing
@@ -34,13 +33,13 @@ from broker.records import School, SchoolConfig
 from broker.registry import FederationError, Registry, dump_federation, load_federation
 from broker.registry.checks import Entry, url_problem
 from broker.registry.config_fields import ConfigFields
-from broker.settings import load_settings
 from broker.upstream import Callback, Upstream
 from broker.upstream.shapes import Sample
 from broker.web import cookies
 from broker.web.current import broker, flow
 from broker.web.login import finish_login
 from tests.downstream.oidc.conftest import basic, pkce_pair
+from tests.registry.conftest import fresh_instance
 
 # -- the toy protocol: what its own package would hold -------------------------------------------
 
@@ -217,9 +216,7 @@ def test_the_operator_registers_a_toy_school_with_its_form(toy: None,
 
 @pytest.fixture
 def app(toy: None, tmp_path: Path, federation_file: Path) -> Flask:
-    folder = tmp_path / "instance"
-    for _ in initialise(load_settings({"instance": folder}, environ={})):
-        pass
+    folder = fresh_instance(tmp_path / "instance")
     the_app = create_app({"instance": folder})
     the_app.extensions["loper"].registry.import_federation(load_federation(federation_file),
                                                            key_version=1)

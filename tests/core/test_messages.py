@@ -10,11 +10,10 @@ from flask import Flask
 from flask_babel import force_locale
 
 from app import create_app
-from broker.instance import initialise
 from broker.messages import from_json, msg
 from broker.registry import FederationError, load_federation
-from broker.settings import load_settings
 from broker.web.i18n import say
+from tests.registry.conftest import fresh_instance
 
 BAD = msg("problem.wrong_type", got=msg("problem.toml_integer"),
           expected=msg("problem.expect_one_of", known=("oid", "entree")))
@@ -22,9 +21,7 @@ BAD = msg("problem.wrong_type", got=msg("problem.toml_integer"),
 
 @pytest.fixture
 def app(tmp_path: Path) -> Flask:
-    folder = tmp_path / "instance"
-    for _ in initialise(load_settings({"instance": folder}, environ={})):
-        pass
+    folder = fresh_instance(tmp_path / "instance")
     return create_app({"instance": folder})
 
 

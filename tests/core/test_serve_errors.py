@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from broker import metrics_dir
-from broker.instance import initialise
 from broker.keys import SEAL_FILE
-from broker.settings import SETTINGS_FILE, load_settings
+from broker.settings import SETTINGS_FILE
 from tests.fixtures.redis_server import free_port
+from tests.registry.conftest import fresh_instance
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
@@ -39,9 +39,7 @@ def gunicorn(tmp_path: Path, workers: int, **env: str) -> list[str]:
 
 @pytest.fixture
 def instance(tmp_path: Path) -> Path:
-    folder = tmp_path / "instance"
-    for _ in initialise(load_settings({"instance": folder}, environ={})):
-        pass
+    folder = fresh_instance(tmp_path / "instance")
     return folder
 
 

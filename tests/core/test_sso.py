@@ -29,11 +29,6 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     registry.close()
 
 
-@pytest.fixture
-def world(registry: Registry, tmp_path: Path) -> World:
-    return World(registry, tmp_path)
-
-
 def stored(world: World, session: SsoSession | None) -> SsoSession:
     assert session is not None
     found = world.flow.session(session.id)

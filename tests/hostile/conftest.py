@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from broker.instance import initialise
-from broker.settings import load_settings
 from tests.flows.conftest import (  # noqa: F401  (fixtures, shared with tests/flows)
     Federation,
     browser,
@@ -21,6 +19,7 @@ from tests.flows.conftest import (  # noqa: F401  (fixtures, shared with tests/f
 )
 from tests.hostile.attacker import LogSink, SchoolSide, StateWatch, Traffic
 from tests.peers.browser import Browser
+from tests.registry.conftest import fresh_instance
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +56,7 @@ def pupil(federation: Federation) -> Iterator[Browser]:  # noqa: F811
 @pytest.fixture(scope="module")
 def instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh instance folder (`broker init`), for apps a test makes with its own settings."""
-    folder = tmp_path_factory.mktemp("instance") / "instance"
-    for _ in initialise(load_settings({"instance": folder}, environ={})):
-        pass
+    folder = fresh_instance(tmp_path_factory.mktemp("instance") / "instance")
     return folder
 
 

@@ -10,15 +10,12 @@ import pytest
 from flask.testing import FlaskClient
 
 from app import create_app
-from broker.instance import initialise
-from broker.settings import load_settings
+from tests.registry.conftest import fresh_instance
 
 
 @pytest.fixture
 def client(tmp_path: Path) -> FlaskClient:
-    folder = tmp_path / "instance"
-    for _ in initialise(load_settings({"instance": folder}, environ={})):
-        pass
+    folder = fresh_instance(tmp_path / "instance")
     return create_app({"instance": folder}).test_client()
 
 

@@ -78,11 +78,16 @@ def write_federation(directory: Path, text: str, name: str = "federation.toml") 
     return path
 
 
+def fresh_instance(folder: Path) -> Path:
+    """`folder` as `broker init` leaves it: settings, keys and an empty registry."""
+    for _ in initialise(load_settings({"instance": folder}, environ={})):
+        pass
+    return folder
+
+
 def initialised_instance(folder: Path, federation: str) -> Path:
     """`folder`/instance as `broker init` leaves it, with this federation imported."""
-    settings = load_settings({"instance": folder / "instance"}, environ={})
-    for _ in initialise(settings):
-        pass
+    settings = load_settings({"instance": fresh_instance(folder / "instance")}, environ={})
     registry = Registry(settings.registry_url)
     try:
         registry.import_federation(load_federation(write_federation(folder, federation)),
