@@ -35,6 +35,12 @@ class BrokerError(Exception):
         """The way out of this login that tells the app (broker/flow_cancel.py), where a
         pending login waits for it; else `back_url` is the app's plain address."""
 
+    def leads_back_to(self, url: str | None, name: str) -> None:
+        """An error in the middle of a login links back to its learning app, unless it names
+        a way back of its own."""
+        self.back_url = self.back_url or url
+        self.supplier_name = self.supplier_name or name
+
 
 class BadRequest(BrokerError):
     """The request itself is malformed: garbage encoding, oversize, forbidden XML."""

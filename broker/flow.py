@@ -51,12 +51,6 @@ from broker.sso import SsoSession, new_id
 __all__ = ["OWN_PAGES", "Flow", "SsoSession", "StartLimit", "new_id", "record_delivery",
            "still_open"]
 
-def _way_back(exc: BrokerError, supplier: Supplier) -> None:
-    """An error in the middle of a login links back to the learning app."""
-    exc.back_url = exc.back_url or supplier.url
-    exc.supplier_name = exc.supplier_name or supplier.name
-
-
 class Flow:
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
@@ -169,7 +163,7 @@ class Flow:
                 outgoing, state = upstream.login_redirect(hub, asked, relay_state=login.id)
         except BrokerError as exc:  # e.g. the school does not answer: offer the way back
             if supplier is not None:
-                _way_back(exc, supplier)
+                exc.leads_back_to(supplier.url, supplier.name)
             raise
         flow_pending.save(self.broker, replace(login, school_id=school.id, upstream=state))
         login_log("loper.flow", login.id).info("sent to school", extra={"school": school.id})
@@ -211,7 +205,7 @@ class Flow:
             session = flow_sessions.sign_in(self.broker, person, at_school, school, stored=False)
             return self._release(login, supplier, session, upstream, school, fresh=True), session
         except BrokerError as exc:
-            _way_back(exc, supplier)
+            exc.leads_back_to(supplier.url, supplier.name)
             raise
 
     def _school_of(self, login: PendingLogin) -> School:

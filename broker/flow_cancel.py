@@ -65,8 +65,7 @@ def cancel(flow: Flow, login_id: str, browser: str) -> Outgoing:
             answer = broker.downstreams[login.protocol].respond_error(supplier, login.request,
                                                                       STOPPED)
         except BrokerError as exc:  # e.g. its registration changed: still a way back to it
-            exc.back_url = exc.back_url or supplier.url
-            exc.supplier_name = exc.supplier_name or supplier.name
+            exc.leads_back_to(supplier.url, supplier.name)
             raise
     metrics.login_ended(upstream, login.protocol, "answered_error")
     return answer

@@ -48,12 +48,3 @@ def join(broker: Broker, session: SsoSession, released: Released, protocol: str,
     if fresh or record is not session.record:
         sso.save(broker.store, replace(session, record=record))
     return replace(released, session=sid)
-
-
-def replacing(broker: Broker, session: SsoSession, cookie: str) -> None:
-    """A login ended with the new `session` in a browser whose SSO cookie was `cookie`: the
-    session the cookie names (another pupil's on a shared device, or the same pupil's before a
-    fresh login) ends with this one's logout, if it still lives then (broker/sso.py). Nothing
-    when the browser had no session: a first login costs no write more."""
-    if cookie:
-        sso.replaced(broker.store, session, cookie)

@@ -145,7 +145,8 @@ def load(store: StateStore, session_id: str | None) -> SsoSession | None:
 
 def replaced(store: StateStore, session: SsoSession, earlier_id: str) -> None:
     """`session` was started in a browser whose SSO cookie named `earlier_id`: remember that for
-    as long as `session` lasts (whether `earlier_id` still lives is asked at the logout)."""
+    as long as `session` lasts (whether `earlier_id` still lives is asked at the logout). A
+    browser without a session (no cookie: `earlier_id` is empty) costs no write."""
     if earlier_id != session.id and _ID.fullmatch(earlier_id) and session.ttl > 0:
         store.put_token(EARLIER, session.id, earlier_id.encode(), session.ttl)
 

@@ -109,7 +109,7 @@ def _keep_fresh(registry: Registry, form: Mapping[str, str], upload: bytes | Non
         return table, ()
     if not url.lower().startswith("https://"):
         raise kinds.FormProblem("metadata_url", msg("problem.tls_needs_https", url=url[:200]))
-    if any(status.source.id == source_id for status in registry.metadata_sources().all()):
+    if registry.metadata_sources().has(source_id):
         raise kinds.FormProblem("metadata_url", msg("problem.source_exists", id=source_id))
     try:
         found = entity_source.verify(xml.encode(), datetime.now(UTC))

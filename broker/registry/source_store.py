@@ -177,6 +177,12 @@ class MetadataSources:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    def has(self, source_id: str) -> bool:
+        """Whether a source of this id is registered (without reading its document)."""
+        with self._db.read() as session:
+            return session.scalar(select(MetadataSourceRow.id).where(
+                MetadataSourceRow.id == source_id)) is not None
+
     def all(self) -> list[SourceStatus]:
         with self._db.read() as session:
             return [_status(row) for row in session.scalars(

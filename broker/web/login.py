@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from broker import flow_sessions
+from broker import sso
 from broker.downstream import DownstreamRequest
 from broker.flow import SsoSession, StartLimit
 from broker.outgoing import Outgoing
@@ -54,7 +54,7 @@ def finish_login(outgoing: Outgoing, session: SsoSession | None) -> Response:
         settings = broker().settings
         # the session this browser had until now ends with the new one's logout: its apps
         # are still logged in here (the previous pupil's, on a shared classroom device)
-        flow_sessions.replacing(broker(), session, cookies.read(request, settings, cookies.SSO))
+        sso.replaced(broker().store, session, cookies.read(request, settings, cookies.SSO))
         # a shared device: the cookie ends with the browser (the session may end earlier)
         max_age = None if session.browser_bound else session.ttl
         cookies.set_cookie(response, settings, cookies.SSO, session.id,

@@ -13,6 +13,7 @@ an app asked for links back to that app (its registered address), as its answer 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from flask import Response, render_template, request
@@ -22,7 +23,7 @@ from broker.logout.run import SCHOOL, LogoutRun, Result
 from broker.outgoing import Outgoing
 from broker.records import Supplier
 from broker.web import cookies
-from broker.web.current import broker, flow
+from broker.web.current import broker, flow, logouts
 from broker.web.headers import content_security_policy
 from broker.web.i18n import in_language
 from broker.web.respond import to_response
@@ -83,6 +84,14 @@ def _logged_in() -> bool:
     """Is someone logged in on this device now (after a logout that is over)?"""
     settings = broker().settings
     return flow().session(cookies.read(request, settings, cookies.SSO)) is not None
+
+
+def shown_again(browser: str, params: Mapping[str, str]) -> Response | None:
+    """The page of the logout that this very request (every parameter as it came) started in
+    this browser, once that is over: a reload or the back button shows it, nothing is done.
+    None: the request is new here, for its endpoint to check."""
+    again = logouts().asked_again(browser, params)
+    return None if again is None else _page(again)
 
 
 def carry_on(step: Next) -> Response:

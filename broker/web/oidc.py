@@ -23,7 +23,7 @@ from broker.web.current import broker, flow, logouts
 from broker.web.endpoints import machine, published
 from broker.web.i18n import language
 from broker.web.login import start_login
-from broker.web.logout import carry_on
+from broker.web.logout import carry_on, shown_again
 from broker.web.params import single
 from broker.web.respond import to_response
 
@@ -109,9 +109,8 @@ def end_session() -> Response:
         raise BadRequest("Each logout parameter may be sent once.")
     settings = broker().settings
     browser, _ = cookies.browser_id(request, settings)
-    again = logouts().asked_again(browser, params)
-    if again is not None:
-        return carry_on(again)
+    if (page := shown_again(browser, params)) is not None:
+        return page
     supplier, asked = _op().end_session(params)
     session = flow().session(cookies.read(request, settings, cookies.SSO))
     known = session.record.participant(supplier.id) if session and supplier else None

@@ -21,7 +21,7 @@ from broker.web.current import broker, flow, logouts
 from broker.web.endpoints import published
 from broker.web.i18n import language
 from broker.web.login import finish_login, start_limit, start_login
-from broker.web.logout import carry_on
+from broker.web.logout import carry_on, shown_again
 from broker.web.params import refuse_repeated
 from broker.web.respond import to_response
 
@@ -151,9 +151,8 @@ def idp_slo() -> Response:
     if "SAMLResponse" in params:
         return carry_on(logouts().answered(params.get("RelayState", ""), browser, "supplier",
                                            params))
-    again = logouts().asked_again(browser, params)
-    if again is not None:
-        return carry_on(again)
+    if (page := shown_again(browser, params)) is not None:
+        return page
     supplier, asked, kept = _idp().parse_logout_request(params,
                                                         broker().registry.supplier_by_entity_id)
     remember(asked.issuer, asked.id)
@@ -182,9 +181,8 @@ def sp_slo() -> Response:
     if "SAMLResponse" in params:
         return carry_on(logouts().answered(params.get("RelayState", ""), browser, "school",
                                            params))
-    again = logouts().asked_again(browser, params)
-    if again is not None:
-        return carry_on(again)
+    if (page := shown_again(browser, params)) is not None:
+        return page
     registry = broker().registry
     issuer = receive(params[WIRE_BINDING], params).issuer
     school = registry.school_by_entity_id(issuer)

@@ -10,13 +10,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-import xmlsec
 from lxml import etree  # type: ignore[import-untyped]
 
 from broker.downstream.saml_asks import Refused
 from broker.outgoing import Outgoing
 from tests.downstream.peers import SentRequest
 from tests.downstream.saml_world import SamlWorld
+from tests.xml_signatures import verify_enveloped
 
 STATUS = "urn:oasis:names:tc:SAML:2.0:status:"
 NS = {"samlp": "urn:oasis:names:tc:SAML:2.0:protocol",
@@ -35,14 +35,7 @@ def refuse(world: SamlWorld, sent: SentRequest) -> tuple[Refused, Outgoing]:
 def verified(xml: bytes, cert: Path) -> etree._Element:
     """The Response after xmlsec verified its enveloped signature with `cert` alone."""
     root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False))
-    signature = root.find("ds:Signature", NS)
-    assert signature is not None
-    reference = signature.find("ds:SignedInfo/ds:Reference", NS)
-    assert reference is not None and reference.get("URI") == "#" + root.get("ID", "?")
-    ctx = xmlsec.SignatureContext()
-    ctx.key = xmlsec.Key.from_file(str(cert), xmlsec.constants.KeyDataFormatCertPem)
-    ctx.register_id(root, "ID")
-    ctx.verify(signature)  # raises xmlsec.Error if not
+    verify_enveloped(root, cert.read_bytes())
     return root
 
 

@@ -37,6 +37,7 @@ from broker.settings import load_settings
 from broker.upstream.saml_config import SamlSpConfig, sp_metadata_xml
 from broker.upstream.saml_kind import SamlSchool
 from tests.downstream.saml_world import SamlWorld
+from tests.xml_signatures import verify_enveloped
 
 NS = {"md": "urn:oasis:names:tc:SAML:2.0:metadata",
       "mdui": "urn:oasis:names:tc:SAML:metadata:ui",
@@ -236,14 +237,7 @@ def test_the_published_scopes_follow_the_registry(tmp_path: Path) -> None:
 def _verified(xml: str, cert: Path) -> etree._Element:
     """The metadata's root after xmlsec verified its enveloped signature with `cert` alone."""
     root = etree.fromstring(xml.encode())
-    signature = root.find("ds:Signature", {"ds": DS})
-    assert signature is not None and root.index(signature) == 0
-    reference = signature.find("ds:SignedInfo/ds:Reference", {"ds": DS})
-    assert reference is not None and reference.get("URI") == "#" + root.get("ID", "?")
-    ctx = xmlsec.SignatureContext()
-    ctx.key = xmlsec.Key.from_file(str(cert), xmlsec.constants.KeyDataFormatCertPem)
-    ctx.register_id(root, "ID")
-    ctx.verify(signature)  # raises xmlsec.Error if not
+    assert root.index(verify_enveloped(root, cert.read_bytes())) == 0
     return root
 
 

@@ -8,11 +8,11 @@ import textwrap
 
 import lxml.html
 import requests
-import xmlsec
 from lxml import etree
 
 from tests.flows.conftest import SAML, Federation
 from tests.peers.browser import Browser, decode_saml
+from tests.xml_signatures import verify_enveloped
 
 DS = {"ds": "http://www.w3.org/2000/09/xmldsig#"}
 STATUS = "urn:oasis:names:tc:SAML:2.0:status:"
@@ -69,10 +69,7 @@ def verified_failure(federation: Federation, raw: str) -> etree._Element:
     assert body in published_certs(federation)
     pem = "-----BEGIN CERTIFICATE-----\n" + "\n".join(textwrap.wrap(body, 64)) + \
         "\n-----END CERTIFICATE-----\n"
-    ctx = xmlsec.SignatureContext()
-    ctx.key = xmlsec.Key.from_memory(pem.encode(), xmlsec.constants.KeyDataFormatCertPem)
-    ctx.register_id(root, "ID")
-    ctx.verify(signature)  # raises xmlsec.Error if not
+    verify_enveloped(root, pem.encode())
     assert root.xpath("saml:Assertion|saml:EncryptedAssertion", namespaces=SAML) == []
     return root
 

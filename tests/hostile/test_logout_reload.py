@@ -70,20 +70,30 @@ def test_reloading_the_last_page_shows_the_same_result_and_does_nothing(
         assert whoami(browser, federation.supplier(supplier)) is None, supplier
 
 
-def test_a_reload_after_someone_logged_in_again_logs_nobody_out(
-        federation: Federation, browser: Browser, state: StateWatch, traffic: Traffic) -> None:
-    url = logged_out_at_saml_app(federation, browser)
-    log_in(browser, federation, "taalapp")  # the next pupil, on the same device
+def over_and_kept(federation: Federation, browser: Browser, state: StateWatch,
+                  traffic: Traffic, url: str) -> requests.Response:
+    """`url` (a logout message) again after the next pupil logged in at Taalapp in this
+    browser: the page says that logout was over, nothing is written or sent, and that pupil
+    stays logged in. The answer."""
     assert session_alive(federation, browser)
+    sessions = state.sessions()
     with state.unchanged(), traffic.none():
         again = send(browser, "GET", url)
     assert again.status_code == 200, again.text[:400]
     assert ("Dit uitloggen was al klaar. Daarna is er weer iemand ingelogd op dit apparaat."
-            in again.text)
+            in again.text)  # never a confirmation of the next pupil's logout
     assert "Je bent overal uitgelogd." not in again.text and REFUSED_TITLE not in again.text
     assert not clears_sso_cookie(again)
-    assert session_alive(federation, browser)
+    assert state.sessions() == sessions and session_alive(federation, browser)
     assert whoami(browser, federation.supplier("taalapp"))["status"] == "ok"
+    return again
+
+
+def test_a_reload_after_someone_logged_in_again_logs_nobody_out(
+        federation: Federation, browser: Browser, state: StateWatch, traffic: Traffic) -> None:
+    url = logged_out_at_saml_app(federation, browser)
+    log_in(browser, federation, "taalapp")  # the next pupil, on the same device
+    over_and_kept(federation, browser, state, traffic, url)
 
 
 def test_the_same_answer_in_another_browser_is_still_refused(
