@@ -84,10 +84,12 @@ class Server(AuthorizationServer):  # type: ignore[misc]
             request, grant_user=record, grant=self.get_authorization_grant(request))
         return response if isinstance(response, Outgoing) else None
 
-    def refused(self, redirect_uri: str, state: str | None, error: OAuthError) -> Outgoing:
-        """The error as an authorization response, to a checked redirect_uri."""
+    def refused(self, redirect_uri: str, state: str | None, error: OAuthError, *,
+                iss: bool) -> Outgoing:
+        """The error as an authorization response, to a checked redirect_uri; `iss`: with the
+        issuer (the client's `iss_in_errors`)."""
         error.redirect_uri, error.state = redirect_uri, state
-        return self._redirect(error()[2])
+        return self._redirect(error()[2], iss=iss)
 
     def back_channel(self, endpoint: str, form: Mapping[str, str], headers: Mapping[str, str],
                      check: Callable[[], None]) -> JsonReply:
@@ -127,10 +129,11 @@ class Server(AuthorizationServer):  # type: ignore[misc]
                              f"{either(methods)}.", 401) from error
         return client
 
-    def _redirect(self, headers: list[tuple[str, str]]) -> Outgoing:
-        """Every authorization response, also an error, names the issuer (RFC 9207)."""
-        location: str = add_params_to_uri(dict(headers)["Location"], {"iss": self._issuer})
-        return Outgoing(location)
+    def _redirect(self, headers: list[tuple[str, str]], *, iss: bool = True) -> Outgoing:
+        """Every authorization response, also an error, names the issuer (RFC 9207), but an
+        error to a client registered without `iss_in_errors`."""
+        location: str = dict(headers)["Location"]
+        return Outgoing(add_params_to_uri(location, {"iss": self._issuer}) if iss else location)
 
     def handle_response(self, status: int, body: Any,
                         headers: list[tuple[str, str]]) -> JsonReply | Outgoing:
@@ -140,7 +143,8 @@ class Server(AuthorizationServer):  # type: ignore[misc]
 
     def handle_error_response(self, request: OAuthRequest, error: Any) -> JsonReply | Outgoing:
         if error.redirect_uri:
-            return self._redirect(error()[2])
+            client: Client | None = request.client
+            return self._redirect(error()[2], iss=client is None or client.oidc.iss_in_errors)
         return self._error_reply(request, error)
 
     def _error_reply(self, request: OAuthRequest, error: Any) -> JsonReply:

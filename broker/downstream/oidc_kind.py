@@ -58,6 +58,11 @@ class OidcSupplier(SupplierConfig):
     pkce_required: bool = True
     offline_access: bool = False
     id_token_alg: str = "RS256"
+    iss_in_errors: bool = True
+    """RFC 9207 names the issuer in every authorization response, errors too. False for an RP
+    that takes an `iss` without a code for a login its provider starts (OIDC Core 4: what
+    mod_auth_openidc 2.4 does, before it looks for `error`): its error answers then go without
+    `iss`; an answer with a code always carries it (the mix-up defence is about codes)."""
 
     @property
     def identity(self) -> str:
@@ -108,6 +113,7 @@ def _parse(entry: Entry, _base_dir: Path) -> OidcSupplier:
         entry.problem("id_token_alg", msg("problem.bad_algorithm", algorithm=alg[:80],
                                           known=ID_TOKEN_ALGS))
     pkce = entry.get("pkce_required", bool, BOOL)
+    iss_in_errors = entry.get("iss_in_errors", bool, BOOL)
     return OidcSupplier(
         client_id=client_id or "", client_secret=secret, client_secret_env=env,
         redirect_uris=entry.urls("redirect_uris", required=True),
@@ -116,7 +122,7 @@ def _parse(entry: Entry, _base_dir: Path) -> OidcSupplier:
         frontchannel_logout_uri=_logout_uri(entry, "frontchannel_logout_uri"),
         pkce_required=True if pkce is None else pkce,
         offline_access=entry.get("offline_access", bool, BOOL) or False,
-        id_token_alg=alg)
+        id_token_alg=alg, iss_in_errors=True if iss_in_errors is None else iss_in_errors)
 
 
 def _form(form: Mapping[str, str], _sources: FormSources) -> FormFields:
@@ -179,6 +185,6 @@ KIND: DownstreamKind[OidcSupplier] = DownstreamKind(
     keys=frozenset({"client_id", "client_secret", "client_secret_env", "redirect_uris",
                     "post_logout_redirect_uris", "backchannel_logout_uri",
                     "frontchannel_logout_uri", "jwks", "pkce_required", "offline_access",
-                    "id_token_alg"}),
+                    "id_token_alg", "iss_in_errors"}),
     parse=_parse, form=_form, unique=_unique, build=_build, blueprints=_blueprints,
     render=_render, template="admin/preview_oidc.html")

@@ -30,7 +30,7 @@ from broker.downstream.oidc_common import BEARER, JsonReply, header, ok, refused
 from broker.downstream.oidc_config import PATHS, OidcOpConfig, Published, discovery_document
 from broker.downstream.oidc_grants import CodeRecord, Grants, Lifetimes, Snapshot
 from broker.downstream.oidc_keys import SigningKeys
-from broker.downstream.oidc_kind import oidc_of
+from broker.downstream.oidc_kind import OidcSupplier, oidc_of
 from broker.errors import RequestRejected
 from broker.identity import Released
 from broker.outbound.fetch import Fetcher
@@ -86,11 +86,12 @@ class OidcOp:
         except OAuthError as error:
             log.info("authorization request refused",
                      extra={"supplier": target.client.supplier.id, "error": error.error})
-            return self._server.refused(target.redirect_uri, safe_state(params), error)
+            return self._server.refused(target.redirect_uri, safe_state(params), error,
+                                        iss=target.client.oidc.iss_in_errors)
 
     def respond(self, supplier: Supplier, request: bytes, released: Released) -> Outgoing:
         """A fresh code for a snapshot of what is released at this login."""
-        ask = self._checked(supplier, request)
+        ask, _ = self._checked(supplier, request)
         if released.supplier_id != supplier.id:
             raise RequestRejected("This login was released to another learning app.")
         snapshot = Snapshot(
@@ -109,13 +110,13 @@ class OidcOp:
         return response
 
     def respond_error(self, supplier: Supplier, request: bytes, status: str) -> Outgoing:
-        ask = self._checked(supplier, request)
+        ask, oidc = self._checked(supplier, request)
         error = (OAuthError("login_required", "There is no login session and prompt=none was "
                             "asked.") if status == NO_PASSIVE
                  else OAuthError("access_denied", "The login did not succeed."))
-        return self._server.refused(ask.redirect_uri, ask.state, error)
+        return self._server.refused(ask.redirect_uri, ask.state, error, iss=oidc.iss_in_errors)
 
-    def _checked(self, supplier: Supplier, request: bytes) -> Ask:
+    def _checked(self, supplier: Supplier, request: bytes) -> tuple[Ask, OidcSupplier]:
         """The kept request, checked again against the supplier's current registration."""
         ask = Ask.read(request)
         oidc = oidc_of(supplier)
@@ -123,7 +124,7 @@ class OidcOp:
                 ask.redirect_uri not in oidc.redirect_uris):
             raise RequestRejected("The learning app's registration changed during this login.",
                                   back_url=supplier.url, supplier_name=supplier.name)
-        return ask
+        return ask, oidc
 
     # -- logout (oidc_logout.py) -------------------------------------------------------------
     def logout(self, supplier: Supplier, subject: str, sid: str, relay_state: str,

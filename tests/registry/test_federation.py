@@ -59,7 +59,7 @@ def test_optional_fields(tmp_path: Path) -> None:
     text = FEDERATION.replace('subject = "nameid"', 'subject = "uid"\nlegacy_sha1 = true').replace(
         'subject = "sub"', 'subject = "oid"\nalgorithms = ["ES256"]\nscopes = ["openid"]'
     ).replace('client_secret = "s3cret"', 'sector = "taal-family"\npkce_required = false\n'
-              'offline_access = true\nid_token_alg = "ES256"\n'
+              'offline_access = true\nid_token_alg = "ES256"\niss_in_errors = false\n'
               'jwks = "https://taalapp.example/jwks"\n'
               'post_logout_redirect_uris = ["https://taalapp.example/bye"]')
     text = text.replace('place = "Utrecht"', 'place = "Utrecht"\nlink_by_eck_id = true\n'
@@ -81,7 +81,7 @@ def test_optional_fields(tmp_path: Path) -> None:
         redirect_uris=("https://taalapp.example/callback", "http://127.0.0.1:8080/cb"),
         post_logout_redirect_uris=("https://taalapp.example/bye",),
         jwks="https://taalapp.example/jwks", pkce_required=False, offline_access=True,
-        id_token_alg="ES256")
+        id_token_alg="ES256", iss_in_errors=False)
 
 
 def test_inline_metadata_and_crlf(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Browser as Chromium
 from playwright.sync_api import Page
 
+from broker.acr import REFEDS_MFA
 from tests.flows.conftest import Federation
 from tests.peers.browser import Browser
 from tests.suppliers.loper import (
@@ -56,6 +57,15 @@ def mellon_stock(loper: Federation) -> Iterator[SupplierSoftware]:
 
 
 @pytest.fixture(scope="session")
+def mellon_strict(loper: Federation) -> Iterator[SupplierSoftware]:
+    """mellon configured to ask for a login better than MFA, which no school can give."""
+    with running_mellon(idp_metadata(loper), name="mellon-strict",
+                        authn_context=(REFEDS_MFA, "better")) as software:
+        register(loper, software)
+        yield software
+
+
+@pytest.fixture(scope="session")
 def shibboleth(loper: Federation) -> Iterator[SupplierSoftware]:
     with running_shibboleth(metadata_url(loper), metadata_url(loper),
                             metadata_signing_cert(loper)) as software:
@@ -74,6 +84,22 @@ def openidc(loper: Federation) -> Iterator[SupplierSoftware]:
 def openidc_front(loper: Federation) -> Iterator[SupplierSoftware]:
     """mod_auth_openidc taking its logout in the browser (Front-Channel Logout)."""
     with running_openidc(loper.issuer, front_channel=True) as software:
+        register(loper, software)
+        yield software
+
+
+@pytest.fixture(scope="session")
+def openidc_default_url(loper: Federation) -> Iterator[SupplierSoftware]:
+    """mod_auth_openidc with an OIDCDefaultURL."""
+    with running_openidc(loper.issuer, default_url=True) as software:
+        register(loper, software)
+        yield software
+
+
+@pytest.fixture(scope="session")
+def openidc_plain_errors(loper: Federation) -> Iterator[SupplierSoftware]:
+    """mod_auth_openidc with an OIDCDefaultURL, registered with `iss_in_errors = false`."""
+    with running_openidc(loper.issuer, default_url=True, plain_errors=True) as software:
         register(loper, software)
         yield software
 
@@ -131,14 +157,15 @@ _logout_failed: set[str] = set()
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test exercises the software it is parametrised with, or the one its module is named
-    after (test_shibboleth.py)."""
+    after (test_shibboleth.py); mellon_stock and the like are that software with other
+    settings."""
     for item in items:
         if not item.nodeid.startswith("tests/suppliers/"):
             continue
         callspec = getattr(item, "callspec", None)
         name = callspec.params.get("software") if callspec is not None else None
         name = name or item.nodeid.split("::")[0].removesuffix(".py").split("/test_")[-1]
-        name = name.removesuffix("_stock")  # the same software with its defaults
+        name = name.split("_")[0]
         if name in SOFTWARE:
             _software_of[item.nodeid] = name
 

@@ -64,7 +64,8 @@ def register(loper: Federation, software: SupplierSoftware) -> None:
                               redirect_uris=(client.redirect_uri,),
                               post_logout_redirect_uris=client.post_logout_redirect_uris,
                               backchannel_logout_uri=client.backchannel_logout_uri,
-                              frontchannel_logout_uri=client.frontchannel_logout_uri)
+                              frontchannel_logout_uri=client.frontchannel_logout_uri,
+                              iss_in_errors=client.iss_in_errors)
     else:
         assert software.metadata is not None and software.entity_id is not None
         config = SamlSupplier(metadata_xml=software.metadata, entity_id=software.entity_id)

@@ -49,22 +49,28 @@ def expect(sent: Sent) -> Seen:
 
 
 @contextmanager
-def running_openidc(issuer: str, front_channel: bool = False) -> Iterator[SupplierSoftware]:
+def running_openidc(issuer: str, front_channel: bool = False, *, default_url: bool = False,
+                    plain_errors: bool = False) -> Iterator[SupplierSoftware]:
     """A private apache2 with mod_auth_openidc in front of the app, as a client of `issuer`,
     taking logouts over the back channel (a logout token), or with `front_channel` in the
-    browser (its redirect URI with logout=get, loaded in an iframe: Front-Channel Logout)."""
+    browser (its redirect URI with logout=get, loaded in an iframe: Front-Channel Logout);
+    `default_url`: with an OIDCDefaultURL (its home page), as many deployments set;
+    `plain_errors`: registered at Loper with `iss_in_errors = false`."""
     port = free_port()
     base = f"http://{HOST}:{port}"
     redirect_uri = f"{base}/app/redirect_uri"
-    client_id = f"{CLIENT_ID}-front" if front_channel else CLIENT_ID
+    client_id = CLIENT_ID + ("-front" if front_channel else "") + (
+        "-default-url" if default_url else "") + ("-plain-errors" if plain_errors else "")
     channel = ({"frontchannel_logout_uri": f"{redirect_uri}?logout=get"} if front_channel
                else {"backchannel_logout_uri": f"{redirect_uri}?logout=backchannel"})
     client = OidcClient(client_id, secrets.token_urlsafe(24), redirect_uri,
-                        post_logout_redirect_uris=(f"{base}/",), **channel)
+                        post_logout_redirect_uris=(f"{base}/",), iss_in_errors=not plain_errors,
+                        **channel)
     with workspace(client_id) as folder:
         body = _CONF.format(issuer=issuer, client_id=client.client_id, secret=client.client_secret,
                             redirect_uri=client.redirect_uri,
                             passphrase=secrets.token_urlsafe(24))
+        body += f"OIDCDefaultURL {base}/\n" if default_url else ""
         with running_apache("openidc", folder, port,
                             {"auth_openidc_module": "mod_auth_openidc.so"}, body) as url:
             yield SupplierSoftware(

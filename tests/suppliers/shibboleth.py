@@ -6,7 +6,8 @@ against Loper's metadata signing certificate, and a required validUntil), and ke
 attribute-map.xml and attribute-policy.xml of /etc/shibboleth: the app sees an attribute only
 when the stock map decodes it and the stock policy lets it through (scoped values, such as the
 pairwise-id, only under a shibmd:Scope of Loper's metadata). The SP metadata is what shibd
-itself generates.
+itself generates. A login can ask for a NameID format or an authentication context with its
+Login handler's own parameters (NameIDFormat, authnContextClassRef, authnContextComparison).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from tests.suppliers.daemons import (
     version,
     workspace,
 )
-from tests.suppliers.software import Seen, Sent, SupplierSoftware
+from tests.suppliers.software import Seen, Sent, SupplierSoftware, asked_by
 
 STOCK = Path("/etc/shibboleth")
 SHIBD = "/usr/sbin/shibd"
@@ -157,4 +158,7 @@ def running_shibboleth(metadata_url: str, idp_entity_id: str,
                     logout_url=f"{url}/Shibboleth.sso/Logout", folder=folder, seen=seen,
                     expect=_expect(idp_entity_id, entity_id),
                     metadata=metadata.text, entity_id=entity_id,
-                    logs=(folder / "shibd.log", folder / "native.log", folder / "error.log"))
+                    logs=(folder / "shibd.log", folder / "native.log", folder / "error.log"),
+                    asking=asked_by(f"{url}/Shibboleth.sso/Login", "NameIDFormat",
+                                    "authnContextClassRef", "authnContextComparison",
+                                    target=f"{url}{WHOAMI}"))

@@ -4,9 +4,11 @@ A private config folder (SIMPLESAMLPHP_CONFIG_DIR) holds config.php, an authsour
 `default-sp` (saml:SP, signed AuthnRequests asking for a persistent NameID, or with the stock
 NameIDPolicy: a transient NameID) and Loper's IdP metadata. The app is a PHP page that asks
 SimpleSAMLphp for a login and answers with the NameID and the attributes as SimpleSAMLphp hands
-them to an application (under their SAML names: the stock SP has no attribute map). Its cookies
-have names of their own: every server in these tests shares 127.0.0.1, and cookies ignore
-ports.
+them to an application (under their SAML names: the stock SP has no attribute map). A second
+page asks for a NameID format or an authentication context with SimpleSAMLphp's own login
+parameters (saml:NameIDPolicy, saml:AuthnContextClassRef, saml:AuthnContextComparison). Its
+cookies have names of their own: every server in these tests shares 127.0.0.1, and cookies
+ignore ports.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import requests
 
 from tests.certs import write_pair
 from tests.suppliers.daemons import HOST, Daemon, free_port, hand_over, running, version, workspace
-from tests.suppliers.software import Seen, Sent, SupplierSoftware
+from tests.suppliers.software import Seen, Sent, SupplierSoftware, asked_by
 
 INSTALLED = Path("/usr/share/simplesamlphp")
 SP = "default-sp"
@@ -83,6 +85,17 @@ require_once('{installed}/lib/_autoload.php');
 $as = new \\SimpleSAML\\Auth\\Simple('{sp}');
 $as->logout('{base}/');
 """
+_ASKS = """<?php
+require_once('{installed}/lib/_autoload.php');
+$as = new \\SimpleSAML\\Auth\\Simple('{sp}');
+$format = $_GET['format'] ?? null;
+$as->requireAuth(array_filter([
+    'saml:NameIDPolicy' => $format === null ? null : ['Format' => $format, 'AllowCreate' => true],
+    'saml:AuthnContextClassRef' => $_GET['class'] ?? null,
+    'saml:AuthnContextComparison' => $_GET['comparison'] ?? null,
+]));
+header('Location: whoami.php');
+"""
 PERSISTENT_POLICY = """
         'NameIDPolicy' => [
             'Format' => 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
@@ -91,6 +104,8 @@ PERSISTENT_POLICY = """
 """What a supplier that keeps pupils' data configures; without it SimpleSAMLphp asks for a
 transient NameID (its default in 1.19)."""
 APP = "/app/whoami.php"
+ASKS = "/app/asks.php"
+"""The app's page that asks for what its query names (format, class, comparison)."""
 LOGOUT = "/app/logout.php"
 """The app's logout: SimpleSAMLphp's single logout, back to the home page afterwards."""
 
@@ -119,6 +134,7 @@ def _write(folder: Path, base: str, idp_metadata: str, idp_entity_id: str,
         policy=PERSISTENT_POLICY if persistent else ""))
     (folder / "www" / "simplesaml").symlink_to(INSTALLED / "www")
     (folder / "www" / "app" / "whoami.php").write_text(_APP.format(installed=INSTALLED, sp=SP))
+    (folder / "www" / "app" / "asks.php").write_text(_ASKS.format(installed=INSTALLED, sp=SP))
     (folder / "www" / "app" / "logout.php").write_text(
         _LOGOUT.format(installed=INSTALLED, sp=SP, base=base))
     (folder / "www" / "index.html").write_text("<!doctype html><title>Supplier</title>home\n")
@@ -150,4 +166,5 @@ def running_simplesamlphp(idp_metadata: str, idp_entity_id: str, *, persistent: 
                 base_url=base, app_url=f"{base}{APP}",
                 logout_url=f"{base}{LOGOUT}",
                 folder=folder, seen=seen, expect=expect, metadata=metadata.text,
-                entity_id=entity_id, logs=php.logs)
+                entity_id=entity_id, logs=php.logs,
+                asking=asked_by(f"{base}{ASKS}", "format", "class", "comparison"))

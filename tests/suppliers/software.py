@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from cryptography import x509
 
@@ -50,6 +51,30 @@ class OidcClient:
     """Where the RP's logout is loaded in an iframe (OIDC Front-Channel Logout)."""
     post_logout_redirect_uris: tuple[str, ...] = ()
     """Where Loper may send the browser back after the RP's own logout."""
+    iss_in_errors: bool = True
+    """Loper's registration of the client: its error answers with `iss` (RFC 9207)."""
+
+
+@dataclass(frozen=True)
+class Asks:
+    """What a SAML SP's AuthnRequest can ask of the answer besides a login: a NameIDPolicy
+    Format, a RequestedAuthnContext (its class and Comparison)."""
+
+    name_id_format: str | None = None
+    authn_context: tuple[str, str] | None = None
+
+
+def asked_by(url: str, name_id_format: str, authn_class: str, comparison: str,
+             **fixed: str) -> Callable[[Asks], str]:
+    """`url` with what to ask as query parameters, under the software's own names for them."""
+    def asking(asks: Asks) -> str:
+        params = dict(fixed)
+        if asks.name_id_format is not None:
+            params[name_id_format] = asks.name_id_format
+        if asks.authn_context is not None:
+            params[authn_class], params[comparison] = asks.authn_context
+        return f"{url}?{urlencode(params)}"
+    return asking
 
 
 @dataclass(frozen=True)
@@ -77,6 +102,9 @@ class SupplierSoftware:
     """The client Loper must know (OIDC software)."""
     logs: tuple[Path, ...] = field(default=())
     """Its log files, for a failing test's report."""
+    asking: Callable[[Asks], str] | None = None
+    """Where a login starts whose AuthnRequest asks for `Asks`, when the software takes them
+    per login (None: from its configuration alone)."""
 
     @property
     def supplier_name(self) -> str:
