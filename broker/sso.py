@@ -10,7 +10,9 @@ A login that starts a new session in a browser whose SSO cookie names another se
 next pupil on a shared classroom device, a fresh login the app or a school hint asked for)
 links the new session to that one (`replaced`): the apps logged in through it are still logged
 in in this browser, so a logout of the new session ends it too (`earlier`). The link is its own
-small record under the new session's id, living as long as that session, written only from this
+small record under the new session's id, living as long as that session: the whole chain, the
+replaced session first and then what that one replaced (copied from its own link), so a
+session that ended in between hides none of the older ones. It is written only from this
 browser's own cookie: a logout never reaches a session that was not in this browser.
 """
 
@@ -99,10 +101,11 @@ class SsoSession:
 
 
 EARLIER = "sso-earlier"
-"""The id of the session that a session replaced in its browser, under that session's id."""
+"""Under a session's id: the ids of the sessions it replaced in its browser, newest first,
+separated by spaces (a record written before chains were kept holds one id)."""
 EARLIER_MAX = 8
-"""Sessions replaced in one browser that a logout still ends (the newest ones): a bound on its
-reads and its fan-out."""
+"""Sessions replaced in one browser that a logout still ends (the newest ones): a bound on a
+link's length, on its reads and on its fan-out."""
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 """What a session id of a cookie may look like (new_id makes 24 of these characters)."""
 
@@ -144,28 +147,42 @@ def load(store: StateStore, session_id: str | None) -> SsoSession | None:
 
 
 def replaced(store: StateStore, session: SsoSession, earlier_id: str) -> None:
-    """`session` was started in a browser whose SSO cookie named `earlier_id`: remember that for
-    as long as `session` lasts (whether `earlier_id` still lives is asked at the logout). A
-    browser without a session (no cookie: `earlier_id` is empty) costs no write."""
-    if earlier_id != session.id and _ID.fullmatch(earlier_id) and session.ttl > 0:
-        store.put_token(EARLIER, session.id, earlier_id.encode(), session.ttl)
+    """`session` was started in a browser whose SSO cookie named `earlier_id`: remember that,
+    with what `earlier_id` replaced in its turn, for as long as `session` lasts (whether they
+    still live is asked at the logout). A browser without a session (no cookie: `earlier_id`
+    is empty) costs no write."""
+    if earlier_id == session.id or not _ID.fullmatch(earlier_id) or session.ttl <= 0:
+        return
+    chain = [earlier_id, *(i for i in _links(store, earlier_id) if i != session.id)]
+    kept = tuple(dict.fromkeys(chain))[:EARLIER_MAX]
+    store.put_token(EARLIER, session.id, " ".join(kept).encode(), session.ttl)
+
+
+def _links(store: StateStore, session_id: str) -> tuple[str, ...]:
+    """The ids that `session_id`'s link names, newest first (none when it has no link)."""
+    link = store.get_token(EARLIER, session_id)
+    if link is None:
+        return ()
+    return tuple(i for i in link.decode("ascii", "replace").split() if _ID.fullmatch(i))
 
 
 def earlier(store: StateStore, session: SsoSession) -> tuple[SsoSession, ...]:
-    """The sessions that `session` replaced in its browser, one after the other, newest first,
-    while they live: the chain ends at one that ended or expired (what it replaced expired
-    before it, unless its school keeps sessions longer), or after EARLIER_MAX."""
+    """The sessions that `session` replaced in its browser that still live, newest first, at
+    most EARLIER_MAX. One that ended or expired is passed over, not the end of the chain: the
+    older ones behind it may live on (a school can keep its sessions longer). The links of
+    the ones found are read too, for a link written before chains were kept (one id)."""
     found: list[SsoSession] = []
     seen = {session.id}
-    at = session.id
-    while len(found) < EARLIER_MAX:
-        link = store.get_token(EARLIER, at)
-        prior = load(store, link.decode("ascii", "replace") if link else None)
-        if prior is None or prior.id in seen:
-            break
-        found.append(prior)
-        seen.add(prior.id)
-        at = prior.id
+    todo = list(_links(store, session.id))
+    while todo and len(found) < EARLIER_MAX and len(seen) <= 2 * EARLIER_MAX:
+        at = todo.pop(0)
+        if at in seen:
+            continue
+        seen.add(at)
+        prior = load(store, at)
+        if prior is not None:
+            found.append(prior)
+            todo.extend(_links(store, prior.id))
     return tuple(found)
 
 

@@ -1,13 +1,15 @@
 """The logout journey: end Loper's session, ask the participants, answer whoever started it.
 
-begin() -> [a redirect to the school, then one per SAML supplier] -> finish. The school comes
-first: its session is the one that would log the next pupil on a shared device in, and a
-supplier that never answers its redirect must not keep it alive. Each redirect's answer comes
-back through answered(); the run (broker/logout/run.py) is taken atomically, so an answer
-that answers nothing Loper asked in this browser is refused. The same answer coming again in
-the same browser (a reload of the page it ended on) is no attack: once its logout is over,
-its result is shown again and nothing is done (`Finished.again`); while the logout still goes
-on, it is refused and the logout waits for its real answer. The same goes for the request
+begin() -> [a redirect to each school, then one per SAML supplier] -> finish. The schools come
+first (broker/logout/schools.py: the current session's, then those of the sessions it replaced
+in this browser): their sessions are the ones that would log the next pupil on a shared device
+in, and a supplier that never answers its redirect must not keep them alive. Each redirect's
+answer comes back through answered(); the run (broker/logout/run.py) is taken atomically, so
+an answer that answers nothing Loper asked in this browser is refused (and the run kept for
+its real answer). The same answer coming again in the same browser (a reload of the page it
+ended on) is no attack: once its logout is over, its result is shown again and nothing is done
+(`Finished.again`); while the logout still goes on, it is refused and the logout waits for its
+real answer. The same goes for the request
 that started a logout (an app's or the school's SAML LogoutRequest, an OIDC app's
 RP-initiated logout: the pupil reloads the page it ended on, or goes back to it): once that
 logout is over, the same request in the same browser finds its result (`asked_again`);
@@ -18,25 +20,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Literal
+from dataclasses import dataclass
 
-from broker import hubs, sso
+from broker import sso
 from broker.context import Broker
 from broker.downstream import Logout, SessionBound
 from broker.errors import BrokerError, LogoutRejected
 from broker.logout import run as runs
 from broker.logout.fanout import fan_out
-from broker.logout.run import SCHOOL, Initiator, LogoutRun, Outcome, Result
+from broker.logout.run import Initiator, LogoutRun, Outcome, Result, Side
+from broker.logout.schools import SchoolLogouts
 from broker.outgoing import Outgoing
-from broker.records import School
 from broker.sso import Participant, SsoSession, new_id
-from broker.upstream import Logout as SchoolLogout
 from broker.upstream import LogoutAnswer
 
 log = logging.getLogger("loper.logout")
-
-Side = Literal["supplier", "school"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +53,7 @@ Next = Outgoing | Finished
 class Logouts:
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
+        self.schools = SchoolLogouts(broker)
 
     def begin(self, session: SsoSession | None, browser: str, initiator: Initiator,
               asked: Mapping[str, str] | None = None) -> Next:
@@ -66,8 +65,7 @@ class Logouts:
             stuck = runs.waiting(self.broker.store, browser) if initiator.by == "pupil" else None
             if stuck is not None:
                 return self._past_the_stuck_step(stuck)
-            return self._finish(LogoutRun(run_id, browser, initiator, "", b"",
-                                          had_session=False))
+            return self._finish(LogoutRun(run_id, browser, initiator, (), had_session=False))
         # With it end the sessions it replaced in this browser that still live (the previous
         # pupils' on a shared device): their apps are still logged in here (broker/sso.py).
         ended = (session, *sso.earlier(self.broker.store, session))
@@ -81,25 +79,26 @@ class Logouts:
         asked_to = fan_out(self.broker, others, run_id, self.broker.settings.logout_timeout + 1)
         itself = (Outcome(initiator.party, "done"),) if by_supplier and record.participant(
             initiator.party) else ()
-        run = LogoutRun(run_id, browser, initiator, record.person.school_id,
-                        record.school_session, steps=asked_to.steps,
-                        outcomes=itself + asked_to.outcomes, frames=asked_to.frames)
+        run = LogoutRun(run_id, browser, initiator, self.schools.to_ask(ended, initiator),
+                        steps=asked_to.steps, outcomes=itself + asked_to.outcomes,
+                        frames=asked_to.frames)
         if asked is not None:
             runs.keep_answered(self.broker.store, run, asked)
-        log.info("logout started", extra={"by": initiator.by, "school": run.school_id,
+        log.info("logout started", extra={"by": initiator.by, "school": record.person.school_id,
                                           "participants": len(everyone),
-                                          "earlier_sessions": len(ended) - 1})
+                                          "earlier_sessions": len(ended) - 1,
+                                          "schools": len(run.schools)})
         return self._advance(run)
 
     def _past_the_stuck_step(self, run: LogoutRun) -> Next:
         """The pupil pressed "log out everywhere" again while the browser's redirect to the
         school or an app never came back (it stopped at an error page of its own): that party
         counts as not reached, and the logout goes on with the others."""
-        at_school = run.school_sent and run.outcome(SCHOOL) is None
-        if not at_school and not run.steps:  # nothing in flight (a run is kept only while so)
+        at_school = run.at_school
+        if at_school is None and not run.steps:  # nothing in flight (kept only while so)
             return self._advance(run)
         log.info("logout goes on past a step that never answered", extra={
-            "party": "school" if at_school else run.steps[0].party, "school": run.school_id})
+            "party": f"school:{at_school.school_id}" if at_school else run.steps[0].party})
         return self._advance(run.school_answered("failed") if at_school
                              else run.step_answered("failed"))
 
@@ -111,23 +110,24 @@ class Logouts:
             if downstream is not None and isinstance(downstream, SessionBound):
                 downstream.session_ended(participant.sid)
 
-    def answered(self, run_id: str, browser: str, side: Side,
+    def answered(self, relay: str, browser: str, side: Side,
                  params: Mapping[str, str]) -> Next:
-        """A supplier's or the school's answer to the redirect in flight."""
+        """A supplier's or a school's answer to the redirect in flight; `relay`: its relay
+        state. An answer refused leaves the logout waiting for its real one."""
         store = self.broker.store
         before = runs.answered_before(store, browser, params)
         if before is not None:
-            return self._again(before, run_id, browser)
-        run = runs.take(store, run_id, browser)
+            return self._again(before, runs.run_of(relay), browser)
+        run = runs.take(store, runs.run_of(relay), browser)
         if run is None:
             raise LogoutRejected("This logout answer belongs to no logout that Loper started "
                                  "in this browser (it may be used already, or expired).")
-        if side == "school":
-            if not run.school_sent or run.outcome(SCHOOL) is not None:
-                raise LogoutRejected("Loper asked the school for no logout in this browser.")
-            answered = run.school_answered(self._school_answer(run, params))
-        else:
-            answered = run.step_answered(self._step_answer(run, params))
+        try:
+            answered = (self.schools.answered(run, relay, params) if side == "school"
+                        else run.step_answered(self._step_answer(run, params)))
+        except BrokerError:
+            runs.keep(store, run)
+            raise
         step = self._advance(answered)
         runs.keep_answered(store, run, params)
         return step
@@ -150,11 +150,11 @@ class Logouts:
 
     def _shown_again(self, over: LogoutRun, came: str) -> Finished:
         log.info("logout message came again; its logout is over", extra={
-            "came": came, "by": over.initiator.by, "school": over.school_id or "-"})
+            "came": came, "by": over.initiator.by})
         return Finished(over, None, again=True)
 
     def _step_answer(self, run: LogoutRun, params: Mapping[str, str]) -> Result:
-        if not run.steps or (run.school_sent and run.outcome(SCHOOL) is None):
+        if not run.steps or run.schools:
             raise LogoutRejected("Loper asked no learning app for a logout in this browser.")
         step = run.steps[0]
         supplier = self.broker.registry.supplier(step.party)
@@ -169,49 +169,20 @@ class Logouts:
         return downstream if isinstance(downstream, Logout) else None
 
     def _advance(self, run: LogoutRun) -> Next:
-        if run.initiator.by != "school" and run.school_id and not run.school_sent:
-            result, sent = self._to_school(run)
-            if sent is not None:
-                outgoing, state = sent
-                runs.keep(self.broker.store, replace(run, school_sent=True, school_state=state))
+        while run.schools:  # one school after the other, each over at once or by its answer
+            run, outgoing = self.schools.ask(run)
+            if outgoing is not None:
+                runs.keep(self.broker.store, run)
                 return outgoing
-            run = replace(run.school_answered(result), school_sent=True)
         if run.steps:
             runs.keep(self.broker.store, run)
             return run.steps[0].outgoing
         return self._finish(run)
 
-    def _school(self, run: LogoutRun) -> tuple[School, School] | None:
-        """The session's school and the one whose login service it used (its hub, or itself)."""
-        school = self.broker.registry.school(run.school_id)
-        if school is None:
-            return None
-        return school, hubs.hub_of(school, self.broker.registry.school)
-
-    def _to_school(self, run: LogoutRun) -> tuple[Result, tuple[Outgoing, bytes] | None]:
-        found = self._school(run)
-        upstream = self.broker.upstreams.get(found[1].protocol) if found else None
-        if found is None or upstream is None or not isinstance(upstream, SchoolLogout):
-            return "none", None
-        try:
-            sent = upstream.logout_redirect(found[1], run.school_session, relay_state=run.id)
-        except BrokerError as exc:
-            log.warning("logout at school failed", extra={"school": run.school_id,
-                                                          "reason": exc.message})
-            return "failed", None
-        return ("none", None) if sent is None else ("done", sent)
-
-    def _school_answer(self, run: LogoutRun, params: Mapping[str, str]) -> Result:
-        found = self._school(run)
-        upstream = self.broker.upstreams.get(found[1].protocol) if found else None
-        if found is None or upstream is None or not isinstance(upstream, SchoolLogout):
-            return "failed"
-        return "done" if upstream.handle_logout(found[1], params, run.school_state) else "failed"
-
     def _finish(self, run: LogoutRun) -> Finished:
         log.info("logout finished", extra={
-            "by": run.initiator.by, "school": run.school_id or "-",
-            "failed": ",".join(o.party or "school" for o in run.outcomes
+            "by": run.initiator.by,
+            "failed": ",".join(f"{o.side}:{o.party}" for o in run.outcomes
                                if o.result == "failed") or "-"})
         if run.had_session:  # its answers, coming again, find how it went
             runs.keep_finished(self.broker.store, run)

@@ -6,6 +6,11 @@ another browser, finds nothing. The browser's latest run is also found by the br
 (`waiting`), for a pupil whose redirect never came back (an app's own error page) and who
 presses "log out everywhere" again.
 
+A run names the sessions at schools still to end (`schools`, each with a relay state of its
+own once sent). A run stored before a logout asked more than one school (one school, in flat
+fields) is still read, as a run with that one school step (`_OneSchoolRun`): a logout in flight
+during an upgrade finishes.
+
 Once a run is over, what it ended is kept a while longer for its browser (`keep_finished`),
 with every answer it took and the request that started it (`keep_answered`): the same
 message coming again in that browser (a reload of the last page, a phone restoring the tab, the
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -38,17 +44,16 @@ Result = Literal["done", "frame", "none", "failed"]
 """done: ended (confirmed); frame: asked in an iframe (the browser did it, unconfirmed); none:
 no logout registered; failed: could not be reached, or refused."""
 
-SCHOOL = ""
-"""The party id of the school's step (no supplier has an empty id)."""
-
 By = Literal["pupil", "supplier", "school"]
+Side = Literal["supplier", "school"]
 
 
 @dataclass(frozen=True)
 class Outcome:
     party: str
-    """A supplier id, or SCHOOL."""
+    """A supplier's id, or a school's (side "school")."""
     result: Result
+    side: Side = "supplier"
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,19 @@ class Step:
     party: str
     outgoing: Outgoing
     state: bytes
+
+
+@dataclass(frozen=True)
+class SchoolStep:
+    """A session at a school that the browser ends: a redirect there, an answer back."""
+
+    school_id: str
+    session: bytes
+    """What the school's upstream returned at that login (Callback.session)."""
+    relay: str = ""
+    """The relay state it was sent with (`school_relay`); empty: not sent yet."""
+    state: bytes = b""
+    """What the upstream kept until the school's answer."""
 
 
 @dataclass(frozen=True)
@@ -77,35 +95,90 @@ class LogoutRun:
     id: str
     browser: str
     initiator: Initiator
-    school_id: str
-    """The session's school ("" when there was no session)."""
-    school_session: bytes
+    schools: tuple[SchoolStep, ...]
+    """Sessions at schools still to end, in order; the first one is in flight once sent."""
     steps: tuple[Step, ...] = ()
-    """Redirects still to go, in order; the first one is in flight once sent."""
+    """Redirects to apps still to go (after the schools), in order; the first one is in flight
+    once sent."""
     outcomes: tuple[Outcome, ...] = ()
     frames: tuple[str, ...] = ()
-    school_sent: bool = False
-    """The school's step is in flight, or over (then its outcome is in `outcomes`)."""
-    school_state: bytes = b""
     had_session: bool = True
 
+    @property
+    def at_school(self) -> SchoolStep | None:
+        """The school step in flight, if any."""
+        return self.schools[0] if self.schools and self.schools[0].relay else None
+
+    def school_sent(self, relay: str, state: bytes) -> LogoutRun:
+        """The first school step in flight, sent with `relay`; `state` kept for its answer."""
+        sent = replace(self.schools[0], relay=relay, state=state)
+        return replace(self, schools=(sent, *self.schools[1:]))
+
     def school_answered(self, result: Result) -> LogoutRun:
-        """The school's step over, with `result`."""
-        return replace(self, outcomes=(*self.outcomes, Outcome(SCHOOL, result)))
+        """The first school step over, with `result`: the next school is first now."""
+        done = Outcome(self.schools[0].school_id, result, "school")
+        return replace(self, schools=self.schools[1:], outcomes=(*self.outcomes, done))
 
     def step_answered(self, result: Result) -> LogoutRun:
         """The app step in flight over, with `result`: the next one is first now."""
         done = Outcome(self.steps[0].party, result)
         return replace(self, steps=self.steps[1:], outcomes=(*self.outcomes, done))
 
-    def outcome(self, party: str) -> Result | None:
-        return next((o.result for o in self.outcomes if o.party == party), None)
-
     @property
     def complete(self) -> bool:
         """Every session ended, or was asked to in an iframe: none failed, and none is left
         because it has no logout (SAML core 3.7.3.2: else PartialLogout)."""
         return all(o.result in ("done", "frame") for o in self.outcomes)
+
+
+@dataclass(frozen=True)
+class _OneSchoolRun:
+    """A run as stored before a logout asked more than one school: the session's school in
+    flat fields, its outcome under the party "". Read as a LogoutRun with that school."""
+
+    id: str
+    browser: str
+    initiator: Initiator
+    school_id: str
+    school_session: bytes
+    steps: tuple[Step, ...] = ()
+    outcomes: tuple[Outcome, ...] = ()
+    frames: tuple[str, ...] = ()
+    school_sent: bool = False
+    school_state: bytes = b""
+    had_session: bool = True
+
+    def now(self) -> LogoutRun:
+        """In flight at the school: that step, answered by its relay state (the run's id);
+        else no school is left (asked and over, or never asked: by the school itself)."""
+        answered = any(o.party == "" for o in self.outcomes)
+        schools = (SchoolStep(self.school_id, self.school_session, self.id, self.school_state),
+                   ) if self.school_sent and not answered else ()
+        outcomes = tuple(Outcome(self.school_id, o.result, "school") if o.party == "" else o
+                         for o in self.outcomes)
+        return LogoutRun(self.id, self.browser, self.initiator, schools, self.steps, outcomes,
+                         self.frames, self.had_session)
+
+
+def _read(data: bytes | None) -> LogoutRun | None:
+    """A stored run, in today's form or the one-school form of before."""
+    run = codec.decode(data, LogoutRun)
+    if run is not None:
+        return run
+    before = codec.decode(data, _OneSchoolRun)
+    return None if before is None else before.now()
+
+
+def school_relay(run_id: str) -> str:
+    """The relay state of one school's step: the run's id and a random value of its own, so
+    that nobody who saw another step's relay state (a school or an app asked before) can make
+    up this school's answer."""
+    return f"{run_id}.{secrets.token_urlsafe(12)}"
+
+
+def run_of(relay: str) -> str:
+    """The run's id in a relay state (an app's is the id alone)."""
+    return relay.partition(".")[0]
 
 
 def _browser_key(browser: str) -> str:
@@ -132,7 +205,7 @@ def waiting(store: StateStore, browser: str) -> LogoutRun | None:
 def take(store: StateStore, run_id: str, browser: str) -> LogoutRun | None:
     if not run_id or len(run_id) > 64:
         return None
-    return codec.decode(store.take_token(KIND, _key(run_id, browser)), LogoutRun)
+    return _read(store.take_token(KIND, _key(run_id, browser)))
 
 
 def _answer_key(browser: str, params: Mapping[str, str]) -> str:
@@ -154,9 +227,9 @@ def answered_before(store: StateStore, browser: str, params: Mapping[str, str]) 
 
 
 def keep_finished(store: StateStore, run: LogoutRun) -> None:
-    """What `run` ended, without what its adapters kept (the school's session, the
+    """What `run` ended, without what its adapters kept (the schools' sessions, the
     initiator's request) and without its frames: enough to say again how it went."""
-    over = replace(run, school_session=b"", school_state=b"", steps=(), frames=(),
+    over = replace(run, schools=(), steps=(), frames=(),
                    initiator=replace(run.initiator, request=b""))
     store.put_token(FINISHED, _key(run.id, run.browser), codec.encode(over), KEPT_AFTER)
 
@@ -165,4 +238,4 @@ def finished(store: StateStore, run_id: str, browser: str) -> LogoutRun | None:
     """This browser's run `run_id` that is over (kept, not taken: every reload finds it)."""
     if not run_id or len(run_id) > 64:
         return None
-    return codec.decode(store.get_token(FINISHED, _key(run_id, browser)), LogoutRun)
+    return _read(store.get_token(FINISHED, _key(run_id, browser)))

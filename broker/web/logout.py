@@ -13,13 +13,14 @@ an app asked for links back to that app (its registered address), as its answer 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from flask import Response, render_template, request
 
 from broker.logout.journey import Finished, Next
-from broker.logout.run import SCHOOL, LogoutRun, Result
+from broker.logout.run import LogoutRun, Outcome, Result, Side
 from broker.outgoing import Outgoing
 from broker.records import Supplier
 from broker.web import cookies
@@ -31,6 +32,13 @@ from broker.web.respond import to_response
 _WORSE: tuple[Result, ...] = ("done", "frame", "none", "failed")
 
 
+class _Named(Protocol):
+    """An app or a school, as the page shows it."""
+
+    @property
+    def name(self) -> str: ...
+
+
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
@@ -40,20 +48,11 @@ def _page(done: Finished) -> Response:
     run = done.run
     lang = run.initiator.lang
     registry = broker().registry
-    # The apps of every session this logout ended in this browser, the previous pupils' on a
-    # shared device too: the page is about this device. An app in two of them is listed once,
-    # with the worse of its results.
-    results: dict[str, Result] = {}
-    for outcome in run.outcomes:
-        if outcome.party != SCHOOL:
-            results[outcome.party] = max(results.get(outcome.party, "done"), outcome.result,
-                                         key=_WORSE.index)
-    apps: dict[str, list[str]] = {"done": [], "frame": [], "none": [], "failed": []}
-    for party, result in results.items():
-        supplier = registry.supplier(party)
-        apps[result].append(supplier.name if supplier else party)
-    school = run.outcome(SCHOOL)
-    everywhere = not (apps["none"] or apps["failed"]) and school in (None, "done")
+    # The apps and schools of every session this logout ended in this browser, the previous
+    # pupils' on a shared device too: the page is about this device.
+    apps = _by_result(run.outcomes, "supplier", registry.supplier)
+    schools = _by_result(run.outcomes, "school", registry.school)
+    everywhere = not (apps["none"] or apps["failed"] or schools["none"] or schools["failed"])
     ending = done.ending
     frames = () if done.again else run.frames
     app = _asking_app(run) if done.again else None
@@ -61,7 +60,7 @@ def _page(done: Finished) -> Response:
         html = render_template(
             "logged_out.html", had_session=run.had_session,
             logged_in_since=done.again and _logged_in(),
-            everywhere=everywhere, apps=apps, school=school, frames=frames,
+            everywhere=everywhere, apps=apps, schools=schools, frames=frames,
             ending=ending if ending is not None and ending.form is not None else None,
             ending_url=ending.url if ending is not None and ending.form is None else None,
             back_app=app)
@@ -70,6 +69,22 @@ def _page(done: Finished) -> Response:
     origins = tuple(sorted({_origin(frame) for frame in frames}))
     response.headers["Content-Security-Policy"] = content_security_policy(origins)
     return response
+
+
+def _by_result(outcomes: tuple[Outcome, ...], side: Side,
+               find: Callable[[str], _Named | None]) -> dict[Result, list[str]]:
+    """The names of the apps (or schools) of `side`, by result; one in two of the sessions
+    is listed once, with the worse of its results."""
+    results: dict[str, Result] = {}
+    for outcome in outcomes:
+        if outcome.side == side:
+            results[outcome.party] = max(results.get(outcome.party, "done"), outcome.result,
+                                         key=_WORSE.index)
+    named: dict[Result, list[str]] = {"done": [], "frame": [], "none": [], "failed": []}
+    for party, result in results.items():
+        found = find(party)
+        named[result].append(found.name if found else party)
+    return named
 
 
 def _asking_app(run: LogoutRun) -> Supplier | None:

@@ -7,14 +7,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from broker.logout import run as runs
-from broker.logout.run import Initiator, LogoutRun, Outcome, Step
+from broker.logout.run import Initiator, LogoutRun, Outcome, SchoolStep, Step
 from broker.outgoing import Outgoing
 from broker.store.memory import MemoryStore
 
 
 def _run(browser: str = "browser-1") -> LogoutRun:
     step = Step("rekenwonders", Outgoing("https://rekenwonders.example/slo"), b"state")
-    return LogoutRun("run-1", browser, Initiator("pupil"), "regenboog", b"", steps=(step,))
+    return LogoutRun("run-1", browser, Initiator("pupil"), (), steps=(step,))
 
 
 def test_the_browser_finds_its_waiting_run_once() -> None:
@@ -35,12 +35,13 @@ def test_a_run_answered_is_no_longer_waiting() -> None:
 
 def test_a_finished_run_is_kept_without_what_the_adapters_kept() -> None:
     store = MemoryStore()
-    run = replace(_run(), school_session=b"the school's NameID", school_state=b"sent",
+    school = SchoolStep("regenboog", b"the school's NameID", "run-1.x", b"sent")
+    run = replace(_run(), schools=(school,),
                   frames=("https://app.example/front",),
                   initiator=Initiator("supplier", "taalapp", "saml", b"its request", "en"),
                   outcomes=(Outcome("rekenwonders", "done"),))
     runs.keep_finished(store, run)
-    over = replace(run, school_session=b"", school_state=b"", steps=(), frames=(),
+    over = replace(run, schools=(), steps=(), frames=(),
                    initiator=Initiator("supplier", "taalapp", "saml", b"", "en"))
     assert runs.finished(store, "run-1", "browser-1") == over
     assert runs.finished(store, "run-1", "browser-1") == over  # kept, not taken: every reload

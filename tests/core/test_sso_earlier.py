@@ -30,15 +30,37 @@ def test_a_session_finds_what_it_replaced_newest_first(store: MemoryStore) -> No
     assert sso.earlier(store, first) == ()  # a session from before: nothing replaced
 
 
-def test_the_chain_ends_at_a_session_that_ended(store: MemoryStore) -> None:
+def test_a_session_that_ended_in_between_hides_none_of_the_older_ones(
+        store: MemoryStore) -> None:
     first = started(store)
     second = started(store, first)
     third = started(store, second)
-    store.delete_session(second.id)  # expired
-    assert sso.earlier(store, third) == ()
+    store.delete_session(second.id)  # expired (a school can keep its sessions longer)
+    store.delete_token(sso.EARLIER, second.id)  # its link goes with it
+    assert [s.id for s in sso.earlier(store, third)] == [first.id]
     sso.end(store, (third,))
     assert store.get_session(third.id) is None and store.get_token(sso.EARLIER, third.id) is None
-    assert store.get_session(first.id) is not None  # not reached: never ended by guessing
+
+
+def test_a_link_from_before_chains_holds_one_id_and_is_still_followed(
+        store: MemoryStore) -> None:
+    first = started(store)
+    second, third = sso.start(store, PERSON, b"", 600), sso.start(store, PERSON, b"", 600)
+    store.put_token(sso.EARLIER, second.id, first.id.encode(), 600)  # one id, as written before
+    store.put_token(sso.EARLIER, third.id, second.id.encode(), 600)
+    assert [s.id for s in sso.earlier(store, third)] == [second.id, first.id]
+    fourth = started(store, third)  # a new link copies the chain as it is read
+    assert store.get_token(sso.EARLIER, fourth.id) == f"{third.id} {second.id}".encode()
+    assert [s.id for s in sso.earlier(store, fourth)] == [third.id, second.id, first.id]
+
+
+def test_only_sessions_named_by_this_browsers_links_are_found(store: MemoryStore) -> None:
+    elsewhere = started(store)  # another browser's session: no link names it
+    first = started(store)
+    second = started(store, first)
+    store.put_token(sso.EARLIER, first.id, b"not/an id " + b"x" * 65, 600)  # garbage is skipped
+    assert [s.id for s in sso.earlier(store, second)] == [first.id]
+    assert elsewhere.id not in store.get_token(sso.EARLIER, second.id).decode()
 
 
 def test_the_chain_is_bounded_and_never_loops(store: MemoryStore) -> None:
