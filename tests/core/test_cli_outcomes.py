@@ -1,26 +1,23 @@
-"""What the real installed `broker` command says, in a process of its own as an operator runs
-it (no test's logging handlers in between): each outcome once, the exit status that goes with
-it, and no file left behind by a command that only reads."""
+"""What the `broker` command says: each outcome once, the exit status that goes with it, and no
+file left behind by a command that only reads. Each kind of outcome and exit status is shown
+by the real installed command in a process of its own, as an operator runs it (no test's
+logging handlers in between: tests/core/broker_command.py); setting up an instance, and an
+outcome a process of its own has shown already, run in this process."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from broker.cli import main
 from broker.email_address import is_email
+from tests.core.broker_command import own_process, this_process
 from tests.fixtures.redis_server import free_port
 from tests.registry.aggregates import aggregate, sign, signer
 from tests.registry.helpers import sql
 from tests.registry.https import serve
 from tests.registry.metadata_xml import certificate_b64, idp_metadata
 
-BROKER = str(Path(sys.executable).with_name("broker"))
 SOURCE = """\
 [[metadata_sources]]
 id = "entree"
@@ -32,12 +29,6 @@ NO_REGISTRY = ("error: the registry sqlite:///{path} does not exist: `broker ini
                "or fix registry_url / BROKER_REGISTRY_URL")
 
 
-def broker(instance: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {key: value for key, value in os.environ.items() if not key.startswith("BROKER_")}
-    return subprocess.run([BROKER, *args], env={**clean, "BROKER_INSTANCE": str(instance), **env},
-                          capture_output=True, text=True, timeout=60, check=False)
-
-
 def test_metadata_refresh_says_each_sources_outcome_once(tmp_path: Path) -> None:
     instance = tmp_path / "instance"
     with serve(tmp_path) as site:
@@ -47,20 +38,21 @@ def test_metadata_refresh_says_each_sources_outcome_once(tmp_path: Path) -> None
         federation = tmp_path / "federation.toml"
         federation.write_text(SOURCE.format(url=site.base + "/entree.xml"), encoding="utf-8")
         env = {"REQUESTS_CA_BUNDLE": str(site.cert)}
-        assert broker(instance, "init").returncode == 0
-        assert broker(instance, "federation", "import", str(federation), **env).returncode == 0
+        assert this_process(instance, "init").returncode == 0
+        assert this_process(instance, "federation", "import", str(federation),
+                            **env).returncode == 0
         sql(f"sqlite:///{instance / 'registry.sqlite'}",
             "INSERT INTO metadata_sources (id, url, mdq, certificate, refresh) "
             "VALUES ('down', ?, 0, '', 600)", f"https://127.0.0.1:{free_port()}/down.xml")
 
-        mixed = broker(instance, "metadata", "refresh", **env)
+        mixed = own_process(instance, "metadata", "refresh", **env)
         assert (mixed.returncode, mixed.stdout) == (1, "entree: unchanged\n")
         [down] = mixed.stderr.splitlines()
         assert down.startswith("down: refused (cannot fetch https://127.0.0.1:")
         assert down.endswith("; no good copy yet")
 
         site.bodies["/entree.xml"] = aggregate(idp_metadata("https://idp.example.nl")).encode()
-        refused = broker(instance, "metadata", "refresh", **env)
+        refused = own_process(instance, "metadata", "refresh", **env)
         assert (refused.returncode, refused.stdout) == (1, "")
         assert [line.split(":")[0] for line in refused.stderr.splitlines()] == ["down", "entree"]
         assert "entree: refused (the aggregate at " in refused.stderr
@@ -69,7 +61,7 @@ def test_metadata_refresh_says_each_sources_outcome_once(tmp_path: Path) -> None
         site.bodies["/entree.xml"] = signed
         sql(f"sqlite:///{instance / 'registry.sqlite'}", "DELETE FROM metadata_sources "
             "WHERE id = 'down'")
-        good = broker(instance, "metadata", "refresh", **env)
+        good = this_process(instance, "metadata", "refresh", **env)
         assert (good.returncode, good.stdout, good.stderr) == (0, "entree: unchanged\n", "")
 
 
@@ -96,15 +88,16 @@ def test_metadata_refresh_follows_a_schools_own_url(tmp_path: Path) -> None:
         federation = tmp_path / "federation.toml"
         federation.write_text(OWN_URL.format(url=site.base + "/md.xml"), encoding="utf-8")
         env = {"REQUESTS_CA_BUNDLE": str(site.cert)}
-        assert broker(instance, "init").returncode == 0
-        assert broker(instance, "federation", "import", str(federation), **env).returncode == 0
+        assert this_process(instance, "init").returncode == 0
+        assert this_process(instance, "federation", "import", str(federation),
+                            **env).returncode == 0
         site.bodies["/md.xml"] = idp_metadata(idp, certificate_b64("wilg-2027")).encode()
-        rolled = broker(instance, "metadata", "refresh", **env)
+        rolled = own_process(instance, "metadata", "refresh", **env)
         assert (rolled.returncode, rolled.stdout, rolled.stderr) == (
             0, 'wilg-idp: fetched (school "wilg" updated)\n', "")
-        exported = broker(instance, "federation", "export").stdout
+        exported = this_process(instance, "federation", "export").stdout
         assert 'trust = "tls"' in exported and 'metadata_source = "wilg-idp"' in exported
-    down = broker(instance, "metadata", "refresh", **env)
+    down = this_process(instance, "metadata", "refresh", **env)
     assert (down.returncode, down.stdout) == (1, "")
     assert down.stderr.startswith("wilg-idp: refused (cannot fetch https://127.0.0.1:")
     assert "kept last good from 20" in down.stderr
@@ -114,7 +107,7 @@ def test_ledger_verify_on_an_instance_without_a_registry_creates_none(tmp_path: 
     """The command that left an empty registry.sqlite behind, as an operator runs it."""
     instance = tmp_path / "instance"
     instance.mkdir()
-    result = broker(instance, "ledger", "verify")
+    result = own_process(instance, "ledger", "verify")
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.splitlines() == [
         NO_REGISTRY.format(path=instance / "registry.sqlite")]
@@ -127,18 +120,14 @@ def test_ledger_verify_on_an_instance_without_a_registry_creates_none(tmp_path: 
     ["metadata", "refresh"],
     ["admin", "password", "ict@school.example.nl"],
 ])
-def test_no_other_command_creates_a_registry_either(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:
+def test_no_other_command_creates_a_registry_either(tmp_path: Path, command: list[str]) -> None:
     """The same check for every command that opens the registry (in this process: the one
     above shows it in a process of its own)."""
-    for name in [n for n in os.environ if n.startswith("BROKER_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("BROKER_ADMIN_PASSWORD", "a-long-enough-password-1")
     instance = tmp_path / "instance"
     instance.mkdir()
-    result = CliRunner().invoke(main, ["--instance", str(instance), *command])
-    assert result.exit_code == 2
-    assert NO_REGISTRY.format(path=instance / "registry.sqlite") in result.output
+    result = this_process(instance, *command, BROKER_ADMIN_PASSWORD="a-long-enough-password-1")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [NO_REGISTRY.format(path=instance / "registry.sqlite")]
     assert list(instance.iterdir()) == []
 
 
@@ -147,7 +136,7 @@ def test_an_empty_database_file_is_not_a_registry(tmp_path: Path) -> None:
     instance = tmp_path / "instance"
     instance.mkdir()
     (instance / "registry.sqlite").touch()
-    result = broker(instance, "ledger", "verify")
+    result = this_process(instance, "ledger", "verify")
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.splitlines() == [
         f"error: the registry sqlite:///{instance / 'registry.sqlite'} has no schema (an empty "
@@ -164,9 +153,10 @@ def test_an_empty_database_file_is_not_a_registry(tmp_path: Path) -> None:
 def test_an_address_loper_refuses_elsewhere_is_refused_in_the_settings(
         tmp_path: Path, setting: str, address: str, expected: str) -> None:
     assert not is_email(address)  # the check an admin's address gets
-    result = broker(tmp_path / "instance", "ledger", "verify", BROKER_SMTP_HOST="127.0.0.1",
-                    **{"BROKER_MAIL_FROM": "loper@school.example.nl",
-                       f"BROKER_{setting.upper()}": address})
+    result = this_process(tmp_path / "instance", "ledger", "verify",
+                          BROKER_SMTP_HOST="127.0.0.1",
+                          **{"BROKER_MAIL_FROM": "loper@school.example.nl",
+                             f"BROKER_{setting.upper()}": address})
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.splitlines() == [
         f"error: setting {setting}: expected {expected}, got {address!r}"]

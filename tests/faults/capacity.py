@@ -184,15 +184,17 @@ class Outcome:
         return (self.before.per_second + self.after.per_second) / 2
 
 
-def scenario(world: SlowWorld, seconds: float) -> Outcome:
-    """The healthy school's logins alone, while pupils of slow schools wait, alone again."""
-    before = normal_logins(world, seconds)
+def scenario(world: SlowWorld, seconds: float, alone: float | None = None) -> Outcome:
+    """The healthy school's logins alone, while pupils of slow schools wait (`seconds`), alone
+    again; `alone`: the seconds of each window alone (default `seconds`)."""
+    alone = seconds if alone is None else alone
+    before = normal_logins(world, alone)
     with waiting_pupils(world, WAITING) as waiting:
         time.sleep(0.5)  # every waiting pupil is inside Loper now
         meanwhile = normal_logins(world, seconds)
         answers = dict(waiting.answers)
     waiting.gone(3 * DEADLINE)
-    return Outcome(before, meanwhile, normal_logins(world, seconds), answers)
+    return Outcome(before, meanwhile, normal_logins(world, alone), answers)
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from bench.procs import Gunicorn, free_port, gunicorn
 from broker.instance import initialise
 from broker.registry import Registry, load_federation
 from broker.settings import load_settings
+from tests.fixtures.redis_ha import SentinelSetup
 
 BOUND = 60.0
 """Seconds to wait for something that normally takes one (a start, a respawn): a bound on a
@@ -63,6 +64,16 @@ def make_instance(folder: Path, federation_toml: str = FEDERATION,
     finally:
         registry.close()
     return env
+
+
+def demoted_now(setup: SentinelSetup) -> None:
+    """Once a test has seen what it needs while the old master still takes writes after a
+    failover: the Sentinel turns the old master into a replica at once, then wait until it
+    follows the new one. By itself a Sentinel does that some ten seconds after the failover (it
+    asks a server for its role every 10 s and acts 8 s after the role changed); SENTINEL DEBUG,
+    Redis's own setting for its tests, makes that every half second and 2 s."""
+    setup.sentinel.command("DEBUG", "info-period", "500", "publish-period", "500")
+    setup.demoted()
 
 
 def assert_loper_503(response: requests.Response) -> None:

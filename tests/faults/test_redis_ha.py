@@ -14,6 +14,7 @@ from pathlib import Path
 from broker.store.redis_urls import FOLLOW_EVERY
 from soak.logins import Begun, Outcome
 from soak.stack import Stack, loper_stack
+from tests.faults.conftest import demoted_now
 from tests.fixtures.redis_ha import redis_cluster, sentinel_setup
 
 LOST = ("login_expired", "school_response_rejected", "service_unavailable", "invalid_grant",
@@ -74,7 +75,7 @@ def test_a_sentinel_failover_costs_at_most_the_logins_in_flight(tmp_path: Path) 
         # Nothing went to the old master once Loper had asked the Sentinel: the logins
         # begun then are still there after the old master became a replica (and dropped
         # what it took in the meantime).
-        redis.demoted()
+        demoted_now(redis)
         after = _finish_all(loper, begun_after)
         assert [o.kind for o in after] == ["ok"] * 4, after
         assert all(loper.log_in(loper.steps()).kind == "ok" for _ in range(4))

@@ -10,6 +10,7 @@ federation runs on it, with real OIDC school and app.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +19,10 @@ import pytest
 import redis
 
 from broker.store import StoreUnavailable, open_store
+from broker.store.redis_urls import FOLLOW_EVERY
 from demo.school_op import LYCEUM_PEOPLE
 from demo.stack import Running, running
+from tests.faults.conftest import demoted_now
 from tests.fixtures.redis_ha import sentinel_setup
 from tests.fixtures.redis_server import free_port, running_redis_server
 from tests.flows.conftest import LYCEUM, at_school_login, whoami
@@ -129,7 +132,8 @@ def test_commands_in_flight_through_a_sentinel_failover(tmp_path: Path) -> None:
             thread.start()
         try:
             ha.failover()
-            ha.demoted()
+            time.sleep(2 * FOLLOW_EVERY)  # the store has asked the Sentinel again
+            demoted_now(ha)
         finally:
             stop.set()
             for thread in threads:
