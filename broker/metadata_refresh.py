@@ -12,6 +12,10 @@ instance, and the operator page shows when each source was last refreshed.
 
 A source trusted through TLS (one entity's own document, registry/entity_source.py) is
 refreshed the same way; its document must still be the entity its schools and suppliers name.
+A source registered from the admin portal's form without the operator allowing private
+addresses is `public_only` (registry/sources.py): a refresh whose host has come to resolve to
+a loopback, private, link-local... address is refused before anything is sent, like any
+refused document, its log line naming the source and the kind of address.
 
 A document that cannot be fetched or is refused (aggregate.py) changes nothing but the
 source's outcome: the last good copy stays in use, after a restart too, and the source is
@@ -28,6 +32,7 @@ from time import monotonic
 from typing import TYPE_CHECKING
 
 from broker import metrics
+from broker.outbound.addresses import AddressRefused
 from broker.outbound.fetch import default_timeout
 from broker.registry import Registry, sources
 from broker.registry.aggregate import Aggregate
@@ -51,14 +56,24 @@ def _fetch_mdq(store: MetadataSources, source: sources.MetadataSource,
     of them could be used. The second value: entity id -> why it could not."""
     answers: dict[str, Aggregate] = {}
     failures: dict[str, str] = {}
+    error: MetadataError | None = None
     for entity_id in store.entity_ids(source.id):
         try:
             answers[entity_id] = sources.fetch_entity(source, entity_id, now)
         except MetadataError as exc:
-            failures[entity_id] = str(exc)
+            failures[entity_id], error = str(exc), exc
     if failures and not answers:
-        raise MetadataError("; ".join(failures.values()))
+        raise MetadataError("; ".join(failures.values())) from error
     return sources.combine(answers), failures
+
+
+def _address_kind(exc: BaseException) -> str:
+    """The kind of address a refusal is for (a public-only source whose host resolves to a
+    loopback, private... address); "" for any other refusal."""
+    cause = exc.__cause__
+    while cause is not None and not isinstance(cause, AddressRefused):
+        cause = cause.__cause__
+    return cause.kind if cause is not None else ""
 
 
 def refresh_source(store: MetadataSources, source: sources.MetadataSource) -> Refreshed:
@@ -72,7 +87,7 @@ def refresh_source(store: MetadataSources, source: sources.MetadataSource) -> Re
         else:
             fetched = sources.fetch(source, now, store.named(source.id) if source.tls else ())
     except MetadataError as exc:
-        result = store.record_refused(source, str(exc), now)
+        result = store.record_refused(source, str(exc), now, _address_kind(exc))
     else:
         result = store.record_good(source, fetched, now, failures)
     metrics.METADATA_REFRESHES.labels(source.id, result.outcome).inc()
@@ -147,9 +162,10 @@ class Refresher:
         except Exception:  # noqa: BLE001  # the process must go on serving with its last good
             log.exception("metadata refresh failed; trying again in about %.0f s", self.interval)
             return
-        for result in results:
+        for result in results:  # a refused address's kind also as a field of its own
+            kind = {"address_kind": result.address_kind} if result.address_kind else {}
             log.log(logging.WARNING if refused(result) else logging.INFO, "metadata source %s",
-                    result)
+                    result, extra={"source": result.source_id, **kind})
 
 
 def init_app(app: Flask, registry: Registry, timeout: float | None = None) -> Refresher:

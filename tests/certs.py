@@ -26,7 +26,8 @@ def new_key(curve: ec.EllipticCurve | None = None) -> PrivateKey:
 def self_signed(key: PrivateKey, common_name: str, *, days: int = 30,
                 loopback_ca: bool = False) -> x509.Certificate:
     """A certificate for `key`, valid from a day ago. loopback_ca: its own CA, for a TLS server
-    on 127.0.0.1 (an IP SAN), so a client can trust it as its CA bundle."""
+    on 127.0.0.1 (an IP SAN, and the name localhost), so a client can trust it as its CA
+    bundle."""
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = dt.datetime.now(dt.UTC)
     builder = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
@@ -38,7 +39,8 @@ def self_signed(key: PrivateKey, common_name: str, *, days: int = 30,
                    .add_extension(x509.BasicConstraints(ca=True, path_length=None),
                                   critical=True)
                    .add_extension(x509.SubjectAlternativeName(
-                       [x509.IPAddress(ipaddress.ip_address(LOOPBACK))]), critical=False)
+                       [x509.IPAddress(ipaddress.ip_address(LOOPBACK)),
+                        x509.DNSName("localhost")]), critical=False)
                    .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
                                   critical=False))
     return builder.sign(key, hashes.SHA256())

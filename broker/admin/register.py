@@ -6,7 +6,9 @@ import (which checks clashes with what is registered). No Flask here.
 an https URL is not stored as a copy of that moment; the entry names a new metadata source for
 that URL, trusted through TLS (broker/registry/entity_source.py), which the same import adds
 in the same transaction, so a refusal leaves nothing half stored. The source is called
-`<id>-idp` (a school) or `<id>-sp` (a supplier).
+`<id>-idp` (a school) or `<id>-sp` (a supplier). It keeps the rule its URL was checked
+under: unless the operator allowed private addresses, it is `public_only`, and every refresh
+refuses a host that has come to resolve to a non-public address (broker/registry/sources.py).
 """
 
 from __future__ import annotations
@@ -49,13 +51,19 @@ def _form_problem(exc: kinds.FormProblem) -> Message:
     return msg("problem.in_field", field=exc.field, problem=exc.message)
 
 
+def _allows_private(form: Mapping[str, str]) -> bool:
+    """Whether the operator allowed private addresses for this registration (the form is the
+    operator's: operator.py)."""
+    return form.get("allow_private") == "yes"
+
+
 def _metadata(form: Mapping[str, str], upload: bytes | None) -> str:
     """The metadata as text: the uploaded file, else the URL fetched (SSRF-checked)."""
     url = form.get("metadata_url", "").strip()
     if upload:
         raw = upload
     elif url:
-        raw = fetch.fetch(url, allow_private=form.get("allow_private") == "yes")
+        raw = fetch.fetch(url, allow_private=_allows_private(form))
     else:
         raise MetadataError(msg("problem.no_metadata"))
     if len(raw) > fetch.MAX_BYTES:
@@ -72,7 +80,7 @@ class _Sources:
     def __init__(self, form: Mapping[str, str], upload: bytes | None) -> None:
         self._form = form
         self._upload = upload
-        self._allow_private = form.get("allow_private") == "yes"
+        self._allow_private = _allows_private(form)
 
     def metadata(self) -> str:
         try:
@@ -118,7 +126,8 @@ def _keep_fresh(registry: Registry, form: Mapping[str, str], upload: bytes | Non
     entry = dict(table)
     del entry["metadata_xml"]
     entry |= {"metadata_source": source_id, "entity_id": next(iter(found.entities))}
-    return entry, (Loaded(MetadataSource(source_id, url, "", tls=True), found),)
+    source = MetadataSource(source_id, url, "", tls=True, public_only=not _allows_private(form))
+    return entry, (Loaded(source, found),)
 
 
 def _entry(registry: Registry, form: Mapping[str, str], upload: bytes | None,

@@ -19,6 +19,14 @@ the last good copy's keys would refuse exactly the rollover such a source is for
 signature to its new token-signing key when it promotes it). Plain http is refused, loopback
 too: without TLS nothing vouches for the document.
 
+Where the document may come from: a source in the operator's federation file may be at any
+address, as every URL there. A source registered from the admin portal's form keeps the
+rule it was registered under: unless the operator allowed private addresses for that
+registration, it is `public_only`, and every refresh resolves the host once, refuses it if
+any address is not public (loopback, private, link-local...: the cloud's metadata service, an
+internal host) and connects to the address checked (broker/outbound/addresses.py), so a name
+that later points inside Loper's network (DNS changed, or rebinding) is never fetched from.
+
 Checks, as for an uploaded document (metadata.py) and an aggregate: at most 5 MB, well-formed
 XML without a DTD, one EntityDescriptor with an entityID at the root (an EntitiesDescriptor is
 refused: a federation's aggregate needs its pinned certificate), validUntil not passed,
@@ -59,10 +67,12 @@ def verify(xml: bytes, now: datetime, named: Named = ()) -> aggregate.Aggregate:
                                aggregate.duration(cache) if cache else None)
 
 
-def fetch(url: str, now: datetime, named: Named = ()) -> aggregate.Aggregate:
-    """Fetch (the one outbound fetcher: TLS verified, size cap, deadline, no redirect) and
-    check the document at `url`; MetadataError says why it cannot be used."""
-    xml = metadata.fetch(url)
+def fetch(url: str, now: datetime, named: Named = (), *,
+          public_only: bool = False) -> aggregate.Aggregate:
+    """Fetch (the one outbound fetcher: TLS verified, size cap, deadline, no redirect; public
+    addresses only if `public_only`) and check the document at `url`; MetadataError says why
+    it cannot be used."""
+    xml = metadata.fetch(url, public_only=public_only)
     try:
         return verify(xml, now, named)
     except MetadataError as exc:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple, TypeVar
 
 from broker.messages import Message, msg
+from broker.outbound import addresses
 from broker.outbound.errors import OutboundError, OutboundTooLarge
 from broker.outbound.fetch import Fetcher
 from broker.registry.checks import Entry, url_problem
@@ -48,14 +49,17 @@ _FETCHER = Fetcher(max_bytes=MAX_BYTES, failure_ttl=0)
 """An import reads each URL once: nothing to gain from remembering a host that timed out."""
 
 
-def fetch(url: str) -> bytes:
+def fetch(url: str, *, public_only: bool = False) -> bytes:
     """GET metadata from an https URL (http only on loopback), at most MAX_BYTES, within
-    the outbound deadline (the outbound_timeout setting on the command line)."""
+    the outbound deadline (the outbound_timeout setting on the command line). `public_only`:
+    every address of the host must be public, and the call goes to the one checked
+    (broker/outbound/addresses.py)."""
     wrong = url_problem(url)
     if wrong:
         raise MetadataError(wrong)
     try:
-        answer = _FETCHER.get(url, accept=ACCEPT)
+        address = addresses.address_for(url, False, _FETCHER.timeout) if public_only else None
+        answer = _FETCHER.get(url, accept=ACCEPT, connect_to=address)
     except OutboundTooLarge as exc:
         raise MetadataError(msg("problem.too_large", what=url[:200],
                                 mb=MAX_BYTES // (1024 * 1024))) from exc

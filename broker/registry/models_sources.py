@@ -26,6 +26,9 @@ class MetadataSourceRow(Base):
     """PEM: the aggregate's signature must verify with it ("" for a source trusted by TLS)."""
     tls: Mapped[bool] = mapped_column(Boolean, server_default=false())
     """True: one entity's own document, trusted through TLS (entity_source.py; migration 0011)."""
+    public_only: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    """True: fetched from public addresses only (registered from the admin portal's form
+    without the operator allowing private ones; migration 0012)."""
     refresh: Mapped[int]
     document: Mapped[str | None] = mapped_column(Text)
     """The last good (verified) aggregate (MDQ: its entities' answers, one after another)."""

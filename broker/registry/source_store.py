@@ -7,6 +7,8 @@ drops its cached records (cache.py): a key rollover takes effect at the next log
 refresh. A refused document changes nothing but the source's outcome and message.
 
 A source trusted through TLS (entity_source.py) has no certificate: its row says `tls`.
+A source registered from the admin portal's form keeps the rule it was registered under: its
+row says `public_only` unless the operator allowed private addresses (sources.py).
 
 Only one process fetches a due source: `claim` moves its next_fetch forward in one UPDATE
 that only one process can win; the others see the result through the registry.
@@ -61,6 +63,9 @@ class Refreshed:
     message: str = ""
     kept: datetime | None = None
     """Refused: when the last good copy that is kept was fetched (None: there is none)."""
+    address_kind: str = ""
+    """Refused because the host resolves to an address the source may not be fetched from:
+    its kind ("loopback", "private"...: broker/outbound/addresses.py)."""
 
     def __str__(self) -> str:
         text = f"{self.source_id}: {self.outcome}"
@@ -74,7 +79,7 @@ class Refreshed:
 
 def _record(row: MetadataSourceRow) -> MetadataSource:
     return MetadataSource(row.id, row.url, row.certificate, row.refresh, mdq=row.mdq,
-                          tls=row.tls)
+                          tls=row.tls, public_only=row.public_only)
 
 
 def _status(row: MetadataSourceRow) -> SourceStatus:
@@ -155,6 +160,7 @@ def save(session: Session, loaded: Sequence[Loaded], now: datetime) -> None:
         source = item.source
         values: dict[str, object] = {"url": source.url, "mdq": source.mdq,
                                   "certificate": source.certificate_pem, "tls": source.tls,
+                                  "public_only": source.public_only,
                                   "refresh": source.refresh}
         if item.aggregate is not None:
             values |= _good(item.aggregate, source, now) | {"outcome": "fetched",
@@ -230,13 +236,15 @@ class MetadataSources:
                                                                  "message": message})
         return Refreshed(source.id, outcome, message)
 
-    def record_refused(self, source: MetadataSource, why: str, now: datetime) -> Refreshed:
-        """Note a document that could not be fetched or was refused; the last good stays."""
+    def record_refused(self, source: MetadataSource, why: str, now: datetime,
+                       address_kind: str = "") -> Refreshed:
+        """Note a document that could not be fetched or was refused (`address_kind`: because
+        of the address its host resolves to); the last good stays."""
         retry = now + min(RETRY, timedelta(seconds=source.refresh))
         with self._db.write() as session:
             row = session.get(MetadataSourceRow, source.id)
             if row is None:
-                return Refreshed(source.id, "refused", why)
+                return Refreshed(source.id, "refused", why, address_kind=address_kind)
             convert.assign(row, {"checked_at": now, "outcome": "refused", "message": why,
                                  "next_fetch": retry})
-            return Refreshed(source.id, "refused", why, row.fetched_at)
+            return Refreshed(source.id, "refused", why, row.fetched_at, address_kind)

@@ -15,6 +15,12 @@ authenticates the school's server: `url = "https://..."` with `trust = "tls"` in
 certificate (entity_source.py says why that is enough, and what is checked). A source names
 exactly one of certificate, certificate_pem and trust.
 
+`public_only = true` (optional; absent: false, the operator's file is trusted as every URL in
+it is): the source is fetched from public addresses only, the host resolved once and the call
+made to the address checked (broker/outbound/addresses.py). The admin portal's form registers
+its sources so unless the operator allowed private addresses, and an export keeps the field,
+so the rule survives an export and import.
+
 Reading a federation file fetches and verifies each aggregate once (aggregate.py), and each
 entity it names from an MDQ source, so that its schools and suppliers can be checked against
 what the source holds; the server then refreshes them in the background
@@ -34,9 +40,10 @@ from cryptography import x509
 
 from broker.messages import Message, msg
 from broker.registry import aggregate, entity_source, metadata
-from broker.registry.checks import Entry, url_problem
+from broker.registry.checks import BOOL, Entry, url_problem
 
-FIELDS = frozenset({"id", "url", "mdq", "certificate", "certificate_pem", "trust", "refresh"})
+FIELDS = frozenset({"id", "url", "mdq", "certificate", "certificate_pem", "trust", "refresh",
+                    "public_only"})
 DEFAULT_REFRESH = 3600
 MIN_REFRESH = 60
 """No source is fetched more often than this, whatever its cacheDuration or validUntil say."""
@@ -54,6 +61,9 @@ class MetadataSource:
     """`url` is the base of a Metadata Query service, not an aggregate."""
     tls: bool = False
     """`url` is one entity's own document, trusted through TLS (entity_source.py)."""
+    public_only: bool = False
+    """Fetched from public addresses only (registered from the form without the operator
+    allowing private ones); False: any address, as the operator's federation file says."""
 
     def entity_url(self, entity_id: str) -> str:
         """Where an MDQ source answers for one entity."""
@@ -162,10 +172,12 @@ def parse(entry: Entry, base_dir: Path) -> MetadataSource | None:
     refresh = entry.get("refresh", int, expected)
     if refresh is not None and refresh < MIN_REFRESH:
         entry.problem("refresh", msg("problem.too_small", value=refresh, expected=expected))
+    public_only = entry.get("public_only", bool, BOOL)
     if ident is None or url is None or pem is None or not entry.clean():
         return None
     return MetadataSource(ident, url, "" if tls else pem, refresh or DEFAULT_REFRESH,
-                          mdq=found is not None and found[0] == "mdq", tls=tls)
+                          mdq=found is not None and found[0] == "mdq", tls=tls,
+                          public_only=bool(public_only))
 
 
 def fetch(source: MetadataSource, now: datetime,
@@ -174,8 +186,8 @@ def fetch(source: MetadataSource, now: datetime,
     must be the entity `named` by its schools and suppliers); MetadataError says why it
     cannot be used."""
     if source.tls:
-        return entity_source.fetch(source.url, now, named)
-    xml = metadata.fetch(source.url)
+        return entity_source.fetch(source.url, now, named, public_only=source.public_only)
+    xml = metadata.fetch(source.url, public_only=source.public_only)
     try:
         return aggregate.verify(xml, source.certificate_pem, source=source.id, now=now)
     except metadata.MetadataError as exc:
@@ -186,7 +198,7 @@ def fetch_entity(source: MetadataSource, entity_id: str, now: datetime) -> aggre
     """One entity from an MDQ source, its answer verified as an aggregate's; MetadataError
     says why it cannot be used."""
     url = source.entity_url(entity_id)
-    xml = metadata.fetch(url)
+    xml = metadata.fetch(url, public_only=source.public_only)
     try:
         found = aggregate.verify(xml, source.certificate_pem, source=source.id, now=now,
                                  node=aggregate.ENTITY_NODE)
@@ -249,4 +261,6 @@ def export(source: MetadataSource) -> dict[str, Any]:
         doc["certificate_pem"] = source.certificate_pem
     if source.refresh != DEFAULT_REFRESH:
         doc["refresh"] = source.refresh
+    if source.public_only:
+        doc["public_only"] = True
     return doc

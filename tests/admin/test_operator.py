@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from broker.admin import fetch
 from broker.context import Broker
 from broker.keys import ensure_saml_keypair
+from broker.outbound.addresses import blocked
 from broker.registry import Federation, Registry
 from tests.admin.conftest import SAML_SUPPLIER, SCHOOL_A, Portal
 from tests.registry.helpers import snapshot, sql
@@ -181,6 +181,7 @@ def test_a_metadata_url_the_operator_allows(operator: Portal, registry: Registry
     monkeypatch.setitem(BODIES, "/sp.xml", sp_metadata(SP).encode())
     refused = operator.post(NEW_SUPPLIER, saml_form(metadata_url=f"{base}/sp.xml"))
     assert refused.status_code == 400 and "loopback" in text(refused)
+    assert "toe voor deze registratie" in text(refused)  # the advice: allow private ones
     allowed = operator.post(NEW_SUPPLIER, saml_form(metadata_url=f"{base}/sp.xml",
                                                     allow_private="yes"))
     assert allowed.status_code == 302, text(allowed)[:2000]
@@ -205,7 +206,7 @@ def test_a_huge_or_missing_document_at_a_url_is_refused(operator: Portal,
     ("224.0.0.1", "multicast"), ("::ffff:10.0.0.1", "private"), ("192.0.2.1", "private"),
 ])
 def test_blocked_addresses(address: str, kind: str | None) -> None:
-    assert fetch.blocked(ipaddress.ip_address(address)) == kind
+    assert blocked(ipaddress.ip_address(address)) == kind
 
 
 def test_register_an_oidc_supplier_shows_its_secret_once(operator: Portal,

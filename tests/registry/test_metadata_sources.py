@@ -355,7 +355,7 @@ def test_a_request_never_waits_for_a_fetch(imported: Registry, world: World,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     release = threading.Event()
     monkeypatch.setattr("broker.registry.sources.metadata.fetch",
-                        lambda url: (release.wait(10), b"")[1])
+                        lambda url, **_: (release.wait(10), b"")[1])
     _make_due(registry_url)
     refresher = Refresher(imported, interval=0.0)
     started = time.monotonic()
@@ -384,7 +384,7 @@ def test_the_background_pass_fetches_within_the_outbound_timeout(
     """A thread does not inherit the request's outbound_timeout; the pass sets its own."""
     seen: list[float] = []
     monkeypatch.setattr("broker.registry.sources.metadata.fetch",
-                        lambda url: (seen.append(Fetcher().timeout), b"")[1])
+                        lambda url, **_: (seen.append(Fetcher().timeout), b"")[1])
     _make_due(registry_url)
     refresher = Refresher(imported, interval=0.0, timeout=3)
     refresher.poke()
