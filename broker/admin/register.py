@@ -13,11 +13,11 @@ refuses a host that has come to resolve to a non-public address (broker/registry
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from broker import kinds
@@ -30,6 +30,7 @@ from broker.registry.metadata import MetadataError
 from broker.registry.sources import Loaded, MetadataSource, lookup
 
 SOURCE, WHERE = "form", "registration"
+R = TypeVar("R", School, Supplier)
 
 
 @dataclass(frozen=True)
@@ -148,42 +149,59 @@ def _add(registry: Registry, federation: Federation, key_version: int) -> tuple[
     return ()
 
 
-def register_supplier(registry: Registry, form: Mapping[str, str], upload: bytes | None,
-                      key_version: int) -> Outcome:
-    table = kinds.form_values(form, "id", "name", "protocol", "url", "profile")
-    if registry.supplier(table.get("id", "")) is not None:
-        return Outcome((msg("problem.supplier_exists", id=table["id"]),))
+@dataclass(frozen=True)
+class _Side(Generic[R]):
+    """What registering a school or a supplier differs in."""
+
+    columns: tuple[str, ...]
+    """The form's common fields besides id, name and protocol."""
+    find: Callable[[Registry, str], R | None]
+    exists: Callable[[str], Message]
+    """What the form says of an id that is taken."""
+    kinds: Callable[[], Mapping[str, kinds.Kind[Any, Any]]]
+    role: metadata.Role
+    parse: Callable[[Entry, Path], R | None]
+    federation: Callable[[R, tuple[Loaded, ...]], Federation]
+
+
+def _register(side: _Side[R], registry: Registry, form: Mapping[str, str],
+              upload: bytes | None, key_version: int) -> Outcome:
+    table = kinds.form_values(form, "id", "name", "protocol", *side.columns)
+    if side.find(registry, table.get("id", "")) is not None:
+        return Outcome((side.exists(table["id"]),))
     try:
-        read = _read(kinds.downstreams().get(table.get("protocol", "")), form, upload, table)
-        entry, problems, loaded = _entry(registry, form, upload, read, "sp")
+        read = _read(side.kinds().get(table.get("protocol", "")), form, upload, table)
+        entry, problems, loaded = _entry(registry, form, upload, read, side.role)
     except kinds.FormProblem as exc:
         return Outcome((_form_problem(exc),))
     with metadata.sources({s.source.id: lookup(s) for s in loaded}):
-        supplier = parse.supplier(entry, Path("."))
-    if supplier is None:
+        record = side.parse(entry, Path("."))
+    if record is None:
         return Outcome(_plain(problems.items))
-    wrong = _add(registry, Federation(suppliers=(supplier,), source=SOURCE,
-                                      metadata_sources=loaded), key_version)
-    return Outcome(wrong) if wrong else Outcome(secret=read.shown_once, record=supplier)
+    wrong = _add(registry, side.federation(record, loaded), key_version)
+    return Outcome(wrong) if wrong else Outcome(secret=read.shown_once, record=record)
+
+
+_SUPPLIERS: _Side[Supplier] = _Side(
+    ("url", "profile"), Registry.supplier,
+    lambda ident: msg("problem.supplier_exists", id=ident), kinds.downstreams, "sp",
+    parse.supplier, lambda supplier, loaded: Federation(suppliers=(supplier,), source=SOURCE,
+                                                        metadata_sources=loaded))
+_SCHOOLS: _Side[School] = _Side(
+    ("place",), Registry.school,
+    lambda ident: msg("problem.school_exists", id=ident), kinds.upstreams, "idp",
+    parse.school, lambda school, loaded: Federation(schools=(school,), source=SOURCE,
+                                                    metadata_sources=loaded))
+
+
+def register_supplier(registry: Registry, form: Mapping[str, str], upload: bytes | None,
+                      key_version: int) -> Outcome:
+    return _register(_SUPPLIERS, registry, form, upload, key_version)
 
 
 def register_school(registry: Registry, form: Mapping[str, str], upload: bytes | None,
                     key_version: int) -> Outcome:
-    table = kinds.form_values(form, "id", "name", "protocol", "place")
-    if registry.school(table.get("id", "")) is not None:
-        return Outcome((msg("problem.school_exists", id=table["id"]),))
-    try:
-        read = _read(kinds.upstreams().get(table.get("protocol", "")), form, upload, table)
-        entry, problems, loaded = _entry(registry, form, upload, read, "idp")
-    except kinds.FormProblem as exc:
-        return Outcome((_form_problem(exc),))
-    with metadata.sources({s.source.id: lookup(s) for s in loaded}):
-        school = parse.school(entry, Path("."))
-    if school is None:
-        return Outcome(_plain(problems.items))
-    wrong = _add(registry, Federation(schools=(school,), source=SOURCE, metadata_sources=loaded),
-                 key_version)
-    return Outcome(wrong) if wrong else Outcome(record=school)
+    return _register(_SCHOOLS, registry, form, upload, key_version)
 
 
 def _host(url: str) -> str:
