@@ -1,6 +1,6 @@
 """The error pages a pupil meets when something around the login goes wrong, caused for real
-against a demo federation of their own, in the browser walk of test_pages_in_a_browser.py (nl
-and en, 375 px and 1280 px; the same checks on every page).
+against a demo federation of their own, in the browser walks of test_pages_in_a_browser.py (nl
+on a phone, en on a desktop; every page checked at 375 px and 1280 px).
 
 This federation's Loper stands behind one trusted proxy (trusted_proxies 1), so each visit
 comes from an address of its own (X-Forwarded-For): its login starts count alone, and it is
@@ -33,13 +33,7 @@ from demo.school_op import OpTweaks
 from demo.stack import HOST, Running, running
 from tests.faults.outage import down
 from tests.fixtures.redis_server import RedisServer, running_redis_server
-from tests.portal.test_pages_in_a_browser import (
-    LOCALES,
-    WIDTHS,
-    Visit,
-    log_in_at_school,
-    visit,
-)
+from tests.portal.test_pages_in_a_browser import WALKS, Visit, log_in_at_school, visit
 
 __all__ = ["visit"]  # the walk's fixture, on this module's stack
 
@@ -91,7 +85,7 @@ def closed_port() -> int:
 
 def from_own_address(visit: Visit) -> None:
     """The visit's own client address, as the trusted proxy reports it."""
-    number = WIDTHS.index(visit.width) * len(LOCALES) + list(LOCALES).index(visit.lang) + 1
+    number = list(WALKS).index(visit.lang) + 1
     visit.page.set_extra_http_headers({"X-Forwarded-For": f"198.51.100.{number}"})
 
 

@@ -1,11 +1,15 @@
 """Every kind of page, pupil and admin, in a real browser (Debian's chromium), in Dutch and in
 English, on a phone (375 px) and a desktop (1280 px), against the demo federation on loopback.
 
-On every page: the page is in the language asked for and has no words of the other one, it
-does not overflow sideways, no ordinary word is split across two lines (a table on a phone
-becomes one block per row), and axe-core finds no serious or critical WCAG 2.2 AA violation
-(tests/fixtures/chromium.py). LOPER_SCREENSHOTS=1 also saves the main pages under
-docs/screenshots/.
+Each language walks through once: the Dutch walk clicks and types on a phone, the English one
+on a desktop, and every page either meets is checked at both widths (the window resized on the
+page, as CSS media queries are all that changes with the width).
+
+On every page, at each width: the page is in the language asked for and has no words of the
+other one, it does not overflow sideways, no ordinary word is split across two lines (a table
+on a phone becomes one block per row), and axe-core finds no serious or critical WCAG 2.2 AA
+violation (tests/fixtures/chromium.py). LOPER_SCREENSHOTS=1 also saves the main pages under
+docs/screenshots/, each walk at its own width.
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 COORDINATOR, OPERATOR = "ict@regenboog.example", "beheer@loper.example"
 LOCALES = {"nl": "nl-NL", "en": "en-GB"}
 WIDTHS = (375, 1280)
-SHOTS = {("nl", 375), ("en", 1280)}
-"""The screenshots under docs/screenshots/: Dutch on a phone, English on a desktop."""
+HEIGHT = 900
+WALKS = {"nl": 375, "en": 1280}
+"""The width each language's walk clicks and types at (and its screenshots are taken at)."""
 WORDS = {  # what a person reads and presses, per language
     "nl": {"search": "Zoek op naam of plaats", "logout": "Overal uitloggen",
            "password": "Wachtwoord", "preview": "Voorbeeld bekijken",
@@ -44,13 +49,14 @@ WORDS = {  # what a person reads and presses, per language
 
 @dataclass
 class Visit:
-    """One person's browser: a language, a width, and the checks on every page they see."""
+    """One person's browser: a language, the width they use it at, and the checks on every page
+    they see."""
 
     stack: Running
     page: Page
     lang: str
     width: int
-    axe: str
+    axe_url: str
 
     @property
     def broker(self) -> Broker:
@@ -65,9 +71,24 @@ class Visit:
         if status is not None:
             assert response is not None and response.status == status, url
 
+    def at_each_width(self) -> Iterator[int]:
+        """The page as it is at the visit's own width, then in a window resized to each other
+        width; back at its own width after."""
+        yield self.width
+        for width in WIDTHS:
+            if width == self.width:
+                continue
+            self.page.set_viewport_size({"width": width, "height": HEIGHT})
+            try:
+                assert self.page.evaluate("window.innerWidth") == width, "resized"
+                yield width
+            finally:
+                self.page.set_viewport_size({"width": self.width, "height": HEIGHT})
+
     def check(self, shot: str | None = None) -> None:
-        check_page(self.page, self.lang, self.axe)
-        if shot and (self.lang, self.width) in SHOTS and os.environ.get("LOPER_SCREENSHOTS") == "1":
+        for _width in self.at_each_width():
+            check_page(self.page, self.lang, self.axe_url)
+        if shot and os.environ.get("LOPER_SCREENSHOTS") == "1":
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             self.page.screenshot(path=str(SCREENSHOTS / f"{shot}-{self.width}-{self.lang}.png"),
                                  full_page=True)
@@ -87,15 +108,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         yield stack
 
 
-@pytest.fixture(params=[(lang, width) for width in WIDTHS for lang in LOCALES],
-                ids=lambda p: f"{p[0]}-{p[1]}px")
+@pytest.fixture(params=list(WALKS), ids=lambda lang: f"{lang}-{WALKS[lang]}px")
 def visit(request: pytest.FixtureRequest, stack: Running, chromium: Browser,
-          axe_source: str) -> Iterator[Visit]:
-    lang, width = request.param
+          axe_url: str) -> Iterator[Visit]:
+    lang: str = request.param
+    width = WALKS[lang]
     context = chromium.new_context(locale=LOCALES[lang], bypass_csp=True,
-                                   viewport={"width": width, "height": 900})
+                                   viewport={"width": width, "height": HEIGHT})
     try:
-        yield Visit(stack, context.new_page(), lang, width, axe_source)
+        yield Visit(stack, context.new_page(), lang, width, axe_url)
     finally:
         context.close()
 
@@ -113,10 +134,11 @@ def test_a_pupil_logs_in_reads_what_went_where_and_logs_out(visit: Visit) -> Non
     assert "/discovery" in visit.page.url
     visit.check("pupil-01-picker")
     visit.page.keyboard.press("Tab")  # the language link: a ring that shows (WCAG 1.4.11)
-    assert focus_ring_contrast(visit.page) >= 3
     box = visit.page.get_by_role("link", name="English" if visit.lang == "nl" else "Nederlands")
-    size = box.bounding_box()
-    assert size is not None and size["height"] >= 24 and size["width"] >= 24  # WCAG 2.5.8
+    for _width in visit.at_each_width():
+        assert focus_ring_contrast(visit.page) >= 3
+        size = box.bounding_box()
+        assert size is not None and size["height"] >= 24 and size["width"] >= 24  # WCAG 2.5.8
 
     visit.page.get_by_label(visit.word("search")).fill("regenbog")  # a typo
     visit.page.keyboard.press("Enter")
@@ -195,7 +217,8 @@ def test_the_admin_portal(visit: Visit) -> None:
     visit.check("admin-01-login")
     visit.page.keyboard.press("Tab")  # the skip link, then the header's links on dark blue
     visit.page.keyboard.press("Tab")
-    assert focus_ring_contrast(visit.page) >= 3
+    for _width in visit.at_each_width():
+        assert focus_ring_contrast(visit.page) >= 3
     log_in_as(visit, COORDINATOR)
     visit.check("admin-02-school")
     visit.goto(f"{admin}/schools/regenboog/suppliers/rekenwonders", 200)
