@@ -210,8 +210,13 @@ def load_federation(path: Path) -> Federation:
             problems.add(msg("problem.where_top_key", key=key[:80]), None, msg(
                 "problem.unknown_section", allowed=tuple(f"[[{s}]]" for s in SECTIONS)))
     base_dir = path.parent
-    loaded = [sources.load(e, base_dir) for e in _tables(doc, "metadata_sources", problems)]
-    with metadata.sources({s.source.id: sources.lookup(s) for s in loaded if s}):
+    entries = _tables(doc, "metadata_sources", problems)
+    loaded = [sources.load(e, base_dir) for e in entries]
+    # a source that could not be read has its own problems: its schools are not told again
+    unread: dict[str, metadata.Lookup | None] = {
+        ident: None for e, s in zip(entries, loaded, strict=True)
+        if s is None and isinstance(ident := e.table.get("id"), str)}
+    with metadata.sources(unread | {s.source.id: sources.lookup(s) for s in loaded if s}):
         schools = [parse.school(e, base_dir) for e in _tables(doc, "schools", problems)]
         suppliers = [parse.supplier(e, base_dir) for e in _tables(doc, "suppliers", problems)]
     policies = [parse.release(e) for e in _tables(doc, "releases", problems)]

@@ -91,14 +91,14 @@ def test_a_public_only_source_fetches_nothing_from_an_internal_address(
     adfs.publish(idp_metadata(SCHOOL_IDP, certificate_b64("internal")))  # never to be seen
     [result] = refresh(operators)
     assert (result.outcome, result.address_kind) == ("refused", kind)
-    assert f"is a {kind} address" in result.message
+    assert " is not a public address (" in result.message and f" is {kind})" in result.message
     assert "Loper fetches metadata only from public addresses" in result.message
     assert "Upload the file" not in result.message  # the form's advice, not a refresh's
     assert result.kept == imported.fetched_at and "; kept last good from 20" in str(result)
     assert adfs.site.hits[PATH] == 1, "only the import's request reached the server"
     assert metadata_of(operators) == before and refused_count() == counted + 1
     [status] = operators.metadata_sources().all()
-    assert status.outcome == "refused" and f"is a {kind} address" in str(status.message)
+    assert status.outcome == "refused" and f" is {kind})" in str(status.message)
 
 
 def test_the_background_pass_logs_a_refusal_once_with_the_kind(
@@ -126,14 +126,14 @@ def test_an_export_keeps_a_source_public_only(operators: Registry, adfs: School,
     again = adfs.directory / "again.toml"
     again.write_text(exported)
     with pytest.raises(FederationError, match=r'metadata_sources\[0\] \(id "regenboog-idp"\), '
-                       r'field "url": cannot fetch https://localhost:\d+/\S+: "localhost" is a '
-                       r"loopback address"):
+                       r'field "url": cannot fetch https://localhost:\d+/\S+: "localhost" is not a '
+                       r"public address \(\S+ is loopback\)"):
         load_federation(again)
     assert adfs.site.hits[PATH] == 1
 
 
 @pytest.mark.parametrize(("line", "says"), [
-    ("public_only = true", '"localhost" is a loopback address'),
+    ("public_only = true", '"localhost" is not a public address ('),
     ('public_only = "yes"', 'field "public_only": got a string; expected true or false'),
     ("public_only = 1", 'field "public_only": got an integer; expected true or false'),
 ])
@@ -145,6 +145,7 @@ def test_public_only_in_the_federation_file(adfs: School, line: str,  # noqa: F8
     with pytest.raises(FederationError, match=r'metadata_sources\[0\]') as caught:
         load_federation(path)
     assert says in str(caught.value), str(caught.value)
+    assert "unknown metadata source" not in str(caught.value)  # its school is not told again
     assert adfs.site.hits.get(PATH) is None
 
 
@@ -164,7 +165,7 @@ def test_an_mdq_source_that_is_public_only_asks_nothing(mdq: World, registry: Re
     public_only(registry_url)
     [result] = refresh(registry)
     assert (result.outcome, result.address_kind) == ("refused", "loopback")
-    assert '"127.0.0.1" is a loopback address' in result.message
+    assert '"127.0.0.1" is not a public address (127.0.0.1 is loopback)' in result.message
     assert mdq.site.hits == asked and any(path.startswith("/mdq/entities/") for path in asked)
 
 
