@@ -14,6 +14,11 @@ that started a logout (an app's or the school's SAML LogoutRequest, an OIDC app'
 RP-initiated logout: the pupil reloads the page it ended on, or goes back to it): once that
 logout is over, the same request in the same browser finds its result (`asked_again`);
 anything else is left to its endpoint, which refuses a replay as before.
+
+A browser follows about 20 redirects in one navigation, and a shared device's logout can ask
+many schools and apps one after the other: after `runs.REDIRECTS_IN_A_ROW` of Loper's redirects
+in a row the next one goes from a page of Loper's own that goes on by itself (`GoingOn`). An
+answer the browser posted from a page (SAML HTTP-POST) counts from none again.
 """
 
 from __future__ import annotations
@@ -46,8 +51,23 @@ class Finished:
     """An answer that came before, again (a reload): `run` is the logout it ended, over
     already; nothing was done now, and nobody gets an answer again."""
 
+    @property
+    def going_on(self) -> bool:
+        """Is the answer a redirect one too many in a row (to be sent from a page)?"""
+        return self.ending is not None and self.ending.form is None and self.run.page_due
 
-Next = Outgoing | Finished
+
+@dataclass(frozen=True)
+class GoingOn:
+    """The next redirect, sent from a page of Loper's own that goes on at once by itself: the
+    browser followed enough redirects in a row (it stops at about 20)."""
+
+    outgoing: Outgoing
+    lang: str
+    """The language the logout began in."""
+
+
+Next = Outgoing | GoingOn | Finished
 
 
 class Logouts:
@@ -94,6 +114,7 @@ class Logouts:
         """The pupil pressed "log out everywhere" again while the browser's redirect to the
         school or an app never came back (it stopped at an error page of its own): that party
         counts as not reached, and the logout goes on with the others."""
+        run = run.page_shown()  # pressed on a page: Loper's redirects count from none
         at_school = run.at_school
         if at_school is None and not run.steps:  # nothing in flight (kept only while so)
             return self._advance(run)
@@ -110,10 +131,11 @@ class Logouts:
             if downstream is not None and isinstance(downstream, SessionBound):
                 downstream.session_ended(participant.sid)
 
-    def answered(self, relay: str, browser: str, side: Side,
-                 params: Mapping[str, str]) -> Next:
+    def answered(self, relay: str, browser: str, side: Side, params: Mapping[str, str],
+                 posted: bool = False) -> Next:
         """A supplier's or a school's answer to the redirect in flight; `relay`: its relay
-        state. An answer refused leaves the logout waiting for its real one."""
+        state; `posted`: the browser posted it from a page (not a redirect). An answer refused
+        leaves the logout waiting for its real one."""
         store = self.broker.store
         before = runs.answered_before(store, browser, params)
         if before is not None:
@@ -128,7 +150,7 @@ class Logouts:
         except BrokerError:
             runs.keep(store, run)
             raise
-        step = self._advance(answered)
+        step = self._advance(answered.page_shown() if posted else answered)
         runs.keep_answered(store, run, params)
         return step
 
@@ -172,12 +194,18 @@ class Logouts:
         while run.schools:  # one school after the other, each over at once or by its answer
             run, outgoing = self.schools.ask(run)
             if outgoing is not None:
-                runs.keep(self.broker.store, run)
-                return outgoing
+                return self._send(run, outgoing)
         if run.steps:
-            runs.keep(self.broker.store, run)
-            return run.steps[0].outgoing
+            return self._send(run, run.steps[0].outgoing)
         return self._finish(run)
+
+    def _send(self, run: LogoutRun, outgoing: Outgoing) -> Outgoing | GoingOn:
+        """`outgoing` to the party in flight, by a redirect or from a page (a form, or Loper's
+        own once enough redirects came in a row); the run kept, counting them."""
+        paused = outgoing.form is None and run.page_due
+        redirect = outgoing.form is None and not paused
+        runs.keep(self.broker.store, run.redirected() if redirect else run.page_shown())
+        return GoingOn(outgoing, run.initiator.lang) if paused else outgoing
 
     def _finish(self, run: LogoutRun) -> Finished:
         log.info("logout finished", extra={

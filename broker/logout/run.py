@@ -11,6 +11,10 @@ own once sent). A run stored before a logout asked more than one school (one sch
 fields) is still read, as a run with that one school step (`_OneSchoolRun`): a logout in flight
 during an upgrade finishes.
 
+A run counts Loper's redirects that the browser follows in a row (`redirects`): a browser
+stops at about 20 in one navigation, so after `REDIRECTS_IN_A_ROW` the next one goes from a page
+of Loper's own (broker/logout/journey.py `GoingOn`).
+
 Once a run is over, what it ended is kept a while longer for its browser (`keep_finished`),
 with every answer it took and the request that started it (`keep_answered`): the same
 message coming again in that browser (a reload of the last page, a phone restoring the tab, the
@@ -39,6 +43,11 @@ FINISHED = "logout-finished"
 KEPT_AFTER = 24 * 3600
 """Seconds a finished run's result and its answers are kept for its browser: a tab restored
 the next morning still shows how the logout went, instead of refusing its own answer."""
+
+REDIRECTS_IN_A_ROW = 6
+"""Loper's redirects in a row after which the next goes from a page: each comes back through the
+party's own, so about 12 of the browser's, leaving room for the parties' further redirects below
+the browser's limit of about 20 (Chromium: ERR_TOO_MANY_REDIRECTS)."""
 
 Result = Literal["done", "frame", "none", "failed"]
 """done: ended (confirmed); frame: asked in an iframe (the browser did it, unconfirmed); none:
@@ -103,6 +112,9 @@ class LogoutRun:
     outcomes: tuple[Outcome, ...] = ()
     frames: tuple[str, ...] = ()
     had_session: bool = True
+    redirects: int = 0
+    """Loper's redirects in a row since the browser last showed a page (a run stored before
+    they were counted reads as none)."""
 
     @property
     def at_school(self) -> SchoolStep | None:
@@ -123,6 +135,20 @@ class LogoutRun:
         """The app step in flight over, with `result`: the next one is first now."""
         done = Outcome(self.steps[0].party, result)
         return replace(self, steps=self.steps[1:], outcomes=(*self.outcomes, done))
+
+    @property
+    def page_due(self) -> bool:
+        """Would one more redirect in a row be too many: the next must go from a page?"""
+        return self.redirects >= REDIRECTS_IN_A_ROW
+
+    def redirected(self) -> LogoutRun:
+        """Loper sent one more redirect in a row."""
+        return replace(self, redirects=self.redirects + 1)
+
+    def page_shown(self) -> LogoutRun:
+        """The browser showed a page (an auto-submitting form, Loper's "logging out" page):
+        Loper's redirects count from none again."""
+        return replace(self, redirects=0)
 
     @property
     def complete(self) -> bool:

@@ -9,6 +9,10 @@ An answer that comes again (a reload of that page, a phone restoring its tab) sh
 the logout it ended once more, and nothing else: no frames, no answer to anyone, no cookie
 cleared (someone may have logged in on this device since, which the page then says); a logout
 an app asked for links back to that app (its registered address), as its answer is not sent again.
+
+A redirect one too many in a row (`GoingOn`: the browser stops at about 20) goes from a small
+page instead, "logging out…", that goes on at once by itself (a meta refresh, no script) and
+has a link for a browser that does not.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, render_template, request
 
-from broker.logout.journey import Finished, Next
+from broker.logout.journey import Finished, GoingOn, Next
 from broker.logout.run import LogoutRun, Outcome, Result, Side
 from broker.outgoing import Outgoing
 from broker.records import Supplier
@@ -109,15 +113,27 @@ def shown_again(browser: str, params: Mapping[str, str]) -> Response | None:
     return None if again is None else _page(again)
 
 
+def _going_on(outgoing: Outgoing, lang: str) -> Response:
+    """Loper's "logging out…" page, going on to `outgoing` (a redirect) at once."""
+    with in_language(lang):
+        html = render_template("logout_going_on.html", url=outgoing.url)
+    response = Response(html, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def carry_on(step: Next) -> Response:
     if isinstance(step, Outgoing):
         response = to_response(step)
+    elif isinstance(step, GoingOn):
+        response = _going_on(step.outgoing, step.lang)
     elif step.again:  # a logout that is over: its page again, nothing done
         return _page(step)
     elif step.ending is not None and not step.run.frames:
-        response = to_response(step.ending)
+        response = (_going_on(step.ending, step.run.initiator.lang) if step.going_on
+                    else to_response(step.ending))
     else:
         response = _page(step)
-    if isinstance(step, Outgoing) or step.run.had_session:  # else: ended nobody's session
+    if not isinstance(step, Finished) or step.run.had_session:  # else: ended nobody's session
         cookies.clear_cookie(response, broker().settings, cookies.SSO)
     return response

@@ -150,7 +150,7 @@ def idp_slo() -> Response:
     browser, _ = cookies.browser_id(request, broker().settings)
     if "SAMLResponse" in params:
         return carry_on(logouts().answered(params.get("RelayState", ""), browser, "supplier",
-                                           params))
+                                           params, posted=request.method == "POST"))
     if (page := shown_again(browser, params)) is not None:
         return page
     supplier, asked, kept = _idp().parse_logout_request(params,
@@ -180,7 +180,7 @@ def sp_slo() -> Response:
     browser, _ = cookies.browser_id(request, broker().settings)
     if "SAMLResponse" in params:
         return carry_on(logouts().answered(params.get("RelayState", ""), browser, "school",
-                                           params))
+                                           params, posted=request.method == "POST"))
     if (page := shown_again(browser, params)) is not None:
         return page
     registry = broker().registry

@@ -1,6 +1,7 @@
 """A small scripted browser for SAML flows: requests + lxml, no JavaScript.
 
-It follows redirects and submits SAML auto-POST forms (a form whose fields are all hidden and
+It follows redirects, pages that go on at once (`<meta http-equiv="refresh"
+content="0;url=...">`) and submits SAML auto-POST forms (a form whose fields are all hidden and
 include SAMLRequest or SAMLResponse) by itself, so one call runs until a page wants a person:
 
     with Browser() as browser:
@@ -18,6 +19,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin
 
 import lxml.html
 import requests
@@ -179,13 +181,21 @@ class Browser:
     def _land(self, response: requests.Response, auto_post: bool) -> requests.Response:
         self.history.extend([*response.history, response])
         self._page = response
-        posts = 0
-        while auto_post and (form := _auto_post_form(response)) is not None:
-            if posts == self.max_auto_posts:
-                raise RuntimeError(f"more than {self.max_auto_posts} SAML auto-POSTs in a row")
-            posts += 1
-            self.saml_posts.append({"action": form.action, **form.fields})
-            response = self.session.post(form.action, data=form.fields, timeout=TIMEOUT)
+        posts = refreshes = 0
+        while auto_post:
+            if (form := _auto_post_form(response)) is not None:
+                if posts == self.max_auto_posts:
+                    raise RuntimeError(f"more than {self.max_auto_posts} SAML auto-POSTs in a row")
+                posts += 1
+                self.saml_posts.append({"action": form.action, **form.fields})
+                response = self.session.post(form.action, data=form.fields, timeout=TIMEOUT)
+            elif (target := _refresh_at_once(response)) is not None:
+                if refreshes == self.max_auto_posts:
+                    raise RuntimeError(f"more than {self.max_auto_posts} meta refreshes in a row")
+                refreshes += 1
+                response = self.session.get(target, timeout=TIMEOUT)
+            else:
+                break
             self.history.extend([*response.history, response])
             self._page = response
         return response
@@ -194,6 +204,21 @@ class Browser:
 def _auto_post_form(response: requests.Response) -> Form | None:
     forms = parse_forms(response.content, response.url) if is_html(response) else []
     return forms[0] if len(forms) == 1 and forms[0].is_saml_auto_post else None
+
+
+def _refresh_at_once(response: requests.Response) -> str | None:
+    """Where a page's `<meta http-equiv="refresh" content="0;url=...">` goes, at once."""
+    if not is_html(response) or not response.content.strip():
+        return None
+    doc = lxml.html.fromstring(response.content, base_url=response.url)
+    for meta in doc.xpath("//meta[@http-equiv]"):
+        if meta.get("http-equiv", "").lower() != "refresh":
+            continue
+        delay, _, rest = meta.get("content", "").partition(";")
+        key, _, url = rest.strip().partition("=")
+        if delay.strip() == "0" and key.strip().lower() == "url" and url.strip():
+            return urljoin(response.url, url.strip().strip("'\""))
+    return None
 
 
 def decode_saml(value: str) -> str:
