@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from broker import flow_metrics, flow_pending, metrics
 from broker.context import Broker
+from broker.downstream import STOPPED
 from broker.errors import (
     BrokerError,
     LoginCancelled,
@@ -31,8 +32,6 @@ from broker.sso import new_id
 if TYPE_CHECKING:
     from broker.flow import Flow
 
-STOPPED = "AuthnFailed"
-"""Second-level status of a login the pupil stopped (OIDC: access_denied)."""
 
 
 def offer_ways_on(broker: Broker, login: PendingLogin, exc: LoginCancelled) -> None:

@@ -74,6 +74,8 @@ NO_PASSIVE = "NoPassive"
 """Second-level status: the supplier asked for no interaction and there is no session."""
 NO_AUTHN_CONTEXT = "NoAuthnContext"
 """Second-level status: the school's login does not meet the context the supplier required."""
+STOPPED = "AuthnFailed"
+"""Second-level status: the pupil stopped the login on Loper's way (broker/flow_cancel.py)."""
 
 
 class Downstream(Protocol):

@@ -22,7 +22,14 @@ from collections.abc import Callable, Collection, Mapping
 from broker import profiles
 from broker.authlib_compat import Server
 from broker.authlib_extensions import OAuthError
-from broker.downstream import NO_PASSIVE, Delivery, DownstreamRequest, LogoutSent
+from broker.downstream import (
+    NO_AUTHN_CONTEXT,
+    NO_PASSIVE,
+    STOPPED,
+    Delivery,
+    DownstreamRequest,
+    LogoutSent,
+)
 from broker.downstream import oidc_clients as clients
 from broker.downstream import oidc_logout as logouts
 from broker.downstream.oidc_authorize import Ask, find_target, parse, safe_state
@@ -39,6 +46,12 @@ from broker.records import Supplier
 from broker.store import StateStore
 
 log = logging.getLogger("loper.oidc")
+_FAILURES = {
+    NO_PASSIVE: ("login_required", "There is no login session and prompt=none was asked."),
+    STOPPED: ("access_denied", "The pupil stopped the login."),
+    NO_AUTHN_CONTEXT: ("access_denied", "The school's login does not meet the acr asked for."),
+}
+"""error and error_description of a failed login, by the flow's second-level status."""
 
 PROTOCOL = "oidc"
 SUSPENDED = ("The school has suspended access for this app, or its agreement with the school "
@@ -111,9 +124,7 @@ class OidcOp:
 
     def respond_error(self, supplier: Supplier, request: bytes, status: str) -> Outgoing:
         ask, oidc = self._checked(supplier, request)
-        error = (OAuthError("login_required", "There is no login session and prompt=none was "
-                            "asked.") if status == NO_PASSIVE
-                 else OAuthError("access_denied", "The login did not succeed."))
+        error = OAuthError(*_FAILURES.get(status, ("access_denied", "The login did not succeed.")))
         return self._server.refused(ask.redirect_uri, ask.state, error, iss=oidc.iss_in_errors)
 
     def _checked(self, supplier: Supplier, request: bytes) -> tuple[Ask, OidcSupplier]:

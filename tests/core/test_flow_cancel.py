@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from broker import flow_cancel, metrics
+from broker.downstream import STOPPED
 from broker.errors import (
     LoginCancelled,
     LoginExpired,
@@ -50,7 +51,7 @@ def test_stopping_at_the_picker_answers_the_app_once(world: World,
     with caplog.at_level(logging.INFO, logger="loper.flow"):
         outgoing = stop(world, login_id)
     assert outgoing == Outgoing("https://taalapp.example/callback",
-                                {"error": flow_cancel.STOPPED})
+                                {"error": STOPPED})
     assert answered() == before + 1
     lines = [r for r in caplog.records if r.getMessage() == "pupil stopped the login"]
     assert len(lines) == 1

@@ -13,7 +13,7 @@ import pytest
 
 from broker import codec
 from broker.acr import AcrRequest
-from broker.downstream import NO_PASSIVE, DownstreamRequest
+from broker.downstream import NO_AUTHN_CONTEXT, NO_PASSIVE, STOPPED, DownstreamRequest
 from broker.downstream.oidc_authorize import Ask
 from broker.downstream.oidc_op import OidcOp
 from broker.downstream.saml_kind import SamlSupplier
@@ -256,6 +256,16 @@ def test_prompt_none_without_a_session_answers_login_required(rp: Rp) -> None:
     assert query["error"] == "login_required" and query["state"] == "keep me"
     other = _error(rp.op.respond_error(rp.supplier, req.request, "Failed"))
     assert other["error"] == "access_denied"
+
+
+@pytest.mark.parametrize(("status", "says"), [
+    (STOPPED, "The pupil stopped the login."),
+    (NO_AUTHN_CONTEXT, "The school's login does not meet the acr asked for."),
+    ("Failed", "The login did not succeed."),
+])
+def test_a_failed_login_says_why_to_the_developer(rp: Rp, status: str, says: str) -> None:
+    query = _error(rp.op.respond_error(rp.supplier, rp.authorize().request, status))
+    assert (query["error"], query["error_description"]) == ("access_denied", says)
 
 
 def test_respond_rechecks_the_registration(rp: Rp) -> None:
