@@ -23,6 +23,8 @@ from urllib.parse import urljoin
 
 import lxml.html
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 SAML_FIELDS = frozenset({"SAMLRequest", "SAMLResponse"})
 TIMEOUT = 10.0
@@ -91,6 +93,12 @@ class Browser:
 
     def __init__(self, max_auto_posts: int = 10) -> None:
         self.session = requests.Session()
+        # as a browser does: a GET on a kept-alive connection the server has just closed is
+        # sent once more on a new one (never a POST)
+        again = HTTPAdapter(max_retries=Retry(total=1, connect=1, read=1, status=0, redirect=0,
+                                              allowed_methods=frozenset({"GET", "HEAD"})))
+        self.session.mount("http://", again)
+        self.session.mount("https://", again)
         self.max_auto_posts = max_auto_posts
         self.history: list[requests.Response] = []
         """Every response seen, redirects included, oldest first."""
