@@ -9,7 +9,7 @@ Each supplier gets its own `sid`, so two suppliers cannot link their sessions by
 A login that starts a new session in a browser whose SSO cookie names another session (the
 next pupil on a shared classroom device, a fresh login the app or a school hint asked for)
 links the new session to that one (`replaced`): the apps logged in through it are still logged
-in in this browser, so a logout of the new session ends it too (`earlier`). The link is its own
+in in this browser, so a logout of the new session ends it too (`chain`). The link is its own
 small record under the new session's id, living as long as that session: the whole chain, the
 replaced session first and then what that one replaced (copied from its own link), so a
 session that ended in between hides none of the older ones. It is written only from this
@@ -102,12 +102,16 @@ class SsoSession:
 
 EARLIER = "sso-earlier"
 """Under a session's id: the ids of the sessions it replaced in its browser, newest first,
-separated by spaces (a record written before chains were kept holds one id)."""
+separated by spaces (a record written before chains were kept holds one id), then `CUT` when
+the chain went on beyond EARLIER_MAX."""
 EARLIER_MAX = 8
 """Sessions replaced in one browser that a logout still ends (the newest ones): a bound on a
 link's length, on its reads and on its fan-out."""
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 """What a session id of a cookie may look like (new_id makes 24 of these characters)."""
+CUT = "+"
+"""Ends a link whose chain was longer than EARLIER_MAX: older sessions in this browser that a
+logout does not reach. Never an id (`_ID`), so a reader that knows no marker passes it over."""
 
 
 def new_id() -> str:
@@ -150,40 +154,60 @@ def replaced(store: StateStore, session: SsoSession, earlier_id: str) -> None:
     """`session` was started in a browser whose SSO cookie named `earlier_id`: remember that,
     with what `earlier_id` replaced in its turn, for as long as `session` lasts (whether they
     still live is asked at the logout). A browser without a session (no cookie: `earlier_id`
-    is empty) costs no write."""
+    is empty) costs no write. A chain longer than EARLIER_MAX keeps its newest ids and says
+    that it was cut (`CUT`), as does every chain that copies a cut one."""
     if earlier_id == session.id or not _ID.fullmatch(earlier_id) or session.ttl <= 0:
         return
-    chain = [earlier_id, *(i for i in _links(store, earlier_id) if i != session.id)]
-    kept = tuple(dict.fromkeys(chain))[:EARLIER_MAX]
+    before, cut_before = _link(store, earlier_id)
+    ids = tuple(dict.fromkeys([earlier_id, *(i for i in before if i != session.id)]))
+    kept = ids[:EARLIER_MAX]
+    if cut_before or len(ids) > EARLIER_MAX:
+        kept = (*kept, CUT)
     store.put_token(EARLIER, session.id, " ".join(kept).encode(), session.ttl)
 
 
-def _links(store: StateStore, session_id: str) -> tuple[str, ...]:
-    """The ids that `session_id`'s link names, newest first (none when it has no link)."""
+def _link(store: StateStore, session_id: str) -> tuple[tuple[str, ...], bool]:
+    """The ids that `session_id`'s link names, newest first (none when it has no link), and
+    whether its chain was cut."""
     link = store.get_token(EARLIER, session_id)
     if link is None:
-        return ()
-    return tuple(i for i in link.decode("ascii", "replace").split() if _ID.fullmatch(i))
+        return (), False
+    words = link.decode("ascii", "replace").split()
+    return tuple(i for i in words if _ID.fullmatch(i)), CUT in words
 
 
-def earlier(store: StateStore, session: SsoSession) -> tuple[SsoSession, ...]:
+@dataclass(frozen=True)
+class Earlier:
+    """The sessions a session replaced in its browser that a logout ends, and whether more
+    were replaced there than it reaches."""
+
+    sessions: tuple[SsoSession, ...]
+    cut: bool
+    """Older sessions in this browser may live on: a logout cannot end them."""
+
+
+def chain(store: StateStore, session: SsoSession) -> Earlier:
     """The sessions that `session` replaced in its browser that still live, newest first, at
-    most EARLIER_MAX. One that ended or expired is passed over, not the end of the chain: the
-    older ones behind it may live on (a school can keep its sessions longer). The links of
-    the ones found are read too, for a link written before chains were kept (one id)."""
-    found: list[SsoSession] = []
+    most EARLIER_MAX, and whether the chain went on beyond them (a cut link, or ids left
+    unread). One that ended or expired is passed over, not the end of the chain: the older
+    ones behind it may live on (a school can keep its sessions longer). The links of the ones
+    found are read too, for a link written before chains were kept (one id)."""
+    sessions: list[SsoSession] = []
     seen = {session.id}
-    todo = list(_links(store, session.id))
-    while todo and len(found) < EARLIER_MAX and len(seen) <= 2 * EARLIER_MAX:
+    ids, cut = _link(store, session.id)
+    todo = list(ids)
+    while todo and len(sessions) < EARLIER_MAX and len(seen) <= 2 * EARLIER_MAX:
         at = todo.pop(0)
         if at in seen:
             continue
         seen.add(at)
         prior = load(store, at)
         if prior is not None:
-            found.append(prior)
-            todo.extend(_links(store, prior.id))
-    return tuple(found)
+            sessions.append(prior)
+            links, cut_there = _link(store, prior.id)
+            todo.extend(links)
+            cut = cut or cut_there
+    return Earlier(tuple(sessions), cut or any(i not in seen for i in todo))
 
 
 def end(store: StateStore, sessions: tuple[SsoSession, ...]) -> None:

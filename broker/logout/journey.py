@@ -88,7 +88,8 @@ class Logouts:
             return self._finish(LogoutRun(run_id, browser, initiator, (), had_session=False))
         # With it end the sessions it replaced in this browser that still live (the previous
         # pupils' on a shared device): their apps are still logged in here (broker/sso.py).
-        ended = (session, *sso.earlier(self.broker.store, session))
+        earlier = sso.chain(self.broker.store, session)
+        ended = (session, *earlier.sessions)
         sso.end(self.broker.store, ended)  # Loper's own sessions end first
         record = session.record
         everyone = [p for each in ended for p in each.record.participants]
@@ -101,12 +102,13 @@ class Logouts:
             initiator.party) else ()
         run = LogoutRun(run_id, browser, initiator, self.schools.to_ask(ended, initiator),
                         steps=asked_to.steps, outcomes=itself + asked_to.outcomes,
-                        frames=asked_to.frames)
+                        frames=asked_to.frames, sessions_left=earlier.cut)
         if asked is not None:
             runs.keep_answered(self.broker.store, run, asked)
         log.info("logout started", extra={"by": initiator.by, "school": record.person.school_id,
                                           "participants": len(everyone),
                                           "earlier_sessions": len(ended) - 1,
+                                          "sessions_left": earlier.cut,
                                           "schools": len(run.schools)})
         return self._advance(run)
 

@@ -115,6 +115,10 @@ class LogoutRun:
     redirects: int = 0
     """Loper's redirects in a row since the browser last showed a page (a run stored before
     they were counted reads as none)."""
+    sessions_left: bool = False
+    """More pupils were logged in in this browser, one after another, than a logout ends
+    (broker/sso.py EARLIER_MAX): the oldest may still be logged in here (a run stored before
+    this was told reads as none left)."""
 
     @property
     def at_school(self) -> SchoolStep | None:

@@ -56,7 +56,8 @@ def _page(done: Finished) -> Response:
     # pupils' on a shared device too: the page is about this device.
     apps = _by_result(run.outcomes, "supplier", registry.supplier)
     schools = _by_result(run.outcomes, "school", registry.school)
-    everywhere = not (apps["none"] or apps["failed"] or schools["none"] or schools["failed"])
+    everywhere = not (apps["none"] or apps["failed"] or schools["none"] or schools["failed"]
+                      or run.sessions_left)
     ending = done.ending
     frames = () if done.again else run.frames
     app = _asking_app(run) if done.again else None
@@ -64,7 +65,8 @@ def _page(done: Finished) -> Response:
         html = render_template(
             "logged_out.html", had_session=run.had_session,
             logged_in_since=done.again and _logged_in(),
-            everywhere=everywhere, apps=apps, schools=schools, frames=frames,
+            everywhere=everywhere, sessions_left=run.sessions_left, apps=apps, schools=schools,
+            frames=frames,
             ending=ending if ending is not None and ending.form is not None else None,
             ending_url=ending.url if ending is not None and ending.form is None else None,
             back_app=app)
