@@ -83,6 +83,7 @@ def over_and_kept(federation: Federation, browser: Browser, state: StateWatch,
     assert ("Dit uitloggen was al klaar. Daarna is er weer iemand ingelogd op dit apparaat."
             in again.text)  # never a confirmation of the next pupil's logout
     assert "Je bent overal uitgelogd." not in again.text and REFUSED_TITLE not in again.text
+    assert '<a id="log-out-now" href="/logout' in again.text  # a way out for the pupil now
     assert not clears_sso_cookie(again)
     assert state.sessions() == sessions and session_alive(federation, browser)
     assert whoami(browser, federation.supplier("taalapp"))["status"] == "ok"
