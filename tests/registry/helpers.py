@@ -62,3 +62,11 @@ def round_trip(registry: Registry, tmp_path: Path, text: str) -> str:
     finally:
         other.close()
     return exported
+
+
+def school_metadata(registry: Registry, school_id: str) -> str:
+    """The school's metadata as the registry holds it now (read again, past the cache)."""
+    registry.refresh()
+    school = registry.school(school_id)
+    assert school is not None
+    return str(school.config.metadata_xml)

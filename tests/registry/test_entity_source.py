@@ -16,7 +16,7 @@ from broker.metadata_refresh import refresh
 from broker.outbound.fetch import default_timeout
 from broker.registry import FederationError, Registry, dump_federation, load_federation
 from tests.registry.aggregates import aggregate, entity, sign, signer
-from tests.registry.helpers import snapshot, sql, upgrade_to
+from tests.registry.helpers import school_metadata, snapshot, sql, upgrade_to
 from tests.registry.https import Site, serve
 from tests.registry.metadata_xml import certificate_b64, idp_metadata, sp_metadata
 
@@ -71,13 +71,6 @@ def imported(adfs: School, registry: Registry) -> Registry:
     return registry
 
 
-def metadata_of(registry: Registry) -> str:
-    registry.refresh()
-    school = registry.school("regenboog")
-    assert school is not None
-    return str(school.config.metadata_xml)
-
-
 def test_a_school_takes_its_metadata_from_its_own_url(imported: Registry) -> None:
     school = imported.school("regenboog")
     assert school is not None and school.config.entity_id == SCHOOL_IDP
@@ -112,7 +105,7 @@ def test_a_signature_in_the_document_is_not_what_is_trusted(imported: Registry,
     rolled = certificate_b64("adfs-signing-2027")
     adfs.publish(sign(entity(idp_metadata(SCHOOL_IDP, rolled)), signer(adfs.directory, "adfs")))
     [result] = refresh(imported)
-    assert result.outcome == "fetched" and rolled in metadata_of(imported)
+    assert result.outcome == "fetched" and rolled in school_metadata(imported, "regenboog")
 
 
 def _hanging_server() -> socket.socket:
@@ -144,36 +137,36 @@ BAD = {
 def test_a_refused_document_changes_nothing_but_the_outcome(imported: Registry, adfs: School,
                                                             case: str) -> None:
     make, says = BAD[case]
-    before = snapshot(imported), metadata_of(imported)
+    before = snapshot(imported), school_metadata(imported, "regenboog")
     [status] = imported.metadata_sources().all()
     adfs.publish(make(adfs))
     [result] = refresh(imported)
     assert result.outcome == "refused" and says in result.message, result.message
     assert result.kept == status.fetched_at and "kept last good from" in str(result)
-    assert (snapshot(imported), metadata_of(imported)) == before
+    assert (snapshot(imported), school_metadata(imported, "regenboog")) == before
     [after] = imported.metadata_sources().all()
     assert after.outcome == "refused" and says in str(after.message)
     assert after.next_fetch is not None and after.next_fetch > datetime.now(UTC)
 
 
 def test_a_redirect_to_another_host_is_not_followed(imported: Registry, adfs: School) -> None:
-    before = metadata_of(imported)
+    before = school_metadata(imported, "regenboog")
     adfs.site.redirects[PATH] = "https://adfs.elsewhere.example/metadata.xml"
     [result] = refresh(imported)
     assert result.outcome == "refused" and "(redirects are not followed)" in result.message
-    assert metadata_of(imported) == before
+    assert school_metadata(imported, "regenboog") == before
 
 
 def test_a_server_that_hangs_is_given_up_on_and_said(imported: Registry,
                                                      registry_url: str) -> None:
-    before = metadata_of(imported)
+    before = school_metadata(imported, "regenboog")
     with _hanging_server() as hanging:
         url = f"https://127.0.0.1:{hanging.getsockname()[1]}{PATH}"
         sql(registry_url, "UPDATE metadata_sources SET url = ?", url)
         with default_timeout(0.5):
             [result] = refresh(imported)
     assert result.outcome == "refused" and "did not answer within 0.5 s" in result.message
-    assert metadata_of(imported) == before
+    assert school_metadata(imported, "regenboog") == before
     [status] = imported.metadata_sources().all()
     assert status.outcome == "refused" and "0.5 s" in str(status.message)
 

@@ -23,7 +23,7 @@ from broker.registry import FederationError, Registry, dump_federation, load_fed
 from broker.registry.aggregate import Aggregate, duration
 from broker.registry.sources import MetadataSource
 from tests.registry.aggregates import Signer, aggregate, entity, sign, signer
-from tests.registry.helpers import snapshot, sql
+from tests.registry.helpers import school_metadata, snapshot, sql
 from tests.registry.https import Site, serve
 from tests.registry.metadata_xml import certificate_b64, idp_metadata, sp_metadata
 
@@ -95,13 +95,6 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
 def imported(world: World, registry: Registry) -> Registry:
     registry.import_federation(load_federation(world.federation()), key_version=1)
     return registry
-
-
-def school_metadata(registry: Registry) -> str:
-    registry.refresh()
-    school = registry.school("noorderlicht")
-    assert school is not None
-    return str(school.config.metadata_xml)
 
 
 # Import
@@ -183,14 +176,14 @@ BAD = {
 def test_a_bad_document_is_refused_and_changes_nothing(imported: Registry, world: World,
                                                        registry_url: str, case: str) -> None:
     make, says = BAD[case]
-    before = snapshot(imported), school_metadata(imported)
+    before = snapshot(imported), school_metadata(imported, "noorderlicht")
     [status] = imported.metadata_sources().all()
     world.publish(make(world))
     [result] = refresh(imported)
     assert result.outcome == "refused" and says in result.message
     assert result.kept == status.fetched_at
     assert str(result).startswith("entree: refused (") and "kept last good from" in str(result)
-    assert (snapshot(imported), school_metadata(imported)) == before
+    assert (snapshot(imported), school_metadata(imported, "noorderlicht")) == before
     [after] = imported.metadata_sources().all()
     assert after.outcome == "refused" and says in str(after.message)
     assert after.fetched_at == status.fetched_at
@@ -199,21 +192,21 @@ def test_a_bad_document_is_refused_and_changes_nothing(imported: Registry, world
 
 
 def test_a_redirect_to_another_host_is_refused(imported: Registry, world: World) -> None:
-    before = school_metadata(imported)
+    before = school_metadata(imported, "noorderlicht")
     world.site.redirects["/entree.xml"] = "https://metadata.elsewhere.example/entree.xml"
     [result] = refresh(imported)
     assert result.outcome == "refused"
     assert "redirects to https://metadata.elsewhere.example/entree.xml" in result.message
     assert "(redirects are not followed)" in result.message
-    assert school_metadata(imported) == before
+    assert school_metadata(imported, "noorderlicht") == before
 
 
 def test_a_source_that_is_down_keeps_the_last_good(imported: Registry, world: World) -> None:
-    before = school_metadata(imported)
+    before = school_metadata(imported, "noorderlicht")
     del world.site.bodies["/entree.xml"]
     [result] = refresh(imported)
     assert result.outcome == "refused" and "404" in result.message
-    assert school_metadata(imported) == before
+    assert school_metadata(imported, "noorderlicht") == before
 
 
 def test_the_last_good_copy_survives_a_restart(imported: Registry, world: World,
@@ -254,13 +247,13 @@ def test_a_key_rollover_takes_effect_at_the_next_refresh(imported: Registry, wor
 
 def test_an_entity_gone_from_the_source_keeps_its_metadata(imported: Registry,
                                                            world: World) -> None:
-    before = school_metadata(imported)
+    before = school_metadata(imported, "noorderlicht")
     world.publish(sign(aggregate(sp_metadata(SUPPLIER_SP)), world.signer))
     [result] = refresh(imported)
     assert result.outcome == "fetched"
     assert (f'school "noorderlicht" kept its metadata: entity "{SCHOOL_IDP}" is no longer in '
             "the source") in result.message
-    assert school_metadata(imported) == before
+    assert school_metadata(imported, "noorderlicht") == before
 
 
 def test_refresh_waits_for_the_earliest_of_refresh_cache_duration_and_valid_until() -> None:
@@ -324,7 +317,7 @@ def test_the_background_refresh_picks_up_a_rotated_key(imported: Registry, world
     world.publish(sign(good(school_cert=rotated), world.signer))
     _make_due(registry_url)
     refresher = Refresher(imported, interval=0.05)
-    _requests_until(refresher, lambda: rotated in school_metadata(imported))
+    _requests_until(refresher, lambda: rotated in school_metadata(imported, "noorderlicht"))
     deadline = time.monotonic() + 0.5
     while time.monotonic() < deadline:  # more requests, more passes: nothing is due
         refresher.poke()
@@ -338,14 +331,14 @@ def test_the_background_refresh_picks_up_a_rotated_key(imported: Registry, world
 
 def test_the_background_refresh_keeps_the_last_good(imported: Registry, world: World,
                                                     registry_url: str) -> None:
-    before = school_metadata(imported)
+    before = school_metadata(imported, "noorderlicht")
     world.publish(sign(good(school_cert=certificate_b64("forged")),
                        signer(world.directory, "intruder")))
     _make_due(registry_url)
     refresher = Refresher(imported, interval=0.05)
     _requests_until(refresher,
                     lambda: imported.metadata_sources().all()[0].outcome == "refused")
-    assert school_metadata(imported) == before
+    assert school_metadata(imported, "noorderlicht") == before
     [status] = imported.metadata_sources().all()
     assert status.next_fetch is not None and status.next_fetch > datetime.now(UTC)
 
@@ -469,7 +462,7 @@ def test_mdq_refresh_picks_up_a_rotated_key_and_refuses_a_bad_answer(
                                                 mdq.signer)
     [result] = refresh(registry)
     assert (result.outcome, result.message) == ("fetched", 'school "noorderlicht" updated')
-    assert rotated in school_metadata(registry)
+    assert rotated in school_metadata(registry, "noorderlicht")
 
     before = snapshot(registry)
     mdq.site.bodies[mdq_path(SCHOOL_IDP)] = sign(

@@ -15,14 +15,13 @@ import pytest
 from broker import metrics
 from broker.metadata_refresh import Refresher, refresh
 from broker.registry import FederationError, Registry, dump_federation, load_federation
-from tests.registry.helpers import sql, upgrade_to
+from tests.registry.helpers import school_metadata, sql, upgrade_to
 from tests.registry.metadata_xml import certificate_b64, idp_metadata
 from tests.registry.test_entity_source import (  # noqa: F401  (adfs: a fixture)
     PATH,
     SCHOOL_IDP,
     School,
     adfs,
-    metadata_of,
 )
 from tests.registry.test_metadata_sources import World, mdq, world  # noqa: F401  (fixtures)
 
@@ -61,7 +60,7 @@ def test_the_operators_own_source_on_loopback_still_refreshes(operators: Registr
     adfs.publish(idp_metadata(SCHOOL_IDP, rolled))
     [result] = refresh(operators)
     assert (result.outcome, result.address_kind) == ("fetched", "")
-    assert rolled in metadata_of(operators) and adfs.site.hits[PATH] == 2
+    assert rolled in school_metadata(operators, "regenboog") and adfs.site.hits[PATH] == 2
     assert "public_only" not in dump_federation(operators.export_federation())
 
 
@@ -85,7 +84,7 @@ INTERNAL = [  # (url, the kind the refusal names); {port}: the school's loopback
 def test_a_public_only_source_fetches_nothing_from_an_internal_address(
         operators: Registry, adfs: School, registry_url: str,  # noqa: F811
         url: str, kind: str) -> None:
-    before, counted = metadata_of(operators), refused_count()
+    before, counted = school_metadata(operators, "regenboog"), refused_count()
     [imported] = operators.metadata_sources().all()
     public_only(registry_url, url.format(port=urlsplit(adfs.url).port))
     adfs.publish(idp_metadata(SCHOOL_IDP, certificate_b64("internal")))  # never to be seen
@@ -96,7 +95,7 @@ def test_a_public_only_source_fetches_nothing_from_an_internal_address(
     assert "Upload the file" not in result.message  # the form's advice, not a refresh's
     assert result.kept == imported.fetched_at and "; kept last good from 20" in str(result)
     assert adfs.site.hits[PATH] == 1, "only the import's request reached the server"
-    assert metadata_of(operators) == before and refused_count() == counted + 1
+    assert school_metadata(operators, "regenboog") == before and refused_count() == counted + 1
     [status] = operators.metadata_sources().all()
     assert status.outcome == "refused" and f" is {kind})" in str(status.message)
 
