@@ -35,6 +35,7 @@ from broker.errors import (
     BrokerError,
     LoginCancelled,
     LoginTooOld,
+    OtherSchoolBehindHub,
     UnknownSchool,
     UnknownSupplier,
     UpstreamRejected,
@@ -198,10 +199,10 @@ class Flow:
             school = self._school_of(login)
             try:
                 person, at_school = self._person_from_school(school, login, params)
-            except LoginTooOld:
+            except (LoginTooOld, OtherSchoolBehindHub) as exc:
                 if login.force_authn:  # it was asked for a fresh login already: refuse
                     raise
-                return self._ask_fresh(login, school, supplier), None
+                return self._ask_fresh(login, school, supplier, exc), None
             session = flow_sessions.sign_in(self.broker, person, at_school, school, stored=False)
             return self._release(login, supplier, session, upstream, school, fresh=True), session
         except BrokerError as exc:
@@ -216,11 +217,14 @@ class Flow:
             raise UnknownSchool("The school of this login is no longer registered.")
         return school
 
-    def _ask_fresh(self, login: PendingLogin, school: School, supplier: Supplier) -> Outgoing:
-        """Once, back to the school, now forcing a fresh login: the password prompt that the
-        supplier's max_age really needs. Nothing of the too old answer is kept."""
-        login_log("loper.flow", login.id).info("school's login older than max_age, asking "
-                                              "again", extra={"school": school.id})
+    def _ask_fresh(self, login: PendingLogin, school: School, supplier: Supplier,
+                   why: UpstreamRejected) -> Outgoing:
+        """Once, back to the school, now forcing a fresh login; nothing of the answer is kept.
+        The school's login was older than the supplier's max_age (the password prompt it
+        really needs), or a hub answered for another school behind it: someone else's session
+        at the hub, the previous pupil's on a shared device, so whoever sits there logs in."""
+        login_log("loper.flow", login.id).info("asking the school again for a fresh login",
+                                              extra={"school": school.id, "reason": why.code})
         return self._go_upstream(replace(login, force_authn=True), school, supplier)
 
     def _person_from_school(self, school: School, login: PendingLogin,

@@ -1,6 +1,7 @@
 """A hub (one school login answering for many schools, e.g. Entree) through the real Flow: the
 picker's schools behind it, the hub's answer found as the one school it names, and every answer
-that names none, two, or another school refused before anything is stored or released."""
+that names none, two, or another school refused before anything is stored or released (another
+school's answer after the hub was asked once more for a fresh login)."""
 
 from __future__ import annotations
 
@@ -86,11 +87,25 @@ def test_a_hub_answer_for_no_single_school_is_refused(world: World,
     assert world.store.sessions_put == 0
 
 
-def test_a_hub_answer_for_another_school_behind_it_is_refused(world: World) -> None:
+def test_a_hub_answer_for_another_school_asks_the_hub_again_with_force(world: World) -> None:
+    """Someone else's session at the hub (the previous pupil's): the hub is asked once more,
+    now with ForceAuthn, and only the fresh answer for the picked school is released."""
+    before = released(world, "de-es"), released(world, "de-linde")
+    again, session = world.answer(world.ask(hints=("de-linde",)),
+                                  attributes={"school_id": ["22YY04"]})
+    assert session is None and [s.force_authn for s in world.upstream.sent] == [False, True]
+    assert world.upstream.sent[-1].school_id == "de-linde"
+    assert (released(world, "de-es"), released(world, "de-linde")) == before
+    assert world.store.sessions_put == 0
+    _, session = world.answer(again, attributes=DE_LINDE)
+    assert session is not None and session.person.school_id == "de-linde"
+
+
+def test_a_fresh_hub_answer_for_another_school_behind_it_is_refused(world: World) -> None:
     before = released(world, "de-es")
-    sent = world.ask(hints=("de-linde",))
+    again, _ = world.answer(world.ask(hints=("de-linde",)), attributes={"school_id": ["22YY04"]})
     with pytest.raises(OtherSchoolBehindHub):
-        world.answer(sent, attributes={"school_id": ["22YY04"]})
+        world.answer(again, attributes={"school_id": ["22YY04"]})
     assert released(world, "de-es") == before and world.store.sessions_put == 0
 
 

@@ -3,8 +3,9 @@ CBS De Linde and OBS De Es, demo/hub.py) -> Loper -> SAML and OIDC suppliers.
 
 The picker lists the schools, not the hub; the hub is told the picked school's BRIN in
 Scoping/IDPList; the answer belongs to the school it names, with that school's release and
-pseudonyms; an answer for a school Loper does not know, or for the other school, ends on
-Loper's 4xx page with nothing sent."""
+pseudonyms; an answer for the other school makes Loper ask the hub once more for a fresh login
+(someone else's session at the hub, on a shared device); an answer for a school Loper does not
+know, or for the other school after a fresh login, ends on Loper's 4xx page with nothing sent."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tests.flows.conftest import (
     OID_GIVEN_NAME,
     PAIRWISE_ID,
     Federation,
+    at_school_login,
     log_in_via_picker,
     saml_request_to_school,
     whoami,
@@ -68,6 +70,27 @@ def test_the_other_school_behind_the_hub_has_its_own_pupils(federation: Federati
         "nl_edu_person_home_organization_id": ["22YY04"]}
 
 
+def test_the_next_pupil_at_the_other_school_logs_in_afresh_at_the_hub(
+        federation: Federation, browser: Browser) -> None:
+    """Fleur (De Linde) is still logged in at the hub when Milan (De Es) opens the app on the
+    same device: the hub answers as Fleur, and Loper asks it again with ForceAuthn instead of
+    ending on its 403 page, so Milan logs in as himself."""
+    url = federation.supplier("rekenwonders")
+    log_in_via_picker(browser, url, FLEUR, "CBS De Linde")
+    assert whoami(browser, url)["status"] == "ok", browser.text[:500]
+    before = ledger(federation, "de-linde"), ledger(federation, "de-es")
+    browser.get(f"{url}/login", {"school": "de-es"})
+    assert at_school_login(browser), browser.text[:500]
+    assert 'ForceAuthn="true"' in saml_request_to_school(browser,
+                                                         federation.running.schools["entree"])
+    browser.login(MILAN.id)
+    me = whoami(browser, url)
+    assert me["status"] == "ok", browser.text[:500]
+    assert me["name_id"] == federation.pseudonym_of("de-es", MILAN, "rekenwonders")
+    assert (ledger(federation, "de-linde"), ledger(federation, "de-es")) == (
+        before[0], before[1] + 1)
+
+
 @pytest.mark.parametrize("person, code, says", [
     (ZOE, "no_school_behind_hub", "a school Loper does not know"),
     (MILAN, "other_school_behind_hub", "not for the school you picked"),
@@ -78,6 +101,9 @@ def test_an_answer_for_an_unknown_or_another_school_is_refused(
     url = federation.supplier("rekenwonders")
     before = ledger(federation, "de-linde"), ledger(federation, "de-es")
     log_in_via_picker(browser, url, person, "CBS De Linde")
+    if code == "other_school_behind_hub":  # asked once more, for a fresh login: the same pupil
+        assert at_school_login(browser), browser.text[:500]
+        browser.login(person.id)
     assert browser.page.status_code == 403, browser.text[:500]
     assert browser.url.startswith(federation.issuer) and says in detail(browser.text)
     assert code in browser.text
