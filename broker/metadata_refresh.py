@@ -15,7 +15,9 @@ refreshed the same way; its document must still be the entity its schools and su
 A source registered from the admin portal's form without the operator allowing private
 addresses is `public_only` (registry/sources.py): a refresh whose host has come to resolve to
 a loopback, private, link-local... address is refused before anything is sent, like any
-refused document, its log line naming the source and the kind of address.
+refused document, its log line naming the source and the kind of address
+(MetadataError.address_kind). Its name lookup and its fetch share one deadline, the
+outbound_timeout: a server or a DNS server that stalls costs a refresh about that long, once.
 
 A document that cannot be fetched or is refused (aggregate.py) changes nothing but the
 source's outcome: the last good copy stays in use, after a restart too, and the source is
@@ -32,7 +34,6 @@ from time import monotonic
 from typing import TYPE_CHECKING
 
 from broker import metrics
-from broker.outbound.addresses import AddressRefused
 from broker.outbound.fetch import default_timeout
 from broker.registry import Registry, sources
 from broker.registry.aggregate import Aggregate
@@ -63,17 +64,9 @@ def _fetch_mdq(store: MetadataSources, source: sources.MetadataSource,
         except MetadataError as exc:
             failures[entity_id], error = str(exc), exc
     if failures and not answers:
-        raise MetadataError("; ".join(failures.values())) from error
+        kind = error.address_kind if error is not None else ""
+        raise MetadataError("; ".join(failures.values()), address_kind=kind) from error
     return sources.combine(answers), failures
-
-
-def _address_kind(exc: BaseException) -> str:
-    """The kind of address a refusal is for (a public-only source whose host resolves to a
-    loopback, private... address); "" for any other refusal."""
-    cause = exc.__cause__
-    while cause is not None and not isinstance(cause, AddressRefused):
-        cause = cause.__cause__
-    return cause.kind if cause is not None else ""
 
 
 def refresh_source(store: MetadataSources, source: sources.MetadataSource) -> Refreshed:
@@ -87,7 +80,7 @@ def refresh_source(store: MetadataSources, source: sources.MetadataSource) -> Re
         else:
             fetched = sources.fetch(source, now, store.named(source.id) if source.tls else ())
     except MetadataError as exc:
-        result = store.record_refused(source, str(exc), now, _address_kind(exc))
+        result = store.record_refused(source, str(exc), now, exc.address_kind)
     else:
         result = store.record_good(source, fetched, now, failures)
     metrics.METADATA_REFRESHES.labels(source.id, result.outcome).inc()

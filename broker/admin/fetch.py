@@ -37,14 +37,14 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
 
 def fetch(url: str, *, allow_private: bool = False, timeout: float | None = None) -> bytes:
     """GET `url` (https; http only on loopback, and only when private addresses are allowed),
-    through the one outbound fetcher, connected to the address that was checked."""
+    through the one outbound fetcher, connected to the address that was checked; the lookup
+    and the fetch share the fetcher's one deadline."""
     wrong = url_problem(url)
     if wrong:
         raise MetadataError(wrong)
     fetcher = Fetcher(timeout, MAX_BYTES, failure_ttl=0)
     try:
-        address = addresses.address_for(url, allow_private, fetcher.timeout)
-        answer = fetcher.get(url, accept=ACCEPT, connect_to=address)
+        answer = fetcher.get(url, accept=ACCEPT, public_only=not allow_private)
     except addresses.AddressRefused as exc:
         raise _refused(exc) from exc
     except OutboundError as exc:

@@ -4,14 +4,15 @@ Loper fetch from its own network (SSRF).
 
 The host is resolved once, within the call's deadline; every address it resolves to must be
 public (no loopback, private, link-local, shared, multicast or reserved address) unless
-private addresses are allowed, and the caller connects to the address that was checked
-(Fetcher's `connect_to`): no second lookup that DNS rebinding could answer differently.
+private addresses are allowed, and the caller connects to the address that was checked: no
+second lookup that DNS rebinding could answer differently. A call made with Fetcher's
+`public_only` does all of it inside its one deadline (the lookup's time is the fetch's less);
+a caller that resolves first and fetches later passes the address as `connect_to`.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import urlsplit
 
 from broker.messages import Message, msg
 from broker.outbound import resolve as names
@@ -45,12 +46,9 @@ def blocked(ip: IPAddress) -> str | None:
 
 def _addresses(host: str, port: int, seconds: float) -> list[str]:
     shown = host[:200]
-    try:
+    try:  # a names.ResolveTimeout is not caught: the caller says what timed out
         host.encode("idna")  # what getaddrinfo would refuse, refused before its thread starts
         found = names.resolve(host, port, seconds)
-    except names.ResolveTimeout as exc:
-        raise OutboundTimeout(msg("outbound.timeout", host=shown, seconds=f"{seconds:g}"),
-                              shown) from exc
     except (OSError, UnicodeError) as exc:
         raise AddressRefused(msg("problem.host_unknown", host=shown), shown) from exc
     addresses = list(dict.fromkeys(address.split("%")[0] for address in found))
@@ -59,9 +57,10 @@ def _addresses(host: str, port: int, seconds: float) -> list[str]:
     return addresses
 
 
-def resolve(host: str, port: int, allow_private: bool, seconds: float) -> str:
+def checked(host: str, port: int, allow_private: bool, seconds: float) -> str:
     """The address to connect to, `host` resolved once within `seconds`; AddressRefused if
-    any of its addresses is not allowed (OutboundTimeout if the resolver does not answer)."""
+    any of its addresses is not allowed, names.ResolveTimeout if the resolver does not
+    answer in time (inside Fetcher's call: a timeout of the call, as any other)."""
     addresses = _addresses(host, port, seconds)
     for address in addresses:
         kind = blocked(ipaddress.ip_address(address))
@@ -72,9 +71,13 @@ def resolve(host: str, port: int, allow_private: bool, seconds: float) -> str:
     return addresses[0]
 
 
-def address_for(url: str, allow_private: bool, seconds: float) -> str:
-    """`resolve` for the host of `url` (a URL that passed policy.secure_url_problem)."""
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return resolve(parts.hostname or "", port, allow_private, seconds)
+def resolve(host: str, port: int, allow_private: bool, seconds: float) -> str:
+    """`checked`, for a caller that fetches later by itself: OutboundTimeout if the resolver
+    does not answer within `seconds`."""
+    try:
+        return checked(host, port, allow_private, seconds)
+    except names.ResolveTimeout as exc:
+        shown = host[:200]
+        raise OutboundTimeout(msg("outbound.timeout", host=shown, seconds=f"{seconds:g}"),
+                              shown) from exc
 

@@ -2,7 +2,8 @@
 
 Every call has one overall deadline, from resolving the host's name (resolve.py) to the last
 byte, however slowly the server sends (the watchdog cuts the socket; the body is read as it
-arrives and the clock checked after every read), and a size cap. No redirect is followed, no
+arrives and the clock checked after every read), and a size cap; a `public_only` call checks
+its host's addresses within that same deadline (addresses.py). No redirect is followed, no
 cookie is kept (urllib3 has no cookie jar), no compression is asked for or accepted, and TLS
 is verified against the standard CA variables (policy.ca_bundle).
 
@@ -36,6 +37,7 @@ from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.response import BaseHTTPResponse
 
 from broker.messages import msg
+from broker.outbound import addresses
 from broker.outbound.errors import (
     OutboundError,
     OutboundTimeout,
@@ -180,7 +182,12 @@ def default_timeout(seconds: float) -> Iterator[None]:
 
 class Fetcher:
     """Outbound calls with one deadline (`timeout` seconds; None: the default of the
-    context) and one size cap each."""
+    context) and one size cap each.
+
+    A call made `public_only` (a URL someone other than the operator chose) resolves its host
+    once, refuses it (addresses.AddressRefused, nothing sent) if any address is not public,
+    and connects to the address checked; the lookup counts against the call's deadline.
+    `connect_to` instead: an address the caller resolved and checked itself."""
 
     def __init__(self, timeout: float | None = None, max_bytes: int = 1024 * 1024,
                  failure_ttl: float = 30.0, per_host: int | None = None) -> None:
@@ -193,8 +200,9 @@ class Fetcher:
         return self._timeout if self._timeout is not None else _default_timeout.get()
 
     def get(self, url: str, *, accept: str, headers: Mapping[str, str] | None = None,
-            connect_to: str | None = None) -> Answer:
-        return self.send("GET", url, accept=accept, headers=headers, connect_to=connect_to)
+            connect_to: str | None = None, public_only: bool = False) -> Answer:
+        return self.send("GET", url, accept=accept, headers=headers, connect_to=connect_to,
+                         public_only=public_only)
 
     def post(self, url: str, form: Mapping[str, str], *, accept: str,
              headers: Mapping[str, str] | None = None) -> Answer:
@@ -203,16 +211,16 @@ class Fetcher:
 
     def send(self, method: str, url: str, *, accept: str,
              headers: Mapping[str, str] | None = None, body: bytes | None = None,
-             connect_to: str | None = None) -> Answer:
+             connect_to: str | None = None, public_only: bool = False) -> Answer:
         parts = urlsplit(url)
         shown = parts.netloc.rsplit("@", 1)[-1] or url
         with self.hosts.call(f"{parts.scheme}://{shown}", shown, self.timeout):
             return self._send(method, parts, shown, accept=accept, headers=headers, body=body,
-                              connect_to=connect_to)
+                              connect_to=connect_to, public_only=public_only)
 
     def _send(self, method: str, parts: SplitResult, shown: str, *, accept: str,
               headers: Mapping[str, str] | None, body: bytes | None,
-              connect_to: str | None) -> Answer:
+              connect_to: str | None, public_only: bool) -> Answer:
         scheme, host = parts.scheme, parts.hostname or ""
         port = parts.port or (443 if scheme == "https" else 80)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -222,6 +230,8 @@ class Fetcher:
         _calls.watch = watch
         pool = None
         try:
+            if public_only:  # within the watch: a slow lookup leaves the fetch less time
+                connect_to = addresses.checked(host, port, False, watch.remaining())
             pool = _pool(scheme, host, port, connect_to)
             response = pool.urlopen(method, target, body=body, headers=sent, redirect=False,
                                     retries=False, preload_content=False, assert_same_host=False,

@@ -39,9 +39,13 @@ _SOURCES: ContextVar[Mapping[str, Lookup | None]] = ContextVar("metadata_sources
 class MetadataError(ValueError):
     """The metadata cannot be used; `message` says why (str(): in English)."""
 
-    def __init__(self, message: str | Message) -> None:
+    def __init__(self, message: str | Message, *, address_kind: str = "") -> None:
         self.message = (message if isinstance(message, Message)
                         else msg("problem.detail", detail=message))
+        self.address_kind = address_kind
+        """Not fetched because the host resolves to an address it may not be fetched from
+        (a `public_only` fetch): that address's kind ("loopback", "private"...:
+        addresses.AddressRefused.kind); "" for any other reason."""
         super().__init__(str(self.message))
 
 
@@ -53,18 +57,20 @@ def fetch(url: str, *, public_only: bool = False) -> bytes:
     """GET metadata from an https URL (http only on loopback), at most MAX_BYTES, within
     the outbound deadline (the outbound_timeout setting on the command line). `public_only`:
     every address of the host must be public, and the call goes to the one checked
-    (broker/outbound/addresses.py)."""
+    (broker/outbound/addresses.py), the lookup within the same deadline; a refused address
+    is MetadataError.address_kind."""
     wrong = url_problem(url)
     if wrong:
         raise MetadataError(wrong)
     try:
-        address = addresses.address_for(url, False, _FETCHER.timeout) if public_only else None
-        answer = _FETCHER.get(url, accept=ACCEPT, connect_to=address)
+        answer = _FETCHER.get(url, accept=ACCEPT, public_only=public_only)
     except OutboundTooLarge as exc:
         raise MetadataError(msg("problem.too_large", what=url[:200],
                                 mb=MAX_BYTES // (1024 * 1024))) from exc
     except OutboundError as exc:
-        raise MetadataError(msg("problem.cannot_fetch", url=url[:200], detail=exc.reason)) from exc
+        kind = exc.kind if isinstance(exc, addresses.AddressRefused) else ""
+        raise MetadataError(msg("problem.cannot_fetch", url=url[:200], detail=exc.reason),
+                            address_kind=kind) from exc
     if answer.location:
         raise MetadataError(msg("problem.fetch_redirect", url=url[:200],
                                 location=answer.location[:200]))
