@@ -192,7 +192,9 @@ class OneloginSp:
         if "SAMLResponse" in query:
             require(errors in ([], ["logout_not_success"]),
                     f"the LogoutResponse was refused: {auth.get_last_error_reason()}")
-            return SloResult("response", ok=not errors)
+            # python3-saml reads the top-level status only: PartialLogout is below it.
+            answered = OneLogin_Saml2_XML.to_etree(auth.get_last_response_xml())
+            return SloResult("response", status=_status_codes(answered, "samlp:LogoutResponse"))
         require(not errors, f"the LogoutRequest was refused: {auth.get_last_error_reason()}")
         xml = auth.get_last_request_xml()
         self._replay.check(OneLogin_Saml2_Logout_Request.get_id(xml))
@@ -222,11 +224,20 @@ def _status_result(response: OneLogin_Saml2_Response, status: str,
 
 def _status(doc: Any) -> str:
     """The most specific status code: the second-level one when there is one."""
-    codes = OneLogin_Saml2_XML.query(doc, "/samlp:Response/samlp:Status/samlp:StatusCode")
+    codes = _status_codes(doc, "samlp:Response")
+    return codes[0] if codes[0] == C.STATUS_SUCCESS or len(codes) == 1 else codes[1]
+
+
+def _status_codes(doc: Any, message: str) -> tuple[str, ...]:
+    """The status codes of the `message` element (e.g. samlp:Response): the one top-level
+    code, then the one nested in it, and so on."""
+    codes = OneLogin_Saml2_XML.query(doc, f"/{message}/samlp:Status/samlp:StatusCode")
     require(len(codes) == 1, "response without a status")
-    top = str(codes[0].get("Value"))
-    sub = OneLogin_Saml2_XML.query(doc, "./samlp:StatusCode", codes[0])
-    return top if top == C.STATUS_SUCCESS or not sub else str(sub[0].get("Value"))
+    found: list[str] = []
+    while codes:
+        found.append(str(codes[0].get("Value")))
+        codes = OneLogin_Saml2_XML.query(doc, "./samlp:StatusCode", codes[0])
+    return tuple(found)
 
 
 def _request_data() -> dict[str, Any]:

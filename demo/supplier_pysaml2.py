@@ -26,6 +26,7 @@ from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 from demo.keys import ensure_keypair
 from demo.metadata import Lazy, MetadataSource, entity_id, metadata_documents
 from demo.saml_errors import describe_and_release
+from demo.saml_status import codes_of
 from demo.supplier_web import (
     LoginFailed,
     LoginResult,
@@ -36,8 +37,6 @@ from demo.supplier_web import (
     require,
     with_hint,
 )
-
-SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
 
 
 class Pysaml2Sp:
@@ -217,7 +216,7 @@ class Pysaml2Sp:
             raise LoginFailed(describe_and_release(exc)) from None
         require(answer is not None and answer.response.in_response_to == pending,
                 "the LogoutResponse answers no LogoutRequest sent from here")
-        return SloResult("response", ok=answer.response.status.status_code.value == SUCCESS)
+        return SloResult("response", status=codes_of(answer.response.status))
 
     def _logout_request(self, client: Saml2Client, idp: str, destination: str,
                         message: Mapping[str, str]) -> SloResult:

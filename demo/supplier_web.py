@@ -19,6 +19,7 @@ from flask import Flask, Response, jsonify, redirect, request, session
 from werkzeug.wrappers import Response as BaseResponse
 
 from demo.metadata import MetadataSource
+from demo.saml_status import everywhere
 from demo.web import new_app, page
 
 PAIRWISE_ID = "urn:oasis:names:tc:SAML:attribute:pairwise-id"
@@ -63,11 +64,17 @@ class SloResult:
 
     kind: str
     """"request" (the IdP ends our session; `answer` takes the browser back) or "response"
-    (the answer to our own LogoutRequest; `ok` says whether it succeeded)."""
+    (the answer to our own LogoutRequest; `ok` says whether it logged us out everywhere)."""
     name_id: str | None = None
     session_indexes: tuple[str, ...] = ()
     answer: BaseResponse | None = None
-    ok: bool = False
+    status: tuple[str, ...] = ()
+    """A "response"'s status codes as sent: the top-level one, then the ones nested in it."""
+
+    @property
+    def ok(self) -> bool:
+        """Did the IdP log us out everywhere?"""
+        return everywhere(self.status)
 
 
 class SamlSp(Protocol):
