@@ -53,19 +53,30 @@ LEASE = timedelta(minutes=2)
 
 def _fetch_mdq(store: MetadataSources, source: sources.MetadataSource,
                now: datetime) -> tuple[Aggregate, dict[str, str]]:
-    """Every entity the source's entries name, each asked on its own; MetadataError if none
-    of them could be used. The second value: entity id -> why it could not."""
+    """Every entity the source's entries name, each asked on its own, until the service gives
+    no answer at all (it would keep every other entity waiting as long, in vain: those are not
+    asked this time); MetadataError if none of them could be used. The second value: entity
+    id -> why it could not."""
     answers: dict[str, Aggregate] = {}
     failures: dict[str, str] = {}
     error: MetadataError | None = None
-    for entity_id in store.entity_ids(source.id):
+    entity_ids = store.entity_ids(source.id)
+    for entity_id in entity_ids:
         try:
             answers[entity_id] = sources.fetch_entity(source, entity_id, now)
         except MetadataError as exc:
             failures[entity_id], error = str(exc), exc
+            if not exc.reached:
+                break
+    asked = "; ".join(failures.values())
+    skipped = [entity_id for entity_id in entity_ids
+               if entity_id not in answers and entity_id not in failures]
+    for entity_id in skipped:
+        failures[entity_id] = "was not asked: the service did not answer for another entity"
     if failures and not answers:
         kind = error.address_kind if error is not None else ""
-        raise MetadataError("; ".join(failures.values()), address_kind=kind) from error
+        more = f"; {len(skipped)} more not asked" if skipped else ""
+        raise MetadataError(asked + more, address_kind=kind) from error
     return sources.combine(answers), failures
 
 

@@ -39,13 +39,17 @@ _SOURCES: ContextVar[Mapping[str, Lookup | None]] = ContextVar("metadata_sources
 class MetadataError(ValueError):
     """The metadata cannot be used; `message` says why (str(): in English)."""
 
-    def __init__(self, message: str | Message, *, address_kind: str = "") -> None:
+    def __init__(self, message: str | Message, *, address_kind: str = "",
+                 reached: bool = True) -> None:
         self.message = (message if isinstance(message, Message)
                         else msg("problem.detail", detail=message))
         self.address_kind = address_kind
         """Not fetched because the host resolves to an address it may not be fetched from
         (a `public_only` fetch): that address's kind ("loopback", "private"...:
         addresses.AddressRefused.kind); "" for any other reason."""
+        self.reached = reached
+        """False: the server gave no answer at all (not reached in time, refused, or not to
+        be asked), so another URL on it would fare no better."""
         super().__init__(str(self.message))
 
 
@@ -70,7 +74,7 @@ def fetch(url: str, *, public_only: bool = False) -> bytes:
     except OutboundError as exc:
         kind = exc.kind if isinstance(exc, addresses.AddressRefused) else ""
         raise MetadataError(msg("problem.cannot_fetch", url=url[:200], detail=exc.reason),
-                            address_kind=kind) from exc
+                            address_kind=kind, reached=False) from exc
     if answer.location:
         raise MetadataError(msg("problem.fetch_redirect", url=url[:200],
                                 location=answer.location[:200]))
