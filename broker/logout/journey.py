@@ -15,6 +15,12 @@ RP-initiated logout: the pupil reloads the page it ended on, or goes back to it)
 logout is over, the same request in the same browser finds its result (`asked_again`);
 anything else is left to its endpoint, which refuses a replay as before.
 
+A school that failed in a logout that is over can be tried again from its page, in the same
+browser (`try_school_again`): its steps kept for that (broker/logout/retries.py) are
+taken and go on as the same run, with a fresh request to the school and a fresh relay state;
+its answer ends on the page of that run again, with the new outcome, and nobody else is asked or
+answered again (no app, no frames, not whoever started the logout).
+
 A browser follows about 20 redirects in one navigation, and a shared device's logout can ask
 many schools and apps one after the other: after `runs.REDIRECTS_IN_A_ROW` of Loper's redirects
 in a row the next one goes from a page of Loper's own that goes on by itself (`GoingOn`). An
@@ -25,12 +31,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from broker import sso
 from broker.context import Broker
 from broker.downstream import Logout, SessionBound
 from broker.errors import BrokerError, LogoutRejected
+from broker.logout import retries
 from broker.logout import run as runs
 from broker.logout.fanout import fan_out
 from broker.logout.run import Initiator, LogoutRun, Outcome, Result, Side
@@ -164,6 +171,12 @@ class Logouts:
         over = runs.finished(self.broker.store, before, browser) if before else None
         return None if over is None else self._shown_again(over, "request")
 
+    def finished_again(self, run_id: str, browser: str) -> Finished | None:
+        """This browser's logout `run_id`, if over: its result, and nothing is done (its
+        page's link to itself in the other language). None: not this browser's, or expired."""
+        over = runs.finished(self.broker.store, run_id, browser)
+        return None if over is None else self._shown_again(over, "link")
+
     def _again(self, before: str, run_id: str, browser: str) -> Finished:
         """This answer was taken before in this browser: the result of its logout, if over."""
         over = runs.finished(self.broker.store, before, browser) if before == run_id else None
@@ -176,6 +189,31 @@ class Logouts:
         log.info("logout message came again; its logout is over", extra={
             "came": came, "by": over.initiator.by})
         return Finished(over, None, again=True)
+
+    def try_school_again(self, run_id: str, browser: str, school_id: str, lang: str) -> Next:
+        """Ask `school_id` again to end the sessions it could not end in this browser's run
+        `run_id`, which is over; the run's page after that in `lang`. LogoutRejected, with
+        nothing taken or sent: no such run here, or nothing of that school to try again
+        (it succeeded, has no logout, was tried enough, or is being tried already)."""
+        store = self.broker.store
+        over = runs.finished(store, run_id, browser)
+        if over is None or school_id not in retries.schools(store, run_id, browser):
+            raise LogoutRejected("No logout of this browser has this school to try again.",
+                                 code="logout_retry_gone")
+        kept = retries.take(store, run_id, browser)  # atomic: one POST takes them
+        again = tuple(replace(s, tries=s.tries + 1) for s in kept if s.school_id == school_id)
+        if not again:  # another tab took them in between
+            retries.keep(store, replace(over, retry=kept))
+            raise LogoutRejected("This school is being tried again already.",
+                                 code="logout_retry_gone")
+        log.info("logout tries a school again", extra={"school": school_id,
+                                                        "tries": again[0].tries})
+        others = tuple(s for s in kept if s.school_id != school_id)
+        outcomes = tuple(o for o in over.outcomes if not (
+            o.side == "school" and o.party == school_id and o.result == "failed"))
+        return self._advance(replace(
+            over, schools=again, retry=others, outcomes=outcomes, redirects=0,
+            tried_again=True, initiator=replace(over.initiator, lang=lang)))
 
     def _step_answer(self, run: LogoutRun, params: Mapping[str, str]) -> Result:
         if not run.steps or run.schools:
@@ -216,7 +254,8 @@ class Logouts:
                                if o.result == "failed") or "-"})
         if run.had_session:  # its answers, coming again, find how it went
             runs.keep_finished(self.broker.store, run)
-        return Finished(run, self._ending(run))
+            retries.keep(self.broker.store, run)
+        return Finished(run, None if run.tried_again else self._ending(run))
 
     def _ending(self, run: LogoutRun) -> Outgoing | None:
         initiator = run.initiator

@@ -19,6 +19,13 @@ Once a run is over, what it ended is kept a while longer for its browser (`keep_
 with every answer it took and the request that started it (`keep_answered`): the same
 message coming again in that browser (a reload of the last page, a phone restoring the tab, the
 back button) finds its run's result (`answered_before`, `finished`), and nothing is done again.
+
+A school step that failed (the school answered with an error, its request could not be built,
+the pupil came back without its answer) keeps its school session in the run (`retry`), at most
+`MAX_TRIES` times: once the run is over, those steps are kept for its browser alone, for `TTL`
+seconds, without the rest of the run (`keep_retry`), so that the pupil can try that school
+again from the page (retries.py, broker/logout/journey.py `Logouts.try_school_again`). A
+school with no logout ("none") is never kept.
 """
 
 from __future__ import annotations
@@ -43,6 +50,9 @@ FINISHED = "logout-finished"
 KEPT_AFTER = 24 * 3600
 """Seconds a finished run's result and its answers are kept for its browser: a tab restored
 the next morning still shows how the logout went, instead of refusing its own answer."""
+
+MAX_TRIES = 3
+"""Times a school step that failed may be tried again from the logout's page."""
 
 REDIRECTS_IN_A_ROW = 6
 """Loper's redirects in a row after which the next goes from a page: each comes back through the
@@ -85,6 +95,8 @@ class SchoolStep:
     """The relay state it was sent with (`school_relay`); empty: not sent yet."""
     state: bytes = b""
     """What the upstream kept until the school's answer."""
+    tries: int = 0
+    """Times it was tried again after failing (a step stored before retries reads as none)."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +131,10 @@ class LogoutRun:
     """More pupils were logged in in this browser, one after another, than a logout ends
     (broker/sso.py EARLIER_MAX): the oldest may still be logged in here (a run stored before
     this was told reads as none left)."""
+    retry: tuple[SchoolStep, ...] = ()
+    """School steps that failed and may be tried again (`MAX_TRIES`), with their sessions."""
+    tried_again: bool = False
+    """A school tried again after the logout was over: whoever started it had its answer."""
 
     @property
     def at_school(self) -> SchoolStep | None:
@@ -131,9 +147,14 @@ class LogoutRun:
         return replace(self, schools=(sent, *self.schools[1:]))
 
     def school_answered(self, result: Result) -> LogoutRun:
-        """The first school step over, with `result`: the next school is first now."""
-        done = Outcome(self.schools[0].school_id, result, "school")
-        return replace(self, schools=self.schools[1:], outcomes=(*self.outcomes, done))
+        """The first school step over, with `result`: the next school is first now. A step
+        that failed is kept for another try, unless tried enough."""
+        step = self.schools[0]
+        done = Outcome(step.school_id, result, "school")
+        again = (replace(step, relay="", state=b""),) if (
+            result == "failed" and step.tries < MAX_TRIES) else ()
+        return replace(self, schools=self.schools[1:], outcomes=(*self.outcomes, done),
+                       retry=(*self.retry, *again))
 
     def step_answered(self, result: Result) -> LogoutRun:
         """The app step in flight over, with `result`: the next one is first now."""
@@ -215,13 +236,14 @@ def _browser_key(browser: str) -> str:
     return hashlib.sha256(browser.encode()).hexdigest()[:32]
 
 
-def _key(run_id: str, browser: str) -> str:
+def key(run_id: str, browser: str) -> str:
+    """The store key of the run `run_id` of `browser` (its own browser's only)."""
     return f"{run_id}.{_browser_key(browser)}"
 
 
 def keep(store: StateStore, run: LogoutRun) -> None:
     with store.batched():  # one round trip
-        store.put_token(KIND, _key(run.id, run.browser), codec.encode(run), TTL)
+        store.put_token(KIND, key(run.id, run.browser), codec.encode(run), TTL)
         store.put_token(WAITING, _browser_key(run.browser), run.id.encode(), TTL)
 
 
@@ -235,7 +257,7 @@ def waiting(store: StateStore, browser: str) -> LogoutRun | None:
 def take(store: StateStore, run_id: str, browser: str) -> LogoutRun | None:
     if not run_id or len(run_id) > 64:
         return None
-    return _read(store.take_token(KIND, _key(run_id, browser)))
+    return _read(store.take_token(KIND, key(run_id, browser)))
 
 
 def _answer_key(browser: str, params: Mapping[str, str]) -> str:
@@ -259,13 +281,14 @@ def answered_before(store: StateStore, browser: str, params: Mapping[str, str]) 
 def keep_finished(store: StateStore, run: LogoutRun) -> None:
     """What `run` ended, without what its adapters kept (the schools' sessions, the
     initiator's request) and without its frames: enough to say again how it went."""
-    over = replace(run, schools=(), steps=(), frames=(),
+    over = replace(run, schools=(), steps=(), frames=(), retry=(),
                    initiator=replace(run.initiator, request=b""))
-    store.put_token(FINISHED, _key(run.id, run.browser), codec.encode(over), KEPT_AFTER)
+    store.put_token(FINISHED, key(run.id, run.browser), codec.encode(over), KEPT_AFTER)
 
 
 def finished(store: StateStore, run_id: str, browser: str) -> LogoutRun | None:
     """This browser's run `run_id` that is over (kept, not taken: every reload finds it)."""
     if not run_id or len(run_id) > 64:
         return None
-    return _read(store.get_token(FINISHED, _key(run_id, browser)))
+    return _read(store.get_token(FINISHED, key(run_id, browser)))
+

@@ -9,6 +9,11 @@ another session's ID token) lands here to confirm, and may still be answered aft
 to its registered page, with its state): whom to answer travels with the page, in the link
 and in the form, signed for this browser with the app's secret key (HMAC, as the CSRF token),
 and for a limited time, so nobody can change where the logout ends on the way.
+
+Once a logout is over, its page links to itself in the other language (/logout/page, shown
+again in that browser alone, nothing done), and a school Loper could not log out at can be
+tried again from it (/logout/retry, a button with a CSRF token for this browser, the run and the
+school): broker/web/logout.py.
 """
 
 from __future__ import annotations
@@ -24,13 +29,13 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, render_template, request
 
 from broker import codec
-from broker.errors import BadRequest
+from broker.errors import BadRequest, LogoutRejected
 from broker.logout.run import Initiator
 from broker.outgoing import Outgoing
 from broker.web import cookies, csrf
 from broker.web.current import broker, flow, logouts
 from broker.web.i18n import language
-from broker.web.logout import carry_on
+from broker.web.logout import carry_on, page_again, retry_purpose
 from broker.web.respond import to_response
 
 bp = Blueprint("logout", __name__)
@@ -140,3 +145,27 @@ def logout() -> Response:
     if new:
         cookies.remember_browser(response, settings, browser)
     return response
+
+
+@bp.get("/logout/page")
+def page() -> Response:
+    """The page of this browser's logout that is over, again, in the language asked for: the
+    link to itself in the other language. Nothing is done again."""
+    browser, _ = cookies.browser_id(request, broker().settings)
+    return page_again(request.args.get("run", ""), browser, language())
+
+
+@bp.post("/logout/retry")
+def retry() -> Response:
+    """A school that this browser's logout could not log out at, asked again (its button on
+    the logout's page); refused while someone is logged in on this device again."""
+    settings = broker().settings
+    browser, _ = cookies.browser_id(request, settings)
+    run_id, school_id = request.form.get("run", ""), request.form.get("school", "")
+    if not csrf.valid(retry_purpose(run_id, school_id), browser):
+        raise BadRequest("the try-again button's token is missing or not this browser's",
+                         code="logout_retry_gone")
+    if flow().session(cookies.read(request, settings, cookies.SSO)) is not None:
+        raise LogoutRejected("Someone logged in on this device after this logout.",
+                             code="logout_retry_gone")
+    return carry_on(logouts().try_school_again(run_id, browser, school_id, language()))

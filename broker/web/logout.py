@@ -10,6 +10,13 @@ the logout it ended once more, and nothing else: no frames, no answer to anyone,
 cleared (someone may have logged in on this device since, which the page then says); a logout
 an app asked for links back to that app (its registered address), as its answer is not sent again.
 
+The page of a logout that ended a session links to itself in the other language: GET
+/logout/page?run=<its id> (broker/portal/logout.py), which shows it again the same way, found
+by that browser alone (`page_again`). A school that Loper could not log out at gets a "try
+again" button on the page, for this browser (a CSRF token bound to it, the run and the school),
+while its steps are kept for that (broker/logout/retries.py) and nobody has logged in
+on this device since; its answer ends on this page again, with the new outcome.
+
 A redirect one too many in a row (`GoingOn`: the browser stops at about 20) goes from a small
 page instead, "logging out…", that goes on at once by itself (a meta refresh, no script) and
 has a link for a browser that does not.
@@ -21,16 +28,18 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from flask import Response, render_template, request
+from flask import Response, render_template, request, url_for
 
+from broker.errors import BadRequest
+from broker.logout import retries
 from broker.logout.journey import Finished, GoingOn, Next
 from broker.logout.run import LogoutRun, Outcome, Result, Side
 from broker.outgoing import Outgoing
 from broker.records import Supplier
-from broker.web import cookies
+from broker.web import cookies, csrf
 from broker.web.current import broker, flow, logouts
 from broker.web.headers import content_security_policy
-from broker.web.i18n import in_language
+from broker.web.i18n import in_language, other_language
 from broker.web.respond import to_response
 
 _WORSE: tuple[Result, ...] = ("done", "frame", "none", "failed")
@@ -48,9 +57,10 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _page(done: Finished) -> Response:
+def _page(done: Finished, lang: str | None = None) -> Response:
+    """The logout's page, in `lang` (else the language the logout began in)."""
     run = done.run
-    lang = run.initiator.lang
+    lang = lang or run.initiator.lang
     registry = broker().registry
     # The apps and schools of every session this logout ended in this browser, the previous
     # pupils' on a shared device too: the page is about this device.
@@ -60,21 +70,48 @@ def _page(done: Finished) -> Response:
                       or run.sessions_left)
     ending = done.ending
     frames = () if done.again else run.frames
-    app = _asking_app(run) if done.again else None
-    with in_language(lang):  # the language the logout began in, wherever it ends
+    app = _asking_app(run) if done.again or run.tried_again else None
+    logged_in_since = done.again and _logged_in()
+    with in_language(lang):  # the logout's own, wherever it ends (or its link's)
         html = render_template(
-            "logged_out.html", had_session=run.had_session,
-            logged_in_since=done.again and _logged_in(),
+            "logged_out.html", had_session=run.had_session, logged_in_since=logged_in_since,
             everywhere=everywhere, sessions_left=run.sessions_left, apps=apps, schools=schools,
             frames=frames,
             ending=ending if ending is not None and ending.form is not None else None,
             ending_url=ending.url if ending is not None and ending.form is None else None,
-            back_app=app)
+            back_app=app, language_url=_language_url(run), csrf_field=csrf.FIELD,
+            # not on a page that goes on by itself, nor once someone logged in here again
+            try_again=() if ending is not None or logged_in_since else _try_again(run))
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     origins = tuple(sorted({_origin(frame) for frame in frames}))
     response.headers["Content-Security-Policy"] = content_security_policy(origins)
     return response
+
+
+def _language_url(run: LogoutRun) -> str | None:
+    """This page in the other language (a run kept once over: one that ended a session);
+    else the page's own link (broker/web/i18n.py)."""
+    if not run.had_session:
+        return None
+    return url_for("logout.page", run=run.id, lang=other_language())
+
+
+def _try_again(run: LogoutRun) -> list[dict[str, str]]:
+    """A button's fields per school of `run` that may be tried again, in this browser."""
+    kept = retries.schools(broker().store, run.id, run.browser) if run.had_session else ()
+    buttons = []
+    for school_id in kept:
+        school = broker().registry.school(school_id)
+        buttons.append({"run": run.id, "school": school_id,
+                        "name": school.name if school else school_id,
+                        csrf.FIELD: csrf.token(retry_purpose(run.id, school_id), run.browser)})
+    return buttons
+
+
+def retry_purpose(run_id: str, school_id: str) -> str:
+    """The CSRF purpose of the button that tries `school_id` again in the run `run_id`."""
+    return f"logout-retry:{run_id}:{school_id}"
 
 
 def _by_result(outcomes: tuple[Outcome, ...], side: Side,
@@ -113,6 +150,16 @@ def shown_again(browser: str, params: Mapping[str, str]) -> Response | None:
     None: the request is new here, for its endpoint to check."""
     again = logouts().asked_again(browser, params)
     return None if again is None else _page(again)
+
+
+def page_again(run_id: str, browser: str, lang: str) -> Response:
+    """The page of this browser's logout `run_id`, which is over, in `lang`: shown again,
+    nothing done. BadRequest for a run of another browser, unknown or expired."""
+    again = logouts().finished_again(run_id, browser)
+    if again is None:
+        raise BadRequest("No logout of this browser has this id (another browser's, altered, "
+                         "or expired).", code="logout_page_gone")
+    return _page(again, lang)
 
 
 def _going_on(outgoing: Outgoing, lang: str) -> Response:

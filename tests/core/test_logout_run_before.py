@@ -35,7 +35,7 @@ class StoredBefore:
 
 
 def _stored(store: MemoryStore, kind: str, run: StoredBefore) -> None:
-    key = runs._key(run.id, run.browser)  # where the code before kept it
+    key = runs.key(run.id, run.browser)  # where the code before kept it
     store.put_token(kind, key, codec.encode(run), runs.TTL)
 
 
@@ -83,7 +83,7 @@ def test_a_run_over_before_the_upgrade_still_shows_how_it_went() -> None:
 
 def test_garbage_is_no_run_in_either_form() -> None:
     store = MemoryStore()
-    store.put_token(runs.KIND, runs._key("run-5", BROWSER), b"\x81\xa2id\xa5run-5", runs.TTL)
+    store.put_token(runs.KIND, runs.key("run-5", BROWSER), b"\x81\xa2id\xa5run-5", runs.TTL)
     assert runs.take(store, "run-5", BROWSER) is None
 
 

@@ -35,7 +35,7 @@ def test_a_run_stored_before_the_upgrade_finishes(federation: Federation,
     before = StoredBefore(run.id, run.browser, run.initiator, "lyceum", run.at_school.session,
                           run.steps, run.outcomes, run.frames, school_sent=True,
                           school_state=codec.encode(oidc.LogoutState(run.id)))
-    store.put_token(runs.KIND, runs._key(run.id, browser_id), codec.encode(before), runs.TTL)
+    store.put_token(runs.KIND, runs.key(run.id, browser_id), codec.encode(before), runs.TTL)
 
     browser.get(f"{federation.issuer}/oidc/logged-out", {"state": run.id})  # the school's way back
 
