@@ -217,18 +217,25 @@ def test_a_schools_answer_to_no_logout_of_ours_is_refused(
     assert response.status_code == 403 and "logout_rejected" in response.text
 
 
+def log_in_at_front_channel_app(federation: Federation, browser: Browser, client_id: str,
+                                base: str, front: str) -> None:
+    """An OIDC app at `base` whose front-channel logout page is `base` + `front`, registered,
+    and the demo pupil logged in to it."""
+    register_client(federation, client_id, [f"{base}/cb"], {"regenboog": ["role"]},
+                    frontchannel_logout_uri=f"{base}{front}")
+    browser.get(f"{federation.issuer}/oidc/authorize", {
+        "client_id": client_id, "redirect_uri": f"{base}/cb", "response_type": "code",
+        "scope": "openid", "school": "regenboog", "code_challenge_method": "S256",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"})
+    if at_school_login(browser):
+        browser.login(federation.pupil.id)
+
+
 def test_front_channel_logout_loads_the_apps_page_in_an_iframe(
         federation: Federation, browser: Browser) -> None:
     with serve(Receiver()) as base:
-        register_client(federation, "frontchannel-rp", [f"{base}/cb"], {"regenboog": ["role"]},
-                        frontchannel_logout_uri=f"{base}/logout/front?app=1")
-        browser.get(f"{federation.issuer}/oidc/authorize", {
-            "client_id": "frontchannel-rp", "redirect_uri": f"{base}/cb",
-            "response_type": "code", "scope": "openid", "school": "regenboog",
-            "code_challenge_method": "S256",
-            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"})
-        if at_school_login(browser):
-            browser.login(federation.pupil.id)
+        log_in_at_front_channel_app(federation, browser, "frontchannel-rp", base,
+                                    "/logout/front?app=1")
         log_out(browser, federation.issuer)
     page = lxml.html.fromstring(browser.text)
     [frame] = page.xpath("//iframe/@src")

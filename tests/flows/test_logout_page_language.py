@@ -18,11 +18,10 @@ import redis
 
 from broker.logout import run as runs
 from broker.web import cookies
-from tests.flows.conftest import REGENBOOG, Federation, at_school_login, log_out
-from tests.flows.oidc_clients import register_client
+from tests.flows.conftest import REGENBOOG, Federation, log_out
 from tests.flows.stopping import ERROR_ID
 from tests.flows.test_logout_earlier_schools import schools_listed
-from tests.flows.test_logout_oidc import Receiver
+from tests.flows.test_logout_oidc import Receiver, log_in_at_front_channel_app
 from tests.flows.test_logout_saml import listed, log_in_everywhere
 from tests.peers.browser import Browser
 from tests.peers.servers import serve
@@ -89,15 +88,7 @@ def test_the_logout_page_links_to_itself_in_english_and_does_nothing_again(
 def test_an_apps_front_channel_frame_is_not_loaded_again(
         federation: Federation, browser: Browser, kept: redis.Redis) -> None:
     with serve(Receiver()) as base:
-        register_client(federation, "frontchannel-lang", [f"{base}/cb"],
-                        {"regenboog": ["role"]}, frontchannel_logout_uri=f"{base}/front")
-        browser.get(f"{federation.issuer}/oidc/authorize", {
-            "client_id": "frontchannel-lang", "redirect_uri": f"{base}/cb",
-            "response_type": "code", "scope": "openid", "school": "regenboog",
-            "code_challenge_method": "S256",
-            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"})
-        if at_school_login(browser):
-            browser.login(federation.pupil.id)
+        log_in_at_front_channel_app(federation, browser, "frontchannel-lang", base, "/front")
         log_out(browser, federation.issuer)
     assert browser.text.count("<iframe") == 1  # the logout itself asked the app in a frame
     before = everything(kept)
