@@ -93,7 +93,7 @@ class LogoutSent:
     outgoing: Outgoing | None = None
     """The browser must go here (a SAML LogoutRequest); the supplier's answer comes back to
     the downstream's endpoint with the relay state it was given, and is read by
-    `logout_answered`."""
+    `logout_answered` with this request's `state`."""
     frame: str | None = None
     """A page the browser loads in an invisible iframe (OIDC Front-Channel Logout)."""
     state: bytes = b""
@@ -116,7 +116,10 @@ class Logout(Protocol):
         `name` at its login (Renaming; empty: none): over the back channel (LogoutSent()), or
         by the browser. None: the supplier registered no logout. Raise LogoutUnreachable
         when the supplier cannot be reached or refuses. Called from several threads at once
-        (one per participant)."""
+        (one per participant). When the browser must go (`outgoing`), it is called again
+        with the same arguments as the browser is sent, maybe minutes later, and must make a
+        fresh request (its own ID, time and signature) and do nothing else
+        (broker/logout/apps.py)."""
 
     def logout_answered(self, supplier: Supplier, params: Mapping[str, str],
                         state: bytes) -> bool:

@@ -4,7 +4,9 @@ SPs, their LogoutResponses, and a supplier's own LogoutRequest and Loper's answe
 Every message is signed (RSA-SHA256) and goes over a binding the SP's metadata offers for its
 SingleLogoutService; what comes in must be signed with a key of the sender's metadata, name
 Loper's SLO URL as its Destination and be fresh (broker/saml/logout_exchange.py, which the
-school side shares).
+school side shares). An SP checks the freshness of Loper's LogoutRequest too, so `ask` makes
+one for the moment the browser is sent: a logout asks again when it sends the browser there
+(broker/logout/apps.py), and each answer is read against the request it answers (`state`).
 """
 
 from __future__ import annotations

@@ -3,13 +3,14 @@
 begin() -> [a redirect to each school, then one per SAML supplier] -> finish. The schools come
 first (broker/logout/schools.py: the current session's, then those of the sessions it replaced
 in this browser): their sessions are the ones that would log the next pupil on a shared device
-in, and a supplier that never answers its redirect must not keep them alive. Each redirect's
-answer comes back through answered(); the run (broker/logout/run.py) is taken atomically, so
-an answer that answers nothing Loper asked in this browser is refused (and the run kept for
-its real answer). The same answer coming again in the same browser (a reload of the page it
-ended on) is no attack: once its logout is over, its result is shown again and nothing is done
-(`Finished.again`); while the logout still goes on, it is refused and the logout waits for its
-real answer. The same goes for the request
+in, and a supplier that never answers its redirect must not keep them alive. A supplier's
+request is made when its redirect is sent (broker/logout/apps.py), maybe minutes after begin().
+Each redirect's answer comes back through answered(); the run (broker/logout/run.py) is taken
+atomically, so an answer that answers nothing Loper asked in this browser is refused (and the
+run kept for its real answer). The same answer coming again in the same browser (a reload of
+the page it ended on) is no attack: once its logout is over, its result is shown again and
+nothing is done (`Finished.again`); while the logout still goes on, it is refused and the
+logout waits for its real answer. The same goes for the request
 that started a logout (an app's or the school's SAML LogoutRequest, an OIDC app's
 RP-initiated logout: the pupil reloads the page it ended on, or goes back to it): once that
 logout is over, the same request in the same browser finds its result (`asked_again`);
@@ -35,12 +36,13 @@ from dataclasses import dataclass, replace
 
 from broker import sso
 from broker.context import Broker
-from broker.downstream import Logout, SessionBound
+from broker.downstream import Logout, LogoutSent, SessionBound
 from broker.errors import BrokerError, LogoutRejected
 from broker.logout import retries
 from broker.logout import run as runs
+from broker.logout.apps import AppLogouts
 from broker.logout.fanout import fan_out
-from broker.logout.run import Initiator, LogoutRun, Outcome, Result, Side
+from broker.logout.run import Initiator, LogoutRun, Outcome, Side
 from broker.logout.schools import SchoolLogouts
 from broker.outgoing import Outgoing
 from broker.sso import Participant, SsoSession, new_id
@@ -81,6 +83,7 @@ class Logouts:
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
         self.schools = SchoolLogouts(broker)
+        self.apps = AppLogouts(broker)
 
     def begin(self, session: SsoSession | None, browser: str, initiator: Initiator,
               asked: Mapping[str, str] | None = None) -> Next:
@@ -117,7 +120,7 @@ class Logouts:
                                           "earlier_sessions": len(ended) - 1,
                                           "sessions_left": earlier.cut,
                                           "schools": len(run.schools)})
-        return self._advance(run)
+        return self._advance(run, asked_to.first)
 
     def _past_the_stuck_step(self, run: LogoutRun) -> Next:
         """The pupil pressed "log out everywhere" again while the browser's redirect to the
@@ -155,7 +158,7 @@ class Logouts:
                                  "in this browser (it may be used already, or expired).")
         try:
             answered = (self.schools.answered(run, relay, params) if side == "school"
-                        else run.step_answered(self._step_answer(run, params)))
+                        else self.apps.answered(run, params))
         except BrokerError:
             runs.keep(store, run)
             raise
@@ -215,28 +218,18 @@ class Logouts:
             over, schools=again, retry=others, outcomes=outcomes, redirects=0,
             tried_again=True, initiator=replace(over.initiator, lang=lang)))
 
-    def _step_answer(self, run: LogoutRun, params: Mapping[str, str]) -> Result:
-        if not run.steps or run.schools:
-            raise LogoutRejected("Loper asked no learning app for a logout in this browser.")
-        step = run.steps[0]
-        supplier = self.broker.registry.supplier(step.party)
-        downstream = self._downstream_of(step.party)
-        if supplier is None or downstream is None:
-            return "failed"
-        return "done" if downstream.logout_answered(supplier, params, step.state) else "failed"
-
-    def _downstream_of(self, supplier_id: str) -> Logout | None:
-        supplier = self.broker.registry.supplier(supplier_id)
-        downstream = self.broker.downstreams.get(supplier.protocol) if supplier else None
-        return downstream if isinstance(downstream, Logout) else None
-
-    def _advance(self, run: LogoutRun) -> Next:
+    def _advance(self, run: LogoutRun, made: LogoutSent | None = None) -> Next:
+        """The next redirect, or the end. `made`: the first app step's request, made by the
+        fan-out just now (sent as it is if no school goes first)."""
         while run.schools:  # one school after the other, each over at once or by its answer
             run, outgoing = self.schools.ask(run)
             if outgoing is not None:
                 return self._send(run, outgoing)
-        if run.steps:
-            return self._send(run, run.steps[0].outgoing)
+        while run.steps:  # then one app after the other, each request made as it is sent
+            run, outgoing = self.apps.ask(run, made)
+            made = None
+            if outgoing is not None:
+                return self._send(run, outgoing)
         return self._finish(run)
 
     def _send(self, run: LogoutRun, outgoing: Outgoing) -> Outgoing | GoingOn:

@@ -7,8 +7,9 @@ another browser, finds nothing. The browser's latest run is also found by the br
 presses "log out everywhere" again.
 
 A run names the sessions at schools still to end (`schools`, each with a relay state of its
-own once sent). A run stored before a logout asked more than one school (one school, in flat
-fields) is still read, as a run with that one school step (`_OneSchoolRun`): a logout in flight
+own once sent), then the apps' (`steps`, each made when sent: broker/logout/apps.py). A run
+stored before a logout asked more than one school is still read, as a run with that one school
+step (`_OneSchoolRun`), as is a step made at the start (`Step.outgoing`): a logout in flight
 during an upgrade finishes.
 
 A run counts Loper's redirects that the browser follows in a row (`redirects`): a browser
@@ -32,13 +33,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from broker import codec
 from broker.outgoing import Outgoing
+from broker.sso import Participant
 from broker.store import StateStore
 
 KIND = "logout-run"
@@ -77,11 +78,15 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Step:
-    """A supplier session that the browser ends: a redirect there, an answer back."""
+    """A supplier session the browser ends: a redirect there (made when sent), an answer back."""
 
     party: str
-    outgoing: Outgoing
-    state: bytes
+    outgoing: Outgoing | None = None
+    """Stored before requests were made when sent: the one made at the start, sent as is."""
+    state: bytes = b""
+    """What its downstream kept to read the answer to the request sent."""
+    participant: Participant | None = None
+    """Whose session it ends, to make its request from (None: stored before)."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,7 @@ class SchoolStep:
     session: bytes
     """What the school's upstream returned at that login (Callback.session)."""
     relay: str = ""
-    """The relay state it was sent with (`school_relay`); empty: not sent yet."""
+    """The relay state it was sent with (schools.py `school_relay`); empty: not sent yet."""
     state: bytes = b""
     """What the upstream kept until the school's answer."""
     tries: int = 0
@@ -155,6 +160,10 @@ class LogoutRun:
             result == "failed" and step.tries < MAX_TRIES) else ()
         return replace(self, schools=self.schools[1:], outcomes=(*self.outcomes, done),
                        retry=(*self.retry, *again))
+
+    def step_sent(self, state: bytes) -> LogoutRun:
+        """The first app step in flight, its request made now; `state` kept for its answer."""
+        return replace(self, steps=(replace(self.steps[0], state=state), *self.steps[1:]))
 
     def step_answered(self, result: Result) -> LogoutRun:
         """The app step in flight over, with `result`: the next one is first now."""
@@ -220,15 +229,8 @@ def _read(data: bytes | None) -> LogoutRun | None:
     return None if before is None else before.now()
 
 
-def school_relay(run_id: str) -> str:
-    """The relay state of one school's step: the run's id and a random value of its own, so
-    that nobody who saw another step's relay state (a school or an app asked before) can make
-    up this school's answer."""
-    return f"{run_id}.{secrets.token_urlsafe(12)}"
-
-
 def run_of(relay: str) -> str:
-    """The run's id in a relay state (an app's is the id alone)."""
+    """The run's id in a relay state (an app's is the id alone; a school's, schools.py)."""
     return relay.partition(".")[0]
 
 

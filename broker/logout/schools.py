@@ -8,7 +8,7 @@ ones newest first; a school session already asked (the same school, the same ses
 once. Two sessions at one school are two requests: each names its own pupil (NameID and
 SessionIndex, or ID token). The school that started the logout itself is not asked back.
 
-Each step goes out with a relay state of its own (`runs.school_relay`), and only the answer
+Each step goes out with a relay state of its own (`school_relay`), and only the answer
 carrying the one in flight is taken: one school's answer never passes for another's.
 """
 
@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import hmac
 import logging
+import secrets
 from collections.abc import Mapping, Sequence
 
 from broker import hubs
 from broker.context import Broker
 from broker.errors import BadRequest, BrokerError, LogoutRejected
-from broker.logout import run as runs
 from broker.logout.run import Initiator, LogoutRun, Result, SchoolStep
 from broker.outgoing import Outgoing
 from broker.records import School
@@ -29,6 +29,13 @@ from broker.sso import SsoSession
 from broker.upstream import Logout
 
 log = logging.getLogger("loper.logout")
+
+
+def school_relay(run_id: str) -> str:
+    """The relay state of one school's step: the run's id and a random value of its own, so
+    that nobody who saw another step's relay state (a school or an app asked before) can make
+    up this school's answer."""
+    return f"{run_id}.{secrets.token_urlsafe(12)}"
 
 
 class SchoolLogouts:
@@ -58,7 +65,7 @@ class SchoolLogouts:
         upstream = self._logout_of(found)
         if found is None or upstream is None:
             return run.school_answered("none"), None
-        relay = runs.school_relay(run.id)
+        relay = school_relay(run.id)
         try:
             sent = upstream.logout_redirect(found[1], step.session, relay_state=relay)
         except BrokerError as exc:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from broker import codec
 from broker.logout import run as runs
 from broker.logout.run import Initiator, LogoutRun, Outcome, SchoolStep, Step
+from broker.logout.schools import school_relay
 from broker.outgoing import Outgoing
 from broker.store.memory import MemoryStore
 
@@ -88,6 +89,6 @@ def test_garbage_is_no_run_in_either_form() -> None:
 
 
 def test_each_school_step_has_a_relay_state_of_its_own_that_names_the_run() -> None:
-    first, second = runs.school_relay("run-6"), runs.school_relay("run-6")
+    first, second = school_relay("run-6"), school_relay("run-6")
     assert first != second and len(first) <= 80  # SAML bindings 3.4.3: RelayState <= 80 bytes
     assert runs.run_of(first) == runs.run_of(second) == runs.run_of("run-6") == "run-6"
