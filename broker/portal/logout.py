@@ -30,6 +30,7 @@ from flask import Blueprint, Response, render_template, request
 
 from broker import codec
 from broker.errors import BadRequest, LogoutRejected
+from broker.logout.journey import Finished
 from broker.logout.run import Initiator
 from broker.outgoing import Outgoing
 from broker.web import cookies, csrf
@@ -168,4 +169,10 @@ def retry() -> Response:
     if flow().session(cookies.read(request, settings, cookies.SSO)) is not None:
         raise LogoutRejected("Someone logged in on this device after this logout.",
                              code="logout_retry_gone")
-    return carry_on(logouts().try_school_again(run_id, browser, school_id, language()))
+    lang = language()
+    tried = logouts().try_school_again(run_id, browser, school_id, lang)
+    if isinstance(tried, Finished):  # over at once (the school could not be asked): its page
+        # by a link, so that a reload shows it again instead of posting the button once more
+        page = "/logout/page?" + urlencode({"run": run_id, "lang": lang})
+        return to_response(Outgoing(settings.url(page)))
+    return carry_on(tried)

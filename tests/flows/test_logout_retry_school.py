@@ -144,6 +144,20 @@ def test_a_school_is_tried_again_at_most_three_times(
     refused(browser, federation, schools, kept, lambda: browser.submit(button), 403)
 
 
+def test_a_try_that_fails_at_once_ends_at_the_pages_own_address(
+        federation: Federation, browser: Browser, schools: Schools) -> None:
+    """Its page is reached by a link, not as the answer to the button's POST: reloading it
+    shows it again and tries nothing (no "send the form again?", no try used up)."""
+    browser.submit(regenboog_failed(browser, federation, schools))  # still down
+    assert browser.url.startswith(f"{federation.issuer}/logout/page?run="), browser.url
+    assert schools_listed(browser, "failed") == [REGENBOOG]
+    tried = list(schools.asked)
+    browser.get(browser.url)  # a reload
+    assert browser.page.status_code == 200 and schools.asked == tried
+    assert schools_listed(browser, "failed") == [REGENBOOG]
+    assert list(try_again_buttons(browser)) == ["regenboog"]
+
+
 def refused(browser: Browser, federation: Federation, schools: Schools, kept: redis.Redis,
             act: object, status: int,
             words: str = "Deze school kan hier niet opnieuw geprobeerd worden") -> None:
