@@ -84,13 +84,18 @@ class UpstreamRejected(BrokerError):
     code = "school_response_rejected"
 
 
-class NoSchoolBehindHub(UpstreamRejected):
+class FreshLoginMayHelp(UpstreamRejected):
+    """A school's answer that a fresh login at the school may change: the flow asks once more,
+    with ForceAuthn (broker/flow.py), and refuses if the fresh answer is refused too."""
+
+
+class NoSchoolBehindHub(FreshLoginMayHelp):
     """A hub answered for no registered school behind it, or for more than one (broker/hubs.py)."""
 
     code = "no_school_behind_hub"
 
 
-class OtherSchoolBehindHub(UpstreamRejected):
+class OtherSchoolBehindHub(FreshLoginMayHelp):
     """A hub answered for another school behind it than the one the login was started for."""
 
     code = "other_school_behind_hub"
@@ -111,10 +116,9 @@ class SchoolTimeout(SchoolUnavailable):
     code = "school_timeout"
 
 
-class LoginTooOld(UpstreamRejected):
+class LoginTooOld(FreshLoginMayHelp):
     """The school answered from a login older than the supplier's max_age allows (OIDC Core
-    3.1.2.1). An upstream that cannot pass max_age on (SAML has none) raises it; the flow then
-    asks the school once more for a fresh login, and refuses if that answer is too old too."""
+    3.1.2.1). An upstream that cannot pass max_age on (SAML has none) raises it."""
 
 
 class LoginTooWeak(BrokerError):

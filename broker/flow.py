@@ -33,9 +33,8 @@ from broker.downstream import (
 )
 from broker.errors import (
     BrokerError,
+    FreshLoginMayHelp,
     LoginCancelled,
-    LoginTooOld,
-    OtherSchoolBehindHub,
     UnknownSchool,
     UnknownSupplier,
     UpstreamRejected,
@@ -199,7 +198,7 @@ class Flow:
             school = self._school_of(login)
             try:
                 person, at_school = self._person_from_school(school, login, params)
-            except (LoginTooOld, OtherSchoolBehindHub) as exc:
+            except FreshLoginMayHelp as exc:
                 if login.force_authn:  # it was asked for a fresh login already: refuse
                     raise
                 return self._ask_fresh(login, school, supplier, exc), None
@@ -221,8 +220,9 @@ class Flow:
                    why: UpstreamRejected) -> Outgoing:
         """Once, back to the school, now forcing a fresh login; nothing of the answer is kept.
         The school's login was older than the supplier's max_age (the password prompt it
-        really needs), or a hub answered for another school behind it: someone else's session
-        at the hub, the previous pupil's on a shared device, so whoever sits there logs in."""
+        really needs), or a hub answered for another school behind it or for none: someone
+        else's session at the hub, the previous pupil's on a shared device, so whoever sits
+        there logs in."""
         login_log("loper.flow", login.id).info("asking the school again for a fresh login",
                                               extra={"school": school.id, "reason": why.code})
         return self._go_upstream(replace(login, force_authn=True), school, supplier)

@@ -1,7 +1,7 @@
 """A hub (one school login answering for many schools, e.g. Entree) through the real Flow: the
 picker's schools behind it, the hub's answer found as the one school it names, and every answer
-that names none, two, or another school refused before anything is stored or released (another
-school's answer after the hub was asked once more for a fresh login)."""
+that names none, two, or another school refused before anything is stored or released (once the
+hub, asked once more for a fresh login, answers so again)."""
 
 from __future__ import annotations
 
@@ -77,10 +77,13 @@ def test_a_session_at_a_school_behind_a_hub_serves_its_next_login(world: World) 
 ], ids=["no school matches", "school attribute missing", "two schools match"])
 def test_a_hub_answer_for_no_single_school_is_refused(world: World,
                                                       attributes: dict[str, list[str]]) -> None:
+    """Asked once more with ForceAuthn first (someone else's session at the hub, a pupil of a
+    school Loper does not know); refused when the fresh answer names no single school too."""
     before = released(world, "de-linde"), released(world, "de-es")
-    sent = world.ask(hints=("de-linde",))
+    again, session = world.answer(world.ask(hints=("de-linde",)), attributes=attributes)
+    assert session is None and [s.force_authn for s in world.upstream.sent] == [False, True]
     with pytest.raises(NoSchoolBehindHub) as caught:
-        world.answer(sent, attributes=attributes)
+        world.answer(again, attributes=attributes)
     assert caught.value.status == 403 and caught.value.code == "no_school_behind_hub"
     assert caught.value.back_url == "https://taalapp.example"
     assert (released(world, "de-linde"), released(world, "de-es")) == before
