@@ -174,9 +174,16 @@ class Logouts:
         over = runs.finished(self.broker.store, before, browser) if before else None
         return None if over is None else self._shown_again(over, "request")
 
-    def finished_again(self, run_id: str, browser: str) -> Finished | None:
+    def finished_again(self, run_id: str, browser: str) -> Next | None:
         """This browser's logout `run_id`, if over: its result, and nothing is done (its
-        page's link to itself in the other language). None: not this browser's, or expired."""
+        page's link to itself in the other language, or the page the browser comes back to).
+        A school tried again from that page whose redirect never came back (the browser
+        stopped at an error page of its own, and the pupil went back) counts as not reached
+        first, as when "log out everywhere" is pressed again: the run ends once more, and the
+        school may be tried again while tries are left. None: not this browser's, or expired."""
+        stuck = runs.waiting(self.broker.store, browser, run_id)
+        if stuck is not None:
+            return self._past_the_stuck_step(stuck)
         over = runs.finished(self.broker.store, run_id, browser)
         return None if over is None else self._shown_again(over, "link")
 

@@ -249,11 +249,12 @@ def keep(store: StateStore, run: LogoutRun) -> None:
         store.put_token(WAITING, _browser_key(run.browser), run.id.encode(), TTL)
 
 
-def waiting(store: StateStore, browser: str) -> LogoutRun | None:
-    """This browser's run whose redirect is still out, taken; None when there is none (its
-    last run finished, or was never started here)."""
-    run_id = store.get_token(WAITING, _browser_key(browser))
-    return None if run_id is None else take(store, run_id.decode("ascii", "replace"), browser)
+def waiting(store: StateStore, browser: str, only: str | None = None) -> LogoutRun | None:
+    """This browser's run whose redirect is still out (if it is the run `only`), taken; None
+    when there is none (its last run finished, or was never started here)."""
+    found = store.get_token(WAITING, _browser_key(browser))
+    run_id = None if found is None else found.decode("ascii", "replace")
+    return None if run_id is None or only not in (None, run_id) else take(store, run_id, browser)
 
 
 def take(store: StateStore, run_id: str, browser: str) -> LogoutRun | None:

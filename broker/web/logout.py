@@ -154,12 +154,16 @@ def shown_again(browser: str, params: Mapping[str, str]) -> Response | None:
 
 def page_again(run_id: str, browser: str, lang: str) -> Response:
     """The page of this browser's logout `run_id`, which is over, in `lang`: shown again,
-    nothing done. BadRequest for a run of another browser, unknown or expired."""
+    nothing done (but a school tried again whose redirect never came back counts as not
+    reached: Logouts.finished_again). BadRequest for a run of another browser, unknown or
+    expired."""
     again = logouts().finished_again(run_id, browser)
     if again is None:
         raise BadRequest("No logout of this browser has this id (another browser's, altered, "
                          "or expired).", code="logout_page_gone")
-    return _page(again, lang)
+    if isinstance(again, Finished) and again.again:
+        return _page(again, lang)
+    return carry_on(again)  # a school tried again never answered: the run ends (or goes on)
 
 
 def _going_on(outgoing: Outgoing, lang: str) -> Response:

@@ -158,6 +158,23 @@ def test_a_try_that_fails_at_once_ends_at_the_pages_own_address(
     assert list(try_again_buttons(browser)) == ["regenboog"]
 
 
+def test_a_try_the_school_never_answered_can_be_tried_again(
+        federation: Federation, browser: Browser, schools: Schools) -> None:
+    """The browser stopped at the school (its own error page) and the pupil went back to the
+    logout's page: the school counts as not reached, and its button is there again."""
+    button = regenboog_failed(browser, federation, schools)
+    schools.down = False  # the request can be made, but the browser never comes back
+    sent = browser.session.post(button.action, data=button.fields, allow_redirects=False)
+    assert sent.status_code == 303 and "/slo?SAMLRequest=" in sent.headers["Location"]
+    browser.get(f"{federation.issuer}/logout/page", {"run": button.fields["run"], "lang": "nl"})
+    assert browser.page.status_code == 200, browser.text[:400]
+    assert schools_listed(browser, "failed") == [REGENBOOG]
+    assert list(try_again_buttons(browser)) == ["regenboog"]
+    assert schools.asked == ["regenboog", "regenboog"]
+    browser.submit(try_again_buttons(browser)["regenboog"])  # and now it answers
+    assert "Je bent overal uitgelogd." in browser.text
+
+
 def refused(browser: Browser, federation: Federation, schools: Schools, kept: redis.Redis,
             act: object, status: int,
             words: str = "Deze school kan hier niet opnieuw geprobeerd worden") -> None:
