@@ -23,7 +23,7 @@ from tests.upstream.conftest import (  # noqa: F401  (fixtures)
 )
 
 WORDS = {  # language -> (public addresses only, any address)
-    "nl": ("alleen publieke adressen", "elk adres"),
+    "nl": ("alleen openbare adressen", "elk adres"),
     "en": ("public addresses only", "any address"),
 }
 
