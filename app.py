@@ -163,13 +163,14 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     from broker import admin, metadata_refresh
     from broker.portal import discovery, logout, transparency
-    from broker.web import errors, headers, health, i18n, templating
+    from broker.web import errors, headers, health, i18n, icon, templating
 
     templating.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
     headers.init_app(app, settings.secure)
-    for blueprint in (health.bp, *kinds.blueprints(), discovery.bp, logout.bp, transparency.bp):
+    for blueprint in (health.bp, icon.bp, *kinds.blueprints(), discovery.bp, logout.bp,
+                      transparency.bp):
         app.register_blueprint(blueprint)
     admin.init_app(app)
     metadata_refresh.init_app(app, broker.registry, settings.outbound_timeout)

@@ -185,3 +185,21 @@ def test_requests_start_the_metadata_refresh_when_it_is_due(instance: Path) -> N
     assert app.test_client().get("/healthz").status_code == 200
     refresher.join()
     assert refresher.passes == 1  # started by the request, in the background
+
+
+def test_the_browsers_icon_request_is_no_failed_request(
+        instance: Path, redis_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Every page a pupil opens makes the browser ask for /favicon.ico: no warning with an
+    error id, no failure counted, an answer the browser keeps."""
+    def failures() -> float:
+        return sum(sample.value for metric in metrics.FAILURES.collect()
+                   for sample in metric.samples if sample.name.endswith("_total"))
+
+    client = create_app({"instance": instance, "state_url": redis_url}).test_client()
+    before = failures()
+    caplog.clear()
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 204 and answer.data == b""
+    assert answer.headers["Cache-Control"] == "public, max-age=604800"
+    assert not [r for r in caplog.records if r.name == "loper.errors"]
+    assert failures() == before
