@@ -7,8 +7,11 @@ The page speaks the reader's language (broker/web/i18n.py) from the catalogues: 
 code is its message key. The technical detail goes to the log next to the error id; the page
 shows the id only, as the code for the helpdesk. An error in the admin portal keeps the
 portal's header and navigation; a pupil's page offers the way back to the app, another school
-and /me. A pupil's page that answers a school's or an app's message links to itself shown again
-in the other language (broker/web/error_again.py), as that message is not sent again.
+and /me, and a page about a logout that could not be shown or done the way to log out
+everywhere (`OFFERS_LOGOUT`). A pupil's page that answers a school's or an app's message, or a
+button of Loper's that posts to an address of its own (broker/web/i18n.py), links to itself
+shown again in the other language (broker/web/error_again.py), as that message is not sent
+again.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ UNAVAILABLE = "Loper cannot reach its storage right now; try again shortly."
 FAILED = "Loper failed to answer this request; the error id names the failure in its log."
 REFUSED = "Loper refused this request; the error id names the reason in its log."
 WRONG_METHOD = "This URL does not answer this method; the Allow header names those it does."
+OFFERS_LOGOUT = frozenset({"logout_page_gone", "logout_expired"})
+"""Error codes whose page tells the pupil to log out again: it links to /logout."""
 
 
 @dataclass(frozen=True)
@@ -134,7 +139,7 @@ def _page(shown: Shown, detail: str, exc: BaseException | None = None) -> Respon
         shown = replace(shown, back_url=back_url, supplier_name=supplier_name)
     try_again_url = _try_again(shown)
     language_url = None
-    if switch_language_url() is None:  # a protocol message's page: shown again, not fetched
+    if switch_language_url() is None:  # a message's or a button's page: shown again
         from broker.web import error_again
 
         language_url = error_again.language_url(error_again.Page(shown, error_id))
@@ -145,16 +150,21 @@ def show_page(shown: Shown, error_id: str, try_again_url: str | None = None,
               language_url: str | None = None) -> Response:
     """A pupil's error page: what `shown` says, its ways on, the error id for the helpdesk;
     `language_url`: its link to the other language, where the layout's own would be none."""
-    me_url = url_for("transparency.me") if "transparency.me" in current_app.view_functions \
-        else None
+    me_url = _own_page("transparency.me")
+    logout_url = _own_page("logout.logout") if shown.code in OFFERS_LOGOUT else None
     html = render_template("error.html", shown=shown, error_id=error_id,
                            back_url=shown.back_url, supplier_name=shown.supplier_name,
                            other_school_url=shown.other_school_url,
-                           cancel_url=shown.cancel_url, me_url=me_url,
+                           cancel_url=shown.cancel_url, me_url=me_url, logout_url=logout_url,
                            try_again_url=try_again_url, language_url=language_url)
     response = Response(html, status=shown.status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _own_page(endpoint: str) -> str | None:
+    """The address of a page of Loper's own, if this app serves it."""
+    return url_for(endpoint) if endpoint in current_app.view_functions else None
 
 
 def _allowed(exc: HTTPException) -> str:

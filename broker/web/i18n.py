@@ -111,30 +111,35 @@ def switch_language_url() -> str | None:
     """This page in the other language (a GET with ?lang=). A page answering a form of
     Loper's own (a POST) links to the page of that form, fetched again: what was typed is
     not sent twice. None where the page answers a supplier's or school's message (a
-    protocol endpoint), which is not fetched again: its error page links to itself shown
-    again instead (broker/web/error_again.py)."""
+    protocol endpoint), which is not fetched again, or a pupil's button that posts to an
+    address of its own (the logout's "try again", on a page Loper cannot tell from that
+    address): its error page links to itself shown again instead
+    (broker/web/error_again.py)."""
     if request.blueprint in OWN_PAGES:
         args = request.args.to_dict(flat=False)
     elif request.blueprint is None and request.method == "GET":  # a page that does not exist
         args = {}
     else:
         return None
-    path = request.path if request.method == "GET" else _form_page(request.path)
+    path = request.path if request.method == "GET" else _form_page(
+        request.path, above=request.blueprint == "admin")
     if path is None:
         return None
     args["lang"] = [other_language()]
     return f"{path}?{urlencode(args, doseq=True)}"
 
 
-def _form_page(path: str) -> str | None:
-    """The page a form posted to `path` is on: `path` itself if a GET answers it, else the
-    nearest path above it that one does (.../suspend is a button on ...)."""
+def _form_page(path: str, above: bool) -> str | None:
+    """The page a form posted to `path` is on: `path` itself if a GET answers it; else, with
+    `above` (the admin portal: .../suspend is a button on ...), the nearest path above it
+    that one does. None: no such page (a pupil's button posting to an address of its own,
+    such as /logout/retry, is not on the page above it)."""
     adapter = current_app.create_url_adapter(request)
     while adapter is not None and path not in ("", "/"):
         try:
             adapter.match(path, method="GET")
         except (HTTPException, RequestRedirect):
-            path = path.rsplit("/", 1)[0]
+            path = path.rsplit("/", 1)[0] if above else ""
         else:
             return path
     return None

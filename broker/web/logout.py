@@ -2,8 +2,13 @@
 
 The end is the answer to whoever started it (a supplier's, a school's), or Loper's page that
 lists which apps were logged out and which could not be. Front-channel logout iframes load on
-that page first (so a protocol answer then waits for them). Every step of a logout that ended
-a session clears the SSO cookie.
+that page first (so a protocol answer then waits for them). A logout that could not log the
+pupil out at a school holds its answer on that page (`_held`): the warning to close the
+browser, the schools' lines and their "try again" buttons come first, and the answer goes
+only when the pupil presses "Continue to <app>" (the same form or link, not sent by itself).
+A school tried again from there ends on the page without the answer (whoever started the
+logout is not answered again: broker/logout/journey.py), which links back to the app's
+registered address instead. Every step of a logout that ended a session clears the SSO cookie.
 
 An answer that comes again (a reload of that page, a phone restoring its tab) shows the page of
 the logout it ended once more, and nothing else: no frames, no answer to anyone, no cookie
@@ -15,7 +20,9 @@ The page of a logout that ended a session links to itself in the other language:
 by that browser alone (`page_again`). A school that Loper could not log out at gets a "try
 again" button on the page, for this browser (a CSRF token bound to it, the run and the school),
 while its steps are kept for that (broker/logout/retries.py) and nobody has logged in
-on this device since; its answer ends on this page again, with the new outcome.
+on this device since; its answer ends on this page again, with the new outcome. A school that
+failed and has no button (tried as often as allowed, or too long ago) gets a line saying so
+instead, and to close the browser.
 
 A redirect one too many in a row (`GoingOn`: the browser stops at about 20) goes from a small
 page instead, "logging out…", that goes on at once by itself (a meta refresh, no script) and
@@ -69,9 +76,13 @@ def _page(done: Finished, lang: str | None = None) -> Response:
     everywhere = not (apps["none"] or apps["failed"] or schools["none"] or schools["failed"]
                       or run.sessions_left)
     ending = done.ending
+    held = _held(done)
     frames = () if done.again else run.frames
     app = _asking_app(run) if done.again or run.tried_again else None
     logged_in_since = done.again and _logged_in()
+    # not on a page that goes on by itself, nor once someone logged in here again
+    buttons = [] if (ending is not None and not held) or logged_in_since else _try_again(run)
+    offered = {button["name"] for button in buttons}
     with in_language(lang):  # the logout's own, wherever it ends (or its link's)
         html = render_template(
             "logged_out.html", had_session=run.had_session, logged_in_since=logged_in_since,
@@ -79,9 +90,11 @@ def _page(done: Finished, lang: str | None = None) -> Response:
             frames=frames,
             ending=ending if ending is not None and ending.form is not None else None,
             ending_url=ending.url if ending is not None and ending.form is None else None,
+            held=held, answered=_answered(run) if held else None,
             back_app=app, language_url=_language_url(run), csrf_field=csrf.FIELD,
-            # not on a page that goes on by itself, nor once someone logged in here again
-            try_again=() if ending is not None or logged_in_since else _try_again(run))
+            try_again=buttons,
+            # failed, and no button (tried enough, or too long ago): the page says so
+            tried_enough=[name for name in schools["failed"] if name not in offered])
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     origins = tuple(sorted({_origin(frame) for frame in frames}))
@@ -130,6 +143,23 @@ def _by_result(outcomes: tuple[Outcome, ...], side: Side,
     return named
 
 
+def _held(done: Finished) -> bool:
+    """Does the answer to whoever started the logout wait for the pupil on Loper's page? It
+    does when a school could not log the pupil out: the next pupil on this device would be
+    logged in as this one, so the page's warning and "try again" come first."""
+    return done.ending is not None and any(
+        o.side == "school" and o.result == "failed" for o in done.run.outcomes)
+
+
+def _answered(run: LogoutRun) -> str:
+    """The name of whoever started the logout and gets its answer (an app, or a school)."""
+    registry = broker().registry
+    party = run.initiator.party
+    found: _Named | None = (registry.supplier(party) if run.initiator.by == "supplier"
+                            else registry.school(party))
+    return found.name if found else party
+
+
 def _asking_app(run: LogoutRun) -> Supplier | None:
     """The app that asked for the logout, if it has an address to go back to."""
     if run.initiator.by != "supplier":
@@ -176,13 +206,15 @@ def _going_on(outgoing: Outgoing, lang: str) -> Response:
 
 
 def carry_on(step: Next) -> Response:
+    """The response to a logout's next step: its redirect, the "logging out…" page, the answer
+    to whoever started it, or Loper's page (holding that answer when a school failed)."""
     if isinstance(step, Outgoing):
         response = to_response(step)
     elif isinstance(step, GoingOn):
         response = _going_on(step.outgoing, step.lang)
     elif step.again:  # a logout that is over: its page again, nothing done
         return _page(step)
-    elif step.ending is not None and not step.run.frames:
+    elif step.ending is not None and not step.run.frames and not _held(step):
         response = (_going_on(step.ending, step.run.initiator.lang) if step.going_on
                     else to_response(step.ending))
     else:
