@@ -202,8 +202,11 @@ class Flow:
                 if login.force_authn:  # it was asked for a fresh login already: refuse
                     raise
                 return self._ask_fresh(login, school, supplier, exc), None
-            session = flow_sessions.sign_in(self.broker, person, at_school, school, stored=False)
-            return self._release(login, supplier, session, upstream, school, fresh=True), session
+            with flow_sessions.left_if_refused(self.broker, login, school, at_school):
+                session = flow_sessions.sign_in(self.broker, person, at_school, school,
+                                                stored=False)
+                return self._release(login, supplier, session, upstream, school,
+                                     fresh=True), session
         except BrokerError as exc:
             exc.leads_back_to(supplier.url, supplier.name)
             raise
@@ -218,11 +221,9 @@ class Flow:
 
     def _ask_fresh(self, login: PendingLogin, school: School, supplier: Supplier,
                    why: UpstreamRejected) -> Outgoing:
-        """Once, back to the school, now forcing a fresh login; nothing of the answer is kept.
-        The school's login was older than the supplier's max_age (the password prompt it
-        really needs), or a hub answered for another school behind it or for none: someone
-        else's session at the hub, the previous pupil's on a shared device, so whoever sits
-        there logs in."""
+        """Once, back to the school, now forcing a fresh login; nothing of the answer is kept
+        (FreshLoginMayHelp: a login older than the supplier's max_age, or a hub's session of
+        someone else, the previous pupil's on a shared device: whoever sits there logs in)."""
         login_log("loper.flow", login.id).info("asking the school again for a fresh login",
                                               extra={"school": school.id, "reason": why.code})
         return self._go_upstream(replace(login, force_authn=True), school, supplier)
@@ -238,9 +239,11 @@ class Flow:
         if not self.broker.store.remember_once("replay", callback.replay_key, callback.replay_ttl):
             raise UpstreamRejected("This answer from your school was already used once.")
         identity = callback.identity
-        if hub is not school:  # the hub's answer, as the school behind it that it names
-            identity = hubs.school_of(hub, identity, registry.schools_behind(hub.id), school.id)
-        return self._anchor(identity), callback.session
+        with flow_sessions.left_if_refused(self.broker, login, school, callback.session):
+            if hub is not school:  # the hub's answer, as the school behind it that it names
+                identity = hubs.school_of(hub, identity, registry.schools_behind(hub.id),
+                                          school.id)
+            return self._anchor(identity), callback.session
 
     def _anchor(self, identity: Identity) -> Person:
         keys = self.broker.pseudonym_keys

@@ -1,16 +1,23 @@
 """The SSO session's part in a login (broker/flow.py): whether it serves a login without the
-school, the new session a school's answer starts, and the supplier joining it."""
+school, the new session a school's answer starts, the supplier joining it, and the session at
+the school that an answer Loper refuses leaves behind (for the browser's next logout)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from broker import acr, sso
+from broker import acr, hubs, sso
 from broker.context import Broker
 from broker.identity import PendingLogin, Person, Released
+from broker.logout import refused
+from broker.logs import login_log
 from broker.records import School
 from broker.sso import SsoSession
+from broker.store import StoreUnavailable
 
 SSO_SESSION = "sso_session"
 """The upstream of a login served from Loper's own session, without asking the school."""
@@ -32,7 +39,7 @@ def sign_in(broker: Broker, person: Person, at_school: bytes, school: School, *,
             stored: bool) -> SsoSession:
     """The new SSO session; `stored` now, or by the release that the supplier joins it with
     (so that a first login writes it once)."""
-    ttl = school.sso_lifetime or broker.settings.sso_lifetime
+    ttl = lifetime(broker, school)
     if stored:
         return sso.start(broker.store, person, at_school, ttl,
                          browser_bound=school.shared_devices)
@@ -48,3 +55,32 @@ def join(broker: Broker, session: SsoSession, released: Released, protocol: str,
     if fresh or record is not session.record:
         sso.save(broker.store, replace(session, record=record))
     return replace(released, session=sid)
+
+
+def lifetime(broker: Broker, school: School) -> int:
+    """Seconds a session of `school` lasts."""
+    return school.sso_lifetime or broker.settings.sso_lifetime
+
+
+@contextmanager
+def left_if_refused(broker: Broker, login: PendingLogin, school: School,
+                    at_school: bytes) -> Iterator[None]:
+    """Whatever refuses the school's answer in this block (an error, the fresh login asked
+    for too) leaves the pupil's session at the school (or its hub) behind: it is remembered
+    for the next logout in this browser (broker/logout/refused.py), as long as a session of
+    `school` would last. `at_school`: the answer's Callback.session."""
+    service = hubs.hub_of(school, broker.registry.school).id
+    try:
+        yield
+    except Exception:
+        log = login_log("loper.flow", login.id)
+        left = refused.Left(school.id, service, at_school,
+                            int(time.time()) + lifetime(broker, school))
+        try:
+            refused.remember(broker.store, login.browser, left)
+        except StoreUnavailable:  # the refusal is shown all the same
+            log.warning("school session left behind not kept", extra={"school": school.id})
+        else:
+            log.info("school session left behind for the next logout",
+                     extra={"school": school.id})
+        raise

@@ -2,9 +2,11 @@
 
 begin() -> [a redirect to each school, then one per SAML supplier] -> finish. The schools come
 first (broker/logout/schools.py: the current session's, then those of the sessions it replaced
-in this browser): their sessions are the ones that would log the next pupil on a shared device
-in, and a supplier that never answers its redirect must not keep them alive. A supplier's
-request is made when its redirect is sent (broker/logout/apps.py), maybe minutes after begin().
+in this browser, then those that refused logins left here: broker/logout/refused.py, asked
+by the pupil's logout also when Loper has no session here): their sessions are the ones that
+would log the next pupil on a shared device in, and a supplier that never answers its redirect
+must not keep them alive. A supplier's request is made when its redirect is sent
+(broker/logout/apps.py), maybe minutes after begin().
 Each redirect's answer comes back through answered(); the run (broker/logout/run.py) is taken
 atomically, so an answer that answers nothing Loper asked in this browser is refused (and the
 run kept for its real answer). The same answer coming again in the same browser (a reload of
@@ -38,7 +40,7 @@ from broker import sso
 from broker.context import Broker
 from broker.downstream import Logout, LogoutSent, SessionBound
 from broker.errors import BrokerError, LogoutRejected
-from broker.logout import retries
+from broker.logout import refused, retries
 from broker.logout import run as runs
 from broker.logout.apps import AppLogouts
 from broker.logout.fanout import fan_out
@@ -88,14 +90,23 @@ class Logouts:
     def begin(self, session: SsoSession | None, browser: str, initiator: Initiator,
               asked: Mapping[str, str] | None = None) -> Next:
         """End `session` (this browser's, if any), the live ones it replaced in this browser,
-        and everyone in them. `asked`: the app's
-        request that asked for it, exactly as it came (checked), found by `asked_again`."""
+        and everyone in them, and the sessions at schools that refused logins left in this
+        browser (broker/logout/refused.py; without a session, for the pupil only). `asked`:
+        the app's request that asked for it, exactly as it came (checked), found by
+        `asked_again`."""
         run_id = new_id()
         if session is None:
-            stuck = runs.waiting(self.broker.store, browser) if initiator.by == "pupil" else None
+            by_pupil = initiator.by == "pupil"
+            stuck = runs.waiting(self.broker.store, browser) if by_pupil else None
             if stuck is not None:
                 return self._past_the_stuck_step(stuck)
-            return self._finish(LogoutRun(run_id, browser, initiator, (), had_session=False))
+            # Sessions at schools whose answers Loper refused here, keeping none of its own: the
+            # pupil's "log out everywhere" ends them, an app's or a school's logout of nobody
+            # here does not (it may be another pupil's browser now).
+            left = self.schools.to_ask((), initiator, refused.take(self.broker.store, browser)
+                                       ) if by_pupil else ()
+            return self._advance(LogoutRun(run_id, browser, initiator, left,
+                                           had_session=bool(left)))
         # With it end the sessions it replaced in this browser that still live (the previous
         # pupils' on a shared device): their apps are still logged in here (broker/sso.py).
         earlier = sso.chain(self.broker.store, session)
@@ -110,9 +121,10 @@ class Logouts:
         asked_to = fan_out(self.broker, others, run_id, self.broker.settings.logout_timeout + 1)
         itself = (Outcome(initiator.party, "done"),) if by_supplier and record.participant(
             initiator.party) else ()
-        run = LogoutRun(run_id, browser, initiator, self.schools.to_ask(ended, initiator),
-                        steps=asked_to.steps, outcomes=itself + asked_to.outcomes,
-                        frames=asked_to.frames, sessions_left=earlier.cut)
+        schools = self.schools.to_ask(ended, initiator, refused.take(self.broker.store, browser))
+        run = LogoutRun(run_id, browser, initiator, schools, steps=asked_to.steps,
+                        outcomes=itself + asked_to.outcomes, frames=asked_to.frames,
+                        sessions_left=earlier.cut)
         if asked is not None:
             runs.keep_answered(self.broker.store, run, asked)
         log.info("logout started", extra={"by": initiator.by, "school": record.person.school_id,

@@ -4,8 +4,10 @@ A logout ends this browser's session and the ones it replaced here (the previous
 shared device, broker/sso.py), and each of them may still be logged in at its own school: the
 next pupil who picks that school would be logged in as them. So each school session is asked
 to end through the upstream's `Logout`, the current session's school first, then the earlier
-ones newest first; a school session already asked (the same school, the same session) is asked
-once. Two sessions at one school are two requests: each names its own pupil (NameID and
+ones newest first, then the sessions at schools whose answers Loper refused in this browser
+(broker/logout/refused.py: no Loper session was started, but the pupil's at the school lives);
+a school session already asked (the same login service, the same session) is asked once.
+Two sessions at one school are two requests: each names its own pupil (NameID and
 SessionIndex, or ID token). The school that started the logout itself is not asked back.
 
 Each step goes out with a relay state of its own (`school_relay`), and only the answer
@@ -42,19 +44,21 @@ class SchoolLogouts:
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
 
-    def to_ask(self, ended: Sequence[SsoSession], initiator: Initiator) -> tuple[SchoolStep, ...]:
+    def to_ask(self, ended: Sequence[SsoSession], initiator: Initiator,
+               left: Sequence[SchoolStep] = ()) -> tuple[SchoolStep, ...]:
         """The school sessions of `ended` (the current session first, then the earlier ones
-        newest first) to end, each once; none at the school that started the logout."""
+        newest first) to end, then those that refused logins `left` in this browser
+        (broker/logout/refused.py), each once; none at the school that started the logout."""
         asked: set[tuple[str, bytes]] = set()
         steps: list[SchoolStep] = []
-        for session in ended:
-            school_id = session.person.school_id
-            service = self._service_id(school_id)
-            at = (service, session.record.school_session)
+        for step in (*(SchoolStep(s.person.school_id, s.record.school_session) for s in ended),
+                     *left):
+            service = self._service_id(step.school_id)
+            at = (service, step.session)
             if at in asked or (initiator.by == "school" and service == initiator.party):
                 continue
             asked.add(at)
-            steps.append(SchoolStep(school_id, session.record.school_session))
+            steps.append(step)
         return tuple(steps)
 
     def ask(self, run: LogoutRun) -> tuple[LogoutRun, Outgoing | None]:
