@@ -18,6 +18,7 @@ import redis
 
 from broker.logout import run as runs
 from broker.web import cookies
+from tests.fixtures.redis_state import stored
 from tests.flows.conftest import REGENBOOG, Federation, log_out
 from tests.flows.stopping import ERROR_ID
 from tests.flows.test_logout_earlier_schools import schools_listed
@@ -36,9 +37,10 @@ def kept(redis_url: str) -> Iterator[redis.Redis]:
     client.close()
 
 
-def everything(kept: redis.Redis) -> dict[object, object]:
-    """Every key in Redis with its value (as DUMP gives it): what a request may not change."""
-    return {key: kept.dump(key) for key in kept.keys("*")}
+def everything(kept: redis.Redis) -> dict[bytes, bytes | None]:
+    """Every key in Redis that outlives the test, with its value (as DUMP gives it): what a
+    request may not change."""
+    return stored(kept)
 
 
 def language_link(browser: Browser) -> str:

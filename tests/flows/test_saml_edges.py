@@ -12,6 +12,7 @@ import pytest
 import redis
 
 from tests.error_log import says
+from tests.fixtures.redis_state import stored
 from tests.flows.conftest import Federation
 from tests.peers.browser import Browser, Form
 
@@ -51,10 +52,10 @@ BAD_REQUESTS = {
 @pytest.mark.parametrize("name", BAD_REQUESTS)
 def test_garbage_authn_requests_get_an_error_page_and_store_nothing(
         federation: Federation, browser: Browser, state: redis.Redis, name: str) -> None:
-    before = state.dbsize()
+    before = stored(state).keys()
     browser.get(f"{federation.running.broker}/saml/idp/sso", {"SAMLRequest": BAD_REQUESTS[name]})
     assert_error_page(browser, 400)
-    assert state.dbsize() == before
+    assert stored(state).keys() == before
 
 
 def test_a_post_binding_deflate_bomb_is_refused(federation: Federation,

@@ -5,12 +5,13 @@ Loper again: the login waits as it was, and its stop link still tells the app.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import pytest
 import redis
 
 from broker.metrics import REGISTRY
+from tests.fixtures.redis_state import stored
 from tests.flows.conftest import (  # noqa: F401  (fixtures, shared with tests/flows)
     LYCEUM,
     REGENBOOG,
@@ -31,19 +32,6 @@ def state(federation: Federation) -> Iterator[redis.Redis]:  # noqa: F811
     client = redis.Redis.from_url(federation.broker.settings.state_url)
     yield client
     client.close()
-
-
-LASTING_MS = 120_000
-"""Keys that live longer than the test: a shorter one (another test's code) may expire meanwhile."""
-
-
-def stored(state: redis.Redis, keys: Iterable[bytes] | None = None) -> dict[bytes, bytes | None]:
-    """Keys of Loper's state store with their values, as redis dumps them: `keys`, or every key
-    that lives longer than the test (or for ever)."""
-    if keys is None:
-        keys = [k for k in state.scan_iter(count=1000)
-                if (ttl := state.pttl(k)) == -1 or ttl > LASTING_MS]
-    return {key: state.dump(key) for key in keys}
 
 
 def cancelled() -> float:
