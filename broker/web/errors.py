@@ -7,11 +7,11 @@ The page speaks the reader's language (broker/web/i18n.py) from the catalogues: 
 code is its message key. The technical detail goes to the log next to the error id; the page
 shows the id only, as the code for the helpdesk. An error in the admin portal keeps the
 portal's header and navigation; a pupil's page offers the way back to the app, another school
-and /me, and a page about a logout that could not be shown or done the way to log out
-everywhere (`OFFERS_LOGOUT`). A pupil's page that answers a school's or an app's message, or a
-button of Loper's that posts to an address of its own (broker/web/i18n.py), links to itself
-shown again in the other language (broker/web/error_again.py), as that message is not sent
-again.
+and /me, and a page about a logout that could not be shown or done, or about a login refused
+after the pupil logged in at the school, the way to log out everywhere (`OFFERS_LOGOUT`). A
+pupil's page that answers a school's or an app's message, or a button of Loper's that posts to
+an address of its own (broker/web/i18n.py), links to itself shown again in the other language
+(broker/web/error_again.py), as that message is not sent again.
 """
 
 from __future__ import annotations
@@ -47,8 +47,11 @@ UNAVAILABLE = "Loper cannot reach its storage right now; try again shortly."
 FAILED = "Loper failed to answer this request; the error id names the failure in its log."
 REFUSED = "Loper refused this request; the error id names the reason in its log."
 WRONG_METHOD = "This URL does not answer this method; the Allow header names those it does."
-OFFERS_LOGOUT = frozenset({"logout_page_gone", "logout_expired"})
-"""Error codes whose page tells the pupil to log out again: it links to /logout."""
+OFFERS_LOGOUT = frozenset({"logout_page_gone", "logout_expired", "other_school_behind_hub",
+                           "no_school_behind_hub", "login_too_weak", "eck_id_claimed_twice"})
+"""Error codes whose page links to /logout: a logout that could not be shown or done, and a
+login refused after the pupil logged in at the school, whose session there stays until "log
+out everywhere" ends it (broker/logout/refused.py): on a shared device, before the next pupil."""
 
 
 @dataclass(frozen=True)

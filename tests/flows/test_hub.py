@@ -122,6 +122,7 @@ def test_an_answer_for_an_unknown_or_another_school_is_refused(
     assert browser.url.startswith(federation.issuer) and says in detail(browser.text)
     assert code in browser.text
     assert re.search(r'class="error-id">[0-9a-f]{12}<', browser.text)
+    assert 'data-way="log-out"' in browser.text  # the session at the hub stays until then
     assert person.given_name not in browser.text
     assert not any(p["action"].startswith(url) for p in browser.saml_posts)
     assert (ledger(federation, "de-linde"), ledger(federation, "de-es")) == before

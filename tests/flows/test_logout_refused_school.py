@@ -124,6 +124,7 @@ def test_a_teacher_too_weak_for_the_app_is_logged_out_at_her_school(
     assert at_school_login(browser), browser.text[:500]
     browser.login(teacher.id)
     assert browser.page.status_code == 403 and "login_too_weak" in browser.text
+    assert 'data-way="log-out"' in browser.text  # the page's way on: log out everywhere
 
     log_out(browser, federation.issuer)
 
