@@ -16,6 +16,7 @@ from broker.identity import PendingLogin, Person, Released
 from broker.logout import refused
 from broker.logs import login_log
 from broker.records import School
+from broker.registry import RegistryUnavailable
 from broker.sso import SsoSession
 from broker.store import StoreUnavailable
 
@@ -69,16 +70,16 @@ def left_if_refused(broker: Broker, login: PendingLogin, school: School,
     for too) leaves the pupil's session at the school (or its hub) behind: it is remembered
     for the next logout in this browser (broker/logout/refused.py), as long as a session of
     `school` would last. `at_school`: the answer's Callback.session."""
-    service = hubs.hub_of(school, broker.registry.school).id
     try:
         yield
-    except Exception:
+    except Exception:  # only now the login service: nothing on the way of a login that works
         log = login_log("loper.flow", login.id)
-        left = refused.Left(school.id, service, at_school,
-                            int(time.time()) + lifetime(broker, school))
         try:
+            service = hubs.hub_of(school, broker.registry.school).id
+            left = refused.Left(school.id, service, at_school,
+                                int(time.time()) + lifetime(broker, school))
             refused.remember(broker.store, login.browser, left)
-        except StoreUnavailable:  # the refusal is shown all the same
+        except (StoreUnavailable, RegistryUnavailable):  # the refusal is shown all the same
             log.warning("school session left behind not kept", extra={"school": school.id})
         else:
             log.info("school session left behind for the next logout",

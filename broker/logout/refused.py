@@ -23,13 +23,12 @@ newest.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from dataclasses import dataclass
 
 from broker import codec
-from broker.logout.run import SchoolStep
+from broker.logout.run import SchoolStep, browser_key
 from broker.store import StateStore
 
 log = logging.getLogger("loper.logout")
@@ -58,10 +57,6 @@ class _Kept:
     left: tuple[Left, ...]
 
 
-def _key(browser: str) -> str:
-    return hashlib.sha256(browser.encode()).hexdigest()[:32]
-
-
 def _live(data: bytes | None, now: int) -> tuple[Left, ...]:
     kept = codec.decode(data, _Kept)
     return () if kept is None else tuple(left for left in kept.left if left.until > now)
@@ -73,9 +68,9 @@ def remember(store: StateStore, browser: str, left: Left) -> None:
     now = int(time.time())
     if not browser or left.until <= now:
         return
-    before = _live(store.get_token(KIND, _key(browser)), now)
+    before = _live(store.get_token(KIND, browser_key(browser)), now)
     kept = (left, *(b for b in before if b.service_id != left.service_id))[:MAX]
-    store.put_token(KIND, _key(browser), codec.encode(_Kept(kept)),
+    store.put_token(KIND, browser_key(browser), codec.encode(_Kept(kept)),
                     max(k.until for k in kept) - now)
 
 
@@ -84,7 +79,7 @@ def take(store: StateStore, browser: str) -> tuple[SchoolStep, ...]:
     first, as school steps of a logout; taken (atomically: a second logout finds none)."""
     if not browser:
         return ()
-    left = _live(store.take_token(KIND, _key(browser)), int(time.time()))
+    left = _live(store.take_token(KIND, browser_key(browser)), int(time.time()))
     if left:
         log.info("logout takes school sessions that refused logins left",
                  extra={"schools": len(left)})

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from broker import codec
-from broker.logout.run import TTL, LogoutRun, SchoolStep, key
+from broker.logout.run import TTL, LogoutRun, SchoolStep, found_key, key
 from broker.store import StateStore
 
 KIND = "logout-retry"
@@ -31,15 +31,13 @@ def keep(store: StateStore, run: LogoutRun) -> None:
 
 def schools(store: StateStore, run_id: str, browser: str) -> tuple[str, ...]:
     """The schools of this browser's run `run_id` that may be tried again (kept, not taken)."""
-    if not run_id or len(run_id) > 64:
-        return ()
-    kept = codec.decode(store.get_token(KIND, key(run_id, browser)), _Kept)
+    found = found_key(run_id, browser)
+    kept = None if found is None else codec.decode(store.get_token(KIND, found), _Kept)
     return () if kept is None else tuple(dict.fromkeys(s.school_id for s in kept.steps))
 
 
 def take(store: StateStore, run_id: str, browser: str) -> tuple[SchoolStep, ...]:
     """Every school step of this browser's run `run_id` that may be tried again, taken."""
-    if not run_id or len(run_id) > 64:
-        return ()
-    kept = codec.decode(store.take_token(KIND, key(run_id, browser)), _Kept)
+    found = found_key(run_id, browser)
+    kept = None if found is None else codec.decode(store.take_token(KIND, found), _Kept)
     return () if kept is None else kept.steps

@@ -234,33 +234,37 @@ def run_of(relay: str) -> str:
     return relay.partition(".")[0]
 
 
-def _browser_key(browser: str) -> str:
+def browser_key(browser: str) -> str:
     return hashlib.sha256(browser.encode()).hexdigest()[:32]
 
 
 def key(run_id: str, browser: str) -> str:
     """The store key of the run `run_id` of `browser` (its own browser's only)."""
-    return f"{run_id}.{_browser_key(browser)}"
+    return f"{run_id}.{browser_key(browser)}"
+
+
+def found_key(run_id: str, browser: str) -> str | None:
+    """`key` for a run id that came with a request; None: no run Loper made has it."""
+    return key(run_id, browser) if run_id and len(run_id) <= 64 else None
 
 
 def keep(store: StateStore, run: LogoutRun) -> None:
     with store.batched():  # one round trip
         store.put_token(KIND, key(run.id, run.browser), codec.encode(run), TTL)
-        store.put_token(WAITING, _browser_key(run.browser), run.id.encode(), TTL)
+        store.put_token(WAITING, browser_key(run.browser), run.id.encode(), TTL)
 
 
 def waiting(store: StateStore, browser: str, only: str | None = None) -> LogoutRun | None:
     """This browser's run whose redirect is still out (if it is the run `only`), taken; None
     when there is none (its last run finished, or was never started here)."""
-    found = store.get_token(WAITING, _browser_key(browser))
+    found = store.get_token(WAITING, browser_key(browser))
     run_id = None if found is None else found.decode("ascii", "replace")
     return None if run_id is None or only not in (None, run_id) else take(store, run_id, browser)
 
 
 def take(store: StateStore, run_id: str, browser: str) -> LogoutRun | None:
-    if not run_id or len(run_id) > 64:
-        return None
-    return _read(store.take_token(KIND, key(run_id, browser)))
+    found = found_key(run_id, browser)
+    return None if found is None else _read(store.take_token(KIND, found))
 
 
 def _answer_key(browser: str, params: Mapping[str, str]) -> str:
@@ -291,7 +295,6 @@ def keep_finished(store: StateStore, run: LogoutRun) -> None:
 
 def finished(store: StateStore, run_id: str, browser: str) -> LogoutRun | None:
     """This browser's run `run_id` that is over (kept, not taken: every reload finds it)."""
-    if not run_id or len(run_id) > 64:
-        return None
-    return _read(store.get_token(FINISHED, key(run_id, browser)))
+    found = found_key(run_id, browser)
+    return None if found is None else _read(store.get_token(FINISHED, found))
 

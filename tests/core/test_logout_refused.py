@@ -16,7 +16,7 @@ from broker import sso
 from broker.errors import LoginTooWeak
 from broker.logout import refused
 from broker.logout.journey import Finished, Logouts
-from broker.logout.run import Initiator, Outcome, SchoolStep
+from broker.logout.run import Initiator, Outcome, SchoolStep, browser_key
 from broker.logout.schools import SchoolLogouts
 from broker.registry import Registry
 from broker.store import MemoryStore
@@ -83,7 +83,7 @@ def test_a_refused_answer_leaves_its_school_session_for_the_browser(world: World
     sent = world.ask("toetsplein", hints=("regenboog",))
     with pytest.raises(LoginTooWeak):
         world.answer(sent, subject="teacher-1", acr=PPT, attributes={"role": ["employee"]})
-    kept = msgspec.msgpack.decode(world.store.get_token(refused.KIND, refused._key("browser-1"))
+    kept = msgspec.msgpack.decode(world.store.get_token(refused.KIND, browser_key("browser-1"))
                                   or b"")
     # what the school's logout needs, and nothing of the pupil: no pseudonym, no attributes
     assert [sorted(each) for each in kept["left"]] == [
