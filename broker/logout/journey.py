@@ -94,19 +94,9 @@ class Logouts:
         browser (broker/logout/refused.py; without a session, for the pupil only). `asked`:
         the app's request that asked for it, exactly as it came (checked), found by
         `asked_again`."""
-        run_id = new_id()
         if session is None:
-            by_pupil = initiator.by == "pupil"
-            stuck = runs.waiting(self.broker.store, browser) if by_pupil else None
-            if stuck is not None:
-                return self._past_the_stuck_step(stuck)
-            # Sessions at schools whose answers Loper refused here, keeping none of its own: the
-            # pupil's "log out everywhere" ends them, an app's or a school's logout of nobody
-            # here does not (it may be another pupil's browser now).
-            left = self.schools.to_ask((), initiator, refused.take(self.broker.store, browser)
-                                       ) if by_pupil else ()
-            return self._advance(LogoutRun(run_id, browser, initiator, left,
-                                           had_session=bool(left)))
+            return self._without_session(browser, initiator)
+        run_id = new_id()
         # With it end the sessions it replaced in this browser that still live (the previous
         # pupils' on a shared device): their apps are still logged in here (broker/sso.py).
         earlier = sso.chain(self.broker.store, session)
@@ -133,6 +123,20 @@ class Logouts:
                                           "sessions_left": earlier.cut,
                                           "schools": len(run.schools)})
         return self._advance(run, asked_to.first)
+
+    def _without_session(self, browser: str, initiator: Initiator) -> Next:
+        """A logout in a browser where Loper has no session: the pupil's goes on past a step
+        that never answered, and ends the sessions at schools whose answers Loper refused here
+        (keeping none of its own); an app's or a school's logout of nobody here does not (it
+        may be another pupil's browser now)."""
+        by_pupil = initiator.by == "pupil"
+        stuck = runs.waiting(self.broker.store, browser) if by_pupil else None
+        if stuck is not None:
+            return self._past_the_stuck_step(stuck)
+        left = self.schools.to_ask((), initiator, refused.take(self.broker.store, browser)
+                                   ) if by_pupil else ()
+        return self._advance(LogoutRun(new_id(), browser, initiator, left,
+                                       had_session=bool(left)))
 
     def _past_the_stuck_step(self, run: LogoutRun) -> Next:
         """The pupil pressed "log out everywhere" again while the browser's redirect to the
