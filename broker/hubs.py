@@ -75,10 +75,13 @@ def school_of(hub: School, identity: Identity, schools: list[School],
         what = "none" if not found else f"{len(found)} schools"
         raise NoSchoolBehindHub(
             f"{hub.name} answered for a school Loper does not know here ({what} matched on "
-            f"{', '.join(names) or 'nothing'}). Ask your school to check its registration.")
+            f"{', '.join(names) or 'nothing'}). Ask your school to check its registration.",
+            params={"hub": hub.name})
     school = found[0]
     if school.id != started_for:
+        picked = next((s.name for s in schools if s.id == started_for), started_for)
         raise OtherSchoolBehindHub(
             f"{hub.name} answered for {school.name}, not for the school you picked. "
-            "Go back to the learning app and pick your school again.")
+            "Go back to the learning app and pick your school again.",
+            params={"picked": picked, "answered": school.name, "hub": hub.name})
     return replace(identity, school_id=school.id)

@@ -9,6 +9,7 @@ the fresh answer is such an answer too, it ends on Loper's 4xx page with nothing
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -106,13 +107,16 @@ def test_the_next_pupil_after_a_pupil_of_an_unknown_school_logs_in_afresh_at_the
     assert me["name_id"] == federation.pseudonym_of("de-linde", FLEUR, "rekenwonders")
 
 
-@pytest.mark.parametrize("person, code, says", [
-    (ZOE, "no_school_behind_hub", "a school Loper does not know"),
-    (MILAN, "other_school_behind_hub", "not for the school you picked"),
+@pytest.mark.parametrize("person, code, says, lead", [
+    (ZOE, "no_school_behind_hub", "a school Loper does not know",
+     "Je bent ingelogd bij Entree (demo hub), maar"),
+    (MILAN, "other_school_behind_hub", "not for the school you picked",
+     "Je koos CBS De Linde, maar volgens Entree (demo hub) logde je in bij OBS De Es."),
 ], ids=["unknown school", "the other school"])
 def test_an_answer_for_an_unknown_or_another_school_is_refused(
         federation: Federation, browser: Browser, person: DemoPerson, code: str,
-        says: str) -> None:
+        says: str, lead: str) -> None:
+    """The page names the hub, and the schools picked and logged in at."""
     url = federation.supplier("rekenwonders")
     before = ledger(federation, "de-linde"), ledger(federation, "de-es")
     log_in_via_picker(browser, url, person, "CBS De Linde")
@@ -120,7 +124,7 @@ def test_an_answer_for_an_unknown_or_another_school_is_refused(
     browser.login(person.id)  # the same pupil again
     assert browser.page.status_code == 403, browser.text[:500]
     assert browser.url.startswith(federation.issuer) and says in detail(browser.text)
-    assert code in browser.text
+    assert code in browser.text and lead in html.unescape(browser.text)
     assert re.search(r'class="error-id">[0-9a-f]{12}<', browser.text)
     assert 'data-way="log-out"' in browser.text  # the session at the hub stays until then
     assert person.given_name not in browser.text
