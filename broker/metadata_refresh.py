@@ -34,11 +34,12 @@ from time import monotonic
 from typing import TYPE_CHECKING
 
 from broker import metrics
+from broker.messages import Message, msg
 from broker.outbound.fetch import default_timeout
 from broker.registry import Registry, sources
 from broker.registry.aggregate import Aggregate
 from broker.registry.metadata import MetadataError
-from broker.registry.source_store import MetadataSources, Refreshed
+from broker.registry.source_store import MetadataSources, Refreshed, english
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -51,47 +52,57 @@ LEASE = timedelta(minutes=2)
 """A claimed source is not claimed again for this long (longer than a fetch may take)."""
 
 
+class Unanswered(MetadataError):
+    """No entity of an MDQ source could be used: `reasons` says why, for each entity asked,
+    then how many were not asked (str(): all of them, in English)."""
+
+    def __init__(self, reasons: tuple[Message, ...], address_kind: str) -> None:
+        super().__init__(reasons[0], address_kind=address_kind)
+        self.reasons = reasons
+
+    def __str__(self) -> str:
+        return english(self.reasons)
+
+
 def _fetch_mdq(store: MetadataSources, source: sources.MetadataSource,
-               now: datetime) -> tuple[Aggregate, dict[str, str]]:
+               now: datetime) -> tuple[Aggregate, dict[str, Message]]:
     """Every entity the source's entries name, each asked on its own, until the service gives
     no answer at all (it would keep every other entity waiting as long, in vain: those are not
-    asked this time); MetadataError if none of them could be used. The second value: entity
+    asked this time); Unanswered if none of them could be used. The second value: entity
     id -> why it could not."""
     answers: dict[str, Aggregate] = {}
-    failures: dict[str, str] = {}
+    failures: dict[str, Message] = {}
     error: MetadataError | None = None
     entity_ids = store.entity_ids(source.id)
     for entity_id in entity_ids:
         try:
             answers[entity_id] = sources.fetch_entity(source, entity_id, now)
         except MetadataError as exc:
-            failures[entity_id], error = str(exc), exc
+            failures[entity_id], error = exc.message, exc
             if not exc.reached:
                 break
-    asked = "; ".join(failures.values())
     skipped = [entity_id for entity_id in entity_ids
                if entity_id not in answers and entity_id not in failures]
-    for entity_id in skipped:
-        failures[entity_id] = "was not asked: the service did not answer for another entity"
-    if failures and not answers:
-        kind = error.address_kind if error is not None else ""
-        more = f"; {len(skipped)} more not asked" if skipped else ""
-        raise MetadataError(asked + more, address_kind=kind) from error
-    return sources.combine(answers), failures
+    if error is not None and not answers:
+        more = (msg("admin.refresh_more_not_asked", n=len(skipped)),) if skipped else ()
+        raise Unanswered(tuple(failures.values()) + more, error.address_kind) from error
+    return sources.combine(answers), failures | dict.fromkeys(
+        skipped, msg("admin.refresh_not_asked"))
 
 
 def refresh_source(store: MetadataSources, source: sources.MetadataSource) -> Refreshed:
     """Fetch, verify and record one source. What it did is said by the caller, once: the
     background pass logs it, `broker metadata refresh` prints it."""
     now = datetime.now(UTC)
-    failures: dict[str, str] = {}
+    failures: dict[str, Message] = {}
     try:
         if source.mdq:
             fetched, failures = _fetch_mdq(store, source, now)
         else:
             fetched = sources.fetch(source, now, store.named(source.id) if source.tls else ())
     except MetadataError as exc:
-        result = store.record_refused(source, str(exc), now, exc.address_kind)
+        why = exc.reasons if isinstance(exc, Unanswered) else (exc.message,)
+        result = store.record_refused(source, why, now, exc.address_kind)
     else:
         result = store.record_good(source, fetched, now, failures)
     metrics.METADATA_REFRESHES.labels(source.id, result.outcome).inc()

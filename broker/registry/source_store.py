@@ -6,6 +6,10 @@ are cached tables, so a changed certificate raises the registry version and ever
 drops its cached records (cache.py): a key rollover takes effect at the next login after the
 refresh. A refused document changes nothing but the source's outcome and message.
 
+What a refresh says (why it was refused, which schools and suppliers changed) is kept as
+Messages, in the row's `message` as a JSON list: the operator page says them in its language,
+the command line and the log in English. Other text (an earlier release's English) shows as it is.
+
 A source trusted through TLS (entity_source.py) has no certificate: its row says `tls`.
 A source registered from the admin portal's form keeps the rule it was registered under: its
 row says `public_only` unless the operator allowed private addresses (sources.py).
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +31,8 @@ from typing import TypeVar
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from broker import jsonvalue
+from broker.messages import Message, from_json, msg
 from broker.records import School, Supplier
 from broker.registry import convert, metadata
 from broker.registry.aggregate import Aggregate
@@ -38,6 +45,34 @@ from broker.registry.sources import Loaded, MetadataSource
 RETRY = timedelta(minutes=5)
 """After a refused document, try again after this long (or the source's refresh, if shorter)."""
 
+Note = Message | str
+"""What a refresh said: a Message, or the English text of a row an earlier release wrote."""
+
+
+def english(notes: Sequence[Note]) -> str:
+    """The notes as the command line and the log say them."""
+    return "; ".join(map(str, notes))
+
+
+def _stored(notes: Sequence[Message]) -> str:
+    return json.dumps([note.as_json() for note in notes])
+
+
+def _notes(stored: str | None) -> tuple[Note, ...]:
+    """The notes a row holds: its JSON list of Messages, else its text as it is."""
+    if not stored:
+        return ()
+    try:
+        value = jsonvalue.loads(stored)
+        found = [from_json(item) for item in value] if isinstance(value, list) else [None]
+        notes = tuple(note for note in found if note is not None)
+        if len(notes) == len(found):
+            english(notes)  # each one can be said: its placeholders have their values
+            return notes
+    except (ValueError, KeyError, TypeError):
+        pass
+    return (stored,)
+
 
 @dataclass(frozen=True)
 class SourceStatus:
@@ -49,8 +84,13 @@ class SourceStatus:
     valid_until: datetime | None
     checked_at: datetime | None
     outcome: str | None
-    message: str | None
+    notes: tuple[Note, ...]
     next_fetch: datetime | None
+
+    @property
+    def message(self) -> str:
+        """The notes in English."""
+        return english(self.notes)
 
 
 @dataclass(frozen=True)
@@ -60,16 +100,22 @@ class Refreshed:
     source_id: str
     outcome: str
     """"fetched", "unchanged" or "refused"."""
-    message: str = ""
+    notes: tuple[Message, ...] = ()
+    """Refused: why; else the schools and suppliers updated or left as they were."""
     kept: datetime | None = None
     """Refused: when the last good copy that is kept was fetched (None: there is none)."""
     address_kind: str = ""
     """Refused because the host resolves to an address the source may not be fetched from:
     its kind ("loopback", "private"...: broker/outbound/addresses.py)."""
 
+    @property
+    def message(self) -> str:
+        """The notes in English."""
+        return english(self.notes)
+
     def __str__(self) -> str:
         text = f"{self.source_id}: {self.outcome}"
-        if self.message:
+        if self.notes:
             text += f" ({self.message})"
         if self.outcome == "refused":
             text += (f"; kept last good from {self.kept.isoformat(timespec='seconds')}"
@@ -84,7 +130,7 @@ def _record(row: MetadataSourceRow) -> MetadataSource:
 
 def _status(row: MetadataSourceRow) -> SourceStatus:
     return SourceStatus(_record(row), row.fetched_at, row.valid_until, row.checked_at,
-                        row.outcome, row.message, row.next_fetch)
+                        row.outcome, _notes(row.message), row.next_fetch)
 
 
 def _good(aggregate: Aggregate, source: MetadataSource, now: datetime) -> dict[str, object]:
@@ -96,7 +142,8 @@ def _good(aggregate: Aggregate, source: MetadataSource, now: datetime) -> dict[s
 class _Sourced:
     """A school or supplier row whose metadata comes from a source."""
 
-    side: str
+    side: Message
+    """What the row is ("school", "supplier"), in the page's language."""
     row: SchoolRow | SupplierRow
     entity_id: str
     role: metadata.Role
@@ -108,7 +155,7 @@ Record = TypeVar("Record", School, Supplier)
 Row = TypeVar("Row", SchoolRow, SupplierRow)
 
 
-def _side(session: Session, source_id: str, side: str, table: type[Row], role: metadata.Role,
+def _side(session: Session, source_id: str, side: Message, table: type[Row], role: metadata.Role,
           record_of: Callable[[Row], Record],
           values_of: Callable[[Record], dict[str, object]]) -> Iterator[_Sourced]:
     """The rows of `table` whose metadata comes from the source."""
@@ -127,30 +174,30 @@ def _with_metadata(record: Record, values_of: Callable[[Record], dict[str, objec
 
 
 def _sourced(session: Session, source_id: str) -> Iterator[_Sourced]:
-    yield from _side(session, source_id, "school", SchoolRow, "idp", convert.school_record,
-                     convert.school_values)
-    yield from _side(session, source_id, "supplier", SupplierRow, "sp",
+    yield from _side(session, source_id, msg("admin.refresh_school"), SchoolRow, "idp",
+                     convert.school_record, convert.school_values)
+    yield from _side(session, source_id, msg("admin.refresh_supplier"), SupplierRow, "sp",
                      convert.supplier_record, convert.supplier_values)
 
 
 def _apply(session: Session, source_id: str, aggregate: Aggregate,
-           failures: Mapping[str, str]) -> list[str]:
+           failures: Mapping[str, Message]) -> list[Message]:
     """Give every school and supplier of the source its entity's metadata; what happened to
     those that changed or could not be updated (their metadata is then left as it was)."""
-    notes: list[str] = []
+    notes: list[Message] = []
     for item in _sourced(session, source_id):
         xml = aggregate.entities.get(item.entity_id)
         try:
             if xml is None:
                 raise metadata.MetadataError(failures.get(item.entity_id,
-                                                          "is no longer in the source"))
+                                                          msg("admin.refresh_entity_gone")))
             metadata.entity_id(xml.encode(), item.role)
         except metadata.MetadataError as exc:
-            notes.append(f'{item.side} "{item.row.id}" kept its metadata: entity '
-                         f'"{item.entity_id}" {exc}')
+            notes.append(msg("admin.refresh_kept", side=item.side, id=item.row.id,
+                             entity=item.entity_id, reason=exc.message))
             continue
         if convert.assign(item.row, item.values(xml)):
-            notes.append(f'{item.side} "{item.row.id}" updated')
+            notes.append(msg("admin.refresh_updated", side=item.side, id=item.row.id))
     return notes
 
 
@@ -163,8 +210,8 @@ def save(session: Session, loaded: Sequence[Loaded], now: datetime) -> None:
                                   "public_only": source.public_only,
                                   "refresh": source.refresh}
         if item.aggregate is not None:
-            values |= _good(item.aggregate, source, now) | {"outcome": "fetched",
-                                                            "message": "imported"}
+            values |= _good(item.aggregate, source, now) | {
+                "outcome": "fetched", "message": _stored([msg("admin.refresh_imported")])}
         row = session.get(MetadataSourceRow, source.id)
         if row is None:
             session.add(MetadataSourceRow(id=source.id, **values))
@@ -222,21 +269,20 @@ class MetadataSources:
             return sorted({(item.entity_id, item.role) for item in _sourced(session, source_id)})
 
     def record_good(self, source: MetadataSource, aggregate: Aggregate, now: datetime,
-                    failures: Mapping[str, str] | None = None) -> Refreshed:
+                    failures: Mapping[str, Message] | None = None) -> Refreshed:
         """Keep a verified aggregate and apply it to the source's schools and suppliers;
         `failures`: entity id -> why it is missing (MDQ), for the message."""
         with self._db.write() as session:
             row = session.get(MetadataSourceRow, source.id)
             if row is None:
-                return Refreshed(source.id, "refused", "the source is no longer registered")
+                return Refreshed(source.id, "refused", (msg("admin.refresh_source_gone"),))
             outcome = "unchanged" if row.document == aggregate.xml else "fetched"
-            notes = _apply(session, source.id, aggregate, failures or {})
-            message = "; ".join(notes)
+            notes = tuple(_apply(session, source.id, aggregate, failures or {}))
             convert.assign(row, _good(aggregate, source, now) | {"outcome": outcome,
-                                                                 "message": message})
-        return Refreshed(source.id, outcome, message)
+                                                                 "message": _stored(notes)})
+        return Refreshed(source.id, outcome, notes)
 
-    def record_refused(self, source: MetadataSource, why: str, now: datetime,
+    def record_refused(self, source: MetadataSource, why: tuple[Message, ...], now: datetime,
                        address_kind: str = "") -> Refreshed:
         """Note a document that could not be fetched or was refused (`address_kind`: because
         of the address its host resolves to); the last good stays."""
@@ -245,6 +291,6 @@ class MetadataSources:
             row = session.get(MetadataSourceRow, source.id)
             if row is None:
                 return Refreshed(source.id, "refused", why, address_kind=address_kind)
-            convert.assign(row, {"checked_at": now, "outcome": "refused", "message": why,
-                                 "next_fetch": retry})
+            convert.assign(row, {"checked_at": now, "outcome": "refused",
+                                 "message": _stored(why), "next_fetch": retry})
             return Refreshed(source.id, "refused", why, row.fetched_at, address_kind)

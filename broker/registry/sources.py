@@ -191,7 +191,8 @@ def fetch(source: MetadataSource, now: datetime,
     try:
         return aggregate.verify(xml, source.certificate_pem, source=source.id, now=now)
     except metadata.MetadataError as exc:
-        raise metadata.MetadataError(f"the aggregate at {source.url} {exc}") from exc
+        raise metadata.MetadataError(msg("problem.aggregate_at", url=source.url,
+                                         problem=exc.message)) from exc
 
 
 def fetch_entity(source: MetadataSource, entity_id: str, now: datetime) -> aggregate.Aggregate:
@@ -203,10 +204,11 @@ def fetch_entity(source: MetadataSource, entity_id: str, now: datetime) -> aggre
         found = aggregate.verify(xml, source.certificate_pem, source=source.id, now=now,
                                  node=aggregate.ENTITY_NODE)
     except metadata.MetadataError as exc:
-        raise metadata.MetadataError(f"the answer at {url} {exc}") from exc
+        raise metadata.MetadataError(msg("problem.mdq_answer_at", url=url,
+                                         problem=exc.message)) from exc
     if entity_id not in found.entities:
-        raise metadata.MetadataError(f"the answer at {url} is about "
-                                     f'"{next(iter(found.entities))}", not "{entity_id}"')
+        raise metadata.MetadataError(msg("problem.mdq_answer_about", url=url,
+                                         found=next(iter(found.entities)), entity=entity_id))
     return found
 
 
