@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime, timedelta
 
+import lxml.html
 import pytest
 from babel.dates import format_date
 
@@ -86,6 +87,26 @@ def test_deactivating_keeps_the_release_on_record(school_a: Portal, registry: Re
     page = text(school_a.get(f"/admin/schools/{SCHOOL_A}?lang=en"))
     row = page[page.index("Rekenwonders"):]
     assert "not active" in row[:row.index("</tr>")]
+
+
+def _receives_now(portal: Portal, supplier: str) -> str:
+    """What the school's overview says `supplier` receives now, in Dutch."""
+    doc = lxml.html.fromstring(text(portal.get(f"/admin/schools/{SCHOOL_A}?lang=nl")))
+    [cell] = doc.xpath(f'//tr[th[contains(., "{supplier}")]]/td[@data-label="Krijgt nu"]')
+    return " ".join(cell.text_content().split())
+
+
+def test_a_suspended_supplier_or_an_ended_agreement_receives_nothing(
+        school_a: Portal, registry: Registry) -> None:
+    """A privacy officer reading the overview is told what goes out: nothing, while logins to
+    the supplier are refused."""
+    assert _receives_now(school_a, "Rekenwonders").startswith("pseudoniem, rol")
+    registry.suspend(SCHOOL_A, SAML_SUPPLIER, "under review")
+    assert _receives_now(school_a, "Rekenwonders").startswith("niets niet vrijgegeven")
+    registry.resume(SCHOOL_A, SAML_SUPPLIER)
+    registry.activate(SCHOOL_A, SAML_SUPPLIER, agreement="A-1",
+                      valid_until=TODAY - timedelta(days=1))
+    assert _receives_now(school_a, "Rekenwonders").startswith("niets niet vrijgegeven")
 
 
 def test_the_portal_warns_thirty_days_before_an_agreement_ends(school_a: Portal,

@@ -50,7 +50,7 @@ def test_the_supplier_admin_sees_what_each_school_releases_to_them(
             for row in doc.xpath('//table[@id="schools-table"]/tbody/tr')]
     assert rows == [
         ["Het Lyceum", "pseudonym, given name, classes and groups", "active"],
-        ["OBS De Regenboog", "pseudonym, role (pupil, teacher)", "suspended"]]
+        ["OBS De Regenboog", "nothing", "suspended"]]  # its logins stop: nothing goes
     assert "contract under review" not in text(supplier_admin.get(
         f"/admin/suppliers/{SAML_SUPPLIER}"))  # the school's words stay with its pupils
     other = supplier_admin.get(f"/admin/suppliers/{OIDC_SUPPLIER}")
