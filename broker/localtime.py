@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 try:
@@ -17,3 +17,9 @@ def months(year: int) -> list[tuple[date, datetime, datetime]]:
     starts.append(datetime(year + 1, 1, 1, tzinfo=LOCAL_TIME))
     return [(a.date(), a.astimezone(UTC), b.astimezone(UTC))
             for a, b in zip(starts, starts[1:], strict=False)]
+
+
+def day_start(day: date) -> datetime | None:
+    """When `day` begins in Dutch time, in UTC (what a filter "from this day" means to a
+    reader of Dutch times); None for the first day there is, which began before any record."""
+    return None if day == date.min else datetime.combine(day, time(), LOCAL_TIME).astimezone(UTC)

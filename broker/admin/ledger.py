@@ -8,12 +8,13 @@ import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import chain
 
 from flask import request
 from werkzeug.wrappers import Response
 
+from broker import localtime
 from broker.admin.base import bp, login_required, page, school_or_404
 from broker.records import School
 from broker.registry import LedgerEntry
@@ -38,10 +39,11 @@ class Filters:
         return {k: v for k, v in found.items() if v}
 
     def span(self) -> tuple[datetime | None, datetime | None]:
-        """From the start of the first day (inclusive) to the end of the last (exclusive).
-        The last day there is (31-12-9999, typed as "for ever") has no end: no bound."""
-        since = datetime.combine(self.start, time(), UTC) if self.start else None
-        until = (datetime.combine(self.end + timedelta(days=1), time(), UTC)
+        """From the start of the first day (inclusive) to the end of the last (exclusive), the
+        days in Dutch time as the rows are shown. The last day there is (31-12-9999, typed as
+        "for ever") has no end: no bound."""
+        since = localtime.day_start(self.start) if self.start else None
+        until = (localtime.day_start(self.end + timedelta(days=1))
                  if self.end and self.end < date.max else None)
         return since, until
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from broker.localtime import LOCAL_TIME
 from broker.registry import Registry
 from broker.registry.admins import Admins
 from broker.registry.audit import AuditEntry
@@ -45,7 +46,7 @@ def test_each_portal_action_is_recorded_with_before_and_after(school_a: Portal,
     until = (datetime.now(UTC).date() + timedelta(days=200)).isoformat()
     school_a.post(f"{NEW_A}/activate", {"agreement": "VO-17", "valid_until": until})
     school_a.post(f"{NEW_A}/activate", {"agreement": "VO-18", "valid_until": until})
-    school_a.post(SUPPLIER_A, {"action": "save", "release-given_name": "all"})
+    school_a.save_release(SUPPLIER_A, {"release-given_name": "all"})
     school_a.post(f"{SUPPLIER_A}/suspend", {"reason": "datalek in onderzoek"})
     school_a.post(f"{SUPPLIER_A}/resume", {})
     school_a.post(f"{SUPPLIER_A}/deactivate", {"reason": "contract gestopt"})
@@ -72,7 +73,7 @@ def test_each_portal_action_is_recorded_with_before_and_after(school_a: Portal,
 def test_a_change_that_changes_nothing_is_not_recorded(school_a: Portal,
                                                        registry: Registry) -> None:
     school_a.post(f"{SUPPLIER_A}/resume", {})  # not suspended
-    school_a.post(SUPPLIER_A, {"action": "save", "release-role": "all"})  # as it is
+    school_a.save_release(SUPPLIER_A, {"release-role": "all"})  # as it is
     assert by_admins(registry) == []
 
 
@@ -100,7 +101,7 @@ def test_the_page_filters_by_action_supplier_and_dates(school_a: Portal,
     assert "under review" in suspended and "activated" not in suspended.split("<tbody>")[1]
     only_taalapp = text(school_a.get(f"{AUDIT_A}?lang=en&supplier={OIDC_SUPPLIER}"))
     assert "under review" not in only_taalapp and "activated" in only_taalapp
-    today = datetime.now(UTC).date()
+    today = datetime.now(LOCAL_TIME).date()  # the day the rows show
     later = text(school_a.get(f"{AUDIT_A}?lang=en&from={today + timedelta(days=1)}"))
     assert "No changes found." in later
     now = text(school_a.get(f"{AUDIT_A}?lang=en&from={today}&to={today}"))

@@ -49,6 +49,21 @@ def test_filters(school_a: Portal, query: dict[str, str], expected: list[str]) -
     assert shown(school_a, query) == expected
 
 
+@pytest.mark.parametrize(("at", "day", "day_before"), [
+    (datetime(2026, 3, 19, 23, 30, tzinfo=UTC), "2026-03-20", "2026-03-19"),  # winter, UTC+1
+    (datetime(2026, 6, 30, 22, 30, tzinfo=UTC), "2026-07-01", "2026-06-30"),  # summer, UTC+2
+], ids=["winter", "summer"])
+def test_the_days_of_a_filter_are_the_dutch_days_the_rows_show(
+        school_a: Portal, registry: Registry, at: datetime, day: str, day_before: str) -> None:
+    """Half past midnight in Dutch time is still the day before in UTC: the row is shown on
+    the Dutch day, and that is the day that finds it."""
+    registry.ledger().append(at, SCHOOL_A, SAML_SUPPLIER, "v1-march-first", ["role"], "saml")
+    assert shown(school_a, {"from": day, "to": day}) == ["v1-march-first"]
+    assert shown(school_a, {"from": day_before, "to": day_before}) == []
+    assert shown(school_a, {"to": day_before}) == []
+    assert shown(school_a, {"from": day}) == ["v1-march-first"]
+
+
 @pytest.mark.parametrize("query", [{"from": "10-03-2026"}, {"to": "2026-02-30"},
                                    {"from": "2026-03-10", "to": "2026-03-01"},
                                    {"supplier": "no-such-supplier"}])
