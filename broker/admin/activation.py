@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from broker.plain_text import is_plain
+from broker.plain_text import is_plain, tidy
 from broker.records import Policy
 from broker.registry.parse import MAX_AGREEMENT
 
@@ -63,7 +63,7 @@ class AgreementForm:
 
 
 def read_form(form: Mapping[str, str], today: date) -> AgreementForm:
-    reference = " ".join(form.get("agreement", "").split())
+    reference = tidy(form.get("agreement", ""))
     until = form.get("valid_until", "").strip()
     typed = AgreementForm(reference[:MAX_AGREEMENT], until[:10])
     if len(reference) > MAX_AGREEMENT:

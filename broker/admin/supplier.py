@@ -26,6 +26,7 @@ from broker.admin.base import (
     supplier_or_404,
 )
 from broker.languages import LANGUAGES
+from broker.plain_text import tidy
 from broker.records import AttributeRequest, Policy, Supplier
 from broker.registry.supplier_requests import MAX_WHY, reason_problem
 from broker.web.current import broker
@@ -42,8 +43,9 @@ def _own(supplier_id: str) -> Supplier:
 
 
 def _typed(form: Mapping[str, str]) -> dict[str, dict[str, str]]:
-    """attribute -> language -> the reason typed on the form, its spacing tidied."""
-    return {attr.name: {lang: " ".join(form.get(f"why-{attr.name}-{lang}", "").split())
+    """attribute -> language -> the reason typed on the form, its spacing tidied (empty if it
+    shows nothing)."""
+    return {attr.name: {lang: tidy(form.get(f"why-{attr.name}-{lang}", ""))
                         for lang in LANGUAGES} for attr in attributes.VOCABULARY}
 
 

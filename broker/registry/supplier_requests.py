@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from broker import attributes
 from broker.jsonvalue import Json
-from broker.plain_text import is_plain
+from broker.plain_text import is_plain, tidy
 from broker.records import AttributeRequest
 from broker.registry import audit
 from broker.registry.ledger import Ledger
@@ -56,9 +56,10 @@ def replace(ledger: Ledger, supplier_id: str, requests: Sequence[AttributeReques
 
 def reason_problem(request: AttributeRequest) -> str | None:
     """What is wrong with a request's reasons: "missing_or_long" (none written, or one over
-    MAX_WHY characters), "not_plain" (a control or direction character), or None."""
+    MAX_WHY characters; one that shows nothing is none), "not_plain" (a control or direction
+    character), or None."""
     texts = request.texts
-    if not texts or any(len(text) > MAX_WHY for text in texts):
+    if not texts or not all(map(tidy, texts)) or any(len(text) > MAX_WHY for text in texts):
         return "missing_or_long"
     return None if all(is_plain(text) for text in texts) else "not_plain"
 

@@ -90,6 +90,23 @@ def test_a_request_needs_a_reason(supplier_admin: Portal, registry: Registry, wh
     assert snapshot(registry) == before
 
 
+@pytest.mark.parametrize("why", ["\u200b", "\u2060\ufeff\u200b \u00ad", "\u3164\u2800"],
+                         ids=["zero-width space", "joiners and a soft hyphen", "blank letters"])
+def test_a_reason_that_shows_nothing_is_no_reason(supplier_admin: Portal, registry: Registry,
+                                                  why: str) -> None:
+    """Schools and pupils would read an empty reason: it counts as none, on the form and in
+    the registry (a federation file's reasons)."""
+    before = snapshot(registry)
+    response = supplier_admin.post(f"/admin/suppliers/{SAML_SUPPLIER}",
+                                   {"ask-eck_id": "yes", "why-eck_id-nl": "  ",
+                                    "why-eck_id-en": why}, query_string={"lang": "en"})
+    assert response.status_code == 400 and "Give a reason (1 to 300 characters)" in text(response)
+    assert snapshot(registry) == before
+    with pytest.raises(ValueError):
+        Admins(registry).set_requests(SAML_SUPPLIER, [AttributeRequest("eck_id", why)])
+    assert snapshot(registry) == before
+
+
 def test_a_reason_typed_without_asking_is_not_dropped(supplier_admin: Portal,
                                                       registry: Registry) -> None:
     before = snapshot(registry)
