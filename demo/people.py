@@ -56,6 +56,13 @@ class DemoPerson:
     def is_pupil(self) -> bool:
         return "student" in self.affiliation
 
+    @property
+    def role(self) -> str:
+        """What the demo schools' login pages call this person."""
+        if self.is_pupil:
+            return "pupil"
+        return "parent" if "ouder" in self.affiliation else "teacher"
+
     def saml_attributes(self) -> dict[str, list[str]]:
         """FriendlyName -> values, every attribute the school knows about this person."""
         return {

@@ -46,8 +46,8 @@ LOGIN = """
 <fieldset><legend>Who are you?</legend>
 {% for p in people %}
  <label><input type="radio" name="person" value="{{ p.id }}"{% if loop.first %} checked{% endif %}>
- {{ p.display_name }} ({{ "pupil" if p.is_pupil else "teacher" }},
- {{ p.groups | join(", ") }}{% if hub %}, school {{ p.school_id }}{% endif %})</label><br>
+ {{ p.display_name }} ({{ p.role }}{% if p.groups %}, {{ p.groups | join(", ") }}{% endif %}
+ {%- if hub %}, school {{ p.school_id }}{% endif %})</label><br>
 {% endfor %}
 </fieldset>
 <label>Password (demo): <input type="password" name="password" autocomplete="off"></label>

@@ -67,7 +67,7 @@ LOGIN = """
 <fieldset><legend>Who are you?</legend>
 {% for p in people %}
  <label><input type="radio" name="person" value="{{ p.id }}"{% if loop.first %} checked{% endif %}>
- {{ p.display_name }} ({{ "pupil" if p.is_pupil else "teacher" }})</label><br>
+ {{ p.display_name }} ({{ p.role }})</label><br>
 {% endfor %}
 </fieldset>
 <label>Password (demo): <input type="password" name="password" autocomplete="off"></label>
