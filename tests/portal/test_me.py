@@ -180,6 +180,10 @@ def test_a_parent_sees_the_overview_of_each_child_the_school_names(app: Flask,
     assert [r[1:] for r in rows(doc, "sent-1")] == [["Rekenwonders", "given name"]]
     assert [r[1:] for r in rows(doc, "sent-2")] == [["Rekenwonders", "role (pupil, teacher)"]]
     assert not doc.xpath('//table[@id="sent-3"]') and not doc.xpath('//table[@id="sent"]')
+    assert [c.text_content() for c in doc.xpath("//caption")
+            if c.text_content().startswith("What apps received")] == [
+        "What apps received about this child, newest first"] * 2  # not "about you"
+    assert "code name for your child" in text and "code name for you," not in text
     nobody = page(visitor(app, broker, "regenboog", "parent-2", role=("ouder",)))
     assert "Your school links no children to your account" in nobody.text_content()
     pupil = page(visitor(app, broker, "regenboog", "kind-c", role=("student",),
