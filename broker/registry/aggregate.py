@@ -5,13 +5,14 @@ DTD, an EntitiesDescriptor with an ID at the root, its enveloped signature over 
 verifying with the source's pinned certificate, a validUntil that has not passed, and no
 entity id twice. The XML and the signature are broker/saml/aggregate.py's (the hardened parser
 and the in-process xmlsec backend, with its algorithm allow-list: no SHA-1); this module keeps
-what the registry stores. Anything wrong raises MetadataError saying why; the caller keeps the
-last good copy.
+what the registry stores. Anything wrong raises MetadataError saying why (its Message, as
+broker/saml/aggregate.py said it); the caller keeps the last good copy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,20 +38,26 @@ class Aggregate:
     cache_duration: timedelta | None
 
 
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """signed.Refused inside, raised as MetadataError with the same Message."""
+    try:
+        yield
+    except signed.Refused as exc:
+        raise MetadataError(exc.message) from exc
+
+
 def duration(text: str) -> timedelta:
     """An xs:duration such as PT6H or P1D (a year as 365 days, a month as 30)."""
-    try:
+    with _refusals():
         return signed.duration(text)
-    except signed.Refused as exc:
-        raise MetadataError(str(exc)) from exc
 
 
-def timestamp(text: str) -> datetime:
-    """An xs:dateTime (validUntil); without a zone it is read as UTC."""
-    try:
-        return signed.timestamp(text)
-    except signed.Refused as exc:
-        raise MetadataError(str(exc)) from exc
+def valid_until(text: str | None, now: datetime) -> datetime | None:
+    """A validUntil (`text`; None: there is none), read as an xs:dateTime (without a zone: UTC);
+    MetadataError if it has passed."""
+    with _refusals():
+        return signed.valid_until(text, now)
 
 
 def verify(xml: bytes, certificate_pem: str, *, source: str, now: datetime,
@@ -59,9 +66,7 @@ def verify(xml: bytes, certificate_pem: str, *, source: str, now: datetime,
 
     node ENTITY_NODE: one signed EntityDescriptor (an MDQ answer) instead of an aggregate."""
     parse(xml)  # the registry's own refusals first: size, DTD, well-formed
-    try:
+    with _refusals():
         found = signed.verify(xml, certificate_pem, source=source, now=now, root=node)
-    except signed.Refused as exc:
-        raise MetadataError(str(exc)) from exc
     return Aggregate(xml=as_text(xml), entities=found.entities, valid_until=found.valid_until,
                      cache_duration=found.cache_duration)

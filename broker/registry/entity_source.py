@@ -41,6 +41,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from broker.messages import msg
 from broker.registry import aggregate, metadata
 from broker.registry.metadata import MetadataError, Role
 
@@ -55,12 +56,10 @@ def verify(xml: bytes, now: datetime, named: Named = ()) -> aggregate.Aggregate:
     root, found = metadata.entity(xml)
     for wanted, role in named:
         if wanted != found:
-            raise MetadataError(f'is about "{found[:200]}", not "{wanted[:200]}"')
+            raise MetadataError(msg("problem.about_other", found=found[:200],
+                                    wanted=wanted[:200]))
         metadata.plays(root, found, role)
-    until = root.get("validUntil")
-    valid_until = aggregate.timestamp(until) if until else None
-    if valid_until is not None and valid_until <= now:
-        raise MetadataError(f"expired: its validUntil {valid_until.isoformat()} has passed")
+    valid_until = aggregate.valid_until(root.get("validUntil"), now)
     cache = root.get("cacheDuration")
     text = metadata.as_text(xml)
     return aggregate.Aggregate(text, {found: text}, valid_until,
@@ -76,4 +75,4 @@ def fetch(url: str, now: datetime, named: Named = (), *,
     try:
         return verify(xml, now, named)
     except MetadataError as exc:
-        raise MetadataError(f"the document at {url} {exc}") from exc
+        raise MetadataError(msg("problem.document_at", url=url, problem=exc.message)) from exc

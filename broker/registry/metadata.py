@@ -37,12 +37,12 @@ _SOURCES: ContextVar[Mapping[str, Lookup | None]] = ContextVar("metadata_sources
 
 
 class MetadataError(ValueError):
-    """The metadata cannot be used; `message` says why (str(): in English)."""
+    """The metadata cannot be used; `message` says why, a catalogue key with its values, so
+    that a page says it in its reader's language (str(): in English)."""
 
-    def __init__(self, message: str | Message, *, address_kind: str = "",
+    def __init__(self, message: Message, *, address_kind: str = "",
                  reached: bool = True) -> None:
-        self.message = (message if isinstance(message, Message)
-                        else msg("problem.detail", detail=message))
+        self.message = message
         self.address_kind = address_kind
         """Not fetched because the host resolves to an address it may not be fetched from
         (a `public_only` fetch): that address's kind ("loopback", "private"...:

@@ -9,7 +9,8 @@ in-process xmlsec backend with its algorithm allow-list (crypto.py: no SHA-1).
 A document is accepted only if all of this holds: well-formed XML without a DTD, the expected
 root element with an enveloped signature over its ID that verifies with the certificate, a
 validUntil that has not passed, a cacheDuration that is an xs:duration, and every
-EntityDescriptor with an entityID, none twice. Anything else raises Refused saying why.
+EntityDescriptor with an entityID, none twice. Anything else raises Refused saying why, as a
+Message (broker/messages.py): the registry keeps it so, and a page says it in its language.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from broker.messages import Message, msg
 from broker.saml.compat import SignatureError
 from broker.saml.crypto import InProcessCrypto
 from broker.saml.xmlparse import Element, NotXml, parse, to_text
@@ -33,8 +35,15 @@ _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?"
 
 
 class Refused(ValueError):
-    """The document cannot be trusted or used; the message says why (it reads after "the
-    aggregate at URL", e.g. "is not signed; ...")."""
+    """The document cannot be trusted or used; `message` says why (it reads after "the
+    aggregate at URL", e.g. "is not signed; ..."; str(): in English)."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.key)
+        self.message = message
+
+    def __str__(self) -> str:  # rendered when read, not when raised (the catalogue may load)
+        return str(self.message)
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,7 @@ def duration(text: str) -> timedelta:
     """An xs:duration such as PT6H or P1D (a year as 365 days, a month as 30)."""
     match = _DURATION.match(text.strip())
     if not match or text.strip() in ("P", "PT"):
-        raise Refused(f'has cacheDuration "{text[:40]}", which is not an xs:duration')
+        raise Refused(msg("problem.bad_cache_duration", value=text[:40]))
     years, months, days, hours, minutes = (int(g or 0) for g in match.groups()[:5])
     seconds = float(match.group(6) or 0)
     return timedelta(days=365 * years + 30 * months + days, hours=hours, minutes=minutes,
@@ -63,8 +72,16 @@ def timestamp(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError as exc:
-        raise Refused(f'has validUntil "{text[:40]}", which is not an xs:dateTime') from exc
+        raise Refused(msg("problem.bad_valid_until", value=text[:40])) from exc
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def valid_until(text: str | None, now: datetime) -> datetime | None:
+    """A document's validUntil (`text`; None: it has none); Refused if it has passed."""
+    until = timestamp(text) if text else None
+    if until is not None and until <= now:
+        raise Refused(msg("problem.expired", until=until.isoformat()))
+    return until
 
 
 def _check_signature(xml: bytes, certificate_pem: str, source: str, root: Root) -> None:
@@ -74,8 +91,15 @@ def _check_signature(xml: bytes, certificate_pem: str, source: str, root: Root) 
         try:
             InProcessCrypto().validate_signature(xml, cert.name, "pem", f"{MD}:{root}", None)
         except SignatureError as exc:
-            raise Refused(f"has a signature that does not verify with the certificate "
-                          f'of source "{source}" ({exc.__cause__ or exc})') from exc
+            raise Refused(msg("problem.signature_not_verified", source=source,
+                              detail=str(exc.__cause__ or exc))) from exc
+
+
+def _not_xml(exc: NotXml) -> Message:
+    """What the parser refused: not well-formed (the parser's own words as detail), or a DTD."""
+    if exc.__cause__ is None:
+        return msg("problem.signed_dtd")
+    return msg("problem.signed_not_xml", detail=str(exc.__cause__))
 
 
 def _entities(root: Element) -> dict[str, str]:
@@ -83,9 +107,9 @@ def _entities(root: Element) -> dict[str, str]:
     for entity in root.iter(f"{{{MD}}}EntityDescriptor"):
         entity_id = str(entity.get("entityID", "")).strip()
         if not entity_id:
-            raise Refused("has an EntityDescriptor without entityID")
+            raise Refused(msg("problem.metadata_no_entity_id"))
         if entity_id in found:
-            raise Refused(f'has the entity "{entity_id}" twice; expected each entity once')
+            raise Refused(msg("problem.entity_twice", entity=entity_id))
         found[entity_id] = to_text(entity) + "\n"
     return found
 
@@ -97,16 +121,13 @@ def verify(xml: bytes, certificate_pem: str, *, source: str, now: datetime,
     try:
         top = parse(xml)
     except NotXml as exc:
-        raise Refused(f"is {exc}") from exc
+        raise Refused(_not_xml(exc)) from exc
     if top.tag != f"{{{MD}}}{root}":
-        raise Refused(f"has the root element {top.tag}, not an {root}")
+        raise Refused(msg("problem.signed_root", tag=top.tag, root=root))
     if top.find(f"{{{DS}}}Signature") is None:
-        raise Refused(f"is not signed; expected an enveloped signature on the {root}")
+        raise Refused(msg("problem.not_signed", root=root))
     _check_signature(xml, certificate_pem, source, root)
-    until = top.get("validUntil")
-    valid_until = timestamp(until) if until else None
-    if valid_until is not None and valid_until <= now:
-        raise Refused(f"expired: its validUntil {valid_until.isoformat()} has passed")
+    until = valid_until(top.get("validUntil"), now)
     entities = _entities(top)
     cache = top.get("cacheDuration")
-    return Verified(entities, valid_until, duration(cache) if cache else None)
+    return Verified(entities, until, duration(cache) if cache else None)

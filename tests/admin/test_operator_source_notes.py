@@ -2,19 +2,28 @@
 why its document was refused, which schools and suppliers kept their last good metadata and
 why, each id and URL set apart as code. The sources are served over loopback https and signed
 with real keys (tests/registry/test_metadata_sources.py). A row written by an earlier release
-holds English text, and shows as it is; the command line says it all in English, as before."""
+holds English text, and shows as it is; the command line says it all in English, as before.
+
+Loper's own reasons for refusing a document (unsigned, wrongly signed, expired, not answered in
+time) read wholly in the page's language: only values (code) and a library's own words (the
+signature check's detail) stay as they are."""
 
 from __future__ import annotations
 
 import html
+import re
+from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 
 from broker.context import Broker
 from broker.metadata_refresh import refresh
+from broker.outbound.fetch import default_timeout
 from broker.registry import Registry, load_federation
 from tests.admin.conftest import Portal
-from tests.registry.aggregates import entity, sign
+from tests.faults.slow import slow_socket
+from tests.registry.aggregates import entity, sign, signer
 from tests.registry.helpers import sql
 from tests.registry.metadata_xml import idp_metadata
 from tests.registry.test_metadata_sources import (  # noqa: F401  (fixtures)
@@ -56,8 +65,9 @@ def test_an_import_and_a_refused_document_are_said_in_the_page_language(
 
     world.publish(good().encode())  # not signed
     refresh(imported)
-    frame = "het aggregaat op" if lang == "nl" else "the aggregate at"
-    assert f"{frame} <code>{world.url}</code> <code>is not signed" in notes(operator, lang)
+    said = ("het aggregaat op {} is niet ondertekend" if lang == "nl"
+            else "the aggregate at {} is not signed")
+    assert said.format(f"<code>{world.url}</code>") in notes(operator, lang)
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
@@ -93,6 +103,92 @@ def test_an_mdq_source_none_of_whose_answers_can_be_used_is_refused(
     shown = notes(operator, lang)
     assert FETCH_404[lang].format(f"{mdq.site.base}{mdq_path(SCHOOL_IDP)}") in shown
     assert about.format(OTHER_IDP, SUPPLIER_SP) in shown
+
+
+REASONS = {  # case -> language -> what the page says (a regex: {url}, {source}, {until})
+    "unsigned": {
+        "nl": "het aggregaat op {url} is niet ondertekend; verwacht een handtekening in de "
+              "<code>EntitiesDescriptor</code> zelf (enveloped)",
+        "en": "the aggregate at {url} is not signed; expected an enveloped signature on the "
+              "<code>EntitiesDescriptor</code>",
+    },
+    "signed by another key": {
+        "nl": 'het aggregaat op {url} heeft een handtekening die niet klopt met het certificaat '
+              'van metadatabron "{source}" (<code>Signature is invalid.</code>)',
+        "en": 'the aggregate at {url} has a signature that does not verify with the certificate '
+              'of source "{source}" (<code>Signature is invalid.</code>)',
+    },
+    "expired": {
+        "nl": "het aggregaat op {url} is verlopen: zijn validUntil {until} is voorbij",
+        "en": "the aggregate at {url} expired: its validUntil {until} has passed",
+    },
+}
+DOCUMENTS: dict[str, Callable[[World], bytes]] = {
+    "unsigned": lambda w: good().encode(),
+    "signed by another key": lambda w: sign(good(), signer(w.directory, "intruder")),
+    "expired": lambda w: sign(good(valid_for=timedelta(minutes=-1)), w.signer),
+}
+ENGLISH = re.compile(r"\b(the|at|not|has|its|expected|signature|signed|does|verify|with|"
+                     r"certificate|source|expired|passed|cannot|fetch|did|answer|within|"
+                     r"aggregate|document)\b", re.IGNORECASE)
+"""Words of Loper's own English reasons, none of which a Dutch reason has."""
+
+
+def reason(portal: Portal, lang: str) -> str:
+    """What the operator page in `lang` says of the one source's last refresh."""
+    found = re.search(r'<span class="badge [a-z]+">[^<]*</span>\s*<span class="hint">(.*?)'
+                      r"</span>", notes(portal, lang), re.DOTALL)
+    assert found is not None
+    return found[1]
+
+
+def code(value: str) -> str:
+    return re.escape(f"<code>{value}</code>")
+
+
+def assert_in_dutch(said: str) -> None:
+    """No word of Loper's own English left: values (code) and library detail excepted."""
+    assert not ENGLISH.search(re.sub(r"<code>.*?</code>", "", said)), said
+
+
+@pytest.mark.parametrize("case", REASONS)
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_a_refused_aggregate_is_said_wholly_in_the_page_language(
+        operator: Portal, imported: Registry, world: World, case: str,  # noqa: F811
+        lang: str) -> None:
+    world.publish(DOCUMENTS[case](world))
+    [result] = refresh(imported)
+    assert result.outcome == "refused"
+    said = reason(operator, lang)
+    expected = re.escape(REASONS[case][lang]).replace(re.escape("{url}"), code(world.url))
+    expected = expected.replace(re.escape("{source}"), code("entree")).replace(
+        re.escape("{until}"), r"<code>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00</code>")
+    assert re.fullmatch(expected, said), said
+    if lang == "nl":
+        assert_in_dutch(said)
+    else:  # the command line's English, as it was
+        assert re.sub(r"</?code>", "", said) == result.message
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_a_fetch_that_times_out_is_said_wholly_in_the_page_language(
+        operator: Portal, imported: Registry, broker: Broker, lang: str) -> None:  # noqa: F811
+    with slow_socket("hang") as server:  # takes the connection, never answers the handshake
+        host = f"127.0.0.1:{server.port}"
+        url = f"https://{host}/entree.xml"
+        sql(broker.settings.registry_url, f"UPDATE metadata_sources SET url = '{url}'")
+        with default_timeout(0.5):
+            [result] = refresh(imported)
+    assert result.outcome == "refused"
+    assert result.message == f"cannot fetch {url}: {host} did not answer within 0.5 s"
+    said = reason(operator, lang)
+    if lang == "nl":
+        assert said == (f"<code>{url}</code> kan niet worden opgehaald: <code>{host}</code> "
+                        "antwoordde niet binnen <code>0.5</code> s")
+        assert_in_dutch(said)
+    else:
+        assert said == (f"cannot fetch <code>{url}</code>: <code>{host}</code> did not answer "
+                        "within <code>0.5</code> s")
 
 
 @pytest.mark.parametrize("stored", [
