@@ -83,8 +83,9 @@ def take(broker: Broker, login_id: str, browser: str) -> PendingLogin:
     answer turns out to be; a stray answer from another browser burns nobody's login."""
     data = broker.store.take_pending(pending_key(login_id, browser)) if login_id else None
     login = codec.decode(data, PendingLogin)
-    if login is None:
-        raise UpstreamRejected(
+    if login is None:  # most often the pupil pressed Back after logging in, or took too
+        raise UpstreamRejected(  # long: the page says so, not that the school was not trusted
             "This answer from your school does not belong to a login started in this "
-            "browser (it may have expired, been used already, or be unsolicited).")
+            "browser (it may have expired, been used already, or be unsolicited).",
+            code="answer_without_login")
     return login

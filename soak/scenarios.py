@@ -21,7 +21,7 @@ from soak.stack import Stack
 from tests.fixtures.postgres_server import PostgresServer
 from tests.fixtures.redis_server import RedisServer
 
-LOST = ("login_expired", "school_response_rejected", "service_unavailable", "invalid_grant",
+LOST = ("login_expired", "answer_without_login", "service_unavailable", "invalid_grant",
         "invalid_token", "temporarily_unavailable")
 """How a login whose state went with a Redis restart ends: Loper's page (its state is gone,
 or Redis cannot be reached for a moment) or the app's code or token refused."""

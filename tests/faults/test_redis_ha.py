@@ -17,12 +17,11 @@ from soak.stack import Stack, loper_stack
 from tests.faults.conftest import demoted_now
 from tests.fixtures.redis_ha import redis_cluster, sentinel_setup
 
-LOST = ("login_expired", "school_response_rejected", "service_unavailable", "invalid_grant",
+LOST = ("login_expired", "answer_without_login", "service_unavailable", "invalid_grant",
         "invalid_token")
 """How a login lost in a failover ends: Loper's page (its state is gone: "this login has
-expired", or "this answer from your school does not belong to a login started in this
-browser"; or Redis cannot be reached for a moment), or the app's code or token refused (the
-app starts again)."""
+expired", or the school's answer belongs to a login that is no longer open; or Redis cannot be
+reached for a moment), or the app's code or token refused (the app starts again)."""
 
 
 def _begin_all(loper: Stack, count: int) -> list[Begun]:

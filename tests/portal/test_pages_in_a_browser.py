@@ -178,7 +178,7 @@ def test_every_error_page_a_pupil_can_meet(visit: Visit) -> None:
                "&redirect_uri=https%3A%2F%2Fapp.example%2Fcb", 404)
     visit.error_page("unknown_supplier")
     visit.goto(f"{broker}/oidc/callback?state=forged&code=forged", 403)  # not started here
-    visit.error_page("school_response_rejected")
+    visit.error_page("answer_without_login")
 
     for school in ("OBS De Regenboog", "Het Lyceum"):  # Cancel at a SAML and an OIDC school
         visit.goto(f"{rekenwonders}/login")
