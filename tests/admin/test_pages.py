@@ -103,3 +103,13 @@ def test_the_metadata_url_field_says_what_keeping_it_fresh_means(
         page = _check(operator.get(url, query_string={"lang": lang}), lang)
         assert all(w in page for w in words) and "[[metadata_sources]]" in page
         assert 'aria-describedby="metadata_url_once"' in page
+
+
+def test_an_admin_of_one_school_keeps_its_links_on_the_account_page(school_a: Portal,
+                                                                    operator: Portal) -> None:
+    """Where a newly invited admin lands: the school's own pages stay one click away."""
+    nav = school_a.get("/admin/account").get_data(as_text=True).split("</nav>")[0]
+    assert f'href="/admin/schools/{SCHOOL_A}/audit"' in nav
+    assert f'href="/admin/schools/{SCHOOL_A}/ledger"' in nav
+    operators = operator.get("/admin/account").get_data(as_text=True).split("</nav>")[0]
+    assert "/audit" not in operators  # an operator has no school of their own
