@@ -7,7 +7,6 @@ supplier request -> pending login -> (school picker) -> school login -> Identity
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
 
 from broker import (
     acr,
@@ -17,6 +16,7 @@ from broker import (
     flow_sessions,
     hubs,
     linking,
+    localtime,
     metrics,
     release,
     sso,
@@ -146,7 +146,7 @@ class Flow:
             # Not activated, suspended or lapsed: say so now, not after a login at school.
             release.check_open(school, supplier,
                                self.broker.registry.policy(school.id, supplier.id),
-                               datetime.now(UTC).date())
+                               localtime.today())
         hub = hubs.hub_of(school, self.broker.registry.school)  # or the school itself
         upstream = self.broker.upstreams.get(hub.protocol)
         if upstream is None:
@@ -270,10 +270,9 @@ class Flow:
                 sso.save(self.broker.store, session)
             return downstream.respond_error(supplier, login.request, NO_AUTHN_CONTEXT)
         acr.check_employee(supplier, person.roles, person.authn.class_ref)
-        now = datetime.now(UTC)
         released = release.decide(person, school, supplier,
                                   registry.policy(school.id, supplier.id),
-                                  self.broker.pseudonym_keys, now.date())
+                                  self.broker.pseudonym_keys, localtime.today())
         if isinstance(downstream, Renaming):
             released = replace(released, name=downstream.name_for(supplier, login.request) or "")
         with self.broker.store.batched():  # the session and what the answer keeps: one trip

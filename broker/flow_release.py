@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from broker import release
+from broker import localtime, release
 from broker.context import Broker
 from broker.downstream import Delivery
 from broker.errors import SupplierSuspended
@@ -21,7 +21,7 @@ def still_open(broker: Broker, school_id: str, supplier_id: str) -> bool:
         return False
     try:
         release.check_open(school, supplier, registry.policy(school_id, supplier_id),
-                           datetime.now(UTC).date())
+                           localtime.today())
     except SupplierSuspended:
         return False
     return True

@@ -11,6 +11,12 @@ except ZoneInfoNotFoundError:  # no time zone database on this machine
     LOCAL_TIME = ZoneInfo("UTC")
 
 
+def today(now: datetime | None = None) -> date:
+    """Today (at `now`, else now) in Dutch time: the day a processing agreement's last day
+    (valid_until) is, and the day a form's "not in the past" means."""
+    return (now or datetime.now(UTC)).astimezone(LOCAL_TIME).date()
+
+
 def months(year: int) -> list[tuple[date, datetime, datetime]]:
     """(first day, start, end) of each month of `year` in Dutch time; end exclusive, in UTC."""
     starts = [datetime(year, m, 1, tzinfo=LOCAL_TIME) for m in range(1, 13)]

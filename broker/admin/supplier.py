@@ -9,12 +9,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from broker import attributes
+from broker import attributes, localtime
 from broker.admin import activation, release_form, supplier_notice
 from broker.admin.base import (
     NotFound,
@@ -99,7 +98,7 @@ def _schools(supplier: Supplier) -> Schools:
     release a school saved without ever activating the supplier is left out, as if it had
     none: that school has not decided yet, and the supplier is not told of it either."""
     registry = broker().registry
-    today = datetime.now(UTC).date()
+    today = localtime.today()
     policies = [p for p in registry.policies(supplier_id=supplier.id) if not p.never_activated]
     named = sorted(((school.name if (school := registry.school(p.school_id)) else p.school_id,
                      p) for p in policies), key=lambda pair: pair[0].lower())

@@ -17,10 +17,10 @@ import html
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from flask import render_template, url_for
 
+from broker import localtime
 from broker.admin import activation, release_form
 from broker.admin.base import admins, mailer
 from broker.admin.invitations import MAIL_BETWEEN
@@ -92,7 +92,7 @@ EVENTS = {"active": "activated", "suspended": "suspended", "inactive": "deactiva
 
 def _status(policy: Policy | None) -> str:
     """activation.status, with an agreement about to end counted as active."""
-    found = activation.status(policy, datetime.now(UTC).date())
+    found = activation.status(policy, localtime.today())
     return "active" if found == "ending" else found
 
 

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime
 
 from flask import Blueprint, Response, render_template, request
 
-from broker import attributes, release
+from broker import attributes, localtime, release
 from broker.context import Broker
 from broker.errors import SupplierSuspended
 from broker.identity import Person
@@ -160,7 +160,7 @@ def _page(b: Broker, person: Person) -> Page | None:
     school = b.registry.school(person.school_id)
     if school is None:
         return None
-    today = datetime.now(UTC).date()
+    today = localtime.today()
     if not guardians.is_guardian(school, person):
         mine = overview(b, person, today)
         return Page(school, [(None, mine)] if mine else [], guardian=False)

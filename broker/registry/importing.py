@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broker import mapping
+from broker import localtime, mapping
 from broker.messages import Message, msg
 from broker.records import Supplier
 from broker.registry import audit, convert, release_entries, source_store
@@ -56,7 +56,7 @@ def _import_problems(federation: Federation, schools: dict[str, SchoolRow],
                      suppliers: dict[str, Supplier],
                      held: Mapping[tuple[str, str], ReleasePolicyRow | None]) -> Problems:
     problems = Problems(federation.source)
-    today = datetime.now(UTC).date()
+    today = localtime.today()
     for i, policy in enumerate(federation.policies):
         row = held.get((policy.school_id, policy.supplier_id))
         kept = row is not None and row.valid_until == policy.valid_until

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import lxml.html
 import pytest
 from babel.dates import format_date
 
+from broker import localtime
 from broker.registry import Registry
 from tests.admin.conftest import OIDC_SUPPLIER, SAML_SUPPLIER, SCHOOL_A, SCHOOL_B, Portal
 
 NEW_A = f"/admin/schools/{SCHOOL_A}/suppliers/{OIDC_SUPPLIER}"
-TODAY = datetime.now(UTC).date()
+TODAY = localtime.today()  # the day an agreement is counted in
 
 
 def text(response: object) -> str:

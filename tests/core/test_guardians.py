@@ -4,11 +4,11 @@ sees the overviews of the children the school names for them, nobody else's."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from broker import localtime
 from broker.flow import OWN_PAGES
 from broker.identity import Person
 from broker.portal import guardians
@@ -51,7 +51,7 @@ def children_seen(world: World, parent: Person) -> list[list[str]]:
     school = world.broker.registry.school(parent.school_id)
     assert school is not None
     kids = guardians.children(world.broker.registry, KEYS, school, parent)
-    today = datetime.now(UTC).date()
+    today = localtime.today()
     return [[row.supplier for row in view.sent] for child in kids
             if (view := overview(world.broker, child, today)) is not None]
 

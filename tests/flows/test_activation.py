@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
+from broker import localtime
 from broker.records import Policy
 from tests.flows.conftest import (
     PAIRWISE_ID,
@@ -122,7 +123,7 @@ def test_an_activated_oidc_supplier_with_an_empty_release_gets_the_pseudonym_onl
 def test_an_agreement_holds_on_its_last_day_and_stops_the_day_after(
         federation: Federation, browser: Browser, taalapp_entry: Policy) -> None:
     registry = federation.registry
-    today = datetime.now(UTC).date()
+    today = localtime.today()  # an agreement's days are Dutch days
     taalapp = federation.supplier("taalapp")
     registry.set_policy(replace(taalapp_entry, valid_until=today))  # its last day
     log_in_via_picker(browser, taalapp, federation.pupil)
