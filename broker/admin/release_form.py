@@ -3,15 +3,23 @@
 No Flask here. Only the attributes shown on the form are read from it (what the supplier asks
 for, and what is released to it today); any other field is ignored, so posting `school_id`,
 `suspended_reason` or an attribute nobody asked for changes nothing.
+
+The form also carries the fingerprint of the release it was built from (BUILT_FROM): a save
+from a form built from another release than the current one (another admin saved in between)
+is refused, so that one admin's old page never silently undoes another's change.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from broker import attributes
+from broker.jsonvalue import Json
 from broker.records import AttributeRequest, Policy, Supplier
 
 ROLES = ("student", "employee")
@@ -19,6 +27,11 @@ ROLES = ("student", "employee")
 BOTH = "student+employee"
 CHOICES = ("none", "all", *ROLES)
 FIELD_PREFIX = "release-"
+BUILT_FROM = "built_from"
+"""The hidden field with the fingerprint of the release the form was built from."""
+_FINGERPRINT = re.compile(r"[0-9a-f]{16}")
+Release = tuple[frozenset[str], dict[str, frozenset[str]]]
+"""What a release entry sends: its attributes for everyone, and per role (none empty)."""
 
 
 @dataclass(frozen=True)
@@ -93,9 +106,40 @@ def proposed_policy(school_id: str, supplier_id: str, current: Policy | None,
     return dataclasses.replace(current, attributes=release.attributes, by_role=release.by_role)
 
 
+def release_of(policy: Policy | None) -> Release:
+    """What `policy` releases; no entry releases nothing."""
+    if policy is None:
+        return frozenset(), {}
+    return policy.attributes, {r: v for r, v in policy.by_role.items() if v}
+
+
 def same_release(a: Policy | None, b: Policy) -> bool:
-    def shape(p: Policy | None) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
-        if p is None:
-            return frozenset(), {}
-        return p.attributes, {r: v for r, v in p.by_role.items() if v}
-    return shape(a) == shape(b)
+    return release_of(a) == release_of(b)
+
+
+def fingerprint(policy: Policy | None) -> str:
+    """A short fingerprint of what `policy` releases (its attributes and by_role): the same for
+    the same release, in any process; another one after any change to it. Not secret: it only
+    says which release a form was built from."""
+    names, by_role = release_of(policy)
+    canonical = json.dumps([sorted(names), {r: sorted(v) for r, v in sorted(by_role.items())}])
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def built_from(form: Mapping[str, str]) -> str:
+    """The fingerprint the form says it was built from; "" when it carries none."""
+    value = form.get(BUILT_FROM, "")
+    return value if _FINGERPRINT.fullmatch(value) else ""
+
+
+def _names(value: Json) -> frozenset[str]:
+    return frozenset(v for v in value if isinstance(v, str)) if isinstance(value, list) \
+        else frozenset()
+
+
+def state_release(state: Mapping[str, Json] | None) -> Release:
+    """The release in an audit row's before or after (broker/registry/audit.py policy_state)."""
+    values = state or {}
+    by_role = values.get("by_role")
+    roles = by_role.items() if isinstance(by_role, dict) else ()
+    return _names(values.get("attributes")), {r: n for r, v in roles if (n := _names(v))}

@@ -2,6 +2,10 @@
 the release per attribute with a live preview, and suspending a supplier at once. Every change
 is made in the admin's name, so the audit trail records who made it.
 
+A release is saved only from a form built from the release as it is now (release_form.BUILT_FROM):
+when another admin changed it after the page was opened, nothing is saved and the page shows the
+admin's choices against the current release (409), so a second tab never silently undoes a change.
+
 The school and the supplier always come from the URL, after the tenant check; nothing in a
 form can point a change at another school or supplier.
 """
@@ -11,13 +15,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from broker import localtime
 from broker.admin import activation, release_form, school_samples, supplier_notice
 from broker.admin import preview as previews
+from broker.admin.audit_changes import actor
 from broker.admin.base import (
     NotFound,
     bp,
@@ -28,10 +34,10 @@ from broker.admin.base import (
     supplier_or_404,
 )
 from broker.identity import Attributes
-from broker.plain_text import is_plain
+from broker.plain_text import is_plain, tidy
 from broker.records import Policy, School, Supplier
 from broker.web.current import broker
-from broker.web.i18n import text
+from broker.web.i18n import local_time, text
 
 log = logging.getLogger("loper.admin")
 MAX_REASON = 500
@@ -77,7 +83,7 @@ def school(school_id: str) -> Response:
     the_school = school_or_404(school_id)
     registry = broker().registry
     policies = {p.supplier_id: p for p in registry.policies(the_school.id)}
-    today = datetime.now(UTC).date()
+    today = localtime.today()
     lines = [_line(s, policies.get(s.id), today) for s in registry.suppliers()]
     lines.sort(key=lambda line: (line.status != "new", not line.unasked, not line.waiting,
                                  not line.supplier.requests, line.supplier.name.lower()))
@@ -111,10 +117,12 @@ def _release_page(school: School, supplier: Supplier, form: Mapping[str, str],
     shaped = school_samples.shaped(school, b.registry.school)
     key, typed, values = _test_person(form, school, shaped)
     person = previews.preview_person(b.pseudonym_keys, school, key, values)
-    today = datetime.now(UTC).date()
+    today = localtime.today()
     result = previews.preview(person, school, supplier, current, proposed, b.pseudonym_keys,
                               today, scope=b.settings.host,
                               issuer=b.settings.base_url)
+    extra.setdefault("built_from", release_form.fingerprint(current))
+    extra["built_from_field"] = release_form.BUILT_FROM
     extra.setdefault("agreement_form", activation.AgreementForm(
         (current.agreement or "") if current else "",
         current.valid_until.isoformat() if current and current.valid_until else ""))
@@ -146,20 +154,51 @@ def release(school_id: str, supplier_id: str) -> Response:
 def release_post(school_id: str, supplier_id: str) -> Response:
     school = school_or_404(school_id)
     supplier = supplier_or_404(supplier_id)
-    if request.form.get("action") != "save":
-        return _release_page(school, supplier, request.form, previewed=True)
+    built_from = release_form.built_from(request.form)
+    if request.form.get("action") != "save":  # keeps what the form was built from, for a save
+        return _release_page(school, supplier, request.form, previewed=True,
+                             built_from=built_from)
     registry = broker().registry
     current = registry.policy(school.id, supplier.id)
+    # A form without the field (a page from before it existed, a hand-made POST) may have been
+    # built from any release, and saving it could undo a change its admin never saw: refused as
+    # stale too. The 409 page carries the field, so saving again from it goes through.
+    if built_from != release_form.fingerprint(current):
+        return _stale(school, supplier, current)
     choices = release_form.choices_from(request.form, release_form.rows(supplier, current))
     proposed = release_form.proposed_policy(school.id, supplier.id, current, choices)
     registry.set_policy(proposed, by=current_admin().email)
     supplier_notice.tell_supplier(school, supplier, current)
-    log.info("release changed", extra={"admin": current_admin().id, "school": school.id,
-                                       "supplier": supplier.id,
+    log.info("release changed", extra={**_about(school, supplier),
                                        "attributes": ",".join(sorted(proposed.attributes)),
                                        "by_role": ";".join(f"{r}={','.join(sorted(v))}"
                                                            for r, v in proposed.by_role.items())})
     return _back_to_release(school, supplier, "saved")
+
+
+def _about(school: School, supplier: Supplier) -> dict[str, object]:
+    """The log fields of an admin's action on a school's supplier."""
+    return {"admin": current_admin().id, "school": school.id, "supplier": supplier.id}
+
+
+def _stale(school: School, supplier: Supplier, current: Policy | None) -> Response:
+    """A save from a form built from another release than `current`: nothing saved (not even
+    choices equal to it), 409, the admin's choices shown against `current`."""
+    log.info("release not saved: changed since the form was built", extra=_about(school, supplier))
+    return _release_page(school, supplier, request.form, 409, stale=True,
+                         stale_by=_changed_by(school, supplier, current))
+
+
+def _changed_by(school: School, supplier: Supplier, current: Policy | None) -> str | None:
+    """Who last changed what the pair releases, and when, from its recent audit rows; None when
+    they do not say, or their last change did not leave the release as it is now."""
+    recent = broker().registry.audit_trail().entries(school.id, supplier_id=supplier.id,
+                                                     limit=20)
+    last = next((e for e in recent if release_form.state_release(e.before)
+                 != release_form.state_release(e.after)), None)
+    if last is None or release_form.state_release(last.after) != release_form.release_of(current):
+        return None
+    return text("admin.release_stale_by", who=actor(last.actor), when=local_time(last.at))
 
 
 def _pair(school_id: str, supplier_id: str) -> tuple[School, Supplier]:
@@ -167,15 +206,14 @@ def _pair(school_id: str, supplier_id: str) -> tuple[School, Supplier]:
 
 
 def _reason() -> str:
-    return " ".join(request.form.get("reason", "").split())
+    return tidy(request.form.get("reason", ""))
 
 
 def _changed(school: School, supplier: Supplier, before: Policy | None, event: str,
              message: str) -> Response:
     """After a change made in the admin's name (and so in the audit trail): log it, tell the
     supplier's admins, and show the release page afresh with `message`."""
-    log.warning("supplier %s", event, extra={"admin": current_admin().id, "school": school.id,
-                                             "supplier": supplier.id})
+    log.warning("supplier %s", event, extra=_about(school, supplier))
     supplier_notice.tell_supplier(school, supplier, before)
     return _back_to_release(school, supplier, message)
 
@@ -188,9 +226,7 @@ def suspend(school_id: str, supplier_id: str) -> Response:
     school, supplier = _pair(school_id, supplier_id)
     before = broker().registry.policy(school.id, supplier.id)
     if not activation.can_suspend(before):
-        log.info("suspension refused: supplier not active",
-                 extra={"admin": current_admin().id, "school": school.id,
-                        "supplier": supplier.id})
+        log.info("suspension refused: supplier not active", extra=_about(school, supplier))
         return _release_page(school, supplier, {}, 409, suspend_refused=text(
             "admin.suspend_not_active", supplier=supplier.name))
     reason = _reason()
@@ -217,7 +253,7 @@ def resume(school_id: str, supplier_id: str) -> Response:
 def activate(school_id: str, supplier_id: str) -> Response:
     """Activate the supplier, or change the agreement of an active one."""
     school, supplier = _pair(school_id, supplier_id)
-    typed = activation.read_form(request.form, datetime.now(UTC).date())
+    typed = activation.read_form(request.form, localtime.today())
     if typed.problem is not None:
         return _release_page(school, supplier, {}, 400, agreement_form=typed,
                              activate_error=text("admin." + typed.problem))
@@ -225,7 +261,9 @@ def activate(school_id: str, supplier_id: str) -> Response:
     before = broker().registry.policy(school.id, supplier.id)
     broker().registry.activate(school.id, supplier.id, agreement=agreement.reference,
                                valid_until=agreement.valid_until, by=current_admin().email)
-    return _changed(school, supplier, before, "activated", "activated_now")
+    still_suspended = activation.status(before, localtime.today()) == "suspended"
+    return _changed(school, supplier, before, "activated",
+                    "agreement_saved_suspended" if still_suspended else "activated_now")
 
 
 @bp.post("/schools/<school_id>/suppliers/<supplier_id>/deactivate")

@@ -32,7 +32,7 @@ def _row(page: str, name: str) -> str:
 
 def _prepare(school_a: Portal) -> None:
     """Save a release for Taalapp, never activated at school A."""
-    response = school_a.post(RELEASE, {"action": "save", "release-given_name": "all"})
+    response = school_a.save_release(RELEASE, {"release-given_name": "all"})
     assert response.status_code == 302
 
 

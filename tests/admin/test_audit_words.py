@@ -67,7 +67,7 @@ def test_the_page_shows_what_changed_from_what_to_what(school_a: Portal, registr
     reader's language, an attribute in plain words, an invitation's end in Dutch time; what
     stayed the same is left out. The CSV keeps both states whole."""
     action, before, after = list(words)[:3]
-    school_a.post(SUPPLIER_A, {"action": "save", "release-given_name": "all"})
+    school_a.save_release(SUPPLIER_A, {"release-given_name": "all"})
     school_a.post(f"/admin/schools/{SCHOOL_A}/admins/invite", {"email": "new@regenboog.example"})
     rows = _rows(text(school_a.get(AUDIT_A, query_string={"lang": lang})))
     released = next(r for r in rows if r[action] == words[action])

@@ -8,6 +8,7 @@ LOPER_SCREENSHOTS=1 also saves the main pages as PNGs under docs/screenshots/.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
 from collections.abc import Iterator
@@ -229,3 +230,44 @@ def test_activate_a_supplier_and_read_the_audit_trail(world: World) -> None:
     assert rows[0]["actor"] == COORDINATOR and rows[0]["supplier"] == "taalapp"
     assert world.broker.registry.ledger().verify().ok
     page.context.close()
+
+
+def test_a_second_tab_does_not_undo_what_the_first_one_saved(world: World) -> None:
+    """The release page open in two tabs: tab A withdraws the given name; tab B, still showing
+    the old form, changes the role and saves. Nothing is saved (409), the given name stays
+    withheld, and tab B shows its choices against the release as it is now, with a warning
+    that can be seen where the browser lands; saving again applies them."""
+    registry = world.broker.registry
+    current = registry.policy("regenboog", "taalapp")
+    assert current is not None
+    registry.set_policy(dataclasses.replace(current, attributes=frozenset({"given_name"}),
+                                            by_role={}))
+    tab_a = world.page()
+    log_in(world, tab_a, COORDINATOR)
+    tab_b = tab_a.context.new_page()
+    for tab in (tab_a, tab_b):
+        tab.goto(world.admin("/schools/regenboog/suppliers/taalapp"))
+
+    tab_a.get_by_role("group", name="Vrijgeven aan: voornaam").get_by_label("niemand").check()
+    tab_a.get_by_role("button", name="Opslaan").click()
+    expect(tab_a.get_by_role("status").first).to_contain_text("Opgeslagen")
+
+    tab_b.get_by_role("group", name="Vrijgeven aan: rol (leerling, leraar)").get_by_label(
+        "alleen leraren").check()
+    tab_b.get_by_role("button", name="Opslaan").click()
+    expect(tab_b.locator("#release-stale")).to_contain_text(
+        "Iemand heeft deze vrijgave gewijzigd nadat u deze pagina opende. Er is niets "
+        "opgeslagen.")
+    expect(tab_b.locator("#release-stale")).to_contain_text(f"Laatst gewijzigd door {COORDINATOR}")
+    expect(tab_b.get_by_role("link", name="Niet opgeslagen: de vrijgave is intussen gewijzigd")
+           ).to_be_in_viewport()
+    policy = registry.policy("regenboog", "taalapp")
+    assert policy is not None and not policy.attributes, "the given name stays withheld"
+    assert policy.by_role == {}
+
+    tab_b.get_by_role("button", name="Opslaan").click()
+    expect(tab_b.get_by_role("status").first).to_contain_text("Opgeslagen")
+    policy = registry.policy("regenboog", "taalapp")
+    assert policy is not None and policy.attributes == {"given_name"}
+    assert policy.by_role == {"employee": {"role"}}
+    tab_a.context.close()

@@ -54,10 +54,10 @@ def test_the_page_shows_what_is_asked_why_and_what_is_released(school_a: Portal)
 
 
 def test_saving_releases_per_attribute_and_per_role(school_a: Portal, registry: Registry) -> None:
-    response = school_a.post(RELEASE_A, {"action": "save", "release-role": "all",
-                                         "release-given_name": "all",
-                                         "release-groups": "student",
-                                         "release-email": "employee"})
+    response = school_a.save_release(RELEASE_A, {"release-role": "all",
+                                                 "release-given_name": "all",
+                                                 "release-groups": "student",
+                                                 "release-email": "employee"})
     assert response.status_code == 302
     policy = registry.policy(SCHOOL_A, SAML_SUPPLIER)
     assert policy is not None
@@ -70,7 +70,7 @@ def test_saving_releases_per_attribute_and_per_role(school_a: Portal, registry: 
 
 def test_saving_keeps_the_suspension(school_a: Portal, registry: Registry) -> None:
     registry.suspend(SCHOOL_A, SAML_SUPPLIER, "contract under review")
-    school_a.post(RELEASE_A, {"action": "save", "release-given_name": "all"})
+    school_a.save_release(RELEASE_A, {"release-given_name": "all"})
     policy = registry.policy(SCHOOL_A, SAML_SUPPLIER)
     assert policy is not None and policy.suspended_reason == "contract under review"
     assert "given_name" in policy.attributes
@@ -78,7 +78,7 @@ def test_saving_keeps_the_suspension(school_a: Portal, registry: Registry) -> No
 
 def test_withdrawing_everything_leaves_the_pseudonym_only(school_a: Portal,
                                                           registry: Registry) -> None:
-    school_a.post(RELEASE_A, {"action": "save", "release-role": "none"})
+    school_a.save_release(RELEASE_A, {"release-role": "none"})
     policy = registry.policy(SCHOOL_A, SAML_SUPPLIER)
     assert policy is not None and not policy.attributes and not policy.by_role
 
@@ -192,7 +192,19 @@ def test_suspend_and_resume(school_a: Portal, broker: Broker, registry: Registry
     assert policy is not None and policy.suspended_reason is None
 
 
-@pytest.mark.parametrize("reason", ["", "   ", "x" * 501])
+def test_a_new_agreement_for_a_suspended_supplier_does_not_call_it_active(
+        school_a: Portal, registry: Registry) -> None:
+    school_a.post(f"{RELEASE_A}/suspend", {"reason": "privacy review"})
+    saved = school_a.post(f"{RELEASE_A}/activate", {"agreement": "VO-100"},
+                          query_string={"lang": "en"},
+                          follow_redirects=True).get_data(as_text=True)
+    assert "The supplier stays suspended" in saved and "the supplier is active" not in saved
+    policy = registry.policy(SCHOOL_A, SAML_SUPPLIER)
+    assert policy is not None and policy.agreement == "VO-100"
+    assert policy.suspended_reason == "privacy review"
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 501, "\u200b\u2060\ufeff"])
 def test_a_suspension_needs_a_reason(school_a: Portal, registry: Registry, reason: str) -> None:
     response = school_a.post(f"{RELEASE_A}/suspend", {"reason": reason})
     assert response.status_code == 400

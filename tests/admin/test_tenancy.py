@@ -58,8 +58,8 @@ def test_writes_to_another_school_are_refused_and_change_nothing(
 def test_ids_of_another_tenant_in_form_fields_are_ignored(school_a: Portal,
                                                          registry: Registry) -> None:
     lyceum_before = registry.policy(SCHOOL_B, SAML_SUPPLIER)
-    response = school_a.post(f"/admin/schools/{SCHOOL_A}/suppliers/{SAML_SUPPLIER}", {
-        "action": "save", "release-given_name": "all",
+    response = school_a.save_release(f"/admin/schools/{SCHOOL_A}/suppliers/{SAML_SUPPLIER}", {
+        "release-given_name": "all",
         "school_id": SCHOOL_B, "school": SCHOOL_B, "supplier_id": OIDC_SUPPLIER,
         "supplier": OIDC_SUPPLIER})
     assert response.status_code == 302
@@ -70,8 +70,8 @@ def test_ids_of_another_tenant_in_form_fields_are_ignored(school_a: Portal,
 
 
 def test_fields_not_on_the_form_are_ignored(school_a: Portal, registry: Registry) -> None:
-    response = school_a.post(f"/admin/schools/{SCHOOL_A}/suppliers/{SAML_SUPPLIER}", {
-        "action": "save", "release-role": "all",
+    response = school_a.save_release(f"/admin/schools/{SCHOOL_A}/suppliers/{SAML_SUPPLIER}", {
+        "release-role": "all",
         "suspended_reason": "sneaky", "valid_until": "2000-01-01",
         "release-eck_id": "all", "release-display_name": "student",
         "attributes": "eck_id", "by_role": "{}", "key_version": "9", "sector": "other"})

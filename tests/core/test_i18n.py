@@ -58,7 +58,8 @@ FAMILIES = {
                          "reserved", "non_public"),
     "problem.unknown_": ("school", "supplier"),
     "admin.": ("activated_now", "deactivated_now", "agreement_too_long", "plain_text",
-               "bad_valid_until", "valid_until_past", "saved", "suspended_now", "resumed_now"),
+               "bad_valid_until", "valid_until_past", "saved", "suspended_now", "resumed_now",
+               "agreement_saved_suspended"),
 }
 
 
