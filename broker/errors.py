@@ -88,6 +88,11 @@ class FreshLoginMayHelp(UpstreamRejected):
     """A school's answer that a fresh login at the school may change: the flow asks once more,
     with ForceAuthn (broker/flow.py), and refuses if the fresh answer is refused too."""
 
+    logged_in_at: float | None = None
+    """When the person logged in at the school for this answer, where the school said so
+    (seconds since the epoch). A login after the flow sent the pupil there was a fresh one
+    already: asking again would only make them type their password twice."""
+
 
 class NoSchoolBehindHub(FreshLoginMayHelp):
     """A hub answered for no registered school behind it, or for more than one (broker/hubs.py)."""

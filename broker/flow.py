@@ -165,7 +165,7 @@ class Flow:
             if supplier is not None:
                 exc.leads_back_to(supplier.url, supplier.name)
             raise
-        flow_pending.save(self.broker, replace(login, school_id=school.id, upstream=state))
+        flow_pending.sent(self.broker, login, school.id, state)
         login_log("loper.flow", login.id).info("sent to school", extra={"school": school.id})
         return outgoing
 
@@ -199,7 +199,7 @@ class Flow:
             try:
                 person, at_school = self._person_from_school(school, login, params)
             except FreshLoginMayHelp as exc:
-                if login.force_authn:  # it was asked for a fresh login already: refuse
+                if login.force_authn or flow_pending.fresh_already(login, exc):  # refuse
                     raise
                 return self._ask_fresh(login, school, supplier, exc), None
             with flow_sessions.left_if_refused(self.broker, login, school, at_school):

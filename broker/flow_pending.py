@@ -4,11 +4,18 @@ supplier's request and the school's answer, found only by the browser that start
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 from broker import codec
 from broker.context import Broker
-from broker.errors import LoginExpired, NoLoginStarted, TooManyRequests, UpstreamRejected
+from broker.errors import (
+    FreshLoginMayHelp,
+    LoginExpired,
+    NoLoginStarted,
+    TooManyRequests,
+    UpstreamRejected,
+)
 from broker.identity import PendingLogin
 from broker.store import Put
 
@@ -76,6 +83,22 @@ def load(broker: Broker, login_id: str, browser: str) -> PendingLogin:
     if login is None:
         raise LoginExpired("the login has expired or was started in another browser")
     return login
+
+
+def sent(broker: Broker, login: PendingLogin, school_id: str, upstream: bytes) -> None:
+    """Keep `login` while the pupil is at school `school_id`: the upstream's state, and when."""
+    save(broker, replace(login, school_id=school_id, upstream=upstream,
+                         sent_at=time.time()))
+
+
+def fresh_already(login: PendingLogin, refused: FreshLoginMayHelp) -> bool:
+    """Whether the answer `refused` came from a login at the school after the pupil was sent
+    there (the school says when): a fresh login already, so asking for one cannot help. An
+    answer from an earlier session (the previous pupil's, on a shared device), or one that does
+    not say when, is asked again; so is one the school dates in whole seconds within the second
+    the pupil was sent (a login takes a person longer than that)."""
+    at = refused.logged_in_at
+    return at is not None and login.sent_at > 0 and at >= login.sent_at
 
 
 def take(broker: Broker, login_id: str, browser: str) -> PendingLogin:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from broker.errors import NoSchoolBehindHub, OtherSchoolBehindHub, UnknownSchool
+from broker.errors import FreshLoginMayHelp, NoSchoolBehindHub, OtherSchoolBehindHub, UnknownSchool
 from broker.identity import Identity
 from broker.records import School
 
@@ -73,15 +73,22 @@ def school_of(hub: School, identity: Identity, schools: list[School],
         names = sorted({n for s in behind(hub, schools) for n in (s.behind.match if s.behind
                                                                    else {})})
         what = "none" if not found else f"{len(found)} schools"
-        raise NoSchoolBehindHub(
+        raise _dated(NoSchoolBehindHub(
             f"{hub.name} answered for a school Loper does not know here ({what} matched on "
             f"{', '.join(names) or 'nothing'}). Ask your school to check its registration.",
-            params={"hub": hub.name})
+            params={"hub": hub.name}), identity)
     school = found[0]
     if school.id != started_for:
         picked = next((s.name for s in schools if s.id == started_for), started_for)
-        raise OtherSchoolBehindHub(
+        raise _dated(OtherSchoolBehindHub(
             f"{hub.name} answered for {school.name}, not for the school you picked. "
             "Go back to the learning app and pick your school again.",
-            params={"picked": picked, "answered": school.name, "hub": hub.name})
+            params={"picked": picked, "answered": school.name, "hub": hub.name}), identity)
     return replace(identity, school_id=school.id)
+
+
+def _dated(refused: FreshLoginMayHelp, identity: Identity) -> FreshLoginMayHelp:
+    """`refused` with when the hub says the person logged in (if it says so)."""
+    if identity.authn.stated:
+        refused.logged_in_at = identity.authn.instant.timestamp()
+    return refused

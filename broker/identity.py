@@ -21,6 +21,9 @@ class AuthnContext:
 
     instant: datetime
     class_ref: str | None = None
+    stated: bool = True
+    """The school said when (SAML AuthnInstant, OIDC auth_time); False: it did not, and
+    `instant` is when its answer came."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ class PendingLogin:
     school_hint: str | None = None
     """For a hub with `hint` on: how the hub knows the school picked behind it; the hub's
     adapter sends it (SAML Scoping/IDPList, OIDC login_hint). None: no hint."""
+    sent_at: float = 0.0
+    """When the pupil was sent to the school (seconds since the epoch; 0: not yet)."""
 
 
 @dataclass(frozen=True)

@@ -254,7 +254,8 @@ def _identity(school: School, oidc: OidcSchool, claims: Mapping[str, object],
     instant = datetime.fromtimestamp(auth_time if is_time(auth_time) else now, UTC)
     attributes = read_claims(school, claims)
     return Identity(school_id=school.id, subject=subject, attributes=attributes,
-                    authn=AuthnContext(instant, acr if isinstance(acr, str) else None))
+                    authn=AuthnContext(instant, acr if isinstance(acr, str) else None,
+                                       stated=is_time(auth_time)))
 
 
 def _replay_key(issuer: str, claims: Mapping[str, object], raw: str) -> str:

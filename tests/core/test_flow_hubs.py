@@ -6,11 +6,14 @@ hub, asked once more for a fresh login, answers so again)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from broker import flow_pending, hubs
 from broker.errors import NoSchoolBehindHub, OtherSchoolBehindHub, UnknownSchool
+from broker.identity import AuthnContext, Identity, PendingLogin
 from broker.portal.discovery import listed, pickable
 from broker.registry import Registry
 from tests.core.flow_world import FEDERATION, LIMIT, World, build_registry, picker_login
@@ -72,6 +75,11 @@ def test_a_session_at_a_school_behind_a_hub_serves_its_next_login(world: World) 
     assert len(world.upstream.sent) == 1
 
 
+EARLIER = 600
+"""Seconds before the login was sent to the hub that an answer's session began: someone's
+earlier login there (the previous pupil's, on a shared device)."""
+
+
 @pytest.mark.parametrize("attributes", [
     {"school_id": ["99XX99"]}, {}, {"school_id": ["11ZZ03", "22YY04"]},
 ], ids=["no school matches", "school attribute missing", "two schools match"])
@@ -80,7 +88,8 @@ def test_a_hub_answer_for_no_single_school_is_refused(world: World,
     """Asked once more with ForceAuthn first (someone else's session at the hub, a pupil of a
     school Loper does not know); refused when the fresh answer names no single school too."""
     before = released(world, "de-linde"), released(world, "de-es")
-    again, session = world.answer(world.ask(hints=("de-linde",)), attributes=attributes)
+    again, session = world.answer(world.ask(hints=("de-linde",)), attributes=attributes,
+                                  age=EARLIER)
     assert session is None and [s.force_authn for s in world.upstream.sent] == [False, True]
     with pytest.raises(NoSchoolBehindHub) as caught:
         world.answer(again, attributes=attributes)
@@ -95,7 +104,7 @@ def test_a_hub_answer_for_another_school_asks_the_hub_again_with_force(world: Wo
     now with ForceAuthn, and only the fresh answer for the picked school is released."""
     before = released(world, "de-es"), released(world, "de-linde")
     again, session = world.answer(world.ask(hints=("de-linde",)),
-                                  attributes={"school_id": ["22YY04"]})
+                                  attributes={"school_id": ["22YY04"]}, age=EARLIER)
     assert session is None and [s.force_authn for s in world.upstream.sent] == [False, True]
     assert world.upstream.sent[-1].school_id == "de-linde"
     assert (released(world, "de-es"), released(world, "de-linde")) == before
@@ -106,10 +115,23 @@ def test_a_hub_answer_for_another_school_asks_the_hub_again_with_force(world: Wo
 
 def test_a_fresh_hub_answer_for_another_school_behind_it_is_refused(world: World) -> None:
     before = released(world, "de-es")
-    again, _ = world.answer(world.ask(hints=("de-linde",)), attributes={"school_id": ["22YY04"]})
+    again, _ = world.answer(world.ask(hints=("de-linde",)), attributes={"school_id": ["22YY04"]},
+                            age=EARLIER)
     with pytest.raises(OtherSchoolBehindHub):
         world.answer(again, attributes={"school_id": ["22YY04"]})
     assert released(world, "de-es") == before and world.store.sessions_put == 0
+
+
+@pytest.mark.parametrize("attributes", [{"school_id": ["22YY04"]}, {"school_id": ["99XX99"]}],
+                         ids=["another school", "no school"])
+def test_a_hub_login_made_after_the_pupil_was_sent_there_is_not_asked_again(
+        world: World, attributes: dict[str, list[str]]) -> None:
+    """The pupil typed their password at the hub for this login: a fresh login already, so the
+    refusal comes at once instead of a second password form that reads as a wrong password."""
+    with pytest.raises((OtherSchoolBehindHub, NoSchoolBehindHub)):
+        world.answer(world.ask(hints=("de-linde",)), attributes=attributes)
+    assert [s.force_authn for s in world.upstream.sent] == [False]
+    assert world.store.sessions_put == 0
 
 
 def test_the_picker_lists_the_schools_behind_a_hub_not_the_hub(world: World) -> None:
@@ -145,3 +167,21 @@ def test_a_hub_is_hinted_only_with_hint_on_and_a_value_for_the_school(tmp_path: 
         other.pick(other.ask(), "de-es")
         assert [login.school_hint for login in other.upstream.sent] == [expected]
         registry.close()
+
+
+@pytest.mark.parametrize("stated", [True, False], ids=["says when", "does not say when"])
+def test_a_hub_that_does_not_say_when_the_pupil_logged_in_is_asked_again(
+        world: World, stated: bool) -> None:
+    """An OIDC hub without auth_time: its answer may well be the previous pupil's session, so
+    the refusal carries no time and the hub is asked for a fresh login as before."""
+    hub = world.broker.registry.school("entree")
+    assert hub is not None
+    now = datetime.now(UTC)
+    identity = Identity("entree", "someone", {"school_id": ("22YY04",)},
+                        AuthnContext(now, stated=stated))
+    with pytest.raises(OtherSchoolBehindHub) as caught:
+        hubs.school_of(hub, identity, world.broker.registry.schools_behind("entree"),
+                       "de-linde")
+    assert caught.value.logged_in_at == (now.timestamp() if stated else None)
+    sent = PendingLogin("login", "taalapp", "saml", b"", sent_at=now.timestamp() - 1)
+    assert flow_pending.fresh_already(sent, caught.value) is stated

@@ -28,6 +28,7 @@ from tests.flows.conftest import (
     whoami,
 )
 from tests.peers.browser import Browser
+from tests.wall_clock import next_second
 
 FLEUR, JAN, MILAN, ZOE = HUB_PEOPLE
 SCHOOL_ID = "urn:mace:dir:attribute-def:nlEduPersonHomeOrganizationId"
@@ -92,13 +93,21 @@ def test_the_next_pupil_at_the_other_school_logs_in_afresh_at_the_hub(
         before[0], before[1] + 1)
 
 
+def typed_at_the_hub(browser: Browser, url: str, person: DemoPerson) -> None:
+    """Start at the app, pick CBS De Linde and log in at the hub as `person` (a moment after
+    the hub was asked: a fresh login there)."""
+    browser.get(f"{url}/login")
+    browser.click("CBS De Linde")
+    next_second()
+    browser.login(person.id)
+
+
 def test_the_next_pupil_after_a_pupil_of_an_unknown_school_logs_in_afresh_at_the_hub(
         federation: Federation, browser: Browser) -> None:
     """Zoë's school is not registered behind the hub: her login ends on Loper's 403 page, but
     her session at the hub stays. Fleur, next on the device, is asked for her password."""
     url = federation.supplier("rekenwonders")
-    log_in_via_picker(browser, url, ZOE, "CBS De Linde")
-    browser.login(ZOE.id)  # asked once more, for a fresh login: Zoë again
+    typed_at_the_hub(browser, url, ZOE)
     assert browser.page.status_code == 403, browser.text[:500]
     browser.get(f"{url}/login", {"school": "de-linde"})
     assert at_school_login(browser), browser.text[:500]
@@ -119,10 +128,10 @@ def test_an_answer_for_an_unknown_or_another_school_is_refused(
     """The page names the hub, and the schools picked and logged in at."""
     url = federation.supplier("rekenwonders")
     before = ledger(federation, "de-linde"), ledger(federation, "de-es")
-    log_in_via_picker(browser, url, person, "CBS De Linde")
-    assert at_school_login(browser), browser.text[:500]  # asked once more, for a fresh login
-    browser.login(person.id)  # the same pupil again
+    typed_at_the_hub(browser, url, person)  # a fresh login: refused at once, not asked again
     assert browser.page.status_code == 403, browser.text[:500]
+    assert len([r for r in browser.history if "/sso/" in r.url and r.request.method == "GET"
+                and "SAMLRequest" in r.url]) == 1, "the hub was asked once"
     assert browser.url.startswith(federation.issuer) and says in detail(browser.text)
     assert code in browser.text and lead in html.unescape(browser.text)
     assert re.search(r'class="error-id">[0-9a-f]{12}<', browser.text)

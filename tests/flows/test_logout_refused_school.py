@@ -1,8 +1,8 @@
 """A login Loper refused after the pupil really logged in at school, on a shared device.
 
-Milan (OBS De Es) picks CBS De Linde behind the demo hub "Entree": the hub answers for De Es,
-Loper asks it once more for a fresh login, Milan logs in again, and Loper refuses on its 403
-page. Loper keeps no session, but Milan's session at the hub lives, and the hub would answer
+Milan (OBS De Es) picks CBS De Linde behind the demo hub "Entree" and logs in there: the hub
+answers for De Es (after asking once more for a fresh login, if the answer came from an
+earlier session), and Loper refuses on its 403 page. Loper keeps no session, but Milan's session at the hub lives, and the hub would answer
 the next pupil who picks OBS De Es as Milan. "Log out everywhere" in that browser now asks the
 hub to end it (one LogoutRequest naming Milan) and lists the school as logged out, instead of
 saying that nobody was logged in; the next pupil types a password. The same for a teacher whose
@@ -54,7 +54,8 @@ def taalapp_wants_mfa_of_teachers(federation: Federation) -> None:
 def refused_behind_the_hub(browser: Browser, federation: Federation,
                            person: DemoPerson = MILAN, school: str = LINDE) -> None:
     """`person` picks `school` at Rekenwonders and logs in at the hub, which answers for
-    another school (or none): Loper asks once more for a fresh login, and refuses that too."""
+    another school (or none): Loper refuses it, at once or (when the hub answered from an
+    earlier session) after asking once more for a fresh login."""
     browser.get(f"{federation.supplier('rekenwonders')}/login")
     browser.click(school)
     logins = 0
