@@ -19,7 +19,7 @@ from broker.records import School
 from broker.web import cookies
 from broker.web.current import broker, flow
 from broker.web.i18n import language
-from broker.web.respond import to_response
+from broker.web.respond import live_page, to_response
 
 bp = Blueprint("discovery", __name__)
 
@@ -67,7 +67,7 @@ def discovery() -> Response:
     html = render_template("discovery.html", login=login.id, query=query, schools=schools,
                            more=more, last=last, supplier=supplier, not_listed_help=help_text,
                            stop_url=url_for("discovery.cancel", login=login.id))
-    return Response(html, mimetype="text/html")
+    return live_page(html)
 
 
 @bp.get("/discovery/cancel")

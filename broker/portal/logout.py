@@ -37,7 +37,7 @@ from broker.web import cookies, csrf
 from broker.web.current import broker, flow, logouts
 from broker.web.i18n import language
 from broker.web.logout import carry_on, page_again, retry_purpose
-from broker.web.respond import to_response
+from broker.web.respond import live_page, to_response
 
 bp = Blueprint("logout", __name__)
 log = logging.getLogger("loper.logout")
@@ -142,7 +142,7 @@ def logout() -> Response:
             html = render_template("logout.html", csrf_field=csrf.FIELD,
                                    token=_signed(_FORM, packed, browser), answer_field=ANSWER,
                                    answer=packed, app=app.name)
-        response = Response(html, mimetype="text/html")
+        response = live_page(html)
     if new:
         cookies.remember_browser(response, settings, browser)
     return response

@@ -31,3 +31,14 @@ def test_stopping_a_login_for_me_goes_back_to_me(client: FlaskClient) -> None:
     assert client.get("/me").status_code == 200, "the page shows itself without a login"
     again = client.get(f"/discovery/cancel?{picker.query}")
     assert again.status_code == 400 and 'data-error-code="login_expired"' in again.text
+
+
+def test_the_picker_and_the_logout_form_are_never_shown_from_the_cache(
+        client: FlaskClient) -> None:
+    """Back after stopping (or after a login) asks for the picker afresh: a cached copy looks
+    live while its login is over. The logout form carries a token of this moment too."""
+    picker = urlsplit(client.get("/me/login").headers["Location"])
+    page = client.get(f"{picker.path}?{picker.query}")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    form = client.get("/logout")
+    assert form.status_code == 200 and form.headers["Cache-Control"] == "no-store"
