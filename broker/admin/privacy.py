@@ -73,11 +73,12 @@ def aliases(school_id: str) -> Response:
 @login_required
 def aliases_post(school_id: str) -> Response:
     school = school_or_404(school_id)
-    data = uploaded("file", alias_file.MAX_BYTES + 1) or b""
+    data = uploaded("file", alias_file.MAX_BYTES + 1)
     b = broker()
     try:
-        if not data:
-            raise alias_file.AliasFileError([msg("admin.aliases_no_file")])
+        if not data:  # no file chosen, or one with nothing in it
+            raise alias_file.AliasFileError([msg("admin.aliases_no_file") if data is None
+                                             else msg("admin.aliases_empty_file")])
         count = alias_file.import_links(b.registry, b.pseudonym_keys, school.id, data,
                                         current_admin().email)
     except alias_file.AliasFileError as exc:

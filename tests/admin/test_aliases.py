@@ -66,7 +66,8 @@ def test_a_good_file_links_every_pupil_and_is_recorded(
     ("nl", HEADER + b"new-1,lyceum,old-1\nnew-1,lyceum,old-9\n",
      "regel 3: dezelfde leerling (subject) als regel 2"),
     ("nl", b"\xff\xfeoops", "het bestand is geen UTF-8-tekst (byte 1); sla het op als CSV UTF-8"),
-    ("en", b"", "Choose a CSV file"),
+    ("en", b"", "The file you chose is empty"),
+    ("nl", b"", "Het gekozen bestand is leeg"),
 ])
 def test_a_bad_file_links_nothing_and_names_the_line(school_a: Portal, broker: Broker,
                                                      lang: str, data: bytes, says: str) -> None:
@@ -95,3 +96,9 @@ def test_without_the_csrf_token_or_as_another_school_nothing_is_linked(
     assert upload(school_b, data).startswith("404 ")
     assert upload(school_b, data, url=f"/admin/schools/{SCHOOL_B}/aliases").startswith("302 ")
     assert not linked(broker, "new-1")
+
+
+def test_a_post_without_a_file_asks_for_one(school_a: Portal, broker: Broker) -> None:
+    school_a.get(ALIASES, query_string={"lang": "en"})
+    answer = school_a.post(ALIASES, {})
+    assert answer.status_code == 400 and "Choose a CSV file" in answer.get_data(as_text=True)
