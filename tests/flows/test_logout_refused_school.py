@@ -2,8 +2,9 @@
 
 Milan (OBS De Es) picks CBS De Linde behind the demo hub "Entree" and logs in there: the hub
 answers for De Es (after asking once more for a fresh login, if the answer came from an
-earlier session), and Loper refuses on its 403 page. Loper keeps no session, but Milan's session at the hub lives, and the hub would answer
-the next pupil who picks OBS De Es as Milan. "Log out everywhere" in that browser now asks the
+earlier session), and Loper refuses on its 403 page. Loper keeps no session, but Milan's
+session at the hub lives, and the hub would answer the next pupil who picks OBS De Es as
+Milan. "Log out everywhere" in that browser now asks the
 hub to end it (one LogoutRequest naming Milan) and lists the school as logged out, instead of
 saying that nobody was logged in; the next pupil types a password. The same for a teacher whose
 login is too weak for the app at a plain SAML school (De Regenboog).
