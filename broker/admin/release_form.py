@@ -4,21 +4,19 @@ No Flask here. Only the attributes shown on the form are read from it (what the 
 for, and what is released to it today); any other field is ignored, so posting `school_id`,
 `suspended_reason` or an attribute nobody asked for changes nothing.
 
-The form also carries the fingerprint of the release it was built from (BUILT_FROM): a save
-from a form built from another release than the current one (another admin saved in between)
-is refused, so that one admin's old page never silently undoes another's change.
+The form also carries the fingerprint of the release it was built from (form_version.FIELD):
+a save from a form built from another release than the current one (another admin saved in
+between) is refused, so that one admin's old page never silently undoes another's change.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from broker import attributes
+from broker.admin import form_version
 from broker.jsonvalue import Json
 from broker.records import AttributeRequest, Policy, Supplier
 
@@ -27,9 +25,6 @@ ROLES = ("student", "employee")
 BOTH = "student+employee"
 CHOICES = ("none", "all", *ROLES)
 FIELD_PREFIX = "release-"
-BUILT_FROM = "built_from"
-"""The hidden field with the fingerprint of the release the form was built from."""
-_FINGERPRINT = re.compile(r"[0-9a-f]{16}")
 Release = tuple[frozenset[str], dict[str, frozenset[str]]]
 """What a release entry sends: its attributes for everyone, and per role (none empty)."""
 
@@ -122,14 +117,7 @@ def fingerprint(policy: Policy | None) -> str:
     the same release, in any process; another one after any change to it. Not secret: it only
     says which release a form was built from."""
     names, by_role = release_of(policy)
-    canonical = json.dumps([sorted(names), {r: sorted(v) for r, v in sorted(by_role.items())}])
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
-
-def built_from(form: Mapping[str, str]) -> str:
-    """The fingerprint the form says it was built from; "" when it carries none."""
-    value = form.get(BUILT_FROM, "")
-    return value if _FINGERPRINT.fullmatch(value) else ""
+    return form_version.fingerprint([sorted(names), {r: sorted(v) for r, v in by_role.items()}])
 
 
 def _names(value: Json) -> frozenset[str]:

@@ -2,7 +2,7 @@
 the release per attribute with a live preview, and suspending a supplier at once. Every change
 is made in the admin's name, so the audit trail records who made it.
 
-A release is saved only from a form built from the release as it is now (release_form.BUILT_FROM):
+A release is saved only from a form built from the release as it is now (form_version.FIELD):
 when another admin changed it after the page was opened, nothing is saved and the page shows the
 admin's choices against the current release (409), so a second tab never silently undoes a change.
 
@@ -21,7 +21,13 @@ from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from broker import localtime
-from broker.admin import activation, release_form, school_samples, supplier_notice
+from broker.admin import (
+    activation,
+    form_version,
+    release_form,
+    school_samples,
+    supplier_notice,
+)
 from broker.admin import preview as previews
 from broker.admin.audit_changes import actor
 from broker.admin.base import (
@@ -122,7 +128,7 @@ def _release_page(school: School, supplier: Supplier, form: Mapping[str, str],
                               today, scope=b.settings.host,
                               issuer=b.settings.base_url)
     extra.setdefault("built_from", release_form.fingerprint(current))
-    extra["built_from_field"] = release_form.BUILT_FROM
+    extra["built_from_field"] = form_version.FIELD
     extra.setdefault("agreement_form", activation.AgreementForm(
         (current.agreement or "") if current else "",
         current.valid_until.isoformat() if current and current.valid_until else ""))
@@ -154,7 +160,7 @@ def release(school_id: str, supplier_id: str) -> Response:
 def release_post(school_id: str, supplier_id: str) -> Response:
     school = school_or_404(school_id)
     supplier = supplier_or_404(supplier_id)
-    built_from = release_form.built_from(request.form)
+    built_from = form_version.built_from(request.form)
     if request.form.get("action") != "save":  # keeps what the form was built from, for a save
         return _release_page(school, supplier, request.form, previewed=True,
                              built_from=built_from)

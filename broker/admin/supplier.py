@@ -2,6 +2,11 @@
 
 Schools see these requests (with the reasons) on their release pages; asking is not getting:
 only a school's release sends anything beyond the pseudonym.
+
+The requests are saved only from a form built from them as they are now (form_version.FIELD):
+when another admin (or another tab) changed them after the page was opened, nothing is saved
+or told to the schools, and the page shows what the admin typed with a warning (409), so an
+old page never silently drops or rewords what the other asked for.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from broker import attributes, localtime
-from broker.admin import activation, release_form, supplier_notice
+from broker.admin import activation, form_version, release_form, supplier_notice
 from broker.admin.base import (
     NotFound,
     admins,
@@ -68,6 +73,12 @@ def _requests(form: Mapping[str, str]) -> tuple[list[AttributeRequest], dict[str
     return found, problems
 
 
+def _version(requests: Sequence[AttributeRequest]) -> str:
+    """The fingerprint of `requests` (each attribute with its reasons, in order) that a form
+    built from them carries."""
+    return form_version.fingerprint([r.fields() for r in requests])
+
+
 def _written(requests: Sequence[AttributeRequest]) -> dict[str, dict[str, str]]:
     """attribute -> language -> the reason written for it (a reason in no stated language
     stands in every language's field, for the supplier to translate)."""
@@ -110,13 +121,15 @@ def _schools(supplier: Supplier) -> Schools:
 
 def _form(supplier: Supplier, requests: Sequence[AttributeRequest],
           written: Mapping[str, Mapping[str, str]], problems: dict[str, str],
-          status: int = 200) -> Response:
+          status: int = 200, *, stale: bool = False) -> Response:
     """The page: `requests` ticked, `written` the reasons in the fields (as saved, or as
-    typed when something must be corrected)."""
+    typed when something must be corrected), its form built from the supplier's requests as
+    they are now; `stale`: with the warning that they changed since the admin's page."""
     return page("admin/supplier.html", status, supplier=supplier,
                 asked={r.attribute for r in requests}, written=written, problems=problems,
                 vocabulary=attributes.VOCABULARY, max_why=MAX_WHY, languages=LANGUAGES,
-                schools=_schools(supplier))
+                schools=_schools(supplier), built_from=_version(supplier.requests),
+                built_from_field=form_version.FIELD, stale=stale)
 
 
 @bp.get("/suppliers/<supplier_id>")
@@ -131,8 +144,16 @@ def supplier_requests(supplier_id: str) -> Response:
 def supplier_requests_post(supplier_id: str) -> Response:
     supplier = _own(supplier_id)
     requests, problems = _requests(request.form)
-    if problems:
-        return _form(supplier, requests, _typed(request.form), problems, 400)
+    # A form without the field (a page from before it existed, a hand-made POST) may have been
+    # built from any requests, and saving it could drop one another admin just added: refused
+    # as stale too. The 409 page carries the current fingerprint, so saving again goes through.
+    stale = form_version.built_from(request.form) != _version(supplier.requests)
+    if stale:
+        log.info("supplier requests not saved: changed since the form was built",
+                 extra={"admin": current_admin().id, "supplier": supplier.id})
+    if stale or problems:
+        return _form(supplier, requests, _typed(request.form), problems, 409 if stale else 400,
+                     stale=stale)
     admins().set_requests(supplier.id, requests, by=current_admin().email)
     supplier_notice.tell_schools(supplier, supplier_notice.difference(supplier.requests,
                                                                        requests))

@@ -25,7 +25,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from app import create_app
-from broker.admin import release_form
+from broker.admin import form_version
 from broker.context import Broker
 from broker.registry import Registry
 from broker.registry import admins as admin_accounts
@@ -88,7 +88,7 @@ attributes = ["given_name", "groups"]
 """
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-_BUILT_FROM = re.compile(rf'name="{release_form.BUILT_FROM}" value="([^"]*)"')
+_BUILT_FROM = re.compile(rf'name="{form_version.FIELD}" value="([^"]*)"')
 
 
 @pytest.fixture(autouse=True)
@@ -174,12 +174,17 @@ class Portal:
             self.token = found.group(1)
         return response
 
-    def save_release(self, url: str, choices: dict[str, object]) -> TestResponse:
-        """Open the release page at `url` and save `choices` with the form's hidden fields, as
-        its Save button does (a page that has no form, e.g. a 404, gives none)."""
+    def save_from_page(self, url: str, form: dict[str, object], **kwargs: object) -> TestResponse:
+        """Open the page at `url` and post `form` to it with the fingerprint of what its form
+        was built from (form_version.FIELD), as a browser would (a page that has no form, e.g.
+        a 404, gives none)."""
         found = _BUILT_FROM.search(self.get(url).get_data(as_text=True))
-        hidden = {release_form.BUILT_FROM: found.group(1)} if found else {}
-        return self.post(url, {"action": "save", **hidden, **choices})
+        hidden = {form_version.FIELD: found.group(1)} if found else {}
+        return self.post(url, {**hidden, **form}, **kwargs)
+
+    def save_release(self, url: str, choices: dict[str, object]) -> TestResponse:
+        """Save `choices` on the release page at `url`, as its Save button does."""
+        return self.save_from_page(url, {"action": "save", **choices})
 
     def login(self, email: str, password: str = PASSWORD, **kwargs: object) -> TestResponse:
         self.get("/admin/login")

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from broker.admin import release_form
+from broker.admin import form_version, release_form
 from broker.records import Policy
 from broker.registry import Registry
 from broker.registry.admins import Admins
@@ -52,9 +52,9 @@ class Tab:
         page = response.get_data(as_text=True)
         self.portal = portal
         self.fields = dict(re.findall(r'name="(release-[^"]+)" value="([^"]+)" checked', page))
-        found = re.search(rf'name="{release_form.BUILT_FROM}" value="([^"]*)"', page)
+        found = re.search(rf'name="{form_version.FIELD}" value="([^"]*)"', page)
         assert found, "the release form says what it was built from"
-        self.fields[release_form.BUILT_FROM] = found.group(1)
+        self.fields[form_version.FIELD] = found.group(1)
 
     @classmethod
     def open(cls, portal: Portal) -> Tab:
@@ -141,7 +141,7 @@ def test_a_preview_from_an_old_tab_does_not_warn_and_saves_nothing(
         school_a: Portal, privacy_officer: Portal, registry: Registry,
         email_released: None) -> None:
     tab_a, tab_b = Tab.open(privacy_officer), Tab.open(school_a)
-    built_from = tab_b.fields[release_form.BUILT_FROM]
+    built_from = tab_b.fields[form_version.FIELD]
     tab_a.submit("save", email="none")
     before = registry.policy(SCHOOL_A, SAML_SUPPLIER)
     previewed = tab_b.submit("preview", given_name="all")
@@ -149,7 +149,7 @@ def test_a_preview_from_an_old_tab_does_not_warn_and_saves_nothing(
     assert 'id="release-stale"' not in previewed.get_data(as_text=True)
     assert registry.policy(SCHOOL_A, SAML_SUPPLIER) == before
     after_preview = Tab(school_a, previewed)
-    assert after_preview.fields[release_form.BUILT_FROM] == built_from, (
+    assert after_preview.fields[form_version.FIELD] == built_from, (
         "a preview keeps what the form was built from ...")
     assert after_preview.submit("save").status_code == 409, "... so its save is still checked"
     assert registry.policy(SCHOOL_A, SAML_SUPPLIER) == before
@@ -164,7 +164,7 @@ def test_a_save_without_the_forms_fingerprint_is_refused(school_a: Portal, regis
     rows, before = audit_rows(registry), registry.policy(SCHOOL_A, SAML_SUPPLIER)
     form = {"action": "save", "release-given_name": "all", "release-role": "none"}
     if built_from is not None:
-        form[release_form.BUILT_FROM] = built_from
+        form[form_version.FIELD] = built_from
     response = school_a.post(RELEASE_A, form)
     assert response.status_code == 409
     assert WARNING["nl"] in text(response)

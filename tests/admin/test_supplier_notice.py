@@ -55,7 +55,8 @@ def mailing(template_instance: Path, tmp_path: Path, smtp_server: SmtpServer) ->
 
 
 def _save(app: Flask, form: dict[str, str]) -> None:
-    response = as_admin(app, SUPPLIER_ADMIN).post(f"/admin/suppliers/{SAML_SUPPLIER}", form)
+    response = as_admin(app, SUPPLIER_ADMIN).save_from_page(f"/admin/suppliers/{SAML_SUPPLIER}",
+                                                             form)
     assert response.status_code == 302
 
 

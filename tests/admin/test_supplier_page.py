@@ -19,11 +19,10 @@ def test_the_supplier_admin_edits_requests_and_schools_see_them(
     url = f"/admin/suppliers/{SAML_SUPPLIER}"
     page = text(supplier_admin.get(url))
     assert "greets the pupil by name" in page
-    response = supplier_admin.post(url, {"ask-given_name": "yes",
-                                         "why-given_name-en": "greets the pupil by name",
-                                         "ask-school_id": "yes",
-                                         "why-school_id-nl": "  koppelt de licenties  ",
-                                         "why-school_id-en": "  links the school's licences  "})
+    response = supplier_admin.save_from_page(url, {
+        "ask-given_name": "yes", "why-given_name-en": "greets the pupil by name",
+        "ask-school_id": "yes", "why-school_id-nl": "  koppelt de licenties  ",
+        "why-school_id-en": "  links the school's licences  "})
     assert response.status_code == 302
     supplier = registry.supplier(SAML_SUPPLIER)
     assert supplier is not None
@@ -69,9 +68,9 @@ def test_a_reason_must_be_plain_text(supplier_admin: Portal, registry: Registry,
                                      why: str) -> None:
     """Pupils and schools read the reason: no control characters, no direction overrides."""
     before = snapshot(registry)
-    response = supplier_admin.post(f"/admin/suppliers/{SAML_SUPPLIER}",
-                                   {"ask-eck_id": "yes", "why-eck_id-en": why},
-                                   query_string={"lang": "en"})
+    response = supplier_admin.save_from_page(f"/admin/suppliers/{SAML_SUPPLIER}",
+                                             {"ask-eck_id": "yes", "why-eck_id-en": why},
+                                             query_string={"lang": "en"})
     assert response.status_code == 400
     assert "Use plain text: no control characters" in text(response)
     assert snapshot(registry) == before
@@ -83,9 +82,9 @@ def test_a_reason_must_be_plain_text(supplier_admin: Portal, registry: Registry,
 @pytest.mark.parametrize("why", ["", "   ", "x" * 301])
 def test_a_request_needs_a_reason(supplier_admin: Portal, registry: Registry, why: str) -> None:
     before = snapshot(registry)
-    response = supplier_admin.post(f"/admin/suppliers/{SAML_SUPPLIER}",
-                                   {"ask-eck_id": "yes", "why-eck_id-nl": why,
-                                    "why-eck_id-en": why[:1]})
+    response = supplier_admin.save_from_page(f"/admin/suppliers/{SAML_SUPPLIER}",
+                                             {"ask-eck_id": "yes", "why-eck_id-nl": why,
+                                              "why-eck_id-en": why[:1]})
     assert response.status_code == 400
     assert snapshot(registry) == before
 
@@ -97,9 +96,9 @@ def test_a_reason_that_shows_nothing_is_no_reason(supplier_admin: Portal, regist
     """Schools and pupils would read an empty reason: it counts as none, on the form and in
     the registry (a federation file's reasons)."""
     before = snapshot(registry)
-    response = supplier_admin.post(f"/admin/suppliers/{SAML_SUPPLIER}",
-                                   {"ask-eck_id": "yes", "why-eck_id-nl": "  ",
-                                    "why-eck_id-en": why}, query_string={"lang": "en"})
+    response = supplier_admin.save_from_page(f"/admin/suppliers/{SAML_SUPPLIER}",
+                                             {"ask-eck_id": "yes", "why-eck_id-nl": "  ",
+                                              "why-eck_id-en": why}, query_string={"lang": "en"})
     assert response.status_code == 400 and "Give a reason (1 to 300 characters)" in text(response)
     assert snapshot(registry) == before
     with pytest.raises(ValueError):
@@ -110,9 +109,9 @@ def test_a_reason_that_shows_nothing_is_no_reason(supplier_admin: Portal, regist
 def test_a_reason_typed_without_asking_is_not_dropped(supplier_admin: Portal,
                                                       registry: Registry) -> None:
     before = snapshot(registry)
-    response = supplier_admin.post(f"/admin/suppliers/{SAML_SUPPLIER}",
-                                   {"why-email-en": "sends the weekly report"},
-                                   query_string={"lang": "en"})
+    response = supplier_admin.save_from_page(f"/admin/suppliers/{SAML_SUPPLIER}",
+                                             {"why-email-en": "sends the weekly report"},
+                                             query_string={"lang": "en"})
     page = text(response)
     assert response.status_code == 400
     assert "Nothing saved: correct what is marked below." in page
@@ -124,9 +123,9 @@ def test_a_reason_typed_without_asking_is_not_dropped(supplier_admin: Portal,
 
 
 def test_a_reason_too_long_is_not_called_missing(supplier_admin: Portal) -> None:
-    response = supplier_admin.post(f"/admin/suppliers/{SAML_SUPPLIER}",
-                                   {"ask-email": "yes", "why-email-en": "x" * 301},
-                                   query_string={"lang": "en"})
+    response = supplier_admin.save_from_page(f"/admin/suppliers/{SAML_SUPPLIER}",
+                                             {"ask-email": "yes", "why-email-en": "x" * 301},
+                                             query_string={"lang": "en"})
     assert response.status_code == 400
     assert "Give a reason (1 to 300 characters)." in text(response)
     assert "missing" not in text(response)

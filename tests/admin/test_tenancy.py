@@ -147,7 +147,7 @@ def test_a_supplier_admin_reaches_only_their_own_supplier(supplier_admin: Portal
 def test_a_supplier_admin_cannot_redirect_a_save_to_another_supplier(
         supplier_admin: Portal, registry: Registry) -> None:
     taalapp = registry.supplier(OIDC_SUPPLIER)
-    response = supplier_admin.post(f"/admin/suppliers/{SAML_SUPPLIER}", {
+    response = supplier_admin.save_from_page(f"/admin/suppliers/{SAML_SUPPLIER}", {
         "ask-role": "yes", "why-role-en": "different screens", "supplier_id": OIDC_SUPPLIER,
         "id": OIDC_SUPPLIER})
     assert response.status_code == 302
