@@ -169,6 +169,10 @@ def _register(side: _Side[R], registry: Registry, form: Mapping[str, str],
     table = kinds.form_values(form, "id", "name", "protocol", *side.columns)
     if side.find(registry, table.get("id", "")) is not None:
         return Outcome((side.exists(table["id"]),))
+    named = Problems(SOURCE)  # a bad id or name is said before any metadata is fetched
+    parse.id_name(Entry({k: table[k] for k in ("id", "name") if k in table}, WHERE, named))
+    if named.items:
+        return Outcome(_plain(named.items))
     try:
         read = _read(side.kinds().get(table.get("protocol", "")), form, upload, table)
         entry, problems, loaded = _entry(registry, form, upload, read, side.role)

@@ -67,7 +67,7 @@ SECONDS = msg("problem.expect_seconds")
 def _head(entry: Entry, common: frozenset[str],
           table: Mapping[str, K]) -> tuple[str, str, K] | None:
     """id, name and protocol kind; also checks the entry's field names against its kind."""
-    ident, name = _id_name(entry)
+    ident, name = id_name(entry)
     known = msg("problem.expect_protocol", known=tuple(table))
     protocol = entry.text("protocol", known, required=True)
     kind = table.get(protocol) if protocol is not None else None
@@ -79,7 +79,8 @@ def _head(entry: Entry, common: frozenset[str],
     return (ident, name, kind) if ident and name and kind else None
 
 
-def _id_name(entry: Entry) -> tuple[str | None, str | None]:
+def id_name(entry: Entry) -> tuple[str | None, str | None]:
+    """An entry's id and name (None where it names a problem)."""
     ident = entry.text("id", msg("problem.expect_id"), required=True)
     if ident is not None and not _ID.match(ident):
         entry.problem("id", msg("problem.bad_id", id=ident[:80]))
@@ -181,7 +182,7 @@ def domain_list(entry: Entry) -> tuple[str, ...]:
 def _behind(entry: Entry) -> School | None:
     """A school behind a hub (`via`): which hub, and which of its answers are this school's."""
     entry.allow(BEHIND_FIELDS)
-    ident, name = _id_name(entry)
+    ident, name = id_name(entry)
     hub = entry.text("via", msg("problem.expect_hub"), required=True)
     expected = msg("problem.expect_match")
     match = _table(entry, "match", expected, attributes.NAMES)

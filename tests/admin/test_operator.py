@@ -312,3 +312,20 @@ def test_an_unknown_profile_is_named_and_nothing_registered(operator: Portal,
         content_type="multipart/form-data")
     assert 'unknown profile "surfconext"; expected one of oid, entree' in text(response)
     assert registry.supplier("woordjes") is None
+
+
+@pytest.mark.parametrize(("form", "message"), [
+    ({"id": "Nieuw School!"}, '"Nieuw School!" is not a valid id'),
+    ({"name": "   "}, "name: missing"),
+])
+def test_a_bad_id_or_name_is_said_before_any_metadata_is_fetched(
+        operator: Portal, registry: Registry, form: dict[str, str], message: str) -> None:
+    """The cheap mistakes first: the operator is not sent to fix a metadata URL only to be
+    told afterwards that the id was wrong (this URL's host does not exist)."""
+    in_english(operator)
+    before = snapshot(registry)
+    response = operator.post(NEW_SUPPLIER, saml_form(
+        metadata_url="https://metadata.example.invalid/sp.xml", **form))
+    assert response.status_code == 400 and message in text(response)
+    assert 'host "metadata.example.invalid"' not in text(response)  # never looked up
+    assert snapshot(registry) == before
