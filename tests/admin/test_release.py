@@ -151,6 +151,7 @@ def test_the_oidc_preview_shows_id_token_and_userinfo(school_b: Portal, broker: 
     assert id_token["iss"] == broker.settings.base_url
     assert id_token["given_name"] == "Sanne"
     assert userinfo == {"sub": subject, "given_name": "Sanne"}
+    assert "Voorbeeld: Sanne de Vries, leerling groep 7 (verzonnen)" in page  # no real pupil
 
 
 def test_an_admin_can_type_a_test_value_for_every_attribute(school_a: Portal) -> None:
