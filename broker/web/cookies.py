@@ -19,8 +19,9 @@ BROWSER = "loper_browser"
 SSO = "loper_sso"
 LAST_SCHOOL = "loper_school"
 LAST_APP = "loper_app"
-"""The supplier id of the login this browser started last: an error page in the middle of a
-login whose state is gone (expired, or the store was down) still links back to the app."""
+"""The apps of the last logins this browser started (broker/web/last_app.py): an error page in
+the middle of a login whose state is gone (expired, or the store was down) still links back to
+the app, when it is sure which."""
 _BROWSER_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 """The shape of secrets.token_urlsafe (ASCII only: str.isalnum would take any script)."""
 

@@ -30,7 +30,7 @@ from broker.errors import BrokerError, ConfigError, ServiceUnavailable
 from broker.records import Supplier
 from broker.registry import RegistryUnavailable
 from broker.store import StoreUnavailable
-from broker.web import cookies
+from broker.web import cookies, last_app
 from broker.web.current import broker
 from broker.web.endpoints import answers_machines
 from broker.web.i18n import switch_language_url
@@ -85,7 +85,9 @@ def _last_app() -> tuple[str | None, str | None]:
     current = _APP.get()
     if current is not None and current.url:
         return current.url, current.name
-    supplier_id = cookies.read(request, broker().settings, cookies.LAST_APP)
+    settings = broker().settings
+    supplier_id = last_app.sure(cookies.read(request, settings, cookies.LAST_APP),
+                                settings.pending_ttl)
     try:
         supplier = broker().registry.supplier(supplier_id) if supplier_id else None
     except (RegistryUnavailable, StoreUnavailable):

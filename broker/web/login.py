@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Response, request
 
 from broker import sso
 from broker.downstream import DownstreamRequest
 from broker.flow import SsoSession, StartLimit
 from broker.outgoing import Outgoing
-from broker.web import cookies
+from broker.web import cookies, last_app
 from broker.web.client import client_address
 from broker.web.current import broker, flow
 from broker.web.errors import remember_app
@@ -30,7 +32,9 @@ def start_login(req: DownstreamRequest, protocol: str) -> Response:
     response = to_response(the_flow.start(req, protocol, browser, session, start_limit()))
     if new:
         cookies.remember_browser(response, settings, browser)
-    cookies.set_cookie(response, settings, cookies.LAST_APP, req.supplier.id, max_age=None,
+    apps = last_app.started(cookies.read(request, settings, cookies.LAST_APP), req.supplier.id,
+                            int(time.time()))
+    cookies.set_cookie(response, settings, cookies.LAST_APP, apps, max_age=None,
                        cross_site=True)
     return response
 

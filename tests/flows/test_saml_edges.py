@@ -104,6 +104,20 @@ def test_a_login_that_expired_at_school_still_links_back_to_its_app(
     assert f'href="{federation.supplier("rekenwonders")}' in browser.text
 
 
+def test_an_expired_login_names_no_app_when_another_app_was_started_meanwhile(
+        federation: Federation, browser: Browser, state: redis.Redis) -> None:
+    """Rekenwonders' login waits at the school in one tab, Leesplein's starts in another: when
+    the first answer comes after both expired, either app may be the one the pupil came from,
+    so the page offers neither (not 'start again at Leesplein' for Rekenwonders' login)."""
+    answer = _school_answer(browser, federation)
+    browser.get(f"{federation.supplier('leesplein')}/login")
+    for key in state.scan_iter("*pending:*"):
+        state.delete(key)
+    browser.submit(answer, auto_post=False)
+    assert_error_page(browser, 403)
+    assert "Opnieuw beginnen" not in browser.text
+
+
 def test_an_unsolicited_response_in_a_fresh_browser_names_no_app(federation: Federation,
                                                                   browser: Browser) -> None:
     with Browser() as other:
