@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from time import monotonic
 from typing import TYPE_CHECKING
 
-from broker import metrics
+from broker import metadata_mdq, metrics
 from broker.messages import Message, msg
 from broker.outbound.fetch import default_timeout
 from broker.registry import Registry, sources
@@ -66,21 +66,19 @@ class Unanswered(MetadataError):
 
 def _fetch_mdq(store: MetadataSources, source: sources.MetadataSource,
                now: datetime) -> tuple[Aggregate, dict[str, Message]]:
-    """Every entity the source's entries name, each asked on its own, until the service gives
-    no answer at all (it would keep every other entity waiting as long, in vain: those are not
-    asked this time); Unanswered if none of them could be used. The second value: entity
-    id -> why it could not."""
+    """Every entity the source's entries name, each asked on its own (several at once:
+    broker/metadata_mdq.py), until the service gives no answer at all (it would keep every
+    other entity waiting as long, in vain: those are not asked this time); Unanswered if none
+    of them could be used. The second value: entity id -> why it could not."""
     answers: dict[str, Aggregate] = {}
     failures: dict[str, Message] = {}
     error: MetadataError | None = None
     entity_ids = store.entity_ids(source.id)
-    for entity_id in entity_ids:
-        try:
-            answers[entity_id] = sources.fetch_entity(source, entity_id, now)
-        except MetadataError as exc:
-            failures[entity_id], error = exc.message, exc
-            if not exc.reached:
-                break
+    for entity_id, answer in metadata_mdq.ask_each(source, entity_ids, now).items():
+        if isinstance(answer, MetadataError):
+            failures[entity_id], error = answer.message, answer
+        else:
+            answers[entity_id] = answer
     skipped = [entity_id for entity_id in entity_ids
                if entity_id not in answers and entity_id not in failures]
     if error is not None and not answers:
