@@ -42,6 +42,7 @@ from broker.admin.base import (
 from broker.identity import Attributes
 from broker.plain_text import is_plain, tidy
 from broker.records import Policy, School, Supplier
+from broker.registry import ReleaseChanged
 from broker.web.current import broker
 from broker.web.i18n import local_time, text
 
@@ -173,7 +174,11 @@ def release_post(school_id: str, supplier_id: str) -> Response:
         return _stale(school, supplier, current)
     choices = release_form.choices_from(request.form, release_form.rows(supplier, current))
     proposed = release_form.proposed_policy(school.id, supplier.id, current, choices)
-    registry.set_policy(proposed, by=current_admin().email)
+    try:  # only over the entry just read: a change saved in the meantime is not undone
+        registry.set_policy(proposed, by=current_admin().email,
+                            if_current=lambda now: now == current)
+    except ReleaseChanged:
+        return _stale(school, supplier, registry.policy(school.id, supplier.id))
     supplier_notice.tell_supplier(school, supplier, current)
     log.info("release changed", extra={**_about(school, supplier),
                                        "attributes": ",".join(sorted(proposed.attributes)),

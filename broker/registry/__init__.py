@@ -14,6 +14,7 @@ from broker.registry.federation import (
 )
 from broker.registry.ledger import Ledger, LedgerEntry, VerifyResult
 from broker.registry.registry import ImportSummary, Registry
+from broker.registry.release_entries import ReleaseChanged
 
 __all__ = [
     "UNPINNED",
@@ -24,6 +25,7 @@ __all__ = [
     "LedgerEntry",
     "Registry",
     "RegistryUnavailable",
+    "ReleaseChanged",
     "VerifyResult",
     "dump_federation",
     "load_federation",

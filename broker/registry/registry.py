@@ -202,13 +202,15 @@ class Registry:
         with self._ledger.writing() as chain:
             release_entries.write(chain, school_id, supplier_id, change, by, reason)
 
-    def set_policy(self, policy: Policy, *, by: str = audit.COMMAND_LINE) -> None:
-        """Store the release entry as given (its `active` included; not `activated_once`)."""
+    def set_policy(self, policy: Policy, *, by: str = audit.COMMAND_LINE,
+                   if_current: Callable[[Policy | None], bool] | None = None) -> None:
+        """Store the release entry as given (its `active` included; not `activated_once`);
+        `if_current`: release_entries.replaced_by."""
         unknown = (policy.attributes.union(*policy.by_role.values())) - attributes.NAMES
         if unknown:
             raise ValueError("unknown attributes: " + ", ".join(sorted(unknown)))
         self._change_policy(policy.school_id, policy.supplier_id,
-                            release_entries.replaced_by(policy), by)
+                            release_entries.replaced_by(policy, if_current), by)
 
     def activate(self, school_id: str, supplier_id: str, *, agreement: str | None,
                  valid_until: date | None, by: str = audit.COMMAND_LINE) -> None:

@@ -45,8 +45,20 @@ def _marked(before: Policy | None, after: Policy | None) -> Policy | None:
     return dataclasses.replace(after, activated_once=once)
 
 
-def replaced_by(policy: Policy) -> Change:
-    return lambda current: policy
+class ReleaseChanged(Exception):
+    """The entry is no longer the one a change was made from (another admin saved it in
+    between): nothing was stored."""
+
+
+def replaced_by(policy: Policy,
+                if_current: Callable[[Policy | None], bool] | None = None) -> Change:
+    """`policy` in place of the entry; `if_current`: only if the entry as it stands inside the
+    write passes it (else ReleaseChanged, and the transaction stores nothing)."""
+    def change(current: Policy | None) -> Policy:
+        if if_current is not None and not if_current(current):
+            raise ReleaseChanged(f"{policy.school_id}/{policy.supplier_id} changed meanwhile")
+        return policy
+    return change
 
 
 def activated(school_id: str, supplier_id: str, agreement: str | None,

@@ -113,6 +113,28 @@ def test_an_old_tab_cannot_release_again_what_another_admin_withdrew(
     assert audit_rows(registry) == rows + 1
 
 
+def test_a_change_saved_between_the_check_and_the_write_is_not_undone(
+        school_a: Portal, registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other admin's suspension lands in the moment between this save's check and its
+    write: the write, which checks again inside its transaction, stores nothing, and the page
+    says the release changed; the suspension stays."""
+    tab = Tab.open(school_a)
+    rows = audit_rows(registry)
+    real = Registry.set_policy
+
+    def another_admin_first(self: Registry, policy: Policy, **kwargs: object) -> None:
+        self.suspend(SCHOOL_A, SAML_SUPPLIER, "privacy review", by=PRIVACY_OFFICER)
+        real(self, policy, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Registry, "set_policy", another_admin_first)
+    refused = tab.submit("save", "en", given_name="all")
+    assert refused.status_code == 409 and WARNING["en"] in text(refused)
+    policy = registry.policy(SCHOOL_A, SAML_SUPPLIER)
+    assert policy is not None and policy.suspended_reason == "privacy review"
+    assert policy.attributes == {"role"}, "the given name was not released"
+    assert audit_rows(registry) == rows + 1, "the suspension alone"
+
+
 def test_the_409_page_shows_what_saving_again_would_change(
         school_a: Portal, privacy_officer: Portal, email_released: None) -> None:
     tab_a, tab_b = Tab.open(privacy_officer), Tab.open(school_a)
