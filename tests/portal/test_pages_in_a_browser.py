@@ -1,5 +1,6 @@
 """Every kind of page, pupil and admin, in a real browser (Debian's chromium), in Dutch and in
-English, on a phone (375 px) and a desktop (1280 px), against the demo federation on loopback.
+English, on a phone (375 px) and a desktop (1280 px), and its layout on a tablet (768 and
+1024 px), against the demo federation on loopback.
 
 Each language walks through once: the Dutch walk clicks and types on a phone, the English one
 on a desktop, and every page either meets is checked at both widths (the window resized on the
@@ -8,8 +9,12 @@ page, as CSS media queries are all that changes with the width).
 On every page, at each width: the page is in the language asked for and has no words of the
 other one, it does not overflow sideways, no ordinary word is split across two lines (a table
 on a phone becomes one block per row), and axe-core finds no serious or critical WCAG 2.2 AA
-violation (tests/fixtures/chromium.py). LOPER_SCREENSHOTS=1 also saves the main pages under
-docs/screenshots/, each walk at its own width.
+violation (tests/fixtures/chromium.py). At the widths in between the same is checked but
+axe-core (its rules do not change with the width; the layout does): tables and examples that
+fit a phone or a desktop can still be too wide for a tablet. At every width neither the page
+nor a table (its .table-wrap) nor an example (<pre>) inside it needs scrolling sideways.
+LOPER_SCREENSHOTS=1 also saves the main pages under docs/screenshots/, each walk at its own
+width.
 """
 
 from __future__ import annotations
@@ -26,15 +31,26 @@ from broker.context import Broker
 from broker.registry.admins import Admins
 from demo.stack import Running, running
 from tests.admin.conftest import PASSWORD
-from tests.fixtures.chromium import check_page, focus_ring_contrast
+from tests.fixtures.chromium import (
+    LOOK,
+    WIDEST,
+    check_page,
+    focus_ring_contrast,
+    words_of_the_other_language,
+)
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 COORDINATOR, OPERATOR = "ict@regenboog.example", "beheer@loper.example"
 LOCALES = {"nl": "nl-NL", "en": "en-GB"}
 WIDTHS = (375, 1280)
+BETWEEN = (768, 1024)
+"""Tablets and small laptops: every page's layout (not axe-core) is checked at these widths too."""
 HEIGHT = 900
 WALKS = {"nl": 375, "en": 1280}
 """The width each language's walk clicks and types at (and its screenshots are taken at)."""
+LONG_REASON = ("Zie https://helpdesk.rekenwonders.example/tickets/2026-11-30/"
+               "verwerkersovereenkomst_herzien?ticket=8f3a2c9e7b1d4f6a8c0e2b4d6f8a1c3e5b7d9f0a2c4e6b8d")
+"""A reason as people type them: a URL of one unbroken piece wider than a phone."""
 WORDS = {  # what a person reads and presses, per language
     "nl": {"search": "Zoek op naam of plaats", "logout": "Overal uitloggen",
            "password": "Wachtwoord", "preview": "Voorbeeld bekijken",
@@ -88,6 +104,13 @@ class Visit:
     def check(self, shot: str | None = None) -> None:
         for _width in self.at_each_width():
             check_page(self.page, self.lang, self.axe_url)
+            no_sideways_scrolling(self.page)
+        try:
+            for width in BETWEEN:
+                self.page.set_viewport_size({"width": width, "height": HEIGHT})
+                check_layout(self.page, self.lang)
+        finally:
+            self.page.set_viewport_size({"width": self.width, "height": HEIGHT})
         if shot and os.environ.get("LOPER_SCREENSHOTS") == "1":
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             self.page.screenshot(path=str(SCREENSHOTS / f"{shot}-{self.width}-{self.lang}.png"),
@@ -97,6 +120,40 @@ class Visit:
         expect(self.page.locator(f'[data-error-code="{code}"]')).to_be_visible()
         assert self.page.locator("ul.ways a, main a").count() >= 1, "a way to continue"
         self.check(shot)
+
+
+FRAMES = """() => {
+  const page = document.scrollingElement;
+  const wide = [...document.querySelectorAll('.table-wrap, pre')]
+    .filter(e => e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1)
+    .map(e => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''} "${e.textContent.trim()
+               .slice(0, 40)}": ${e.scrollWidth} px in ${e.clientWidth}`);
+  if (page.scrollWidth > page.clientWidth) {
+    wide.push(`the page: ${page.scrollWidth} px in ${page.clientWidth}`);
+  }
+  return wide;
+}"""
+"""The page, tables and examples whose content is wider than their box, whether they scroll
+(overflow-x: auto) or spill over what is beside them."""
+
+
+def no_sideways_scrolling(page: Page) -> None:
+    wide = page.evaluate(FRAMES)
+    width = page.evaluate("window.innerWidth")
+    assert not wide, f"{page.url} ({width} px) is too wide in: {wide}"
+
+
+def check_layout(page: Page, lang: str) -> None:
+    """check_page but axe-core: what a page must be at any width between a phone and a desktop."""
+    where, seen = page.url, page.evaluate(LOOK)
+    assert seen["lang"] == lang, where
+    assert not words_of_the_other_language(seen["shown"], lang), where
+    width, viewport = seen["width"], seen["viewport"]
+    assert width <= viewport, (f"{where} is {width} px wide in a {viewport} px window: "
+                               f"{page.evaluate(WIDEST, viewport)}")
+    for problem in ("split", "squeezed", "sideways"):
+        assert not seen[problem], f"{where} ({lang}, {viewport} px) {problem}: {seen[problem]}"
+    no_sideways_scrolling(page)
 
 
 @pytest.fixture(scope="module")
@@ -226,8 +283,17 @@ def test_the_admin_portal(visit: Visit) -> None:
     visit.page.get_by_role("button", name=visit.word("preview")).click()
     expect(visit.page.locator("#preview-table")).to_be_visible()
     visit.check("admin-03-release")
+    visit.goto(f"{admin}/schools/regenboog/suppliers/leesplein", 200)  # an OIDC supplier:
+    visit.page.get_by_role("button", name=visit.word("preview")).click()  # its ID token
+    expect(visit.page.locator("pre").first).to_contain_text('"sub": "v1-')  # (a long pseudonym)
+    visit.check()
+    registry = visit.broker.registry  # a reason in the audit trail with a long URL
+    registry.suspend("regenboog", "taalapp", LONG_REASON, by=COORDINATOR)
+    registry.resume("regenboog", "taalapp", by=COORDINATOR)
     for path in ("ledger", "audit", "report", "aliases"):
         visit.goto(f"{admin}/schools/regenboog/{path}", 200)
+        if path == "audit":
+            expect(visit.page.locator("#audit")).to_contain_text(LONG_REASON)
         visit.check()
     visit.goto(f"{admin}/account", 200)
     visit.check()
@@ -255,7 +321,8 @@ def test_the_admin_portal(visit: Visit) -> None:
     visit.check()
     log_in_as(visit, OPERATOR)
     for path in ("operator", "operator/suppliers/new", "operator/schools/new",
-                 "operator/schools/regenboog", "suppliers/rekenwonders"):
+                 "operator/schools/regenboog", "operator/schools/esdoorn",  # claims and roles:
+                 "operator/schools/wilg", "suppliers/rekenwonders"):  # Entra's, ADFS's samples
         visit.goto(f"{admin}/{path}", 200)
         visit.check({"operator": "admin-05-operator",
                      "suppliers/rekenwonders": "admin-09-supplier"}.get(path))
