@@ -106,6 +106,14 @@ class OtherSchoolBehindHub(FreshLoginMayHelp):
     code = "other_school_behind_hub"
 
 
+class AccountOfAnotherSchool(FreshLoginMayHelp):
+    """The school's login server answered for an account that is not the school's (a Google
+    or Entra ID login with another account still signed in on the device): asked once more
+    for a fresh login, the pupil can sign in with their school account."""
+
+    code = "account_of_another_school"
+
+
 class SchoolUnavailable(BrokerError):
     """The school's login server cannot be reached or failed (a gateway error, not a
     rejection: nothing the school sent was wrong, it sent nothing usable)."""

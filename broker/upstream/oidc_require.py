@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from broker.errors import UpstreamRejected
+from broker.errors import AccountOfAnotherSchool, UpstreamRejected
 from broker.messages import msg
 from broker.registry.checks import Entry
 
@@ -101,7 +101,6 @@ def check_required(require: Require | None, claims: Mapping[str, object]) -> Non
             continue
         state = "has another value than" if found else "lacks"
         shown = f" ({', '.join(accepted)})" if claim in SHOWN else ""
-        raise UpstreamRejected(f"Your school's login server answered for an account that does "
-                               f"not belong to this school: the answer {state} the "
-                               f"'{claim}' claim this school requires{shown}.",
-                               code="account_of_another_school")
+        raise AccountOfAnotherSchool(
+            f"Your school's login server answered for an account that does not belong to this "
+            f"school: the answer {state} the '{claim}' claim this school requires{shown}.")

@@ -20,6 +20,7 @@ from tests.flows.conftest import (
     OID_GIVEN_NAME,
     PAIRWISE_ID,
     Federation,
+    at_school_login,
     log_in_via_picker,
     whoami,
 )
@@ -71,10 +72,14 @@ def test_a_pupil_and_a_teacher_reach_a_saml_supplier_with_the_mapped_role(
 def test_an_account_of_another_domain_or_tenant_is_refused(
         federation: Federation, browser: Browser, school_id: str, claim: str,
         supplier: str) -> None:
+    """Asked once more for a fresh login first (the wrong account may just be the one signed in
+    on the device); refused when the fresh login is that account again."""
     url = federation.supplier(supplier)
     name, (_, _, stranger) = _people(school_id)
     before = len(federation.registry.ledger().entries(school_id, supplier))
     log_in_via_picker(browser, url, stranger, name)
+    assert at_school_login(browser), browser.text[:500]
+    browser.login(stranger.id)
     assert browser.url.startswith(federation.issuer), browser.url
     assert 400 <= browser.page.status_code < 500
     assert 'data-error-code="account_of_another_school"' in browser.text
@@ -83,3 +88,19 @@ def test_an_account_of_another_domain_or_tenant_is_refused(
     assert re.search(rf"has another value than the '{claim}' claim", detail(browser.text))
     assert stranger.given_name not in browser.text and not browser.saml_posts
     assert not any(r.url.startswith(url) and "/callback" in r.url for r in browser.history)
+
+
+@pytest.mark.parametrize("school_id", ["kompas", "esdoorn"])
+def test_a_pupil_signed_in_with_another_account_gets_to_sign_in_with_theirs(
+        federation: Federation, browser: Browser, school_id: str) -> None:
+    """Another domain's or tenant's account was signed in on the device: Loper asks the school
+    again for a fresh login (prompt=login), where the pupil signs in with their school
+    account, instead of a 403 page whose every way on ends there again."""
+    url = federation.supplier("leesplein")
+    name, (pupil, _, stranger) = _people(school_id)
+    log_in_via_picker(browser, url, stranger, name)
+    assert at_school_login(browser), browser.text[:500]
+    browser.login(pupil.id)
+    me = whoami(browser, url)
+    assert me["status"] == "ok", browser.text[:500]
+    assert me["sub"] == federation.pseudonym_of(school_id, pupil, "leesplein")
