@@ -182,34 +182,36 @@ class Logouts:
         runs.keep_answered(store, run, params)
         return step
 
-    def asked_again(self, browser: str, asked: Mapping[str, str]) -> Finished | None:
+    def asked_again(self, browser: str, asked: Mapping[str, str]) -> Next | None:
         """The logout that this very request (every parameter as it came) started in this
-        browser, if it is over: its result, and nothing is done. None: it started none here
-        that is over (another browser, an altered or new request, a logout still going on)."""
+        browser, if it is over: as `finished_again` (a reload, or Back to its page). None: it
+        started none here that is over (another browser, an altered or new request, a logout
+        still going on)."""
         before = runs.answered_before(self.broker.store, browser, asked)
-        over = runs.finished(self.broker.store, before, browser) if before else None
-        return None if over is None else self._shown_again(over, "request")
+        return self.finished_again(before, browser, "request") if before else None
 
-    def finished_again(self, run_id: str, browser: str) -> Next | None:
+    def finished_again(self, run_id: str, browser: str, came: str = "link") -> Next | None:
         """This browser's logout `run_id`, if over: its result, and nothing is done (its
-        page's link to itself in the other language, or the page the browser comes back to).
-        A school tried again from that page whose redirect never came back (the browser
-        stopped at an error page of its own, and the pupil went back) counts as not reached
-        first, as when "log out everywhere" is pressed again: the run ends once more, and the
-        school may be tried again while tries are left. None: not this browser's, or expired."""
-        stuck = runs.waiting(self.broker.store, browser, run_id)
-        if stuck is not None:
-            return self._past_the_stuck_step(stuck)
+        page's link to itself in the other language, or the page the browser comes back to,
+        by any of the messages that led there). A school tried again from that page whose
+        redirect never came back (the browser stopped at an error page of its own, and the
+        pupil went back) counts as not reached first, as when "log out everywhere" is pressed
+        again: the run ends once more, and the school may be tried again while tries are
+        left. None: not this browser's, or expired."""
         over = runs.finished(self.broker.store, run_id, browser)
-        return None if over is None else self._shown_again(over, "link")
-
-    def _again(self, before: str, run_id: str, browser: str) -> Finished:
-        """This answer was taken before in this browser: the result of its logout, if over."""
-        over = runs.finished(self.broker.store, before, browser) if before == run_id else None
         if over is None:
+            return None
+        retried = runs.waiting(self.broker.store, browser, run_id)  # over, and out once more
+        return self._shown_again(over, came) if retried is None else self._past_the_stuck_step(
+            retried)
+
+    def _again(self, before: str, run_id: str, browser: str) -> Next:
+        """This answer was taken before in this browser: as `finished_again`, if over."""
+        again = self.finished_again(before, browser, "answer") if before == run_id else None
+        if again is None:
             raise LogoutRejected("This logout answer was used once already, and its logout "
                                  "is still going on.")
-        return self._shown_again(over, "answer")
+        return again
 
     def _shown_again(self, over: LogoutRun, came: str) -> Finished:
         log.info("logout message came again; its logout is over", extra={

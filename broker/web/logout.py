@@ -179,7 +179,7 @@ def shown_again(browser: str, params: Mapping[str, str]) -> Response | None:
     this browser, once that is over: a reload or the back button shows it, nothing is done.
     None: the request is new here, for its endpoint to check."""
     again = logouts().asked_again(browser, params)
-    return None if again is None else _page(again)
+    return None if again is None else _again(again)
 
 
 def page_again(run_id: str, browser: str, lang: str) -> Response:
@@ -191,9 +191,15 @@ def page_again(run_id: str, browser: str, lang: str) -> Response:
     if again is None:
         raise BadRequest("No logout of this browser has this id (another browser's, altered, "
                          "or expired).", code="logout_page_gone")
+    return _again(again, lang)
+
+
+def _again(again: Next, lang: str | None = None) -> Response:
+    """A logout that is over, shown again (in `lang`); or, when a school tried again from its
+    page never answered, the run ended once more (or going on)."""
     if isinstance(again, Finished) and again.again:
         return _page(again, lang)
-    return carry_on(again)  # a school tried again never answered: the run ends (or goes on)
+    return carry_on(again)
 
 
 def _going_on(outgoing: Outgoing, lang: str) -> Response:

@@ -297,3 +297,32 @@ def test_a_school_without_a_logout_is_not_kept_to_try_again() -> None:
     assert [step.school_id for step in over.retry] == ["b"]
     assert over.retry[0].session == b"t"
 
+
+
+
+def test_back_to_the_page_after_a_try_the_school_never_answered_offers_it_again(
+        federation: Federation, browser: Browser, schools: Schools) -> None:
+    """The school took the browser and never sent it back, twice: first the logout, then the
+    try. The page was the answer to the app's LogoutResponse, the last step after "log out
+    everywhere" was pressed again; Back sends that answer once more, and the page still offers
+    the school (two tries left), never "tried as often as it can" after one."""
+    schools.down = False
+    log_in(browser, federation, "rekenwonders", "regenboog", PUPILS["regenboog"])
+    browser.get(f"{federation.issuer}/logout")
+    first = browser.form("csrf_token")
+    sent = browser.session.post(first.action, data=first.fields, allow_redirects=False)
+    assert sent.status_code == 303 and "/slo?SAMLRequest=" in sent.headers["Location"]
+    log_out(browser, federation.issuer)  # the pupil went back and pressed it again
+    assert schools_listed(browser, "failed") == [REGENBOOG], browser.text[:400]
+    page = browser.history[-1]
+    assert "/saml/idp/slo?SAMLResponse=" in page.url, page.url  # the app's answer
+    button = try_again_buttons(browser)["regenboog"]
+    tried = browser.session.post(button.action, data=button.fields, allow_redirects=False)
+    assert tried.status_code == 303 and "/slo?SAMLRequest=" in tried.headers["Location"]
+
+    browser.get(page.url)  # Back: the browser asks for that page again
+
+    assert browser.page.status_code == 200, browser.text[:400]
+    assert schools_listed(browser, "failed") == [REGENBOOG]
+    assert list(try_again_buttons(browser)) == ["regenboog"]
+    assert "zo vaak opnieuw geprobeerd" not in browser.text
