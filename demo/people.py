@@ -28,6 +28,11 @@ SAML_NAMES: dict[str, str] = {
 """FriendlyName -> the SAML Name the school sends (NameFormat uri)."""
 
 
+ROLE_WORDS = {"student": "pupil", "Leerlingen": "pupil", "employee": "teacher",
+              "Medewerkers": "teacher", "ouder": "parent"}
+"""The demo schools' role values (the standard ones, De Wilg's ADFS ones, the parent's)."""
+
+
 @dataclass(frozen=True)
 class DemoPerson:
     id: str
@@ -53,15 +58,10 @@ class DemoPerson:
         return f"{local}@{self.school_domain}"
 
     @property
-    def is_pupil(self) -> bool:
-        return "student" in self.affiliation
-
-    @property
     def role(self) -> str:
-        """What the demo schools' login pages call this person."""
-        if self.is_pupil:
-            return "pupil"
-        return "parent" if "ouder" in self.affiliation else "teacher"
+        """What the demo schools' login pages call this person: their role values in words
+        (a value no school maps, such as ADFS's "Beheerders", as it is)."""
+        return ", ".join(ROLE_WORDS.get(value, value) for value in self.affiliation) or "no role"
 
     def saml_attributes(self) -> dict[str, list[str]]:
         """FriendlyName -> values, every attribute the school knows about this person."""
