@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeGuard
 
 from broker.jsonvalue import Json
 from broker.linking import ACTOR as AT_LOGIN
@@ -70,11 +71,18 @@ def shown(value: Json) -> str:
         return EMPTY
     if isinstance(value, bool):
         return text("admin.yes") if value else text("admin.no")
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return ", ".join(str(item) for item in value)
+    if _texts(value):
+        return ", ".join(value)
     if isinstance(value, str):
         return _time(value) or value
+    if isinstance(value, dict) and all(isinstance(item, str) or _texts(item)
+                                       for item in value.values()):
+        return "; ".join(f"{key}: {shown(item)}" for key, item in sorted(value.items()))
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _texts(value: Json) -> TypeGuard[list[str]]:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 def _attributes(value: Json) -> str:

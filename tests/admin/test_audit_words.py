@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from lxml import etree
 
+from broker.admin import audit_changes
 from broker.admin.audit_changes import NAMED
 from broker.linking import ACTOR as AT_LOGIN
 from broker.messages import msg
@@ -159,3 +160,12 @@ def test_lopers_own_reasons_are_read_in_the_readers_language(
     rows = list(csv.reader(io.StringIO(
         school_a.get(f"{AUDIT_A}.csv", query_string={"lang": lang}).get_data(as_text=True))))
     assert {created, removed, "imported in 2025"} <= {row[7] for row in rows}
+
+
+def test_a_mapping_of_lists_reads_as_words_not_json() -> None:
+    """The operator's `require` and `claims` of a school, as the audit trail shows them."""
+    assert audit_changes.shown({"hd": ["leerling.kompas.example", "kompas.example"]}) == (
+        "hd: leerling.kompas.example, kompas.example")
+    assert audit_changes.shown({"given_name": "givenName", "role": ["a", "b"]}) == (
+        "given_name: givenName; role: a, b")
+    assert audit_changes.shown({"deep": {"x": 1}}) == '{"deep": {"x": 1}}'  # as it is
