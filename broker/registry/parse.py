@@ -225,8 +225,8 @@ def _table(entry: Entry, key: str, expected: Message, names: frozenset[str] | No
             entry.problem(where, msg("problem.expected", expected=expected))
         elif max(len(name), len(value)) > MAX_NAME:
             entry.problem(where, too_long(max(len(name), len(value)), MAX_NAME))
-        elif values is not None and value not in values:
-            entry.problem(where, msg("problem.expected", expected=expected))
+        elif values is not None and value not in values:  # `roles`: the value named
+            entry.problem(where, msg("problem.not_a_role", role=value[:80], known=values))
         else:
             found[name] = value
     return found

@@ -83,8 +83,8 @@ def test_the_operator_changes_a_schools_mapping_and_the_trail_says_so(
 BAD = {
     "a name outside the vocabulary": ({"claims": "rol = roles"}, "claims.rol: onbekend "
                                       "gegeven rol; verwacht een van branch_id"),
-    "a role that is no role": ({"roles": "Leerling = leerling"}, "roles.Leerling: verwacht een "
-                               "tabel met rolwaarde van de school = een van student, employee"),
+    "a role that is no role": ({"roles": "Leerling = leerling"}, 'roles.Leerling: "leerling" is '
+                               "geen rol; verwacht een van student, employee"),
     "a default role that is no role": ({"default_role": "admin"},
                                        'default_role: "admin" is geen rol'),
     "a line without =": ({"claims": "role roles"}, "claims: regel 1 heeft niet de vorm"),

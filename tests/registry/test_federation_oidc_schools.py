@@ -102,7 +102,7 @@ BAD: dict[str, tuple[Edit, Edit, str, str]] = {  # (old, new, entry, says) in SC
         'role = "roles"', 'nickname = "roles"', ESDOORN, 'unknown attribute nickname'),
     "a role mapped to a raw value": (
         'Docent = "employee"', 'Docent = "Docent"', ESDOORN,
-        'expected a table of the school\'s role value = one of student'),
+        'field "roles.Docent": "Docent" is not a role; expected one of student, employee'),
     "a default role that is no role": (
         'default_role = "student"', 'default_role = "Leerling"', ESDOORN,
         '"Leerling" is not a role'),
