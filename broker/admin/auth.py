@@ -227,8 +227,10 @@ def _account_page(status: int = 200, **context: object) -> Response:
     me = current_admin()
     pending = broker().store.get_token(PENDING_TOTP_KIND, str(me.id))
     left = recovery_codes().left(me.id) if me.totp_enabled else None
+    found = (broker().registry.school(school_id) for school_id in me.schools)
+    schools = sorted(school.name for school in found if school is not None)
     return page("admin/account.html", status, enrolling=pending is not None, codes_left=left,
-                **context)
+                school_names=schools, **context)
 
 
 @bp.post("/account/totp")

@@ -107,8 +107,11 @@ def test_the_metadata_url_field_says_what_keeping_it_fresh_means(
 
 def test_an_admin_of_one_school_keeps_its_links_on_the_account_page(school_a: Portal,
                                                                     operator: Portal) -> None:
-    """Where a newly invited admin lands: the school's own pages stay one click away."""
-    nav = school_a.get("/admin/account").get_data(as_text=True).split("</nav>")[0]
+    """Where a newly invited admin lands: the school's own pages stay one click away, and the
+    page names the school (not its id)."""
+    account = school_a.get("/admin/account", query_string={"lang": "en"}).get_data(as_text=True)
+    assert re.search(r"school admin\S*: OBS De Regenboog<", account), account[:3000]
+    nav = account.split("</nav>")[0]
     assert f'href="/admin/schools/{SCHOOL_A}/audit"' in nav
     assert f'href="/admin/schools/{SCHOOL_A}/ledger"' in nav
     operators = operator.get("/admin/account").get_data(as_text=True).split("</nav>")[0]
