@@ -55,7 +55,7 @@ def discovery() -> Response:
         cookies.set_cookie(response, broker().settings, cookies.LAST_SCHOOL, school_id[:128],
                            max_age=LAST_CHOICE_DAYS * 86400, cross_site=False)
         return response
-    query = request.args.get("q", "")[:100]
+    query = " ".join(request.args.get("q", "")[:100].split())  # spaces alone: no search
     index = picker_index(broker().registry)
     schools, more = listed(index.schools, query, index)
     last_choice = cookies.read(request, broker().settings, cookies.LAST_SCHOOL)[:128]

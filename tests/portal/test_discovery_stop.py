@@ -42,3 +42,11 @@ def test_the_picker_and_the_logout_form_are_never_shown_from_the_cache(
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     form = client.get("/logout")
     assert form.status_code == 200 and form.headers["Cache-Control"] == "no-store"
+
+
+def test_a_search_of_spaces_alone_is_no_search(client: FlaskClient) -> None:
+    """The picker lists the schools as it does unasked, not 'N schools found' for nothing."""
+    picker = urlsplit(client.get("/me/login").headers["Location"])
+    page = client.get(f"{picker.path}?{picker.query}&q=%20%20%20&lang=en")
+    heading = page.text.split('id="schools-heading"', 1)[1].split("</h2>", 1)[0]
+    assert page.status_code == 200 and "found" not in heading and 'value=""' in page.text
