@@ -58,10 +58,14 @@ class Unanswered(MetadataError):
 
     def __init__(self, reasons: tuple[Message, ...], address_kind: str) -> None:
         super().__init__(reasons[0], address_kind=address_kind)
-        self.reasons = reasons
+        self._reasons = reasons
+
+    @property
+    def reasons(self) -> tuple[Message, ...]:
+        return self._reasons
 
     def __str__(self) -> str:
-        return english(self.reasons)
+        return english(self._reasons)
 
 
 def _fetch_mdq(store: MetadataSources, source: sources.MetadataSource,
@@ -99,8 +103,7 @@ def refresh_source(store: MetadataSources, source: sources.MetadataSource) -> Re
         else:
             fetched = sources.fetch(source, now, store.named(source.id) if source.tls else ())
     except MetadataError as exc:
-        why = exc.reasons if isinstance(exc, Unanswered) else (exc.message,)
-        result = store.record_refused(source, why, now, exc.address_kind)
+        result = store.record_refused(source, exc.reasons, now, exc.address_kind)
     else:
         result = store.record_good(source, fetched, now, failures)
     metrics.METADATA_REFRESHES.labels(source.id, result.outcome).inc()

@@ -52,6 +52,11 @@ class MetadataError(ValueError):
         be asked), so another URL on it would fare no better."""
         super().__init__(str(self.message))
 
+    @property
+    def reasons(self) -> tuple[Message, ...]:
+        """Every reason, for the registry to keep (one, unless a subclass gathers several)."""
+        return (self.message,)
+
 
 _FETCHER = Fetcher(max_bytes=MAX_BYTES, failure_ttl=0)
 """An import reads each URL once: nothing to gain from remembering a host that timed out."""

@@ -179,7 +179,7 @@ def shown_again(browser: str, params: Mapping[str, str]) -> Response | None:
     this browser, once that is over: a reload or the back button shows it, nothing is done.
     None: the request is new here, for its endpoint to check."""
     again = logouts().asked_again(browser, params)
-    return None if again is None else _again(again)
+    return None if again is None else carry_on(again)
 
 
 def page_again(run_id: str, browser: str, lang: str) -> Response:
@@ -191,15 +191,7 @@ def page_again(run_id: str, browser: str, lang: str) -> Response:
     if again is None:
         raise BadRequest("No logout of this browser has this id (another browser's, altered, "
                          "or expired).", code="logout_page_gone")
-    return _again(again, lang)
-
-
-def _again(again: Next, lang: str | None = None) -> Response:
-    """A logout that is over, shown again (in `lang`); or, when a school tried again from its
-    page never answered, the run ended once more (or going on)."""
-    if isinstance(again, Finished) and again.again:
-        return _page(again, lang)
-    return carry_on(again)
+    return carry_on(again, lang)
 
 
 def _going_on(outgoing: Outgoing, lang: str) -> Response:
@@ -211,15 +203,16 @@ def _going_on(outgoing: Outgoing, lang: str) -> Response:
     return response
 
 
-def carry_on(step: Next) -> Response:
+def carry_on(step: Next, lang: str | None = None) -> Response:
     """The response to a logout's next step: its redirect, the "logging out…" page, the answer
-    to whoever started it, or Loper's page (holding that answer when a school failed)."""
+    to whoever started it, or Loper's page (holding that answer when a school failed); a
+    logout that is over, its page again (in `lang`, if given)."""
     if isinstance(step, Outgoing):
         response = to_response(step)
     elif isinstance(step, GoingOn):
         response = _going_on(step.outgoing, step.lang)
     elif step.again:  # a logout that is over: its page again, nothing done
-        return _page(step)
+        return _page(step, lang)
     elif step.ending is not None and not step.run.frames and not _held(step):
         response = (_going_on(step.ending, step.run.initiator.lang) if step.going_on
                     else to_response(step.ending))
